@@ -1,0 +1,93 @@
+/**
+ * The one registry of Mailroom's error codes. The HTTP API, the CLI and the library all speak
+ * these codes; `http/` maps them to statuses and `cli/` to exit codes from this table alone.
+ * Every code is documented in docs/errors.md (a test checks it).
+ */
+
+/** What an error code means to the outside: HTTP status, CLI exit code, a one-line summary. */
+export interface ErrorCodeInfo {
+  readonly status: number;
+  /** 1 = the command failed, 2 = the command was used wrongly. */
+  readonly exit: 1 | 2;
+  readonly summary: string;
+}
+
+const codes = {
+  // Requests and usage
+  invalid_request: { status: 400, exit: 2, summary: 'The request or command line is malformed.' },
+  unauthorized: { status: 401, exit: 1, summary: 'No valid credentials were given.' },
+  forbidden: { status: 403, exit: 1, summary: 'The caller may not do this.' },
+  not_found: { status: 404, exit: 1, summary: 'No such thing exists.' },
+  payload_too_large: { status: 413, exit: 1, summary: 'The request body is larger than allowed.' },
+  internal_error: { status: 500, exit: 1, summary: 'An unexpected failure inside Mailroom.' },
+
+  // Configuration
+  config_unknown_key: { status: 400, exit: 2, summary: 'The setting name is not a Mailroom setting.' },
+  config_invalid_value: { status: 400, exit: 2, summary: 'The value is not allowed for this setting.' },
+  setting_locked: { status: 409, exit: 1, summary: 'The setting is fixed by the config file or the environment.' },
+  config_file_invalid: { status: 400, exit: 1, summary: 'The config file cannot be read or holds invalid settings.' },
+  config_import_malformed: { status: 400, exit: 1, summary: 'The ownCloud/Nextcloud config.php cannot be parsed.' },
+  file_unreadable: { status: 400, exit: 1, summary: 'A file named on the command line cannot be read.' },
+  secret_key_unreadable: { status: 500, exit: 1, summary: 'The key that encrypts stored secrets cannot be read.' },
+  secret_undecryptable: { status: 500, exit: 1, summary: 'A stored secret cannot be decrypted with the data directory key.' },
+
+  // Addresses and message fields
+  invalid_address: { status: 400, exit: 2, summary: 'An email address is not valid.' },
+  header_injection: { status: 400, exit: 2, summary: 'A header field holds a line break.' },
+  no_recipient: { status: 400, exit: 2, summary: 'There is no address to send to.' },
+
+  // Database
+  database_unavailable: { status: 503, exit: 1, summary: 'The database cannot be opened or reached.' },
+
+  // Sending: each names a cause an admin can fix
+  smtp_connection_refused: { status: 502, exit: 1, summary: 'Nothing accepts connections at the server address and port.' },
+  smtp_host_not_found: { status: 502, exit: 1, summary: 'The server name does not resolve.' },
+  smtp_timeout: { status: 504, exit: 1, summary: 'The server did not answer in time.' },
+  smtp_greeting_refused: { status: 502, exit: 1, summary: 'The server refused the connection with its greeting (4xx/5xx).' },
+  smtp_tls_on_plain_port: { status: 502, exit: 1, summary: 'Implicit TLS (ssl) was used on a port that speaks plain SMTP/STARTTLS.' },
+  smtp_plain_on_tls_port: { status: 502, exit: 1, summary: 'Plain SMTP or STARTTLS was used on a port that expects implicit TLS.' },
+  smtp_starttls_unavailable: { status: 502, exit: 1, summary: 'STARTTLS is required but the server does not offer it.' },
+  smtp_certificate_untrusted: { status: 502, exit: 1, summary: 'The server certificate is self-signed or from an untrusted CA.' },
+  smtp_certificate_invalid: { status: 502, exit: 1, summary: 'The server certificate does not match the host name or has expired.' },
+  smtp_tls_failed: { status: 502, exit: 1, summary: 'The TLS handshake failed.' },
+  smtp_auth_required: { status: 502, exit: 1, summary: 'The server requires authentication, which is turned off.' },
+  smtp_auth_failed: { status: 502, exit: 1, summary: 'The server refused the user name or password.' },
+  smtp_auth_mechanism_unavailable: { status: 502, exit: 1, summary: 'The server does not offer the chosen authentication method.' },
+  smtp_sender_rejected: { status: 502, exit: 1, summary: 'The server refused the sender address.' },
+  smtp_recipient_rejected: { status: 502, exit: 1, summary: 'The server refused the recipient address.' },
+  smtp_message_rejected: { status: 502, exit: 1, summary: 'The server refused the message content.' },
+  smtp_connection_lost: { status: 502, exit: 1, summary: 'The server closed the connection unexpectedly.' },
+  smtp_protocol_error: { status: 502, exit: 1, summary: 'The server answered something that is not SMTP.' },
+  smtp_all_hosts_failed: { status: 502, exit: 1, summary: 'Every server of the failover list failed.' },
+  oauth_not_configured: { status: 400, exit: 1, summary: 'XOAUTH2 is chosen but its token settings are missing.' },
+  oauth_token_failed: { status: 502, exit: 1, summary: 'The OAuth token endpoint could not give an access token.' },
+  oauth_refresh_token_revoked: { status: 502, exit: 1, summary: 'The OAuth refresh token was revoked or has expired.' },
+  sendmail_not_found: { status: 502, exit: 1, summary: 'The sendmail/qmail binary does not exist or cannot be run.' },
+  sendmail_failed: { status: 502, exit: 1, summary: 'The sendmail/qmail binary exited with an error.' },
+} as const satisfies Record<string, ErrorCodeInfo>;
+
+export type ErrorCode = keyof typeof codes;
+
+/** Every registered code with its status, exit code and summary. */
+export const errorCodes: Readonly<Record<ErrorCode, ErrorCodeInfo>> = codes;
+
+export function isErrorCode(value: string): value is ErrorCode {
+  return Object.hasOwn(codes, value);
+}
+
+/** The error every layer of Mailroom throws. `details` is safe to show: it never holds secrets. */
+export class MailroomError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'MailroomError';
+    this.code = code;
+    this.details = options.details;
+  }
+}
+
+export function isMailroomError(error: unknown): error is MailroomError {
+  return error instanceof MailroomError;
+}
