@@ -1,0 +1,30 @@
+/**
+ * Picks the mail settings out of a parsed ownCloud/Nextcloud config.php for `config:import`.
+ * Values are copied as PHP typed them; checking them is the settings schema's job, so that an
+ * import and a hand-typed `config:set` are judged by the same rules.
+ */
+import type { PhpValue } from './php-config-parser.ts';
+
+export interface OwncloudMailImport {
+  readonly settings: Record<string, string | number | boolean>;
+  /** Mail keys whose value is an array or null, which no Mailroom setting can take. */
+  readonly ignored: string[];
+}
+
+/** ownCloud keys that are not `mail_*` but that Mailroom needs, with the setting they become. */
+const RENAMED_KEYS: ReadonlyMap<string, string> = new Map([['overwrite.cli.url', 'base_url']]);
+
+export function mailSettingsFromOwncloudConfig(config: Record<string, PhpValue>): OwncloudMailImport {
+  const settings: Record<string, string | number | boolean> = {};
+  const ignored: string[] = [];
+  for (const [key, value] of Object.entries(config)) {
+    const target = key.startsWith('mail_') ? key : RENAMED_KEYS.get(key);
+    if (target === undefined) continue;
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
+      settings[target] = value;
+    } else {
+      ignored.push(key);
+    }
+  }
+  return { settings, ignored };
+}

@@ -1,0 +1,46 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { MailroomError } from '../errors.ts';
+
+/** How this process runs (not a mail setting): where it listens, stores data and logs. */
+export interface RuntimeOptions {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  configPath: string;
+  adminPassword: string | undefined;
+  secretKey: string | undefined;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+const envSchema = z.object({
+  MAILROOM_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  MAILROOM_HOST: z.string().min(1).default('127.0.0.1'),
+  MAILROOM_DATA_DIR: z.string().min(1).default('./data'),
+  MAILROOM_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres://').optional(),
+  MAILROOM_CONFIG: z.string().min(1).default('./config/config.json'),
+  MAILROOM_ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
+  MAILROOM_SECRET_KEY: z.string().optional(),
+  MAILROOM_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export function readRuntimeOptions(env: NodeJS.ProcessEnv, cwd: string): RuntimeOptions {
+  const result = envSchema.safeParse(env);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const name = String(issue?.path[0] ?? 'environment');
+    throw new MailroomError('config_invalid_value', `${name}: ${issue?.message ?? 'invalid'}`, { details: { variable: name } });
+  }
+  const e = result.data;
+  return {
+    port: e.MAILROOM_PORT,
+    host: e.MAILROOM_HOST,
+    dataDir: resolve(cwd, e.MAILROOM_DATA_DIR),
+    databaseUrl: e.MAILROOM_DATABASE_URL,
+    configPath: resolve(cwd, e.MAILROOM_CONFIG),
+    adminPassword: e.MAILROOM_ADMIN_PASSWORD,
+    secretKey: e.MAILROOM_SECRET_KEY,
+    logLevel: e.MAILROOM_LOG_LEVEL,
+  };
+}

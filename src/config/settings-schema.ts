@@ -1,0 +1,201 @@
+import { z } from 'zod';
+import { isValidDomain, isValidLocalPart } from '../domain/address.ts';
+
+/**
+ * Every setting Mailroom knows, with the ownCloud key names. This table is the single source
+ * for validation, defaults, secrecy, the settings API and the generated config reference.
+ */
+
+const noLineBreak = (s: string) => !/[\r\n]/.test(s);
+const text = (max = 500) => z.string().max(max).refine(noLineBreak, 'must not contain a line break');
+
+export const SEND_MODES = ['smtp', 'sendmail', 'qmail', 'php', 'capture'] as const;
+export const SECURE_MODES = ['', 'ssl', 'tls'] as const;
+export const AUTH_TYPES = ['LOGIN', 'PLAIN', 'NTLM', 'CRAM-MD5', 'XOAUTH2'] as const;
+
+export type SendMode = (typeof SEND_MODES)[number];
+export type SecureMode = (typeof SECURE_MODES)[number];
+export type AuthType = (typeof AUTH_TYPES)[number];
+
+/** One `host[:port]` entry of `mail_smtphost`. */
+export interface SmtpHostEntry {
+  readonly host: string;
+  readonly port: number | undefined;
+}
+
+const hostPattern = /^(\[[0-9A-Fa-f:.]+\]|[^\s:;[\]]+)(?::(\d+))?$/;
+
+/** Splits a `;`-separated host list; returns the entries or the first problem found. */
+export function parseHostList(value: string): { entries: SmtpHostEntry[] } | { problem: string } {
+  const parts = value.split(';').map((p) => p.trim());
+  const entries: SmtpHostEntry[] = [];
+  for (const [index, part] of parts.entries()) {
+    if (part === '') {
+      return { problem: `entry ${index + 1} of the ';'-separated list is empty (write host1;host2:port)` };
+    }
+    const match = hostPattern.exec(part);
+    if (!match) return { problem: `"${part}" is not host or host:port` };
+    const host = match[1] as string;
+    const bareHost = host.startsWith('[') ? host.slice(1, -1) : host;
+    if (!host.startsWith('[') && !isValidDomain(bareHost) && !/^(\d{1,3}\.){3}\d{1,3}$/.test(bareHost)) {
+      return { problem: `"${host}" is not a valid host name or IP address` };
+    }
+    let port: number | undefined;
+    if (match[2] !== undefined) {
+      port = Number(match[2]);
+      if (!Number.isInteger(port) || port < 1 || port > 65535) return { problem: `port ${match[2]} of "${part}" is not between 1 and 65535` };
+    }
+    entries.push({ host: bareHost, port });
+  }
+  return { entries };
+}
+
+export interface SettingDefinition<T extends z.ZodType = z.ZodType> {
+  readonly schema: T;
+  readonly default: z.output<T>;
+  /** Write-only: stored encrypted, never shown, logged or returned. */
+  readonly secret: boolean;
+  /** Send modes the key matters for; empty = all. */
+  readonly modes: readonly SendMode[];
+  /** Feeds a mail header: a line break is a header injection, not just a bad value. */
+  readonly header?: boolean;
+  readonly description: string;
+}
+
+function define<T extends z.ZodType>(d: SettingDefinition<T>): SettingDefinition<T> {
+  return d;
+}
+
+const port = z.number().int().min(1, 'must be between 1 and 65535').max(65535, 'must be between 1 and 65535');
+
+export const settingDefinitions = {
+  mail_smtpmode: define({
+    schema: z.enum(SEND_MODES),
+    default: 'capture',
+    secret: false,
+    modes: [],
+    description: 'How mail leaves Mailroom: smtp (a mail server), sendmail or qmail (the local binary), php (as PHP mail() would), capture (kept in Mailroom, shown in the UI, not sent).',
+  }),
+  mail_smtphost: define({
+    schema: text(2000).superRefine((value, ctx) => {
+      const parsed = parseHostList(value);
+      if ('problem' in parsed) ctx.addIssue({ code: 'custom', message: parsed.problem });
+    }),
+    default: '127.0.0.1',
+    secret: false,
+    modes: ['smtp'],
+    description: "The SMTP server, or several separated by ';' tried in order (host or host:port each). A host that fails is skipped for a minute.",
+  }),
+  mail_smtpport: define({ schema: port, default: 25, secret: false, modes: ['smtp'], description: 'Port used for a host that names none.' }),
+  mail_smtptimeout: define({
+    schema: z.number().int().min(1, 'must be at least 1 second').max(3600, 'must be at most 3600 seconds'),
+    default: 10,
+    secret: false,
+    modes: ['smtp'],
+    description: 'Seconds to wait for the connection, the greeting and each reply. At least 30 when the server scans for malware or spam.',
+  }),
+  mail_smtpsecure: define({
+    schema: z.enum(SECURE_MODES),
+    default: '',
+    secret: false,
+    modes: ['smtp'],
+    description: "'' = no encryption (STARTTLS is still used when offered), ssl = implicit TLS (usually port 465), tls = STARTTLS required (usually 587 or 25).",
+  }),
+  mail_smtpauth: define({ schema: z.boolean(), default: false, secret: false, modes: ['smtp'], description: 'Whether the server requires authentication.' }),
+  mail_smtpauthtype: define({
+    schema: z.enum(AUTH_TYPES),
+    default: 'LOGIN',
+    secret: false,
+    modes: ['smtp'],
+    description: 'Authentication method: LOGIN, PLAIN, NTLM, CRAM-MD5 or XOAUTH2 (Microsoft 365, Gmail).',
+  }),
+  mail_smtpname: define({ schema: text(320), default: '', secret: false, modes: ['smtp'], description: 'User name for authentication.' }),
+  mail_smtppassword: define({ schema: text(1000), default: '', secret: true, modes: ['smtp'], description: 'Password for authentication (write-only).' }),
+  mail_smtpdebug: define({
+    schema: z.boolean(),
+    default: false,
+    secret: false,
+    modes: ['smtp'],
+    description: 'Show the SMTP conversation (credentials replaced by ***) with the test mail and in failure reports.',
+  }),
+  mail_from_address: define({
+    schema: text(64).refine((v) => v === '' || isValidLocalPart(v), 'must be the part before the @ only (letters, digits, . _ - + …); the domain goes in mail_domain'),
+    default: 'mailroom',
+    secret: false,
+    modes: [],
+    header: true,
+    description: 'The part before the @ of the sender address (the sender is mail_from_address@mail_domain).',
+  }),
+  mail_domain: define({
+    schema: text(253).refine((v) => isValidDomain(v), 'must be a domain name such as example.com'),
+    default: 'localhost',
+    secret: false,
+    modes: [],
+    header: true,
+    description: 'The domain of the sender address; also used in Message-IDs.',
+  }),
+  mail_sendmail_path: define({
+    schema: text(1000).refine((v) => v.startsWith('/'), 'must be an absolute path'),
+    default: '/usr/sbin/sendmail',
+    secret: false,
+    modes: ['sendmail'],
+    description: 'The sendmail binary for mode sendmail.',
+  }),
+  mail_qmail_path: define({
+    schema: text(1000).refine((v) => v.startsWith('/'), 'must be an absolute path'),
+    default: '/var/qmail/bin/sendmail',
+    secret: false,
+    modes: ['qmail'],
+    description: "qmail's sendmail binary for mode qmail.",
+  }),
+  mail_smtptls_ca: define({
+    schema: text(1000).refine((v) => v === '' || v.startsWith('/'), 'must be empty or the absolute path of a PEM file'),
+    default: '',
+    secret: false,
+    modes: ['smtp'],
+    description: 'A PEM file of CA certificates to trust besides the system ones (for a private CA or a self-signed server).',
+  }),
+  mail_smtptls_verify: define({
+    schema: z.boolean(),
+    default: true,
+    secret: false,
+    modes: ['smtp'],
+    description: "Verify the server's certificate. Leave it on; trust a private CA with mail_smtptls_ca instead.",
+  }),
+  mail_smtpoauth_token_url: define({
+    schema: text(2000).refine((v) => v === '' || /^https?:\/\/[^\s]+$/.test(v), 'must be an http(s) URL'),
+    default: '',
+    secret: false,
+    modes: ['smtp'],
+    description: 'XOAUTH2: the token endpoint (e.g. https://login.microsoftonline.com/TENANT/oauth2/v2.0/token).',
+  }),
+  mail_smtpoauth_client_id: define({ schema: text(500), default: '', secret: false, modes: ['smtp'], description: 'XOAUTH2: the application (client) id.' }),
+  mail_smtpoauth_client_secret: define({ schema: text(2000), default: '', secret: true, modes: ['smtp'], description: 'XOAUTH2: the client secret (write-only).' }),
+  mail_smtpoauth_refresh_token: define({ schema: text(8000), default: '', secret: true, modes: ['smtp'], description: 'XOAUTH2: the refresh token (write-only).' }),
+  mail_send_plaintext_only: define({ schema: z.boolean(), default: false, secret: false, modes: [], description: 'Send text parts only, no HTML.' }),
+  instance_name: define({ schema: text(100).refine((v) => v.trim() !== '', 'must not be empty'), default: 'Mailroom', secret: false, modes: [], header: true, description: 'The name shown in mails and the UI, and the sender display name.' }),
+  base_url: define({
+    schema: text(2000).refine((v) => /^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(v), 'must be an http(s) URL such as https://cloud.example.com'),
+    default: 'http://127.0.0.1:8080',
+    secret: false,
+    modes: [],
+    description: 'The address users reach Mailroom at; links in mails start with it.',
+  }),
+} as const;
+
+export type SettingKey = keyof typeof settingDefinitions;
+export type Settings = { -readonly [K in SettingKey]: z.output<(typeof settingDefinitions)[K]['schema']> };
+
+export const settingKeys = Object.keys(settingDefinitions) as SettingKey[];
+
+export function isSettingKey(key: string): key is SettingKey {
+  return Object.hasOwn(settingDefinitions, key);
+}
+
+export function defaultSettings(): Settings {
+  const out: Record<string, unknown> = {};
+  for (const key of settingKeys) out[key] = settingDefinitions[key].default;
+  return out as Settings;
+}
+
+export const secretKeys: readonly SettingKey[] = settingKeys.filter((k) => settingDefinitions[k].secret);

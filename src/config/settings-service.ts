@@ -1,0 +1,118 @@
+import { MailroomError } from '../errors.ts';
+import type { SecretBox } from './secret-box.ts';
+import { defaultSettings, settingDefinitions, settingKeys, type SettingKey, type Settings } from './settings-schema.ts';
+import { assertSettingKey, validateSetting, validateSettings } from './validate-setting.ts';
+
+/** Where saved settings live (the database). Values are JSON text; secrets arrive sealed. */
+export interface SettingsStore {
+  /** Every saved key with its JSON text. */
+  readAll(): Promise<Record<string, string>>;
+  /** Writes and deletes (null) in one transaction. */
+  write(changes: Record<string, string | null>): Promise<void>;
+}
+
+export type SettingSource = 'default' | 'database' | 'file' | 'env';
+
+/** A setting as the API, the CLI and the UI show it: secrets only say whether they are set. */
+export interface SettingView {
+  key: SettingKey;
+  value: Settings[SettingKey] | null;
+  isSet: boolean;
+  secret: boolean;
+  source: SettingSource;
+  locked: boolean;
+  lockedBy?: 'file' | 'env';
+}
+
+export interface SettingsService {
+  /** The effective settings, layered defaults < database < file < environment. */
+  get(): Promise<Settings>;
+  describe(): Promise<SettingView[]>;
+  /** Validates every change first; a locked or invalid key saves nothing. */
+  update(changes: Record<string, unknown>): Promise<void>;
+  unset(keys: string[]): Promise<void>;
+  lockOf(key: SettingKey): 'file' | 'env' | undefined;
+}
+
+export interface SettingsServiceDeps {
+  store: SettingsStore;
+  secretBox: SecretBox;
+  fileSettings: Partial<Settings>;
+  envSettings: Partial<Settings>;
+}
+
+export function createSettingsService({ store, secretBox, fileSettings, envSettings }: SettingsServiceDeps): SettingsService {
+  const lockOf = (key: SettingKey): 'file' | 'env' | undefined =>
+    Object.hasOwn(envSettings, key) ? 'env' : Object.hasOwn(fileSettings, key) ? 'file' : undefined;
+
+  async function readSaved(): Promise<Partial<Settings>> {
+    const rows = await store.readAll();
+    const saved: Record<string, unknown> = {};
+    for (const [key, json] of Object.entries(rows)) {
+      // A key a newer or older version saved, or one that no longer validates, must not stop
+      // Mailroom from starting: the layers above and the defaults still apply.
+      if (!Object.hasOwn(settingDefinitions, key)) continue;
+      const typedKey = key as SettingKey;
+      let value: unknown = JSON.parse(json);
+      if (settingDefinitions[typedKey].secret && typeof value === 'string') value = secretBox.open(value);
+      try {
+        saved[key] = validateSetting(typedKey, value);
+      } catch {
+        continue;
+      }
+    }
+    return saved as Partial<Settings>;
+  }
+
+  function assertUnlocked(keys: SettingKey[]): void {
+    for (const key of keys) {
+      const lock = lockOf(key);
+      if (lock) {
+        const where = lock === 'env' ? `the environment variable MAILROOM_${key.toUpperCase()}` : 'the config file';
+        throw new MailroomError('setting_locked', `${key} is set by ${where} and cannot be changed here`, { details: { key, lockedBy: lock } });
+      }
+    }
+  }
+
+  return {
+    lockOf,
+    async get() {
+      return Object.freeze({ ...defaultSettings(), ...(await readSaved()), ...fileSettings, ...envSettings }) as Settings;
+    },
+    async describe() {
+      const saved = await readSaved();
+      return settingKeys.map((key) => {
+        const def = settingDefinitions[key];
+        const lock = lockOf(key);
+        const source: SettingSource = lock ?? (Object.hasOwn(saved, key) ? 'database' : 'default');
+        const value = (lock === 'env' ? envSettings[key] : lock === 'file' ? fileSettings[key] : saved[key] ?? def.default) as Settings[SettingKey];
+        const view: SettingView = {
+          key,
+          value: def.secret ? null : value,
+          isSet: def.secret ? value !== '' : true,
+          secret: def.secret,
+          source,
+          locked: lock !== undefined,
+        };
+        if (lock) view.lockedBy = lock;
+        return view;
+      });
+    },
+    async update(changes) {
+      const valid = validateSettings(changes);
+      const keys = Object.keys(valid) as SettingKey[];
+      assertUnlocked(keys);
+      const rows: Record<string, string> = {};
+      for (const key of keys) {
+        const value = valid[key];
+        rows[key] = JSON.stringify(settingDefinitions[key].secret && typeof value === 'string' ? secretBox.seal(value) : value);
+      }
+      if (keys.length > 0) await store.write(rows);
+    },
+    async unset(rawKeys) {
+      const keys = rawKeys.map(assertSettingKey);
+      assertUnlocked(keys);
+      await store.write(Object.fromEntries(keys.map((k) => [k, null])));
+    },
+  };
+}

@@ -1,0 +1,45 @@
+import type { Kysely } from 'kysely';
+import type { DatabaseSchema } from './schema.ts';
+
+export interface CapturedMail {
+  id: number;
+  messageId: string;
+  envelopeFrom: string;
+  envelopeTo: string[];
+  subject: string;
+  raw: string;
+  createdAt: string;
+}
+
+/** Mail kept instead of sent while the mode is `capture`. */
+export function createCapturedMailRepo(db: Kysely<DatabaseSchema>, clock: { now(): Date }) {
+  return {
+    async save(mail: { messageId: string; envelopeFrom: string; envelopeTo: string[]; subject: string; raw: string }): Promise<number> {
+      const row = await db
+        .insertInto('captured_mail')
+        .values({
+          message_id: mail.messageId,
+          envelope_from: mail.envelopeFrom,
+          envelope_to: JSON.stringify(mail.envelopeTo),
+          subject: mail.subject,
+          raw: mail.raw,
+          created_at: clock.now().toISOString(),
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      return Number(row.id);
+    },
+    async list(limit = 100): Promise<CapturedMail[]> {
+      const rows = await db.selectFrom('captured_mail').selectAll().orderBy('id', 'desc').limit(limit).execute();
+      return rows.map((r) => ({
+        id: Number(r.id),
+        messageId: r.message_id,
+        envelopeFrom: r.envelope_from,
+        envelopeTo: JSON.parse(r.envelope_to) as string[],
+        subject: r.subject,
+        raw: r.raw,
+        createdAt: r.created_at,
+      }));
+    },
+  };
+}

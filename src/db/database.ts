@@ -1,0 +1,71 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type MigrationProvider } from 'kysely';
+import pg from 'pg';
+import { MailroomError } from '../errors.ts';
+import { initialMigration } from './migrations/0001-initial.ts';
+import type { DatabaseSchema } from './schema.ts';
+
+export type SqlDialectName = 'sqlite' | 'postgres';
+
+export interface Database {
+  readonly db: Kysely<DatabaseSchema>;
+  readonly dialect: SqlDialectName;
+  /** Where it is, without any password: for logs and `doctor`. */
+  readonly description: string;
+  close(): Promise<void>;
+}
+
+function migrations(dialect: SqlDialectName): Record<string, Migration> {
+  return { '0001-initial': initialMigration(dialect) };
+}
+
+/** PostgreSQL when a URL is given, else SQLite (WAL) in the data directory. Migrates to the latest schema. */
+export async function openDatabase(options: { url?: string | undefined; dataDir: string }): Promise<Database> {
+  const database = options.url ? openPostgres(options.url) : openSqlite(options.dataDir);
+  try {
+    await migrate(database);
+  } catch (cause) {
+    await database.close().catch(() => undefined);
+    if (cause instanceof MailroomError) throw cause;
+    throw new MailroomError('database_unavailable', `Cannot open the database ${database.description}: ${(cause as Error).message}`, { cause });
+  }
+  return database;
+}
+
+function openSqlite(dataDir: string): Database {
+  mkdirSync(dataDir, { recursive: true });
+  const path = join(dataDir, 'mailroom.sqlite');
+  let sqlite: BetterSqlite3.Database;
+  try {
+    sqlite = new BetterSqlite3(path);
+  } catch (cause) {
+    throw new MailroomError('database_unavailable', `Cannot open the SQLite database ${path}: ${(cause as Error).message}`, { cause });
+  }
+  // WAL lets the web server read while the worker writes; busy_timeout waits out the brief
+  // write locks of another process (a CLI command next to `mailroom serve`).
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('foreign_keys = ON');
+  const db = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return { db, dialect: 'sqlite', description: `sqlite:${path}`, close: () => db.destroy() };
+}
+
+function openPostgres(url: string): Database {
+  const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 10_000 });
+  // An idle client that loses its server emits 'error' on the pool; without a listener that
+  // would crash the process instead of failing the next query.
+  pool.on('error', () => undefined);
+  const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
+  const safe = new URL(url);
+  safe.password = safe.password ? '***' : '';
+  return { db, dialect: 'postgres', description: safe.toString(), close: () => db.destroy() };
+}
+
+async function migrate(database: Database): Promise<void> {
+  const provider: MigrationProvider = { getMigrations: async () => migrations(database.dialect) };
+  const migrator = new Migrator({ db: database.db, provider, migrationTableName: 'mailroom_migrations', migrationLockTableName: 'mailroom_migrations_lock' });
+  const { error } = await migrator.migrateToLatest();
+  if (error) throw error;
+}

@@ -1,0 +1,101 @@
+import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
+import { MailroomError } from '../errors.ts';
+import type { Settings } from '../config/settings-schema.ts';
+import { createCaptureTransport, type CaptureStore } from './capture-transport.ts';
+import type { HostHealth } from './host-health.ts';
+import { createOAuthTokenProvider, type OAuthTokenProvider } from './oauth-token-provider.ts';
+import { resolvePhpSendmailCommand } from './php-sendmail-path.ts';
+import { createPipeTransport, type SpawnFn } from './sendmail-transport.ts';
+import { createSmtpTransport } from './smtp-transport.ts';
+import type { Transport } from './transport.ts';
+
+export interface TransportFactoryDeps {
+  hostHealth: HostHealth;
+  captureStore: CaptureStore;
+  clock: { now(): Date };
+  env?: NodeJS.ProcessEnv;
+  spawn?: SpawnFn;
+  fetch?: typeof globalThis.fetch;
+}
+
+/** Builds the transport for the current settings; keeps OAuth tokens across rebuilds. */
+export interface TransportFactory {
+  create(settings: Settings): Promise<Transport>;
+}
+
+export function createTransportFactory(deps: TransportFactoryDeps): TransportFactory {
+  // One provider per set of OAuth credentials, so a settings change that does not touch them
+  // keeps the cached access token instead of asking the endpoint on every send.
+  const tokenProviders = new Map<string, OAuthTokenProvider>();
+
+  function tokenProviderFor(settings: Settings): OAuthTokenProvider | undefined {
+    if (settings.mail_smtpauthtype !== 'XOAUTH2' || !settings.mail_smtpauth) return undefined;
+    const missing = (['mail_smtpoauth_token_url', 'mail_smtpoauth_client_id', 'mail_smtpoauth_refresh_token', 'mail_smtpname'] as const).filter((k) => settings[k] === '');
+    if (missing.length > 0) {
+      throw new MailroomError('oauth_not_configured', `mail_smtpauthtype is XOAUTH2 but ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not set`, { details: { missing } });
+    }
+    const key = createHash('sha256')
+      .update([settings.mail_smtpoauth_token_url, settings.mail_smtpoauth_client_id, settings.mail_smtpoauth_client_secret, settings.mail_smtpoauth_refresh_token].join('\0'))
+      .digest('hex');
+    let provider = tokenProviders.get(key);
+    if (!provider) {
+      provider = createOAuthTokenProvider({
+        tokenUrl: settings.mail_smtpoauth_token_url,
+        clientId: settings.mail_smtpoauth_client_id,
+        clientSecret: settings.mail_smtpoauth_client_secret,
+        refreshToken: settings.mail_smtpoauth_refresh_token,
+        clock: deps.clock,
+        timeoutMs: settings.mail_smtptimeout * 1000,
+        ...(deps.fetch ? { fetch: deps.fetch } : {}),
+      });
+      tokenProviders.clear();
+      tokenProviders.set(key, provider);
+    }
+    return provider;
+  }
+
+  async function readCa(path: string): Promise<string | undefined> {
+    if (path === '') return undefined;
+    try {
+      return await readFile(path, 'utf8');
+    } catch (error) {
+      throw new MailroomError('config_invalid_value', `mail_smtptls_ca: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): give the path of a readable PEM file`, {
+        details: { key: 'mail_smtptls_ca' },
+        cause: error,
+      });
+    }
+  }
+
+  return {
+    async create(settings) {
+      const timeoutMs = Math.max(settings.mail_smtptimeout, 30) * 1000;
+      const spawnDeps = { ...(deps.spawn ? { spawn: deps.spawn } : {}), ...(deps.env ? { env: deps.env } : {}) };
+      switch (settings.mail_smtpmode) {
+        case 'capture':
+          return createCaptureTransport(deps.captureStore);
+        case 'sendmail':
+          return createPipeTransport({ name: 'sendmail', command: [settings.mail_sendmail_path], envelopeArguments: true, timeoutMs, ...spawnDeps });
+        case 'qmail':
+          return createPipeTransport({ name: 'qmail', command: [settings.mail_qmail_path], envelopeArguments: true, timeoutMs, ...spawnDeps });
+        case 'php':
+          return createPipeTransport({ name: 'php', command: await resolvePhpSendmailCommand(deps.env ?? process.env), envelopeArguments: false, timeoutMs, ...spawnDeps });
+        case 'smtp':
+          return createSmtpTransport({
+            settings,
+            ca: await readCa(settings.mail_smtptls_ca),
+            hostHealth: deps.hostHealth,
+            tokenProvider: tokenProviderFor(settings),
+            clientName: ehloName(settings.mail_domain),
+          });
+      }
+    },
+  };
+}
+
+/** The EHLO name: this machine's name when it is a full domain name, else the mail domain. */
+function ehloName(mailDomain: string): string {
+  const name = hostname();
+  return name.includes('.') ? name : mailDomain;
+}

@@ -1,0 +1,245 @@
+/**
+ * Access tokens for SMTP XOAUTH2 (Microsoft 365, Gmail), obtained with the OAuth2 refresh grant
+ * (RFC 6749 section 6) from the admin's settings mail_smtpoauth_token_url, _client_id,
+ * _client_secret and _refresh_token.
+ *
+ * Secrets policy: the client secret, the refresh token and access tokens never appear in an
+ * error message, its details or its cause. Token endpoints echo back text we do not control,
+ * so that text is scrubbed of them too.
+ */
+import { MailroomError } from '../errors.ts';
+
+export interface OAuthTokenProvider {
+  /**
+   * A valid access token, from the cache while it has more than a minute left.
+   * `renew: true` means the SMTP server refused the token it was given: the cached one is
+   * dropped and a new one is fetched.
+   * Rejects with a MailroomError: `oauth_refresh_token_revoked` or `oauth_token_failed`.
+   */
+  getAccessToken(options?: { renew?: boolean }): Promise<string>;
+}
+
+export interface OAuthTokenProviderDeps {
+  tokenUrl: string;
+  clientId: string;
+  clientSecret: string;
+  refreshToken: string;
+  clock: { now(): Date };
+  fetch?: typeof globalThis.fetch;
+  timeoutMs: number;
+}
+
+// A token that expires while a message is being transferred fails the send, so it is
+// replaced a while before the endpoint says it expires.
+const REFRESH_EARLY_MS = 60_000;
+// error_description is free text from the endpoint: long HTML or stack traces would drown the
+// part an admin needs.
+const MAX_DESCRIPTION_LENGTH = 300;
+
+interface CachedToken {
+  readonly accessToken: string;
+  /** Epoch ms from which the token is no longer handed out; undefined when the endpoint gave no lifetime. */
+  readonly refreshAt: number | undefined;
+}
+
+type Fetch = typeof globalThis.fetch;
+
+export function createOAuthTokenProvider(deps: OAuthTokenProviderDeps): OAuthTokenProvider {
+  const url = parseTokenUrl(deps);
+  const host = url.host;
+  const doFetch: Fetch = deps.fetch ?? globalThis.fetch;
+  const secrets = [deps.clientSecret, deps.refreshToken];
+  let cached: CachedToken | undefined;
+  let inFlight: Promise<CachedToken> | undefined;
+
+  const redact = (text: string): string => {
+    let result = text;
+    for (const secret of [...secrets, cached?.accessToken ?? '']) {
+      if (secret !== '') result = result.split(secret).join('[redacted]');
+    }
+    return result;
+  };
+
+  const fetchToken = async (): Promise<CachedToken> => {
+    // Taken before the request: the lifetime counts from when the endpoint issued the token.
+    const requestedAt = deps.clock.now().getTime();
+    const form = new URLSearchParams({
+      grant_type: 'refresh_token',
+      refresh_token: deps.refreshToken,
+      client_id: deps.clientId,
+    });
+    // Public clients have no secret, and some endpoints refuse an empty client_secret.
+    if (deps.clientSecret !== '') form.set('client_secret', deps.clientSecret);
+
+    let status: number;
+    let body: string;
+    try {
+      const response = await doFetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+        body: form.toString(),
+        redirect: 'error',
+        signal: AbortSignal.timeout(deps.timeoutMs),
+      });
+      status = response.status;
+      body = await response.text();
+    } catch (error) {
+      throw networkError(error);
+    }
+
+    const json = parseJsonObject(body);
+    const oauthError = json === undefined ? undefined : stringField(json, 'error');
+    const description = json === undefined ? undefined : stringField(json, 'error_description');
+    const shownDescription =
+      description === undefined ? undefined : redact(description.trim()).slice(0, MAX_DESCRIPTION_LENGTH);
+    const details = { host, status, ...(oauthError === undefined ? {} : { error: redact(oauthError) }) };
+
+    // RFC 6749 5.2 says 400, but some endpoints answer invalid_grant with 401.
+    if ((status === 400 || status === 401) && oauthError === 'invalid_grant') {
+      const what = shownDescription === undefined || shownDescription === '' ? 'invalid_grant' : `invalid_grant: ${shownDescription}`;
+      throw new MailroomError(
+        'oauth_refresh_token_revoked',
+        `The token endpoint refused the refresh token (${what}): get a new refresh token and save it in mail_smtpoauth_refresh_token`,
+        { details },
+      );
+    }
+    if (status < 200 || status > 299) {
+      const reason = oauthError === undefined ? '' : ` (${redact(oauthError)}${shownDescription ? `: ${shownDescription}` : ''})`;
+      throw new MailroomError('oauth_token_failed', `The OAuth token endpoint ${host} answered HTTP ${status}${reason}${hintFor(status, oauthError)}`, {
+        details,
+      });
+    }
+    if (json === undefined) {
+      // Typically a login or portal page: the URL points at the wrong thing.
+      throw new MailroomError(
+        'oauth_token_failed',
+        `The OAuth token endpoint ${host} answered HTTP ${status} with a body that is not a JSON object: check mail_smtpoauth_token_url`,
+        { details },
+      );
+    }
+    const accessToken = stringField(json, 'access_token');
+    if (accessToken === undefined || accessToken === '') {
+      throw new MailroomError('oauth_token_failed', `The OAuth token endpoint ${host} answered HTTP ${status} without an access_token`, {
+        details,
+      });
+    }
+    const lifetimeSeconds = positiveNumber(json['expires_in']);
+    // Without a lifetime the token is kept until the SMTP server refuses it, which makes
+    // nodemailer ask for a renewed one.
+    const refreshAt =
+      lifetimeSeconds === undefined
+        ? undefined
+        : requestedAt + lifetimeSeconds * 1000 - Math.min(REFRESH_EARLY_MS, (lifetimeSeconds * 1000) / 2);
+    return { accessToken, refreshAt };
+  };
+
+  const networkError = (error: unknown): MailroomError => {
+    if (isTimeout(error)) {
+      return new MailroomError('oauth_token_failed', `The OAuth token endpoint ${host} did not answer within ${deps.timeoutMs} ms`, {
+        details: { host, timeoutMs: deps.timeoutMs },
+      });
+    }
+    const code = systemErrorCode(error);
+    return new MailroomError(
+      'oauth_token_failed',
+      `The OAuth token endpoint ${host} could not be reached${code === undefined ? '' : ` (${code})`}: check mail_smtpoauth_token_url and that this machine may connect to it`,
+      // The fetch error only describes the connection, never the request body.
+      { cause: error, details: { host, ...(code === undefined ? {} : { errno: code }) } },
+    );
+  };
+
+  return {
+    async getAccessToken(options = {}) {
+      if (options.renew === true) cached = undefined;
+      if (cached !== undefined && (cached.refreshAt === undefined || deps.clock.now().getTime() < cached.refreshAt)) {
+        return cached.accessToken;
+      }
+      // A renew that arrives while a request is running shares it: that token is newer than
+      // the one the server refused.
+      if (inFlight === undefined) {
+        inFlight = fetchToken().then(
+          (token) => {
+            cached = token;
+            inFlight = undefined;
+            return token;
+          },
+          (error: unknown) => {
+            inFlight = undefined;
+            throw error;
+          },
+        );
+      }
+      return (await inFlight).accessToken;
+    },
+  };
+}
+
+function parseTokenUrl(deps: OAuthTokenProviderDeps): URL {
+  const missing = (
+    [
+      ['mail_smtpoauth_token_url', deps.tokenUrl],
+      ['mail_smtpoauth_client_id', deps.clientId],
+      ['mail_smtpoauth_refresh_token', deps.refreshToken],
+    ] as const
+  )
+    .filter(([, value]) => value.trim() === '')
+    .map(([name]) => name);
+  if (missing.length > 0) {
+    throw new MailroomError('oauth_not_configured', `XOAUTH2 needs ${missing.join(', ')}: set ${missing.length === 1 ? 'it' : 'them'}`, {
+      details: { missing },
+    });
+  }
+  let url: URL;
+  try {
+    url = new URL(deps.tokenUrl);
+  } catch {
+    throw new MailroomError('oauth_not_configured', 'mail_smtpoauth_token_url is not a URL: set it to the https:// token endpoint of the provider');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new MailroomError('oauth_not_configured', `mail_smtpoauth_token_url must be an https:// URL, not ${url.protocol}`);
+  }
+  return url;
+}
+
+function hintFor(status: number, oauthError: string | undefined): string {
+  if (oauthError === 'invalid_client' || oauthError === 'unauthorized_client') {
+    return ': check mail_smtpoauth_client_id and mail_smtpoauth_client_secret';
+  }
+  if (status >= 500) return ': the provider has a problem, try again later';
+  if (status === 404 || status === 405) return ': check mail_smtpoauth_token_url';
+  return '';
+}
+
+function parseJsonObject(text: string): Record<string, unknown> | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
+function stringField(json: Record<string, unknown>, key: string): string | undefined {
+  const value = json[key];
+  return typeof value === 'string' ? value : undefined;
+}
+
+// Some endpoints (older Azure AD) send expires_in as a string.
+function positiveNumber(value: unknown): number | undefined {
+  const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  return typeof number === 'number' && Number.isFinite(number) && number > 0 ? number : undefined;
+}
+
+function isTimeout(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+}
+
+// fetch wraps connection failures in a TypeError whose cause carries the system code.
+function systemErrorCode(error: unknown): string | undefined {
+  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 4; current = current.cause, depth++) {
+    const code: unknown = (current as Error & { code?: unknown }).code;
+    if (typeof code === 'string' && code !== '') return code;
+  }
+  return undefined;
+}

@@ -1,0 +1,76 @@
+import { MailroomError, type ErrorCode } from '../errors.ts';
+import type { Transcript } from './transcript.ts';
+
+/** A finished message: the bytes are final, so a retry sends exactly the same mail. */
+export interface OutgoingMail {
+  readonly envelope: { readonly from: string; readonly to: readonly string[] };
+  readonly raw: Buffer;
+  readonly messageId: string;
+  /** Kept for the captured-mail inbox and logs; the raw bytes carry the real header. */
+  readonly subject: string;
+}
+
+/** One server that was tried for a send, in order, and why it was left if it was. */
+export interface HostAttempt {
+  readonly host: string;
+  readonly skipped?: 'cooling_down';
+  readonly error?: { readonly code: ErrorCode; readonly message: string };
+}
+
+export interface SendResult {
+  readonly accepted: readonly string[];
+  readonly rejected: ReadonlyArray<{ readonly address: string; readonly reply: string }>;
+  /** The server's final reply, verbatim (e.g. `250 2.0.0 Ok: queued as 4ABC`). */
+  readonly response: string;
+  /** Which server took it (`host:port`), or the binary / `capture`. */
+  readonly via: string;
+  readonly attempts: readonly HostAttempt[];
+}
+
+export interface SendOptions {
+  readonly signal?: AbortSignal;
+  /** When given, the protocol conversation is recorded here (secrets masked). */
+  readonly transcript?: Transcript;
+}
+
+/** The port every way of sending implements. One call is one attempt; retrying is the outbox's job. */
+export interface Transport {
+  /** `smtp`, `sendmail`, `qmail`, `php` or `capture`. */
+  readonly name: string;
+  /** Sends one message; resolves when a server (or binary) took it, throws a TransportError otherwise. */
+  send(mail: OutgoingMail, options?: SendOptions): Promise<SendResult>;
+  /** Releases connections and timers. */
+  close(): Promise<void>;
+}
+
+/** How a send failed, decided once here so the worker can choose retry or fail from it alone. */
+export type FailureKind = 'connection' | 'timeout' | 'tls' | 'auth' | 'envelope' | 'message' | 'sendmail' | 'config';
+
+export interface TransportFailure {
+  readonly kind: FailureKind;
+  /** A 5xx reply or a setting that must change: retrying the same way will not help. */
+  readonly permanent: boolean;
+  /** The server's reply, verbatim, when there was one. */
+  readonly reply?: string;
+  readonly host?: string;
+  readonly command?: string;
+}
+
+export class TransportError extends MailroomError {
+  readonly failure: TransportFailure;
+  readonly attempts: readonly HostAttempt[];
+
+  constructor(code: ErrorCode, message: string, failure: TransportFailure, options: { cause?: unknown; attempts?: readonly HostAttempt[] } = {}) {
+    super(code, message, {
+      cause: options.cause,
+      details: { kind: failure.kind, permanent: failure.permanent, ...(failure.reply ? { reply: failure.reply } : {}), ...(failure.host ? { host: failure.host } : {}) },
+    });
+    this.name = 'TransportError';
+    this.failure = failure;
+    this.attempts = options.attempts ?? [];
+  }
+}
+
+export function isTransportError(error: unknown): error is TransportError {
+  return error instanceof TransportError;
+}

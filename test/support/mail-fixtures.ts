@@ -1,0 +1,23 @@
+import { defaultSettings, type Settings } from '../../src/config/settings-schema.ts';
+import { composeMessage } from '../../src/templates/compose-message.ts';
+import type { OutgoingMail } from '../../src/transport/transport.ts';
+
+/** Settings as a fresh install has them, with the given changes. */
+export function settingsWith(changes: Partial<Settings>): Settings {
+  return { ...defaultSettings(), mail_domain: 'example.test', ...changes };
+}
+
+/** A small finished message with a unique subject, for asserting what arrived. */
+export async function testMessage(to: string, subject = `transport test ${Math.random().toString(36).slice(2)}`): Promise<OutgoingMail> {
+  const m = await composeMessage({
+    from: { name: 'Mailroom Test', address: 'sender@example.test' },
+    to,
+    subject,
+    text: 'Hello from the transport tests.\n',
+    domain: 'example.test',
+    date: new Date(),
+  });
+  return { envelope: m.envelope, raw: m.raw, messageId: m.messageId, subject };
+}
+
+export const systemClock = { now: () => new Date() };

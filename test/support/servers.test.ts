@@ -1,0 +1,199 @@
+// Proves the harness: the real servers start, accept what they promise, and deliver where
+// readMaildir/waitForMail look. If these fail, every test built on the servers would too.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { after, before, describe, test } from 'node:test';
+import nodemailer from 'nodemailer';
+import type { SMTPConnectionCustomAuthHandler } from 'nodemailer/lib/smtp-connection';
+import pg from 'pg';
+import {
+  type EximServer,
+  type PostfixServer,
+  type PostgresServer,
+  startExim,
+  startPostfix,
+  startPostgres,
+  waitForMail,
+} from './servers.ts';
+
+// nodemailer-ntlm-auth ships no type declarations; give it the handler type nodemailer expects.
+function loadNtlmAuth(): SMTPConnectionCustomAuthHandler {
+  const loaded: unknown = createRequire(import.meta.url)('nodemailer-ntlm-auth');
+  assert.equal(typeof loaded, 'function');
+  return loaded as SMTPConnectionCustomAuthHandler;
+}
+
+/** A subject no other test (or earlier run) can have produced. */
+function uniqueSubject(label: string): string {
+  return `${label} ${randomUUID()}`;
+}
+
+describe('Postfix', () => {
+  let postfix: PostfixServer;
+  let ca: Buffer;
+
+  before(async () => {
+    postfix = await startPostfix();
+    ca = await readFile(postfix.certPath);
+  });
+  after(async () => {
+    await postfix?.stop();
+  });
+
+  test('STARTTLS + AUTH PLAIN on smtpPort, certificate verified, lands in the Maildir', async () => {
+    const transport = nodemailer.createTransport({
+      host: postfix.host,
+      port: postfix.smtpPort,
+      secure: false,
+      requireTLS: true,
+      tls: { ca },
+      authMethod: 'PLAIN',
+      auth: { user: postfix.user, pass: postfix.pass },
+    });
+    const subject = uniqueSubject('starttls');
+    try {
+      const info = await transport.sendMail({
+        from: 'sender@example.test',
+        to: 'alice@example.com',
+        subject,
+        text: 'hello\n',
+      });
+      assert.match(info.response, /^250 /);
+    } finally {
+      transport.close();
+    }
+    const mail = await waitForMail(postfix.maildir, (m) => m.headers.get('subject') === subject);
+    assert.equal(mail.deliveredTo, 'alice@example.com');
+    assert.match(mail.body, /hello/);
+  });
+
+  test('implicit TLS + AUTH LOGIN on smtpsPort lands in the Maildir', async () => {
+    const transport = nodemailer.createTransport({
+      host: postfix.host,
+      port: postfix.smtpsPort,
+      secure: true,
+      tls: { ca },
+      authMethod: 'LOGIN',
+      auth: { user: postfix.user, pass: postfix.pass },
+    });
+    const subject = uniqueSubject('smtps');
+    try {
+      await transport.sendMail({ from: 'sender@example.test', to: 'bob@example.org', subject, text: 'hi\n' });
+    } finally {
+      transport.close();
+    }
+    const mail = await waitForMail(postfix.maildir, (m) => m.headers.get('subject') === subject);
+    assert.equal(mail.deliveredTo, 'bob@example.org');
+  });
+
+  test('refuses mail without AUTH', async () => {
+    const transport = nodemailer.createTransport({
+      host: postfix.host,
+      port: postfix.smtpPort,
+      secure: false,
+      requireTLS: true,
+      tls: { ca },
+    });
+    try {
+      await assert.rejects(
+        transport.sendMail({ from: 'sender@example.test', to: 'eve@example.com', subject: 'no auth', text: 'x' }),
+        (error: unknown) => error instanceof Error && /554 5\.7\.1/.test(error.message),
+      );
+    } finally {
+      transport.close();
+    }
+  });
+
+  test('the sendmail wrapper delivers into the same Maildir', async () => {
+    const transport = nodemailer.createTransport({ sendmail: true, path: postfix.sendmailPath, newline: 'unix' });
+    const subject = uniqueSubject('sendmail');
+    await transport.sendMail({ from: 'sender@example.test', to: 'carol@example.net', subject, text: 'via sendmail\n' });
+    const mail = await waitForMail(postfix.maildir, (m) => m.headers.get('subject') === subject);
+    assert.equal(mail.deliveredTo, 'carol@example.net');
+  });
+});
+
+describe('exim', () => {
+  let exim: EximServer;
+
+  before(async () => {
+    exim = await startExim();
+  });
+  after(async () => {
+    await exim?.stop();
+  });
+
+  test('AUTH NTLM (nodemailer-ntlm-auth) is accepted and recorded in X-Exim-Auth', async () => {
+    const transport = nodemailer.createTransport({
+      host: exim.host,
+      port: exim.port,
+      secure: false,
+      ignoreTLS: true,
+      auth: {
+        type: 'custom',
+        method: 'NTLM',
+        user: exim.user,
+        pass: exim.pass,
+        // exim's spa server ignores both; they only prove a client may send them
+        options: { domain: 'EXAMPLE', workstation: 'TEST' },
+      },
+      customAuth: { NTLM: loadNtlmAuth() },
+    });
+    const subject = uniqueSubject('ntlm');
+    try {
+      await transport.sendMail({ from: 'sender@example.test', to: 'dave@example.com', subject, text: 'ntlm\n' });
+    } finally {
+      transport.close();
+    }
+    const mail = await waitForMail(exim.maildir, (m) => m.headers.get('subject') === subject);
+    assert.equal(mail.deliveredTo, 'dave@example.com');
+    assert.equal(mail.headers.get('x-exim-auth'), `ntlm ${exim.user} tls=none`);
+  });
+
+  test('AUTH CRAM-MD5 after STARTTLS is accepted and recorded in X-Exim-Auth', async () => {
+    const transport = nodemailer.createTransport({
+      host: exim.host,
+      port: exim.port,
+      secure: false,
+      requireTLS: true,
+      tls: { ca: await readFile(exim.certPath) },
+      authMethod: 'CRAM-MD5',
+      auth: { user: exim.user, pass: exim.pass },
+    });
+    const subject = uniqueSubject('cram-md5');
+    try {
+      await transport.sendMail({ from: 'sender@example.test', to: 'erin@example.com', subject, text: 'cram\n' });
+    } finally {
+      transport.close();
+    }
+    const mail = await waitForMail(exim.maildir, (m) => m.headers.get('subject') === subject);
+    assert.equal(mail.deliveredTo, 'erin@example.com');
+    assert.match(mail.headers.get('x-exim-auth') ?? '', new RegExp(`^cram_md5 ${exim.user} tls=TLS`));
+  });
+});
+
+describe('PostgreSQL', () => {
+  let postgres: PostgresServer;
+
+  before(async () => {
+    postgres = await startPostgres();
+  });
+  after(async () => {
+    await postgres?.stop();
+  });
+
+  test('createDatabase() gives a fresh database that pg can query', async () => {
+    const url = await postgres.createDatabase();
+    assert.notEqual(url, postgres.url);
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const result = await client.query<{ one: number; db: string }>('SELECT 1 AS one, current_database() AS db');
+      assert.deepEqual(result.rows, [{ one: 1, db: new URL(url).pathname.slice(1) }]);
+    } finally {
+      await client.end();
+    }
+  });
+});

@@ -1,0 +1,244 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import SMTPConnection from 'nodemailer/lib/smtp-connection';
+import type { SMTPConnectionAuth } from 'nodemailer/lib/smtp-connection';
+import { isMailroomError, MailroomError } from '../../src/errors.ts';
+import { createOAuthTokenProvider, type OAuthTokenProvider } from '../../src/transport/oauth-token-provider.ts';
+import { createXOAuth2Auth } from '../../src/transport/xoauth2-auth.ts';
+import {
+  startTokenEndpoint,
+  startXOAuth2SmtpServer,
+  type TokenEndpoint,
+  type XOAuth2SmtpServer,
+} from '../support/xoauth2-servers.ts';
+
+const USER = 'mailer@example.com';
+const CLIENT_ID = 'client-id-1234.apps.example.com';
+const CLIENT_SECRET = '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leak';
+const REFRESH_TOKEN = '1//refresh-token-that-must-not-leak';
+const EXPIRES_IN = 3600;
+
+function fakeClock(start = Date.parse('2025-01-01T00:00:00Z')): { now(): Date; advance(ms: number): void } {
+  let current = start;
+  return {
+    now: () => new Date(current),
+    advance(ms) {
+      current += ms;
+    },
+  };
+}
+
+function connect(port: number): Promise<SMTPConnection> {
+  const connection = new SMTPConnection({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, connectionTimeout: 5000 });
+  return new Promise((resolve, reject) => {
+    connection.once('error', reject);
+    connection.connect((error) => {
+      connection.off('error', reject);
+      // Errors after the handshake also reach the command callbacks; this keeps them from crashing the run.
+      connection.on('error', () => {});
+      if (error) reject(error);
+      else resolve(connection);
+    });
+  });
+}
+
+function login(connection: SMTPConnection, auth: SMTPConnectionAuth): Promise<void> {
+  return new Promise((resolve, reject) => connection.login(auth, (error) => (error ? reject(error) : resolve())));
+}
+
+function send(connection: SMTPConnection, from: string, to: string[], raw: string): Promise<void> {
+  return new Promise((resolve, reject) => connection.send({ from, to }, raw, (error) => (error ? reject(error) : resolve())));
+}
+
+/** One SMTP session: connect, log in with XOAUTH2 from `provider`, send one message, quit. */
+async function sendOne(port: number, provider: OAuthTokenProvider, subject: string): Promise<void> {
+  const connection = await connect(port);
+  try {
+    await login(connection, createXOAuth2Auth(USER, provider));
+    await send(connection, USER, ['rcpt@example.net'], `From: ${USER}\r\nTo: rcpt@example.net\r\nSubject: ${subject}\r\n\r\nHello\r\n`);
+    connection.quit();
+  } catch (error) {
+    connection.close();
+    throw error;
+  }
+}
+
+/** Connects and logs in, expecting login() to fail; returns its error. */
+async function failedLogin(port: number, provider: OAuthTokenProvider): Promise<Error> {
+  const connection = await connect(port);
+  try {
+    await login(connection, createXOAuth2Auth(USER, provider));
+  } catch (error) {
+    assert.ok(error instanceof Error);
+    return error;
+  } finally {
+    connection.close();
+  }
+  assert.fail('login() succeeded');
+}
+
+function mailroomCause(error: Error): MailroomError {
+  assert.ok(isMailroomError(error.cause), `cause is not a MailroomError: ${String(error.cause)}`);
+  return error.cause;
+}
+
+function assertNoSecrets(text: string): void {
+  assert.ok(!text.includes(CLIENT_SECRET), `client secret leaked: ${text}`);
+  assert.ok(!text.includes(REFRESH_TOKEN), `refresh token leaked: ${text}`);
+}
+
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  assert.ok(address !== null && typeof address === 'object');
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return address.port;
+}
+
+describe('SMTP XOAUTH2 with tokens from the refresh grant', () => {
+  let endpoint: TokenEndpoint;
+  let smtp: XOAuth2SmtpServer;
+  let clock: ReturnType<typeof fakeClock>;
+
+  const provider = (tokenUrl = endpoint.url): OAuthTokenProvider =>
+    createOAuthTokenProvider({ tokenUrl, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, refreshToken: REFRESH_TOKEN, clock, timeoutMs: 5000 });
+
+  before(async () => {
+    smtp = await startXOAuth2SmtpServer({ isValidToken: (user, accessToken) => user === USER && endpoint.isValid(accessToken) });
+  });
+  after(() => smtp.close());
+
+  // A fresh endpoint per test, so request counts and revocation start over.
+  beforeEach(async () => {
+    clock = fakeClock();
+    endpoint = await startTokenEndpoint({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, refreshToken: REFRESH_TOKEN, expiresIn: EXPIRES_IN });
+    smtp.received.length = 0;
+    smtp.logins.length = 0;
+  });
+  afterEach(() => endpoint.close());
+
+  test('the first send fetches a token and a second send within its lifetime reuses it', async () => {
+    const tokens = provider();
+    await sendOne(smtp.port, tokens, 'first');
+    clock.advance(30 * 60_000);
+    await sendOne(smtp.port, tokens, 'second');
+
+    assert.equal(endpoint.requests, 1);
+    assert.deepEqual(
+      smtp.logins.map((login) => [login.user, login.accessToken, login.accepted]),
+      [
+        [USER, endpoint.issued[0], true],
+        [USER, endpoint.issued[0], true],
+      ],
+    );
+    assert.equal(smtp.received.length, 2);
+    assert.deepEqual(smtp.received[1]?.to, ['rcpt@example.net']);
+    assert.match(smtp.received[1]?.raw ?? '', /Subject: second/);
+  });
+
+  test('a token is replaced shortly before it expires, by the injected clock', async () => {
+    const tokens = provider();
+    await sendOne(smtp.port, tokens, 'first');
+    clock.advance((EXPIRES_IN - 61) * 1000);
+    await sendOne(smtp.port, tokens, 'still the first token');
+    assert.equal(endpoint.requests, 1);
+
+    clock.advance(2000);
+    await sendOne(smtp.port, tokens, 'a new token');
+    assert.equal(endpoint.requests, 2);
+    assert.equal(smtp.logins.at(-1)?.accessToken, endpoint.issued[1]);
+    assert.equal(smtp.received.length, 3);
+  });
+
+  test('a token the SMTP server refuses is renewed once and the mail is accepted', async () => {
+    const tokens = provider();
+    await sendOne(smtp.port, tokens, 'first');
+    endpoint.expireAll();
+
+    await sendOne(smtp.port, tokens, 'after the server stopped accepting the token');
+
+    assert.equal(endpoint.requests, 2);
+    assert.deepEqual(
+      smtp.logins.map((login) => [login.accessToken, login.accepted]),
+      [
+        [endpoint.issued[0], true],
+        [endpoint.issued[0], false],
+        [endpoint.issued[1], true],
+      ],
+    );
+    assert.equal(smtp.received.length, 2);
+  });
+
+  test('a token refused twice makes login fail with nodemailer EAUTH and no third token request', async () => {
+    const tokens = provider();
+    await sendOne(smtp.port, tokens, 'first');
+    const alwaysRefusing = await startXOAuth2SmtpServer({ isValidToken: () => false });
+    try {
+      const error = await failedLogin(alwaysRefusing.port, tokens);
+      assert.equal((error as Error & { code?: unknown }).code, 'EAUTH');
+      assert.equal(alwaysRefusing.logins.length, 2);
+      assert.equal(endpoint.requests, 2);
+      assertNoSecrets(error.message);
+    } finally {
+      await alwaysRefusing.close();
+    }
+  });
+
+  test('a revoked refresh token fails login with oauth_refresh_token_revoked and leaks no secret', async () => {
+    endpoint.revoke();
+    const error = await failedLogin(smtp.port, provider());
+
+    const cause = mailroomCause(error);
+    assert.equal(cause.code, 'oauth_refresh_token_revoked');
+    assert.match(
+      cause.message,
+      /^The token endpoint refused the refresh token \(invalid_grant: Token has been expired or revoked\..*\): get a new refresh token and save it in mail_smtpoauth_refresh_token$/,
+    );
+    // The test endpoint echoes both secrets in error_description; they must arrive scrubbed.
+    assert.match(cause.message, /\[redacted\]/);
+    assert.equal((error as Error & { code?: unknown }).code, 'EAUTH');
+    assert.equal(error.message, cause.message);
+    for (const text of [error.message, String(error), cause.message, JSON.stringify(cause.details), String(error.cause), String(cause.cause)]) {
+      assertNoSecrets(text);
+    }
+    assert.equal(smtp.logins.length, 0);
+  });
+
+  test('an unreachable token endpoint fails login with oauth_token_failed naming the host', async () => {
+    const port = await closedPort();
+    const error = await failedLogin(smtp.port, provider(`http://127.0.0.1:${port}/token`));
+
+    const cause = mailroomCause(error);
+    assert.equal(cause.code, 'oauth_token_failed');
+    assert.match(cause.message, new RegExp(`127\\.0\\.0\\.1:${port} could not be reached \\(ECONNREFUSED\\)`));
+    assertNoSecrets(`${cause.message} ${JSON.stringify(cause.details)} ${String(cause.cause)}`);
+  });
+
+  test('concurrent callers share one token request', async () => {
+    const tokens = provider();
+    const results = await Promise.all([tokens.getAccessToken(), tokens.getAccessToken(), tokens.getAccessToken({ renew: true })]);
+    assert.equal(endpoint.requests, 1);
+    assert.deepEqual(results, [endpoint.issued[0], endpoint.issued[0], endpoint.issued[0]]);
+  });
+
+  test('a token endpoint answering 503 gives oauth_token_failed with the host and the status', async () => {
+    const tokens = createOAuthTokenProvider({
+      tokenUrl: 'https://login.example.com/tenant/oauth2/v2.0/token',
+      clientId: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
+      refreshToken: REFRESH_TOKEN,
+      clock,
+      timeoutMs: 5000,
+      fetch: () => Promise.resolve(new Response('<html>Service Unavailable</html>', { status: 503 })),
+    });
+    await assert.rejects(tokens.getAccessToken(), (error: unknown) => {
+      assert.ok(isMailroomError(error));
+      assert.equal(error.code, 'oauth_token_failed');
+      assert.match(error.message, /login\.example\.com answered HTTP 503/);
+      assert.deepEqual(error.details, { host: 'login.example.com', status: 503 });
+      return true;
+    });
+  });
+});
