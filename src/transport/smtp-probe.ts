@@ -64,7 +64,7 @@ export interface ProbeSmtpPortOptions {
   port: number;
   /** The limit of each step (connect, greeting, each reply, TLS handshake); the whole probe of a port gets a few times this. */
   timeoutMs: number;
-  /** PEM text of the CA (or the self-signed certificate) to trust instead of the system's CAs. */
+  /** PEM text of CAs (or a self-signed certificate) to trust besides the system's CAs, as mail_smtptls_ca does. */
   ca?: string;
   /**
    * Whether the caller's transport verifies certificates (default true). Accepted so that callers
@@ -449,7 +449,8 @@ function tlsOptions(target: TlsTarget): tls.ConnectionOptions {
   return {
     // SNI must not carry an IP address (RFC 6066).
     ...(net.isIP(target.host) === 0 ? { servername: target.host } : {}),
-    ...(target.ca !== undefined ? { ca: target.ca } : {}),
+    // Node's `ca` replaces the system CAs; mail_smtptls_ca promises to add to them.
+    ...(target.ca !== undefined ? { ca: [...tls.rootCertificates, target.ca] } : {}),
     // The probe must read a certificate that it would not trust; it judges it in inspectCertificate.
     rejectUnauthorized: false,
     checkServerIdentity: () => undefined,
@@ -666,7 +667,7 @@ function certificateNote(probe: PortProbe, host: string): string | undefined {
   if (!cert || cert.valid) return undefined;
   const where = `Port ${probe.port}`;
   if (cert.selfSigned) {
-    return `${where}: the certificate is self-signed: put the CA's PEM file in mail_smtptls_ca (for a certificate without a CA, the certificate itself), then run mail:detect again with that CA to check that it is trusted.`;
+    return `${where}: the certificate is self-signed: put the CA's PEM file in mail_smtptls_ca (its absolute path; for a certificate without a CA, the certificate itself), then run mail:detect again with that CA to check that it is trusted.`;
   }
   switch (cert.error) {
     case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
@@ -736,7 +737,7 @@ export function recommendSmtpSettings(host: string, probes: readonly PortProbe[]
   const certNote = certificateNote(best, host);
   if (certNote) notes.push(certNote);
   else if (context.caGiven && best.certificate?.valid) {
-    notes.push(`The certificate was checked against the CA you gave: put the same PEM file in mail_smtptls_ca, or Mailroom will check it against the system's CAs instead.`);
+    notes.push(`The certificate was checked with the CA you gave as well as the system's CAs: if the server needs that CA, put the absolute path of its PEM file in mail_smtptls_ca.`);
   }
   if (best.authMethods.length > 0 && !authType) {
     notes.push(`Port ${best.port} offers only AUTH methods Mailroom does not support (${best.authMethods.join(', ')}): ask for PLAIN or LOGIN to be enabled.`);

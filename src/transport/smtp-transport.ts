@@ -1,5 +1,6 @@
 import SMTPConnection, { type SMTPConnectionAuth, type SMTPConnectionOptions } from 'nodemailer/lib/smtp-connection';
 import ntlmAuth from 'nodemailer-ntlm-auth';
+import tls from 'node:tls';
 import { MailroomError } from '../errors.ts';
 import { parseHostList, type Settings } from '../config/settings-schema.ts';
 import type { HostHealth } from './host-health.ts';
@@ -110,7 +111,8 @@ export function createSmtpTransport(deps: SmtpTransportDeps): Transport {
       customAuth: { NTLM: ntlmAuth },
       tls: {
         rejectUnauthorized: settings.mail_smtptls_verify,
-        ...(deps.ca ? { ca: deps.ca } : {}),
+        // Node's `ca` replaces the system CAs; mail_smtptls_ca adds to them.
+        ...(deps.ca ? { ca: [...tls.rootCertificates, deps.ca] } : {}),
         minVersion: 'TLSv1.2',
       },
     };

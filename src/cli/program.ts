@@ -1,0 +1,123 @@
+import { readFile } from 'node:fs/promises';
+import type { Writable } from 'node:stream';
+import { Command, CommanderError } from 'commander';
+import type { AppContext } from '../context.ts';
+import { errorCodes, isMailroomError, MailroomError } from '../errors.ts';
+import { registerConfigCommands } from './config-commands.ts';
+import { registerMailCommands } from './mail-commands.ts';
+import { registerTokenCommands } from './token-commands.ts';
+
+export interface ContextOptions {
+  bootstrapAdmin?: boolean;
+  logLevel?: string;
+}
+
+export interface RunningServer {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export interface CliDeps {
+  buildContext(options: ContextOptions): Promise<AppContext>;
+  /** Starts HTTP (and, later, the worker) for `serve`; given by main.ts so cli/ never imports http/. */
+  startServer(ctx: AppContext): Promise<RunningServer>;
+  stdout: Writable;
+  stderr: Writable;
+  /** Resolves when the process is asked to stop (SIGTERM/SIGINT). */
+  waitForStop?: () => Promise<void>;
+  readStdin?: () => Promise<string>;
+}
+
+/** What a command's action gets: a context made on first use and closed after the command. */
+export interface CommandIo {
+  out(line: string): void;
+  context(options?: ContextOptions): Promise<AppContext>;
+  readInput(fileOrDash: string): Promise<string>;
+  deps: CliDeps;
+}
+
+export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
+  let ctx: AppContext | undefined;
+  const io: CommandIo = {
+    out: (line) => void deps.stdout.write(line.endsWith('\n') ? line : `${line}\n`),
+    context: async (options = {}) => {
+      // One-off commands log only warnings: their answer is what they print.
+      ctx ??= await deps.buildContext({ logLevel: 'warn', ...options });
+      return ctx;
+    },
+    readInput: async (fileOrDash) => {
+      if (fileOrDash === '-') return (deps.readStdin ?? readStdin)();
+      try {
+        return await readFile(fileOrDash, 'utf8');
+      } catch (error) {
+        throw new MailroomError('file_unreadable', `Cannot read ${fileOrDash}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      }
+    },
+    deps,
+  };
+
+  const program = new Command('mailroom')
+    .description('Mailroom: the email system of your self-hosted cloud')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => deps.stdout.write(s), writeErr: (s) => deps.stderr.write(s) })
+    .showSuggestionAfterError(true);
+
+  program
+    .command('serve')
+    .description('serve the web UI and the API (with the worker, in later versions)')
+    .option('--no-worker', 'do not run the outbox worker in this process')
+    .action(async () => {
+      // serve logs at MAILROOM_LOG_LEVEL (info), not the one-off commands' warn.
+      const context = await io.context({ bootstrapAdmin: true, logLevel: undefined });
+      const server = await deps.startServer(context);
+      context.log.info({ event: 'serving', url: server.url }, `Mailroom is listening on ${server.url}`);
+      const settings = await context.settings.get();
+      if (settings.mail_smtpmode === 'capture') {
+        context.log.warn({ event: 'capture_mode' }, 'mail_smtpmode is capture: mails are kept in Mailroom, not sent, until a mail server is configured');
+      }
+      await (deps.waitForStop ?? waitForSignal)();
+      await server.close();
+    });
+
+  registerConfigCommands(program, io);
+  registerMailCommands(program, io);
+  registerTokenCommands(program, io);
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return (program as Command & { mailroomExitCode?: number }).mailroomExitCode ?? 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end through here with exit code 0.
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    if (isMailroomError(error)) {
+      deps.stderr.write(`mailroom: ${error.message}\n`);
+      return errorCodes[error.code].exit;
+    }
+    deps.stderr.write(`mailroom: unexpected error: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+    return 1;
+  } finally {
+    await ctx?.close();
+  }
+}
+
+/** Lets an action end the command with exit code 1 after printing its own report. */
+export function setExitCode(command: Command, code: number): void {
+  let root: Command = command;
+  while (root.parent) root = root.parent;
+  (root as Command & { mailroomExitCode?: number }).mailroomExitCode = code;
+}
+
+function waitForSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGTERM', () => resolve());
+    process.once('SIGINT', () => resolve());
+  });
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,33 @@
+import type { Command } from 'commander';
+import type { CommandIo } from './program.ts';
+
+export function registerTokenCommands(program: Command, io: CommandIo): void {
+  program
+    .command('token:create')
+    .description('create an API token for the admin API (printed once; only a hash is kept)')
+    .argument('<name>')
+    .action(async (name: string) => {
+      const token = await (await io.context()).tokens.create(name);
+      io.out(token);
+    });
+
+  program
+    .command('token:list')
+    .description('list API tokens (names and dates, never the tokens)')
+    .option('--json', 'machine-readable output')
+    .action(async (options: { json?: boolean }) => {
+      const tokens = await (await io.context()).tokens.list();
+      if (options.json) return io.out(JSON.stringify(tokens, null, 2));
+      if (tokens.length === 0) return io.out('No tokens. Create one with: mailroom token:create NAME');
+      for (const t of tokens) io.out(`${t.name}  ${t.scope}  created ${t.createdAt}  last used ${t.lastUsedAt ?? 'never'}`);
+    });
+
+  program
+    .command('token:revoke')
+    .description('revoke an API token')
+    .argument('<name>')
+    .action(async (name: string) => {
+      await (await io.context()).tokens.revoke(name);
+      io.out(`Token ${name} revoked`);
+    });
+}

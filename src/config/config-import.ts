@@ -1,0 +1,53 @@
+import { MailroomError, isMailroomError } from '../errors.ts';
+import { mailSettingsFromOwncloudConfig } from './owncloud-import.ts';
+import { parsePhpConfig } from './php-config-parser.ts';
+import { isSettingKey, settingDefinitions, type SettingKey } from './settings-schema.ts';
+import type { SettingsService } from './settings-service.ts';
+import { validateSetting } from './validate-setting.ts';
+
+export interface ImportReport {
+  /** Saved keys; secret values are not repeated. */
+  imported: Array<{ key: SettingKey; value: unknown }>;
+  /** Keys that the config file or the environment fixes: left as they are. */
+  locked: SettingKey[];
+  /** ownCloud/Nextcloud mail keys that Mailroom has no use for (e.g. mail_template_class). */
+  notUsed: string[];
+}
+
+/**
+ * `config:import`: the mail keys of an ownCloud or Nextcloud config.php into the database
+ * settings. The file is parsed, never executed; every value is validated before anything is
+ * saved, so a bad value in it saves nothing.
+ */
+export async function importOwncloudConfig(source: string, fileName: string, settings: SettingsService): Promise<ImportReport> {
+  let parsed;
+  try {
+    parsed = parsePhpConfig(source);
+  } catch (error) {
+    if (isMailroomError(error)) throw new MailroomError(error.code, error.message.replace(/^config\.php/, fileName), { cause: error, details: error.details ? { ...error.details } : {} });
+    throw error;
+  }
+  const picked = mailSettingsFromOwncloudConfig(parsed);
+  const changes: Partial<Record<SettingKey, unknown>> = {};
+  const report: ImportReport = { imported: [], locked: [], notUsed: [...picked.ignored] };
+  for (const [key, value] of Object.entries(picked.settings)) {
+    if (!isSettingKey(key)) {
+      report.notUsed.push(key);
+      continue;
+    }
+    try {
+      changes[key] = validateSetting(key, value);
+    } catch (error) {
+      if (isMailroomError(error)) throw new MailroomError(error.code, `${fileName}: ${error.message}; nothing was imported`, { cause: error, details: error.details ? { ...error.details } : {} });
+      throw error;
+    }
+    if (settings.lockOf(key)) {
+      report.locked.push(key);
+      delete changes[key];
+    } else {
+      report.imported.push({ key, value: settingDefinitions[key].secret ? undefined : changes[key] });
+    }
+  }
+  await settings.update(changes);
+  return report;
+}

@@ -1,0 +1,28 @@
+import type { ImportReport } from './config/config-import.ts';
+import type { RuntimeOptions } from './config/runtime-options.ts';
+import type { SettingsService } from './config/settings-service.ts';
+import type { Logger } from './log/logger.ts';
+import type { DetectService } from './mail/detect-service.ts';
+import type { DoctorService } from './mail/doctor-service.ts';
+import type { MailTestService } from './mail/mail-test-service.ts';
+import type { TokenService } from './users/token-service.ts';
+
+export interface Clock {
+  now(): Date;
+}
+
+/** Everything the HTTP API and the CLI may call: services only, never the database or a transport. */
+export interface AppContext {
+  readonly runtime: RuntimeOptions;
+  readonly log: Logger;
+  readonly clock: Clock;
+  readonly settings: SettingsService;
+  readonly mailTest: MailTestService;
+  readonly detect: DetectService;
+  readonly doctor: DoctorService;
+  readonly tokens: TokenService;
+  importOwncloudConfig(source: string, fileName: string): Promise<ImportReport>;
+  /** Ready for requests: the database answers. */
+  health(): Promise<{ database: string }>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,15 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { AppContext } from '../context.ts';
+import { installErrorHandler } from './error-handler.ts';
+import { settingsRoutes } from './routes/settings-routes.ts';
+
+/** The HTTP API without listening, so tests can call it with inject() or on a real port. */
+export function buildApp(ctx: AppContext): FastifyInstance {
+  // Fastify's own logger stays off: its pino typings lag ours, and every line we want goes
+  // through ctx.log with a stable `event` field anyway.
+  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+  installErrorHandler(app, ctx.log.child({ module: 'http' }));
+  app.get('/healthz', async () => ({ status: 'ok', ...(await ctx.health()) }));
+  settingsRoutes(app, ctx);
+  return app;
+}

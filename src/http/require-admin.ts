@@ -1,0 +1,15 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { MailroomError } from '../errors.ts';
+import type { TokenService } from '../users/token-service.ts';
+
+/** Admin API access: `Authorization: Bearer TOKEN` with a token from `mailroom token:create`. */
+export function requireAdmin(tokens: TokenService) {
+  return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+    const header = request.headers.authorization;
+    const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+    if (!match) throw new MailroomError('unauthorized', 'Sign in, or send Authorization: Bearer TOKEN (mailroom token:create NAME makes one)');
+    const token = await tokens.verify(match[1] as string);
+    if (!token) throw new MailroomError('unauthorized', 'The token is not valid or was revoked');
+    if (token.scope !== 'admin') throw new MailroomError('forbidden', 'This token may not change the settings');
+  };
+}

@@ -1,0 +1,134 @@
+import { constants } from 'node:fs';
+import { access, readFile } from 'node:fs/promises';
+import { parseHostList, type Settings } from '../config/settings-schema.ts';
+import type { SettingsService } from '../config/settings-service.ts';
+import { explainInvalidAddress } from '../domain/address.ts';
+import { resolvePhpSendmailCommand } from '../transport/php-sendmail-path.ts';
+import { probeSmtpPort } from '../transport/smtp-probe.ts';
+
+export interface DoctorCheck {
+  name: string;
+  status: 'ok' | 'warn' | 'fail';
+  message: string;
+}
+
+export interface DoctorDeps {
+  settings: SettingsService;
+  /** Runs a trivial query; resolves with a description of the database, rejects when it is unusable. */
+  pingDatabase(): Promise<string>;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** `mailroom doctor`: configuration, database and mail server, each with what to fix. */
+export function createDoctorService(deps: DoctorDeps) {
+  async function checkDatabase(): Promise<DoctorCheck> {
+    try {
+      return { name: 'database', status: 'ok', message: `reachable: ${await deps.pingDatabase()}` };
+    } catch (error) {
+      return { name: 'database', status: 'fail', message: `${(error as Error).message}: check MAILROOM_DATABASE_URL or the data directory` };
+    }
+  }
+
+  function checkSender(s: Settings): DoctorCheck {
+    const from = `${s.mail_from_address}@${s.mail_domain}`;
+    const problem = explainInvalidAddress(from);
+    if (problem) return { name: 'sender', status: 'fail', message: `the sender ${from} is not valid (${problem}): set mail_from_address and mail_domain` };
+    if (s.mail_domain === 'localhost') return { name: 'sender', status: 'warn', message: `the sender is ${from}: most servers refuse it; set mail_domain to your domain` };
+    return { name: 'sender', status: 'ok', message: `mails come from ${from}` };
+  }
+
+  async function checkExecutable(name: string, path: string, key: string): Promise<DoctorCheck> {
+    try {
+      await access(path, constants.X_OK);
+      return { name, status: 'ok', message: `${path} can be run` };
+    } catch {
+      return { name, status: 'fail', message: `${path} does not exist or cannot be run: install a mail system or correct ${key}` };
+    }
+  }
+
+  async function checkSmtp(s: Settings): Promise<DoctorCheck[]> {
+    const checks: DoctorCheck[] = [];
+    const parsed = parseHostList(s.mail_smtphost);
+    if ('problem' in parsed) return [{ name: 'smtp', status: 'fail', message: `mail_smtphost: ${parsed.problem}` }];
+    let ca: string | undefined;
+    if (s.mail_smtptls_ca) {
+      try {
+        ca = await readFile(s.mail_smtptls_ca, 'utf8');
+      } catch {
+        checks.push({ name: 'smtp', status: 'fail', message: `mail_smtptls_ca names ${s.mail_smtptls_ca}, which cannot be read` });
+      }
+    }
+    if (s.mail_smtpauth && s.mail_smtpauthtype !== 'XOAUTH2' && s.mail_smtppassword === '') {
+      checks.push({ name: 'smtp', status: 'warn', message: 'mail_smtpauth is on but mail_smtppassword is empty' });
+    }
+    for (const entry of parsed.entries) {
+      const port = entry.port ?? s.mail_smtpport;
+      const label = `${entry.host}:${port}`;
+      const probe = await probeSmtpPort({ host: entry.host, port, timeoutMs: Math.min(s.mail_smtptimeout, 10) * 1000, ...(ca ? { ca } : {}) });
+      const name = `smtp ${label}`;
+      if (!probe.security) {
+        checks.push({ name, status: 'fail', message: `${probe.error?.message ?? 'no SMTP server answers'}: check mail_smtphost and mail_smtpport` });
+        continue;
+      }
+      if (s.mail_smtpsecure === 'ssl' && probe.security !== 'implicit_tls') {
+        checks.push({ name, status: 'fail', message: `this port speaks plain SMTP${probe.security === 'starttls' ? ' with STARTTLS' : ''}, but mail_smtpsecure is ssl: set it to ${probe.security === 'starttls' ? 'tls' : "''"}` });
+        continue;
+      }
+      if (s.mail_smtpsecure !== 'ssl' && probe.security === 'implicit_tls') {
+        checks.push({ name, status: 'fail', message: 'this port expects implicit TLS: set mail_smtpsecure to ssl' });
+        continue;
+      }
+      if (s.mail_smtpsecure === 'tls' && probe.security !== 'starttls') {
+        checks.push({ name, status: 'fail', message: 'mail_smtpsecure is tls but the server offers no STARTTLS' });
+        continue;
+      }
+      if (probe.certificate && !probe.certificate.valid && s.mail_smtptls_verify) {
+        checks.push({ name, status: 'fail', message: probe.certificate.selfSigned || /ISSUER|SELF_SIGNED|VERIFY/.test(probe.certificate.error ?? '') ? 'the certificate is not trusted: set mail_smtptls_ca to the PEM file of its CA' : `the certificate is not valid (${probe.certificate.error}): fix it on the server or use the host name it names` });
+        continue;
+      }
+      if (s.mail_smtpauth && !probe.authMethods.includes(s.mail_smtpauthtype)) {
+        checks.push({ name, status: 'fail', message: `the server does not offer AUTH ${s.mail_smtpauthtype}${probe.authMethods.length ? `; it offers ${probe.authMethods.join(' ')}` : ' (it offers no AUTH here)'}: change mail_smtpauthtype` });
+        continue;
+      }
+      checks.push({ name, status: 'ok', message: `${probe.security === 'implicit_tls' ? 'implicit TLS' : probe.security === 'starttls' ? 'STARTTLS' : 'plain'}, ${probe.banner ?? ''}`.trim() });
+    }
+    return checks;
+  }
+
+  return {
+    async run(): Promise<DoctorCheck[]> {
+      const checks: DoctorCheck[] = [];
+      let settings: Settings;
+      try {
+        settings = await deps.settings.get();
+        checks.push({ name: 'configuration', status: 'ok', message: `mode ${settings.mail_smtpmode}; ${(await deps.settings.describe()).filter((v) => v.locked).length} setting(s) fixed by file or environment` });
+      } catch (error) {
+        return [{ name: 'configuration', status: 'fail', message: (error as Error).message }, await checkDatabase()];
+      }
+      checks.push(await checkDatabase());
+      checks.push(checkSender(settings));
+      switch (settings.mail_smtpmode) {
+        case 'capture':
+          checks.push({ name: 'mail server', status: 'warn', message: 'mail_smtpmode is capture: mails are kept in Mailroom, not sent. Configure a server (mailroom config:set mail_smtpmode smtp, or the admin page)' });
+          break;
+        case 'sendmail':
+          checks.push(await checkExecutable('sendmail', settings.mail_sendmail_path, 'mail_sendmail_path'));
+          break;
+        case 'qmail':
+          checks.push(await checkExecutable('qmail', settings.mail_qmail_path, 'mail_qmail_path'));
+          break;
+        case 'php': {
+          const [program] = await resolvePhpSendmailCommand(deps.env ?? process.env);
+          checks.push(await checkExecutable('php sendmail', program ?? '/usr/sbin/sendmail', "PHP's sendmail_path"));
+          break;
+        }
+        case 'smtp':
+          checks.push(...(await checkSmtp(settings)));
+          break;
+      }
+      return checks;
+    },
+  };
+}
+
+export type DoctorService = ReturnType<typeof createDoctorService>;

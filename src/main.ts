@@ -1,0 +1,99 @@
+import type { DestinationStream } from 'pino';
+import { importOwncloudConfig } from './config/config-import.ts';
+import { readRuntimeOptions, type RuntimeOptions } from './config/runtime-options.ts';
+import { createSecretBox, loadOrCreateSecretKey } from './config/secret-box.ts';
+import { readConfigFile, readEnvSettings } from './config/setting-sources.ts';
+import { createSettingsService } from './config/settings-service.ts';
+import type { AppContext, Clock } from './context.ts';
+import { createApiTokenRepo } from './db/api-token-repo.ts';
+import { createCapturedMailRepo } from './db/captured-mail-repo.ts';
+import { openDatabase } from './db/database.ts';
+import { createSettingsRepo } from './db/settings-repo.ts';
+import { createUserRepo } from './db/user-repo.ts';
+import { createLogger } from './log/logger.ts';
+import { createDetectService } from './mail/detect-service.ts';
+import { createDoctorService } from './mail/doctor-service.ts';
+import { createMailTestService } from './mail/mail-test-service.ts';
+import { createHostHealth } from './transport/host-health.ts';
+import { createTransportFactory } from './transport/create-transport.ts';
+import { ensureFirstAdmin } from './users/admin-bootstrap.ts';
+import { createTokenService } from './users/token-service.ts';
+import { runCli, type RunningServer } from './cli/program.ts';
+import { buildApp } from './http/build-app.ts';
+
+export interface BuildContextOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  clock?: Clock;
+  logLevel?: string;
+  logDestination?: DestinationStream;
+  /** Create the first admin when the database has no user (serve does; one-off commands need not). */
+  bootstrapAdmin?: boolean;
+}
+
+/** The composition root: reads the environment once and wires every service. */
+export async function buildContext(options: BuildContextOptions = {}): Promise<AppContext> {
+  const env = options.env ?? process.env;
+  const runtime: RuntimeOptions = readRuntimeOptions(env, options.cwd ?? process.cwd());
+  const clock = options.clock ?? { now: () => new Date() };
+  const log = createLogger({ level: options.logLevel ?? runtime.logLevel, ...(options.logDestination ? { destination: options.logDestination } : {}) });
+  const fileSettings = readConfigFile(runtime.configPath);
+  const envSettings = readEnvSettings(env);
+  const secretBox = createSecretBox(loadOrCreateSecretKey(runtime.dataDir, runtime.secretKey));
+  const database = await openDatabase({ url: runtime.databaseUrl, dataDir: runtime.dataDir });
+  const settingsRepo = createSettingsRepo(database.db, clock);
+  const users = createUserRepo(database.db);
+  const settings = createSettingsService({ store: settingsRepo, secretBox, fileSettings, envSettings });
+
+  if (options.bootstrapAdmin) {
+    const admin = await ensureFirstAdmin({ store: users, clock, password: runtime.adminPassword });
+    if (admin.generatedPassword) {
+      // Printed once, on purpose: it is the only way in to a fresh install.
+      process.stderr.write(`\nMailroom created the user "admin" with the password: ${admin.generatedPassword}\nSign in and change it; it is not shown again.\n\n`);
+    } else if (admin.created) {
+      log.info({ event: 'admin_created' }, 'created the user admin with MAILROOM_ADMIN_PASSWORD');
+    }
+  }
+
+  const transports = createTransportFactory({ hostHealth: createHostHealth({ clock }), captureStore: createCapturedMailRepo(database.db, clock), clock, env });
+  const mailTest = createMailTestService({
+    settings,
+    transports,
+    clock,
+    adminContact: async () => {
+      const admin = await users.firstAdmin();
+      return admin && { email: admin.email, language: admin.language };
+    },
+  });
+  const pingDatabase = async () => {
+    await settingsRepo.readAll();
+    return database.description;
+  };
+  return {
+    runtime,
+    log,
+    clock,
+    settings,
+    mailTest,
+    detect: createDetectService({ settings }),
+    doctor: createDoctorService({ settings, pingDatabase, env }),
+    tokens: createTokenService({ store: createApiTokenRepo(database.db), clock }),
+    importOwncloudConfig: (source, fileName) => importOwncloudConfig(source, fileName, settings),
+    health: async () => ({ database: await pingDatabase() }),
+    close: () => database.close(),
+  };
+}
+
+/** Runs the `mailroom` command; resolves with the exit code. */
+export function main(argv: string[]): Promise<number> {
+  return runCli(argv, { buildContext, startServer, stdout: process.stdout, stderr: process.stderr });
+}
+
+/** `serve`: the HTTP API on MAILROOM_HOST:MAILROOM_PORT. */
+export async function startServer(ctx: AppContext): Promise<RunningServer> {
+  const app = buildApp(ctx);
+  await app.listen({ host: ctx.runtime.host, port: ctx.runtime.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : ctx.runtime.port;
+  return { url: `http://${ctx.runtime.host.includes(':') ? `[${ctx.runtime.host}]` : ctx.runtime.host}:${port}`, close: () => app.close() };
+}
