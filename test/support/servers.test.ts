@@ -30,16 +30,29 @@ function uniqueSubject(label: string): string {
   return `${label} ${randomUUID()}`;
 }
 
+let postfix: PostfixServer;
+let exim: EximServer;
+let postgres: PostgresServer;
+
+// Started side by side: the file then waits for the slowest start (PostgreSQL), not the sum.
+before(async () => {
+  const started = await Promise.allSettled([startPostfix(), startExim(), startPostgres()]);
+  const [p, e, g] = started;
+  if (p.status === 'fulfilled') postfix = p.value;
+  if (e.status === 'fulfilled') exim = e.value;
+  if (g.status === 'fulfilled') postgres = g.value;
+  const failed = started.filter((result) => result.status === 'rejected');
+  if (failed.length > 0) throw new AggregateError(failed.map((result) => result.reason), 'a test server did not start');
+});
+after(async () => {
+  await Promise.all([postfix?.stop(), exim?.stop(), postgres?.stop()]);
+});
+
 describe('Postfix', () => {
-  let postfix: PostfixServer;
   let ca: Buffer;
 
   before(async () => {
-    postfix = await startPostfix();
     ca = await readFile(postfix.certPath);
-  });
-  after(async () => {
-    await postfix?.stop();
   });
 
   test('STARTTLS + AUTH PLAIN on smtpPort, certificate verified, lands in the Maildir', async () => {
@@ -116,15 +129,6 @@ describe('Postfix', () => {
 });
 
 describe('exim', () => {
-  let exim: EximServer;
-
-  before(async () => {
-    exim = await startExim();
-  });
-  after(async () => {
-    await exim?.stop();
-  });
-
   test('AUTH NTLM (nodemailer-ntlm-auth) is accepted and recorded in X-Exim-Auth', async () => {
     const transport = nodemailer.createTransport({
       host: exim.host,
@@ -175,15 +179,6 @@ describe('exim', () => {
 });
 
 describe('PostgreSQL', () => {
-  let postgres: PostgresServer;
-
-  before(async () => {
-    postgres = await startPostgres();
-  });
-  after(async () => {
-    await postgres?.stop();
-  });
-
   test('createDatabase() gives a fresh database that pg can query', async () => {
     const url = await postgres.createDatabase();
     assert.notEqual(url, postgres.url);

@@ -26,6 +26,8 @@ const keepDirs = process.env['MAILROOM_TEST_KEEP_SERVERS'] === '1';
 const EXIT_PORT_BUSY = 75;
 /** A port from freePort() can be taken again before the server binds it; then retry. */
 const START_ATTEMPTS = 3;
+/** Starts take well under 2 s; a minute means a hung daemon, not a slow machine. */
+const SCRIPT_TIMEOUT_MS = 60_000;
 
 export interface PostfixOptions {
   smtpPort?: number;
@@ -105,8 +107,7 @@ export class ServerScriptError extends Error {
   readonly exitCode: number | undefined;
   readonly stderr: string;
 
-  constructor(command: string, exitCode: number | undefined, stderr: string, cause: unknown) {
-    const how = exitCode === undefined ? 'could not run' : `exited with ${exitCode}`;
+  constructor(command: string, how: string, exitCode: number | undefined, stderr: string, cause: unknown) {
     super(`${command} ${how}${stderr.trim() === '' ? '' : `:\n${stderr.trim()}`}`, { cause });
     this.name = 'ServerScriptError';
     this.exitCode = exitCode;
@@ -118,14 +119,21 @@ async function runScript(script: string, args: readonly string[], env: NodeJS.Pr
   try {
     const { stdout } = await run('bash', [join(scriptDir, script), ...args], {
       env: { ...process.env, ...env },
-      timeout: 60_000,
+      timeout: SCRIPT_TIMEOUT_MS,
       maxBuffer: 4 * 1024 * 1024,
     });
     return stdout;
   } catch (error) {
     const exitCode = numberField(error, 'code');
+    const signal = stringField(error, 'signal');
+    const how =
+      exitCode !== undefined
+        ? `exited with ${exitCode}`
+        : signal !== undefined
+          ? `was killed by ${signal} (the limit is ${SCRIPT_TIMEOUT_MS / 1000} s)`
+          : 'could not be run';
     const stderr = stringField(error, 'stderr') ?? '';
-    throw new ServerScriptError([script, ...args].join(' '), exitCode, stderr, error);
+    throw new ServerScriptError([script, ...args].join(' '), how, exitCode, stderr, error);
   }
 }
 
@@ -219,9 +227,10 @@ async function startWithPorts<T>(
   }
 }
 
-function stopOnce(run: () => Promise<void>): () => Promise<void> {
+/** stop() may be called from a test and from after(): the second call waits for the first. */
+function stopOnce(stop: () => Promise<void>): () => Promise<void> {
   let stopping: Promise<void> | undefined;
-  return () => (stopping ??= run());
+  return () => (stopping ??= stop());
 }
 
 async function removeDir(dir: string): Promise<void> {
@@ -302,8 +311,8 @@ interface Cluster {
   readonly url: string;
 }
 
-// One cluster per process (a cold start is an initdb, ~0.6 s); each caller gets a handle and
-// the cluster stops when the last handle is stopped.
+// One cluster per process (a cold start copies a template cluster, ~1 s on the 2-core VM); each
+// caller gets a handle and the cluster stops when the last handle is stopped.
 let cluster: { readonly ready: Promise<Cluster>; users: number } | undefined;
 let databaseCount = 0;
 

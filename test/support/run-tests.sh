@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# What `npm test` runs: the Debian packages the real-server tests need (only what is missing),
+# the type check (a type error fails the run), then every test/**/*.test.ts file, one file at a
+# time so the servers' start-up costs do not pile up on a 2-core machine. Exits with the test
+# runner's status.
+# usage: run-tests.sh [TEST-FILE...]   (default: all of them; `npm test -- FILE` passes files)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+bash test/support/install-deps.sh
+
+echo "run-tests: type check (tsc --noEmit)" >&2
+if ! npx tsc --noEmit; then
+  echo "run-tests: the type check failed; no tests were run" >&2
+  exit 1
+fi
+
+if [ $# -gt 0 ]; then
+  files=("$@")
+else
+  # Node 20's --test does not expand globs itself.
+  mapfile -t files < <(find test -name node_modules -prune -o -type f -name '*.test.ts' -print | LC_ALL=C sort)
+fi
+if [ ${#files[@]} -eq 0 ]; then
+  echo "run-tests: no test/**/*.test.ts files found" >&2
+  exit 1
+fi
+
+# The spec reporter ends with the totals ("ℹ pass N", "ℹ fail N").
+exec node --import tsx --test --test-concurrency=1 --test-reporter=spec "${files[@]}"
