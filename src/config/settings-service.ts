@@ -28,7 +28,10 @@ export interface SettingsService {
   /** The effective settings, layered defaults < database < file < environment. */
   get(): Promise<Settings>;
   describe(): Promise<SettingView[]>;
-  /** Validates every change first; a locked or invalid key saves nothing. */
+  /**
+   * Validates every change first; a locked or invalid key saves nothing. A `null` value unsets
+   * the key (back to its default), in the same transaction as the other changes.
+   */
   update(changes: Record<string, unknown>): Promise<void>;
   unset(keys: string[]): Promise<void>;
   lockOf(key: SettingKey): 'file' | 'env' | undefined;
@@ -99,15 +102,17 @@ export function createSettingsService({ store, secretBox, fileSettings, envSetti
       });
     },
     async update(changes) {
-      const valid = validateSettings(changes);
+      const valid = validateSettings(Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== null)));
       const keys = Object.keys(valid) as SettingKey[];
-      assertUnlocked(keys);
-      const rows: Record<string, string> = {};
+      const toUnset = Object.keys(changes).filter((k) => changes[k] === null).map(assertSettingKey);
+      assertUnlocked([...keys, ...toUnset]);
+      const rows: Record<string, string | null> = {};
       for (const key of keys) {
         const value = valid[key];
         rows[key] = JSON.stringify(settingDefinitions[key].secret && typeof value === 'string' ? secretBox.seal(value) : value);
       }
-      if (keys.length > 0) await store.write(rows);
+      for (const key of toUnset) rows[key] = null;
+      if (Object.keys(rows).length > 0) await store.write(rows);
     },
     async unset(rawKeys) {
       const keys = rawKeys.map(assertSettingKey);

@@ -25,10 +25,8 @@ export function settingsRoutes(app: FastifyInstance, ctx: AppContext): void {
 
   app.patch('/api/v1/settings/mail', { preHandler: admin }, async (request) => {
     const body = parse(patchBody, request.body);
-    const toUnset = Object.keys(body).filter((k) => body[k] === null);
-    const toSet = Object.fromEntries(Object.entries(body).filter(([, v]) => v !== null));
-    await ctx.settings.update(toSet);
-    if (toUnset.length > 0) await ctx.settings.unset(toUnset);
+    // null unsets a key; sets and unsets are checked together and saved in one transaction.
+    await ctx.settings.update(body);
     return { settings: await ctx.settings.describe() };
   });
 

@@ -1,0 +1,488 @@
+import { createHmac } from 'node:crypto';
+import net from 'node:net';
+import tls from 'node:tls';
+import ntlmAuth from 'nodemailer-ntlm-auth';
+import type { SMTPConnectionCustomAuthContext, SMTPConnectionCustomAuthResponse } from 'nodemailer/lib/smtp-connection';
+import type { AuthType, SecureMode } from '../config/settings-schema.ts';
+import type { OAuthTokenProvider } from './oauth-token-provider.ts';
+import type { Transcript } from './transcript.ts';
+
+/**
+ * One SMTP connection of Mailroom's own client: connect, greeting, EHLO, STARTTLS, AUTH, then any
+ * number of messages, each sent as one pipelined envelope write (MAIL, RCPT…, DATA) and one body
+ * write. Written for the outbox's throughput (nodemailer spends ~10× the CPU per message, see
+ * docs/architecture.md), with nodemailer still composing every message.
+ *
+ * Failures are thrown as errors shaped like nodemailer's (`code`, `response`, `responseCode`,
+ * `command`), so that one diagnosis (smtp-diagnosis.ts) serves every path.
+ */
+
+export interface SmtpSessionOptions {
+  host: string;
+  port: number;
+  secure: SecureMode;
+  timeoutMs: number;
+  /** PEM of extra CAs; added to the system's. */
+  ca: string | undefined;
+  rejectUnauthorized: boolean;
+  clientName: string;
+  auth?: { method: AuthType; user: string; pass: string; tokenProvider?: OAuthTokenProvider | undefined } | undefined;
+  transcript?: Transcript | undefined;
+}
+
+export interface SessionSendResult {
+  accepted: string[];
+  rejected: Array<{ address: string; reply: string }>;
+  response: string;
+}
+
+/** An SMTP failure in nodemailer's error shape. */
+export class SmtpError extends Error {
+  readonly code: string;
+  readonly response: string | undefined;
+  readonly responseCode: number | undefined;
+  readonly command: string | undefined;
+  /** The message was refused but the connection is fine for the next one. */
+  readonly sessionUsable: boolean;
+
+  constructor(message: string, fields: { code: string; response?: string | undefined; command?: string | undefined; cause?: unknown; sessionUsable?: boolean }) {
+    super(fields.response ? `${message}: ${fields.response}` : message, fields.cause === undefined ? undefined : { cause: fields.cause });
+    this.name = 'SmtpError';
+    this.code = fields.code;
+    this.response = fields.response;
+    const status = fields.response ? Number(/^\d{3}/.exec(fields.response)?.[0]) : NaN;
+    this.responseCode = Number.isFinite(status) ? status : undefined;
+    this.command = fields.command;
+    this.sessionUsable = fields.sessionUsable ?? false;
+  }
+}
+
+interface Reply {
+  code: number;
+  /** All lines, e.g. ["250-localhost", "250 PIPELINING"]. */
+  lines: string[];
+  /** The whole reply as one text, lines joined by "\n". */
+  text: string;
+}
+
+type Waiter = { resolve: (reply: Reply) => void; reject: (error: Error) => void };
+
+const MAX_REPLY_BYTES = 64 * 1024;
+
+export class SmtpSession {
+  readonly #options: SmtpSessionOptions;
+  #socket: net.Socket | tls.TLSSocket;
+  #buffer = '';
+  #lines: string[] = [];
+  #waiters: Waiter[] = [];
+  #closedError: Error | undefined;
+  #extensions = new Set<string>();
+  #authMethods: string[] = [];
+  #secure: boolean;
+  #messagesSent = 0;
+
+  private constructor(options: SmtpSessionOptions, socket: net.Socket | tls.TLSSocket, secure: boolean) {
+    this.#options = options;
+    this.#secure = secure;
+    this.#socket = socket;
+    this.#attach(socket);
+  }
+
+  /** Opens a session ready to send: greeted, TLS as the settings want, logged in. */
+  static async open(options: SmtpSessionOptions): Promise<SmtpSession> {
+    const socket = await connectSocket(options);
+    const session = new SmtpSession(options, socket, options.secure === 'ssl');
+    try {
+      await session.#handshake();
+      return session;
+    } catch (error) {
+      session.close();
+      throw error;
+    }
+  }
+
+  get usable(): boolean {
+    return this.#closedError === undefined && !this.#socket.destroyed;
+  }
+
+  get messagesSent(): number {
+    return this.#messagesSent;
+  }
+
+  get secure(): boolean {
+    return this.#secure;
+  }
+
+  get authMethods(): readonly string[] {
+    return this.#authMethods;
+  }
+
+  /** Sends one message. A refused message (4xx/5xx) leaves the session usable for the next one. */
+  async send(from: string, to: readonly string[], raw: Buffer): Promise<SessionSendResult> {
+    const pipelining = this.#extensions.has('PIPELINING');
+    const commands = [`MAIL FROM:<${from}>${this.#extensions.has('8BITMIME') ? ' BODY=8BITMIME' : ''}`, ...to.map((r) => `RCPT TO:<${r}>`), 'DATA'];
+    let replies: Reply[];
+    if (pipelining) {
+      replies = await this.#command(commands);
+    } else {
+      replies = [];
+      for (const [i, c] of commands.entries()) {
+        const [reply] = await this.#command([c]);
+        replies.push(reply as Reply);
+        // Without pipelining, stop at the first refusal as a classic client does.
+        if (i === 0 && (reply as Reply).code !== 250) break;
+      }
+    }
+    const mailReply = replies[0] as Reply;
+    if (mailReply.code !== 250) {
+      await this.#resetAfterRefusal(replies.length === commands.length ? replies.at(-1) : undefined);
+      throw new SmtpError('Sender refused', { code: 'EENVELOPE', response: mailReply.text, command: 'MAIL FROM', sessionUsable: this.usable });
+    }
+    const accepted: string[] = [];
+    const rejected: Array<{ address: string; reply: string }> = [];
+    to.forEach((address, i) => {
+      const reply = replies[i + 1];
+      if (reply && reply.code >= 200 && reply.code < 300) accepted.push(address);
+      else rejected.push({ address, reply: reply?.text ?? '' });
+    });
+    const dataReply = replies[to.length + 1];
+    if (accepted.length === 0) {
+      await this.#resetAfterRefusal(dataReply);
+      throw new SmtpError(to.length > 1 ? 'All recipients refused' : 'Recipient refused', { code: 'EENVELOPE', response: rejected[0]?.reply, command: 'RCPT TO', sessionUsable: this.usable });
+    }
+    if (!dataReply || dataReply.code !== 354) {
+      await this.#resetAfterRefusal(undefined);
+      throw new SmtpError('DATA refused', { code: 'EMESSAGE', response: dataReply?.text, command: 'DATA', sessionUsable: this.usable });
+    }
+    const [final] = await this.#write(dotStuff(raw), 1, 'DATA');
+    const reply = final as Reply;
+    if (reply.code !== 250) {
+      throw new SmtpError('Message refused', { code: 'EMESSAGE', response: reply.text, command: 'DATA', sessionUsable: this.usable });
+    }
+    this.#messagesSent++;
+    return { accepted, rejected, response: reply.text };
+  }
+
+  /** Says goodbye; never throws. */
+  async quit(): Promise<void> {
+    if (this.usable) {
+      try {
+        await this.#command(['QUIT']);
+      } catch {
+        // the server may close before answering QUIT
+      }
+    }
+    this.close();
+  }
+
+  close(): void {
+    this.#fail(new SmtpError('Connection closed', { code: 'ECONNECTION' }));
+    this.#socket.destroy();
+  }
+
+  async #handshake(): Promise<void> {
+    const { transcript } = this.#options;
+    const [greeting] = await this.#read(1, 'CONN');
+    if ((greeting as Reply).code !== 220) {
+      throw new SmtpError('Greeting refused', { code: 'EPROTOCOL', response: (greeting as Reply).text, command: 'CONN' });
+    }
+    await this.#ehlo();
+    const secure = this.#options.secure;
+    if (!this.#secure && secure !== 'ssl' && (this.#extensions.has('STARTTLS') || secure === 'tls')) {
+      const [reply] = await this.#command(['STARTTLS']);
+      if ((reply as Reply).code !== 220) {
+        if (secure === 'tls') throw new SmtpError('Error upgrading connection with STARTTLS', { code: 'ETLS', response: (reply as Reply).text, command: 'STARTTLS' });
+      } else {
+        try {
+          await this.#upgrade();
+          await this.#ehlo();
+        } catch (error) {
+          // mail_smtpsecure '' asks for no encryption: a failed upgrade goes on in a new plain
+          // connection rather than fail, as nodemailer's opportunisticTLS does.
+          if (secure === 'tls') throw error;
+          transcript?.add('*', `STARTTLS failed (${(error as Error).message}); going on without encryption as mail_smtpsecure is ''`);
+          const plain = await connectSocket({ ...this.#options, secure: '' });
+          this.#replaceSocket(plain);
+          await this.#read(1, 'CONN');
+          this.#extensions.add('NO-STARTTLS');
+          await this.#ehlo();
+        }
+      }
+    }
+    if (this.#options.auth) await this.#login(this.#options.auth);
+  }
+
+  async #ehlo(): Promise<void> {
+    const [reply] = await this.#command([`EHLO ${this.#options.clientName}`]);
+    let lines = (reply as Reply).lines;
+    if ((reply as Reply).code !== 250) {
+      const [helo] = await this.#command([`HELO ${this.#options.clientName}`]);
+      if ((helo as Reply).code !== 250) throw new SmtpError('HELO refused', { code: 'EPROTOCOL', response: (helo as Reply).text, command: 'HELO' });
+      lines = [];
+    }
+    const previous = this.#extensions.has('NO-STARTTLS');
+    this.#extensions = new Set();
+    if (previous) this.#extensions.add('NO-STARTTLS');
+    this.#authMethods = [];
+    for (const line of lines.slice(1)) {
+      const words = line.slice(4).trim().toUpperCase().split(/[\s=]+/);
+      const keyword = words[0];
+      if (!keyword) continue;
+      if (keyword === 'STARTTLS' && previous) continue;
+      this.#extensions.add(keyword);
+      if (keyword === 'AUTH') this.#authMethods.push(...words.slice(1).filter((w) => w !== ''));
+    }
+  }
+
+  async #upgrade(): Promise<void> {
+    const plain = this.#socket;
+    plain.removeAllListeners('data');
+    const secured = await new Promise<tls.TLSSocket>((resolve, reject) => {
+      const socket = tls.connect({ socket: plain, ...tlsOptions(this.#options) });
+      const timer = setTimeout(() => reject(Object.assign(new Error('TLS handshake timed out'), { code: 'ETIMEDOUT' })), this.#options.timeoutMs);
+      socket.once('secureConnect', () => {
+        clearTimeout(timer);
+        resolve(socket);
+      });
+      socket.once('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+    });
+    this.#secure = true;
+    this.#replaceSocket(secured);
+    this.#options.transcript?.add('*', `TLS ${secured.getProtocol() ?? ''} ${secured.getCipher()?.name ?? ''} established`);
+  }
+
+  #replaceSocket(socket: net.Socket | tls.TLSSocket): void {
+    this.#socket.removeAllListeners();
+    this.#socket.on('error', () => undefined);
+    this.#socket = socket;
+    this.#buffer = '';
+    this.#lines = [];
+    this.#attach(socket);
+  }
+
+  async #login(auth: NonNullable<SmtpSessionOptions['auth']>): Promise<void> {
+    const { method, user, pass } = auth;
+    if (!this.#authMethods.includes(method)) {
+      const offered = this.#authMethods.join(' ');
+      throw new SmtpError(offered ? `Server does not offer AUTH ${method}; it offers ${offered}` : 'Server offers no authentication', {
+        code: 'ENOAUTH_MECHANISM',
+        command: 'AUTH',
+      });
+    }
+    const expect235 = (reply: Reply | undefined, command: string) => {
+      if (!reply || reply.code !== 235) throw new SmtpError('Invalid login', { code: 'EAUTH', response: reply?.text, command });
+    };
+    const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
+    switch (method) {
+      case 'PLAIN': {
+        const [reply] = await this.#command([`AUTH PLAIN ${b64(`\0${user}\0${pass}`)}`]);
+        return expect235(reply, 'AUTH PLAIN');
+      }
+      case 'LOGIN': {
+        const [first] = await this.#command(['AUTH LOGIN']);
+        if (first?.code !== 334) return expect235(first, 'AUTH LOGIN');
+        const [second] = await this.#command([b64(user)]);
+        if (second?.code !== 334) return expect235(second, 'AUTH LOGIN');
+        const [last] = await this.#command([b64(pass)]);
+        return expect235(last, 'AUTH LOGIN');
+      }
+      case 'CRAM-MD5': {
+        const [challenge] = await this.#command(['AUTH CRAM-MD5']);
+        if (challenge?.code !== 334) return expect235(challenge, 'AUTH CRAM-MD5');
+        const digest = createHmac('md5', pass).update(Buffer.from(challenge.text.slice(4).trim(), 'base64')).digest('hex');
+        const [reply] = await this.#command([b64(`${user} ${digest}`)]);
+        return expect235(reply, 'AUTH CRAM-MD5');
+      }
+      case 'XOAUTH2':
+        return this.#loginXOAuth2(user, auth.tokenProvider);
+      case 'NTLM':
+        return this.#loginNtlm(user, pass);
+    }
+  }
+
+  async #loginXOAuth2(user: string, provider: OAuthTokenProvider | undefined): Promise<void> {
+    if (!provider) throw new SmtpError('XOAUTH2 needs a token provider', { code: 'EAUTH', command: 'AUTH XOAUTH2' });
+    // A refused token gets one renewal: the cached one may have been revoked early.
+    for (const renew of [false, true]) {
+      let token: string;
+      try {
+        token = await provider.getAccessToken({ renew });
+      } catch (cause) {
+        throw new SmtpError('Cannot get an OAuth access token', { code: 'EAUTH', command: 'AUTH XOAUTH2', cause });
+      }
+      const payload = Buffer.from(`user=${user}\x01auth=Bearer ${token}\x01\x01`, 'utf8').toString('base64');
+      let [reply] = await this.#command([`AUTH XOAUTH2 ${payload}`]);
+      if (reply?.code === 334) [reply] = await this.#command(['']);
+      if (reply?.code === 235) return;
+      if (renew) throw new SmtpError('Invalid login', { code: 'EAUTH', response: reply?.text, command: 'AUTH XOAUTH2' });
+    }
+  }
+
+  async #loginNtlm(user: string, pass: string): Promise<void> {
+    // Windows admins write DOMAIN\user; NTLM carries the domain in its own field.
+    const slash = user.indexOf('\\');
+    const domain = slash > 0 ? user.slice(0, slash) : '';
+    const name = slash > 0 ? user.slice(slash + 1) : user;
+    let lastReply: Reply | undefined;
+    let done = false;
+    let failure: unknown;
+    // nodemailer-ntlm-auth builds the NTLM messages; it only needs the credentials and a way
+    // to send a command and read the reply.
+    const context = {
+      auth: { credentials: { user: name, pass, options: { domain, workstation: this.#options.clientName.split('.')[0] ?? '' } } },
+      method: 'NTLM',
+      extensions: [...this.#extensions],
+      authMethods: this.#authMethods,
+      maxAllowedSize: false,
+      sendCommand: async (cmd: string): Promise<SMTPConnectionCustomAuthResponse> => {
+        const [reply] = await this.#command([cmd]);
+        lastReply = reply;
+        return { command: cmd, response: reply?.text ?? '', status: reply?.code ?? 0, text: (reply?.text ?? '').slice(4), code: undefined };
+      },
+      resolve: () => {
+        done = true;
+      },
+      reject: (error: Error | string) => {
+        failure = error;
+      },
+    } as unknown as SMTPConnectionCustomAuthContext;
+    try {
+      const result = await ntlmAuth(context);
+      if (result === true) done = true;
+    } catch (error) {
+      failure = error;
+    }
+    if (!done || failure) throw new SmtpError('Invalid login', { code: 'EAUTH', response: lastReply?.text, command: 'AUTH NTLM', cause: failure });
+  }
+
+  async #resetAfterRefusal(pendingDataReply: Reply | undefined): Promise<void> {
+    // With pipelining the DATA command went out with the envelope: if the server still said
+    // 354, end the empty message so the session stays in step, then reset.
+    try {
+      if (pendingDataReply?.code === 354) await this.#write(Buffer.from('.\r\n'), 1, 'DATA');
+      await this.#command(['RSET']);
+    } catch {
+      this.close();
+    }
+  }
+
+  /** Writes commands in one go and reads one reply per command. */
+  #command(commands: readonly string[]): Promise<Reply[]> {
+    const command = commands[0]?.split(' ')[0] ?? '';
+    for (const c of commands) this.#options.transcript?.add('C', c);
+    return this.#write(Buffer.from(commands.map((c) => `${c}\r\n`).join(''), 'utf8'), commands.length, command);
+  }
+
+  #write(data: Buffer, replies: number, command: string): Promise<Reply[]> {
+    const pending = this.#read(replies, command);
+    if (this.#closedError) return pending;
+    this.#socket.write(data);
+    return pending;
+  }
+
+  #read(count: number, command: string): Promise<Reply[]> {
+    if (this.#closedError) return Promise.reject(this.#closedError);
+    const replies: Promise<Reply>[] = [];
+    for (let i = 0; i < count; i++) {
+      replies.push(new Promise<Reply>((resolve, reject) => this.#waiters.push({ resolve, reject })));
+    }
+    const timer = setTimeout(() => {
+      this.#fail(new SmtpError(`Timeout waiting for the reply to ${command}`, { code: 'ETIMEDOUT', command }));
+      this.#socket.destroy();
+    }, this.#options.timeoutMs);
+    return Promise.all(replies).finally(() => clearTimeout(timer));
+  }
+
+  #attach(socket: net.Socket | tls.TLSSocket): void {
+    socket.setNoDelay(true);
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => this.#onData(chunk));
+    socket.on('error', (error: NodeJS.ErrnoException) => this.#fail(new SmtpError(error.message, { code: error.code === 'ETIMEDOUT' ? 'ETIMEDOUT' : 'ECONNECTION', cause: error })));
+    socket.on('close', () => this.#fail(new SmtpError('Connection closed unexpectedly', { code: 'ECONNECTION' })));
+  }
+
+  #onData(chunk: string): void {
+    this.#buffer += chunk;
+    if (this.#buffer.length > MAX_REPLY_BYTES) {
+      this.#fail(new SmtpError('Reply too long', { code: 'EPROTOCOL' }));
+      this.#socket.destroy();
+      return;
+    }
+    let newline: number;
+    while ((newline = this.#buffer.indexOf('\n')) >= 0) {
+      const line = this.#buffer.slice(0, newline).replace(/\r$/, '');
+      this.#buffer = this.#buffer.slice(newline + 1);
+      this.#lines.push(line);
+      if (!/^\d{3}-/.test(line)) {
+        const lines = this.#lines;
+        this.#lines = [];
+        const text = lines.join('\n');
+        this.#options.transcript?.add('S', text);
+        const code = Number(/^\d{3}/.exec(line)?.[0] ?? 0);
+        const waiter = this.#waiters.shift();
+        // RFC 5321 4.2: a 421 may come at any time; the server is closing.
+        if (!waiter) {
+          if (code === 421) this.#fail(new SmtpError('Server closed the connection', { code: 'ECONNECTION', response: text }));
+          else this.#fail(new SmtpError('Unexpected reply', { code: 'EPROTOCOL', response: text }));
+          return;
+        }
+        waiter.resolve({ code, lines, text });
+      }
+    }
+  }
+
+  #fail(error: Error): void {
+    this.#closedError ??= error;
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w.reject(this.#closedError);
+  }
+}
+
+function tlsOptions(options: SmtpSessionOptions): tls.ConnectionOptions {
+  const isIp = net.isIP(options.host) !== 0;
+  return {
+    ...(isIp ? {} : { servername: options.host }),
+    host: options.host,
+    rejectUnauthorized: options.rejectUnauthorized,
+    minVersion: 'TLSv1.2',
+    // Node's `ca` replaces the system CAs; mail_smtptls_ca adds to them.
+    ...(options.ca ? { ca: [...tls.rootCertificates, options.ca] } : {}),
+  };
+}
+
+function connectSocket(options: SmtpSessionOptions): Promise<net.Socket | tls.TLSSocket> {
+  options.transcript?.add('*', `connecting to ${options.host}:${options.port}${options.secure === 'ssl' ? ' (implicit TLS)' : ''}`);
+  return new Promise((resolve, reject) => {
+    const socket =
+      options.secure === 'ssl'
+        ? tls.connect({ port: options.port, ...tlsOptions(options) })
+        : net.connect({ host: options.host, port: options.port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new SmtpError(`Connection to ${options.host}:${options.port} timed out`, { code: 'ETIMEDOUT', command: 'CONN' }));
+    }, options.timeoutMs);
+    socket.once(options.secure === 'ssl' ? 'secureConnect' : 'connect', () => {
+      clearTimeout(timer);
+      socket.removeAllListeners('error');
+      resolve(socket);
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(Object.assign(error, { command: 'CONN' }));
+    });
+  });
+}
+
+/** CRLF line ends, dots doubled at line starts, the terminating `.` appended (RFC 5321 4.5.2). */
+export function dotStuff(raw: Buffer): Buffer {
+  let text = raw.toString('latin1');
+  if (/(^|[^\r])\n/.test(text)) text = text.replace(/\r?\n/g, '\r\n');
+  if (text.startsWith('.')) text = `.${text}`;
+  text = text.replace(/\r\n\./g, '\r\n..');
+  if (!text.endsWith('\r\n')) text += '\r\n';
+  return Buffer.from(`${text}.\r\n`, 'latin1');
+}

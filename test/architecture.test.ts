@@ -1,0 +1,242 @@
+/**
+ * The import rules of docs/architecture.md ("Rules that keep it that way"), checked on every .ts
+ * file under src/. Imports are read with TypeScript's own parser, so an import named in a
+ * comment or a string does not count, and every form does: `import … from '…'`, `import '…'`,
+ * `export … from '…'`, `import('…')` (also in a type: `import('…').T`) and `import x = require('…')`.
+ * Type-only imports count too: a type from db/ in http/ is still a dependency on db/.
+ */
+import assert from 'node:assert/strict';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { posix } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { before, describe, it } from 'node:test';
+import ts from 'typescript';
+
+const srcDir = fileURLToPath(new URL('../src/', import.meta.url));
+
+interface ImportRef {
+  /** The importing file, relative to src/ (`http/build-app.ts`). */
+  readonly file: string;
+  readonly line: number;
+  /** As written (`../errors.ts`, `nodemailer/lib/mail-composer`), or undefined for `import(expr)`. */
+  readonly specifier: string | undefined;
+  /** A relative specifier resolved against src/ (`errors.ts`; `../x` when it leaves src/). */
+  readonly target: string | undefined;
+  /** The exported names taken: `default`, named ones, or `*` for all of them (namespace, re-export all, dynamic import, side-effect import). */
+  readonly names: readonly string[];
+}
+
+/** Every import of one source file. */
+function parseImports(file: string, source: string): ImportRef[] {
+  const sourceFile = ts.createSourceFile(file, source, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+  const refs: ImportRef[] = [];
+  const add = (node: ts.Node, specifier: string | undefined, names: readonly string[]): void => {
+    const line = sourceFile.getLineAndCharacterOfPosition(node.getStart(sourceFile)).line + 1;
+    const target = specifier !== undefined && specifier.startsWith('.') ? posix.normalize(posix.join(posix.dirname(file), specifier)) : undefined;
+    refs.push({ file, line, specifier, target, names });
+  };
+  const visit = (node: ts.Node): void => {
+    if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
+      const clause = node.importClause;
+      const names: string[] = [];
+      if (!clause) names.push('*');
+      else {
+        if (clause.name) names.push('default');
+        const bindings = clause.namedBindings;
+        if (bindings && ts.isNamespaceImport(bindings)) names.push('*');
+        if (bindings && ts.isNamedImports(bindings)) for (const el of bindings.elements) names.push((el.propertyName ?? el.name).text);
+      }
+      add(node, node.moduleSpecifier.text, names);
+    } else if (ts.isExportDeclaration(node) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
+      const clause = node.exportClause;
+      const names = clause && ts.isNamedExports(clause) ? clause.elements.map((el) => (el.propertyName ?? el.name).text) : ['*'];
+      add(node, node.moduleSpecifier.text, names);
+    } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
+      const arg = node.arguments[0];
+      add(node, arg && ts.isStringLiteralLike(arg) ? arg.text : undefined, ['*']);
+    } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {
+      add(node, node.argument.literal.text, ['*']);
+    } else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference) && ts.isStringLiteral(node.moduleReference.expression)) {
+      add(node, node.moduleReference.expression.text, ['*']);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sourceFile);
+  return refs;
+}
+
+async function sourceFiles(dir: string, prefix = ''): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const rel = prefix + entry.name;
+    if (entry.isDirectory()) out.push(...(await sourceFiles(posix.join(dir, entry.name), `${rel}/`)));
+    else if (entry.name.endsWith('.ts')) out.push(rel);
+  }
+  return out.sort();
+}
+
+/** The top folder of a src/ path (`http`), or the file itself for top-level files (`main.ts`). */
+function area(path: string): string {
+  const slash = path.indexOf('/');
+  return slash < 0 ? path : path.slice(0, slash);
+}
+
+/** nodemailer itself, its sub-modules (`nodemailer/lib/…`) and its plugins (`nodemailer-ntlm-auth`). */
+function isNodemailer(specifier: string | undefined): boolean {
+  return specifier !== undefined && /^nodemailer($|\/|-)/.test(specifier);
+}
+
+function describeRef(ref: ImportRef): string {
+  const what = ref.names.includes('*') ? '' : ` { ${ref.names.join(', ')} }`;
+  return `src/${ref.file}:${ref.line} imports${what} '${ref.specifier ?? '(computed)'}'`;
+}
+
+type Rule = (ref: ImportRef) => boolean;
+
+// --- The rules. Each returns true when the import breaks it. ---
+
+/** domain/ is pure: of our files it may import only errors.ts and other domain files. */
+const domainIsPure: Rule = (ref) =>
+  area(ref.file) === 'domain' && ref.target !== undefined && ref.target !== 'errors.ts' && area(ref.target) !== 'domain';
+
+const adapters = new Set(['db', 'transport', 'templates']);
+/** db/, transport/ and templates/ are adapters that never import each other. */
+const adaptersApart: Rule = (ref) => {
+  const from = area(ref.file);
+  return adapters.has(from) && ref.target !== undefined && adapters.has(area(ref.target)) && area(ref.target) !== from;
+};
+
+/**
+ * The one exception to "cli/ never reaches transport/": `mail:detect` prints the probe report
+ * with formatDetectReport, which is pure text formatting of data the detect service already
+ * returned; it opens no connection. Exactly this named import is allowed, nothing else of
+ * smtp-probe.ts (not even its types) and no other form (dynamic or namespace import).
+ */
+function isAllowedCliProbeFormatting(ref: ImportRef): boolean {
+  return area(ref.file) === 'cli' && ref.target === 'transport/smtp-probe.ts' && ref.names.length === 1 && ref.names[0] === 'formatDetectReport';
+}
+
+/** http/ and cli/ call services through the context: never db/, a transport, or nodemailer. */
+const entryPointsUseServices: Rule = (ref) => {
+  const from = area(ref.file);
+  if (from !== 'http' && from !== 'cli') return false;
+  if (isNodemailer(ref.specifier)) return true;
+  if (ref.target === undefined) return false;
+  const to = area(ref.target);
+  if (to === 'db') return true;
+  return to === 'transport' && !isAllowedCliProbeFormatting(ref);
+};
+
+/** http/ and cli/ are the outermost layer: only main.ts wires them in. */
+const onlyMainImportsEntryPoints: Rule = (ref) => {
+  if (ref.target === undefined || ref.file === 'main.ts') return false;
+  const to = area(ref.target);
+  return (to === 'http' || to === 'cli') && area(ref.file) !== to;
+};
+
+/** nodemailer stays behind the transport and the message composer. */
+const nodemailerConfined: Rule = (ref) => isNodemailer(ref.specifier) && area(ref.file) !== 'transport' && area(ref.file) !== 'templates';
+
+function violations(refs: readonly ImportRef[], rule: Rule): string[] {
+  return refs.filter(rule).map(describeRef);
+}
+
+describe('the import rules of src/', () => {
+  let refs: ImportRef[];
+  let files: string[];
+
+  before(async () => {
+    files = await sourceFiles(srcDir);
+    refs = [];
+    for (const file of files) refs.push(...parseImports(file, await readFile(posix.join(srcDir, file), 'utf8')));
+  });
+
+  it('reads the imports of every source file, including the ones main.ts wires together', () => {
+    assert.ok(files.includes('main.ts') && files.includes('errors.ts'), 'src/ was found');
+    assert.ok(files.length >= 30, `only ${files.length} files found under src/`);
+    const fromMain = refs.filter((r) => r.file === 'main.ts').map((r) => r.target);
+    assert.ok(fromMain.includes('http/build-app.ts'));
+    assert.ok(fromMain.includes('cli/program.ts'));
+  });
+
+  it('resolves every relative import to an existing .ts file under src/', async () => {
+    const broken: string[] = [];
+    for (const ref of refs) {
+      if (ref.specifier === undefined) {
+        broken.push(`${describeRef(ref)}: a computed import() cannot be checked; import a literal path`);
+        continue;
+      }
+      if (ref.target === undefined) continue;
+      if (!ref.specifier.endsWith('.ts') || ref.target.startsWith('../')) {
+        broken.push(`${describeRef(ref)}: our files are imported by their .ts path inside src/`);
+        continue;
+      }
+      const exists = await stat(posix.join(srcDir, ref.target)).then((s) => s.isFile(), () => false);
+      if (!exists) broken.push(`${describeRef(ref)}: no such file`);
+    }
+    assert.deepEqual(broken, []);
+  });
+
+  it('keeps domain/ free of our other code except errors.ts', () => {
+    assert.deepEqual(violations(refs, domainIsPure), []);
+  });
+
+  it('keeps db/, transport/ and templates/ from importing each other', () => {
+    assert.deepEqual(violations(refs, adaptersApart), []);
+  });
+
+  it('lets http/ and cli/ reach neither db/ nor transport/ nor nodemailer, except formatDetectReport in cli/', () => {
+    assert.deepEqual(violations(refs, entryPointsUseServices), []);
+  });
+
+  it('lets nothing but main.ts import http/ or cli/', () => {
+    assert.deepEqual(violations(refs, onlyMainImportsEntryPoints), []);
+  });
+
+  it('lets only transport/ and templates/ import nodemailer', () => {
+    assert.deepEqual(violations(refs, nodemailerConfined), []);
+  });
+});
+
+describe('the import rule checks themselves', () => {
+  const check = (file: string, source: string, rule: Rule): string[] => violations(parseImports(file, source), rule);
+
+  it('find static, type-only, re-exported and dynamic imports but not ones in comments or strings', () => {
+    const refs = parseImports(
+      'http/x.ts',
+      [
+        "import type { A } from '../db/a.ts';",
+        "export { b } from '../db/b.ts';",
+        "const c = await import('../db/c.ts');",
+        "type D = import('../db/d.ts').D;",
+        "// import { e } from '../db/e.ts';",
+        "const f = \"from '../db/f.ts'\";",
+      ].join('\n'),
+    );
+    assert.deepEqual(
+      refs.map((r) => [r.target, r.line]),
+      [['db/a.ts', 1], ['db/b.ts', 2], ['db/c.ts', 3], ['db/d.ts', 4]],
+    );
+  });
+
+  it('flag each kind of forbidden import', () => {
+    assert.equal(check('domain/x.ts', "import { z } from '../config/settings-schema.ts';", domainIsPure).length, 1);
+    assert.equal(check('domain/x.ts', "import { E } from '../errors.ts';\nimport { y } from './y.ts';", domainIsPure).length, 0);
+    assert.equal(check('templates/x.ts', "import { t } from '../transport/transport.ts';", adaptersApart).length, 1);
+    assert.equal(check('http/x.ts', "import { t } from '../transport/create-transport.ts';", entryPointsUseServices).length, 1);
+    assert.equal(check('http/x.ts', "import type { Db } from '../db/database.ts';", entryPointsUseServices).length, 1);
+    assert.equal(check('cli/x.ts', "import nodemailer from 'nodemailer';", entryPointsUseServices).length, 1);
+    assert.equal(check('mail/x.ts', "import { buildApp } from '../http/build-app.ts';", onlyMainImportsEntryPoints).length, 1);
+    assert.equal(check('http/x.ts', "import { runCli } from '../cli/program.ts';", onlyMainImportsEntryPoints).length, 1);
+    assert.equal(check('mail/x.ts', "import MailComposer from 'nodemailer/lib/mail-composer';", nodemailerConfined).length, 1);
+  });
+
+  it('allow formatDetectReport from smtp-probe.ts in cli/ and nothing more of it', () => {
+    const probe = '../transport/smtp-probe.ts';
+    assert.equal(check('cli/x.ts', `import { formatDetectReport } from '${probe}';`, entryPointsUseServices).length, 0);
+    assert.equal(check('cli/x.ts', `import { formatDetectReport, detectSmtpSettings } from '${probe}';`, entryPointsUseServices).length, 1);
+    assert.equal(check('cli/x.ts', `import type { DetectReport } from '${probe}';`, entryPointsUseServices).length, 1);
+    assert.equal(check('cli/x.ts', `import * as probe from '${probe}';`, entryPointsUseServices).length, 1);
+    assert.equal(check('http/x.ts', `import { formatDetectReport } from '${probe}';`, entryPointsUseServices).length, 1);
+  });
+});
