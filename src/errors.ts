@@ -25,9 +25,11 @@ const codes = {
   config_unknown_key: { status: 400, exit: 2, summary: 'The setting name is not a Mailroom setting.' },
   config_invalid_value: { status: 400, exit: 2, summary: 'The value is not allowed for this setting.' },
   setting_locked: { status: 409, exit: 1, summary: 'The setting is fixed by the config file or the environment.' },
+  config_env_invalid: { status: 400, exit: 1, summary: 'A MAILROOM_ environment variable is unknown or holds an invalid value.' },
   config_file_invalid: { status: 400, exit: 1, summary: 'The config file cannot be read or holds invalid settings.' },
   config_import_malformed: { status: 400, exit: 1, summary: 'The ownCloud/Nextcloud config.php cannot be parsed.' },
   file_unreadable: { status: 400, exit: 1, summary: 'A file named on the command line cannot be read.' },
+  token_exists: { status: 409, exit: 1, summary: 'An API token with this name exists already.' },
   secret_key_unreadable: { status: 500, exit: 1, summary: 'The key that encrypts stored secrets cannot be read.' },
   secret_undecryptable: { status: 500, exit: 1, summary: 'A stored secret cannot be decrypted with the data directory key.' },
 
@@ -35,6 +37,7 @@ const codes = {
   invalid_address: { status: 400, exit: 2, summary: 'An email address is not valid.' },
   header_injection: { status: 400, exit: 2, summary: 'A header field holds a line break.' },
   no_recipient: { status: 400, exit: 2, summary: 'There is no address to send to.' },
+  message_too_large: { status: 413, exit: 2, summary: 'A message or one of its parts is larger than allowed.' },
 
   // Database
   database_unavailable: { status: 503, exit: 1, summary: 'The database cannot be opened or reached.' },

@@ -30,7 +30,7 @@ export function readRuntimeOptions(env: NodeJS.ProcessEnv, cwd: string): Runtime
   if (!result.success) {
     const issue = result.error.issues[0];
     const name = String(issue?.path[0] ?? 'environment');
-    throw new MailroomError('config_invalid_value', `${name}: ${issue?.message ?? 'invalid'}`, { details: { variable: name } });
+    throw new MailroomError('config_env_invalid', `${name}: ${issue?.message ?? 'invalid'}`, { details: { variable: name } });
   }
   const e = result.data;
   return {

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes as nodeRandomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MailroomError } from '../errors.ts';
 
@@ -62,6 +62,17 @@ export function loadOrCreateSecretKey(dataDir: string, fromEnv: string | undefin
   }
   const key = randomBytes(32);
   mkdirSync(dataDir, { recursive: true });
-  writeFileSync(path, key.toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
+  // Written aside and linked into place: two first starts at once (serve and a CLI command)
+  // must end with one key, and neither may read a half-written file.
+  const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  writeFileSync(temporary, key.toString('base64') + '\n', { mode: 0o600 });
+  try {
+    linkSync(temporary, path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new MailroomError('secret_key_unreadable', `Cannot write ${path}: ${(error as Error).message}`, { cause: error });
+    return loadOrCreateSecretKey(dataDir, undefined, randomBytes);
+  } finally {
+    unlinkSync(temporary);
+  }
   return key;
 }

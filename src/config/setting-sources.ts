@@ -55,7 +55,7 @@ export function readEnvSettings(env: NodeJS.ProcessEnv): Partial<Settings> {
     if (Object.hasOwn(raw, key)) continue;
     const suggestion = suggestKey(key);
     throw new MailroomError(
-      'config_unknown_key',
+      'config_env_invalid',
       `The environment variable ${name} is not a Mailroom setting${suggestion ? `; did you mean MAILROOM_${suggestion.toUpperCase()}?` : ''}`,
       { details: { variable: name, ...(suggestion ? { suggestion } : {}) } },
     );
@@ -64,7 +64,7 @@ export function readEnvSettings(env: NodeJS.ProcessEnv): Partial<Settings> {
     return validateSettings(raw);
   } catch (error) {
     if (isMailroomError(error)) {
-      throw new MailroomError(error.code, `In the environment: ${error.message}`, { cause: error, details: error.details ? { ...error.details } : {} });
+      throw new MailroomError('config_env_invalid', `In the environment: ${error.message}`, { cause: error, details: error.details ? { ...error.details } : {} });
     }
     throw error;
   }

@@ -5,6 +5,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type 
 import pg from 'pg';
 import { MailroomError } from '../errors.ts';
 import { initialMigration } from './migrations/0001-initial.ts';
+import { outboxMigration } from './migrations/0002-outbox.ts';
 import type { DatabaseSchema } from './schema.ts';
 
 export type SqlDialectName = 'sqlite' | 'postgres';
@@ -18,7 +19,7 @@ export interface Database {
 }
 
 function migrations(dialect: SqlDialectName): Record<string, Migration> {
-  return { '0001-initial': initialMigration(dialect) };
+  return { '0001-initial': initialMigration(dialect), '0002-outbox': outboxMigration(dialect) };
 }
 
 /** PostgreSQL when a URL is given, else SQLite (WAL) in the data directory. Migrates to the latest schema. */
@@ -53,7 +54,10 @@ function openSqlite(dataDir: string): Database {
 }
 
 function openPostgres(url: string): Database {
-  const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 10_000 });
+  // bigint (int8) columns hold epoch milliseconds and ids, well inside 2^53: read them as numbers
+  // rather than pg's default strings, so both dialects give the repositories the same types.
+  const types = { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser };
+  const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 10_000, types });
   // An idle client that loses its server emits 'error' on the pool; without a listener that
   // would crash the process instead of failing the next query.
   pool.on('error', () => undefined);

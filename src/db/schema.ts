@@ -6,6 +6,8 @@ export interface DatabaseSchema {
   captured_mail: CapturedMailTable;
   api_tokens: ApiTokenTable;
   users: UserTable;
+  outbox: OutboxTable;
+  outbox_attempts: OutboxAttemptTable;
 }
 
 export interface SettingsTable {
@@ -43,4 +45,41 @@ export interface UserTable {
   disabled: number;
   created_at: string;
   updated_at: string;
+}
+
+export interface OutboxTable {
+  id: Generated<number>;
+  message_id: string;
+  kind: string;
+  envelope_from: string;
+  /** JSON array of addresses. */
+  recipients: string;
+  subject: string;
+  raw: string;
+  state: string;
+  attempts: number;
+  next_attempt_at: number;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  last_error: string | null;
+  last_reply: string | null;
+  accepted_by: string | null;
+  /** JSON array of { address, status, reply } when a mail has several recipients. */
+  recipient_results: string | null;
+  idempotency_key: string | null;
+  created_at: number;
+  updated_at: number;
+  sent_at: number | null;
+}
+
+export interface OutboxAttemptTable {
+  id: Generated<number>;
+  outbox_id: number;
+  attempt: number;
+  at: number;
+  host: string | null;
+  outcome: string;
+  code: string | null;
+  message: string | null;
+  reply: string | null;
 }

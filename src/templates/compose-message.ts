@@ -6,7 +6,7 @@ export interface ComposeInput {
   from: { name: string; address: string };
   to: string;
   subject: string;
-  text: string;
+  text?: string;
   html?: string;
   /** The domain of the Message-ID (the instance's mail domain). */
   domain: string;
@@ -39,7 +39,7 @@ export async function composeMessage(input: ComposeInput, newId: () => string = 
     from: { name: input.from.name, address: input.from.address },
     to: input.to,
     subject: input.subject,
-    text: input.text,
+    ...(input.text !== undefined ? { text: input.text } : {}),
     ...(input.html !== undefined ? { html: input.html } : {}),
     ...(input.replyTo ? { replyTo: input.replyTo } : {}),
     messageId,

@@ -131,6 +131,16 @@ export async function classifySmtpError(error: unknown, ctx: DiagnosisContext): 
   if (f.command === 'CONN' && f.responseCode !== undefined && f.responseCode >= 400) {
     return failure('smtp_greeting_refused', `${where} refused the connection${reply}: the server is busy or refuses this client`, 'connection', { ...f }, ctx, error, 'GREETING');
   }
+  if (f.code === 'ENOAUTH_MECHANISM') {
+    const offered = /it offers (.+)$/.exec(f.message)?.[1];
+    return failure(
+      'smtp_auth_mechanism_unavailable',
+      offered
+        ? `${where} does not offer AUTH ${ctx.settings.mail_smtpauthtype}; it offers ${offered}: set mail_smtpauthtype to one of them`
+        : `${where} offers no authentication on this connection${secure === 'ssl' || secure === 'tls' ? '' : ' (many servers offer it only after TLS: set mail_smtpsecure to tls)'}; or turn mail_smtpauth off if this server needs none`,
+      'auth', f, ctx, error, 'AUTH',
+    );
+  }
   if (f.code === 'EAUTH' || f.code === 'ENOAUTH') {
     if ((f.responseCode === 504 || /not (supported|available)|unrecognized authentication|unknown authentication/i.test(f.response ?? '')) && f.responseCode !== 535) {
       return failure('smtp_auth_mechanism_unavailable', `${where} does not accept AUTH ${ctx.settings.mail_smtpauthtype}${reply}: choose another mail_smtpauthtype`, 'auth', f, ctx, error, 'AUTH');

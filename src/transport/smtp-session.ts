@@ -105,6 +105,15 @@ export class SmtpSession {
     return this.#closedError === undefined && !this.#socket.destroyed;
   }
 
+  /**
+   * An idle pooled connection must not keep the process alive (a CLI command, a test, a worker
+   * that is stopping); it is referenced again while it sends.
+   */
+  setIdle(idle: boolean): void {
+    if (idle) this.#socket.unref();
+    else this.#socket.ref();
+  }
+
   get messagesSent(): number {
     return this.#messagesSent;
   }
@@ -117,8 +126,27 @@ export class SmtpSession {
     return this.#authMethods;
   }
 
-  /** Sends one message. A refused message (4xx/5xx) leaves the session usable for the next one. */
+  /**
+   * Sends one message. A refused message (4xx/5xx) leaves the session usable for the next one.
+   * A failure without a reply (connection lost, time-out) is marked with the command it hit:
+   * `MAIL FROM` while the server had not accepted the sender (another server may take the mail
+   * at no risk of a duplicate), `DATA` after (the mail may have been taken).
+   */
   async send(from: string, to: readonly string[], raw: Buffer): Promise<SessionSendResult> {
+    let mailAccepted = false;
+    try {
+      return await this.#send(from, to, raw, () => {
+        mailAccepted = true;
+      });
+    } catch (error) {
+      if (error instanceof SmtpError && error.command === undefined) {
+        throw new SmtpError(error.message, { code: error.code, response: error.response, command: mailAccepted ? 'DATA' : 'MAIL FROM', cause: error.cause });
+      }
+      throw error;
+    }
+  }
+
+  async #send(from: string, to: readonly string[], raw: Buffer, onMailAccepted: () => void): Promise<SessionSendResult> {
     const pipelining = this.#extensions.has('PIPELINING');
     const commands = [`MAIL FROM:<${from}>${this.#extensions.has('8BITMIME') ? ' BODY=8BITMIME' : ''}`, ...to.map((r) => `RCPT TO:<${r}>`), 'DATA'];
     let replies: Reply[];
@@ -134,6 +162,7 @@ export class SmtpSession {
       }
     }
     const mailReply = replies[0] as Reply;
+    if (mailReply.code === 250) onMailAccepted();
     if (mailReply.code !== 250) {
       await this.#resetAfterRefusal(replies.length === commands.length ? replies.at(-1) : undefined);
       throw new SmtpError('Sender refused', { code: 'EENVELOPE', response: mailReply.text, command: 'MAIL FROM', sessionUsable: this.usable });
@@ -311,7 +340,7 @@ export class SmtpSession {
       try {
         token = await provider.getAccessToken({ renew });
       } catch (cause) {
-        throw new SmtpError('Cannot get an OAuth access token', { code: 'EAUTH', command: 'AUTH XOAUTH2', cause });
+        throw new SmtpError(cause instanceof Error ? cause.message : 'Cannot get an OAuth access token', { code: 'EAUTH', command: 'AUTH XOAUTH2', cause });
       }
       const payload = Buffer.from(`user=${user}\x01auth=Bearer ${token}\x01\x01`, 'utf8').toString('base64');
       let [reply] = await this.#command([`AUTH XOAUTH2 ${payload}`]);

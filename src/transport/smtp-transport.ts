@@ -1,14 +1,11 @@
-import SMTPConnection, { type SMTPConnectionAuth, type SMTPConnectionOptions } from 'nodemailer/lib/smtp-connection';
-import ntlmAuth from 'nodemailer-ntlm-auth';
-import tls from 'node:tls';
 import { MailroomError } from '../errors.ts';
 import { parseHostList, type Settings } from '../config/settings-schema.ts';
 import type { HostHealth } from './host-health.ts';
 import type { OAuthTokenProvider } from './oauth-token-provider.ts';
 import { classifySmtpError, type SmtpPhase } from './smtp-diagnosis.ts';
-import { createTranscript, type Transcript } from './transcript.ts';
+import { SmtpSession, type SmtpSessionOptions } from './smtp-session.ts';
+import type { Transcript } from './transcript.ts';
 import { TransportError, type HostAttempt, type OutgoingMail, type SendOptions, type SendResult, type Transport } from './transport.ts';
-import { createXOAuth2Auth } from './xoauth2-auth.ts';
 
 /** The settings the SMTP transport reads. */
 export type SmtpSettings = Pick<
@@ -26,6 +23,10 @@ export interface SmtpTransportDeps {
   tokenProvider: OAuthTokenProvider | undefined;
   /** The name said in EHLO. */
   clientName: string;
+  /** Connections kept open per server for sends without a transcript (the outbox). */
+  maxConnections?: number;
+  /** A connection is closed after this many messages, so a server's per-connection limits never bite. */
+  maxMessagesPerConnection?: number;
 }
 
 interface Target {
@@ -35,15 +36,22 @@ interface Target {
   label: string;
 }
 
-/** Failures where another server of the list may well work: the server, not the mail, is the problem. */
-function allowsFailover(error: TransportError): boolean {
-  const { kind, permanent, command } = error.failure;
-  if (kind === 'connection' || kind === 'timeout') return true;
-  // A 4xx at MAIL FROM (or a 421 greeting) means "not now": the mail was not taken, so the
-  // next host cannot produce a duplicate.
-  return !permanent && (command === 'GREETING' || command === 'MAIL FROM');
+interface HostPool {
+  idle: SmtpSession[];
+  open: number;
+  waiting: Array<(session: SmtpSession | undefined) => void>;
 }
 
+/**
+ * SMTP through the servers of mail_smtphost, in order. A send with a transcript (the test mail)
+ * gets a connection of its own so the transcript shows the whole conversation; other sends share
+ * a pool of open connections per server.
+ *
+ * Failover happens only before the server accepted MAIL FROM: a connection that fails, times
+ * out or refuses its greeting, or a 4xx to MAIL FROM, moves on to the next server and puts the
+ * failed one in a cool-down. After that the mail may have been taken, so the failure is returned
+ * to the caller (the outbox), which is the only one that retries.
+ */
 export function createSmtpTransport(deps: SmtpTransportDeps): Transport {
   const { settings } = deps;
   const parsed = parseHostList(settings.mail_smtphost);
@@ -55,10 +63,115 @@ export function createSmtpTransport(deps: SmtpTransportDeps): Transport {
     const hostText = e.host.includes(':') ? `[${e.host}]` : e.host;
     return { host: e.host, port, label: `${hostText}:${port}` };
   });
-  const secrets = [settings.mail_smtppassword].filter((s) => s !== '');
+  const maxConnections = deps.maxConnections ?? 4;
+  const maxMessages = deps.maxMessagesPerConnection ?? 1000;
+  const pools = new Map<string, HostPool>();
+  let closed = false;
+
+  const sessionOptions = (target: Target, transcript: Transcript | undefined): SmtpSessionOptions => ({
+    host: target.host,
+    port: target.port,
+    secure: settings.mail_smtpsecure,
+    timeoutMs: settings.mail_smtptimeout * 1000,
+    ca: deps.ca,
+    rejectUnauthorized: settings.mail_smtptls_verify,
+    clientName: deps.clientName,
+    auth: settings.mail_smtpauth
+      ? { method: settings.mail_smtpauthtype, user: settings.mail_smtpname, pass: settings.mail_smtppassword, tokenProvider: deps.tokenProvider }
+      : undefined,
+    transcript,
+  });
+
+  const poolOf = (target: Target): HostPool => {
+    let pool = pools.get(target.label);
+    if (!pool) {
+      pool = { idle: [], open: 0, waiting: [] };
+      pools.set(target.label, pool);
+    }
+    return pool;
+  };
+
+  /** A pooled session, or undefined when the caller should open one (it then counts as open). */
+  function takeSession(pool: HostPool): Promise<SmtpSession | undefined> {
+    while (pool.idle.length > 0) {
+      const session = pool.idle.pop() as SmtpSession;
+      if (session.usable) {
+        session.setIdle(false);
+        return Promise.resolve(session);
+      }
+      pool.open--;
+    }
+    if (pool.open < maxConnections) {
+      pool.open++;
+      return Promise.resolve(undefined);
+    }
+    return new Promise((resolve) => pool.waiting.push(resolve));
+  }
+
+  function releaseSession(pool: HostPool, session: SmtpSession | undefined): void {
+    const reusable = session !== undefined && session.usable && session.messagesSent < maxMessages && !closed;
+    if (!reusable) {
+      if (session) void session.quit();
+      pool.open--;
+      const next = pool.waiting.shift();
+      if (next) {
+        pool.open++;
+        next(undefined);
+      }
+      return;
+    }
+    const next = pool.waiting.shift();
+    if (next) {
+      next(session);
+    } else {
+      session.setIdle(true);
+      pool.idle.push(session);
+    }
+  }
+
+  async function sendToHost(target: Target, mail: OutgoingMail, transcript: Transcript | undefined): Promise<Omit<SendResult, 'attempts'>> {
+    const timeoutMs = settings.mail_smtptimeout * 1000;
+    const classify = (error: unknown, phase: SmtpPhase) => classifySmtpError(error, { phase, target, settings, timeoutMs, ca: deps.ca });
+    if (transcript) {
+      // The test mail: a connection of its own, closed afterwards.
+      let phase: SmtpPhase = 'connect';
+      let session: SmtpSession | undefined;
+      try {
+        session = await SmtpSession.open(sessionOptions(target, transcript));
+        phase = 'send';
+        const result = await session.send(mail.envelope.from, mail.envelope.to, mail.raw);
+        await session.quit();
+        return { ...result, via: target.label };
+      } catch (error) {
+        session?.close();
+        throw await classify(error, phase === 'connect' && isAuthError(error) ? 'auth' : phase);
+      }
+    }
+    const pool = poolOf(target);
+    // A pooled connection may have been closed by the server while idle; that shows before MAIL
+    // FROM is answered, so one more try on a fresh connection cannot duplicate the mail.
+    for (let attempt = 0; ; attempt++) {
+      let session = await takeSession(pool);
+      let phase: SmtpPhase = 'connect';
+      try {
+        session ??= await SmtpSession.open(sessionOptions(target, undefined));
+        phase = 'send';
+        const result = await session.send(mail.envelope.from, mail.envelope.to, mail.raw);
+        releaseSession(pool, session);
+        return { ...result, via: target.label };
+      } catch (error) {
+        const reused = session !== undefined && session.messagesSent > 0;
+        releaseSession(pool, session);
+        const staleConnection = reused && phase === 'send' && isBeforeMailFrom(error);
+        if (staleConnection && attempt === 0) continue;
+        throw await classify(error, phase === 'connect' && isAuthError(error) ? 'auth' : phase);
+      }
+    }
+  }
 
   async function send(mail: OutgoingMail, options: SendOptions = {}): Promise<SendResult> {
-    const transcript = options.transcript ?? createTranscript(secrets);
+    if (closed) throw new MailroomError('internal_error', 'The SMTP transport was closed');
+    const transcript = options.transcript;
     const attempts: HostAttempt[] = [];
     const healthy = targets.filter((t) => !deps.hostHealth.isCoolingDown(t.label));
     // Every host cooling down: try them all rather than refuse to send at all.
@@ -66,10 +179,10 @@ export function createSmtpTransport(deps: SmtpTransportDeps): Transport {
     for (const t of targets) if (!order.includes(t)) attempts.push({ host: t.label, skipped: 'cooling_down' });
 
     let lastError: TransportError | undefined;
-    for (const target of order) {
+    for (const [index, target] of order.entries()) {
       options.signal?.throwIfAborted();
       try {
-        const result = await sendToHost(target, mail, transcript, options.signal);
+        const result = await sendToHost(target, mail, transcript);
         deps.hostHealth.markHealthy(target.label);
         attempts.push({ host: target.label });
         return { ...result, attempts };
@@ -79,7 +192,7 @@ export function createSmtpTransport(deps: SmtpTransportDeps): Transport {
         lastError = failure;
         if (!allowsFailover(failure)) break;
         deps.hostHealth.markFailed(target.label);
-        transcript.add('*', `${target.label} failed (${failure.code}); ${order.indexOf(target) < order.length - 1 ? 'trying the next server' : 'no server left'}`);
+        transcript?.add('*', `${target.label} failed (${failure.code}); ${index < order.length - 1 ? 'trying the next server' : 'no server left'}`);
       }
     }
     const error = lastError as TransportError;
@@ -91,133 +204,31 @@ export function createSmtpTransport(deps: SmtpTransportDeps): Transport {
     throw new TransportError(error.code, error.message, error.failure, { cause: error.cause, attempts });
   }
 
-  async function sendToHost(target: Target, mail: OutgoingMail, transcript: Transcript, signal: AbortSignal | undefined): Promise<Omit<SendResult, 'attempts'>> {
-    const timeoutMs = settings.mail_smtptimeout * 1000;
-    const secure = settings.mail_smtpsecure;
-    const connectionOptions: SMTPConnectionOptions = {
-      host: target.host,
-      port: target.port,
-      secure: secure === 'ssl',
-      requireTLS: secure === 'tls',
-      // '' means "no encryption required": STARTTLS is still tried when offered, and a failed
-      // upgrade falls back to plain text, as the admin chose no encryption.
-      opportunisticTLS: secure === '',
-      name: deps.clientName,
-      connectionTimeout: timeoutMs,
-      greetingTimeout: timeoutMs,
-      socketTimeout: timeoutMs,
-      logger: transcript.nodemailerLogger(),
-      transactionLog: true,
-      customAuth: { NTLM: ntlmAuth },
-      tls: {
-        rejectUnauthorized: settings.mail_smtptls_verify,
-        // Node's `ca` replaces the system CAs; mail_smtptls_ca adds to them.
-        ...(deps.ca ? { ca: [...tls.rootCertificates, deps.ca] } : {}),
-        minVersion: 'TLSv1.2',
-      },
-    };
-    transcript.add('*', `connecting to ${target.label} (${secure === 'ssl' ? 'implicit TLS' : secure === 'tls' ? 'STARTTLS required' : 'no encryption required'})`);
-    const connection = new SMTPConnection(connectionOptions);
-    // nodemailer reports some failures only as 'error' events; remember the first one so a
-    // phase that fails through a closed socket can still say why.
-    let connectionError: unknown;
-    connection.on('error', (error: unknown) => {
-      connectionError ??= error;
-    });
-    const onAbort = () => connection.close();
-    signal?.addEventListener('abort', onAbort, { once: true });
-    let phase: SmtpPhase = 'connect';
-    try {
-      await new Promise<void>((resolve, reject) => {
-        connection.once('error', reject);
-        connection.connect(() => {
-          connection.removeListener('error', reject);
-          resolve();
-        });
-      });
-      if (settings.mail_smtpauth) {
-        phase = 'auth';
-        await login(connection, transcript, target);
-      }
-      phase = 'send';
-      const info = await new Promise<{ accepted: string[]; rejected: string[]; rejectedErrors?: Array<{ response?: string }>; response: string }>((resolve, reject) => {
-        connection.send({ from: mail.envelope.from, to: [...mail.envelope.to] }, mail.raw, (error, result) => {
-          if (error || !result) reject(error ?? connectionError);
-          else resolve(result);
-        });
-      });
-      connection.quit();
-      return {
-        accepted: info.accepted,
-        rejected: info.rejected.map((address, i) => ({ address, reply: info.rejectedErrors?.[i]?.response ?? '' })),
-        response: info.response,
-        via: target.label,
-      };
-    } catch (error) {
-      connection.close();
-      if (error instanceof TransportError) throw error;
-      throw await classifySmtpError(error ?? connectionError, { phase, target, settings, timeoutMs, ca: deps.ca });
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
-    }
+  async function close(): Promise<void> {
+    closed = true;
+    const sessions = [...pools.values()].flatMap((p) => p.idle.splice(0));
+    await Promise.all(sessions.map((s) => s.quit()));
   }
 
-  async function login(connection: SMTPConnection, transcript: Transcript, target: Target): Promise<void> {
-    const method = settings.mail_smtpauthtype;
-    const offered = offeredAuthMethods(transcript);
-    if (offered.length === 0) {
-      throw new TransportError(
-        'smtp_auth_mechanism_unavailable',
-        `${target.label} offers no authentication on this connection${connection.secure ? '' : ' (many servers offer it only after TLS: set mail_smtpsecure to tls)'}; or turn mail_smtpauth off if this server needs none`,
-        { kind: 'auth', permanent: true, host: target.label, command: 'AUTH' },
-      );
-    }
-    if (!offered.includes(method)) {
-      throw new TransportError(
-        'smtp_auth_mechanism_unavailable',
-        `${target.label} does not offer AUTH ${method}; it offers ${offered.join(' ')}: set mail_smtpauthtype to one of them`,
-        { kind: 'auth', permanent: true, host: target.label, command: 'AUTH' },
-      );
-    }
-    const auth = authFor(method);
-    await new Promise<void>((resolve, reject) => {
-      connection.login(auth, (error) => (error ? reject(error) : resolve()));
-    });
-  }
-
-  function authFor(method: SmtpSettings['mail_smtpauthtype']): SMTPConnectionAuth {
-    const user = settings.mail_smtpname;
-    const pass = settings.mail_smtppassword;
-    if (method === 'XOAUTH2') {
-      if (!deps.tokenProvider) {
-        throw new MailroomError('oauth_not_configured', 'mail_smtpauthtype is XOAUTH2 but mail_smtpoauth_token_url, _client_id or _refresh_token is not set');
-      }
-      return createXOAuth2Auth(user, deps.tokenProvider);
-    }
-    if (method === 'NTLM') {
-      // Windows admins write DOMAIN\user; NTLM sends the domain in its own field.
-      const slash = user.indexOf('\\');
-      const domain = slash > 0 ? user.slice(0, slash) : '';
-      return { type: 'custom', method: 'NTLM', user: slash > 0 ? user.slice(slash + 1) : user, pass, options: { domain, workstation: deps.clientName.split('.')[0] ?? '' } };
-    }
-    return { user, pass, method };
-  }
-
-  return { name: 'smtp', send, close: async () => undefined };
+  return { name: 'smtp', send, close };
 }
 
-/** The AUTH methods of the most recent EHLO reply in the transcript. */
-function offeredAuthMethods(transcript: Transcript): string[] {
-  const lines = transcript.lines();
-  let lastEhlo = -1;
-  lines.forEach((l, i) => {
-    if (l.dir === 'C' && /^EHLO /i.test(l.text)) lastEhlo = i;
-  });
-  for (let i = lastEhlo + 1; i < lines.length; i++) {
-    const line = lines[i];
-    if (!line || line.dir === 'C') break;
-    const match = /^250[ -]AUTH[ =](.*)$/i.exec(line.text);
-    if (match) return (match[1] ?? '').trim().toUpperCase().split(/\s+/).filter(Boolean);
-  }
-  return [];
+/** Failures where another server of the list may well work, and the mail was surely not taken. */
+function allowsFailover(error: TransportError): boolean {
+  const { kind, permanent, command } = error.failure;
+  if (command === 'DATA' || command === 'RCPT TO' || command === 'AUTH') return false;
+  if (kind === 'connection' || kind === 'timeout') return true;
+  // A 4xx at MAIL FROM means "not now": the mail was not taken.
+  return !permanent && (command === 'GREETING' || command === 'MAIL FROM');
+}
+
+function isAuthError(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === 'EAUTH' || code === 'ENOAUTH_MECHANISM';
+}
+
+/** Whether a send failed before the server answered MAIL FROM (so the mail cannot have been taken). */
+function isBeforeMailFrom(error: unknown): boolean {
+  const e = error as { code?: unknown; response?: unknown; command?: unknown };
+  return e.code === 'ECONNECTION' && e.response === undefined && e.command === 'MAIL FROM';
 }

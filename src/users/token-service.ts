@@ -20,7 +20,7 @@ export function createTokenService(deps: { store: TokenStore; clock: { now(): Da
       }
       const token = `mr_${randomBytes(32).toString('base64url')}`;
       const inserted = await deps.store.insert({ name, tokenHash: hashToken(token), scope, createdAt: deps.clock.now().toISOString() });
-      if (!inserted) throw new MailroomError('invalid_request', `A token named "${name}" exists already: revoke it first or choose another name`);
+      if (!inserted) throw new MailroomError('token_exists', `A token named "${name}" exists already: revoke it first or choose another name`);
       return token;
     },
     async verify(token: string): Promise<{ name: string; scope: string } | undefined> {

@@ -1,0 +1,327 @@
+import { sql, type Kysely } from 'kysely';
+import type { SqlDialectName } from './database.ts';
+import type { DatabaseSchema, OutboxTable } from './schema.ts';
+
+export interface NewOutboxRow {
+  messageId: string;
+  kind: string;
+  envelopeFrom: string;
+  recipients: string[];
+  subject: string;
+  raw: string;
+  idempotencyKey: string | null;
+  notBefore?: number;
+}
+
+export interface ClaimedMail {
+  id: number;
+  messageId: string;
+  envelopeFrom: string;
+  recipients: string[];
+  subject: string;
+  raw: string;
+  attempts: number;
+  createdAt: number;
+}
+
+export interface SentOutcome {
+  id: number;
+  host: string;
+  reply: string;
+  /** Only for mails with several recipients. */
+  recipientResults: Array<{ address: string; status: 'accepted' | 'rejected'; reply?: string }> | null;
+}
+
+export interface FailedOutcome {
+  id: number;
+  attempt: number;
+  /** 'queued' to retry at nextAttemptAt, or 'failed' for good. */
+  state: 'queued' | 'failed';
+  nextAttemptAt: number | null;
+  host: string | null;
+  code: string;
+  message: string;
+  reply: string | null;
+}
+
+export interface OutboxRow {
+  id: number;
+  messageId: string;
+  kind: string;
+  envelopeFrom: string;
+  recipients: string[];
+  subject: string;
+  state: string;
+  attempts: number;
+  nextAttemptAt: number;
+  lastError: string | null;
+  lastReply: string | null;
+  acceptedBy: string | null;
+  recipientResults: unknown;
+  idempotencyKey: string | null;
+  createdAt: number;
+  updatedAt: number;
+  sentAt: number | null;
+  leaseOwner: string | null;
+  leaseExpiresAt: number | null;
+}
+
+export interface OutboxAttempt {
+  attempt: number;
+  at: number;
+  host: string | null;
+  outcome: string;
+  code: string | null;
+  message: string | null;
+  reply: string | null;
+}
+
+const INSERT_CHUNK = 400;
+
+function toRow(r: OutboxTable & { id: number }): OutboxRow {
+  return {
+    id: Number(r.id),
+    messageId: r.message_id,
+    kind: r.kind,
+    envelopeFrom: r.envelope_from,
+    recipients: JSON.parse(r.recipients) as string[],
+    subject: r.subject,
+    state: r.state,
+    attempts: Number(r.attempts),
+    nextAttemptAt: Number(r.next_attempt_at),
+    lastError: r.last_error,
+    lastReply: r.last_reply,
+    acceptedBy: r.accepted_by,
+    recipientResults: r.recipient_results ? (JSON.parse(r.recipient_results) as unknown) : null,
+    idempotencyKey: r.idempotency_key,
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+    sentAt: r.sent_at === null ? null : Number(r.sent_at),
+    leaseOwner: r.lease_owner,
+    leaseExpiresAt: r.lease_expires_at === null ? null : Number(r.lease_expires_at),
+  };
+}
+
+/**
+ * The outbox table. Every state change is conditional on the lease (`… AND lease_owner = ?
+ * AND state = 'sending'`), so a worker whose lease ran out can no longer overwrite what another
+ * worker did with the same mail. Batches are settled with one statement per outcome, fed a
+ * JSON array, which keeps a batch of hundreds to a handful of statements on both dialects.
+ */
+export function createOutboxRepo(db: Kysely<DatabaseSchema>, dialect: SqlDialectName) {
+  const jsonRows = (param: string) =>
+    dialect === 'postgres'
+      ? sql`jsonb_array_elements(${param}::jsonb)`
+      : sql`json_each(${param})`;
+  // Both json_each (SQLite) and jsonb_array_elements (PostgreSQL) name their column `value`.
+  const field = (name: string) => sql.raw(`v.value->>'${name}'`);
+
+  return {
+    /** Inserts in one transaction; a key seen before yields the earlier mail's id, not a new mail. */
+    async enqueue(rows: NewOutboxRow[], now: number): Promise<Array<{ id: number; duplicate: boolean }>> {
+      return db.transaction().execute(async (trx) => {
+        const keys = rows.map((r) => r.idempotencyKey).filter((k): k is string => k !== null);
+        const existing = new Map<string, number>();
+        for (let i = 0; i < keys.length; i += INSERT_CHUNK) {
+          const found = await trx.selectFrom('outbox').select(['id', 'idempotency_key']).where('idempotency_key', 'in', keys.slice(i, i + INSERT_CHUNK)).execute();
+          for (const f of found) existing.set(f.idempotency_key as string, Number(f.id));
+        }
+        const result: Array<{ id: number; duplicate: boolean } | undefined> = rows.map((r) =>
+          r.idempotencyKey !== null && existing.has(r.idempotencyKey) ? { id: existing.get(r.idempotencyKey) as number, duplicate: true } : undefined,
+        );
+        // The same key twice within one batch is one mail too.
+        const seen = new Map<string, number>();
+        const fresh: Array<{ index: number; row: NewOutboxRow }> = [];
+        rows.forEach((row, index) => {
+          if (result[index]) return;
+          if (row.idempotencyKey !== null) {
+            const first = seen.get(row.idempotencyKey);
+            if (first !== undefined) return;
+            seen.set(row.idempotencyKey, index);
+          }
+          fresh.push({ index, row });
+        });
+        for (let i = 0; i < fresh.length; i += INSERT_CHUNK) {
+          const chunk = fresh.slice(i, i + INSERT_CHUNK);
+          const inserted = await trx
+            .insertInto('outbox')
+            .values(
+              chunk.map(({ row }) => ({
+                message_id: row.messageId,
+                kind: row.kind,
+                envelope_from: row.envelopeFrom,
+                recipients: JSON.stringify(row.recipients),
+                subject: row.subject,
+                raw: row.raw,
+                state: 'queued',
+                attempts: 0,
+                next_attempt_at: row.notBefore ?? now,
+                idempotency_key: row.idempotencyKey,
+                created_at: now,
+                updated_at: now,
+              })),
+            )
+            .returning('id')
+            .execute();
+          // RETURNING follows the VALUES order on both SQLite and PostgreSQL for a plain insert.
+          inserted.forEach((r, j) => {
+            result[(chunk[j] as { index: number }).index] = { id: Number(r.id), duplicate: false };
+          });
+        }
+        rows.forEach((row, index) => {
+          if (!result[index] && row.idempotencyKey !== null) {
+            const first = seen.get(row.idempotencyKey) as number;
+            result[index] = { id: (result[first] as { id: number }).id, duplicate: true };
+          }
+        });
+        return result as Array<{ id: number; duplicate: boolean }>;
+      });
+    },
+
+    /** Takes up to `limit` due mails for this worker until `leaseExpiresAt`. */
+    async claim(input: { owner: string; now: number; leaseExpiresAt: number; limit: number }): Promise<ClaimedMail[]> {
+      let due = db
+        .selectFrom('outbox')
+        .select('id')
+        .where('state', '=', 'queued')
+        .where('next_attempt_at', '<=', input.now)
+        .orderBy('next_attempt_at')
+        .orderBy('id')
+        .limit(input.limit);
+      // Several workers on PostgreSQL each take different rows instead of waiting on each other.
+      if (dialect === 'postgres') due = due.forUpdate().skipLocked();
+      const rows = await db
+        .updateTable('outbox')
+        .set((eb) => ({
+          state: 'sending',
+          lease_owner: input.owner,
+          lease_expires_at: input.leaseExpiresAt,
+          attempts: eb('attempts', '+', 1),
+          updated_at: input.now,
+        }))
+        .where('id', 'in', due)
+        .returning(['id', 'message_id', 'envelope_from', 'recipients', 'subject', 'raw', 'attempts', 'created_at'])
+        .execute();
+      return rows
+        .map((r) => ({
+          id: Number(r.id),
+          messageId: r.message_id,
+          envelopeFrom: r.envelope_from,
+          recipients: JSON.parse(r.recipients) as string[],
+          subject: r.subject,
+          raw: r.raw,
+          attempts: Number(r.attempts),
+          createdAt: Number(r.created_at),
+        }))
+        .sort((a, b) => a.id - b.id);
+    },
+
+    /** Records a batch's outcomes in one transaction; returns how many rows this worker still held. */
+    async settle(input: { owner: string; now: number; sent: SentOutcome[]; failed: FailedOutcome[] }): Promise<number> {
+      if (input.sent.length === 0 && input.failed.length === 0) return 0;
+      return db.transaction().execute(async (trx) => {
+        let changed = 0;
+        if (input.sent.length > 0) {
+          const payload = JSON.stringify(input.sent.map((s) => ({ id: s.id, host: s.host, reply: s.reply, results: s.recipientResults ? JSON.stringify(s.recipientResults) : null })));
+          const result = await sql`
+            update outbox set state = 'sent', sent_at = ${input.now}, updated_at = ${input.now},
+              accepted_by = v.host, last_reply = v.reply, recipient_results = v.results, last_error = null,
+              lease_owner = null, lease_expires_at = null
+            from (select cast(${field('id')} as bigint) as id, ${field('host')} as host, ${field('reply')} as reply, ${field('results')} as results
+                  from ${jsonRows(payload)} as v) as v
+            where outbox.id = v.id and outbox.lease_owner = ${input.owner} and outbox.state = 'sending'`.execute(trx);
+          changed += Number(result.numAffectedRows ?? 0);
+        }
+        if (input.failed.length > 0) {
+          const payload = JSON.stringify(
+            input.failed.map((f) => ({ id: f.id, state: f.state, next: f.nextAttemptAt ?? input.now, error: `${f.code}: ${f.message}`, reply: f.reply, host: f.host })),
+          );
+          const result = await sql`
+            update outbox set state = v.state, next_attempt_at = v.next, updated_at = ${input.now},
+              last_error = v.error, last_reply = v.reply, lease_owner = null, lease_expires_at = null
+            from (select cast(${field('id')} as bigint) as id, ${field('state')} as state, cast(${field('next')} as bigint) as next,
+                         ${field('error')} as error, ${field('reply')} as reply
+                  from ${jsonRows(payload)} as v) as v
+            where outbox.id = v.id and outbox.lease_owner = ${input.owner} and outbox.state = 'sending'`.execute(trx);
+          changed += Number(result.numAffectedRows ?? 0);
+          await trx
+            .insertInto('outbox_attempts')
+            .values(input.failed.map((f) => ({ outbox_id: f.id, attempt: f.attempt, at: input.now, host: f.host, outcome: f.state === 'failed' ? 'failed' : 'deferred', code: f.code, message: f.message, reply: f.reply })))
+            .execute();
+        }
+        return changed;
+      });
+    },
+
+    /** Gives claimed mails back untouched (a worker stopping before it sent them). */
+    async release(ids: number[], owner: string, now: number): Promise<void> {
+      if (ids.length === 0) return;
+      await db
+        .updateTable('outbox')
+        .set((eb) => ({ state: 'queued', lease_owner: null, lease_expires_at: null, attempts: eb('attempts', '-', 1), updated_at: now }))
+        .where('id', 'in', ids)
+        .where('lease_owner', '=', owner)
+        .where('state', '=', 'sending')
+        .execute();
+    },
+
+    /** Mails of a worker that died: their lease ran out, back to the queue. */
+    async reapExpired(now: number): Promise<number> {
+      const result = await db
+        .updateTable('outbox')
+        .set({ state: 'queued', lease_owner: null, lease_expires_at: null, updated_at: now })
+        .where('state', '=', 'sending')
+        .where('lease_expires_at', '<', now)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    },
+
+    async extendLease(ids: number[], owner: string, leaseExpiresAt: number): Promise<void> {
+      if (ids.length === 0) return;
+      await db.updateTable('outbox').set({ lease_expires_at: leaseExpiresAt }).where('id', 'in', ids).where('lease_owner', '=', owner).where('state', '=', 'sending').execute();
+    },
+
+    async counts(): Promise<Record<string, number>> {
+      const rows = await db.selectFrom('outbox').select(['state', (eb) => eb.fn.countAll<string | number>().as('n')]).groupBy('state').execute();
+      return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
+    },
+
+    async list(input: { state?: string | undefined; limit: number; beforeId?: number | undefined }): Promise<OutboxRow[]> {
+      let q = db.selectFrom('outbox').selectAll().orderBy('id', 'desc').limit(input.limit);
+      if (input.state) q = q.where('state', '=', input.state);
+      if (input.beforeId !== undefined) q = q.where('id', '<', input.beforeId);
+      return (await q.execute()).map((r) => toRow(r as OutboxTable & { id: number }));
+    },
+
+    async get(id: number): Promise<(OutboxRow & { raw: string; history: OutboxAttempt[] }) | undefined> {
+      const row = await db.selectFrom('outbox').selectAll().where('id', '=', id).executeTakeFirst();
+      if (!row) return undefined;
+      const history = await db.selectFrom('outbox_attempts').selectAll().where('outbox_id', '=', id).orderBy('attempt').orderBy('id').execute();
+      return {
+        ...toRow(row as OutboxTable & { id: number }),
+        raw: row.raw,
+        history: history.map((h) => ({ attempt: Number(h.attempt), at: Number(h.at), host: h.host, outcome: h.outcome, code: h.code, message: h.message, reply: h.reply })),
+      };
+    },
+
+    /** Failed or cancelled mails back to the queue, due now. */
+    async requeue(input: { ids?: number[]; allFailed?: boolean; now: number }): Promise<number> {
+      let q = db.updateTable('outbox').set({ state: 'queued', next_attempt_at: input.now, updated_at: input.now }).where('state', 'in', ['failed', 'cancelled']);
+      if (input.ids) q = q.where('id', 'in', input.ids);
+      else if (!input.allFailed) return 0;
+      return Number((await q.executeTakeFirst()).numUpdatedRows);
+    },
+
+    /** Deletes finished mails (sent, failed, cancelled) last changed before `before`. */
+    async purge(before: number): Promise<number> {
+      return db.transaction().execute(async (trx) => {
+        const old = trx.selectFrom('outbox').select('id').where('state', 'in', ['sent', 'failed', 'cancelled']).where('updated_at', '<', before);
+        await trx.deleteFrom('outbox_attempts').where('outbox_id', 'in', old).execute();
+        const result = await trx.deleteFrom('outbox').where('state', 'in', ['sent', 'failed', 'cancelled']).where('updated_at', '<', before).executeTakeFirst();
+        return Number(result.numDeletedRows);
+      });
+    },
+  };
+}
+
+export type OutboxRepo = ReturnType<typeof createOutboxRepo>;

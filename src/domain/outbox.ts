@@ -1,0 +1,41 @@
+/** The life of an outbox row. */
+export const OUTBOX_STATES = ['queued', 'sending', 'sent', 'failed', 'cancelled'] as const;
+export type OutboxState = (typeof OUTBOX_STATES)[number];
+
+export interface RetryPolicy {
+  /** Delay before the second attempt; each later one doubles it. */
+  readonly minDelayMs: number;
+  readonly maxDelayMs: number;
+  /** After this long since the mail was queued, a temporary failure becomes final. */
+  readonly giveUpAfterMs: number;
+}
+
+export const defaultRetryPolicy: RetryPolicy = { minDelayMs: 60_000, maxDelayMs: 6 * 3600_000, giveUpAfterMs: 3 * 24 * 3600_000 };
+
+/**
+ * Exponential backoff with ±20 % jitter, so mails that failed together (a server outage) do not
+ * all come back in the same second.
+ */
+export function retryDelayMs(policy: RetryPolicy, attempt: number, random: () => number): number {
+  const exponential = Math.min(policy.maxDelayMs, policy.minDelayMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(exponential * (0.8 + 0.4 * random()));
+}
+
+export type FailureDecision = { state: 'failed'; reason: string } | { state: 'queued'; nextAttemptAt: number };
+
+/** What becomes of a mail after a failed attempt: a 5xx ends it, anything else waits and retries. */
+export function decideAfterFailure(input: {
+  permanent: boolean;
+  attempt: number;
+  createdAt: number;
+  now: number;
+  policy: RetryPolicy;
+  random: () => number;
+}): FailureDecision {
+  if (input.permanent) return { state: 'failed', reason: 'the server refused it permanently' };
+  const nextAttemptAt = input.now + retryDelayMs(input.policy, input.attempt, input.random);
+  if (nextAttemptAt - input.createdAt > input.policy.giveUpAfterMs) {
+    return { state: 'failed', reason: `gave up after ${input.attempt} attempts over ${Math.round((input.now - input.createdAt) / 3600_000)} h` };
+  }
+  return { state: 'queued', nextAttemptAt };
+}

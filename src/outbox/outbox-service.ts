@@ -1,0 +1,71 @@
+import { MailroomError, isMailroomError } from '../errors.ts';
+import { parseEmailAddress } from '../domain/address.ts';
+import type { SettingsService } from '../config/settings-service.ts';
+import { composeMessage } from '../templates/compose-message.ts';
+import type { MessageInput } from './message-input.ts';
+
+/** The outbox table as the service needs it (implemented by db/outbox-repo.ts). */
+export interface OutboxStore {
+  enqueue(rows: Array<{ messageId: string; kind: string; envelopeFrom: string; recipients: string[]; subject: string; raw: string; idempotencyKey: string | null }>, now: number): Promise<Array<{ id: number; duplicate: boolean }>>;
+  counts(): Promise<Record<string, number>>;
+  list(input: { state?: string | undefined; limit: number; beforeId?: number | undefined }): Promise<unknown[]>;
+  get(id: number): Promise<unknown>;
+  requeue(input: { ids?: number[]; allFailed?: boolean; now: number }): Promise<number>;
+  purge(before: number): Promise<number>;
+}
+
+export const OUTBOX_LIST_STATES = ['queued', 'sending', 'sent', 'failed', 'cancelled'] as const;
+
+/**
+ * Queues mails: each is composed to its final bytes and committed before the caller hears
+ * "accepted", so nothing is lost when the server or Mailroom goes down afterwards.
+ */
+export function createOutboxService(deps: { store: OutboxStore; settings: SettingsService; clock: { now(): Date } }) {
+  return {
+    /** Queues a batch in one transaction; any invalid message means none is queued. */
+    async send(messages: MessageInput[], kind = 'message'): Promise<Array<{ id: number; duplicate: boolean }>> {
+      const settings = await deps.settings.get();
+      const from = parseEmailAddress(`${settings.mail_from_address}@${settings.mail_domain}`, 'sender (mail_from_address@mail_domain)');
+      const now = deps.clock.now();
+      const rows = [];
+      for (const [index, m] of messages.entries()) {
+        const where = messages.length > 1 ? `message ${index + 1}: ` : '';
+        try {
+          const to = parseEmailAddress(m.to, 'recipient');
+          const text = settings.mail_send_plaintext_only && m.text === undefined ? undefined : m.text;
+          const composed = await composeMessage({
+            from: { name: settings.instance_name, address: from },
+            to,
+            subject: m.subject,
+            ...(text !== undefined ? { text } : {}),
+            ...(m.html !== undefined && !settings.mail_send_plaintext_only ? { html: m.html } : {}),
+            domain: settings.mail_domain,
+            date: now,
+          });
+          rows.push({ messageId: composed.messageId, kind, envelopeFrom: from, recipients: [to], subject: m.subject, raw: composed.raw.toString('latin1'), idempotencyKey: m.key ?? null });
+        } catch (error) {
+          if (isMailroomError(error)) throw new MailroomError(error.code, `${where}${error.message}`, { cause: error, details: { ...(error.details ?? {}), index } });
+          throw error;
+        }
+      }
+      return deps.store.enqueue(rows, now.getTime());
+    },
+    counts: () => deps.store.counts(),
+    list: (input: { state?: string | undefined; limit?: number; beforeId?: number | undefined }) => deps.store.list({ ...input, limit: Math.min(input.limit ?? 100, 1000) }),
+    async show(id: number) {
+      const row = await deps.store.get(id);
+      if (!row) throw new MailroomError('not_found', `No mail #${id} in the outbox`);
+      return row;
+    },
+    async retry(id: number): Promise<void> {
+      if ((await deps.store.requeue({ ids: [id], now: deps.clock.now().getTime() })) === 0) {
+        await this.show(id);
+        throw new MailroomError('invalid_request', `Mail #${id} is not failed or cancelled; only those can be retried`);
+      }
+    },
+    retryAllFailed: () => deps.store.requeue({ allFailed: true, now: deps.clock.now().getTime() }),
+    purge: (olderThanDays: number) => deps.store.purge(deps.clock.now().getTime() - olderThanDays * 86_400_000),
+  };
+}
+
+export type OutboxService = ReturnType<typeof createOutboxService>;

@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createOutboxRepo, type NewOutboxRow } from '../../src/db/outbox-repo.ts';
+import { dialects } from '../support/dialects.ts';
+
+const mail = (i: number, key: string | null = null): NewOutboxRow => ({
+  messageId: `<${i}@example.test>`,
+  kind: 'message',
+  envelopeFrom: 'sender@example.test',
+  recipients: [`r${i}@example.test`],
+  subject: `mail ${i}`,
+  raw: `Subject: mail ${i}\r\n\r\nbody ${i}\r\n`,
+  idempotencyKey: key,
+});
+
+for (const dialect of dialects()) {
+  describe(`outbox repository on ${dialect.name}`, () => {
+    it('enqueues a batch and gives one mail per idempotency key', async () => {
+      const repo = createOutboxRepo((await dialect.open()).db, dialect.name);
+      const first = await repo.enqueue([mail(1, 'k1'), mail(2), mail(3, 'k1'), mail(4, 'k4')], 1000);
+      assert.equal(first.length, 4);
+      assert.equal(first[2]?.id, first[0]?.id);
+      assert.deepEqual(first.map((r) => r.duplicate), [false, false, true, false]);
+      const again = await repo.enqueue([mail(5, 'k4')], 2000);
+      assert.deepEqual(again, [{ id: first[3]?.id, duplicate: true }]);
+      assert.deepEqual(await repo.counts(), { queued: 3 });
+    });
+
+    it('claims due mails once, settles them under the lease, and reaps an expired lease', async () => {
+      const repo = createOutboxRepo((await dialect.open()).db, dialect.name);
+      await repo.enqueue([mail(1), mail(2), mail(3), { ...mail(4), notBefore: 50_000 }], 1000);
+      const a = await repo.claim({ owner: 'w1', now: 2000, leaseExpiresAt: 12_000, limit: 2 });
+      const b = await repo.claim({ owner: 'w2', now: 2000, leaseExpiresAt: 12_000, limit: 10 });
+      assert.deepEqual(a.map((m) => m.subject), ['mail 1', 'mail 2']);
+      assert.deepEqual(b.map((m) => m.subject), ['mail 3'], 'not yet due mail 4 stays');
+      assert.equal(a[0]?.attempts, 1);
+      const settled = await repo.settle({
+        owner: 'w1',
+        now: 3000,
+        sent: [{ id: a[0]?.id as number, host: '127.0.0.1:25', reply: '250 2.0.0 Ok: queued as ABC', recipientResults: null }],
+        failed: [{ id: a[1]?.id as number, attempt: 1, state: 'queued', nextAttemptAt: 63_000, host: '127.0.0.1:25', code: 'smtp_recipient_rejected', message: 'refused', reply: '450 4.2.0 try later' }],
+      });
+      assert.equal(settled, 2);
+      // w2 cannot settle w1's mails
+      assert.equal(await repo.settle({ owner: 'w2', now: 3000, sent: [{ id: a[0]?.id as number, host: 'x', reply: 'y', recipientResults: null }], failed: [] }), 0);
+      const sent = await repo.get(a[0]?.id as number);
+      assert.equal(sent?.state, 'sent');
+      assert.equal(sent?.lastReply, '250 2.0.0 Ok: queued as ABC');
+      assert.equal(sent?.acceptedBy, '127.0.0.1:25');
+      const deferred = await repo.get(a[1]?.id as number);
+      assert.equal(deferred?.state, 'queued');
+      assert.equal(deferred?.nextAttemptAt, 63_000);
+      assert.deepEqual(deferred?.history.map((h) => [h.outcome, h.reply]), [['deferred', '450 4.2.0 try later']]);
+      // w2 died: its lease runs out and the mail returns to the queue
+      assert.equal(await repo.reapExpired(11_000), 0);
+      assert.equal(await repo.reapExpired(13_000), 1);
+      const again = await repo.claim({ owner: 'w3', now: 14_000, leaseExpiresAt: 24_000, limit: 10 });
+      assert.deepEqual(again.map((m) => [m.subject, m.attempts]), [['mail 3', 2]]);
+    });
+
+    it('lists by state, retries failed mails and purges old finished ones', async () => {
+      const repo = createOutboxRepo((await dialect.open()).db, dialect.name);
+      const [one, two] = await repo.enqueue([mail(1), mail(2)], 1000);
+      await repo.claim({ owner: 'w', now: 1000, leaseExpiresAt: 9000, limit: 10 });
+      await repo.settle({
+        owner: 'w',
+        now: 2000,
+        sent: [{ id: one?.id as number, host: 'h', reply: '250 ok', recipientResults: null }],
+        failed: [{ id: two?.id as number, attempt: 1, state: 'failed', nextAttemptAt: null, host: 'h', code: 'smtp_recipient_rejected', message: 'no such user', reply: '550 5.1.1 unknown' }],
+      });
+      assert.deepEqual((await repo.list({ state: 'failed', limit: 10 })).map((r) => r.lastReply), ['550 5.1.1 unknown']);
+      assert.equal(await repo.requeue({ allFailed: true, now: 3000 }), 1);
+      assert.deepEqual(await repo.counts(), { queued: 1, sent: 1 });
+      assert.equal(await repo.purge(2500), 1);
+      assert.equal(await repo.get(one?.id as number), undefined);
+    });
+
+    it('releases claimed mails untouched when a worker stops', async () => {
+      const repo = createOutboxRepo((await dialect.open()).db, dialect.name);
+      await repo.enqueue([mail(1)], 1000);
+      const [claimed] = await repo.claim({ owner: 'w', now: 1000, leaseExpiresAt: 9000, limit: 10 });
+      await repo.release([claimed?.id as number], 'w', 1500);
+      const row = await repo.get(claimed?.id as number);
+      assert.deepEqual([row?.state, row?.attempts, row?.leaseOwner], ['queued', 0, null]);
+    });
+  });
+}
