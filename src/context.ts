@@ -5,6 +5,8 @@ import type { Logger } from './log/logger.ts';
 import type { DetectService } from './mail/detect-service.ts';
 import type { DoctorService } from './mail/doctor-service.ts';
 import type { MailTestService } from './mail/mail-test-service.ts';
+import type { OutboxService } from './outbox/outbox-service.ts';
+import type { OutboxWorker } from './outbox/outbox-worker.ts';
 import type { TokenService } from './users/token-service.ts';
 
 export interface Clock {
@@ -21,6 +23,11 @@ export interface AppContext {
   readonly detect: DetectService;
   readonly doctor: DoctorService;
   readonly tokens: TokenService;
+  readonly outbox: OutboxService;
+  /** A worker of this process for the outbox; start() it, stop() it before close(). */
+  createWorker(): OutboxWorker;
+  /** Prometheus text for GET /metrics. */
+  metrics(): Promise<string>;
   importOwncloudConfig(source: string, fileName: string): Promise<ImportReport>;
   /** Ready for requests: the database answers. */
   health(): Promise<{ database: string }>;

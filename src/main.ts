@@ -14,12 +14,18 @@ import { createLogger } from './log/logger.ts';
 import { createDetectService } from './mail/detect-service.ts';
 import { createDoctorService } from './mail/doctor-service.ts';
 import { createMailTestService } from './mail/mail-test-service.ts';
+import { createOutboxRepo } from './db/outbox-repo.ts';
+import { createOutboxMetrics } from './outbox/outbox-metrics.ts';
+import { createOutboxService } from './outbox/outbox-service.ts';
+import { OutboxWorker } from './outbox/outbox-worker.ts';
 import { createHostHealth } from './transport/host-health.ts';
 import { createTransportFactory } from './transport/create-transport.ts';
 import { ensureFirstAdmin } from './users/admin-bootstrap.ts';
 import { createTokenService } from './users/token-service.ts';
 import { runCli, type RunningServer } from './cli/program.ts';
 import { buildApp } from './http/build-app.ts';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
 
 export interface BuildContextOptions {
   env?: NodeJS.ProcessEnv;
@@ -65,6 +71,34 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
       return admin && { email: admin.email, language: admin.language };
     },
   });
+  const outboxRepo = createOutboxRepo(database.db, database.dialect);
+  const metrics = createOutboxMetrics();
+  const workers = new Set<OutboxWorker>();
+  const outboxService = createOutboxService({ store: outboxRepo, settings, clock });
+  const outbox: typeof outboxService = {
+    ...outboxService,
+    async send(messages, kind) {
+      const ids = await outboxService.send(messages, kind);
+      for (const worker of workers) worker.notify();
+      return ids;
+    },
+  };
+  const createWorker = () => {
+    const worker = new OutboxWorker({
+      store: outboxRepo,
+      settings,
+      createTransport: (s) => transports.create(s),
+      clock,
+      random: Math.random,
+      sleep,
+      log: log.child({ module: 'outbox' }),
+      metrics,
+      workerId: `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
+      options: runtime.worker,
+    });
+    workers.add(worker);
+    return worker;
+  };
   const pingDatabase = async () => {
     await settingsRepo.readAll();
     return database.description;
@@ -78,6 +112,9 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     detect: createDetectService({ settings }),
     doctor: createDoctorService({ settings, pingDatabase, env }),
     tokens: createTokenService({ store: createApiTokenRepo(database.db), clock }),
+    outbox,
+    createWorker,
+    metrics: async () => metrics.render(await outboxRepo.counts()),
     importOwncloudConfig: (source, fileName) => importOwncloudConfig(source, fileName, settings),
     health: async () => ({ database: await pingDatabase() }),
     close: () => database.close(),
@@ -96,4 +133,18 @@ export async function startServer(ctx: AppContext): Promise<RunningServer> {
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : ctx.runtime.port;
   return { url: `http://${ctx.runtime.host.includes(':') ? `[${ctx.runtime.host}]` : ctx.runtime.host}:${port}`, close: () => app.close() };
+}
+
+/** Waits `ms`, or less when the signal fires; never rejects. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }

@@ -5,6 +5,7 @@ import type { AppContext } from '../context.ts';
 import { errorCodes, isMailroomError, MailroomError } from '../errors.ts';
 import { registerConfigCommands } from './config-commands.ts';
 import { registerMailCommands } from './mail-commands.ts';
+import { registerOutboxCommands } from './outbox-commands.ts';
 import { registerTokenCommands } from './token-commands.ts';
 
 export interface ContextOptions {
@@ -33,6 +34,8 @@ export interface CommandIo {
   out(line: string): void;
   context(options?: ContextOptions): Promise<AppContext>;
   readInput(fileOrDash: string): Promise<string>;
+  /** Resolves when the process is asked to stop (SIGTERM/SIGINT). */
+  waitForStop(): Promise<void>;
   deps: CliDeps;
 }
 
@@ -53,6 +56,7 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
         throw new MailroomError('file_unreadable', `Cannot read ${fileOrDash}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
       }
     },
+    waitForStop: () => (deps.waitForStop ?? waitForSignal)(),
     deps,
   };
 
@@ -64,24 +68,28 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
 
   program
     .command('serve')
-    .description('serve the web UI and the API (with the worker, in later versions)')
+    .description('serve the API, with the outbox worker in the same process')
     .option('--no-worker', 'do not run the outbox worker in this process')
-    .action(async () => {
+    .action(async (options: { worker: boolean }) => {
       // serve logs at MAILROOM_LOG_LEVEL (info), not the one-off commands' warn.
       const context = await io.context({ bootstrapAdmin: true, logLevel: undefined });
+      const worker = options.worker ? context.createWorker() : undefined;
       const server = await deps.startServer(context);
+      worker?.start();
       context.log.info({ event: 'serving', url: server.url }, `Mailroom is listening on ${server.url}`);
       const settings = await context.settings.get();
       if (settings.mail_smtpmode === 'capture') {
         context.log.warn({ event: 'capture_mode' }, 'mail_smtpmode is capture: mails are kept in Mailroom, not sent, until a mail server is configured');
       }
-      await (deps.waitForStop ?? waitForSignal)();
+      await io.waitForStop();
+      await worker?.stop();
       await server.close();
     });
 
   registerConfigCommands(program, io);
   registerMailCommands(program, io);
   registerTokenCommands(program, io);
+  registerOutboxCommands(program, io);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -12,6 +12,7 @@ export interface RuntimeOptions {
   adminPassword: string | undefined;
   secretKey: string | undefined;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  worker: { batchSize: number; lanes: number; leaseMs: number; idleMs: number };
 }
 
 const envSchema = z.object({
@@ -23,6 +24,10 @@ const envSchema = z.object({
   MAILROOM_ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
   MAILROOM_SECRET_KEY: z.string().optional(),
   MAILROOM_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  MAILROOM_WORKER_BATCH: z.coerce.number().int().min(1).max(5000).default(200),
+  MAILROOM_WORKER_LANES: z.coerce.number().int().min(1).max(16).default(2),
+  MAILROOM_OUTBOX_LEASE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(120),
+  MAILROOM_WORKER_IDLE_MS: z.coerce.number().int().min(10).max(60_000).default(500),
 });
 
 export function readRuntimeOptions(env: NodeJS.ProcessEnv, cwd: string): RuntimeOptions {
@@ -42,5 +47,6 @@ export function readRuntimeOptions(env: NodeJS.ProcessEnv, cwd: string): Runtime
     adminPassword: e.MAILROOM_ADMIN_PASSWORD,
     secretKey: e.MAILROOM_SECRET_KEY,
     logLevel: e.MAILROOM_LOG_LEVEL,
+    worker: { batchSize: e.MAILROOM_WORKER_BATCH, lanes: e.MAILROOM_WORKER_LANES, leaseMs: e.MAILROOM_OUTBOX_LEASE_SECONDS * 1000, idleMs: e.MAILROOM_WORKER_IDLE_MS },
   };
 }

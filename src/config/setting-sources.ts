@@ -39,7 +39,8 @@ const envPrefix = 'MAILROOM_';
 /** Environment variables of Mailroom that are runtime options, not settings. */
 export const runtimeEnvNames = new Set([
   'MAILROOM_PORT', 'MAILROOM_HOST', 'MAILROOM_DATA_DIR', 'MAILROOM_DATABASE_URL', 'MAILROOM_CONFIG',
-  'MAILROOM_ADMIN_PASSWORD', 'MAILROOM_SECRET_KEY', 'MAILROOM_LOG_LEVEL',
+  'MAILROOM_ADMIN_PASSWORD', 'MAILROOM_SECRET_KEY', 'MAILROOM_LOG_LEVEL', 'MAILROOM_WORKER_BATCH', 'MAILROOM_WORKER_LANES',
+  'MAILROOM_OUTBOX_LEASE_SECONDS', 'MAILROOM_WORKER_IDLE_MS',
 ]);
 
 /** Settings from the environment: MAILROOM_ + the key upper-cased, e.g. MAILROOM_MAIL_SMTPHOST. */

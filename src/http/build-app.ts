@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { AppContext } from '../context.ts';
 import { installErrorHandler } from './error-handler.ts';
+import { outboxRoutes } from './routes/outbox-routes.ts';
 import { settingsRoutes } from './routes/settings-routes.ts';
 
 /** The HTTP API without listening, so tests can call it with inject() or on a real port. */
@@ -11,5 +12,6 @@ export function buildApp(ctx: AppContext): FastifyInstance {
   installErrorHandler(app, ctx.log.child({ module: 'http' }));
   app.get('/healthz', async () => ({ status: 'ok', ...(await ctx.health()) }));
   settingsRoutes(app, ctx);
+  outboxRoutes(app, ctx);
   return app;
 }

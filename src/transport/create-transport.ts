@@ -88,6 +88,7 @@ export function createTransportFactory(deps: TransportFactoryDeps): TransportFac
             hostHealth: deps.hostHealth,
             tokenProvider: tokenProviderFor(settings),
             clientName: ehloName(settings.mail_domain),
+            maxConnections: settings.mail_smtp_connections,
           });
       }
     },

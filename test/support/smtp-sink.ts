@@ -11,8 +11,8 @@ export interface SmtpSink {
  * Postfix's smtp-sink on a free loopback port, for faults a real server will not produce on
  * demand: `-Q connect` (421 greeting), `-f MAIL` / `-f RCPT` (5xx), `-r RCPT` (4xx).
  */
-export async function startSmtpSink(flags: readonly string[] = []): Promise<SmtpSink> {
-  const port = await freePort();
+export async function startSmtpSink(flags: readonly string[] = [], fixedPort?: number): Promise<SmtpSink> {
+  const port = fixedPort ?? (await freePort());
   const child: ChildProcess = spawn('/usr/sbin/smtp-sink', ['-u', 'nobody', ...flags, `127.0.0.1:${port}`, '64'], { stdio: 'ignore' });
   await waitForPort(port);
   return {

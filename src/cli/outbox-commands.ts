@@ -1,0 +1,153 @@
+import type { Command } from 'commander';
+import { MailroomError } from '../errors.ts';
+import { MAX_BATCH, parseMessageInputs, type MessageInput } from '../outbox/message-input.ts';
+import { OUTBOX_LIST_STATES } from '../outbox/outbox-service.ts';
+import type { CommandIo } from './program.ts';
+
+interface ListedMail {
+  id: number;
+  state: string;
+  attempts: number;
+  recipients: string[];
+  subject: string;
+  lastError: string | null;
+  lastReply: string | null;
+  nextAttemptAt: number;
+}
+
+function positiveInteger(value: string, name: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new MailroomError('invalid_request', `${name} must be a whole number of 1 or more (got "${value}")`);
+  return Number(value);
+}
+
+/** One message per line of JSON; a line that is not JSON is refused with its number. */
+function parseJsonLines(text: string): MessageInput[] {
+  const lines = text.split('\n');
+  const out: MessageInput[] = [];
+  lines.forEach((line, index) => {
+    if (line.trim() === '') return;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      throw new MailroomError('invalid_request', `line ${index + 1} is not JSON`);
+    }
+    try {
+      out.push(...parseMessageInputs(value));
+    } catch (error) {
+      if (error instanceof MailroomError) throw new MailroomError(error.code, `line ${index + 1}: ${error.message}`);
+      throw error;
+    }
+  });
+  return out;
+}
+
+export function registerOutboxCommands(program: Command, io: CommandIo): void {
+  program
+    .command('mail:send')
+    .description('queue mail through the outbox: one with --to/--subject/--text|--html, or one per line with --jsonl')
+    .option('--to <address>')
+    .option('--subject <subject>')
+    .option('--text <text>', 'the plain-text body')
+    .option('--html <file>', 'a file with the HTML body')
+    .option('--key <key>', 'idempotency key: the same key twice queues one mail')
+    .option('--jsonl <file>', 'queue one mail per line ({ "to", "subject", "text"?, "html"?, "key"? }); - reads stdin')
+    .action(async (options: { to?: string; subject?: string; text?: string; html?: string; key?: string; jsonl?: string }) => {
+      const ctx = await io.context();
+      if (options.jsonl !== undefined) {
+        if (options.to || options.subject || options.text || options.html || options.key) throw new MailroomError('invalid_request', '--jsonl cannot be combined with --to, --subject, --text, --html or --key');
+        const messages = parseJsonLines(await io.readInput(options.jsonl));
+        let queued = 0;
+        let duplicates = 0;
+        for (let i = 0; i < messages.length; i += MAX_BATCH) {
+          const results = await ctx.outbox.send(messages.slice(i, i + MAX_BATCH));
+          queued += results.filter((r) => !r.duplicate).length;
+          duplicates += results.filter((r) => r.duplicate).length;
+          if (messages.length > MAX_BATCH) io.deps.stderr.write(`queued ${Math.min(i + MAX_BATCH, messages.length)} of ${messages.length}\n`);
+        }
+        return io.out(`${queued} queued${duplicates ? `, ${duplicates} already queued (same key)` : ''}`);
+      }
+      if (!options.to || !options.subject || (options.text === undefined && options.html === undefined)) {
+        throw new MailroomError('invalid_request', 'mail:send needs --to, --subject and --text or --html (or --jsonl FILE)');
+      }
+      const html = options.html !== undefined ? await io.readInput(options.html) : undefined;
+      const [message] = parseMessageInputs({ to: options.to, subject: options.subject, ...(options.text !== undefined ? { text: options.text } : {}), ...(html !== undefined ? { html } : {}), ...(options.key ? { key: options.key } : {}) });
+      const [result] = await ctx.outbox.send([message as MessageInput]);
+      io.out(String(result?.id));
+    });
+
+  program
+    .command('outbox:list')
+    .description('the outbox: counts per state and the newest mails')
+    .option('--status <state>', `only mails in this state (${OUTBOX_LIST_STATES.join(', ')})`)
+    .option('--limit <n>', 'how many mails to list', '50')
+    .option('--json', 'machine-readable output')
+    .action(async (options: { status?: string; limit: string; json?: boolean }) => {
+      if (options.status && !(OUTBOX_LIST_STATES as readonly string[]).includes(options.status)) {
+        throw new MailroomError('invalid_request', `--status must be one of ${OUTBOX_LIST_STATES.join(', ')}`);
+      }
+      const ctx = await io.context();
+      const counts = await ctx.outbox.counts();
+      const mails = (await ctx.outbox.list({ state: options.status, limit: positiveInteger(options.limit, '--limit') })) as ListedMail[];
+      if (options.json) return io.out(JSON.stringify({ counts, mails }, null, 2));
+      io.out(OUTBOX_LIST_STATES.map((s) => `${s} ${counts[s] ?? 0}`).join('  '));
+      for (const m of mails) {
+        const note = m.state === 'queued' && m.attempts > 0 ? ` next attempt ${new Date(m.nextAttemptAt).toISOString()}` : '';
+        const why = m.state === 'failed' || (m.state === 'queued' && m.attempts > 0) ? ` — ${m.lastReply ?? m.lastError ?? ''}` : '';
+        io.out(`#${m.id}  ${m.state.padEnd(9)} ${m.attempts}×  ${m.recipients.join(', ')}  ${m.subject}${note}${why}`);
+      }
+    });
+
+  program
+    .command('outbox:show')
+    .description('one mail of the outbox with every attempt')
+    .argument('<id>')
+    .option('--json', 'machine-readable output')
+    .option('--raw', 'print the message itself')
+    .action(async (id: string, options: { json?: boolean; raw?: boolean }) => {
+      const mail = (await (await io.context()).outbox.show(positiveInteger(id, 'ID'))) as ListedMail & { raw: string; acceptedBy: string | null; history: Array<{ attempt: number; at: number; host: string | null; outcome: string; code: string | null; reply: string | null; message: string | null }> };
+      if (options.raw) return io.out(mail.raw);
+      if (options.json) return io.out(JSON.stringify(mail, null, 2));
+      io.out(`#${mail.id} ${mail.state}, ${mail.attempts} attempt(s)`);
+      io.out(`to: ${mail.recipients.join(', ')}`);
+      io.out(`subject: ${mail.subject}`);
+      if (mail.acceptedBy) io.out(`accepted by: ${mail.acceptedBy}`);
+      if (mail.lastReply) io.out(`last reply: ${mail.lastReply}`);
+      if (mail.lastError) io.out(`last error: ${mail.lastError}`);
+      for (const h of mail.history) io.out(`  attempt ${h.attempt} at ${new Date(h.at).toISOString()} via ${h.host ?? '-'}: ${h.outcome} ${h.code ?? ''} ${h.reply ?? h.message ?? ''}`);
+    });
+
+  program
+    .command('outbox:retry')
+    .description('queue a failed mail (or every failed mail) again')
+    .argument('[id]')
+    .option('--all-failed', 'every failed mail')
+    .action(async (id: string | undefined, options: { allFailed?: boolean }) => {
+      const ctx = await io.context();
+      if (options.allFailed) return io.out(`${await ctx.outbox.retryAllFailed()} mail(s) queued again`);
+      if (!id) throw new MailroomError('invalid_request', 'outbox:retry needs an ID or --all-failed');
+      await ctx.outbox.retry(positiveInteger(id, 'ID'));
+      io.out(`#${id} queued again`);
+    });
+
+  program
+    .command('outbox:purge')
+    .description('delete sent, failed and cancelled mails older than some days')
+    .requiredOption('--older-than <days>', 'age in days')
+    .action(async (options: { olderThan: string }) => {
+      const removed = await (await io.context()).outbox.purge(positiveInteger(options.olderThan, '--older-than'));
+      io.out(`${removed} mail(s) removed`);
+    });
+
+  program
+    .command('worker')
+    .description('deliver the outbox (several workers may share a PostgreSQL database)')
+    .action(async () => {
+      const ctx = await io.context({ logLevel: undefined });
+      const worker = ctx.createWorker();
+      worker.start();
+      await io.waitForStop();
+      await worker.stop();
+    });
+}
+

@@ -1,0 +1,52 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { AppContext } from '../../context.ts';
+import { MailroomError } from '../../errors.ts';
+import { parseMessageInputs } from '../../outbox/message-input.ts';
+import { OUTBOX_LIST_STATES } from '../../outbox/outbox-service.ts';
+import { requireAdmin } from '../require-admin.ts';
+
+const listQuery = z.object({
+  status: z.enum(OUTBOX_LIST_STATES).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+  before: z.coerce.number().int().min(1).optional(),
+});
+const idParams = z.object({ id: z.coerce.number().int().min(1) });
+
+function parse<T>(schema: z.ZodType<T>, value: unknown): T {
+  const result = schema.safeParse(value ?? {});
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new MailroomError('invalid_request', `${issue?.path.join('.') || 'request'}: ${issue?.message ?? 'invalid'}`);
+  }
+  return result.data;
+}
+
+/** Host applications send their own mails through the outbox; admins look into it. */
+export function outboxRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const admin = requireAdmin(ctx.tokens);
+
+  app.post('/api/v1/messages', { preHandler: admin, bodyLimit: 12 * 1024 * 1024 }, async (request, reply) => {
+    const body = request.body;
+    const list = typeof body === 'object' && body !== null && 'messages' in body ? (body as { messages: unknown }).messages : body;
+    if (typeof body === 'object' && body !== null && 'messages' in body && !Array.isArray(list)) {
+      throw new MailroomError('invalid_request', 'messages: must be an array');
+    }
+    const results = await ctx.outbox.send(parseMessageInputs(list));
+    return reply.status(202).send({ ids: results.map((r) => r.id), duplicates: results.filter((r) => r.duplicate).map((r) => r.id) });
+  });
+
+  app.get('/api/v1/outbox', { preHandler: admin }, async (request) => {
+    const query = parse(listQuery, request.query);
+    return { counts: await ctx.outbox.counts(), mails: await ctx.outbox.list({ state: query.status, limit: query.limit ?? 100, beforeId: query.before }) };
+  });
+
+  app.get('/api/v1/outbox/:id', { preHandler: admin }, async (request) => ctx.outbox.show(parse(idParams, request.params).id));
+
+  app.post('/api/v1/outbox/:id/retry', { preHandler: admin }, async (request, reply) => {
+    await ctx.outbox.retry(parse(idParams, request.params).id);
+    return reply.status(202).send({ ok: true });
+  });
+
+  app.get('/metrics', async (_request, reply) => reply.type('text/plain; version=0.0.4').send(await ctx.metrics()));
+}

@@ -1,0 +1,70 @@
+/** Counters of this process's deliveries, shown at GET /metrics in Prometheus' text format. */
+export interface OutboxMetrics {
+  sent(host: string, seconds: number): void;
+  deferred(host: string | null, code: string): void;
+  failed(host: string | null, code: string): void;
+  render(queue: Record<string, number>): string;
+}
+
+const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+const label = (value: string) => value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+
+export function createOutboxMetrics(): OutboxMetrics {
+  let sent = 0;
+  let deferred = 0;
+  let failed = 0;
+  const bucketCounts = BUCKETS.map(() => 0);
+  let latencySum = 0;
+  let latencyCount = 0;
+  const hostFailures = new Map<string, number>();
+  const countHost = (host: string | null) => {
+    const key = host ?? 'none';
+    hostFailures.set(key, (hostFailures.get(key) ?? 0) + 1);
+  };
+
+  return {
+    sent(_host, seconds) {
+      sent++;
+      latencySum += seconds;
+      latencyCount++;
+      BUCKETS.forEach((bound, i) => {
+        if (seconds <= bound) bucketCounts[i] = (bucketCounts[i] as number) + 1;
+      });
+    },
+    deferred(host) {
+      deferred++;
+      countHost(host);
+    },
+    failed(host) {
+      failed++;
+      countHost(host);
+    },
+    render(queue) {
+      const lines = [
+        '# HELP mailroom_outbox_mails Mails in the outbox by state.',
+        '# TYPE mailroom_outbox_mails gauge',
+        ...['queued', 'sending', 'sent', 'failed', 'cancelled'].map((state) => `mailroom_outbox_mails{state="${state}"} ${queue[state] ?? 0}`),
+        '# HELP mailroom_sent_total Mails this process handed to a server.',
+        '# TYPE mailroom_sent_total counter',
+        `mailroom_sent_total ${sent}`,
+        '# HELP mailroom_retries_total Attempts this process deferred for a later retry (4xx, network).',
+        '# TYPE mailroom_retries_total counter',
+        `mailroom_retries_total ${deferred}`,
+        '# HELP mailroom_failed_total Mails this process marked failed (5xx, or given up).',
+        '# TYPE mailroom_failed_total counter',
+        `mailroom_failed_total ${failed}`,
+        '# HELP mailroom_send_seconds Time from starting a send to the server accepting it.',
+        '# TYPE mailroom_send_seconds histogram',
+        ...BUCKETS.map((bound, i) => `mailroom_send_seconds_bucket{le="${bound}"} ${bucketCounts[i]}`),
+        `mailroom_send_seconds_bucket{le="+Inf"} ${latencyCount}`,
+        `mailroom_send_seconds_sum ${latencySum.toFixed(6)}`,
+        `mailroom_send_seconds_count ${latencyCount}`,
+        '# HELP mailroom_host_failures_total Failed attempts per server.',
+        '# TYPE mailroom_host_failures_total counter',
+        ...[...hostFailures].map(([host, n]) => `mailroom_host_failures_total{host="${label(host)}"} ${n}`),
+      ];
+      return `${lines.join('\n')}\n`;
+    },
+  };
+}

@@ -1,0 +1,237 @@
+import { isMailroomError } from '../errors.ts';
+import type { Settings } from '../config/settings-schema.ts';
+import type { SettingsService } from '../config/settings-service.ts';
+import { decideAfterFailure, type RetryPolicy } from '../domain/outbox.ts';
+import type { Logger } from '../log/logger.ts';
+import { isTransportError, type Transport } from '../transport/transport.ts';
+import type { OutboxMetrics } from './outbox-metrics.ts';
+import { createRateLimiter, type RateLimiter } from './rate-limiter.ts';
+
+/** A claimed mail, as the worker gets it from the store. */
+export interface ClaimedMail {
+  id: number;
+  messageId: string;
+  envelopeFrom: string;
+  recipients: string[];
+  subject: string;
+  raw: string;
+  attempts: number;
+  createdAt: number;
+}
+
+/** The outbox table as the worker needs it (implemented by db/outbox-repo.ts). */
+export interface WorkerStore {
+  claim(input: { owner: string; now: number; leaseExpiresAt: number; limit: number }): Promise<ClaimedMail[]>;
+  settle(input: {
+    owner: string;
+    now: number;
+    sent: Array<{ id: number; host: string; reply: string; recipientResults: Array<{ address: string; status: 'accepted' | 'rejected'; reply?: string }> | null }>;
+    failed: Array<{ id: number; attempt: number; state: 'queued' | 'failed'; nextAttemptAt: number | null; host: string | null; code: string; message: string; reply: string | null }>;
+  }): Promise<number>;
+  release(ids: number[], owner: string, now: number): Promise<void>;
+  reapExpired(now: number): Promise<number>;
+}
+
+export interface WorkerOptions {
+  /** Mails claimed at once by one lane. */
+  batchSize: number;
+  /** Lanes claim and send side by side, so one lane's database work overlaps another's sending. */
+  lanes: number;
+  /** How long a claim holds; a worker that dies gives its mails back when it runs out. */
+  leaseMs: number;
+  /** Wait between claims when nothing is due. */
+  idleMs: number;
+}
+
+export interface WorkerDeps {
+  store: WorkerStore;
+  settings: SettingsService;
+  createTransport(settings: Settings): Promise<Transport>;
+  clock: { now(): Date };
+  random: () => number;
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  log: Logger;
+  metrics: OutboxMetrics;
+  workerId: string;
+  options: WorkerOptions;
+}
+
+type Outcome =
+  | { kind: 'sent'; id: number; host: string; reply: string; recipientResults: Array<{ address: string; status: 'accepted' | 'rejected'; reply?: string }> | null }
+  | { kind: 'failed'; id: number; attempt: number; state: 'queued' | 'failed'; nextAttemptAt: number | null; host: string | null; code: string; message: string; reply: string | null }
+  | { kind: 'release'; id: number };
+
+const policyOf = (s: Settings): RetryPolicy => ({
+  minDelayMs: s.mail_retry_min_seconds * 1000,
+  maxDelayMs: Math.max(s.mail_retry_min_seconds, s.mail_retry_max_seconds) * 1000,
+  giveUpAfterMs: s.mail_retry_give_up_hours * 3600_000,
+});
+
+/**
+ * Delivers the outbox: claims due mails under a lease, sends them through the transport of the
+ * current settings, and settles each batch in one transaction. The only place that retries.
+ * Settings are read at every claim, so a change reaches a running worker without a restart.
+ */
+export class OutboxWorker {
+  readonly #deps: WorkerDeps;
+  #stopping = false;
+  #wake = new AbortController();
+  #lanes: Promise<void>[] = [];
+  #transport: { key: string; transport: Transport; settings: Settings } | undefined;
+  #transportBuilding: Promise<{ transport: Transport; settings: Settings }> | undefined;
+  #limiter: RateLimiter;
+  #rate = 0;
+  #lastReap = 0;
+
+  constructor(deps: WorkerDeps) {
+    this.#deps = deps;
+    this.#limiter = createRateLimiter({ perMinute: () => this.#rate, clock: deps.clock, sleep: (ms) => deps.sleep(ms) });
+  }
+
+  start(): void {
+    if (this.#lanes.length > 0) return;
+    this.#deps.log.info({ event: 'worker_started', workerId: this.#deps.workerId, lanes: this.#deps.options.lanes }, 'outbox worker started');
+    for (let i = 0; i < this.#deps.options.lanes; i++) this.#lanes.push(this.#runLane(i));
+  }
+
+  /** New mail was queued in this process: look now instead of at the next poll. */
+  notify(): void {
+    const wake = this.#wake;
+    this.#wake = new AbortController();
+    wake.abort();
+  }
+
+  /** Stops claiming, lets the sends in progress finish (bounded by the SMTP timeout), gives back the rest. */
+  async stop(): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    this.notify();
+    await Promise.all(this.#lanes);
+    this.#lanes = [];
+    await this.#transport?.transport.close();
+    this.#transport = undefined;
+    this.#deps.log.info({ event: 'worker_stopped', workerId: this.#deps.workerId }, 'outbox worker stopped');
+  }
+
+  /** Claims and handles one batch; resolves with how many mails it took (0 when none was due). */
+  async runOnce(): Promise<number> {
+    await this.#reapIfDue(true);
+    return this.#processBatch();
+  }
+
+  async #runLane(lane: number): Promise<void> {
+    while (!this.#stopping) {
+      try {
+        await this.#reapIfDue(false);
+        const handled = await this.#processBatch();
+        if (handled === 0 && !this.#stopping) await this.#deps.sleep(this.#deps.options.idleMs, this.#wake.signal);
+      } catch (error) {
+        // The database went away or similar: wait and try again; the leases protect the mails.
+        this.#deps.log.error({ event: 'worker_error', lane, err: error }, 'outbox worker error; retrying shortly');
+        if (!this.#stopping) await this.#deps.sleep(Math.max(1000, this.#deps.options.idleMs), this.#wake.signal);
+      }
+    }
+  }
+
+  async #reapIfDue(force: boolean): Promise<void> {
+    const now = this.#deps.clock.now().getTime();
+    if (!force && now - this.#lastReap < Math.min(this.#deps.options.leaseMs / 2, 30_000)) return;
+    this.#lastReap = now;
+    const reaped = await this.#deps.store.reapExpired(now);
+    if (reaped > 0) this.#deps.log.warn({ event: 'leases_expired', count: reaped }, `${reaped} mail(s) of a stopped worker returned to the queue`);
+  }
+
+  async #currentTransport(): Promise<{ transport: Transport; settings: Settings }> {
+    const settings = await this.#deps.settings.get();
+    this.#rate = settings.mail_ratelimit;
+    const key = JSON.stringify(settings);
+    if (this.#transport?.key === key) return this.#transport;
+    // Lanes asking at once share one build.
+    this.#transportBuilding ??= (async () => {
+      try {
+        const transport = await this.#deps.createTransport(settings);
+        const previous = this.#transport;
+        this.#transport = { key, transport, settings };
+        if (previous) {
+          this.#deps.log.info({ event: 'transport_changed', mode: settings.mail_smtpmode }, 'settings changed; sending with the new ones');
+          void previous.transport.close();
+        }
+        return this.#transport;
+      } finally {
+        this.#transportBuilding = undefined;
+      }
+    })();
+    return this.#transportBuilding;
+  }
+
+  async #processBatch(): Promise<number> {
+    if (this.#stopping) return 0;
+    const { options, store, workerId } = this.#deps;
+    const now = this.#deps.clock.now().getTime();
+    let current: { transport: Transport; settings: Settings } | undefined;
+    let setupError: unknown;
+    try {
+      current = await this.#currentTransport();
+    } catch (error) {
+      setupError = error;
+    }
+    const batch = await store.claim({ owner: workerId, now, leaseExpiresAt: now + options.leaseMs, limit: options.batchSize });
+    if (batch.length === 0) return 0;
+    const settings = current?.settings ?? (await this.#deps.settings.get());
+    const policy = policyOf(settings);
+    const outcomes = await Promise.all(
+      batch.map((mail) => (current ? this.#sendOne(current.transport, mail, policy) : Promise.resolve(this.#failure(mail, setupError, policy)))),
+    );
+    const settledAt = this.#deps.clock.now().getTime();
+    const sent = outcomes.filter((o): o is Extract<Outcome, { kind: 'sent' }> => o.kind === 'sent');
+    const failed = outcomes.filter((o): o is Extract<Outcome, { kind: 'failed' }> => o.kind === 'failed');
+    const released = outcomes.filter((o) => o.kind === 'release').map((o) => o.id);
+    await store.settle({ owner: workerId, now: settledAt, sent, failed });
+    if (released.length > 0) await store.release(released, workerId, settledAt);
+    return batch.length;
+  }
+
+  async #sendOne(transport: Transport, mail: ClaimedMail, policy: RetryPolicy): Promise<Outcome> {
+    await this.#limiter.take();
+    if (this.#stopping) return { kind: 'release', id: mail.id };
+    const started = performance.now();
+    try {
+      const result = await transport.send({ envelope: { from: mail.envelopeFrom, to: mail.recipients }, raw: Buffer.from(mail.raw, 'latin1'), messageId: mail.messageId, subject: mail.subject });
+      this.#deps.metrics.sent(result.via, (performance.now() - started) / 1000);
+      const recipientResults =
+        result.rejected.length > 0
+          ? [...result.accepted.map((address) => ({ address, status: 'accepted' as const })), ...result.rejected.map((r) => ({ address: r.address, status: 'rejected' as const, reply: r.reply }))]
+          : null;
+      return { kind: 'sent', id: mail.id, host: result.via, reply: result.response, recipientResults };
+    } catch (error) {
+      return this.#failure(mail, error, policy);
+    }
+  }
+
+  #failure(mail: ClaimedMail, error: unknown, policy: RetryPolicy): Outcome {
+    const now = this.#deps.clock.now().getTime();
+    const permanent = isTransportError(error) && error.failure.permanent;
+    const decision = decideAfterFailure({ permanent, attempt: mail.attempts, createdAt: mail.createdAt, now, policy, random: this.#deps.random });
+    const host = isTransportError(error) ? (error.failure.host ?? null) : null;
+    const code = isMailroomError(error) ? error.code : 'internal_error';
+    const message = error instanceof Error ? error.message : String(error);
+    const reply = isTransportError(error) ? (error.failure.reply ?? null) : null;
+    if (decision.state === 'failed') this.#deps.metrics.failed(host, code);
+    else this.#deps.metrics.deferred(host, code);
+    this.#deps.log.warn(
+      { event: decision.state === 'failed' ? 'mail_failed' : 'mail_deferred', mailId: mail.id, attempt: mail.attempts, code, host, reply },
+      decision.state === 'failed' ? `mail #${mail.id} failed: ${message}` : `mail #${mail.id} deferred: ${message}`,
+    );
+    return {
+      kind: 'failed',
+      id: mail.id,
+      attempt: mail.attempts,
+      state: decision.state,
+      nextAttemptAt: decision.state === 'queued' ? decision.nextAttemptAt : null,
+      host,
+      code,
+      message: decision.state === 'failed' && !permanent ? `${message} (${decision.reason})` : message,
+      reply,
+    };
+  }
+}
