@@ -1,7 +1,30 @@
 #!/usr/bin/env node
-// The `mailroom` command: runs the TypeScript sources through tsx, so there is no build step.
-import { register } from 'tsx/esm/api';
+// The `mailroom` command. `npm install` bundles src/ into dist/main.mjs (npm run build); that
+// bundle starts in a fraction of the time and memory of compiling TypeScript on the fly. When
+// src/ is newer than the bundle (a checkout being edited), the sources run through tsx instead.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-register();
-const { main } = await import('../src/main.ts');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const bundle = join(root, 'dist', 'main.mjs');
+
+function newestSource(folder) {
+  let newest = 0;
+  for (const entry of readdirSync(folder, { withFileTypes: true })) {
+    const path = join(folder, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+const useBundle = existsSync(bundle) && (!existsSync(join(root, 'src')) || statSync(bundle).mtimeMs >= newestSource(join(root, 'src')));
+let main;
+if (useBundle) {
+  ({ main } = await import(bundle));
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  ({ main } = await import('../src/main.ts'));
+}
 process.exitCode = await main(process.argv.slice(2));

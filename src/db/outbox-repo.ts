@@ -115,6 +115,13 @@ export function createOutboxRepo(db: Kysely<DatabaseSchema>, dialect: SqlDialect
       : sql`json_each(${param})`;
   // Both json_each (SQLite) and jsonb_array_elements (PostgreSQL) name their column `value`.
   const field = (name: string) => sql.raw(`v.value->>'${name}'`);
+  // SQLite would drive the join from the (state, lease) index and scan the JSON rows once per
+  // mail in flight, O(batch²); a unary + takes those columns out of index use, so it walks the
+  // JSON rows and finds each mail by its primary key instead. PostgreSQL plans this well alone.
+  const leaseHeld = (owner: string) =>
+    dialect === 'sqlite'
+      ? sql`+outbox.lease_owner = ${owner} and +outbox.state = 'sending'`
+      : sql`outbox.lease_owner = ${owner} and outbox.state = 'sending'`;
 
   return {
     /** Inserts in one transaction; a key seen before yields the earlier mail's id, not a new mail. */
@@ -229,7 +236,7 @@ export function createOutboxRepo(db: Kysely<DatabaseSchema>, dialect: SqlDialect
               lease_owner = null, lease_expires_at = null
             from (select cast(${field('id')} as bigint) as id, ${field('host')} as host, ${field('reply')} as reply, ${field('results')} as results
                   from ${jsonRows(payload)} as v) as v
-            where outbox.id = v.id and outbox.lease_owner = ${input.owner} and outbox.state = 'sending'`.execute(trx);
+            where outbox.id = v.id and ${leaseHeld(input.owner)}`.execute(trx);
           changed += Number(result.numAffectedRows ?? 0);
         }
         if (input.failed.length > 0) {
@@ -242,7 +249,7 @@ export function createOutboxRepo(db: Kysely<DatabaseSchema>, dialect: SqlDialect
             from (select cast(${field('id')} as bigint) as id, ${field('state')} as state, cast(${field('next')} as bigint) as next,
                          ${field('error')} as error, ${field('reply')} as reply
                   from ${jsonRows(payload)} as v) as v
-            where outbox.id = v.id and outbox.lease_owner = ${input.owner} and outbox.state = 'sending'`.execute(trx);
+            where outbox.id = v.id and ${leaseHeld(input.owner)}`.execute(trx);
           changed += Number(result.numAffectedRows ?? 0);
           await trx
             .insertInto('outbox_attempts')
@@ -279,6 +286,13 @@ export function createOutboxRepo(db: Kysely<DatabaseSchema>, dialect: SqlDialect
     async extendLease(ids: number[], owner: string, leaseExpiresAt: number): Promise<void> {
       if (ids.length === 0) return;
       await db.updateTable('outbox').set({ lease_expires_at: leaseExpiresAt }).where('id', 'in', ids).where('lease_owner', '=', owner).where('state', '=', 'sending').execute();
+    },
+
+    /** Mails not yet finished (queued or sending): answered from the small partial indexes. */
+    async pending(): Promise<number> {
+      const queued = await db.selectFrom('outbox').select((eb) => eb.fn.countAll<string | number>().as('n')).where('state', '=', 'queued').where('next_attempt_at', '>=', -1).executeTakeFirstOrThrow();
+      const sending = await db.selectFrom('outbox').select((eb) => eb.fn.countAll<string | number>().as('n')).where('state', '=', 'sending').where('lease_expires_at', '>=', -1).executeTakeFirstOrThrow();
+      return Number(queued.n) + Number(sending.n);
     },
 
     async counts(): Promise<Record<string, number>> {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { MailroomError } from '../errors.ts';
+import { assertHeaderSafe, parseEmailAddress } from '../domain/address.ts';
+import { isMailroomError, MailroomError } from '../errors.ts';
 
 /** Largest text or HTML part accepted from the API, the CLI or the library. */
 export const MAX_PART_BYTES = 5 * 1024 * 1024;
@@ -30,6 +31,16 @@ export function parseMessageInputs(input: unknown): MessageInput[] {
     if (!result.success) {
       const issue = result.error.issues[0];
       throw new MailroomError('invalid_request', `${where}${issue?.path.join('.') || 'message'}: ${issue?.message ?? 'invalid'}`, { details: { index } });
+    }
+    // The address and the subject are checked here too, not only when the service composes the
+    // mail, so a caller that queues in several batches (mail:send --jsonl) finds every bad
+    // message before the first batch is committed.
+    try {
+      parseEmailAddress(result.data.to, 'recipient');
+      assertHeaderSafe(result.data.subject, 'subject');
+    } catch (error) {
+      if (isMailroomError(error)) throw new MailroomError(error.code, `${where}${error.message}`, { cause: error, details: { ...(error.details ?? {}), index } });
+      throw error;
     }
     for (const part of ['text', 'html'] as const) {
       const value = result.data[part];

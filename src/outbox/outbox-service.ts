@@ -8,6 +8,7 @@ import type { MessageInput } from './message-input.ts';
 export interface OutboxStore {
   enqueue(rows: Array<{ messageId: string; kind: string; envelopeFrom: string; recipients: string[]; subject: string; raw: string; idempotencyKey: string | null }>, now: number): Promise<Array<{ id: number; duplicate: boolean }>>;
   counts(): Promise<Record<string, number>>;
+  pending(): Promise<number>;
   list(input: { state?: string | undefined; limit: number; beforeId?: number | undefined }): Promise<unknown[]>;
   get(id: number): Promise<unknown>;
   requeue(input: { ids?: number[]; allFailed?: boolean; now: number }): Promise<number>;
@@ -51,6 +52,8 @@ export function createOutboxService(deps: { store: OutboxStore; settings: Settin
       return deps.store.enqueue(rows, now.getTime());
     },
     counts: () => deps.store.counts(),
+    /** Queued or sending: cheap enough to poll. */
+    pending: () => deps.store.pending(),
     list: (input: { state?: string | undefined; limit?: number; beforeId?: number | undefined }) => deps.store.list({ ...input, limit: Math.min(input.limit ?? 100, 1000) }),
     async show(id: number) {
       const row = await deps.store.get(id);

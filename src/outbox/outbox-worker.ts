@@ -30,6 +30,7 @@ export interface WorkerStore {
   }): Promise<number>;
   release(ids: number[], owner: string, now: number): Promise<void>;
   reapExpired(now: number): Promise<number>;
+  extendLease(ids: number[], owner: string, leaseExpiresAt: number): Promise<void>;
 }
 
 export interface WorkerOptions {
@@ -82,6 +83,9 @@ export class OutboxWorker {
   #limiter: RateLimiter;
   #rate = 0;
   #lastReap = 0;
+  /** Sends under way across all lanes, and the mails waiting for one to finish (see #sendOne). */
+  #active = 0;
+  #waitingForSlot: Array<() => void> = [];
 
   constructor(deps: WorkerDeps) {
     this.#deps = deps;
@@ -106,6 +110,7 @@ export class OutboxWorker {
     if (this.#stopping) return;
     this.#stopping = true;
     this.notify();
+    for (const wake of this.#waitingForSlot.splice(0)) wake();
     await Promise.all(this.#lanes);
     this.#lanes = [];
     await this.#transport?.transport.close();
@@ -179,9 +184,10 @@ export class OutboxWorker {
     if (batch.length === 0) return 0;
     const settings = current?.settings ?? (await this.#deps.settings.get());
     const policy = policyOf(settings);
+    const renewal = this.#renewLeases(batch.map((mail) => mail.id));
     const outcomes = await Promise.all(
-      batch.map((mail) => (current ? this.#sendOne(current.transport, mail, policy) : Promise.resolve(this.#failure(mail, setupError, policy)))),
-    );
+      batch.map((mail) => (current ? this.#sendOne(current.transport, mail, policy, settings.mail_smtp_connections) : Promise.resolve(this.#failure(mail, setupError, policy)))),
+    ).finally(renewal.stop);
     const settledAt = this.#deps.clock.now().getTime();
     const sent = outcomes.filter((o): o is Extract<Outcome, { kind: 'sent' }> => o.kind === 'sent');
     const failed = outcomes.filter((o): o is Extract<Outcome, { kind: 'failed' }> => o.kind === 'failed');
@@ -191,9 +197,50 @@ export class OutboxWorker {
     return batch.length;
   }
 
-  async #sendOne(transport: Transport, mail: ClaimedMail, policy: RetryPolicy): Promise<Outcome> {
-    await this.#limiter.take();
-    if (this.#stopping) return { kind: 'release', id: mail.id };
+  /**
+   * Renews the batch's lease every third of it while the batch is being sent: a slow server can
+   * make a batch outlast the lease, and an expired lease sends the mails again (reaped and claimed
+   * by another lane or worker while this one is still sending them).
+   */
+  #renewLeases(ids: number[]): { stop: () => Promise<void> } {
+    const { options, store, workerId, clock, log } = this.#deps;
+    const done = new AbortController();
+    const renewing = (async () => {
+      for (;;) {
+        await this.#deps.sleep(options.leaseMs / 3, done.signal);
+        if (done.signal.aborted) return;
+        await store.extendLease(ids, workerId, clock.now().getTime() + options.leaseMs).catch((error: unknown) => {
+          log.error({ event: 'lease_renewal_failed', err: error }, 'could not renew the lease of the mails being sent');
+        });
+      }
+    })();
+    return {
+      stop: async () => {
+        done.abort();
+        await renewing;
+      },
+    };
+  }
+
+  /**
+   * At most `maxActive` sends are under way at once (the transport's connections); the other
+   * claimed mails wait here rather than inside the transport, so that stop() can give them back
+   * instead of sending the whole batch first.
+   */
+  async #sendOne(transport: Transport, mail: ClaimedMail, policy: RetryPolicy, maxActive: number): Promise<Outcome> {
+    while (this.#active >= maxActive && !this.#stopping) await new Promise<void>((wake) => this.#waitingForSlot.push(wake));
+    this.#active++;
+    try {
+      await this.#limiter.take();
+      if (this.#stopping) return { kind: 'release', id: mail.id };
+      return await this.#attempt(transport, mail, policy);
+    } finally {
+      this.#active--;
+      this.#waitingForSlot.shift()?.();
+    }
+  }
+
+  async #attempt(transport: Transport, mail: ClaimedMail, policy: RetryPolicy): Promise<Outcome> {
     const started = performance.now();
     try {
       const result = await transport.send({ envelope: { from: mail.envelopeFrom, to: mail.recipients }, raw: Buffer.from(mail.raw, 'latin1'), messageId: mail.messageId, subject: mail.subject });

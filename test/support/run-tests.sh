@@ -9,6 +9,9 @@ cd "$(dirname "$0")/../.."
 
 bash test/support/install-deps.sh
 
+echo "run-tests: build (the bundle the mailroom command runs)" >&2
+npm run --silent build
+
 echo "run-tests: type check (tsc --noEmit)" >&2
 if ! npx tsc --noEmit; then
   echo "run-tests: the type check failed; no tests were run" >&2

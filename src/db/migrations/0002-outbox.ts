@@ -1,4 +1,4 @@
-import type { Kysely, Migration } from 'kysely';
+import { sql, type Kysely, type Migration } from 'kysely';
 import type { SqlDialectName } from '../database.ts';
 
 /** The durable outbox: every mail is a row before anyone is told "accepted". Times are epoch ms. */
@@ -29,8 +29,11 @@ export function outboxMigration(dialect: SqlDialectName): Migration {
         .addColumn('updated_at', 'bigint', (c) => c.notNull())
         .addColumn('sent_at', 'bigint')
         .execute();
-      await db.schema.createIndex('outbox_due').on('outbox').columns(['state', 'next_attempt_at', 'id']).execute();
-      await db.schema.createIndex('outbox_lease').on('outbox').columns(['state', 'lease_expires_at']).execute();
+      // Partial indexes: a mail sits in the due index only while queued and in the lease index
+      // only while sending, so both stay as small as the work in hand however many mails were
+      // sent before, and a claim or settle touches few index pages.
+      await db.schema.createIndex('outbox_due').on('outbox').columns(['next_attempt_at', 'id']).where(sql.ref('state'), '=', 'queued').execute();
+      await db.schema.createIndex('outbox_lease').on('outbox').column('lease_expires_at').where(sql.ref('state'), '=', 'sending').execute();
       await db.schema
         .createTable('outbox_attempts')
         .addColumn('id', id, (c) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement()))

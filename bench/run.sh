@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# npm run bench: installs what the benchmarks need (Postfix's smtp-sink and smtp-source) when
+# missing, then runs them. Not part of npm test: figures are compared, never asserted.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash test/support/install-deps.sh
+npm run --silent build
+node --import tsx bench/outbox.ts
