@@ -23,7 +23,6 @@ import { createTransportFactory } from './transport/create-transport.ts';
 import { ensureFirstAdmin } from './users/admin-bootstrap.ts';
 import { createTokenService } from './users/token-service.ts';
 import { runCli, type RunningServer } from './cli/program.ts';
-import { buildApp } from './http/build-app.ts';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 
@@ -128,6 +127,8 @@ export function main(argv: string[]): Promise<number> {
 
 /** `serve`: the HTTP API on MAILROOM_HOST:MAILROOM_PORT. */
 export async function startServer(ctx: AppContext): Promise<RunningServer> {
+  // Loaded only by `serve`: the worker and the one-off commands do without fastify's ~19 MiB.
+  const { buildApp } = await import('./http/build-app.ts');
   const app = buildApp(ctx);
   await app.listen({ host: ctx.runtime.host, port: ctx.runtime.port });
   const address = app.server.address();

@@ -2,7 +2,6 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type MigrationProvider } from 'kysely';
-import pg from 'pg';
 import { MailroomError } from '../errors.ts';
 import { initialMigration } from './migrations/0001-initial.ts';
 import { outboxMigration } from './migrations/0002-outbox.ts';
@@ -24,7 +23,7 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
 
 /** PostgreSQL when a URL is given, else SQLite (WAL) in the data directory. Migrates to the latest schema. */
 export async function openDatabase(options: { url?: string | undefined; dataDir: string }): Promise<Database> {
-  const database = options.url ? openPostgres(options.url) : openSqlite(options.dataDir);
+  const database = options.url ? await openPostgres(options.url) : openSqlite(options.dataDir);
   try {
     await migrate(database);
   } catch (cause) {
@@ -53,7 +52,9 @@ function openSqlite(dataDir: string): Database {
   return { db, dialect: 'sqlite', description: `sqlite:${path}`, close: () => db.destroy() };
 }
 
-function openPostgres(url: string): Database {
+/** pg is loaded only for PostgreSQL: one SQLite process saves its ~16 MiB. */
+async function openPostgres(url: string): Promise<Database> {
+  const { default: pg } = await import('pg');
   // bigint (int8) columns hold epoch milliseconds and ids, well inside 2^53: read them as numbers
   // rather than pg's default strings, so both dialects give the repositories the same types.
   const types = { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser };
