@@ -76,7 +76,7 @@ export interface OutboxAttempt {
   reply: string | null;
 }
 
-const INSERT_CHUNK = 400;
+const INSERT_CHUNK = 100;
 
 function toRow(r: OutboxTable & { id: number }): OutboxRow {
   return {
