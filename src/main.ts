@@ -122,6 +122,11 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
 
 /** Runs the `mailroom` command; resolves with the exit code. */
 export function main(argv: string[]): Promise<number> {
+  // `mailroom outbox:list | head` closes the pipe early: that is the reader's choice, not an error.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
   return runCli(argv, { buildContext, startServer, stdout: process.stdout, stderr: process.stderr });
 }
 

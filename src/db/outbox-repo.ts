@@ -297,7 +297,8 @@ export function createOutboxRepo(db: Kysely<DatabaseSchema>, dialect: SqlDialect
 
     async counts(): Promise<Record<string, number>> {
       const rows = await db.selectFrom('outbox').select(['state', (eb) => eb.fn.countAll<string | number>().as('n')]).groupBy('state').execute();
-      return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
+      // Every state, zeros included, so a reader need not know which ones can be missing.
+      return { queued: 0, sending: 0, sent: 0, failed: 0, cancelled: 0, ...Object.fromEntries(rows.map((r) => [r.state, Number(r.n)])) };
     },
 
     async list(input: { state?: string | undefined; limit: number; beforeId?: number | undefined }): Promise<OutboxRow[]> {

@@ -1,3 +1,4 @@
+import { convert } from 'html-to-text';
 import { MailroomError, isMailroomError } from '../errors.ts';
 import { parseEmailAddress } from '../domain/address.ts';
 import type { SettingsService } from '../config/settings-service.ts';
@@ -33,7 +34,8 @@ export function createOutboxService(deps: { store: OutboxStore; settings: Settin
         const where = messages.length > 1 ? `message ${index + 1}: ` : '';
         try {
           const to = parseEmailAddress(m.to, 'recipient');
-          const text = settings.mail_send_plaintext_only && m.text === undefined ? undefined : m.text;
+          // mail_send_plaintext_only drops the HTML part; an HTML-only mail then gets its text from it.
+          const text = m.text ?? (settings.mail_send_plaintext_only && m.html !== undefined ? convert(m.html, { wordwrap: 76 }) : undefined);
           const composed = await composeMessage({
             from: { name: settings.instance_name, address: from },
             to,

@@ -1,19 +1,18 @@
 /**
  * End-to-end tests of the `mailroom` command, run as a user runs it: `node bin/mailroom.mjs …`
  * in a folder of its own (so ./data and ./config/config.json are private to each group), with
- * a real Postfix behind the mail commands.
+ * a real Postfix behind the mail commands. The outbox commands are in outbox-cli.test.ts.
  *
  * Every invocation costs about a second of start-up and more than a CPU-second (tsx loads the
  * sources), so the groups run side by side and each sets up only what its tests need.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
 import { simpleParser } from 'mailparser';
 import { mailSettingsFromOwncloudConfig } from '../../src/config/owncloud-import.ts';
@@ -22,84 +21,13 @@ import { createSecretBox } from '../../src/config/secret-box.ts';
 import { isSettingKey, settingDefinitions, settingKeys } from '../../src/config/settings-schema.ts';
 import type { SettingView } from '../../src/config/settings-service.ts';
 import type { TestMailReport } from '../../src/mail/mail-test-service.ts';
+import { cleanEnv, mailroomBin, mailroomOk, repoRoot, runMailroom, type RunOptions } from '../support/run-mailroom.ts';
 import { freePort, startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
 
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-const mailroomBin = join(repoRoot, 'bin', 'mailroom.mjs');
 const fixturePath = join(repoRoot, 'test', 'fixtures', 'owncloud-config.php');
 
 // ---------------------------------------------------------------------------------------------
-// Running the command
-
-interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-interface RunOptions {
-  cwd: string;
-  env?: Record<string, string>;
-  /** Written to standard input; without it standard input is closed at once. */
-  input?: string;
-}
-
-/** The environment a user's shell would give: none of ours or the test runner's variables. */
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (name.startsWith('MAILROOM_') || name.startsWith('NODE_TEST')) continue;
-    env[name] = value;
-  }
-  return { ...env, MAILROOM_LOG_LEVEL: 'warn', ...extra };
-}
-
-// Start-up is CPU-bound (about 1.5 CPU-seconds each); more commands at once than there are
-// cores only makes each slower, so the groups share this many slots.
-const maxCommands = Math.max(2, availableParallelism());
-let runningCommands = 0;
-const waitingCommands: Array<() => void> = [];
-
-async function inSlot<T>(work: () => Promise<T>): Promise<T> {
-  if (runningCommands < maxCommands) runningCommands++;
-  else await new Promise<void>((resolve) => waitingCommands.push(resolve));
-  try {
-    return await work();
-  } finally {
-    // hand the slot to the next command, or give it back
-    const next = waitingCommands.shift();
-    if (next) next();
-    else runningCommands--;
-  }
-}
-
-/** Runs `node bin/mailroom.mjs ARGS`; resolves with the exit code, also when it is not 0. */
-function runMailroom(args: readonly string[], options: RunOptions): Promise<RunResult> {
-  return inSlot(() => runOnce(args, options));
-}
-
-function runOnce(args: readonly string[], { cwd, env = {}, input }: RunOptions): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(
-      process.execPath,
-      [mailroomBin, ...args],
-      { cwd, env: cleanEnv(env), timeout: 60_000, maxBuffer: 4 * 1024 * 1024, encoding: 'utf8' },
-      (error, stdout, stderr) => {
-        if (error === null) return resolve({ code: 0, stdout, stderr });
-        if (typeof error.code === 'number') return resolve({ code: error.code, stdout, stderr });
-        reject(new Error(`mailroom ${args.join(' ')} did not finish (${error.signal ?? error.code ?? error.message}):\n${stderr}`, { cause: error }));
-      },
-    );
-    child.stdin?.end(input ?? '');
-  });
-}
-
-/** Runs a command that must succeed; its stderr is in the failure message if it does not. */
-async function mailroomOk(args: readonly string[], options: RunOptions): Promise<RunResult> {
-  const result = await runMailroom(args, options);
-  assert.equal(result.code, 0, `mailroom ${args.join(' ')} exited with ${result.code}:\n${result.stderr}`);
-  return result;
-}
+// Running the command (test/support/run-mailroom.ts)
 
 async function listSettings(options: RunOptions): Promise<Map<string, SettingView>> {
   const { stdout } = await mailroomOk(['config:list', '--json'], options);

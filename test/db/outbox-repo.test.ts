@@ -23,7 +23,7 @@ for (const dialect of dialects()) {
       assert.deepEqual(first.map((r) => r.duplicate), [false, false, true, false]);
       const again = await repo.enqueue([mail(5, 'k4')], 2000);
       assert.deepEqual(again, [{ id: first[3]?.id, duplicate: true }]);
-      assert.deepEqual(await repo.counts(), { queued: 3 });
+      assert.deepEqual(await repo.counts(), { queued: 3, sending: 0, sent: 0, failed: 0, cancelled: 0 });
     });
 
     it('claims due mails once, settles them under the lease, and reaps an expired lease', async () => {
@@ -70,7 +70,7 @@ for (const dialect of dialects()) {
       });
       assert.deepEqual((await repo.list({ state: 'failed', limit: 10 })).map((r) => r.lastReply), ['550 5.1.1 unknown']);
       assert.equal(await repo.requeue({ allFailed: true, now: 3000 }), 1);
-      assert.deepEqual(await repo.counts(), { queued: 1, sent: 1 });
+      assert.deepEqual(await repo.counts(), { queued: 1, sending: 0, sent: 1, failed: 0, cancelled: 0 });
       assert.equal(await repo.purge(2500), 1);
       assert.equal(await repo.get(one?.id as number), undefined);
     });

@@ -1,0 +1,57 @@
+/**
+ * Mailroom as a library: the same outbox, settings and worker as the `mailroom` command, inside
+ * your own Node.js process.
+ *
+ * @example
+ * import { createMailroom } from 'mailroom';
+ * const mailroom = await createMailroom({ env: { MAILROOM_DATA_DIR: './data' } });
+ * const [{ id }] = await mailroom.enqueue([{ to: 'alice@example.com', subject: 'Hello', text: 'Hi Alice' }]);
+ * const worker = mailroom.startWorker();   // or run `mailroom worker` next to your app
+ * await worker.stop();
+ * await mailroom.close();
+ */
+import type { AppContext } from './context.ts';
+import { buildContext, type BuildContextOptions } from './main.ts';
+import { parseMessageInputs, type MessageInput } from './outbox/message-input.ts';
+import type { OutboxWorker } from './outbox/outbox-worker.ts';
+
+export { MailroomError, errorCodes, isMailroomError, type ErrorCode } from './errors.ts';
+export type { MessageInput } from './outbox/message-input.ts';
+export type { Settings, SettingKey } from './config/settings-schema.ts';
+
+export interface Mailroom {
+  /**
+   * Queues mails (at most 1000 a call) in one transaction; resolves once they are committed.
+   * A `key` seen before yields the earlier mail's id with `duplicate: true` instead of a new mail.
+   * @example await mailroom.enqueue([{ to: 'bob@example.com', subject: 'Report', html: '<p>Done</p>', key: 'report-42' }])
+   */
+  enqueue(messages: MessageInput[]): Promise<Array<{ id: number; duplicate: boolean }>>;
+  /**
+   * Starts a worker in this process that delivers the outbox until stopped.
+   * @example const worker = mailroom.startWorker(); process.on('SIGTERM', () => worker.stop());
+   */
+  startWorker(): OutboxWorker;
+  /** The settings, outbox and test-mail services, as the CLI and the API use them. */
+  readonly context: AppContext;
+  /** Closes the database; stop workers first. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens Mailroom's database (SQLite in MAILROOM_DATA_DIR, or MAILROOM_DATABASE_URL) with the
+ * settings layers of the environment given (defaults to process.env).
+ * @example const mailroom = await createMailroom({ env: { ...process.env, MAILROOM_DATABASE_URL: 'postgres://…' } });
+ */
+export async function createMailroom(options: BuildContextOptions = {}): Promise<Mailroom> {
+  const context = await buildContext({ logLevel: 'warn', ...options });
+  return {
+    context,
+    enqueue: async (messages) => context.outbox.send(parseMessageInputs(messages)),
+    startWorker: () => {
+      const worker = context.createWorker();
+      worker.start();
+      return worker;
+    },
+    close: () => context.close(),
+  };
+}

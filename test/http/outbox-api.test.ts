@@ -1,0 +1,310 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../../src/context.ts';
+import type { OutboxAttempt, OutboxRow } from '../../src/db/outbox-repo.ts';
+import type { ErrorCode } from '../../src/errors.ts';
+import { buildApp } from '../../src/http/build-app.ts';
+import { buildContext } from '../../src/main.ts';
+import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
+
+interface ApiError {
+  error: { code: ErrorCode; message: string; details?: Record<string, unknown> };
+}
+
+interface Accepted {
+  ids: number[];
+  duplicates: number[];
+}
+
+interface OutboxList {
+  counts: Record<string, number>;
+  mails: OutboxRow[];
+}
+
+type OutboxMail = OutboxRow & { raw: string; history: OutboxAttempt[] };
+
+interface Reply {
+  status: number;
+  contentType: string;
+  text: string;
+}
+
+type Method = 'GET' | 'POST';
+
+function json<T>(reply: Reply): T {
+  return JSON.parse(reply.text) as T;
+}
+
+function apiError(reply: Reply): ApiError['error'] {
+  return json<ApiError>(reply).error;
+}
+
+const MiB = 1024 * 1024;
+
+describe('the outbox API on a real database', () => {
+  let dir: string;
+  let ctx: AppContext;
+  let app: FastifyInstance;
+  let token: string;
+  const sinks: SmtpSink[] = [];
+
+  /** In-process through the app; `raw` sends a body as given instead of as JSON of it. */
+  async function api(method: Method, path: string, options: { token?: string | null; body?: unknown; raw?: string } = {}): Promise<Reply> {
+    const headers: Record<string, string> = {};
+    const bearer = options.token === undefined ? token : options.token;
+    if (bearer !== null) headers['authorization'] = `Bearer ${bearer}`;
+    let payload: string | undefined;
+    if (options.raw !== undefined) payload = options.raw;
+    else if (options.body !== undefined) payload = JSON.stringify(options.body);
+    if (payload !== undefined) headers['content-type'] = 'application/json';
+    const res = await app.inject({ method, url: path, headers, ...(payload !== undefined ? { payload } : {}) });
+    return { status: res.statusCode, contentType: String(res.headers['content-type'] ?? ''), text: res.body };
+  }
+
+  async function outbox(query = ''): Promise<OutboxList> {
+    const reply = await api('GET', `/api/v1/outbox${query}`);
+    assert.equal(reply.status, 200, reply.text);
+    return json<OutboxList>(reply);
+  }
+
+  async function mail(id: number): Promise<OutboxMail> {
+    const reply = await api('GET', `/api/v1/outbox/${id}`);
+    assert.equal(reply.status, 200, reply.text);
+    return json<OutboxMail>(reply);
+  }
+
+  /** Every row of the outbox, whatever its state. */
+  async function total(): Promise<number> {
+    return Object.values((await outbox()).counts).reduce((sum, n) => sum + n, 0);
+  }
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'mailroom-outbox-api-'));
+    // Only the variables this test means: a developer's own MAILROOM_* must not leak in.
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env['PATH'],
+      MAILROOM_DATA_DIR: dir,
+      MAILROOM_CONFIG: join(dir, 'config.json'),
+      MAILROOM_MAIL_DOMAIN: 'cloud.example.com',
+    };
+    ctx = await buildContext({ env, cwd: dir, logLevel: 'silent' });
+    token = await ctx.tokens.create('test');
+    app = buildApp(ctx);
+    await app.ready();
+  });
+
+  after(async () => {
+    await app?.close();
+    await ctx?.close();
+    await Promise.all(sinks.map((s) => s.stop()));
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  describe('POST /api/v1/messages', () => {
+    it('queues one message with 202 and its id, and GET /api/v1/outbox lists it as queued', async () => {
+      const reply = await api('POST', '/api/v1/messages', { body: { to: 'alice@example.com', subject: 'Hello', text: 'one' } });
+      assert.equal(reply.status, 202, reply.text);
+      const body = json<Accepted>(reply);
+      assert.equal(body.ids.length, 1);
+      assert.ok(Number.isInteger(body.ids[0]) && (body.ids[0] as number) >= 1);
+      assert.deepEqual(body.duplicates, []);
+
+      const list = await outbox();
+      assert.equal(list.counts['queued'], 1);
+      assert.equal(list.mails.length, 1);
+      const [row] = list.mails;
+      assert.equal(row?.id, body.ids[0]);
+      assert.equal(row?.state, 'queued');
+      assert.deepEqual(row?.recipients, ['alice@example.com']);
+      assert.equal(row?.subject, 'Hello');
+      assert.match(row?.messageId ?? '', /^<[^<>@\s]+@cloud\.example\.com>$/, 'the Message-ID is fixed at enqueue');
+    });
+
+    it('queues every message of { messages: [...] } and answers with their ids in order', async () => {
+      const before = await total();
+      const messages = [1, 2, 3].map((n) => ({ to: `batch-${n}@example.com`, subject: `Batch ${n}`, text: `number ${n}` }));
+      const reply = await api('POST', '/api/v1/messages', { body: { messages } });
+      assert.equal(reply.status, 202, reply.text);
+      const { ids, duplicates } = json<Accepted>(reply);
+      assert.equal(ids.length, 3);
+      assert.equal(new Set(ids).size, 3);
+      assert.deepEqual(duplicates, []);
+      assert.equal(await total(), before + 3);
+      for (const [i, id] of ids.entries()) assert.deepEqual((await mail(id)).recipients, [`batch-${i + 1}@example.com`]);
+    });
+
+    it('queues a message sent twice with the same key once, listing the id as a duplicate the second time', async () => {
+      const message = { to: 'keyed@example.com', subject: 'Once', text: 'only once', key: 'order-4711' };
+      const first = await api('POST', '/api/v1/messages', { body: message });
+      assert.equal(first.status, 202, first.text);
+      const { ids: [id], duplicates } = json<Accepted>(first);
+      assert.deepEqual(duplicates, []);
+      const count = await total();
+
+      const second = await api('POST', '/api/v1/messages', { body: message });
+      assert.equal(second.status, 202, second.text);
+      assert.deepEqual(json<Accepted>(second), { ids: [id], duplicates: [id] });
+      assert.equal(await total(), count, 'no new row');
+    });
+
+    it('refuses 1001 messages with 400 invalid_request and queues none of them', async () => {
+      const before = await total();
+      const messages = Array.from({ length: 1001 }, (_, i) => ({ to: `many-${i}@example.com`, subject: 'Many', text: 'x' }));
+      const reply = await api('POST', '/api/v1/messages', { body: { messages } });
+      assert.equal(reply.status, 400, reply.text);
+      const error = apiError(reply);
+      assert.equal(error.code, 'invalid_request');
+      assert.match(error.message, /1000/);
+      assert.equal(await total(), before);
+    });
+
+    it('refuses a batch with one invalid address with 400 invalid_address naming that message, and queues none', async () => {
+      const before = await total();
+      const messages = [
+        { to: 'good-1@example.com', subject: 'A', text: 'x' },
+        { to: 'a@b@c', subject: 'B', text: 'x' },
+        { to: 'good-3@example.com', subject: 'C', text: 'x' },
+      ];
+      const reply = await api('POST', '/api/v1/messages', { body: { messages } });
+      assert.equal(reply.status, 400, reply.text);
+      const error = apiError(reply);
+      assert.equal(error.code, 'invalid_address');
+      assert.match(error.message, /^message 2: /);
+      assert.match(error.message, /a@b@c/);
+      assert.equal(error.details?.['index'], 1);
+      assert.equal(await total(), before);
+    });
+
+    it('refuses a line break in the subject with 400 header_injection and queues nothing', async () => {
+      const before = await total();
+      const reply = await api('POST', '/api/v1/messages', { body: { to: 'victim@example.com', subject: 'Hi\r\nBcc: everyone@example.com', text: 'x' } });
+      assert.equal(reply.status, 400, reply.text);
+      assert.equal(apiError(reply).code, 'header_injection');
+      assert.match(apiError(reply).message, /subject/);
+      assert.equal(await total(), before);
+    });
+
+    it('refuses a 6 MiB text part with 413 message_too_large, although the body is within the route limit', async () => {
+      const before = await total();
+      const reply = await api('POST', '/api/v1/messages', { body: { to: 'big@example.com', subject: 'Big', text: 'x'.repeat(6 * MiB) } });
+      assert.equal(reply.status, 413, reply.text);
+      const error = apiError(reply);
+      assert.equal(error.code, 'message_too_large');
+      assert.match(error.message, /text part is 6\.0 MiB; at most 5 MiB/);
+      assert.equal(await total(), before);
+    });
+
+    it('refuses a body over the 12 MiB route limit with 413 payload_too_large', async () => {
+      const raw = JSON.stringify({ to: 'huge@example.com', subject: 'Huge', text: 'x'.repeat(12 * MiB + 16) });
+      const reply = await api('POST', '/api/v1/messages', { raw });
+      assert.equal(reply.status, 413, reply.text.slice(0, 200));
+      assert.equal(apiError(reply).code, 'payload_too_large');
+    });
+
+    it('refuses a request without a token with 401 unauthorized and queues nothing', async () => {
+      const before = await total();
+      const reply = await api('POST', '/api/v1/messages', { token: null, body: { to: 'anon@example.com', subject: 'S', text: 'T' } });
+      assert.equal(reply.status, 401);
+      assert.equal(apiError(reply).code, 'unauthorized');
+      const list = await api('GET', '/api/v1/outbox', { token: null });
+      assert.equal(list.status, 401);
+      assert.equal(await total(), before);
+    });
+  });
+
+  describe('GET /api/v1/outbox and /api/v1/outbox/:id', () => {
+    it('refuses an unknown status with 400 invalid_request', async () => {
+      const reply = await api('GET', '/api/v1/outbox?status=bogus');
+      assert.equal(reply.status, 400, reply.text);
+      assert.equal(apiError(reply).code, 'invalid_request');
+    });
+
+    it('lists only the mails of the asked status, newest first', async () => {
+      const { mails } = await outbox('?status=queued&limit=2');
+      assert.equal(mails.length, 2);
+      assert.ok(mails.every((m) => m.state === 'queued'));
+      assert.ok((mails[0]?.id ?? 0) > (mails[1]?.id ?? 0));
+    });
+
+    it('answers a mail that does not exist with 404 not_found', async () => {
+      const reply = await api('GET', '/api/v1/outbox/999999');
+      assert.equal(reply.status, 404, reply.text);
+      assert.equal(apiError(reply).code, 'not_found');
+    });
+  });
+
+  describe('after a worker ran against a server that refuses every recipient (550)', () => {
+    let failedId: number;
+
+    before(async () => {
+      const sink = await startSmtpSink(['-f', 'RCPT']);
+      sinks.push(sink);
+      const patched = await app.inject({
+        method: 'PATCH',
+        url: '/api/v1/settings/mail',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        payload: JSON.stringify({ mail_smtpmode: 'smtp', mail_smtphost: `127.0.0.1:${sink.port}`, mail_smtptimeout: 3 }),
+      });
+      assert.equal(patched.statusCode, 200, patched.body);
+      const reply = await api('POST', '/api/v1/messages', { body: { to: 'refused@example.com', subject: 'Refused', text: 'x' } });
+      assert.equal(reply.status, 202, reply.text);
+      failedId = json<Accepted>(reply).ids[0] as number;
+      const worker = ctx.createWorker();
+      try {
+        while ((await worker.runOnce()) > 0);
+      } finally {
+        await worker.stop();
+      }
+    });
+
+    it('shows the mail as failed with the 5xx reply and an attempt in its history', async () => {
+      const row = await mail(failedId);
+      assert.equal(row.state, 'failed');
+      assert.equal(row.attempts, 1);
+      assert.match(row.lastReply ?? '', /^5\d\d /);
+      assert.match(row.lastError ?? '', /^smtp_recipient_rejected: /);
+      assert.equal(row.history.length, 1);
+      const [attempt] = row.history;
+      assert.equal(attempt?.outcome, 'failed');
+      assert.equal(attempt?.code, 'smtp_recipient_rejected');
+      assert.equal(attempt?.reply, row.lastReply);
+      assert.equal(attempt?.host, `127.0.0.1:${sinks[0]?.port}`);
+      assert.equal((await outbox()).counts['queued'] ?? 0, 0, 'the worker took every queued mail');
+    });
+
+    it('queues the failed mail again on POST /api/v1/outbox/:id/retry with 202', async () => {
+      const reply = await api('POST', `/api/v1/outbox/${failedId}/retry`);
+      assert.equal(reply.status, 202, reply.text);
+      const row = await mail(failedId);
+      assert.equal(row.state, 'queued');
+      assert.equal(row.history.length, 1, 'the failed attempt stays in the history');
+    });
+
+    it('refuses to retry a mail that is queued with 400 invalid_request', async () => {
+      const reply = await api('POST', `/api/v1/outbox/${failedId}/retry`);
+      assert.equal(reply.status, 400, reply.text);
+      assert.equal(apiError(reply).code, 'invalid_request');
+      assert.match(apiError(reply).message, /not failed or cancelled/);
+    });
+
+    it('answers a retry of a mail that does not exist with 404 not_found', async () => {
+      const reply = await api('POST', '/api/v1/outbox/999999/retry');
+      assert.equal(reply.status, 404, reply.text);
+      assert.equal(apiError(reply).code, 'not_found');
+    });
+
+    it('exports the queue and the counters at GET /metrics as Prometheus text', async () => {
+      const reply = await api('GET', '/metrics', { token: null });
+      assert.equal(reply.status, 200);
+      assert.match(reply.contentType, /^text\/plain/);
+      assert.match(reply.text, /^mailroom_outbox_mails\{state="queued"\} 1$/m);
+      assert.match(reply.text, /^mailroom_outbox_mails\{state="failed"\} [1-9]\d*$/m);
+      assert.match(reply.text, /^mailroom_sent_total \d+$/m);
+      assert.match(reply.text, /^mailroom_failed_total [1-9]\d*$/m);
+    });
+  });
+});
