@@ -46,6 +46,10 @@ function openSqlite(dataDir: string): Database {
   // WAL lets the web server read while the worker writes; busy_timeout waits out the brief
   // write locks of another process (a CLI command next to `mailroom serve`).
   sqlite.pragma('journal_mode = WAL');
+  // better-sqlite3 is built with WAL commits synced only at checkpoints (NORMAL): a power cut
+  // could then lose mail the API had already accepted. FULL syncs every commit; the outbox
+  // commits a batch at a time, so that is one fsync per batch, not per mail.
+  sqlite.pragma('synchronous = FULL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
   const db = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: sqlite }) });

@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import type { ClaimedMail } from '../domain/outbox.ts';
 import type { SqlDialectName } from './database.ts';
 import type { DatabaseSchema, OutboxTable } from './schema.ts';
 
@@ -13,16 +14,6 @@ export interface NewOutboxRow {
   notBefore?: number;
 }
 
-export interface ClaimedMail {
-  id: number;
-  messageId: string;
-  envelopeFrom: string;
-  recipients: string[];
-  subject: string;
-  raw: string;
-  attempts: number;
-  createdAt: number;
-}
 
 export interface SentOutcome {
   id: number;

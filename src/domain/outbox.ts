@@ -2,6 +2,18 @@
 export const OUTBOX_STATES = ['queued', 'sending', 'sent', 'failed', 'cancelled'] as const;
 export type OutboxState = (typeof OUTBOX_STATES)[number];
 
+/** A mail a worker claimed: the finished message and what the retry policy needs. */
+export interface ClaimedMail {
+  id: number;
+  messageId: string;
+  envelopeFrom: string;
+  recipients: string[];
+  subject: string;
+  raw: string;
+  attempts: number;
+  createdAt: number;
+}
+
 export interface RetryPolicy {
   /** Delay before the second attempt; each later one doubles it. */
   readonly minDelayMs: number;

@@ -1,23 +1,11 @@
 import { isMailroomError } from '../errors.ts';
 import type { Settings } from '../config/settings-schema.ts';
 import type { SettingsService } from '../config/settings-service.ts';
-import { decideAfterFailure, type RetryPolicy } from '../domain/outbox.ts';
+import { decideAfterFailure, type ClaimedMail, type RetryPolicy } from '../domain/outbox.ts';
 import type { Logger } from '../log/logger.ts';
 import { isTransportError, type Transport } from '../transport/transport.ts';
 import type { OutboxMetrics } from './outbox-metrics.ts';
 import { createRateLimiter, type RateLimiter } from './rate-limiter.ts';
-
-/** A claimed mail, as the worker gets it from the store. */
-export interface ClaimedMail {
-  id: number;
-  messageId: string;
-  envelopeFrom: string;
-  recipients: string[];
-  subject: string;
-  raw: string;
-  attempts: number;
-  createdAt: number;
-}
 
 /** The outbox table as the worker needs it (implemented by db/outbox-repo.ts). */
 export interface WorkerStore {

@@ -4,6 +4,7 @@ import type { AppContext } from '../../context.ts';
 import { MailroomError } from '../../errors.ts';
 import { parseMessageInputs } from '../../outbox/message-input.ts';
 import { OUTBOX_LIST_STATES } from '../../outbox/outbox-service.ts';
+import { parseInput } from '../parse-input.ts';
 import { requireAdmin } from '../require-admin.ts';
 
 const listQuery = z.object({
@@ -13,14 +14,6 @@ const listQuery = z.object({
 });
 const idParams = z.object({ id: z.coerce.number().int().min(1) });
 
-function parse<T>(schema: z.ZodType<T>, value: unknown): T {
-  const result = schema.safeParse(value ?? {});
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    throw new MailroomError('invalid_request', `${issue?.path.join('.') || 'request'}: ${issue?.message ?? 'invalid'}`);
-  }
-  return result.data;
-}
 
 /** Host applications send their own mails through the outbox; admins look into it. */
 export function outboxRoutes(app: FastifyInstance, ctx: AppContext): void {
@@ -37,14 +30,14 @@ export function outboxRoutes(app: FastifyInstance, ctx: AppContext): void {
   });
 
   app.get('/api/v1/outbox', { preHandler: admin }, async (request) => {
-    const query = parse(listQuery, request.query);
+    const query = parseInput(listQuery, request.query);
     return { counts: await ctx.outbox.counts(), mails: await ctx.outbox.list({ state: query.status, limit: query.limit ?? 100, beforeId: query.before }) };
   });
 
-  app.get('/api/v1/outbox/:id', { preHandler: admin }, async (request) => ctx.outbox.show(parse(idParams, request.params).id));
+  app.get('/api/v1/outbox/:id', { preHandler: admin }, async (request) => ctx.outbox.show(parseInput(idParams, request.params).id));
 
   app.post('/api/v1/outbox/:id/retry', { preHandler: admin }, async (request, reply) => {
-    await ctx.outbox.retry(parse(idParams, request.params).id);
+    await ctx.outbox.retry(parseInput(idParams, request.params).id);
     return reply.status(202).send({ ok: true });
   });
 

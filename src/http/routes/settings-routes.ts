@@ -1,21 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
-import { MailroomError } from '../../errors.ts';
+import { parseInput } from '../parse-input.ts';
 import { requireAdmin } from '../require-admin.ts';
 
 const patchBody = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]));
 const testBody = z.object({ to: z.string().max(320).optional(), debug: z.boolean().optional(), language: z.enum(['en', 'zh-CN']).optional() }).strict();
 const detectBody = z.object({ host: z.string().min(1).max(300) }).strict();
 
-function parse<T>(schema: z.ZodType<T>, body: unknown): T {
-  const result = schema.safeParse(body ?? {});
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    throw new MailroomError('invalid_request', `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`);
-  }
-  return result.data;
-}
 
 /** The admin's "Email server" settings: every PATCH saves at once, as the wizard expects. */
 export function settingsRoutes(app: FastifyInstance, ctx: AppContext): void {
@@ -24,19 +16,19 @@ export function settingsRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.get('/api/v1/settings/mail', { preHandler: admin }, async () => ({ settings: await ctx.settings.describe() }));
 
   app.patch('/api/v1/settings/mail', { preHandler: admin }, async (request) => {
-    const body = parse(patchBody, request.body);
+    const body = parseInput(patchBody, request.body);
     // null unsets a key; sets and unsets are checked together and saved in one transaction.
     await ctx.settings.update(body);
     return { settings: await ctx.settings.describe() };
   });
 
   app.post('/api/v1/settings/mail/test', { preHandler: admin }, async (request) => {
-    const body = parse(testBody, request.body);
+    const body = parseInput(testBody, request.body);
     return ctx.mailTest.sendTestMail(body);
   });
 
   app.post('/api/v1/settings/mail/detect', { preHandler: admin }, async (request) => {
-    const body = parse(detectBody, request.body);
+    const body = parseInput(detectBody, request.body);
     return ctx.detect.detect(body.host);
   });
 }
