@@ -39,6 +39,15 @@ const codes = {
   no_recipient: { status: 400, exit: 2, summary: 'There is no address to send to.' },
   message_too_large: { status: 413, exit: 2, summary: 'A message or one of its parts is larger than allowed.' },
 
+  // Templates
+  template_syntax: { status: 400, exit: 2, summary: 'A template does not parse; the message gives line and column.' },
+  template_unknown_variable: { status: 400, exit: 2, summary: 'A template names a variable that this template does not have.' },
+  template_forbidden: { status: 400, exit: 2, summary: 'A template uses a tag that is not allowed (such as including a file).' },
+  template_too_large: { status: 413, exit: 2, summary: 'A template is larger than allowed.' },
+  template_render_failed: { status: 500, exit: 1, summary: 'A template could not be rendered with the given data.' },
+  template_render_timeout: { status: 500, exit: 1, summary: 'A template took too long to render and was stopped.' },
+  template_output_too_large: { status: 500, exit: 1, summary: 'A template rendered more text than allowed.' },
+
   // Database
   database_unavailable: { status: 503, exit: 1, summary: 'The database cannot be opened or reached.' },
 

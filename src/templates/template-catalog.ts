@@ -1,0 +1,86 @@
+/**
+ * The templates Mailroom ships, what each may use, and the sample data its preview renders.
+ * Shared by the engine's validation (unknown variables are refused at save time), the preview
+ * and the editors.
+ */
+
+export const TEMPLATE_NAMES = ['share', 'lost_password', 'activity', 'test'] as const;
+export type TemplateName = (typeof TEMPLATE_NAMES)[number];
+
+export const TEMPLATE_LANGUAGES = ['en', 'zh-CN'] as const;
+export type TemplateLanguage = (typeof TEMPLATE_LANGUAGES)[number];
+
+/** The three parts of a template; an empty `text` is derived from the HTML when sending. */
+export interface TemplateParts {
+  subject: string;
+  html: string;
+  text: string;
+}
+
+export type TemplatePart = keyof TemplateParts;
+
+/**
+ * The variables a template may name: a leaf is its type, a nested object a map, a one-element
+ * array a list of such objects (for `{% for a in activities %}`).
+ */
+export type VariableSpec = { readonly [name: string]: 'string' | 'number' | 'boolean' | VariableSpec | readonly [VariableSpec] };
+
+/** Variables every template has. */
+export const COMMON_VARIABLES: VariableSpec = {
+  user: { display_name: 'string', uid: 'string', email: 'string' },
+  instance_name: 'string',
+  base_url: 'string',
+};
+
+export interface TemplateDefinition {
+  readonly name: TemplateName;
+  /** Notifications carry List-Unsubscribe; transactional mails (reset, test) do not. */
+  readonly kind: 'notification' | 'transactional';
+  /** Variables of this template besides COMMON_VARIABLES. */
+  readonly variables: VariableSpec;
+  readonly description: string;
+}
+
+export const TEMPLATE_DEFINITIONS: Readonly<Record<TemplateName, TemplateDefinition>> = {
+  share: {
+    name: 'share',
+    kind: 'notification',
+    description: 'A file or folder was shared with you.',
+    variables: { sharer: 'string', file_name: 'string', link: 'string', expiration: 'string', note: 'string' },
+  },
+  lost_password: {
+    name: 'lost_password',
+    kind: 'transactional',
+    description: 'The link to set a new password.',
+    variables: { link: 'string', expires_in_minutes: 'number' },
+  },
+  activity: {
+    name: 'activity',
+    kind: 'notification',
+    description: 'The digest of activity on your files.',
+    variables: {
+      activities: [{ subject: 'string', file_name: 'string', link: 'string', time: 'string' }],
+      settings_link: 'string',
+      unsubscribe_link: 'string',
+    },
+  },
+  test: {
+    name: 'test',
+    kind: 'transactional',
+    description: 'The test mail of the settings page.',
+    variables: {},
+  },
+};
+
+/** Everything a template of this name may use. */
+export function variablesOf(name: TemplateName): VariableSpec {
+  return { ...COMMON_VARIABLES, ...TEMPLATE_DEFINITIONS[name].variables };
+}
+
+export function isTemplateName(value: string): value is TemplateName {
+  return (TEMPLATE_NAMES as readonly string[]).includes(value);
+}
+
+export function isTemplateLanguage(value: string): value is TemplateLanguage {
+  return (TEMPLATE_LANGUAGES as readonly string[]).includes(value);
+}
