@@ -235,6 +235,28 @@ export const settingDefinitions = {
     modes: [],
     description: "The language of mails to people who chose none (en or zh-CN).",
   }),
+  mail_dkim_domain: define({
+    schema: text(253).refine((v) => v === '' || isValidDomain(v), 'must be empty or a domain name such as example.com'),
+    default: '',
+    secret: false,
+    modes: [],
+    description: 'DKIM: the signing domain (d=); mails are signed when this, the selector and the private key are set.',
+  }),
+  mail_dkim_selector: define({
+    schema: text(63).refine((v) => v === '' || /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(v), 'must be empty or a DNS label such as mail2026'),
+    default: '',
+    secret: false,
+    modes: [],
+    description: 'DKIM: the selector (s=); the public key is published at SELECTOR._domainkey.DOMAIN.',
+  }),
+  mail_dkim_private_key: define({
+    // A PEM key spans several lines, the one setting that may.
+    schema: z.string().max(16_000).refine((v) => v === '' || /-----BEGIN (RSA |EC )?PRIVATE KEY-----[\s\S]+-----END (RSA |EC )?PRIVATE KEY-----/.test(v), 'must be empty or a PEM private key (-----BEGIN PRIVATE KEY----- …)'),
+    default: '',
+    secret: true,
+    modes: [],
+    description: 'DKIM: the private key in PEM (write-only; set it with `mailroom config:set mail_dkim_private_key - < key.pem`).',
+  }),
   mail_send_plaintext_only: define({ schema: z.boolean(), default: false, secret: false, modes: [], description: 'Send text parts only, no HTML.' }),
   instance_name: define({ schema: text(100).refine((v) => v.trim() !== '', 'must not be empty'), default: 'Mailroom', secret: false, modes: [], header: true, description: 'The name shown in mails and the UI, and the sender display name.' }),
   base_url: define({
