@@ -7,6 +7,7 @@ import type { DoctorService } from './mail/doctor-service.ts';
 import type { MailTestService } from './mail/mail-test-service.ts';
 import type { OutboxService } from './outbox/outbox-service.ts';
 import type { OutboxWorker } from './outbox/outbox-worker.ts';
+import type { TemplateService } from './templates/template-service.ts';
 import type { TokenService } from './users/token-service.ts';
 
 export interface Clock {
@@ -24,6 +25,8 @@ export interface AppContext {
   readonly doctor: DoctorService;
   readonly tokens: TokenService;
   readonly outbox: OutboxService;
+  /** The editable mail templates: list, get, set (validated, versioned), reset, preview. */
+  readonly templates: TemplateService;
   /** A worker of this process for the outbox; start() it, stop() it before close(). */
   createWorker(): OutboxWorker;
   /** Prometheus text for GET /metrics. */

@@ -15,6 +15,11 @@ import { createDetectService } from './mail/detect-service.ts';
 import { createDoctorService } from './mail/doctor-service.ts';
 import { createMailTestService } from './mail/mail-test-service.ts';
 import { createOutboxRepo } from './db/outbox-repo.ts';
+import { createTemplateRepo } from './db/template-repo.ts';
+import { layoutHtml } from './templates/defaults/layout.ts';
+import { createLiquidEngine } from './templates/liquid-engine.ts';
+import { createMailRenderer } from './templates/render-mail.ts';
+import { createTemplateService } from './templates/template-service.ts';
 import { createOutboxMetrics } from './outbox/outbox-metrics.ts';
 import { createOutboxService } from './outbox/outbox-service.ts';
 import { OutboxWorker } from './outbox/outbox-worker.ts';
@@ -61,15 +66,6 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
   }
 
   const transports = createTransportFactory({ hostHealth: createHostHealth({ clock }), captureStore: createCapturedMailRepo(database.db, clock), clock, env });
-  const mailTest = createMailTestService({
-    settings,
-    transports,
-    clock,
-    adminContact: async () => {
-      const admin = await users.firstAdmin();
-      return admin && { email: admin.email, language: admin.language };
-    },
-  });
   const outboxRepo = createOutboxRepo(database.db, database.dialect);
   const metrics = createOutboxMetrics();
   const workers = new Set<OutboxWorker>();
@@ -98,6 +94,27 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     workers.add(worker);
     return worker;
   };
+  const engine = createLiquidEngine({ layout: layoutHtml });
+  const templates = createTemplateService({
+    store: createTemplateRepo(database.db),
+    engine,
+    clock,
+    appearance: async () => {
+      const s = await settings.get();
+      return { logoUrl: s.mail_logo_url, accentColor: s.mail_accent_color, footer: s.mail_footer };
+    },
+  });
+  const renderer = createMailRenderer({ engine, partsOf: (name, lang) => templates.partsOf(name, lang), clock });
+  const mailTest = createMailTestService({
+    settings,
+    transports,
+    renderer,
+    clock,
+    adminContact: async () => {
+      const admin = await users.firstAdmin();
+      return admin && { email: admin.email, language: admin.language, displayName: admin.display_name, uid: admin.uid };
+    },
+  });
   const pingDatabase = async () => {
     await settingsRepo.readAll();
     return database.description;
@@ -112,6 +129,7 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     doctor: createDoctorService({ settings, pingDatabase, env }),
     tokens: createTokenService({ store: createApiTokenRepo(database.db), clock }),
     outbox,
+    templates,
     createWorker,
     metrics: async () => metrics.render(await outboxRepo.counts()),
     importOwncloudConfig: (source, fileName) => importOwncloudConfig(source, fileName, settings),

@@ -6,6 +6,7 @@ import { errorCodes, isMailroomError, MailroomError } from '../errors.ts';
 import { registerConfigCommands } from './config-commands.ts';
 import { registerMailCommands } from './mail-commands.ts';
 import { registerOutboxCommands } from './outbox-commands.ts';
+import { registerTemplateCommands } from './template-commands.ts';
 import { registerTokenCommands } from './token-commands.ts';
 
 export interface ContextOptions {
@@ -90,6 +91,7 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
   registerMailCommands(program, io);
   registerTokenCommands(program, io);
   registerOutboxCommands(program, io);
+  registerTemplateCommands(program, io);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

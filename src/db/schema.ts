@@ -8,6 +8,7 @@ export interface DatabaseSchema {
   users: UserTable;
   outbox: OutboxTable;
   outbox_attempts: OutboxAttemptTable;
+  template_versions: TemplateVersionTable;
 }
 
 export interface SettingsTable {
@@ -82,4 +83,18 @@ export interface OutboxAttemptTable {
   code: string | null;
   message: string | null;
   reply: string | null;
+}
+
+export interface TemplateVersionTable {
+  id: Generated<number>;
+  name: string;
+  lang: string;
+  subject: string;
+  html: string;
+  text: string;
+  /** 'set' (the parts are the template) or 'reset' (the shipped default is back; parts empty). */
+  action: string;
+  created_by: string;
+  /** Epoch ms. */
+  created_at: number;
 }

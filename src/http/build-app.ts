@@ -3,6 +3,7 @@ import type { AppContext } from '../context.ts';
 import { installErrorHandler } from './error-handler.ts';
 import { outboxRoutes } from './routes/outbox-routes.ts';
 import { settingsRoutes } from './routes/settings-routes.ts';
+import { templateRoutes } from './routes/template-routes.ts';
 
 /** The HTTP API without listening, so tests can call it with inject() or on a real port. */
 export function buildApp(ctx: AppContext): FastifyInstance {
@@ -13,5 +14,6 @@ export function buildApp(ctx: AppContext): FastifyInstance {
   app.get('/healthz', async () => ({ status: 'ok', ...(await ctx.health()) }));
   settingsRoutes(app, ctx);
   outboxRoutes(app, ctx);
+  templateRoutes(app, ctx);
   return app;
 }

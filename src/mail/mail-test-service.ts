@@ -3,8 +3,9 @@ import { MailroomError, isMailroomError } from '../errors.ts';
 import { parseEmailAddress } from '../domain/address.ts';
 import type { SettingsService } from '../config/settings-service.ts';
 import { secretKeys } from '../config/settings-schema.ts';
-import { composeMessage } from '../templates/compose-message.ts';
-import { testMailContent } from '../templates/test-mail-content.ts';
+import { mailLanguage, type MailRenderer } from '../templates/render-mail.ts';
+import { sampleData } from '../templates/sample-data.ts';
+import { TEMPLATE_NAMES, isTemplateLanguage, isTemplateName, type TemplateLanguage, type TemplateName } from '../templates/template-catalog.ts';
 import type { TransportFactory } from '../transport/create-transport.ts';
 import { createTranscript } from '../transport/transcript.ts';
 import { isTransportError, type HostAttempt } from '../transport/transport.ts';
@@ -27,54 +28,80 @@ export interface MailTestServiceDeps {
   settings: SettingsService;
   transports: TransportFactory;
   /** The admin's own address and language, used when no address is given. */
-  adminContact(): Promise<{ email: string | null; language: string } | undefined>;
+  adminContact(): Promise<{ email: string | null; language: string; displayName?: string; uid?: string } | undefined>;
+  renderer: MailRenderer;
   clock: { now(): Date };
 }
 
-/** The "Send email" button: one test mail through the current settings, with a diagnosis. */
+export interface TestSendOptions {
+  to?: string | undefined;
+  debug?: boolean | undefined;
+  language?: string | undefined;
+}
+
+/**
+ * The "Send email" button, and the test-send of a template: one mail sent at once (not through
+ * the outbox) with the current settings, reporting the server's answer or a diagnosis.
+ */
 export function createMailTestService(deps: MailTestServiceDeps) {
-  return {
-    async sendTestMail(options: { to?: string | undefined; debug?: boolean | undefined; language?: string | undefined } = {}): Promise<TestMailReport> {
-      const settings = await deps.settings.get();
-      const admin = options.to ? undefined : await deps.adminContact();
-      const toText = options.to ?? admin?.email ?? undefined;
-      if (!toText) {
-        throw new MailroomError('no_recipient', 'No address to send the test mail to: give one (--to ADDRESS, or "to" in the request), or set your own email address');
-      }
-      const to = parseEmailAddress(toText, 'recipient');
-      const from = parseEmailAddress(`${settings.mail_from_address}@${settings.mail_domain}`, 'sender (mail_from_address@mail_domain)');
-      const language = options.language ?? admin?.language ?? 'en';
-      const content = testMailContent(language, settings.instance_name);
-      const message = await composeMessage({
-        from: { name: settings.instance_name, address: from },
-        to,
-        subject: content.subject,
-        text: content.text,
-        domain: settings.mail_domain,
-        date: deps.clock.now(),
-      });
-      const debug = options.debug ?? settings.mail_smtpdebug;
-      const transcript = createTranscript(secretKeys.map((k) => String(settings[k])).filter((s) => s !== ''));
-      const base = { to, mode: settings.mail_smtpmode };
+  async function send(template: TemplateName, options: TestSendOptions, data: (language: TemplateLanguage) => Record<string, unknown>): Promise<TestMailReport> {
+    const settings = await deps.settings.get();
+    const admin = options.to ? undefined : await deps.adminContact();
+    const toText = options.to ?? admin?.email ?? undefined;
+    if (!toText) {
+      throw new MailroomError('no_recipient', 'No address to send the test mail to: give one (--to ADDRESS, or "to" in the request), or set your own email address');
+    }
+    const to = parseEmailAddress(toText, 'recipient');
+    parseEmailAddress(`${settings.mail_from_address}@${settings.mail_domain}`, 'sender (mail_from_address@mail_domain)');
+    // The admin's own language, unless a language was asked for or the mail goes elsewhere.
+    const language = mailLanguage(options.language ?? (admin ? admin.language : undefined), settings.mail_default_language);
+    const templateData = data(language);
+    const unsubscribe = templateData.unsubscribe_link;
+    const message = await deps.renderer.render(
+      {
+        template,
+        to: { address: to, displayName: admin?.displayName, uid: admin?.uid, language },
+        data: templateData,
+        ...(typeof unsubscribe === 'string' ? { unsubscribeUrl: unsubscribe } : {}),
+      },
+      settings,
+    );
+    const debug = options.debug ?? settings.mail_smtpdebug;
+    const transcript = createTranscript(secretKeys.map((k) => String(settings[k])).filter((s) => s !== ''));
+    const base = { to, mode: settings.mail_smtpmode };
+    try {
+      const transport = await deps.transports.create(settings);
       try {
-        const transport = await deps.transports.create(settings);
-        try {
-          const result = await transport.send({ envelope: message.envelope, raw: message.raw, messageId: message.messageId, subject: message.subject }, { transcript });
-          return { ...base, ok: true, via: result.via, response: result.response, attempts: result.attempts, ...(debug ? { transcript: transcript.toString() } : {}) };
-        } finally {
-          await transport.close();
-        }
-      } catch (error) {
-        if (!isMailroomError(error)) throw error;
-        const reply = isTransportError(error) ? error.failure.reply : undefined;
-        return {
-          ...base,
-          ok: false,
-          attempts: isTransportError(error) ? error.attempts : [],
-          error: { code: error.code, message: error.message, ...(reply ? { reply } : {}) },
-          ...(debug ? { transcript: transcript.toString() } : {}),
-        };
+        const result = await transport.send({ envelope: message.envelope, raw: message.raw, messageId: message.messageId, subject: message.subject }, { transcript });
+        return { ...base, ok: true, via: result.via, response: result.response, attempts: result.attempts, ...(debug ? { transcript: transcript.toString() } : {}) };
+      } finally {
+        await transport.close();
       }
+    } catch (error) {
+      if (!isMailroomError(error)) throw error;
+      const reply = isTransportError(error) ? error.failure.reply : undefined;
+      return {
+        ...base,
+        ok: false,
+        attempts: isTransportError(error) ? error.attempts : [],
+        error: { code: error.code, message: error.message, ...(reply ? { reply } : {}) },
+        ...(debug ? { transcript: transcript.toString() } : {}),
+      };
+    }
+  }
+
+  return {
+    /** The settings page's test mail (template `test`). */
+    sendTestMail: (options: TestSendOptions = {}) => send('test', options, () => ({})),
+    /** A template, in force for that language, rendered with its sample data and sent at once. */
+    sendTemplateTest(name: string, options: TestSendOptions = {}): Promise<TestMailReport> {
+      if (!isTemplateName(name)) throw new MailroomError('not_found', `No template is named "${name}"; the templates are ${TEMPLATE_NAMES.join(', ')}`);
+      if (options.language !== undefined && !isTemplateLanguage(options.language)) throw new MailroomError('not_found', `Templates have no language "${options.language}"`);
+      // Only the template's own sample variables: the common ones (user, instance) are the real ones.
+      return send(name, options, (language) => {
+        const { user: _user, instance_name: _instance, base_url: _base, ...own } = sampleData(name, language);
+        return own;
+      });
     },
   };
 }

@@ -12,6 +12,10 @@ import { createSettingsRepo } from '../../src/db/settings-repo.ts';
 import { createMailTestService } from '../../src/mail/mail-test-service.ts';
 import { createTransportFactory } from '../../src/transport/create-transport.ts';
 import { createHostHealth } from '../../src/transport/host-health.ts';
+import { layoutHtml } from '../../src/templates/defaults/layout.ts';
+import { createLiquidEngine } from '../../src/templates/liquid-engine.ts';
+import { createMailRenderer } from '../../src/templates/render-mail.ts';
+import { shippedParts } from '../../src/templates/shipped-templates.ts';
 
 const clock = { now: () => new Date('2026-11-26T09:30:00Z') };
 
@@ -31,6 +35,7 @@ describe('the test mail in capture mode', () => {
       settings,
       transports: createTransportFactory({ hostHealth: createHostHealth({ clock }), captureStore: captured(), clock }),
       adminContact: async () => ({ email: adminEmail, language: 'zh-CN' }),
+      renderer: createMailRenderer({ engine: createLiquidEngine({ layout: layoutHtml }), partsOf: async (name, lang) => shippedParts(name, lang), clock }),
       clock,
     });
   });

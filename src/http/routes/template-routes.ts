@@ -1,0 +1,48 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { AppContext } from '../../context.ts';
+import { parseInput } from '../parse-input.ts';
+import { adminName, requireAdmin } from '../require-admin.ts';
+
+const templateParams = z.object({ name: z.string().min(1).max(40), lang: z.string().min(1).max(10) });
+const putBody = z.object({ subject: z.string(), html: z.string(), text: z.string().optional() }).strict();
+const previewBody = z
+  .object({ subject: z.string().optional(), html: z.string().optional(), text: z.string().optional(), format: z.enum(['html', 'text']).optional() })
+  .strict();
+
+const testBody = z.object({ to: z.string().max(320).optional() }).strict();
+
+/** The editable mail templates: list, read, save (validated, versioned), reset, preview. */
+export function templateRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const admin = requireAdmin(ctx.tokens);
+
+  app.get('/api/v1/templates', { preHandler: admin }, async () => ({ templates: await ctx.templates.list() }));
+
+  app.get('/api/v1/templates/:name/:lang', { preHandler: admin }, async (request) => {
+    const { name, lang } = parseInput(templateParams, request.params);
+    return ctx.templates.get(name, lang);
+  });
+
+  app.put('/api/v1/templates/:name/:lang', { preHandler: admin }, async (request) => {
+    const { name, lang } = parseInput(templateParams, request.params);
+    const body = parseInput(putBody, request.body);
+    return ctx.templates.set(name, lang, { subject: body.subject, html: body.html, text: body.text ?? '' }, adminName(request));
+  });
+
+  app.delete('/api/v1/templates/:name/:lang', { preHandler: admin }, async (request) => {
+    const { name, lang } = parseInput(templateParams, request.params);
+    return ctx.templates.reset(name, lang, adminName(request));
+  });
+
+  app.post('/api/v1/templates/:name/:lang/preview', { preHandler: admin }, async (request) => {
+    const { name, lang } = parseInput(templateParams, request.params);
+    const { format, ...parts } = parseInput(previewBody, request.body);
+    return ctx.templates.preview(name, lang, { format, parts });
+  });
+
+  app.post('/api/v1/templates/:name/:lang/test', { preHandler: admin }, async (request) => {
+    const { name, lang } = parseInput(templateParams, request.params);
+    const { to } = parseInput(testBody, request.body);
+    return ctx.mailTest.sendTemplateTest(name, { to, language: lang });
+  });
+}

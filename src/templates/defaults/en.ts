@@ -1,0 +1,121 @@
+import type { TemplateName, TemplateParts } from '../template-catalog.ts';
+
+/**
+ * The shipped English templates (Liquid). The html parts are only the body: the layout
+ * (layout.ts) wraps them and its <style> block styles the classes used here (juice inlines
+ * them). Every button is followed by its link written out, for mail programs that hide buttons.
+ * The text parts are written by hand, each link on a line of its own.
+ */
+export const templates: Record<TemplateName, TemplateParts> = {
+  share: {
+    subject: '{{ sharer }} shared »{{ file_name }}« with you',
+    html: `<h1>Shared with you</h1>
+<p>Hi {{ user.display_name }},</p>
+<p><strong>{{ sharer }}</strong> shared <strong>»{{ file_name }}«</strong> with you on {{ instance_name }}.</p>
+{% if note != blank -%}
+<table role="presentation" class="note" width="100%" cellpadding="0" cellspacing="0" border="0">
+<tr><td class="note-cell"><span class="note-label">Note from {{ sharer }}</span><span class="note-text">{{ note }}</span></td></tr>
+</table>
+{% endif -%}
+{% if expiration != blank -%}
+<p class="muted">This share expires on {{ expiration }}.</p>
+{% endif -%}
+<table role="presentation" class="button-table" cellpadding="0" cellspacing="0" border="0">
+<tr><td class="button-cell"><a href="{{ link }}" class="button">Open »{{ file_name }}«</a></td></tr>
+</table>
+<p class="fallback">Button not working? Copy this link into your browser:<br><a href="{{ link }}" class="url">{{ link }}</a></p>
+`,
+    text: `Hi {{ user.display_name }},
+
+{{ sharer }} shared »{{ file_name }}« with you on {{ instance_name }}.
+{% if note != blank %}
+Note from {{ sharer }}:
+{{ note }}
+{% endif %}{% if expiration != blank %}
+This share expires on {{ expiration }}.
+{% endif %}
+Open it here:
+{{ link }}
+
+--
+{{ instance_name }}
+{{ base_url }}
+`,
+  },
+
+  lost_password: {
+    subject: 'Reset your {{ instance_name }} password',
+    html: `<h1>Reset your password</h1>
+<p>Hi {{ user.display_name }},</p>
+<p>We received a request to reset the password of your account <strong>{{ user.uid }}</strong> on {{ instance_name }}. Use the button below to choose a new one.</p>
+<table role="presentation" class="button-table" cellpadding="0" cellspacing="0" border="0">
+<tr><td class="button-cell"><a href="{{ link }}" class="button">Reset password</a></td></tr>
+</table>
+<p class="fallback">Button not working? Copy this link into your browser:<br><a href="{{ link }}" class="url">{{ link }}</a></p>
+<p class="muted">The link expires in {{ expires_in_minutes }} minutes. If you didn't ask to reset your password, you can ignore this email: your password stays the same.</p>
+`,
+    text: `Hi {{ user.display_name }},
+
+We received a request to reset the password of your account {{ user.uid }} on {{ instance_name }}.
+
+Use the following link to reset your password:
+{{ link }}
+
+The link expires in {{ expires_in_minutes }} minutes. If you didn't ask to reset your password, you can ignore this email: your password stays the same.
+
+--
+{{ instance_name }}
+{{ base_url }}
+`,
+  },
+
+  activity: {
+    subject: 'Recent activity on {{ instance_name }}',
+    html: `<h1>Recent activity</h1>
+<p>Hi {{ user.display_name }},</p>
+<p>Here is what happened to your files on {{ instance_name }}:</p>
+<table role="presentation" class="activities" width="100%" cellpadding="0" cellspacing="0" border="0">
+{%- for a in activities %}
+<tr><td class="activity-cell">
+<p class="activity-subject">{{ a.subject }}</p>
+<p class="activity-meta"><a href="{{ a.link }}">{{ a.file_name }}</a> · {{ a.time }}</p>
+</td></tr>
+{%- endfor %}
+</table>
+<p class="muted">You get this email because activity emails are turned on for your account. <a href="{{ settings_link }}">Choose what you are notified about</a> or <a href="{{ unsubscribe_link }}">unsubscribe</a>.</p>
+`,
+    text: `Hi {{ user.display_name }},
+
+Here is what happened to your files on {{ instance_name }}:
+{% for a in activities %}
+* {{ a.subject }}
+  {{ a.file_name }} · {{ a.time }}
+  {{ a.link }}
+{% endfor %}
+You get this email because activity emails are turned on for your account.
+
+Choose what you are notified about:
+{{ settings_link }}
+
+Unsubscribe:
+{{ unsubscribe_link }}
+
+--
+{{ instance_name }}
+{{ base_url }}
+`,
+  },
+
+  test: {
+    subject: 'Email setting test',
+    html: `<h1>Email setting test</h1>
+<p>If you received this email, the settings seem to be correct.</p>
+<p class="signature">--<br>{{ instance_name }}</p>
+`,
+    text: `If you received this email, the settings seem to be correct.
+
+--
+{{ instance_name }}
+`,
+  },
+};

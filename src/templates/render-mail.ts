@@ -1,0 +1,89 @@
+import juice from 'juice';
+import type { Settings } from '../config/settings-schema.ts';
+import { assertHeaderSafe } from '../domain/address.ts';
+import { composeMessage, type ComposedMessage } from './compose-message.ts';
+import { dkimSign } from './dkim-sign.ts';
+import { textFromHtml } from './shipped-templates.ts';
+import { TEMPLATE_DEFINITIONS, isTemplateLanguage, type TemplateLanguage, type TemplateName, type TemplateParts } from './template-catalog.ts';
+import type { TemplateEngine } from './template-engine.ts';
+
+export interface MailRecipient {
+  address: string;
+  displayName?: string | undefined;
+  uid?: string | undefined;
+  /** The person's language; the instance default (then English) when missing or not shipped. */
+  language?: string | null | undefined;
+}
+
+export interface RenderMailInput {
+  template: TemplateName;
+  to: MailRecipient;
+  /** The template's own variables (user, instance_name and base_url are added here). */
+  data: Record<string, unknown>;
+  /** Notification mails: the one-click unsubscribe link (RFC 8058). */
+  unsubscribeUrl?: string | undefined;
+  /** The sender's display name, when not the instance name (share mails: "Alice via Cloud"). */
+  fromName?: string | undefined;
+  replyTo?: string | undefined;
+}
+
+export interface MailRendererDeps {
+  engine: TemplateEngine;
+  /** The parts in force for a template and language: the admin's version or the shipped one. */
+  partsOf(name: TemplateName, language: TemplateLanguage): Promise<TemplateParts>;
+  clock: { now(): Date };
+}
+
+/** Picks the language a mail is written in: the recipient's, else the instance's, else English. */
+export function mailLanguage(recipientLanguage: string | null | undefined, instanceDefault: string): TemplateLanguage {
+  if (recipientLanguage && isTemplateLanguage(recipientLanguage)) return recipientLanguage;
+  return isTemplateLanguage(instanceDefault) ? instanceDefault : 'en';
+}
+
+/**
+ * Turns (template, recipient, data) into a finished message: subject, HTML in the shared layout
+ * with its CSS inlined (juice) for mail programs that ignore <style>, a text part (the template's,
+ * or derived from the HTML), the sender, Auto-Submitted, List-Unsubscribe on notifications, and a
+ * DKIM signature when configured.
+ */
+export function createMailRenderer(deps: MailRendererDeps) {
+  return {
+    async render(input: RenderMailInput, settings: Settings): Promise<ComposedMessage & { language: TemplateLanguage }> {
+      const language = mailLanguage(input.to.language, settings.mail_default_language);
+      const parts = await deps.partsOf(input.template, language);
+      const data = {
+        user: { display_name: input.to.displayName ?? input.to.address, uid: input.to.uid ?? '', email: input.to.address },
+        instance_name: settings.instance_name,
+        base_url: settings.base_url,
+        ...input.data,
+      };
+      const subject = assertHeaderSafe((await deps.engine.render(parts.subject, 'subject', data)).trim(), 'subject');
+      // The engine wraps the html part in the shared layout, which reads these besides the body's data.
+      const layoutData = { ...data, lang: language, title: subject, logo_url: settings.mail_logo_url, accent_color: settings.mail_accent_color, footer: settings.mail_footer };
+      const html = juice(await deps.engine.render(parts.html, 'html', layoutData), { removeStyleTags: false, preserveMediaQueries: true });
+      const text = parts.text.trim() !== '' ? await deps.engine.render(parts.text, 'text', data) : textFromHtml(html);
+      const notification = TEMPLATE_DEFINITIONS[input.template].kind === 'notification';
+      const headers: Record<string, string> = {};
+      if (notification && input.unsubscribeUrl) {
+        headers['List-Unsubscribe'] = `<${input.unsubscribeUrl}>`;
+        headers['List-Unsubscribe-Post'] = 'List-Unsubscribe=One-Click';
+      }
+      const composed = await composeMessage({
+        from: { name: input.fromName ?? settings.instance_name, address: `${settings.mail_from_address}@${settings.mail_domain}` },
+        to: input.to.address,
+        subject,
+        text,
+        ...(settings.mail_send_plaintext_only ? {} : { html }),
+        domain: settings.mail_domain,
+        date: deps.clock.now(),
+        ...(input.replyTo ? { replyTo: input.replyTo } : {}),
+        headers,
+      });
+      const dkim = settings.mail_dkim_domain && settings.mail_dkim_selector && settings.mail_dkim_private_key;
+      const raw = dkim ? await dkimSign(composed.raw, { domain: settings.mail_dkim_domain, selector: settings.mail_dkim_selector, privateKey: settings.mail_dkim_private_key }) : composed.raw;
+      return { ...composed, raw, language };
+    },
+  };
+}
+
+export type MailRenderer = ReturnType<typeof createMailRenderer>;

@@ -1,0 +1,53 @@
+import type { TemplateLanguage, TemplateName } from './template-catalog.ts';
+
+/**
+ * Realistic data for the preview and the tests: exactly the variables of `variablesOf(name)`
+ * (the common ones and the template's own), with names, dates and times as a user of that
+ * language would see them (dates and times arrive already formatted).
+ */
+export function sampleData(name: TemplateName, language: TemplateLanguage): Record<string, unknown> {
+  const zh = language === 'zh-CN';
+  const common: Record<string, unknown> = {
+    user: zh
+      ? { display_name: '王小明', uid: 'xiaoming', email: 'xiaoming.wang@example.com' }
+      : { display_name: 'Alice Andersen', uid: 'alice', email: 'alice.andersen@example.com' },
+    instance_name: zh ? '示例云盘' : 'Example Cloud',
+    base_url: 'https://cloud.example.com',
+  };
+  switch (name) {
+    case 'share':
+      return {
+        ...common,
+        sharer: zh ? '李华' : 'Bob Berg',
+        file_name: zh ? '2026年度预算.xlsx' : 'Budget 2026.xlsx',
+        link: 'https://cloud.example.com/s/Xk3pQ9aLm2',
+        expiration: zh ? '2026年12月3日' : '2026-12-03',
+        note: zh ? '这是最新版本，周五开会前请看一下。\n有问题随时找我。' : 'Here is the latest version, please have a look before Friday\'s meeting.\nThanks!',
+      };
+    case 'lost_password':
+      return {
+        ...common,
+        link: 'https://cloud.example.com/lostpassword/reset/form/7d1f9c2e4b8a/' + (zh ? 'xiaoming' : 'alice'),
+        expires_in_minutes: 30,
+      };
+    case 'activity':
+      return {
+        ...common,
+        activities: zh
+          ? [
+              { subject: '李华 修改了文件', file_name: '2026年度预算.xlsx', link: 'https://cloud.example.com/f/1042', time: '2026年11月26日 09:14' },
+              { subject: '张伟 与您共享了文件夹', file_name: '极光项目', link: 'https://cloud.example.com/f/2210', time: '2026年11月26日 10:02' },
+              { subject: '李华 评论了文件', file_name: '设计说明.pdf', link: 'https://cloud.example.com/f/1177', time: '2026年11月26日 14:37' },
+            ]
+          : [
+              { subject: 'Bob Berg changed a file', file_name: 'Budget 2026.xlsx', link: 'https://cloud.example.com/f/1042', time: '2026-11-26 09:14' },
+              { subject: 'Carol Chen shared a folder with you', file_name: 'Project Aurora', link: 'https://cloud.example.com/f/2210', time: '2026-11-26 10:02' },
+              { subject: 'Bob Berg commented on a file', file_name: 'Design brief.pdf', link: 'https://cloud.example.com/f/1177', time: '2026-11-26 14:37' },
+            ],
+        settings_link: 'https://cloud.example.com/settings/personal/notifications',
+        unsubscribe_link: 'https://cloud.example.com/unsubscribe/' + (zh ? 'q8Zr2VwXn4' : 'Lm5tY7cP0e'),
+      };
+    case 'test':
+      return common;
+  }
+}

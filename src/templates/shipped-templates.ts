@@ -1,0 +1,16 @@
+import { convert } from 'html-to-text';
+import { templates as enDefaults } from './defaults/en.ts';
+import { templates as zhCnDefaults } from './defaults/zh-CN.ts';
+import type { TemplateLanguage, TemplateName, TemplateParts } from './template-catalog.ts';
+
+/** The templates Mailroom ships, per language: what is in force until an admin saves a version. */
+export const SHIPPED_TEMPLATES: Readonly<Record<TemplateLanguage, Readonly<Record<TemplateName, TemplateParts>>>> = { en: enDefaults, 'zh-CN': zhCnDefaults };
+
+export function shippedParts(name: TemplateName, language: TemplateLanguage): TemplateParts {
+  return SHIPPED_TEMPLATES[language][name];
+}
+
+/** The plain text of a mail whose text part is empty: derived from its rendered HTML. */
+export function textFromHtml(html: string): string {
+  return convert(html, { wordwrap: 76, selectors: [{ selector: 'img', format: 'skip' }] });
+}

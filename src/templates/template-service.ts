@@ -1,0 +1,247 @@
+import { MailroomError, isMailroomError } from '../errors.ts';
+import { SHIPPED_TEMPLATES, textFromHtml } from './shipped-templates.ts';
+import { sampleData } from './sample-data.ts';
+import {
+  TEMPLATE_DEFINITIONS,
+  TEMPLATE_LANGUAGES,
+  TEMPLATE_NAMES,
+  isTemplateLanguage,
+  isTemplateName,
+  variablesOf,
+  type TemplateLanguage,
+  type TemplateName,
+  type TemplatePart,
+  type TemplateParts,
+  type VariableSpec,
+} from './template-catalog.ts';
+import type { TemplateEngine } from './template-engine.ts';
+
+/** One stored version of a template, as the store gives it back. */
+export interface StoredTemplateVersion {
+  id: number;
+  name: string;
+  lang: string;
+  subject: string;
+  html: string;
+  text: string;
+  action: 'set' | 'reset';
+  createdBy: string;
+  /** Epoch ms. */
+  createdAt: number;
+}
+
+/** The template versions as the service needs them (implemented by db/template-repo.ts). */
+export interface TemplateStore {
+  addVersion(version: Omit<StoredTemplateVersion, 'id'>): Promise<{ id: number }>;
+  /** The newest version of one template, or undefined when it was never changed. */
+  latest(name: string, lang: string): Promise<StoredTemplateVersion | undefined>;
+  /** Every version of one template, newest first. */
+  versions(name: string, lang: string): Promise<StoredTemplateVersion[]>;
+  /** The newest version of every template that has one. */
+  latestOfEach(): Promise<StoredTemplateVersion[]>;
+}
+
+export interface TemplateSummary {
+  name: TemplateName;
+  lang: TemplateLanguage;
+  description: string;
+  /** True while an admin's version is in force (the newest version is a 'set'). */
+  customized: boolean;
+  /** When and by whom the template was last set or reset; null when it never was. */
+  updatedAt: string | null;
+  updatedBy: string | null;
+  /** What the template may use, as dotted paths (`user.display_name`, `activities[].link`). */
+  variables: string[];
+}
+
+export interface TemplateVersionInfo {
+  id: number;
+  action: 'set' | 'reset';
+  createdBy: string;
+  createdAt: string;
+}
+
+export interface TemplateDetail {
+  name: TemplateName;
+  lang: TemplateLanguage;
+  description: string;
+  variables: string[];
+  customized: boolean;
+  /** The parts in force: the newest 'set' version, or the shipped default. */
+  parts: TemplateParts;
+  /** Newest first. */
+  versions: TemplateVersionInfo[];
+}
+
+export interface TemplatePreview {
+  subject: string;
+  /** The rendered HTML with the layout around it (absent with format 'text'). */
+  html?: string;
+  /** The text part, or the text derived from the rendered HTML when the part is empty (absent with format 'html'). */
+  text?: string;
+}
+
+export interface PreviewOptions {
+  /** Which body to render; both when not given. */
+  format?: 'html' | 'text' | undefined;
+  /** A draft to render instead of the parts in force; parts not given are the ones in force. */
+  parts?: Partial<TemplateParts> | undefined;
+}
+
+/** How the layout looks (the mail_logo_url, mail_accent_color and mail_footer settings). */
+export interface LayoutAppearance {
+  logoUrl: string;
+  accentColor: string;
+  footer: string;
+}
+
+const DEFAULT_APPEARANCE: LayoutAppearance = { logoUrl: '', accentColor: '#0082c9', footer: '' };
+
+const SHIPPED = SHIPPED_TEMPLATES;
+const PART_NAMES: readonly TemplatePart[] = ['subject', 'html', 'text'];
+
+/** The variables of a spec as dotted paths; a list's fields read `list[].field`. */
+export function variablePaths(spec: VariableSpec, prefix = ''): string[] {
+  const out: string[] = [];
+  for (const [key, value] of Object.entries(spec)) {
+    const path = `${prefix}${key}`;
+    if (typeof value === 'string') out.push(path);
+    else if (Array.isArray(value)) {
+      out.push(path);
+      out.push(...variablePaths((value as readonly [VariableSpec])[0], `${path}[].`));
+    } else out.push(...variablePaths(value as VariableSpec, `${path}.`));
+  }
+  return out;
+}
+
+export { textFromHtml };
+
+function checkTemplate(name: string, lang: string): { name: TemplateName; lang: TemplateLanguage } {
+  if (!isTemplateName(name)) throw new MailroomError('not_found', `No template is named "${name}"; the templates are ${TEMPLATE_NAMES.join(', ')}`, { details: { name, allowed: [...TEMPLATE_NAMES] } });
+  if (!isTemplateLanguage(lang)) throw new MailroomError('not_found', `Templates have no language "${lang}"; the languages are ${TEMPLATE_LANGUAGES.join(', ')}`, { details: { lang, allowed: [...TEMPLATE_LANGUAGES] } });
+  return { name, lang };
+}
+
+/**
+ * The editable templates: the shipped default of each name and language until an admin saves
+ * a version of their own. Every save and reset is kept as a version; a save is validated whole
+ * (syntax, variables, forbidden tags, sizes) before anything is stored.
+ */
+export function createTemplateService(deps: {
+  store: TemplateStore;
+  /** An engine with the layout (`createLiquidEngine({ layout })`): it wraps every html part. */
+  engine: TemplateEngine;
+  clock: { now(): Date };
+  /** The layout's look for previews; the settings' defaults when not given. */
+  appearance?: () => Promise<LayoutAppearance>;
+}) {
+  /** Throws the engine's error for the first bad part, naming the part. */
+  function validate(name: TemplateName, parts: Partial<TemplateParts>): void {
+    const variables = variablesOf(name);
+    for (const part of PART_NAMES) {
+      const source = parts[part];
+      if (source === undefined || (part === 'text' && source === '')) continue;
+      try {
+        deps.engine.validate(source, part, variables);
+      } catch (error) {
+        if (!isMailroomError(error)) throw error;
+        throw new MailroomError(error.code, `${part}: ${error.message}`, { cause: error, details: { ...(error.details ?? {}), part } });
+      }
+    }
+  }
+
+  async function partsInForce(name: TemplateName, lang: TemplateLanguage): Promise<TemplateParts> {
+    const latest = await deps.store.latest(name, lang);
+    return latest?.action === 'set' ? { subject: latest.subject, html: latest.html, text: latest.text } : { ...SHIPPED[lang][name] };
+  }
+
+  async function detail(name: TemplateName, lang: TemplateLanguage): Promise<TemplateDetail> {
+    const versions = await deps.store.versions(name, lang);
+    const latest = versions[0];
+    const customized = latest?.action === 'set';
+    return {
+      name,
+      lang,
+      description: TEMPLATE_DEFINITIONS[name].description,
+      variables: variablePaths(variablesOf(name)),
+      customized,
+      parts: customized ? { subject: latest.subject, html: latest.html, text: latest.text } : { ...SHIPPED[lang][name] },
+      versions: versions.map((v) => ({ id: v.id, action: v.action, createdBy: v.createdBy, createdAt: new Date(v.createdAt).toISOString() })),
+    };
+  }
+
+  return {
+    /** Every template in every language, with whether an admin's version is in force. */
+    async list(): Promise<TemplateSummary[]> {
+      const latest = new Map((await deps.store.latestOfEach()).map((v) => [`${v.name}\n${v.lang}`, v]));
+      return TEMPLATE_NAMES.flatMap((name) =>
+        TEMPLATE_LANGUAGES.map((lang) => {
+          const v = latest.get(`${name}\n${lang}`);
+          return {
+            name,
+            lang,
+            description: TEMPLATE_DEFINITIONS[name].description,
+            customized: v?.action === 'set',
+            updatedAt: v ? new Date(v.createdAt).toISOString() : null,
+            updatedBy: v ? v.createdBy : null,
+            variables: variablePaths(variablesOf(name)),
+          };
+        }),
+      );
+    },
+
+    /** The parts in force, for sending: the newest 'set' version, or the shipped default. */
+    partsOf: partsInForce,
+
+    /** The parts in force and every version, newest first. */
+    async get(name: string, lang: string): Promise<TemplateDetail> {
+      const t = checkTemplate(name, lang);
+      return detail(t.name, t.lang);
+    },
+
+    /**
+     * Validates the three parts (an empty text is derived from the HTML when sending) and, only
+     * when all pass, stores them as the newest version. Resolves with the new state.
+     */
+    async set(name: string, lang: string, parts: TemplateParts, actor: string): Promise<TemplateDetail> {
+      const t = checkTemplate(name, lang);
+      if (parts.subject.trim() === '') throw new MailroomError('invalid_request', 'subject: must not be empty', { details: { part: 'subject' } });
+      if (parts.html.trim() === '') throw new MailroomError('invalid_request', 'html: must not be empty', { details: { part: 'html' } });
+      validate(t.name, parts);
+      await deps.store.addVersion({ name: t.name, lang: t.lang, subject: parts.subject, html: parts.html, text: parts.text, action: 'set', createdBy: actor, createdAt: deps.clock.now().getTime() });
+      return detail(t.name, t.lang);
+    },
+
+    /** Puts the shipped default back in force; the earlier versions stay listed. */
+    async reset(name: string, lang: string, actor: string): Promise<TemplateDetail> {
+      const t = checkTemplate(name, lang);
+      await deps.store.addVersion({ name: t.name, lang: t.lang, subject: '', html: '', text: '', action: 'reset', createdBy: actor, createdAt: deps.clock.now().getTime() });
+      return detail(t.name, t.lang);
+    },
+
+    /**
+     * Renders the template in force, or a draft of it, with the sample data of its name and
+     * language; nothing is stored or sent. A draft is validated as a save would be.
+     */
+    async preview(name: string, lang: string, options: PreviewOptions = {}): Promise<TemplatePreview> {
+      const t = checkTemplate(name, lang);
+      const draft = options.parts ?? {};
+      validate(t.name, draft);
+      const current = await partsInForce(t.name, t.lang);
+      const parts: TemplateParts = { subject: draft.subject ?? current.subject, html: draft.html ?? current.html, text: draft.text ?? current.text };
+      const sample = sampleData(t.name, t.lang);
+      const subject = (await deps.engine.render(parts.subject, 'subject', sample)).trim();
+      // The layout sees the body's data: give it what it uses besides instance_name and base_url.
+      const look = deps.appearance ? await deps.appearance() : DEFAULT_APPEARANCE;
+      const data = { ...sample, lang: t.lang, title: subject, logo_url: look.logoUrl, accent_color: look.accentColor, footer: look.footer };
+      const wantHtml = options.format !== 'text';
+      const wantText = options.format !== 'html';
+      const html = wantHtml || (wantText && parts.text.trim() === '') ? await deps.engine.render(parts.html, 'html', data) : undefined;
+      let text: string | undefined;
+      if (wantText) text = parts.text.trim() === '' ? textFromHtml(html as string) : await deps.engine.render(parts.text, 'text', data);
+      return { subject, ...(wantHtml ? { html: html as string } : {}), ...(text !== undefined ? { text } : {}) };
+    },
+  };
+}
+
+export type TemplateService = ReturnType<typeof createTemplateService>;

@@ -1,0 +1,82 @@
+/**
+ * End-to-end tests of the template commands, run as a user runs them. Kept short: every command
+ * start costs about half a second. Versions are read from the SQLite file directly.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import BetterSqlite3 from 'better-sqlite3';
+import { mailroomOk, runMailroom } from '../support/run-mailroom.ts';
+
+interface VersionRow {
+  name: string;
+  lang: string;
+  action: string;
+  subject: string;
+  created_by: string;
+}
+
+function versions(cwd: string): VersionRow[] {
+  const db = new BetterSqlite3(join(cwd, 'data', 'mailroom.sqlite'), { readonly: true });
+  try {
+    return db.prepare('SELECT name, lang, action, subject, created_by FROM template_versions ORDER BY id').all() as VersionRow[];
+  } finally {
+    db.close();
+  }
+}
+
+describe('the template commands', { concurrency: 1 }, () => {
+  let cwd: string;
+
+  before(async () => {
+    cwd = await realpath(await mkdtemp(join(tmpdir(), 'mailroom-template-cli-')));
+  });
+
+  after(async () => {
+    if (cwd) await rm(cwd, { recursive: true, force: true });
+  });
+
+  it('template:list prints every template in every language', async () => {
+    const { stdout } = await mailroomOk(['template:list'], { cwd });
+    const lines = stdout.trimEnd().split('\n');
+    assert.equal(lines.length, 8, stdout);
+    assert.match(lines[0] ?? '', /^share\s+en\s+default\s+— A file or folder was shared with you\.$/);
+    assert.match(lines[1] ?? '', /^share\s+zh-CN\s+default/);
+  });
+
+  it('template:set NAME FILE saves the parts of a JSON file as a version by cli', async () => {
+    const file = join(cwd, 'share.json');
+    await writeFile(file, JSON.stringify({ subject: '{{ sharer }} shared {{ file_name }}', html: '<p>Hi {{ user.display_name }}</p>' }));
+    const { stdout } = await mailroomOk(['template:set', 'share', file], { cwd });
+    assert.match(stdout, /^share \(en\) saved as version #1\n$/);
+    assert.deepEqual(versions(cwd), [{ name: 'share', lang: 'en', action: 'set', subject: '{{ sharer }} shared {{ file_name }}', created_by: 'cli' }]);
+  });
+
+  it('template:set with a broken template exits with 2, names line and column, and saves nothing', async () => {
+    const file = join(cwd, 'broken.json');
+    await writeFile(file, JSON.stringify({ subject: 'Broken', html: '<p>one</p>\n<p>{{ user.display_name </p>' }));
+    const result = await runMailroom(['template:set', 'share', file, '--lang', 'zh-CN'], { cwd });
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /^mailroom: html: .*line 2.*column \d+/im);
+    assert.equal(result.stdout, '');
+    assert.equal(versions(cwd).length, 1);
+  });
+
+  it('template:reset puts the default back in force as a new version', async () => {
+    const { stdout } = await mailroomOk(['template:reset', 'share'], { cwd });
+    assert.equal(stdout, 'share (en) is the default again\n');
+    assert.deepEqual(versions(cwd).map((v) => [v.action, v.created_by]), [['set', 'cli'], ['reset', 'cli']]);
+  });
+
+  it('template:preview --format text prints the subject and the text rendered with sample data', async () => {
+    const { stdout } = await mailroomOk(['template:preview', 'lost_password', '--lang', 'zh-CN', '--format', 'text'], { cwd });
+    const [subject, blank, ...body] = stdout.split('\n');
+    assert.match(subject ?? '', /^Subject: \S/);
+    assert.equal(blank, '');
+    const text = body.join('\n');
+    assert.ok(text.includes('https://cloud.example.com/lostpassword/reset/form/'), text);
+    assert.ok(!text.includes('{{') && !text.includes('<p'), text);
+  });
+});

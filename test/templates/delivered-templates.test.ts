@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { simpleParser } from 'mailparser';
+import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
+import type { AppContext } from '../../src/context.ts';
+import { buildContext } from '../../src/main.ts';
+import { sampleData } from '../../src/templates/sample-data.ts';
+import { TEMPLATE_LANGUAGES, TEMPLATE_NAMES } from '../../src/templates/template-catalog.ts';
+import { startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
+
+const expectedSubject: Record<string, Record<string, RegExp>> = {
+  en: { test: /^Email setting test$/, share: /^.+ shared ».+« with you$/, lost_password: /password/i, activity: /activity/i },
+  'zh-CN': { test: /^邮件设置测试$/, share: /与您共享了 ».+«$/, lost_password: /重置密码/, activity: /新动态/ },
+};
+
+describe('the shipped templates, delivered by a real Postfix', () => {
+  let postfix: PostfixServer;
+  let dir: string;
+  let ctx: AppContext;
+
+  before(async () => {
+    postfix = await startPostfix();
+    dir = await mkdtemp(join(tmpdir(), 'mailroom-delivered-'));
+    ctx = await buildContext({ env: { MAILROOM_DATA_DIR: dir, MAILROOM_CONFIG: join(dir, 'none.json') }, logLevel: 'silent' });
+    await ctx.settings.update({
+      mail_smtpmode: 'smtp',
+      mail_smtphost: `127.0.0.1:${postfix.smtpPort}`,
+      mail_smtpsecure: 'tls',
+      mail_smtptls_ca: postfix.certPath,
+      mail_smtpauth: true,
+      mail_smtpauthtype: 'PLAIN',
+      mail_smtpname: postfix.user,
+      mail_smtppassword: postfix.pass,
+      mail_smtptimeout: 5,
+      mail_domain: 'cloud.example.com',
+      instance_name: '示例云盘 Example',
+    });
+  });
+  after(async () => {
+    await ctx?.close();
+    await postfix?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  for (const language of TEMPLATE_LANGUAGES) {
+    for (const name of TEMPLATE_NAMES) {
+      it(`${name} in ${language} arrives as valid MIME with subject, text, HTML and headers`, async () => {
+        const to = `${name}.${language}@example.org`.toLowerCase();
+        const report = await ctx.mailTest.sendTemplateTest(name, { to, language });
+        assert.equal(report.ok, true, JSON.stringify(report.error));
+        const delivered = await waitForMail(postfix.maildir, (m) => m.deliveredTo === to);
+        const mail = await simpleParser(delivered.raw);
+        assert.match(mail.subject ?? '', expectedSubject[language]?.[name] as RegExp);
+        assert.equal(mail.from?.value[0]?.address, 'mailroom@cloud.example.com');
+        assert.equal(mail.from?.value[0]?.name, '示例云盘 Example');
+        assert.equal(mail.headers.get('auto-submitted'), 'auto-generated');
+        assert.match(mail.messageId ?? '', /@cloud\.example\.com>$/);
+        assert.ok(mail.text && mail.text.trim().length > 0, 'a text part');
+        assert.ok(typeof mail.html === 'string' && mail.html.includes('</table>'), 'an HTML part in the layout');
+        const data = sampleData(name, language);
+        for (const link of [data.link, data.settings_link].filter((l): l is string => typeof l === 'string')) {
+          assert.ok(mail.text.includes(link), `the text has ${link}`);
+          assert.ok((mail.html as string).includes(link), `the HTML has ${link}`);
+        }
+        if (language === 'zh-CN') assert.match(mail.text, /[\u4e00-\u9fff]/);
+        // mailparser gathers the List-* headers under 'list'.
+        const list = mail.headers.get('list') as { unsubscribe?: { url?: string }; 'unsubscribe-post'?: { name?: string } } | undefined;
+        if (name === 'activity') {
+          assert.equal(list?.['unsubscribe-post']?.name, 'List-Unsubscribe=One-Click');
+          assert.equal(list?.unsubscribe?.url, data.unsubscribe_link);
+        }
+        if (name === 'test' || name === 'lost_password') assert.equal(list, undefined, 'transactional mails have no unsubscribe');
+      });
+    }
+  }
+
+  it('escapes a script in a value in the HTML part and keeps the CSS inline for mail programs', async () => {
+    await ctx.templates.set('share', 'en', { subject: '{{ sharer }} shared {{ file_name }}', html: '<p class="lead">{{ note }}</p>', text: '' }, 'test');
+    const to = 'escape@example.org';
+    const report = await ctx.mailTest.sendTemplateTest('share', { to, language: 'en' });
+    assert.equal(report.ok, true);
+    const mail = await simpleParser((await waitForMail(postfix.maildir, (m) => m.deliveredTo === to)).raw);
+    assert.ok(!(mail.html as string).includes('<script'), 'no script tag');
+    assert.ok(mail.text && mail.text.length > 0, 'a text part derived from the HTML');
+    await ctx.templates.reset('share', 'en', 'test');
+  });
+
+  it('signs with DKIM when configured, and the delivered mail verifies', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    await ctx.settings.update({ mail_dkim_domain: 'cloud.example.com', mail_dkim_selector: 's2026', mail_dkim_private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() });
+    const to = 'dkim@example.org';
+    assert.equal((await ctx.mailTest.sendTemplateTest('share', { to, language: 'zh-CN' })).ok, true);
+    const delivered = await waitForMail(postfix.maildir, (m) => m.deliveredTo === to);
+    const record = `v=DKIM1; k=rsa; p=${publicKey.export({ type: 'spki', format: 'der' }).toString('base64')}`;
+    const result = await dkimVerify(Buffer.from(delivered.raw), { resolver: async (host: string) => (host === 's2026._domainkey.cloud.example.com' ? [[record]] : []) });
+    assert.equal(result.results[0]?.status.result, 'pass', JSON.stringify(result.results[0]?.status));
+    await ctx.settings.update({ mail_dkim_domain: '', mail_dkim_selector: '', mail_dkim_private_key: '' });
+  });
+});
