@@ -294,7 +294,8 @@ describe('liquid engine: rendering is bounded', () => {
     const started = performance.now();
     const error = await rejected(() => engine.render('{% for i in (1..200000) %}xxxxxxxxxx{% endfor %}', 'text', {}), ['template_output_too_large', 'template_render_timeout']);
     assert.ok(performance.now() - started < 5000, 'hang guard');
-    assert.match(error.message, /more than/);
+    // Which limit stops it first depends on the machine's speed; either way the message says why.
+    assert.match(error.message, error.code === 'template_output_too_large' ? /more than/ : /longer than/);
   });
 
   it('stops a capture that doubles itself', async () => {
