@@ -13,6 +13,8 @@ export interface MailRecipient {
   uid?: string | undefined;
   /** The person's language; the instance default (then English) when missing or not shipped. */
   language?: string | null | undefined;
+  /** The person's IANA time zone (e.g. Asia/Shanghai); dates in the data are written in it. UTC when missing. */
+  timeZone?: string | null | undefined;
 }
 
 export interface RenderMailInput {
@@ -41,6 +43,31 @@ export function mailLanguage(recipientLanguage: string | null | undefined, insta
 }
 
 /**
+ * Writes every Date in the data out in the recipient's language and time zone ("26 Nov 2026,
+ * 18:30" / "2026年11月26日 18:30"), so templates never format times themselves.
+ */
+export function localizeDates(value: unknown, language: TemplateLanguage, timeZone: string): unknown {
+  if (value instanceof Date) {
+    return new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeStyle: 'short', timeZone }).format(value);
+  }
+  if (Array.isArray(value)) return value.map((v) => localizeDates(v, language, timeZone));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, localizeDates(v, language, timeZone)]));
+  }
+  return value;
+}
+
+function validTimeZone(zone: string | null | undefined): string {
+  if (!zone) return 'UTC';
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return zone;
+  } catch {
+    return 'UTC';
+  }
+}
+
+/**
  * Turns (template, recipient, data) into a finished message: subject, HTML in the shared layout
  * with its CSS inlined (juice) for mail programs that ignore <style>, a text part (the template's,
  * or derived from the HTML), the sender, Auto-Submitted, List-Unsubscribe on notifications, and a
@@ -55,7 +82,7 @@ export function createMailRenderer(deps: MailRendererDeps) {
         user: { display_name: input.to.displayName ?? input.to.address, uid: input.to.uid ?? '', email: input.to.address },
         instance_name: settings.instance_name,
         base_url: settings.base_url,
-        ...input.data,
+        ...(localizeDates(input.data, language, validTimeZone(input.to.timeZone)) as Record<string, unknown>),
       };
       const subject = assertHeaderSafe((await deps.engine.render(parts.subject, 'subject', data)).trim(), 'subject');
       // The engine wraps the html part in the shared layout, which reads these besides the body's data.

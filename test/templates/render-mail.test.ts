@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { simpleParser } from 'mailparser';
+import { defaultSettings } from '../../src/config/settings-schema.ts';
+import { layoutHtml } from '../../src/templates/defaults/layout.ts';
+import { createLiquidEngine } from '../../src/templates/liquid-engine.ts';
+import { createMailRenderer, localizeDates, mailLanguage } from '../../src/templates/render-mail.ts';
+import { shippedParts } from '../../src/templates/shipped-templates.ts';
+
+const renderer = createMailRenderer({ engine: createLiquidEngine({ layout: layoutHtml }), partsOf: async (name, lang) => shippedParts(name, lang), clock: { now: () => new Date('2026-11-26T10:00:00Z') } });
+const settings = { ...defaultSettings(), mail_domain: 'cloud.example.com', instance_name: 'Example Cloud' };
+const activityData = (time: Date) => ({
+  activities: [{ subject: 'Bob changed report.pdf', file_name: 'report.pdf', link: 'https://cloud.example.com/f/1', time }],
+  settings_link: 'https://cloud.example.com/settings',
+  unsubscribe_link: 'https://cloud.example.com/unsubscribe/abc',
+});
+
+describe('rendering a mail', () => {
+  it("writes the recipient's language, else the instance's, else English", () => {
+    assert.equal(mailLanguage('zh-CN', 'en'), 'zh-CN');
+    assert.equal(mailLanguage('fr', 'zh-CN'), 'zh-CN');
+    assert.equal(mailLanguage(null, 'xx'), 'en');
+  });
+
+  it('writes dates in the recipient time zone and language', () => {
+    const at = new Date('2026-11-26T10:30:00Z');
+    assert.equal(localizeDates(at, 'zh-CN', 'Asia/Shanghai'), '2026年11月26日 18:30');
+    assert.deepEqual(localizeDates({ a: [at] }, 'en', 'America/New_York'), { a: [new Intl.DateTimeFormat('en', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'America/New_York' }).format(at)] });
+  });
+
+  it('shows a digest time in Shanghai time to a Chinese user, and a bad zone falls back to UTC', async () => {
+    const time = new Date('2026-11-26T23:30:00Z');
+    const zh = await renderer.render({ template: 'activity', to: { address: 'wang@example.com', language: 'zh-CN', timeZone: 'Asia/Shanghai' }, data: activityData(time), unsubscribeUrl: 'https://cloud.example.com/unsubscribe/abc' }, settings);
+    const parsed = await simpleParser(zh.raw);
+    assert.equal(zh.language, 'zh-CN');
+    assert.match(parsed.text ?? '', /2026年11月27日 07:30/);
+    const utc = await renderer.render({ template: 'activity', to: { address: 'x@example.com', language: 'en', timeZone: 'Mars/Olympus' }, data: activityData(time) }, settings);
+    assert.match((await simpleParser(utc.raw)).text ?? '', /Nov 26, 2026, 11:30\s?PM/);
+  });
+
+  it('sends text only when mail_send_plaintext_only is on', async () => {
+    const m = await renderer.render({ template: 'test', to: { address: 'a@example.com' }, data: {} }, { ...settings, mail_send_plaintext_only: true });
+    const parsed = await simpleParser(m.raw);
+    assert.equal(parsed.html, false);
+    assert.match(parsed.text ?? '', /the settings seem to be correct/);
+  });
+
+  it('inlines the layout CSS into the button for mail programs that drop <style>', async () => {
+    const m = await renderer.render({ template: 'lost_password', to: { address: 'a@example.com' }, data: { link: 'https://cloud.example.com/reset/t0ken', expires_in_minutes: 60 } }, { ...settings, mail_accent_color: '#123456' });
+    const html = (await simpleParser(m.raw)).html as string;
+    assert.match(html, /<a[^>]+class="button"[^>]+style="[^"]*#123456/i);
+    assert.match(html, /https:\/\/cloud\.example\.com\/reset\/t0ken<\/a>|>https:\/\/cloud\.example\.com\/reset\/t0ken</);
+  });
+});
