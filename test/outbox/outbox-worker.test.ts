@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { AppContext } from '../../src/context.ts';
 import { buildContext } from '../../src/main.ts';
+import { postfixSettings } from '../support/mail-fixtures.ts';
 import { freePort, startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 
@@ -32,14 +33,8 @@ describe('the outbox worker', () => {
     dir = await mkdtemp(join(tmpdir(), 'mailroom-worker-'));
     ctx = await buildContext({ env: { MAILROOM_DATA_DIR: dir, MAILROOM_CONFIG: join(dir, 'none.json'), MAILROOM_WORKER_IDLE_MS: '20' }, clock, logLevel: 'silent' });
     await ctx.settings.update({
-      mail_smtpmode: 'smtp',
+      ...postfixSettings(postfix),
       mail_smtphost: `127.0.0.1:${postfix.smtpPort}`,
-      mail_smtpsecure: 'tls',
-      mail_smtptls_ca: postfix.certPath,
-      mail_smtpauth: true,
-      mail_smtpauthtype: 'PLAIN',
-      mail_smtpname: postfix.user,
-      mail_smtppassword: postfix.pass,
       mail_smtptimeout: 3,
       mail_domain: 'cloud.example.com',
     });

@@ -21,3 +21,18 @@ export async function testMessage(to: string, subject = `transport test ${Math.r
 }
 
 export const systemClock = { now: () => new Date() };
+
+/** The settings that send through a test Postfix: STARTTLS with its certificate trusted, AUTH PLAIN. */
+export function postfixSettings(postfix: { smtpPort: number; certPath: string; user: string; pass: string }): Partial<Settings> {
+  return {
+    mail_smtpmode: 'smtp',
+    mail_smtphost: '127.0.0.1',
+    mail_smtpport: postfix.smtpPort,
+    mail_smtpsecure: 'tls',
+    mail_smtptls_ca: postfix.certPath,
+    mail_smtpauth: true,
+    mail_smtpauthtype: 'PLAIN',
+    mail_smtpname: postfix.user,
+    mail_smtppassword: postfix.pass,
+  };
+}

@@ -8,6 +8,7 @@ import { simpleParser } from 'mailparser';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import type { AppContext } from '../../src/context.ts';
 import { buildContext } from '../../src/main.ts';
+import { postfixSettings } from '../support/mail-fixtures.ts';
 import { sampleData } from '../../src/templates/sample-data.ts';
 import { TEMPLATE_LANGUAGES, TEMPLATE_NAMES } from '../../src/templates/template-catalog.ts';
 import { startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
@@ -27,14 +28,7 @@ describe('the shipped templates, delivered by a real Postfix', () => {
     dir = await mkdtemp(join(tmpdir(), 'mailroom-delivered-'));
     ctx = await buildContext({ env: { MAILROOM_DATA_DIR: dir, MAILROOM_CONFIG: join(dir, 'none.json') }, logLevel: 'silent' });
     await ctx.settings.update({
-      mail_smtpmode: 'smtp',
-      mail_smtphost: `127.0.0.1:${postfix.smtpPort}`,
-      mail_smtpsecure: 'tls',
-      mail_smtptls_ca: postfix.certPath,
-      mail_smtpauth: true,
-      mail_smtpauthtype: 'PLAIN',
-      mail_smtpname: postfix.user,
-      mail_smtppassword: postfix.pass,
+      ...postfixSettings(postfix),
       mail_smtptimeout: 5,
       mail_domain: 'cloud.example.com',
       instance_name: '示例云盘 Example',

@@ -7,7 +7,7 @@ import { createTransportFactory } from '../../src/transport/create-transport.ts'
 import { createHostHealth } from '../../src/transport/host-health.ts';
 import { createTranscript } from '../../src/transport/transcript.ts';
 import { isTransportError, type TransportError } from '../../src/transport/transport.ts';
-import { settingsWith, systemClock, testMessage } from '../support/mail-fixtures.ts';
+import { settingsWith, systemClock, testMessage, postfixSettings } from '../support/mail-fixtures.ts';
 import { freePort, startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 
@@ -37,15 +37,7 @@ describe('SMTP transport against a real Postfix', () => {
   before(async () => {
     postfix = await startPostfix();
     base = settingsWith({
-      mail_smtpmode: 'smtp',
-      mail_smtphost: '127.0.0.1',
-      mail_smtpport: postfix.smtpPort,
-      mail_smtpsecure: 'tls',
-      mail_smtpauth: true,
-      mail_smtpauthtype: 'PLAIN',
-      mail_smtpname: postfix.user,
-      mail_smtppassword: postfix.pass,
-      mail_smtptls_ca: postfix.certPath,
+      ...postfixSettings(postfix),
       mail_smtptimeout: 3,
     });
   });
