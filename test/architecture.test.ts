@@ -106,16 +106,6 @@ const adaptersApart: Rule = (ref) => {
   return adapters.has(from) && ref.target !== undefined && adapters.has(area(ref.target)) && area(ref.target) !== from;
 };
 
-/**
- * The one exception to "cli/ never reaches transport/": `mail:detect` prints the probe report
- * with formatDetectReport, which is pure text formatting of data the detect service already
- * returned; it opens no connection. Exactly this named import is allowed, nothing else of
- * smtp-probe.ts (not even its types) and no other form (dynamic or namespace import).
- */
-function isAllowedCliProbeFormatting(ref: ImportRef): boolean {
-  return area(ref.file) === 'cli' && ref.target === 'transport/smtp-probe.ts' && ref.names.length === 1 && ref.names[0] === 'formatDetectReport';
-}
-
 /** http/ and cli/ call services through the context: never db/, a transport, or nodemailer. */
 const entryPointsUseServices: Rule = (ref) => {
   const from = area(ref.file);
@@ -124,7 +114,7 @@ const entryPointsUseServices: Rule = (ref) => {
   if (ref.target === undefined) return false;
   const to = area(ref.target);
   if (to === 'db') return true;
-  return to === 'transport' && !isAllowedCliProbeFormatting(ref);
+  return to === 'transport';
 };
 
 /** http/ and cli/ are the outermost layer: only main.ts wires them in. */
@@ -185,7 +175,7 @@ describe('the import rules of src/', () => {
     assert.deepEqual(violations(refs, adaptersApart), []);
   });
 
-  it('lets http/ and cli/ reach neither db/ nor transport/ nor nodemailer, except formatDetectReport in cli/', () => {
+  it('lets http/ and cli/ reach neither db/ nor transport/ nor nodemailer', () => {
     assert.deepEqual(violations(refs, entryPointsUseServices), []);
   });
 
@@ -231,12 +221,4 @@ describe('the import rule checks themselves', () => {
     assert.equal(check('mail/x.ts', "import MailComposer from 'nodemailer/lib/mail-composer';", nodemailerConfined).length, 1);
   });
 
-  it('allow formatDetectReport from smtp-probe.ts in cli/ and nothing more of it', () => {
-    const probe = '../transport/smtp-probe.ts';
-    assert.equal(check('cli/x.ts', `import { formatDetectReport } from '${probe}';`, entryPointsUseServices).length, 0);
-    assert.equal(check('cli/x.ts', `import { formatDetectReport, detectSmtpSettings } from '${probe}';`, entryPointsUseServices).length, 1);
-    assert.equal(check('cli/x.ts', `import type { DetectReport } from '${probe}';`, entryPointsUseServices).length, 1);
-    assert.equal(check('cli/x.ts', `import * as probe from '${probe}';`, entryPointsUseServices).length, 1);
-    assert.equal(check('http/x.ts', `import { formatDetectReport } from '${probe}';`, entryPointsUseServices).length, 1);
-  });
 });

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import type { DoctorCheck } from '../mail/doctor-service.ts';
-import { formatDetectReport } from '../transport/smtp-probe.ts';
 import { setExitCode, type CommandIo } from './program.ts';
 
 export function registerMailCommands(program: Command, io: CommandIo): void {
@@ -30,9 +29,10 @@ export function registerMailCommands(program: Command, io: CommandIo): void {
     .argument('<host>', 'HOST or HOST:PORT (without a port: 587, 465, 25 and 2525)')
     .option('--json', 'machine-readable output')
     .action(async (host: string, options: { json?: boolean }, command: Command) => {
-      const report = await (await io.context()).detect.detect(host);
+      const { detect } = await io.context();
+      const report = await detect.detect(host);
       if (!report.recommended) setExitCode(command, 1);
-      io.out(options.json ? JSON.stringify(report, null, 2) : formatDetectReport(report));
+      io.out(options.json ? JSON.stringify(report, null, 2) : detect.format(report));
     });
 
   program

@@ -2,11 +2,13 @@ import { readFile } from 'node:fs/promises';
 import { MailroomError } from '../errors.ts';
 import { parseHostList } from '../config/settings-schema.ts';
 import type { SettingsService } from '../config/settings-service.ts';
-import { detectSmtpSettings, type DetectReport } from '../transport/smtp-probe.ts';
+import { detectSmtpSettings, formatDetectReport, type DetectReport } from '../transport/smtp-probe.ts';
 
 /** `mail:detect`: what a server offers and which settings would work with it. */
 export function createDetectService(deps: { settings: SettingsService }) {
   return {
+    /** The report as the command line prints it: one block per port, then the settings to set. */
+    format: (report: DetectReport): string => formatDetectReport(report),
     async detect(target: string, options: { timeoutMs?: number } = {}): Promise<DetectReport> {
       const parsed = parseHostList(target.trim());
       if ('problem' in parsed || parsed.entries.length !== 1) {
