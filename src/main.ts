@@ -17,7 +17,7 @@ import { createMailTestService } from './mail/mail-test-service.ts';
 import { createOutboxRepo } from './db/outbox-repo.ts';
 import { createTemplateRepo } from './db/template-repo.ts';
 import { layoutHtml } from './templates/defaults/layout.ts';
-import { createLiquidEngine } from './templates/liquid-engine.ts';
+import { createLazyEngine } from './templates/lazy-engine.ts';
 import { createMailRenderer } from './templates/render-mail.ts';
 import { createTemplateService } from './templates/template-service.ts';
 import { createOutboxMetrics } from './outbox/outbox-metrics.ts';
@@ -94,7 +94,7 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     workers.add(worker);
     return worker;
   };
-  const engine = createLiquidEngine({ layout: layoutHtml });
+  const engine = createLazyEngine(async () => (await import('./templates/liquid-engine.ts')).createLiquidEngine({ layout: layoutHtml }));
   const templates = createTemplateService({
     store: createTemplateRepo(database.db),
     engine,

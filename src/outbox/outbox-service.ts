@@ -1,4 +1,4 @@
-import { convert } from 'html-to-text';
+import { textFromHtml } from '../templates/shipped-templates.ts';
 import { MailroomError, isMailroomError } from '../errors.ts';
 import { parseEmailAddress } from '../domain/address.ts';
 import type { SettingsService } from '../config/settings-service.ts';
@@ -35,7 +35,7 @@ export function createOutboxService(deps: { store: OutboxStore; settings: Settin
         try {
           const to = parseEmailAddress(m.to, 'recipient');
           // mail_send_plaintext_only drops the HTML part; an HTML-only mail then gets its text from it.
-          const text = m.text ?? (settings.mail_send_plaintext_only && m.html !== undefined ? convert(m.html, { wordwrap: 76 }) : undefined);
+          const text = m.text ?? (settings.mail_send_plaintext_only && m.html !== undefined ? await textFromHtml(m.html) : undefined);
           const composed = await composeMessage({
             from: { name: settings.instance_name, address: from },
             to,

@@ -786,6 +786,7 @@ export function createLiquidEngine(options: LiquidEngineOptions = {}): TemplateE
   }
 
   return {
+    ready: async () => undefined,
     validate(source: string, part: TemplatePart, variables: VariableSpec): void {
       checkSize(source, `${part} template`);
       if (part === 'subject') {

@@ -1,4 +1,3 @@
-import juice from 'juice';
 import type { Settings } from '../config/settings-schema.ts';
 import { assertHeaderSafe } from '../domain/address.ts';
 import { composeMessage, type ComposedMessage } from './compose-message.ts';
@@ -87,8 +86,10 @@ export function createMailRenderer(deps: MailRendererDeps) {
       const subject = assertHeaderSafe((await deps.engine.render(parts.subject, 'subject', data)).trim(), 'subject');
       // The engine wraps the html part in the shared layout, which reads these besides the body's data.
       const layoutData = { ...data, lang: language, title: subject, logo_url: settings.mail_logo_url, accent_color: settings.mail_accent_color, footer: settings.mail_footer };
+      // juice (~20 MiB) is loaded on first use: a worker that only sends queued mail never needs it.
+      const { default: juice } = await import('juice');
       const html = juice(await deps.engine.render(parts.html, 'html', layoutData), { removeStyleTags: false, preserveMediaQueries: true });
-      const text = parts.text.trim() !== '' ? await deps.engine.render(parts.text, 'text', data) : textFromHtml(html);
+      const text = parts.text.trim() !== '' ? await deps.engine.render(parts.text, 'text', data) : await textFromHtml(html);
       const notification = TEMPLATE_DEFINITIONS[input.template].kind === 'notification';
       const headers: Record<string, string> = {};
       if (notification && input.unsubscribeUrl) {

@@ -1,4 +1,3 @@
-import { convert } from 'html-to-text';
 import { templates as enDefaults } from './defaults/en.ts';
 import { templates as zhCnDefaults } from './defaults/zh-CN.ts';
 import type { TemplateLanguage, TemplateName, TemplateParts } from './template-catalog.ts';
@@ -11,6 +10,8 @@ export function shippedParts(name: TemplateName, language: TemplateLanguage): Te
 }
 
 /** The plain text of a mail whose text part is empty: derived from its rendered HTML. */
-export function textFromHtml(html: string): string {
+export async function textFromHtml(html: string): Promise<string> {
+  // Loaded on first use: a worker that only sends queued mail never needs it (~11 MiB).
+  const { convert } = await import('html-to-text');
   return convert(html, { wordwrap: 76, selectors: [{ selector: 'img', format: 'skip' }] });
 }

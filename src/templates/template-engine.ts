@@ -5,6 +5,8 @@ import type { TemplatePart, VariableSpec } from './template-catalog.ts';
  * throws a MailroomError naming what is wrong; `render` runs when a mail is built.
  */
 export interface TemplateEngine {
+  /** Resolves once the engine can validate; an engine loaded on first use loads here. */
+  ready(): Promise<void>;
   /**
    * Parses `source` and checks every variable it names against `variables`.
    * Throws `template_syntax` (details: line, column, excerpt), `template_unknown_variable`

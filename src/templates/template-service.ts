@@ -204,6 +204,7 @@ export function createTemplateService(deps: {
      * when all pass, stores them as the newest version. Resolves with the new state.
      */
     async set(name: string, lang: string, parts: TemplateParts, actor: string): Promise<TemplateDetail> {
+      await deps.engine.ready();
       const t = checkTemplate(name, lang);
       if (parts.subject.trim() === '') throw new MailroomError('invalid_request', 'subject: must not be empty', { details: { part: 'subject' } });
       if (parts.html.trim() === '') throw new MailroomError('invalid_request', 'html: must not be empty', { details: { part: 'html' } });
@@ -224,6 +225,7 @@ export function createTemplateService(deps: {
      * language; nothing is stored or sent. A draft is validated as a save would be.
      */
     async preview(name: string, lang: string, options: PreviewOptions = {}): Promise<TemplatePreview> {
+      await deps.engine.ready();
       const t = checkTemplate(name, lang);
       const draft = options.parts ?? {};
       validate(t.name, draft);
@@ -238,7 +240,7 @@ export function createTemplateService(deps: {
       const wantText = options.format !== 'html';
       const html = wantHtml || (wantText && parts.text.trim() === '') ? await deps.engine.render(parts.html, 'html', data) : undefined;
       let text: string | undefined;
-      if (wantText) text = parts.text.trim() === '' ? textFromHtml(html as string) : await deps.engine.render(parts.text, 'text', data);
+      if (wantText) text = parts.text.trim() === '' ? await textFromHtml(html as string) : await deps.engine.render(parts.text, 'text', data);
       return { subject, ...(wantHtml ? { html: html as string } : {}), ...(text !== undefined ? { text } : {}) };
     },
   };
