@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { MailroomError } from '../errors.ts';
 import { MAX_BATCH, parseMessageInputs, type MessageInput } from '../outbox/message-input.ts';
-import { OUTBOX_LIST_STATES } from '../outbox/outbox-service.ts';
+import { OUTBOX_STATES } from '../domain/outbox.ts';
 import type { CommandIo } from './program.ts';
 
 interface ListedMail {
@@ -79,18 +79,18 @@ export function registerOutboxCommands(program: Command, io: CommandIo): void {
   program
     .command('outbox:list')
     .description('the outbox: counts per state and the newest mails')
-    .option('--status <state>', `only mails in this state (${OUTBOX_LIST_STATES.join(', ')})`)
+    .option('--status <state>', `only mails in this state (${OUTBOX_STATES.join(', ')})`)
     .option('--limit <n>', 'how many mails to list', '50')
     .option('--json', 'machine-readable output')
     .action(async (options: { status?: string; limit: string; json?: boolean }) => {
-      if (options.status && !(OUTBOX_LIST_STATES as readonly string[]).includes(options.status)) {
-        throw new MailroomError('invalid_request', `--status must be one of ${OUTBOX_LIST_STATES.join(', ')}`);
+      if (options.status && !(OUTBOX_STATES as readonly string[]).includes(options.status)) {
+        throw new MailroomError('invalid_request', `--status must be one of ${OUTBOX_STATES.join(', ')}`);
       }
       const ctx = await io.context();
       const counts = await ctx.outbox.counts();
       const mails = (await ctx.outbox.list({ state: options.status, limit: positiveInteger(options.limit, '--limit') })) as ListedMail[];
       if (options.json) return io.out(JSON.stringify({ counts, mails }, null, 2));
-      io.out(OUTBOX_LIST_STATES.map((s) => `${s} ${counts[s] ?? 0}`).join('  '));
+      io.out(OUTBOX_STATES.map((s) => `${s} ${counts[s] ?? 0}`).join('  '));
       for (const m of mails) {
         const note = m.state === 'queued' && m.attempts > 0 ? ` next attempt ${new Date(m.nextAttemptAt).toISOString()}` : '';
         const why = m.state === 'failed' || (m.state === 'queued' && m.attempts > 0) ? ` — ${m.lastReply ?? m.lastError ?? ''}` : '';

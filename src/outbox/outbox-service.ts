@@ -16,7 +16,6 @@ export interface OutboxStore {
   purge(before: number): Promise<number>;
 }
 
-export const OUTBOX_LIST_STATES = ['queued', 'sending', 'sent', 'failed', 'cancelled'] as const;
 
 /**
  * Queues mails: each is composed to its final bytes and committed before the caller hears

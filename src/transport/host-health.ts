@@ -6,8 +6,6 @@
  */
 export interface HostHealth {
   isCoolingDown(host: string): boolean;
-  /** When the host may be tried again, if it is cooling down. */
-  coolingUntil(host: string): Date | undefined;
   markFailed(host: string): void;
   markHealthy(host: string): void;
 }
@@ -26,7 +24,6 @@ export function createHostHealth(deps: { clock: { now(): Date }; coolDownMs?: nu
   };
   return {
     isCoolingDown,
-    coolingUntil: (host) => (isCoolingDown(host) ? new Date(failedUntil.get(host) as number) : undefined),
     markFailed: (host) => void failedUntil.set(host, deps.clock.now().getTime() + coolDownMs),
     markHealthy: (host) => void failedUntil.delete(host),
   };

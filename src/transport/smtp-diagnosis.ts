@@ -11,7 +11,6 @@ export interface DiagnosisContext {
   target: { host: string; port: number; label: string };
   settings: Pick<Settings, 'mail_smtpsecure' | 'mail_smtpauth' | 'mail_smtpauthtype' | 'mail_smtptimeout'>;
   timeoutMs?: number;
-  ca?: string | undefined;
 }
 
 /** The fields nodemailer puts on its errors, and Node's on system errors. */

@@ -118,13 +118,7 @@ export class SmtpSession {
     return this.#messagesSent;
   }
 
-  get secure(): boolean {
-    return this.#secure;
-  }
 
-  get authMethods(): readonly string[] {
-    return this.#authMethods;
-  }
 
   /**
    * Sends one message. A refused message (4xx/5xx) leaves the session usable for the next one.

@@ -131,7 +131,7 @@ export function createSmtpTransport(deps: SmtpTransportDeps): Transport {
 
   async function sendToHost(target: Target, mail: OutgoingMail, transcript: Transcript | undefined): Promise<Omit<SendResult, 'attempts'>> {
     const timeoutMs = settings.mail_smtptimeout * 1000;
-    const classify = (error: unknown, phase: SmtpPhase) => classifySmtpError(error, { phase, target, settings, timeoutMs, ca: deps.ca });
+    const classify = (error: unknown, phase: SmtpPhase) => classifySmtpError(error, { phase, target, settings, timeoutMs });
     if (transcript) {
       // The test mail: a connection of its own, closed afterwards.
       let phase: SmtpPhase = 'connect';

@@ -1,5 +1,3 @@
-import { format } from 'node:util';
-
 export interface TranscriptLine {
   /** `C` client, `S` server, `*` a note from Mailroom (connecting, TLS, which host). */
   readonly dir: 'C' | 'S' | '*';
@@ -15,19 +13,8 @@ export interface Transcript {
   add(dir: TranscriptLine['dir'], text: string): void;
   lines(): readonly TranscriptLine[];
   toString(): string;
-  /** A bunyan-style logger for nodemailer's `logger` option that feeds this transcript. */
-  nodemailerLogger(): NodemailerLogger;
 }
 
-type LogFn = (entry: unknown, message?: unknown, ...args: unknown[]) => void;
-export interface NodemailerLogger {
-  trace: LogFn;
-  debug: LogFn;
-  info: LogFn;
-  warn: LogFn;
-  error: LogFn;
-  fatal: LogFn;
-}
 
 const MASK = '***';
 
@@ -80,18 +67,10 @@ export function createTranscript(secrets: readonly string[] = []): Transcript {
     }
   };
 
-  const log = (level: string): LogFn => (entry, message, ...args) => {
-    const tnx = typeof entry === 'object' && entry !== null ? (entry as { tnx?: unknown }).tnx : undefined;
-    const text = typeof message === 'string' ? format(message, ...args) : '';
-    if (tnx === 'client') add('C', text);
-    else if (tnx === 'server') add('S', text);
-    else if (level !== 'trace' && text !== '') add('*', text);
-  };
 
   return {
     add,
     lines: () => lines,
     toString: () => lines.map((l) => `${l.dir === '*' ? '*' : `${l.dir}:`} ${l.text}`).join('\n'),
-    nodemailerLogger: () => ({ trace: log('trace'), debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error'), fatal: log('fatal') }),
   };
 }

@@ -3,12 +3,12 @@ import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
 import { MailroomError } from '../../errors.ts';
 import { parseMessageInputs } from '../../outbox/message-input.ts';
-import { OUTBOX_LIST_STATES } from '../../outbox/outbox-service.ts';
+import { OUTBOX_STATES } from '../../domain/outbox.ts';
 import { parseInput } from '../parse-input.ts';
 import { requireAdmin } from '../require-admin.ts';
 
 const listQuery = z.object({
-  status: z.enum(OUTBOX_LIST_STATES).optional(),
+  status: z.enum(OUTBOX_STATES).optional(),
   limit: z.coerce.number().int().min(1).max(1000).optional(),
   before: z.coerce.number().int().min(1).optional(),
 });
