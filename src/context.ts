@@ -9,6 +9,14 @@ import type { OutboxService } from './outbox/outbox-service.ts';
 import type { OutboxWorker } from './outbox/outbox-worker.ts';
 import type { TemplateService } from './templates/template-service.ts';
 import type { TokenService } from './users/token-service.ts';
+import type { AuthService } from './users/auth-service.ts';
+import type { PasswordResetService } from './users/password-reset-service.ts';
+import type { SessionService } from './users/session-service.ts';
+import type { UserService } from './users/user-service.ts';
+import type { DigestScheduler } from './notifications/digest-scheduler.ts';
+import type { DigestService } from './notifications/digest-service.ts';
+import type { EventService } from './notifications/event-service.ts';
+import type { PreferenceService } from './notifications/preference-service.ts';
 
 export interface Clock {
   now(): Date;
@@ -24,6 +32,18 @@ export interface AppContext {
   readonly detect: DetectService;
   readonly doctor: DoctorService;
   readonly tokens: TokenService;
+  /** The directory of people: add, change, disable, delete. */
+  readonly users: UserService;
+  readonly sessions: SessionService;
+  /** Who a request acts for: bearer tokens and session cookies. */
+  readonly auth: AuthService;
+  readonly passwordReset: PasswordResetService;
+  /** What happened in the cloud: activities, and share mails at once. */
+  readonly events: EventService;
+  readonly preferences: PreferenceService;
+  readonly digests: DigestService;
+  /** The digest pass of a worker process; start() it next to createWorker(). */
+  createDigestScheduler(): DigestScheduler;
   readonly outbox: OutboxService;
   /** The editable mail templates: list, get, set (validated, versioned), reset, preview. */
   readonly templates: TemplateService;

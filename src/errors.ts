@@ -48,6 +48,23 @@ const codes = {
   template_render_timeout: { status: 500, exit: 1, summary: 'A template took too long to render and was stopped.' },
   template_output_too_large: { status: 500, exit: 1, summary: 'A template rendered more text than allowed.' },
 
+  // People, sessions and one-use links
+  user_exists: { status: 409, exit: 1, summary: 'A user with this uid exists already.' },
+  unknown_user: { status: 400, exit: 2, summary: 'A uid named in the request is not a Mailroom user.' },
+  invalid_timezone: { status: 400, exit: 2, summary: 'The time zone is not an IANA time zone name.' },
+  password_too_weak: { status: 400, exit: 2, summary: 'The new password is too short or too easy to guess.' },
+  login_failed: { status: 401, exit: 1, summary: 'The user name or password is wrong, or the account is disabled.' },
+  csrf_token_invalid: { status: 403, exit: 1, summary: 'A change through a browser session came without its CSRF token.' },
+  rate_limited: { status: 429, exit: 1, summary: 'Too many requests of this kind; wait and try again.' },
+  reset_token_invalid: { status: 400, exit: 1, summary: 'The password-reset link is not one Mailroom issued (mistyped or altered).' },
+  reset_token_expired: { status: 400, exit: 1, summary: 'The password-reset link has expired.' },
+  reset_token_used: { status: 400, exit: 1, summary: 'The password-reset link was used already, or a newer password or address replaced it.' },
+  unsubscribe_token_invalid: { status: 400, exit: 1, summary: 'The unsubscribe link is not one Mailroom issued.' },
+
+  // Events and notifications
+  event_type_unknown: { status: 400, exit: 2, summary: 'The event type is not one Mailroom knows.' },
+  batch_too_large: { status: 413, exit: 2, summary: 'More items in one request than allowed (1000).' },
+
   // Database
   database_unavailable: { status: 503, exit: 1, summary: 'The database cannot be opened or reached.' },
 

@@ -27,6 +27,18 @@ import { createHostHealth } from './transport/host-health.ts';
 import { createTransportFactory } from './transport/create-transport.ts';
 import { ensureFirstAdmin } from './users/admin-bootstrap.ts';
 import { createTokenService } from './users/token-service.ts';
+import { createAttemptLimiter } from './users/attempt-limiter.ts';
+import { createAuthService } from './users/auth-service.ts';
+import { createPasswordResetService } from './users/password-reset-service.ts';
+import { createSessionService } from './users/session-service.ts';
+import { createUserService } from './users/user-service.ts';
+import { createSessionRepo, createUserTokenRepo } from './db/session-repo.ts';
+import { createNotificationRepo } from './db/notification-repo.ts';
+import { createDigestScheduler } from './notifications/digest-scheduler.ts';
+import { createDigestService } from './notifications/digest-service.ts';
+import { createEventService } from './notifications/event-service.ts';
+import { createPreferenceService } from './notifications/preference-service.ts';
+import { createUnsubscribeLinks } from './notifications/unsubscribe-links.ts';
 import { runCli, type RunningServer } from './cli/program.ts';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -49,7 +61,8 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
   const log = createLogger({ level: options.logLevel ?? runtime.logLevel, ...(options.logDestination ? { destination: options.logDestination } : {}) });
   const fileSettings = readConfigFile(runtime.configPath);
   const envSettings = readEnvSettings(env);
-  const secretBox = createSecretBox(loadOrCreateSecretKey(runtime.dataDir, runtime.secretKey));
+  const secretKey = loadOrCreateSecretKey(runtime.dataDir, runtime.secretKey);
+  const secretBox = createSecretBox(secretKey);
   const database = await openDatabase({ url: runtime.databaseUrl, dataDir: runtime.dataDir });
   const settingsRepo = createSettingsRepo(database.db, clock);
   const users = createUserRepo(database.db);
@@ -74,6 +87,11 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     ...outboxService,
     async send(messages, kind) {
       const ids = await outboxService.send(messages, kind);
+      for (const worker of workers) worker.notify();
+      return ids;
+    },
+    async enqueueComposed(mails) {
+      const ids = await outboxService.enqueueComposed(mails);
       for (const worker of workers) worker.notify();
       return ids;
     },
@@ -115,6 +133,49 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
       return admin && { email: admin.email, language: admin.language, displayName: admin.display_name, uid: admin.uid };
     },
   });
+  const notifyWorkers = () => {
+    for (const worker of workers) worker.notify();
+  };
+  const tokens = createTokenService({ store: createApiTokenRepo(database.db), clock, userExists: async (uid) => (await users.find(uid)) !== undefined });
+  const sessionRepo = createSessionRepo(database.db);
+  const userTokens = createUserTokenRepo(database.db);
+  const minutes = (n: number) => n * 60_000;
+  const sessions = createSessionService({
+    store: sessionRepo,
+    findUser: (login) => userService.findForLogin(login),
+    clock,
+    failuresPerAccount: createAttemptLimiter({ limit: 5, windowMs: minutes(15), clock }),
+    failuresPerClient: createAttemptLimiter({ limit: 20, windowMs: minutes(15), clock }),
+  });
+  const userService = createUserService({
+    store: users,
+    clock,
+    async onCredentialsChanged(uid, what) {
+      // A link mailed before the change must not work after it; a new password signs out everywhere else.
+      await userTokens.invalidate(uid, clock.now().getTime());
+      if (what.password) await sessions.endAll(uid, what.keepSessionHash);
+    },
+  });
+  const notificationRepo = createNotificationRepo(database.db);
+  const unsubscribe = createUnsubscribeLinks(secretKey);
+  const passwordReset = createPasswordResetService({
+    tokens: userTokens,
+    settings,
+    renderer,
+    enqueue: (message, kind) => outbox.enqueueComposed([{ message, kind }]),
+    findUser: (login) => userService.findForLogin(login),
+    setPassword: async (uid, password) => {
+      await userService.modify(uid, { password });
+    },
+    clock,
+    sleep: (ms) => sleep(ms),
+    log: log.child({ module: 'password-reset' }),
+    perClient: createAttemptLimiter({ limit: 5, windowMs: minutes(1), clock }),
+    perAccount: createAttemptLimiter({ limit: 3, windowMs: minutes(15), clock }),
+    answerFloorMs: 400,
+  });
+  const events = createEventService({ store: notificationRepo, findUsers: (uids) => users.findMany(uids), settings, renderer, unsubscribe, clock, onQueued: notifyWorkers });
+  const digests = createDigestService({ store: notificationRepo, findUsers: (uids) => users.findMany(uids), settings, renderer, unsubscribe, clock, log: log.child({ module: 'digests' }), onQueued: notifyWorkers });
   const pingDatabase = async () => {
     await settingsRepo.readAll();
     return database.description;
@@ -127,7 +188,15 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     mailTest,
     detect: createDetectService({ settings }),
     doctor: createDoctorService({ settings, pingDatabase, env }),
-    tokens: createTokenService({ store: createApiTokenRepo(database.db), clock }),
+    tokens,
+    users: userService,
+    sessions,
+    auth: createAuthService({ tokens, sessions, findUser: (uid) => users.find(uid) }),
+    passwordReset,
+    events,
+    preferences: createPreferenceService({ store: notificationRepo, userExists: async (uid) => (await users.find(uid)) !== undefined, unsubscribe, clock }),
+    digests,
+    createDigestScheduler: () => createDigestScheduler({ digests, log: log.child({ module: 'digests' }) }),
     outbox,
     templates,
     createWorker,

@@ -141,12 +141,15 @@ export function registerOutboxCommands(program: Command, io: CommandIo): void {
 
   program
     .command('worker')
-    .description('deliver the outbox (several workers may share a PostgreSQL database)')
+    .description('deliver the outbox and send due digests (several workers may share a PostgreSQL database)')
     .action(async () => {
       const ctx = await io.context({ logLevel: undefined });
       const worker = ctx.createWorker();
+      const digests = ctx.createDigestScheduler();
       worker.start();
+      digests.start();
       await io.waitForStop();
+      await digests.stop();
       await worker.stop();
     });
 }

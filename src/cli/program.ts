@@ -8,6 +8,7 @@ import { registerMailCommands } from './mail-commands.ts';
 import { registerOutboxCommands } from './outbox-commands.ts';
 import { registerTemplateCommands } from './template-commands.ts';
 import { registerTokenCommands } from './token-commands.ts';
+import { registerUserCommands } from './user-commands.ts';
 
 export interface ContextOptions {
   bootstrapAdmin?: boolean;
@@ -75,14 +76,17 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
       // serve logs at MAILROOM_LOG_LEVEL (info), not the one-off commands' warn.
       const context = await io.context({ bootstrapAdmin: true, logLevel: undefined });
       const worker = options.worker ? context.createWorker() : undefined;
+      const digests = options.worker ? context.createDigestScheduler() : undefined;
       const server = await deps.startServer(context);
       worker?.start();
+      digests?.start();
       context.log.info({ event: 'serving', url: server.url }, `Mailroom is listening on ${server.url}`);
       const settings = await context.settings.get();
       if (settings.mail_smtpmode === 'capture') {
         context.log.warn({ event: 'capture_mode' }, 'mail_smtpmode is capture: mails are kept in Mailroom, not sent, until a mail server is configured');
       }
       await io.waitForStop();
+      await digests?.stop();
       await worker?.stop();
       await server.close();
     });
@@ -92,6 +96,7 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
   registerTokenCommands(program, io);
   registerOutboxCommands(program, io);
   registerTemplateCommands(program, io);
+  registerUserCommands(program, io);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

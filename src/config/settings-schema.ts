@@ -258,6 +258,13 @@ export const settingDefinitions = {
     description: 'DKIM: the private key in PEM (write-only; set it with `mailroom config:set mail_dkim_private_key - < key.pem`).',
   }),
   mail_send_plaintext_only: define({ schema: z.boolean(), default: false, secret: false, modes: [], description: 'Send text parts only, no HTML.' }),
+  password_reset_expiry_minutes: define({
+    schema: z.number().int().min(5, 'must be between 5 and 1440 minutes').max(1440, 'must be between 5 and 1440 minutes'),
+    default: 60,
+    secret: false,
+    modes: [],
+    description: 'How long a password-reset link works, in minutes (5–1440).',
+  }),
   instance_name: define({ schema: text(100).refine((v) => v.trim() !== '', 'must not be empty'), default: 'Mailroom', secret: false, modes: [], header: true, description: 'The name shown in mails and the UI, and the sender display name.' }),
   base_url: define({
     schema: text(2000).refine((v) => /^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(v), 'must be an http(s) URL such as https://cloud.example.com'),

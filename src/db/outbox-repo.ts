@@ -94,6 +94,68 @@ function toRow(r: OutboxTable & { id: number }): OutboxRow {
 }
 
 /**
+ * Inserts outbox rows inside the caller's transaction, so a mail can be committed together with
+ * what caused it (an event, a digest). A key seen before yields the earlier mail's id.
+ */
+export async function enqueueWithin(trx: Kysely<DatabaseSchema>, rows: NewOutboxRow[], now: number): Promise<Array<{ id: number; duplicate: boolean }>> {
+  const keys = rows.map((r) => r.idempotencyKey).filter((k): k is string => k !== null);
+  const existing = new Map<string, number>();
+  for (let i = 0; i < keys.length; i += INSERT_CHUNK) {
+    const found = await trx.selectFrom('outbox').select(['id', 'idempotency_key']).where('idempotency_key', 'in', keys.slice(i, i + INSERT_CHUNK)).execute();
+    for (const f of found) existing.set(f.idempotency_key as string, Number(f.id));
+  }
+  const result: Array<{ id: number; duplicate: boolean } | undefined> = rows.map((r) =>
+    r.idempotencyKey !== null && existing.has(r.idempotencyKey) ? { id: existing.get(r.idempotencyKey) as number, duplicate: true } : undefined,
+  );
+  // The same key twice within one batch is one mail too.
+  const seen = new Map<string, number>();
+  const fresh: Array<{ index: number; row: NewOutboxRow }> = [];
+  rows.forEach((row, index) => {
+    if (result[index]) return;
+    if (row.idempotencyKey !== null) {
+      const first = seen.get(row.idempotencyKey);
+      if (first !== undefined) return;
+      seen.set(row.idempotencyKey, index);
+    }
+    fresh.push({ index, row });
+  });
+  for (let i = 0; i < fresh.length; i += INSERT_CHUNK) {
+    const chunk = fresh.slice(i, i + INSERT_CHUNK);
+    const inserted = await trx
+      .insertInto('outbox')
+      .values(
+        chunk.map(({ row }) => ({
+          message_id: row.messageId,
+          kind: row.kind,
+          envelope_from: row.envelopeFrom,
+          recipients: JSON.stringify(row.recipients),
+          subject: row.subject,
+          raw: row.raw,
+          state: 'queued',
+          attempts: 0,
+          next_attempt_at: row.notBefore ?? now,
+          idempotency_key: row.idempotencyKey,
+          created_at: now,
+          updated_at: now,
+        })),
+      )
+      .returning('id')
+      .execute();
+    // RETURNING follows the VALUES order on both SQLite and PostgreSQL for a plain insert.
+    inserted.forEach((r, j) => {
+      result[(chunk[j] as { index: number }).index] = { id: Number(r.id), duplicate: false };
+    });
+  }
+  rows.forEach((row, index) => {
+    if (!result[index] && row.idempotencyKey !== null) {
+      const first = seen.get(row.idempotencyKey) as number;
+      result[index] = { id: (result[first] as { id: number }).id, duplicate: true };
+    }
+  });
+  return result as Array<{ id: number; duplicate: boolean }>;
+}
+
+/**
  * The outbox table. Every state change is conditional on the lease (`… AND lease_owner = ?
  * AND state = 'sending'`), so a worker whose lease ran out can no longer overwrite what another
  * worker did with the same mail. Batches are settled with one statement per outcome, fed a
@@ -117,63 +179,7 @@ export function createOutboxRepo(db: Kysely<DatabaseSchema>, dialect: SqlDialect
   return {
     /** Inserts in one transaction; a key seen before yields the earlier mail's id, not a new mail. */
     async enqueue(rows: NewOutboxRow[], now: number): Promise<Array<{ id: number; duplicate: boolean }>> {
-      return db.transaction().execute(async (trx) => {
-        const keys = rows.map((r) => r.idempotencyKey).filter((k): k is string => k !== null);
-        const existing = new Map<string, number>();
-        for (let i = 0; i < keys.length; i += INSERT_CHUNK) {
-          const found = await trx.selectFrom('outbox').select(['id', 'idempotency_key']).where('idempotency_key', 'in', keys.slice(i, i + INSERT_CHUNK)).execute();
-          for (const f of found) existing.set(f.idempotency_key as string, Number(f.id));
-        }
-        const result: Array<{ id: number; duplicate: boolean } | undefined> = rows.map((r) =>
-          r.idempotencyKey !== null && existing.has(r.idempotencyKey) ? { id: existing.get(r.idempotencyKey) as number, duplicate: true } : undefined,
-        );
-        // The same key twice within one batch is one mail too.
-        const seen = new Map<string, number>();
-        const fresh: Array<{ index: number; row: NewOutboxRow }> = [];
-        rows.forEach((row, index) => {
-          if (result[index]) return;
-          if (row.idempotencyKey !== null) {
-            const first = seen.get(row.idempotencyKey);
-            if (first !== undefined) return;
-            seen.set(row.idempotencyKey, index);
-          }
-          fresh.push({ index, row });
-        });
-        for (let i = 0; i < fresh.length; i += INSERT_CHUNK) {
-          const chunk = fresh.slice(i, i + INSERT_CHUNK);
-          const inserted = await trx
-            .insertInto('outbox')
-            .values(
-              chunk.map(({ row }) => ({
-                message_id: row.messageId,
-                kind: row.kind,
-                envelope_from: row.envelopeFrom,
-                recipients: JSON.stringify(row.recipients),
-                subject: row.subject,
-                raw: row.raw,
-                state: 'queued',
-                attempts: 0,
-                next_attempt_at: row.notBefore ?? now,
-                idempotency_key: row.idempotencyKey,
-                created_at: now,
-                updated_at: now,
-              })),
-            )
-            .returning('id')
-            .execute();
-          // RETURNING follows the VALUES order on both SQLite and PostgreSQL for a plain insert.
-          inserted.forEach((r, j) => {
-            result[(chunk[j] as { index: number }).index] = { id: Number(r.id), duplicate: false };
-          });
-        }
-        rows.forEach((row, index) => {
-          if (!result[index] && row.idempotencyKey !== null) {
-            const first = seen.get(row.idempotencyKey) as number;
-            result[index] = { id: (result[first] as { id: number }).id, duplicate: true };
-          }
-        });
-        return result as Array<{ id: number; duplicate: boolean }>;
-      });
+      return db.transaction().execute((trx) => enqueueWithin(trx, rows, now));
     },
 
     /** Takes up to `limit` due mails for this worker until `leaseExpiresAt`. */

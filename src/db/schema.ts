@@ -9,6 +9,12 @@ export interface DatabaseSchema {
   outbox: OutboxTable;
   outbox_attempts: OutboxAttemptTable;
   template_versions: TemplateVersionTable;
+  sessions: SessionTable;
+  user_tokens: UserTokenTable;
+  notification_settings: NotificationSettingsTable;
+  events: EventTable;
+  activities: ActivityTable;
+  digests: DigestTable;
 }
 
 export interface SettingsTable {
@@ -33,6 +39,8 @@ export interface ApiTokenTable {
   scope: string;
   created_at: string;
   last_used_at: string | null;
+  /** Set for a user's app password: the token acts as this user. */
+  uid: string | null;
 }
 
 export interface UserTable {
@@ -96,5 +104,79 @@ export interface TemplateVersionTable {
   action: string;
   created_by: string;
   /** Epoch ms. */
+  created_at: number;
+}
+
+/** Times in the tables below are epoch ms. */
+export interface SessionTable {
+  id_hash: string;
+  uid: string;
+  csrf_token: string;
+  created_at: number;
+  expires_at: number;
+  last_seen_at: number;
+}
+
+export interface UserTokenTable {
+  token_hash: string;
+  uid: string;
+  /** 'password_reset' (later also invitations and address changes). */
+  purpose: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+  data: string | null;
+}
+
+export interface NotificationSettingsTable {
+  /** A user's uid, or '*' for the admin's defaults. */
+  uid: string;
+  frequency: string | null;
+  own_actions: number | null;
+  /** JSON: { [activity type]: { email?: boolean, stream?: boolean } }, only what was chosen. */
+  types: string;
+  updated_at: number;
+}
+
+export interface EventTable {
+  id: Generated<number>;
+  /** The caller's idempotency id, or one Mailroom made up. */
+  event_key: string;
+  type: string;
+  actor: string | null;
+  object_type: string;
+  object_id: string;
+  object_name: string;
+  object_path: string | null;
+  link: string | null;
+  /** JSON of the event's `data`. */
+  data: string | null;
+  created_at: number;
+}
+
+export interface ActivityTable {
+  id: Generated<number>;
+  uid: string;
+  event_id: number;
+  type: string;
+  actor: string | null;
+  own: number;
+  object_type: string;
+  object_name: string;
+  link: string | null;
+  stream: number;
+  /** 'pending' (waits for a digest), 'mailed', or 'none' (never mailed). */
+  mail_state: string;
+  digest_id: number | null;
+  created_at: number;
+}
+
+export interface DigestTable {
+  id: Generated<number>;
+  uid: string;
+  period_key: string;
+  frequency: string;
+  activity_count: number;
+  outbox_id: number | null;
   created_at: number;
 }

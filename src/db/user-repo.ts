@@ -3,18 +3,34 @@ import type { DatabaseSchema, UserTable } from './schema.ts';
 
 export type UserRow = UserTable;
 
-/** The people of the cloud. For now: the first admin and the admin's own address for test mails. */
+/** The people of the cloud. Emails are compared case-insensitively (lower-cased on lookup). */
 export function createUserRepo(db: Kysely<DatabaseSchema>) {
   return {
     async count(): Promise<number> {
       const r = await db.selectFrom('users').select((eb) => eb.fn.countAll<string | number>().as('n')).executeTakeFirstOrThrow();
       return Number(r.n);
     },
-    async insert(user: UserRow): Promise<void> {
-      await db.insertInto('users').values(user).execute();
+    /** False when the uid is taken. */
+    async insert(user: UserRow): Promise<boolean> {
+      const r = await db.insertInto('users').values(user).onConflict((oc) => oc.column('uid').doNothing()).executeTakeFirst();
+      return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
     },
     async find(uid: string): Promise<UserRow | undefined> {
       return db.selectFrom('users').selectAll().where('uid', '=', uid).executeTakeFirst();
+    },
+    async findMany(uids: readonly string[]): Promise<UserRow[]> {
+      if (uids.length === 0) return [];
+      const out: UserRow[] = [];
+      for (let i = 0; i < uids.length; i += 500) {
+        out.push(...(await db.selectFrom('users').selectAll().where('uid', 'in', uids.slice(i, i + 500)).execute()));
+      }
+      return out;
+    },
+    async findByEmail(email: string): Promise<UserRow[]> {
+      return db.selectFrom('users').selectAll().where((eb) => eb(eb.fn('lower', ['email']), '=', email.toLowerCase())).orderBy('uid').execute();
+    },
+    async list(): Promise<UserRow[]> {
+      return db.selectFrom('users').selectAll().orderBy('uid').execute();
     },
     async firstAdmin(): Promise<UserRow | undefined> {
       return db.selectFrom('users').selectAll().where('is_admin', '=', 1).where('disabled', '=', 0).orderBy('created_at').orderBy('uid').executeTakeFirst();
@@ -23,5 +39,18 @@ export function createUserRepo(db: Kysely<DatabaseSchema>) {
       const r = await db.updateTable('users').set(changes).where('uid', '=', uid).executeTakeFirst();
       return Number(r.numUpdatedRows) > 0;
     },
+    /** Removes the user and everything that is only theirs, in one transaction. */
+    async delete(uid: string): Promise<boolean> {
+      return db.transaction().execute(async (trx) => {
+        for (const table of ['sessions', 'user_tokens', 'notification_settings', 'activities'] as const) {
+          await trx.deleteFrom(table).where('uid', '=', uid).execute();
+        }
+        await trx.deleteFrom('api_tokens').where('uid', '=', uid).execute();
+        const r = await trx.deleteFrom('users').where('uid', '=', uid).executeTakeFirst();
+        return Number(r.numDeletedRows) > 0;
+      });
+    },
   };
 }
+
+export type UserRepo = ReturnType<typeof createUserRepo>;

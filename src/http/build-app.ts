@@ -4,6 +4,10 @@ import { installErrorHandler } from './error-handler.ts';
 import { outboxRoutes } from './routes/outbox-routes.ts';
 import { settingsRoutes } from './routes/settings-routes.ts';
 import { templateRoutes } from './routes/template-routes.ts';
+import { authRoutes } from './routes/auth-routes.ts';
+import { eventRoutes } from './routes/event-routes.ts';
+import { unsubscribeRoutes } from './routes/unsubscribe-routes.ts';
+import { userRoutes } from './routes/user-routes.ts';
 
 /** The HTTP API without listening, so tests can call it with inject() or on a real port. */
 export function buildApp(ctx: AppContext): FastifyInstance {
@@ -15,5 +19,9 @@ export function buildApp(ctx: AppContext): FastifyInstance {
   settingsRoutes(app, ctx);
   outboxRoutes(app, ctx);
   templateRoutes(app, ctx);
+  authRoutes(app, ctx);
+  userRoutes(app, ctx);
+  eventRoutes(app, ctx);
+  unsubscribeRoutes(app, ctx);
   return app;
 }

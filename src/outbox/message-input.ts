@@ -24,7 +24,7 @@ export type MessageInput = z.infer<typeof messageInputSchema>;
 export function parseMessageInputs(input: unknown): MessageInput[] {
   const list = Array.isArray(input) ? input : [input];
   if (list.length === 0) throw new MailroomError('invalid_request', 'No message given');
-  if (list.length > MAX_BATCH) throw new MailroomError('invalid_request', `At most ${MAX_BATCH} messages at once (got ${list.length})`);
+  if (list.length > MAX_BATCH) throw new MailroomError('batch_too_large', `At most ${MAX_BATCH} messages at once (got ${list.length})`);
   return list.map((item, index) => {
     const where = list.length > 1 ? `message ${index + 1}: ` : '';
     const result = messageInputSchema.safeParse(item);

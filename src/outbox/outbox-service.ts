@@ -2,7 +2,7 @@ import { textFromHtml } from '../templates/shipped-templates.ts';
 import { MailroomError, isMailroomError } from '../errors.ts';
 import { parseEmailAddress } from '../domain/address.ts';
 import type { SettingsService } from '../config/settings-service.ts';
-import { composeMessage } from '../templates/compose-message.ts';
+import { composeMessage, type ComposedMessage } from '../templates/compose-message.ts';
 import type { MessageInput } from './message-input.ts';
 
 /** The outbox table as the service needs it (implemented by db/outbox-repo.ts). */
@@ -16,6 +16,11 @@ export interface OutboxStore {
   purge(before: number): Promise<number>;
 }
 
+
+/** The outbox row of a finished message. */
+export function toOutboxRow(message: ComposedMessage, kind: string, key?: string | undefined) {
+  return { messageId: message.messageId, kind, envelopeFrom: message.envelope.from, recipients: message.envelope.to, subject: message.subject, raw: message.raw.toString('latin1'), idempotencyKey: key ?? null };
+}
 
 /**
  * Queues mails: each is composed to its final bytes and committed before the caller hears
@@ -51,6 +56,10 @@ export function createOutboxService(deps: { store: OutboxStore; settings: Settin
         }
       }
       return deps.store.enqueue(rows, now.getTime());
+    },
+    /** Queues mails already rendered (notifications, password resets) in one transaction. */
+    async enqueueComposed(mails: Array<{ message: ComposedMessage; kind: string; key?: string | undefined }>): Promise<Array<{ id: number; duplicate: boolean }>> {
+      return deps.store.enqueue(mails.map((m) => toOutboxRow(m.message, m.kind, m.key)), deps.clock.now().getTime());
     },
     counts: () => deps.store.counts(),
     /** Queued or sending: cheap enough to poll. */

@@ -1,5 +1,6 @@
 import type { Settings } from '../config/settings-schema.ts';
 import { assertHeaderSafe } from '../domain/address.ts';
+import { isTimeZone } from '../domain/time-zone.ts';
 import { composeMessage, type ComposedMessage } from './compose-message.ts';
 import { dkimSign } from './dkim-sign.ts';
 import { textFromHtml } from './shipped-templates.ts';
@@ -57,13 +58,7 @@ export function localizeDates(value: unknown, language: TemplateLanguage, timeZo
 }
 
 function validTimeZone(zone: string | null | undefined): string {
-  if (!zone) return 'UTC';
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: zone });
-    return zone;
-  } catch {
-    return 'UTC';
-  }
+  return zone && isTimeZone(zone) ? zone : 'UTC';
 }
 
 /**

@@ -44,7 +44,8 @@ export function sampleData(name: TemplateName, language: TemplateLanguage): Reco
               { subject: 'Carol Chen shared a folder with you', file_name: 'Project Aurora', link: 'https://cloud.example.com/f/2210', time: '2026-11-26 10:02' },
               { subject: 'Bob Berg commented on a file', file_name: 'Design brief.pdf', link: 'https://cloud.example.com/f/1177', time: '2026-11-26 14:37' },
             ],
-        settings_link: 'https://cloud.example.com/settings/personal/notifications',
+        more: 0,
+        settings_link: 'https://cloud.example.com/personal#notifications',
         unsubscribe_link: 'https://cloud.example.com/unsubscribe/' + (zh ? 'q8Zr2VwXn4' : 'Lm5tY7cP0e'),
       };
     case 'test':

@@ -60,6 +60,7 @@ export const TEMPLATE_DEFINITIONS: Readonly<Record<TemplateName, TemplateDefinit
     description: 'The digest of activity on your files.',
     variables: {
       activities: [{ subject: 'string', file_name: 'string', link: 'string', time: 'string' }],
+      more: 'number',
       settings_link: 'string',
       unsubscribe_link: 'string',
     },

@@ -4,7 +4,7 @@ import { hashPassword } from './password-hash.ts';
 
 export interface AdminBootstrapStore {
   count(): Promise<number>;
-  insert(user: UserRow): Promise<void>;
+  insert(user: UserRow): Promise<unknown>;
 }
 
 /**

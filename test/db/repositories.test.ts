@@ -52,10 +52,10 @@ for (const dialect of dialects()) {
 
     it('keeps only a hash of API tokens and finds them by the token', async () => {
       const database = await dialect.open();
-      const tokens = createTokenService({ store: createApiTokenRepo(database.db), clock });
+      const tokens = createTokenService({ store: createApiTokenRepo(database.db), clock, userExists: async () => false });
       const token = await tokens.create('host-app');
       assert.match(token, /^mr_/);
-      assert.deepEqual(await tokens.verify(token), { name: 'host-app', scope: 'admin' });
+      assert.deepEqual(await tokens.verify(token), { name: 'host-app', scope: 'admin', uid: null });
       assert.equal(await tokens.verify(`${token}x`), undefined);
       const stored = await database.db.selectFrom('api_tokens').selectAll().execute();
       assert.ok(!JSON.stringify(stored).includes(token));

@@ -151,13 +151,13 @@ describe('the outbox API on a real database', () => {
       assert.equal(await total(), count, 'no new row');
     });
 
-    it('refuses 1001 messages with 400 invalid_request and queues none of them', async () => {
+    it('refuses 1001 messages with 413 batch_too_large and queues none of them', async () => {
       const before = await total();
       const messages = Array.from({ length: 1001 }, (_, i) => ({ to: `many-${i}@example.com`, subject: 'Many', text: 'x' }));
       const reply = await api('POST', '/api/v1/messages', { body: { messages } });
-      assert.equal(reply.status, 400, reply.text);
+      assert.equal(reply.status, 413, reply.text);
       const error = apiError(reply);
-      assert.equal(error.code, 'invalid_request');
+      assert.equal(error.code, 'batch_too_large');
       assert.match(error.message, /1000/);
       assert.equal(await total(), before);
     });

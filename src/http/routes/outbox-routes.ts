@@ -5,7 +5,7 @@ import { MailroomError } from '../../errors.ts';
 import { parseMessageInputs } from '../../outbox/message-input.ts';
 import { OUTBOX_STATES } from '../../domain/outbox.ts';
 import { parseInput } from '../parse-input.ts';
-import { requireAdmin } from '../require-admin.ts';
+import { createGuards } from '../guards.ts';
 
 const listQuery = z.object({
   status: z.enum(OUTBOX_STATES).optional(),
@@ -17,9 +17,9 @@ const idParams = z.object({ id: z.coerce.number().int().min(1) });
 
 /** Host applications send their own mails through the outbox; admins look into it. */
 export function outboxRoutes(app: FastifyInstance, ctx: AppContext): void {
-  const admin = requireAdmin(ctx.tokens);
+  const { admin, service } = createGuards(ctx);
 
-  app.post('/api/v1/messages', { preHandler: admin, bodyLimit: 12 * 1024 * 1024 }, async (request, reply) => {
+  app.post('/api/v1/messages', { preHandler: service, bodyLimit: 12 * 1024 * 1024 }, async (request, reply) => {
     const body = request.body;
     const list = typeof body === 'object' && body !== null && 'messages' in body ? (body as { messages: unknown }).messages : body;
     if (typeof body === 'object' && body !== null && 'messages' in body && !Array.isArray(list)) {

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
 import { parseInput } from '../parse-input.ts';
-import { requireAdmin } from '../require-admin.ts';
+import { createGuards } from '../guards.ts';
 
 const patchBody = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]));
 const testBody = z.object({ to: z.string().max(320).optional(), debug: z.boolean().optional(), language: z.enum(['en', 'zh-CN']).optional() }).strict();
@@ -11,7 +11,7 @@ const detectBody = z.object({ host: z.string().min(1).max(300) }).strict();
 
 /** The admin's "Email server" settings: every PATCH saves at once, as the wizard expects. */
 export function settingsRoutes(app: FastifyInstance, ctx: AppContext): void {
-  const admin = requireAdmin(ctx.tokens);
+  const { admin } = createGuards(ctx);
 
   app.get('/api/v1/settings/mail', { preHandler: admin }, async () => ({ settings: await ctx.settings.describe() }));
 

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
 import { parseInput } from '../parse-input.ts';
-import { adminName, requireAdmin } from '../require-admin.ts';
+import { adminName, createGuards } from '../guards.ts';
 
 const templateParams = z.object({ name: z.string().min(1).max(40), lang: z.string().min(1).max(10) });
 const putBody = z.object({ subject: z.string(), html: z.string(), text: z.string().optional() }).strict();
@@ -14,7 +14,7 @@ const testBody = z.object({ to: z.string().max(320).optional() }).strict();
 
 /** The editable mail templates: list, read, save (validated, versioned), reset, preview. */
 export function templateRoutes(app: FastifyInstance, ctx: AppContext): void {
-  const admin = requireAdmin(ctx.tokens);
+  const { admin } = createGuards(ctx);
 
   app.get('/api/v1/templates', { preHandler: admin }, async () => ({ templates: await ctx.templates.list() }));
 

@@ -82,6 +82,9 @@ The link expires in {{ expires_in_minutes }} minutes. If you didn't ask to reset
 </td></tr>
 {%- endfor %}
 </table>
+{% if more > 0 -%}
+<p>… and {{ more }} more. <a href="{{ base_url }}">Open {{ instance_name }}</a> to see everything.</p>
+{% endif -%}
 <p class="muted">You get this email because activity emails are turned on for your account. <a href="{{ settings_link }}">Choose what you are notified about</a> or <a href="{{ unsubscribe_link }}">unsubscribe</a>.</p>
 `,
     text: `Hi {{ user.display_name }},
@@ -91,7 +94,10 @@ Here is what happened to your files on {{ instance_name }}:
 * {{ a.subject }}
   {{ a.file_name }} · {{ a.time }}
   {{ a.link }}
-{% endfor %}
+{% endfor %}{% if more > 0 %}
+… and {{ more }} more. Open {{ instance_name }} to see everything:
+{{ base_url }}
+{% endif %}
 You get this email because activity emails are turned on for your account.
 
 Choose what you are notified about:

@@ -81,6 +81,9 @@ export const templates: Record<TemplateName, TemplateParts> = {
 </td></tr>
 {%- endfor %}
 </table>
+{% if more > 0 -%}
+<p>……另有 {{ more }} 条动态。<a href="{{ base_url }}">打开{{ instance_name }}</a>查看全部。</p>
+{% endif -%}
 <p class="muted">您收到这封邮件，是因为您开启了活动通知邮件。您可以<a href="{{ settings_link }}">修改通知设置</a>，或<a href="{{ unsubscribe_link }}">退订此类邮件</a>。</p>
 `,
     text: `{{ user.display_name }}，您好：
@@ -90,7 +93,10 @@ export const templates: Record<TemplateName, TemplateParts> = {
 * {{ a.subject }}
   {{ a.file_name }} · {{ a.time }}
   {{ a.link }}
-{% endfor %}
+{% endfor %}{% if more > 0 %}
+……另有 {{ more }} 条动态。打开{{ instance_name }}查看全部：
+{{ base_url }}
+{% endif %}
 您收到这封邮件，是因为您开启了活动通知邮件。
 
 修改通知设置：

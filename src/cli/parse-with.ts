@@ -1,0 +1,13 @@
+import type { z } from 'zod';
+import { MailroomError } from '../errors.ts';
+
+/** Checks command-line input with zod; the first problem becomes `invalid_request` naming the option. */
+export function parseWith<T>(schema: z.ZodType<T>, value: unknown): T {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const field = String(issue?.path[0] ?? 'input').replace(/_/g, '-');
+    throw new MailroomError('invalid_request', `--${field}: ${issue?.message ?? 'invalid'}`);
+  }
+  return result.data;
+}

@@ -1,0 +1,186 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { EventType, Frequency } from '../domain/event-types.ts';
+import type { StoredPreferences } from '../domain/preferences.ts';
+import { enqueueWithin, type NewOutboxRow } from './outbox-repo.ts';
+import type { ActivityTable, DatabaseSchema, EventTable } from './schema.ts';
+
+const CHUNK = 400;
+
+export type NewEvent = Omit<EventTable, 'id'>;
+export type NewActivity = Omit<ActivityTable, 'id' | 'event_id' | 'digest_id'> & { eventKey: string };
+
+export interface ActivityRecord {
+  id: number;
+  uid: string;
+  type: EventType;
+  actor: string | null;
+  own: boolean;
+  objectType: 'file' | 'folder';
+  objectName: string;
+  link: string | null;
+  stream: boolean;
+  mailState: string;
+  createdAt: number;
+  actorName: string | null;
+}
+
+function chunks<T>(list: readonly T[], size = CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
+  return out;
+}
+
+/**
+ * Events, activities, notification choices and digests. Whatever an event causes (its activities,
+ * its share mails) is committed in the transaction that records the event; a digest is claimed,
+ * its activities marked and its mail queued in one transaction too.
+ */
+export function createNotificationRepo(db: Kysely<DatabaseSchema>) {
+  return {
+    async existingEventKeys(keys: readonly string[]): Promise<Set<string>> {
+      const found = new Set<string>();
+      for (const part of chunks(keys)) {
+        for (const r of await db.selectFrom('events').select('event_key').where('event_key', 'in', part).execute()) found.add(r.event_key);
+      }
+      return found;
+    },
+
+    /** Records new events with their activities and mails; an event key seen before adds nothing. */
+    async ingest(input: { events: NewEvent[]; activities: NewActivity[]; mails: Array<{ eventKey: string; row: NewOutboxRow }>; now: number }): Promise<{ inserted: Set<string>; mailIds: number[] }> {
+      return db.transaction().execute(async (trx) => {
+        const ids = new Map<string, number>();
+        for (const part of chunks(input.events)) {
+          const rows = await trx.insertInto('events').values(part).onConflict((oc) => oc.column('event_key').doNothing()).returning(['id', 'event_key']).execute();
+          for (const r of rows) ids.set(r.event_key, Number(r.id));
+        }
+        const activities = input.activities.filter((a) => ids.has(a.eventKey));
+        for (const part of chunks(activities, 300)) {
+          await trx
+            .insertInto('activities')
+            .values(part.map(({ eventKey, ...a }) => ({ ...a, event_id: ids.get(eventKey) as number, digest_id: null })))
+            .execute();
+        }
+        const mails = input.mails.filter((m) => ids.has(m.eventKey)).map((m) => m.row);
+        const queued = mails.length > 0 ? await enqueueWithin(trx, mails, input.now) : [];
+        return { inserted: new Set(ids.keys()), mailIds: queued.map((q) => q.id) };
+      });
+    },
+
+    /** Stored choices of these users (and of '*', the defaults, when asked). */
+    async readPreferences(uids: readonly string[]): Promise<Map<string, StoredPreferences>> {
+      const out = new Map<string, StoredPreferences>();
+      for (const part of chunks(uids)) {
+        const rows = await db.selectFrom('notification_settings').selectAll().where('uid', 'in', part).execute();
+        for (const r of rows) {
+          out.set(r.uid, { frequency: r.frequency as Frequency | null, own_actions: r.own_actions === null ? null : r.own_actions === 1, types: JSON.parse(r.types) as StoredPreferences['types'] });
+        }
+      }
+      return out;
+    },
+
+    async writePreferences(uid: string, prefs: StoredPreferences, now: number): Promise<void> {
+      const values = { frequency: prefs.frequency, own_actions: prefs.own_actions === null ? null : prefs.own_actions ? 1 : 0, types: JSON.stringify(prefs.types), updated_at: now };
+      await db
+        .insertInto('notification_settings')
+        .values({ uid, ...values })
+        .onConflict((oc) => oc.column('uid').doUpdateSet(values))
+        .execute();
+    },
+
+    /** Users with activities waiting for a digest, with the oldest one's time and id. */
+    async pendingUsers(): Promise<Array<{ uid: string; oldest: number }>> {
+      const rows = await db
+        .selectFrom('activities')
+        .select((eb) => ['uid', eb.fn.min('created_at').as('oldest')])
+        .where('mail_state', '=', 'pending')
+        .groupBy('uid')
+        .execute();
+      return rows.map((r) => ({ uid: r.uid, oldest: Number(r.oldest) }));
+    },
+
+    /** A user's waiting activities from before `cutoff`, oldest first, with the actors' names. */
+    async pendingFor(uid: string, cutoff: number): Promise<ActivityRecord[]> {
+      const rows = await db
+        .selectFrom('activities')
+        .leftJoin('users', 'users.uid', 'activities.actor')
+        .selectAll('activities')
+        .select('users.display_name as actor_name')
+        .where('activities.uid', '=', uid)
+        .where('activities.mail_state', '=', 'pending')
+        .where('activities.created_at', '<', cutoff)
+        .orderBy('activities.created_at')
+        .orderBy('activities.id')
+        .execute();
+      return rows.map(toRecord);
+    },
+
+    /**
+     * Takes a digest for (uid, period): records it, marks its activities mailed and queues its mail,
+     * all or nothing. Undefined when another worker took this period or these activities first.
+     */
+    async claimDigest(input: { uid: string; periodKey: string; frequency: Frequency; activityIds: number[]; mail: NewOutboxRow; now: number }): Promise<{ digestId: number; outboxId: number } | undefined> {
+      const lost = new Error('digest taken by another worker');
+      try {
+        return await db.transaction().execute(async (trx) => {
+          const claimed = await trx
+            .insertInto('digests')
+            .values({ uid: input.uid, period_key: input.periodKey, frequency: input.frequency, activity_count: input.activityIds.length, outbox_id: null, created_at: input.now })
+            .onConflict((oc) => oc.columns(['uid', 'period_key']).doNothing())
+            .returning('id')
+            .executeTakeFirst();
+          if (!claimed) throw lost;
+          const digestId = Number(claimed.id);
+          let marked = 0;
+          for (const part of chunks(input.activityIds)) {
+            const r = await trx.updateTable('activities').set({ mail_state: 'mailed', digest_id: digestId }).where('id', 'in', part).where('mail_state', '=', 'pending').executeTakeFirst();
+            marked += Number(r.numUpdatedRows);
+          }
+          if (marked !== input.activityIds.length) throw lost;
+          const [queued] = await enqueueWithin(trx, [input.mail], input.now);
+          const outboxId = (queued as { id: number }).id;
+          await trx.updateTable('digests').set({ outbox_id: outboxId }).where('id', '=', digestId).execute();
+          return { digestId, outboxId };
+        });
+      } catch (error) {
+        if (error === lost) return undefined;
+        throw error;
+      }
+    },
+
+    async markNotMailed(ids: number[]): Promise<void> {
+      for (const part of chunks(ids)) await db.updateTable('activities').set({ mail_state: 'none' }).where('id', 'in', part).where('mail_state', '=', 'pending').execute();
+    },
+
+    /** The activity list of the UI: newest first. */
+    async stream(uid: string, input: { limit: number; beforeId?: number | undefined }): Promise<ActivityRecord[]> {
+      let q = db
+        .selectFrom('activities')
+        .leftJoin('users', 'users.uid', 'activities.actor')
+        .selectAll('activities')
+        .select('users.display_name as actor_name')
+        .where('activities.uid', '=', uid)
+        .where('activities.stream', '=', 1);
+      if (input.beforeId !== undefined) q = q.where('activities.id', '<', input.beforeId);
+      return (await q.orderBy('activities.id', 'desc').limit(input.limit).execute()).map(toRecord);
+    },
+  };
+}
+
+function toRecord(r: Selectable<ActivityTable> & { actor_name: string | null }): ActivityRecord {
+  return {
+    id: Number(r.id),
+    uid: r.uid,
+    type: r.type as EventType,
+    actor: r.actor,
+    own: r.own === 1,
+    objectType: r.object_type as 'file' | 'folder',
+    objectName: r.object_name,
+    link: r.link,
+    stream: r.stream === 1,
+    mailState: r.mail_state,
+    createdAt: Number(r.created_at),
+    actorName: r.actor_name,
+  };
+}
+
+export type NotificationRepo = ReturnType<typeof createNotificationRepo>;

@@ -1,0 +1,70 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AppContext } from '../context.ts';
+import { MailroomError } from '../errors.ts';
+import type { Principal } from '../users/auth-service.ts';
+
+export const SESSION_COOKIE = 'mailroom_session';
+
+/** Who each request acts for (set by the guards below). */
+const principals = new WeakMap<FastifyRequest, Principal>();
+
+/** The principal a guard let in; only valid in a handler behind a guard. */
+export function principalOf(request: FastifyRequest): Principal {
+  const p = principals.get(request);
+  if (!p) throw new MailroomError('unauthorized', 'Sign in first');
+  return p;
+}
+
+/** Who made an admin request, for records such as template versions: its token's name or the admin's uid. */
+export function adminName(request: FastifyRequest): string {
+  return principals.get(request)?.name ?? 'api';
+}
+
+/** One cookie's value from the Cookie header (fastify's cookie plugin needs a newer Node than ours). */
+export function readCookie(request: FastifyRequest, name: string): string | undefined {
+  const header = request.headers.cookie;
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+  }
+  return undefined;
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+async function authenticate(ctx: AppContext, request: FastifyRequest): Promise<Principal> {
+  const header = request.headers.authorization;
+  if (header) {
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    const principal = match ? await ctx.auth.fromBearer(match[1] as string) : undefined;
+    if (!principal) throw new MailroomError('unauthorized', 'The token is not valid or was revoked');
+    return principal;
+  }
+  const sessionId = readCookie(request, SESSION_COOKIE);
+  const principal = sessionId ? await ctx.auth.fromSession(sessionId) : undefined;
+  if (!principal) throw new MailroomError('unauthorized', 'Sign in, or send Authorization: Bearer TOKEN (mailroom token:create NAME makes one)');
+  // A cookie rides along with any request the browser makes, also one another site triggers:
+  // a change must also carry the token only Mailroom's own pages can read.
+  if (!SAFE_METHODS.has(request.method) && request.headers['x-csrf-token'] !== principal.csrfToken) {
+    throw new MailroomError('csrf_token_invalid', 'This change came without the page\'s CSRF token (X-CSRF-Token); reload the page and try again');
+  }
+  return principal;
+}
+
+type Guard = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+
+/** preHandlers for the routes: who may call what. */
+export function createGuards(ctx: AppContext): { admin: Guard; service: Guard; user: Guard } {
+  const guard = (check: (p: Principal) => string | undefined): Guard => async (request) => {
+    const principal = await authenticate(ctx, request);
+    const refusal = check(principal);
+    if (refusal) throw new MailroomError('forbidden', refusal);
+    principals.set(request, principal);
+  };
+  return {
+    admin: guard((p) => (p.admin ? undefined : 'Only an admin may do this')),
+    service: guard((p) => (p.service ? undefined : 'Only a service token (mailroom token:create NAME --scope service) or an admin may do this')),
+    user: guard((p) => (p.uid !== null ? undefined : 'This token acts for no user; sign in, or use an app password (mailroom token:create NAME --user UID)')),
+  };
+}

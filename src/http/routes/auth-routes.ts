@@ -1,0 +1,68 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { z } from 'zod';
+import type { AppContext } from '../../context.ts';
+import { SESSION_IDLE_MS } from '../../users/session-service.ts';
+import { createGuards, principalOf, readCookie, SESSION_COOKIE } from '../guards.ts';
+import { parseInput } from '../parse-input.ts';
+
+const loginBody = z.object({ user: z.string().min(1).max(320), password: z.string().min(1).max(1024) }).strict();
+const resetBody = z.object({ user: z.string().min(1).max(320) }).strict();
+const confirmBody = z.object({ token: z.string().min(1).max(200), password: z.string().max(1024) }).strict();
+
+async function sessionCookie(ctx: AppContext, value: string, maxAgeSeconds: number): Promise<string> {
+  const secure = (await ctx.settings.get()).base_url.startsWith('https://');
+  return `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAgeSeconds}${secure ? '; Secure' : ''}`;
+}
+
+function retryAfter(reply: FastifyReply, error: unknown): void {
+  const seconds = (error as { details?: { retry_after?: unknown } }).details?.retry_after;
+  if (typeof seconds === 'number') void reply.header('retry-after', String(seconds));
+}
+
+/** Sign-in, sign-out and "forgot password" (no account needed for the last). */
+export function authRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const { user } = createGuards(ctx);
+
+  app.post('/api/v1/login', async (request, reply) => {
+    const body = parseInput(loginBody, request.body);
+    try {
+      const session = await ctx.sessions.login({ login: body.user, password: body.password, client: request.ip });
+      void reply.header('set-cookie', await sessionCookie(ctx, session.sessionId, Math.floor(SESSION_IDLE_MS / 1000)));
+      return { user: await ctx.users.get(session.uid), csrf_token: session.csrfToken };
+    } catch (error) {
+      retryAfter(reply, error);
+      throw error;
+    }
+  });
+
+  app.post('/api/v1/logout', { preHandler: user }, async (request, reply) => {
+    const id = readCookie(request, SESSION_COOKIE);
+    if (id) await ctx.sessions.logout(id);
+    void reply.header('set-cookie', await sessionCookie(ctx, '', 0));
+    return reply.status(204).send();
+  });
+
+  /** The signed-in user and the CSRF token, for a page that was reloaded. */
+  app.get('/api/v1/session', { preHandler: user }, async (request) => {
+    const p = principalOf(request);
+    return { user: await ctx.users.get(p.uid as string), csrf_token: p.csrfToken ?? null };
+  });
+
+  app.post('/api/v1/password-reset', async (request, reply) => {
+    const body = parseInput(resetBody, request.body);
+    try {
+      await ctx.passwordReset.request({ login: body.user, client: request.ip });
+    } catch (error) {
+      retryAfter(reply, error);
+      throw error;
+    }
+    // The same answer whether or not the account exists.
+    return reply.status(202).send({ ok: true, message: 'If the account exists and has an email address, a link to reset the password is on its way.' });
+  });
+
+  app.post('/api/v1/password-reset/confirm', async (request) => {
+    const body = parseInput(confirmBody, request.body);
+    const { uid } = await ctx.passwordReset.confirm(body);
+    return { ok: true, user: uid };
+  });
+}

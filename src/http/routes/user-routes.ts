@@ -1,0 +1,67 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { AppContext } from '../../context.ts';
+import { preferencesPatchSchema } from '../../domain/preferences.ts';
+import { newUserSchema, ownChangesSchema, userChangesSchema } from '../../users/user-service.ts';
+import { createGuards, principalOf } from '../guards.ts';
+import { parseInput } from '../parse-input.ts';
+
+const uidParams = z.object({ uid: z.string().min(1).max(64) });
+const streamQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).optional(), before: z.coerce.number().int().min(1).optional() });
+
+/** The directory (admins), one's own account, and notification preferences. */
+export function userRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const { admin, user } = createGuards(ctx);
+  const self = (request: Parameters<typeof principalOf>[0]) => principalOf(request).uid as string;
+
+  app.get('/api/v1/users', { preHandler: admin }, async () => ({ users: await ctx.users.list() }));
+  app.post('/api/v1/users', { preHandler: admin }, async (request, reply) => {
+    const created = await ctx.users.add(parseInput(newUserSchema, request.body));
+    return reply.status(201).send({ user: created });
+  });
+  app.get('/api/v1/users/:uid', { preHandler: admin }, async (request) => ({ user: await ctx.users.get(parseInput(uidParams, request.params).uid) }));
+  app.patch('/api/v1/users/:uid', { preHandler: admin }, async (request) => ({
+    user: await ctx.users.modify(parseInput(uidParams, request.params).uid, parseInput(userChangesSchema, request.body)),
+  }));
+  app.delete('/api/v1/users/:uid', { preHandler: admin }, async (request, reply) => {
+    await ctx.users.delete(parseInput(uidParams, request.params).uid);
+    return reply.status(204).send();
+  });
+
+  app.get('/api/v1/me', { preHandler: user }, async (request) => ({ user: await ctx.users.get(self(request)) }));
+  app.patch('/api/v1/me', { preHandler: user }, async (request) => ({
+    user: await ctx.users.modifyOwn(self(request), parseInput(ownChangesSchema, request.body), principalOf(request).sessionHash),
+  }));
+  app.get('/api/v1/me/activities', { preHandler: user }, async (request) => {
+    const query = parseInput(streamQuery, request.query);
+    const account = await ctx.users.get(self(request));
+    const language = account.language === 'zh-CN' ? 'zh-CN' : 'en';
+    return { activities: await ctx.preferences.stream(account.uid, { limit: query.limit ?? 50, beforeId: query.before, language }) };
+  });
+
+  // Preferences: frequency, own actions and email/stream per type; the time zone and language
+  // live on the account (GET|PATCH /me) and are shown here too, since they decide when and how.
+  const withAccount = async (uid: string, prefs: Awaited<ReturnType<AppContext['preferences']['get']>>) => {
+    const account = await ctx.users.get(uid);
+    return { preferences: { ...prefs, timezone: account.timezone, language: account.language } };
+  };
+  app.get('/api/v1/me/preferences', { preHandler: user }, async (request) => withAccount(self(request), await ctx.preferences.get(self(request))));
+  app.patch('/api/v1/me/preferences', { preHandler: user }, async (request) => {
+    const uid = self(request);
+    const { timezone, language, ...rest } = parseInput(preferencesPatchSchema.extend({ timezone: z.string().max(64).optional(), language: z.enum(['en', 'zh-CN']).optional() }).strict(), request.body);
+    if (timezone !== undefined || language !== undefined) await ctx.users.modify(uid, { ...(timezone !== undefined ? { timezone } : {}), ...(language !== undefined ? { language } : {}) });
+    return withAccount(uid, await ctx.preferences.update(uid, rest));
+  });
+  app.get('/api/v1/users/:uid/preferences', { preHandler: admin }, async (request) => {
+    const { uid } = parseInput(uidParams, request.params);
+    return withAccount(uid, await ctx.preferences.get(uid));
+  });
+  app.patch('/api/v1/users/:uid/preferences', { preHandler: admin }, async (request) => {
+    const { uid } = parseInput(uidParams, request.params);
+    return withAccount(uid, await ctx.preferences.update(uid, parseInput(preferencesPatchSchema, request.body)));
+  });
+  app.get('/api/v1/preferences/defaults', { preHandler: admin }, async () => ({ preferences: await ctx.preferences.getDefaults() }));
+  app.patch('/api/v1/preferences/defaults', { preHandler: admin }, async (request) => ({
+    preferences: await ctx.preferences.updateDefaults(parseInput(preferencesPatchSchema, request.body)),
+  }));
+}

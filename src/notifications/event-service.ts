@@ -1,0 +1,175 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { SettingsService } from '../config/settings-service.ts';
+import type { NewActivity, NewEvent } from '../db/notification-repo.ts';
+import type { NewOutboxRow } from '../db/outbox-repo.ts';
+import type { UserRow } from '../db/user-repo.ts';
+import { printable } from '../domain/address.ts';
+import { MailroomError } from '../errors.ts';
+import { toOutboxRow } from '../outbox/outbox-service.ts';
+import { mailLanguage, type MailRenderer } from '../templates/render-mail.ts';
+import type { EventInput } from './event-input.ts';
+import { effectivePreferences, type Preferences, type StoredPreferences } from '../domain/preferences.ts';
+import type { UnsubscribeLinks } from './unsubscribe-links.ts';
+
+export interface EventStore {
+  existingEventKeys(keys: readonly string[]): Promise<Set<string>>;
+  ingest(input: { events: NewEvent[]; activities: NewActivity[]; mails: Array<{ eventKey: string; row: NewOutboxRow }>; now: number }): Promise<{ inserted: Set<string>; mailIds: number[] }>;
+  readPreferences(uids: readonly string[]): Promise<Map<string, StoredPreferences>>;
+}
+
+export interface EventServiceDeps {
+  store: EventStore;
+  findUsers(uids: readonly string[]): Promise<UserRow[]>;
+  settings: SettingsService;
+  renderer: MailRenderer;
+  unsubscribe: UnsubscribeLinks;
+  clock: { now(): Date };
+  /** Called when mails were queued, so a worker of this process starts at once. */
+  onQueued(): void;
+}
+
+export interface IngestResult {
+  /** One per event given, in order: its id (the caller's or a new one) and whether it was seen before. */
+  events: Array<{ id: string; duplicate: boolean }>;
+  activities: number;
+  /** Share mails queued now. */
+  mails: number;
+}
+
+/** "31 Dec 2026" / "2026年12月31日" for a date without a time. */
+function calendarDate(date: string, language: string): string {
+  return new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeZone: 'UTC' }).format(Date.parse(`${date}T00:00:00Z`));
+}
+
+/** The display name of the sharer or actor as recipients see it. */
+function actorName(event: EventInput, actor: UserRow | undefined): string | null {
+  return actor?.display_name ?? event.data?.actor_name ?? event.actor ?? null;
+}
+
+/**
+ * Turns what happened in the cloud into activities for each affected user (the actor too, as
+ * their own action) and, for `share.created`, the share mail to each recipient. Everything is
+ * checked first (types, users) and written in one transaction, so a refused batch leaves nothing
+ * behind and an accepted one is complete.
+ */
+export function createEventService(deps: EventServiceDeps) {
+  return {
+    async ingest(events: EventInput[]): Promise<IngestResult> {
+      const now = deps.clock.now().getTime();
+      const keys = events.map((e) => e.id ?? `auto:${randomUUID()}`);
+      const seenBefore = await deps.store.existingEventKeys(events.filter((e) => e.id !== undefined).map((e) => e.id as string));
+      const firstIndex = new Map<string, number>();
+      const fresh = events.map((_, i) => {
+        const key = keys[i] as string;
+        if (seenBefore.has(key) || firstIndex.has(key)) return false;
+        firstIndex.set(key, i);
+        return true;
+      });
+
+      const uids = new Set<string>();
+      for (const e of events) {
+        for (const u of e.affected) uids.add(u);
+        if (e.actor !== undefined) uids.add(e.actor);
+      }
+      const users = new Map((await deps.findUsers([...uids])).map((u) => [u.uid, u]));
+      for (const [index, e] of events.entries()) {
+        const missing = e.affected.find((u) => !users.has(u));
+        if (missing !== undefined) {
+          throw new MailroomError('unknown_user', `${events.length > 1 ? `event ${index + 1}: ` : ''}affected user "${printable(missing)}" is not a Mailroom user; add it first (mailroom user:add, POST /api/v1/users)`, { details: { index, uid: missing } });
+        }
+      }
+      const stored = await deps.store.readPreferences([...uids, '*']);
+      const prefsCache = new Map<string, Preferences>();
+      const prefsOf = (uid: string) => {
+        let p = prefsCache.get(uid);
+        if (!p) prefsCache.set(uid, (p = effectivePreferences(stored.get('*'), stored.get(uid))));
+        return p;
+      };
+
+      const settings = await deps.settings.get();
+      const newEvents: NewEvent[] = [];
+      const activities: NewActivity[] = [];
+      const mails: Array<{ eventKey: string; row: NewOutboxRow }> = [];
+      for (const [index, event] of events.entries()) {
+        if (!fresh[index]) continue;
+        const key = keys[index] as string;
+        newEvents.push({
+          event_key: key,
+          type: event.type,
+          actor: event.actor ?? null,
+          object_type: event.object.type,
+          object_id: event.object.id,
+          object_name: event.object.name,
+          object_path: event.object.path ?? null,
+          link: event.link ?? null,
+          data: event.data === undefined ? null : JSON.stringify(event.data),
+          created_at: now,
+        });
+        const actor = event.actor !== undefined ? users.get(event.actor) : undefined;
+        const recipients = new Set(event.affected);
+        if (actor) recipients.add(actor.uid);
+        for (const uid of recipients) {
+          const user = users.get(uid) as UserRow;
+          if (user.disabled === 1) continue;
+          const prefs = prefsOf(uid);
+          const own = uid === event.actor;
+          const typePref = prefs.types[event.type];
+          const mailable = typePref.email && user.email !== null && (!own || prefs.own_actions);
+          // A share's recipients get the share mail now; their activity is for the stream only.
+          const mailNow = event.type === 'share.created' && !own && mailable;
+          const mailState = mailable && !mailNow ? 'pending' : 'none';
+          if (mailNow) mails.push({ eventKey: key, row: await shareMail(event, key, user, actor, settings) });
+          if (!typePref.stream && mailState === 'none') continue;
+          activities.push({
+            eventKey: key,
+            uid,
+            type: event.type,
+            actor: event.actor ?? null,
+            own: own ? 1 : 0,
+            object_type: event.object.type,
+            object_name: event.object.name,
+            link: event.link ?? null,
+            stream: typePref.stream ? 1 : 0,
+            mail_state: mailState,
+            created_at: now,
+          });
+        }
+      }
+      const result = newEvents.length > 0 ? await deps.store.ingest({ events: newEvents, activities, mails, now }) : { inserted: new Set<string>(), mailIds: [] };
+      if (result.mailIds.length > 0) deps.onQueued();
+      return {
+        events: keys.map((id, i) => ({ id, duplicate: !fresh[i] || !result.inserted.has(id) })),
+        activities: activities.filter((a) => result.inserted.has(a.eventKey)).length,
+        mails: result.mailIds.length,
+      };
+    },
+  };
+
+  async function shareMail(event: EventInput, key: string, user: UserRow, actor: UserRow | undefined, settings: Awaited<ReturnType<SettingsService['get']>>): Promise<NewOutboxRow> {
+    const sharer = actorName(event, actor) ?? settings.instance_name;
+    const expiration = event.data?.expiration;
+    const message = await deps.renderer.render(
+      {
+        template: 'share',
+        to: { address: user.email as string, displayName: user.display_name, uid: user.uid, language: user.language, timeZone: user.timezone },
+        data: {
+          sharer,
+          file_name: event.object.name,
+          link: event.link ?? settings.base_url,
+          // A date alone ("2026-12-31") is that day wherever the reader is; a time is shown in their zone.
+          expiration: expiration === undefined ? '' : /^\d{4}-\d{2}-\d{2}$/.test(expiration) ? calendarDate(expiration, mailLanguage(user.language, settings.mail_default_language)) : new Date(expiration),
+          note: event.data?.note ?? '',
+        },
+        unsubscribeUrl: deps.unsubscribe.url(settings.base_url, deps.unsubscribe.token(user.uid, ['share.created'])),
+        fromName: `${sharer} via ${settings.instance_name}`,
+        ...(actor?.email ? { replyTo: actor.email } : {}),
+      },
+      settings,
+    );
+    // One mail per event and recipient, even if the same event were ever recorded twice.
+    const idempotency = `share:${createHash('sha256').update(`${key}\n${user.uid}`).digest('hex').slice(0, 40)}`;
+    return toOutboxRow(message, 'share', idempotency);
+  }
+}
+
+export type EventService = ReturnType<typeof createEventService>;

@@ -1,0 +1,79 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { MailroomError } from '../errors.ts';
+import type { SessionTable } from '../db/schema.ts';
+import type { UserRow } from '../db/user-repo.ts';
+import type { AttemptLimiter } from './attempt-limiter.ts';
+import { hashPassword, verifyPassword } from './password-hash.ts';
+
+/** A session lives this long after the last request it served. */
+export const SESSION_IDLE_MS = 12 * 3600_000;
+
+export interface SessionStore {
+  insert(row: SessionTable): Promise<void>;
+  find(idHash: string): Promise<SessionTable | undefined>;
+  touch(idHash: string, lastSeenAt: number, expiresAt: number): Promise<void>;
+  delete(idHash: string): Promise<void>;
+  deleteForUser(uid: string, exceptIdHash?: string): Promise<number>;
+  deleteExpired(now: number): Promise<void>;
+}
+
+export const hashSessionId = (id: string) => createHash('sha256').update(id).digest('hex');
+
+/**
+ * Sign-in for the web UI: a random session id in an HttpOnly cookie (only its hash is stored)
+ * and a CSRF token the page sends back with every change. Failed sign-ins are limited per account
+ * and per client address.
+ */
+export function createSessionService(deps: {
+  store: SessionStore;
+  findUser(login: string): Promise<UserRow | undefined>;
+  clock: { now(): Date };
+  failuresPerAccount: AttemptLimiter;
+  failuresPerClient: AttemptLimiter;
+}) {
+  // Verified when the user does not exist, so a wrong uid costs as much time as a wrong password.
+  const decoy = hashPassword(randomBytes(16).toString('hex'));
+  return {
+    async login(input: { login: string; password: string; client: string }): Promise<{ sessionId: string; csrfToken: string; uid: string; expiresAt: number }> {
+      const accountKey = input.login.toLowerCase();
+      if (deps.failuresPerAccount.retryAfterSeconds(accountKey) > 0 || deps.failuresPerClient.retryAfterSeconds(input.client) > 0) {
+        const wait = Math.max(deps.failuresPerAccount.retryAfterSeconds(accountKey), deps.failuresPerClient.retryAfterSeconds(input.client));
+        throw new MailroomError('rate_limited', `Too many failed sign-ins; try again in ${wait} seconds`, { details: { retry_after: wait } });
+      }
+      const user = await deps.findUser(input.login);
+      const ok = user?.password_hash ? await verifyPassword(input.password, user.password_hash) : (await verifyPassword(input.password, await decoy), false);
+      if (!user || !ok || user.disabled === 1) {
+        deps.failuresPerAccount.take(accountKey);
+        deps.failuresPerClient.take(input.client);
+        throw new MailroomError('login_failed', 'Wrong user name or password');
+      }
+      deps.failuresPerAccount.reset(accountKey);
+      const now = deps.clock.now().getTime();
+      const sessionId = randomBytes(32).toString('base64url');
+      const csrfToken = randomBytes(24).toString('base64url');
+      const expiresAt = now + SESSION_IDLE_MS;
+      await deps.store.deleteExpired(now);
+      await deps.store.insert({ id_hash: hashSessionId(sessionId), uid: user.uid, csrf_token: csrfToken, created_at: now, expires_at: expiresAt, last_seen_at: now });
+      return { sessionId, csrfToken, uid: user.uid, expiresAt };
+    },
+    /** The session behind a cookie value, if it is still alive; extends it. */
+    async resolve(sessionId: string): Promise<{ uid: string; csrfToken: string; idHash: string } | undefined> {
+      const idHash = hashSessionId(sessionId);
+      const row = await deps.store.find(idHash);
+      const now = deps.clock.now().getTime();
+      if (!row) return undefined;
+      if (row.expires_at <= now) {
+        await deps.store.delete(idHash);
+        return undefined;
+      }
+      // One write a minute at most, not one per request.
+      if (now - row.last_seen_at > 60_000) await deps.store.touch(idHash, now, now + SESSION_IDLE_MS);
+      return { uid: row.uid, csrfToken: row.csrf_token, idHash };
+    },
+    logout: (sessionId: string) => deps.store.delete(hashSessionId(sessionId)),
+    /** Ends a user's sessions (all, or all but the one given by its hash). */
+    endAll: (uid: string, exceptIdHash?: string) => deps.store.deleteForUser(uid, exceptIdHash),
+  };
+}
+
+export type SessionService = ReturnType<typeof createSessionService>;

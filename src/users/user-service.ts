@@ -1,0 +1,191 @@
+import { z } from 'zod';
+import { explainInvalidAddress, printable } from '../domain/address.ts';
+import { isTimeZone } from '../domain/time-zone.ts';
+import { MailroomError } from '../errors.ts';
+import { TEMPLATE_LANGUAGES } from '../templates/template-catalog.ts';
+import type { UserRow } from '../db/user-repo.ts';
+import { hashPassword, verifyPassword } from './password-hash.ts';
+import { checkPasswordStrength } from './password-policy.ts';
+
+/** A user as the API, the CLI and the UI show it: never the password hash. */
+export interface PublicUser {
+  uid: string;
+  display_name: string;
+  email: string | null;
+  language: string;
+  timezone: string;
+  admin: boolean;
+  disabled: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export const UID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
+
+const displayName = z.string().trim().min(1).max(200).refine((v) => !/[\r\n]/.test(v), 'must not contain a line break');
+
+export const newUserSchema = z
+  .object({
+    uid: z.string().regex(UID_PATTERN, 'use 1–64 letters, digits, ".", "_", "@" or "-", starting with a letter or digit'),
+    email: z.string().max(320).nullable().optional(),
+    display_name: displayName.optional(),
+    language: z.enum(TEMPLATE_LANGUAGES).optional(),
+    timezone: z.string().max(64).optional(),
+    admin: z.boolean().optional(),
+    password: z.string().max(1024).optional(),
+  })
+  .strict();
+export type NewUser = z.infer<typeof newUserSchema>;
+
+export const userChangesSchema = z
+  .object({
+    email: z.string().max(320).nullable().optional(),
+    display_name: displayName.optional(),
+    language: z.enum(TEMPLATE_LANGUAGES).optional(),
+    timezone: z.string().max(64).optional(),
+    admin: z.boolean().optional(),
+    disabled: z.boolean().optional(),
+    password: z.string().max(1024).optional(),
+  })
+  .strict();
+export type UserChanges = z.infer<typeof userChangesSchema>;
+
+/** What a user may change about themselves (`PATCH /me`): not the admin flag or the disabled flag. */
+export const ownChangesSchema = userChangesSchema.omit({ admin: true, disabled: true }).extend({ current_password: z.string().max(1024).optional() }).strict();
+export type OwnChanges = z.infer<typeof ownChangesSchema>;
+
+export interface UserStore {
+  insert(user: UserRow): Promise<boolean>;
+  find(uid: string): Promise<UserRow | undefined>;
+  findByEmail(email: string): Promise<UserRow[]>;
+  list(): Promise<UserRow[]>;
+  update(uid: string, changes: Partial<Omit<UserRow, 'uid'>>): Promise<boolean>;
+  delete(uid: string): Promise<boolean>;
+}
+
+export interface UserServiceDeps {
+  store: UserStore;
+  clock: { now(): Date };
+  /** Called after a password or address change: one-use links and other sessions end. */
+  onCredentialsChanged(uid: string, what: { password: boolean; email: boolean; keepSessionHash?: string | undefined }): Promise<void>;
+}
+
+export function toPublicUser(row: UserRow): PublicUser {
+  return {
+    uid: row.uid,
+    display_name: row.display_name,
+    email: row.email,
+    language: row.language,
+    timezone: row.timezone,
+    admin: row.is_admin === 1,
+    disabled: row.disabled === 1,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+  };
+}
+
+function checkEmail(email: string | null | undefined): string | null {
+  if (email === undefined || email === null || email === '') return null;
+  const problem = explainInvalidAddress(email);
+  if (problem) throw new MailroomError('invalid_address', `email "${printable(email)}" is not a valid email address: ${problem}`, { details: { field: 'email' } });
+  return email;
+}
+
+function checkTimeZone(zone: string | undefined): string | undefined {
+  if (zone !== undefined && !isTimeZone(zone)) {
+    throw new MailroomError('invalid_timezone', `timezone "${printable(zone)}" is not a time zone: use an IANA name such as Europe/Berlin, Asia/Shanghai or UTC`, { details: { field: 'timezone' } });
+  }
+  return zone;
+}
+
+/** The directory of the cloud's people: add, change, disable, remove; passwords only as scrypt hashes. */
+export function createUserService(deps: UserServiceDeps) {
+  const mustFind = async (uid: string) => {
+    const row = await deps.store.find(uid);
+    if (!row) throw new MailroomError('not_found', `No user "${printable(uid)}"`);
+    return row;
+  };
+
+  async function applyChanges(uid: string, changes: UserChanges, keepSessionHash?: string): Promise<PublicUser> {
+    const row = await mustFind(uid);
+    const email = changes.email === undefined ? undefined : checkEmail(changes.email);
+    checkTimeZone(changes.timezone);
+    if (changes.password !== undefined) checkPasswordStrength(changes.password, { uid, email: email === undefined ? row.email : email });
+    if (changes.admin === false || changes.disabled === true) {
+      // An instance without an active admin cannot be administered any more.
+      const admins = (await deps.store.list()).filter((u) => u.is_admin === 1 && u.disabled === 0 && u.uid !== uid);
+      if (row.is_admin === 1 && row.disabled === 0 && admins.length === 0) throw new MailroomError('invalid_request', `"${uid}" is the last active admin; make another user admin first`);
+    }
+    const update: Partial<Omit<UserRow, 'uid'>> = { updated_at: deps.clock.now().toISOString() };
+    if (email !== undefined) update.email = email;
+    if (changes.display_name !== undefined) update.display_name = changes.display_name;
+    if (changes.language !== undefined) update.language = changes.language;
+    if (changes.timezone !== undefined) update.timezone = changes.timezone;
+    if (changes.admin !== undefined) update.is_admin = changes.admin ? 1 : 0;
+    if (changes.disabled !== undefined) update.disabled = changes.disabled ? 1 : 0;
+    if (changes.password !== undefined) update.password_hash = await hashPassword(changes.password);
+    await deps.store.update(uid, update);
+    const emailChanged = email !== undefined && (email ?? '').toLowerCase() !== (row.email ?? '').toLowerCase();
+    const passwordChanged = changes.password !== undefined;
+    if (emailChanged || passwordChanged || changes.disabled === true) {
+      await deps.onCredentialsChanged(uid, { password: passwordChanged || changes.disabled === true, email: emailChanged, keepSessionHash });
+    }
+    return toPublicUser(await mustFind(uid));
+  }
+
+  return {
+    async add(input: NewUser): Promise<PublicUser> {
+      const email = checkEmail(input.email);
+      checkTimeZone(input.timezone);
+      if (input.password !== undefined) checkPasswordStrength(input.password, { uid: input.uid, email });
+      const now = deps.clock.now().toISOString();
+      const row: UserRow = {
+        uid: input.uid,
+        display_name: input.display_name ?? input.uid,
+        email,
+        language: input.language ?? 'en',
+        timezone: input.timezone ?? 'UTC',
+        is_admin: input.admin ? 1 : 0,
+        password_hash: input.password !== undefined ? await hashPassword(input.password) : null,
+        disabled: 0,
+        created_at: now,
+        updated_at: now,
+      };
+      if (!(await deps.store.insert(row))) throw new MailroomError('user_exists', `A user "${input.uid}" exists already`);
+      return toPublicUser(row);
+    },
+    list: async (): Promise<PublicUser[]> => (await deps.store.list()).map(toPublicUser),
+    get: async (uid: string): Promise<PublicUser> => toPublicUser(await mustFind(uid)),
+    /** An admin's change: any field, the password without the old one. */
+    modify: (uid: string, changes: UserChanges) => applyChanges(uid, changes),
+    /** A user's change of their own account: a new password needs the current one. */
+    async modifyOwn(uid: string, changes: OwnChanges, sessionHash?: string): Promise<PublicUser> {
+      const { current_password: current, ...rest } = changes;
+      if (rest.password !== undefined) {
+        const row = await mustFind(uid);
+        if (current === undefined || !row.password_hash || !(await verifyPassword(current, row.password_hash))) {
+          throw new MailroomError('forbidden', 'current_password: give your current password to set a new one');
+        }
+      }
+      return applyChanges(uid, rest, sessionHash);
+    },
+    async delete(uid: string): Promise<void> {
+      const row = await mustFind(uid);
+      if (row.is_admin === 1 && row.disabled === 0) {
+        const admins = (await deps.store.list()).filter((u) => u.is_admin === 1 && u.disabled === 0);
+        if (admins.length <= 1) throw new MailroomError('invalid_request', `"${uid}" is the last active admin and cannot be deleted`);
+      }
+      await deps.store.delete(uid);
+    },
+    /** The user a sign-in or reset names, by uid or (when unambiguous) by address. */
+    async findForLogin(login: string): Promise<UserRow | undefined> {
+      const byUid = await deps.store.find(login);
+      if (byUid) return byUid;
+      if (!login.includes('@')) return undefined;
+      const byEmail = await deps.store.findByEmail(login);
+      return byEmail.length === 1 ? byEmail[0] : undefined;
+    },
+  };
+}
+
+export type UserService = ReturnType<typeof createUserService>;
