@@ -14,9 +14,13 @@ import type { AppContext } from './context.ts';
 import { buildContext, type BuildContextOptions } from './main.ts';
 import { parseMessageInputs, type MessageInput } from './outbox/message-input.ts';
 import type { OutboxWorker } from './outbox/outbox-worker.ts';
+import { parseEventInputs, type EventInput } from './notifications/event-input.ts';
+import type { IngestResult } from './notifications/event-service.ts';
 
 export { MailroomError, errorCodes, isMailroomError, type ErrorCode } from './errors.ts';
 export type { MessageInput } from './outbox/message-input.ts';
+export type { EventInput } from './notifications/event-input.ts';
+export type { IngestResult } from './notifications/event-service.ts';
 export type { Settings, SettingKey } from './config/settings-schema.ts';
 
 export interface Mailroom {
@@ -27,10 +31,16 @@ export interface Mailroom {
    */
   enqueue(messages: MessageInput[]): Promise<Array<{ id: number; duplicate: boolean }>>;
   /**
-   * Starts a worker in this process that delivers the outbox until stopped.
+   * Records events (at most 1000 a call), as POST /api/v1/events does: share.created mails the
+   * share template now, every type becomes activities for the digests. Resolves once committed.
+   * @example await mailroom.emit([{ id: 'share-4711', type: 'share.created', actor: 'alice', affected: ['bob'], object: { type: 'file', id: '4711', name: 'Budget.xlsx' }, link: 'https://cloud.example.com/s/Xk3p' }])
+   */
+  emit(events: EventInput[]): Promise<IngestResult>;
+  /**
+   * Starts a worker in this process that delivers the outbox and sends due digests until stopped.
    * @example const worker = mailroom.startWorker(); process.on('SIGTERM', () => worker.stop());
    */
-  startWorker(): OutboxWorker;
+  startWorker(): { stop(): Promise<void> };
   /** The settings, outbox and test-mail services, as the CLI and the API use them. */
   readonly context: AppContext;
   /** Closes the database; stop workers first. */
@@ -47,10 +57,18 @@ export async function createMailroom(options: BuildContextOptions = {}): Promise
   return {
     context,
     enqueue: async (messages) => context.outbox.send(parseMessageInputs(messages)),
+    emit: async (events) => context.events.ingest(parseEventInputs(events)),
     startWorker: () => {
-      const worker = context.createWorker();
+      const worker: OutboxWorker = context.createWorker();
+      const digests = context.createDigestScheduler();
       worker.start();
-      return worker;
+      digests.start();
+      return {
+        async stop() {
+          await digests.stop();
+          await worker.stop();
+        },
+      };
     },
     close: () => context.close(),
   };

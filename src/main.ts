@@ -156,7 +156,7 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
       if (what.password) await sessions.endAll(uid, what.keepSessionHash);
     },
   });
-  const notificationRepo = createNotificationRepo(database.db);
+  const notificationRepo = createNotificationRepo(database.db, database.dialect);
   const unsubscribe = createUnsubscribeLinks(secretKey);
   const passwordReset = createPasswordResetService({
     tokens: userTokens,

@@ -1,4 +1,5 @@
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { SqlDialectName } from './database.ts';
 import type { EventType, Frequency } from '../domain/event-types.ts';
 import type { StoredPreferences } from '../domain/preferences.ts';
 import { enqueueWithin, type NewOutboxRow } from './outbox-repo.ts';
@@ -35,7 +36,13 @@ function chunks<T>(list: readonly T[], size = CHUNK): T[][] {
  * its share mails) is committed in the transaction that records the event; a digest is claimed,
  * its activities marked and its mail queued in one transaction too.
  */
-export function createNotificationRepo(db: Kysely<DatabaseSchema>) {
+export function createNotificationRepo(db: Kysely<DatabaseSchema>, dialect: SqlDialectName) {
+  // Rows go in as one JSON array per statement, unpacked by the database (json_each in SQLite,
+  // jsonb_array_elements in PostgreSQL): a batch of 1000 events is a few short statements
+  // instead of thousands of bound values, which is what makes ingestion fast on both.
+  const rowsOf = (json: string) => (dialect === 'postgres' ? sql`jsonb_array_elements(${json}::jsonb)` : sql`json_each(${json})`);
+  const text = (name: string) => sql.raw(`v.value->>'${name}'`);
+  const int = (name: string) => (dialect === 'postgres' ? sql.raw(`(v.value->>'${name}')::bigint`) : sql.raw(`v.value->>'${name}'`));
   return {
     async existingEventKeys(keys: readonly string[]): Promise<Set<string>> {
       const found = new Set<string>();
@@ -49,16 +56,24 @@ export function createNotificationRepo(db: Kysely<DatabaseSchema>) {
     async ingest(input: { events: NewEvent[]; activities: NewActivity[]; mails: Array<{ eventKey: string; row: NewOutboxRow }>; now: number }): Promise<{ inserted: Set<string>; mailIds: number[] }> {
       return db.transaction().execute(async (trx) => {
         const ids = new Map<string, number>();
-        for (const part of chunks(input.events)) {
-          const rows = await trx.insertInto('events').values(part).onConflict((oc) => oc.column('event_key').doNothing()).returning(['id', 'event_key']).execute();
-          for (const r of rows) ids.set(r.event_key, Number(r.id));
+        for (const part of chunks(input.events, 1000)) {
+          // SQLite needs the WHERE so that ON CONFLICT is not read as part of the SELECT's join.
+          const inserted = await sql<{ id: number; event_key: string }>`
+            insert into events (event_key, type, actor, object_type, object_id, object_name, object_path, link, data, created_at)
+            select ${text('event_key')}, ${text('type')}, ${text('actor')}, ${text('object_type')}, ${text('object_id')}, ${text('object_name')},
+                   ${text('object_path')}, ${text('link')}, ${text('data')}, ${int('created_at')}
+            from ${rowsOf(JSON.stringify(part))} as v where true
+            on conflict (event_key) do nothing
+            returning id, event_key`.execute(trx);
+          for (const r of inserted.rows) ids.set(r.event_key, Number(r.id));
         }
-        const activities = input.activities.filter((a) => ids.has(a.eventKey));
-        for (const part of chunks(activities, 300)) {
-          await trx
-            .insertInto('activities')
-            .values(part.map(({ eventKey, ...a }) => ({ ...a, event_id: ids.get(eventKey) as number, digest_id: null })))
-            .execute();
+        const activities = input.activities.filter((a) => ids.has(a.eventKey)).map(({ eventKey, ...a }) => ({ ...a, event_id: ids.get(eventKey) as number }));
+        for (const part of chunks(activities, 2000)) {
+          await sql`
+            insert into activities (uid, event_id, type, actor, own, object_type, object_name, link, stream, mail_state, digest_id, created_at)
+            select ${text('uid')}, ${int('event_id')}, ${text('type')}, ${text('actor')}, ${int('own')}, ${text('object_type')}, ${text('object_name')},
+                   ${text('link')}, ${int('stream')}, ${text('mail_state')}, null, ${int('created_at')}
+            from ${rowsOf(JSON.stringify(part))} as v`.execute(trx);
         }
         const mails = input.mails.filter((m) => ids.has(m.eventKey)).map((m) => m.row);
         const queued = mails.length > 0 ? await enqueueWithin(trx, mails, input.now) : [];

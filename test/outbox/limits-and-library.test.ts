@@ -133,4 +133,19 @@ describe('the library', () => {
     await worker.stop();
     assert.deepEqual(await mailroom.context.outbox.counts(), { queued: 0, sending: 0, sent: 1, failed: 0, cancelled: 0 });
   });
+
+  it('records events: a share mails the recipient once, a repeated id is a duplicate, a bad event is refused with its code', async () => {
+    await mailroom.context.users.add({ uid: 'lib-alice', email: 'lib-alice@example.com', display_name: 'Alice' });
+    await mailroom.context.users.add({ uid: 'lib-bob', email: 'lib-bob@example.com' });
+    const share = { id: 'lib-share-1', type: 'share.created' as const, actor: 'lib-alice', affected: ['lib-bob'], object: { type: 'file' as const, id: '7', name: 'Plan.odt' } };
+    const first = await mailroom.emit([share]);
+    const again = await mailroom.emit([share]);
+    assert.deepEqual(first.events, [{ id: 'lib-share-1', duplicate: false }]);
+    assert.equal(first.mails, 1);
+    assert.deepEqual(again, { events: [{ id: 'lib-share-1', duplicate: true }], activities: 0, mails: 0 });
+    const shares = (await mailroom.context.outbox.list({})) as Array<{ kind: string; recipients: string[]; subject: string }>;
+    assert.deepEqual(shares.filter((m) => m.kind === 'share').map((m) => [m.recipients, m.subject]), [[['lib-bob@example.com'], 'Alice shared »Plan.odt« with you']]);
+    // The library takes unchecked input, like the API: an unknown type is refused by name.
+    await assert.rejects(mailroom.emit([{ ...share, id: 'lib-x', type: 'file.moved' } as unknown as typeof share]), { code: 'event_type_unknown' });
+  });
 });
