@@ -153,7 +153,12 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     async onCredentialsChanged(uid, what) {
       // A link mailed before the change must not work after it; a new password signs out everywhere else.
       await userTokens.invalidate(uid, clock.now().getTime());
-      if (what.password) await sessions.endAll(uid, what.keepSessionHash);
+      if (what.password) {
+        await sessions.endAll(uid, what.keepSessionHash);
+        // Without this, an owner locked out by failed guesses (often their own) stays locked out
+        // for the rest of the window even after setting a new password through the reset link.
+        sessions.forgetFailures(uid);
+      }
     },
   });
   const notificationRepo = createNotificationRepo(database.db, database.dialect);

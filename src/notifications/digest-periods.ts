@@ -70,8 +70,11 @@ export interface DigestPeriod {
 export function currentPeriod(frequency: Exclude<Frequency, 'asap'>, now: number, timeZone: string): DigestPeriod {
   const local = localTime(now, timeZone);
   if (frequency === 'hourly') {
-    const cutoff = zonedInstant(local.year, local.month, local.day, local.hour, timeZone);
-    return { cutoff, key: `hourly:${local.year}-${pad(local.month)}-${pad(local.day)}T${pad(local.hour)}` };
+    // Counted back from now, not looked up by its local name: on the night the clocks go back,
+    // 02:00 happens twice and the lookup finds the later one, a cutoff still in the future.
+    const cutoff = now - (now % 60_000) - local.minute * 60_000;
+    // Keyed by the instant for the same reason: both 02:00 hours of that night are distinct periods.
+    return { cutoff, key: `hourly:${new Date(cutoff).toISOString().slice(0, 16)}Z` };
   }
   let back = local.hour < DIGEST_HOUR ? 1 : 0;
   if (frequency === 'weekly') {

@@ -117,9 +117,10 @@ export function createEventService(deps: EventServiceDeps) {
           const mailable = typePref.email && user.email !== null && (!own || prefs.own_actions);
           // A share's recipients get the share mail now; their activity is for the stream only.
           const mailNow = event.type === 'share.created' && !own && mailable;
-          const mailState = mailable && !mailNow ? 'pending' : 'none';
+          // 'mailed' at once for a share's recipient: the share mail went with this very transaction.
+          const mailState = mailNow ? 'mailed' : mailable ? 'pending' : 'none';
           if (mailNow) mails.push({ eventKey: key, row: await shareMail(event, key, user, actor, settings) });
-          if (!typePref.stream && mailState === 'none') continue;
+          if (!typePref.stream && mailState !== 'pending') continue;
           activities.push({
             eventKey: key,
             uid,

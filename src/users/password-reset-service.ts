@@ -59,27 +59,31 @@ export function createPasswordResetService(deps: PasswordResetDeps) {
       const started = Date.now();
       try {
         const user = await deps.findUser(input.login.trim());
-        if (!user || user.disabled === 1 || !user.email) return;
-        if (!deps.perAccount.take(user.uid)) {
-          deps.log.warn({ event: 'password_reset_limited', uid: user.uid }, 'password reset requested too often for one account; no mail sent');
-          return;
-        }
         const settings = await deps.settings.get();
-        const now = deps.clock.now().getTime();
-        const token = randomBytes(32).toString('base64url');
         const minutes = settings.password_reset_expiry_minutes;
-        await deps.tokens.deleteOlderThan(now - 7 * 86_400_000);
-        // One link at a time: a new request makes the earlier links useless.
-        await deps.tokens.invalidate(user.uid, now, RESET_PURPOSE);
-        await deps.tokens.insert({ token_hash: hashToken(token), uid: user.uid, purpose: RESET_PURPOSE, created_at: now, expires_at: now + minutes * 60_000, used_at: null, data: JSON.stringify({ email: user.email }) });
+        const eligible = user !== undefined && user.disabled === 0 && user.email !== null && deps.perAccount.take(user.uid);
+        if (user && user.disabled === 0 && user.email !== null && !eligible) {
+          deps.log.warn({ event: 'password_reset_limited', uid: user.uid }, 'password reset requested too often for one account; no mail sent');
+        }
+        const token = randomBytes(32).toString('base64url');
+        // The mail is rendered for every request, also when none is sent: the first render loads
+        // the template engine, and doing it only for real accounts would time them apart.
         const message = await deps.renderer.render(
           {
             template: 'lost_password',
-            to: { address: user.email, displayName: user.display_name, uid: user.uid, language: user.language, timeZone: user.timezone },
+            to: eligible
+              ? { address: user.email as string, displayName: user.display_name, uid: user.uid, language: user.language, timeZone: user.timezone }
+              : { address: 'nobody@invalid.example', displayName: 'nobody', uid: 'nobody' },
             data: { link: resetLink(settings.base_url, token), expires_in_minutes: minutes },
           },
           settings,
         );
+        if (!eligible) return;
+        const now = deps.clock.now().getTime();
+        await deps.tokens.deleteOlderThan(now - 7 * 86_400_000);
+        // One link at a time: a new request makes the earlier links useless.
+        await deps.tokens.invalidate(user.uid, now, RESET_PURPOSE);
+        await deps.tokens.insert({ token_hash: hashToken(token), uid: user.uid, purpose: RESET_PURPOSE, created_at: now, expires_at: now + minutes * 60_000, used_at: null, data: JSON.stringify({ email: user.email }) });
         await deps.enqueue(message, 'lost_password');
       } finally {
         const left = deps.answerFloorMs - (Date.now() - started);

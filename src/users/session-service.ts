@@ -19,6 +19,9 @@ export interface SessionStore {
 
 export const hashSessionId = (id: string) => createHash('sha256').update(id).digest('hex');
 
+/** Failed sign-ins of a known account are counted by its uid, whichever name (uid or address) was typed. */
+const accountKeyOf = (uid: string) => `uid:${uid}`;
+
 /**
  * Sign-in for the web UI: a random session id in an HttpOnly cookie (only its hash is stored)
  * and a CSRF token the page sends back with every change. Failed sign-ins are limited per account
@@ -35,12 +38,13 @@ export function createSessionService(deps: {
   const decoy = hashPassword(randomBytes(16).toString('hex'));
   return {
     async login(input: { login: string; password: string; client: string }): Promise<{ sessionId: string; csrfToken: string; uid: string; expiresAt: number }> {
-      const accountKey = input.login.toLowerCase();
+      const user = await deps.findUser(input.login);
+      // An account is counted by its uid, so naming it by uid and by address does not double its tries.
+      const accountKey = user ? accountKeyOf(user.uid) : input.login.toLowerCase();
       if (deps.failuresPerAccount.retryAfterSeconds(accountKey) > 0 || deps.failuresPerClient.retryAfterSeconds(input.client) > 0) {
         const wait = Math.max(deps.failuresPerAccount.retryAfterSeconds(accountKey), deps.failuresPerClient.retryAfterSeconds(input.client));
         throw new MailroomError('rate_limited', `Too many failed sign-ins; try again in ${wait} seconds`, { details: { retry_after: wait } });
       }
-      const user = await deps.findUser(input.login);
       const ok = user?.password_hash ? await verifyPassword(input.password, user.password_hash) : (await verifyPassword(input.password, await decoy), false);
       if (!user || !ok || user.disabled === 1) {
         deps.failuresPerAccount.take(accountKey);
@@ -73,6 +77,8 @@ export function createSessionService(deps: {
     logout: (sessionId: string) => deps.store.delete(hashSessionId(sessionId)),
     /** Ends a user's sessions (all, or all but the one given by its hash). */
     endAll: (uid: string, exceptIdHash?: string) => deps.store.deleteForUser(uid, exceptIdHash),
+    /** Forgets an account's failed sign-ins: they were guesses at a password that is no longer in force. */
+    forgetFailures: (uid: string) => deps.failuresPerAccount.reset(accountKeyOf(uid)),
   };
 }
 
