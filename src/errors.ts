@@ -50,7 +50,9 @@ const codes = {
 
   // People, sessions and one-use links
   user_exists: { status: 409, exit: 1, summary: 'A user with this uid exists already.' },
-  unknown_user: { status: 400, exit: 2, summary: 'A uid named in the request is not a Mailroom user.' },
+  last_admin: { status: 409, exit: 1, summary: 'The change would leave no active admin.' },
+  // Exit 1 as for not_found: the command line was well-formed, the user it names does not exist.
+  unknown_user: { status: 400, exit: 1, summary: 'A uid named in the request is not a Mailroom user.' },
   invalid_timezone: { status: 400, exit: 2, summary: 'The time zone is not an IANA time zone name.' },
   password_too_weak: { status: 400, exit: 2, summary: 'The new password is too short or too easy to guess.' },
   login_failed: { status: 401, exit: 1, summary: 'The user name or password is wrong, or the account is disabled.' },

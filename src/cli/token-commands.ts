@@ -9,7 +9,8 @@ export function registerTokenCommands(program: Command, io: CommandIo): void {
     .argument('<name>')
     .option('--scope <scope>', 'admin (everything), service (events and messages of a host application)', 'admin')
     .option('--user <uid>', 'an app password: the token acts as this user')
-    .action(async (name: string, options: { scope: string; user?: string }) => {
+    .action(async (name: string, options: { scope: string; user?: string }, command: Command) => {
+      if (options.user !== undefined && command.getOptionValueSource('scope') === 'cli') throw new MailroomError('invalid_request', 'Give --scope or --user, not both: a token with --user acts as that user');
       if (options.scope !== 'admin' && options.scope !== 'service') throw new MailroomError('invalid_request', `--scope: "${options.scope}" is not admin or service`);
       const token = await (await io.context()).tokens.create(name, options.user !== undefined ? { uid: options.user } : { scope: options.scope });
       io.out(token);

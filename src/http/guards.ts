@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.ts';
 import { MailroomError } from '../errors.ts';
@@ -26,12 +27,27 @@ export function readCookie(request: FastifyRequest, name: string): string | unde
   if (!header) return undefined;
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+    if (eq > 0 && part.slice(0, eq).trim() === name) {
+      // A value that is not valid percent-encoding is no cookie of ours: 401, not a 500.
+      try {
+        return decodeURIComponent(part.slice(eq + 1).trim());
+      } catch {
+        return undefined;
+      }
+    }
   }
   return undefined;
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** Compares in constant time, so response timing tells nothing about how much of a guess was right. */
+function sameToken(given: string | string[] | undefined, expected: string | undefined): boolean {
+  if (typeof given !== 'string' || expected === undefined) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
 
 async function authenticate(ctx: AppContext, request: FastifyRequest): Promise<Principal> {
   const header = request.headers.authorization;
@@ -46,7 +62,7 @@ async function authenticate(ctx: AppContext, request: FastifyRequest): Promise<P
   if (!principal) throw new MailroomError('unauthorized', 'Sign in, or send Authorization: Bearer TOKEN (mailroom token:create NAME makes one)');
   // A cookie rides along with any request the browser makes, also one another site triggers:
   // a change must also carry the token only Mailroom's own pages can read.
-  if (!SAFE_METHODS.has(request.method) && request.headers['x-csrf-token'] !== principal.csrfToken) {
+  if (!SAFE_METHODS.has(request.method) && !sameToken(request.headers['x-csrf-token'], principal.csrfToken)) {
     throw new MailroomError('csrf_token_invalid', 'This change came without the page\'s CSRF token (X-CSRF-Token); reload the page and try again');
   }
   return principal;

@@ -114,7 +114,7 @@ export function createUserService(deps: UserServiceDeps) {
     if (changes.admin === false || changes.disabled === true) {
       // An instance without an active admin cannot be administered any more.
       const admins = (await deps.store.list()).filter((u) => u.is_admin === 1 && u.disabled === 0 && u.uid !== uid);
-      if (row.is_admin === 1 && row.disabled === 0 && admins.length === 0) throw new MailroomError('invalid_request', `"${uid}" is the last active admin; make another user admin first`);
+      if (row.is_admin === 1 && row.disabled === 0 && admins.length === 0) throw new MailroomError('last_admin', `"${uid}" is the last active admin; make another user admin first`);
     }
     const update: Partial<Omit<UserRow, 'uid'>> = { updated_at: deps.clock.now().toISOString() };
     if (email !== undefined) update.email = email;
@@ -161,10 +161,13 @@ export function createUserService(deps: UserServiceDeps) {
     /** A user's change of their own account: a new password needs the current one. */
     async modifyOwn(uid: string, changes: OwnChanges, sessionHash?: string): Promise<PublicUser> {
       const { current_password: current, ...rest } = changes;
-      if (rest.password !== undefined) {
-        const row = await mustFind(uid);
+      // Whoever holds a session must not be able to take the account over: a new password, or a
+      // new address (which a password reset would then go to), needs the current password.
+      const row = await mustFind(uid);
+      const emailChanges = rest.email !== undefined && (rest.email ?? '').toLowerCase() !== (row.email ?? '').toLowerCase();
+      if (rest.password !== undefined || emailChanges) {
         if (current === undefined || !row.password_hash || !(await verifyPassword(current, row.password_hash))) {
-          throw new MailroomError('forbidden', 'current_password: give your current password to set a new one');
+          throw new MailroomError('forbidden', `current_password: give your current password to change your ${rest.password !== undefined ? 'password' : 'email address'}`);
         }
       }
       return applyChanges(uid, rest, sessionHash);
@@ -173,7 +176,7 @@ export function createUserService(deps: UserServiceDeps) {
       const row = await mustFind(uid);
       if (row.is_admin === 1 && row.disabled === 0) {
         const admins = (await deps.store.list()).filter((u) => u.is_admin === 1 && u.disabled === 0);
-        if (admins.length <= 1) throw new MailroomError('invalid_request', `"${uid}" is the last active admin and cannot be deleted`);
+        if (admins.length <= 1) throw new MailroomError('last_admin', `"${uid}" is the last active admin and cannot be deleted; make another user admin first`);
       }
       await deps.store.delete(uid);
     },
