@@ -6,6 +6,7 @@ import type { DetectService } from './mail/detect-service.ts';
 import type { DoctorService } from './mail/doctor-service.ts';
 import type { MailTestService } from './mail/mail-test-service.ts';
 import type { OutboxService } from './outbox/outbox-service.ts';
+import type { CapturedMailService } from './outbox/captured-mail-service.ts';
 import type { OutboxWorker } from './outbox/outbox-worker.ts';
 import type { TemplateService } from './templates/template-service.ts';
 import type { TokenService } from './users/token-service.ts';
@@ -45,6 +46,8 @@ export interface AppContext {
   /** The digest pass of a worker process; start() it next to createWorker(). */
   createDigestScheduler(): DigestScheduler;
   readonly outbox: OutboxService;
+  /** Mails kept instead of sent while mail_smtpmode is `capture`: list, show. */
+  readonly captured: CapturedMailService;
   /** The editable mail templates: list, get, set (validated, versioned), reset, preview. */
   readonly templates: TemplateService;
   /** A worker of this process for the outbox; start() it, stop() it before close(). */

@@ -22,6 +22,7 @@ import { createMailRenderer } from './templates/render-mail.ts';
 import { createTemplateService } from './templates/template-service.ts';
 import { createOutboxMetrics } from './outbox/outbox-metrics.ts';
 import { createOutboxService } from './outbox/outbox-service.ts';
+import { createCapturedMailService } from './outbox/captured-mail-service.ts';
 import { OutboxWorker } from './outbox/outbox-worker.ts';
 import { createHostHealth } from './transport/host-health.ts';
 import { createTransportFactory } from './transport/create-transport.ts';
@@ -78,7 +79,8 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     }
   }
 
-  const transports = createTransportFactory({ hostHealth: createHostHealth({ clock }), captureStore: createCapturedMailRepo(database.db, clock), clock, env });
+  const capturedMail = createCapturedMailRepo(database.db, clock);
+  const transports = createTransportFactory({ hostHealth: createHostHealth({ clock }), captureStore: capturedMail, clock, env });
   const outboxRepo = createOutboxRepo(database.db, database.dialect);
   const metrics = createOutboxMetrics();
   const workers = new Set<OutboxWorker>();
@@ -203,6 +205,7 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     digests,
     createDigestScheduler: () => createDigestScheduler({ digests, log: log.child({ module: 'digests' }) }),
     outbox,
+    captured: createCapturedMailService({ store: capturedMail }),
     templates,
     createWorker,
     metrics: async () => metrics.render(await outboxRepo.counts()),

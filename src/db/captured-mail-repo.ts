@@ -29,6 +29,17 @@ export function createCapturedMailRepo(db: Kysely<DatabaseSchema>, clock: { now(
         .executeTakeFirstOrThrow();
       return Number(row.id);
     },
+    /** Newest first, without the messages themselves; `beforeId` pages back. */
+    async summaries(input: { limit: number; beforeId?: number | undefined }): Promise<Array<Omit<CapturedMail, 'raw'>>> {
+      let q = db.selectFrom('captured_mail').select(['id', 'message_id', 'envelope_from', 'envelope_to', 'subject', 'created_at']).orderBy('id', 'desc').limit(input.limit);
+      if (input.beforeId !== undefined) q = q.where('id', '<', input.beforeId);
+      const rows = await q.execute();
+      return rows.map((r) => ({ id: Number(r.id), messageId: r.message_id, envelopeFrom: r.envelope_from, envelopeTo: JSON.parse(r.envelope_to) as string[], subject: r.subject, createdAt: r.created_at }));
+    },
+    async get(id: number): Promise<CapturedMail | undefined> {
+      const r = await db.selectFrom('captured_mail').selectAll().where('id', '=', id).executeTakeFirst();
+      return r && { id: Number(r.id), messageId: r.message_id, envelopeFrom: r.envelope_from, envelopeTo: JSON.parse(r.envelope_to) as string[], subject: r.subject, raw: r.raw, createdAt: r.created_at };
+    },
     async list(limit = 100): Promise<CapturedMail[]> {
       const rows = await db.selectFrom('captured_mail').selectAll().orderBy('id', 'desc').limit(limit).execute();
       return rows.map((r) => ({

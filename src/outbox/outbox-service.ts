@@ -4,6 +4,8 @@ import { parseEmailAddress } from '../domain/address.ts';
 import type { SettingsService } from '../config/settings-service.ts';
 import { composeMessage, type ComposedMessage } from '../templates/compose-message.ts';
 import type { MessageInput } from './message-input.ts';
+import { parseMessage } from '../domain/mime-message.ts';
+import type { OutboxAttempt, OutboxRow } from '../db/outbox-repo.ts';
 
 /** The outbox table as the service needs it (implemented by db/outbox-repo.ts). */
 export interface OutboxStore {
@@ -11,7 +13,7 @@ export interface OutboxStore {
   counts(): Promise<Record<string, number>>;
   pending(): Promise<number>;
   list(input: { state?: string | undefined; limit: number; beforeId?: number | undefined }): Promise<unknown[]>;
-  get(id: number): Promise<unknown>;
+  get(id: number): Promise<(OutboxRow & { raw: string; history: OutboxAttempt[] }) | undefined>;
   requeue(input: { ids?: number[]; allFailed?: boolean; now: number }): Promise<number>;
   purge(before: number): Promise<number>;
 }
@@ -65,10 +67,12 @@ export function createOutboxService(deps: { store: OutboxStore; settings: Settin
     /** Queued or sending: cheap enough to poll. */
     pending: () => deps.store.pending(),
     list: (input: { state?: string | undefined; limit?: number; beforeId?: number | undefined }) => deps.store.list({ ...input, limit: Math.min(input.limit ?? 100, 1000) }),
+    /** One mail: its row, its failed attempts (`history`), the `raw` message, and its `headers` and `parts` read from it. */
     async show(id: number) {
       const row = await deps.store.get(id);
       if (!row) throw new MailroomError('not_found', `No mail #${id} in the outbox`);
-      return row;
+      // The outbox keeps the message's bytes as a latin1 string (toOutboxRow).
+      return { ...row, ...parseMessage(Buffer.from(row.raw, 'latin1')) };
     },
     async retry(id: number): Promise<void> {
       if ((await deps.store.requeue({ ids: [id], now: deps.clock.now().getTime() })) === 0) {

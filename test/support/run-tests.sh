@@ -9,11 +9,11 @@ cd "$(dirname "$0")/../.."
 
 bash test/support/install-deps.sh
 
-echo "run-tests: build (the bundle the mailroom command runs)" >&2
+echo "run-tests: build (the bundle the mailroom command runs, and the web interface)" >&2
 npm run --silent build
 
-echo "run-tests: type check (tsc --noEmit)" >&2
-if ! npx tsc --noEmit; then
+echo "run-tests: type check (the server, the tests and the web interface)" >&2
+if ! npx tsc --noEmit || ! npx tsc -p web --noEmit; then
   echo "run-tests: the type check failed; no tests were run" >&2
   exit 1
 fi

@@ -13,9 +13,10 @@ const listQuery = z.object({
   before: z.coerce.number().int().min(1).optional(),
 });
 const idParams = z.object({ id: z.coerce.number().int().min(1) });
+const capturedQuery = listQuery.omit({ status: true });
 
 
-/** Host applications send their own mails through the outbox; admins look into it. */
+/** Host applications send their own mails through the outbox; admins look into it and into the captured mails. */
 export function outboxRoutes(app: FastifyInstance, ctx: AppContext): void {
   const { admin, service } = createGuards(ctx);
 
@@ -40,6 +41,13 @@ export function outboxRoutes(app: FastifyInstance, ctx: AppContext): void {
     await ctx.outbox.retry(parseInput(idParams, request.params).id);
     return reply.status(202).send({ ok: true });
   });
+
+  // The inbox of mode `capture`: what would have been sent.
+  app.get('/api/v1/captured', { preHandler: admin }, async (request) => {
+    const query = parseInput(capturedQuery, request.query);
+    return { mails: await ctx.captured.list({ limit: query.limit, beforeId: query.before }) };
+  });
+  app.get('/api/v1/captured/:id', { preHandler: admin }, async (request) => ctx.captured.show(parseInput(idParams, request.params).id));
 
   app.get('/metrics', async (_request, reply) => reply.type('text/plain; version=0.0.4').send(await ctx.metrics()));
 }

@@ -1,0 +1,47 @@
+// npm run build (also run by `npm install`): bundles the server (dist/*.mjs) and the web
+// interface (dist/web/: index.html and content-hashed assets), both with esbuild.
+import { rm, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { build } from 'esbuild';
+
+const root = new URL('..', import.meta.url).pathname;
+await rm(`${root}dist`, { recursive: true, force: true });
+
+await build({
+  entryPoints: [`${root}src/main.ts`, `${root}src/index.ts`],
+  bundle: true,
+  splitting: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  packages: 'external',
+  sourcemap: true,
+  outdir: `${root}dist`,
+  outExtension: { '.js': '.mjs' },
+  logLevel: 'warning',
+});
+
+// The browser bundle: Preact pages, with the template editor (CodeMirror) split into a chunk of
+// its own that only the templates page loads. Names carry a content hash, so the server can let
+// browsers cache them for good.
+const web = await build({
+  entryPoints: { app: `${root}web/main.tsx`, styles: `${root}web/styles.css` },
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  target: ['chrome110', 'firefox115', 'safari16'],
+  jsx: 'automatic',
+  jsxImportSource: 'preact',
+  minify: true,
+  sourcemap: true,
+  outdir: `${root}dist/web/assets`,
+  entryNames: '[name]-[hash]',
+  chunkNames: 'chunk-[hash]',
+  metafile: true,
+  logLevel: 'warning',
+});
+const outputs = Object.entries(web.metafile.outputs);
+const entry = (name) => basename(outputs.find(([, o]) => o.entryPoint?.endsWith(name))?.[0] ?? '');
+const html = (await readFile(`${root}web/index.html`, 'utf8')).replaceAll('{{app}}', `/assets/${entry('web/main.tsx')}`).replaceAll('{{styles}}', `/assets/${entry('web/styles.css')}`);
+await mkdir(`${root}dist/web`, { recursive: true });
+await writeFile(`${root}dist/web/index.html`, html);

@@ -1,0 +1,82 @@
+/** The one way the pages talk to Mailroom: JSON, the session cookie, and the CSRF token on changes. */
+
+export class ApiError extends Error {
+  readonly code: string;
+  readonly status: number;
+  readonly details: Record<string, unknown> | undefined;
+  constructor(status: number, code: string, message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.details = details;
+  }
+}
+
+let csrfToken: string | null = null;
+
+export function setCsrfToken(token: string | null): void {
+  csrfToken = token;
+}
+
+/** Called when any request answers 401: the session ended (signed out elsewhere, expired). */
+let onSignedOut: () => void = () => undefined;
+export function whenSignedOut(handler: () => void): void {
+  onSignedOut = handler;
+}
+
+export async function api<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
+  let response: Response;
+  try {
+    response = await fetch(`/api/v1${path}`, { method, headers, credentials: 'same-origin', ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+  } catch {
+    throw new ApiError(0, 'network_error', 'Mailroom cannot be reached');
+  }
+  if (response.status === 204) return undefined as T;
+  const data = (await response.json().catch(() => ({}))) as { error?: { code: string; message: string; details?: Record<string, unknown> } };
+  if (!response.ok) {
+    const error = data.error ?? { code: 'internal_error', message: `HTTP ${response.status}` };
+    if (response.status === 401 && path !== '/login') onSignedOut();
+    throw new ApiError(response.status, error.code, error.message, error.details);
+  }
+  return data as T;
+}
+
+/** Window event the Email server page sends with the settings (SettingView[]) after it loaded or saved them. */
+export const MAIL_SETTINGS_EVENT = 'mailroom:mail-settings';
+
+/** The types of the API's answers that the pages read. */
+export interface User {
+  uid: string;
+  display_name: string;
+  email: string | null;
+  language: string;
+  timezone: string;
+  admin: boolean;
+  disabled: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SettingView {
+  key: string;
+  value: string | number | boolean | null;
+  isSet: boolean;
+  secret: boolean;
+  source: 'default' | 'database' | 'file' | 'env';
+  locked: boolean;
+  lockedBy?: 'file' | 'env';
+}
+
+export interface TestMailReport {
+  ok: boolean;
+  to: string;
+  mode: string;
+  via?: string;
+  response?: string;
+  attempts: Array<{ host: string; error?: { code: string; message: string } }>;
+  transcript?: string;
+  error?: { code: string; message: string; reply?: string };
+}

@@ -1,0 +1,181 @@
+/**
+ * The template editor: CodeMirror 6 with Liquid highlighting (on HTML for the html part, on plain
+ * text for the text part), line numbers, undo, search, bracket closing and completion of the
+ * template's variables. Only the templates page loads this module, with import(), so esbuild puts
+ * it and CodeMirror in a chunk of their own and the other pages stay small.
+ *
+ * Keyboard: Tab is left to the browser (it moves the focus on, it never gets trapped here); indent
+ * with Mod-] and Mod-[. Escape closes the completion list or the search panel.
+ */
+import { basicSetup } from 'codemirror';
+import { EditorView, Decoration, type DecorationSet } from '@codemirror/view';
+import { Compartment, EditorState, StateEffect, StateField, type Extension } from '@codemirror/state';
+import { LanguageSupport, StreamLanguage } from '@codemirror/language';
+import { liquid } from '@codemirror/lang-liquid';
+
+export type EditorMode = 'html' | 'text';
+
+/** Where the server found a problem: 1-based line and column, as its errors give them. */
+export interface ErrorMark {
+  line: number;
+  column?: number | undefined;
+}
+
+export interface EditorOptions {
+  parent: HTMLElement;
+  doc: string;
+  mode: EditorMode;
+  /** The id of the element that names the editor (aria-labelledby of the editable element). */
+  labelledBy: string;
+  /** Dotted variable paths from the API (`user.email`, `activities[].link`), for completion. */
+  variables: readonly string[];
+  onChange(doc: string): void;
+  onFocus?(): void;
+}
+
+export interface EditorHandle {
+  getDoc(): string;
+  /** A new document with a fresh undo history (another template was chosen). */
+  reset(doc: string, variables: readonly string[]): void;
+  /** Replaces the whole text as one undoable change (discard, reset to default). */
+  replace(doc: string): void;
+  /** Puts `text` where the cursor is (over the selection), the cursor `cursor` characters into it (default: after it), and focuses the editor. */
+  insert(text: string, cursor?: number): void;
+  /** Marks the line (and the column) of an error, or clears the mark with null. */
+  markError(mark: ErrorMark | null, options?: { reveal?: boolean }): void;
+  /** aria-describedby and aria-invalid of the editable element. */
+  describe(describedBy: string | null, invalid: boolean): void;
+  focus(): void;
+  destroy(): void;
+}
+
+const setError = StateEffect.define<ErrorMark | null>();
+
+const errorLine = Decoration.line({ class: 'cm-tpl-error-line' });
+const errorMark = Decoration.mark({ class: 'cm-tpl-error-mark' });
+
+/** The error's decorations: the whole line, and the characters from the column to the word's end. */
+function errorDecorations(state: EditorState, mark: ErrorMark): DecorationSet {
+  const lineNo = Math.min(Math.max(1, mark.line), state.doc.lines);
+  const line = state.doc.line(lineNo);
+  const ranges = [errorLine.range(line.from)];
+  if (mark.column !== undefined && line.length > 0) {
+    const from = line.from + Math.min(Math.max(0, mark.column - 1), line.length - 1);
+    const rest = state.doc.sliceString(from, line.to);
+    const word = /^\S+/.exec(rest)?.[0].length ?? 1;
+    ranges.push(errorMark.range(from, Math.min(line.to, from + Math.min(word, 40))));
+  }
+  return Decoration.set(ranges, true);
+}
+
+const errorField = StateField.define<DecorationSet>({
+  create: () => Decoration.none,
+  update(value, tr) {
+    let next = value.map(tr.changes);
+    for (const effect of tr.effects) {
+      if (effect.is(setError)) next = effect.value ? errorDecorations(tr.state, effect.value) : Decoration.none;
+    }
+    return next;
+  },
+  provide: (field) => EditorView.decorations.from(field),
+});
+
+/** Plain text under the Liquid tags: a language that marks nothing. */
+const plainText = new LanguageSupport(
+  StreamLanguage.define<null>({
+    name: 'text',
+    startState: () => null,
+    token(stream) {
+      stream.skipToEnd();
+      return null;
+    },
+  }),
+);
+
+type LiquidConfig = NonNullable<Parameters<typeof liquid>[0]>;
+
+/** Completion of `{{ user.` and friends from the API's variable paths (list fields are left out: their loop variable has a name of the author's choosing). */
+function liquidFor(mode: EditorMode, variables: readonly string[]): Extension {
+  const tree = new Map<string, Set<string>>();
+  for (const path of variables) {
+    if (path.includes('[]')) continue;
+    const parts = path.split('.');
+    for (let i = 0; i < parts.length; i++) {
+      const parent = parts.slice(0, i).join('.');
+      let children = tree.get(parent);
+      if (!children) tree.set(parent, (children = new Set()));
+      children.add(parts[i] as string);
+    }
+  }
+  const completions = (parent: string) => [...(tree.get(parent) ?? [])].map((label) => ({ label, type: tree.has(parent ? `${parent}.${label}` : label) ? 'namespace' : 'variable' }));
+  const config: LiquidConfig = {
+    variables: completions(''),
+    properties: (path) => completions(path.join('.')),
+  };
+  return liquid(mode === 'text' ? { ...config, base: plainText } : config);
+}
+
+const theme = EditorView.theme({
+  '&': { fontSize: '0.9rem' },
+  '.cm-content': { fontFamily: 'var(--mono)' },
+  '.cm-gutters': { fontFamily: 'var(--mono)' },
+});
+
+export function createEditor(options: EditorOptions): EditorHandle {
+  const description = new Compartment();
+  const describeAttrs = (describedBy: string | null, invalid: boolean) =>
+    EditorView.contentAttributes.of({ ...(describedBy ? { 'aria-describedby': describedBy } : {}), ...(invalid ? { 'aria-invalid': 'true' } : {}) });
+
+  const makeState = (doc: string, variables: readonly string[], describedBy: Extension) =>
+    EditorState.create({
+      doc,
+      extensions: [
+        basicSetup,
+        liquidFor(options.mode, variables),
+        description.of(describedBy),
+        errorField,
+        theme,
+        EditorView.lineWrapping,
+        EditorView.contentAttributes.of({ 'aria-labelledby': options.labelledBy }),
+        EditorView.updateListener.of((update) => {
+          if (update.docChanged) options.onChange(update.state.doc.toString());
+          if (update.focusChanged && update.view.hasFocus) options.onFocus?.();
+        }),
+      ],
+    });
+
+  const view = new EditorView({ state: makeState(options.doc, options.variables, describeAttrs(null, false)), parent: options.parent });
+  let currentDescription: Extension = describeAttrs(null, false);
+
+  return {
+    getDoc: () => view.state.doc.toString(),
+    reset(doc, variables) {
+      view.setState(makeState(doc, variables, currentDescription));
+    },
+    replace(doc) {
+      if (doc === view.state.doc.toString()) return;
+      view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: doc } });
+    },
+    insert(text, cursor = text.length) {
+      const { from, to } = view.state.selection.main;
+      view.dispatch({ changes: { from, to, insert: text }, selection: { anchor: from + cursor }, scrollIntoView: true, userEvent: 'input' });
+      view.focus();
+    },
+    markError(mark, opts = {}) {
+      const effects: StateEffect<unknown>[] = [setError.of(mark)];
+      if (mark && opts.reveal) {
+        const line = view.state.doc.line(Math.min(Math.max(1, mark.line), view.state.doc.lines));
+        const at = line.from + Math.min(Math.max(0, (mark.column ?? 1) - 1), line.length);
+        view.dispatch({ effects, selection: { anchor: at }, scrollIntoView: true });
+        return;
+      }
+      view.dispatch({ effects });
+    },
+    describe(describedBy, invalid) {
+      currentDescription = describeAttrs(describedBy, invalid);
+      view.dispatch({ effects: description.reconfigure(currentDescription) });
+    },
+    focus: () => view.focus(),
+    destroy: () => view.destroy(),
+  };
+}

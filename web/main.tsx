@@ -1,0 +1,146 @@
+import { render } from 'preact';
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { api, MAIL_SETTINGS_EVENT, setCsrfToken, whenSignedOut, type SettingView, type User } from './api.ts';
+import { Link } from './components.tsx';
+import { browserLanguage, I18n, isLanguage, translator, type Language } from './i18n.ts';
+import { navigate, usePath } from './router.ts';
+import { Session } from './session.ts';
+import { EmailServerPage } from './pages/email-server.tsx';
+import { ForgotPage, LoginPage, ResetPage } from './pages/sign-in.tsx';
+import { TemplatesPage } from './pages/templates.tsx';
+import { OutboxPage } from './pages/outbox.tsx';
+import { UsersPage } from './pages/users.tsx';
+import { PersonalPage } from './pages/personal.tsx';
+
+type State = { kind: 'loading' } | { kind: 'signed-out' } | { kind: 'signed-in'; user: User };
+
+const adminPages = [
+  { path: '/admin/email', key: 'navEmailServer', Page: EmailServerPage },
+  { path: '/admin/templates', key: 'navTemplates', Page: TemplatesPage },
+  { path: '/admin/outbox', key: 'navOutbox', Page: OutboxPage },
+  { path: '/admin/users', key: 'navUsers', Page: UsersPage },
+] as const;
+
+function App() {
+  const path = usePath();
+  const [state, setState] = useState<State>({ kind: 'loading' });
+  const [captureMode, setCaptureMode] = useState(false);
+  const language: Language = state.kind === 'signed-in' && isLanguage(state.user.language) ? state.user.language : browserLanguage();
+  const i18n = useMemo(() => ({ language, t: translator(language) }), [language]);
+  const { t } = i18n;
+
+  useEffect(() => {
+    whenSignedOut(() => {
+      setCsrfToken(null);
+      setState({ kind: 'signed-out' });
+    });
+    api<{ user: User; csrf_token: string | null }>('GET', '/session')
+      .then((s) => {
+        setCsrfToken(s.csrf_token);
+        setState({ kind: 'signed-in', user: s.user });
+      })
+      .catch(() => setState({ kind: 'signed-out' }));
+  }, []);
+
+  useEffect(() => {
+    document.documentElement.lang = language;
+  }, [language]);
+
+  const admin = state.kind === 'signed-in' && state.user.admin;
+  useEffect(() => {
+    if (!admin) return;
+    api<{ settings: SettingView[] }>('GET', '/settings/mail')
+      .then((r) => setCaptureMode(r.settings.find((s) => s.key === 'mail_smtpmode')?.value === 'capture'))
+      .catch(() => undefined);
+  }, [admin, path]);
+  useEffect(() => {
+    // The Email server page says when the mode changed, so the banner does not wait for the next page.
+    const update = (event: Event) => setCaptureMode((event as CustomEvent<SettingView[]>).detail.find((s) => s.key === 'mail_smtpmode')?.value === 'capture');
+    window.addEventListener(MAIL_SETTINGS_EVENT, update);
+    return () => window.removeEventListener(MAIL_SETTINGS_EVENT, update);
+  }, []);
+
+  if (state.kind === 'loading') return <p class="loading">{t('loading')}</p>;
+
+  const publicPage = path === '/login' ? <LoginPage onSignedIn={(user) => setState({ kind: 'signed-in', user })} /> : path === '/forgot' ? <ForgotPage /> : path.startsWith('/reset/') ? <ResetPage token={decodeURIComponent(path.slice('/reset/'.length))} /> : null;
+  if (publicPage) {
+    return (
+      <I18n.Provider value={i18n}>
+        <main id="content" class="narrow">
+          {publicPage}
+        </main>
+      </I18n.Provider>
+    );
+  }
+  if (state.kind === 'signed-out') {
+    queueMicrotask(() => navigate(`/login?next=${encodeURIComponent(location.pathname)}`));
+    return null;
+  }
+
+  const user = state.user;
+  if (path === '/' || path === '/admin') {
+    queueMicrotask(() => navigate(user.admin ? '/admin/email' : '/personal'));
+    return null;
+  }
+  const adminPage = adminPages.find((p) => p.path === path);
+  const session = {
+    user,
+    setUser: (u: User) => setState({ kind: 'signed-in', user: u }),
+    signOut: async () => {
+      await api('POST', '/logout').catch(() => undefined);
+      setCsrfToken(null);
+      setState({ kind: 'signed-out' });
+      navigate('/login');
+    },
+  };
+  let page;
+  if (adminPage) page = user.admin ? <adminPage.Page /> : <p role="alert">{t('notAllowed')}</p>;
+  else if (path === '/personal') page = <PersonalPage />;
+  else page = <p role="alert">{t('notAllowed')}</p>;
+
+  return (
+    <I18n.Provider value={i18n}>
+      <Session.Provider value={session}>
+        <a class="skip" href="#content">
+          {t('skipToContent')}
+        </a>
+        <header class="top">
+          <span class="brand">{t('appName')}</span>
+          <nav aria-label={t('navMain')}>
+            <ul>
+              {user.admin &&
+                adminPages.map((p) => (
+                  <li key={p.path}>
+                    <Link href={p.path} current={path === p.path}>
+                      {t(p.key)}
+                    </Link>
+                  </li>
+                ))}
+              <li>
+                <Link href="/personal" current={path === '/personal'}>
+                  {t('navPersonal')}
+                </Link>
+              </li>
+              <li>
+                <button type="button" class="link" onClick={() => void session.signOut()}>
+                  {t('navSignOut')}
+                </button>
+              </li>
+            </ul>
+          </nav>
+          <span class="who">{t('signedInAs', { name: user.display_name })}</span>
+        </header>
+        {admin && captureMode && (
+          <div class="banner" role="status">
+            {t('captureBanner')}
+          </div>
+        )}
+        <main id="content" key={path}>
+          {page}
+        </main>
+      </Session.Provider>
+    </I18n.Provider>
+  );
+}
+
+render(<App />, document.getElementById('app') as HTMLElement);

@@ -1,0 +1,607 @@
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { api, ApiError, type SettingView } from '../api.ts';
+import { Notice, PageTitle } from '../components.tsx';
+import { useI18n, type MessageKey } from '../i18n.ts';
+import { useSession } from '../session.ts';
+
+/** The answers of /api/v1/outbox and /api/v1/captured (src/db/outbox-repo.ts, src/domain/mime-message.ts). */
+const STATES = ['queued', 'sending', 'sent', 'failed', 'cancelled'] as const;
+type OutboxState = (typeof STATES)[number];
+
+interface OutboxMail {
+  id: number;
+  messageId: string;
+  kind: string;
+  envelopeFrom: string;
+  recipients: string[];
+  subject: string;
+  state: string;
+  attempts: number;
+  nextAttemptAt: number;
+  lastError: string | null;
+  lastReply: string | null;
+  acceptedBy: string | null;
+  recipientResults: Array<{ address: string; status: 'accepted' | 'rejected'; reply?: string }> | null;
+  createdAt: number;
+  updatedAt: number;
+  sentAt: number | null;
+}
+
+interface Attempt {
+  attempt: number;
+  at: number;
+  host: string | null;
+  outcome: string;
+  code: string | null;
+  message: string | null;
+  reply: string | null;
+}
+
+interface MessageHeader {
+  name: string;
+  value: string;
+  decoded?: string;
+}
+
+interface MessagePart {
+  contentType: string;
+  charset: string | null;
+  transferEncoding: string;
+  size: number;
+  text?: string;
+  html?: string;
+}
+
+type OutboxDetail = OutboxMail & { history: Attempt[]; headers: MessageHeader[]; parts: MessagePart[] };
+
+interface CapturedSummary {
+  id: number;
+  messageId: string;
+  envelopeFrom: string;
+  envelopeTo: string[];
+  subject: string;
+  createdAt: string;
+}
+
+type CapturedDetail = CapturedSummary & { headers: MessageHeader[]; parts: MessagePart[] };
+
+const PAGE = 50;
+
+/** Dates and times in the page's language and the signed-in user's time zone. */
+function useFormat() {
+  const { language } = useI18n();
+  const { user } = useSession();
+  return useMemo(() => {
+    let dates: Intl.DateTimeFormat;
+    try {
+      dates = new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeStyle: 'medium', timeZone: user.timezone });
+    } catch {
+      dates = new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeStyle: 'medium' });
+    }
+    const numbers = new Intl.NumberFormat(language);
+    return {
+      time: (at: number | string) => {
+        const d = new Date(at);
+        return Number.isNaN(d.getTime()) ? (
+          String(at)
+        ) : (
+          <time dateTime={d.toISOString()}>{dates.format(d)}</time>
+        );
+      },
+      number: (n: number) => numbers.format(n),
+    };
+  }, [language, user.timezone]);
+}
+
+const errorText = (e: unknown) => (e instanceof ApiError ? e.message : String(e));
+
+function StateBadge(props: { state: string }) {
+  const { t } = useI18n();
+  const known = (STATES as readonly string[]).includes(props.state);
+  return <span class={`badge ${props.state}`}>{known ? t(`state_${props.state}` as MessageKey) : props.state}</span>;
+}
+
+/**
+ * Admin → Outbox: how many mails are in each state, the mails (filtered by state, newest first),
+ * one mail with every attempt and server reply, and, in mode `capture`, the captured mails.
+ */
+export function OutboxPage() {
+  const { t } = useI18n();
+  const fmt = useFormat();
+  const [filter, setFilter] = useState<OutboxState | ''>('');
+  const [counts, setCounts] = useState<Record<string, number> | null>(null);
+  const [mails, setMails] = useState<OutboxMail[] | null>(null);
+  const [more, setMore] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [openId, setOpenId] = useState<number | null>(null);
+  const [capture, setCapture] = useState(false);
+
+  const load = async (state: OutboxState | '', before?: number) => {
+    setBusy(true);
+    try {
+      const query = new URLSearchParams({ limit: String(PAGE) });
+      if (state) query.set('status', state);
+      if (before !== undefined) query.set('before', String(before));
+      const r = await api<{ counts: Record<string, number>; mails: OutboxMail[] }>('GET', `/outbox?${query}`);
+      setCounts(r.counts);
+      setMails((m) => (before !== undefined && m ? [...m, ...r.mails] : r.mails));
+      setMore(r.mails.length === PAGE);
+      setError(null);
+    } catch (e) {
+      setError(errorText(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  useEffect(() => void load(filter), [filter]);
+  useEffect(() => {
+    api<{ settings: SettingView[] }>('GET', '/settings/mail')
+      .then((r) => setCapture(r.settings.find((s) => s.key === 'mail_smtpmode')?.value === 'capture'))
+      .catch(() => undefined);
+  }, []);
+
+  const close = () => {
+    const id = openId;
+    setOpenId(null);
+    // Back to where the reader was: the button that opened the mail.
+    queueMicrotask(() => document.querySelector<HTMLButtonElement>(`#outbox-list tr[data-id="${id}"] button`)?.focus());
+  };
+
+  return (
+    <>
+      <PageTitle>{t('outboxTitle')}</PageTitle>
+      {capture && <p class="intro">{t('captureIntro')}</p>}
+
+      <section aria-labelledby="outbox-counts-title" class="outbox-counts">
+        <h2 id="outbox-counts-title" class="visually-hidden">
+          {t('outboxCounts')}
+        </h2>
+        <ul id="outbox-counts" class="counts">
+          {STATES.map((s) => (
+            <li key={s} data-state={s}>
+              <span class="count-label">{t(`state_${s}` as MessageKey)}</span> <strong class="count-value">{counts ? fmt.number(counts[s] ?? 0) : '…'}</strong>
+            </li>
+          ))}
+        </ul>
+      </section>
+
+      <div class="toolbar">
+        <div class="field">
+          <label for="outbox-filter">{t('outboxState')}</label>
+          <select id="outbox-filter" value={filter} onChange={(e) => setFilter(e.currentTarget.value as OutboxState | '')}>
+            <option value="">{t('outboxAll')}</option>
+            {STATES.map((s) => (
+              <option value={s} key={s}>
+                {t(`state_${s}` as MessageKey)}
+                {counts ? ` (${fmt.number(counts[s] ?? 0)})` : ''}
+              </option>
+            ))}
+          </select>
+        </div>
+        <button type="button" id="outbox-refresh" disabled={busy} onClick={() => void load(filter)}>
+          {t('outboxRefresh')}
+        </button>
+      </div>
+
+      <div aria-live="polite" id="outbox-status">
+        {error && <Notice kind="error">{t('errorGeneric', { message: error })}</Notice>}
+      </div>
+      {mails === null && !error && <p>{t('loading')}</p>}
+      {mails && mails.length === 0 && <p class="empty">{t('outboxEmpty')}</p>}
+      {mails && mails.length > 0 && (
+        <div class="table-wrap">
+          <table class="list labelled" id="outbox-list">
+            <caption class="visually-hidden">{t('outboxListCaption')}</caption>
+            <thead>
+              <tr>
+                <th scope="col">{t('outboxNumber')}</th>
+                <th scope="col">{t('outboxState')}</th>
+                <th scope="col">{t('outboxTo')}</th>
+                <th scope="col">{t('outboxSubject')}</th>
+                <th scope="col">{t('outboxAttempts')}</th>
+                <th scope="col">{t('outboxUpdated')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {mails.map((m) => (
+                <tr key={m.id} data-id={m.id} data-state={m.state} aria-current={openId === m.id ? 'true' : undefined}>
+                  <td data-label={t('outboxNumber')}>#{m.id}</td>
+                  <td data-label={t('outboxState')}>
+                    <StateBadge state={m.state} />
+                  </td>
+                  <td data-label={t('outboxTo')} class="address">
+                    {m.recipients.join(', ')}
+                  </td>
+                  <td data-label={t('outboxSubject')}>
+                    <button type="button" class="link open" aria-label={`${t('outboxOpen', { id: m.id })}: ${m.subject}`} aria-controls="mail-details" aria-expanded={openId === m.id} onClick={() => setOpenId(m.id)}>
+                      {m.subject || '—'}
+                    </button>
+                  </td>
+                  <td data-label={t('outboxAttempts')}>{m.attempts}</td>
+                  <td data-label={t('outboxUpdated')}>{fmt.time(m.updatedAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {mails && more && (
+        <p>
+          <button type="button" id="outbox-more" disabled={busy} onClick={() => void load(filter, mails[mails.length - 1]?.id)}>
+            {t('outboxMore')}
+          </button>
+        </p>
+      )}
+
+      {openId !== null && <MailDetails key={openId} id={openId} onClose={close} onChanged={() => load(filter)} />}
+
+      {capture && <CapturedInbox />}
+    </>
+  );
+}
+
+/** One mail of the outbox: what it is, every attempt with the server's reply verbatim, its headers and parts. */
+function MailDetails(props: { id: number; onClose(): void; onChanged(): Promise<void> }) {
+  const { t } = useI18n();
+  const fmt = useFormat();
+  const [mail, setMail] = useState<OutboxDetail | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [retry, setRetry] = useState<{ kind: 'busy' } | { kind: 'ok' } | { kind: 'error'; message: string } | null>(null);
+  const heading = useRef<HTMLHeadingElement>(null);
+
+  const load = async () => {
+    try {
+      setMail(await api<OutboxDetail>('GET', `/outbox/${props.id}`));
+      setError(null);
+    } catch (e) {
+      setError(errorText(e));
+    }
+  };
+  useEffect(() => {
+    void load();
+    heading.current?.focus();
+  }, []);
+
+  const doRetry = async () => {
+    setRetry({ kind: 'busy' });
+    try {
+      await api('POST', `/outbox/${props.id}/retry`);
+      setRetry({ kind: 'ok' });
+      await Promise.all([load(), props.onChanged()]);
+    } catch (e) {
+      setRetry({ kind: 'error', message: errorText(e) });
+    }
+  };
+
+  const retryable = mail?.state === 'failed' || mail?.state === 'cancelled';
+  return (
+    <section id="mail-details" class="panel details" aria-labelledby="mail-details-title">
+      <div class="details-head">
+        <h2 id="mail-details-title" tabIndex={-1} ref={heading}>
+          {t('outboxDetails', { id: props.id })}
+        </h2>
+        <button type="button" class="close" onClick={props.onClose}>
+          {t('close')}
+        </button>
+      </div>
+      {error && <Notice kind="error">{t('errorGeneric', { message: error })}</Notice>}
+      {!mail && !error && <p>{t('loading')}</p>}
+      {mail && (
+        <>
+          <dl class="facts">
+            <dt>{t('outboxState')}</dt>
+            <dd>
+              <StateBadge state={mail.state} />
+            </dd>
+            <dt>{t('outboxSubject')}</dt>
+            <dd>{mail.subject}</dd>
+            <dt>{t('outboxTo')}</dt>
+            <dd class="address">{mail.recipients.join(', ')}</dd>
+            <dt>{t('outboxFrom')}</dt>
+            <dd class="address">{mail.envelopeFrom}</dd>
+            <dt>{t('outboxKind')}</dt>
+            <dd>
+              <code>{mail.kind}</code>
+            </dd>
+            <dt>{t('outboxMessageId')}</dt>
+            <dd>
+              <code class="wrap">{mail.messageId}</code>
+            </dd>
+            <dt>{t('outboxCreated')}</dt>
+            <dd>{fmt.time(mail.createdAt)}</dd>
+            <dt>{t('outboxUpdated')}</dt>
+            <dd>{fmt.time(mail.updatedAt)}</dd>
+            {mail.sentAt !== null && (
+              <>
+                <dt>{t('outboxSentAt')}</dt>
+                <dd>{fmt.time(mail.sentAt)}</dd>
+              </>
+            )}
+            {mail.acceptedBy && (
+              <>
+                <dt>{t('outboxAcceptedBy')}</dt>
+                <dd>
+                  <code>{mail.acceptedBy}</code>
+                </dd>
+              </>
+            )}
+            {mail.state === 'queued' && mail.attempts > 0 && (
+              <>
+                <dt>{t('outboxNextAttempt')}</dt>
+                <dd>{fmt.time(mail.nextAttemptAt)}</dd>
+              </>
+            )}
+          </dl>
+
+          {mail.lastError && (
+            <div class="last-error" id="mail-last-error">
+              <h3>{t('outboxLastError')}</h3>
+              <pre class="reply">{mail.lastError}</pre>
+            </div>
+          )}
+
+          {retryable && (
+            <div class="actions">
+              <button type="button" class="primary" id="mail-retry" disabled={retry?.kind === 'busy'} onClick={() => void doRetry()}>
+                {retry?.kind === 'busy' ? t('outboxRetrying') : t('outboxRetry')}
+              </button>
+            </div>
+          )}
+          <div aria-live="polite" id="mail-details-status">
+            {retry?.kind === 'ok' && <Notice kind="ok">{t('outboxRetried')}</Notice>}
+            {retry?.kind === 'error' && <Notice kind="error">{t('errorGeneric', { message: retry.message })}</Notice>}
+          </div>
+
+          <h3>{t('outboxReplies')}</h3>
+          <Attempts mail={mail} />
+
+          <MessageView headers={mail.headers} parts={mail.parts} idPrefix="mail" level={3} />
+        </>
+      )}
+    </section>
+  );
+}
+
+/** Every failed attempt, then the acceptance of a sent mail, each with the server's reply as it came. */
+function Attempts(props: { mail: OutboxDetail }) {
+  const { t } = useI18n();
+  const fmt = useFormat();
+  const { mail } = props;
+  const accepted = mail.state === 'sent';
+  if (mail.history.length === 0 && !accepted) return <p id="mail-attempts">{t('outboxNoAttempts')}</p>;
+  return (
+    <>
+      <ol class="attempts" id="mail-attempts">
+        {mail.history.map((h) => (
+          <li key={`${h.attempt}-${h.at}`} data-outcome={h.outcome}>
+            <p class="attempt-head">
+              <strong>{t('outboxAttemptN', { n: h.attempt })}</strong> · {fmt.time(h.at)}
+              {h.host && <> · {t('outboxVia', { host: h.host })}</>} · <span class={`badge ${h.outcome}`}>{h.outcome === 'deferred' || h.outcome === 'failed' ? t(`outcome_${h.outcome}`) : h.outcome}</span>
+              {h.code && (
+                <>
+                  {' '}
+                  <code>{h.code}</code>
+                </>
+              )}
+            </p>
+            {h.reply && <pre class="reply">{h.reply}</pre>}
+            {h.message && h.message !== h.reply && <p class="hint attempt-message">{h.message}</p>}
+          </li>
+        ))}
+        {accepted && (
+          <li data-outcome="accepted">
+            <p class="attempt-head">
+              <strong>{t('outboxAttemptN', { n: Math.max(mail.attempts, mail.history.length + 1) })}</strong>
+              {mail.sentAt !== null && <> · {fmt.time(mail.sentAt)}</>}
+              {mail.acceptedBy && <> · {t('outboxVia', { host: mail.acceptedBy })}</>} · <span class="badge sent">{t('outcome_accepted')}</span>
+            </p>
+            {mail.lastReply && <pre class="reply">{mail.lastReply}</pre>}
+          </li>
+        )}
+      </ol>
+      {!accepted && mail.lastReply && !mail.history.some((h) => h.reply === mail.lastReply) && (
+        <>
+          <h4>{t('outboxLastReply')}</h4>
+          <pre class="reply">{mail.lastReply}</pre>
+        </>
+      )}
+      {mail.recipientResults && mail.recipientResults.length > 0 && (
+        <>
+          <h4>{t('outboxPerRecipient')}</h4>
+          <ul class="recipient-results">
+            {mail.recipientResults.map((r) => (
+              <li key={r.address}>
+                <span class="address">{r.address}</span> · <span class={`badge ${r.status === 'accepted' ? 'sent' : 'failed'}`}>{t(`recipient_${r.status}`)}</span>
+                {r.reply && <pre class="reply">{r.reply}</pre>}
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+    </>
+  );
+}
+
+/** The headers (unfolded, encoded words decoded) and the parts of a message; HTML in a sandboxed frame. */
+function MessageView(props: { headers: MessageHeader[]; parts: MessagePart[]; idPrefix: string; level: 3 | 4 }) {
+  const { t } = useI18n();
+  const fmt = useFormat();
+  const Heading = props.level === 3 ? 'h3' : 'h4';
+  const PartHeading = props.level === 3 ? 'h4' : 'h5';
+  return (
+    <>
+      <Heading id={`${props.idPrefix}-headers-title`}>{t('outboxHeaders')}</Heading>
+      <div class="table-wrap">
+        <table class="headers" id={`${props.idPrefix}-headers`} aria-labelledby={`${props.idPrefix}-headers-title`}>
+          <tbody>
+            {props.headers.map((h, i) => (
+              <tr key={`${h.name}-${i}`}>
+                <th scope="row">{h.name}</th>
+                <td>
+                  {h.decoded ?? h.value}
+                  {h.decoded !== undefined && (
+                    <span class="hint raw-header">
+                      {t('mailHeaderRaw')}: <code>{h.value}</code>
+                    </span>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+
+      <Heading>{t('outboxParts')}</Heading>
+      {props.parts.length === 0 && <p>{t('mailNoParts')}</p>}
+      <div id={`${props.idPrefix}-parts`}>
+        {props.parts.map((p, i) => (
+          <section class="mail-part" key={i} data-type={p.contentType} aria-labelledby={`${props.idPrefix}-part-${i}`}>
+            <PartHeading id={`${props.idPrefix}-part-${i}`}>{t('mailPart', { n: i + 1, type: p.contentType })}</PartHeading>
+            <p class="hint part-meta">
+              {[p.charset, p.transferEncoding, t('mailBytes', { n: fmt.number(p.size) })].filter(Boolean).join(' · ')}
+            </p>
+            {p.text !== undefined && <pre class="mail-text">{p.text}</pre>}
+            {p.html !== undefined && (
+              <>
+                <iframe class="mail-html" sandbox="" srcdoc={p.html} title={t('mailHtmlFrame')} referrerpolicy="no-referrer" />
+                <details class="html-source">
+                  <summary>{t('mailHtmlSource')}</summary>
+                  <pre>{p.html}</pre>
+                </details>
+              </>
+            )}
+          </section>
+        ))}
+      </div>
+    </>
+  );
+}
+
+/** Mode `capture`: the mails Mailroom kept instead of sending them. */
+function CapturedInbox() {
+  const { t } = useI18n();
+  const fmt = useFormat();
+  const [mails, setMails] = useState<CapturedSummary[] | null>(null);
+  const [more, setMore] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [openId, setOpenId] = useState<number | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const load = async (before?: number) => {
+    setBusy(true);
+    try {
+      const query = new URLSearchParams({ limit: String(PAGE) });
+      if (before !== undefined) query.set('before', String(before));
+      const r = await api<{ mails: CapturedSummary[] }>('GET', `/captured?${query}`);
+      setMails((m) => (before !== undefined && m ? [...m, ...r.mails] : r.mails));
+      setMore(r.mails.length === PAGE);
+      setError(null);
+    } catch (e) {
+      setError(errorText(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  useEffect(() => void load(), []);
+
+  const close = () => {
+    const id = openId;
+    setOpenId(null);
+    queueMicrotask(() => document.querySelector<HTMLButtonElement>(`#captured-list tr[data-id="${id}"] button`)?.focus());
+  };
+
+  return (
+    <section id="captured-inbox" class="panel" aria-labelledby="captured-title">
+      <div class="details-head">
+        <h2 id="captured-title">{t('captureInbox')}</h2>
+        <button type="button" id="captured-refresh" disabled={busy} onClick={() => void load()}>
+          {t('outboxRefresh')}
+        </button>
+      </div>
+      <div aria-live="polite">{error && <Notice kind="error">{t('errorGeneric', { message: error })}</Notice>}</div>
+      {mails === null && !error && <p>{t('loading')}</p>}
+      {mails && mails.length === 0 && <p class="empty">{t('captureEmpty')}</p>}
+      {mails && mails.length > 0 && (
+        <div class="table-wrap">
+          <table class="list labelled" id="captured-list">
+            <caption class="visually-hidden">{t('captureListCaption')}</caption>
+            <thead>
+              <tr>
+                <th scope="col">{t('captureDate')}</th>
+                <th scope="col">{t('outboxTo')}</th>
+                <th scope="col">{t('outboxSubject')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {mails.map((m) => (
+                <tr key={m.id} data-id={m.id} aria-current={openId === m.id ? 'true' : undefined}>
+                  <td data-label={t('captureDate')}>{fmt.time(m.createdAt)}</td>
+                  <td data-label={t('outboxTo')} class="address">
+                    {m.envelopeTo.join(', ')}
+                  </td>
+                  <td data-label={t('outboxSubject')}>
+                    <button type="button" class="link open" aria-label={`${t('captureOpen', { id: m.id })}: ${m.subject}`} aria-controls="captured-details" aria-expanded={openId === m.id} onClick={() => setOpenId(m.id)}>
+                      {m.subject || '—'}
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {mails && more && (
+        <p>
+          <button type="button" id="captured-more" disabled={busy} onClick={() => void load(mails[mails.length - 1]?.id)}>
+            {t('captureMore')}
+          </button>
+        </p>
+      )}
+      {openId !== null && <CapturedDetails key={openId} id={openId} onClose={close} />}
+    </section>
+  );
+}
+
+function CapturedDetails(props: { id: number; onClose(): void }) {
+  const { t } = useI18n();
+  const fmt = useFormat();
+  const [mail, setMail] = useState<CapturedDetail | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    api<CapturedDetail>('GET', `/captured/${props.id}`)
+      .then(setMail)
+      .catch((e: unknown) => setError(errorText(e)));
+    heading.current?.focus();
+  }, []);
+  return (
+    <section id="captured-details" class="details sub-panel" aria-labelledby="captured-details-title">
+      <div class="details-head">
+        <h3 id="captured-details-title" tabIndex={-1} ref={heading}>
+          {t('captureDetails', { id: props.id })}
+        </h3>
+        <button type="button" class="close" onClick={props.onClose}>
+          {t('close')}
+        </button>
+      </div>
+      {error && <Notice kind="error">{t('errorGeneric', { message: error })}</Notice>}
+      {!mail && !error && <p>{t('loading')}</p>}
+      {mail && (
+        <>
+          <dl class="facts">
+            <dt>{t('outboxSubject')}</dt>
+            <dd class="captured-subject">{mail.subject}</dd>
+            <dt>{t('outboxTo')}</dt>
+            <dd class="address captured-to">{mail.envelopeTo.join(', ')}</dd>
+            <dt>{t('outboxFrom')}</dt>
+            <dd class="address">{mail.envelopeFrom}</dd>
+            <dt>{t('captureDate')}</dt>
+            <dd>{fmt.time(mail.createdAt)}</dd>
+          </dl>
+          <MessageView headers={mail.headers} parts={mail.parts} idPrefix="captured" level={4} />
+        </>
+      )}
+    </section>
+  );
+}

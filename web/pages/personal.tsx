@@ -1,0 +1,266 @@
+import { useEffect, useState } from 'preact/hooks';
+import { api, ApiError, type User } from '../api.ts';
+import { Notice, PageTitle, SaveStatus, type SaveState } from '../components.tsx';
+import { useI18n, type MessageKey } from '../i18n.ts';
+import { useSession } from '../session.ts';
+
+const TYPES = ['share.created', 'share.received', 'file.created', 'file.changed', 'file.deleted', 'file.restored', 'comment.created', 'tag.assigned'] as const;
+const FREQUENCIES = ['asap', 'hourly', 'daily', 'weekly'] as const;
+
+interface Preferences {
+  frequency: (typeof FREQUENCIES)[number];
+  own_actions: boolean;
+  types: Record<string, { email: boolean; stream: boolean }>;
+  timezone: string;
+  language: string;
+}
+
+/** The time zones this browser knows, for the list; the server checks the choice again. */
+function timeZones(current: string): string[] {
+  const known = (Intl as unknown as { supportedValuesOf?: (key: string) => string[] }).supportedValuesOf?.('timeZone') ?? [];
+  return [...new Set(['UTC', current, ...known])].sort();
+}
+
+/** The preferences with a change applied as the server will apply it (types merge per channel). */
+function withChanges(p: Preferences, changes: Record<string, unknown>): Preferences {
+  const types = { ...p.types };
+  for (const [type, channels] of Object.entries((changes['types'] ?? {}) as Record<string, Partial<Preferences['types'][string]>>)) {
+    types[type] = { ...(types[type] ?? { email: true, stream: true }), ...channels };
+  }
+  return { ...p, ...changes, types } as Preferences;
+}
+
+/** The personal page: account, notification choices, and the password. Every change is saved at once. */
+export function PersonalPage() {
+  const { t } = useI18n();
+  const session = useSession();
+  const [prefs, setPrefs] = useState<Preferences | null>(null);
+  const [status, setStatus] = useState<Record<string, SaveState>>({});
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    api<{ preferences: Preferences }>('GET', '/me/preferences')
+      .then((r) => setPrefs(r.preferences))
+      .catch((e: Error) => setError(e.message));
+  }, []);
+
+  const mark = (key: string, state: SaveState) => setStatus((s) => ({ ...s, [key]: state }));
+
+  // Every choice shows at once. Re-rendered with the old value while the server answers, a
+  // checkbox or a list would jump back (a slow answer would look like a lost click); when the
+  // server refuses, the page shows again what is saved.
+  const showSaved = async () => {
+    const [me, p] = await Promise.all([api<{ user: User }>('GET', '/me'), api<{ preferences: Preferences }>('GET', '/me/preferences')]).catch(() => [undefined, undefined]);
+    if (me) session.setUser(me.user);
+    if (p) setPrefs(p.preferences);
+  };
+  const saveAccount = async (key: string, changes: Record<string, string | null>) => {
+    mark(key, { kind: 'saving' });
+    session.setUser({ ...session.user, ...changes } as User);
+    try {
+      const r = await api<{ user: User }>('PATCH', '/me', changes);
+      session.setUser(r.user);
+      mark(key, { kind: 'saved' });
+    } catch (e) {
+      mark(key, { kind: 'error', message: (e as ApiError).message });
+      await showSaved();
+    }
+  };
+  const savePrefs = async (key: string, changes: Record<string, unknown>) => {
+    mark(key, { kind: 'saving' });
+    setPrefs((p) => p && withChanges(p, changes));
+    if ('language' in changes || 'timezone' in changes) session.setUser({ ...session.user, ...(changes as Partial<Pick<User, 'language' | 'timezone'>>) });
+    try {
+      const r = await api<{ preferences: Preferences }>('PATCH', '/me/preferences', changes);
+      setPrefs(r.preferences);
+      if ('language' in changes || 'timezone' in changes) session.setUser((await api<{ user: User }>('GET', '/me')).user);
+      mark(key, { kind: 'saved' });
+    } catch (e) {
+      mark(key, { kind: 'error', message: (e as ApiError).message });
+      await showSaved();
+    }
+  };
+
+  if (error) return <Notice kind="error">{t('errorGeneric', { message: error })}</Notice>;
+  const user = session.user;
+  return (
+    <>
+      <PageTitle>{t('personalTitle')}</PageTitle>
+      <section class="panel" aria-labelledby="account-title">
+        <h2 id="account-title">{t('personalAccount')}</h2>
+        <div class="field">
+          <label for="me-display-name">{t('userDisplayName')}</label>
+          <input id="me-display-name" autocomplete="name" value={user.display_name} aria-describedby="st-display_name" onChange={(e) => void saveAccount('display_name', { display_name: e.currentTarget.value })} />
+          <SaveStatus id="st-display_name" state={status.display_name} />
+        </div>
+        <EmailField user={user} onSaved={(u) => session.setUser(u)} />
+        <div class="two">
+          <div class="field">
+            <label for="me-language">{t('userLanguage')}</label>
+            <select id="me-language" value={user.language} aria-describedby="st-language" onChange={(e) => void savePrefs('language', { language: e.currentTarget.value })}>
+              <option value="en" lang="en">
+                {t('languageName_en')}
+              </option>
+              <option value="zh-CN" lang="zh-CN">
+                {t('languageName_zh-CN')}
+              </option>
+            </select>
+            <SaveStatus id="st-language" state={status.language} />
+          </div>
+          <div class="field">
+            <label for="me-timezone">{t('userTimezone')}</label>
+            <select id="me-timezone" value={user.timezone} aria-describedby="st-timezone" onChange={(e) => void savePrefs('timezone', { timezone: e.currentTarget.value })}>
+              {timeZones(user.timezone).map((z) => (
+                <option value={z} key={z}>
+                  {z}
+                </option>
+              ))}
+            </select>
+            <SaveStatus id="st-timezone" state={status.timezone} />
+          </div>
+        </div>
+      </section>
+
+      {prefs && (
+        <section class="panel" aria-labelledby="notifications-title" id="notifications">
+          <h2 id="notifications-title">{t('personalNotifications')}</h2>
+          <div class="field">
+            <label for="me-frequency">{t('personalFrequency')}</label>
+            <select id="me-frequency" value={prefs.frequency} aria-describedby="st-frequency" onChange={(e) => void savePrefs('frequency', { frequency: e.currentTarget.value })}>
+              {FREQUENCIES.map((f) => (
+                <option value={f} key={f}>
+                  {t(`frequency_${f}` as MessageKey)}
+                </option>
+              ))}
+            </select>
+            <SaveStatus id="st-frequency" state={status.frequency} />
+          </div>
+          <div class="field check">
+            <input id="me-own-actions" type="checkbox" checked={prefs.own_actions} aria-describedby="st-own_actions" onChange={(e) => void savePrefs('own_actions', { own_actions: e.currentTarget.checked })} />
+            <label for="me-own-actions">{t('personalOwnActions')}</label>
+            <SaveStatus id="st-own_actions" state={status.own_actions} />
+          </div>
+          <table class="list prefs labelled">
+            <caption class="visually-hidden">{t('personalNotifications')}</caption>
+            <thead>
+              <tr>
+                <th scope="col">{t('personalType')}</th>
+                <th scope="col">{t('personalEmail')}</th>
+                <th scope="col">{t('personalStream')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {TYPES.map((type) => {
+                const label = t(`type_${type.replace('.', '_')}` as MessageKey);
+                const p = prefs.types[type] ?? { email: true, stream: true };
+                return (
+                  <tr key={type} data-type={type}>
+                    <th scope="row" id={`type-${type}`}>
+                      {label}
+                    </th>
+                    {(['email', 'stream'] as const).map((channel) => (
+                      <td key={channel} data-label={t(channel === 'email' ? 'personalEmail' : 'personalStream')}>
+                        <input
+                          type="checkbox"
+                          id={`pref-${type}-${channel}`}
+                          aria-label={`${label}: ${t(channel === 'email' ? 'personalEmail' : 'personalStream')}`}
+                          aria-describedby={`st-${type}-${channel}`}
+                          checked={p[channel]}
+                          onChange={(e) => void savePrefs(`${type}-${channel}`, { types: { [type]: { [channel]: e.currentTarget.checked } } })}
+                        />
+                        <SaveStatus id={`st-${type}-${channel}`} state={status[`${type}-${channel}`]} />
+                      </td>
+                    ))}
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </section>
+      )}
+
+      <PasswordChange />
+    </>
+  );
+}
+
+/** A new address needs the current password (it would receive password resets). */
+function EmailField(props: { user: User; onSaved(user: User): void }) {
+  const { t } = useI18n();
+  const [email, setEmail] = useState(props.user.email ?? '');
+  const [password, setPassword] = useState('');
+  const [state, setState] = useState<SaveState>({ kind: 'idle' });
+  const changed = email.trim() !== (props.user.email ?? '');
+  const save = async (event: Event) => {
+    event.preventDefault();
+    setState({ kind: 'saving' });
+    try {
+      const r = await api<{ user: User }>('PATCH', '/me', { email: email.trim() === '' ? null : email.trim(), current_password: password });
+      props.onSaved(r.user);
+      setPassword('');
+      setState({ kind: 'saved' });
+    } catch (e) {
+      setState({ kind: 'error', message: (e as ApiError).message });
+    }
+  };
+  return (
+    <form onSubmit={save}>
+      <div class="field">
+        <label for="me-email">{t('userEmail')}</label>
+        <input id="me-email" type="email" autocomplete="email" value={email} aria-describedby="st-email" onInput={(e) => setEmail(e.currentTarget.value)} />
+      </div>
+      {changed && (
+        <div class="field">
+          <label for="me-email-password">{t('personalCurrentPassword')}</label>
+          <input id="me-email-password" type="password" autocomplete="current-password" required value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
+          <button type="submit" class="primary">
+            {t('save')}
+          </button>
+        </div>
+      )}
+      <SaveStatus id="st-email" state={state} />
+    </form>
+  );
+}
+
+function PasswordChange() {
+  const { t } = useI18n();
+  const [current, setCurrent] = useState('');
+  const [next, setNext] = useState('');
+  const [result, setResult] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    try {
+      await api('PATCH', '/me', { password: next, current_password: current });
+      setCurrent('');
+      setNext('');
+      setResult({ kind: 'ok', text: t('personalPasswordChanged') });
+    } catch (e) {
+      setResult({ kind: 'error', text: (e as ApiError).message });
+    }
+  };
+  return (
+    <section class="panel" aria-labelledby="password-title">
+      <h2 id="password-title">{t('personalPassword')}</h2>
+      <form onSubmit={submit}>
+        <div class="two">
+          <div class="field">
+            <label for="me-current-password">{t('personalCurrentPassword')}</label>
+            <input id="me-current-password" type="password" autocomplete="current-password" required value={current} onInput={(e) => setCurrent(e.currentTarget.value)} />
+          </div>
+          <div class="field">
+            <label for="me-new-password">{t('personalNewPassword')}</label>
+            <input id="me-new-password" type="password" autocomplete="new-password" required minLength={10} aria-describedby="me-password-hint" value={next} onInput={(e) => setNext(e.currentTarget.value)} />
+            <p class="hint" id="me-password-hint">
+              {t('passwordHint')}
+            </p>
+          </div>
+        </div>
+        {result && <Notice kind={result.kind}>{result.text}</Notice>}
+        <button type="submit" class="primary">
+          {t('personalPassword')}
+        </button>
+      </form>
+    </section>
+  );
+}

@@ -1,0 +1,760 @@
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { api, ApiError, type TestMailReport } from '../api.ts';
+import { Notice, PageTitle, SaveStatus, type SaveState } from '../components.tsx';
+import { isLanguage, useI18n, type MessageKey } from '../i18n.ts';
+import { useSession } from '../session.ts';
+import type { EditorHandle, EditorMode, ErrorMark } from '../editor.ts';
+
+/** The answers of /api/v1/templates (src/templates/template-service.ts). */
+interface TemplateSummary {
+  name: string;
+  lang: string;
+  description: string;
+  customized: boolean;
+  updatedAt: string | null;
+  updatedBy: string | null;
+  variables: string[];
+}
+
+interface Parts {
+  subject: string;
+  html: string;
+  text: string;
+}
+
+interface TemplateVersion {
+  id: number;
+  action: 'set' | 'reset';
+  createdBy: string;
+  createdAt: string;
+}
+
+interface TemplateDetail {
+  name: string;
+  lang: string;
+  description: string;
+  variables: string[];
+  customized: boolean;
+  parts: Parts;
+  versions: TemplateVersion[];
+}
+
+interface Preview {
+  subject: string;
+  html?: string;
+  text?: string;
+}
+
+type Part = keyof Parts;
+const PARTS: readonly Part[] = ['subject', 'html', 'text'];
+
+/** A draft the server refused (preview or save): which part, where, and why. */
+interface DraftError {
+  part: Part | null;
+  line?: number | undefined;
+  column?: number | undefined;
+  message: string;
+}
+
+/**
+ * The error of a 400 (or 413) answer about a part: `details.part` names it (else the message's
+ * "html: …" prefix), `details.line`/`column` place it (else the message's "line 3, column 22: ").
+ * Other failures (network, 500) are not draft errors: null.
+ */
+function draftErrorOf(error: unknown): DraftError | null {
+  if (!(error instanceof ApiError) || (error.status !== 400 && error.status !== 413)) return null;
+  const details = error.details ?? {};
+  let message = error.message;
+  let part: Part | null = typeof details.part === 'string' && (PARTS as readonly string[]).includes(details.part) ? (details.part as Part) : null;
+  const prefix = /^(subject|html|text): /.exec(message);
+  if (prefix) {
+    part ??= prefix[1] as Part;
+    message = message.slice(prefix[0].length);
+  }
+  let line = typeof details.line === 'number' ? details.line : undefined;
+  let column = typeof details.column === 'number' ? details.column : undefined;
+  const at = /^line (\d+), column (\d+): /.exec(message);
+  if (at) {
+    line ??= Number(at[1]);
+    column ??= Number(at[2]);
+    message = message.slice(at[0].length);
+  }
+  if (part === null && details.field === 'subject') part = 'subject';
+  return { part, line, column, message };
+}
+
+const keyOf = (name: string, lang: string) => `${name}/${lang}`;
+const sameParts = (a: Parts, b: Parts) => a.subject === b.subject && a.html === b.html && a.text === b.text;
+
+/** What a variable button inserts: `{{ user.email }}`; a list's loop; a list field as the loop variable's (`a.link`). */
+function variableEntry(path: string): { label: string; insert: string; list?: string } {
+  const listField = /^(\w+)\[\]\.(.+)$/.exec(path);
+  if (listField) {
+    const list = listField[1] as string;
+    const label = `${list.slice(0, 1)}.${listField[2] as string}`;
+    return { label, insert: `{{ ${label} }}`, list };
+  }
+  return { label: path, insert: `{{ ${path} }}` };
+}
+
+/** The editor module (CodeMirror), loaded once, when this page first needs it: a chunk of its own. */
+let editorModule: Promise<typeof import('../editor.ts')> | undefined;
+const loadEditor = () => (editorModule ??= import('../editor.ts'));
+
+/**
+ * Admin → Email templates: choose a template and language, edit its subject, HTML and text with
+ * Liquid highlighting, see it rendered with sample data as you type (errors marked at their line),
+ * save (a new version), reset to the shipped default, look at the versions and send a test.
+ * Drafts are kept per template and language while the page is open, so switching loses nothing.
+ */
+export function TemplatesPage() {
+  const { t, language } = useI18n();
+  const { user } = useSession();
+  const [summaries, setSummaries] = useState<TemplateSummary[] | null>(null);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const initial = useMemo(() => new URLSearchParams(location.search), []);
+  const [name, setName] = useState<string>(initial.get('template') ?? '');
+  const [lang, setLang] = useState<string>(initial.get('lang') ?? (isLanguage(user.language) ? user.language : 'en'));
+  const [details, setDetails] = useState<Record<string, TemplateDetail>>({});
+  const [drafts, setDrafts] = useState<Record<string, Parts>>({});
+  const [saveState, setSaveState] = useState<SaveState>({ kind: 'idle' });
+  const [error, setError] = useState<(DraftError & { reveal: number }) | null>(null);
+  const [preview, setPreview] = useState<Preview | null>(null);
+  const [previewState, setPreviewState] = useState<'pending' | 'ready' | 'error'>('pending');
+  const [previewFailure, setPreviewFailure] = useState<string | null>(null);
+  const [format, setFormat] = useState<'html' | 'text'>('html');
+  const [confirmReset, setConfirmReset] = useState(false);
+  const [busy, setBusy] = useState<'save' | 'reset' | null>(null);
+  const [notice, setNotice] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
+  /** Counts replacements of the draft from outside the editors (discard, reset): they then take the draft's text. */
+  const [revision, setRevision] = useState(0);
+  const lastPart = useRef<Part>('html');
+  const editors = useRef<Partial<Record<'html' | 'text', EditorHandle>>>({});
+  const subjectInput = useRef<HTMLInputElement>(null);
+  const noticeRef = useRef<HTMLDivElement>(null);
+  const confirmButton = useRef<HTMLButtonElement>(null);
+  const resetButton = useRef<HTMLButtonElement>(null);
+  const previewSeq = useRef(0);
+  const previewKey = useRef('');
+
+  // Start fetching CodeMirror at once, alongside the list.
+  useEffect(() => void loadEditor().catch(() => undefined), []);
+
+  useEffect(() => {
+    api<{ templates: TemplateSummary[] }>('GET', '/templates')
+      .then((r) => {
+        setSummaries(r.templates);
+        const names = [...new Set(r.templates.map((s) => s.name))];
+        const langs = [...new Set(r.templates.map((s) => s.lang))];
+        setName((n) => (names.includes(n) ? n : (names[0] ?? '')));
+        setLang((l) => (langs.includes(l) ? l : (langs[0] ?? 'en')));
+      })
+      .catch((e: Error) => setLoadError(e.message));
+  }, []);
+
+  const key = keyOf(name, lang);
+  const detail = details[key];
+  const draft = drafts[key];
+  const dirty = detail !== undefined && draft !== undefined && !sameParts(detail.parts, draft);
+
+  // The chosen template: in the address (so it can be linked to and survives a reload), and loaded once.
+  useEffect(() => {
+    if (!summaries || !name) return;
+    history.replaceState(history.state, '', `${location.pathname}?${new URLSearchParams({ template: name, lang }).toString()}`);
+    setError(null);
+    setSaveState({ kind: 'idle' });
+    setNotice(null);
+    setConfirmReset(false);
+    if (details[key]) return;
+    api<TemplateDetail>('GET', `/templates/${encodeURIComponent(name)}/${encodeURIComponent(lang)}`)
+      .then((d) => {
+        setDetails((all) => ({ ...all, [key]: d }));
+        setDrafts((all) => (all[key] ? all : { ...all, [key]: d.parts }));
+      })
+      .catch((e: Error) => setLoadError(e.message));
+  }, [summaries !== null, key]);
+
+  // The live preview: the draft rendered with sample data, 300 ms after the last keystroke (at once
+  // for a newly chosen template). An answer that is no longer the newest request's is dropped.
+  useEffect(() => {
+    if (!draft) return;
+    const seq = ++previewSeq.current;
+    const switched = previewKey.current !== key;
+    previewKey.current = key;
+    if (switched) setPreview(null);
+    setPreviewState('pending');
+    const timer = setTimeout(
+      () => {
+        api<Preview>('POST', `/templates/${encodeURIComponent(name)}/${encodeURIComponent(lang)}/preview`, draft)
+          .then((p) => {
+            if (seq !== previewSeq.current) return;
+            setPreview(p);
+            setPreviewFailure(null);
+            setPreviewState('ready');
+            setError(null);
+          })
+          .catch((e: unknown) => {
+            if (seq !== previewSeq.current) return;
+            setPreviewState('error');
+            const found = draftErrorOf(e);
+            if (found) {
+              setPreviewFailure(null);
+              setError({ ...found, reveal: 0 });
+            } else {
+              setPreviewFailure((e as Error).message);
+            }
+          });
+      },
+      switched ? 0 : 300,
+    );
+    return () => clearTimeout(timer);
+  }, [key, draft?.subject, draft?.html, draft?.text]);
+
+  useEffect(() => {
+    if (confirmReset) confirmButton.current?.focus();
+  }, [confirmReset]);
+
+  if (loadError) return <Notice kind="error">{t('errorGeneric', { message: loadError })}</Notice>;
+  if (!summaries) return <p>{t('loading')}</p>;
+
+  const names = [...new Set(summaries.map((s) => s.name))];
+  const langs = [...new Set(summaries.map((s) => s.lang))];
+  const summary = summaries.find((s) => s.name === name && s.lang === lang);
+  const customized = detail?.customized ?? summary?.customized ?? false;
+  const variables = detail?.variables ?? summary?.variables ?? [];
+  const path = `/templates/${encodeURIComponent(name)}/${encodeURIComponent(lang)}`;
+  const templateLabel = (n: string) => {
+    const k = `templateName_${n}` as MessageKey;
+    const text = t(k);
+    return text === k || text === undefined ? n : text;
+  };
+  const describe = (n: string) => {
+    const k = `templateDesc_${n}` as MessageKey;
+    const text = t(k);
+    return text === k || text === undefined ? (summary?.description ?? '') : text;
+  };
+
+  const setPart = (part: Part, value: string) => {
+    setDrafts((all) => {
+      const current = all[key];
+      if (!current || current[part] === value) return all;
+      return { ...all, [key]: { ...current, [part]: value } };
+    });
+    setSaveState((s) => (s.kind === 'saved' ? { kind: 'idle' } : s));
+  };
+
+  /** Inserts `text` where the cursor last was, leaving the cursor `cursor` characters into it (default: after it). */
+  const insertVariable = (text: string, cursor = text.length) => {
+    const part = lastPart.current;
+    if (part === 'subject') {
+      const input = subjectInput.current;
+      if (!input || !draft) return;
+      const from = input.selectionStart ?? input.value.length;
+      const to = input.selectionEnd ?? from;
+      setPart('subject', input.value.slice(0, from) + text + input.value.slice(to));
+      input.focus();
+      requestAnimationFrame(() => input.setSelectionRange(from + cursor, from + cursor));
+      return;
+    }
+    editors.current[part]?.insert(text, cursor);
+  };
+
+  /** Shows a refused draft at its place: the message, the line marked, the field focused there. */
+  const showSaveError = (found: DraftError) => {
+    setError((e) => ({ ...found, reveal: (e?.reveal ?? 0) + 1 }));
+    setSaveState({ kind: 'error', message: t('templateNotSaved') });
+    if (found.part === 'subject') subjectInput.current?.focus();
+    else if (found.part) editors.current[found.part]?.focus();
+  };
+
+  const save = async (event: Event) => {
+    event.preventDefault();
+    if (!draft || busy) return;
+    setBusy('save');
+    setSaveState({ kind: 'saving' });
+    setNotice(null);
+    setConfirmReset(false);
+    try {
+      const d = await api<TemplateDetail>('PUT', path, { subject: draft.subject, html: draft.html, text: draft.text });
+      setDetails((all) => ({ ...all, [key]: d }));
+      setSummaries((all) => all && all.map((s) => (s.name === name && s.lang === lang ? { ...s, customized: d.customized } : s)));
+      setError(null);
+      setSaveState({ kind: 'saved' });
+    } catch (e) {
+      const found = draftErrorOf(e);
+      if (found) showSaveError(found);
+      else setSaveState({ kind: 'error', message: t('errorGeneric', { message: (e as Error).message }) });
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const reset = async () => {
+    setBusy('reset');
+    setSaveState({ kind: 'idle' });
+    try {
+      const d = await api<TemplateDetail>('DELETE', path);
+      setDetails((all) => ({ ...all, [key]: d }));
+      setDrafts((all) => ({ ...all, [key]: d.parts }));
+      setRevision((r) => r + 1);
+      setSummaries((all) => all && all.map((s) => (s.name === name && s.lang === lang ? { ...s, customized: d.customized } : s)));
+      setError(null);
+      setNotice({ kind: 'ok', text: t('templateResetDone') });
+    } catch (e) {
+      setNotice({ kind: 'error', text: t('errorGeneric', { message: (e as Error).message }) });
+    } finally {
+      setBusy(null);
+      setConfirmReset(false);
+      requestAnimationFrame(() => noticeRef.current?.focus());
+    }
+  };
+
+  const discard = () => {
+    if (!detail) return;
+    setDrafts((all) => ({ ...all, [key]: detail.parts }));
+    setRevision((r) => r + 1);
+    setSaveState({ kind: 'idle' });
+    setError(null);
+  };
+
+  /** The error message, under the part it is in (or under the buttons when it names no part). */
+  const errorFor = (part: Part | null) => {
+    if (!error || error.part !== part) return null;
+    return (
+      <p id="template-error" class="template-error" role="alert">
+        {error.line !== undefined
+          ? t('templateErrorAt', { line: error.line, column: error.column ?? 1, message: error.message })
+          : part
+            ? `${t(part === 'subject' ? 'templateSubject' : part === 'html' ? 'templateHtml' : 'templatePreviewText')}: ${error.message}`
+            : error.message}
+      </p>
+    );
+  };
+  const errorMark = (part: Part): ErrorMark | null => (error && error.part === part && error.line !== undefined ? { line: error.line, column: error.column } : null);
+
+  return (
+    <div class="tpl-page">
+      <PageTitle>{t('templatesTitle')}</PageTitle>
+      <p class="intro">{t('templatesIntro')}</p>
+
+      <form class="settings tpl-pick" onSubmit={(e) => e.preventDefault()}>
+        <div class="field">
+          <label for="template-name">{t('templateChoose')}</label>
+          <select id="template-name" value={name} onChange={(e) => setName(e.currentTarget.value)}>
+            {names.map((n) => (
+              <option value={n} key={n}>
+                {templateLabel(n)}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div class="field">
+          <label for="template-lang">{t('templateLanguage')}</label>
+          <select id="template-lang" value={lang} onChange={(e) => setLang(e.currentTarget.value)}>
+            {langs.map((l) => {
+              const s = summaries.find((x) => x.name === name && x.lang === l);
+              const edited = drafts[keyOf(name, l)] && details[keyOf(name, l)] && !sameParts(drafts[keyOf(name, l)] as Parts, (details[keyOf(name, l)] as TemplateDetail).parts);
+              return (
+                <option value={l} key={l}>
+                  {isLanguage(l) ? t(`languageName_${l}`) : l}
+                  {' · '}
+                  {s?.customized ? t('templateCustomized') : t('templateDefault')}
+                  {edited ? ` · ${t('templateUnsaved')}` : ''}
+                </option>
+              );
+            })}
+          </select>
+        </div>
+        <p class="tpl-about" id="template-about">
+          {describe(name)}{' '}
+          <span id="template-state" class={`badge ${customized ? 'customized' : ''}`}>
+            {customized ? t('templateCustomized') : t('templateDefault')}
+          </span>{' '}
+          {dirty && (
+            <span id="template-unsaved" class="badge unsaved">
+              {t('templateUnsaved')}
+            </span>
+          )}
+        </p>
+      </form>
+
+      {!detail || !draft ? (
+        <p>{t('loading')}</p>
+      ) : (
+        <div class="tpl-layout">
+          <form class="settings tpl-edit" onSubmit={save} aria-labelledby="tpl-edit-title" noValidate>
+            <h2 id="tpl-edit-title" class="visually-hidden">
+              {templateLabel(name)} · {isLanguage(lang) ? t(`languageName_${lang}`) : lang}
+            </h2>
+            <Variables variables={variables} onInsert={insertVariable} />
+
+            <div class="field">
+              <label for="template-subject">{t('templateSubject')}</label>
+              <input
+                id="template-subject"
+                ref={subjectInput}
+                value={draft.subject}
+                autocomplete="off"
+                spellcheck={false}
+                aria-invalid={error?.part === 'subject' ? true : undefined}
+                aria-describedby={error?.part === 'subject' ? 'template-error' : undefined}
+                onInput={(e) => setPart('subject', e.currentTarget.value)}
+                onFocus={() => (lastPart.current = 'subject')}
+              />
+              {errorFor('subject')}
+            </div>
+
+            {(['html', 'text'] as const).map((part) => (
+              <div class="field" key={part}>
+                <span class="label" id={`editor-${part}-label`} onClick={() => editors.current[part]?.focus()}>
+                  {t(part === 'html' ? 'templateHtml' : 'templateText')}
+                </span>
+                <CodeEditor
+                  part={part}
+                  docKey={key}
+                  revision={revision}
+                  value={draft[part]}
+                  variables={variables}
+                  error={errorMark(part)}
+                  reveal={error?.part === part ? error.reveal : 0}
+                  describedBy={['template-editor-help', error?.part === part ? 'template-error' : ''].filter(Boolean).join(' ')}
+                  invalid={error?.part === part}
+                  onChange={(value) => setPart(part, value)}
+                  onFocus={() => (lastPart.current = part)}
+                  onReady={(handle) => {
+                    if (handle) editors.current[part] = handle;
+                    else delete editors.current[part];
+                  }}
+                />
+                {errorFor(part)}
+              </div>
+            ))}
+            <p class="hint" id="template-editor-help">
+              {t('templateEditorHelp')}
+            </p>
+
+            <div class="actions">
+              <button type="submit" id="template-save" class="primary" disabled={busy !== null}>
+                {t('templateSave')}
+              </button>
+              {dirty && (
+                <button type="button" id="template-discard" onClick={discard} disabled={busy !== null}>
+                  {t('templateDiscard')}
+                </button>
+              )}
+              <button
+                type="button"
+                id="template-reset"
+                class="danger"
+                ref={resetButton}
+                disabled={busy !== null || !customized}
+                aria-expanded={confirmReset}
+                aria-controls="template-reset-confirm-box"
+                onClick={() => setConfirmReset(true)}
+              >
+                {t('templateReset')}
+              </button>
+            </div>
+            <SaveStatus id="template-save-status" state={saveState} />
+            {errorFor(null)}
+            {confirmReset && (
+              <div id="template-reset-confirm-box" class="notice info tpl-confirm" role="group" aria-labelledby="template-reset-question">
+                <p id="template-reset-question">{t('templateResetConfirm')}</p>
+                <div class="actions">
+                  <button type="button" id="template-reset-confirm" class="danger" ref={confirmButton} disabled={busy !== null} onClick={() => void reset()}>
+                    {t('templateResetYes')}
+                  </button>
+                  <button
+                    type="button"
+                    id="template-reset-cancel"
+                    onClick={() => {
+                      setConfirmReset(false);
+                      resetButton.current?.focus();
+                    }}
+                  >
+                    {t('cancel')}
+                  </button>
+                </div>
+              </div>
+            )}
+            <div ref={noticeRef} tabIndex={-1} id="template-notice" class="tpl-notice">
+              {notice && <Notice kind={notice.kind}>{notice.text}</Notice>}
+            </div>
+          </form>
+
+          <section class="panel tpl-preview" id="template-preview" aria-labelledby="preview-title" aria-busy={previewState === 'pending'} data-state={previewState}>
+            <h2 id="preview-title">{t('templatePreview')}</h2>
+            <fieldset class="segmented">
+              <legend class="visually-hidden">{t('templatePreviewFormat')}</legend>
+              {(['html', 'text'] as const).map((f) => (
+                <span key={f}>
+                  <input type="radio" id={`preview-format-${f}`} name="preview-format" value={f} checked={format === f} onChange={() => setFormat(f)} />
+                  <label for={`preview-format-${f}`}>{t(f === 'html' ? 'templatePreviewHtml' : 'templatePreviewText')}</label>
+                </span>
+              ))}
+            </fieldset>
+            {previewFailure && <Notice kind="error">{t('errorGeneric', { message: previewFailure })}</Notice>}
+            {previewState === 'error' && preview && !previewFailure && <p class="hint">{t('templatePreviewStale')}</p>}
+            <p class="preview-subject">
+              {/* "Subject: " in English, "主题：" in Chinese: the message carries its own spacing. */}
+              {t('templatePreviewSubject')}
+              <span id="preview-subject">{preview?.subject ?? ''}</span>
+            </p>
+            <iframe id="preview-html" class={previewState === 'error' ? 'stale' : ''} hidden={format !== 'html'} sandbox="" srcdoc={preview?.html ?? ''} title={t('templatePreviewFrame')} />
+            <pre id="preview-text" class={previewState === 'error' ? 'stale' : ''} hidden={format !== 'text'} tabIndex={0} aria-label={t('templatePreviewTextLabel')}>
+              {preview?.text ?? ''}
+            </pre>
+          </section>
+
+          <History versions={detail.versions} timezone={user.timezone} language={language} />
+          <TestSend path={path} dirty={dirty} />
+        </div>
+      )}
+    </div>
+  );
+}
+
+/** The variables the template may use; each button puts `{{ name }}` where the cursor last was. */
+function Variables(props: { variables: readonly string[]; onInsert(text: string, cursor?: number): void }) {
+  const { t } = useI18n();
+  return (
+    <section class="tpl-variables" aria-labelledby="template-variables-title">
+      <h3 id="template-variables-title">{t('templateVariables')}</h3>
+      <p class="hint" id="template-variables-hint">
+        {t('templateVariablesHint')}
+      </p>
+      <ul id="template-variables">
+        {props.variables.map((path) => {
+          const entry = variableEntry(path);
+          const loop = props.variables.some((v) => v.startsWith(`${path}[].`));
+          // A list inserts its loop, with the cursor on the empty line inside it.
+          const shown = loop ? `{% for ${path.slice(0, 1)} in ${path} %}` : entry.insert;
+          const insert = loop ? `${shown}\n\n{% endfor %}` : entry.insert;
+          const cursor = loop ? shown.length + 1 : insert.length;
+          return (
+            <li key={path} class={entry.list ? 'in-list' : ''}>
+              <button
+                type="button"
+                class="chip"
+                data-variable={path}
+                aria-label={t('templateInsert', { text: shown })}
+                title={entry.list ? t('templateVariableInList', { list: entry.list }) : undefined}
+                // Keeps the focus (and so the cursor) where it was while the mouse is down.
+                onMouseDown={(e) => e.preventDefault()}
+                onClick={() => props.onInsert(insert, cursor)}
+              >
+                <code>{loop ? `${path}[]` : entry.label}</code>
+              </button>
+            </li>
+          );
+        })}
+      </ul>
+    </section>
+  );
+}
+
+/**
+ * One CodeMirror editor in a wrapper `#editor-html` / `#editor-text`. For tests: the editable
+ * element is `#editor-html .cm-content` (contenteditable: Playwright's fill() replaces the text,
+ * type() types like a person, with HTML tags and brackets closed automatically); the hidden
+ * `<textarea id="editor-html-value">` always holds the current text, and an `input` event on it
+ * after changing its value replaces the editor's text. Without the editor module (it failed to
+ * load), a plain textarea takes its place.
+ */
+function CodeEditor(props: {
+  part: EditorMode;
+  docKey: string;
+  revision: number;
+  value: string;
+  variables: readonly string[];
+  error: ErrorMark | null;
+  reveal: number;
+  describedBy: string;
+  invalid: boolean;
+  onChange(value: string): void;
+  onFocus(): void;
+  onReady(handle: EditorHandle | null): void;
+}) {
+  const { t } = useI18n();
+  const host = useRef<HTMLDivElement>(null);
+  const handle = useRef<EditorHandle | null>(null);
+  const latest = useRef(props);
+  latest.current = props;
+  const shownKey = useRef(props.docKey);
+  const [state, setState] = useState<'loading' | 'ready' | 'failed'>('loading');
+  const labelId = `editor-${props.part}-label`;
+
+  useEffect(() => {
+    let cancelled = false;
+    loadEditor()
+      .then((m) => {
+        if (cancelled || !host.current) return;
+        const p = latest.current;
+        handle.current = m.createEditor({
+          parent: host.current,
+          doc: p.value,
+          mode: p.part,
+          labelledBy: labelId,
+          variables: p.variables,
+          onChange: (doc) => latest.current.onChange(doc),
+          onFocus: () => latest.current.onFocus(),
+        });
+        shownKey.current = p.docKey;
+        p.onReady(handle.current);
+        setState('ready');
+      })
+      .catch(() => {
+        if (!cancelled) setState('failed');
+      });
+    return () => {
+      cancelled = true;
+      handle.current?.destroy();
+      handle.current = null;
+      latest.current.onReady(null);
+    };
+  }, []);
+
+  // The editor owns its text while it is typed in: `value` follows it, a render behind. Only
+  // another template (a new document with its own undo history) or a replacement from outside
+  // (discard, reset: `revision` counts them) puts `value` into the editor.
+  useEffect(() => {
+    const h = handle.current;
+    if (!h || shownKey.current === props.docKey) return;
+    shownKey.current = props.docKey;
+    h.reset(props.value, props.variables);
+  }, [state, props.docKey]);
+  useEffect(() => {
+    handle.current?.replace(latest.current.value);
+  }, [props.revision]);
+
+  useEffect(() => {
+    handle.current?.markError(props.error, { reveal: props.reveal > 0 });
+  }, [state, props.docKey, props.error?.line, props.error?.column, props.reveal]);
+
+  useEffect(() => {
+    handle.current?.describe(props.describedBy, props.invalid);
+  }, [state, props.describedBy, props.invalid]);
+
+  return (
+    <div id={`editor-${props.part}`} class="tpl-editor" data-state={state}>
+      {state === 'failed' ? (
+        <textarea
+          class="tpl-fallback"
+          rows={14}
+          spellcheck={false}
+          aria-labelledby={labelId}
+          aria-describedby={props.describedBy}
+          aria-invalid={props.invalid || undefined}
+          value={props.value}
+          onInput={(e) => props.onChange(e.currentTarget.value)}
+          onFocus={props.onFocus}
+        />
+      ) : (
+        <div ref={host} class="tpl-editor-host">
+          {state === 'loading' && <p class="hint">{t('editorLoading')}</p>}
+        </div>
+      )}
+      <textarea
+        id={`editor-${props.part}-value`}
+        hidden
+        value={props.value}
+        onInput={(e) => {
+          const text = e.currentTarget.value;
+          if (handle.current) handle.current.replace(text);
+          else props.onChange(text);
+        }}
+      />
+    </div>
+  );
+}
+
+/** Every save and reset of this template and language, newest first. */
+function History(props: { versions: readonly TemplateVersion[]; timezone: string; language: string }) {
+  const { t } = useI18n();
+  const format = useMemo(() => {
+    try {
+      return new Intl.DateTimeFormat(props.language, { dateStyle: 'medium', timeStyle: 'short', timeZone: props.timezone });
+    } catch {
+      return new Intl.DateTimeFormat(props.language, { dateStyle: 'medium', timeStyle: 'short' });
+    }
+  }, [props.language, props.timezone]);
+  return (
+    <section class="panel tpl-history" aria-labelledby="template-history-title">
+      <h2 id="template-history-title">{t('templateHistory')}</h2>
+      {props.versions.length === 0 ? (
+        <p class="hint" id="template-history-empty">
+          {t('templateHistoryEmpty')}
+        </p>
+      ) : (
+        <ol id="template-history">
+          {props.versions.map((v, i) => (
+            <li key={v.id} data-action={v.action}>
+              <span class="tpl-version-action">{t(v.action === 'set' ? 'templateVersionSet' : 'templateVersionReset', { who: v.createdBy })}</span>{' '}
+              <time dateTime={v.createdAt}>{format.format(new Date(v.createdAt))}</time>
+              {i === 0 && v.action === 'set' && (
+                <>
+                  {' '}
+                  <span class="badge customized">{t('templateInForce')}</span>
+                </>
+              )}
+            </li>
+          ))}
+        </ol>
+      )}
+    </section>
+  );
+}
+
+/** Sends the saved template (not the draft) with its sample data to an address, or to the admin. */
+function TestSend(props: { path: string; dirty: boolean }) {
+  const { t } = useI18n();
+  const [to, setTo] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [report, setReport] = useState<TestMailReport | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    setReport(null);
+    setError(null);
+  }, [props.path]);
+  const send = async (event: Event) => {
+    event.preventDefault();
+    setBusy(true);
+    setReport(null);
+    setError(null);
+    try {
+      setReport(await api<TestMailReport>('POST', `${props.path}/test`, to.trim() ? { to: to.trim() } : {}));
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <section class="panel tpl-test" aria-labelledby="template-test-title">
+      <h2 id="template-test-title">{t('templateTest')}</h2>
+      <form onSubmit={send} class="inline-form">
+        <div class="field">
+          <label for="template-test-to">{t('testTo')}</label>
+          <input id="template-test-to" type="email" autocomplete="email" value={to} aria-describedby="template-test-hint" onInput={(e) => setTo(e.currentTarget.value)} />
+          <p class="hint" id="template-test-hint">
+            {t('testToHint')} {t('templateTestHint')}
+          </p>
+        </div>
+        <button type="submit" id="template-test-send" disabled={busy}>
+          {busy ? t('testSending') : t('templateTest')}
+        </button>
+      </form>
+      {props.dirty && <p class="hint tpl-test-unsaved">{t('templateTestUnsaved')}</p>}
+      <div id="template-test-result" aria-live="polite">
+        {error && <Notice kind="error">{error}</Notice>}
+        {report?.ok && <Notice kind="ok">{t('templateTestSent', { to: report.to })}</Notice>}
+        {report && !report.ok && (
+          <Notice kind="error">
+            <strong>{t('testFailed')}</strong> <span class="diagnosis">{report.error?.message}</span> <code>{report.error?.code}</code>
+            {report.error?.reply && <pre class="reply">{report.error.reply}</pre>}
+          </Notice>
+        )}
+      </div>
+    </section>
+  );
+}
