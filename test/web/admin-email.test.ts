@@ -1,0 +1,207 @@
+/**
+ * The admin's "Email server" page in a real browser (chromium) against a real Mailroom and the
+ * suite's real Postfix: the admin signs in, fills in the wizard field by field (each field saves
+ * on its own and says "Saved"), sends the test mail, which arrives in Postfix's Maildir, then
+ * breaks the password and reads the diagnosis and the SMTP conversation on the page. A setting
+ * fixed by the environment is read-only with its reason, and a value out of range is refused
+ * next to its field with nothing saved.
+ */
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { after, before, describe, it } from 'node:test';
+import { simpleParser } from 'mailparser';
+import type { Page } from 'playwright-core';
+import {
+  ADMIN_PASSWORD,
+  DESKTOP,
+  SCREENSHOT_DIR,
+  descriptionOf,
+  eventually,
+  launchBrowser,
+  screenshot,
+  signIn,
+  startMailroom,
+  typeInto,
+  waitForDescription,
+  type MailroomInstance,
+  type TestBrowser,
+} from '../support/browser.ts';
+import { readMaildir, startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
+
+/** Not Postfix's default "testpass": a password that could not turn up in a transcript by chance. */
+const SMTP_PASSWORD = 'Kestrel-Meadow-5821';
+const WRONG_PASSWORD = 'Wrong-Guess-0042';
+/** Fixed by the environment, so the page must show the timeout read-only. */
+const LOCKED_TIMEOUT = '7';
+
+interface SettingView {
+  key: string;
+  value: string | number | boolean | null;
+  isSet: boolean;
+  source: string;
+  locked: boolean;
+}
+
+describe('the Email server page, against a real Postfix', () => {
+  let postfix: PostfixServer;
+  let mailroom: MailroomInstance;
+  let browser: TestBrowser;
+
+  before(async () => {
+    [postfix, browser] = await Promise.all([startPostfix({ pass: SMTP_PASSWORD }), launchBrowser()]);
+    mailroom = await startMailroom({ env: { MAILROOM_MAIL_SMTPTIMEOUT: LOCKED_TIMEOUT } });
+    await mkdir(SCREENSHOT_DIR, { recursive: true });
+    // Not in the wizard: the CA of Postfix's self-signed certificate, as an admin sets it with
+    // `mailroom config:set mail_smtptls_ca`. And the server address a previous admin left
+    // behind, so that entering Postfix's address in the wizard is a change that must be saved.
+    const r = await mailroom.api('PATCH', '/api/v1/settings/mail', { body: { mail_smtptls_ca: postfix.certPath, mail_smtphost: 'mail.example.invalid' } });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+  });
+
+  after(async () => {
+    try {
+      await browser?.close();
+      await mailroom?.close();
+    } finally {
+      await postfix?.stop();
+    }
+  });
+
+  /** A setting as the API shows it to an admin. */
+  async function setting(key: string): Promise<SettingView> {
+    const r = await mailroom.api<{ settings: SettingView[] }>('GET', '/api/v1/settings/mail');
+    assert.equal(r.status, 200);
+    const found = r.body.settings.find((s) => s.key === key);
+    assert.ok(found, `the API lists ${key}`);
+    return found;
+  }
+
+  /** After a change in the page: the field says "Saved", and the API has the value from the database. */
+  async function assertSaved(page: Page, label: string, key: string, want: string | number | boolean, exact = true) {
+    const field = page.getByLabel(label, { exact });
+    await waitForDescription(field, /✓ Saved/);
+    const s = await setting(key);
+    assert.deepEqual({ value: s.value, source: s.source }, { value: want, source: 'database' }, `${key} after changing "${label}"`);
+  }
+
+  async function sendTestMail(page: Page, to: string) {
+    await page.getByLabel('Send the test mail to').fill(to);
+    // The result replaces the previous one.
+    await page.getByRole('button', { name: 'Send email' }).click();
+  }
+
+  it('is filled in field by field, sends a test mail that arrives, and diagnoses a wrong password without showing it', async () => {
+    await browser.withPage({ locale: 'en-US', viewport: DESKTOP }, async ({ page }) => {
+      await signIn(page, mailroom.url, 'admin', ADMIN_PASSWORD, /\/admin\/email$/);
+      await page.getByRole('heading', { level: 1, name: 'Email server' }).waitFor();
+      // A fresh install captures mails, and says so.
+      await page.getByRole('status').filter({ hasText: 'Mails are captured, not sent' }).waitFor();
+
+      await page.getByLabel('Send mode').selectOption({ label: 'SMTP' });
+      await assertSaved(page, 'Send mode', 'mail_smtpmode', 'smtp');
+      await page.getByRole('status').filter({ hasText: 'Mails are captured, not sent' }).waitFor({ state: 'detached' });
+      // The SMTP fields appear with the mode.
+      await page.getByLabel('Encryption').selectOption({ label: 'STARTTLS required (usually port 587)' });
+      await assertSaved(page, 'Encryption', 'mail_smtpsecure', 'tls');
+
+      await typeInto(page.getByLabel('From address, the part before @'), 'cloud');
+      await assertSaved(page, 'From address, the part before @', 'mail_from_address', 'cloud');
+      await typeInto(page.getByLabel('Mail domain, the part after @'), 'example.org');
+      await assertSaved(page, 'Mail domain, the part after @', 'mail_domain', 'example.org');
+
+      await page.getByLabel('Authentication required').check();
+      await assertSaved(page, 'Authentication required', 'mail_smtpauth', true);
+      await page.getByLabel('Authentication method').selectOption({ label: 'PLAIN' });
+      await assertSaved(page, 'Authentication method', 'mail_smtpauthtype', 'PLAIN');
+
+      assert.equal(await page.getByLabel('Server address').inputValue(), 'mail.example.invalid', 'the page shows the saved server');
+      await typeInto(page.getByLabel('Server address'), postfix.host);
+      await assertSaved(page, 'Server address', 'mail_smtphost', postfix.host);
+      assert.equal(await page.getByLabel('Mail server to probe').inputValue(), postfix.host, 'the probe follows the server entered');
+      await typeInto(page.getByLabel('Port'), String(postfix.smtpPort));
+      await assertSaved(page, 'Port', 'mail_smtpport', postfix.smtpPort);
+
+      await typeInto(page.getByLabel('User name'), postfix.user);
+      await assertSaved(page, 'User name', 'mail_smtpname', postfix.user);
+      const password = page.getByLabel('Password', { exact: true });
+      assert.equal(await password.getAttribute('type'), 'password');
+      await page.getByText('No password saved.').waitFor();
+      await typeInto(password, SMTP_PASSWORD);
+      await waitForDescription(password, /✓ Saved/);
+      // Write-only: the API says a password is set and never shows it; the field is emptied.
+      const saved = await setting('mail_smtppassword');
+      assert.equal(saved.isSet, true);
+      assert.ok(!JSON.stringify(saved).includes(SMTP_PASSWORD), 'the API does not return the password');
+      assert.equal((await mailroom.ctx.settings.get()).mail_smtppassword, SMTP_PASSWORD, 'the password saved is the one typed');
+      assert.equal(await password.inputValue(), '');
+      await page.getByText('A password is saved. Type a new one to replace it.').waitFor();
+
+      // The test mail, through Postfix.
+      const to = 'wizard-check@example.org';
+      await sendTestMail(page, to);
+      await page.getByRole('status').filter({ hasText: `The test mail was sent to ${to} via ` }).waitFor();
+      const delivered = await waitForMail(postfix.maildir, (m) => m.deliveredTo === to);
+      const mail = await simpleParser(delivered.raw);
+      assert.equal(mail.from?.value[0]?.address, 'cloud@example.org', 'the sender is the from address entered in the wizard');
+      assert.match(mail.text ?? '', /If you received this email, the settings seem to be correct\./);
+      assert.equal(await page.getByText('SMTP conversation', { exact: true }).count(), 0, 'no conversation without debug');
+
+      await screenshot(page, 'admin-email-server.png');
+
+      // A wrong password: saved like any change, and the test mail names the cause.
+      await typeInto(password, WRONG_PASSWORD);
+      // The field said "Saved" already, for the first password: wait for the new one to be stored.
+      await eventually(async () => (await mailroom.ctx.settings.get()).mail_smtppassword === WRONG_PASSWORD, 'the new password is saved');
+      await waitForDescription(password, /✓ Saved/);
+      await page.getByLabel('Show the SMTP conversation with the test mail').check();
+      await assertSaved(page, 'Show the SMTP conversation with the test mail', 'mail_smtpdebug', true);
+
+      const before = (await readMaildir(postfix.maildir)).length;
+      await sendTestMail(page, 'wrong-password@example.org');
+      const failure = page.getByRole('alert').filter({ hasText: 'The test mail was not sent.' });
+      await failure.waitFor();
+      const failureText = await failure.innerText();
+      assert.match(failureText, /smtp_auth_failed/);
+      assert.match(failureText, /user name or password: check mail_smtpname and mail_smtppassword/, 'the diagnosis names the password');
+      assert.match(failureText, /535/, "Postfix's reply is shown");
+      assert.ok(!failureText.includes(WRONG_PASSWORD), 'the diagnosis does not show the password');
+
+      const transcript = page.locator('details', { has: page.getByText('SMTP conversation', { exact: true }) }).locator('pre');
+      const conversation = await transcript.innerText();
+      assert.match(conversation, /STARTTLS/);
+      assert.match(conversation, /AUTH PLAIN \*\*\*/, 'the credentials are masked');
+      for (const secret of [WRONG_PASSWORD, SMTP_PASSWORD, Buffer.from(`\0${postfix.user}\0${WRONG_PASSWORD}`).toString('base64')]) {
+        assert.ok(!conversation.includes(secret), `the conversation does not show ${secret}`);
+        assert.ok(!(await page.content()).includes(secret), `the page does not hold ${secret}`);
+      }
+      assert.equal((await readMaildir(postfix.maildir)).length, before, 'nothing was delivered with the wrong password');
+    });
+  });
+
+  it('shows a setting fixed by the environment read-only, and refuses a port out of range next to the field', async () => {
+    await browser.withPage({ locale: 'en-US', viewport: DESKTOP }, async ({ page }) => {
+      await signIn(page, mailroom.url, 'admin', ADMIN_PASSWORD, /\/admin\/email$/);
+      const timeout = page.getByLabel('Timeout (seconds)');
+      assert.equal(await timeout.inputValue(), LOCKED_TIMEOUT);
+      assert.equal(await timeout.isEditable(), false, 'the locked timeout cannot be edited');
+      assert.match(await descriptionOf(timeout), /Fixed by the environment; change it there\./);
+      const locked = await setting('mail_smtptimeout');
+      assert.deepEqual({ value: locked.value, source: locked.source, locked: locked.locked }, { value: Number(LOCKED_TIMEOUT), source: 'env', locked: true });
+      // The fields next to it are not locked.
+      assert.equal(await page.getByLabel('Port').isEditable(), true);
+      assert.doesNotMatch(await descriptionOf(page.getByLabel('Port')), /Fixed by/);
+
+      const port = page.getByLabel('Port');
+      const savedPort = (await setting('mail_smtpport')).value;
+      await typeInto(port, '70000');
+      const message = await waitForDescription(port, /mail_smtpport/);
+      assert.match(message, /70000/, 'the message names the value given');
+      assert.match(message, /between 1 and 65535/, 'and what is allowed');
+      assert.doesNotMatch(message, /Saved/);
+      assert.equal(await port.getAttribute('aria-invalid'), 'true');
+      assert.equal(await port.inputValue(), '70000', 'the refused value stays in the field, to be corrected');
+      assert.equal((await page.getByRole('alert').filter({ hasText: '70000' }).count()) > 0, true, 'the refusal is announced');
+      assert.equal((await setting('mail_smtpport')).value, savedPort, 'nothing was saved');
+    });
+  });
+});
