@@ -6,3 +6,4 @@ cd "$(dirname "$0")/.."
 bash test/support/install-deps.sh
 npm run --silent build
 node --import tsx bench/outbox.ts
+node --import tsx bench/events.ts
