@@ -116,6 +116,8 @@ export function OutboxPage() {
   const [busy, setBusy] = useState(false);
   const [openId, setOpenId] = useState<number | null>(null);
   const [capture, setCapture] = useState(false);
+  /** Counts clicks on Refresh: the open mail is read again with the list. */
+  const [refreshes, setRefreshes] = useState(0);
 
   const load = async (state: OutboxState | '', before?: number) => {
     setBusy(true);
@@ -179,7 +181,15 @@ export function OutboxPage() {
             ))}
           </select>
         </div>
-        <button type="button" id="outbox-refresh" disabled={busy} onClick={() => void load(filter)}>
+        <button
+          type="button"
+          id="outbox-refresh"
+          disabled={busy}
+          onClick={() => {
+            void load(filter);
+            setRefreshes((n) => n + 1);
+          }}
+        >
           {t('outboxRefresh')}
         </button>
       </div>
@@ -234,7 +244,7 @@ export function OutboxPage() {
         </p>
       )}
 
-      {openId !== null && <MailDetails key={openId} id={openId} onClose={close} onChanged={() => load(filter)} />}
+      {openId !== null && <MailDetails key={openId} id={openId} refreshes={refreshes} onClose={close} onChanged={() => load(filter)} />}
 
       {capture && <CapturedInbox />}
     </>
@@ -242,7 +252,7 @@ export function OutboxPage() {
 }
 
 /** One mail of the outbox: what it is, every attempt with the server's reply verbatim, its headers and parts. */
-function MailDetails(props: { id: number; onClose(): void; onChanged(): Promise<void> }) {
+function MailDetails(props: { id: number; refreshes: number; onClose(): void; onChanged(): Promise<void> }) {
   const { t } = useI18n();
   const fmt = useFormat();
   const [mail, setMail] = useState<OutboxDetail | null>(null);
@@ -262,6 +272,13 @@ function MailDetails(props: { id: number; onClose(): void; onChanged(): Promise<
     void load();
     heading.current?.focus();
   }, []);
+  // Refresh reads the open mail again too: after a retry, the list and the mail agree on its state.
+  const shownRefreshes = useRef(props.refreshes);
+  useEffect(() => {
+    if (props.refreshes === shownRefreshes.current) return;
+    shownRefreshes.current = props.refreshes;
+    void load();
+  }, [props.refreshes]);
 
   const doRetry = async () => {
     setRetry({ kind: 'busy' });
