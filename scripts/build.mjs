@@ -1,7 +1,8 @@
 // npm run build (also run by `npm install`): bundles the server (dist/*.mjs) and the web
 // interface (dist/web/: index.html and content-hashed assets), both with esbuild.
 import { rm, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { constants, gzipSync } from 'node:zlib';
+import { basename, resolve } from 'node:path';
 import { build } from 'esbuild';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -45,3 +46,10 @@ const entry = (name) => basename(outputs.find(([, o]) => o.entryPoint?.endsWith(
 const html = (await readFile(`${root}web/index.html`, 'utf8')).replaceAll('{{app}}', `/assets/${entry('web/main.tsx')}`).replaceAll('{{styles}}', `/assets/${entry('web/styles.css')}`);
 await mkdir(`${root}dist/web`, { recursive: true });
 await writeFile(`${root}dist/web/index.html`, html);
+
+// Compressed once here, served as they are to browsers that accept gzip: the editor chunk goes
+// from ~600 KB to ~200 KB on the wire without compressing on every request.
+for (const file of Object.keys(web.metafile.outputs).filter((f) => /\.(js|css)$/.test(f))) {
+  const path = resolve(file); // metafile paths are relative to the working directory
+  await writeFile(`${path}.gz`, gzipSync(await readFile(path), { level: constants.Z_BEST_COMPRESSION }));
+}

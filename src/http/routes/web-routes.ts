@@ -51,10 +51,14 @@ export function webRoutes(app: FastifyInstance, webDir = findWebDir()): void {
     const file = assets ? resolve(assets, name) : undefined;
     // resolve() folds ../ away: anything that ends up outside assets/ is not ours to serve.
     if (!assets || !file || !file.startsWith(assets + sep)) return reply.status(404).send({ error: { code: 'not_found', message: 'No such file' } });
-    const body = await readFile(file).catch(() => undefined);
+    // The build leaves a .gz beside each script and stylesheet; browsers that accept gzip get it.
+    const gzip = /\bgzip\b/.test(String(request.headers['accept-encoding'] ?? '')) ? await readFile(`${file}.gz`).catch(() => undefined) : undefined;
+    const body = gzip ?? (await readFile(file).catch(() => undefined));
     if (!body) return reply.status(404).send({ error: { code: 'not_found', message: 'No such file' } });
+    if (gzip) void reply.header('content-encoding', 'gzip');
     return reply
       .header('cache-control', 'public, max-age=31536000, immutable')
+      .header('vary', 'accept-encoding')
       .header('x-content-type-options', 'nosniff')
       .type(TYPES[extname(file)] ?? 'application/octet-stream')
       .send(body);
