@@ -7,9 +7,9 @@
 // env: EVENTS (50000) BATCH (1000) CONCURRENCY (2) RUNS (3) USERS (200)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort, waitForPort } from './ports.ts';
 
 const EVENTS = Number(process.env.EVENTS ?? 50000);
 const BATCH = Number(process.env.BATCH ?? 1000);
@@ -17,27 +17,6 @@ const CONCURRENCY = Number(process.env.CONCURRENCY ?? 2);
 const RUNS = Number(process.env.RUNS ?? 3);
 const USERS = Number(process.env.USERS ?? 200);
 const root = new URL('..', import.meta.url).pathname;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
-async function waitForPort(port: number): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1');
-      s.once('connect', () => (s.destroy(), resolve(true)));
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`nothing listens on ${port}`);
-}
 
 async function peakRssMiB(child: ChildProcess): Promise<number> {
   const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
