@@ -1,5 +1,6 @@
 import type { ComponentChildren } from 'preact';
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { TestMailReport } from './api.ts';
 import { useI18n } from './i18n.ts';
 import { onLinkClick } from './router.ts';
 
@@ -43,5 +44,44 @@ export function Notice(props: { kind: 'ok' | 'error' | 'info'; children: Compone
     <div class={`notice ${props.kind}`} role={props.kind === 'error' ? 'alert' : 'status'}>
       {props.children}
     </div>
+  );
+}
+
+/**
+ * The state of a "send a test mail" form (the settings page's and the templates page's): the
+ * address typed, whether a send is under way, and its report or the error of the request.
+ */
+export function useTestSend(request: (to: string | undefined) => Promise<TestMailReport>) {
+  const [to, setTo] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [report, setReport] = useState<TestMailReport | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const clear = () => {
+    setReport(null);
+    setError(null);
+  };
+  const send = async (event: Event) => {
+    event.preventDefault();
+    setBusy(true);
+    clear();
+    try {
+      setReport(await request(to.trim() === '' ? undefined : to.trim()));
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { to, setTo, busy, report, error, send, clear };
+}
+
+/** A test mail that was not sent: the diagnosis, its code and the server's reply. */
+export function TestFailure(props: { report: TestMailReport }) {
+  const { t } = useI18n();
+  return (
+    <Notice kind="error">
+      <strong>{t('testFailed')}</strong> <span class="diagnosis">{props.report.error?.message}</span> <code>{props.report.error?.code}</code>
+      {props.report.error?.reply && <pre class="reply">{props.report.error.reply}</pre>}
+    </Notice>
   );
 }

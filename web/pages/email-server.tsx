@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, MAIL_SETTINGS_EVENT, type SettingView, type TestMailReport } from '../api.ts';
-import { Notice, PageTitle, SaveStatus, type SaveState } from '../components.tsx';
+import { Notice, PageTitle, SaveStatus, TestFailure, useTestSend, type SaveState } from '../components.tsx';
 import { useI18n, type MessageKey } from '../i18n.ts';
 
 type Value = string | number | boolean;
@@ -227,23 +227,7 @@ export function EmailServerPage() {
 
 function TestMail(props: { debug: boolean }) {
   const { t } = useI18n();
-  const [to, setTo] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [report, setReport] = useState<TestMailReport | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const send = async (event: Event) => {
-    event.preventDefault();
-    setBusy(true);
-    setReport(null);
-    setError(null);
-    try {
-      setReport(await api<TestMailReport>('POST', '/settings/mail/test', { ...(to.trim() ? { to: to.trim() } : {}), ...(props.debug ? { debug: true } : {}) }));
-    } catch (e) {
-      setError((e as ApiError).message);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { to, setTo, busy, report, error, send } = useTestSend((address) => api<TestMailReport>('POST', '/settings/mail/test', { ...(address ? { to: address } : {}), ...(props.debug ? { debug: true } : {}) }));
   return (
     <section class="panel" aria-labelledby="test-title">
       <h2 id="test-title">{t('testTitle')}</h2>
@@ -262,12 +246,7 @@ function TestMail(props: { debug: boolean }) {
       <div aria-live="polite" class="test-result">
         {error && <Notice kind="error">{error}</Notice>}
         {report?.ok && <Notice kind="ok">{t('testOk', { to: report.to, via: report.via ?? report.mode, response: report.response ?? '' })}</Notice>}
-        {report && !report.ok && (
-          <Notice kind="error">
-            <strong>{t('testFailed')}</strong> <span class="diagnosis">{report.error?.message}</span> <code>{report.error?.code}</code>
-            {report.error?.reply && <pre class="reply">{report.error.reply}</pre>}
-          </Notice>
-        )}
+        {report && !report.ok && <TestFailure report={report} />}
         {report?.transcript && (
           <details open>
             <summary>{t('testTranscript')}</summary>

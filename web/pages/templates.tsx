@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, ApiError, type TestMailReport } from '../api.ts';
-import { Notice, PageTitle, SaveStatus, type SaveState } from '../components.tsx';
+import { Notice, PageTitle, SaveStatus, TestFailure, useTestSend, type SaveState } from '../components.tsx';
 import { isLanguage, useI18n, type MessageKey } from '../i18n.ts';
 import { useSession } from '../session.ts';
 import type { EditorHandle, EditorMode, ErrorMark } from '../editor.ts';
@@ -708,27 +708,8 @@ function History(props: { versions: readonly TemplateVersion[]; timezone: string
 /** Sends the saved template (not the draft) with its sample data to an address, or to the admin. */
 function TestSend(props: { path: string; dirty: boolean }) {
   const { t } = useI18n();
-  const [to, setTo] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [report, setReport] = useState<TestMailReport | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    setReport(null);
-    setError(null);
-  }, [props.path]);
-  const send = async (event: Event) => {
-    event.preventDefault();
-    setBusy(true);
-    setReport(null);
-    setError(null);
-    try {
-      setReport(await api<TestMailReport>('POST', `${props.path}/test`, to.trim() ? { to: to.trim() } : {}));
-    } catch (e) {
-      setError((e as Error).message);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { to, setTo, busy, report, error, send, clear } = useTestSend((address) => api<TestMailReport>('POST', `${props.path}/test`, address ? { to: address } : {}));
+  useEffect(clear, [props.path]);
   return (
     <section class="panel tpl-test" aria-labelledby="template-test-title">
       <h2 id="template-test-title">{t('templateTest')}</h2>
@@ -748,12 +729,7 @@ function TestSend(props: { path: string; dirty: boolean }) {
       <div id="template-test-result" aria-live="polite">
         {error && <Notice kind="error">{error}</Notice>}
         {report?.ok && <Notice kind="ok">{t('templateTestSent', { to: report.to })}</Notice>}
-        {report && !report.ok && (
-          <Notice kind="error">
-            <strong>{t('testFailed')}</strong> <span class="diagnosis">{report.error?.message}</span> <code>{report.error?.code}</code>
-            {report.error?.reply && <pre class="reply">{report.error.reply}</pre>}
-          </Notice>
-        )}
+        {report && !report.ok && <TestFailure report={report} />}
       </div>
     </section>
   );
