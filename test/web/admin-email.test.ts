@@ -204,4 +204,24 @@ describe('the Email server page, against a real Postfix', () => {
       assert.equal((await setting('mail_smtpport')).value, savedPort, 'nothing was saved');
     });
   });
+
+  it('"Detect settings" probes the server, then fills in and saves the settings that work', async () => {
+    const r = await mailroom.api('PATCH', '/api/v1/settings/mail', { body: { mail_smtpmode: 'smtp', mail_smtphost: 'mail.example.invalid', mail_smtpport: 25, mail_smtpsecure: '', mail_smtpauth: false } });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    await browser.withPage({ locale: 'en-US', viewport: DESKTOP }, async ({ page }) => {
+      await signIn(page, mailroom.url, 'admin', ADMIN_PASSWORD, /\/admin\/email$/);
+      await page.getByLabel('Mail server to probe').fill(`127.0.0.1:${postfix.smtpPort}`);
+      await page.getByRole('button', { name: 'Detect settings' }).click();
+      await page.getByText('Found working settings; they were filled in and saved.').waitFor({ timeout: 30_000 });
+      // What the probe found is what Postfix offers: STARTTLS and AUTH on its port.
+      assert.equal((await setting('mail_smtphost')).value, '127.0.0.1');
+      assert.equal((await setting('mail_smtpport')).value, postfix.smtpPort);
+      assert.equal((await setting('mail_smtpsecure')).value, 'tls');
+      assert.equal((await setting('mail_smtpauth')).value, true);
+      // And the form shows it without a reload.
+      assert.equal(await page.getByLabel('Port').inputValue(), String(postfix.smtpPort));
+      assert.equal(await page.getByLabel('Server address').inputValue(), '127.0.0.1');
+      assert.equal(await page.getByLabel('Authentication required').isChecked(), true);
+    });
+  });
 });
