@@ -13,6 +13,12 @@ export interface RuntimeOptions {
   secretKey: string | undefined;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   worker: { batchSize: number; lanes: number; leaseMs: number; idleMs: number };
+  /**
+   * The reverse proxies in front of Mailroom, whose X-Forwarded-For is believed (fastify's
+   * trustProxy: addresses or CIDR ranges, comma-separated). Without it, every request seems to
+   * come from the proxy, and the per-address limits would count all users together.
+   */
+  trustProxy: string[];
 }
 
 const envSchema = z.object({
@@ -28,7 +34,15 @@ const envSchema = z.object({
   MAILROOM_WORKER_LANES: z.coerce.number().int().min(1).max(16).default(2),
   MAILROOM_OUTBOX_LEASE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(120),
   MAILROOM_WORKER_IDLE_MS: z.coerce.number().int().min(10).max(60_000).default(500),
+  MAILROOM_TRUST_PROXY: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((p) => p.trim()).filter((p) => p !== ''))
+    .refine((list) => list.every((p) => /^[0-9A-Fa-f:.]+(\/\d{1,3})?$/.test(p)), 'must be IP addresses or CIDR ranges separated by commas, e.g. 127.0.0.1,10.0.0.0/8'),
 });
+
+/** The MAILROOM_ variables that are how Mailroom runs, not settings (the rest must be setting keys). */
+export const runtimeEnvNames: ReadonlySet<string> = new Set(Object.keys(envSchema.shape));
 
 export function readRuntimeOptions(env: NodeJS.ProcessEnv, cwd: string): RuntimeOptions {
   const result = envSchema.safeParse(env);
@@ -47,6 +61,7 @@ export function readRuntimeOptions(env: NodeJS.ProcessEnv, cwd: string): Runtime
     adminPassword: e.MAILROOM_ADMIN_PASSWORD,
     secretKey: e.MAILROOM_SECRET_KEY,
     logLevel: e.MAILROOM_LOG_LEVEL,
+    trustProxy: e.MAILROOM_TRUST_PROXY,
     worker: { batchSize: e.MAILROOM_WORKER_BATCH, lanes: e.MAILROOM_WORKER_LANES, leaseMs: e.MAILROOM_OUTBOX_LEASE_SECONDS * 1000, idleMs: e.MAILROOM_WORKER_IDLE_MS },
   };
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { MailroomError, isMailroomError } from '../errors.ts';
 import { settingKeys, type Settings } from './settings-schema.ts';
 import { suggestKey, validateSettings } from './validate-setting.ts';
+import { runtimeEnvNames } from './runtime-options.ts';
 
 /**
  * Settings from the config file (JSON object of ownCloud keys). A missing file is no error;
@@ -36,12 +37,6 @@ export function readConfigFile(path: string): Partial<Settings> {
 }
 
 const envPrefix = 'MAILROOM_';
-/** Environment variables of Mailroom that are runtime options, not settings. */
-export const runtimeEnvNames = new Set([
-  'MAILROOM_PORT', 'MAILROOM_HOST', 'MAILROOM_DATA_DIR', 'MAILROOM_DATABASE_URL', 'MAILROOM_CONFIG',
-  'MAILROOM_ADMIN_PASSWORD', 'MAILROOM_SECRET_KEY', 'MAILROOM_LOG_LEVEL', 'MAILROOM_WORKER_BATCH', 'MAILROOM_WORKER_LANES',
-  'MAILROOM_OUTBOX_LEASE_SECONDS', 'MAILROOM_WORKER_IDLE_MS',
-]);
 
 /** Settings from the environment: MAILROOM_ + the key upper-cased, e.g. MAILROOM_MAIL_SMTPHOST. */
 export function readEnvSettings(env: NodeJS.ProcessEnv): Partial<Settings> {

@@ -14,7 +14,7 @@ import { webRoutes } from './routes/web-routes.ts';
 export function buildApp(ctx: AppContext): FastifyInstance {
   // Fastify's own logger stays off: its pino typings lag ours, and every line we want goes
   // through ctx.log with a stable `event` field anyway.
-  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, ...(ctx.runtime.trustProxy.length > 0 ? { trustProxy: ctx.runtime.trustProxy } : {}) });
   installErrorHandler(app, ctx.log.child({ module: 'http' }));
   app.get('/healthz', async () => ({ status: 'ok', ...(await ctx.health()) }));
   settingsRoutes(app, ctx);

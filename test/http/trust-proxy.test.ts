@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../../src/context.ts';
+import { buildApp } from '../../src/http/build-app.ts';
+import { buildContext } from '../../src/main.ts';
+
+/** Six password-reset requests, each claiming (X-Forwarded-For) to come from another client. */
+async function sixFromDifferentClients(app: FastifyInstance): Promise<number[]> {
+  const statuses: number[] = [];
+  for (let i = 1; i <= 6; i++) {
+    const reply = await app.inject({ method: 'POST', url: '/api/v1/password-reset', payload: { user: 'nobody' }, headers: { 'x-forwarded-for': `203.0.113.${i}` } });
+    statuses.push(reply.statusCode);
+  }
+  return statuses;
+}
+
+describe('MAILROOM_TRUST_PROXY: the client address behind a reverse proxy', () => {
+  const dirs: string[] = [];
+  const contexts: AppContext[] = [];
+  const apps: FastifyInstance[] = [];
+  after(async () => {
+    for (const app of apps) await app.close();
+    for (const ctx of contexts) await ctx.close();
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  });
+  async function appWith(env: Record<string, string>): Promise<FastifyInstance> {
+    const dir = await mkdtemp(join(tmpdir(), 'mailroom-proxy-'));
+    dirs.push(dir);
+    const ctx = await buildContext({ env: { MAILROOM_DATA_DIR: dir, MAILROOM_CONFIG: join(dir, 'none.json'), ...env }, logLevel: 'silent' });
+    contexts.push(ctx);
+    const app = buildApp(ctx);
+    apps.push(app);
+    return app;
+  }
+
+  it('without it, X-Forwarded-For is ignored: all six come from the proxy, and the sixth is refused', async () => {
+    assert.deepEqual(await sixFromDifferentClients(await appWith({})), [202, 202, 202, 202, 202, 429]);
+  });
+
+  it('with the proxy trusted, each client is limited on its own', async () => {
+    assert.deepEqual(await sixFromDifferentClients(await appWith({ MAILROOM_TRUST_PROXY: '127.0.0.1, 10.0.0.0/8' })), [202, 202, 202, 202, 202, 202]);
+  });
+
+  it('refuses a value that is not addresses or ranges, naming the variable', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mailroom-proxy-'));
+    dirs.push(dir);
+    await assert.rejects(buildContext({ env: { MAILROOM_DATA_DIR: dir, MAILROOM_TRUST_PROXY: 'everyone' }, logLevel: 'silent' }), (error: { code?: string; message?: string }) => {
+      assert.equal(error.code, 'config_env_invalid');
+      assert.match(error.message ?? '', /MAILROOM_TRUST_PROXY/);
+      return true;
+    });
+  });
+});
