@@ -18,6 +18,7 @@ import type { DigestScheduler } from './notifications/digest-scheduler.ts';
 import type { DigestService } from './notifications/digest-service.ts';
 import type { EventService } from './notifications/event-service.ts';
 import type { PreferenceService } from './notifications/preference-service.ts';
+import type { ShareService } from './notifications/share-service.ts';
 
 export interface Clock {
   now(): Date;
@@ -42,6 +43,8 @@ export interface AppContext {
   /** What happened in the cloud: activities, and share mails at once. */
   readonly events: EventService;
   readonly preferences: PreferenceService;
+  /** "Notify by email" for an existing share: each recipient once. */
+  readonly shares: ShareService;
   readonly digests: DigestService;
   /** The digest pass of a worker process; start() it next to createWorker(). */
   createDigestScheduler(): DigestScheduler;

@@ -65,6 +65,7 @@ const codes = {
 
   // Events and notifications
   event_type_unknown: { status: 400, exit: 2, summary: 'The event type is not one Mailroom knows.' },
+  share_notification_disabled: { status: 403, exit: 1, summary: 'Mailing users about shares is turned off (shareapi_allow_mail_notification).' },
   batch_too_large: { status: 413, exit: 2, summary: 'More items in one request than allowed (1000).' },
 
   // Database

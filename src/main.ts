@@ -39,6 +39,7 @@ import { createDigestScheduler } from './notifications/digest-scheduler.ts';
 import { createDigestService } from './notifications/digest-service.ts';
 import { createEventService } from './notifications/event-service.ts';
 import { createPreferenceService } from './notifications/preference-service.ts';
+import { createShareService } from './notifications/share-service.ts';
 import { createUnsubscribeLinks } from './notifications/unsubscribe-links.ts';
 import { runCli, type RunningServer } from './cli/program.ts';
 import { hostname } from 'node:os';
@@ -203,6 +204,7 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     events,
     preferences: createPreferenceService({ store: notificationRepo, userExists: async (uid) => (await users.find(uid)) !== undefined, unsubscribe, clock }),
     digests,
+    shares: createShareService({ store: notificationRepo, findUsers: (uids) => users.findMany(uids), settings, renderer, unsubscribe, clock, onQueued: notifyWorkers }),
     createDigestScheduler: () => createDigestScheduler({ digests, log: log.child({ module: 'digests' }) }),
     outbox,
     captured: createCapturedMailService({ store: capturedMail }),

@@ -265,6 +265,20 @@ export const settingDefinitions = {
     modes: [],
     description: 'How long a password-reset link works, in minutes (5–1440).',
   }),
+  shareapi_allow_mail_notification: define({
+    schema: z.boolean(),
+    default: true,
+    secret: false,
+    modes: [],
+    description: 'Mail users when something is shared with them (share.created events and POST /api/v1/shares/notify).',
+  }),
+  shareapi_allow_public_notification: define({
+    schema: z.boolean(),
+    default: true,
+    secret: false,
+    modes: [],
+    description: 'Let users mail a public link to outside addresses.',
+  }),
   instance_name: define({ schema: text(100).refine((v) => v.trim() !== '', 'must not be empty'), default: 'Mailroom', secret: false, modes: [], header: true, description: 'The name shown in mails and the UI, and the sender display name.' }),
   base_url: define({
     schema: text(2000).refine((v) => /^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(v), 'must be an http(s) URL such as https://cloud.example.com'),

@@ -7,6 +7,7 @@ import { initialMigration } from './migrations/0001-initial.ts';
 import { outboxMigration } from './migrations/0002-outbox.ts';
 import { templatesMigration } from './migrations/0003-templates.ts';
 import { peopleMigration } from './migrations/0004-people.ts';
+import { shareNotificationsMigration } from './migrations/0005-share-notifications.ts';
 import type { DatabaseSchema } from './schema.ts';
 
 export type SqlDialectName = 'sqlite' | 'postgres';
@@ -20,7 +21,7 @@ export interface Database {
 }
 
 function migrations(dialect: SqlDialectName): Record<string, Migration> {
-  return { '0001-initial': initialMigration(dialect), '0002-outbox': outboxMigration(dialect), '0003-templates': templatesMigration(dialect), '0004-people': peopleMigration(dialect) };
+  return { '0001-initial': initialMigration(dialect), '0002-outbox': outboxMigration(dialect), '0003-templates': templatesMigration(dialect), '0004-people': peopleMigration(dialect), '0005-share-notifications': shareNotificationsMigration() };
 }
 
 /** PostgreSQL when a URL is given, else SQLite (WAL) in the data directory. Migrates to the latest schema. */

@@ -166,6 +166,38 @@ export function createNotificationRepo(db: Kysely<DatabaseSchema>, dialect: SqlD
       for (const part of chunks(ids)) await db.updateTable('activities').set({ mail_state: 'none' }).where('id', 'in', part).where('mail_state', '=', 'pending').execute();
     },
 
+    /** Recipients of a share that were mailed about it before. */
+    async notifiedAbout(shareId: string, uids: readonly string[]): Promise<Set<string>> {
+      const found = new Set<string>();
+      for (const part of chunks(uids)) {
+        for (const r of await db.selectFrom('share_notifications').select('uid').where('share_id', '=', shareId).where('uid', 'in', part).execute()) found.add(r.uid);
+      }
+      return found;
+    },
+
+    /**
+     * Queues share mails and records who got them, in one transaction; a recipient recorded
+     * meanwhile (a second request at the same moment) is skipped. Returns who was mailed now.
+     */
+    async recordShareMails(shareId: string, mails: Array<{ uid: string; row: NewOutboxRow }>, now: number): Promise<string[]> {
+      return db.transaction().execute(async (trx) => {
+        const mailed: string[] = [];
+        for (const mail of mails) {
+          // The row first: a recipient someone else recorded meanwhile is skipped before any mail is queued.
+          const claimed = await trx
+            .insertInto('share_notifications')
+            .values({ share_id: shareId, uid: mail.uid, outbox_id: 0, created_at: now })
+            .onConflict((oc) => oc.columns(['share_id', 'uid']).doNothing())
+            .executeTakeFirst();
+          if (Number(claimed.numInsertedOrUpdatedRows ?? 0) === 0) continue;
+          const [queued] = await enqueueWithin(trx, [mail.row], now);
+          await trx.updateTable('share_notifications').set({ outbox_id: (queued as { id: number }).id }).where('share_id', '=', shareId).where('uid', '=', mail.uid).execute();
+          mailed.push(mail.uid);
+        }
+        return mailed;
+      });
+    },
+
     /** The activity list of the UI: newest first. */
     async stream(uid: string, input: { limit: number; beforeId?: number | undefined }): Promise<ActivityRecord[]> {
       let q = db

@@ -15,6 +15,7 @@ export interface DatabaseSchema {
   events: EventTable;
   activities: ActivityTable;
   digests: DigestTable;
+  share_notifications: ShareNotificationTable;
 }
 
 export interface SettingsTable {
@@ -178,5 +179,12 @@ export interface DigestTable {
   frequency: string;
   activity_count: number;
   outbox_id: number | null;
+  created_at: number;
+}
+
+export interface ShareNotificationTable {
+  share_id: string;
+  uid: string;
+  outbox_id: number;
   created_at: number;
 }

@@ -6,7 +6,9 @@ import type { UserRow } from '../db/user-repo.ts';
 import { printable } from '../domain/address.ts';
 import { MailroomError } from '../errors.ts';
 import { toOutboxRow } from '../outbox/outbox-service.ts';
-import { mailLanguage, type MailRenderer } from '../templates/render-mail.ts';
+import type { MailRenderer } from '../templates/render-mail.ts';
+import type { Settings } from '../config/settings-schema.ts';
+import { renderShareMail } from './share-mail.ts';
 import type { EventInput } from './event-input.ts';
 import { effectivePreferences, type Preferences, type StoredPreferences } from '../domain/preferences.ts';
 import type { UnsubscribeLinks } from './unsubscribe-links.ts';
@@ -34,11 +36,6 @@ export interface IngestResult {
   activities: number;
   /** Share mails queued now. */
   mails: number;
-}
-
-/** "31 Dec 2026" / "2026年12月31日" for a date without a time. */
-function calendarDate(date: string, language: string): string {
-  return new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeZone: 'UTC' }).format(Date.parse(`${date}T00:00:00Z`));
 }
 
 /** The display name of the sharer or actor as recipients see it. */
@@ -116,7 +113,7 @@ export function createEventService(deps: EventServiceDeps) {
           const typePref = prefs.types[event.type];
           const mailable = typePref.email && user.email !== null && (!own || prefs.own_actions);
           // A share's recipients get the share mail now; their activity is for the stream only.
-          const mailNow = event.type === 'share.created' && !own && mailable;
+          const mailNow = event.type === 'share.created' && !own && mailable && settings.shareapi_allow_mail_notification;
           // 'mailed' at once for a share's recipient: the share mail went with this very transaction.
           const mailState = mailNow ? 'mailed' : mailable ? 'pending' : 'none';
           if (mailNow) mails.push({ eventKey: key, row: await shareMail(event, key, user, actor, settings) });
@@ -146,25 +143,10 @@ export function createEventService(deps: EventServiceDeps) {
     },
   };
 
-  async function shareMail(event: EventInput, key: string, user: UserRow, actor: UserRow | undefined, settings: Awaited<ReturnType<SettingsService['get']>>): Promise<NewOutboxRow> {
-    const sharer = actorName(event, actor) ?? settings.instance_name;
-    const expiration = event.data?.expiration;
-    const message = await deps.renderer.render(
-      {
-        template: 'share',
-        to: { address: user.email as string, displayName: user.display_name, uid: user.uid, language: user.language, timeZone: user.timezone },
-        data: {
-          sharer,
-          file_name: event.object.name,
-          link: event.link ?? settings.base_url,
-          // A date alone ("2026-12-31") is that day wherever the reader is; a time is shown in their zone.
-          expiration: expiration === undefined ? '' : /^\d{4}-\d{2}-\d{2}$/.test(expiration) ? calendarDate(expiration, mailLanguage(user.language, settings.mail_default_language)) : new Date(expiration),
-          note: event.data?.note ?? '',
-        },
-        unsubscribeUrl: deps.unsubscribe.url(settings.base_url, deps.unsubscribe.token(user.uid, ['share.created'])),
-        fromName: `${sharer} via ${settings.instance_name}`,
-        ...(actor?.email ? { replyTo: actor.email } : {}),
-      },
+  async function shareMail(event: EventInput, key: string, user: UserRow, actor: UserRow | undefined, settings: Settings): Promise<NewOutboxRow> {
+    const message = await renderShareMail(
+      deps,
+      { recipient: user, sharerName: actorName(event, actor) ?? undefined, sharerEmail: actor?.email, fileName: event.object.name, link: event.link, expiration: event.data?.expiration, note: event.data?.note },
       settings,
     );
     // One mail per event and recipient, even if the same event were ever recorded twice.

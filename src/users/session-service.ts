@@ -35,7 +35,10 @@ export function createSessionService(deps: {
   failuresPerClient: AttemptLimiter;
 }) {
   // Verified when the user does not exist, so a wrong uid costs as much time as a wrong password.
-  const decoy = hashPassword(randomBytes(16).toString('hex'));
+  // Made on the first sign-in, not at start: scrypt takes 16 MiB, which a worker that never
+  // serves a sign-in should not carry.
+  let decoy: Promise<string> | undefined;
+  const decoyHash = () => (decoy ??= hashPassword(randomBytes(16).toString('hex')));
   return {
     async login(input: { login: string; password: string; client: string }): Promise<{ sessionId: string; csrfToken: string; uid: string; expiresAt: number }> {
       const user = await deps.findUser(input.login);
@@ -45,7 +48,7 @@ export function createSessionService(deps: {
         const wait = Math.max(deps.failuresPerAccount.retryAfterSeconds(accountKey), deps.failuresPerClient.retryAfterSeconds(input.client));
         throw new MailroomError('rate_limited', `Too many failed sign-ins; try again in ${wait} seconds`, { details: { retry_after: wait } });
       }
-      const ok = user?.password_hash ? await verifyPassword(input.password, user.password_hash) : (await verifyPassword(input.password, await decoy), false);
+      const ok = user?.password_hash ? await verifyPassword(input.password, user.password_hash) : (await verifyPassword(input.password, await decoyHash()), false);
       if (!user || !ok || user.disabled === 1) {
         deps.failuresPerAccount.take(accountKey);
         deps.failuresPerClient.take(input.client);

@@ -2,6 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import { MailroomError } from '../../errors.ts';
 import { parseEventInputs } from '../../notifications/event-input.ts';
+import { shareNotifySchema } from '../../notifications/share-service.ts';
+import { parseInput } from '../parse-input.ts';
 import { createGuards } from '../guards.ts';
 
 /** Host clouds report what happened; Mailroom answers once it is committed. */
@@ -20,4 +22,6 @@ export function eventRoutes(app: FastifyInstance, ctx: AppContext): void {
       mails: result.mails,
     });
   });
+
+  app.post('/api/v1/shares/notify', { preHandler: service }, async (request) => ctx.shares.notify(parseInput(shareNotifySchema, request.body)));
 }

@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import type { SettingsService } from '../config/settings-service.ts';
+import type { NewOutboxRow } from '../db/outbox-repo.ts';
+import type { UserRow } from '../db/user-repo.ts';
+import { printable } from '../domain/address.ts';
+import { MailroomError } from '../errors.ts';
+import { toOutboxRow } from '../outbox/outbox-service.ts';
+import type { MailRenderer } from '../templates/render-mail.ts';
+import { renderShareMail } from './share-mail.ts';
+import type { UnsubscribeLinks } from './unsubscribe-links.ts';
+
+const oneLine = (max: number) => z.string().max(max).refine((v) => !/[\r\n]/.test(v), 'must not contain a line break');
+
+/** `POST /api/v1/shares/notify`: "notify by email" for a share that exists already. */
+export const shareNotifySchema = z
+  .object({
+    share_id: z.union([z.string().min(1).max(200), z.number().int()]).transform(String),
+    sharer: z.string().min(1).max(64),
+    recipients: z.array(z.string().min(1).max(64)).min(1, 'name at least one recipient').max(100),
+    object: z
+      .object({
+        type: z.enum(['file', 'folder']),
+        id: z.union([z.string().min(1).max(200), z.number().int()]).transform(String),
+        name: oneLine(1000).refine((v) => v.trim() !== '', 'must not be empty'),
+      })
+      .strict(),
+    link: z.string().max(2000).refine((v) => /^https?:\/\/[^\s]+$/.test(v), 'must be an http(s) URL').optional(),
+    expiration: z.string().max(40).refine((v) => !Number.isNaN(Date.parse(v)), 'must be an ISO 8601 date such as 2026-12-31').optional(),
+    note: z.string().max(4000).optional(),
+  })
+  .strict();
+export type ShareNotifyInput = z.infer<typeof shareNotifySchema>;
+
+export interface ShareNotifyResult {
+  /** Mailed now. */
+  mailed: string[];
+  /** Mailed about this share before: nothing sent again. */
+  already_notified: string[];
+  /** No address (or disabled): could not be mailed. */
+  not_mailable: string[];
+  /** One line for the sharer: "could not mail: bob". */
+  message: string;
+}
+
+export interface ShareNotifyStore {
+  notifiedAbout(shareId: string, uids: readonly string[]): Promise<Set<string>>;
+  recordShareMails(shareId: string, mails: Array<{ uid: string; row: NewOutboxRow }>, now: number): Promise<string[]>;
+}
+
+/** Mails each recipient of a share once, however often the sharer presses "notify by email". */
+export function createShareService(deps: {
+  store: ShareNotifyStore;
+  findUsers(uids: readonly string[]): Promise<UserRow[]>;
+  settings: SettingsService;
+  renderer: MailRenderer;
+  unsubscribe: UnsubscribeLinks;
+  clock: { now(): Date };
+  onQueued(): void;
+}) {
+  return {
+    async notify(input: ShareNotifyInput): Promise<ShareNotifyResult> {
+      const settings = await deps.settings.get();
+      if (!settings.shareapi_allow_mail_notification) {
+        throw new MailroomError('share_notification_disabled', 'Mailing users about shares is turned off on this instance (shareapi_allow_mail_notification)');
+      }
+      const recipients = [...new Set(input.recipients)];
+      const users = new Map((await deps.findUsers([input.sharer, ...recipients])).map((u) => [u.uid, u]));
+      const sharer = users.get(input.sharer);
+      if (!sharer) throw new MailroomError('unknown_user', `sharer "${printable(input.sharer)}" is not a Mailroom user`, { details: { uid: input.sharer } });
+      const unknown = recipients.find((uid) => !users.has(uid));
+      if (unknown !== undefined) throw new MailroomError('unknown_user', `recipient "${printable(unknown)}" is not a Mailroom user`, { details: { uid: unknown } });
+
+      const before = await deps.store.notifiedAbout(input.share_id, recipients);
+      const notMailable = recipients.filter((uid) => !before.has(uid) && (users.get(uid)?.email == null || users.get(uid)?.disabled === 1));
+      const mails: Array<{ uid: string; row: NewOutboxRow }> = [];
+      for (const uid of recipients) {
+        if (before.has(uid) || notMailable.includes(uid)) continue;
+        const message = await renderShareMail(
+          deps,
+          { recipient: users.get(uid) as UserRow, sharerName: sharer.display_name, sharerEmail: sharer.email, fileName: input.object.name, link: input.link, expiration: input.expiration, note: input.note },
+          settings,
+        );
+        mails.push({ uid, row: toOutboxRow(message, 'share') });
+      }
+      const mailed = mails.length > 0 ? await deps.store.recordShareMails(input.share_id, mails, deps.clock.now().getTime()) : [];
+      if (mailed.length > 0) deps.onQueued();
+      const already = recipients.filter((uid) => before.has(uid) || (mails.some((m) => m.uid === uid) && !mailed.includes(uid)));
+      const parts = [
+        mailed.length > 0 ? `mailed: ${mailed.join(', ')}` : '',
+        already.length > 0 ? `already notified: ${already.join(', ')}` : '',
+        notMailable.length > 0 ? `could not mail: ${notMailable.join(', ')}` : '',
+      ].filter(Boolean);
+      return { mailed, already_notified: already, not_mailable: notMailable, message: parts.join('; ') };
+    },
+  };
+}
+
+export type ShareService = ReturnType<typeof createShareService>;

@@ -1,0 +1,150 @@
+/**
+ * "Notify by email" for an existing share (POST /api/v1/shares/notify) and the admin's switch
+ * shareapi_allow_mail_notification, against the real Postfix: the mail as the recipient reads it,
+ * each recipient mailed once per share, a recipient without an address named in the answer.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { simpleParser } from 'mailparser';
+import type { AppContext } from '../../src/context.ts';
+import { buildApp } from '../../src/http/build-app.ts';
+import { buildContext } from '../../src/main.ts';
+import type { OutboxWorker } from '../../src/outbox/outbox-worker.ts';
+import { postfixSettings } from '../support/mail-fixtures.ts';
+import { readMaildir, startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
+
+describe('notify by email for a share, through the real Postfix', () => {
+  let postfix: PostfixServer;
+  let dir: string;
+  let ctx: AppContext;
+  let app: FastifyInstance;
+  let worker: OutboxWorker;
+  let token: string;
+  const domain = 'share-notify.example.org';
+
+  before(async () => {
+    postfix = await startPostfix();
+    dir = await mkdtemp(join(tmpdir(), 'mailroom-share-notify-'));
+    ctx = await buildContext({ env: { MAILROOM_DATA_DIR: dir, MAILROOM_CONFIG: join(dir, 'none.json') }, logLevel: 'silent' });
+    await ctx.settings.update({ ...postfixSettings(postfix), mail_smtptimeout: 5, mail_domain: 'cloud.example.com', instance_name: 'Example Cloud', base_url: 'https://cloud.example.com' });
+    await ctx.users.add({ uid: 'alice', display_name: 'Alice Andersen', email: `alice@${domain}` });
+    await ctx.users.add({ uid: 'bob', display_name: 'Bob Berg', email: `bob@${domain}` });
+    await ctx.users.add({ uid: 'mei', display_name: '王美', email: `mei@${domain}`, language: 'zh-CN', timezone: 'Asia/Shanghai' });
+    await ctx.users.add({ uid: 'carol', display_name: 'Carol', email: null });
+    token = await ctx.tokens.create('host', { scope: 'service' });
+    app = buildApp(ctx);
+    worker = ctx.createWorker();
+    worker.start();
+  });
+  after(async () => {
+    await worker?.stop();
+    await app?.close();
+    await ctx?.close();
+    await postfix?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const notify = (body: Record<string, unknown>) =>
+    app.inject({ method: 'POST', url: '/api/v1/shares/notify', headers: { authorization: `Bearer ${token}` }, payload: body });
+  const share = (shareId: string, recipients: string[]) => ({
+    share_id: shareId,
+    sharer: 'alice',
+    recipients,
+    object: { type: 'file', id: '4711', name: 'Budget 2026.xlsx' },
+    link: 'https://cloud.example.com/s/Xk3pQ9',
+    expiration: '2026-12-31',
+    note: 'Please look before Friday.\nThanks!',
+  });
+  /** Until the outbox has handed everything to Postfix, and Postfix had a moment to file it. */
+  const settled = async () => {
+    while ((await ctx.outbox.pending()) > 0) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 1000));
+  };
+  const mailsTo = async (uid: string) => (await readMaildir(postfix.maildir)).filter((m) => m.deliveredTo === `${uid}@${domain}`);
+
+  it('mails each recipient with an address, names the one without, and mails nobody twice for the same share', async () => {
+    const first = await notify(share('share-1', ['bob', 'carol', 'mei']));
+    assert.equal(first.statusCode, 200, first.body);
+    assert.deepEqual(first.json(), { mailed: ['bob', 'mei'], already_notified: [], not_mailable: ['carol'], message: 'mailed: bob, mei; could not mail: carol' });
+
+    const bobsCopy = await waitForMail(postfix.maildir, (m) => m.deliveredTo === `bob@${domain}`);
+    const delivered = await simpleParser(bobsCopy.raw);
+    assert.equal(delivered.subject, 'Alice Andersen shared »Budget 2026.xlsx« with you');
+    assert.equal(delivered.from?.value[0]?.name, 'Alice Andersen via Example Cloud');
+    assert.equal(delivered.from?.value[0]?.address, 'mailroom@cloud.example.com');
+    assert.equal(delivered.replyTo?.value[0]?.address, `alice@${domain}`);
+    assert.match(delivered.text ?? '', /https:\/\/cloud\.example\.com\/s\/Xk3pQ9/);
+    assert.match(delivered.text ?? '', /Please look before Friday\./);
+    assert.match(delivered.text ?? '', /Dec 31, 2026/);
+    assert.match(bobsCopy.headers.get('list-unsubscribe') ?? '', /^<https:\/\/cloud\.example\.com\/unsubscribe\/[^>]+>$/, 'a share mail can be unsubscribed from');
+    assert.equal(bobsCopy.headers.get('list-unsubscribe-post'), 'List-Unsubscribe=One-Click');
+    const chinese = await simpleParser((await waitForMail(postfix.maildir, (m) => m.deliveredTo === `mei@${domain}`)).raw);
+    assert.equal(chinese.subject, 'Alice Andersen 与您共享了 »Budget 2026.xlsx«');
+    assert.match(chinese.text ?? '', /2026年12月31日/);
+
+    const again = await notify(share('share-1', ['bob', 'mei']));
+    assert.equal(again.statusCode, 200, again.body);
+    assert.deepEqual(again.json(), { mailed: [], already_notified: ['bob', 'mei'], not_mailable: [], message: 'already notified: bob, mei' });
+    // Another share of the same file is another notification.
+    const other = await notify(share('share-2', ['bob']));
+    assert.deepEqual(other.json().mailed, ['bob']);
+    await settled();
+    assert.equal((await mailsTo('bob')).length, 2, 'one mail for share-1, one for share-2');
+    assert.equal((await mailsTo('mei')).length, 1);
+  });
+
+  it('two requests at the same moment still mail a recipient once', async () => {
+    const [a, b] = await Promise.all([notify(share('share-race', ['alice'])), notify(share('share-race', ['alice']))]);
+    const mailed = [...a.json().mailed, ...b.json().mailed];
+    assert.deepEqual(mailed, ['alice']);
+    await waitForMail(postfix.maildir, (m) => m.deliveredTo === `alice@${domain}`);
+    await settled();
+    assert.equal((await mailsTo('alice')).length, 1);
+  });
+
+  it('with shareapi_allow_mail_notification off: 403 share_notification_disabled, and share events record the activity but mail nobody', async () => {
+    await ctx.settings.update({ shareapi_allow_mail_notification: false });
+    try {
+      const before = await ctx.outbox.counts();
+      const refused = await notify(share('share-off', ['bob']));
+      assert.equal(refused.statusCode, 403, refused.body);
+      assert.equal(refused.json().error.code, 'share_notification_disabled');
+      assert.match(refused.json().error.message, /shareapi_allow_mail_notification/);
+      const event = await app.inject({
+        method: 'POST',
+        url: '/api/v1/events',
+        headers: { authorization: `Bearer ${token}` },
+        payload: { id: 'share-off-event', type: 'share.created', actor: 'alice', affected: ['bob'], object: { type: 'file', id: '9', name: 'Off.txt' } },
+      });
+      assert.equal(event.statusCode, 202, event.body);
+      assert.equal(event.json().mails, 0);
+      assert.ok(event.json().activities >= 1, 'the share is still in the stream');
+      assert.deepEqual(await ctx.outbox.counts(), before, 'nothing was queued');
+    } finally {
+      await ctx.settings.update({ shareapi_allow_mail_notification: true });
+    }
+  });
+
+  it('refuses unknown people and bad input with their codes, queuing nothing', async () => {
+    const before = await ctx.outbox.counts();
+    const cases: Array<[Record<string, unknown>, number, string]> = [
+      [{ ...share('s-x', ['bob']), sharer: 'nobody' }, 400, 'unknown_user'],
+      [share('s-x', ['bob', 'nobody']), 400, 'unknown_user'],
+      [share('s-x', []), 400, 'invalid_request'],
+      [{ ...share('s-x', ['bob']), object: { type: 'file', id: '1', name: 'a\r\nBcc: x@example.com' } }, 400, 'invalid_request'],
+      [{ ...share('s-x', ['bob']), link: 'javascript:alert(1)' }, 400, 'invalid_request'],
+    ];
+    for (const [body, status, code] of cases) {
+      const reply = await notify(body);
+      assert.equal(reply.statusCode, status, reply.body);
+      assert.equal(reply.json().error.code, code);
+    }
+    const user = await app.inject({ method: 'POST', url: '/api/v1/shares/notify', headers: { authorization: `Bearer ${await ctx.tokens.create('bob-app', { uid: 'bob' })}` }, payload: share('s-y', ['alice']) });
+    assert.equal(user.statusCode, 403, 'an app password is not a host application');
+    assert.deepEqual(await ctx.outbox.counts(), before);
+  });
+});
