@@ -45,7 +45,7 @@ export function effectivePreferences(defaults: StoredPreferences | undefined, ow
 
 const typePatch = z.object({ email: z.boolean().optional(), stream: z.boolean().optional() }).strict();
 
-/** A change of preferences: any subset; unknown types are refused by name. */
+/** A change of preferences: some fields or all; unknown types are refused by name. */
 export const preferencesPatchSchema = z
   .object({
     frequency: z.enum(FREQUENCIES).optional(),

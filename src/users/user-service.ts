@@ -156,7 +156,7 @@ export function createUserService(deps: UserServiceDeps) {
     },
     list: async (): Promise<PublicUser[]> => (await deps.store.list()).map(toPublicUser),
     get: async (uid: string): Promise<PublicUser> => toPublicUser(await mustFind(uid)),
-    /** An admin's change: any field, the password without the old one. */
+    /** An admin's change: every field may change, the password without the old one. */
     modify: (uid: string, changes: UserChanges) => applyChanges(uid, changes),
     /** A user's change of their own account: a new password needs the current one. */
     async modifyOwn(uid: string, changes: OwnChanges, sessionHash?: string): Promise<PublicUser> {
