@@ -182,8 +182,9 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     perAccount: createAttemptLimiter({ limit: 3, windowMs: minutes(15), clock }),
     answerFloorMs: 400,
   });
-  const events = createEventService({ store: notificationRepo, findUsers: (uids) => users.findMany(uids), settings, renderer, unsubscribe, clock, onQueued: notifyWorkers });
-  const digests = createDigestService({ store: notificationRepo, findUsers: (uids) => users.findMany(uids), settings, renderer, unsubscribe, clock, log: log.child({ module: 'digests' }), onQueued: notifyWorkers });
+  const mailDeps = { findUsers: (uids: readonly string[]) => users.findMany(uids), settings, renderer, unsubscribe, clock, onQueued: notifyWorkers };
+  const events = createEventService({ ...mailDeps, store: notificationRepo });
+  const digests = createDigestService({ ...mailDeps, store: notificationRepo, log: log.child({ module: 'digests' }) });
   const pingDatabase = async () => {
     await settingsRepo.readAll();
     return database.description;
@@ -204,7 +205,7 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     events,
     preferences: createPreferenceService({ store: notificationRepo, userExists: async (uid) => (await users.find(uid)) !== undefined, unsubscribe, clock }),
     digests,
-    shares: createShareService({ store: notificationRepo, findUsers: (uids) => users.findMany(uids), settings, renderer, unsubscribe, clock, onQueued: notifyWorkers }),
+    shares: createShareService({ ...mailDeps, store: notificationRepo }),
     createDigestScheduler: () => createDigestScheduler({ digests, log: log.child({ module: 'digests' }) }),
     outbox,
     captured: createCapturedMailService({ store: capturedMail }),

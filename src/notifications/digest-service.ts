@@ -1,15 +1,14 @@
-import type { SettingsService } from '../config/settings-service.ts';
 import type { ActivityRecord } from '../db/notification-repo.ts';
 import type { NewOutboxRow } from '../db/outbox-repo.ts';
 import type { UserRow } from '../db/user-repo.ts';
 import type { Logger } from '../log/logger.ts';
+import type { NotificationMailDeps } from './notification-mail-deps.ts';
 import { toOutboxRow } from '../outbox/outbox-service.ts';
-import { mailLanguage, type MailRenderer } from '../templates/render-mail.ts';
+import { mailLanguage } from '../templates/render-mail.ts';
 import { activitySubject } from './activity-text.ts';
 import { ASAP_WINDOW_MS, currentPeriod } from './digest-periods.ts';
 import type { EventType, Frequency } from '../domain/event-types.ts';
 import { effectivePreferences, type StoredPreferences } from '../domain/preferences.ts';
-import type { UnsubscribeLinks } from './unsubscribe-links.ts';
 
 /** A digest lists this many activities, then "… and N more". */
 export const DIGEST_MAX_ITEMS = 50;
@@ -23,15 +22,9 @@ export interface DigestStore {
   markNotMailed(ids: number[]): Promise<void>;
 }
 
-export interface DigestServiceDeps {
+export interface DigestServiceDeps extends NotificationMailDeps {
   store: DigestStore;
-  findUsers(uids: readonly string[]): Promise<UserRow[]>;
-  settings: SettingsService;
-  renderer: MailRenderer;
-  unsubscribe: UnsubscribeLinks;
-  clock: { now(): Date };
   log: Logger;
-  onQueued(): void;
 }
 
 export interface DigestRunReport {

@@ -1,17 +1,15 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { SettingsService } from '../config/settings-service.ts';
 import type { NewActivity, NewEvent } from '../db/notification-repo.ts';
 import type { NewOutboxRow } from '../db/outbox-repo.ts';
 import type { UserRow } from '../db/user-repo.ts';
 import { printable } from '../domain/address.ts';
 import { MailroomError } from '../errors.ts';
+import type { NotificationMailDeps } from './notification-mail-deps.ts';
 import { toOutboxRow } from '../outbox/outbox-service.ts';
-import type { MailRenderer } from '../templates/render-mail.ts';
 import type { Settings } from '../config/settings-schema.ts';
 import { renderShareMail } from './share-mail.ts';
 import type { EventInput } from './event-input.ts';
 import { effectivePreferences, type Preferences, type StoredPreferences } from '../domain/preferences.ts';
-import type { UnsubscribeLinks } from './unsubscribe-links.ts';
 
 export interface EventStore {
   existingEventKeys(keys: readonly string[]): Promise<Set<string>>;
@@ -19,15 +17,8 @@ export interface EventStore {
   readPreferences(uids: readonly string[]): Promise<Map<string, StoredPreferences>>;
 }
 
-export interface EventServiceDeps {
+export interface EventServiceDeps extends NotificationMailDeps {
   store: EventStore;
-  findUsers(uids: readonly string[]): Promise<UserRow[]>;
-  settings: SettingsService;
-  renderer: MailRenderer;
-  unsubscribe: UnsubscribeLinks;
-  clock: { now(): Date };
-  /** Called when mails were queued, so a worker of this process starts at once. */
-  onQueued(): void;
 }
 
 export interface IngestResult {

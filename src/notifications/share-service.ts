@@ -1,13 +1,11 @@
 import { z } from 'zod';
-import type { SettingsService } from '../config/settings-service.ts';
 import type { NewOutboxRow } from '../db/outbox-repo.ts';
 import type { UserRow } from '../db/user-repo.ts';
 import { printable } from '../domain/address.ts';
 import { MailroomError } from '../errors.ts';
+import type { NotificationMailDeps } from './notification-mail-deps.ts';
 import { toOutboxRow } from '../outbox/outbox-service.ts';
-import type { MailRenderer } from '../templates/render-mail.ts';
 import { renderShareMail } from './share-mail.ts';
-import type { UnsubscribeLinks } from './unsubscribe-links.ts';
 
 const oneLine = (max: number) => z.string().max(max).refine((v) => !/[\r\n]/.test(v), 'must not contain a line break');
 
@@ -48,15 +46,7 @@ export interface ShareNotifyStore {
 }
 
 /** Mails each recipient of a share once, however often the sharer presses "notify by email". */
-export function createShareService(deps: {
-  store: ShareNotifyStore;
-  findUsers(uids: readonly string[]): Promise<UserRow[]>;
-  settings: SettingsService;
-  renderer: MailRenderer;
-  unsubscribe: UnsubscribeLinks;
-  clock: { now(): Date };
-  onQueued(): void;
-}) {
+export function createShareService(deps: NotificationMailDeps & { store: ShareNotifyStore }) {
   return {
     async notify(input: ShareNotifyInput): Promise<ShareNotifyResult> {
       const settings = await deps.settings.get();

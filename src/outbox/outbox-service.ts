@@ -51,7 +51,7 @@ export function createOutboxService(deps: { store: OutboxStore; settings: Settin
             domain: settings.mail_domain,
             date: now,
           });
-          rows.push({ messageId: composed.messageId, kind, envelopeFrom: from, recipients: [to], subject: m.subject, raw: composed.raw.toString('latin1'), idempotencyKey: m.key ?? null });
+          rows.push(toOutboxRow(composed, kind, m.key));
         } catch (error) {
           if (isMailroomError(error)) throw new MailroomError(error.code, `${where}${error.message}`, { cause: error, details: { ...(error.details ?? {}), index } });
           throw error;

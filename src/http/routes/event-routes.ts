@@ -1,20 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.ts';
-import { MailroomError } from '../../errors.ts';
 import { parseEventInputs } from '../../notifications/event-input.ts';
 import { shareNotifySchema } from '../../notifications/share-service.ts';
-import { parseInput } from '../parse-input.ts';
+import { batchItems, parseInput } from '../parse-input.ts';
 import { createGuards } from '../guards.ts';
 
 /** Host clouds report what happened; Mailroom answers once it is committed. */
 export function eventRoutes(app: FastifyInstance, ctx: AppContext): void {
   const { service } = createGuards(ctx);
   app.post('/api/v1/events', { preHandler: service }, async (request, reply) => {
-    const body = request.body;
-    const batch = typeof body === 'object' && body !== null && !Array.isArray(body) && 'events' in body;
-    const list = batch ? (body as { events: unknown }).events : body;
-    if (batch && !Array.isArray(list)) throw new MailroomError('invalid_request', 'events: must be an array');
-    const result = await ctx.events.ingest(parseEventInputs(list));
+    const result = await ctx.events.ingest(parseEventInputs(batchItems(request.body, 'events')));
     return reply.status(202).send({
       ids: result.events.map((e) => e.id),
       duplicates: result.events.filter((e) => e.duplicate).map((e) => e.id),

@@ -1,10 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
-import { MailroomError } from '../../errors.ts';
 import { parseMessageInputs } from '../../outbox/message-input.ts';
 import { OUTBOX_STATES } from '../../domain/outbox.ts';
-import { parseInput } from '../parse-input.ts';
+import { batchItems, parseInput } from '../parse-input.ts';
 import { createGuards } from '../guards.ts';
 
 const listQuery = z.object({
@@ -21,12 +20,7 @@ export function outboxRoutes(app: FastifyInstance, ctx: AppContext): void {
   const { admin, service } = createGuards(ctx);
 
   app.post('/api/v1/messages', { preHandler: service, bodyLimit: 12 * 1024 * 1024 }, async (request, reply) => {
-    const body = request.body;
-    const list = typeof body === 'object' && body !== null && 'messages' in body ? (body as { messages: unknown }).messages : body;
-    if (typeof body === 'object' && body !== null && 'messages' in body && !Array.isArray(list)) {
-      throw new MailroomError('invalid_request', 'messages: must be an array');
-    }
-    const results = await ctx.outbox.send(parseMessageInputs(list));
+    const results = await ctx.outbox.send(parseMessageInputs(batchItems(request.body, 'messages')));
     return reply.status(202).send({ ids: results.map((r) => r.id), duplicates: results.filter((r) => r.duplicate).map((r) => r.id) });
   });
 
