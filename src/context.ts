@@ -12,6 +12,7 @@ import type { TemplateService } from './templates/template-service.ts';
 import type { TokenService } from './users/token-service.ts';
 import type { AuthService } from './users/auth-service.ts';
 import type { PasswordResetService } from './users/password-reset-service.ts';
+import type { AccountMailService } from './users/account-mail-service.ts';
 import type { SessionService } from './users/session-service.ts';
 import type { UserService } from './users/user-service.ts';
 import type { DigestScheduler } from './notifications/digest-scheduler.ts';
@@ -40,6 +41,8 @@ export interface AppContext {
   /** Who a request acts for: bearer tokens and session cookies. */
   readonly auth: AuthService;
   readonly passwordReset: PasswordResetService;
+  /** Welcome invitations, "password changed", and address changes confirmed by mail. */
+  readonly accountMails: AccountMailService;
   /** What happened in the cloud: activities, and share mails at once. */
   readonly events: EventService;
   readonly preferences: PreferenceService;

@@ -61,11 +61,17 @@ const codes = {
   reset_token_invalid: { status: 400, exit: 1, summary: 'The password-reset link is not one Mailroom issued (mistyped or altered).' },
   reset_token_expired: { status: 400, exit: 1, summary: 'The password-reset link has expired.' },
   reset_token_used: { status: 400, exit: 1, summary: 'The password-reset link was used already, or a newer password or address replaced it.' },
+  invitation_token_invalid: { status: 400, exit: 1, summary: 'The set-password link of an invitation is unknown, used already, or replaced by a newer invitation.' },
+  invitation_token_expired: { status: 400, exit: 1, summary: 'The set-password link of an invitation has expired.' },
+  invitation_not_pending: { status: 409, exit: 1, summary: 'The user has a password already or is disabled: there is no invitation to send.' },
+  email_change_token_invalid: { status: 400, exit: 1, summary: 'The link that confirms a new email address is unknown, used already, or replaced.' },
+  email_change_token_expired: { status: 400, exit: 1, summary: 'The link that confirms a new email address has expired.' },
   unsubscribe_token_invalid: { status: 400, exit: 1, summary: 'The unsubscribe link is not one Mailroom issued.' },
 
   // Events and notifications
   event_type_unknown: { status: 400, exit: 2, summary: 'The event type is not one Mailroom knows.' },
-  share_notification_disabled: { status: 403, exit: 1, summary: 'Mailing users about shares is turned off (shareapi_allow_mail_notification).' },
+  share_notification_disabled: { status: 403, exit: 1, summary: 'Mails about shares are turned off (shareapi_allow_mail_notification; for links to outside addresses shareapi_allow_public_notification).' },
+  too_many_recipients: { status: 400, exit: 2, summary: 'A public link is to be mailed to more outside addresses at once than allowed (20).' },
   batch_too_large: { status: 413, exit: 2, summary: 'More items in one request than allowed (1000).' },
 
   // Database

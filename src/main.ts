@@ -33,6 +33,8 @@ import { createAuthService } from './users/auth-service.ts';
 import { createPasswordResetService } from './users/password-reset-service.ts';
 import { createSessionService } from './users/session-service.ts';
 import { createUserService } from './users/user-service.ts';
+import { createAccountMailService } from './users/account-mail-service.ts';
+import { createOneTimeLinks } from './users/one-time-links.ts';
 import { createSessionRepo, createUserTokenRepo } from './db/session-repo.ts';
 import { createNotificationRepo } from './db/notification-repo.ts';
 import { createDigestScheduler } from './notifications/digest-scheduler.ts';
@@ -150,27 +152,46 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     failuresPerAccount: createAttemptLimiter({ limit: 5, windowMs: minutes(15), clock }),
     failuresPerClient: createAttemptLimiter({ limit: 20, windowMs: minutes(15), clock }),
   });
+  const links = createOneTimeLinks({ store: userTokens, clock });
+  const enqueueOne = (message: Parameters<typeof outbox.enqueueComposed>[0][number]['message'], kind: string) => outbox.enqueueComposed([{ message, kind }]);
   const userService = createUserService({
     store: users,
     clock,
     async onCredentialsChanged(uid, what) {
       // A link mailed before the change must not work after it; a new password signs out everywhere else.
       await userTokens.invalidate(uid, clock.now().getTime());
+      if (what.password || what.disabled) await sessions.endAll(uid, what.keepSessionHash);
       if (what.password) {
-        await sessions.endAll(uid, what.keepSessionHash);
         // Without this, an owner locked out by failed guesses (often their own) stays locked out
         // for the rest of the window even after setting a new password through the reset link.
         sessions.forgetFailures(uid);
+        await accountMails.passwordChanged(uid);
       }
     },
+    sendInvitation: (uid) => accountMails.invite(uid),
+    requestEmailChange: (uid, email) => accountMails.requestEmailChange(uid, email),
   });
   const notificationRepo = createNotificationRepo(database.db, database.dialect);
   const unsubscribe = createUnsubscribeLinks(secretKey);
-  const passwordReset = createPasswordResetService({
-    tokens: userTokens,
+  const accountMails = createAccountMailService({
+    links,
     settings,
     renderer,
-    enqueue: (message, kind) => outbox.enqueueComposed([{ message, kind }]),
+    enqueue: enqueueOne,
+    findUser: (uid) => users.find(uid),
+    setPassword: async (uid, password) => {
+      await userService.modify(uid, { password });
+    },
+    setEmail: async (uid, email) => {
+      await userService.modify(uid, { email });
+    },
+    clock,
+  });
+  const passwordReset = createPasswordResetService({
+    links,
+    settings,
+    renderer,
+    enqueue: enqueueOne,
     findUser: (login) => userService.findForLogin(login),
     setPassword: async (uid, password) => {
       await userService.modify(uid, { password });
@@ -202,6 +223,7 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     sessions,
     auth: createAuthService({ tokens, sessions, findUser: (uid) => users.find(uid) }),
     passwordReset,
+    accountMails,
     events,
     preferences: createPreferenceService({ store: notificationRepo, userExists: async (uid) => (await users.find(uid)) !== undefined, unsubscribe, clock }),
     digests,

@@ -12,6 +12,7 @@ interface UserOptions {
   timezone?: string;
   admin?: boolean;
   passwordFromEnv?: string;
+  invite?: boolean;
 }
 
 /** The password named by --password-from-env: never on the command line, where `ps` shows it. */
@@ -23,8 +24,12 @@ function passwordFrom(variable: string | undefined): string | undefined {
 }
 
 function line(u: PublicUser): string {
-  const flags = [u.admin ? 'admin' : '', u.disabled ? 'disabled' : ''].filter(Boolean).join(',');
+  const flags = [u.admin ? 'admin' : '', u.disabled ? 'disabled' : '', u.password_set ? '' : 'no password set'].filter(Boolean).join(',');
   return `${u.uid}  ${u.display_name}  ${u.email ?? '(no email)'}  ${u.language}  ${u.timezone}${flags ? `  [${flags}]` : ''}`;
+}
+
+function invitationLine(invitation: { email: string; expires_at: string }): string {
+  return `Invitation queued for ${invitation.email}: its set-password link works once, until ${invitation.expires_at}`;
 }
 
 export function registerUserCommands(program: Command, io: CommandIo): void {
@@ -38,6 +43,7 @@ export function registerUserCommands(program: Command, io: CommandIo): void {
     .option('--timezone <zone>', 'IANA time zone, e.g. Asia/Shanghai (default UTC)')
     .option('--admin', 'may administer Mailroom')
     .option('--password-from-env <VAR>', 'take the password from this environment variable')
+    .option('--no-invite', 'with --email and no password: do not mail the welcome invitation')
     .action(async (uid: string, options: UserOptions) => {
       const input = parseWith(newUserSchema, {
         uid,
@@ -47,9 +53,19 @@ export function registerUserCommands(program: Command, io: CommandIo): void {
         ...(options.timezone !== undefined ? { timezone: options.timezone } : {}),
         ...(options.admin ? { admin: true } : {}),
         ...(options.passwordFromEnv !== undefined ? { password: passwordFrom(options.passwordFromEnv) } : {}),
+        ...(options.invite === false ? { invite: false } : {}),
       });
       const user = await (await io.context()).users.add(input);
       io.out(`User ${user.uid} added`);
+      if (user.invitation) io.out(invitationLine(user.invitation));
+    });
+
+  program
+    .command('user:invite')
+    .description('mail the welcome invitation (again): a new set-password link; the links of earlier invitations stop working')
+    .argument('<uid>')
+    .action(async (uid: string) => {
+      io.out(invitationLine(await (await io.context()).accountMails.invite(uid)));
     });
 
   program

@@ -21,24 +21,26 @@ export interface RuntimeOptions {
   trustProxy: string[];
 }
 
-const envSchema = z.object({
-  MAILROOM_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
-  MAILROOM_HOST: z.string().min(1).default('127.0.0.1'),
-  MAILROOM_DATA_DIR: z.string().min(1).default('./data'),
-  MAILROOM_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres://').optional(),
-  MAILROOM_CONFIG: z.string().min(1).default('./config/config.json'),
-  MAILROOM_ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
-  MAILROOM_SECRET_KEY: z.string().optional(),
-  MAILROOM_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  MAILROOM_WORKER_BATCH: z.coerce.number().int().min(1).max(5000).default(200),
-  MAILROOM_WORKER_LANES: z.coerce.number().int().min(1).max(16).default(2),
-  MAILROOM_OUTBOX_LEASE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(120),
-  MAILROOM_WORKER_IDLE_MS: z.coerce.number().int().min(10).max(60_000).default(500),
+/** The runtime variables; their descriptions feed the generated docs/admin/config.md (npm run docs). */
+export const envSchema = z.object({
+  MAILROOM_PORT: z.coerce.number().int().min(0).max(65535).default(8080).describe('The TCP port the web interface and the API listen on (0: any free port).'),
+  MAILROOM_HOST: z.string().min(1).default('127.0.0.1').describe('The address the web interface and the API listen on (127.0.0.1: this machine only).'),
+  MAILROOM_DATA_DIR: z.string().min(1).default('./data').describe('The folder of the SQLite database and of secret.key, the key that encrypts secret settings (relative to the working directory).'),
+  MAILROOM_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres://').optional().describe('Use this PostgreSQL database (postgres://user:password@host:5432/db) instead of SQLite in the data folder.'),
+  MAILROOM_CONFIG: z.string().min(1).default('./config/config.json').describe('The config file: one JSON object of settings, which locks the keys it sets. A missing file is no error.'),
+  MAILROOM_ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional().describe('The password of the first user, admin, made when the database has no user yet; without it a password is generated and printed once.'),
+  MAILROOM_SECRET_KEY: z.string().optional().describe('The key that encrypts secret settings, base64 of 32 bytes (openssl rand -base64 32); without it secret.key in the data folder, made at the first start. Machines sharing one database must share it.'),
+  MAILROOM_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('How much the log says.'),
+  MAILROOM_WORKER_BATCH: z.coerce.number().int().min(1).max(5000).default(200).describe('Mails one lane of a worker claims at once.'),
+  MAILROOM_WORKER_LANES: z.coerce.number().int().min(1).max(16).default(2).describe('Lanes per worker that claim and send side by side.'),
+  MAILROOM_OUTBOX_LEASE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(120).describe("How long a worker's claim on a mail holds, in seconds: a dead worker's mails return to the queue after it."),
+  MAILROOM_WORKER_IDLE_MS: z.coerce.number().int().min(10).max(60_000).default(500).describe('Milliseconds between looks at the queue when nothing is due (a mail queued through the same process wakes the worker at once).'),
   MAILROOM_TRUST_PROXY: z
     .string()
     .default('')
     .transform((v) => v.split(',').map((p) => p.trim()).filter((p) => p !== ''))
-    .refine((list) => list.every((p) => /^[0-9A-Fa-f:.]+(\/\d{1,3})?$/.test(p)), 'must be IP addresses or CIDR ranges separated by commas, e.g. 127.0.0.1,10.0.0.0/8'),
+    .refine((list) => list.every((p) => /^[0-9A-Fa-f:.]+(\/\d{1,3})?$/.test(p)), 'must be IP addresses or CIDR ranges separated by commas, e.g. 127.0.0.1,10.0.0.0/8')
+    .describe('The reverse proxies whose X-Forwarded-For is believed: IP addresses or CIDR ranges, comma-separated. Without it every request seems to come from the proxy.'),
 });
 
 /** The MAILROOM_ variables that are how Mailroom runs, not settings (the rest must be setting keys). */

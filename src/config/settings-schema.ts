@@ -265,6 +265,13 @@ export const settingDefinitions = {
     modes: [],
     description: 'How long a password-reset link works, in minutes (5–1440).',
   }),
+  invitation_expiry_days: define({
+    schema: z.number().int().min(1, 'must be between 1 and 30 days').max(30, 'must be between 1 and 30 days'),
+    default: 7,
+    secret: false,
+    modes: [],
+    description: 'How long the set-password link of a welcome mail works, in days (1–30).',
+  }),
   shareapi_allow_mail_notification: define({
     schema: z.boolean(),
     default: true,
@@ -277,7 +284,7 @@ export const settingDefinitions = {
     default: true,
     secret: false,
     modes: [],
-    description: 'Let users mail a public link to outside addresses.',
+    description: 'Let users mail a public link to outside addresses (share.link.sent events, the link_share mail).',
   }),
   instance_name: define({ schema: text(100).refine((v) => v.trim() !== '', 'must not be empty'), default: 'Mailroom', secret: false, modes: [], header: true, description: 'The name shown in mails and the UI, and the sender display name.' }),
   base_url: define({

@@ -8,6 +8,7 @@ import { outboxMigration } from './migrations/0002-outbox.ts';
 import { templatesMigration } from './migrations/0003-templates.ts';
 import { peopleMigration } from './migrations/0004-people.ts';
 import { shareNotificationsMigration } from './migrations/0005-share-notifications.ts';
+import { linkSharesMigration } from './migrations/0006-link-shares.ts';
 import type { DatabaseSchema } from './schema.ts';
 
 export type SqlDialectName = 'sqlite' | 'postgres';
@@ -21,7 +22,14 @@ export interface Database {
 }
 
 function migrations(dialect: SqlDialectName): Record<string, Migration> {
-  return { '0001-initial': initialMigration(dialect), '0002-outbox': outboxMigration(dialect), '0003-templates': templatesMigration(dialect), '0004-people': peopleMigration(dialect), '0005-share-notifications': shareNotificationsMigration() };
+  return {
+    '0001-initial': initialMigration(dialect),
+    '0002-outbox': outboxMigration(dialect),
+    '0003-templates': templatesMigration(dialect),
+    '0004-people': peopleMigration(dialect),
+    '0005-share-notifications': shareNotificationsMigration(),
+    '0006-link-shares': linkSharesMigration(),
+  };
 }
 
 /** PostgreSQL when a URL is given, else SQLite (WAL) in the data directory. Migrates to the latest schema. */

@@ -10,6 +10,29 @@ const CHUNK = 400;
 export type NewEvent = Omit<EventTable, 'id'>;
 export type NewActivity = Omit<ActivityTable, 'id' | 'event_id' | 'digest_id'> & { eventKey: string };
 
+/** A public link to be mailed to one outside address. */
+export interface NewLinkMail {
+  eventKey: string;
+  sharer: string;
+  address: string;
+  row: NewOutboxRow;
+}
+
+/** How many outside addresses one sharer may mail links to in a window. */
+export interface LinkMailLimit {
+  max: number;
+  windowMs: number;
+}
+
+/** Why an ingest was refused: the sharer's window is full. */
+export interface LinkLimitHit {
+  sharer: string;
+  /** Addresses mailed in the window before this request. */
+  used: number;
+  /** When the oldest of them leaves the window (epoch ms). */
+  freesAt: number;
+}
+
 export interface ActivityRecord {
   id: number;
   uid: string;
@@ -29,6 +52,41 @@ function chunks<T>(list: readonly T[], size = CHUNK): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
   return out;
+}
+
+/** Counts each sharer's window (serialised per sharer on PostgreSQL), then queues and records the link mails. */
+async function recordLinkMails(
+  trx: Kysely<DatabaseSchema>,
+  dialect: SqlDialectName,
+  mails: NewLinkMail[],
+  limit: LinkMailLimit | undefined,
+  now: number,
+  refuse: (hit: LinkLimitHit) => never,
+): Promise<number[]> {
+  if (mails.length === 0) return [];
+  const bySharer = new Map<string, number>();
+  for (const m of mails) bySharer.set(m.sharer, (bySharer.get(m.sharer) ?? 0) + 1);
+  if (limit) {
+    for (const [sharer, count] of bySharer) {
+      // Two requests of one sharer at once must not both fit into the last free places.
+      if (dialect === 'postgres') await sql`select pg_advisory_xact_lock(hashtext(${`link_share:${sharer}`}))`.execute(trx);
+      const since = now - limit.windowMs;
+      const row = await trx
+        .selectFrom('link_share_mails')
+        .select((eb) => [eb.fn.countAll<number>().as('used'), eb.fn.min('created_at').as('oldest')])
+        .where('sharer', '=', sharer)
+        .where('created_at', '>', since)
+        .executeTakeFirst();
+      const used = Number(row?.used ?? 0);
+      if (used + count > limit.max) refuse({ sharer, used, freesAt: Number(row?.oldest ?? now) + limit.windowMs });
+    }
+  }
+  const queued = await enqueueWithin(trx, mails.map((m) => m.row), now);
+  await trx
+    .insertInto('link_share_mails')
+    .values(mails.map((m, i) => ({ event_key: m.eventKey, address: m.address, sharer: m.sharer, outbox_id: (queued[i] as { id: number }).id, created_at: now })))
+    .execute();
+  return queued.map((q) => q.id);
 }
 
 /**
@@ -52,33 +110,55 @@ export function createNotificationRepo(db: Kysely<DatabaseSchema>, dialect: SqlD
       return found;
     },
 
-    /** Records new events with their activities and mails; an event key seen before adds nothing. */
-    async ingest(input: { events: NewEvent[]; activities: NewActivity[]; mails: Array<{ eventKey: string; row: NewOutboxRow }>; now: number }): Promise<{ inserted: Set<string>; mailIds: number[] }> {
-      return db.transaction().execute(async (trx) => {
-        const ids = new Map<string, number>();
-        for (const part of chunks(input.events, 1000)) {
-          // SQLite needs the WHERE so that ON CONFLICT is not read as part of the SELECT's join.
-          const inserted = await sql<{ id: number; event_key: string }>`
-            insert into events (event_key, type, actor, object_type, object_id, object_name, object_path, link, data, created_at)
-            select ${text('event_key')}, ${text('type')}, ${text('actor')}, ${text('object_type')}, ${text('object_id')}, ${text('object_name')},
-                   ${text('object_path')}, ${text('link')}, ${text('data')}, ${int('created_at')}
-            from ${rowsOf(JSON.stringify(part))} as v where true
-            on conflict (event_key) do nothing
-            returning id, event_key`.execute(trx);
-          for (const r of inserted.rows) ids.set(r.event_key, Number(r.id));
-        }
-        const activities = input.activities.filter((a) => ids.has(a.eventKey)).map(({ eventKey, ...a }) => ({ ...a, event_id: ids.get(eventKey) as number }));
-        for (const part of chunks(activities, 2000)) {
-          await sql`
-            insert into activities (uid, event_id, type, actor, own, object_type, object_name, link, stream, mail_state, digest_id, created_at)
-            select ${text('uid')}, ${int('event_id')}, ${text('type')}, ${text('actor')}, ${int('own')}, ${text('object_type')}, ${text('object_name')},
-                   ${text('link')}, ${int('stream')}, ${text('mail_state')}, null, ${int('created_at')}
-            from ${rowsOf(JSON.stringify(part))} as v`.execute(trx);
-        }
-        const mails = input.mails.filter((m) => ids.has(m.eventKey)).map((m) => m.row);
-        const queued = mails.length > 0 ? await enqueueWithin(trx, mails, input.now) : [];
-        return { inserted: new Set(ids.keys()), mailIds: queued.map((q) => q.id) };
-      });
+    /**
+     * Records new events with their activities and mails; an event key seen before adds nothing.
+     * Links to outside addresses are counted against their sharer's window in the same
+     * transaction: over the limit, nothing at all is written and the hit is returned.
+     */
+    async ingest(input: {
+      events: NewEvent[];
+      activities: NewActivity[];
+      mails: Array<{ eventKey: string; row: NewOutboxRow }>;
+      linkMails?: NewLinkMail[];
+      linkLimit?: LinkMailLimit;
+      now: number;
+    }): Promise<{ inserted: Set<string>; mailIds: number[] } | { limited: LinkLimitHit }> {
+      const refused: { hit?: LinkLimitHit } = {};
+      const rollback = new Error('link limit reached');
+      try {
+        return await db.transaction().execute(async (trx) => {
+          const ids = new Map<string, number>();
+          for (const part of chunks(input.events, 1000)) {
+            // SQLite needs the WHERE so that ON CONFLICT is not read as part of the SELECT's join.
+            const inserted = await sql<{ id: number; event_key: string }>`
+              insert into events (event_key, type, actor, object_type, object_id, object_name, object_path, link, data, created_at)
+              select ${text('event_key')}, ${text('type')}, ${text('actor')}, ${text('object_type')}, ${text('object_id')}, ${text('object_name')},
+                     ${text('object_path')}, ${text('link')}, ${text('data')}, ${int('created_at')}
+              from ${rowsOf(JSON.stringify(part))} as v where true
+              on conflict (event_key) do nothing
+              returning id, event_key`.execute(trx);
+            for (const r of inserted.rows) ids.set(r.event_key, Number(r.id));
+          }
+          const activities = input.activities.filter((a) => ids.has(a.eventKey)).map(({ eventKey, ...a }) => ({ ...a, event_id: ids.get(eventKey) as number }));
+          for (const part of chunks(activities, 2000)) {
+            await sql`
+              insert into activities (uid, event_id, type, actor, own, object_type, object_name, link, stream, mail_state, digest_id, created_at)
+              select ${text('uid')}, ${int('event_id')}, ${text('type')}, ${text('actor')}, ${int('own')}, ${text('object_type')}, ${text('object_name')},
+                     ${text('link')}, ${int('stream')}, ${text('mail_state')}, null, ${int('created_at')}
+              from ${rowsOf(JSON.stringify(part))} as v`.execute(trx);
+          }
+          const mails = input.mails.filter((m) => ids.has(m.eventKey)).map((m) => m.row);
+          const queued = mails.length > 0 ? await enqueueWithin(trx, mails, input.now) : [];
+          const linkIds = await recordLinkMails(trx, dialect, (input.linkMails ?? []).filter((m) => ids.has(m.eventKey)), input.linkLimit, input.now, (hit) => {
+            refused.hit = hit;
+            throw rollback;
+          });
+          return { inserted: new Set(ids.keys()), mailIds: [...queued.map((q) => q.id), ...linkIds] };
+        });
+      } catch (error) {
+        if (error === rollback && refused.hit) return { limited: refused.hit };
+        throw error;
+      }
     },
 
     /** Stored choices of these users (and of '*', the defaults, when asked). */

@@ -16,6 +16,7 @@ export interface DatabaseSchema {
   activities: ActivityTable;
   digests: DigestTable;
   share_notifications: ShareNotificationTable;
+  link_share_mails: LinkShareMailTable;
 }
 
 export interface SettingsTable {
@@ -121,7 +122,7 @@ export interface SessionTable {
 export interface UserTokenTable {
   token_hash: string;
   uid: string;
-  /** 'password_reset' (later also invitations and address changes). */
+  /** 'password_reset', 'invitation' or 'email_change'. */
   purpose: string;
   created_at: number;
   expires_at: number;
@@ -185,6 +186,14 @@ export interface DigestTable {
 export interface ShareNotificationTable {
   share_id: string;
   uid: string;
+  outbox_id: number;
+  created_at: number;
+}
+
+export interface LinkShareMailTable {
+  event_key: string;
+  address: string;
+  sharer: string;
   outbox_id: number;
   created_at: number;
 }

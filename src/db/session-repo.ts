@@ -31,7 +31,7 @@ export function createSessionRepo(db: Kysely<DatabaseSchema>) {
 
 export type SessionRepo = ReturnType<typeof createSessionRepo>;
 
-/** One-use tokens sent by mail (password reset; later invitations), kept by hash. */
+/** One-use tokens sent by mail (password reset, invitation, address change), kept by hash. */
 export function createUserTokenRepo(db: Kysely<DatabaseSchema>) {
   return {
     async insert(row: UserTokenTable): Promise<void> {
@@ -39,6 +39,17 @@ export function createUserTokenRepo(db: Kysely<DatabaseSchema>) {
     },
     async find(tokenHash: string): Promise<UserTokenTable | undefined> {
       return db.selectFrom('user_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+    },
+    async findLive(uid: string, purpose: string, now: number): Promise<UserTokenTable | undefined> {
+      return db
+        .selectFrom('user_tokens')
+        .selectAll()
+        .where('uid', '=', uid)
+        .where('purpose', '=', purpose)
+        .where('used_at', 'is', null)
+        .where('expires_at', '>', now)
+        .orderBy('created_at', 'desc')
+        .executeTakeFirst();
     },
     /** Marks a token used if it still is unused; false when another request used it first. */
     async markUsed(tokenHash: string, at: number): Promise<boolean> {

@@ -11,6 +11,9 @@ export function installErrorHandler(app: FastifyInstance, log: Logger): void {
   app.setErrorHandler((error: FastifyError | Error, request, reply) => {
     if (isMailroomError(error)) {
       const body: ApiErrorBody = { error: { code: error.code, message: error.message, ...(error.details ? { details: { ...error.details } } : {}) } };
+      // Every limit says when to come back (429s: sign-in, password reset, links mailed to outside addresses).
+      const retryAfter = error.details?.retry_after;
+      if (typeof retryAfter === 'number') void reply.header('retry-after', String(retryAfter));
       return reply.status(errorCodes[error.code].status).send(body);
     }
     const fastifyError = error as FastifyError;

@@ -25,6 +25,7 @@ const phrases: Record<TemplateLanguage, Phrases> = {
       'file.restored': (a, o) => `${a} restored a ${o}`,
       'comment.created': (a, o) => `${a} commented on a ${o}`,
       'tag.assigned': (a, o) => `${a} tagged a ${o}`,
+      'share.link.sent': (a, o) => `${a} sent a link to a ${o} by email`,
     },
     you: {
       'share.created': (o) => `You shared a ${o}`,
@@ -35,6 +36,7 @@ const phrases: Record<TemplateLanguage, Phrases> = {
       'file.restored': (o) => `You restored a ${o}`,
       'comment.created': (o) => `You commented on a ${o}`,
       'tag.assigned': (o) => `You tagged a ${o}`,
+      'share.link.sent': (o) => `You sent a link to a ${o} by email`,
     },
   },
   'zh-CN': {
@@ -49,6 +51,7 @@ const phrases: Record<TemplateLanguage, Phrases> = {
       'file.restored': (a, o) => `${a} 恢复了${o}`,
       'comment.created': (a, o) => `${a} 评论了${o}`,
       'tag.assigned': (a, o) => `${a} 为${o}添加了标签`,
+      'share.link.sent': (a, o) => `${a} 通过邮件发送了${o}的链接`,
     },
     you: {
       'share.created': (o) => `您共享了${o}`,
@@ -59,6 +62,7 @@ const phrases: Record<TemplateLanguage, Phrases> = {
       'file.restored': (o) => `您恢复了${o}`,
       'comment.created': (o) => `您评论了${o}`,
       'tag.assigned': (o) => `您为${o}添加了标签`,
+      'share.link.sent': (o) => `您通过邮件发送了${o}的链接`,
     },
   },
 };
@@ -80,6 +84,7 @@ const typeLabels: Record<TemplateLanguage, Record<EventType, string>> = {
     'file.restored': 'restored files',
     'comment.created': 'comments',
     'tag.assigned': 'tags',
+    'share.link.sent': 'links you sent by email',
   },
   'zh-CN': {
     'share.created': '与您共享的文件和文件夹',
@@ -90,6 +95,7 @@ const typeLabels: Record<TemplateLanguage, Record<EventType, string>> = {
     'file.restored': '恢复的文件',
     'comment.created': '评论',
     'tag.assigned': '标签',
+    'share.link.sent': '您通过邮件发送的链接',
   },
 };
 

@@ -1,10 +1,13 @@
 import { z } from 'zod';
-import { printable } from '../domain/address.ts';
+import { explainInvalidAddress, printable } from '../domain/address.ts';
 import { MailroomError } from '../errors.ts';
 import { EVENT_TYPES, isEventType, type EventType } from '../domain/event-types.ts';
 
 /** Most events in one request or call. */
 export const MAX_EVENTS = 1000;
+
+/** Most outside addresses one `share.link.sent` event may mail the link to. */
+export const MAX_LINK_RECIPIENTS = 20;
 
 const uid = z.string().min(1).max(64);
 const oneLine = (max: number) => z.string().max(max).refine((v) => !/[\r\n]/.test(v), 'must not contain a line break');
@@ -15,7 +18,8 @@ const eventSchema = z
     id: z.string().min(1).max(200).optional(),
     type: z.string().max(40),
     actor: uid.optional(),
-    affected: z.array(uid).min(1, 'name at least one affected user').max(1000),
+    // Required for every type but share.link.sent, whose recipients are outside addresses.
+    affected: z.array(uid).max(1000).optional(),
     object: z
       .object({
         type: z.enum(['file', 'folder']),
@@ -33,6 +37,10 @@ const eventSchema = z
         note: z.string().max(4000).optional(),
         /** The actor's name when the actor is not a Mailroom user (a public link, a federated user). */
         actor_name: oneLine(200).optional(),
+        /** share.link.sent: the outside addresses to mail the public link to. */
+        recipients: z.array(z.string().max(320)).optional(),
+        /** share.link.sent: the language of that mail (else the sharer's). */
+        language: z.enum(['en', 'zh-CN']).optional(),
       })
       .catchall(z.unknown())
       .optional(),
@@ -43,10 +51,41 @@ export interface EventInput {
   id?: string | undefined;
   type: EventType;
   actor?: string | undefined;
+  /** Users the event concerns; empty only for share.link.sent. */
   affected: string[];
   object: { type: 'file' | 'folder'; id: string; name: string; path?: string | undefined };
   link?: string | undefined;
-  data?: { expiration?: string | undefined; note?: string | undefined; actor_name?: string | undefined; [key: string]: unknown } | undefined;
+  data?:
+    | { expiration?: string | undefined; note?: string | undefined; actor_name?: string | undefined; recipients?: string[] | undefined; language?: 'en' | 'zh-CN' | undefined; [key: string]: unknown }
+    | undefined;
+}
+
+/**
+ * What `share.link.sent` needs beyond the common shape: the sharer (a user), the public link, 1–20
+ * valid outside addresses (each refused one listed), and a note on one line: the mail goes to
+ * people outside the cloud, so nothing in it may pass for another header or a second message.
+ */
+function checkLinkEvent(event: EventInput, where: string, index: number): EventInput {
+  if (event.actor === undefined) throw new MailroomError('invalid_request', `${where}actor: name the user who sends the link`, { details: { index } });
+  if (event.link === undefined) throw new MailroomError('invalid_request', `${where}link: give the public link to send`, { details: { index } });
+  const given = event.data?.recipients ?? [];
+  if (given.length === 0) throw new MailroomError('no_recipient', `${where}data.recipients: name at least one address to send the link to`, { details: { index } });
+  const unique = [...new Map(given.map((a) => [a.trim().toLowerCase(), a.trim()])).values()];
+  if (unique.length > MAX_LINK_RECIPIENTS) {
+    throw new MailroomError('too_many_recipients', `${where}data.recipients: at most ${MAX_LINK_RECIPIENTS} addresses at once (got ${unique.length}); nothing was sent`, { details: { index, limit: MAX_LINK_RECIPIENTS } });
+  }
+  const refused = unique.flatMap((address) => {
+    const problem = explainInvalidAddress(address);
+    return problem ? [{ address: printable(address), reason: problem }] : [];
+  });
+  if (refused.length > 0) {
+    const list = refused.map((r) => `"${r.address}" (${r.reason})`).join(', ');
+    throw new MailroomError('invalid_address', `${where}data.recipients: not valid email addresses: ${list}; nothing was sent`, { details: { index, refused } });
+  }
+  if (event.data?.note !== undefined && /[\r\n]/.test(event.data.note)) {
+    throw new MailroomError('invalid_request', `${where}data.note: a note sent to outside addresses must be one line (it holds a line break); nothing was sent`, { details: { index } });
+  }
+  return { ...event, data: { ...event.data, recipients: unique } };
 }
 
 /** Checks one event or a batch from outside; the first problem throws, naming the event. */
@@ -65,6 +104,9 @@ export function parseEventInputs(input: unknown): EventInput[] {
       const issue = result.error.issues[0];
       throw new MailroomError('invalid_request', `${where}${issue?.path.join('.') || 'event'}: ${issue?.message ?? 'invalid'}`, { details: { index } });
     }
-    return result.data as EventInput;
+    const event = result.data as EventInput;
+    if (event.type === 'share.link.sent') return checkLinkEvent({ ...event, affected: event.affected ?? [] }, where, index);
+    if (!event.affected || event.affected.length === 0) throw new MailroomError('invalid_request', `${where}affected: name at least one affected user`, { details: { index } });
+    return event;
   });
 }

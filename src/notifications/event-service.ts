@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { NewActivity, NewEvent } from '../db/notification-repo.ts';
+import type { LinkLimitHit, LinkMailLimit, NewActivity, NewEvent, NewLinkMail } from '../db/notification-repo.ts';
 import type { NewOutboxRow } from '../db/outbox-repo.ts';
 import type { UserRow } from '../db/user-repo.ts';
 import { printable } from '../domain/address.ts';
@@ -7,13 +7,23 @@ import { MailroomError } from '../errors.ts';
 import type { NotificationMailDeps } from './notification-mail-deps.ts';
 import { toOutboxRow } from '../outbox/outbox-service.ts';
 import type { Settings } from '../config/settings-schema.ts';
-import { renderShareMail } from './share-mail.ts';
+import { renderLinkShareMail, renderShareMail } from './share-mail.ts';
 import type { EventInput } from './event-input.ts';
 import { effectivePreferences, type Preferences, type StoredPreferences } from '../domain/preferences.ts';
 
+/** How many outside addresses one sharer may mail public links to: per hour, across all processes. */
+export const LINK_MAIL_LIMIT: LinkMailLimit = { max: 100, windowMs: 3_600_000 };
+
 export interface EventStore {
   existingEventKeys(keys: readonly string[]): Promise<Set<string>>;
-  ingest(input: { events: NewEvent[]; activities: NewActivity[]; mails: Array<{ eventKey: string; row: NewOutboxRow }>; now: number }): Promise<{ inserted: Set<string>; mailIds: number[] }>;
+  ingest(input: {
+    events: NewEvent[];
+    activities: NewActivity[];
+    mails: Array<{ eventKey: string; row: NewOutboxRow }>;
+    linkMails?: NewLinkMail[];
+    linkLimit?: LinkMailLimit;
+    now: number;
+  }): Promise<{ inserted: Set<string>; mailIds: number[] } | { limited: LinkLimitHit }>;
   readPreferences(uids: readonly string[]): Promise<Map<string, StoredPreferences>>;
 }
 
@@ -25,7 +35,7 @@ export interface IngestResult {
   /** One per event given, in order: its id (the caller's or a new one) and whether it was seen before. */
   events: Array<{ id: string; duplicate: boolean }>;
   activities: number;
-  /** Share mails queued now. */
+  /** Share mails and public-link mails queued now. */
   mails: number;
 }
 
@@ -36,7 +46,8 @@ function actorName(event: EventInput, actor: UserRow | undefined): string | null
 
 /**
  * Turns what happened in the cloud into activities for each affected user (the actor too, as
- * their own action) and, for `share.created`, the share mail to each recipient. Everything is
+ * their own action) and, for `share.created`, the share mail to each recipient; for
+ * `share.link.sent`, the public link to each outside address, within the sharer's hourly limit. Everything is
  * checked first (types, users) and written in one transaction, so a refused batch leaves nothing
  * behind and an accepted one is complete.
  */
@@ -59,11 +70,19 @@ export function createEventService(deps: EventServiceDeps) {
         for (const u of e.affected) uids.add(u);
         if (e.actor !== undefined) uids.add(e.actor);
       }
+      const settings = await deps.settings.get();
+      if (!settings.shareapi_allow_public_notification && events.some((e) => e.type === 'share.link.sent')) {
+        throw new MailroomError('share_notification_disabled', 'Mailing public links to outside addresses is turned off on this instance (shareapi_allow_public_notification); nothing was sent');
+      }
       const users = new Map((await deps.findUsers([...uids])).map((u) => [u.uid, u]));
       for (const [index, e] of events.entries()) {
+        const where = events.length > 1 ? `event ${index + 1}: ` : '';
         const missing = e.affected.find((u) => !users.has(u));
         if (missing !== undefined) {
-          throw new MailroomError('unknown_user', `${events.length > 1 ? `event ${index + 1}: ` : ''}affected user "${printable(missing)}" is not a Mailroom user; add it first (mailroom user:add, POST /api/v1/users)`, { details: { index, uid: missing } });
+          throw new MailroomError('unknown_user', `${where}affected user "${printable(missing)}" is not a Mailroom user; add it first (mailroom user:add, POST /api/v1/users)`, { details: { index, uid: missing } });
+        }
+        if (e.type === 'share.link.sent' && !users.has(e.actor as string)) {
+          throw new MailroomError('unknown_user', `${where}sharer "${printable(e.actor as string)}" is not a Mailroom user; only users may send links`, { details: { index, uid: e.actor } });
         }
       }
       const stored = await deps.store.readPreferences([...uids, '*']);
@@ -74,13 +93,14 @@ export function createEventService(deps: EventServiceDeps) {
         return p;
       };
 
-      const settings = await deps.settings.get();
       const newEvents: NewEvent[] = [];
       const activities: NewActivity[] = [];
       const mails: Array<{ eventKey: string; row: NewOutboxRow }> = [];
+      const linkMails: NewLinkMail[] = [];
       for (const [index, event] of events.entries()) {
         if (!fresh[index]) continue;
         const key = keys[index] as string;
+        if (event.type === 'share.link.sent') linkMails.push(...(await linkShareMails(event, key, users.get(event.actor as string) as UserRow, settings)));
         newEvents.push({
           event_key: key,
           type: event.type,
@@ -124,7 +144,8 @@ export function createEventService(deps: EventServiceDeps) {
           });
         }
       }
-      const result = newEvents.length > 0 ? await deps.store.ingest({ events: newEvents, activities, mails, now }) : { inserted: new Set<string>(), mailIds: [] };
+      const result = newEvents.length > 0 ? await deps.store.ingest({ events: newEvents, activities, mails, linkMails, linkLimit: LINK_MAIL_LIMIT, now }) : { inserted: new Set<string>(), mailIds: [] };
+      if ('limited' in result) throw linkLimitError(result.limited, linkMails, now);
       if (result.mailIds.length > 0) deps.onQueued();
       return {
         events: keys.map((id, i) => ({ id, duplicate: !fresh[i] || !result.inserted.has(id) })),
@@ -144,6 +165,32 @@ export function createEventService(deps: EventServiceDeps) {
     const idempotency = `share:${createHash('sha256').update(`${key}\n${user.uid}`).digest('hex').slice(0, 40)}`;
     return toOutboxRow(message, 'share', idempotency);
   }
+
+  async function linkShareMails(event: EventInput, key: string, sharer: UserRow, settings: Settings): Promise<NewLinkMail[]> {
+    const out: NewLinkMail[] = [];
+    for (const address of event.data?.recipients ?? []) {
+      const message = await renderLinkShareMail(
+        deps,
+        { address, sharer, language: event.data?.language, fileName: event.object.name, link: event.link as string, expiration: event.data?.expiration, note: event.data?.note },
+        settings,
+      );
+      const idempotency = `link:${createHash('sha256').update(`${key}\n${address.toLowerCase()}`).digest('hex').slice(0, 40)}`;
+      out.push({ eventKey: key, sharer: sharer.uid, address, row: toOutboxRow(message, 'link_share', idempotency) });
+    }
+    return out;
+  }
+}
+
+/** The 429 of a sharer over the hourly limit: how many places are left, when more free up, and every address refused. */
+function linkLimitError(hit: LinkLimitHit, linkMails: NewLinkMail[], now: number): MailroomError {
+  const left = Math.max(0, LINK_MAIL_LIMIT.max - hit.used);
+  const retryAfter = Math.max(1, Math.ceil((hit.freesAt - now) / 1000));
+  const refused = linkMails.filter((m) => m.sharer === hit.sharer).map((m) => ({ address: m.address, reason: 'rate_limited' }));
+  return new MailroomError(
+    'rate_limited',
+    `"${hit.sharer}" may mail links to ${LINK_MAIL_LIMIT.max} outside addresses an hour and has ${left} left; this request has ${refused.length}, so nothing was sent. Try again in ${retryAfter} seconds`,
+    { details: { retry_after: retryAfter, limit: LINK_MAIL_LIMIT.max, left, refused } },
+  );
 }
 
 export type EventService = ReturnType<typeof createEventService>;

@@ -22,6 +22,12 @@ function calendarDate(date: string, language: string): string {
   return new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeZone: 'UTC' }).format(Date.parse(`${date}T00:00:00Z`));
 }
 
+/** The expiry as the reader should see it: a date alone is that day wherever they are; a time is shown in their zone. */
+function expiryFor(expiration: string | undefined, language: string | null, settings: Settings): string | Date {
+  if (expiration === undefined) return '';
+  return /^\d{4}-\d{2}-\d{2}$/.test(expiration) ? calendarDate(expiration, mailLanguage(language, settings.mail_default_language)) : new Date(expiration);
+}
+
 /**
  * The `share` mail to one recipient, as file clouds send it: from "Alice via <instance>" with
  * Reply-To Alice, the subject and dates in the recipient's language and time zone, the note and
@@ -30,7 +36,6 @@ function calendarDate(date: string, language: string): string {
 export async function renderShareMail(deps: { renderer: MailRenderer; unsubscribe: UnsubscribeLinks }, input: ShareMailInput, settings: Settings): Promise<ComposedMessage> {
   const user = input.recipient;
   const sharer = input.sharerName ?? settings.instance_name;
-  const expiration = input.expiration;
   return deps.renderer.render(
     {
       template: 'share',
@@ -39,13 +44,43 @@ export async function renderShareMail(deps: { renderer: MailRenderer; unsubscrib
         sharer,
         file_name: input.fileName,
         link: input.link ?? settings.base_url,
-        // A date alone is that day wherever the reader is; a time is shown in their zone.
-        expiration: expiration === undefined ? '' : /^\d{4}-\d{2}-\d{2}$/.test(expiration) ? calendarDate(expiration, mailLanguage(user.language, settings.mail_default_language)) : new Date(expiration),
+        expiration: expiryFor(input.expiration, user.language, settings),
         note: input.note ?? '',
       },
       unsubscribeUrl: deps.unsubscribe.url(settings.base_url, deps.unsubscribe.token(user.uid, ['share.created'])),
       fromName: `${sharer} via ${settings.instance_name}`,
       ...(input.sharerEmail ? { replyTo: input.sharerEmail } : {}),
+    },
+    settings,
+  );
+}
+
+export interface LinkShareMailInput {
+  /** An outside address: not a user, so no name, language or time zone of its own. */
+  address: string;
+  sharer: UserRow;
+  /** The mail's language when the sharer chose one; else the sharer's. */
+  language: string | undefined;
+  fileName: string;
+  link: string;
+  expiration: string | undefined;
+  note: string | undefined;
+}
+
+/**
+ * The `link_share` mail: a public link sent to an outside address, from "Alice via <instance>"
+ * with Reply-To Alice, written in the sharer's language and time zone (the reader's are unknown).
+ * No unsubscribe: there is no account behind the address, and each mail is the sharer's own act.
+ */
+export async function renderLinkShareMail(deps: { renderer: MailRenderer }, input: LinkShareMailInput, settings: Settings): Promise<ComposedMessage> {
+  const language = input.language ?? input.sharer.language;
+  return deps.renderer.render(
+    {
+      template: 'link_share',
+      to: { address: input.address, displayName: input.address, uid: '', language, timeZone: input.sharer.timezone },
+      data: { sharer: input.sharer.display_name, file_name: input.fileName, link: input.link, expiration: expiryFor(input.expiration, language, settings), note: input.note ?? '' },
+      fromName: `${input.sharer.display_name} via ${settings.instance_name}`,
+      ...(input.sharer.email ? { replyTo: input.sharer.email } : {}),
     },
     settings,
   );

@@ -50,5 +50,45 @@ export function sampleData(name: TemplateName, language: TemplateLanguage): Reco
       };
     case 'test':
       return common;
+    case 'link_share':
+      // Sent to an outside address: the recipient has no account, so the "user" is the address.
+      return {
+        ...common,
+        user: zh
+          ? { display_name: 'zhao.min@example.org', uid: '', email: 'zhao.min@example.org' }
+          : { display_name: 'dana.diaz@example.org', uid: '', email: 'dana.diaz@example.org' },
+        sharer: zh ? '李华' : 'Bob Berg',
+        file_name: zh ? '2026年第一季度报价单.pdf' : 'Quote Q1 2026.pdf',
+        link: 'https://cloud.example.com/s/' + (zh ? 'T4nB8cWq1R' : 'R7fWq2ZkT9'),
+        expiration: zh ? '2026年12月10日' : '2026-12-10',
+        note: zh ? '赵经理您好，这是电话里提到的报价单，请查收。\n有问题随时联系我。' : 'Hi Dana, here is the quote we talked about on the phone.\nBest regards, Bob',
+      };
+    case 'welcome':
+      return {
+        ...common,
+        link: 'https://cloud.example.com/set-password/' + (zh ? 'h2Kd9QzV5tWm' : 'Vb7Kq1xZ3mNp'),
+        expires_in_days: 7,
+      };
+    case 'password_changed':
+      return {
+        ...common,
+        changed_at: zh ? '2026年11月26日 14:37' : '2026-11-26 14:37',
+        reset_link: 'https://cloud.example.com/forgot',
+      };
+    case 'email_change_verify':
+      return {
+        ...common,
+        link: 'https://cloud.example.com/confirm-email/' + (zh ? 'c5Rm0LpX7eYs' : 'N3wE6gHs8JdQ'),
+        new_email: zh ? 'wangxm@example.net' : 'alice.andersen@example.net',
+        expires_in_hours: 24,
+      };
+    case 'email_change_notice':
+      return {
+        ...common,
+        old_email: zh ? 'xiaoming.wang@example.com' : 'alice.andersen@example.com',
+        new_email: zh ? 'wangxm@example.net' : 'alice.andersen@example.net',
+        changed_at: zh ? '2026年11月26日 14:37' : '2026-11-26 14:37',
+        reset_link: 'https://cloud.example.com/forgot',
+      };
   }
 }

@@ -4,7 +4,7 @@
  * and the editors.
  */
 
-export const TEMPLATE_NAMES = ['share', 'lost_password', 'activity', 'test'] as const;
+export const TEMPLATE_NAMES = ['share', 'lost_password', 'activity', 'test', 'link_share', 'welcome', 'password_changed', 'email_change_verify', 'email_change_notice'] as const;
 export type TemplateName = (typeof TEMPLATE_NAMES)[number];
 
 export const TEMPLATE_LANGUAGES = ['en', 'zh-CN'] as const;
@@ -70,6 +70,37 @@ export const TEMPLATE_DEFINITIONS: Readonly<Record<TemplateName, TemplateDefinit
     kind: 'transactional',
     description: 'The test mail of the settings page.',
     variables: {},
+  },
+  link_share: {
+    name: 'link_share',
+    // Sent to people outside the cloud at the sharer's request: there is no account to unsubscribe.
+    kind: 'transactional',
+    description: 'A public link a user sent to outside addresses.',
+    variables: { sharer: 'string', file_name: 'string', link: 'string', expiration: 'string', note: 'string' },
+  },
+  welcome: {
+    name: 'welcome',
+    kind: 'transactional',
+    description: 'The invitation to a new account, with a link to set a password.',
+    variables: { link: 'string', expires_in_days: 'number' },
+  },
+  password_changed: {
+    name: 'password_changed',
+    kind: 'transactional',
+    description: 'Your password was changed: when, and what to do if it was not you.',
+    variables: { changed_at: 'string', reset_link: 'string' },
+  },
+  email_change_verify: {
+    name: 'email_change_verify',
+    kind: 'transactional',
+    description: 'Sent to a new address: the link that confirms it.',
+    variables: { link: 'string', new_email: 'string', expires_in_hours: 'number' },
+  },
+  email_change_notice: {
+    name: 'email_change_notice',
+    kind: 'transactional',
+    description: 'Sent to the old address once the change is confirmed.',
+    variables: { old_email: 'string', new_email: 'string', changed_at: 'string', reset_link: 'string' },
   },
 };
 

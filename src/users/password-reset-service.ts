@@ -1,26 +1,16 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { SettingsService } from '../config/settings-service.ts';
-import type { UserTokenTable } from '../db/schema.ts';
 import type { UserRow } from '../db/user-repo.ts';
 import { MailroomError } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import type { MailRenderer } from '../templates/render-mail.ts';
 import type { ComposedMessage } from '../templates/compose-message.ts';
 import type { AttemptLimiter } from './attempt-limiter.ts';
+import { linkTo, type OneTimeLinks } from './one-time-links.ts';
 import { checkPasswordStrength } from './password-policy.ts';
 
-export const RESET_PURPOSE = 'password_reset';
-
-export interface UserTokenStore {
-  insert(row: UserTokenTable): Promise<void>;
-  find(tokenHash: string): Promise<UserTokenTable | undefined>;
-  markUsed(tokenHash: string, at: number): Promise<boolean>;
-  invalidate(uid: string, at: number, purpose?: string): Promise<void>;
-  deleteOlderThan(at: number): Promise<void>;
-}
-
 export interface PasswordResetDeps {
-  tokens: UserTokenStore;
+  links: OneTimeLinks;
   settings: SettingsService;
   renderer: MailRenderer;
   enqueue(message: ComposedMessage, kind: string): Promise<unknown>;
@@ -36,12 +26,8 @@ export interface PasswordResetDeps {
   answerFloorMs: number;
 }
 
-const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
-
-/** `{base_url}/reset/{token}`, with one slash between them whatever base_url ends with. */
-export function resetLink(baseUrl: string, token: string): string {
-  return `${baseUrl.replace(/\/+$/, '')}/reset/${token}`;
-}
+/** `{base_url}/reset/{token}`. */
+export const resetLink = (baseUrl: string, token: string): string => linkTo(baseUrl, 'reset', token);
 
 /**
  * "Forgot password": the same answer, after the same time, whether or not the account exists;
@@ -65,9 +51,10 @@ export function createPasswordResetService(deps: PasswordResetDeps) {
         if (user && user.disabled === 0 && user.email !== null && !eligible) {
           deps.log.warn({ event: 'password_reset_limited', uid: user.uid }, 'password reset requested too often for one account; no mail sent');
         }
-        const token = randomBytes(32).toString('base64url');
         // The mail is rendered for every request, also when none is sent: the first render loads
-        // the template engine, and doing it only for real accounts would time them apart.
+        // the template engine, and doing it only for real accounts would time them apart. A newer
+        // request voids the links sent before.
+        const token = eligible ? (await deps.links.issue(user.uid, 'password_reset', minutes * 60_000, { email: user.email })).token : randomBytes(32).toString('base64url');
         const message = await deps.renderer.render(
           {
             template: 'lost_password',
@@ -78,13 +65,7 @@ export function createPasswordResetService(deps: PasswordResetDeps) {
           },
           settings,
         );
-        if (!eligible) return;
-        const now = deps.clock.now().getTime();
-        await deps.tokens.deleteOlderThan(now - 7 * 86_400_000);
-        // One link at a time: a new request makes the earlier links useless.
-        await deps.tokens.invalidate(user.uid, now, RESET_PURPOSE);
-        await deps.tokens.insert({ token_hash: hashToken(token), uid: user.uid, purpose: RESET_PURPOSE, created_at: now, expires_at: now + minutes * 60_000, used_at: null, data: JSON.stringify({ email: user.email }) });
-        await deps.enqueue(message, 'lost_password');
+        if (eligible) await deps.enqueue(message, 'lost_password');
       } finally {
         const left = deps.answerFloorMs - (Date.now() - started);
         if (left > 0) await deps.sleep(left);
@@ -93,19 +74,18 @@ export function createPasswordResetService(deps: PasswordResetDeps) {
 
     /** Sets the new password with a token from the mail; the token is spent either way it succeeds. */
     async confirm(input: { token: string; password: string }): Promise<{ uid: string }> {
-      const row = /^[A-Za-z0-9_-]{20,100}$/.test(input.token) ? await deps.tokens.find(hashToken(input.token)) : undefined;
-      if (!row || row.purpose !== RESET_PURPOSE) throw new MailroomError('reset_token_invalid', 'This password-reset link is not valid: copy the whole link from the mail, or ask for a new one');
-      const now = deps.clock.now().getTime();
-      if (row.used_at !== null) throw new MailroomError('reset_token_used', 'This password-reset link was used already or replaced by a newer one; ask for a new one');
-      if (row.expires_at <= now) throw new MailroomError('reset_token_expired', 'This password-reset link has expired; ask for a new one');
-      const user = await deps.findUser(row.uid);
+      const link = await deps.links.check(input.token, 'password_reset');
+      if (link.state === 'invalid') throw new MailroomError('reset_token_invalid', 'This password-reset link is not valid: copy the whole link from the mail, or ask for a new one');
+      if (link.state === 'used') throw new MailroomError('reset_token_used', 'This password-reset link was used already or replaced by a newer one; ask for a new one');
+      if (link.state === 'expired') throw new MailroomError('reset_token_expired', 'This password-reset link has expired; ask for a new one');
+      const user = await deps.findUser(link.row.uid);
       if (!user || user.disabled === 1) throw new MailroomError('reset_token_invalid', 'This password-reset link is not valid any more: the account is gone or disabled');
       // Strength first: a weak password must not spend the link. Then spend it atomically, so two
       // requests with the same link cannot both set a password.
       checkPasswordStrength(input.password, { uid: user.uid, email: user.email });
-      if (!(await deps.tokens.markUsed(row.token_hash, now))) throw new MailroomError('reset_token_used', 'This password-reset link was used already; ask for a new one');
-      await deps.setPassword(row.uid, input.password);
-      return { uid: row.uid };
+      if (!(await deps.links.spend(link.row))) throw new MailroomError('reset_token_used', 'This password-reset link was used already; ask for a new one');
+      await deps.setPassword(user.uid, input.password);
+      return { uid: user.uid };
     },
   };
 }

@@ -6,6 +6,7 @@ import { TEMPLATE_LANGUAGES } from '../templates/template-catalog.ts';
 import type { UserRow } from '../db/user-repo.ts';
 import { hashPassword, verifyPassword } from './password-hash.ts';
 import { checkPasswordStrength } from './password-policy.ts';
+import type { InvitationSent } from './account-mail-service.ts';
 
 /** A user as the API, the CLI and the UI show it: never the password hash. */
 export interface PublicUser {
@@ -16,6 +17,8 @@ export interface PublicUser {
   timezone: string;
   admin: boolean;
   disabled: boolean;
+  /** False until the user sets a password (an invited user who has not followed the link yet). */
+  password_set: boolean;
   created_at: string;
   updated_at: string;
 }
@@ -33,6 +36,8 @@ export const newUserSchema = z
     timezone: z.string().max(64).optional(),
     admin: z.boolean().optional(),
     password: z.string().max(1024).optional(),
+    /** With an email and no password: mail the welcome invitation (the default). */
+    invite: z.boolean().optional(),
   })
   .strict();
 export type NewUser = z.infer<typeof newUserSchema>;
@@ -66,8 +71,12 @@ export interface UserStore {
 export interface UserServiceDeps {
   store: UserStore;
   clock: { now(): Date };
-  /** Called after a password or address change: one-use links and other sessions end. */
-  onCredentialsChanged(uid: string, what: { password: boolean; email: boolean; keepSessionHash?: string | undefined }): Promise<void>;
+  /** Called after a password or address change or a disabling: one-use links and other sessions end. */
+  onCredentialsChanged(uid: string, what: { password: boolean; email: boolean; disabled: boolean; keepSessionHash?: string | undefined }): Promise<void>;
+  /** Mails the welcome invitation with its set-password link. */
+  sendInvitation(uid: string): Promise<InvitationSent>;
+  /** Mails a confirmation link to a user's new address; the address changes when it is followed. */
+  requestEmailChange(uid: string, email: string): Promise<unknown>;
 }
 
 export function toPublicUser(row: UserRow): PublicUser {
@@ -79,6 +88,7 @@ export function toPublicUser(row: UserRow): PublicUser {
     timezone: row.timezone,
     admin: row.is_admin === 1,
     disabled: row.disabled === 1,
+    password_set: row.password_hash !== null,
     created_at: row.created_at,
     updated_at: row.updated_at,
   };
@@ -127,14 +137,16 @@ export function createUserService(deps: UserServiceDeps) {
     await deps.store.update(uid, update);
     const emailChanged = email !== undefined && (email ?? '').toLowerCase() !== (row.email ?? '').toLowerCase();
     const passwordChanged = changes.password !== undefined;
-    if (emailChanged || passwordChanged || changes.disabled === true) {
-      await deps.onCredentialsChanged(uid, { password: passwordChanged || changes.disabled === true, email: emailChanged, keepSessionHash });
+    const disabled = changes.disabled === true && row.disabled === 0;
+    if (emailChanged || passwordChanged || disabled) {
+      await deps.onCredentialsChanged(uid, { password: passwordChanged, email: emailChanged, disabled, keepSessionHash });
     }
     return toPublicUser(await mustFind(uid));
   }
 
   return {
-    async add(input: NewUser): Promise<PublicUser> {
+    /** Adds a user; one with an address and no password gets the welcome invitation (unless `invite: false`). */
+    async add(input: NewUser): Promise<PublicUser & { invitation?: InvitationSent }> {
       const email = checkEmail(input.email);
       checkTimeZone(input.timezone);
       if (input.password !== undefined) checkPasswordStrength(input.password, { uid: input.uid, email });
@@ -152,13 +164,19 @@ export function createUserService(deps: UserServiceDeps) {
         updated_at: now,
       };
       if (!(await deps.store.insert(row))) throw new MailroomError('user_exists', `A user "${input.uid}" exists already`);
+      if (email !== null && input.password === undefined && input.invite !== false) {
+        return { ...toPublicUser(row), invitation: await deps.sendInvitation(row.uid) };
+      }
       return toPublicUser(row);
     },
     list: async (): Promise<PublicUser[]> => (await deps.store.list()).map(toPublicUser),
     get: async (uid: string): Promise<PublicUser> => toPublicUser(await mustFind(uid)),
     /** An admin's change: every field may change, the password without the old one. */
     modify: (uid: string, changes: UserChanges) => applyChanges(uid, changes),
-    /** A user's change of their own account: a new password needs the current one. */
+    /**
+     * A user's change of their own account: a new password or address needs the current password,
+     * and a new address takes effect only once the link mailed to it is followed.
+     */
     async modifyOwn(uid: string, changes: OwnChanges, sessionHash?: string): Promise<PublicUser> {
       const { current_password: current, ...rest } = changes;
       // Whoever holds a session must not be able to take the account over: a new password, or a
@@ -169,6 +187,12 @@ export function createUserService(deps: UserServiceDeps) {
         if (current === undefined || !row.password_hash || !(await verifyPassword(current, row.password_hash))) {
           throw new MailroomError('forbidden', `current_password: give your current password to change your ${rest.password !== undefined ? 'password' : 'email address'}`);
         }
+      }
+      if (emailChanges && rest.email) {
+        const newEmail = checkEmail(rest.email) as string;
+        const updated = await applyChanges(uid, { ...rest, email: undefined }, sessionHash);
+        await deps.requestEmailChange(uid, newEmail);
+        return updated;
       }
       return applyChanges(uid, rest, sessionHash);
     },

@@ -41,7 +41,7 @@ describe('the template commands', { concurrency: 1 }, () => {
   it('template:list prints every template in every language', async () => {
     const { stdout } = await mailroomOk(['template:list'], { cwd });
     const lines = stdout.trimEnd().split('\n');
-    assert.equal(lines.length, 8, stdout);
+    assert.equal(lines.length, 18, stdout);
     assert.match(lines[0] ?? '', /^share\s+en\s+default\s+— A file or folder was shared with you\.$/);
     assert.match(lines[1] ?? '', /^share\s+zh-CN\s+default/);
   });

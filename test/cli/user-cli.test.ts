@@ -15,7 +15,7 @@ import type { PublicUser } from '../../src/users/user-service.ts';
 import { mailroomOk, runMailroom, type RunResult } from '../support/run-mailroom.ts';
 
 const ALICE_PASSWORD = 'Orchid-balcony-93';
-const PUBLIC_FIELDS = ['admin', 'created_at', 'disabled', 'display_name', 'email', 'language', 'timezone', 'uid', 'updated_at'];
+const PUBLIC_FIELDS = ['admin', 'created_at', 'disabled', 'display_name', 'email', 'language', 'password_set', 'timezone', 'uid', 'updated_at'];
 
 /** A refusal as the contract wants it: the exit code, nothing on stdout, one line on stderr. */
 function assertRefused(result: RunResult, exit: 1 | 2, message: RegExp): void {
@@ -50,10 +50,16 @@ describe('the user and token commands', { concurrency: 1 }, () => {
     // Two more, side by side now that the database exists.
     const [bob, carol] = await Promise.all([
       mailroomOk(['user:add', 'bob', '--email', 'bob@example.com'], run()),
-      mailroomOk(['user:add', 'carol', '--email', 'carol@example.com', '--admin'], run()),
+      mailroomOk(['user:add', 'carol', '--email', 'carol@example.com', '--admin', '--no-invite'], run()),
     ]);
-    assert.equal(bob.stdout, 'User bob added\n');
+    // An address and no password: the welcome mail with its set-password link is queued.
+    assert.match(bob.stdout, /^User bob added\nInvitation queued for bob@example\.com: its set-password link works once, until \d{4}-\d\d-\d\dT[\d:.]+Z\n$/);
     assert.equal(carol.stdout, 'User carol added\n');
+
+    // The invitation can be sent later, or again; not to someone who has a password.
+    const [later, refused] = await Promise.all([mailroomOk(['user:invite', 'carol'], run()), runMailroom(['user:invite', 'alice'], run())]);
+    assert.match(later.stdout, /^Invitation queued for carol@example\.com: /);
+    assertRefused(refused, 1, /"alice" has set a password already/);
   });
 
   it('refuses a malformed address, a time zone or language that does not exist (exit 2) and a taken uid (exit 1)', async () => {
@@ -74,8 +80,8 @@ describe('the user and token commands', { concurrency: 1 }, () => {
     const [text, json] = await Promise.all([mailroomOk(['user:list'], run()), mailroomOk(['user:list', '--json'], run())]);
     assert.deepEqual(text.stdout.trimEnd().split('\n'), [
       'alice  Alice Andersen  alice@example.com  zh-CN  Asia/Shanghai  [admin]',
-      'bob  bob  bob@example.com  en  UTC',
-      'carol  carol  carol@example.com  en  UTC  [admin]',
+      'bob  bob  bob@example.com  en  UTC  [no password set]',
+      'carol  carol  carol@example.com  en  UTC  [admin,no password set]',
     ]);
     const users = JSON.parse(json.stdout) as PublicUser[];
     assert.deepEqual(users.map((u) => u.uid), ['alice', 'bob', 'carol']);
@@ -90,7 +96,7 @@ describe('the user and token commands', { concurrency: 1 }, () => {
     assert.equal(users[1]?.admin, false);
     for (const output of [text.stdout, json.stdout]) {
       assert.ok(!output.includes(ALICE_PASSWORD));
-      assert.doesNotMatch(output, /password|scrypt\$/i);
+      assert.doesNotMatch(output.replaceAll('no password set', '').replaceAll('"password_set":', ''), /password|scrypt\$/i);
     }
   });
 
@@ -100,13 +106,13 @@ describe('the user and token commands', { concurrency: 1 }, () => {
       mailroomOk(['user:modify', 'bob', '--email', '', '--disable'], run()),
     ]);
     assert.equal(alice.stdout, 'User alice changed: alice  Alice Andersen  alice@new.example.com  zh-CN  Asia/Shanghai  [admin]\n');
-    assert.equal(bob.stdout, 'User bob changed: bob  bob  (no email)  en  UTC  [disabled]\n');
+    assert.equal(bob.stdout, 'User bob changed: bob  bob  (no email)  en  UTC  [disabled,no password set]\n');
 
     const [enabled, carol] = await Promise.all([
       mailroomOk(['user:modify', 'bob', '--enable'], run()),
       mailroomOk(['user:modify', 'carol', '--no-admin', '--json'], run()),
     ]);
-    assert.equal(enabled.stdout, 'User bob changed: bob  bob  (no email)  en  UTC\n');
+    assert.equal(enabled.stdout, 'User bob changed: bob  bob  (no email)  en  UTC  [no password set]\n');
     const carolNow = JSON.parse(carol.stdout) as PublicUser;
     assert.equal(carolNow.admin, false);
     assert.equal(carolNow.email, 'carol@example.com', 'what was not given stays');

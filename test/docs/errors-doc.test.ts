@@ -25,6 +25,18 @@ function sections(markdown: string): Section[] {
   return out;
 }
 
+/**
+ * Whether a section has `**Label.**` followed by words of its own: the text up to the next
+ * `**Other label.**` or the end of the section must hold a letter.
+ */
+function hasText(body: string, label: string): boolean {
+  const start = body.indexOf(`**${label}.**`);
+  if (start === -1) return false;
+  const rest = body.slice(start + label.length + 5);
+  const next = /\*\*[A-Z][^*\n]*\.\*\*/.exec(rest);
+  return /\p{L}/u.test(next ? rest.slice(0, next.index) : rest);
+}
+
 describe('docs/errors.md, the error reference', () => {
   let doc: Section[];
 
@@ -50,13 +62,23 @@ describe('docs/errors.md, the error reference', () => {
   });
 
   it('gives each code the HTTP status and CLI exit code of the registry, a cause and what to do', () => {
+    const lacking: string[] = [];
     for (const { code, body } of doc) {
       if (!isErrorCode(code)) continue;
       const info = errorCodes[code];
       assert.match(body, new RegExp(`HTTP status: ${info.status}\\b`), `${code}: the doc must say "HTTP status: ${info.status}"`);
       assert.match(body, new RegExp(`CLI exit code: ${info.exit}\\b`), `${code}: the doc must say "CLI exit code: ${info.exit}"`);
-      assert.match(body, /\*\*Cause\.\*\*\s+\S/, `${code}: the doc must say what causes it`);
-      assert.match(body, /\*\*What to do\.\*\*\s+\S/, `${code}: the doc must say what to do`);
+      for (const label of ['Cause', 'What to do']) {
+        if (!hasText(body, label)) lacking.push(`${code}: **${label}.**`);
+      }
     }
+    assert.deepEqual(lacking, [], `entries of docs/errors.md without text after the label:\n${lacking.join('\n')}`);
+  });
+
+  it('tells a label followed by text from an empty one', () => {
+    assert.equal(hasText('**Cause.** The server refused.\n\n**What to do.** Retry.', 'Cause'), true);
+    assert.equal(hasText('**Cause.**\n\n**What to do.** Retry.', 'Cause'), false);
+    assert.equal(hasText('**Cause.** x\n\n**What to do.**\n', 'What to do'), false);
+    assert.equal(hasText('**Cause.** x', 'What to do'), false);
   });
 });

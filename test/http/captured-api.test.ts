@@ -62,7 +62,7 @@ describe('the captured-mail inbox through the API', () => {
     ctx = await buildContext({ env, cwd: dir, logLevel: 'silent' });
     adminToken = await ctx.tokens.create('admin-script');
     serviceToken = await ctx.tokens.create('host-app', { scope: 'service' });
-    await ctx.users.add({ uid: 'alice', email: 'alice@example.com' });
+    await ctx.users.add({ uid: 'alice', email: 'alice@example.com', invite: false });
     userToken = await ctx.tokens.create('alice-phone', { uid: 'alice' });
     app = buildApp(ctx);
     await app.ready();

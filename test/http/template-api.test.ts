@@ -72,10 +72,14 @@ describe('the template API on a real database', () => {
     const reply = await api('GET', '/api/v1/templates');
     assert.equal(reply.status, 200, reply.text);
     const { templates } = json<{ templates: TemplateSummary[] }>(reply);
-    assert.equal(templates.length, 8);
+    assert.equal(templates.length, 18);
     assert.deepEqual(
       templates.map((t) => `${t.name}/${t.lang}`),
-      ['share/en', 'share/zh-CN', 'lost_password/en', 'lost_password/zh-CN', 'activity/en', 'activity/zh-CN', 'test/en', 'test/zh-CN'],
+      [
+        'share/en', 'share/zh-CN', 'lost_password/en', 'lost_password/zh-CN', 'activity/en', 'activity/zh-CN', 'test/en', 'test/zh-CN',
+        'link_share/en', 'link_share/zh-CN', 'welcome/en', 'welcome/zh-CN', 'password_changed/en', 'password_changed/zh-CN',
+        'email_change_verify/en', 'email_change_verify/zh-CN', 'email_change_notice/en', 'email_change_notice/zh-CN',
+      ],
     );
     const share = templates[0] as TemplateSummary;
     assert.equal(share.customized, false);
@@ -196,10 +200,10 @@ describe('the template API on a real database', () => {
   });
 
   it('answers 404 not_found naming the valid templates and languages for unknown ones', async () => {
-    const name = await api('GET', '/api/v1/templates/welcome/en');
+    const name = await api('GET', '/api/v1/templates/birthday/en');
     assert.equal(name.status, 404, name.text);
     assert.equal(apiError(name).code, 'not_found');
-    assert.match(apiError(name).message, /share, lost_password, activity, test/);
+    assert.match(apiError(name).message, /share, lost_password, activity, test, link_share, welcome, password_changed, email_change_verify, email_change_notice/);
     const lang = await api('PUT', '/api/v1/templates/share/de', { body: { subject: 'x', html: 'y' } });
     assert.equal(lang.status, 404, lang.text);
     assert.match(apiError(lang).message, /en, zh-CN/);

@@ -269,7 +269,7 @@ describe('notifications end to end: events in, mails out of a real Postfix', () 
       address,
       async addPeople(...people) {
         for (const p of people) {
-          await ctx.users.add({ ...p, email: p.email === undefined ? address(p.uid) : p.email });
+          await ctx.users.add({ ...p, email: p.email === undefined ? address(p.uid) : p.email, invite: false });
         }
       },
       appPassword,

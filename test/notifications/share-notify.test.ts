@@ -31,9 +31,9 @@ describe('notify by email for a share, through the real Postfix', () => {
     dir = await mkdtemp(join(tmpdir(), 'mailroom-share-notify-'));
     ctx = await buildContext({ env: { MAILROOM_DATA_DIR: dir, MAILROOM_CONFIG: join(dir, 'none.json') }, logLevel: 'silent' });
     await ctx.settings.update({ ...postfixSettings(postfix), mail_smtptimeout: 5, mail_domain: 'cloud.example.com', instance_name: 'Example Cloud', base_url: 'https://cloud.example.com' });
-    await ctx.users.add({ uid: 'alice', display_name: 'Alice Andersen', email: `alice@${domain}` });
-    await ctx.users.add({ uid: 'bob', display_name: 'Bob Berg', email: `bob@${domain}` });
-    await ctx.users.add({ uid: 'mei', display_name: '王美', email: `mei@${domain}`, language: 'zh-CN', timezone: 'Asia/Shanghai' });
+    await ctx.users.add({ uid: 'alice', display_name: 'Alice Andersen', email: `alice@${domain}`, invite: false });
+    await ctx.users.add({ uid: 'bob', display_name: 'Bob Berg', email: `bob@${domain}`, invite: false });
+    await ctx.users.add({ uid: 'mei', display_name: '王美', email: `mei@${domain}`, language: 'zh-CN', timezone: 'Asia/Shanghai', invite: false });
     await ctx.users.add({ uid: 'carol', display_name: 'Carol', email: null });
     token = await ctx.tokens.create('host', { scope: 'service' });
     app = buildApp(ctx);

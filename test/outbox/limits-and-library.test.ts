@@ -135,8 +135,8 @@ describe('the library', () => {
   });
 
   it('records events: a share mails the recipient once, a repeated id is a duplicate, a bad event is refused with its code', async () => {
-    await mailroom.context.users.add({ uid: 'lib-alice', email: 'lib-alice@example.com', display_name: 'Alice' });
-    await mailroom.context.users.add({ uid: 'lib-bob', email: 'lib-bob@example.com' });
+    await mailroom.context.users.add({ uid: 'lib-alice', email: 'lib-alice@example.com', display_name: 'Alice', invite: false });
+    await mailroom.context.users.add({ uid: 'lib-bob', email: 'lib-bob@example.com', invite: false });
     const share = { id: 'lib-share-1', type: 'share.created' as const, actor: 'lib-alice', affected: ['lib-bob'], object: { type: 'file' as const, id: '7', name: 'Plan.odt' } };
     const first = await mailroom.emit([share]);
     const again = await mailroom.emit([share]);

@@ -10,13 +10,36 @@ import type { AppContext } from '../../src/context.ts';
 import { buildContext } from '../../src/main.ts';
 import { postfixSettings } from '../support/mail-fixtures.ts';
 import { sampleData } from '../../src/templates/sample-data.ts';
-import { TEMPLATE_LANGUAGES, TEMPLATE_NAMES } from '../../src/templates/template-catalog.ts';
+import { TEMPLATE_DEFINITIONS, TEMPLATE_LANGUAGES, TEMPLATE_NAMES, type TemplateLanguage, type TemplateName } from '../../src/templates/template-catalog.ts';
 import { startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
 
-const expectedSubject: Record<string, Record<string, RegExp>> = {
-  en: { test: /^Email setting test$/, share: /^.+ shared ».+« with you$/, lost_password: /password/i, activity: /activity/i },
-  'zh-CN': { test: /^邮件设置测试$/, share: /与您共享了 ».+«$/, lost_password: /重置密码/, activity: /新动态/ },
+const expectedSubject: Record<TemplateLanguage, Record<TemplateName, RegExp>> = {
+  en: {
+    test: /^Email setting test$/,
+    share: /^.+ shared ».+« with you$/,
+    lost_password: /password/i,
+    activity: /activity/i,
+    link_share: /^.+ shared ».+« with you$/,
+    welcome: /^Your .+ account$/,
+    password_changed: /^Your .+ password was changed$/,
+    email_change_verify: /^Confirm your new email address for .+$/,
+    email_change_notice: /^Your .+ email address was changed$/,
+  },
+  'zh-CN': {
+    test: /^邮件设置测试$/,
+    share: /与您共享了 ».+«$/,
+    lost_password: /重置密码/,
+    activity: /新动态/,
+    link_share: /给您分享了 ».+«$/,
+    welcome: /^【.+】您的账户已开通$/,
+    password_changed: /^【.+】您的密码已修改$/,
+    email_change_verify: /^【.+】请确认您的新邮箱$/,
+    email_change_notice: /^【.+】您的账户邮箱已更改$/,
+  },
 };
+
+/** The variables of the sample data that must arrive in both the text and the HTML part. */
+const SHOWN = ['link', 'settings_link', 'reset_link', 'new_email', 'old_email', 'changed_at'] as const;
 
 describe('the shipped templates, delivered by a real Postfix', () => {
   let postfix: PostfixServer;
@@ -48,7 +71,7 @@ describe('the shipped templates, delivered by a real Postfix', () => {
         assert.equal(report.ok, true, JSON.stringify(report.error));
         const delivered = await waitForMail(postfix.maildir, (m) => m.deliveredTo === to);
         const mail = await simpleParser(delivered.raw);
-        assert.match(mail.subject ?? '', expectedSubject[language]?.[name] as RegExp);
+        assert.match(mail.subject ?? '', expectedSubject[language][name]);
         assert.equal(mail.from?.value[0]?.address, 'mailroom@cloud.example.com');
         assert.equal(mail.from?.value[0]?.name, '示例云盘 Example');
         assert.equal(mail.headers.get('auto-submitted'), 'auto-generated');
@@ -56,9 +79,9 @@ describe('the shipped templates, delivered by a real Postfix', () => {
         assert.ok(mail.text && mail.text.trim().length > 0, 'a text part');
         assert.ok(typeof mail.html === 'string' && mail.html.includes('</table>'), 'an HTML part in the layout');
         const data = sampleData(name, language);
-        for (const link of [data.link, data.settings_link].filter((l): l is string => typeof l === 'string')) {
-          assert.ok(mail.text.includes(link), `the text has ${link}`);
-          assert.ok((mail.html as string).includes(link), `the HTML has ${link}`);
+        for (const value of SHOWN.map((key) => data[key]).filter((v): v is string => typeof v === 'string')) {
+          assert.ok(mail.text.includes(value), `the text has ${value}`);
+          assert.ok((mail.html as string).includes(value), `the HTML has ${value}`);
         }
         if (language === 'zh-CN') assert.match(mail.text, /[\u4e00-\u9fff]/);
         // mailparser gathers the List-* headers under 'list'.
@@ -67,7 +90,7 @@ describe('the shipped templates, delivered by a real Postfix', () => {
           assert.equal(list?.['unsubscribe-post']?.name, 'List-Unsubscribe=One-Click');
           assert.equal(list?.unsubscribe?.url, data.unsubscribe_link);
         }
-        if (name === 'test' || name === 'lost_password') assert.equal(list, undefined, 'transactional mails have no unsubscribe');
+        if (TEMPLATE_DEFINITIONS[name].kind === 'transactional') assert.equal(list, undefined, 'transactional mails have no unsubscribe');
       });
     }
   }

@@ -30,6 +30,11 @@ const data: Record<TemplateName, Record<string, unknown>> = {
     unsubscribe_link: 'https://cloud.example.com/unsubscribe/t',
   },
   test: { ...common },
+  link_share: { ...common, sharer: 'Bob', file_name: 'Offer.pdf', link: 'https://cloud.example.com/s/def', expiration: '', note: 'See page 2' },
+  welcome: { ...common, link: 'https://cloud.example.com/set-password/tok', expires_in_days: 7 },
+  password_changed: { ...common, changed_at: '2026-11-26 14:37', reset_link: 'https://cloud.example.com/forgot' },
+  email_change_verify: { ...common, link: 'https://cloud.example.com/confirm-email/tok', new_email: 'alice@example.net', expires_in_hours: 48 },
+  email_change_notice: { ...common, old_email: 'alice@example.com', new_email: 'alice@example.net', changed_at: '2026-11-27 08:05', reset_link: 'https://cloud.example.com/forgot' },
 };
 
 /** Hand-made templates that use every kind of variable of each template, and what they render. */
@@ -80,6 +85,66 @@ const handMade: Record<TemplateName, { parts: TemplateParts; expect: Record<Temp
       subject: 'Test from Example Cloud',
       html: '<p>It works, Alice.</p><p>https://cloud.example.com</p>',
       text: 'It works. -- Example Cloud https://cloud.example.com',
+    },
+  },
+  link_share: {
+    parts: {
+      subject: '{{ sharer }} sent you {{ file_name }}',
+      html: '<p>Hello {{ user.email }}: <a href="{{ link }}">{{ file_name }}</a>{% if note != blank %} {{ note }}{% endif %}{% if expiration != blank %} until {{ expiration }}{% endif %}</p>',
+      text: '{{ link }}{% if expiration == blank %} (no expiry){% endif %}',
+    },
+    expect: {
+      subject: 'Bob sent you Offer.pdf',
+      html: '<p>Hello alice@example.com: <a href="https://cloud.example.com/s/def">Offer.pdf</a> See page 2</p>',
+      text: 'https://cloud.example.com/s/def (no expiry)',
+    },
+  },
+  welcome: {
+    parts: {
+      subject: 'Welcome to {{ instance_name }}, {{ user.display_name }}',
+      html: '<a href="{{ link }}">{{ user.uid }}</a> {{ expires_in_days | times: 24 }} h',
+      text: '{{ link }} ({{ expires_in_days }} {% if expires_in_days == 1 %}day{% else %}days{% endif %})',
+    },
+    expect: {
+      subject: 'Welcome to Example Cloud, Alice',
+      html: '<a href="https://cloud.example.com/set-password/tok">alice</a> 168 h',
+      text: 'https://cloud.example.com/set-password/tok (7 days)',
+    },
+  },
+  password_changed: {
+    parts: {
+      subject: 'Password of {{ user.uid }} changed',
+      html: '<p>{{ changed_at }}</p><a href="{{ reset_link }}">reset</a>',
+      text: '{{ changed_at | split: " " | first }} {{ reset_link }}',
+    },
+    expect: {
+      subject: 'Password of alice changed',
+      html: '<p>2026-11-26 14:37</p><a href="https://cloud.example.com/forgot">reset</a>',
+      text: '2026-11-26 https://cloud.example.com/forgot',
+    },
+  },
+  email_change_verify: {
+    parts: {
+      subject: 'Confirm {{ new_email }}',
+      html: '<a href="{{ link }}">{{ new_email | upcase }}</a> {{ expires_in_hours | divided_by: 24 }} days',
+      text: '{{ link }}{% if new_email != user.email %} new{% endif %}',
+    },
+    expect: {
+      subject: 'Confirm alice@example.net',
+      html: '<a href="https://cloud.example.com/confirm-email/tok">ALICE@EXAMPLE.NET</a> 2 days',
+      text: 'https://cloud.example.com/confirm-email/tok new',
+    },
+  },
+  email_change_notice: {
+    parts: {
+      subject: '{{ old_email }} is now {{ new_email }}',
+      html: '<p>{{ old_email }} to {{ new_email }} at {{ changed_at }}</p><a href="{{ reset_link }}">r</a>',
+      text: '{{ new_email | split: "@" | last }} {{ reset_link }}',
+    },
+    expect: {
+      subject: 'alice@example.com is now alice@example.net',
+      html: '<p>alice@example.com to alice@example.net at 2026-11-27 08:05</p><a href="https://cloud.example.com/forgot">r</a>',
+      text: 'example.net https://cloud.example.com/forgot',
     },
   },
 };
@@ -210,6 +275,15 @@ describe('liquid engine: broken and hostile templates are refused at save time',
     const error = refused(() => validate('<a href="{{ link }}">x</a>', 'html', 'test'), 'template_unknown_variable');
     assert.equal(error.details?.['variable'], 'link');
     assert.deepEqual(error.details?.['allowed'], ['user.display_name', 'user.uid', 'user.email', 'instance_name', 'base_url']);
+  });
+
+  it('refuses {{ link }} in the mails that only have a reset_link (password_changed, email_change_notice)', () => {
+    for (const name of ['password_changed', 'email_change_notice'] as const) {
+      const error = refused(() => validate('<a href="{{ link }}">x</a>', 'html', name), 'template_unknown_variable');
+      assert.equal(error.details?.['variable'], 'link');
+      const allowed = error.details?.['allowed'];
+      assert.ok(Array.isArray(allowed) && allowed.includes('reset_link') && allowed.includes('changed_at'), `${name}: ${String(allowed)}`);
+    }
   });
 
   it('refuses a variable named by another variable, which cannot be checked', () => {

@@ -5,7 +5,9 @@ import { defaultSettings } from '../../src/config/settings-schema.ts';
 import { layoutHtml } from '../../src/templates/defaults/layout.ts';
 import { createLiquidEngine } from '../../src/templates/liquid-engine.ts';
 import { createMailRenderer, localizeDates, mailLanguage } from '../../src/templates/render-mail.ts';
+import { sampleData } from '../../src/templates/sample-data.ts';
 import { shippedParts } from '../../src/templates/shipped-templates.ts';
+import { TEMPLATE_DEFINITIONS, TEMPLATE_NAMES, type TemplateName } from '../../src/templates/template-catalog.ts';
 
 const renderer = createMailRenderer({ engine: createLiquidEngine({ layout: layoutHtml }), partsOf: async (name, lang) => shippedParts(name, lang), clock: { now: () => new Date('2026-11-26T10:00:00Z') } });
 const settings = { ...defaultSettings(), mail_domain: 'cloud.example.com', instance_name: 'Example Cloud' };
@@ -14,6 +16,11 @@ const activityData = (time: Date) => ({
   settings_link: 'https://cloud.example.com/settings',
   unsubscribe_link: 'https://cloud.example.com/unsubscribe/abc',
 });
+/** The sample data of a template without the common variables, which the renderer adds. */
+const ownSample = (name: TemplateName) => {
+  const { user: _user, instance_name: _instance, base_url: _base, ...own } = sampleData(name, 'en');
+  return own;
+};
 
 describe('rendering a mail', () => {
   it("writes the recipient's language, else the instance's, else English", () => {
@@ -43,6 +50,32 @@ describe('rendering a mail', () => {
     const parsed = await simpleParser(m.raw);
     assert.equal(parsed.html, false);
     assert.match(parsed.text ?? '', /the settings seem to be correct/);
+  });
+
+  it('adds List-Unsubscribe to notifications only, never to the transactional mails such as a link share', async () => {
+    for (const name of TEMPLATE_NAMES) {
+      const m = await renderer.render({ template: name, to: { address: 'a@example.com' }, data: ownSample(name), unsubscribeUrl: 'https://cloud.example.com/unsubscribe/abc' }, settings);
+      const list = (await simpleParser(m.raw)).headers.get('list') as { unsubscribe?: { url?: string } } | undefined;
+      if (TEMPLATE_DEFINITIONS[name].kind === 'notification') assert.equal(list?.unsubscribe?.url, 'https://cloud.example.com/unsubscribe/abc', name);
+      else assert.equal(list, undefined, name);
+    }
+  });
+
+  it('greets the outside recipient of a link share without a name and without the address', async () => {
+    const m = await renderer.render({ template: 'link_share', to: { address: 'dana@example.org', language: 'en' }, data: ownSample('link_share') }, settings);
+    const text = (await simpleParser(m.raw)).text ?? '';
+    assert.match(text, /^Hello,\n/);
+    assert.ok(!text.includes('dana@example.org'), text);
+  });
+
+  it('writes the time of a password or address change in the recipient time zone', async () => {
+    const changedAt = new Date('2026-11-26T23:30:00Z');
+    for (const name of ['password_changed', 'email_change_notice'] as const) {
+      const m = await renderer.render({ template: name, to: { address: 'wang@example.com', uid: 'xiaoming', language: 'zh-CN', timeZone: 'Asia/Shanghai' }, data: { ...ownSample(name), changed_at: changedAt } }, settings);
+      const parsed = await simpleParser(m.raw);
+      assert.match(parsed.text ?? '', /于2026年11月27日 07:30/, name);
+      assert.match(parsed.html as string, /于2026年11月27日 07:30/, name);
+    }
   });
 
   it('inlines the layout CSS into the button for mail programs that drop <style>', async () => {

@@ -13,6 +13,7 @@ import { layoutHtml } from '../../src/templates/defaults/layout.ts';
 import { templates as zhCN } from '../../src/templates/defaults/zh-CN.ts';
 import { sampleData } from '../../src/templates/sample-data.ts';
 import {
+  COMMON_VARIABLES,
   TEMPLATE_LANGUAGES,
   TEMPLATE_NAMES,
   variablesOf,
@@ -36,6 +37,17 @@ const LAYOUT_VARIABLES: VariableSpec = {
 };
 
 const CJK = /[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]/;
+
+/** The link variables a template gives a button to: its own `link` and `reset_link`. */
+const BUTTON_LINKS = ['link', 'reset_link'] as const;
+
+function buttonLinksOf(name: TemplateName): string[] {
+  const spec = variablesOf(name);
+  return BUTTON_LINKS.filter((key) => spec[key] === 'string');
+}
+
+/** The templates that do not name every variable of their own in both bodies, and which ones they leave out. */
+const CONDITIONAL_VARIABLES: Partial<Record<TemplateName, readonly string[]>> = { activity: ['activities', 'more'] };
 
 function each(fn: (language: TemplateLanguage, name: TemplateName, parts: TemplateParts) => void): void {
   for (const language of TEMPLATE_LANGUAGES) for (const name of TEMPLATE_NAMES) fn(language, name, shipped[language][name]);
@@ -128,7 +140,16 @@ describe('shipped templates', () => {
         assert.ok(after.slice(close + 4).includes(`>${href}</a>`), `${language}/${name}: the button to ${href} is not followed by the link as text`);
       }
     });
-    assert.ok(buttons >= 4, 'share and lost_password have a button in both languages');
+    const expected = TEMPLATE_LANGUAGES.length * TEMPLATE_NAMES.reduce((n, name) => n + buttonLinksOf(name).length, 0);
+    assert.equal(buttons, expected, 'one button per link and reset_link, in both languages');
+  });
+
+  it('gives every link and reset_link a button', () => {
+    each((language, name, { html }) => {
+      for (const key of buttonLinksOf(name)) {
+        assert.match(html, new RegExp(`<a href="\\{\\{ ${key} \\}\\}" class="button">`), `${language}/${name} has no button to ${key}`);
+      }
+    });
   });
 
   it('has nothing active, external or SVG in the html parts and the layout', () => {
@@ -204,9 +225,9 @@ describe('shipped templates', () => {
         const text = await textEngine.parseAndRender(parts.text, data);
         const html = await htmlEngine.parseAndRender(parts.html, data);
         assert.doesNotMatch(subject + text + html, /\{\{|\{%/, `${language}/${name} left Liquid unrendered`);
-        if (name === 'share' || name === 'lost_password') {
-          assert.ok(text.includes(`\n${String(data.link)}\n`), `${language}/${name}.text has the link on its own line`);
-          assert.ok(html.includes(`>${String(data.link)}</a>`), `${language}/${name}.html writes the link out`);
+        for (const key of buttonLinksOf(name)) {
+          assert.ok(text.includes(`\n${String(data[key])}\n`), `${language}/${name}.text has the ${key} on its own line`);
+          assert.ok(html.includes(`>${String(data[key])}</a>`), `${language}/${name}.html writes the ${key} out`);
         }
         const layout = await htmlEngine.parseAndRender(layoutHtml, {
           instance_name: data.instance_name,
@@ -224,28 +245,74 @@ describe('shipped templates', () => {
     }
   });
 
-  it('shows the note and expiration of a share only when given', async () => {
+  it('shows the note and expiration of a share and a link share only when given', async () => {
     for (const language of TEMPLATE_LANGUAGES) {
-      const parts = shipped[language].share;
-      const full = sampleData('share', language);
-      const bare = { ...full, note: '', expiration: '' };
-      for (const part of ['html', 'text'] as const) {
-        const engine = part === 'html' ? htmlEngine : textEngine;
-        const withAll = await engine.parseAndRender(parts[part], full);
-        const without = await engine.parseAndRender(parts[part], bare);
-        assert.ok(withAll.includes(String(full.expiration)), `${language} share.${part} shows the expiration`);
-        assert.ok(withAll.includes(String(full.note).slice(0, 10)), `${language} share.${part} shows the note`);
-        assert.ok(!without.includes(String(full.expiration)), `${language} share.${part} shows an empty expiration`);
-        if (part === 'html') assert.ok(!without.includes('note-cell'), `${language} share.html shows an empty note`);
-        else for (const text of [withAll, without]) assert.doesNotMatch(text, /\n\n\n/, `${language} share.text has a double blank line`);
+      for (const name of ['share', 'link_share'] as const) {
+        const parts = shipped[language][name];
+        const full = sampleData(name, language);
+        const bare = { ...full, note: '', expiration: '' };
+        for (const part of ['html', 'text'] as const) {
+          const engine = part === 'html' ? htmlEngine : textEngine;
+          const withAll = await engine.parseAndRender(parts[part], full);
+          const without = await engine.parseAndRender(parts[part], bare);
+          assert.ok(withAll.includes(String(full.expiration)), `${language} ${name}.${part} shows the expiration`);
+          assert.ok(withAll.includes(String(full.note).slice(0, 10)), `${language} ${name}.${part} shows the note`);
+          assert.ok(!without.includes(String(full.expiration)), `${language} ${name}.${part} shows an empty expiration`);
+          if (part === 'html') assert.ok(!without.includes('note-cell'), `${language} ${name}.html shows an empty note`);
+          else for (const text of [withAll, without]) assert.doesNotMatch(text, /\n\n\n/, `${language} ${name}.text has a double blank line`);
+        }
+      }
+    }
+  });
+
+  it('shows every variable of its own, as given, in the text and html parts', async () => {
+    for (const language of TEMPLATE_LANGUAGES) {
+      for (const name of TEMPLATE_NAMES) {
+        const parts = shipped[language][name];
+        const data = sampleData(name, language);
+        const text = await textEngine.parseAndRender(parts.text, data);
+        const html = await htmlEngine.parseAndRender(parts.html, data);
+        const skipped = CONDITIONAL_VARIABLES[name] ?? [];
+        for (const key of Object.keys(variablesOf(name)).filter((k) => !(k in COMMON_VARIABLES) && !skipped.includes(k))) {
+          const value = String(data[key]);
+          assert.ok(text.includes(value), `${language}/${name}.text does not show ${key}`);
+          assert.ok(html.includes(await htmlEngine.parseAndRender('{{ v }}', { v: value })), `${language}/${name}.html does not show ${key}`);
+        }
+      }
+    }
+  });
+
+  it('names the account in the account mails, and the address of the instance in the welcome', async () => {
+    for (const language of TEMPLATE_LANGUAGES) {
+      for (const name of ['lost_password', 'welcome', 'password_changed', 'email_change_verify', 'email_change_notice'] as const) {
+        const data = sampleData(name, language);
+        const uid = (data.user as { uid: string }).uid;
+        for (const part of ['html', 'text'] as const) {
+          const rendered = await (part === 'html' ? htmlEngine : textEngine).parseAndRender(shipped[language][name][part], data);
+          assert.ok(rendered.includes(uid), `${language}/${name}.${part} does not name the account ${uid}`);
+          if (name === 'welcome') assert.ok(rendered.includes(String(data.base_url)), `${language}/welcome.${part} does not show the address`);
+        }
+      }
+    }
+  });
+
+  it('greets the outside recipient of a link share without a name', () => {
+    for (const language of TEMPLATE_LANGUAGES) {
+      for (const part of PARTS) {
+        assert.doesNotMatch(shipped[language].link_share[part], /\buser\./, `${language}/link_share.${part} names the recipient as a user`);
       }
     }
   });
 
   it('escapes user data in the html parts', async () => {
-    const data = { ...sampleData('share', 'en'), sharer: '<b>Mallory</b>', file_name: '"><script>x</script>', note: '<img src=x>' };
-    const html = await htmlEngine.parseAndRender(en.share.html, data);
-    assert.ok(!html.includes('<script>') && !html.includes('<b>Mallory') && !html.includes('<img'));
+    for (const name of ['share', 'link_share'] as const) {
+      const data = { ...sampleData(name, 'en'), sharer: '<b>Mallory</b>', file_name: '"><script>x</script>', note: '<img src=x>' };
+      for (const html of [await htmlEngine.parseAndRender(en[name].html, data), await htmlEngine.parseAndRender(zhCN[name].html, data)]) {
+        assert.ok(!html.includes('<script>') && !html.includes('<b>Mallory') && !html.includes('<img'), name);
+      }
+    }
+    const notice = { ...sampleData('email_change_notice', 'en'), new_email: '"<script>x</script>"@example.net' };
+    assert.ok(!(await htmlEngine.parseAndRender(en.email_change_notice.html, notice)).includes('<script>'));
   });
 });
 
@@ -302,6 +369,29 @@ describe('sample data', () => {
       if (language === 'zh-CN') assert.match(JSON.stringify(share), CJK);
       else assert.doesNotMatch(JSON.stringify(share), CJK);
       for (const value of [share.link, activity.settings_link, activity.unsubscribe_link]) assert.match(String(value), /^https:\/\/cloud\.example\.com\//);
+    }
+  });
+
+  it('links the new mails to their pages on the instance', () => {
+    for (const language of TEMPLATE_LANGUAGES) {
+      assert.match(String(sampleData('link_share', language).link), /^https:\/\/cloud\.example\.com\/s\/\w+$/);
+      assert.match(String(sampleData('welcome', language).link), /^https:\/\/cloud\.example\.com\/set-password\/\w+$/);
+      assert.match(String(sampleData('email_change_verify', language).link), /^https:\/\/cloud\.example\.com\/confirm-email\/\w+$/);
+      for (const name of ['password_changed', 'email_change_notice'] as const) assert.equal(sampleData(name, language).reset_link, 'https://cloud.example.com/forgot');
+    }
+  });
+
+  it('sends a link share to an outside address, and an email change notice from the old to a new address', () => {
+    for (const language of TEMPLATE_LANGUAGES) {
+      const share = sampleData('link_share', language);
+      const recipient = share.user as { display_name: string; uid: string; email: string };
+      assert.equal(recipient.uid, '');
+      assert.equal(recipient.display_name, recipient.email);
+      if (language === 'zh-CN') assert.match(JSON.stringify(share), CJK);
+      const notice = sampleData('email_change_notice', language);
+      assert.equal(notice.old_email, (notice.user as { email: string }).email);
+      assert.notEqual(notice.new_email, notice.old_email);
+      assert.equal(sampleData('email_change_verify', language).new_email, notice.new_email);
     }
   });
 });

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
 import { SESSION_IDLE_MS } from '../../users/session-service.ts';
@@ -8,31 +8,23 @@ import { parseInput } from '../parse-input.ts';
 const loginBody = z.object({ user: z.string().min(1).max(320), password: z.string().min(1).max(1024) }).strict();
 const resetBody = z.object({ user: z.string().min(1).max(320) }).strict();
 const confirmBody = z.object({ token: z.string().min(1).max(200), password: z.string().max(1024) }).strict();
+const tokenParams = z.object({ token: z.string().min(1).max(200) });
+const tokenBody = z.object({ token: z.string().min(1).max(200) }).strict();
 
 async function sessionCookie(ctx: AppContext, value: string, maxAgeSeconds: number): Promise<string> {
   const secure = (await ctx.settings.get()).base_url.startsWith('https://');
   return `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAgeSeconds}${secure ? '; Secure' : ''}`;
 }
 
-function retryAfter(reply: FastifyReply, error: unknown): void {
-  const seconds = (error as { details?: { retry_after?: unknown } }).details?.retry_after;
-  if (typeof seconds === 'number') void reply.header('retry-after', String(seconds));
-}
-
-/** Sign-in, sign-out and "forgot password" (no account needed for the last). */
+/** Sign-in, sign-out, and what the links in mails lead to: reset, invitation, address change (no session needed). */
 export function authRoutes(app: FastifyInstance, ctx: AppContext): void {
   const { user } = createGuards(ctx);
 
   app.post('/api/v1/login', async (request, reply) => {
     const body = parseInput(loginBody, request.body);
-    try {
-      const session = await ctx.sessions.login({ login: body.user, password: body.password, client: request.ip });
-      void reply.header('set-cookie', await sessionCookie(ctx, session.sessionId, Math.floor(SESSION_IDLE_MS / 1000)));
-      return { user: await ctx.users.get(session.uid), csrf_token: session.csrfToken };
-    } catch (error) {
-      retryAfter(reply, error);
-      throw error;
-    }
+    const session = await ctx.sessions.login({ login: body.user, password: body.password, client: request.ip });
+    void reply.header('set-cookie', await sessionCookie(ctx, session.sessionId, Math.floor(SESSION_IDLE_MS / 1000)));
+    return { user: await ctx.users.get(session.uid), csrf_token: session.csrfToken };
   });
 
   app.post('/api/v1/logout', { preHandler: user }, async (request, reply) => {
@@ -50,12 +42,7 @@ export function authRoutes(app: FastifyInstance, ctx: AppContext): void {
 
   app.post('/api/v1/password-reset', async (request, reply) => {
     const body = parseInput(resetBody, request.body);
-    try {
-      await ctx.passwordReset.request({ login: body.user, client: request.ip });
-    } catch (error) {
-      retryAfter(reply, error);
-      throw error;
-    }
+    await ctx.passwordReset.request({ login: body.user, client: request.ip });
     // The same answer whether or not the account exists.
     return reply.status(202).send({ ok: true, message: 'If the account exists and has an email address, a link to reset the password is on its way.' });
   });
@@ -64,5 +51,18 @@ export function authRoutes(app: FastifyInstance, ctx: AppContext): void {
     const body = parseInput(confirmBody, request.body);
     const { uid } = await ctx.passwordReset.confirm(body);
     return { ok: true, user: uid };
+  });
+
+  /** The set-password page of a welcome mail asks who the link is for (and whether it still works). */
+  app.get('/api/v1/invitations/:token', async (request) => ({ invitation: await ctx.accountMails.checkInvitation(parseInput(tokenParams, request.params).token) }));
+  app.post('/api/v1/invitations/accept', async (request) => {
+    const { uid } = await ctx.accountMails.acceptInvitation(parseInput(confirmBody, request.body));
+    return { ok: true, user: uid };
+  });
+
+  /** The link mailed to a new address: the address takes effect (whoever opens it; the token is the proof). */
+  app.post('/api/v1/email-change/confirm', async (request) => {
+    const { uid, email } = await ctx.accountMails.confirmEmailChange(parseInput(tokenBody, request.body).token);
+    return { ok: true, user: uid, email };
   });
 }

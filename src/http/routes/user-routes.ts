@@ -23,14 +23,21 @@ export function userRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.patch('/api/v1/users/:uid', { preHandler: admin }, async (request) => ({
     user: await ctx.users.modify(parseInput(uidParams, request.params).uid, parseInput(userChangesSchema, request.body)),
   }));
+  /** "Resend invitation": a new welcome mail; the link of every earlier one stops working. */
+  app.post('/api/v1/users/:uid/invitation', { preHandler: admin }, async (request, reply) => {
+    const invitation = await ctx.accountMails.invite(parseInput(uidParams, request.params).uid);
+    return reply.status(202).send({ invitation });
+  });
   app.delete('/api/v1/users/:uid', { preHandler: admin }, async (request, reply) => {
     await ctx.users.delete(parseInput(uidParams, request.params).uid);
     return reply.status(204).send();
   });
 
-  app.get('/api/v1/me', { preHandler: user }, async (request) => ({ user: await ctx.users.get(self(request)) }));
+  // pending_email: a new address waiting for the user to follow the link mailed to it.
+  app.get('/api/v1/me', { preHandler: user }, async (request) => ({ user: await ctx.users.get(self(request)), pending_email: await ctx.accountMails.pendingEmail(self(request)) }));
   app.patch('/api/v1/me', { preHandler: user }, async (request) => ({
     user: await ctx.users.modifyOwn(self(request), parseInput(ownChangesSchema, request.body), principalOf(request).sessionHash),
+    pending_email: await ctx.accountMails.pendingEmail(self(request)),
   }));
   app.get('/api/v1/me/activities', { preHandler: user }, async (request) => {
     const query = parseInput(streamQuery, request.query);

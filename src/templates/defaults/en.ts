@@ -124,4 +124,154 @@ Unsubscribe:
 {{ instance_name }}
 `,
   },
+
+  link_share: {
+    subject: '{{ sharer }} shared »{{ file_name }}« with you',
+    html: `<h1>Shared with you</h1>
+<p>Hello,</p>
+<p><strong>{{ sharer }}</strong> shared <strong>»{{ file_name }}«</strong> with you.</p>
+{% if note != blank -%}
+<table role="presentation" class="note" width="100%" cellpadding="0" cellspacing="0" border="0">
+<tr><td class="note-cell"><span class="note-label">Note from {{ sharer }}</span><span class="note-text">{{ note }}</span></td></tr>
+</table>
+{% endif -%}
+{% if expiration != blank -%}
+<p class="muted">This link expires on {{ expiration }}.</p>
+{% endif -%}
+<table role="presentation" class="button-table" cellpadding="0" cellspacing="0" border="0">
+<tr><td class="button-cell"><a href="{{ link }}" class="button">Open »{{ file_name }}«</a></td></tr>
+</table>
+<p class="fallback">Button not working? Copy this link into your browser:<br><a href="{{ link }}" class="url">{{ link }}</a></p>
+<p class="muted">{{ sharer }} sent you this email through {{ instance_name }}. If you weren't expecting it, you can ignore it.</p>
+`,
+    text: `Hello,
+
+{{ sharer }} shared »{{ file_name }}« with you.
+{% if note != blank %}
+Note from {{ sharer }}:
+{{ note }}
+{% endif %}{% if expiration != blank %}
+This link expires on {{ expiration }}.
+{% endif %}
+Open it here:
+{{ link }}
+
+{{ sharer }} sent you this email through {{ instance_name }}. If you weren't expecting it, you can ignore it.
+
+--
+{{ instance_name }}
+{{ base_url }}
+`,
+  },
+
+  welcome: {
+    subject: 'Your {{ instance_name }} account',
+    html: `<h1>Welcome to {{ instance_name }}</h1>
+<p>Hi {{ user.display_name }},</p>
+<p>An account has been created for you on {{ instance_name }}. Set your password to start using it.</p>
+<p>User name: <strong>{{ user.uid }}</strong><br>Address: <a href="{{ base_url }}">{{ base_url }}</a></p>
+<table role="presentation" class="button-table" cellpadding="0" cellspacing="0" border="0">
+<tr><td class="button-cell"><a href="{{ link }}" class="button">Set your password</a></td></tr>
+</table>
+<p class="fallback">Button not working? Copy this link into your browser:<br><a href="{{ link }}" class="url">{{ link }}</a></p>
+<p class="muted">The link works only once and expires in {{ expires_in_days }} {% if expires_in_days == 1 %}day{% else %}days{% endif %}. After that, ask your administrator for a new invitation.</p>
+`,
+    text: `Hi {{ user.display_name }},
+
+An account has been created for you on {{ instance_name }}.
+
+User name: {{ user.uid }}
+Address:
+{{ base_url }}
+
+Set your password with the following link:
+{{ link }}
+
+The link works only once and expires in {{ expires_in_days }} {% if expires_in_days == 1 %}day{% else %}days{% endif %}. After that, ask your administrator for a new invitation.
+
+--
+{{ instance_name }}
+{{ base_url }}
+`,
+  },
+
+  password_changed: {
+    subject: 'Your {{ instance_name }} password was changed',
+    html: `<h1>Your password was changed</h1>
+<p>Hi {{ user.display_name }},</p>
+<p>The password of your account <strong>{{ user.uid }}</strong> on {{ instance_name }} was changed on {{ changed_at }}.</p>
+<p>If you made this change, there is nothing more to do.</p>
+<p><strong>If you didn't</strong>, someone else may know your password. Reset it now and tell your administrator.</p>
+<table role="presentation" class="button-table" cellpadding="0" cellspacing="0" border="0">
+<tr><td class="button-cell"><a href="{{ reset_link }}" class="button">Reset password</a></td></tr>
+</table>
+<p class="fallback">Button not working? Copy this link into your browser:<br><a href="{{ reset_link }}" class="url">{{ reset_link }}</a></p>
+`,
+    text: `Hi {{ user.display_name }},
+
+The password of your account {{ user.uid }} on {{ instance_name }} was changed on {{ changed_at }}.
+
+If you made this change, there is nothing more to do.
+
+If you didn't, someone else may know your password. Reset it now with the following link and tell your administrator:
+{{ reset_link }}
+
+--
+{{ instance_name }}
+{{ base_url }}
+`,
+  },
+
+  email_change_verify: {
+    subject: 'Confirm your new email address for {{ instance_name }}',
+    html: `<h1>Confirm your email address</h1>
+<p>Hi {{ user.display_name }},</p>
+<p>Someone, hopefully you, asked to use <strong>{{ new_email }}</strong> as the email address of the account <strong>{{ user.uid }}</strong> on {{ instance_name }}. Use the button below to confirm it.</p>
+<table role="presentation" class="button-table" cellpadding="0" cellspacing="0" border="0">
+<tr><td class="button-cell"><a href="{{ link }}" class="button">Confirm address</a></td></tr>
+</table>
+<p class="fallback">Button not working? Copy this link into your browser:<br><a href="{{ link }}" class="url">{{ link }}</a></p>
+<p class="muted">The address changes only once you confirm it. The link expires in {{ expires_in_hours }} {% if expires_in_hours == 1 %}hour{% else %}hours{% endif %}. If you didn't ask for this, you can ignore this email: the account keeps its current address.</p>
+`,
+    text: `Hi {{ user.display_name }},
+
+Someone, hopefully you, asked to use {{ new_email }} as the email address of the account {{ user.uid }} on {{ instance_name }}.
+
+Use the following link to confirm it:
+{{ link }}
+
+The address changes only once you confirm it. The link expires in {{ expires_in_hours }} {% if expires_in_hours == 1 %}hour{% else %}hours{% endif %}. If you didn't ask for this, you can ignore this email: the account keeps its current address.
+
+--
+{{ instance_name }}
+{{ base_url }}
+`,
+  },
+
+  email_change_notice: {
+    subject: 'Your {{ instance_name }} email address was changed',
+    html: `<h1>Your email address was changed</h1>
+<p>Hi {{ user.display_name }},</p>
+<p>On {{ changed_at }}, the email address of your account <strong>{{ user.uid }}</strong> on {{ instance_name }} was changed from <strong>{{ old_email }}</strong> to <strong>{{ new_email }}</strong>. From now on, emails from {{ instance_name }} go to the new address.</p>
+<p>If you made this change, there is nothing more to do.</p>
+<p><strong>If you didn't</strong>, someone else may have access to your account. Reset your password now and tell your administrator.</p>
+<table role="presentation" class="button-table" cellpadding="0" cellspacing="0" border="0">
+<tr><td class="button-cell"><a href="{{ reset_link }}" class="button">Reset password</a></td></tr>
+</table>
+<p class="fallback">Button not working? Copy this link into your browser:<br><a href="{{ reset_link }}" class="url">{{ reset_link }}</a></p>
+`,
+    text: `Hi {{ user.display_name }},
+
+On {{ changed_at }}, the email address of your account {{ user.uid }} on {{ instance_name }} was changed from {{ old_email }} to {{ new_email }}. From now on, emails from {{ instance_name }} go to the new address.
+
+If you made this change, there is nothing more to do.
+
+If you didn't, someone else may have access to your account. Reset your password now with the following link and tell your administrator:
+{{ reset_link }}
+
+--
+{{ instance_name }}
+{{ base_url }}
+`,
+  },
 };

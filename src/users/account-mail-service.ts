@@ -1,0 +1,138 @@
+import type { Settings } from '../config/settings-schema.ts';
+import type { SettingsService } from '../config/settings-service.ts';
+import type { UserRow } from '../db/user-repo.ts';
+import { printable } from '../domain/address.ts';
+import { MailroomError } from '../errors.ts';
+import type { ComposedMessage } from '../templates/compose-message.ts';
+import type { MailRecipient, MailRenderer } from '../templates/render-mail.ts';
+import type { TemplateName } from '../templates/template-catalog.ts';
+import { linkTo, type OneTimeLinks } from './one-time-links.ts';
+import { checkPasswordStrength } from './password-policy.ts';
+
+/** How long the link that confirms a new address works. */
+export const EMAIL_CHANGE_LIFETIME_HOURS = 24;
+
+export interface AccountMailDeps {
+  links: OneTimeLinks;
+  settings: SettingsService;
+  renderer: MailRenderer;
+  enqueue(message: ComposedMessage, kind: TemplateName): Promise<unknown>;
+  findUser(uid: string): Promise<UserRow | undefined>;
+  /** Sets a password through the directory (which then sends `password_changed` and ends sessions). */
+  setPassword(uid: string, password: string): Promise<void>;
+  /** Sets an address through the directory (which voids the links sent before). */
+  setEmail(uid: string, email: string): Promise<void>;
+  clock: { now(): Date };
+}
+
+export interface InvitationSent {
+  email: string;
+  expires_at: string;
+}
+
+const recipient = (user: UserRow, address = user.email as string): MailRecipient => ({ address, displayName: user.display_name, uid: user.uid, language: user.language, timeZone: user.timezone });
+const page = (settings: Settings, path: string) => `${settings.base_url.replace(/\/+$/, '')}/${path}`;
+
+/**
+ * The mails about an account itself: the welcome mail with its set-password link, "your password
+ * was changed", and an address change confirmed from the new address and announced to the old.
+ */
+export function createAccountMailService(deps: AccountMailDeps) {
+  const mustFind = async (uid: string) => {
+    const user = await deps.findUser(uid);
+    if (!user) throw new MailroomError('not_found', `No user "${printable(uid)}"`);
+    return user;
+  };
+  const send = async (template: TemplateName, to: MailRecipient, data: Record<string, unknown>, settings: Settings) => {
+    await deps.enqueue(await deps.renderer.render({ template, to, data }, settings), template);
+  };
+
+  async function validInvitation(token: string) {
+    const link = await deps.links.check(token, 'invitation');
+    if (link.state === 'expired') throw new MailroomError('invitation_token_expired', 'The token provided has expired. Ask your administrator to send a new invitation.');
+    if (link.state !== 'valid') throw new MailroomError('invitation_token_invalid', 'The token provided is invalid. Use the link of the newest invitation mail, or ask your administrator to send a new one.');
+    const user = await deps.findUser(link.row.uid);
+    if (!user || user.disabled === 1) throw new MailroomError('invitation_token_invalid', 'The token provided is invalid: the account is gone or disabled.');
+    return { row: link.row, user };
+  }
+
+  return {
+    /** Mails the `welcome` invitation; a new one voids the link of every earlier one. */
+    async invite(uid: string): Promise<InvitationSent> {
+      const user = await mustFind(uid);
+      if (user.email === null) throw new MailroomError('no_recipient', `"${uid}" has no email address to send the invitation to; set one first`);
+      if (user.disabled === 1) throw new MailroomError('invitation_not_pending', `"${uid}" is disabled; enable the account before inviting`);
+      if (user.password_hash !== null) throw new MailroomError('invitation_not_pending', `"${uid}" has set a password already; they can use "Forgot password?" instead`);
+      const settings = await deps.settings.get();
+      const days = settings.invitation_expiry_days;
+      const { token, expiresAt } = await deps.links.issue(uid, 'invitation', days * 86_400_000);
+      await send('welcome', recipient(user), { link: linkTo(settings.base_url, 'set-password', token), expires_in_days: days }, settings);
+      return { email: user.email, expires_at: new Date(expiresAt).toISOString() };
+    },
+
+    /** Who an invitation link is for, so its page can greet them; refused like a wrong token otherwise. */
+    async checkInvitation(token: string): Promise<{ uid: string; display_name: string }> {
+      const { user } = await validInvitation(token);
+      return { uid: user.uid, display_name: user.display_name };
+    },
+
+    /** Sets the first password through the invitation link; the link is then spent. */
+    async acceptInvitation(input: { token: string; password: string }): Promise<{ uid: string }> {
+      const { row, user } = await validInvitation(input.token);
+      // Strength first, so that a weak password does not spend the link.
+      checkPasswordStrength(input.password, { uid: user.uid, email: user.email });
+      if (!(await deps.links.spend(row))) throw new MailroomError('invitation_token_invalid', 'The token provided is invalid: it was used a moment ago.');
+      await deps.setPassword(user.uid, input.password);
+      return { uid: user.uid };
+    },
+
+    /** `password_changed`, to the account's address (none: nothing to send). */
+    async passwordChanged(uid: string): Promise<void> {
+      const user = await deps.findUser(uid);
+      if (!user?.email) return;
+      const settings = await deps.settings.get();
+      await send('password_changed', recipient(user), { changed_at: deps.clock.now(), reset_link: page(settings, 'forgot') }, settings);
+    },
+
+    /** Mails a confirmation link to the new address; the address changes only when it is followed. */
+    async requestEmailChange(uid: string, newEmail: string): Promise<{ pending_email: string; expires_at: string }> {
+      const user = await mustFind(uid);
+      const settings = await deps.settings.get();
+      const { token, expiresAt } = await deps.links.issue(uid, 'email_change', EMAIL_CHANGE_LIFETIME_HOURS * 3_600_000, { email: newEmail });
+      await send(
+        'email_change_verify',
+        recipient(user, newEmail),
+        { link: linkTo(settings.base_url, 'confirm-email', token), new_email: newEmail, expires_in_hours: EMAIL_CHANGE_LIFETIME_HOURS },
+        settings,
+      );
+      return { pending_email: newEmail, expires_at: new Date(expiresAt).toISOString() };
+    },
+
+    /** The address waiting for confirmation, if any. */
+    async pendingEmail(uid: string): Promise<string | null> {
+      const row = await deps.links.live(uid, 'email_change');
+      const email = row ? deps.links.dataOf(row).email : undefined;
+      return typeof email === 'string' ? email : null;
+    },
+
+    /** Follows the confirmation link: the new address takes effect and the old one is told. */
+    async confirmEmailChange(token: string): Promise<{ uid: string; email: string }> {
+      const link = await deps.links.check(token, 'email_change');
+      if (link.state === 'expired') throw new MailroomError('email_change_token_expired', 'This confirmation link has expired; change the address on your personal page again to get a new one');
+      if (link.state !== 'valid') throw new MailroomError('email_change_token_invalid', 'This confirmation link is not valid: it was used already, replaced by a newer one, or cut short');
+      const user = await deps.findUser(link.row.uid);
+      const email = deps.links.dataOf(link.row).email;
+      if (!user || user.disabled === 1 || typeof email !== 'string') throw new MailroomError('email_change_token_invalid', 'This confirmation link is not valid any more: the account is gone or disabled');
+      if (!(await deps.links.spend(link.row))) throw new MailroomError('email_change_token_invalid', 'This confirmation link was used a moment ago');
+      const old = user.email;
+      await deps.setEmail(user.uid, email);
+      if (old !== null && old.toLowerCase() !== email.toLowerCase()) {
+        const settings = await deps.settings.get();
+        await send('email_change_notice', recipient(user, old), { old_email: old, new_email: email, changed_at: deps.clock.now(), reset_link: page(settings, 'forgot') }, settings);
+      }
+      return { uid: user.uid, email };
+    },
+  };
+}
+
+export type AccountMailService = ReturnType<typeof createAccountMailService>;

@@ -1,0 +1,67 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { UserTokenTable } from '../db/schema.ts';
+
+/** What a mailed link is for; a user has at most one live link of each purpose. */
+export type LinkPurpose = 'password_reset' | 'invitation' | 'email_change';
+
+export interface UserTokenStore {
+  insert(row: UserTokenTable): Promise<void>;
+  find(tokenHash: string): Promise<UserTokenTable | undefined>;
+  /** The newest unused, unexpired token of a user and purpose. */
+  findLive(uid: string, purpose: string, now: number): Promise<UserTokenTable | undefined>;
+  markUsed(tokenHash: string, at: number): Promise<boolean>;
+  invalidate(uid: string, at: number, purpose?: string): Promise<void>;
+  deleteOlderThan(at: number): Promise<void>;
+}
+
+export type LinkCheck = { state: 'valid'; row: UserTokenTable } | { state: 'used'; row: UserTokenTable } | { state: 'expired'; row: UserTokenTable } | { state: 'invalid' };
+
+const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+const TOKEN_SHAPE = /^[A-Za-z0-9_-]{20,100}$/;
+
+/**
+ * The tokens behind the links Mailroom mails (reset, invitation, address change): 32 random bytes,
+ * of which only a SHA-256 hash is kept; single-use (spent atomically), expiring, and one live link
+ * per user and purpose: issuing a new one voids the older.
+ */
+export function createOneTimeLinks(deps: { store: UserTokenStore; clock: { now(): Date } }) {
+  return {
+    /** Issues a token; the caller mails it. Older live tokens of this user and purpose stop working. */
+    async issue(uid: string, purpose: LinkPurpose, lifetimeMs: number, data?: Record<string, unknown>): Promise<{ token: string; expiresAt: number }> {
+      const now = deps.clock.now().getTime();
+      const token = randomBytes(32).toString('base64url');
+      await deps.store.deleteOlderThan(now - 7 * 86_400_000);
+      await deps.store.invalidate(uid, now, purpose);
+      const expiresAt = now + lifetimeMs;
+      await deps.store.insert({ token_hash: hashToken(token), uid, purpose, created_at: now, expires_at: expiresAt, used_at: null, data: data === undefined ? null : JSON.stringify(data) });
+      return { token, expiresAt };
+    },
+
+    /** What a token from a link is: valid (with its row), unknown, spent or replaced, or expired. */
+    async check(token: string, purpose: LinkPurpose): Promise<LinkCheck> {
+      const row = TOKEN_SHAPE.test(token) ? await deps.store.find(hashToken(token)) : undefined;
+      if (!row || row.purpose !== purpose) return { state: 'invalid' };
+      if (row.used_at !== null) return { state: 'used', row };
+      if (row.expires_at <= deps.clock.now().getTime()) return { state: 'expired', row };
+      return { state: 'valid', row };
+    },
+
+    /** Spends a checked token; false when another request spent it first. */
+    spend: (row: UserTokenTable): Promise<boolean> => deps.store.markUsed(row.token_hash, deps.clock.now().getTime()),
+
+    /** The live token of a user and purpose, e.g. to show an address change waiting for confirmation. */
+    live: (uid: string, purpose: LinkPurpose): Promise<UserTokenTable | undefined> => deps.store.findLive(uid, purpose, deps.clock.now().getTime()),
+
+    /** The data stored with a token. */
+    dataOf(row: UserTokenTable): Record<string, unknown> {
+      return row.data ? (JSON.parse(row.data) as Record<string, unknown>) : {};
+    },
+  };
+}
+
+export type OneTimeLinks = ReturnType<typeof createOneTimeLinks>;
+
+/** `{base_url}/{path}/{token}`, with one slash between them whatever base_url ends with. */
+export function linkTo(baseUrl: string, path: string, token: string): string {
+  return `${baseUrl.replace(/\/+$/, '')}/${path}/${token}`;
+}
