@@ -141,7 +141,8 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
   const notifyWorkers = () => {
     for (const worker of workers) worker.notify();
   };
-  const tokens = createTokenService({ store: createApiTokenRepo(database.db), clock, userExists: async (uid) => (await users.find(uid)) !== undefined });
+  const apiTokens = createApiTokenRepo(database.db);
+  const tokens = createTokenService({ store: apiTokens, clock, userExists: async (uid) => (await users.find(uid)) !== undefined });
   const sessionRepo = createSessionRepo(database.db);
   const userTokens = createUserTokenRepo(database.db);
   const minutes = (n: number) => n * 60_000;
@@ -159,7 +160,7 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     clock,
     async onCredentialsChanged(uid, what) {
       // A link mailed before the change must not work after it; a new password signs out everywhere else.
-      await userTokens.invalidate(uid, clock.now().getTime());
+      await links.voidAfterCredentialChange(uid);
       if (what.password || what.disabled) await sessions.endAll(uid, what.keepSessionHash);
       if (what.password) {
         // Without this, an owner locked out by failed guesses (often their own) stays locked out
@@ -184,6 +185,10 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     },
     setEmail: async (uid, email) => {
       await userService.modify(uid, { email });
+    },
+    signOutEverywhere: async (uid) => {
+      await sessions.endAll(uid);
+      await apiTokens.deleteForUser(uid);
     },
     clock,
   });

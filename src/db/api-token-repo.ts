@@ -35,5 +35,10 @@ export function createApiTokenRepo(db: Kysely<DatabaseSchema>) {
       const result = await db.deleteFrom('api_tokens').where('name', '=', name).executeTakeFirst();
       return Number(result.numDeletedRows) > 0;
     },
+    /** Revokes every app password of a user; returns how many there were. */
+    async deleteForUser(uid: string): Promise<number> {
+      const result = await db.deleteFrom('api_tokens').where('uid', '=', uid).executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
   };
 }

@@ -62,6 +62,11 @@ export function createUserTokenRepo(db: Kysely<DatabaseSchema>) {
       if (purpose) q = q.where('purpose', '=', purpose);
       await q.execute();
     },
+    async invalidateAllBut(uid: string, at: number, keep: readonly string[]): Promise<void> {
+      let q = db.updateTable('user_tokens').set({ used_at: at }).where('uid', '=', uid).where('used_at', 'is', null);
+      if (keep.length > 0) q = q.where('purpose', 'not in', [...keep]);
+      await q.execute();
+    },
     async deleteOlderThan(at: number): Promise<void> {
       await db.deleteFrom('user_tokens').where('expires_at', '<', at).execute();
     },

@@ -88,6 +88,7 @@ export function sampleData(name: TemplateName, language: TemplateLanguage): Reco
         old_email: zh ? 'xiaoming.wang@example.com' : 'alice.andersen@example.com',
         new_email: zh ? 'wangxm@example.net' : 'alice.andersen@example.net',
         changed_at: zh ? '2026年11月26日 14:37' : '2026-11-26 14:37',
+        undo_link: 'https://cloud.example.com/undo-email/' + (zh ? 'Hq4Ws9Lm2Xc' : 'Rt6Yb3Nf8Kd'),
         reset_link: 'https://cloud.example.com/forgot',
       };
   }

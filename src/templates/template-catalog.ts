@@ -99,8 +99,8 @@ export const TEMPLATE_DEFINITIONS: Readonly<Record<TemplateName, TemplateDefinit
   email_change_notice: {
     name: 'email_change_notice',
     kind: 'transactional',
-    description: 'Sent to the old address once the change is confirmed.',
-    variables: { old_email: 'string', new_email: 'string', changed_at: 'string', reset_link: 'string' },
+    description: 'Sent to the old address once the change is confirmed, with a link that undoes it.',
+    variables: { old_email: 'string', new_email: 'string', changed_at: 'string', undo_link: 'string', reset_link: 'string' },
   },
 };
 

@@ -11,6 +11,8 @@ import { checkPasswordStrength } from './password-policy.ts';
 
 /** How long the link that confirms a new address works. */
 export const EMAIL_CHANGE_LIFETIME_HOURS = 24;
+/** How long the old address can undo a change: long enough to notice it after a holiday. */
+export const EMAIL_UNDO_LIFETIME_DAYS = 14;
 
 export interface AccountMailDeps {
   links: OneTimeLinks;
@@ -22,6 +24,8 @@ export interface AccountMailDeps {
   setPassword(uid: string, password: string): Promise<void>;
   /** Sets an address through the directory (which voids the links sent before). */
   setEmail(uid: string, email: string): Promise<void>;
+  /** Ends every session of the user and revokes their app passwords. */
+  signOutEverywhere(uid: string): Promise<void>;
   clock: { now(): Date };
 }
 
@@ -115,7 +119,10 @@ export function createAccountMailService(deps: AccountMailDeps) {
       return typeof email === 'string' ? email : null;
     },
 
-    /** Follows the confirmation link: the new address takes effect and the old one is told. */
+    /**
+     * Follows the confirmation link: the new address takes effect, and the old one is told, with
+     * a link that undoes the change in case someone else made it.
+     */
     async confirmEmailChange(token: string): Promise<{ uid: string; email: string }> {
       const link = await deps.links.check(token, 'email_change');
       if (link.state === 'expired') throw new MailroomError('email_change_token_expired', 'This confirmation link has expired; change the address on your personal page again to get a new one');
@@ -128,8 +135,33 @@ export function createAccountMailService(deps: AccountMailDeps) {
       await deps.setEmail(user.uid, email);
       if (old !== null && old.toLowerCase() !== email.toLowerCase()) {
         const settings = await deps.settings.get();
-        await send('email_change_notice', recipient(user, old), { old_email: old, new_email: email, changed_at: deps.clock.now(), reset_link: page(settings, 'forgot') }, settings);
+        const undo = await deps.links.issue(user.uid, 'email_undo', EMAIL_UNDO_LIFETIME_DAYS * 86_400_000, { email: old, replaced: email });
+        await send(
+          'email_change_notice',
+          recipient(user, old),
+          { old_email: old, new_email: email, changed_at: deps.clock.now(), undo_link: linkTo(settings.base_url, 'undo-email', undo.token), reset_link: page(settings, 'forgot') },
+          settings,
+        );
       }
+      return { uid: user.uid, email };
+    },
+
+    /**
+     * "It was not me": the link in `email_change_notice` puts the old address back and signs the
+     * account out everywhere, so that a password reset reaches the owner again, not whoever
+     * changed the address. It outlives later changes (an intruder cannot void it by changing the
+     * address once more) and works once.
+     */
+    async undoEmailChange(token: string): Promise<{ uid: string; email: string }> {
+      const link = await deps.links.check(token, 'email_undo');
+      if (link.state === 'expired') throw new MailroomError('email_change_token_expired', `This undo link has expired (it works for ${EMAIL_UNDO_LIFETIME_DAYS} days); ask your administrator to set your address`);
+      if (link.state !== 'valid') throw new MailroomError('email_change_token_invalid', 'This undo link is not valid: it was used already, or cut short when copied');
+      const user = await deps.findUser(link.row.uid);
+      const email = deps.links.dataOf(link.row).email;
+      if (!user || user.disabled === 1 || typeof email !== 'string') throw new MailroomError('email_change_token_invalid', 'This undo link is not valid any more: the account is gone or disabled');
+      if (!(await deps.links.spend(link.row))) throw new MailroomError('email_change_token_invalid', 'This undo link was used a moment ago');
+      await deps.setEmail(user.uid, email);
+      await deps.signOutEverywhere(user.uid);
       return { uid: user.uid, email };
     },
   };

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { UserTokenTable } from '../db/schema.ts';
 
 /** What a mailed link is for; a user has at most one live link of each purpose. */
-export type LinkPurpose = 'password_reset' | 'invitation' | 'email_change';
+export type LinkPurpose = 'password_reset' | 'invitation' | 'email_change' | 'email_undo';
 
 export interface UserTokenStore {
   insert(row: UserTokenTable): Promise<void>;
@@ -11,6 +11,8 @@ export interface UserTokenStore {
   findLive(uid: string, purpose: string, now: number): Promise<UserTokenTable | undefined>;
   markUsed(tokenHash: string, at: number): Promise<boolean>;
   invalidate(uid: string, at: number, purpose?: string): Promise<void>;
+  /** Voids every live token of a user but those of the given purposes. */
+  invalidateAllBut(uid: string, at: number, keep: readonly string[]): Promise<void>;
   deleteOlderThan(at: number): Promise<void>;
 }
 
@@ -26,12 +28,15 @@ const TOKEN_SHAPE = /^[A-Za-z0-9_-]{20,100}$/;
  */
 export function createOneTimeLinks(deps: { store: UserTokenStore; clock: { now(): Date } }) {
   return {
-    /** Issues a token; the caller mails it. Older live tokens of this user and purpose stop working. */
+    /**
+     * Issues a token; the caller mails it. Older live tokens of this user and purpose stop working,
+     * except undo links: each address change has its own, so a second change cannot void the first's.
+     */
     async issue(uid: string, purpose: LinkPurpose, lifetimeMs: number, data?: Record<string, unknown>): Promise<{ token: string; expiresAt: number }> {
       const now = deps.clock.now().getTime();
       const token = randomBytes(32).toString('base64url');
-      await deps.store.deleteOlderThan(now - 7 * 86_400_000);
-      await deps.store.invalidate(uid, now, purpose);
+      await deps.store.deleteOlderThan(now - 30 * 86_400_000);
+      if (purpose !== 'email_undo') await deps.store.invalidate(uid, now, purpose);
       const expiresAt = now + lifetimeMs;
       await deps.store.insert({ token_hash: hashToken(token), uid, purpose, created_at: now, expires_at: expiresAt, used_at: null, data: data === undefined ? null : JSON.stringify(data) });
       return { token, expiresAt };
@@ -51,6 +56,12 @@ export function createOneTimeLinks(deps: { store: UserTokenStore; clock: { now()
 
     /** The live token of a user and purpose, e.g. to show an address change waiting for confirmation. */
     live: (uid: string, purpose: LinkPurpose): Promise<UserTokenTable | undefined> => deps.store.findLive(uid, purpose, deps.clock.now().getTime()),
+
+    /**
+     * After a new password or address: every link mailed before stops working, except the undo
+     * links of address changes, which exist for exactly the case that someone else made them.
+     */
+    voidAfterCredentialChange: (uid: string): Promise<void> => deps.store.invalidateAllBut(uid, deps.clock.now().getTime(), ['email_undo']),
 
     /** The data stored with a token. */
     dataOf(row: UserTokenTable): Record<string, unknown> {

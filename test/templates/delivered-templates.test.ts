@@ -39,7 +39,7 @@ const expectedSubject: Record<TemplateLanguage, Record<TemplateName, RegExp>> = 
 };
 
 /** The variables of the sample data that must arrive in both the text and the HTML part. */
-const SHOWN = ['link', 'settings_link', 'reset_link', 'new_email', 'old_email', 'changed_at'] as const;
+const SHOWN = ['link', 'settings_link', 'reset_link', 'undo_link', 'new_email', 'old_email', 'changed_at'] as const;
 
 describe('the shipped templates, delivered by a real Postfix', () => {
   let postfix: PostfixServer;

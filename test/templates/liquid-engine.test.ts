@@ -34,7 +34,14 @@ const data: Record<TemplateName, Record<string, unknown>> = {
   welcome: { ...common, link: 'https://cloud.example.com/set-password/tok', expires_in_days: 7 },
   password_changed: { ...common, changed_at: '2026-11-26 14:37', reset_link: 'https://cloud.example.com/forgot' },
   email_change_verify: { ...common, link: 'https://cloud.example.com/confirm-email/tok', new_email: 'alice@example.net', expires_in_hours: 48 },
-  email_change_notice: { ...common, old_email: 'alice@example.com', new_email: 'alice@example.net', changed_at: '2026-11-27 08:05', reset_link: 'https://cloud.example.com/forgot' },
+  email_change_notice: {
+    ...common,
+    old_email: 'alice@example.com',
+    new_email: 'alice@example.net',
+    changed_at: '2026-11-27 08:05',
+    undo_link: 'https://cloud.example.com/undo-email/Rt6Yb3Nf8Kd',
+    reset_link: 'https://cloud.example.com/forgot',
+  },
 };
 
 /** Hand-made templates that use every kind of variable of each template, and what they render. */

@@ -289,6 +289,36 @@ describe('account mails through a real Postfix: invitation, password changed, ad
       await nthMail(address('vera.new'), /Reset/);
     });
 
+    it('"it was not me": the undo link in the notice puts the old address back and signs the intruder out, even after a second change', async () => {
+      await ctx.users.add({ uid: 'zoe', email: address('zoe'), password: PASSWORD });
+      // Someone who knows zoe's password signs in, makes an app password and moves the address twice.
+      const intruder = await login('zoe', PASSWORD);
+      assert.equal(intruder.status, 200);
+      const cookie = String((intruder.headers['set-cookie'] as string).split(';')[0]);
+      const intruderApp = await appPassword('zoe');
+      for (const [n, target] of [address('zoe.evil'), address('zoe.evil2')].entries()) {
+        await api('PATCH', '/api/v1/me', { token: intruderApp, body: { email: target, current_password: PASSWORD } });
+        const verify = await nthMail(target, /Confirm/);
+        assert.equal((await api('POST', '/api/v1/email-change/confirm', { body: { token: tokenIn(verify, 'confirm-email') } })).status, 200, `change ${n + 1}`);
+      }
+      const notice = await nthMail(address('zoe'), /address was changed/);
+      const undo = tokenIn(notice, 'undo-email');
+      assert.ok((notice.text ?? '').includes(`${BASE_URL}/forgot`), 'and then reset the password');
+
+      const undone = await api('POST', '/api/v1/email-change/undo', { body: { token: undo } });
+      assert.equal(undone.status, 200, JSON.stringify(undone.json));
+      assert.equal(undone.json['email'], address('zoe'));
+      assert.equal((await ctx.users.get('zoe')).email, address('zoe'));
+      assert.equal((await api('GET', '/api/v1/me', { cookie })).status, 401, 'the session ended');
+      assert.equal((await api('GET', '/api/v1/me', { token: intruderApp })).status, 401, 'the app password was revoked');
+      // A reset now reaches the owner, not the intruder.
+      await api('POST', '/api/v1/password-reset', { body: { user: 'zoe' } });
+      await nthMail(address('zoe'), /Reset/);
+      const again = await api('POST', '/api/v1/email-change/undo', { body: { token: undo } });
+      assert.equal(again.status, 400);
+      assert.equal(again.json.error?.code, 'email_change_token_invalid');
+    });
+
     it('never confirmed: the address stays, the link expires after 24 hours, the old address hears nothing', async () => {
       await ctx.users.add({ uid: 'walt', email: address('walt'), password: PASSWORD, language: 'zh-CN' });
       const asked = await api('PATCH', '/api/v1/me', { token: await appPassword('walt'), body: { email: address('walt.new'), current_password: PASSWORD } });

@@ -65,4 +65,9 @@ export function authRoutes(app: FastifyInstance, ctx: AppContext): void {
     const { uid, email } = await ctx.accountMails.confirmEmailChange(parseInput(tokenBody, request.body).token);
     return { ok: true, user: uid, email };
   });
+  /** The link mailed to the old address: puts it back and signs the account out everywhere. */
+  app.post('/api/v1/email-change/undo', async (request) => {
+    const { uid, email } = await ctx.accountMails.undoEmailChange(parseInput(tokenBody, request.body).token);
+    return { ok: true, user: uid, email };
+  });
 }

@@ -44,7 +44,7 @@ export function webRoutes(app: FastifyInstance, webDir = findWebDir()): void {
     }
     return pageHeaders(reply).type('text/html; charset=utf-8').send(html);
   };
-  for (const path of ['/', '/login', '/forgot', '/personal', '/admin', '/admin/*', '/reset/*', '/set-password/*', '/confirm-email/*']) app.get(path, index);
+  for (const path of ['/', '/login', '/forgot', '/personal', '/admin', '/admin/*', '/reset/*', '/set-password/*', '/confirm-email/*', '/undo-email/*']) app.get(path, index);
 
   app.get('/assets/*', async (request, reply) => {
     const name = (request.params as { '*': string })['*'];

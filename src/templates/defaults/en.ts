@@ -254,11 +254,12 @@ The address changes only once you confirm it. The link expires in {{ expires_in_
 <p>Hi {{ user.display_name }},</p>
 <p>On {{ changed_at }}, the email address of your account <strong>{{ user.uid }}</strong> on {{ instance_name }} was changed from <strong>{{ old_email }}</strong> to <strong>{{ new_email }}</strong>. From now on, emails from {{ instance_name }} go to the new address.</p>
 <p>If you made this change, there is nothing more to do.</p>
-<p><strong>If you didn't</strong>, someone else may have access to your account. Reset your password now and tell your administrator.</p>
+<p><strong>If you didn't</strong>, someone else may have access to your account. Undo the change: this puts {{ old_email }} back, signs your account out everywhere and revokes its app passwords.</p>
 <table role="presentation" class="button-table" cellpadding="0" cellspacing="0" border="0">
-<tr><td class="button-cell"><a href="{{ reset_link }}" class="button">Reset password</a></td></tr>
+<tr><td class="button-cell"><a href="{{ undo_link }}" class="button">Undo this change</a></td></tr>
 </table>
-<p class="fallback">Button not working? Copy this link into your browser:<br><a href="{{ reset_link }}" class="url">{{ reset_link }}</a></p>
+<p class="fallback">Button not working? Copy this link into your browser:<br><a href="{{ undo_link }}" class="url">{{ undo_link }}</a></p>
+<p>Then reset your password, so that only you know it, and tell your administrator:<br><a href="{{ reset_link }}" class="url">{{ reset_link }}</a></p>
 `,
     text: `Hi {{ user.display_name }},
 
@@ -266,7 +267,10 @@ On {{ changed_at }}, the email address of your account {{ user.uid }} on {{ inst
 
 If you made this change, there is nothing more to do.
 
-If you didn't, someone else may have access to your account. Reset your password now with the following link and tell your administrator:
+If you didn't, someone else may have access to your account. Undo the change with the following link: it puts {{ old_email }} back, signs your account out everywhere and revokes its app passwords.
+{{ undo_link }}
+
+Then reset your password, so that only you know it, and tell your administrator:
 {{ reset_link }}
 
 --
@@ -274,4 +278,5 @@ If you didn't, someone else may have access to your account. Reset your password
 {{ base_url }}
 `,
   },
+
 };

@@ -253,11 +253,12 @@ export const templates: Record<TemplateName, TemplateParts> = {
 <p>{{ user.display_name }}，您好：</p>
 <p>您的账户（<strong>{{ user.uid }}</strong>）绑定的邮箱已于{{ changed_at }}由 <strong>{{ old_email }}</strong> 更改为 <strong>{{ new_email }}</strong>。今后，{{ instance_name }}的邮件将发送到新邮箱。</p>
 <p>如果是您本人操作，无需进行任何处理。</p>
-<p><strong>如果不是您本人操作</strong>，您的账户可能已被他人盗用。请立即重置密码，并告知管理员。</p>
+<p><strong>如果不是您本人操作</strong>，您的账户可能已被他人盗用。请撤销此次更改：邮箱将恢复为 {{ old_email }}，您的账户会在所有设备上退出登录，所有应用密码也将失效。</p>
 <table role="presentation" class="button-table" cellpadding="0" cellspacing="0" border="0">
-<tr><td class="button-cell"><a href="{{ reset_link }}" class="button">重置密码</a></td></tr>
+<tr><td class="button-cell"><a href="{{ undo_link }}" class="button">撤销此次更改</a></td></tr>
 </table>
-<p class="fallback">如果按钮无法点击，请将以下链接复制到浏览器中打开：<br><a href="{{ reset_link }}" class="url">{{ reset_link }}</a></p>
+<p class="fallback">如果按钮无法点击，请将以下链接复制到浏览器中打开：<br><a href="{{ undo_link }}" class="url">{{ undo_link }}</a></p>
+<p>随后请重置密码，确保只有您本人知道密码，并告知管理员：<br><a href="{{ reset_link }}" class="url">{{ reset_link }}</a></p>
 `,
     text: `{{ user.display_name }}，您好：
 
@@ -265,7 +266,10 @@ export const templates: Record<TemplateName, TemplateParts> = {
 
 如果是您本人操作，无需进行任何处理。
 
-如果不是您本人操作，您的账户可能已被他人盗用。请使用以下链接立即重置密码，并告知管理员：
+如果不是您本人操作，您的账户可能已被他人盗用。请通过以下链接撤销此次更改：邮箱将恢复为 {{ old_email }}，您的账户会在所有设备上退出登录，所有应用密码也将失效。
+{{ undo_link }}
+
+随后请重置密码，确保只有您本人知道密码，并告知管理员：
 {{ reset_link }}
 
 --
@@ -273,4 +277,5 @@ export const templates: Record<TemplateName, TemplateParts> = {
 {{ base_url }}
 `,
   },
+
 };
