@@ -15,6 +15,15 @@ export interface ImportReport {
 }
 
 /**
+ * ownCloud 9 and older Nextcloud admin pages save switches as integers ('mail_smtpauth' => 1):
+ * for a yes/no setting, 1 and 0 mean true and false, as they did to PHP.
+ */
+function phpBoolean(key: SettingKey, value: string | number | boolean): string | number | boolean {
+  if (typeof settingDefinitions[key].default === 'boolean' && (value === 0 || value === 1)) return value === 1;
+  return value;
+}
+
+/**
  * `config:import`: the mail keys of an ownCloud or Nextcloud config.php into the database
  * settings. The file is parsed, never executed; every value is validated before anything is
  * saved, so a bad value in it saves nothing.
@@ -36,7 +45,7 @@ export async function importOwncloudConfig(source: string, fileName: string, set
       continue;
     }
     try {
-      changes[key] = validateSetting(key, value);
+      changes[key] = validateSetting(key, phpBoolean(key, value));
     } catch (error) {
       if (isMailroomError(error)) throw new MailroomError(error.code, `${fileName}: ${error.message}; nothing was imported`, { cause: error, details: error.details ? { ...error.details } : {} });
       throw error;

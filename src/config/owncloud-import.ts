@@ -7,7 +7,7 @@ import type { PhpValue } from './php-config-parser.ts';
 
 export interface OwncloudMailImport {
   readonly settings: Record<string, string | number | boolean>;
-  /** Mail keys whose value is an array or null, which no Mailroom setting can take. */
+  /** Mail keys whose value is an array, which no Mailroom setting can take. */
   readonly ignored: string[];
 }
 
@@ -19,7 +19,8 @@ export function mailSettingsFromOwncloudConfig(config: Record<string, PhpValue>)
   const ignored: string[] = [];
   for (const [key, value] of Object.entries(config)) {
     const target = key.startsWith('mail_') ? key : RENAMED_KEYS.get(key);
-    if (target === undefined) continue;
+    // PHP null is "not set" (ownCloud writes 'mail_smtpname' => NULL when authentication is off): the default stays.
+    if (target === undefined || value === null) continue;
     if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
       settings[target] = value;
     } else {

@@ -37,6 +37,14 @@ export function createDoctorService(deps: DoctorDeps) {
     return { name: 'sender', status: 'ok', message: `mails come from ${from}` };
   }
 
+  /** Links in mails (reset, invitation, unsubscribe) start with base_url: the default points at the admin's own machine. */
+  function checkBaseUrl(s: Settings): DoctorCheck {
+    if (/^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/.test(s.base_url)) {
+      return { name: 'links', status: 'warn', message: `base_url is ${s.base_url}: links in mails (password reset, invitations, unsubscribe) lead there, which only works on this machine; set base_url to the address users reach Mailroom at` };
+    }
+    return { name: 'links', status: 'ok', message: `links in mails start with ${s.base_url}` };
+  }
+
   async function checkExecutable(name: string, path: string, key: string): Promise<DoctorCheck> {
     try {
       await access(path, constants.X_OK);
@@ -107,6 +115,7 @@ export function createDoctorService(deps: DoctorDeps) {
       }
       checks.push(await checkDatabase());
       checks.push(checkSender(settings));
+      checks.push(checkBaseUrl(settings));
       switch (settings.mail_smtpmode) {
         case 'capture':
           checks.push({ name: 'mail server', status: 'warn', message: 'mail_smtpmode is capture: mails are kept in Mailroom, not sent. Configure a server (mailroom config:set mail_smtpmode smtp, or the admin page)' });

@@ -122,9 +122,11 @@ export function createEventService(deps: EventServiceDeps) {
           const prefs = prefsOf(uid);
           const own = uid === event.actor;
           const typePref = prefs.types[event.type];
-          const mailable = typePref.email && user.email !== null && (!own || prefs.own_actions);
+          // With mails about shares turned off, a share reaches its recipients neither at once nor in a digest.
+          const sharesMuted = event.type === 'share.created' && !own && !settings.shareapi_allow_mail_notification;
+          const mailable = typePref.email && user.email !== null && (!own || prefs.own_actions) && !sharesMuted;
           // A share's recipients get the share mail now; their activity is for the stream only.
-          const mailNow = event.type === 'share.created' && !own && mailable && settings.shareapi_allow_mail_notification;
+          const mailNow = event.type === 'share.created' && !own && mailable;
           // 'mailed' at once for a share's recipient: the share mail went with this very transaction.
           const mailState = mailNow ? 'mailed' : mailable ? 'pending' : 'none';
           if (mailNow) mails.push({ eventKey: key, row: await shareMail(event, key, user, actor, settings) });

@@ -27,8 +27,8 @@ export function sampleData(name: TemplateName, language: TemplateLanguage): Reco
     case 'lost_password':
       return {
         ...common,
-        link: 'https://cloud.example.com/lostpassword/reset/form/7d1f9c2e4b8a/' + (zh ? 'xiaoming' : 'alice'),
-        expires_in_minutes: 30,
+        link: 'https://cloud.example.com/reset/' + (zh ? 'pV8rX2mQ7tLw' : 'k3Jd9Fq1ZsYe'),
+        expires_in_minutes: 60,
       };
     case 'activity':
       return {

@@ -196,6 +196,10 @@ describe('the mailroom command', { concurrency: true }, () => {
       assert.match(result.stdout, /^ok\s+database: /m);
       assert.match(result.stdout, new RegExp(`^ok\\s+smtp 127\\.0\\.0\\.1:${server.smtpPort}: `, 'm'));
       assert.doesNotMatch(result.stdout, /^FAIL/m);
+      // base_url is still the default: the links in mails would lead to this machine only.
+      assert.match(result.stdout, /^warn\s+links: base_url is http:\/\/127\.0\.0\.1:8080: links in mails/m);
+      const set = await runMailroom(['doctor'], { cwd, env: { ...postfixEnv(server), MAILROOM_BASE_URL: 'https://cloud.example.com' } });
+      assert.match(set.stdout, /^ok\s+links: links in mails start with https:\/\/cloud\.example\.com$/m);
     });
 
     it('exits with 1 and says to set tls when mail_smtpsecure is ssl on the STARTTLS port', async () => {
@@ -430,6 +434,23 @@ describe('the mailroom command', { concurrency: true }, () => {
         }
       }
       assert.equal(viewOf(views, 'mail_send_plaintext_only').source, 'default');
+    });
+
+    it('reads switches saved as 1 and 0 (ownCloud 9) as true and false, and passes over keys set to NULL', async () => {
+      const old = join(cwd, 'owncloud9-config.php');
+      await writeFile(old, "<?php\n$CONFIG = array (\n  'mail_smtpmode' => 'smtp',\n  'mail_smtpauth' => 1,\n  'mail_smtpdebug' => 0,\n  'mail_smtpname' => NULL,\n);\n");
+      const imported = await runMailroom(['config:import', old], { cwd });
+      assert.equal(imported.code, 0, imported.stderr);
+      assert.doesNotMatch(imported.stdout, /mail_smtpname/, 'a key that is not set is neither imported nor reported unused');
+      const { stdout } = await mailroomOk(['config:list', '--json'], { cwd });
+      const views = new Map((JSON.parse(stdout) as SettingView[]).map((v) => [v.key, v]));
+      assert.equal(viewOf(views, 'mail_smtpauth').value, true);
+      assert.equal(viewOf(views, 'mail_smtpdebug').value, false);
+      // A number that is not 0 or 1 is still refused for a switch, naming the key.
+      await writeFile(old, "<?php\n$CONFIG = array (\n  'mail_smtpauth' => 2,\n);\n");
+      const refused = await runMailroom(['config:import', old], { cwd });
+      assert.equal(refused.code, 2);
+      assert.match(refused.stderr, /mail_smtpauth/);
     });
 
     it('exits with 1 when the file cannot be read', async () => {

@@ -76,7 +76,7 @@ describe('the template commands', { concurrency: 1 }, () => {
     assert.match(subject ?? '', /^Subject: \S/);
     assert.equal(blank, '');
     const text = body.join('\n');
-    assert.ok(text.includes('https://cloud.example.com/lostpassword/reset/form/'), text);
+    assert.ok(text.includes('https://cloud.example.com/reset/'), text);
     assert.ok(!text.includes('{{') && !text.includes('<p'), text);
   });
 });

@@ -320,7 +320,7 @@ describe('mailSettingsFromOwncloudConfig', () => {
       mail_domain: 'example.com',
       mail_sendmail_path: '/usr/sbin/sendmail -t',
     });
-    assert.deepEqual(ignored, ['mail_smtpstreamoptions', 'mail_template_class']);
+    assert.deepEqual(ignored, ['mail_smtpstreamoptions'], 'mail_template_class is NULL: not set, so not reported');
   });
 
   it('leaves out settings that have nothing to do with mail', () => {
@@ -334,8 +334,8 @@ describe('mailSettingsFromOwncloudConfig', () => {
     assert.deepEqual(settings, { mail_smtpport: 'not a port', mail_smtpmode: 42, mail_smtphost: '' });
   });
 
-  it('lists a non-scalar overwrite.cli.url as ignored under its ownCloud name', () => {
-    const { settings, ignored } = mailSettingsFromOwncloudConfig({ 'overwrite.cli.url': null, mail_domain: ['a'] });
+  it('lists a non-scalar value as ignored under its ownCloud name, and skips a null (not set) without a word', () => {
+    const { settings, ignored } = mailSettingsFromOwncloudConfig({ 'overwrite.cli.url': ['x'], mail_domain: ['a'], mail_smtpname: null });
     assert.deepEqual(settings, {});
     assert.deepEqual(ignored, ['overwrite.cli.url', 'mail_domain']);
   });
