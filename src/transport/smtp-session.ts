@@ -221,14 +221,20 @@ export class SmtpSession {
           await this.#ehlo();
         } catch (error) {
           // mail_smtpsecure '' asks for no encryption: a failed upgrade goes on in a new plain
-          // connection rather than fail, as nodemailer's opportunisticTLS does.
-          if (secure === 'tls') throw error;
+          // connection rather than fail, as nodemailer's opportunisticTLS does; but never with
+          // credentials, which whoever made the upgrade fail would then read. Either way, when
+          // the plain connection fails too, the TLS error is the one that explains it.
+          if (secure === 'tls' || this.#options.auth) throw error;
           transcript?.add('*', `STARTTLS failed (${(error as Error).message}); going on without encryption as mail_smtpsecure is ''`);
-          const plain = await connectSocket({ ...this.#options, secure: '' });
-          this.#replaceSocket(plain);
-          await this.#read(1, 'CONN');
-          this.#extensions.add('NO-STARTTLS');
-          await this.#ehlo();
+          try {
+            const plain = await connectSocket({ ...this.#options, secure: '' });
+            this.#replaceSocket(plain);
+            await this.#read(1, 'CONN');
+            this.#extensions.add('NO-STARTTLS');
+            await this.#ehlo();
+          } catch {
+            throw error;
+          }
         }
       }
     }

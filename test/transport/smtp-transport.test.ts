@@ -76,6 +76,20 @@ describe('SMTP transport against a real Postfix', () => {
     assert.equal(error.failure.kind, 'tls');
   });
 
+  it("with mail_smtpsecure '' and credentials, a failed STARTTLS is the error: no retry in plain text that would send the password unencrypted", async () => {
+    const transcript = createTranscript([postfix.pass]);
+    const transport = await factory().create({ ...base, mail_smtpsecure: '', mail_smtptls_ca: '' });
+    const error = await transport.send(await testMessage('heidi@example.com'), { transcript }).then(
+      () => assert.fail('the send should have failed'),
+      (e: unknown) => e as TransportError,
+    );
+    assert.equal(error.code, 'smtp_certificate_untrusted', 'the certificate is named, not a lost connection');
+    const text = transcript.toString();
+    assert.match(text, /STARTTLS/);
+    assert.doesNotMatch(text, /AUTH/, 'no credentials were offered');
+    assert.doesNotMatch(text, /going on without encryption/);
+  });
+
   it('names a wrong password as refused credentials and keeps the server reply', async () => {
     const error = await sendExpectingFailure({ ...base, mail_smtppassword: 'wrong-password' });
     assert.equal(error.code, 'smtp_auth_failed');
