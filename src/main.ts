@@ -83,7 +83,26 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
   }
 
   const capturedMail = createCapturedMailRepo(database.db, clock);
-  const transports = createTransportFactory({ hostHealth: createHostHealth({ clock }), captureStore: capturedMail, clock, env });
+  const transports = createTransportFactory({
+    hostHealth: createHostHealth({ clock }),
+    captureStore: capturedMail,
+    clock,
+    env,
+    async saveRefreshToken(refreshToken) {
+      const key = 'mail_smtpoauth_refresh_token';
+      // The token in use is already the new one; failing to keep it must not fail the send.
+      try {
+        if (settings.lockOf(key)) {
+          log.warn({ event: 'oauth_refresh_token_rotated', saved: false }, `the OAuth endpoint sent a new refresh token, but ${key} is fixed by the config file or the environment, so the new one is kept only until Mailroom restarts: remove it there and set it with config:set, so that Mailroom can store the new ones`);
+          return;
+        }
+        await settings.update({ [key]: refreshToken });
+        log.info({ event: 'oauth_refresh_token_rotated', saved: true }, 'the OAuth endpoint sent a new refresh token; saved');
+      } catch (error) {
+        log.error({ event: 'oauth_refresh_token_rotated', saved: false, err: error }, 'the OAuth endpoint sent a new refresh token that could not be saved');
+      }
+    },
+  });
   const outboxRepo = createOutboxRepo(database.db, database.dialect);
   const metrics = createOutboxMetrics();
   const workers = new Set<OutboxWorker>();

@@ -18,6 +18,8 @@ export interface TransportFactoryDeps {
   env?: NodeJS.ProcessEnv;
   spawn?: SpawnFn;
   fetch?: typeof globalThis.fetch;
+  /** Keeps a refresh token the OAuth endpoint rotated, so that the next start uses it. */
+  saveRefreshToken?: ((refreshToken: string) => Promise<void>) | undefined;
 }
 
 /** Builds the transport for the current settings; keeps OAuth tokens across rebuilds. */
@@ -49,6 +51,7 @@ export function createTransportFactory(deps: TransportFactoryDeps): TransportFac
         clock: deps.clock,
         timeoutMs: settings.mail_smtptimeout * 1000,
         ...(deps.fetch ? { fetch: deps.fetch } : {}),
+        onRefreshTokenRotated: deps.saveRefreshToken,
       });
       tokenProviders.clear();
       tokenProviders.set(key, provider);

@@ -27,6 +27,11 @@ export interface OAuthTokenProviderDeps {
   clock: { now(): Date };
   fetch?: typeof globalThis.fetch;
   timeoutMs: number;
+  /**
+   * The endpoint sent a new refresh token (Microsoft rotates them; an unused one expires after 90
+   * days): it is used from now on, and this is told so that it can be kept.
+   */
+  onRefreshTokenRotated?: ((refreshToken: string) => Promise<void> | void) | undefined;
 }
 
 // A token that expires while a message is being transferred fails the send, so it is
@@ -50,11 +55,12 @@ export function createOAuthTokenProvider(deps: OAuthTokenProviderDeps): OAuthTok
   const doFetch: Fetch = deps.fetch ?? globalThis.fetch;
   const secrets = [deps.clientSecret, deps.refreshToken];
   let cached: CachedToken | undefined;
+  let refreshToken = deps.refreshToken;
   let inFlight: Promise<CachedToken> | undefined;
 
   const redact = (text: string): string => {
     let result = text;
-    for (const secret of [...secrets, cached?.accessToken ?? '']) {
+    for (const secret of [...secrets, refreshToken, cached?.accessToken ?? '']) {
       if (secret !== '') result = result.split(secret).join('[redacted]');
     }
     return result;
@@ -65,7 +71,7 @@ export function createOAuthTokenProvider(deps: OAuthTokenProviderDeps): OAuthTok
     const requestedAt = deps.clock.now().getTime();
     const form = new URLSearchParams({
       grant_type: 'refresh_token',
-      refresh_token: deps.refreshToken,
+      refresh_token: refreshToken,
       client_id: deps.clientId,
     });
     // Public clients have no secret, and some endpoints refuse an empty client_secret.
@@ -130,6 +136,11 @@ export function createOAuthTokenProvider(deps: OAuthTokenProviderDeps): OAuthTok
       lifetimeSeconds === undefined
         ? undefined
         : requestedAt + lifetimeSeconds * 1000 - Math.min(REFRESH_EARLY_MS, (lifetimeSeconds * 1000) / 2);
+    const rotated = stringField(json, 'refresh_token');
+    if (rotated !== undefined && rotated !== '' && rotated !== refreshToken) {
+      refreshToken = rotated;
+      await deps.onRefreshTokenRotated?.(rotated);
+    }
     return { accessToken, refreshAt };
   };
 

@@ -13,6 +13,8 @@ export interface TokenEndpoint {
   readonly issued: string[];
   /** Token requests received, including refused ones. */
   readonly requests: number;
+  /** The refresh token the endpoint takes now (a new one after each answer when rotating). */
+  readonly refreshToken: string;
   /** Whether the SMTP server should accept this token: issued and not expired with expireAll(). */
   isValid(accessToken: string): boolean;
   /** From now on the refresh token gets invalid_grant. */
@@ -28,6 +30,11 @@ export interface TokenEndpointOptions {
   refreshToken: string;
   /** Seconds, sent as expires_in. */
   expiresIn: number;
+  /**
+   * Rotate refresh tokens as Microsoft's endpoint and others do: every answer carries a new
+   * refresh_token, and the one just used stops working.
+   */
+  rotate?: boolean;
 }
 
 export async function startTokenEndpoint(options: TokenEndpointOptions): Promise<TokenEndpoint> {
@@ -35,6 +42,7 @@ export async function startTokenEndpoint(options: TokenEndpointOptions): Promise
   const valid = new Set<string>();
   let requests = 0;
   let revoked = false;
+  let currentRefreshToken = options.refreshToken;
 
   const answer = (res: ServerResponse, status: number, body: Record<string, unknown>): void => {
     res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
@@ -58,7 +66,7 @@ export async function startTokenEndpoint(options: TokenEndpointOptions): Promise
       answer(res, 401, { error: 'invalid_client', error_description: 'Client authentication failed.' });
       return;
     }
-    if (revoked || form.get('refresh_token') !== options.refreshToken) {
+    if (revoked || form.get('refresh_token') !== currentRefreshToken) {
       // No real endpoint is known to echo the secrets back, but nothing forbids it: doing it
       // here lets the tests prove that Mailroom scrubs them.
       answer(res, 400, {
@@ -70,7 +78,8 @@ export async function startTokenEndpoint(options: TokenEndpointOptions): Promise
     const accessToken = `ya29.test-${issued.length + 1}-${randomBytes(12).toString('hex')}`;
     issued.push(accessToken);
     valid.add(accessToken);
-    answer(res, 200, { access_token: accessToken, token_type: 'Bearer', expires_in: options.expiresIn, scope: 'https://mail.google.com/' });
+    const rotated = options.rotate ? { refresh_token: (currentRefreshToken = `${options.refreshToken}-rotated-${issued.length}`) } : {};
+    answer(res, 200, { access_token: accessToken, token_type: 'Bearer', expires_in: options.expiresIn, scope: 'https://mail.google.com/', ...rotated });
   };
 
   const server = createServer((req, res) => {
@@ -89,6 +98,9 @@ export async function startTokenEndpoint(options: TokenEndpointOptions): Promise
     issued,
     get requests() {
       return requests;
+    },
+    get refreshToken() {
+      return currentRefreshToken;
     },
     isValid: (accessToken) => valid.has(accessToken),
     revoke() {

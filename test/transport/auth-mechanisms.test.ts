@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { buildContext } from '../../src/main.ts';
 import { createTransportFactory } from '../../src/transport/create-transport.ts';
 import { createHostHealth } from '../../src/transport/host-health.ts';
 import { createTranscript } from '../../src/transport/transcript.ts';
@@ -120,5 +124,70 @@ describe('XOAUTH2 through the SMTP transport', () => {
 
   it('says which OAuth settings are missing', async () => {
     await assert.rejects(factory().create({ ...oauthSettings(), mail_smtpoauth_refresh_token: '' }), { code: 'oauth_not_configured' });
+  });
+});
+
+describe('XOAUTH2 with an endpoint that rotates refresh tokens (as Microsoft 365 does)', () => {
+  let endpoint: TokenEndpoint;
+  let server: XOAuth2SmtpServer;
+  let dir: string;
+  let now = Date.parse('2026-11-26T10:00:00Z');
+  const clock = { now: () => new Date(now) };
+
+  before(async () => {
+    endpoint = await startTokenEndpoint({ clientId: 'client-r', clientSecret: 'secret-r', refreshToken: 'first-refresh-token', expiresIn: 3600, rotate: true });
+    server = await startXOAuth2SmtpServer({ isValidToken: (user, token) => user === 'mailer@example.com' && endpoint.isValid(token) });
+    dir = await mkdtemp(join(tmpdir(), 'mailroom-oauth-rotate-'));
+  });
+  after(async () => {
+    await server?.close();
+    await endpoint?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const open = (env: NodeJS.ProcessEnv = {}) => buildContext({ env: { MAILROOM_DATA_DIR: dir, MAILROOM_CONFIG: join(dir, 'none.json'), ...env }, clock, logLevel: 'silent' });
+
+  it('keeps the new refresh token, so that mail still goes out after the old one is void and Mailroom restarts', async () => {
+    let ctx = await open();
+    await ctx.settings.update({
+      mail_smtpmode: 'smtp',
+      mail_smtphost: `127.0.0.1:${server.port}`,
+      mail_smtpsecure: '',
+      mail_smtpauth: true,
+      mail_smtpauthtype: 'XOAUTH2',
+      mail_smtpname: 'mailer@example.com',
+      mail_smtpoauth_token_url: endpoint.url,
+      mail_smtpoauth_client_id: 'client-r',
+      mail_smtpoauth_client_secret: 'secret-r',
+      mail_smtpoauth_refresh_token: 'first-refresh-token',
+      mail_smtptimeout: 5,
+    });
+    const first = await ctx.mailTest.sendTestMail({ to: 'one@example.com' });
+    assert.equal(first.ok, true, JSON.stringify(first.error));
+    assert.notEqual(endpoint.refreshToken, 'first-refresh-token', 'the endpoint rotated it');
+    assert.equal((await ctx.settings.get()).mail_smtpoauth_refresh_token, endpoint.refreshToken, 'stored, encrypted like any secret');
+    const view = (await ctx.settings.describe()).find((v) => v.key === 'mail_smtpoauth_refresh_token');
+    assert.equal(view?.value, null, 'and still never shown');
+    await ctx.close();
+
+    // A restart an hour later: the cached access token is gone and the first refresh token is void.
+    now += 3600_000;
+    ctx = await open();
+    const second = await ctx.mailTest.sendTestMail({ to: 'two@example.com' });
+    assert.equal(second.ok, true, JSON.stringify(second.error));
+    assert.deepEqual(server.received.map((m) => m.to[0]), ['one@example.com', 'two@example.com']);
+    await ctx.close();
+  });
+
+  it('with the refresh token fixed by the environment, the send still works (the new token is kept in memory)', async () => {
+    now += 3600_000;
+    const ctx = await open({ MAILROOM_MAIL_SMTPOAUTH_REFRESH_TOKEN: endpoint.refreshToken });
+    try {
+      const report = await ctx.mailTest.sendTestMail({ to: 'three@example.com' });
+      assert.equal(report.ok, true, JSON.stringify(report.error));
+      assert.equal(server.received.at(-1)?.to[0], 'three@example.com');
+    } finally {
+      await ctx.close();
+    }
   });
 });
