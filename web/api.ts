@@ -56,8 +56,22 @@ export interface User {
   timezone: string;
   admin: boolean;
   disabled: boolean;
+  /** False for an invited user who has not chosen a password yet. */
+  password_set: boolean;
   created_at: string;
   updated_at: string;
+}
+
+/** A welcome mail that was sent (`POST /users`, `POST /users/:uid/invitation`). */
+export interface InvitationSent {
+  email: string;
+  expires_at: string;
+}
+
+/** Whom a set-password link is for (`GET /invitations/:token`). */
+export interface Invitation {
+  uid: string;
+  display_name: string;
 }
 
 export interface SettingView {

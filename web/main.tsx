@@ -1,12 +1,13 @@
-import { render } from 'preact';
+import { render, type VNode } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, MAIL_SETTINGS_EVENT, setCsrfToken, whenSignedOut, type SettingView, type User } from './api.ts';
 import { Link } from './components.tsx';
 import { browserLanguage, I18n, isLanguage, translator, type Language } from './i18n.ts';
-import { navigate, usePath } from './router.ts';
+import { navigate, tokenOf, usePath } from './router.ts';
 import { Session } from './session.ts';
 import { EmailServerPage } from './pages/email-server.tsx';
 import { ForgotPage, LoginPage, ResetPage } from './pages/sign-in.tsx';
+import { ConfirmEmailPage, SetPasswordPage, UndoEmailPage } from './pages/account-links.tsx';
 import { TemplatesPage } from './pages/templates.tsx';
 import { OutboxPage } from './pages/outbox.tsx';
 import { UsersPage } from './pages/users.tsx';
@@ -20,6 +21,23 @@ const adminPages = [
   { path: '/admin/outbox', key: 'navOutbox', Page: OutboxPage },
   { path: '/admin/users', key: 'navUsers', Page: UsersPage },
 ] as const;
+
+/** The pages open to anyone: sign-in, and those the links in mails lead to. Null for the others. */
+function publicPageOf(path: string, signedIn: boolean, onSignedIn: (user: User) => void) {
+  if (path === '/login') return <LoginPage onSignedIn={onSignedIn} />;
+  if (path === '/forgot') return <ForgotPage />;
+  const mailLinks: Record<string, (token: string) => VNode> = {
+    '/reset/': (token) => <ResetPage token={token} />,
+    '/set-password/': (token) => <SetPasswordPage token={token} />,
+    '/confirm-email/': (token) => <ConfirmEmailPage token={token} signedIn={signedIn} />,
+    '/undo-email/': (token) => <UndoEmailPage token={token} />,
+  };
+  for (const [prefix, page] of Object.entries(mailLinks)) {
+    const token = tokenOf(path, prefix);
+    if (token !== null) return page(token);
+  }
+  return null;
+}
 
 function App() {
   const path = usePath();
@@ -62,11 +80,11 @@ function App() {
 
   if (state.kind === 'loading') return <p class="loading">{t('loading')}</p>;
 
-  const publicPage = path === '/login' ? <LoginPage onSignedIn={(user) => setState({ kind: 'signed-in', user })} /> : path === '/forgot' ? <ForgotPage /> : path.startsWith('/reset/') ? <ResetPage token={decodeURIComponent(path.slice('/reset/'.length))} /> : null;
+  const publicPage = publicPageOf(path, state.kind === 'signed-in', (user) => setState({ kind: 'signed-in', user }));
   if (publicPage) {
     return (
       <I18n.Provider value={i18n}>
-        <main id="content" class="narrow">
+        <main id="content" class="narrow" key={path}>
           {publicPage}
         </main>
       </I18n.Provider>

@@ -24,6 +24,20 @@ export function usePath(): string {
   return path;
 }
 
+/**
+ * The token of a page a mail links to: `tokenOf('/reset/abc', '/reset/')` is 'abc'; null when the
+ * path is another page's. The empty string for the prefix alone, which the page calls a bad link.
+ */
+export function tokenOf(path: string, prefix: string): string | null {
+  if (!path.startsWith(prefix)) return null;
+  try {
+    return decodeURIComponent(path.slice(prefix.length));
+  } catch {
+    // A link cut short in the middle of a %-escape.
+    return path.slice(prefix.length);
+  }
+}
+
 /** A link that stays inside the app (and still works as a link: new tab, copy address). */
 export function onLinkClick(event: MouseEvent): void {
   const target = event.currentTarget as HTMLAnchorElement;

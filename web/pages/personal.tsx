@@ -30,6 +30,12 @@ function withChanges(p: Preferences, changes: Record<string, unknown>): Preferen
   return { ...p, ...changes, types } as Preferences;
 }
 
+/** `GET|PATCH /me`: the account, and a new address waiting for the link mailed to it. */
+interface Me {
+  user: User;
+  pending_email: string | null;
+}
+
 /** The personal page: account, notification choices, and the password. Every change is saved at once. */
 export function PersonalPage() {
   const { t } = useI18n();
@@ -37,11 +43,21 @@ export function PersonalPage() {
   const [prefs, setPrefs] = useState<Preferences | null>(null);
   const [status, setStatus] = useState<Record<string, SaveState>>({});
   const [error, setError] = useState<string | null>(null);
+  /** A new address waiting for the link mailed to it. */
+  const [pendingEmail, setPendingEmail] = useState<string | null>(null);
 
   useEffect(() => {
     api<{ preferences: Preferences }>('GET', '/me/preferences')
       .then((r) => setPrefs(r.preferences))
       .catch((e: Error) => setError(e.message));
+    // The address may have changed since sign-in (a link confirmed in another tab). Only then is
+    // the account replaced: a choice made meanwhile (the language) must not jump back.
+    api<Me>('GET', '/me')
+      .then((r) => {
+        if (r.user.email !== session.user.email) session.setUser(r.user);
+        setPendingEmail(r.pending_email);
+      })
+      .catch(() => undefined);
   }, []);
 
   const mark = (key: string, state: SaveState) => setStatus((s) => ({ ...s, [key]: state }));
@@ -50,16 +66,20 @@ export function PersonalPage() {
   // checkbox or a list would jump back (a slow answer would look like a lost click); when the
   // server refuses, the page shows again what is saved.
   const showSaved = async () => {
-    const [me, p] = await Promise.all([api<{ user: User }>('GET', '/me'), api<{ preferences: Preferences }>('GET', '/me/preferences')]).catch(() => [undefined, undefined]);
-    if (me) session.setUser(me.user);
+    const [me, p] = await Promise.all([api<Me>('GET', '/me'), api<{ preferences: Preferences }>('GET', '/me/preferences')]).catch(() => [undefined, undefined]);
+    if (me) {
+      session.setUser(me.user);
+      setPendingEmail(me.pending_email);
+    }
     if (p) setPrefs(p.preferences);
   };
   const saveAccount = async (key: string, changes: Record<string, string | null>) => {
     mark(key, { kind: 'saving' });
     session.setUser({ ...session.user, ...changes } as User);
     try {
-      const r = await api<{ user: User }>('PATCH', '/me', changes);
+      const r = await api<Me>('PATCH', '/me', changes);
       session.setUser(r.user);
+      setPendingEmail(r.pending_email);
       mark(key, { kind: 'saved' });
     } catch (e) {
       mark(key, { kind: 'error', message: (e as ApiError).message });
@@ -93,7 +113,14 @@ export function PersonalPage() {
           <input id="me-display-name" autocomplete="name" value={user.display_name} aria-describedby="st-display_name" onChange={(e) => void saveAccount('display_name', { display_name: e.currentTarget.value })} />
           <SaveStatus id="st-display_name" state={status.display_name} />
         </div>
-        <EmailField user={user} onSaved={(u) => session.setUser(u)} />
+        <EmailField
+          user={user}
+          pendingEmail={pendingEmail}
+          onSaved={(r) => {
+            session.setUser(r.user);
+            setPendingEmail(r.pending_email);
+          }}
+        />
         <div class="two">
           <div class="field">
             <label for="me-language">{t('userLanguage')}</label>
@@ -184,21 +211,29 @@ export function PersonalPage() {
   );
 }
 
-/** A new address needs the current password (it would receive password resets). */
-function EmailField(props: { user: User; onSaved(user: User): void }) {
+/**
+ * A new address needs the current password (it would receive password resets), and takes effect
+ * only when the link mailed to it is opened: until then the page shows it as waiting. Removing
+ * the address is saved at once.
+ */
+function EmailField(props: { user: User; pendingEmail: string | null; onSaved(me: Me): void }) {
   const { t } = useI18n();
   const [email, setEmail] = useState(props.user.email ?? '');
   const [password, setPassword] = useState('');
   const [state, setState] = useState<SaveState>({ kind: 'idle' });
+  // The saved address changed under the field (loaded again, confirmed elsewhere): show it.
+  useEffect(() => setEmail(props.user.email ?? ''), [props.user.email]);
   const changed = email.trim() !== (props.user.email ?? '');
   const save = async (event: Event) => {
     event.preventDefault();
     setState({ kind: 'saving' });
     try {
-      const r = await api<{ user: User }>('PATCH', '/me', { email: email.trim() === '' ? null : email.trim(), current_password: password });
-      props.onSaved(r.user);
+      const r = await api<Me>('PATCH', '/me', { email: email.trim() === '' ? null : email.trim(), current_password: password });
+      props.onSaved(r);
       setPassword('');
-      setState({ kind: 'saved' });
+      // A new address is not saved yet: the line below says where the link went.
+      setEmail(r.user.email ?? '');
+      setState(r.user.email === (email.trim() === '' ? null : email.trim()) ? { kind: 'saved' } : { kind: 'idle' });
     } catch (e) {
       setState({ kind: 'error', message: (e as ApiError).message });
     }
@@ -207,7 +242,10 @@ function EmailField(props: { user: User; onSaved(user: User): void }) {
     <form onSubmit={save}>
       <div class="field">
         <label for="me-email">{t('userEmail')}</label>
-        <input id="me-email" type="email" autocomplete="email" value={email} aria-describedby="st-email" onInput={(e) => setEmail(e.currentTarget.value)} />
+        <input id="me-email" type="email" autocomplete="email" value={email} aria-describedby="me-email-pending st-email" onInput={(e) => setEmail(e.currentTarget.value)} />
+        <p class="pending-email" id="me-email-pending" role="status">
+          {props.pendingEmail && t('personalEmailPending', { email: props.pendingEmail })}
+        </p>
       </div>
       {changed && (
         <div class="field">

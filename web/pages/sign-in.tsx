@@ -8,7 +8,8 @@ const retryAfter = (error: ApiError) => Number(error.details?.retry_after ?? 60)
 
 export function LoginPage(props: { onSignedIn(user: User): void }) {
   const { t } = useI18n();
-  const [login, setLogin] = useState('');
+  // `/login?user=mei`: the page that set the password sends its user here with the name filled in.
+  const [login, setLogin] = useState(() => new URLSearchParams(location.search).get('user') ?? '');
   const [password, setPassword] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);

@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { api, ApiError, type User } from '../api.ts';
+import { api, ApiError, type InvitationSent, type User } from '../api.ts';
 import { Notice, PageTitle } from '../components.tsx';
-import { useI18n, type Translate } from '../i18n.ts';
+import { useI18n, type MessageKey, type Translate } from '../i18n.ts';
 import { useSession } from '../session.ts';
 
 const LANGUAGES = ['en', 'zh-CN'] as const;
@@ -17,6 +17,9 @@ interface Values {
   admin: boolean;
   password: string;
 }
+
+/** Invited and not yet in: an address, no password chosen, not disabled (the server refuses to invite a disabled user). */
+const invitationPending = (u: User) => u.email !== null && !u.password_set && !u.disabled;
 
 /** A result line, written in the language in force when it is shown (one's own language may just have changed). */
 type Result = { kind: 'ok' | 'error'; text: (t: Translate) => string } | null;
@@ -81,7 +84,7 @@ export function UsersPage() {
   };
   useEffect(() => void load(), []);
 
-  const focusRowButton = (uid: string, which: 'edit' | 'toggle') =>
+  const focusRowButton = (uid: string, which: 'edit' | 'toggle' | 'invite') =>
     queueMicrotask(() => document.querySelector<HTMLButtonElement>(`#users-list tr[data-uid="${CSS.escape(uid)}"] button.${which}`)?.focus());
 
   const toggle = async (u: User) => {
@@ -103,6 +106,26 @@ export function UsersPage() {
     } finally {
       setBusyUid(null);
       focusRowButton(u.uid, 'toggle');
+    }
+  };
+
+  /** "Resend invitation": a new welcome mail; the link of the one before stops working. */
+  const resend = async (u: User) => {
+    setBusyUid(u.uid);
+    setResult(null);
+    try {
+      const r = await api<{ invitation: InvitationSent }>('POST', `/users/${encodeURIComponent(u.uid)}/invitation`);
+      setResult({ kind: 'ok', text: (tr) => tr('userInvitationSent', { email: r.invitation.email }) });
+    } catch (e) {
+      const err = e as ApiError;
+      const known: Record<string, MessageKey> = { invitation_not_pending: 'userInvitationNotPending', no_recipient: 'userInvitationNoRecipient' };
+      const key = known[err.code];
+      setResult({ kind: 'error', text: (tr) => (key ? tr(key, { uid: u.uid }) : tr('errorGeneric', { message: err.message })) });
+      // Someone else may have changed the user (a password set, an address removed): show what is saved.
+      if (key) void load();
+    } finally {
+      setBusyUid(null);
+      focusRowButton(u.uid, 'invite');
     }
   };
 
@@ -146,7 +169,11 @@ export function UsersPage() {
                   <td data-label={t('userTimezone')}>{u.timezone}</td>
                   <td data-label={t('userAdmin')}>{u.admin ? t('yes') : t('no')}</td>
                   <td data-label={t('userStatus')}>
-                    <span class={`badge ${u.disabled ? 'failed' : 'sent'}`}>{u.disabled ? t('userDisabled') : t('userActive')}</span>
+                    {invitationPending(u) ? (
+                      <span class="badge pending">{t('userInvitationPending')}</span>
+                    ) : (
+                      <span class={`badge ${u.disabled ? 'failed' : 'sent'}`}>{u.disabled ? t('userDisabled') : t('userActive')}</span>
+                    )}
                   </td>
                   <td data-label={t('userActions')} class="row-actions">
                     <button type="button" class="edit" aria-label={t('userEditTitle', { uid: u.uid })} aria-controls="user-edit" aria-expanded={editing === u.uid} onClick={() => setEditing(u.uid)}>
@@ -161,6 +188,11 @@ export function UsersPage() {
                     >
                       {u.disabled ? t('userEnable') : t('userDisable')}
                     </button>
+                    {invitationPending(u) && (
+                      <button type="button" class="invite" aria-label={t('userResendInvitationTo', { uid: u.uid })} disabled={busyUid === u.uid} onClick={() => void resend(u)}>
+                        {t('userResendInvitation')}
+                      </button>
+                    )}
                   </td>
                 </tr>
               ))}
@@ -182,16 +214,26 @@ export function UsersPage() {
             // One's own language or name: the rest of the app follows at once.
             if (saved.uid === me.uid) setUser(saved);
             setEditing(null);
-            setResult({ kind: 'ok', text: (tr) => tr('userSaved', { uid: saved.uid }) });
+            // A new address voids the links mailed before, the invitation's too.
+            const relink = invitationPending(saved) && saved.email !== editedUser.email;
+            setResult({ kind: 'ok', text: (tr) => tr(relink ? 'userSavedResendInvitation' : 'userSaved', { uid: saved.uid }) });
             focusRowButton(saved.uid, 'edit');
           }}
         />
       )}
 
       <AddUser
-        onAdded={(added) => {
+        onAdded={({ invitation, ...added }) => {
           setUsers((list) => (list ? [...list.filter((x) => x.uid !== added.uid), added].sort((a, b) => a.uid.localeCompare(b.uid)) : [added]));
-          setResult({ kind: 'ok', text: (tr) => tr('userAdded', { uid: added.uid }) });
+          setResult({
+            kind: 'ok',
+            text: (tr) =>
+              invitation
+                ? tr('userAddedInvited', { uid: added.uid, email: invitation.email })
+                : added.password_set
+                  ? tr('userAdded', { uid: added.uid })
+                  : tr('userAddedNoPassword', { uid: added.uid }),
+          });
         }}
       />
     </>
@@ -352,7 +394,7 @@ function useUserForm(initial: Values) {
   };
 }
 
-function AddUser(props: { onAdded(user: User): void }) {
+function AddUser(props: { onAdded(user: User & { invitation?: InvitationSent }): void }) {
   const { t, language } = useI18n();
   const { user: me } = useSession();
   const empty: Values = { uid: '', display_name: '', email: '', language, timezone: me.timezone || 'UTC', admin: false, password: '' };
@@ -371,7 +413,8 @@ function AddUser(props: { onAdded(user: User): void }) {
         admin: v.admin,
         ...(v.password ? { password: v.password } : {}),
       };
-      const r = await api<{ user: User }>('POST', '/users', body);
+      // With an address and no password, the server mails the welcome invitation.
+      const r = await api<{ user: User & { invitation?: InvitationSent } }>('POST', '/users', body);
       form.reset(empty);
       props.onAdded(r.user);
       form.focus('uid');
