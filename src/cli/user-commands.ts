@@ -58,6 +58,9 @@ export function registerUserCommands(program: Command, io: CommandIo): void {
       const user = await (await io.context()).users.add(input);
       io.out(`User ${user.uid} added`);
       if (user.invitation) io.out(invitationLine(user.invitation));
+      if (user.invitation_error) {
+        throw new MailroomError(user.invitation_error.code, `the invitation was not sent: ${user.invitation_error.message}`);
+      }
     });
 
   program

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { explainInvalidAddress, printable } from '../domain/address.ts';
 import { isTimeZone } from '../domain/time-zone.ts';
-import { MailroomError } from '../errors.ts';
+import { isMailroomError, MailroomError, type ErrorCode } from '../errors.ts';
 import { TEMPLATE_LANGUAGES } from '../templates/template-catalog.ts';
 import type { UserRow } from '../db/user-repo.ts';
 import { hashPassword, verifyPassword } from './password-hash.ts';
@@ -146,7 +146,7 @@ export function createUserService(deps: UserServiceDeps) {
 
   return {
     /** Adds a user; one with an address and no password gets the welcome invitation (unless `invite: false`). */
-    async add(input: NewUser): Promise<PublicUser & { invitation?: InvitationSent }> {
+    async add(input: NewUser): Promise<PublicUser & { invitation?: InvitationSent; invitation_error?: { code: ErrorCode; message: string } }> {
       const email = checkEmail(input.email);
       checkTimeZone(input.timezone);
       if (input.password !== undefined) checkPasswordStrength(input.password, { uid: input.uid, email });
@@ -165,7 +165,14 @@ export function createUserService(deps: UserServiceDeps) {
       };
       if (!(await deps.store.insert(row))) throw new MailroomError('user_exists', `A user "${input.uid}" exists already`);
       if (email !== null && input.password === undefined && input.invite !== false) {
-        return { ...toPublicUser(row), invitation: await deps.sendInvitation(row.uid) };
+        // The user exists now whatever happens to the mail: a failure is reported with the new
+        // user (the admin can resend), never as an error that would hide that it was added.
+        try {
+          return { ...toPublicUser(row), invitation: await deps.sendInvitation(row.uid) };
+        } catch (error) {
+          if (!isMailroomError(error)) throw error;
+          return { ...toPublicUser(row), invitation_error: { code: error.code, message: `${error.message}; the user was added: resend the invitation once this is fixed` } };
+        }
       }
       return toPublicUser(row);
     },

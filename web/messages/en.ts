@@ -291,6 +291,7 @@ export const en = {
   userResendInvitation: 'Resend invitation',
   userResendInvitationTo: 'Resend invitation to {uid}',
   userInvitationSent: 'Invitation sent to {email}.',
+  userAddedInvitationFailed: 'User {uid} added, but the invitation was not sent: {reason}',
   userAddedInvited: 'User {uid} added. Invitation sent to {email}.',
   userAddedNoPassword: 'User {uid} added. Without a password or an email address, they cannot sign in until you set a password.',
   userSavedResendInvitation: 'User {uid} saved. The link of the earlier invitation no longer works: resend the invitation.',

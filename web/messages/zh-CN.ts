@@ -285,6 +285,7 @@ export const zhCN: Messages = {
   userResendInvitation: '重新发送邀请',
   userResendInvitationTo: '向 {uid} 重新发送邀请',
   userInvitationSent: '邀请已发送至 {email}。',
+  userAddedInvitationFailed: '已添加用户 {uid}，但邀请未能发送：{reason}',
   userAddedInvited: '已添加用户 {uid}，邀请已发送至 {email}。',
   userAddedNoPassword: '已添加用户 {uid}。该用户既没有密码也没有邮箱地址，在您为其设置密码之前无法登录。',
   userSavedResendInvitation: '已保存用户 {uid}。之前邀请中的链接已失效，请重新发送邀请。',

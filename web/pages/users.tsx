@@ -19,6 +19,9 @@ interface Values {
 }
 
 /** Invited and not yet in: an address, no password chosen, not disabled (the server refuses to invite a disabled user). */
+/** What `POST /users` answers: the user, and the invitation mailed or why it could not be. */
+type AddedUser = User & { invitation?: InvitationSent; invitation_error?: { code: string; message: string } };
+
 const invitationPending = (u: User) => u.email !== null && !u.password_set && !u.disabled;
 
 /** A result line, written in the language in force when it is shown (one's own language may just have changed). */
@@ -223,8 +226,12 @@ export function UsersPage() {
       )}
 
       <AddUser
-        onAdded={({ invitation, ...added }) => {
+        onAdded={({ invitation, invitation_error: failed, ...added }) => {
           setUsers((list) => (list ? [...list.filter((x) => x.uid !== added.uid), added].sort((a, b) => a.uid.localeCompare(b.uid)) : [added]));
+          if (failed) {
+            setResult({ kind: 'error', text: (tr) => tr('userAddedInvitationFailed', { uid: added.uid, reason: failed.message }) });
+            return;
+          }
           setResult({
             kind: 'ok',
             text: (tr) =>
@@ -394,7 +401,7 @@ function useUserForm(initial: Values) {
   };
 }
 
-function AddUser(props: { onAdded(user: User & { invitation?: InvitationSent }): void }) {
+function AddUser(props: { onAdded(user: AddedUser): void }) {
   const { t, language } = useI18n();
   const { user: me } = useSession();
   const empty: Values = { uid: '', display_name: '', email: '', language, timezone: me.timezone || 'UTC', admin: false, password: '' };
@@ -414,7 +421,7 @@ function AddUser(props: { onAdded(user: User & { invitation?: InvitationSent }):
         ...(v.password ? { password: v.password } : {}),
       };
       // With an address and no password, the server mails the welcome invitation.
-      const r = await api<{ user: User & { invitation?: InvitationSent } }>('POST', '/users', body);
+      const r = await api<{ user: AddedUser }>('POST', '/users', body);
       form.reset(empty);
       props.onAdded(r.user);
       form.focus('uid');
