@@ -233,6 +233,8 @@ export class OutboxWorker {
     try {
       const result = await transport.send({ envelope: { from: mail.envelopeFrom, to: mail.recipients }, raw: Buffer.from(mail.raw, 'latin1'), messageId: mail.messageId, subject: mail.subject });
       this.#deps.metrics.sent(result.via, (performance.now() - started) / 1000);
+      // Debug only: a line per mail is noise at thousands a second; the outbox keeps the record.
+      if (this.#deps.log.isLevelEnabled('debug')) this.#deps.log.debug({ event: 'mail_sent', mailId: mail.id, attempt: mail.attempts, host: result.via, reply: result.response }, `mail #${mail.id} sent through ${result.via}`);
       const recipientResults =
         result.rejected.length > 0
           ? [...result.accepted.map((address) => ({ address, status: 'accepted' as const })), ...result.rejected.map((r) => ({ address: r.address, status: 'rejected' as const, reply: r.reply }))]
