@@ -193,15 +193,17 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
   });
   const notificationRepo = createNotificationRepo(database.db, database.dialect);
   const unsubscribe = createUnsubscribeLinks(secretKey);
+  // Through the directory: the strength check, the end of other sessions, and password_changed.
+  const setPassword = async (uid: string, password: string) => {
+    await userService.modify(uid, { password });
+  };
   const accountMails = createAccountMailService({
     links,
     settings,
     renderer,
     enqueue: enqueueOne,
     findUser: (uid) => users.find(uid),
-    setPassword: async (uid, password) => {
-      await userService.modify(uid, { password });
-    },
+    setPassword,
     setEmail: async (uid, email) => {
       await userService.modify(uid, { email });
     },
@@ -217,9 +219,7 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     renderer,
     enqueue: enqueueOne,
     findUser: (login) => userService.findForLogin(login),
-    setPassword: async (uid, password) => {
-      await userService.modify(uid, { password });
-    },
+    setPassword,
     clock,
     sleep: (ms) => sleep(ms),
     log: log.child({ module: 'password-reset' }),

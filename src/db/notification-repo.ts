@@ -24,6 +24,19 @@ export interface LinkMailLimit {
   windowMs: number;
 }
 
+/** What one batch of events writes, all in one transaction. */
+export interface IngestInput {
+  events: NewEvent[];
+  activities: NewActivity[];
+  mails: Array<{ eventKey: string; row: NewOutboxRow }>;
+  linkMails?: NewLinkMail[];
+  linkLimit?: LinkMailLimit;
+  now: number;
+}
+
+/** The events newly recorded and the mails queued, or the limit that refused the whole batch. */
+export type IngestOutcome = { inserted: Set<string>; mailIds: number[] } | { limited: LinkLimitHit };
+
 /** Why an ingest was refused: the sharer's window is full. */
 export interface LinkLimitHit {
   sharer: string;
@@ -115,14 +128,7 @@ export function createNotificationRepo(db: Kysely<DatabaseSchema>, dialect: SqlD
      * Links to outside addresses are counted against their sharer's window in the same
      * transaction: over the limit, nothing at all is written and the hit is returned.
      */
-    async ingest(input: {
-      events: NewEvent[];
-      activities: NewActivity[];
-      mails: Array<{ eventKey: string; row: NewOutboxRow }>;
-      linkMails?: NewLinkMail[];
-      linkLimit?: LinkMailLimit;
-      now: number;
-    }): Promise<{ inserted: Set<string>; mailIds: number[] } | { limited: LinkLimitHit }> {
+    async ingest(input: IngestInput): Promise<IngestOutcome> {
       const refused: { hit?: LinkLimitHit } = {};
       const rollback = new Error('link limit reached');
       try {

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { LinkLimitHit, LinkMailLimit, NewActivity, NewEvent, NewLinkMail } from '../db/notification-repo.ts';
+import type { IngestInput, IngestOutcome, LinkLimitHit, LinkMailLimit, NewActivity, NewEvent, NewLinkMail } from '../db/notification-repo.ts';
 import type { NewOutboxRow } from '../db/outbox-repo.ts';
 import type { UserRow } from '../db/user-repo.ts';
 import { printable } from '../domain/address.ts';
@@ -16,14 +16,7 @@ export const LINK_MAIL_LIMIT: LinkMailLimit = { max: 100, windowMs: 3_600_000 };
 
 export interface EventStore {
   existingEventKeys(keys: readonly string[]): Promise<Set<string>>;
-  ingest(input: {
-    events: NewEvent[];
-    activities: NewActivity[];
-    mails: Array<{ eventKey: string; row: NewOutboxRow }>;
-    linkMails?: NewLinkMail[];
-    linkLimit?: LinkMailLimit;
-    now: number;
-  }): Promise<{ inserted: Set<string>; mailIds: number[] } | { limited: LinkLimitHit }>;
+  ingest(input: IngestInput): Promise<IngestOutcome>;
   readPreferences(uids: readonly string[]): Promise<Map<string, StoredPreferences>>;
 }
 
