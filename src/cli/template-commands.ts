@@ -1,12 +1,16 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { MailroomError } from '../errors.ts';
+import { MailroomError, isMailroomError } from '../errors.ts';
 import type { TemplatePart, TemplateParts } from '../templates/template-catalog.ts';
+import { versionJson, type TemplateVersionDetail } from '../templates/template-service.ts';
+import { parseWith } from './parse-with.ts';
 import { setExitCode, type CommandIo } from './program.ts';
 
 const ACTOR = 'cli';
 const PARTS: readonly TemplatePart[] = ['subject', 'html', 'text'];
 const FORMATS = ['html', 'text'] as const;
+
+const versionOption = z.object({ version: z.string().regex(/^[1-9]\d{0,14}$/, 'must be a version id (a positive whole number; template:get NAME --json lists them)').transform(Number) });
 
 const partsFile = z.object({ subject: z.string(), html: z.string(), text: z.string().optional() }).strict();
 
@@ -31,6 +35,13 @@ function section(io: CommandIo, title: string, body: string): void {
   io.out(body === '' ? '(empty)' : body);
 }
 
+/** What a version was, for its header line: "saved by cli", "restored from version 3 by admin". */
+function describeVersion(v: TemplateVersionDetail): string {
+  if (v.action === 'reset') return `reset to the default by ${v.createdBy} (no parts of its own)`;
+  if (v.action === 'restore') return `${v.restoredFrom !== undefined ? `restored from version ${v.restoredFrom}` : 'restored'} by ${v.createdBy}`;
+  return `saved by ${v.createdBy}`;
+}
+
 export function registerTemplateCommands(program: Command, io: CommandIo): void {
   program
     .command('template:list')
@@ -48,11 +59,23 @@ export function registerTemplateCommands(program: Command, io: CommandIo): void 
 
   program
     .command('template:get')
-    .description('print a template as it is in force: subject, HTML and text')
+    .description('print a template as it is in force (or one of its versions): subject, HTML and text')
     .argument('<name>')
     .option('--lang <lang>', 'language', 'en')
+    .option('--version <id>', 'print this version instead (its id, as --json lists them)')
     .option('--json', 'machine-readable output, with the versions')
-    .action(async (name: string, options: { lang: string; json?: boolean }) => {
+    .action(async (name: string, options: { lang: string; version?: string; json?: boolean }) => {
+      if (options.version !== undefined) {
+        const { version: id } = parseWith(versionOption, { version: options.version });
+        const v = await (await io.context()).templates.version(name, options.lang, id);
+        // The same JSON as GET /api/v1/templates/:name/:lang/versions/:id answers.
+        if (options.json) return io.out(JSON.stringify({ version: versionJson(v) }, null, 2));
+        io.out(`${v.name} (${v.lang}): version ${v.id}, ${describeVersion(v)} at ${v.createdAt}`);
+        section(io, 'subject', v.parts.subject);
+        section(io, 'html', v.parts.html);
+        section(io, 'text', v.parts.text === '' && v.action !== 'reset' ? '(empty: derived from the HTML)' : v.parts.text);
+        return;
+      }
       const t = await (await io.context()).templates.get(name, options.lang);
       if (options.json) return io.out(JSON.stringify(t, null, 2));
       io.out(`${t.name} (${t.lang}): ${t.customized ? 'customized' : 'default'}, ${t.versions.length} version(s)`);
@@ -94,6 +117,23 @@ export function registerTemplateCommands(program: Command, io: CommandIo): void 
     .action(async (name: string, options: { lang: string }) => {
       const t = await (await io.context()).templates.reset(name, options.lang, ACTOR);
       io.out(`${t.name} (${t.lang}) is the default again`);
+    });
+
+  program
+    .command('template:restore')
+    .description('save the parts of an older version again, as a new version (checked as template:set checks)')
+    .argument('<name>')
+    .requiredOption('--version <id>', 'the version to restore (its id, as template:get NAME --json lists them)')
+    .option('--lang <lang>', 'language', 'en')
+    .action(async (name: string, options: { lang: string; version: string }) => {
+      const { version: id } = parseWith(versionOption, { version: options.version });
+      const ctx = await io.context();
+      const t = await ctx.templates.restore(name, options.lang, id, ACTOR).catch((error: unknown) => {
+        // A part of the version no longer passes the checks: say so before the checker's words.
+        if (!isMailroomError(error) || error.details?.['part'] === undefined) throw error;
+        throw new MailroomError(error.code, `version ${id} cannot be restored: ${error.message}`, { cause: error, details: error.details });
+      });
+      io.out(`Template ${t.name} (${t.lang}): version ${id} restored as version ${t.versions[0]?.id ?? '?'}`);
     });
 
   program

@@ -102,7 +102,7 @@ export interface TemplateVersionTable {
   subject: string;
   html: string;
   text: string;
-  /** 'set' (the parts are the template) or 'reset' (the shipped default is back; parts empty). */
+  /** 'set' (the parts are the template), 'restore' (the parts of an older version, saved again) or 'reset' (the shipped default is back; parts empty). */
   action: string;
   created_by: string;
   /** Epoch ms. */

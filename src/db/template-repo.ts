@@ -1,7 +1,8 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { DatabaseSchema, TemplateVersionTable } from './schema.ts';
 
-export type TemplateVersionAction = 'set' | 'reset';
+/** 'set' (a save), 'reset' (the shipped default back; parts empty), 'restore' (an older version's parts saved again). */
+export type TemplateVersionAction = 'set' | 'reset' | 'restore';
 
 export interface NewTemplateVersion {
   name: string;
@@ -27,7 +28,8 @@ function toRow(r: Selectable<TemplateVersionTable>): TemplateVersionRow {
     subject: r.subject,
     html: r.html,
     text: r.text,
-    action: r.action === 'reset' ? 'reset' : 'set',
+    // The column is a plain varchar: anything unknown reads as 'set', as before 'restore' existed.
+    action: r.action === 'reset' || r.action === 'restore' ? r.action : 'set',
     createdBy: r.created_by,
     createdAt: Number(r.created_at),
   };
@@ -35,8 +37,8 @@ function toRow(r: Selectable<TemplateVersionTable>): TemplateVersionRow {
 
 /**
  * The versions of the editable templates. Rows are only ever added: a save is a 'set' row with
- * the three parts, a reset a 'reset' row (parts empty); the newest row of a name and language
- * (highest id) is the one in force.
+ * the three parts, a restore a 'restore' row with the parts of the version it restores, a reset a
+ * 'reset' row (parts empty); the newest row of a name and language (highest id) is the one in force.
  */
 export function createTemplateRepo(db: Kysely<DatabaseSchema>) {
   return {
@@ -61,6 +63,12 @@ export function createTemplateRepo(db: Kysely<DatabaseSchema>) {
     /** The newest version of one template, or undefined when it was never changed. */
     async latest(name: string, lang: string): Promise<TemplateVersionRow | undefined> {
       const row = await db.selectFrom('template_versions').selectAll().where('name', '=', name).where('lang', '=', lang).orderBy('id', 'desc').limit(1).executeTakeFirst();
+      return row && toRow(row);
+    },
+
+    /** One version of one template by id, or undefined when that id is not a version of this name and language. */
+    async find(name: string, lang: string, id: number): Promise<TemplateVersionRow | undefined> {
+      const row = await db.selectFrom('template_versions').selectAll().where('id', '=', id).where('name', '=', name).where('lang', '=', lang).executeTakeFirst();
       return row && toRow(row);
     },
 

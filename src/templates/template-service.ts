@@ -16,6 +16,12 @@ import {
 } from './template-catalog.ts';
 import type { TemplateEngine } from './template-engine.ts';
 
+/**
+ * What a version records: 'set' (an admin's save), 'restore' (the parts of an older version saved
+ * again) or 'reset' (the shipped default back in force; such a version has no parts of its own).
+ */
+export type TemplateVersionAction = 'set' | 'reset' | 'restore';
+
 /** One stored version of a template, as the store gives it back. */
 export interface StoredTemplateVersion {
   id: number;
@@ -24,7 +30,7 @@ export interface StoredTemplateVersion {
   subject: string;
   html: string;
   text: string;
-  action: 'set' | 'reset';
+  action: TemplateVersionAction;
   createdBy: string;
   /** Epoch ms. */
   createdAt: number;
@@ -35,6 +41,8 @@ export interface TemplateStore {
   addVersion(version: Omit<StoredTemplateVersion, 'id'>): Promise<{ id: number }>;
   /** The newest version of one template, or undefined when it was never changed. */
   latest(name: string, lang: string): Promise<StoredTemplateVersion | undefined>;
+  /** One version by id, or undefined when that id is not a version of this name and language. */
+  find(name: string, lang: string, id: number): Promise<StoredTemplateVersion | undefined>;
   /** Every version of one template, newest first. */
   versions(name: string, lang: string): Promise<StoredTemplateVersion[]>;
   /** The newest version of every template that has one. */
@@ -45,7 +53,7 @@ export interface TemplateSummary {
   name: TemplateName;
   lang: TemplateLanguage;
   description: string;
-  /** True while an admin's version is in force (the newest version is a 'set'). */
+  /** True while an admin's version is in force (the newest version is a 'set' or a 'restore'). */
   customized: boolean;
   /** When and by whom the template was last set or reset; null when it never was. */
   updatedAt: string | null;
@@ -56,9 +64,49 @@ export interface TemplateSummary {
 
 export interface TemplateVersionInfo {
   id: number;
-  action: 'set' | 'reset';
+  action: TemplateVersionAction;
   createdBy: string;
   createdAt: string;
+  /**
+   * Only on a 'restore': the version it restored. Not stored (the table has no column for it):
+   * it is the newest earlier 'set' with the very same parts, which is the restored version or
+   * one identical to it.
+   */
+  restoredFrom?: number;
+}
+
+/** One version with its parts (`template:get --version`, GET …/versions/:id). */
+export interface TemplateVersionDetail extends TemplateVersionInfo {
+  name: TemplateName;
+  lang: TemplateLanguage;
+  /** The parts as saved; all three empty for a 'reset' (the shipped default was in force). */
+  parts: TemplateParts;
+}
+
+/** A version as the API and `template:get --version ID --json` show it. */
+export interface TemplateVersionJson {
+  id: number;
+  action: TemplateVersionAction;
+  createdBy: string;
+  createdAt: string;
+  subject: string;
+  html: string;
+  text: string;
+  restoredFrom?: number;
+}
+
+/** The public form of a version: the fields of the version list, and the parts. */
+export function versionJson(v: TemplateVersionDetail): TemplateVersionJson {
+  return {
+    id: v.id,
+    action: v.action,
+    createdBy: v.createdBy,
+    createdAt: v.createdAt,
+    subject: v.parts.subject,
+    html: v.parts.html,
+    text: v.parts.text,
+    ...(v.restoredFrom !== undefined ? { restoredFrom: v.restoredFrom } : {}),
+  };
 }
 
 export interface TemplateDetail {
@@ -67,7 +115,7 @@ export interface TemplateDetail {
   description: string;
   variables: string[];
   customized: boolean;
-  /** The parts in force: the newest 'set' version, or the shipped default. */
+  /** The parts in force: the newest version when it is a 'set' or 'restore', else the shipped default. */
   parts: TemplateParts;
   /** Newest first. */
   versions: TemplateVersionInfo[];
@@ -116,6 +164,34 @@ export function variablePaths(spec: VariableSpec, prefix = ''): string[] {
 
 export { textFromHtml };
 
+/** A 'set' or 'restore' version holds parts; a 'reset' puts the shipped default in force. */
+const hasParts = (v: StoredTemplateVersion | undefined): v is StoredTemplateVersion => v !== undefined && v.action !== 'reset';
+const partsOfVersion = (v: StoredTemplateVersion): TemplateParts => ({ subject: v.subject, html: v.html, text: v.text });
+
+/**
+ * For each 'restore' among `versions` (any order), the version it restored: the newest earlier
+ * 'set' with the same three parts. Derived rather than stored, so no migration was needed; when
+ * two saves were identical, the later one is named, which shows the same text.
+ */
+function restoreSources(versions: readonly StoredTemplateVersion[]): Map<number, number> {
+  const newestSet = new Map<string, number>();
+  const sources = new Map<number, number>();
+  for (const v of [...versions].sort((a, b) => a.id - b.id)) {
+    const key = JSON.stringify([v.subject, v.html, v.text]);
+    if (v.action === 'set') newestSet.set(key, v.id);
+    else if (v.action === 'restore') {
+      const from = newestSet.get(key);
+      if (from !== undefined) sources.set(v.id, from);
+    }
+  }
+  return sources;
+}
+
+function versionInfo(v: StoredTemplateVersion, sources: ReadonlyMap<number, number>): TemplateVersionInfo {
+  const from = sources.get(v.id);
+  return { id: v.id, action: v.action, createdBy: v.createdBy, createdAt: new Date(v.createdAt).toISOString(), ...(from !== undefined ? { restoredFrom: from } : {}) };
+}
+
 function checkTemplate(name: string, lang: string): { name: TemplateName; lang: TemplateLanguage } {
   if (!isTemplateName(name)) throw new MailroomError('not_found', `No template is named "${name}"; the templates are ${TEMPLATE_NAMES.join(', ')}`, { details: { name, allowed: [...TEMPLATE_NAMES] } });
   if (!isTemplateLanguage(lang)) throw new MailroomError('not_found', `Templates have no language "${lang}"; the languages are ${TEMPLATE_LANGUAGES.join(', ')}`, { details: { lang, allowed: [...TEMPLATE_LANGUAGES] } });
@@ -152,22 +228,40 @@ export function createTemplateService(deps: {
 
   async function partsInForce(name: TemplateName, lang: TemplateLanguage): Promise<TemplateParts> {
     const latest = await deps.store.latest(name, lang);
-    return latest?.action === 'set' ? { subject: latest.subject, html: latest.html, text: latest.text } : { ...SHIPPED[lang][name] };
+    return hasParts(latest) ? partsOfVersion(latest) : { ...SHIPPED[lang][name] };
   }
 
   async function detail(name: TemplateName, lang: TemplateLanguage): Promise<TemplateDetail> {
     const versions = await deps.store.versions(name, lang);
     const latest = versions[0];
-    const customized = latest?.action === 'set';
+    const sources = restoreSources(versions);
     return {
       name,
       lang,
       description: TEMPLATE_DEFINITIONS[name].description,
       variables: variablePaths(variablesOf(name)),
-      customized,
-      parts: customized ? { subject: latest.subject, html: latest.html, text: latest.text } : { ...SHIPPED[lang][name] },
-      versions: versions.map((v) => ({ id: v.id, action: v.action, createdBy: v.createdBy, createdAt: new Date(v.createdAt).toISOString() })),
+      customized: hasParts(latest),
+      parts: hasParts(latest) ? partsOfVersion(latest) : { ...SHIPPED[lang][name] },
+      versions: versions.map((v) => versionInfo(v, sources)),
     };
+  }
+
+  /** Validates the three parts whole and, only when all pass, stores them as the newest version. */
+  async function save(t: { name: TemplateName; lang: TemplateLanguage }, parts: TemplateParts, action: 'set' | 'restore', actor: string): Promise<TemplateDetail> {
+    await deps.engine.ready();
+    if (parts.subject.trim() === '') throw new MailroomError('invalid_request', 'subject: must not be empty', { details: { part: 'subject' } });
+    if (parts.html.trim() === '') throw new MailroomError('invalid_request', 'html: must not be empty', { details: { part: 'html' } });
+    validate(t.name, parts);
+    await deps.store.addVersion({ name: t.name, lang: t.lang, subject: parts.subject, html: parts.html, text: parts.text, action, createdBy: actor, createdAt: deps.clock.now().getTime() });
+    return detail(t.name, t.lang);
+  }
+
+  async function findVersion(name: string, lang: string, id: number): Promise<TemplateVersionDetail> {
+    const t = checkTemplate(name, lang);
+    const v = Number.isSafeInteger(id) && id > 0 ? await deps.store.find(t.name, t.lang, id) : undefined;
+    if (!v) throw new MailroomError('not_found', `Template ${t.name} (${t.lang}) has no version ${id}; template:get ${t.name} --lang ${t.lang} --json lists its versions`, { details: { name: t.name, lang: t.lang, version: id } });
+    const sources = v.action === 'restore' ? restoreSources(await deps.store.versions(t.name, t.lang)) : new Map<number, number>();
+    return { ...versionInfo(v, sources), name: t.name, lang: t.lang, parts: partsOfVersion(v) };
   }
 
   return {
@@ -181,7 +275,7 @@ export function createTemplateService(deps: {
             name,
             lang,
             description: TEMPLATE_DEFINITIONS[name].description,
-            customized: v?.action === 'set',
+            customized: hasParts(v),
             updatedAt: v ? new Date(v.createdAt).toISOString() : null,
             updatedBy: v ? v.createdBy : null,
             variables: variablePaths(variablesOf(name)),
@@ -190,7 +284,7 @@ export function createTemplateService(deps: {
       );
     },
 
-    /** The parts in force, for sending: the newest 'set' version, or the shipped default. */
+    /** The parts in force, for sending: the newest version with parts, or the shipped default. */
     partsOf: partsInForce,
 
     /** The parts in force and every version, newest first. */
@@ -204,13 +298,37 @@ export function createTemplateService(deps: {
      * when all pass, stores them as the newest version. Resolves with the new state.
      */
     async set(name: string, lang: string, parts: TemplateParts, actor: string): Promise<TemplateDetail> {
-      await deps.engine.ready();
-      const t = checkTemplate(name, lang);
-      if (parts.subject.trim() === '') throw new MailroomError('invalid_request', 'subject: must not be empty', { details: { part: 'subject' } });
-      if (parts.html.trim() === '') throw new MailroomError('invalid_request', 'html: must not be empty', { details: { part: 'html' } });
-      validate(t.name, parts);
-      await deps.store.addVersion({ name: t.name, lang: t.lang, subject: parts.subject, html: parts.html, text: parts.text, action: 'set', createdBy: actor, createdAt: deps.clock.now().getTime() });
-      return detail(t.name, t.lang);
+      return save(checkTemplate(name, lang), parts, 'set', actor);
+    },
+
+    /**
+     * One version of a template with its parts. not_found when the id is not a version of this
+     * name and language (an id of another template is not shown through this one).
+     */
+    version: findVersion,
+
+    /**
+     * Saves the parts of an older version again, as a new version with action 'restore'; the
+     * versions after it stay listed. The parts are validated as a save is: a version that no
+     * longer passes (it uses a variable the template has since lost, or is larger than now
+     * allowed) is refused with the same codes, and nothing is stored. A 'reset' version has no
+     * parts to restore: invalid_request (reset() puts the default back).
+     */
+    async restore(name: string, lang: string, id: number, actor: string): Promise<TemplateDetail> {
+      const source = await findVersion(name, lang, id);
+      if (source.action === 'reset') {
+        throw new MailroomError('invalid_request', `Version ${id} of ${source.name} (${source.lang}) is a reset to the shipped default and holds no parts to restore; reset the template to put the default back`, {
+          details: { name: source.name, lang: source.lang, version: id, action: 'reset' },
+        });
+      }
+      try {
+        return await save({ name: source.name, lang: source.lang }, source.parts, 'restore', actor);
+      } catch (error) {
+        if (!isMailroomError(error)) throw error;
+        // The code and message a save of these parts would give (the page marks the part by
+        // them); the details add which version it was.
+        throw new MailroomError(error.code, error.message, { cause: error, details: { ...(error.details ?? {}), version: id } });
+      }
     },
 
     /** Puts the shipped default back in force; the earlier versions stay listed. */

@@ -3,12 +3,12 @@ import { describe, it } from 'node:test';
 import { createTemplateRepo, type NewTemplateVersion } from '../../src/db/template-repo.ts';
 import { dialects } from '../support/dialects.ts';
 
-const version = (name: string, lang: string, n: number, action: 'set' | 'reset' = 'set'): NewTemplateVersion => ({
+const version = (name: string, lang: string, n: number, action: 'set' | 'reset' | 'restore' = 'set'): NewTemplateVersion => ({
   name,
   lang,
-  subject: action === 'set' ? `Subject ${n}` : '',
-  html: action === 'set' ? `<p>Body ${n} — 你好</p>` : '',
-  text: action === 'set' ? `Body ${n}` : '',
+  subject: action !== 'reset' ? `Subject ${n}` : '',
+  html: action !== 'reset' ? `<p>Body ${n} — 你好</p>` : '',
+  text: action !== 'reset' ? `Body ${n}` : '',
   action,
   createdBy: `admin-${n}`,
   createdAt: 1_700_000_000_000 + n,
@@ -52,6 +52,19 @@ for (const dialect of dialects()) {
         ['share', 'en', 'admin-4'],
         ['share', 'zh-CN', 'admin-2'],
       ]);
+    });
+
+    it('finds one version by id only under its own name and language, and keeps the action restore', async () => {
+      const repo = createTemplateRepo((await dialect.open()).db);
+      const saved = await repo.addVersion(version('share', 'en', 1));
+      const restored = await repo.addVersion(version('share', 'en', 1, 'restore'));
+      const other = await repo.addVersion(version('share', 'zh-CN', 2));
+      assert.deepEqual(await repo.find('share', 'en', saved.id), { ...version('share', 'en', 1), id: saved.id });
+      assert.deepEqual(await repo.find('share', 'en', restored.id), { ...version('share', 'en', 1, 'restore'), id: restored.id });
+      assert.equal((await repo.latest('share', 'en'))?.action, 'restore');
+      assert.equal(await repo.find('share', 'en', other.id), undefined, 'an id of another language');
+      assert.equal(await repo.find('activity', 'en', saved.id), undefined, 'an id of another template');
+      assert.equal(await repo.find('share', 'en', other.id + 1000), undefined, 'an id no row has');
     });
   });
 }

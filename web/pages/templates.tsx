@@ -24,9 +24,22 @@ interface Parts {
 
 interface TemplateVersion {
   id: number;
-  action: 'set' | 'reset';
+  action: 'set' | 'reset' | 'restore';
   createdBy: string;
   createdAt: string;
+  /** On a restore: the version it brought back. */
+  restoredFrom?: number;
+}
+
+/** GET /templates/:name/:lang/versions/:id → { version }. */
+interface VersionView {
+  id: number;
+  action: TemplateVersion['action'];
+  createdBy: string;
+  createdAt: string;
+  subject: string;
+  html: string;
+  text: string;
 }
 
 interface TemplateDetail {
@@ -124,7 +137,7 @@ export function TemplatesPage() {
   const [previewFailure, setPreviewFailure] = useState<string | null>(null);
   const [format, setFormat] = useState<'html' | 'text'>('html');
   const [confirmReset, setConfirmReset] = useState(false);
-  const [busy, setBusy] = useState<'save' | 'reset' | null>(null);
+  const [busy, setBusy] = useState<'save' | 'reset' | 'restore' | null>(null);
   const [notice, setNotice] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
   /** Counts replacements of the draft from outside the editors (discard, reset): they then take the draft's text. */
   const [revision, setRevision] = useState(0);
@@ -306,6 +319,32 @@ export function TemplatesPage() {
       setBusy(null);
       setConfirmReset(false);
       requestAnimationFrame(() => noticeRef.current?.focus());
+    }
+  };
+
+  /**
+   * Brings an older version back as a new one. The editors then show it (unsaved changes are
+   * replaced: the confirmation says so) and the history the new version. A version that no longer
+   * passes the checks is refused: the message goes back to the history, nothing changes.
+   */
+  const restore = async (id: number): Promise<string | null> => {
+    setBusy('restore');
+    setSaveState({ kind: 'idle' });
+    setConfirmReset(false);
+    try {
+      const d = await api<TemplateDetail>('POST', `${path}/versions/${id}/restore`);
+      setDetails((all) => ({ ...all, [key]: d }));
+      setDrafts((all) => ({ ...all, [key]: d.parts }));
+      setRevision((r) => r + 1);
+      setSummaries((all) => all && all.map((s) => (s.name === name && s.lang === lang ? { ...s, customized: d.customized } : s)));
+      setError(null);
+      setNotice({ kind: 'ok', text: t('templateVersionRestored', { id, newId: d.versions[0]?.id ?? '?' }) });
+      requestAnimationFrame(() => noticeRef.current?.focus());
+      return null;
+    } catch (e) {
+      return t('templateVersionRestoreRefused', { id, message: (e as Error).message });
+    } finally {
+      setBusy(null);
     }
   };
 
@@ -506,7 +545,7 @@ export function TemplatesPage() {
             </pre>
           </section>
 
-          <History versions={detail.versions} timezone={user.timezone} language={language} />
+          <History key={key} path={path} versions={detail.versions} timezone={user.timezone} language={language} busy={busy !== null} dirty={dirty} onRestore={restore} />
           <TestSend path={path} dirty={dirty} />
         </div>
       )}
@@ -668,9 +707,28 @@ function CodeEditor(props: {
   );
 }
 
-/** Every save and reset of this template and language, newest first. */
-function History(props: { versions: readonly TemplateVersion[]; timezone: string; language: string }) {
+/**
+ * Every save, restore and reset of this template and language, newest first. A version with parts
+ * can be viewed (read-only, the HTML as text: nothing of it runs or loads here) and restored
+ * (after a confirmation in its row). A reset has no parts of its own: it has neither.
+ */
+function History(props: {
+  path: string;
+  versions: readonly TemplateVersion[];
+  timezone: string;
+  language: string;
+  busy: boolean;
+  /** Unsaved changes in the editors, which a restore replaces. */
+  dirty: boolean;
+  /** Resolves with null when restored, else the message to show. */
+  onRestore(id: number): Promise<string | null>;
+}) {
   const { t } = useI18n();
+  const [open, setOpen] = useState<number | null>(null);
+  const [shown, setShown] = useState<Record<number, VersionView | { failed: string }>>({});
+  const [confirm, setConfirm] = useState<number | null>(null);
+  const [refusal, setRefusal] = useState<{ id: number; message: string } | null>(null);
+  const confirmButton = useRef<HTMLButtonElement>(null);
   const format = useMemo(() => {
     try {
       return new Intl.DateTimeFormat(props.language, { dateStyle: 'medium', timeStyle: 'short', timeZone: props.timezone });
@@ -678,6 +736,43 @@ function History(props: { versions: readonly TemplateVersion[]; timezone: string
       return new Intl.DateTimeFormat(props.language, { dateStyle: 'medium', timeStyle: 'short' });
     }
   }, [props.language, props.timezone]);
+
+  useEffect(() => {
+    if (confirm !== null) confirmButton.current?.focus();
+  }, [confirm]);
+
+  const view = (id: number) => {
+    if (open === id) return setOpen(null);
+    setOpen(id);
+    // A version never changes: loaded once, kept while the page is open.
+    if (shown[id] && !('failed' in (shown[id] as object))) return;
+    api<{ version: VersionView }>('GET', `${props.path}/versions/${id}`)
+      .then((r) => setShown((all) => ({ ...all, [id]: r.version })))
+      .catch((e: Error) => setShown((all) => ({ ...all, [id]: { failed: e.message } })));
+  };
+
+  /** Back to the row's Restore button once its confirmation is gone (the focus would be lost with it). */
+  const focusRestore = (id: number) => requestAnimationFrame(() => document.getElementById(`template-version-restore-${id}`)?.focus());
+
+  const restore = async (id: number) => {
+    setRefusal(null);
+    const message = await props.onRestore(id);
+    setConfirm(null);
+    if (message !== null) {
+      setRefusal({ id, message });
+      focusRestore(id);
+    } else setOpen(null);
+  };
+
+  const label = (v: TemplateVersion) =>
+    v.action === 'set'
+      ? t('templateVersionSet', { who: v.createdBy })
+      : v.action === 'reset'
+        ? t('templateVersionReset', { who: v.createdBy })
+        : v.restoredFrom !== undefined
+          ? t('templateVersionRestoredFrom', { who: v.createdBy, from: v.restoredFrom })
+          : t('templateVersionRestore', { who: v.createdBy });
+
   return (
     <section class="panel tpl-history" aria-labelledby="template-history-title">
       <h2 id="template-history-title">{t('templateHistory')}</h2>
@@ -687,18 +782,112 @@ function History(props: { versions: readonly TemplateVersion[]; timezone: string
         </p>
       ) : (
         <ol id="template-history">
-          {props.versions.map((v, i) => (
-            <li key={v.id} data-action={v.action}>
-              <span class="tpl-version-action">{t(v.action === 'set' ? 'templateVersionSet' : 'templateVersionReset', { who: v.createdBy })}</span>{' '}
-              <time dateTime={v.createdAt}>{format.format(new Date(v.createdAt))}</time>
-              {i === 0 && v.action === 'set' && (
-                <>
-                  {' '}
-                  <span class="badge customized">{t('templateInForce')}</span>
-                </>
-              )}
-            </li>
-          ))}
+          {props.versions.map((v, i) => {
+            const inForce = i === 0 && v.action !== 'reset';
+            const content = shown[v.id];
+            return (
+              <li key={v.id} data-action={v.action} data-version={v.id}>
+                <div class="tpl-version-line">
+                  <span class="tpl-version-id">{t('templateVersionId', { id: v.id })}</span>{' '}
+                  <span class="tpl-version-action">{label(v)}</span> <time dateTime={v.createdAt}>{format.format(new Date(v.createdAt))}</time>
+                  {inForce && (
+                    <>
+                      {' '}
+                      <span class="badge customized">{t('templateInForce')}</span>
+                    </>
+                  )}
+                  {v.action !== 'reset' && (
+                    <span class="tpl-version-buttons">
+                      <button
+                        type="button"
+                        class="small tpl-version-view"
+                        aria-expanded={open === v.id}
+                        aria-controls={`template-version-${v.id}`}
+                        aria-label={t(open === v.id ? 'templateVersionHideLabel' : 'templateVersionViewLabel', { id: v.id })}
+                        onClick={() => view(v.id)}
+                      >
+                        {t(open === v.id ? 'templateVersionHide' : 'templateVersionView')}
+                      </button>
+                      {!inForce && (
+                        <button
+                          type="button"
+                          id={`template-version-restore-${v.id}`}
+                          class="small tpl-version-restore"
+                          aria-label={t('templateVersionRestoreLabel', { id: v.id })}
+                          aria-expanded={confirm === v.id}
+                          aria-controls={`template-version-confirm-${v.id}`}
+                          disabled={props.busy}
+                          onClick={() => {
+                            setRefusal(null);
+                            setConfirm(v.id);
+                          }}
+                        >
+                          {t('templateVersionRestoreButton')}
+                        </button>
+                      )}
+                    </span>
+                  )}
+                </div>
+                {confirm === v.id && (
+                  <div id={`template-version-confirm-${v.id}`} class="notice info tpl-confirm" role="group" aria-labelledby={`template-version-question-${v.id}`}>
+                    <p id={`template-version-question-${v.id}`}>
+                      {t('templateVersionRestoreConfirm', { id: v.id })}
+                      {props.dirty && ` ${t('templateVersionRestoreUnsaved')}`}
+                    </p>
+                    <div class="actions">
+                      <button type="button" class="primary tpl-version-restore-yes" ref={confirmButton} disabled={props.busy} onClick={() => void restore(v.id)}>
+                        {t('templateVersionRestoreYes')}
+                      </button>
+                      <button
+                        type="button"
+                        class="tpl-version-restore-cancel"
+                        onClick={() => {
+                          setConfirm(null);
+                          focusRestore(v.id);
+                        }}
+                      >
+                        {t('cancel')}
+                      </button>
+                    </div>
+                  </div>
+                )}
+                {refusal?.id === v.id && (
+                  <p class="template-error tpl-version-refused" role="alert">
+                    {refusal.message}
+                  </p>
+                )}
+                {open === v.id && (
+                  <div id={`template-version-${v.id}`} class="tpl-version-parts" role="region" aria-label={t('templateVersionId', { id: v.id })}>
+                    {!content ? (
+                      <p class="hint">{t('loading')}</p>
+                    ) : 'failed' in content ? (
+                      <Notice kind="error">{t('errorGeneric', { message: content.failed })}</Notice>
+                    ) : (
+                      <dl>
+                        <dt>{t('templateSubject')}</dt>
+                        <dd>
+                          <pre class="tpl-version-subject">{content.subject}</pre>
+                        </dd>
+                        <dt>{t('templateHtml')}</dt>
+                        <dd>
+                          {/* As text: an old version's HTML is shown, never rendered or loaded here. */}
+                          <pre class="tpl-version-html" tabIndex={0}>
+                            {content.html}
+                          </pre>
+                        </dd>
+                        <dt>{t('templatePreviewText')}</dt>
+                        <dd>
+                          <pre class="tpl-version-text" tabIndex={0}>
+                            {content.text === '' ? t('templateVersionTextEmpty') : content.text}
+                          </pre>
+                        </dd>
+                      </dl>
+                    )}
+                  </div>
+                )}
+              </li>
+            );
+          })}
         </ol>
       )}
     </section>

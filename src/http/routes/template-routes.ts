@@ -3,8 +3,11 @@ import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
 import { parseInput } from '../parse-input.ts';
 import { adminName, createGuards } from '../guards.ts';
+import { versionJson } from '../../templates/template-service.ts';
 
 const templateParams = z.object({ name: z.string().min(1).max(40), lang: z.string().min(1).max(10) });
+// A version id is a positive integer; anything else is a malformed request, not an unknown version.
+const versionParams = templateParams.extend({ id: z.string().regex(/^[1-9]\d{0,14}$/, 'must be a version id (a positive whole number)').transform(Number) });
 const putBody = z.object({ subject: z.string(), html: z.string(), text: z.string().optional() }).strict();
 const previewBody = z
   .object({ subject: z.string().optional(), html: z.string().optional(), text: z.string().optional(), format: z.enum(['html', 'text']).optional() })
@@ -12,7 +15,7 @@ const previewBody = z
 
 const testBody = z.object({ to: z.string().max(320).optional() }).strict();
 
-/** The editable mail templates: list, read, save (validated, versioned), reset, preview. */
+/** The editable mail templates: list, read, save (validated, versioned), reset, preview, versions. */
 export function templateRoutes(app: FastifyInstance, ctx: AppContext): void {
   const { admin } = createGuards(ctx);
 
@@ -32,6 +35,16 @@ export function templateRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.delete('/api/v1/templates/:name/:lang', { preHandler: admin }, async (request) => {
     const { name, lang } = parseInput(templateParams, request.params);
     return ctx.templates.reset(name, lang, adminName(request));
+  });
+
+  app.get('/api/v1/templates/:name/:lang/versions/:id', { preHandler: admin }, async (request) => {
+    const { name, lang, id } = parseInput(versionParams, request.params);
+    return { version: versionJson(await ctx.templates.version(name, lang, id)) };
+  });
+
+  app.post('/api/v1/templates/:name/:lang/versions/:id/restore', { preHandler: admin }, async (request) => {
+    const { name, lang, id } = parseInput(versionParams, request.params);
+    return ctx.templates.restore(name, lang, id, adminName(request));
   });
 
   app.post('/api/v1/templates/:name/:lang/preview', { preHandler: admin }, async (request) => {
