@@ -1,3 +1,4 @@
+import { senderAddress } from '../domain/sender.ts';
 import { constants } from 'node:fs';
 import { access, readFile } from 'node:fs/promises';
 import { parseHostList, type Settings } from '../config/settings-schema.ts';
@@ -30,7 +31,7 @@ export function createDoctorService(deps: DoctorDeps) {
   }
 
   function checkSender(s: Settings): DoctorCheck {
-    const from = `${s.mail_from_address}@${s.mail_domain}`;
+    const from = senderAddress(s);
     const problem = explainInvalidAddress(from);
     if (problem) return { name: 'sender', status: 'fail', message: `the sender ${from} is not valid (${problem}): set mail_from_address and mail_domain` };
     if (s.mail_domain === 'localhost') return { name: 'sender', status: 'warn', message: `the sender is ${from}: most servers refuse it; set mail_domain to your domain` };

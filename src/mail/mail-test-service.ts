@@ -1,3 +1,4 @@
+import { senderAddress } from '../domain/sender.ts';
 import type { ErrorCode } from '../errors.ts';
 import { MailroomError, isMailroomError } from '../errors.ts';
 import { parseEmailAddress } from '../domain/address.ts';
@@ -52,7 +53,7 @@ export function createMailTestService(deps: MailTestServiceDeps) {
       throw new MailroomError('no_recipient', 'No address to send the test mail to: give one (--to ADDRESS, or "to" in the request), or set your own email address');
     }
     const to = parseEmailAddress(toText, 'recipient');
-    parseEmailAddress(`${settings.mail_from_address}@${settings.mail_domain}`, 'sender (mail_from_address@mail_domain)');
+    parseEmailAddress(senderAddress(settings), 'sender (mail_from_address@mail_domain)');
     // The admin's own language, unless a language was asked for or the mail goes elsewhere.
     const language = mailLanguage(options.language ?? (admin ? admin.language : undefined), settings.mail_default_language);
     const templateData = data(language);

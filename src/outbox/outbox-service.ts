@@ -1,3 +1,4 @@
+import { senderAddress } from '../domain/sender.ts';
 import { textFromHtml } from '../templates/shipped-templates.ts';
 import { MailroomError, isMailroomError } from '../errors.ts';
 import { parseEmailAddress } from '../domain/address.ts';
@@ -33,7 +34,7 @@ export function createOutboxService(deps: { store: OutboxStore; settings: Settin
     /** Queues a batch in one transaction; any invalid message means none is queued. */
     async send(messages: MessageInput[], kind = 'message'): Promise<Array<{ id: number; duplicate: boolean }>> {
       const settings = await deps.settings.get();
-      const from = parseEmailAddress(`${settings.mail_from_address}@${settings.mail_domain}`, 'sender (mail_from_address@mail_domain)');
+      const from = parseEmailAddress(senderAddress(settings), 'sender (mail_from_address@mail_domain)');
       const now = deps.clock.now();
       const rows = [];
       for (const [index, m] of messages.entries()) {

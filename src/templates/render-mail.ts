@@ -1,5 +1,6 @@
 import type { Settings } from '../config/settings-schema.ts';
 import { assertHeaderSafe } from '../domain/address.ts';
+import { senderAddress, type SenderKind } from '../domain/sender.ts';
 import { isTimeZone } from '../domain/time-zone.ts';
 import { composeMessage, type ComposedMessage } from './compose-message.ts';
 import { dkimSign } from './dkim-sign.ts';
@@ -28,6 +29,9 @@ export interface RenderMailInput {
   fromName?: string | undefined;
   replyTo?: string | undefined;
 }
+
+/** Whose no-reply address a mail comes from when mail_from_address is empty. */
+const SENDER_KIND: Partial<Record<TemplateName, SenderKind>> = { share: 'sharing', link_share: 'sharing', activity: 'activity' };
 
 export interface MailRendererDeps {
   engine: TemplateEngine;
@@ -92,7 +96,7 @@ export function createMailRenderer(deps: MailRendererDeps) {
         headers['List-Unsubscribe-Post'] = 'List-Unsubscribe=One-Click';
       }
       const composed = await composeMessage({
-        from: { name: input.fromName ?? settings.instance_name, address: `${settings.mail_from_address}@${settings.mail_domain}` },
+        from: { name: input.fromName ?? settings.instance_name, address: senderAddress(settings, SENDER_KIND[input.template] ?? 'other') },
         to: input.to.address,
         subject,
         text,

@@ -97,6 +97,24 @@ describe('notify by email for a share, through the real Postfix', () => {
     assert.equal((await mailsTo('mei')).length, 1);
   });
 
+  it('with no mail_from_address, a share mail comes from sharing-noreply@mail_domain (the name is still the sharer\'s)', async () => {
+    await ctx.settings.update({ mail_from_address: '' });
+    try {
+      const reply = await notify(share('share-noreply', ['bob']));
+      assert.deepEqual(reply.json().mailed, ['bob']);
+      const delivered = await simpleParser((await waitForMail(postfix.maildir, (m) => m.deliveredTo === `bob@${domain}` && /sharing-noreply/.test(m.headers.get('from') ?? ''))).raw);
+      assert.equal(delivered.from?.value[0]?.address, 'sharing-noreply@cloud.example.com');
+      assert.equal(delivered.from?.value[0]?.name, 'Alice Andersen via Example Cloud');
+      // Any other mail gets a plain no-reply sender rather than a broken "@cloud.example.com".
+      const test = await ctx.mailTest.sendTestMail({ to: `carol.test@${domain}` });
+      assert.equal(test.ok, true, JSON.stringify(test.error));
+      const testMail = await simpleParser((await waitForMail(postfix.maildir, (m) => m.deliveredTo === `carol.test@${domain}`)).raw);
+      assert.equal(testMail.from?.value[0]?.address, 'noreply@cloud.example.com');
+    } finally {
+      await ctx.settings.update({ mail_from_address: null });
+    }
+  });
+
   it('two requests at the same moment still mail a recipient once', async () => {
     const [a, b] = await Promise.all([notify(share('share-race', ['alice'])), notify(share('share-race', ['alice']))]);
     const mailed = [...a.json().mailed, ...b.json().mailed];
