@@ -124,7 +124,7 @@ export const settingDefinitions = {
     secret: false,
     modes: [],
     header: true,
-    description: 'The part before the @ of the sender address (the sender is mail_from_address@mail_domain).',
+    description: 'The part before the @ of the sender address (the sender is mail_from_address@mail_domain). Empty: a no-reply address per kind of mail, as ownCloud does (sharing-noreply@ for share mails, activity-noreply@ for digests, noreply@ for the others).',
   }),
   mail_domain: define({
     schema: text(253).refine((v) => isValidDomain(v), 'must be a domain name such as example.com'),
