@@ -355,6 +355,20 @@ describe('account mails through a real Postfix: invitation, password changed, ad
       assert.deepEqual(await ctx.outbox.counts(), before, 'an admin change sends nothing');
     });
 
+    it('in Chinese for a Chinese user: the confirmation to the new address and the notice to the old', async () => {
+      await ctx.users.add({ uid: 'yan', display_name: '严明', email: address('yan'), password: PASSWORD, language: 'zh-CN', timezone: 'Asia/Shanghai' });
+      await api('PATCH', '/api/v1/me', { token: await appPassword('yan'), body: { email: address('yan.new'), current_password: PASSWORD } });
+      const verify = await nthMail(address('yan.new'), /邮箱/);
+      assert.match(verify.text ?? '', /[\u4e00-\u9fff]/);
+      assert.equal((await api('POST', '/api/v1/email-change/confirm', { body: { token: tokenIn(verify, 'confirm-email') } })).status, 200);
+      const notice = await nthMail(address('yan'), /邮箱已更改/);
+      assert.match(notice.subject ?? '', /^【Example Cloud】/);
+      assert.ok((notice.text ?? '').includes(address('yan.new')));
+      tokenIn(notice, 'undo-email');
+      const shanghai = new Intl.DateTimeFormat('zh-CN', { dateStyle: 'medium', timeZone: 'Asia/Shanghai' }).format(clock.now());
+      assert.ok((notice.text ?? '').includes(shanghai), `the time of the change in Shanghai (${shanghai}):\n${notice.text}`);
+    });
+
     it('refuses a bad new address before anything is mailed', async () => {
       await ctx.users.add({ uid: 'yuri', email: address('yuri'), password: PASSWORD });
       const before = await ctx.outbox.counts();
