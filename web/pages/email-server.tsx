@@ -9,6 +9,16 @@ type Settings = Record<string, SettingView>;
 const SEND_MODES = ['smtp', 'sendmail', 'qmail', 'php', 'capture'] as const;
 const AUTH_TYPES = ['LOGIN', 'PLAIN', 'NTLM', 'CRAM-MD5', 'XOAUTH2'] as const;
 
+/** Moves the focus to a field of the form (from a diagnosis that names it) and shows it. */
+function goToField(key: string): void {
+  const field = document.getElementById(`f-${key}`);
+  if (!field) return;
+  field.scrollIntoView({ block: 'center' });
+  // A field locked by the config file or the environment cannot take the focus; its lock note,
+  // now in view, says where to change it.
+  field.focus();
+}
+
 /** Tells the rest of the app (the "mails are captured" banner) what the settings are now. */
 function announceSaved(settings: SettingView[]): void {
   window.dispatchEvent(new CustomEvent(MAIL_SETTINGS_EVENT, { detail: settings }));
@@ -67,15 +77,17 @@ export function EmailServerPage() {
   const mode = String(value('mail_smtpmode'));
   const smtp = mode === 'smtp';
   const auth = value('mail_smtpauth') === true;
+  // XOAUTH2 logs in with a token fetched with the OAuth settings: the password is not used.
+  const oauth = auth && value('mail_smtpauthtype') === 'XOAUTH2';
 
-  /** Props every field shares: id, the lock, and the status line it is described by. */
-  const common = (key: string) => {
+  /** Props every field shares: id, the lock, and the status line (and hints) it is described by. */
+  const common = (key: string, hints: string[] = []) => {
     const s = settings[key];
     return {
       id: `f-${key}`,
       name: key,
       disabled: s?.locked ?? false,
-      'aria-describedby': `st-${key}${s?.locked ? ` lk-${key}` : ''}`,
+      'aria-describedby': [`st-${key}`, ...(s?.locked ? [`lk-${key}`] : []), ...hints].join(' '),
       'aria-invalid': status[key]?.kind === 'error' ? true : undefined,
     };
   };
@@ -92,29 +104,36 @@ export function EmailServerPage() {
       </p>
     );
   };
-  const textField = (key: string, label: MessageKey, opts: { type?: 'text' | 'number'; hint?: MessageKey; autocomplete?: string } = {}) => (
+  /** `verbatim`: a path, URL or id, which the browser must not spell-check or capitalise. */
+  const textField = (key: string, label: MessageKey, opts: { type?: 'text' | 'number' | 'url'; hint?: MessageKey; autocomplete?: string; verbatim?: boolean } = {}) => (
     <div class="field">
       <label for={`f-${key}`}>{t(label)}</label>
       <input
-        {...common(key)}
+        {...common(key, opts.hint ? [`hn-${key}`] : [])}
         type={opts.type ?? 'text'}
         autocomplete={opts.autocomplete ?? 'off'}
+        {...(opts.verbatim ? { spellcheck: false, autocapitalize: 'off' } : {})}
         value={String(value(key) ?? '')}
         onChange={(e) => {
           const raw = e.currentTarget.value;
           void save({ [key]: opts.type === 'number' ? (raw === '' ? null : Number(raw)) : raw });
         }}
       />
-      {opts.hint && <p class="hint">{t(opts.hint)}</p>}
+      {opts.hint && (
+        <p class="hint" id={`hn-${key}`}>
+          {t(opts.hint)}
+        </p>
+      )}
       {lockNote(key)}
       <SaveStatus id={`st-${key}`} state={status[key]} />
     </div>
   );
-  const secretField = (key: string, label: MessageKey) => (
+  /** Write-only: says whether a value is saved, never shows it; a value typed replaces it. */
+  const secretField = (key: string, label: MessageKey, says: { isSet: MessageKey; notSet: MessageKey } = { isSet: 'passwordIsSet', notSet: 'passwordNotSet' }) => (
     <div class="field">
       <label for={`f-${key}`}>{t(label)}</label>
       <input
-        {...common(key)}
+        {...common(key, [`hn-${key}`])}
         type="password"
         autocomplete="new-password"
         placeholder={settings[key]?.isSet ? '••••••••' : ''}
@@ -125,7 +144,9 @@ export function EmailServerPage() {
           void save({ [key]: raw });
         }}
       />
-      <p class="hint">{settings[key]?.isSet ? t('passwordIsSet') : t('passwordNotSet')}</p>
+      <p class="hint" id={`hn-${key}`}>
+        {settings[key]?.isSet ? t(says.isSet) : t(says.notSet)}
+      </p>
       {lockNote(key)}
       <SaveStatus id={`st-${key}`} state={status[key]} />
     </div>
@@ -161,6 +182,9 @@ export function EmailServerPage() {
             <SaveStatus id="st-mail_smtpsecure" state={status.mail_smtpsecure} />
           </div>
         )}
+        {/* Under every encryption choice: with "None" STARTTLS is still used when offered, and the
+            certificate checked, so a private CA is needed there too. */}
+        {smtp && textField('mail_smtptls_ca', 'fieldTlsCa', { hint: 'fieldTlsCaHint', verbatim: true })}
 
         <fieldset class="field from">
           <legend>{t('fieldFromAddress')}</legend>
@@ -201,11 +225,26 @@ export function EmailServerPage() {
               {textField('mail_smtphost', 'fieldServer', { hint: 'fieldServerHint' })}
               {textField('mail_smtpport', 'fieldPort', { type: 'number' })}
             </div>
-            {auth && (
+            {auth && !oauth && (
               <div class="two">
                 {textField('mail_smtpname', 'fieldUser', { autocomplete: 'off' })}
                 {secretField('mail_smtppassword', 'fieldPassword')}
               </div>
+            )}
+            {oauth && (
+              <fieldset class="field oauth" aria-describedby="oauth-intro">
+                <legend>{t('oauthTitle')}</legend>
+                <p class="hint" id="oauth-intro">
+                  {t('oauthIntro')}
+                </p>
+                {textField('mail_smtpname', 'fieldUser', { hint: 'oauthUserHint', verbatim: true })}
+                {textField('mail_smtpoauth_token_url', 'fieldOAuthTokenUrl', { type: 'url', hint: 'fieldOAuthTokenUrlHint', verbatim: true })}
+                <div class="two-even">
+                  {textField('mail_smtpoauth_client_id', 'fieldOAuthClientId', { hint: 'fieldOAuthClientIdHint', verbatim: true })}
+                  {secretField('mail_smtpoauth_client_secret', 'fieldOAuthClientSecret', { isSet: 'oauthClientSecretIsSet', notSet: 'oauthClientSecretNotSet' })}
+                </div>
+                {secretField('mail_smtpoauth_refresh_token', 'fieldOAuthRefreshToken', { isSet: 'oauthRefreshTokenIsSet', notSet: 'oauthRefreshTokenNotSet' })}
+              </fieldset>
             )}
             {textField('mail_smtptimeout', 'fieldTimeout', { type: 'number' })}
             <div class="field check">
@@ -247,6 +286,14 @@ function TestMail(props: { debug: boolean }) {
         {error && <Notice kind="error">{error}</Notice>}
         {report?.ok && <Notice kind="ok">{t('testOk', { to: report.to, via: report.via ?? report.mode, response: report.response ?? '' })}</Notice>}
         {report && !report.ok && <TestFailure report={report} />}
+        {report?.error?.code === 'smtp_certificate_untrusted' && (
+          <p class="test-next">
+            {t('testCaPointer')}{' '}
+            <button type="button" class="text-link" onClick={() => goToField('mail_smtptls_ca')}>
+              {t('testCaPointerGo')}
+            </button>
+          </p>
+        )}
         {report?.transcript && (
           <details open>
             <summary>{t('testTranscript')}</summary>
