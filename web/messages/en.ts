@@ -137,6 +137,7 @@ export const en = {
   detectHost: 'Mail server to probe',
   detectRun: 'Detect settings',
   detectRunning: 'Probing…',
+  detectFoundUntrusted: 'Found and saved the settings this server needs, but its certificate is not trusted: the test mail will fail until you give the CA certificate file above (see the notes below).',
   detectFound: 'Found working settings; they were filled in and saved.',
   detectNone: 'No working settings were found.',
 

@@ -135,6 +135,7 @@ export const zhCN: Messages = {
   detectHost: '要检测的邮件服务器',
   detectRun: '检测设置',
   detectRunning: '正在检测…',
+  detectFoundUntrusted: '已找到并保存该服务器所需的设置，但其证书不受信任：在上方填写 CA 证书文件之前，测试邮件会发送失败（详见下方说明）。',
   detectFound: '找到了可用的设置，已填入并保存。',
   detectNone: '没有找到可用的设置。',
 

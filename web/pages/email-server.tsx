@@ -307,6 +307,7 @@ function TestMail(props: { debug: boolean }) {
 
 interface DetectReport {
   host: string;
+  probes: Array<{ port: number; certificate?: { valid: boolean } }>;
   recommended?: Record<string, string | number | boolean>;
   notes: string[];
 }
@@ -330,7 +331,10 @@ function Detect(props: { host: string; onApplied: () => Promise<void> }) {
       if (report.recommended) {
         await api('PATCH', '/settings/mail', report.recommended);
         await props.onApplied();
-        setResult({ kind: 'ok', text: t('detectFound'), notes: report.notes });
+        // Settings that only work once the certificate is trusted are not "working" yet.
+        const chosen = report.probes.find((p) => p.port === report.recommended?.['mail_smtpport']);
+        const untrusted = chosen?.certificate !== undefined && !chosen.certificate.valid;
+        setResult(untrusted ? { kind: 'error', text: t('detectFoundUntrusted'), notes: report.notes } : { kind: 'ok', text: t('detectFound'), notes: report.notes });
       } else {
         setResult({ kind: 'error', text: t('detectNone'), notes: report.notes });
       }
