@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { MailroomError } from '../errors.ts';
+import { positiveInteger } from './parse-with.ts';
 import { MAX_BATCH, parseMessageInputs, type MessageInput } from '../outbox/message-input.ts';
 import { OUTBOX_STATES } from '../domain/outbox.ts';
 import type { CommandIo } from './program.ts';
@@ -13,11 +14,6 @@ interface ListedMail {
   lastError: string | null;
   lastReply: string | null;
   nextAttemptAt: number;
-}
-
-function positiveInteger(value: string, name: string): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new MailroomError('invalid_request', `${name} must be a whole number of 1 or more (got "${value}")`);
-  return Number(value);
 }
 
 /** One message per line of JSON; a line that is not JSON is refused with its number. */

@@ -3,7 +3,7 @@ import { MailroomError } from '../errors.ts';
 import { parseEventInputs } from '../notifications/event-input.ts';
 import { newUserSchema, userChangesSchema, type PublicUser } from '../users/user-service.ts';
 import type { CommandIo } from './program.ts';
-import { parseWith } from './parse-with.ts';
+import { parseWith, positiveInteger } from './parse-with.ts';
 
 interface UserOptions {
   email?: string;
@@ -61,6 +61,15 @@ export function registerUserCommands(program: Command, io: CommandIo): void {
       if (user.invitation_error) {
         throw new MailroomError(user.invitation_error.code, `the invitation was not sent: ${user.invitation_error.message}`);
       }
+    });
+
+  program
+    .command('activities:purge')
+    .description('forget activities, digests and events older than some days (what still waits for a digest stays)')
+    .requiredOption('--older-than <days>', 'age in days')
+    .action(async (options: { olderThan: string }) => {
+      const removed = await (await io.context()).events.purge(positiveInteger(options.olderThan, '--older-than'));
+      io.out(`${removed.activities} activit${removed.activities === 1 ? 'y' : 'ies'}, ${removed.digests} digest(s), ${removed.events} event(s) and ${removed.linkMails} public-link record(s) removed`);
     });
 
   program

@@ -37,6 +37,14 @@ export interface IngestInput {
 /** The events newly recorded and the mails queued, or the limit that refused the whole batch. */
 export type IngestOutcome = { inserted: Set<string>; mailIds: number[] } | { limited: LinkLimitHit };
 
+/** What `activities:purge` removed. */
+export interface ActivityPurge {
+  activities: number;
+  digests: number;
+  events: number;
+  linkMails: number;
+}
+
 /** Why an ingest was refused: the sharer's window is full. */
 export interface LinkLimitHit {
   sharer: string;
@@ -165,6 +173,30 @@ export function createNotificationRepo(db: Kysely<DatabaseSchema>, dialect: SqlD
         if (error === rollback && refused.hit) return { limited: refused.hit };
         throw error;
       }
+    },
+
+    /**
+     * Forgets what happened before `before`: activities already mailed or never to be mailed
+     * (one still waiting for its digest stays), the digests sent, the events no activity names
+     * any more, and the public-link mails (which only count within the hour).
+     */
+    async purgeBefore(before: number): Promise<ActivityPurge> {
+      return db.transaction().execute(async (trx) => {
+        const activities = await trx.deleteFrom('activities').where('created_at', '<', before).where('mail_state', '!=', 'pending').executeTakeFirst();
+        const digests = await trx.deleteFrom('digests').where('created_at', '<', before).executeTakeFirst();
+        const events = await trx
+          .deleteFrom('events')
+          .where('created_at', '<', before)
+          .where(({ not, exists, selectFrom }) => not(exists(selectFrom('activities').select('activities.id').whereRef('activities.event_id', '=', 'events.id'))))
+          .executeTakeFirst();
+        const linkMails = await trx.deleteFrom('link_share_mails').where('created_at', '<', before).executeTakeFirst();
+        return {
+          activities: Number(activities.numDeletedRows),
+          digests: Number(digests.numDeletedRows),
+          events: Number(events.numDeletedRows),
+          linkMails: Number(linkMails.numDeletedRows),
+        };
+      });
     },
 
     /** Stored choices of these users (and of '*', the defaults, when asked). */

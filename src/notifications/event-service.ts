@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { IngestInput, IngestOutcome, LinkLimitHit, LinkMailLimit, NewActivity, NewEvent, NewLinkMail } from '../db/notification-repo.ts';
+import type { ActivityPurge, IngestInput, IngestOutcome, LinkLimitHit, LinkMailLimit, NewActivity, NewEvent, NewLinkMail } from '../db/notification-repo.ts';
 import type { NewOutboxRow } from '../db/outbox-repo.ts';
 import type { UserRow } from '../db/user-repo.ts';
 import { printable } from '../domain/address.ts';
@@ -17,6 +17,7 @@ export const LINK_MAIL_LIMIT: LinkMailLimit = { max: 100, windowMs: 3_600_000 };
 export interface EventStore {
   existingEventKeys(keys: readonly string[]): Promise<Set<string>>;
   ingest(input: IngestInput): Promise<IngestOutcome>;
+  purgeBefore(before: number): Promise<ActivityPurge>;
   readPreferences(uids: readonly string[]): Promise<Map<string, StoredPreferences>>;
 }
 
@@ -46,6 +47,12 @@ function actorName(event: EventInput, actor: UserRow | undefined): string | null
  */
 export function createEventService(deps: EventServiceDeps) {
   return {
+    /**
+     * Forgets activities, digests and events older than `days` (what still waits for a digest
+     * stays). An event id older than that is then new again to the idempotency check.
+     */
+    purge: (days: number): Promise<ActivityPurge> => deps.store.purgeBefore(deps.clock.now().getTime() - days * 86_400_000),
+
     async ingest(events: EventInput[]): Promise<IngestResult> {
       const now = deps.clock.now().getTime();
       const keys = events.map((e) => e.id ?? `auto:${randomUUID()}`);
