@@ -18,7 +18,7 @@ import type { ErrorCode } from '../../src/errors.ts';
 import { buildApp } from '../../src/http/build-app.ts';
 import { buildContext } from '../../src/main.ts';
 import type { OutboxWorker } from '../../src/outbox/outbox-worker.ts';
-import { postfixSettings } from '../support/mail-fixtures.ts';
+import { outboxIdle as waitForOutbox, postfixSettings } from '../support/mail-fixtures.ts';
 import { readMaildir, startPostfix, type DeliveredMail, type PostfixServer } from '../support/servers.ts';
 
 const BASE_URL = 'https://cloud.example.com';
@@ -148,13 +148,7 @@ describe('password reset over HTTP, mailed through a real Postfix', () => {
   const resetMailsTo = async (address: string) => (await outboxMails()).filter((m) => m.kind === 'lost_password' && m.recipients.includes(address)).length;
 
   /** Nothing queued or being sent: the worker has handed every mail to Postfix. */
-  async function outboxIdle(): Promise<void> {
-    const deadline = Date.now() + 10_000;
-    while ((await ctx.outbox.pending()) > 0) {
-      if (Date.now() > deadline) assert.fail('the outbox did not empty within 10 s');
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  }
+  const outboxIdle = () => waitForOutbox(ctx.outbox);
 
   /**
    * Moves the clock on. The outbox is emptied first, so no lease held by a send in progress runs

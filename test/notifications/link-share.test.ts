@@ -16,7 +16,7 @@ import type { AppContext } from '../../src/context.ts';
 import { buildApp } from '../../src/http/build-app.ts';
 import { buildContext } from '../../src/main.ts';
 import type { OutboxWorker } from '../../src/outbox/outbox-worker.ts';
-import { postfixSettings } from '../support/mail-fixtures.ts';
+import { outboxIdle as waitForOutbox, postfixSettings } from '../support/mail-fixtures.ts';
 import { readMaildir, startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
 
 const OUTSIDE = 'outside.example.net';
@@ -63,10 +63,7 @@ describe('public links mailed to outside addresses, through the real Postfix', (
     data: { recipients, note: 'The figures for Friday.', expiration: '2026-12-31', ...extra },
   });
   const outside = (n: number, prefix = 'guest') => Array.from({ length: n }, (_, i) => `${prefix}${i + 1}@${OUTSIDE}`);
-  async function outboxIdle(): Promise<void> {
-    while ((await ctx.outbox.pending()) > 0) await new Promise((r) => setTimeout(r, 25));
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  const outboxIdle = () => waitForOutbox(ctx.outbox, 500);
   /** A refused request: the status and code, and not one more mail in the outbox. */
   async function refusedWithNothingQueued(events: unknown, status: number, code: string) {
     const before = await ctx.outbox.counts();

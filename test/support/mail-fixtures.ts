@@ -36,3 +36,16 @@ export function postfixSettings(postfix: { smtpPort: number; certPath: string; u
     mail_smtppassword: postfix.pass,
   };
 }
+
+/**
+ * Waits until nothing is queued or being sent (the worker has handed every mail to the server),
+ * then `settleMs` more: Postfix files a mail into the Maildir a moment after its 250.
+ */
+export async function outboxIdle(outbox: { pending(): Promise<number> }, settleMs = 0): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while ((await outbox.pending()) > 0) {
+    if (Date.now() > deadline) throw new Error('the outbox did not empty within 10 s');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  if (settleMs > 0) await new Promise((resolve) => setTimeout(resolve, settleMs));
+}

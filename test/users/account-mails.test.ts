@@ -15,7 +15,7 @@ import type { AppContext } from '../../src/context.ts';
 import { buildApp } from '../../src/http/build-app.ts';
 import { buildContext } from '../../src/main.ts';
 import type { OutboxWorker } from '../../src/outbox/outbox-worker.ts';
-import { postfixSettings } from '../support/mail-fixtures.ts';
+import { outboxIdle as waitForOutbox, postfixSettings } from '../support/mail-fixtures.ts';
 import { readMaildir, startPostfix, type PostfixServer } from '../support/servers.ts';
 
 const BASE_URL = 'https://cloud.example.com';
@@ -75,15 +75,7 @@ describe('account mails through a real Postfix: invitation, password changed, ad
     return match[1] as string;
   }
 
-  async function outboxIdle(): Promise<void> {
-    const deadline = Date.now() + 10_000;
-    while ((await ctx.outbox.pending()) > 0) {
-      if (Date.now() > deadline) assert.fail('the outbox did not empty within 10 s');
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-    // Postfix files a mail a moment after its 250.
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
+  const outboxIdle = () => waitForOutbox(ctx.outbox, 500);
 
   const login = (user: string, password: string) => api('POST', '/api/v1/login', { body: { user, password } });
   const appPassword = (uid: string) => ctx.tokens.create(`app-${uid}-${Math.random().toString(36).slice(2)}`, { uid });
