@@ -90,7 +90,7 @@ export interface TestMailReport {
   mode: string;
   via?: string;
   response?: string;
-  attempts: Array<{ host: string; error?: { code: string; message: string } }>;
+  attempts: Array<{ host: string; skipped?: 'cooling_down'; error?: { code: string; message: string } }>;
   transcript?: string;
   error?: { code: string; message: string; reply?: string };
 }

@@ -26,7 +26,7 @@ import {
   type MailroomInstance,
   type TestBrowser,
 } from '../support/browser.ts';
-import { readMaildir, startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
+import { freePort, readMaildir, startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
 
 /** Not Postfix's default "testpass": a password that could not turn up in a transcript by chance. */
 const SMTP_PASSWORD = 'Kestrel-Meadow-5821';
@@ -202,6 +202,34 @@ describe('the Email server page, against a real Postfix', () => {
       assert.equal(await port.inputValue(), '70000', 'the refused value stays in the field, to be corrected');
       assert.equal((await page.getByRole('alert').filter({ hasText: '70000' }).count()) > 0, true, 'the refusal is announced');
       assert.equal((await setting('mail_smtpport')).value, savedPort, 'nothing was saved');
+    });
+  });
+
+  it('with a failover list, the test mail names the server that is down and the one that took the mail, and the next test skips the dead one', async () => {
+    const dead = `127.0.0.1:${await freePort()}`;
+    const live = `127.0.0.1:${postfix.smtpPort}`;
+    const r = await mailroom.api('PATCH', '/api/v1/settings/mail', {
+      body: { mail_smtpmode: 'smtp', mail_smtphost: `${dead};${live}`, mail_smtpsecure: 'tls', mail_smtpauth: true, mail_smtpauthtype: 'PLAIN', mail_smtpname: postfix.user, mail_smtppassword: SMTP_PASSWORD, mail_smtptls_ca: postfix.certPath, mail_smtpdebug: false },
+    });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    await browser.withPage({ locale: 'en-US', viewport: DESKTOP }, async ({ page }) => {
+      await signIn(page, mailroom.url, 'admin', ADMIN_PASSWORD, /\/admin\/email$/);
+      const to = 'failover-check@example.org';
+      await sendTestMail(page, to);
+      await page.getByRole('status').filter({ hasText: `The test mail was sent to ${to} via ${live}` }).waitFor();
+      const servers = page.locator('.host-attempts li');
+      const lines = async () => (await servers.allInnerTexts()).map((line) => line.replace(/\s+/g, ' ').trim());
+      const first = await lines();
+      assert.equal(first.length, 2, first.join('\n'));
+      assert.match(first[0] ?? '', new RegExp(`^${dead} Nothing accepts connections at ${dead}.* smtp_connection_refused$`));
+      assert.equal(first[1], `${live} took the mail.`);
+      await waitForMail(postfix.maildir, (m) => m.deliveredTo === to);
+
+      // Within the minute, the dead server is passed over and the page says why.
+      await sendTestMail(page, 'failover-again@example.org');
+      await eventually(async () => (await lines()).some((line) => line.startsWith(`${dead} skipped`)), 'the second test shows the dead server skipped');
+      assert.deepEqual(await lines(), [`${dead} skipped: it failed less than a minute ago, so the next server was tried first.`, `${live} took the mail.`]);
+      await waitForMail(postfix.maildir, (m) => m.deliveredTo === 'failover-again@example.org');
     });
   });
 

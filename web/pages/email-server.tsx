@@ -286,6 +286,7 @@ function TestMail(props: { debug: boolean }) {
         {error && <Notice kind="error">{error}</Notice>}
         {report?.ok && <Notice kind="ok">{t('testOk', { to: report.to, via: report.via ?? report.mode, response: report.response ?? '' })}</Notice>}
         {report && !report.ok && <TestFailure report={report} />}
+        {report && report.attempts.length > 1 && <HostAttempts attempts={report.attempts} />}
         {report?.error?.code === 'smtp_certificate_untrusted' && (
           <p class="test-next">
             {t('testCaPointer')}{' '}
@@ -302,6 +303,32 @@ function TestMail(props: { debug: boolean }) {
         )}
       </div>
     </section>
+  );
+}
+
+/** With a failover list, what each server did: the admin sees which one is down even when the mail went out. */
+function HostAttempts(props: { attempts: TestMailReport['attempts'] }) {
+  const { t } = useI18n();
+  return (
+    <div class="host-attempts">
+      <p>{t('testAttempts')}</p>
+      <ol>
+        {props.attempts.map((attempt) => (
+          <li key={attempt.host}>
+            <code>{attempt.host}</code>{' '}
+            {attempt.skipped ? (
+              t('testAttemptSkipped')
+            ) : attempt.error ? (
+              <>
+                {attempt.error.message} <code>{attempt.error.code}</code>
+              </>
+            ) : (
+              t('testAttemptAccepted')
+            )}
+          </li>
+        ))}
+      </ol>
+    </div>
   );
 }
 
