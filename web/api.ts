@@ -1,11 +1,28 @@
 /** The one way the pages talk to Mailroom: JSON, the session cookie, and the CSRF token on changes. */
+import { errorSummariesZhCN } from './messages/errors.zh-CN.ts';
+
+let errorLanguage: 'en' | 'zh-CN' = 'en';
+
+/** The language of the interface, for the messages of errors the server sends. */
+export function setErrorLanguage(language: 'en' | 'zh-CN'): void {
+  errorLanguage = language;
+}
+
+/**
+ * The server's messages are English and exact (the setting, the value, the server's reply). In
+ * Chinese, a summary by code comes first and the exact message follows in brackets.
+ */
+export function localizedErrorMessage(code: string, message: string): string {
+  const summary = errorLanguage === 'zh-CN' ? errorSummariesZhCN[code] : undefined;
+  return summary === undefined ? message : `${summary}（${message}）`;
+}
 
 export class ApiError extends Error {
   readonly code: string;
   readonly status: number;
   readonly details: Record<string, unknown> | undefined;
   constructor(status: number, code: string, message: string, details?: Record<string, unknown>) {
-    super(message);
+    super(localizedErrorMessage(code, message));
     this.status = status;
     this.code = code;
     this.details = details;

@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { TestMailReport } from './api.ts';
+import { localizedErrorMessage, type TestMailReport } from './api.ts';
 import { useI18n } from './i18n.ts';
 import { onLinkClick } from './router.ts';
 
@@ -80,7 +80,7 @@ export function TestFailure(props: { report: TestMailReport }) {
   const { t } = useI18n();
   return (
     <Notice kind="error">
-      <strong>{t('testFailed')}</strong> <span class="diagnosis">{props.report.error?.message}</span> <code>{props.report.error?.code}</code>
+      <strong>{t('testFailed')}</strong> <span class="diagnosis">{props.report.error && localizedErrorMessage(props.report.error.code, props.report.error.message)}</span> <code>{props.report.error?.code}</code>
       {props.report.error?.reply && <pre class="reply">{props.report.error.reply}</pre>}
     </Notice>
   );

@@ -1,6 +1,6 @@
 import { render, type VNode } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { api, MAIL_SETTINGS_EVENT, setCsrfToken, whenSignedOut, type SettingView, type User } from './api.ts';
+import { api, MAIL_SETTINGS_EVENT, setCsrfToken, setErrorLanguage, whenSignedOut, type SettingView, type User } from './api.ts';
 import { Link } from './components.tsx';
 import { browserLanguage, I18n, isLanguage, translator, type Language } from './i18n.ts';
 import { navigate, tokenOf, usePath } from './router.ts';
@@ -45,6 +45,8 @@ function App() {
   const [captureMode, setCaptureMode] = useState(false);
   const language: Language = state.kind === 'signed-in' && isLanguage(state.user.language) ? state.user.language : browserLanguage();
   const i18n = useMemo(() => ({ language, t: translator(language) }), [language]);
+  // Set while rendering, before any page below makes a request.
+  setErrorLanguage(language);
   const { t } = i18n;
 
   useEffect(() => {

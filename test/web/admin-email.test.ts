@@ -233,6 +233,35 @@ describe('the Email server page, against a real Postfix', () => {
     });
   });
 
+  it('in Chinese, explains a refused value and a failed test mail in Chinese, with the exact message after it', async () => {
+    const dead = `127.0.0.1:${await freePort()}`;
+    const r = await mailroom.api('PATCH', '/api/v1/settings/mail', { body: { mail_smtpmode: 'smtp', mail_smtphost: dead, mail_smtpdebug: false } });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal((await mailroom.api('PATCH', '/api/v1/users/admin', { body: { language: 'zh-CN' } })).status, 200);
+    try {
+      // Signed in from an English browser: the admin's own language turns the page Chinese.
+      await browser.withPage({ locale: 'en-US', viewport: DESKTOP }, async ({ page }) => {
+        await signIn(page, mailroom.url, 'admin', ADMIN_PASSWORD, /\/admin\/email$/);
+        await page.getByRole('heading', { level: 1, name: '邮件服务器' }).waitFor();
+
+        const port = page.getByLabel('端口', { exact: true });
+        await typeInto(port, '70000');
+        const message = await waitForDescription(port, /70000/);
+        assert.match(message, /^该设置不允许此值。（.*mail_smtpport.*70000.*between 1 and 65535.*）$/, 'the Chinese summary, then the exact message');
+
+        await page.getByLabel('测试邮件发送到').fill('zh-check@example.org');
+        await page.getByRole('button', { name: '发送邮件' }).click();
+        const failure = page.getByRole('alert').filter({ hasText: '测试邮件未能发出。' });
+        await failure.waitFor();
+        const text = await failure.innerText();
+        assert.match(text, /该服务器地址和端口上没有服务接受连接。（Nothing accepts connections at 127\.0\.0\.1:\d+/);
+        assert.match(text, /smtp_connection_refused/, 'the code stays as it is, to look up');
+      });
+    } finally {
+      assert.equal((await mailroom.api('PATCH', '/api/v1/users/admin', { body: { language: 'en' } })).status, 200);
+    }
+  });
+
   it('"Detect settings" probes the server, then fills in and saves the settings that work', async () => {
     // Without the CA, Postfix's self-signed certificate is not trusted: the settings are found, but not called working.
     const r = await mailroom.api('PATCH', '/api/v1/settings/mail', { body: { mail_smtpmode: 'smtp', mail_smtphost: 'mail.example.invalid', mail_smtpport: 25, mail_smtpsecure: '', mail_smtpauth: false, mail_smtptls_ca: null } });

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, ApiError, MAIL_SETTINGS_EVENT, type SettingView, type TestMailReport } from '../api.ts';
+import { api, ApiError, localizedErrorMessage, MAIL_SETTINGS_EVENT, type SettingView, type TestMailReport } from '../api.ts';
 import { Notice, PageTitle, SaveStatus, TestFailure, useTestSend, type SaveState } from '../components.tsx';
 import { useI18n, type MessageKey } from '../i18n.ts';
 
@@ -320,7 +320,7 @@ function HostAttempts(props: { attempts: TestMailReport['attempts'] }) {
               t('testAttemptSkipped')
             ) : attempt.error ? (
               <>
-                {attempt.error.message} <code>{attempt.error.code}</code>
+                {localizedErrorMessage(attempt.error.code, attempt.error.message)} <code>{attempt.error.code}</code>
               </>
             ) : (
               t('testAttemptAccepted')
