@@ -20,6 +20,7 @@ import type { DigestService } from './notifications/digest-service.ts';
 import type { EventService } from './notifications/event-service.ts';
 import type { PreferenceService } from './notifications/preference-service.ts';
 import type { ShareService } from './notifications/share-service.ts';
+import type { CopyReport } from './db/database-copy.ts';
 
 export interface Clock {
   now(): Date;
@@ -61,6 +62,8 @@ export interface AppContext {
   /** Prometheus text for GET /metrics. */
   metrics(): Promise<string>;
   importOwncloudConfig(source: string, fileName: string): Promise<ImportReport>;
+  /** db:copy: this (SQLite) database into an empty PostgreSQL one at `url`. */
+  copyDatabaseTo(url: string, onTable?: (table: string, rows: number) => void): Promise<CopyReport>;
   /** Ready for requests: the database answers. */
   health(): Promise<{ database: string }>;
   close(): Promise<void>;

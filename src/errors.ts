@@ -76,6 +76,8 @@ const codes = {
 
   // Database
   database_unavailable: { status: 503, exit: 1, summary: 'The database cannot be opened or reached.' },
+  database_not_empty: { status: 409, exit: 1, summary: 'db:copy was given a database that holds data already.' },
+  database_busy: { status: 409, exit: 1, summary: 'db:copy found a worker sending from the database; stop Mailroom first.' },
 
   // Sending: each names a cause an admin can fix
   smtp_connection_refused: { status: 502, exit: 1, summary: 'Nothing accepts connections at the server address and port.' },

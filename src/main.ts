@@ -8,6 +8,7 @@ import type { AppContext, Clock } from './context.ts';
 import { createApiTokenRepo } from './db/api-token-repo.ts';
 import { createCapturedMailRepo } from './db/captured-mail-repo.ts';
 import { openDatabase } from './db/database.ts';
+import { copyDatabaseTo } from './db/database-copy.ts';
 import { createSettingsRepo } from './db/settings-repo.ts';
 import { createUserRepo } from './db/user-repo.ts';
 import { createLogger } from './log/logger.ts';
@@ -259,6 +260,7 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     createWorker,
     metrics: async () => metrics.render(await outboxRepo.counts()),
     importOwncloudConfig: (source, fileName) => importOwncloudConfig(source, fileName, settings),
+    copyDatabaseTo: (url, onTable) => copyDatabaseTo(database, url, { dataDir: runtime.dataDir, now: () => clock.now(), ...(onTable ? { onTable } : {}) }),
     health: async () => ({ database: await pingDatabase() }),
     close: () => database.close(),
   };

@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import type { AppContext } from '../context.ts';
 import { errorCodes, isMailroomError, MailroomError } from '../errors.ts';
 import { registerConfigCommands } from './config-commands.ts';
+import { registerDatabaseCommands } from './database-commands.ts';
 import { registerMailCommands } from './mail-commands.ts';
 import { registerOutboxCommands } from './outbox-commands.ts';
 import { registerTemplateCommands } from './template-commands.ts';
@@ -92,6 +93,7 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
     });
 
   registerConfigCommands(program, io);
+  registerDatabaseCommands(program, io);
   registerMailCommands(program, io);
   registerTokenCommands(program, io);
   registerOutboxCommands(program, io);

@@ -67,6 +67,8 @@ export const errorSummariesZhCN: Readonly<Record<string, string>> = {
 
   // Database
   database_unavailable: '无法打开或连接数据库。',
+  database_not_empty: 'db:copy 的目标数据库中已有数据。',
+  database_busy: '有发送进程正在使用该数据库发信，请先停止 Mailroom。',
 
   // Sending
   smtp_connection_refused: '该服务器地址和端口上没有服务接受连接。',
