@@ -8,6 +8,7 @@ import type { AppContext, Clock } from './context.ts';
 import { createApiTokenRepo } from './db/api-token-repo.ts';
 import { createCapturedMailRepo } from './db/captured-mail-repo.ts';
 import { openDatabase } from './db/database.ts';
+import { createAttemptRepo } from './db/attempt-repo.ts';
 import { copyDatabaseTo } from './db/database-copy.ts';
 import { createSettingsRepo } from './db/settings-repo.ts';
 import { createUserRepo } from './db/user-repo.ts';
@@ -164,14 +165,15 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
   const apiTokens = createApiTokenRepo(database.db);
   const tokens = createTokenService({ store: apiTokens, clock, userExists: async (uid) => (await users.find(uid)) !== undefined });
   const sessionRepo = createSessionRepo(database.db);
+  const attempts = createAttemptRepo(database.db);
   const userTokens = createUserTokenRepo(database.db);
   const minutes = (n: number) => n * 60_000;
   const sessions = createSessionService({
     store: sessionRepo,
     findUser: (login) => userService.findForLogin(login),
     clock,
-    failuresPerAccount: createAttemptLimiter({ limit: 5, windowMs: minutes(15), clock }),
-    failuresPerClient: createAttemptLimiter({ limit: 20, windowMs: minutes(15), clock }),
+    failuresPerAccount: createAttemptLimiter({ bucket: 'login_account', limit: 5, windowMs: minutes(15), clock, store: attempts }),
+    failuresPerClient: createAttemptLimiter({ bucket: 'login_client', limit: 20, windowMs: minutes(15), clock, store: attempts }),
   });
   const links = createOneTimeLinks({ store: userTokens, clock });
   const enqueueOne = (message: Parameters<typeof outbox.enqueueComposed>[0][number]['message'], kind: string) => outbox.enqueueComposed([{ message, kind }]);
@@ -185,7 +187,7 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
       if (what.password) {
         // Without this, an owner locked out by failed guesses (often their own) stays locked out
         // for the rest of the window even after setting a new password through the reset link.
-        sessions.forgetFailures(uid);
+        await sessions.forgetFailures(uid);
         await accountMails.passwordChanged(uid);
       }
     },
@@ -224,8 +226,8 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     clock,
     sleep: (ms) => sleep(ms),
     log: log.child({ module: 'password-reset' }),
-    perClient: createAttemptLimiter({ limit: 5, windowMs: minutes(1), clock }),
-    perAccount: createAttemptLimiter({ limit: 3, windowMs: minutes(15), clock }),
+    perClient: createAttemptLimiter({ bucket: 'reset_client', limit: 5, windowMs: minutes(1), clock, store: attempts }),
+    perAccount: createAttemptLimiter({ bucket: 'reset_account', limit: 3, windowMs: minutes(15), clock, store: attempts }),
     answerFloorMs: 400,
   });
   const mailDeps = { findUsers: (uids: readonly string[]) => users.findMany(uids), settings, renderer, unsubscribe, clock, onQueued: notifyWorkers };

@@ -9,6 +9,7 @@ import { templatesMigration } from './migrations/0003-templates.ts';
 import { peopleMigration } from './migrations/0004-people.ts';
 import { shareNotificationsMigration } from './migrations/0005-share-notifications.ts';
 import { linkSharesMigration } from './migrations/0006-link-shares.ts';
+import { attemptsMigration } from './migrations/0007-attempts.ts';
 import type { DatabaseSchema } from './schema.ts';
 
 export type SqlDialectName = 'sqlite' | 'postgres';
@@ -29,6 +30,7 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
     '0004-people': peopleMigration(dialect),
     '0005-share-notifications': shareNotificationsMigration(),
     '0006-link-shares': linkSharesMigration(),
+    '0007-attempts': attemptsMigration(),
   };
 }
 

@@ -17,6 +17,7 @@ export interface DatabaseSchema {
   digests: DigestTable;
   share_notifications: ShareNotificationTable;
   link_share_mails: LinkShareMailTable;
+  attempts: AttemptTable;
 }
 
 export interface SettingsTable {
@@ -196,4 +197,11 @@ export interface LinkShareMailTable {
   sharer: string;
   outbox_id: number;
   created_at: number;
+}
+
+export interface AttemptTable {
+  /** Which limit: login_account, login_client, reset_client, reset_account. */
+  bucket: string;
+  attempt_key: string;
+  at: number;
 }

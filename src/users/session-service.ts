@@ -44,17 +44,17 @@ export function createSessionService(deps: {
       const user = await deps.findUser(input.login);
       // An account is counted by its uid, so naming it by uid and by address does not double its tries.
       const accountKey = user ? accountKeyOf(user.uid) : input.login.toLowerCase();
-      if (deps.failuresPerAccount.retryAfterSeconds(accountKey) > 0 || deps.failuresPerClient.retryAfterSeconds(input.client) > 0) {
-        const wait = Math.max(deps.failuresPerAccount.retryAfterSeconds(accountKey), deps.failuresPerClient.retryAfterSeconds(input.client));
+      const wait = Math.max(await deps.failuresPerAccount.retryAfterSeconds(accountKey), await deps.failuresPerClient.retryAfterSeconds(input.client));
+      if (wait > 0) {
         throw new MailroomError('rate_limited', `Too many failed sign-ins; try again in ${wait} seconds`, { details: { retry_after: wait } });
       }
       const ok = user?.password_hash ? await verifyPassword(input.password, user.password_hash) : (await verifyPassword(input.password, await decoyHash()), false);
       if (!user || !ok || user.disabled === 1) {
-        deps.failuresPerAccount.take(accountKey);
-        deps.failuresPerClient.take(input.client);
+        await deps.failuresPerAccount.take(accountKey);
+        await deps.failuresPerClient.take(input.client);
         throw new MailroomError('login_failed', 'Wrong user name or password');
       }
-      deps.failuresPerAccount.reset(accountKey);
+      await deps.failuresPerAccount.reset(accountKey);
       const now = deps.clock.now().getTime();
       const sessionId = randomBytes(32).toString('base64url');
       const csrfToken = randomBytes(24).toString('base64url');
