@@ -348,6 +348,35 @@ describe('the Templates, Outbox and Users pages of an admin', () => {
       });
     });
 
+    it('follows the worker without a click while "Refresh automatically" is on, and waits for Refresh when it is off', async () => {
+      await browser.withPage({ locale: 'en-US', viewport: DESKTOP }, async ({ page }) => {
+        await signIn(page, mailroom.url, 'admin', ADMIN_PASSWORD, /\/admin\/email$/);
+        await page.getByRole('link', { name: 'Outbox' }).click();
+        await page.getByRole('heading', { level: 1, name: 'Outbox' }).waitFor();
+        const live = page.getByLabel('Refresh automatically');
+        assert.equal(await live.isChecked(), true, 'on by default');
+        const sentCount = async () => Number((await page.locator('#outbox-counts li[data-state="sent"] .count-value').innerText()).replace(/\D/g, ''));
+        const sentBefore = await sentCount();
+
+        const subject = 'Appears by itself 5150';
+        const id = await queueMail({ to: 'live@example.org', subject, text: 'x' });
+        // Queued, then captured by the worker: the row shows up as sent, with no click.
+        await page.locator(`#outbox-list tr[data-id="${id}"][data-state="sent"]`).waitFor({ timeout: 20_000 });
+        await page.locator('#captured-list tr', { hasText: subject }).waitFor({ timeout: 10_000 });
+        assert.ok((await sentCount()) > sentBefore, 'the counts follow too');
+
+        await live.uncheck();
+        const quiet = await queueMail({ to: 'quiet@example.org', subject: 'Waits for Refresh 5151', text: 'x' });
+        await eventually(async () => (await mailroom.api<{ state: string }>('GET', `/api/v1/outbox/${quiet}`)).body.state === 'sent', 'the worker captured it');
+        await page.waitForTimeout(7_000);
+        assert.equal(await page.locator(`#outbox-list tr[data-id="${quiet}"]`).count(), 0, 'not shown while automatic refresh is off');
+        // The outbox's own Refresh (the captured inbox below has one too) reads both again.
+        await page.locator('#outbox-refresh').click();
+        await page.locator(`#outbox-list tr[data-id="${quiet}"][data-state="sent"]`).waitFor();
+        await page.locator('#captured-list tr', { hasText: 'Waits for Refresh 5151' }).waitFor();
+      });
+    });
+
     it('shows a mail a server refused with 550: counts, the Failed filter, headers, parts and the reply verbatim; Retry sends it', async () => {
       const refusing = await startSmtpSink(['-f', 'RCPT', '-B', REFUSAL]);
       sinks.push(refusing);

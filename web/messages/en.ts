@@ -263,6 +263,7 @@ export const en = {
   // Outbox and users pages (outbox.tsx, users.tsx)
   outboxCounts: 'Mails per state',
   outboxRefresh: 'Refresh',
+  outboxLive: 'Refresh automatically',
   outboxListCaption: 'Mails in the outbox, newest first',
   outboxNumber: 'No.',
   outboxOpen: 'Show mail #{id}',

@@ -257,6 +257,7 @@ export const zhCN: Messages = {
   userPassword: '密码（可选）',
   outboxCounts: '各状态的邮件数',
   outboxRefresh: '刷新',
+  outboxLive: '自动刷新',
   outboxListCaption: '发件箱中的邮件，最新的在前',
   outboxNumber: '编号',
   outboxOpen: '查看邮件 #{id}',

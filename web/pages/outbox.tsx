@@ -66,6 +66,8 @@ interface CapturedSummary {
 type CapturedDetail = CapturedSummary & { headers: MessageHeader[]; parts: MessagePart[] };
 
 const PAGE = 50;
+/** How often the page reads the outbox again while "Refresh automatically" is on. */
+const LIVE_REFRESH_MS = 5000;
 
 /** Dates and times in the page's language and the signed-in user's time zone. */
 function useFormat() {
@@ -116,11 +118,12 @@ export function OutboxPage() {
   const [busy, setBusy] = useState(false);
   const [openId, setOpenId] = useState<number | null>(null);
   const [capture, setCapture] = useState(false);
-  /** Counts clicks on Refresh: the open mail is read again with the list. */
+  /** Counts refreshes (the button or the timer): the open mail and the captured inbox are read again with the list. */
   const [refreshes, setRefreshes] = useState(0);
+  const [live, setLive] = useState(true);
 
-  const load = async (state: OutboxState | '', before?: number) => {
-    setBusy(true);
+  const load = async (state: OutboxState | '', before?: number, quiet = false) => {
+    if (!quiet) setBusy(true);
     try {
       const query = new URLSearchParams({ limit: String(PAGE) });
       if (state) query.set('status', state);
@@ -133,10 +136,22 @@ export function OutboxPage() {
     } catch (e) {
       setError(errorText(e));
     } finally {
-      setBusy(false);
+      if (!quiet) setBusy(false);
     }
   };
   useEffect(() => void load(filter), [filter]);
+  // Live: the first page and the counts follow the worker. Once the reader loaded more pages the
+  // list stays as it is (it would jump), and a hidden tab asks nothing.
+  const paged = (mails?.length ?? 0) > PAGE;
+  useEffect(() => {
+    if (!live || paged) return;
+    const timer = setInterval(() => {
+      if (document.hidden) return;
+      void load(filter, undefined, true);
+      setRefreshes((n) => n + 1);
+    }, LIVE_REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [live, paged, filter]);
   useEffect(() => {
     api<{ settings: SettingView[] }>('GET', '/settings/mail')
       .then((r) => setCapture(r.settings.find((s) => s.key === 'mail_smtpmode')?.value === 'capture'))
@@ -192,6 +207,10 @@ export function OutboxPage() {
         >
           {t('outboxRefresh')}
         </button>
+        <div class="field check">
+          <input id="outbox-live" type="checkbox" checked={live} onChange={(e) => setLive(e.currentTarget.checked)} />
+          <label for="outbox-live">{t('outboxLive')}</label>
+        </div>
       </div>
 
       <div aria-live="polite" id="outbox-status">
@@ -246,7 +265,7 @@ export function OutboxPage() {
 
       {openId !== null && <MailDetails key={openId} id={openId} refreshes={refreshes} onClose={close} onChanged={() => load(filter)} />}
 
-      {capture && <CapturedInbox />}
+      {capture && <CapturedInbox refreshes={refreshes} />}
     </>
   );
 }
@@ -496,7 +515,7 @@ function MessageView(props: { headers: MessageHeader[]; parts: MessagePart[]; id
 }
 
 /** Mode `capture`: the mails Mailroom kept instead of sending them. */
-function CapturedInbox() {
+function CapturedInbox(props: { refreshes: number }) {
   const { t } = useI18n();
   const fmt = useFormat();
   const [mails, setMails] = useState<CapturedSummary[] | null>(null);
@@ -521,6 +540,13 @@ function CapturedInbox() {
     }
   };
   useEffect(() => void load(), []);
+  const shownRefreshes = useRef(props.refreshes);
+  useEffect(() => {
+    if (props.refreshes === shownRefreshes.current) return;
+    shownRefreshes.current = props.refreshes;
+    // Like the outbox list: the first page follows, a list the reader extended stays.
+    if ((mails?.length ?? 0) <= PAGE) void load();
+  }, [props.refreshes]);
 
   const close = () => {
     const id = openId;
