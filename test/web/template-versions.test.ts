@@ -102,7 +102,8 @@ describe('the version history of the Templates page', () => {
       await page.getByRole('button', { name: `Restore version ${firstId}` }).click();
       const question = page.locator(`#template-version-question-${firstId}`);
       assert.equal(await question.innerText(), `Restore version ${firstId}? Its subject, HTML and text are saved again as a new version and are in force at once; the versions after it stay in the history. Your unsaved changes in the editors will be replaced.`);
-      assert.equal(await page.evaluate<string>('document.activeElement?.textContent ?? ""'), 'Yes, restore', 'the confirmation has the focus');
+      // The focus moves once the question has rendered, a frame after it appears.
+      await eventually(async () => (await page.evaluate<string>('document.activeElement?.textContent ?? ""')) === 'Yes, restore', 'the confirmation has the focus');
       await row(page, firstId).getByRole('button', { name: 'Cancel' }).click();
       await eventually(async () => (await question.count()) === 0, 'the confirmation is gone');
       assert.equal(await page.getByLabel('Subject', { exact: true }).inputValue(), 'Typed but not saved');
