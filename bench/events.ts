@@ -79,7 +79,7 @@ async function mailroomRun(run: number): Promise<{ rate: number; rss: number }> 
     await waitForPort(port);
     const url = `http://127.0.0.1:${port}`;
     for (let u = 0; u < USERS; u++) {
-      const r = await fetch(`${url}/api/v1/users`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` }, body: JSON.stringify({ uid: `user${u}`, email: `user${u}@example.test` }) });
+      const r = await fetch(`${url}/api/v1/users`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` }, body: JSON.stringify({ uid: `user${u}`, email: `user${u}@example.test`, invite: false }) });
       if (r.status !== 201) throw new Error(`user:add answered ${r.status}`);
     }
     const rate = await post(url, service, batches(run));
