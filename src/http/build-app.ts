@@ -8,7 +8,7 @@ import { authRoutes } from './routes/auth-routes.ts';
 import { eventRoutes } from './routes/event-routes.ts';
 import { unsubscribeRoutes } from './routes/unsubscribe-routes.ts';
 import { userRoutes } from './routes/user-routes.ts';
-import { webRoutes } from './routes/web-routes.ts';
+import { imageOriginOf, webRoutes } from './routes/web-routes.ts';
 
 /** The HTTP API without listening, so tests can call it with inject() or on a real port. */
 export function buildApp(ctx: AppContext): FastifyInstance {
@@ -24,6 +24,6 @@ export function buildApp(ctx: AppContext): FastifyInstance {
   userRoutes(app, ctx);
   eventRoutes(app, ctx);
   unsubscribeRoutes(app, ctx);
-  webRoutes(app);
+  webRoutes(app, undefined, async () => imageOriginOf((await ctx.settings.get()).mail_logo_url));
   return app;
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { findWebDir, webRoutes } from '../../src/http/routes/web-routes.ts';
+import { findWebDir, imageOriginOf, webRoutes } from '../../src/http/routes/web-routes.ts';
 
 describe('serving the web interface', () => {
   let app: FastifyInstance;
@@ -61,6 +61,18 @@ describe('serving the web interface', () => {
       assert.equal(reply.statusCode, 404, url);
       assert.doesNotMatch(reply.body, /not an asset/);
     }
+  });
+
+  it("allows images from the logo's origin and no other, and none for a logo URL that is not http(s)", async () => {
+    const withLogo = Fastify();
+    webRoutes(withLogo, webDir, async () => imageOriginOf('https://cloud.example.com:8443/themes/logo.png?v=2'));
+    const csp = (await withLogo.inject({ url: '/admin/templates' })).headers['content-security-policy'] as string;
+    assert.match(csp, /img-src 'self' data: https:\/\/cloud\.example\.com:8443;/);
+    assert.doesNotMatch(csp.replace('https://cloud.example.com:8443', ''), /https?:/, 'only that origin');
+    await withLogo.close();
+    assert.deepEqual(imageOriginOf(''), []);
+    assert.deepEqual(imageOriginOf('javascript:alert(1)'), []);
+    assert.deepEqual(imageOriginOf('http://127.0.0.1:9000/a.png'), ['http://127.0.0.1:9000']);
   });
 
   it('says how to build the interface when it is not built, instead of a blank page', async () => {

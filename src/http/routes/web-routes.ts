@@ -13,9 +13,26 @@ const TYPES: Record<string, string> = {
   '.woff2': 'font/woff2',
 };
 
-// Everything the pages load comes from Mailroom itself; mail previews are shown in a sandboxed
-// frame (srcdoc), and their inline styles need 'unsafe-inline' for styles only.
-const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+/**
+ * Everything the pages load comes from Mailroom itself; mail previews are shown in a sandboxed
+ * frame (srcdoc), and their inline styles need 'unsafe-inline' for styles only. Images may also
+ * come from the origin of the admin's own logo (mail_logo_url), so that previews show it; other
+ * remote images in mails (trackers, say) stay blocked, as a careful mail program blocks them.
+ */
+function contentSecurityPolicy(imageOrigins: readonly string[]): string {
+  const images = ["'self'", 'data:', ...imageOrigins].join(' ');
+  return `default-src 'self'; img-src ${images}; style-src 'self' 'unsafe-inline'; frame-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'`;
+}
+
+/** The origin (scheme, host, port) of an http(s) URL, or nothing for anything else. */
+export function imageOriginOf(url: string): string[] {
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === 'https:' || parsed.protocol === 'http:' ? [parsed.origin] : [];
+  } catch {
+    return [];
+  }
+}
 
 /** The folder `npm run build` writes the web interface to: dist/web of the package this file is in. */
 export function findWebDir(): string | undefined {
@@ -32,17 +49,18 @@ export function findWebDir(): string | undefined {
  * The web interface: index.html for every page of the app (the pages route in the browser), and
  * the hashed assets with a year of caching. Without a build, each page says how to make one.
  */
-export function webRoutes(app: FastifyInstance, webDir = findWebDir()): void {
+export function webRoutes(app: FastifyInstance, webDir = findWebDir(), imageOrigins: () => Promise<string[]> = async () => []): void {
   const assets = webDir ? resolve(webDir, 'assets') : undefined;
-  const pageHeaders = (reply: FastifyReply) =>
-    reply.header('content-security-policy', CSP).header('x-content-type-options', 'nosniff').header('referrer-policy', 'same-origin').header('cache-control', 'no-cache');
+  const pageHeaders = (reply: FastifyReply, csp: string) =>
+    reply.header('content-security-policy', csp).header('x-content-type-options', 'nosniff').header('referrer-policy', 'same-origin').header('cache-control', 'no-cache');
 
   const index = async (_request: unknown, reply: FastifyReply) => {
     const html = webDir ? await readFile(join(webDir, 'index.html'), 'utf8').catch(() => undefined) : undefined;
     if (html === undefined) {
       return reply.status(503).type('text/plain; charset=utf-8').send('The web interface is not built. Run: npm run build (npm install does it), then reload. The API under /api/v1 works meanwhile.\n');
     }
-    return pageHeaders(reply).type('text/html; charset=utf-8').send(html);
+    const csp = contentSecurityPolicy(await imageOrigins().catch(() => []));
+    return pageHeaders(reply, csp).type('text/html; charset=utf-8').send(html);
   };
   for (const path of ['/', '/login', '/forgot', '/personal', '/admin', '/admin/*', '/reset/*', '/set-password/*', '/confirm-email/*', '/undo-email/*']) app.get(path, index);
 
