@@ -105,7 +105,12 @@ async function copyTable(from: Transaction<Record<string, AnyRow>>, to: Transact
       lastRowid = rowid;
       return row;
     });
-    await to.insertInto(table).values(rows).execute();
+    try {
+      await to.insertInto(table).values(rows).execute();
+    } catch (cause) {
+      // PostgreSQL is stricter than SQLite (lengths, NUL bytes): say where, and that nothing stays.
+      throw new MailroomError('internal_error', `PostgreSQL refused one of rows ${copied + 1}–${copied + rows.length} of ${table}: ${(cause as Error).message}. Nothing was copied`, { cause });
+    }
     copied += rows.length;
   }
 }

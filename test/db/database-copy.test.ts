@@ -138,6 +138,25 @@ describe('db:copy, from SQLite to PostgreSQL', () => {
     assert.equal(await rowCount(url, 'users'), 1, 'nothing copied twice');
   });
 
+  it('names the table when PostgreSQL refuses a row SQLite took, and leaves the target empty', async () => {
+    const { dir, env } = await install('strict');
+    const sqlite = await open(env);
+    await sqlite.users.add({ uid: 'dora', email: null });
+    // Copied before users (the tables go in name order): must be rolled back with them.
+    await sqlite.settings.update({ instance_name: 'Strict Cloud' });
+    await close(sqlite);
+    // SQLite does not enforce varchar lengths; PostgreSQL does.
+    const file = new BetterSqlite3(join(env['MAILROOM_DATA_DIR'] as string, 'mailroom.sqlite'));
+    file.prepare("update users set display_name = ? where uid = 'dora'").run('D'.repeat(300));
+    file.close();
+
+    const url = await postgres.createDatabase();
+    const refused = await runMailroom(['db:copy', '--to', url], { cwd: dir, env });
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /PostgreSQL refused one of rows 1–1 of users: .*too long.*\. Nothing was copied/);
+    for (const table of ['users', 'settings', 'template_versions']) assert.equal(await rowCount(url, table), 0, `${table} stays empty`);
+  });
+
   it('refuses while a worker is sending from the SQLite database, and a URL that is not PostgreSQL', async () => {
     const { dir, env } = await install('busy');
     const sqlite = await open(env);
