@@ -306,5 +306,25 @@ describe('the outbox API on a real database', () => {
       assert.match(reply.text, /^mailroom_sent_total \d+$/m);
       assert.match(reply.text, /^mailroom_failed_total [1-9]\d*$/m);
     });
+
+    it('queues every failed mail again on POST /api/v1/outbox/retry-failed, and says how many', async () => {
+      const worker = ctx.createWorker();
+      try {
+        while ((await worker.runOnce()) > 0);
+      } finally {
+        await worker.stop();
+      }
+      const failed = (await outbox()).counts['failed'] ?? 0;
+      assert.ok(failed >= 1, 'the retried mail failed again at the refusing server');
+      assert.equal((await api('POST', '/api/v1/outbox/retry-failed', { token: null })).status, 401, 'not without a token');
+
+      const reply = await api('POST', '/api/v1/outbox/retry-failed');
+      assert.equal(reply.status, 202, reply.text);
+      assert.deepEqual(json<{ requeued: number }>(reply), { requeued: failed });
+      const after = await outbox();
+      assert.equal(after.counts['failed'] ?? 0, 0, 'no mail is failed any more');
+      assert.equal((await mail(failedId)).state, 'queued');
+      assert.deepEqual(json<{ requeued: number }>(await api('POST', '/api/v1/outbox/retry-failed')), { requeued: 0 }, 'nothing left to retry');
+    });
   });
 });

@@ -458,6 +458,43 @@ describe('the Templates, Outbox and Users pages of an admin', () => {
         await setMail({ mail_smtpmode: 'capture', mail_smtphost: null, mail_smtptimeout: null });
       }
     });
+
+    it('"Retry all failed" queues every failed mail again after a confirmation, and they are sent once the server is fixed', async () => {
+      const refusing = await startSmtpSink(['-f', 'RCPT', '-B', REFUSAL]);
+      sinks.push(refusing);
+      const working = await startSmtpSink();
+      sinks.push(working);
+      try {
+        await setMail({ mail_smtpmode: 'smtp', mail_smtphost: `127.0.0.1:${refusing.port}`, mail_smtptimeout: 3 });
+        const ids = [await queueMail({ to: 'refused@example.org', subject: 'Bulk A', text: 'a' }), await queueMail({ to: 'refused@example.org', subject: 'Bulk B', text: 'b' })];
+        await eventually(async () => (await Promise.all(ids.map(outboxMail))).every((m) => m.state === 'failed'), 'both mails failed at the refusing server');
+        const failed = (await outboxCounts())['failed'] ?? 0;
+        assert.ok(failed >= 2);
+
+        await browser.withPage({ locale: 'en-US', viewport: DESKTOP }, async ({ page }) => {
+          await signIn(page, mailroom.url, 'admin', ADMIN_PASSWORD, /\/admin\/email$/);
+          await page.goto(`${mailroom.url}/admin/outbox`);
+          const retryAll = page.getByRole('button', { name: `Retry all failed (${failed})` });
+          await retryAll.click();
+          const question = page.locator('#outbox-retry-all-question');
+          assert.equal(await question.innerText(), `Queue the ${failed} failed mail(s) again? Fix what made them fail first (each mail shows the server’s reply), or they fail again.`);
+          // Cancel changes nothing.
+          await page.getByRole('button', { name: 'Cancel' }).click();
+          assert.equal(await question.count(), 0);
+          assert.equal((await outboxCounts())['failed'], failed);
+
+          await setMail({ mail_smtphost: `127.0.0.1:${working.port}` });
+          await retryAll.click();
+          await page.getByRole('button', { name: 'Yes, retry them all' }).click();
+          await page.locator('#outbox-retry-all-status').filter({ hasText: `${failed} mail(s) queued again.` }).waitFor();
+          await eventually(async () => (await Promise.all(ids.map(outboxMail))).every((m) => m.state === 'sent'), 'both mails were sent by the fixed server');
+          await eventually(async () => (await shownCounts(page))['failed'] === 0, 'the page follows by itself: no failed mail');
+          assert.equal(await retryAll.count(), 0, 'the button goes with the last failed mail');
+        });
+      } finally {
+        await setMail({ mail_smtpmode: 'capture', mail_smtphost: null, mail_smtptimeout: null });
+      }
+    });
   });
 
   // -------------------------------------------------------------------------------------------

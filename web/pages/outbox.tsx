@@ -121,6 +121,23 @@ export function OutboxPage() {
   /** Counts refreshes (the button or the timer): the open mail and the captured inbox are read again with the list. */
   const [refreshes, setRefreshes] = useState(0);
   const [live, setLive] = useState(true);
+  const [retryAll, setRetryAll] = useState<{ kind: 'confirm' } | { kind: 'busy' } | { kind: 'done'; requeued: number } | { kind: 'error'; message: string } | null>(null);
+  const confirmRetryAll = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (retryAll?.kind === 'confirm') confirmRetryAll.current?.focus();
+  }, [retryAll?.kind]);
+  const doRetryAll = async () => {
+    setRetryAll({ kind: 'busy' });
+    try {
+      const r = await api<{ requeued: number }>('POST', '/outbox/retry-failed');
+      setRetryAll({ kind: 'done', requeued: r.requeued });
+      await load(filter);
+      setRefreshes((n) => n + 1);
+    } catch (e) {
+      setRetryAll({ kind: 'error', message: errorText(e) });
+    }
+  };
+  const failedCount = counts?.['failed'] ?? 0;
 
   const load = async (state: OutboxState | '', before?: number, quiet = false) => {
     if (!quiet) setBusy(true);
@@ -211,6 +228,28 @@ export function OutboxPage() {
           <input id="outbox-live" type="checkbox" checked={live} onChange={(e) => setLive(e.currentTarget.checked)} />
           <label for="outbox-live">{t('outboxLive')}</label>
         </div>
+        {failedCount > 0 && retryAll?.kind !== 'confirm' && (
+          <button type="button" id="outbox-retry-all" disabled={retryAll?.kind === 'busy'} onClick={() => setRetryAll({ kind: 'confirm' })}>
+            {t('outboxRetryAll', { count: fmt.number(failedCount) })}
+          </button>
+        )}
+      </div>
+      {retryAll?.kind === 'confirm' && (
+        <div id="outbox-retry-all-confirm" class="notice info tpl-confirm" role="group" aria-labelledby="outbox-retry-all-question">
+          <p id="outbox-retry-all-question">{t('outboxRetryAllQuestion', { count: fmt.number(failedCount) })}</p>
+          <div class="actions">
+            <button type="button" class="primary" ref={confirmRetryAll} onClick={() => void doRetryAll()}>
+              {t('outboxRetryAllYes')}
+            </button>
+            <button type="button" onClick={() => setRetryAll(null)}>
+              {t('cancel')}
+            </button>
+          </div>
+        </div>
+      )}
+      <div aria-live="polite" id="outbox-retry-all-status">
+        {retryAll?.kind === 'done' && <Notice kind="ok">{t('outboxRetryAllDone', { count: fmt.number(retryAll.requeued) })}</Notice>}
+        {retryAll?.kind === 'error' && <Notice kind="error">{t('errorGeneric', { message: retryAll.message })}</Notice>}
       </div>
 
       <div aria-live="polite" id="outbox-status">

@@ -36,6 +36,9 @@ export function outboxRoutes(app: FastifyInstance, ctx: AppContext): void {
     return reply.status(202).send({ ok: true });
   });
 
+  /** Every failed mail queued again, as after fixing a server that refused them all. */
+  app.post('/api/v1/outbox/retry-failed', { preHandler: admin }, async (_request, reply) => reply.status(202).send({ requeued: await ctx.outbox.retryAllFailed() }));
+
   // The inbox of mode `capture`: what would have been sent.
   app.get('/api/v1/captured', { preHandler: admin }, async (request) => {
     const query = parseInput(capturedQuery, request.query);
