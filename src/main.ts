@@ -47,7 +47,7 @@ import { createShareService } from './notifications/share-service.ts';
 import { createUnsubscribeLinks } from './notifications/unsubscribe-links.ts';
 import { runCli, type RunningServer } from './cli/program.ts';
 import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 
 export interface BuildContextOptions {
   env?: NodeJS.ProcessEnv;
@@ -166,14 +166,15 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
   const tokens = createTokenService({ store: apiTokens, clock, userExists: async (uid) => (await users.find(uid)) !== undefined });
   const sessionRepo = createSessionRepo(database.db);
   const attempts = createAttemptRepo(database.db);
+  const attemptKeySecret = createHmac('sha256', secretKey).update('mailroom attempt keys').digest();
   const userTokens = createUserTokenRepo(database.db);
   const minutes = (n: number) => n * 60_000;
   const sessions = createSessionService({
     store: sessionRepo,
     findUser: (login) => userService.findForLogin(login),
     clock,
-    failuresPerAccount: createAttemptLimiter({ bucket: 'login_account', limit: 5, windowMs: minutes(15), clock, store: attempts }),
-    failuresPerClient: createAttemptLimiter({ bucket: 'login_client', limit: 20, windowMs: minutes(15), clock, store: attempts }),
+    failuresPerAccount: createAttemptLimiter({ bucket: 'login_account', limit: 5, windowMs: minutes(15), clock, store: attempts, secret: attemptKeySecret }),
+    failuresPerClient: createAttemptLimiter({ bucket: 'login_client', limit: 20, windowMs: minutes(15), clock, store: attempts, secret: attemptKeySecret }),
   });
   const links = createOneTimeLinks({ store: userTokens, clock });
   const enqueueOne = (message: Parameters<typeof outbox.enqueueComposed>[0][number]['message'], kind: string) => outbox.enqueueComposed([{ message, kind }]);
@@ -226,8 +227,8 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     clock,
     sleep: (ms) => sleep(ms),
     log: log.child({ module: 'password-reset' }),
-    perClient: createAttemptLimiter({ bucket: 'reset_client', limit: 5, windowMs: minutes(1), clock, store: attempts }),
-    perAccount: createAttemptLimiter({ bucket: 'reset_account', limit: 3, windowMs: minutes(15), clock, store: attempts }),
+    perClient: createAttemptLimiter({ bucket: 'reset_client', limit: 5, windowMs: minutes(1), clock, store: attempts, secret: attemptKeySecret }),
+    perAccount: createAttemptLimiter({ bucket: 'reset_account', limit: 3, windowMs: minutes(15), clock, store: attempts, secret: attemptKeySecret }),
     answerFloorMs: 400,
   });
   const mailDeps = { findUsers: (uids: readonly string[]) => users.findMany(uids), settings, renderer, unsubscribe, clock, onQueued: notifyWorkers };

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 
 /** Where attempts are counted: the database, so every API process counts the same ones. */
 export interface AttemptStore {
@@ -15,6 +15,8 @@ export interface AttemptLimiterOptions {
   windowMs: number;
   clock: { now(): Date };
   store: AttemptStore;
+  /** Keys the hashes: without it, the hash of an IPv4 address could be reversed by trying them all. */
+  secret: Buffer;
 }
 
 /** Rows older than this are of no use to any limit; pruned now and then. */
@@ -24,11 +26,12 @@ const PRUNE_EVERY = 200;
 /**
  * Counts attempts per key in a sliding window, in the shared database: behind a load balancer,
  * or with a CLI next to `serve`, the limit is the same however many processes answer. Keys
- * (user names, addresses, client IPs) are stored hashed: the table says how often, not who.
+ * (user names, addresses, client IPs) are stored as keyed hashes (HMAC with a key derived from
+ * the instance's secret key, the same in every process): the table says how often, not who.
  */
 export function createAttemptLimiter(options: AttemptLimiterOptions) {
   let sincePrune = 0;
-  const hashed = (key: string) => createHash('sha256').update(key).digest('base64url');
+  const hashed = (key: string) => createHmac('sha256', options.secret).update(key).digest('base64url');
   const recent = (key: string, now: number) => options.store.recent(options.bucket, hashed(key), now - options.windowMs);
   const wait = (list: readonly number[], now: number) => (list.length < options.limit ? 0 : Math.max(1, Math.ceil(((list[list.length - options.limit] as number) + options.windowMs - now) / 1000)));
   return {

@@ -1,9 +1,10 @@
 /**
  * The sign-in and password-reset limits hold across API processes: two Mailroom instances (each
  * with its own context, as two processes behind a load balancer have) on one database, SQLite
- * and PostgreSQL. Failures at one count at the other, and the table keeps no name or address.
+ * and PostgreSQL. Failures at one count at the other, and the table keeps only keyed hashes of names and addresses.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,6 +94,9 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       const keys = await attemptKeys();
       assert.ok(keys.length >= 10, `attempts are stored (${keys.length})`);
       for (const key of keys) assert.doesNotMatch(key, /heidi|nobody|203\.0\.113|198\.51\.100/);
+      // Keyed with the instance's secret: a plain hash of an address could be found by trying them all.
+      const plain = (value: string) => createHash('sha256').update(value).digest('base64url');
+      for (const guess of ['uid:heidi', 'heidi', '198.51.100.20', '203.0.113.1']) assert.ok(!keys.includes(plain(guess)), `${guess} is not stored as its plain SHA-256`);
     });
 
     async function attemptKeys(): Promise<string[]> {
