@@ -11,6 +11,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { MailroomError } from '../errors.ts';
+import { certificateFinding, detectNoteText, unreachableFinding, type DetectNote } from './detect-notes.ts';
 
 export type ProbeSecurity = 'plain' | 'starttls' | 'implicit_tls';
 
@@ -89,6 +90,9 @@ export interface DetectReport {
   host: string;
   probes: PortProbe[];
   recommended?: RecommendedSmtpSettings;
+  /** What the admin should know or do, as data: the web interface words it in the admin's language. */
+  findings: DetectNote[];
+  /** The same findings as English sentences, in the same order. */
   notes: string[];
 }
 
@@ -662,46 +666,22 @@ function chooseAuthType(methods: readonly string[]): SmtpAuthType | undefined {
   return AUTH_TYPE_PREFERENCE.find((type) => methods.includes(type));
 }
 
-function certificateNote(probe: PortProbe, host: string): string | undefined {
-  const cert = probe.certificate;
-  if (!cert || cert.valid) return undefined;
-  const where = `Port ${probe.port}`;
-  if (cert.selfSigned) {
-    return `${where}: the certificate is self-signed: put the CA's PEM file in mail_smtptls_ca (its absolute path; for a certificate without a CA, the certificate itself), then run mail:detect again with that CA to check that it is trusted.`;
-  }
-  switch (cert.error) {
-    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
-    case 'UNABLE_TO_GET_ISSUER_CERT':
-    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
-      return `${where}: the certificate is signed by a CA that is not trusted here (${cert.issuer ?? 'unknown issuer'}): if it is your own CA, put the CA's PEM file in mail_smtptls_ca; if it is a public CA, the server does not send its intermediate certificate and its administrator must fix the certificate chain.`;
-    case 'CERT_HAS_EXPIRED':
-      return `${where}: the certificate expired${cert.validTo ? ` on ${cert.validTo}` : ''}: the server's administrator must renew it; until then Mailroom cannot send over TLS to this server.`;
-    case 'CERT_NOT_YET_VALID':
-      return `${where}: the certificate is not valid yet: check that this machine's clock is right.`;
-    case 'ERR_TLS_CERT_ALTNAME_INVALID':
-      return cert.names.length
-        ? `${where}: the certificate does not cover "${host}" but ${cert.names.map((name) => `"${name}"`).join(', ')}: set mail_smtphost to one of those names (it must resolve to this server).`
-        : `${where}: the certificate does not cover "${host}": use the host name the certificate was issued for in mail_smtphost.`;
-    default:
-      return `${where}: the certificate is not trusted (${cert.error ?? 'unknown reason'}): fix the server's certificate or put the CA's PEM file in mail_smtptls_ca.`;
-  }
-}
-
-function unreachableNote(probes: readonly PortProbe[], host: string): string {
-  if (probes.every((probe) => probe.error?.code === 'not_found')) {
-    return `"${host}" does not resolve: check the host name and this machine's DNS.`;
-  }
-  const ports = probes.map((probe) => probe.port).join(', ');
-  return `No SMTP server answered on ${probes.length === 1 ? 'port' : 'ports'} ${ports}: check the host name and port, and that no firewall blocks outgoing connections from this machine.`;
-}
-
 /** Chooses the settings from the probes of one host; pure, so that the rule can be tested without servers. */
-export function recommendSmtpSettings(host: string, probes: readonly PortProbe[], context: { caGiven: boolean } = { caGiven: false }): Pick<DetectReport, 'recommended' | 'notes'> {
-  const notes: string[] = [];
+export function recommendSmtpSettings(
+  host: string,
+  probes: readonly PortProbe[],
+  context: { caGiven: boolean } = { caGiven: false },
+): Pick<DetectReport, 'recommended' | 'notes' | 'findings'> {
+  const findings: DetectNote[] = [];
+  const finish = (recommended?: RecommendedSmtpSettings): Pick<DetectReport, 'recommended' | 'notes' | 'findings'> => ({
+    ...(recommended ? { recommended } : {}),
+    findings,
+    notes: findings.map(detectNoteText),
+  });
   for (const probe of probes) {
-    if (probe.error && probe.security === undefined && probe.reachable) notes.push(`Port ${probe.port}: ${probe.error.message}.`);
-    else if (probe.error && probe.security !== undefined) notes.push(`Port ${probe.port} speaks SMTP but cannot be used: ${probe.error.message}.`);
-    else if (probe.error?.code === 'timeout' && probe.port === 25) notes.push('Port 25: no answer in time; many networks and cloud providers block outgoing connections to port 25.');
+    if (probe.error && probe.security === undefined && probe.reachable) findings.push({ kind: 'port_failed', port: probe.port, error: probe.error });
+    else if (probe.error && probe.security !== undefined) findings.push({ kind: 'port_unusable', port: probe.port, error: probe.error });
+    else if (probe.error?.code === 'timeout' && probe.port === 25) findings.push({ kind: 'port_25_blocked', port: 25 });
   }
 
   const candidates = probes.filter(usable);
@@ -715,9 +695,8 @@ export function recommendSmtpSettings(host: string, probes: readonly PortProbe[]
     );
   const best = secure[0] ?? candidates[0];
   if (!best) {
-    if (candidates.length === 0 && probes.every((probe) => !probe.reachable)) notes.push(unreachableNote(probes, host));
-    else notes.push('No port offers a working SMTP session, so no settings can be recommended.');
-    return { notes };
+    findings.push(candidates.length === 0 && probes.every((probe) => !probe.reachable) ? unreachableFinding(probes, host) : { kind: 'no_working_port' });
+    return finish();
   }
 
   const recommended: RecommendedSmtpSettings = {
@@ -729,23 +708,13 @@ export function recommendSmtpSettings(host: string, probes: readonly PortProbe[]
   const authType = chooseAuthType(best.authMethods);
   if (authType) recommended.mail_smtpauthtype = authType;
 
-  if (best.security === 'plain') {
-    notes.push(
-      `No port offers TLS: with these settings mail${recommended.mail_smtpauth ? ' and the SMTP password' : ''} travel unencrypted and can be read on the way. Ask the mail server's administrator to enable STARTTLS (port 587) or implicit TLS (port 465).`,
-    );
-  }
-  const certNote = certificateNote(best, host);
-  if (certNote) notes.push(certNote);
-  else if (context.caGiven && best.certificate?.valid) {
-    notes.push(`The certificate was checked with the CA you gave as well as the system's CAs: if the server needs that CA, put the absolute path of its PEM file in mail_smtptls_ca.`);
-  }
-  if (best.authMethods.length > 0 && !authType) {
-    notes.push(`Port ${best.port} offers only AUTH methods Mailroom does not support (${best.authMethods.join(', ')}): ask for PLAIN or LOGIN to be enabled.`);
-  }
-  if (best.authMethods.length === 0) {
-    notes.push(`Port ${best.port} offers no AUTH: the server accepts mail without logging in, usually only from trusted addresses or only for its own domains. If it refuses recipients, ask its administrator for a submission account.`);
-  }
-  return { recommended, notes };
+  if (best.security === 'plain') findings.push({ kind: 'no_tls', withPassword: recommended.mail_smtpauth });
+  const certFinding = certificateFinding(best, host);
+  if (certFinding) findings.push(certFinding);
+  else if (context.caGiven && best.certificate?.valid) findings.push({ kind: 'ca_checked' });
+  if (best.authMethods.length > 0 && !authType) findings.push({ kind: 'auth_unsupported', port: best.port, methods: best.authMethods });
+  if (best.authMethods.length === 0) findings.push({ kind: 'no_auth', port: best.port });
+  return finish(recommended);
 }
 
 function describeCertificate(cert: ProbeCertificate): string {

@@ -318,6 +318,9 @@ describe('the mail settings API on a real server and database', () => {
       assert.equal(report.recommended?.mail_smtpsecure, 'tls', reply.text);
       assert.equal(report.recommended?.mail_smtpport, postfix.smtpPort);
       assert.equal(report.recommended?.mail_smtphost, '127.0.0.1');
+      // The certificate passed only with the CA given: said as data and as the English note.
+      assert.deepEqual(report.findings, [{ kind: 'ca_checked' }], reply.text);
+      assert.match(report.notes[0] ?? '', /^The certificate was checked with the CA you gave/);
     });
 
     it('reports a wrong password as ok false with smtp_auth_failed, and still answers 200', async () => {

@@ -256,6 +256,16 @@ describe('the Email server page, against a real Postfix', () => {
         const text = await failure.innerText();
         assert.match(text, /该服务器地址和端口上没有服务接受连接。（Nothing accepts connections at 127\.0\.0\.1:\d+/);
         assert.match(text, /smtp_connection_refused/, 'the code stays as it is, to look up');
+
+        // What "Detect settings" found is said in Chinese too: Postfix's self-signed certificate, without the CA.
+        assert.equal((await mailroom.api('PATCH', '/api/v1/settings/mail', { body: { mail_smtptls_ca: null } })).status, 200);
+        await page.getByLabel('要检测的邮件服务器').fill(`127.0.0.1:${postfix.smtpPort}`);
+        await page.getByRole('button', { name: '检测设置' }).click();
+        await page.getByText(/已找到并保存该服务器所需的设置，但其证书不受信任/).waitFor({ timeout: 30_000 });
+        const notes = await page.locator('#detect-title').locator('xpath=..').locator('ul.notes li').allInnerTexts();
+        assert.deepEqual(notes, [
+          `端口 ${postfix.smtpPort}：证书是自签名的。请在上方“CA 证书文件”中填写 CA 的 PEM 文件的绝对路径（没有 CA 的证书则填写证书本身），然后再次检测，确认证书已受信任。`,
+        ]);
       });
     } finally {
       assert.equal((await mailroom.api('PATCH', '/api/v1/users/admin', { body: { language: 'en' } })).status, 200);

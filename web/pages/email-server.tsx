@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, localizedErrorMessage, MAIL_SETTINGS_EVENT, type SettingView, type TestMailReport } from '../api.ts';
 import { Notice, PageTitle, SaveStatus, TestFailure, useTestSend, type SaveState } from '../components.tsx';
 import { useI18n, type MessageKey } from '../i18n.ts';
+import { detectFindingZhCN, type DetectFinding } from '../messages/detect-notes.zh-CN.ts';
 
 type Value = string | number | boolean;
 type Settings = Record<string, SettingView>;
@@ -336,11 +337,12 @@ interface DetectReport {
   host: string;
   probes: Array<{ port: number; certificate?: { valid: boolean } }>;
   recommended?: Record<string, string | number | boolean>;
+  findings: DetectFinding[];
   notes: string[];
 }
 
 function Detect(props: { host: string; onApplied: () => Promise<void> }) {
-  const { t } = useI18n();
+  const { t, language } = useI18n();
   const [host, setHost] = useState(props.host.split(';')[0] ?? '');
   // Follows the server field above until the admin types a host here.
   const [typed, setTyped] = useState(false);
@@ -355,15 +357,16 @@ function Detect(props: { host: string; onApplied: () => Promise<void> }) {
     setResult(null);
     try {
       const report = await api<DetectReport>('POST', '/settings/mail/detect', { host: host.trim() });
+      const notes = language === 'zh-CN' ? report.findings.map((finding, i) => detectFindingZhCN(finding, report.notes[i] ?? '')) : report.notes;
       if (report.recommended) {
         await api('PATCH', '/settings/mail', report.recommended);
         await props.onApplied();
         // Settings that only work once the certificate is trusted are not "working" yet.
         const chosen = report.probes.find((p) => p.port === report.recommended?.['mail_smtpport']);
         const untrusted = chosen?.certificate !== undefined && !chosen.certificate.valid;
-        setResult(untrusted ? { kind: 'error', text: t('detectFoundUntrusted'), notes: report.notes } : { kind: 'ok', text: t('detectFound'), notes: report.notes });
+        setResult(untrusted ? { kind: 'error', text: t('detectFoundUntrusted'), notes } : { kind: 'ok', text: t('detectFound'), notes });
       } else {
-        setResult({ kind: 'error', text: t('detectNone'), notes: report.notes });
+        setResult({ kind: 'error', text: t('detectNone'), notes });
       }
     } catch (e) {
       setResult({ kind: 'error', text: (e as ApiError).message });
