@@ -12,9 +12,11 @@ const text = (max = 500) => z.string().max(max).refine(noLineBreak, 'must not co
 export const SEND_MODES = ['smtp', 'sendmail', 'qmail', 'php', 'capture'] as const;
 export const SECURE_MODES = ['', 'ssl', 'tls'] as const;
 export const AUTH_TYPES = ['LOGIN', 'PLAIN', 'NTLM', 'CRAM-MD5', 'XOAUTH2'] as const;
+export const OAUTH_GRANTS = ['refresh_token', 'client_credentials'] as const;
 
 export type SendMode = (typeof SEND_MODES)[number];
 export type SecureMode = (typeof SECURE_MODES)[number];
+export type OAuthGrant = (typeof OAUTH_GRANTS)[number];
 export type AuthType = (typeof AUTH_TYPES)[number];
 
 /** One `host[:port]` entry of `mail_smtphost`. */
@@ -171,7 +173,22 @@ export const settingDefinitions = {
   }),
   mail_smtpoauth_client_id: define({ schema: text(500), default: '', secret: false, modes: ['smtp'], description: 'XOAUTH2: the application (client) id.' }),
   mail_smtpoauth_client_secret: define({ schema: text(2000), default: '', secret: true, modes: ['smtp'], description: 'XOAUTH2: the client secret (write-only).' }),
-  mail_smtpoauth_refresh_token: define({ schema: text(8000), default: '', secret: true, modes: ['smtp'], description: 'XOAUTH2: the refresh token (write-only).' }),
+  mail_smtpoauth_grant: define({
+    schema: z.enum(OAUTH_GRANTS),
+    default: 'refresh_token',
+    secret: false,
+    modes: ['smtp'],
+    description:
+      "XOAUTH2: how Mailroom gets access tokens. refresh_token: with a refresh token a mailbox user gave once (Gmail, Microsoft 365). client_credentials: with the app's own permission and its client secret, no user sign-in (Microsoft 365 with SMTP.SendAsApp).",
+  }),
+  mail_smtpoauth_scope: define({
+    schema: text(1000).refine((v) => !/[\r\n]/.test(v), 'must be one line'),
+    default: '',
+    secret: false,
+    modes: ['smtp'],
+    description: 'XOAUTH2: the scope to ask for, sent when set; client_credentials needs it (Microsoft 365: https://outlook.office365.com/.default).',
+  }),
+  mail_smtpoauth_refresh_token: define({ schema: text(8000), default: '', secret: true, modes: ['smtp'], description: 'XOAUTH2 with the refresh_token grant: the refresh token (write-only).' }),
   mail_smtp_connections: define({
     schema: z.number().int().min(1, 'must be between 1 and 64').max(64, 'must be between 1 and 64'),
     default: 8,

@@ -5,7 +5,7 @@ import { MailroomError } from '../errors.ts';
 import type { Settings } from '../config/settings-schema.ts';
 import { createCaptureTransport, type CaptureStore } from './capture-transport.ts';
 import type { HostHealth } from './host-health.ts';
-import { createOAuthTokenProvider, type OAuthTokenProvider } from './oauth-token-provider.ts';
+import { createOAuthTokenProvider, missingOAuthSettings, type OAuthTokenProvider } from './oauth-token-provider.ts';
 import { resolvePhpSendmailCommand } from './php-sendmail-path.ts';
 import { createPipeTransport, type SpawnFn } from './sendmail-transport.ts';
 import { createSmtpTransport } from './smtp-transport.ts';
@@ -34,20 +34,23 @@ export function createTransportFactory(deps: TransportFactoryDeps): TransportFac
 
   function tokenProviderFor(settings: Settings): OAuthTokenProvider | undefined {
     if (settings.mail_smtpauthtype !== 'XOAUTH2' || !settings.mail_smtpauth) return undefined;
-    const missing = (['mail_smtpoauth_token_url', 'mail_smtpoauth_client_id', 'mail_smtpoauth_refresh_token', 'mail_smtpname'] as const).filter((k) => settings[k] === '');
+    const credentials = {
+      grant: settings.mail_smtpoauth_grant,
+      tokenUrl: settings.mail_smtpoauth_token_url,
+      clientId: settings.mail_smtpoauth_client_id,
+      clientSecret: settings.mail_smtpoauth_client_secret,
+      refreshToken: settings.mail_smtpoauth_refresh_token,
+      scope: settings.mail_smtpoauth_scope,
+    };
+    const missing = [...missingOAuthSettings(credentials), ...(settings.mail_smtpname.trim() === '' ? ['mail_smtpname'] : [])];
     if (missing.length > 0) {
-      throw new MailroomError('oauth_not_configured', `mail_smtpauthtype is XOAUTH2 but ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not set`, { details: { missing } });
+      throw new MailroomError('oauth_not_configured', `mail_smtpauthtype is XOAUTH2${credentials.grant === 'client_credentials' ? ' with the client_credentials grant' : ''} but ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not set`, { details: { missing } });
     }
-    const key = createHash('sha256')
-      .update([settings.mail_smtpoauth_token_url, settings.mail_smtpoauth_client_id, settings.mail_smtpoauth_client_secret, settings.mail_smtpoauth_refresh_token].join('\0'))
-      .digest('hex');
+    const key = createHash('sha256').update(Object.values(credentials).join('\0')).digest('hex');
     let provider = tokenProviders.get(key);
     if (!provider) {
       provider = createOAuthTokenProvider({
-        tokenUrl: settings.mail_smtpoauth_token_url,
-        clientId: settings.mail_smtpoauth_client_id,
-        clientSecret: settings.mail_smtpoauth_client_secret,
-        refreshToken: settings.mail_smtpoauth_refresh_token,
+        ...credentials,
         clock: deps.clock,
         timeoutMs: settings.mail_smtptimeout * 1000,
         ...(deps.fetch ? { fetch: deps.fetch } : {}),

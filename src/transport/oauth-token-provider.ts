@@ -1,7 +1,9 @@
 /**
- * Access tokens for SMTP XOAUTH2 (Microsoft 365, Gmail), obtained with the OAuth2 refresh grant
- * (RFC 6749 section 6) from the admin's settings mail_smtpoauth_token_url, _client_id,
- * _client_secret and _refresh_token.
+ * Access tokens for SMTP XOAUTH2 (Microsoft 365, Gmail) from the admin's settings
+ * mail_smtpoauth_token_url, _client_id and _client_secret, with one of two grants:
+ * - refresh_token (RFC 6749 section 6): a refresh token a mailbox user gave once;
+ * - client_credentials (RFC 6749 section 4.4): the app's own permission, no user at all
+ *   (Microsoft 365's SMTP.SendAsApp), which needs the client secret and a scope.
  *
  * Secrets policy: the client secret, the refresh token and access tokens never appear in an
  * error message, its details or its cause. Token endpoints echo back text we do not control,
@@ -19,11 +21,18 @@ export interface OAuthTokenProvider {
   getAccessToken(options?: { renew?: boolean }): Promise<string>;
 }
 
+export type OAuthGrant = 'refresh_token' | 'client_credentials';
+
 export interface OAuthTokenProviderDeps {
   tokenUrl: string;
+  /** Default refresh_token. */
+  grant?: OAuthGrant;
   clientId: string;
   clientSecret: string;
+  /** Needed by the refresh_token grant only. */
   refreshToken: string;
+  /** Sent when not empty; the client_credentials grant needs it. */
+  scope?: string;
   clock: { now(): Date };
   fetch?: typeof globalThis.fetch;
   timeoutMs: number;
@@ -50,7 +59,9 @@ interface CachedToken {
 type Fetch = typeof globalThis.fetch;
 
 export function createOAuthTokenProvider(deps: OAuthTokenProviderDeps): OAuthTokenProvider {
-  const url = parseTokenUrl(deps);
+  const grant: OAuthGrant = deps.grant ?? 'refresh_token';
+  const scope = deps.scope?.trim() ?? '';
+  const url = parseTokenUrl(deps, grant, scope);
   const host = url.host;
   const doFetch: Fetch = deps.fetch ?? globalThis.fetch;
   const secrets = [deps.clientSecret, deps.refreshToken];
@@ -69,13 +80,11 @@ export function createOAuthTokenProvider(deps: OAuthTokenProviderDeps): OAuthTok
   const fetchToken = async (): Promise<CachedToken> => {
     // Taken before the request: the lifetime counts from when the endpoint issued the token.
     const requestedAt = deps.clock.now().getTime();
-    const form = new URLSearchParams({
-      grant_type: 'refresh_token',
-      refresh_token: refreshToken,
-      client_id: deps.clientId,
-    });
+    const form = new URLSearchParams({ grant_type: grant, client_id: deps.clientId });
+    if (grant === 'refresh_token') form.set('refresh_token', refreshToken);
     // Public clients have no secret, and some endpoints refuse an empty client_secret.
     if (deps.clientSecret !== '') form.set('client_secret', deps.clientSecret);
+    if (scope !== '') form.set('scope', scope);
 
     let status: number;
     let body: string;
@@ -101,7 +110,7 @@ export function createOAuthTokenProvider(deps: OAuthTokenProviderDeps): OAuthTok
     const details = { host, status, ...(oauthError === undefined ? {} : { error: redact(oauthError) }) };
 
     // RFC 6749 5.2 says 400, but some endpoints answer invalid_grant with 401.
-    if ((status === 400 || status === 401) && oauthError === 'invalid_grant') {
+    if ((status === 400 || status === 401) && oauthError === 'invalid_grant' && grant === 'refresh_token') {
       const what = shownDescription === undefined || shownDescription === '' ? 'invalid_grant' : `invalid_grant: ${shownDescription}`;
       throw new MailroomError(
         'oauth_refresh_token_revoked',
@@ -111,7 +120,7 @@ export function createOAuthTokenProvider(deps: OAuthTokenProviderDeps): OAuthTok
     }
     if (status < 200 || status > 299) {
       const reason = oauthError === undefined ? '' : ` (${redact(oauthError)}${shownDescription ? `: ${shownDescription}` : ''})`;
-      throw new MailroomError('oauth_token_failed', `The OAuth token endpoint ${host} answered HTTP ${status}${reason}${hintFor(status, oauthError)}`, {
+      throw new MailroomError('oauth_token_failed', `The OAuth token endpoint ${host} answered HTTP ${status}${reason}${hintFor(status, oauthError, grant)}`, {
         details,
       });
     }
@@ -185,18 +194,29 @@ export function createOAuthTokenProvider(deps: OAuthTokenProviderDeps): OAuthTok
   };
 }
 
-function parseTokenUrl(deps: OAuthTokenProviderDeps): URL {
-  const missing = (
-    [
-      ['mail_smtpoauth_token_url', deps.tokenUrl],
-      ['mail_smtpoauth_client_id', deps.clientId],
-      ['mail_smtpoauth_refresh_token', deps.refreshToken],
-    ] as const
-  )
-    .filter(([, value]) => value.trim() === '')
-    .map(([name]) => name);
+/** The settings a grant cannot do without, by name, for the oauth_not_configured message. */
+export function missingOAuthSettings(values: {
+  grant: OAuthGrant;
+  tokenUrl: string;
+  clientId: string;
+  clientSecret: string;
+  refreshToken: string;
+  scope: string;
+}): string[] {
+  const needed: [string, string][] = [
+    ['mail_smtpoauth_token_url', values.tokenUrl],
+    ['mail_smtpoauth_client_id', values.clientId],
+  ];
+  if (values.grant === 'refresh_token') needed.push(['mail_smtpoauth_refresh_token', values.refreshToken]);
+  else needed.push(['mail_smtpoauth_client_secret', values.clientSecret], ['mail_smtpoauth_scope', values.scope]);
+  return needed.filter(([, value]) => value.trim() === '').map(([name]) => name);
+}
+
+function parseTokenUrl(deps: OAuthTokenProviderDeps, grant: OAuthGrant, scope: string): URL {
+  const missing = missingOAuthSettings({ grant, tokenUrl: deps.tokenUrl, clientId: deps.clientId, clientSecret: deps.clientSecret, refreshToken: deps.refreshToken, scope });
   if (missing.length > 0) {
-    throw new MailroomError('oauth_not_configured', `XOAUTH2 needs ${missing.join(', ')}: set ${missing.length === 1 ? 'it' : 'them'}`, {
+    const forGrant = grant === 'client_credentials' ? ' with the client_credentials grant' : '';
+    throw new MailroomError('oauth_not_configured', `XOAUTH2${forGrant} needs ${missing.join(', ')}: set ${missing.length === 1 ? 'it' : 'them'}`, {
       details: { missing },
     });
   }
@@ -212,10 +232,15 @@ function parseTokenUrl(deps: OAuthTokenProviderDeps): URL {
   return url;
 }
 
-function hintFor(status: number, oauthError: string | undefined): string {
-  if (oauthError === 'invalid_client' || oauthError === 'unauthorized_client') {
-    return ': check mail_smtpoauth_client_id and mail_smtpoauth_client_secret';
+function hintFor(status: number, oauthError: string | undefined, grant: OAuthGrant): string {
+  if (oauthError === 'invalid_client') return ': check mail_smtpoauth_client_id and mail_smtpoauth_client_secret (client secrets expire)';
+  if (oauthError === 'unauthorized_client') {
+    return grant === 'client_credentials'
+      ? ': the app may not use the client_credentials grant; check its registration, or use the refresh_token grant'
+      : ': check mail_smtpoauth_client_id and mail_smtpoauth_client_secret';
   }
+  if (oauthError === 'invalid_scope') return ': check mail_smtpoauth_scope (Microsoft 365: https://outlook.office365.com/.default)';
+  if (oauthError === 'invalid_grant' && grant === 'client_credentials') return ': the app has no permission to send, or it was not granted; check its API permissions and admin consent';
   if (status >= 500) return ': the provider has a problem, try again later';
   if (status === 404 || status === 405) return ': check mail_smtpoauth_token_url';
   return '';

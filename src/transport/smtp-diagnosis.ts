@@ -9,7 +9,7 @@ export type SmtpPhase = 'connect' | 'auth' | 'send';
 export interface DiagnosisContext {
   phase: SmtpPhase;
   target: { host: string; port: number; label: string };
-  settings: Pick<Settings, 'mail_smtpsecure' | 'mail_smtpauth' | 'mail_smtpauthtype' | 'mail_smtptimeout'>;
+  settings: Pick<Settings, 'mail_smtpsecure' | 'mail_smtpauth' | 'mail_smtpauthtype' | 'mail_smtptimeout' | 'mail_smtpname' | 'mail_smtpoauth_grant'>;
   timeoutMs?: number;
 }
 
@@ -144,7 +144,12 @@ export async function classifySmtpError(error: unknown, ctx: DiagnosisContext): 
     if ((f.responseCode === 504 || /not (supported|available)|unrecognized authentication|unknown authentication/i.test(f.response ?? '')) && f.responseCode !== 535) {
       return failure('smtp_auth_mechanism_unavailable', `${where} does not accept AUTH ${ctx.settings.mail_smtpauthtype}${reply}: choose another mail_smtpauthtype`, 'auth', f, ctx, error, 'AUTH');
     }
-    const what = ctx.settings.mail_smtpauthtype === 'XOAUTH2' ? 'the OAuth access token (check the account, the app registration and its SMTP.Send permission)' : 'the user name or password: check mail_smtpname and mail_smtppassword';
+    const what =
+      ctx.settings.mail_smtpauthtype !== 'XOAUTH2'
+        ? 'the user name or password: check mail_smtpname and mail_smtppassword'
+        : ctx.settings.mail_smtpoauth_grant === 'client_credentials'
+          ? `the OAuth access token of the app for ${ctx.settings.mail_smtpname} (check that the app has the SMTP.SendAsApp permission with admin consent, and that its service principal may send as that mailbox)`
+          : 'the OAuth access token (check the account, the app registration and its SMTP.Send permission)';
     return failure('smtp_auth_failed', `${where} refused ${what}${reply}`, 'auth', f, ctx, error, 'AUTH');
   }
   if (f.code === 'EENVELOPE') {

@@ -11,7 +11,7 @@ import { TransportError, type HostAttempt, type OutgoingMail, type SendOptions, 
 export type SmtpSettings = Pick<
   Settings,
   | 'mail_smtphost' | 'mail_smtpport' | 'mail_smtptimeout' | 'mail_smtpsecure' | 'mail_smtpauth' | 'mail_smtpauthtype'
-  | 'mail_smtpname' | 'mail_smtppassword' | 'mail_smtptls_verify'
+  | 'mail_smtpname' | 'mail_smtppassword' | 'mail_smtptls_verify' | 'mail_smtpoauth_grant'
 >;
 
 export interface SmtpTransportDeps {

@@ -13,6 +13,8 @@ export interface TokenEndpoint {
   readonly issued: string[];
   /** Token requests received, including refused ones. */
   readonly requests: number;
+  /** What each well-formed token request asked for, in order (no secrets). */
+  readonly asked: Array<{ grant: string | null; scope: string | null; refreshTokenSent: boolean }>;
   /** The refresh token the endpoint takes now (a new one after each answer when rotating). */
   readonly refreshToken: string;
   /** Whether the SMTP server should accept this token: issued and not expired with expireAll(). */
@@ -35,12 +37,18 @@ export interface TokenEndpointOptions {
    * refresh_token, and the one just used stops working.
    */
   rotate?: boolean;
+  /**
+   * Take the client_credentials grant too, as Microsoft's endpoint does for an app with an
+   * application permission: it must ask for this scope, and gets no refresh token.
+   */
+  clientCredentialsScope?: string;
 }
 
 export async function startTokenEndpoint(options: TokenEndpointOptions): Promise<TokenEndpoint> {
   const issued: string[] = [];
   const valid = new Set<string>();
   let requests = 0;
+  const asked: TokenEndpoint['asked'] = [];
   let revoked = false;
   let currentRefreshToken = options.refreshToken;
 
@@ -58,12 +66,31 @@ export async function startTokenEndpoint(options: TokenEndpointOptions): Promise
       return;
     }
     const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
-    if (form.get('grant_type') !== 'refresh_token') {
+    const grant = form.get('grant_type');
+    asked.push({ grant, scope: form.get('scope'), refreshTokenSent: form.has('refresh_token') });
+    const clientCredentials = grant === 'client_credentials' && options.clientCredentialsScope !== undefined;
+    if (grant !== 'refresh_token' && !clientCredentials) {
       answer(res, 400, { error: 'unsupported_grant_type' });
       return;
     }
     if (form.get('client_id') !== options.clientId || form.get('client_secret') !== options.clientSecret) {
       answer(res, 401, { error: 'invalid_client', error_description: 'Client authentication failed.' });
+      return;
+    }
+    if (clientCredentials) {
+      // Microsoft's answers, word for word but for the trace ids.
+      if (!form.get('scope')) {
+        answer(res, 400, { error: 'invalid_request', error_description: "AADSTS90014: The required field 'scope' is missing from the credential. Ensure that you have all the necessary parameters for the login request." });
+        return;
+      }
+      if (form.get('scope') !== options.clientCredentialsScope) {
+        answer(res, 400, { error: 'invalid_scope', error_description: `AADSTS1002012: The provided value for scope ${form.get('scope') ?? ''} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).` });
+        return;
+      }
+      const accessToken = `eyJ0eXAi.app-${issued.length + 1}-${randomBytes(12).toString('hex')}`;
+      issued.push(accessToken);
+      valid.add(accessToken);
+      answer(res, 200, { token_type: 'Bearer', expires_in: options.expiresIn, ext_expires_in: options.expiresIn, access_token: accessToken });
       return;
     }
     if (revoked || form.get('refresh_token') !== currentRefreshToken) {
@@ -99,6 +126,7 @@ export async function startTokenEndpoint(options: TokenEndpointOptions): Promise
     get requests() {
       return requests;
     },
+    asked,
     get refreshToken() {
       return currentRefreshToken;
     },

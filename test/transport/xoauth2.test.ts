@@ -218,3 +218,79 @@ describe('SMTP XOAUTH2 with tokens from the refresh grant', () => {
     });
   });
 });
+
+describe('SMTP XOAUTH2 with tokens from the client_credentials grant (Microsoft 365 app-only)', () => {
+  const SCOPE = 'https://outlook.office365.com/.default';
+  let endpoint: TokenEndpoint;
+  let smtp: XOAuth2SmtpServer;
+  const clock = fakeClock();
+
+  const appProvider = (overrides: { clientSecret?: string; scope?: string } = {}): OAuthTokenProvider =>
+    createOAuthTokenProvider({
+      tokenUrl: endpoint.url,
+      grant: 'client_credentials',
+      clientId: CLIENT_ID,
+      clientSecret: overrides.clientSecret ?? CLIENT_SECRET,
+      refreshToken: '',
+      scope: overrides.scope ?? SCOPE,
+      clock,
+      timeoutMs: 5000,
+    });
+
+  before(async () => {
+    smtp = await startXOAuth2SmtpServer({ isValidToken: (user, accessToken) => user === USER && endpoint.isValid(accessToken) });
+  });
+  after(() => smtp.close());
+  beforeEach(async () => {
+    endpoint = await startTokenEndpoint({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, refreshToken: REFRESH_TOKEN, expiresIn: EXPIRES_IN, clientCredentialsScope: SCOPE });
+    smtp.received.length = 0;
+    smtp.logins.length = 0;
+  });
+  afterEach(() => endpoint.close());
+
+  test('asks for a token with the client secret and the scope, no refresh token, and the mail is accepted', async () => {
+    await sendOne(smtp.port, appProvider(), 'app-only');
+    assert.deepEqual(endpoint.asked, [{ grant: 'client_credentials', scope: SCOPE, refreshTokenSent: false }]);
+    assert.deepEqual(smtp.logins, [{ user: USER, accessToken: endpoint.issued[0], accepted: true }]);
+    assert.equal(smtp.received.length, 1);
+  });
+
+  test('a token the SMTP server refuses is fetched again with the same grant', async () => {
+    const tokens = appProvider();
+    await sendOne(smtp.port, tokens, 'first');
+    endpoint.expireAll();
+    await sendOne(smtp.port, tokens, 'second');
+    assert.deepEqual(endpoint.asked.map((a) => a.grant), ['client_credentials', 'client_credentials']);
+    assert.equal(smtp.received.length, 2);
+  });
+
+  test('a wrong client secret gives oauth_token_failed that says to check it, and leaks nothing', async () => {
+    const error = await failedLogin(smtp.port, appProvider({ clientSecret: 'wrong-secret-value-7781' }));
+    const cause = mailroomCause(error);
+    assert.equal(cause.code, 'oauth_token_failed');
+    assert.match(cause.message, /answered HTTP 401 \(invalid_client: Client authentication failed\.\): check mail_smtpoauth_client_id and mail_smtpoauth_client_secret \(client secrets expire\)$/);
+    assert.ok(!`${cause.message} ${JSON.stringify(cause.details)}`.includes('wrong-secret-value-7781'));
+    assert.equal(smtp.logins.length, 0);
+  });
+
+  test('a scope the endpoint refuses gives oauth_token_failed with its words and the scope Microsoft 365 needs', async () => {
+    const error = await failedLogin(smtp.port, appProvider({ scope: 'https://outlook.office365.com/SMTP.Send' }));
+    const cause = mailroomCause(error);
+    assert.equal(cause.code, 'oauth_token_failed');
+    assert.match(cause.message, /\(invalid_scope: AADSTS1002012: .*\/\.default suffixed.*\): check mail_smtpoauth_scope \(Microsoft 365: https:\/\/outlook\.office365\.com\/\.default\)$/);
+  });
+
+  test('without a client secret or a scope it refuses to start, naming both settings, and asks nobody', () => {
+    assert.throws(
+      () =>
+        createOAuthTokenProvider({ tokenUrl: endpoint.url, grant: 'client_credentials', clientId: CLIENT_ID, clientSecret: '', refreshToken: '', scope: ' ', clock, timeoutMs: 5000 }),
+      (error: unknown) => {
+        assert.ok(isMailroomError(error));
+        assert.equal(error.code, 'oauth_not_configured');
+        assert.equal(error.message, 'XOAUTH2 with the client_credentials grant needs mail_smtpoauth_client_secret, mail_smtpoauth_scope: set them');
+        return true;
+      },
+    );
+    assert.equal(endpoint.requests, 0);
+  });
+});

@@ -35,6 +35,7 @@ const CLIENT_ID = 'mailroom-app-5f1c';
 const CLIENT_SECRET = 'Secret-Otter-Quarry-9137';
 const REFRESH_TOKEN = 'Refresh-Heron-Basalt-2268';
 const SMTP_PASSWORD = 'Kestrel-Lagoon-6604';
+const APP_SCOPE = 'https://outlook.office365.com/.default';
 
 interface SettingView {
   key: string;
@@ -53,7 +54,7 @@ describe('the Email server page: XOAUTH2 and a private CA', () => {
   let browser: TestBrowser;
 
   before(async () => {
-    endpoint = await startTokenEndpoint({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, refreshToken: REFRESH_TOKEN, expiresIn: 3600 });
+    endpoint = await startTokenEndpoint({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, refreshToken: REFRESH_TOKEN, expiresIn: 3600, clientCredentialsScope: APP_SCOPE });
     [oauthSmtp, postfix, browser] = await Promise.all([
       startXOAuth2SmtpServer({ isValidToken: (user, token) => user === MAILBOX && endpoint.isValid(token) }),
       startPostfix({ pass: SMTP_PASSWORD }),
@@ -197,6 +198,60 @@ describe('the Email server page: XOAUTH2 and a private CA', () => {
       assert.equal(await page.getByLabel('Token URL').count(), 0);
       assert.equal((await setting('mail_smtpoauth_refresh_token')).isSet, true);
     });
+  });
+
+  it('with the app’s own permission (client credentials) asks for the scope instead of a refresh token, says what is missing, and the test mail goes out', async () => {
+    const r = await mailroom.api('PATCH', '/api/v1/settings/mail', {
+      body: { mail_smtpmode: 'smtp', mail_smtphost: '127.0.0.1', mail_smtpport: oauthSmtp.port, mail_smtpsecure: '', mail_smtpauth: true, mail_smtpauthtype: 'XOAUTH2', mail_smtpname: MAILBOX, mail_smtpoauth_token_url: endpoint.url, mail_smtpoauth_client_id: CLIENT_ID, mail_smtpoauth_client_secret: CLIENT_SECRET, mail_smtpoauth_scope: '' },
+    });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    await browser.withPage({ locale: 'en-US', viewport: DESKTOP }, async ({ page }) => {
+      await signIn(page, mailroom.url, 'admin', ADMIN_PASSWORD, /\/admin\/email$/);
+      const grant = page.getByLabel('Tokens from');
+      assert.equal(await grant.inputValue(), 'refresh_token', 'the refresh token is the default');
+      assert.equal(await page.getByLabel('Scope').count(), 0);
+
+      await grant.selectOption({ label: 'The app’s own permission, client credentials (Microsoft 365)' });
+      await assertSaved(page, 'Tokens from', 'mail_smtpoauth_grant', 'client_credentials');
+      await page.getByLabel('Scope').waitFor();
+      assert.equal(await page.getByLabel('Refresh token').count(), 0, 'no user, so no refresh token');
+      assert.match(await descriptionOf(page.getByLabel('Scope')), /https:\/\/outlook\.office365\.com\/\.default/);
+      assert.match(await descriptionOf(page.getByLabel('User name', { exact: true })), /The mailbox to send as/);
+
+      // Without the scope the test mail says exactly what is missing, and asks the endpoint nothing.
+      const asked = endpoint.asked.length;
+      await sendTestMail(page, 'app-missing@example.org');
+      const failure = page.getByRole('alert').filter({ hasText: 'The test mail was not sent.' });
+      await failure.waitFor({ timeout: 20_000 });
+      const text = await failure.innerText();
+      assert.match(text, /client_credentials grant but mail_smtpoauth_scope is not set/);
+      assert.match(text, /oauth_not_configured/);
+      assert.equal(endpoint.asked.length, asked);
+
+      await typeInto(page.getByLabel('Scope'), APP_SCOPE);
+      await assertSaved(page, 'Scope', 'mail_smtpoauth_scope', APP_SCOPE);
+
+      // A mailbox the app may not send as: the token is issued, the server refuses it, and the
+      // diagnosis points to the app's permission for that mailbox.
+      await typeInto(page.getByLabel('User name', { exact: true }), 'someone-else@example.org');
+      await assertSaved(page, 'User name', 'mail_smtpname', 'someone-else@example.org');
+      await sendTestMail(page, 'app-refused@example.org');
+      const refused = page.getByRole('alert').filter({ hasText: 'smtp_auth_failed' });
+      await refused.waitFor({ timeout: 20_000 });
+      assert.match(await refused.innerText(), /refused the OAuth access token of the app for someone-else@example\.org \(check that the app has the SMTP\.SendAsApp permission/);
+      await typeInto(page.getByLabel('User name', { exact: true }), MAILBOX);
+      await assertSaved(page, 'User name', 'mail_smtpname', MAILBOX);
+
+      const to = 'app-only@example.org';
+      await sendTestMail(page, to);
+      await page.getByRole('status').filter({ hasText: `The test mail was sent to ${to} via ` }).waitFor({ timeout: 20_000 });
+      assert.deepEqual(endpoint.asked.at(-1), { grant: 'client_credentials', scope: APP_SCOPE, refreshTokenSent: false });
+      assert.deepEqual(oauthSmtp.received.at(-1)?.to, [to]);
+      assert.deepEqual(oauthSmtp.logins.at(-1), { user: MAILBOX, accessToken: endpoint.issued.at(-1), accepted: true });
+      await assertNoSecretsIn(page, [CLIENT_SECRET, endpoint.issued.at(-1) as string]);
+    });
+    // Back to the refresh token for the tests after this one.
+    assert.equal((await mailroom.api('PATCH', '/api/v1/settings/mail', { body: { mail_smtpoauth_grant: 'refresh_token' } })).status, 200);
   });
 
   it('points an untrusted certificate to the CA certificate file, refuses a relative path there, diagnoses an unreadable file at the test mail, and delivers with the right CA', async () => {

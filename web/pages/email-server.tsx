@@ -80,6 +80,8 @@ export function EmailServerPage() {
   const auth = value('mail_smtpauth') === true;
   // XOAUTH2 logs in with a token fetched with the OAuth settings: the password is not used.
   const oauth = auth && value('mail_smtpauthtype') === 'XOAUTH2';
+  // With the app's own permission there is no user, so no refresh token.
+  const appOnly = value('mail_smtpoauth_grant') === 'client_credentials';
 
   /** Props every field shares: id, the lock, and the status line (and hints) it is described by. */
   const common = (key: string, hints: string[] = []) => {
@@ -238,13 +240,28 @@ export function EmailServerPage() {
                 <p class="hint" id="oauth-intro">
                   {t('oauthIntro')}
                 </p>
-                {textField('mail_smtpname', 'fieldUser', { hint: 'oauthUserHint', verbatim: true })}
+                <div class="field">
+                  <label for="f-mail_smtpoauth_grant">{t('fieldOAuthGrant')}</label>
+                  <select
+                    {...common('mail_smtpoauth_grant')}
+                    value={String(value('mail_smtpoauth_grant'))}
+                    onChange={(e) => void save({ mail_smtpoauth_grant: e.currentTarget.value })}
+                  >
+                    <option value="refresh_token">{t('oauthGrantRefreshToken')}</option>
+                    <option value="client_credentials">{t('oauthGrantClientCredentials')}</option>
+                  </select>
+                  {lockNote('mail_smtpoauth_grant')}
+                  <SaveStatus id="st-mail_smtpoauth_grant" state={status.mail_smtpoauth_grant} />
+                </div>
+                {textField('mail_smtpname', 'fieldUser', { hint: appOnly ? 'oauthAppUserHint' : 'oauthUserHint', verbatim: true })}
                 {textField('mail_smtpoauth_token_url', 'fieldOAuthTokenUrl', { type: 'url', hint: 'fieldOAuthTokenUrlHint', verbatim: true })}
                 <div class="two-even">
                   {textField('mail_smtpoauth_client_id', 'fieldOAuthClientId', { hint: 'fieldOAuthClientIdHint', verbatim: true })}
-                  {secretField('mail_smtpoauth_client_secret', 'fieldOAuthClientSecret', { isSet: 'oauthClientSecretIsSet', notSet: 'oauthClientSecretNotSet' })}
+                  {secretField('mail_smtpoauth_client_secret', 'fieldOAuthClientSecret', { isSet: 'oauthClientSecretIsSet', notSet: appOnly ? 'oauthAppClientSecretNotSet' : 'oauthClientSecretNotSet' })}
                 </div>
-                {secretField('mail_smtpoauth_refresh_token', 'fieldOAuthRefreshToken', { isSet: 'oauthRefreshTokenIsSet', notSet: 'oauthRefreshTokenNotSet' })}
+                {appOnly
+                  ? textField('mail_smtpoauth_scope', 'fieldOAuthScope', { hint: 'fieldOAuthScopeHint', verbatim: true })
+                  : secretField('mail_smtpoauth_refresh_token', 'fieldOAuthRefreshToken', { isSet: 'oauthRefreshTokenIsSet', notSet: 'oauthRefreshTokenNotSet' })}
               </fieldset>
             )}
             {textField('mail_smtptimeout', 'fieldTimeout', { type: 'number' })}
