@@ -74,6 +74,9 @@ const codes = {
   too_many_recipients: { status: 400, exit: 2, summary: 'A public link is to be mailed to more outside addresses at once than allowed (20).' },
   batch_too_large: { status: 413, exit: 2, summary: 'More items in one request than allowed (1000).' },
 
+  // The outbox
+  outbox_not_cancellable: { status: 409, exit: 1, summary: 'Only a queued or failed mail can be cancelled; this one is being sent, sent or cancelled already.' },
+
   // Database
   database_unavailable: { status: 503, exit: 1, summary: 'The database cannot be opened or reached.' },
   database_not_empty: { status: 409, exit: 1, summary: 'db:copy was given a database that holds data already.' },

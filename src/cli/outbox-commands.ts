@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { MailroomError } from '../errors.ts';
+import { isMailroomError, MailroomError } from '../errors.ts';
 import { positiveInteger } from './parse-with.ts';
 import { MAX_BATCH, parseMessageInputs, type MessageInput } from '../outbox/message-input.ts';
 import { OUTBOX_STATES } from '../domain/outbox.ts';
@@ -124,6 +124,33 @@ export function registerOutboxCommands(program: Command, io: CommandIo): void {
       if (!id) throw new MailroomError('invalid_request', 'outbox:retry needs an ID or --all-failed');
       await ctx.outbox.retry(positiveInteger(id, 'ID'));
       io.out(`#${id} queued again`);
+    });
+
+  program
+    .command('outbox:cancel')
+    .description('stop queued or failed mails from being sent (outbox:retry sends them after all)')
+    .argument('<id...>')
+    .action(async (ids: string[]) => {
+      const ctx = await io.context();
+      const numbers = ids.map((value) => positiveInteger(value, 'ID'));
+      if (numbers.length === 1) {
+        await ctx.outbox.cancel(numbers[0] as number);
+        return io.out(`#${numbers[0]} cancelled`);
+      }
+      // One that cannot be cancelled does not keep the others from being cancelled.
+      const refusals: MailroomError[] = [];
+      for (const id of numbers) {
+        try {
+          await ctx.outbox.cancel(id);
+          io.out(`#${id} cancelled`);
+        } catch (error) {
+          if (!isMailroomError(error)) throw error;
+          io.deps.stderr.write(`mailroom: ${error.message}\n`);
+          refusals.push(error);
+        }
+      }
+      const [first] = refusals;
+      if (first) throw new MailroomError(first.code, `${refusals.length} of ${numbers.length} mails not cancelled`);
     });
 
   program

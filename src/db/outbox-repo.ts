@@ -316,12 +316,29 @@ export function createOutboxRepo(db: Kysely<DatabaseSchema>, dialect: SqlDialect
       };
     },
 
-    /** Failed or cancelled mails back to the queue, due now. */
+    /** Mails back to the queue, due now: the given ones when failed or cancelled, or every failed one (a cancelled mail stays cancelled). */
     async requeue(input: { ids?: number[]; allFailed?: boolean; now: number }): Promise<number> {
-      let q = db.updateTable('outbox').set({ state: 'queued', next_attempt_at: input.now, updated_at: input.now }).where('state', 'in', ['failed', 'cancelled']);
-      if (input.ids) q = q.where('id', 'in', input.ids);
-      else if (!input.allFailed) return 0;
+      let q = db.updateTable('outbox').set({ state: 'queued', next_attempt_at: input.now, updated_at: input.now });
+      if (input.ids) q = q.where('id', 'in', input.ids).where('state', 'in', ['failed', 'cancelled']);
+      else if (input.allFailed) q = q.where('state', '=', 'failed');
+      else return 0;
       return Number((await q.executeTakeFirst()).numUpdatedRows);
+    },
+
+    /**
+     * Queued or failed mails to cancelled, so that no worker sends them. A worker claims a mail
+     * with the same kind of conditional update, so a mail is either claimed or cancelled, never both.
+     */
+    async cancel(input: { ids: number[]; now: number }): Promise<number[]> {
+      if (input.ids.length === 0) return [];
+      const rows = await db
+        .updateTable('outbox')
+        .set({ state: 'cancelled', updated_at: input.now })
+        .where('id', 'in', input.ids)
+        .where('state', 'in', ['queued', 'failed'])
+        .returning('id')
+        .execute();
+      return rows.map((row) => Number(row.id));
     },
 
     /** Deletes finished mails (sent, failed, cancelled) last changed before `before`. */

@@ -16,6 +16,8 @@ export interface OutboxStore {
   list(input: { state?: string | undefined; limit: number; beforeId?: number | undefined }): Promise<unknown[]>;
   get(id: number): Promise<(OutboxRow & { raw: string; history: OutboxAttempt[] }) | undefined>;
   requeue(input: { ids?: number[]; allFailed?: boolean; now: number }): Promise<number>;
+  /** The ids of those that were queued or failed and are cancelled now. */
+  cancel(input: { ids: number[]; now: number }): Promise<number[]>;
   purge(before: number): Promise<number>;
 }
 
@@ -80,6 +82,20 @@ export function createOutboxService(deps: { store: OutboxStore; settings: Settin
         await this.show(id);
         throw new MailroomError('invalid_request', `Mail #${id} is not failed or cancelled; only those can be retried`);
       }
+    },
+    /** Stops a queued or failed mail from being sent; `retry` queues it again. */
+    async cancel(id: number): Promise<{ id: number; state: 'cancelled' }> {
+      if ((await deps.store.cancel({ ids: [id], now: deps.clock.now().getTime() })).length === 0) {
+        const { state } = await this.show(id);
+        const why =
+          state === 'sending'
+            ? 'a worker is handing it to the mail server right now; look again in a few seconds'
+            : state === 'sent'
+              ? 'it was sent already, and a sent mail cannot be called back'
+              : 'it was cancelled already';
+        throw new MailroomError('outbox_not_cancellable', `Mail #${id} is ${state}: ${why}`, { details: { id, state } });
+      }
+      return { id, state: 'cancelled' };
     },
     retryAllFailed: () => deps.store.requeue({ allFailed: true, now: deps.clock.now().getTime() }),
     purge: (olderThanDays: number) => deps.store.purge(deps.clock.now().getTime() - olderThanDays * 86_400_000),

@@ -207,6 +207,27 @@ describe('the outbox commands', { concurrency: true }, () => {
         ],
       );
     });
+
+    it('outbox:cancel cancels queued mails, and with one it cannot cancel still cancels the others and exits with 1 naming it', async () => {
+      assert.equal((await mailroomOk(['outbox:cancel', '3'], { cwd })).stdout, '#3 cancelled\n');
+      assert.equal(outboxRows(cwd).find((r) => r.id === 3)?.state, 'cancelled');
+
+      const result = await runMailroom(['outbox:cancel', '3', '2'], { cwd });
+      assert.equal(result.code, 1);
+      assert.equal(result.stdout, '#2 cancelled\n');
+      assert.equal(result.stderr, 'mailroom: Mail #3 is cancelled: it was cancelled already\nmailroom: 1 of 2 mails not cancelled\n');
+      assert.deepEqual(
+        outboxRows(cwd).map((r) => [r.id, r.state]),
+        [
+          [2, 'cancelled'],
+          [3, 'cancelled'],
+        ],
+      );
+      const missing = await runMailroom(['outbox:cancel', '99'], { cwd });
+      assert.equal(missing.code, 1);
+      assert.match(missing.stderr, /No mail #99 in the outbox/);
+      assert.equal((await mailroomOk(['outbox:retry', '3'], { cwd })).stdout, '#3 queued again\n', 'retry takes a cancelled mail back');
+    });
   });
 
   describe('worker', { concurrency: 1 }, () => {

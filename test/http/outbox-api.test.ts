@@ -9,6 +9,10 @@ import type { OutboxAttempt, OutboxRow } from '../../src/db/outbox-repo.ts';
 import type { ErrorCode } from '../../src/errors.ts';
 import { buildApp } from '../../src/http/build-app.ts';
 import { buildContext } from '../../src/main.ts';
+import { SMTPServer } from 'smtp-server';
+import type { AddressInfo } from 'node:net';
+import { postfixSettings } from '../support/mail-fixtures.ts';
+import { readMaildir, startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 
 interface ApiError {
@@ -325,6 +329,125 @@ describe('the outbox API on a real database', () => {
       assert.equal(after.counts['failed'] ?? 0, 0, 'no mail is failed any more');
       assert.equal((await mail(failedId)).state, 'queued');
       assert.deepEqual(json<{ requeued: number }>(await api('POST', '/api/v1/outbox/retry-failed')), { requeued: 0 }, 'nothing left to retry');
+    });
+  });
+  describe('POST /api/v1/outbox/:id/cancel, against the real Postfix', () => {
+    let postfix: PostfixServer;
+
+    before(async () => {
+      postfix = await startPostfix();
+      await ctx.settings.update({ ...postfixSettings(postfix), mail_smtptimeout: 5 });
+    });
+    after(() => postfix?.stop());
+
+    async function queue(to: string, subject: string): Promise<number> {
+      const reply = await api('POST', '/api/v1/messages', { body: { to, subject, text: 'x' } });
+      assert.equal(reply.status, 202, reply.text);
+      return json<Accepted>(reply).ids[0] as number;
+    }
+
+    async function deliverAll(): Promise<void> {
+      const worker = ctx.createWorker();
+      try {
+        while ((await worker.runOnce()) > 0);
+      } finally {
+        await worker.stop();
+      }
+    }
+
+    it('cancels a queued mail, which the worker then never sends, while the next one is delivered; retry sends it after all', async () => {
+      const cancelled = await queue('cancelled@example.org', 'Never sent');
+      const kept = await queue('kept@example.org', 'Sent');
+      assert.equal((await api('POST', `/api/v1/outbox/${cancelled}/cancel`, { token: null })).status, 401, 'not without a token');
+
+      const reply = await api('POST', `/api/v1/outbox/${cancelled}/cancel`);
+      assert.equal(reply.status, 200, reply.text);
+      assert.deepEqual(json<unknown>(reply), { id: cancelled, state: 'cancelled' });
+      assert.equal((await mail(cancelled)).state, 'cancelled');
+
+      await deliverAll();
+      await waitForMail(postfix.maildir, (m) => m.deliveredTo === 'kept@example.org');
+      assert.equal((await mail(kept)).state, 'sent');
+      assert.equal((await mail(cancelled)).state, 'cancelled', 'the worker left it alone');
+      assert.deepEqual((await readMaildir(postfix.maildir)).filter((m) => m.deliveredTo === 'cancelled@example.org'), []);
+
+      // A sent mail cannot be called back, and a cancelled one is cancelled already: 409, nothing changes.
+      const sent = await api('POST', `/api/v1/outbox/${kept}/cancel`);
+      assert.equal(sent.status, 409, sent.text);
+      assert.equal(apiError(sent).code, 'outbox_not_cancellable');
+      assert.equal(apiError(sent).message, `Mail #${kept} is sent: it was sent already, and a sent mail cannot be called back`);
+      const again = await api('POST', `/api/v1/outbox/${cancelled}/cancel`);
+      assert.equal(again.status, 409, again.text);
+      assert.match(apiError(again).message, /is cancelled: it was cancelled already$/);
+      assert.equal((await api('POST', '/api/v1/outbox/999999/cancel')).status, 404);
+      assert.equal((await api('POST', '/api/v1/outbox/abc/cancel')).status, 400);
+
+      assert.equal((await api('POST', `/api/v1/outbox/${cancelled}/retry`)).status, 202);
+      await deliverAll();
+      await waitForMail(postfix.maildir, (m) => m.deliveredTo === 'cancelled@example.org');
+      assert.equal((await mail(cancelled)).state, 'sent');
+    });
+
+    it('cancels a failed mail, so that "Retry all failed" leaves it out', async () => {
+      const refusing = await startSmtpSink(['-f', 'RCPT']);
+      sinks.push(refusing);
+      await ctx.settings.update({ mail_smtphost: `127.0.0.1:${refusing.port}`, mail_smtpsecure: '', mail_smtpauth: false });
+      const id = await queue('failed-then-cancelled@example.org', 'Failed');
+      try {
+        await deliverAll();
+      } finally {
+        await ctx.settings.update(postfixSettings(postfix));
+      }
+      assert.equal((await mail(id)).state, 'failed', 'refused with 550');
+      const failedBefore = (await outbox()).counts['failed'] ?? 0;
+      assert.equal((await api('POST', `/api/v1/outbox/${id}/cancel`)).status, 200);
+      assert.equal((await outbox()).counts['failed'] ?? 0, failedBefore - 1);
+      assert.deepEqual(json<{ requeued: number }>(await api('POST', '/api/v1/outbox/retry-failed')), { requeued: failedBefore - 1 });
+      assert.equal((await mail(id)).state, 'cancelled');
+    });
+
+    it('refuses to cancel a mail a worker is handing to the server at that moment, which then arrives', async () => {
+      // A server that holds the message until told to answer, so that the mail stays "sending".
+      let release: () => void = () => {};
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let dataStarted: () => void = () => {};
+      const started = new Promise<void>((resolve) => (dataStarted = resolve));
+      const slow = new SMTPServer({
+        authOptional: true,
+        disabledCommands: ['STARTTLS', 'AUTH'],
+        logger: false,
+        onData(stream, _session, callback) {
+          stream.resume();
+          stream.on('end', () => {
+            dataStarted();
+            void held.then(() => callback(null));
+          });
+        },
+      });
+      slow.on('error', () => {});
+      await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', () => resolve()));
+      try {
+        await ctx.settings.update({ mail_smtphost: `127.0.0.1:${(slow.server.address() as AddressInfo).port}`, mail_smtpsecure: '', mail_smtpauth: false });
+        const id = await queue('in-flight@example.org', 'In flight');
+        const worker = ctx.createWorker();
+        try {
+          const running = worker.runOnce();
+          await started;
+          const reply = await api('POST', `/api/v1/outbox/${id}/cancel`);
+          assert.equal(reply.status, 409, reply.text);
+          assert.equal(apiError(reply).code, 'outbox_not_cancellable');
+          assert.match(apiError(reply).message, new RegExp(`^Mail #${id} is sending: a worker is handing it to the mail server right now`));
+          release();
+          await running;
+        } finally {
+          release();
+          await worker.stop();
+        }
+        assert.equal((await mail(id)).state, 'sent', 'the refused cancel changed nothing');
+      } finally {
+        await new Promise<void>((resolve) => slow.close(() => resolve()));
+        await ctx.settings.update(postfixSettings(postfix));
+      }
     });
   });
 });

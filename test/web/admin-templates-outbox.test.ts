@@ -18,6 +18,7 @@ import {
   DESKTOP,
   SCREENSHOT_DIR,
   eventually,
+  focusedId,
   launchBrowser,
   screenshot,
   signIn,
@@ -49,6 +50,7 @@ interface OutboxRow {
   subject: string;
   recipients: string[];
   state: string;
+  attempts: number;
   lastError: string | null;
   lastReply: string | null;
   history: Array<{ outcome: string; reply: string | null }>;
@@ -490,6 +492,54 @@ describe('the Templates, Outbox and Users pages of an admin', () => {
           await eventually(async () => (await Promise.all(ids.map(outboxMail))).every((m) => m.state === 'sent'), 'both mails were sent by the fixed server');
           await eventually(async () => (await shownCounts(page))['failed'] === 0, 'the page follows by itself: no failed mail');
           assert.equal(await retryAll.count(), 0, 'the button goes with the last failed mail');
+        });
+      } finally {
+        await setMail({ mail_smtpmode: 'capture', mail_smtphost: null, mail_smtptimeout: null });
+      }
+    });
+    it('"Cancel sending" stops a mail the server put off (4xx) after a confirmation, and Retry sends it after all', async () => {
+      const deferring = await startSmtpSink(['-r', 'RCPT']);
+      sinks.push(deferring);
+      const working = await startSmtpSink();
+      sinks.push(working);
+      try {
+        await setMail({ mail_smtpmode: 'smtp', mail_smtphost: `127.0.0.1:${deferring.port}`, mail_smtptimeout: 3 });
+        const subject = 'Wrong newsletter';
+        const id = await queueMail({ to: 'deferred@example.org', subject, text: 'x' });
+        await eventually(async () => {
+          const m = await outboxMail(id);
+          return m.state === 'queued' && m.attempts === 1;
+        }, 'the server put the mail off: queued for a later attempt');
+
+        await browser.withPage({ locale: 'en-US', viewport: DESKTOP }, async ({ page }) => {
+          await signIn(page, mailroom.url, 'admin', ADMIN_PASSWORD, /\/admin\/email$/);
+          await page.goto(`${mailroom.url}/admin/outbox`);
+          await page.getByRole('button', { name: `Show mail #${id}: ${subject}` }).click();
+          const details = page.locator('#mail-details');
+          await details.locator('#mail-cancel').waitFor();
+          assert.equal(await details.locator('#mail-retry').count(), 0, 'a queued mail has nothing to retry');
+
+          // "No, keep it" changes nothing.
+          await details.getByRole('button', { name: 'Cancel sending' }).click();
+          const question = details.locator('#mail-cancel-question');
+          assert.equal(await question.innerText(), `Cancel mail #${id}? No worker will send it. “Retry” sends it after all.`);
+          await eventually(async () => (await focusedId(page)) === 'mail-cancel-yes', 'the focus is on the confirmation');
+          await details.getByRole('button', { name: 'No, keep it' }).click();
+          assert.equal(await question.count(), 0);
+          assert.equal((await outboxMail(id)).state, 'queued');
+
+          await details.getByRole('button', { name: 'Cancel sending' }).click();
+          await details.getByRole('button', { name: 'Yes, cancel it' }).click();
+          await details.locator('#mail-details-status').filter({ hasText: 'Cancelled: this mail will not be sent.' }).waitFor();
+          assert.equal((await outboxMail(id)).state, 'cancelled');
+          await eventually(async () => (await page.locator(`#outbox-list tr[data-id="${id}"]`).getAttribute('data-state')) === 'cancelled', 'the list shows it cancelled');
+          assert.equal(await details.locator('#mail-cancel').count(), 0, 'a cancelled mail cannot be cancelled again');
+
+          // Changed its mind: Retry sends it, through a server that takes it now.
+          await setMail({ mail_smtphost: `127.0.0.1:${working.port}` });
+          await details.locator('#mail-retry').click();
+          await details.locator('#mail-details-status').filter({ hasText: 'Queued again.' }).waitFor();
+          await eventually(async () => (await outboxMail(id)).state === 'sent', 'the retried mail was sent');
         });
       } finally {
         await setMail({ mail_smtpmode: 'capture', mail_smtphost: null, mail_smtptimeout: null });

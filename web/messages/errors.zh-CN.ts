@@ -63,6 +63,7 @@ export const errorSummariesZhCN: Readonly<Record<string, string>> = {
   event_type_unknown: 'Mailroom 不认识此事件类型。',
   share_notification_disabled: '管理员已关闭共享相关的邮件。',
   too_many_recipients: '一次发送公开链接的外部地址超过了上限（20 个）。',
+  outbox_not_cancellable: '只有排队中或发送失败的邮件才能取消；这封邮件正在发送、已发送或已取消。',
   batch_too_large: '一次请求中的条目超过了上限（1000 条）。',
 
   // Database

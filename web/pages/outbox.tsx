@@ -316,7 +316,12 @@ function MailDetails(props: { id: number; refreshes: number; onClose(): void; on
   const [mail, setMail] = useState<OutboxDetail | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [retry, setRetry] = useState<{ kind: 'busy' } | { kind: 'ok' } | { kind: 'error'; message: string } | null>(null);
+  const [cancel, setCancel] = useState<{ kind: 'confirm' } | { kind: 'busy' } | { kind: 'ok' } | { kind: 'error'; message: string } | null>(null);
   const heading = useRef<HTMLHeadingElement>(null);
+  const confirmCancel = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (cancel?.kind === 'confirm') confirmCancel.current?.focus();
+  }, [cancel?.kind]);
 
   const load = async () => {
     try {
@@ -338,7 +343,21 @@ function MailDetails(props: { id: number; refreshes: number; onClose(): void; on
     void load();
   }, [props.refreshes]);
 
+  const doCancel = async () => {
+    setCancel({ kind: 'busy' });
+    setRetry(null);
+    try {
+      await api('POST', `/outbox/${props.id}/cancel`);
+      setCancel({ kind: 'ok' });
+    } catch (e) {
+      setCancel({ kind: 'error', message: errorText(e) });
+    }
+    // Also after a refusal: the mail may have been sent meanwhile, and the page shows that.
+    await Promise.all([load(), props.onChanged()]);
+  };
+
   const doRetry = async () => {
+    setCancel(null);
     setRetry({ kind: 'busy' });
     try {
       await api('POST', `/outbox/${props.id}/retry`);
@@ -350,6 +369,7 @@ function MailDetails(props: { id: number; refreshes: number; onClose(): void; on
   };
 
   const retryable = mail?.state === 'failed' || mail?.state === 'cancelled';
+  const cancellable = mail?.state === 'queued' || mail?.state === 'failed';
   return (
     <section id="mail-details" class="panel details" aria-labelledby="mail-details-title">
       <div class="details-head">
@@ -416,16 +436,38 @@ function MailDetails(props: { id: number; refreshes: number; onClose(): void; on
             </div>
           )}
 
-          {retryable && (
+          {(retryable || cancellable) && cancel?.kind !== 'confirm' && (
             <div class="actions">
-              <button type="button" class="primary" id="mail-retry" disabled={retry?.kind === 'busy'} onClick={() => void doRetry()}>
-                {retry?.kind === 'busy' ? t('outboxRetrying') : t('outboxRetry')}
-              </button>
+              {retryable && (
+                <button type="button" class="primary" id="mail-retry" disabled={retry?.kind === 'busy'} onClick={() => void doRetry()}>
+                  {retry?.kind === 'busy' ? t('outboxRetrying') : t('outboxRetry')}
+                </button>
+              )}
+              {cancellable && (
+                <button type="button" id="mail-cancel" disabled={cancel?.kind === 'busy'} onClick={() => setCancel({ kind: 'confirm' })}>
+                  {t('outboxCancel')}
+                </button>
+              )}
+            </div>
+          )}
+          {cancel?.kind === 'confirm' && (
+            <div id="mail-cancel-confirm" class="notice info tpl-confirm" role="group" aria-labelledby="mail-cancel-question">
+              <p id="mail-cancel-question">{t('outboxCancelQuestion', { id: props.id })}</p>
+              <div class="actions">
+                <button type="button" class="primary" id="mail-cancel-yes" ref={confirmCancel} onClick={() => void doCancel()}>
+                  {t('outboxCancelYes')}
+                </button>
+                <button type="button" onClick={() => setCancel(null)}>
+                  {t('outboxCancelNo')}
+                </button>
+              </div>
             </div>
           )}
           <div aria-live="polite" id="mail-details-status">
             {retry?.kind === 'ok' && <Notice kind="ok">{t('outboxRetried')}</Notice>}
             {retry?.kind === 'error' && <Notice kind="error">{t('errorGeneric', { message: retry.message })}</Notice>}
+            {cancel?.kind === 'ok' && <Notice kind="ok">{t('outboxCancelled')}</Notice>}
+            {cancel?.kind === 'error' && <Notice kind="error">{t('errorGeneric', { message: cancel.message })}</Notice>}
           </div>
 
           <h3>{t('outboxReplies')}</h3>

@@ -36,6 +36,13 @@ export function outboxRoutes(app: FastifyInstance, ctx: AppContext): void {
     return reply.status(202).send({ ok: true });
   });
 
+  app.post('/api/v1/outbox/:id/cancel', { preHandler: admin }, async (request) => {
+    const { id } = parseInput(idParams, request.params);
+    const result = await ctx.outbox.cancel(id);
+    request.log.info({ event: 'outbox_cancelled', id }, `mail #${id} cancelled`);
+    return result;
+  });
+
   /** Every failed mail queued again, as after fixing a server that refused them all. */
   app.post('/api/v1/outbox/retry-failed', { preHandler: admin }, async (_request, reply) => reply.status(202).send({ requeued: await ctx.outbox.retryAllFailed() }));
 
