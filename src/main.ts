@@ -276,7 +276,7 @@ export function main(argv: string[]): Promise<number> {
     if (error.code === 'EPIPE') process.exit(0);
     throw error;
   });
-  return runCli(argv, { buildContext, startServer, stdout: process.stdout, stderr: process.stderr });
+  return runCli(argv, { buildContext, startServer, startMetricsServer, stdout: process.stdout, stderr: process.stderr });
 }
 
 /** `serve`: the HTTP API on MAILROOM_HOST:MAILROOM_PORT. */
@@ -288,6 +288,16 @@ export async function startServer(ctx: AppContext): Promise<RunningServer> {
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : ctx.runtime.port;
   return { url: `http://${ctx.runtime.host.includes(':') ? `[${ctx.runtime.host}]` : ctx.runtime.host}:${port}`, close: () => app.close() };
+}
+
+/** `worker`: /metrics and /healthz on MAILROOM_METRICS_HOST:MAILROOM_METRICS_PORT, when the port is set. */
+export async function startMetricsServer(ctx: AppContext): Promise<RunningServer | undefined> {
+  const listen = ctx.runtime.metricsListen;
+  if (!listen) return undefined;
+  const { buildMetricsApp } = await import('./http/build-app.ts');
+  const app = buildMetricsApp(ctx);
+  await app.listen(listen);
+  return { url: `http://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${listen.port}`, close: () => app.close() };
 }
 
 /** Waits `ms`, or less when the signal fires; never rejects. */

@@ -169,9 +169,12 @@ export function registerOutboxCommands(program: Command, io: CommandIo): void {
       const ctx = await io.context({ logLevel: undefined });
       const worker = ctx.createWorker();
       const digests = ctx.createDigestScheduler();
+      const metrics = await io.deps.startMetricsServer?.(ctx);
+      if (metrics) ctx.log.info({ event: 'metrics_listening', url: `${metrics.url}/metrics` }, `metrics at ${metrics.url}/metrics`);
       worker.start();
       digests.start();
       await io.waitForStop();
+      await metrics?.close();
       await digests.stop();
       await worker.stop();
     });

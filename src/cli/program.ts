@@ -25,6 +25,8 @@ export interface CliDeps {
   buildContext(options: ContextOptions): Promise<AppContext>;
   /** Starts HTTP (and, later, the worker) for `serve`; given by main.ts so cli/ never imports http/. */
   startServer(ctx: AppContext): Promise<RunningServer>;
+  /** `worker`: /metrics and /healthz on MAILROOM_METRICS_PORT, when it is set. */
+  startMetricsServer?(ctx: AppContext): Promise<RunningServer | undefined>;
   stdout: Writable;
   stderr: Writable;
   /** Resolves when the process is asked to stop (SIGTERM/SIGINT). */

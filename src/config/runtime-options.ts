@@ -19,6 +19,10 @@ export interface RuntimeOptions {
    * come from the proxy, and the per-address limits would count all users together.
    */
   trustProxy: string[];
+  /** When set, GET /metrics answers only to `Authorization: Bearer <token>`. */
+  metricsToken: string | undefined;
+  /** Where `mailroom worker` serves its own /metrics and /healthz; undefined: nowhere. */
+  metricsListen: { host: string; port: number } | undefined;
 }
 
 /** The runtime variables; their descriptions feed the generated docs/admin/config.md (npm run docs). */
@@ -41,6 +45,19 @@ export const envSchema = z.object({
     .transform((v) => v.split(',').map((p) => p.trim()).filter((p) => p !== ''))
     .refine((list) => list.every((p) => /^[0-9A-Fa-f:.]+(\/\d{1,3})?$/.test(p)), 'must be IP addresses or CIDR ranges separated by commas, e.g. 127.0.0.1,10.0.0.0/8')
     .describe('The reverse proxies whose X-Forwarded-For is believed: IP addresses or CIDR ranges, comma-separated. Without it every request seems to come from the proxy.'),
+  MAILROOM_METRICS_TOKEN: z
+    .string()
+    .min(16, 'must be at least 16 characters (openssl rand -hex 16)')
+    .optional()
+    .describe('When set, GET /metrics answers only with the header Authorization: Bearer and this token (Prometheus: authorization.credentials); without it /metrics is open to anyone who reaches the port.'),
+  MAILROOM_METRICS_PORT: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(65535)
+    .optional()
+    .describe("The port on which mailroom worker serves its own /metrics and /healthz (serve has them on MAILROOM_PORT); without it a separate worker's counters are not visible."),
+  MAILROOM_METRICS_HOST: z.string().min(1).default('127.0.0.1').describe('The address of the metrics port of mailroom worker (127.0.0.1: this machine only).'),
 });
 
 /** The MAILROOM_ variables that are how Mailroom runs, not settings (the rest must be setting keys). */
@@ -64,6 +81,8 @@ export function readRuntimeOptions(env: NodeJS.ProcessEnv, cwd: string): Runtime
     secretKey: e.MAILROOM_SECRET_KEY,
     logLevel: e.MAILROOM_LOG_LEVEL,
     trustProxy: e.MAILROOM_TRUST_PROXY,
+    metricsToken: e.MAILROOM_METRICS_TOKEN,
+    metricsListen: e.MAILROOM_METRICS_PORT === undefined ? undefined : { host: e.MAILROOM_METRICS_HOST, port: e.MAILROOM_METRICS_PORT },
     worker: { batchSize: e.MAILROOM_WORKER_BATCH, lanes: e.MAILROOM_WORKER_LANES, leaseMs: e.MAILROOM_OUTBOX_LEASE_SECONDS * 1000, idleMs: e.MAILROOM_WORKER_IDLE_MS },
   };
 }

@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { AppContext } from '../context.ts';
 import { installErrorHandler } from './error-handler.ts';
+import { metricsRoutes } from './routes/metrics-routes.ts';
 import { outboxRoutes } from './routes/outbox-routes.ts';
 import { settingsRoutes } from './routes/settings-routes.ts';
 import { templateRoutes } from './routes/template-routes.ts';
@@ -16,7 +17,7 @@ export function buildApp(ctx: AppContext): FastifyInstance {
   // through ctx.log with a stable `event` field anyway.
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, ...(ctx.runtime.trustProxy.length > 0 ? { trustProxy: ctx.runtime.trustProxy } : {}) });
   installErrorHandler(app, ctx.log.child({ module: 'http' }));
-  app.get('/healthz', async () => ({ status: 'ok', ...(await ctx.health()) }));
+  metricsRoutes(app, ctx);
   settingsRoutes(app, ctx);
   outboxRoutes(app, ctx);
   templateRoutes(app, ctx);
@@ -25,5 +26,13 @@ export function buildApp(ctx: AppContext): FastifyInstance {
   eventRoutes(app, ctx);
   unsubscribeRoutes(app, ctx);
   webRoutes(app, undefined, async () => imageOriginOf((await ctx.settings.get()).mail_logo_url));
+  return app;
+}
+
+/** Only /healthz and /metrics: what `mailroom worker` serves on MAILROOM_METRICS_PORT. */
+export function buildMetricsApp(ctx: AppContext): FastifyInstance {
+  const app = Fastify({ logger: false });
+  installErrorHandler(app, ctx.log.child({ module: 'http' }));
+  metricsRoutes(app, ctx);
   return app;
 }

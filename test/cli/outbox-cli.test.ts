@@ -13,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import type { OutboxAttempt, OutboxRow } from '../../src/db/outbox-repo.ts';
 import { cleanEnv, mailroomBin, mailroomOk, runMailroom } from '../support/run-mailroom.ts';
+import { freePort } from '../support/servers.ts';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 
 interface OutboxListing {
@@ -231,14 +232,23 @@ describe('the outbox commands', { concurrency: true }, () => {
   });
 
   describe('worker', { concurrency: 1 }, () => {
-    it('delivers the queued mails, also ones queued while it runs, and exits with 0 on SIGTERM', async () => {
-      const [cwd, sink] = await Promise.all([workFolder(), startSmtpSink()]);
+    it('delivers the queued mails, also ones queued while it runs, shows its counters on its metrics port with the token, and exits with 0 on SIGTERM', async () => {
+      const [cwd, sink, metricsPort] = await Promise.all([workFolder(), startSmtpSink(), freePort()]);
       sinks.push(sink);
       const file = join(cwd, 'two.jsonl');
       await writeFile(file, jsonLines([{ to: 'w1@example.com', subject: 'W1', text: 'x' }, { to: 'w2@example.com', subject: 'W2', text: 'x' }]));
       assert.equal((await mailroomOk(['mail:send', '--jsonl', file], { cwd })).stdout, '2 queued\n');
 
-      const env = cleanEnv({ MAILROOM_MAIL_SMTPMODE: 'smtp', MAILROOM_MAIL_SMTPHOST: `127.0.0.1:${sink.port}`, MAILROOM_MAIL_SMTPTIMEOUT: '3', MAILROOM_WORKER_IDLE_MS: '100' });
+      const metricsToken = 'worker-metrics-token-4f7a91';
+      const env = cleanEnv({
+        MAILROOM_MAIL_SMTPMODE: 'smtp',
+        MAILROOM_MAIL_SMTPHOST: `127.0.0.1:${sink.port}`,
+        MAILROOM_MAIL_SMTPTIMEOUT: '3',
+        MAILROOM_WORKER_IDLE_MS: '100',
+        MAILROOM_METRICS_PORT: String(metricsPort),
+        MAILROOM_METRICS_TOKEN: metricsToken,
+      });
+      const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
       const child = spawn(process.execPath, [mailroomBin, 'worker'], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
       let output = '';
       child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
@@ -262,11 +272,23 @@ describe('the outbox commands', { concurrency: true }, () => {
           assert.match(mail.lastReply ?? '', /^250 /);
         }
 
+        // The worker's own counters, which no `serve` could show.
+        const refused = await fetch(metricsUrl);
+        assert.equal(refused.status, 401);
+        assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'unauthorized');
+        const metrics = await fetch(metricsUrl, { headers: { authorization: `Bearer ${metricsToken}` } });
+        assert.equal(metrics.status, 200);
+        const text = await metrics.text();
+        assert.match(text, /^mailroom_sent_total 3$/m);
+        assert.match(text, /^mailroom_outbox_mails\{state="sent"\} 3$/m);
+        assert.equal((await fetch(`http://127.0.0.1:${metricsPort}/healthz`)).status, 200, '/healthz needs no token');
+
         child.kill('SIGTERM');
         const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 5_000).unref());
         const outcome = await Promise.race([exited, timeout]);
         assert.notEqual(outcome, 'timeout', `the worker did not exit within 5 s of SIGTERM:\n${output}`);
         assert.deepEqual(outcome, { code: 0, signal: null }, output);
+        await assert.rejects(fetch(metricsUrl), 'the metrics port is closed with the worker');
       } finally {
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       }

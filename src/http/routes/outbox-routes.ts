@@ -52,6 +52,4 @@ export function outboxRoutes(app: FastifyInstance, ctx: AppContext): void {
     return { mails: await ctx.captured.list({ limit: query.limit, beforeId: query.before }) };
   });
   app.get('/api/v1/captured/:id', { preHandler: admin }, async (request) => ctx.captured.show(parseInput(idParams, request.params).id));
-
-  app.get('/metrics', async (_request, reply) => reply.type('text/plain; version=0.0.4').send(await ctx.metrics()));
 }
