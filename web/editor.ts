@@ -31,6 +31,8 @@ export interface EditorOptions {
   variables: readonly string[];
   onChange(doc: string): void;
   onFocus?(): void;
+  /** CodeMirror's own words in the page's language (EditorState.phrases); English without. */
+  phrases?: Readonly<Record<string, string>> | undefined;
 }
 
 export interface EditorHandle {
@@ -131,6 +133,7 @@ export function createEditor(options: EditorOptions): EditorHandle {
       doc,
       extensions: [
         basicSetup,
+        ...(options.phrases ? [EditorState.phrases.of(options.phrases)] : []),
         liquidFor(options.mode, variables),
         description.of(describedBy),
         errorField,

@@ -311,6 +311,29 @@ describe('the Templates, Outbox and Users pages of an admin', () => {
         assert.equal(await page.locator('#preview-subject').innerText(), '李华 与您共享了 »2026年度预算.xlsx«');
       });
     });
+    it('speaks Chinese in the editor too: the search panel of a Chinese admin', async () => {
+      assert.equal((await mailroom.api('PATCH', '/api/v1/users/admin', { body: { language: 'zh-CN' } })).status, 200);
+      try {
+        await browser.withPage({ locale: 'en-US', viewport: DESKTOP }, async ({ page }) => {
+          await signIn(page, mailroom.url, 'admin', ADMIN_PASSWORD, /\/admin\/email$/);
+          await page.goto(`${mailroom.url}/admin/templates?template=share&lang=en`);
+          await page.getByRole('heading', { level: 1, name: '邮件模板' }).waitFor();
+          await page.locator('#editor-html .cm-content').click();
+          await page.keyboard.press('Control+f');
+          const panel = page.locator('#editor-html .cm-search');
+          await panel.waitFor();
+          assert.equal(await panel.locator('input[name="search"]').getAttribute('placeholder'), '查找');
+          assert.equal(await panel.locator('input[name="replace"]').getAttribute('placeholder'), '替换');
+          assert.deepEqual(await panel.locator('button').allInnerTexts(), ['下一个', '上一个', '全部', '替换', '全部替换', '×']);
+          assert.equal(await panel.locator('button[name="close"]').getAttribute('aria-label'), '关闭');
+          assert.match(await panel.innerText(), /区分大小写[\s\S]*正则表达式[\s\S]*全字匹配/);
+          await page.keyboard.press('Escape');
+          await eventually(async () => (await panel.count()) === 0, 'Escape closes the search panel');
+        });
+      } finally {
+        assert.equal((await mailroom.api('PATCH', '/api/v1/users/admin', { body: { language: 'en' } })).status, 200);
+      }
+    });
   });
 
   // -------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, ApiError, type TestMailReport } from '../api.ts';
 import { Notice, PageTitle, SaveStatus, TestFailure, useTestSend, type SaveState } from '../components.tsx';
 import { isLanguage, useI18n, type MessageKey } from '../i18n.ts';
+import { editorPhrasesZhCN } from '../messages/editor-phrases.zh-CN.ts';
 import { useSession } from '../session.ts';
 import type { EditorHandle, EditorMode, ErrorMark } from '../editor.ts';
 
@@ -614,7 +615,7 @@ function CodeEditor(props: {
   onFocus(): void;
   onReady(handle: EditorHandle | null): void;
 }) {
-  const { t } = useI18n();
+  const { t, language } = useI18n();
   const host = useRef<HTMLDivElement>(null);
   const handle = useRef<EditorHandle | null>(null);
   const latest = useRef(props);
@@ -637,6 +638,7 @@ function CodeEditor(props: {
           variables: p.variables,
           onChange: (doc) => latest.current.onChange(doc),
           onFocus: () => latest.current.onFocus(),
+          phrases: language === 'zh-CN' ? editorPhrasesZhCN : undefined,
         });
         shownKey.current = p.docKey;
         p.onReady(handle.current);
