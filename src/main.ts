@@ -245,7 +245,7 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     settings,
     mailTest,
     detect: createDetectService({ settings }),
-    doctor: createDoctorService({ settings, pingDatabase, env }),
+    doctor: createDoctorService({ settings, pingDatabase, env, checkOAuth: (s) => transports.checkOAuth(s) }),
     tokens,
     users: userService,
     sessions,

@@ -17,6 +17,8 @@ export interface DoctorDeps {
   settings: SettingsService;
   /** Runs a trivial query; resolves with a description of the database, rejects when it is unusable. */
   pingDatabase(): Promise<string>;
+  /** Gets an access token with the XOAUTH2 settings; resolves with the token endpoint's host. */
+  checkOAuth(settings: Settings): Promise<string>;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -55,6 +57,16 @@ export function createDoctorService(deps: DoctorDeps) {
     }
   }
 
+  /** The token a send would need, fetched now: a wrong secret or a revoked refresh token shows here, not at the first mail. */
+  async function checkOAuth(s: Settings): Promise<DoctorCheck> {
+    try {
+      const host = await deps.checkOAuth(s);
+      return { name: 'oauth', status: 'ok', message: `${host} gave an access token (${s.mail_smtpoauth_grant} grant)` };
+    } catch (error) {
+      return { name: 'oauth', status: 'fail', message: (error as Error).message };
+    }
+  }
+
   async function checkSmtp(s: Settings): Promise<DoctorCheck[]> {
     const checks: DoctorCheck[] = [];
     const parsed = parseHostList(s.mail_smtphost);
@@ -70,6 +82,7 @@ export function createDoctorService(deps: DoctorDeps) {
     if (s.mail_smtpauth && s.mail_smtpauthtype !== 'XOAUTH2' && s.mail_smtppassword === '') {
       checks.push({ name: 'smtp', status: 'warn', message: 'mail_smtpauth is on but mail_smtppassword is empty' });
     }
+    if (s.mail_smtpauth && s.mail_smtpauthtype === 'XOAUTH2') checks.push(await checkOAuth(s));
     for (const entry of parsed.entries) {
       const port = entry.port ?? s.mail_smtpport;
       const label = `${entry.host}:${port}`;

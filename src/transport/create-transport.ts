@@ -25,6 +25,12 @@ export interface TransportFactoryDeps {
 /** Builds the transport for the current settings; keeps OAuth tokens across rebuilds. */
 export interface TransportFactory {
   create(settings: Settings): Promise<Transport>;
+  /**
+   * Asks the token endpoint for an access token as a send would (the same cached provider, so a
+   * rotated refresh token is kept); resolves with the endpoint's host. For `doctor`. Rejects with
+   * oauth_not_configured, oauth_token_failed or oauth_refresh_token_revoked.
+   */
+  checkOAuth(settings: Settings): Promise<string>;
 }
 
 export function createTransportFactory(deps: TransportFactoryDeps): TransportFactory {
@@ -75,6 +81,11 @@ export function createTransportFactory(deps: TransportFactoryDeps): TransportFac
   }
 
   return {
+    async checkOAuth(settings) {
+      const provider = tokenProviderFor({ ...settings, mail_smtpauth: true, mail_smtpauthtype: 'XOAUTH2' });
+      await provider?.getAccessToken();
+      return new URL(settings.mail_smtpoauth_token_url).host;
+    },
     async create(settings) {
       const timeoutMs = Math.max(settings.mail_smtptimeout, 30) * 1000;
       const spawnDeps = { ...(deps.spawn ? { spawn: deps.spawn } : {}), ...(deps.env ? { env: deps.env } : {}) };

@@ -23,6 +23,7 @@ import type { SettingView } from '../../src/config/settings-service.ts';
 import type { TestMailReport } from '../../src/mail/mail-test-service.ts';
 import { cleanEnv, mailroomBin, mailroomOk, repoRoot, runMailroom, type RunOptions } from '../support/run-mailroom.ts';
 import { freePort, startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
+import { startTokenEndpoint, startXOAuth2SmtpServer } from '../support/xoauth2-servers.ts';
 
 const fixturePath = join(repoRoot, 'test', 'fixtures', 'owncloud-config.php');
 
@@ -206,6 +207,41 @@ describe('the mailroom command', { concurrency: true }, () => {
       const result = await runMailroom(['doctor'], { cwd, env: { ...postfixEnv(server), MAILROOM_MAIL_SMTPSECURE: 'ssl' } });
       assert.equal(result.code, 1);
       assert.match(result.stdout, new RegExp(`^FAIL\\s+smtp 127\\.0\\.0\\.1:${server.smtpPort}: .*set it to tls`, 'm'));
+    });
+
+    it('with XOAUTH2 asks the token endpoint for a token: ok with the right client secret, FAIL with the endpoint\'s answer and no secret with a wrong one', async () => {
+      const secret = 'doctor-client-secret-5521';
+      const scope = 'https://outlook.office365.com/.default';
+      const endpoint = await startTokenEndpoint({ clientId: 'doctor-app', clientSecret: secret, refreshToken: 'unused', expiresIn: 3600, clientCredentialsScope: scope });
+      const smtp = await startXOAuth2SmtpServer({ isValidToken: (_user, token) => endpoint.isValid(token) });
+      try {
+        const env = (clientSecret: string): Record<string, string> => ({
+          MAILROOM_MAIL_SMTPMODE: 'smtp',
+          MAILROOM_MAIL_SMTPHOST: `127.0.0.1:${smtp.port}`,
+          MAILROOM_MAIL_SMTPAUTH: 'true',
+          MAILROOM_MAIL_SMTPAUTHTYPE: 'XOAUTH2',
+          MAILROOM_MAIL_SMTPNAME: 'cloud@example.com',
+          MAILROOM_MAIL_SMTPOAUTH_GRANT: 'client_credentials',
+          MAILROOM_MAIL_SMTPOAUTH_TOKEN_URL: endpoint.url,
+          MAILROOM_MAIL_SMTPOAUTH_CLIENT_ID: 'doctor-app',
+          MAILROOM_MAIL_SMTPOAUTH_CLIENT_SECRET: clientSecret,
+          MAILROOM_MAIL_SMTPOAUTH_SCOPE: scope,
+          MAILROOM_MAIL_SMTPTIMEOUT: '3',
+          MAILROOM_MAIL_DOMAIN: 'example.com',
+        });
+        const good = await runMailroom(['doctor'], { cwd, env: env(secret) });
+        assert.equal(good.code, 0, good.stdout + good.stderr);
+        assert.match(good.stdout, new RegExp(`^ok\\s+oauth: 127\\.0\\.0\\.1:\\d+ gave an access token \\(client_credentials grant\\)$`, 'm'));
+        assert.match(good.stdout, new RegExp(`^ok\\s+smtp 127\\.0\\.0\\.1:${smtp.port}: `, 'm'));
+        assert.equal(endpoint.issued.length, 1);
+
+        const wrong = await runMailroom(['doctor'], { cwd, env: env('not-the-secret-0000') });
+        assert.equal(wrong.code, 1);
+        assert.match(wrong.stdout, /^FAIL\s+oauth: The OAuth token endpoint 127\.0\.0\.1:\d+ answered HTTP 401 \(invalid_client: Client authentication failed\.\): check mail_smtpoauth_client_id and mail_smtpoauth_client_secret/m);
+        assert.ok(!`${wrong.stdout}${wrong.stderr}`.includes('not-the-secret-0000'), 'the secret is not printed');
+      } finally {
+        await Promise.all([smtp.close(), endpoint.close()]);
+      }
     });
   });
 
