@@ -8,6 +8,7 @@ import type { AppContext, Clock } from './context.ts';
 import { createApiTokenRepo } from './db/api-token-repo.ts';
 import { createCapturedMailRepo } from './db/captured-mail-repo.ts';
 import { openDatabase } from './db/database.ts';
+import { createHostCooldownRepo } from './db/host-cooldown-repo.ts';
 import { createAttemptRepo } from './db/attempt-repo.ts';
 import { copyDatabaseTo } from './db/database-copy.ts';
 import { createSettingsRepo } from './db/settings-repo.ts';
@@ -85,8 +86,13 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
   }
 
   const capturedMail = createCapturedMailRepo(database.db, clock);
+  const hostHealth = createHostHealth({
+    clock,
+    store: createHostCooldownRepo(database.db),
+    onStoreError: (error) => log.warn({ event: 'host_cooldown_store_failed', err: error }, 'the failover cool-downs could not be shared through the database; this process goes on with its own'),
+  });
   const transports = createTransportFactory({
-    hostHealth: createHostHealth({ clock }),
+    hostHealth,
     captureStore: capturedMail,
     clock,
     env,
@@ -265,7 +271,10 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     importOwncloudConfig: (source, fileName) => importOwncloudConfig(source, fileName, settings),
     copyDatabaseTo: (url, onTable) => copyDatabaseTo(database, url, { dataDir: runtime.dataDir, now: () => clock.now(), ...(onTable ? { onTable } : {}) }),
     health: async () => ({ database: await pingDatabase() }),
-    close: () => database.close(),
+    async close() {
+      await hostHealth.flush();
+      await database.close();
+    },
   };
 }
 

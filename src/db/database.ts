@@ -10,6 +10,7 @@ import { peopleMigration } from './migrations/0004-people.ts';
 import { shareNotificationsMigration } from './migrations/0005-share-notifications.ts';
 import { linkSharesMigration } from './migrations/0006-link-shares.ts';
 import { attemptsMigration } from './migrations/0007-attempts.ts';
+import { hostCooldownsMigration } from './migrations/0008-host-cooldowns.ts';
 import type { DatabaseSchema } from './schema.ts';
 
 export type SqlDialectName = 'sqlite' | 'postgres';
@@ -31,6 +32,7 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
     '0005-share-notifications': shareNotificationsMigration(),
     '0006-link-shares': linkSharesMigration(),
     '0007-attempts': attemptsMigration(),
+    '0008-host-cooldowns': hostCooldownsMigration(),
   };
 }
 

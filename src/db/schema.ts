@@ -18,6 +18,7 @@ export interface DatabaseSchema {
   share_notifications: ShareNotificationTable;
   link_share_mails: LinkShareMailTable;
   attempts: AttemptTable;
+  smtp_host_cooldowns: HostCooldownTable;
 }
 
 export interface SettingsTable {
@@ -204,4 +205,11 @@ export interface AttemptTable {
   bucket: string;
   attempt_key: string;
   at: number;
+}
+
+export interface HostCooldownTable {
+  /** A server of mail_smtphost as the transport labels it: `host:port`. */
+  host: string;
+  /** Epoch ms at which the server is tried again. */
+  failed_until: number;
 }

@@ -173,7 +173,8 @@ export function createSmtpTransport(deps: SmtpTransportDeps): Transport {
     if (closed) throw new MailroomError('internal_error', 'The SMTP transport was closed');
     const transcript = options.transcript;
     const attempts: HostAttempt[] = [];
-    const healthy = targets.filter((t) => !deps.hostHealth.isCoolingDown(t.label));
+    const cooling = await deps.hostHealth.coolingDown(targets.map((t) => t.label));
+    const healthy = targets.filter((t) => !cooling.has(t.label));
     // Every host cooling down: try them all rather than refuse to send at all.
     const order = healthy.length > 0 ? healthy : targets;
     for (const t of targets) if (!order.includes(t)) attempts.push({ host: t.label, skipped: 'cooling_down' });
@@ -191,7 +192,8 @@ export function createSmtpTransport(deps: SmtpTransportDeps): Transport {
         attempts.push({ host: target.label, error: { code: failure.code, message: failure.message } });
         lastError = failure;
         if (!allowsFailover(failure)) break;
-        deps.hostHealth.markFailed(target.label);
+        // Stored before the next server is tried, so that the other workers skip this one from now on.
+        await deps.hostHealth.markFailed(target.label);
         transcript?.add('*', `${target.label} failed (${failure.code}); ${index < order.length - 1 ? 'trying the next server' : 'no server left'}`);
       }
     }

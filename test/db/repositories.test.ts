@@ -6,6 +6,8 @@ import { createSecretBox } from '../../src/config/secret-box.ts';
 import { createSettingsService } from '../../src/config/settings-service.ts';
 import { createApiTokenRepo } from '../../src/db/api-token-repo.ts';
 import { createCapturedMailRepo } from '../../src/db/captured-mail-repo.ts';
+import { createHostCooldownRepo } from '../../src/db/host-cooldown-repo.ts';
+import { createHostHealth } from '../../src/transport/host-health.ts';
 import { openDatabase } from '../../src/db/database.ts';
 import { createSettingsRepo } from '../../src/db/settings-repo.ts';
 import { createUserRepo } from '../../src/db/user-repo.ts';
@@ -75,6 +77,42 @@ for (const dialect of dialects()) {
       assert.deepEqual(list.map((m) => [m.subject, m.envelopeTo]), [['二', ['c@x.test', 'd@x.test']], ['one', ['b@x.test']]]);
     });
 
+    it('shares failover cool-downs between processes: one finds a server dead, the other skips it, a recovery clears it for both', async () => {
+      const database = await dialect.open();
+      let now = Date.parse('2026-11-26T10:00:00Z');
+      const fakeClock = { now: () => new Date(now) };
+      const errors: unknown[] = [];
+      const process = () => createHostHealth({ clock: fakeClock, store: createHostCooldownRepo(database.db), refreshMs: 1000, onStoreError: (error) => errors.push(error) });
+      const [a, b] = [process(), process()];
+      const list = ['smtp-1.example.com:25', 'smtp-2.example.com:25'];
+      assert.deepEqual([...(await b.coolingDown(list))], []);
+
+      a.markFailed('smtp-1.example.com:25');
+      a.markFailed('smtp-1.example.com:25');
+      await a.flush();
+      assert.deepEqual([...(await a.coolingDown(list))], ['smtp-1.example.com:25']);
+      assert.deepEqual([...(await b.coolingDown(list))], [], 'b looked less than a second ago');
+      now += 1000;
+      assert.deepEqual([...(await b.coolingDown(list))], ['smtp-1.example.com:25'], 'b learns it from the database');
+      assert.deepEqual([...(await b.coolingDown(['smtp-1.example.com:25']))], ['smtp-1.example.com:25']);
+
+      // A server that works again is cleared for everyone.
+      b.markHealthy('smtp-1.example.com:25');
+      await b.flush();
+      now += 1000;
+      assert.deepEqual([...(await a.coolingDown(list))], []);
+      assert.equal((await database.db.selectFrom('smtp_host_cooldowns').selectAll().execute()).length, 0);
+
+      // The cool-down ends by itself after a minute.
+      a.markFailed('smtp-2.example.com:25');
+      await a.flush();
+      now += 59_000;
+      assert.deepEqual([...(await b.coolingDown(list))], ['smtp-2.example.com:25']);
+      now += 1000;
+      assert.deepEqual([...(await b.coolingDown(list))], []);
+      assert.deepEqual(errors, []);
+    });
+
     it('creates the first admin once, with a hashed password', async () => {
       const database = await dialect.open();
       const users = createUserRepo(database.db);
@@ -91,7 +129,7 @@ for (const dialect of dialects()) {
     it('migrates an already migrated database without change', async () => {
       const database = await dialect.open();
       const rows = await sql<{ name: string }>`select name from mailroom_migrations order by name`.execute(database.db);
-      assert.deepEqual(rows.rows.map((r) => r.name), ['0001-initial', '0002-outbox', '0003-templates', '0004-people', '0005-share-notifications', '0006-link-shares', '0007-attempts']);
+      assert.deepEqual(rows.rows.map((r) => r.name), ['0001-initial', '0002-outbox', '0003-templates', '0004-people', '0005-share-notifications', '0006-link-shares', '0007-attempts', '0008-host-cooldowns']);
     });
   });
 }

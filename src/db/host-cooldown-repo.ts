@@ -1,0 +1,23 @@
+import type { Kysely } from 'kysely';
+import type { HostCooldownStore } from '../transport/host-health.ts';
+import type { DatabaseSchema } from './schema.ts';
+
+/** The shared half of the failover cool-down: one row per server that failed lately. */
+export function createHostCooldownRepo(db: Kysely<DatabaseSchema>): HostCooldownStore {
+  return {
+    async active(now) {
+      const rows = await db.selectFrom('smtp_host_cooldowns').select(['host', 'failed_until']).where('failed_until', '>', now).execute();
+      return rows.map((row) => ({ host: row.host, until: Number(row.failed_until) }));
+    },
+    async set(host, until) {
+      await db
+        .insertInto('smtp_host_cooldowns')
+        .values({ host, failed_until: until })
+        .onConflict((conflict) => conflict.column('host').doUpdateSet({ failed_until: until }))
+        .execute();
+    },
+    async clear(host) {
+      await db.deleteFrom('smtp_host_cooldowns').where('host', '=', host).execute();
+    },
+  };
+}
