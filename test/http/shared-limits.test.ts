@@ -15,7 +15,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import type { AppContext } from '../../src/context.ts';
 import { buildApp } from '../../src/http/build-app.ts';
 import { buildContext } from '../../src/main.ts';
-import { startPostgres, type PostgresServer } from '../support/servers.ts';
+import { sharedDatabase, type SharedDatabase } from '../support/shared-database.ts';
 
 const PASSWORD = 'Harbour-lights-93';
 
@@ -28,23 +28,16 @@ interface Reply {
 for (const dialect of ['sqlite', 'postgres'] as const) {
   describe(`sign-in and reset limits shared by two API processes (${dialect})`, () => {
     let dir: string;
-    let postgres: PostgresServer | undefined;
+    let database: SharedDatabase;
     let databaseUrl: string | undefined;
     const contexts: AppContext[] = [];
     const apps: FastifyInstance[] = [];
 
     before(async () => {
       dir = await mkdtemp(join(tmpdir(), `mailroom-shared-limits-${dialect}-`));
-      if (dialect === 'postgres') {
-        postgres = await startPostgres();
-        databaseUrl = await postgres.createDatabase();
-      }
-      const env: NodeJS.ProcessEnv = {
-        PATH: process.env['PATH'],
-        MAILROOM_DATA_DIR: join(dir, 'data'),
-        MAILROOM_CONFIG: join(dir, 'none.json'),
-        ...(databaseUrl ? { MAILROOM_DATABASE_URL: databaseUrl } : {}),
-      };
+      database = await sharedDatabase(dialect, dir);
+      const { env } = database;
+      databaseUrl = env['MAILROOM_DATABASE_URL'];
       for (let i = 0; i < 2; i++) {
         const ctx = await buildContext({ env, logLevel: 'silent' });
         contexts.push(ctx);
@@ -56,7 +49,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     after(async () => {
       await Promise.all(apps.map((a) => a.close()));
       await Promise.all(contexts.map((c) => c.close()));
-      await postgres?.stop();
+      await database?.stop();
       await rm(dir, { recursive: true, force: true });
     });
 

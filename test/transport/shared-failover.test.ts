@@ -12,13 +12,14 @@ import { after, before, describe, it } from 'node:test';
 import type { AppContext } from '../../src/context.ts';
 import { buildContext } from '../../src/main.ts';
 import { postfixSettings } from '../support/mail-fixtures.ts';
-import { freePort, startPostfix, startPostgres, waitForMail, type PostfixServer, type PostgresServer } from '../support/servers.ts';
+import { freePort, startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
+import { sharedDatabase, type SharedDatabase } from '../support/shared-database.ts';
 
 for (const dialect of ['sqlite', 'postgres'] as const) {
   describe(`the failover cool-down shared by two processes (${dialect})`, () => {
     let dir: string;
     let postfix: PostfixServer;
-    let postgres: PostgresServer | undefined;
+    let database: SharedDatabase;
     let deadPort: number;
     const contexts: AppContext[] = [];
     // One clock for both processes, so that the minute of cool-down can pass at once.
@@ -27,18 +28,8 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
 
     before(async () => {
       dir = await mkdtemp(join(tmpdir(), `mailroom-shared-failover-${dialect}-`));
-      [postfix, deadPort] = await Promise.all([startPostfix(), freePort()]);
-      let databaseUrl: string | undefined;
-      if (dialect === 'postgres') {
-        postgres = await startPostgres();
-        databaseUrl = await postgres.createDatabase();
-      }
-      const env: NodeJS.ProcessEnv = {
-        PATH: process.env['PATH'],
-        MAILROOM_DATA_DIR: join(dir, 'data'),
-        MAILROOM_CONFIG: join(dir, 'none.json'),
-        ...(databaseUrl ? { MAILROOM_DATABASE_URL: databaseUrl } : {}),
-      };
+      [postfix, deadPort, database] = await Promise.all([startPostfix(), freePort(), sharedDatabase(dialect, dir)]);
+      const { env } = database;
       for (let i = 0; i < 2; i++) contexts.push(await buildContext({ env, clock, logLevel: 'silent' }));
       const settings = postfixSettings(postfix);
       await contexts[0]?.settings.update({ ...settings, mail_smtphost: `127.0.0.1:${deadPort};127.0.0.1:${postfix.smtpPort}`, mail_smtptimeout: 5, mail_domain: 'example.com' });
@@ -46,7 +37,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
 
     after(async () => {
       await Promise.all(contexts.map((c) => c.close()));
-      await Promise.all([postfix?.stop(), postgres?.stop()]);
+      await Promise.all([postfix?.stop(), database?.stop()]);
       await rm(dir, { recursive: true, force: true });
     });
 
