@@ -85,17 +85,22 @@ export function createOutboxService(deps: { store: OutboxStore; settings: Settin
     },
     /** Stops a queued or failed mail from being sent; `retry` queues it again. */
     async cancel(id: number): Promise<{ id: number; state: 'cancelled' }> {
-      if ((await deps.store.cancel({ ids: [id], now: deps.clock.now().getTime() })).length === 0) {
+      // A mail can change state between the update and the look (a worker puts a mail it could
+      // not send back in the queue): then it is cancellable again, and one more try settles it.
+      for (let attempt = 1; ; attempt++) {
+        if ((await deps.store.cancel({ ids: [id], now: deps.clock.now().getTime() })).length > 0) return { id, state: 'cancelled' };
         const { state } = await this.show(id);
+        if ((state === 'queued' || state === 'failed') && attempt < 3) continue;
         const why =
           state === 'sending'
             ? 'a worker is handing it to the mail server right now; look again in a few seconds'
             : state === 'sent'
               ? 'it was sent already, and a sent mail cannot be called back'
-              : 'it was cancelled already';
+              : state === 'cancelled'
+                ? 'it was cancelled already'
+                : 'it keeps changing state; try again';
         throw new MailroomError('outbox_not_cancellable', `Mail #${id} is ${state}: ${why}`, { details: { id, state } });
       }
-      return { id, state: 'cancelled' };
     },
     retryAllFailed: () => deps.store.requeue({ allFailed: true, now: deps.clock.now().getTime() }),
     purge: (olderThanDays: number) => deps.store.purge(deps.clock.now().getTime() - olderThanDays * 86_400_000),
