@@ -12,6 +12,7 @@ import { TemplatesPage } from './pages/templates.tsx';
 import { OutboxPage } from './pages/outbox.tsx';
 import { UsersPage } from './pages/users.tsx';
 import { PersonalPage } from './pages/personal.tsx';
+import { ActivityPage } from './pages/activity.tsx';
 
 type State = { kind: 'loading' } | { kind: 'signed-out' } | { kind: 'signed-in'; user: User };
 
@@ -116,6 +117,7 @@ function App() {
   let page;
   if (adminPage) page = user.admin ? <adminPage.Page /> : <p role="alert">{t('notAllowed')}</p>;
   else if (path === '/personal') page = <PersonalPage />;
+  else if (path === '/activity') page = <ActivityPage />;
   else page = <p role="alert">{t('notAllowed')}</p>;
 
   return (
@@ -136,6 +138,11 @@ function App() {
                     </Link>
                   </li>
                 ))}
+              <li>
+                <Link href="/activity" current={path === '/activity'}>
+                  {t('navActivity')}
+                </Link>
+              </li>
               <li>
                 <Link href="/personal" current={path === '/personal'}>
                   {t('navPersonal')}

@@ -29,7 +29,7 @@ describe('serving the web interface', () => {
   });
 
   it('answers every page of the app with index.html, no-cache, and a policy that allows only Mailroom itself', async () => {
-    for (const url of ['/', '/login', '/forgot', '/personal', '/admin/email', '/admin/templates', '/reset/abc-DEF_123']) {
+    for (const url of ['/', '/login', '/forgot', '/personal', '/activity', '/admin/email', '/admin/templates', '/reset/abc-DEF_123']) {
       const reply = await app.inject({ url });
       assert.equal(reply.statusCode, 200, url);
       assert.match(reply.headers['content-type'] as string, /^text\/html/);

@@ -283,4 +283,44 @@ describe('the personal page, sign-in and password reset, for a user who is not a
       await page.getByRole('heading', { level: 1, name: 'Personal settings' }).waitFor();
     });
   });
+  it('shows a user their activity stream, newest first, in their language, without the kinds they took off the stream', async () => {
+    await mailroom.ctx.users.add({ uid: 'tove', email: 'tove@example.org', password: PASSWORD, display_name: 'Tove', invite: false });
+    const off = await mailroom.api('PATCH', '/api/v1/users/tove/preferences', { body: { types: { 'tag.assigned': { stream: false } } } });
+    assert.equal(off.status, 200, JSON.stringify(off.body));
+    await mailroom.ctx.events.ingest([
+      { id: 'tove-1', type: 'file.changed', actor: 'mei', affected: ['tove'], object: { type: 'file', id: '1', name: 'Budget 2027.xlsx' }, link: 'https://cloud.example.org/f/1' },
+      { id: 'tove-2', type: 'tag.assigned', actor: 'mei', affected: ['tove'], object: { type: 'file', id: '1', name: 'Budget 2027.xlsx' } },
+      { id: 'tove-3', type: 'comment.created', actor: 'li', affected: ['tove'], object: { type: 'folder', id: '2', name: 'Plans' } },
+    ]);
+    await browser.withPage({ locale: 'en-US', viewport: DESKTOP }, async ({ page }) => {
+      await signIn(page, mailroom.url, 'tove', PASSWORD, /\/personal$/);
+      await page.getByRole('navigation').getByRole('link', { name: 'Activity' }).click();
+      await page.waitForURL(/\/activity$/);
+      await page.getByRole('heading', { level: 1, name: 'Activity' }).waitFor();
+      const entries = page.locator('#activity-list li');
+      await entries.first().waitFor();
+      assert.deepEqual(await entries.evaluateAll((items) => items.map((li) => li.getAttribute('data-type'))), ['comment.created', 'file.changed'], 'newest first, no tag.assigned');
+      assert.equal(await entries.nth(0).locator('.subject').innerText(), 'LI commented on a folder');
+      assert.equal(await entries.nth(0).locator('.object').innerText(), 'Plans');
+      assert.equal(await entries.nth(1).locator('.subject').innerText(), 'MEI changed a file');
+      assert.equal(await entries.nth(1).getByRole('link', { name: 'Budget 2027.xlsx' }).getAttribute('href'), 'https://cloud.example.org/f/1');
+      assert.equal(await entries.nth(1).locator('time').count(), 1);
+      assert.equal(await page.locator('#activity-more').count(), 0, 'two entries fit on one page');
+
+      // The same stream in Chinese, once the user's language is Chinese.
+      assert.equal((await mailroom.api('PATCH', '/api/v1/users/tove', { body: { language: 'zh-CN' } })).status, 200);
+      await page.reload();
+      await page.getByRole('heading', { level: 1, name: '动态' }).waitFor();
+      await page.locator('#activity-list li').first().waitFor();
+      assert.deepEqual(await page.locator('#activity-list .subject').allInnerTexts(), ['LI 评论了文件夹', 'MEI 修改了文件']);
+      assert.equal((await scrollsSideways(page)).sideways, false);
+    });
+
+    // Someone to whom nothing has happened.
+    await browser.withPage({ locale: 'en-US', viewport: PHONE }, async ({ page }) => {
+      await signIn(page, mailroom.url, 'kai', PASSWORD, /\/personal$/);
+      await page.goto(`${mailroom.url}/activity`);
+      await page.locator('#activity-empty').filter({ hasText: 'Nothing has happened yet.' }).waitFor();
+    });
+  });
 });

@@ -1,8 +1,8 @@
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { api, ApiError, type SettingView } from '../api.ts';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { api, type SettingView } from '../api.ts';
 import { Notice, PageTitle } from '../components.tsx';
 import { useI18n, type MessageKey } from '../i18n.ts';
-import { useSession } from '../session.ts';
+import { errorText, useFormat } from '../format.tsx';
 
 /** The answers of /api/v1/outbox and /api/v1/captured (src/db/outbox-repo.ts, src/domain/mime-message.ts). */
 const STATES = ['queued', 'sending', 'sent', 'failed', 'cancelled'] as const;
@@ -68,34 +68,6 @@ type CapturedDetail = CapturedSummary & { headers: MessageHeader[]; parts: Messa
 const PAGE = 50;
 /** How often the page reads the outbox again while "Refresh automatically" is on. */
 const LIVE_REFRESH_MS = 5000;
-
-/** Dates and times in the page's language and the signed-in user's time zone. */
-function useFormat() {
-  const { language } = useI18n();
-  const { user } = useSession();
-  return useMemo(() => {
-    let dates: Intl.DateTimeFormat;
-    try {
-      dates = new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeStyle: 'medium', timeZone: user.timezone });
-    } catch {
-      dates = new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeStyle: 'medium' });
-    }
-    const numbers = new Intl.NumberFormat(language);
-    return {
-      time: (at: number | string) => {
-        const d = new Date(at);
-        return Number.isNaN(d.getTime()) ? (
-          String(at)
-        ) : (
-          <time dateTime={d.toISOString()}>{dates.format(d)}</time>
-        );
-      },
-      number: (n: number) => numbers.format(n),
-    };
-  }, [language, user.timezone]);
-}
-
-const errorText = (e: unknown) => (e instanceof ApiError ? e.message : String(e));
 
 function StateBadge(props: { state: string }) {
   const { t } = useI18n();

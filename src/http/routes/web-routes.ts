@@ -62,7 +62,7 @@ export function webRoutes(app: FastifyInstance, webDir = findWebDir(), imageOrig
     const csp = contentSecurityPolicy(await imageOrigins().catch(() => []));
     return pageHeaders(reply, csp).type('text/html; charset=utf-8').send(html);
   };
-  for (const path of ['/', '/login', '/forgot', '/personal', '/admin', '/admin/*', '/reset/*', '/set-password/*', '/confirm-email/*', '/undo-email/*']) app.get(path, index);
+  for (const path of ['/', '/login', '/forgot', '/personal', '/activity', '/admin', '/admin/*', '/reset/*', '/set-password/*', '/confirm-email/*', '/undo-email/*']) app.get(path, index);
 
   app.get('/assets/*', async (request, reply) => {
     const name = (request.params as { '*': string })['*'];
