@@ -306,6 +306,7 @@ describe('the personal page, sign-in and password reset, for a user who is not a
       assert.equal(await entries.nth(1).getByRole('link', { name: 'Budget 2027.xlsx' }).getAttribute('href'), 'https://cloud.example.org/f/1');
       assert.equal(await entries.nth(1).locator('time').count(), 1);
       assert.equal(await page.locator('#activity-more').count(), 0, 'two entries fit on one page');
+      await screenshot(page, 'activity.png');
 
       // The same stream in Chinese, once the user's language is Chinese.
       assert.equal((await mailroom.api('PATCH', '/api/v1/users/tove', { body: { language: 'zh-CN' } })).status, 200);
