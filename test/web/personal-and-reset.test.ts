@@ -14,6 +14,7 @@ import {
   DESKTOP,
   PHONE,
   SCREENSHOT_DIR,
+  eventually,
   focusedId,
   generatedText,
   launchBrowser,
@@ -322,6 +323,20 @@ describe('the personal page, sign-in and password reset, for a user who is not a
       await signIn(page, mailroom.url, 'kai', PASSWORD, /\/personal$/);
       await page.goto(`${mailroom.url}/activity`);
       await page.locator('#activity-empty').filter({ hasText: 'Nothing has happened yet.' }).waitFor();
+
+      // 55 changes: a page of 50, then "Older activity" brings the other 5, oldest last.
+      await mailroom.ctx.events.ingest(
+        Array.from({ length: 55 }, (_, i) => ({ id: `kai-${i}`, type: 'file.changed' as const, actor: 'mei', affected: ['kai'], object: { type: 'file' as const, id: String(i), name: `Report ${i + 1}.pdf` } })),
+      );
+      await page.reload();
+      const names = page.locator('#activity-list .object');
+      await eventually(async () => (await names.count()) === 50, 'the first 50');
+      assert.equal(await names.first().innerText(), 'Report 55.pdf');
+      await page.getByRole('button', { name: 'Older activity' }).click();
+      await eventually(async () => (await names.count()) === 55, 'all 55 after "Older activity"');
+      assert.equal(await names.last().innerText(), 'Report 1.pdf');
+      assert.equal(await page.locator('#activity-more').count(), 0, 'nothing older left');
+      assert.equal((await scrollsSideways(page)).sideways, false);
     });
   });
 });
