@@ -84,3 +84,15 @@ export function createGuards(ctx: AppContext): { admin: Guard; service: Guard; u
     user: guard((p) => (p.uid !== null ? undefined : 'This token acts for no user; sign in, or use an app password (mailroom token:create NAME --user UID)')),
   };
 }
+
+/**
+ * GET /metrics: open without MAILROOM_METRICS_TOKEN, else only to `Authorization: Bearer <token>`.
+ * A token of its own rather than an API token, so that a scraper's credential opens nothing else.
+ */
+export function metricsGuard(token: string | undefined): Guard {
+  return async (request) => {
+    if (token === undefined) return;
+    const given = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
+    if (!sameToken(given, token)) throw new MailroomError('unauthorized', 'GET /metrics needs the header "Authorization: Bearer" with the token of MAILROOM_METRICS_TOKEN');
+  };
+}
