@@ -75,8 +75,7 @@ export function createHostHealth(deps: HostHealthDeps): HostHealth {
 
   return {
     async coolingDown(hosts) {
-      // With one server the answer changes nothing (it is tried anyway): no need to ask the others.
-      if (hosts.length > 1) await refresh();
+      await refresh();
       return new Set(hosts.filter(isCoolingDown));
     },
     markFailed(host) {

@@ -52,6 +52,8 @@ interface HostPool {
  * failed one in a cool-down. After that the mail may have been taken, so the failure is returned
  * to the caller (the outbox), which is the only one that retries.
  */
+const NONE_COOLING: ReadonlySet<string> = new Set();
+
 export function createSmtpTransport(deps: SmtpTransportDeps): Transport {
   const { settings } = deps;
   const parsed = parseHostList(settings.mail_smtphost);
@@ -63,6 +65,7 @@ export function createSmtpTransport(deps: SmtpTransportDeps): Transport {
     const hostText = e.host.includes(':') ? `[${e.host}]` : e.host;
     return { host: e.host, port, label: `${hostText}:${port}` };
   });
+  const labels = targets.map((t) => t.label);
   const maxConnections = deps.maxConnections ?? 4;
   const maxMessages = deps.maxMessagesPerConnection ?? 1000;
   const pools = new Map<string, HostPool>();
@@ -173,9 +176,10 @@ export function createSmtpTransport(deps: SmtpTransportDeps): Transport {
     if (closed) throw new MailroomError('internal_error', 'The SMTP transport was closed');
     const transcript = options.transcript;
     const attempts: HostAttempt[] = [];
-    const cooling = await deps.hostHealth.coolingDown(targets.map((t) => t.label));
+    // Every host cooling down: try them all rather than refuse to send at all. So a single server
+    // is tried whatever its health, and only a list needs to ask (the common case asks nothing).
+    const cooling = targets.length > 1 ? await deps.hostHealth.coolingDown(labels) : NONE_COOLING;
     const healthy = targets.filter((t) => !cooling.has(t.label));
-    // Every host cooling down: try them all rather than refuse to send at all.
     const order = healthy.length > 0 ? healthy : targets;
     for (const t of targets) if (!order.includes(t)) attempts.push({ host: t.label, skipped: 'cooling_down' });
 
