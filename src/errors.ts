@@ -25,6 +25,7 @@ const codes = {
   config_unknown_key: { status: 400, exit: 2, summary: 'The setting name is not a Mailroom setting.' },
   config_invalid_value: { status: 400, exit: 2, summary: 'The value is not allowed for this setting.' },
   setting_locked: { status: 409, exit: 1, summary: 'The setting is fixed by the config file or the environment.' },
+  setting_file_only: { status: 403, exit: 1, summary: 'The setting names a program Mailroom runs, so only the config file or the environment may set it.' },
   config_env_invalid: { status: 400, exit: 1, summary: 'A MAILROOM_ environment variable is unknown or holds an invalid value.' },
   config_file_invalid: { status: 400, exit: 1, summary: 'The config file cannot be read or holds invalid settings.' },
   config_import_malformed: { status: 400, exit: 1, summary: 'The ownCloud/Nextcloud config.php cannot be parsed.' },

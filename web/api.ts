@@ -97,6 +97,8 @@ export interface SettingView {
   isSet: boolean;
   secret: boolean;
   source: 'default' | 'database' | 'file' | 'env';
+  /** Names a program Mailroom runs: only the config file or the environment sets it. */
+  fileOnly: boolean;
   locked: boolean;
   lockedBy?: 'file' | 'env';
 }

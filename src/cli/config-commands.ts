@@ -18,7 +18,7 @@ export function registerConfigCommands(program: Command, io: CommandIo): void {
       if (options.json) return io.out(JSON.stringify(views, null, 2));
       const width = Math.max(...views.map((v) => v.key.length));
       for (const v of views) {
-        const lock = v.locked ? `  [locked by ${v.lockedBy === 'env' ? 'environment' : 'config file'}]` : '';
+        const lock = v.locked ? `  [locked by ${v.lockedBy === 'env' ? 'environment' : 'config file'}]` : v.fileOnly ? '  [config file or environment only]' : '';
         io.out(`${v.key.padEnd(width)}  ${shownValue(v)}  (${v.source})${lock}`);
       }
     });
@@ -71,5 +71,8 @@ export function registerConfigCommands(program: Command, io: CommandIo): void {
       for (const item of report.imported) io.out(`  ${item.key} = ${item.value === undefined ? '(hidden)' : item.value === '' ? "''" : String(item.value)}`);
       if (report.locked.length) io.out(`Left as they are (locked by the config file or environment): ${report.locked.join(', ')}`);
       if (report.notUsed.length) io.out(`Not used by Mailroom: ${report.notUsed.join(', ')}`);
+      for (const item of report.fileOnly) {
+        io.out(`Not imported: ${item.key} = ${String(item.value)} names a program Mailroom runs, so only the config file (MAILROOM_CONFIG) or the environment (MAILROOM_${item.key.toUpperCase()}) may set it; copy it there if Mailroom should run that program`);
+      }
     });
 }

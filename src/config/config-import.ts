@@ -12,6 +12,8 @@ export interface ImportReport {
   locked: SettingKey[];
   /** ownCloud/Nextcloud mail keys that Mailroom has no use for (e.g. mail_template_class). */
   notUsed: string[];
+  /** Keys that name a program Mailroom runs: only the config file or the environment may set them. */
+  fileOnly: Array<{ key: SettingKey; value: unknown }>;
 }
 
 /**
@@ -38,7 +40,7 @@ export async function importOwncloudConfig(source: string, fileName: string, set
   }
   const picked = mailSettingsFromOwncloudConfig(parsed);
   const changes: Partial<Record<SettingKey, unknown>> = {};
-  const report: ImportReport = { imported: [], locked: [], notUsed: [...picked.ignored] };
+  const report: ImportReport = { imported: [], locked: [], notUsed: [...picked.ignored], fileOnly: [] };
   for (const [key, value] of Object.entries(picked.settings)) {
     if (!isSettingKey(key)) {
       report.notUsed.push(key);
@@ -50,7 +52,10 @@ export async function importOwncloudConfig(source: string, fileName: string, set
       if (isMailroomError(error)) throw new MailroomError(error.code, `${fileName}: ${error.message}; nothing was imported`, { cause: error, details: error.details ? { ...error.details } : {} });
       throw error;
     }
-    if (settings.lockOf(key)) {
+    if (settingDefinitions[key].fileOnly) {
+      report.fileOnly.push({ key, value: changes[key] });
+      delete changes[key];
+    } else if (settings.lockOf(key)) {
       report.locked.push(key);
       delete changes[key];
     } else {

@@ -61,6 +61,12 @@ export interface SettingDefinition<T extends z.ZodType = z.ZodType> {
   readonly modes: readonly SendMode[];
   /** Feeds a mail header: a line break is a header injection, not just a bad value. */
   readonly header?: boolean;
+  /**
+   * Names a program Mailroom runs. Whoever sets it can run anything on the host as Mailroom's
+   * user, so only the config file and the environment (the host's admin) may; the database
+   * layer (the web page, the API, config:set) never sets it and a saved value is ignored.
+   */
+  readonly fileOnly?: boolean;
   readonly description: string;
 }
 
@@ -141,14 +147,16 @@ export const settingDefinitions = {
     default: '/usr/sbin/sendmail',
     secret: false,
     modes: ['sendmail'],
-    description: 'The sendmail binary for mode sendmail.',
+    fileOnly: true,
+    description: 'The sendmail binary for mode sendmail. Config file or environment only: it names a program Mailroom runs.',
   }),
   mail_qmail_path: define({
     schema: text(1000).refine((v) => v.startsWith('/'), 'must be an absolute path'),
     default: '/var/qmail/bin/sendmail',
     secret: false,
     modes: ['qmail'],
-    description: "qmail's sendmail binary for mode qmail.",
+    fileOnly: true,
+    description: "qmail's sendmail binary for mode qmail. Config file or environment only: it names a program Mailroom runs.",
   }),
   mail_smtptls_ca: define({
     schema: text(1000).refine((v) => v === '' || v.startsWith('/'), 'must be empty or the absolute path of a PEM file'),

@@ -22,6 +22,8 @@ export interface SettingView {
   source: SettingSource;
   locked: boolean;
   lockedBy?: 'file' | 'env';
+  /** Names a program Mailroom runs: only the config file or the environment sets it. */
+  fileOnly: boolean;
 }
 
 export interface SettingsService {
@@ -35,6 +37,8 @@ export interface SettingsService {
   update(changes: Record<string, unknown>): Promise<void>;
   unset(keys: string[]): Promise<void>;
   lockOf(key: SettingKey): 'file' | 'env' | undefined;
+  /** File-only keys found in the database (saved by an older version): ignored, and worth a warning. */
+  ignoredSaved(): Promise<SettingKey[]>;
 }
 
 export interface SettingsServiceDeps {
@@ -56,6 +60,8 @@ export function createSettingsService({ store, secretBox, fileSettings, envSetti
       // Mailroom from starting: the layers above and the defaults still apply.
       if (!Object.hasOwn(settingDefinitions, key)) continue;
       const typedKey = key as SettingKey;
+      // Whoever wrote it there (an older version's API) was not necessarily the host's admin.
+      if (settingDefinitions[typedKey].fileOnly) continue;
       let value: unknown = JSON.parse(json);
       if (settingDefinitions[typedKey].secret && typeof value === 'string') value = secretBox.open(value);
       try {
@@ -65,6 +71,19 @@ export function createSettingsService({ store, secretBox, fileSettings, envSetti
       }
     }
     return saved as Partial<Settings>;
+  }
+
+  /** Unsetting one stays allowed: it only removes a value that is ignored anyway. */
+  function assertNotFileOnly(keys: SettingKey[]): void {
+    for (const key of keys) {
+      if (settingDefinitions[key].fileOnly) {
+        throw new MailroomError(
+          'setting_file_only',
+          `${key} names a program Mailroom runs, so only the config file (MAILROOM_CONFIG) or the environment variable MAILROOM_${key.toUpperCase()} can set it, not the web page, the API or config:set; set it there and restart Mailroom`,
+          { details: { key } },
+        );
+      }
+    }
   }
 
   function assertUnlocked(keys: SettingKey[]): void {
@@ -79,6 +98,10 @@ export function createSettingsService({ store, secretBox, fileSettings, envSetti
 
   return {
     lockOf,
+    async ignoredSaved() {
+      const rows = await store.readAll();
+      return settingKeys.filter((key) => settingDefinitions[key].fileOnly && Object.hasOwn(rows, key));
+    },
     async get() {
       return Object.freeze({ ...defaultSettings(), ...(await readSaved()), ...fileSettings, ...envSettings }) as Settings;
     },
@@ -96,6 +119,7 @@ export function createSettingsService({ store, secretBox, fileSettings, envSetti
           secret: def.secret,
           source,
           locked: lock !== undefined,
+          fileOnly: def.fileOnly === true,
         };
         if (lock) view.lockedBy = lock;
         return view;
@@ -105,6 +129,7 @@ export function createSettingsService({ store, secretBox, fileSettings, envSetti
       const valid = validateSettings(Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== null)));
       const keys = Object.keys(valid) as SettingKey[];
       const toUnset = Object.keys(changes).filter((k) => changes[k] === null).map(assertSettingKey);
+      assertNotFileOnly(keys);
       assertUnlocked([...keys, ...toUnset]);
       const rows: Record<string, string | null> = {};
       for (const key of keys) {

@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { MailroomError } from '../errors.ts';
 import { parseHostList } from '../config/settings-schema.ts';
 import type { SettingsService } from '../config/settings-service.ts';
+import { readCaFile } from '../transport/ca-file.ts';
 import { detectSmtpSettings, formatDetectReport, type DetectReport } from '../transport/smtp-probe.ts';
 
 /** `mail:detect`: what a server offers and which settings would work with it. */
@@ -16,7 +16,7 @@ export function createDetectService(deps: { settings: SettingsService }) {
       }
       const entry = parsed.entries[0] as { host: string; port: number | undefined };
       const settings = await deps.settings.get();
-      const ca = settings.mail_smtptls_ca ? await readFile(settings.mail_smtptls_ca, 'utf8').catch(() => undefined) : undefined;
+      const ca = settings.mail_smtptls_ca ? await readCaFile(settings.mail_smtptls_ca) : undefined;
       return detectSmtpSettings({
         host: entry.host,
         ...(entry.port ? { port: entry.port } : {}),

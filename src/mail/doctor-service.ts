@@ -1,11 +1,12 @@
 import { senderAddress } from '../domain/sender.ts';
 import { constants } from 'node:fs';
-import { access, readFile } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import { parseHostList, type Settings } from '../config/settings-schema.ts';
 import type { SettingsService } from '../config/settings-service.ts';
 import { explainInvalidAddress } from '../domain/address.ts';
 import { resolvePhpSendmailCommand } from '../transport/php-sendmail-path.ts';
 import { probeSmtpPort } from '../transport/smtp-probe.ts';
+import { readCaFile } from '../transport/ca-file.ts';
 
 export interface DoctorCheck {
   name: string;
@@ -74,9 +75,12 @@ export function createDoctorService(deps: DoctorDeps) {
     let ca: string | undefined;
     if (s.mail_smtptls_ca) {
       try {
-        ca = await readFile(s.mail_smtptls_ca, 'utf8');
-      } catch {
-        checks.push({ name: 'smtp', status: 'fail', message: `mail_smtptls_ca names ${s.mail_smtptls_ca}, which cannot be read` });
+        ca = await readCaFile(s.mail_smtptls_ca);
+      } catch (error) {
+        // doctor runs on the host, for its admin: the reason the file cannot be used helps here.
+        const cause = (error as Error).cause;
+        const reason = cause instanceof Error ? ` (${cause.message})` : '';
+        checks.push({ name: 'smtp', status: 'fail', message: `${(error as Error).message}${reason}` });
       }
     }
     if (s.mail_smtpauth && s.mail_smtpauthtype !== 'XOAUTH2' && s.mail_smtppassword === '') {
@@ -124,6 +128,13 @@ export function createDoctorService(deps: DoctorDeps) {
       try {
         settings = await deps.settings.get();
         checks.push({ name: 'configuration', status: 'ok', message: `mode ${settings.mail_smtpmode}; ${(await deps.settings.describe()).filter((v) => v.locked).length} setting(s) fixed by file or environment` });
+        for (const key of await deps.settings.ignoredSaved()) {
+          checks.push({
+            name: 'configuration',
+            status: 'warn',
+            message: `${key} is saved in the database, where an older version let the web page set it; it is ignored now, since it names a program Mailroom runs. Set it in the config file (MAILROOM_CONFIG) or as MAILROOM_${key.toUpperCase()} if you need it, then remove the saved one: mailroom config:unset ${key}`,
+          });
+        }
       } catch (error) {
         return [{ name: 'configuration', status: 'fail', message: (error as Error).message }, await checkDatabase()];
       }

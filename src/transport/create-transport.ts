@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { MailroomError } from '../errors.ts';
 import type { Settings } from '../config/settings-schema.ts';
+import { readCaFile } from './ca-file.ts';
 import { createCaptureTransport, type CaptureStore } from './capture-transport.ts';
 import type { HostHealth } from './host-health.ts';
 import { createOAuthTokenProvider, missingOAuthSettings, type OAuthTokenProvider } from './oauth-token-provider.ts';
@@ -68,18 +68,6 @@ export function createTransportFactory(deps: TransportFactoryDeps): TransportFac
     return provider;
   }
 
-  async function readCa(path: string): Promise<string | undefined> {
-    if (path === '') return undefined;
-    try {
-      return await readFile(path, 'utf8');
-    } catch (error) {
-      throw new MailroomError('config_invalid_value', `mail_smtptls_ca: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): give the path of a readable PEM file`, {
-        details: { key: 'mail_smtptls_ca' },
-        cause: error,
-      });
-    }
-  }
-
   return {
     async checkOAuth(settings) {
       const provider = tokenProviderFor({ ...settings, mail_smtpauth: true, mail_smtpauthtype: 'XOAUTH2' });
@@ -101,7 +89,7 @@ export function createTransportFactory(deps: TransportFactoryDeps): TransportFac
         case 'smtp':
           return createSmtpTransport({
             settings,
-            ca: await readCa(settings.mail_smtptls_ca),
+            ca: settings.mail_smtptls_ca === '' ? undefined : await readCaFile(settings.mail_smtptls_ca),
             hostHealth: deps.hostHealth,
             tokenProvider: tokenProviderFor(settings),
             clientName: ehloName(settings.mail_domain),

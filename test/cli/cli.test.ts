@@ -395,7 +395,7 @@ describe('the mailroom command', { concurrency: true }, () => {
       const { stdout } = await mailroomOk(['config:list', '--json'], { cwd });
       assert.ok(!stdout.includes(password));
       const view = (JSON.parse(stdout) as SettingView[]).find((v) => v.key === 'mail_smtppassword');
-      assert.deepEqual(view, { key: 'mail_smtppassword', value: null, isSet: true, secret: true, source: 'database', locked: false });
+      assert.deepEqual(view, { key: 'mail_smtppassword', value: null, isSet: true, secret: true, source: 'database', locked: false, fileOnly: false });
     });
 
     it('is stored encrypted: the SQLite files do not hold it', async () => {
@@ -461,6 +461,11 @@ describe('the mailroom command', { concurrency: true }, () => {
       const views = new Map((JSON.parse(stdout) as SettingView[]).map((v) => [v.key, v]));
       for (const [key, value] of expected) {
         const view = viewOf(views, key);
+        if (isSettingKey(key) && settingDefinitions[key].fileOnly) {
+          assert.equal(view.source, 'default', `${key} names a program: only the config file or the environment sets it`);
+          assert.match(imported.stdout, new RegExp(`Not imported: ${key} = .* names a program Mailroom runs`));
+          continue;
+        }
         assert.equal(view.source, 'database', `${key} was not imported`);
         if (isSettingKey(key) && settingDefinitions[key].secret) {
           assert.equal(view.value, null);

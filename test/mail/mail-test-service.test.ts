@@ -30,7 +30,7 @@ describe('the test mail in capture mode', () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'mailroom-mailtest-'));
     database = await openDatabase({ dataDir: dir });
-    settings = createSettingsService({ store: createSettingsRepo(database.db, clock), secretBox: createSecretBox(Buffer.alloc(32, 3)), fileSettings: {}, envSettings: {} });
+    settings = createSettingsService({ store: createSettingsRepo(database.db, clock), secretBox: createSecretBox(Buffer.alloc(32, 3)), fileSettings: { mail_sendmail_path: '/nonexistent/sendmail' }, envSettings: {} });
     service = createMailTestService({
       settings,
       transports: createTransportFactory({ hostHealth: createHostHealth({ clock }), captureStore: captured(), clock }),
@@ -81,7 +81,8 @@ describe('the test mail in capture mode', () => {
   });
 
   it('reports a failure with its code and the transcript when debug is on', async () => {
-    await settings.update({ mail_smtpmode: 'sendmail', mail_sendmail_path: '/nonexistent/sendmail' });
+    // The program path comes from the config file only (setting_file_only).
+    await settings.update({ mail_smtpmode: 'sendmail' });
     const report = await service.sendTestMail({ to: 'admin@example.com', debug: true });
     assert.equal(report.ok, false);
     assert.equal(report.error?.code, 'sendmail_not_found');

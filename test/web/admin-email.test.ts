@@ -40,6 +40,7 @@ interface SettingView {
   isSet: boolean;
   source: string;
   locked: boolean;
+  fileOnly: boolean;
 }
 
 describe('the Email server page, against a real Postfix', () => {
@@ -295,6 +296,22 @@ describe('the Email server page, against a real Postfix', () => {
       assert.equal(await page.getByLabel('Port').inputValue(), String(postfix.smtpPort));
       assert.equal(await page.getByLabel('Server address').inputValue(), '127.0.0.1');
       assert.equal(await page.getByLabel('Authentication required').isChecked(), true);
+    });
+  });
+
+  it('shows the path of sendmail read-only, with where the host admin sets it, and never saves one', async () => {
+    await browser.withPage({ locale: 'en-US', viewport: DESKTOP }, async ({ page }) => {
+      await signIn(page, mailroom.url, 'admin', ADMIN_PASSWORD, /\/admin\/email$/);
+      await page.getByLabel('Send mode').selectOption({ label: 'Sendmail' });
+      await assertSaved(page, 'Send mode', 'mail_smtpmode', 'sendmail');
+      const path = page.getByLabel('Path of sendmail');
+      assert.equal(await path.inputValue(), '/usr/sbin/sendmail');
+      assert.equal(await path.isEditable(), false, 'a program path cannot be typed in the page');
+      assert.match(await descriptionOf(path), /this page cannot change it: only the host’s admin can, in the config file or with the environment variable MAILROOM_MAIL_SENDMAIL_PATH/);
+      const s = await setting('mail_sendmail_path');
+      assert.deepEqual({ value: s.value, source: s.source, fileOnly: s.fileOnly }, { value: '/usr/sbin/sendmail', source: 'default', fileOnly: true });
+      await page.getByLabel('Send mode').selectOption({ label: 'SMTP' });
+      await assertSaved(page, 'Send mode', 'mail_smtpmode', 'smtp');
     });
   });
 });

@@ -13,6 +13,7 @@ export const en = {
   lockedBy: 'Fixed by the {source}; change it there.',
   lockedSource_file: 'config file',
   lockedSource_env: 'environment',
+  fileOnlyNote: 'Mailroom runs this program with every mail, so this page cannot change it: only the host’s admin can, in the config file or with the environment variable {variable}, and then restarts Mailroom.',
   errorGeneric: 'Something went wrong: {message}',
   notAllowed: 'You may not see this page.',
   captureBanner: 'Mails are captured, not sent: no mail server is configured yet. Captured mails are in the Outbox.',

@@ -17,6 +17,7 @@ export const errorSummariesZhCN: Readonly<Record<string, string>> = {
   config_unknown_key: '没有这个设置项。',
   config_invalid_value: '该设置不允许此值。',
   setting_locked: '该设置由配置文件或环境变量固定，只能在那里修改。',
+  setting_file_only: '该设置指定 Mailroom 要运行的程序，只能在配置文件或环境变量中设置。',
   config_env_invalid: '某个 MAILROOM_ 环境变量未知或取值无效。',
   config_file_invalid: '配置文件无法读取，或其中有无效的设置。',
   config_import_malformed: '无法解析 ownCloud/Nextcloud 的 config.php。',

@@ -15,6 +15,7 @@ export const zhCN: Messages = {
   lockedBy: '此项由{source}固定，请在那里修改。',
   lockedSource_file: '配置文件',
   lockedSource_env: '环境变量',
+  fileOnlyNote: 'Mailroom 发送每封邮件时都会运行这个程序，因此本页面不能修改它：只有主机管理员才能在配置文件中或用环境变量 {variable} 设置，然后重启 Mailroom。',
   errorGeneric: '出错了：{message}',
   notAllowed: '您无权查看此页面。',
   captureBanner: '尚未配置邮件服务器：邮件只被截留、不会发出。截留的邮件可在“发件箱”中查看。',

@@ -86,24 +86,27 @@ export function EmailServerPage() {
   /** Props every field shares: id, the lock, and the status line (and hints) it is described by. */
   const common = (key: string, hints: string[] = []) => {
     const s = settings[key];
+    const readOnly = (s?.locked ?? false) || (s?.fileOnly ?? false);
     return {
       id: `f-${key}`,
       name: key,
-      disabled: s?.locked ?? false,
-      'aria-describedby': [`st-${key}`, ...(s?.locked ? [`lk-${key}`] : []), ...hints].join(' '),
+      disabled: readOnly,
+      'aria-describedby': [`st-${key}`, ...(readOnly ? [`lk-${key}`] : []), ...hints].join(' '),
       'aria-invalid': status[key]?.kind === 'error' ? true : undefined,
     };
   };
   const lockNote = (key: string) => {
     const s = settings[key];
-    if (!s?.locked) return null;
+    if (!s?.locked && !s?.fileOnly) return null;
     return (
       <p class="hint locked" id={`lk-${key}`}>
         {/* Drawn, not the 🔒 emoji: a system without an emoji font shows that as an empty box. */}
         <svg class="lock-icon" aria-hidden="true" width="12" height="14" viewBox="0 0 12 14" fill="currentColor">
           <path fill-rule="evenodd" d="M2 6V4a4 4 0 0 1 8 0v2h1v8H1V6h1zm2 0h4V4a2 2 0 0 0-4 0v2z" />
         </svg>{' '}
-        {t('lockedBy', { source: t(s.lockedBy === 'env' ? 'lockedSource_env' : 'lockedSource_file') })}
+        {s.fileOnly
+          ? t('fileOnlyNote', { variable: `MAILROOM_${key.toUpperCase()}` })
+          : t('lockedBy', { source: t(s.lockedBy === 'env' ? 'lockedSource_env' : 'lockedSource_file') })}
       </p>
     );
   };
