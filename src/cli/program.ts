@@ -88,6 +88,9 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
       if (settings.mail_smtpmode === 'capture') {
         context.log.warn({ event: 'capture_mode' }, 'mail_smtpmode is capture: mails are kept in Mailroom, not sent, until a mail server is configured');
       }
+      for (const key of await context.settings.ignoredSaved()) {
+        context.log.warn({ event: 'setting_ignored', key }, `${key} saved in the database is ignored: it names a program Mailroom runs, so only the config file or MAILROOM_${key.toUpperCase()} sets it (mailroom config:unset ${key} removes the saved one)`);
+      }
       await io.waitForStop();
       await digests?.stop();
       await worker?.stop();
