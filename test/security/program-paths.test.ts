@@ -228,3 +228,67 @@ describe('the CA file an API caller names (mail_smtptls_ca)', () => {
     assert.match(answers[0] ?? '', /mail_smtptls_ca: "PATH" is not a PEM file of CA certificates that Mailroom can read/);
   });
 });
+
+describe('no value an API caller can set makes Mailroom run a program of their choice', () => {
+  let dir: string;
+  let ctx: AppContext;
+  let app: FastifyInstance;
+  let token: string;
+
+  async function api(method: 'PATCH' | 'POST', url: string, body: unknown): Promise<{ status: number; text: string }> {
+    const res = await app.inject({ method, url, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, payload: JSON.stringify(body) });
+    return { status: res.statusCode, text: res.body };
+  }
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'mailroom-no-program-'));
+    const bin = join(dir, 'bin');
+    await mkdir(bin);
+    // The host's own programs, as its admin chose them: they record that they ran.
+    const recorder = join(bin, 'host-sendmail');
+    await writeFile(recorder, `#!/bin/sh\necho ran >> ${join(dir, 'host-sendmail.log')}\ncat >/dev/null\n`);
+    // PHP as Mailroom asks it for php.ini's sendmail_path.
+    await writeFile(join(bin, 'php'), `#!/bin/sh\necho '${recorder} -t -i'\n`);
+    for (const name of ['host-sendmail', 'php']) await chmod(join(bin, name), 0o755);
+    // qmail is left at its default (not installed here), so nothing but the fix keeps its path from the API.
+    await writeFile(join(dir, 'config.json'), JSON.stringify({ mail_sendmail_path: recorder }));
+    ctx = await buildContext({
+      env: { PATH: `${bin}:${process.env['PATH'] ?? ''}`, MAILROOM_DATA_DIR: join(dir, 'data'), MAILROOM_CONFIG: join(dir, 'config.json'), MAILROOM_MAIL_SMTPTIMEOUT: '2' },
+      cwd: dir,
+      logLevel: 'silent',
+    });
+    token = await ctx.tokens.create('admin-script');
+    app = buildApp(ctx);
+    await app.ready();
+  });
+
+  after(async () => {
+    await app?.close();
+    await ctx?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('sets every text setting to a script of the caller, then sends a test mail in every mode: only the host admin\'s programs run', { timeout: 120_000 }, async () => {
+    const hostile = join(dir, 'hostile.sh');
+    const mark = join(dir, 'hostile-ran');
+    await writeFile(hostile, `#!/bin/sh\ntouch ${mark}\ncat >/dev/null\n`);
+    await chmod(hostile, 0o755);
+    const { settingDefinitions, settingKeys } = await import('../../src/config/settings-schema.ts');
+    const textKeys = settingKeys.filter((key) => typeof settingDefinitions[key].default === 'string');
+    assert.ok(textKeys.length > 20, 'every text setting is tried');
+    const saved: string[] = [];
+    for (const key of textKeys) {
+      const reply = await api('PATCH', '/api/v1/settings/mail', { [key]: hostile });
+      if (reply.status === 200) saved.push(key);
+    }
+    assert.ok(saved.length >= 10, `many settings took the path: ${saved.join(', ')}`);
+    for (const mode of ['sendmail', 'qmail', 'php', 'smtp']) {
+      assert.equal((await api('PATCH', '/api/v1/settings/mail', { mail_smtpmode: mode })).status, 200);
+      const test = await api('POST', '/api/v1/settings/mail/test', { to: 'admin@example.com' });
+      assert.equal(test.status, 200, `${mode}: ${test.text}`);
+    }
+    assert.equal(await exists(mark), false, `no setting made Mailroom run ${hostile}`);
+    const hostRuns = (await readFile(join(dir, 'host-sendmail.log'), 'utf8')).trim().split('\n');
+    assert.equal(hostRuns.length, 2, 'the host admin\'s program ran for sendmail and php');
+  });
+});
