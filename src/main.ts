@@ -1,6 +1,7 @@
 import type { DestinationStream } from 'pino';
 import { importOwncloudConfig } from './config/config-import.ts';
 import { readRuntimeOptions, type RuntimeOptions } from './config/runtime-options.ts';
+import { prepareDataDir } from './config/data-dir.ts';
 import { createSecretBox, loadOrCreateSecretKey } from './config/secret-box.ts';
 import { readConfigFile, readEnvSettings } from './config/setting-sources.ts';
 import { createSettingsService } from './config/settings-service.ts';
@@ -68,6 +69,8 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
   const log = createLogger({ level: options.logLevel ?? runtime.logLevel, ...(options.logDestination ? { destination: options.logDestination } : {}) });
   const fileSettings = readConfigFile(runtime.configPath);
   const envSettings = readEnvSettings(env);
+  // Before anything is written there: a directory other users can read is refused, a new one is 0700.
+  prepareDataDir(runtime.dataDir, { create: runtime.databaseUrl === undefined || runtime.secretKey === undefined, uid: process.getuid?.() });
   const secretKey = loadOrCreateSecretKey(runtime.dataDir, runtime.secretKey);
   const secretBox = createSecretBox(secretKey);
   const database = await openDatabase({ url: runtime.databaseUrl, dataDir: runtime.dataDir });
@@ -280,6 +283,10 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
 
 /** Runs the `mailroom` command; resolves with the exit code. */
 export function main(argv: string[]): Promise<number> {
+  // Whatever this process writes is for Mailroom alone: files SQLite makes besides the database
+  // (which take its 0600), and any a command or a future backup writes. The data directory and
+  // its files get explicit modes too, for callers of buildContext that keep their own umask.
+  process.umask(0o077);
   // `mailroom outbox:list | head` closes the pipe early: that is the reader's choice, not an error.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') process.exit(0);
