@@ -28,6 +28,7 @@ import { createOutboxMetrics } from './outbox/outbox-metrics.ts';
 import { createOutboxService } from './outbox/outbox-service.ts';
 import { createCapturedMailService } from './outbox/captured-mail-service.ts';
 import { OutboxWorker } from './outbox/outbox-worker.ts';
+import { sealRaw } from './outbox/sealed-raw.ts';
 import { createHostHealth } from './transport/host-health.ts';
 import { createTransportFactory } from './transport/create-transport.ts';
 import { ensureFirstAdmin } from './users/admin-bootstrap.ts';
@@ -96,7 +97,8 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
   });
   const transports = createTransportFactory({
     hostHealth,
-    captureStore: capturedMail,
+    // In mode capture the captured mail is the delivered copy: one with a live link stays sealed.
+    captureStore: { save: ({ holdsLiveLink, ...mail }) => capturedMail.save(holdsLiveLink ? { ...mail, raw: sealRaw(secretBox, mail.raw) } : mail) },
     clock,
     env,
     async saveRefreshToken(refreshToken) {
@@ -117,7 +119,7 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
   const outboxRepo = createOutboxRepo(database.db, database.dialect);
   const metrics = createOutboxMetrics();
   const workers = new Set<OutboxWorker>();
-  const outboxService = createOutboxService({ store: outboxRepo, settings, clock });
+  const outboxService = createOutboxService({ store: outboxRepo, settings, clock, secretBox });
   const outbox: typeof outboxService = {
     ...outboxService,
     async send(messages, kind) {
@@ -141,6 +143,7 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
       sleep,
       log: log.child({ module: 'outbox' }),
       metrics,
+      secretBox,
       workerId: `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
       options: runtime.worker,
     });
@@ -186,7 +189,9 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     failuresPerClient: createAttemptLimiter({ bucket: 'login_client', limit: 20, windowMs: minutes(15), clock, store: attempts, secret: attemptKeySecret }),
   });
   const links = createOneTimeLinks({ store: userTokens, clock });
-  const enqueueOne = (message: Parameters<typeof outbox.enqueueComposed>[0][number]['message'], kind: string) => outbox.enqueueComposed([{ message, kind }]);
+  // The account mails: `sealed` when the mail holds a live one-time link.
+  const enqueueOne = (message: Parameters<typeof outbox.enqueueComposed>[0][number]['message'], kind: string, options?: { sealed: boolean }) =>
+    outbox.enqueueComposed([{ message, kind, sealed: options?.sealed }]);
   const userService = createUserService({
     store: users,
     clock,
@@ -267,7 +272,7 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     shares: createShareService({ ...mailDeps, store: notificationRepo }),
     createDigestScheduler: () => createDigestScheduler({ digests, log: log.child({ module: 'digests' }) }),
     outbox,
-    captured: createCapturedMailService({ store: capturedMail }),
+    captured: createCapturedMailService({ store: capturedMail, secretBox }),
     templates,
     createWorker,
     metrics: async () => metrics.render(await outboxRepo.counts()),
