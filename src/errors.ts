@@ -33,6 +33,7 @@ const codes = {
   token_exists: { status: 409, exit: 1, summary: 'An API token with this name exists already.' },
   secret_key_unreadable: { status: 500, exit: 1, summary: 'The key that encrypts stored secrets cannot be read.' },
   secret_undecryptable: { status: 500, exit: 1, summary: 'A stored secret cannot be decrypted with the data directory key.' },
+  data_dir_insecure: { status: 500, exit: 1, summary: 'Other users can read the data directory or a file in it; Mailroom does not start.' },
 
   // Addresses and message fields
   invalid_address: { status: 400, exit: 2, summary: 'An email address is not valid.' },

@@ -1,6 +1,7 @@
 import type { DestinationStream } from 'pino';
 import { importOwncloudConfig } from './config/config-import.ts';
 import { readRuntimeOptions, type RuntimeOptions } from './config/runtime-options.ts';
+import { prepareDataDir } from './config/data-dir.ts';
 import { createSecretBox, loadOrCreateSecretKey } from './config/secret-box.ts';
 import { readConfigFile, readEnvSettings } from './config/setting-sources.ts';
 import { createSettingsService } from './config/settings-service.ts';
@@ -27,6 +28,7 @@ import { createOutboxMetrics } from './outbox/outbox-metrics.ts';
 import { createOutboxService } from './outbox/outbox-service.ts';
 import { createCapturedMailService } from './outbox/captured-mail-service.ts';
 import { OutboxWorker } from './outbox/outbox-worker.ts';
+import { sealRaw } from './outbox/sealed-raw.ts';
 import { createHostHealth } from './transport/host-health.ts';
 import { createTransportFactory } from './transport/create-transport.ts';
 import { ensureFirstAdmin } from './users/admin-bootstrap.ts';
@@ -68,6 +70,8 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
   const log = createLogger({ level: options.logLevel ?? runtime.logLevel, ...(options.logDestination ? { destination: options.logDestination } : {}) });
   const fileSettings = readConfigFile(runtime.configPath);
   const envSettings = readEnvSettings(env);
+  // Before anything is written there: a directory other users can read is refused, a new one is 0700.
+  prepareDataDir(runtime.dataDir, { create: runtime.databaseUrl === undefined || runtime.secretKey === undefined, uid: process.getuid?.() });
   const secretKey = loadOrCreateSecretKey(runtime.dataDir, runtime.secretKey);
   const secretBox = createSecretBox(secretKey);
   const database = await openDatabase({ url: runtime.databaseUrl, dataDir: runtime.dataDir });
@@ -93,7 +97,8 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
   });
   const transports = createTransportFactory({
     hostHealth,
-    captureStore: capturedMail,
+    // In mode capture the captured mail is the delivered copy: one with a live link stays sealed.
+    captureStore: { save: ({ holdsLiveLink, ...mail }) => capturedMail.save(holdsLiveLink ? { ...mail, raw: sealRaw(secretBox, mail.raw) } : mail) },
     clock,
     env,
     async saveRefreshToken(refreshToken) {
@@ -114,7 +119,7 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
   const outboxRepo = createOutboxRepo(database.db, database.dialect);
   const metrics = createOutboxMetrics();
   const workers = new Set<OutboxWorker>();
-  const outboxService = createOutboxService({ store: outboxRepo, settings, clock });
+  const outboxService = createOutboxService({ store: outboxRepo, settings, clock, secretBox });
   const outbox: typeof outboxService = {
     ...outboxService,
     async send(messages, kind) {
@@ -138,6 +143,7 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
       sleep,
       log: log.child({ module: 'outbox' }),
       metrics,
+      secretBox,
       workerId: `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
       options: runtime.worker,
     });
@@ -183,7 +189,9 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     failuresPerClient: createAttemptLimiter({ bucket: 'login_client', limit: 20, windowMs: minutes(15), clock, store: attempts, secret: attemptKeySecret }),
   });
   const links = createOneTimeLinks({ store: userTokens, clock });
-  const enqueueOne = (message: Parameters<typeof outbox.enqueueComposed>[0][number]['message'], kind: string) => outbox.enqueueComposed([{ message, kind }]);
+  // The account mails: `sealed` when the mail holds a live one-time link.
+  const enqueueOne = (message: Parameters<typeof outbox.enqueueComposed>[0][number]['message'], kind: string, options?: { sealed: boolean }) =>
+    outbox.enqueueComposed([{ message, kind, sealed: options?.sealed }]);
   const userService = createUserService({
     store: users,
     clock,
@@ -264,7 +272,7 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     shares: createShareService({ ...mailDeps, store: notificationRepo }),
     createDigestScheduler: () => createDigestScheduler({ digests, log: log.child({ module: 'digests' }) }),
     outbox,
-    captured: createCapturedMailService({ store: capturedMail }),
+    captured: createCapturedMailService({ store: capturedMail, secretBox }),
     templates,
     createWorker,
     metrics: async () => metrics.render(await outboxRepo.counts()),
@@ -280,6 +288,10 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
 
 /** Runs the `mailroom` command; resolves with the exit code. */
 export function main(argv: string[]): Promise<number> {
+  // Whatever this process writes is for Mailroom alone: files SQLite makes besides the database
+  // (which take its 0600), and any a command or a future backup writes. The data directory and
+  // its files get explicit modes too, for callers of buildContext that keep their own umask.
+  process.umask(0o077);
   // `mailroom outbox:list | head` closes the pipe early: that is the reader's choice, not an error.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') process.exit(0);

@@ -61,7 +61,7 @@ export function loadOrCreateSecretKey(dataDir: string, fromEnv: string | undefin
     }
   }
   const key = randomBytes(32);
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   // Written aside and linked into place: two first starts at once (serve and a CLI command)
   // must end with one key, and neither may read a half-written file.
   const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type MigrationProvider } from 'kysely';
@@ -50,10 +50,13 @@ export async function openDatabase(options: { url?: string | undefined; dataDir:
 }
 
 function openSqlite(dataDir: string): Database {
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const path = join(dataDir, 'mailroom.sqlite');
   let sqlite: BetterSqlite3.Database;
   try {
+    // Made 0600 before SQLite opens it (an existing file keeps its mode): SQLite gives the -wal,
+    // -shm and -journal files it makes later the mode of the database file, whatever the umask.
+    closeSync(openSync(path, 'a', 0o600));
     sqlite = new BetterSqlite3(path);
   } catch (cause) {
     throw new MailroomError('database_unavailable', `Cannot open the SQLite database ${path}: ${(cause as Error).message}`, { cause });

@@ -7,6 +7,15 @@ import { composeMessage, type ComposedMessage } from '../templates/compose-messa
 import type { MessageInput } from './message-input.ts';
 import { parseMessage } from '../domain/mime-message.ts';
 import type { OutboxAttempt, OutboxRow } from '../db/outbox-repo.ts';
+import type { SecretBox } from '../config/secret-box.ts';
+import { maskLinkTokens } from '../domain/link-tokens.ts';
+import { isSealedRaw, openRaw, sealRaw } from './sealed-raw.ts';
+
+/**
+ * The kinds of the account mails with a one-time link. Those queued before links were sealed are
+ * masked in the view by their kind; the ones queued since are sealed and masked for that.
+ */
+const LINK_KINDS: ReadonlySet<string> = new Set(['welcome', 'lost_password', 'email_change_verify', 'email_change_notice']);
 
 /** The outbox table as the service needs it (implemented by db/outbox-repo.ts). */
 export interface OutboxStore {
@@ -31,7 +40,7 @@ export function toOutboxRow(message: ComposedMessage, kind: string, key?: string
  * Queues mails: each is composed to its final bytes and committed before the caller hears
  * "accepted", so nothing is lost when the server or Mailroom goes down afterwards.
  */
-export function createOutboxService(deps: { store: OutboxStore; settings: SettingsService; clock: { now(): Date } }) {
+export function createOutboxService(deps: { store: OutboxStore; settings: SettingsService; clock: { now(): Date }; secretBox: SecretBox }) {
   return {
     /** Queues a batch in one transaction; any invalid message means none is queued. */
     async send(messages: MessageInput[], kind = 'message'): Promise<Array<{ id: number; duplicate: boolean }>> {
@@ -62,20 +71,33 @@ export function createOutboxService(deps: { store: OutboxStore; settings: Settin
       }
       return deps.store.enqueue(rows, now.getTime());
     },
-    /** Queues mails already rendered (notifications, password resets) in one transaction. */
-    async enqueueComposed(mails: Array<{ message: ComposedMessage; kind: string; key?: string | undefined }>): Promise<Array<{ id: number; duplicate: boolean }>> {
-      return deps.store.enqueue(mails.map((m) => toOutboxRow(m.message, m.kind, m.key)), deps.clock.now().getTime());
+    /**
+     * Queues mails already rendered (notifications, password resets) in one transaction. A mail
+     * with `sealed` holds a live one-time link: its message is stored sealed (outbox/sealed-raw.ts).
+     */
+    async enqueueComposed(mails: Array<{ message: ComposedMessage; kind: string; key?: string | undefined; sealed?: boolean | undefined }>): Promise<Array<{ id: number; duplicate: boolean }>> {
+      const rows = mails.map((m) => {
+        const row = toOutboxRow(m.message, m.kind, m.key);
+        return m.sealed ? { ...row, raw: sealRaw(deps.secretBox, row.raw) } : row;
+      });
+      return deps.store.enqueue(rows, deps.clock.now().getTime());
     },
     counts: () => deps.store.counts(),
     /** Queued or sending: cheap enough to poll. */
     pending: () => deps.store.pending(),
     list: (input: { state?: string | undefined; limit?: number; beforeId?: number | undefined }) => deps.store.list({ ...input, limit: Math.min(input.limit ?? 100, 1000) }),
-    /** One mail: its row, its failed attempts (`history`), the `raw` message, and its `headers` and `parts` read from it. */
+    /**
+     * One mail: its row, its failed attempts (`history`), the `raw` message, and its `headers` and
+     * `parts` read from it. One-time links are masked (`masked: true`), before and after sending:
+     * an admin reading the outbox must not be able to take over the account the mail is for.
+     */
     async show(id: number) {
       const row = await deps.store.get(id);
       if (!row) throw new MailroomError('not_found', `No mail #${id} in the outbox`);
+      const masked = isSealedRaw(row.raw) || LINK_KINDS.has(row.kind);
+      const raw = masked ? maskLinkTokens(openRaw(deps.secretBox, row.raw)) : row.raw;
       // The outbox keeps the message's bytes as a latin1 string (toOutboxRow).
-      return { ...row, ...parseMessage(Buffer.from(row.raw, 'latin1')) };
+      return { ...row, raw, masked, ...parseMessage(Buffer.from(raw, 'latin1')) };
     },
     async retry(id: number): Promise<void> {
       if ((await deps.store.requeue({ ids: [id], now: deps.clock.now().getTime() })) === 0) {

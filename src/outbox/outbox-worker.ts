@@ -4,7 +4,9 @@ import type { SettingsService } from '../config/settings-service.ts';
 import { decideAfterFailure, type ClaimedMail, type RetryPolicy } from '../domain/outbox.ts';
 import type { Logger } from '../log/logger.ts';
 import { isTransportError, type Transport } from '../transport/transport.ts';
+import type { SecretBox } from '../config/secret-box.ts';
 import type { OutboxMetrics } from './outbox-metrics.ts';
+import { isSealedRaw, openRaw } from './sealed-raw.ts';
 import { createRateLimiter, type RateLimiter } from './rate-limiter.ts';
 
 /** The outbox table as the worker needs it (implemented by db/outbox-repo.ts). */
@@ -41,6 +43,8 @@ export interface WorkerDeps {
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   log: Logger;
   metrics: OutboxMetrics;
+  /** Opens the messages queued sealed (account mails with a live link) just before they are sent. */
+  secretBox: SecretBox;
   workerId: string;
   options: WorkerOptions;
 }
@@ -231,7 +235,11 @@ export class OutboxWorker {
   async #attempt(transport: Transport, mail: ClaimedMail, policy: RetryPolicy): Promise<Outcome> {
     const started = performance.now();
     try {
-      const result = await transport.send({ envelope: { from: mail.envelopeFrom, to: mail.recipients }, raw: Buffer.from(mail.raw, 'latin1'), messageId: mail.messageId, subject: mail.subject });
+      // Only account mails are sealed; the rest pay one startsWith. A wrong key throws
+      // secret_undecryptable here, and the mail waits for the right one like any failed send.
+      const sealed = isSealedRaw(mail.raw);
+      const raw = Buffer.from(sealed ? openRaw(this.#deps.secretBox, mail.raw) : mail.raw, 'latin1');
+      const result = await transport.send({ envelope: { from: mail.envelopeFrom, to: mail.recipients }, raw, messageId: mail.messageId, subject: mail.subject, ...(sealed ? { holdsLiveLink: true } : {}) });
       this.#deps.metrics.sent(result.via, (performance.now() - started) / 1000);
       // Debug only: a line per mail is noise at thousands a second; the outbox keeps the record.
       if (this.#deps.log.isLevelEnabled('debug')) this.#deps.log.debug({ event: 'mail_sent', mailId: mail.id, attempt: mail.attempts, host: result.via, reply: result.response }, `mail #${mail.id} sent through ${result.via}`);

@@ -8,6 +8,8 @@ export interface OutgoingMail {
   readonly messageId: string;
   /** Kept for the captured-mail inbox and logs; the raw bytes carry the real header. */
   readonly subject: string;
+  /** It holds a live one-time link (a reset, an invitation): a copy kept at rest must be sealed. */
+  readonly holdsLiveLink?: boolean;
 }
 
 /** One server that was tried for a send, in order, and why it was left if it was. */

@@ -18,7 +18,8 @@ export interface AccountMailDeps {
   links: OneTimeLinks;
   settings: SettingsService;
   renderer: MailRenderer;
-  enqueue(message: ComposedMessage, kind: TemplateName): Promise<unknown>;
+  /** `sealed`: the mail holds a live one-time link, so it is stored sealed (outbox/sealed-raw.ts). */
+  enqueue(message: ComposedMessage, kind: TemplateName, options?: { sealed: boolean }): Promise<unknown>;
   findUser(uid: string): Promise<UserRow | undefined>;
   /** Sets a password through the directory (which then sends `password_changed` and ends sessions). */
   setPassword(uid: string, password: string): Promise<void>;
@@ -47,8 +48,9 @@ export function createAccountMailService(deps: AccountMailDeps) {
     if (!user) throw new MailroomError('not_found', `No user "${printable(uid)}"`);
     return user;
   };
-  const send = async (template: TemplateName, to: MailRecipient, data: Record<string, unknown>, settings: Settings) => {
-    await deps.enqueue(await deps.renderer.render({ template, to, data }, settings), template);
+  /** `withLink`: the mail holds a one-time link, whose token must not be readable at rest. */
+  const send = async (template: TemplateName, to: MailRecipient, data: Record<string, unknown>, settings: Settings, withLink: boolean) => {
+    await deps.enqueue(await deps.renderer.render({ template, to, data }, settings), template, { sealed: withLink });
   };
 
   async function validInvitation(token: string) {
@@ -70,7 +72,7 @@ export function createAccountMailService(deps: AccountMailDeps) {
       const settings = await deps.settings.get();
       const days = settings.invitation_expiry_days;
       const { token, expiresAt } = await deps.links.issue(uid, 'invitation', days * 86_400_000);
-      await send('welcome', recipient(user), { link: linkTo(settings.base_url, 'set-password', token), expires_in_days: days }, settings);
+      await send('welcome', recipient(user), { link: linkTo(settings.base_url, 'set-password', token), expires_in_days: days }, settings, true);
       return { email: user.email, expires_at: new Date(expiresAt).toISOString() };
     },
 
@@ -95,7 +97,7 @@ export function createAccountMailService(deps: AccountMailDeps) {
       const user = await deps.findUser(uid);
       if (!user?.email) return;
       const settings = await deps.settings.get();
-      await send('password_changed', recipient(user), { changed_at: deps.clock.now(), reset_link: page(settings, 'forgot') }, settings);
+      await send('password_changed', recipient(user), { changed_at: deps.clock.now(), reset_link: page(settings, 'forgot') }, settings, false);
     },
 
     /** Mails a confirmation link to the new address; the address changes only when it is followed. */
@@ -108,6 +110,7 @@ export function createAccountMailService(deps: AccountMailDeps) {
         recipient(user, newEmail),
         { link: linkTo(settings.base_url, 'confirm-email', token), new_email: newEmail, expires_in_hours: EMAIL_CHANGE_LIFETIME_HOURS },
         settings,
+        true,
       );
       return { pending_email: newEmail, expires_at: new Date(expiresAt).toISOString() };
     },
@@ -141,6 +144,7 @@ export function createAccountMailService(deps: AccountMailDeps) {
           recipient(user, old),
           { old_email: old, new_email: email, changed_at: deps.clock.now(), undo_link: linkTo(settings.base_url, 'undo-email', undo.token), reset_link: page(settings, 'forgot') },
           settings,
+          true,
         );
       }
       return { uid: user.uid, email };

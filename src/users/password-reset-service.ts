@@ -13,7 +13,8 @@ export interface PasswordResetDeps {
   links: OneTimeLinks;
   settings: SettingsService;
   renderer: MailRenderer;
-  enqueue(message: ComposedMessage, kind: string): Promise<unknown>;
+  /** `sealed`: the mail holds a live one-time link, so it is stored sealed (outbox/sealed-raw.ts). */
+  enqueue(message: ComposedMessage, kind: string, options?: { sealed: boolean }): Promise<unknown>;
   findUser(login: string): Promise<UserRow | undefined>;
   /** Sets the password (checked for strength) and ends the user's sessions. */
   setPassword(uid: string, password: string): Promise<void>;
@@ -65,7 +66,7 @@ export function createPasswordResetService(deps: PasswordResetDeps) {
           },
           settings,
         );
-        if (eligible) await deps.enqueue(message, 'lost_password');
+        if (eligible) await deps.enqueue(message, 'lost_password', { sealed: true });
       } finally {
         const left = deps.answerFloorMs - (Date.now() - started);
         if (left > 0) await deps.sleep(left);

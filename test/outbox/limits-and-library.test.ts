@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +16,7 @@ import { createHostHealth } from '../../src/transport/host-health.ts';
 import { createLogger } from '../../src/log/logger.ts';
 import { settingsWith } from '../support/mail-fixtures.ts';
 import type { SettingsService } from '../../src/config/settings-service.ts';
+import { createSecretBox } from '../../src/config/secret-box.ts';
 
 describe('the rate limit', () => {
   it('lets mails out evenly at mail_ratelimit a minute, after a first second of burst', async () => {
@@ -94,6 +96,7 @@ describe('a mail to several recipients', () => {
         }),
       log: createLogger({ level: 'silent' }),
       metrics: createOutboxMetrics(),
+      secretBox: createSecretBox(randomBytes(32)),
       workerId: 'test',
       options: { batchSize: 10, lanes: 1, leaseMs: 60_000, idleMs: 10 },
     });

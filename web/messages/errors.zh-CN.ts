@@ -25,6 +25,7 @@ export const errorSummariesZhCN: Readonly<Record<string, string>> = {
   token_exists: '已存在同名的 API 令牌。',
   secret_key_unreadable: '无法读取用于加密已保存密钥的密钥文件。',
   secret_undecryptable: '无法用数据目录中的密钥解密已保存的密钥。',
+  data_dir_insecure: '其他用户可以读取数据目录或其中的文件，Mailroom 因此不启动。',
 
   // Addresses and message fields
   invalid_address: '邮箱地址无效。',
