@@ -506,10 +506,15 @@ function connectSocket(options: SmtpSessionOptions): Promise<net.Socket | tls.TL
   });
 }
 
-/** CRLF line ends, dots doubled at line starts, the terminating `.` appended (RFC 5321 4.5.2). */
+/**
+ * CRLF line ends, dots doubled at line starts, the terminating `.` appended (RFC 5321 4.5.2).
+ * A bare CR or bare LF becomes CRLF first: servers disagree on whether `<LF>.<LF>` or
+ * `<CR>.<CR><LF>` ends the data, and a message that holds one could end early at one server and
+ * smuggle a second mail to the next (RFC 5321 2.3.8 allows CR and LF only together).
+ */
 export function dotStuff(raw: Buffer): Buffer {
   let text = raw.toString('latin1');
-  if (/(^|[^\r])\n/.test(text)) text = text.replace(/\r?\n/g, '\r\n');
+  if (/\r(?!\n)|(^|[^\r])\n/.test(text)) text = text.replace(/\r\n|\r|\n/g, '\r\n');
   if (text.startsWith('.')) text = `.${text}`;
   text = text.replace(/\r\n\./g, '\r\n..');
   if (!text.endsWith('\r\n')) text += '\r\n';
