@@ -3,6 +3,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import ntlmAuth from 'nodemailer-ntlm-auth';
 import type { SMTPConnectionCustomAuthContext, SMTPConnectionCustomAuthResponse } from 'nodemailer/lib/smtp-connection';
+import { printable } from '../domain/address.ts';
 import type { AuthType, SecureMode } from '../config/settings-schema.ts';
 import type { OAuthTokenProvider } from './oauth-token-provider.ts';
 import type { Transcript } from './transcript.ts';
@@ -444,6 +445,18 @@ export class SmtpSession {
     while ((newline = this.#buffer.indexOf('\n')) >= 0) {
       const line = this.#buffer.slice(0, newline).replace(/\r$/, '');
       this.#buffer = this.#buffer.slice(newline + 1);
+      if (!/^\d{3}(?:[ -]|$)/.test(line)) {
+        // Not a mail server (a web server, a database, a proxy's error page): its first line,
+        // cut short, names what answered; the rest of its answer is not relayed to the admin,
+        // the transcript or the log, and the connection is dropped.
+        const shown = printable(line);
+        this.#options.transcript?.add('S', shown);
+        this.#buffer = '';
+        this.#lines = [];
+        this.#fail(new SmtpError('Not an SMTP reply', { code: 'EPROTOCOL', response: shown }));
+        this.#socket.destroy();
+        return;
+      }
       this.#lines.push(line);
       if (!/^\d{3}-/.test(line)) {
         const lines = this.#lines;
