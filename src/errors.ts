@@ -37,7 +37,7 @@ const codes = {
 
   // Addresses and message fields
   invalid_address: { status: 400, exit: 2, summary: 'An email address is not valid.' },
-  header_injection: { status: 400, exit: 2, summary: 'A header field holds a line break.' },
+  header_injection: { status: 400, exit: 2, summary: 'A header field holds a line break or another control character.' },
   no_recipient: { status: 400, exit: 2, summary: 'There is no address to send to.' },
   message_too_large: { status: 413, exit: 2, summary: 'A message or one of its parts is larger than allowed.' },
 

@@ -198,7 +198,7 @@ export function renderConfigReference(sources: ConfigReferenceSources = {}): str
     if (def.secret) lines.push('- Default: none shown', '- Secret: yes; write-only, stored encrypted, never shown');
     else lines.push(`- Default: ${code(def.default)}`);
     lines.push(`- Send modes: ${modesText(def.modes)}`);
-    if (def.header) lines.push('- Goes into mail headers: a line break is refused (`header_injection`).');
+    if (def.header) lines.push('- Goes into mail headers: a line break or another control character is refused (`header_injection`).');
     lines.push(`- Environment variable: \`MAILROOM_${key.toUpperCase()}\``);
     lines.push('');
   }

@@ -23,6 +23,12 @@ export interface RuntimeOptions {
   metricsToken: string | undefined;
   /** Where `mailroom worker` serves its own /metrics and /healthz; undefined: nowhere. */
   metricsListen: { host: string; port: number } | undefined;
+  /**
+   * How long a client may take to send a whole request, headers and body (a body trickled a byte
+   * at a time would otherwise hold a connection forever), and how long a connection may stay
+   * silent, in milliseconds.
+   */
+  http: { requestTimeoutMs: number; idleTimeoutMs: number };
 }
 
 /** The runtime variables; their descriptions feed the generated docs/admin/config.md (npm run docs). */
@@ -58,6 +64,20 @@ export const envSchema = z.object({
     .optional()
     .describe("The port on which mailroom worker serves its own /metrics and /healthz (serve has them on MAILROOM_PORT); without it a separate worker's counters are not visible."),
   MAILROOM_METRICS_HOST: z.string().min(1).default('127.0.0.1').describe('The address of the metrics port of mailroom worker (127.0.0.1: this machine only).'),
+  MAILROOM_HTTP_REQUEST_TIMEOUT_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(3600)
+    .default(30)
+    .describe('Seconds a client may take to send a whole request, headers and body; a slower one gets 408 and is disconnected (a body sent a byte at a time would otherwise hold a connection forever).'),
+  MAILROOM_HTTP_IDLE_TIMEOUT_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(3600)
+    .default(120)
+    .describe('Seconds a connection may stay silent before it is closed. Keep it longer than the slowest answer: detect and the test mail wait for the mail server (mail_smtptimeout per reply).'),
 });
 
 /** The MAILROOM_ variables that are how Mailroom runs, not settings (the rest must be setting keys). */
@@ -83,6 +103,7 @@ export function readRuntimeOptions(env: NodeJS.ProcessEnv, cwd: string): Runtime
     trustProxy: e.MAILROOM_TRUST_PROXY,
     metricsToken: e.MAILROOM_METRICS_TOKEN,
     metricsListen: e.MAILROOM_METRICS_PORT === undefined ? undefined : { host: e.MAILROOM_METRICS_HOST, port: e.MAILROOM_METRICS_PORT },
+    http: { requestTimeoutMs: e.MAILROOM_HTTP_REQUEST_TIMEOUT_SECONDS * 1000, idleTimeoutMs: e.MAILROOM_HTTP_IDLE_TIMEOUT_SECONDS * 1000 },
     worker: { batchSize: e.MAILROOM_WORKER_BATCH, lanes: e.MAILROOM_WORKER_LANES, leaseMs: e.MAILROOM_OUTBOX_LEASE_SECONDS * 1000, idleMs: e.MAILROOM_WORKER_IDLE_MS },
   };
 }

@@ -19,6 +19,25 @@ export type SecureMode = (typeof SECURE_MODES)[number];
 export type OAuthGrant = (typeof OAUTH_GRANTS)[number];
 export type AuthType = (typeof AUTH_TYPES)[number];
 
+/** Whether a URL's host is this machine (localhost, 127.0.0.0/8, ::1). */
+export function isLoopbackHost(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
+}
+
+/**
+ * Whether the XOAUTH2 client secret and refresh token may be sent to `url`: only over https,
+ * since anyone on the path of a plain http request reads them and can then mail as the mailbox.
+ * http is allowed to this machine alone (a local token endpoint, the tests' stand-in).
+ */
+export function isSecureTokenUrl(url: string): boolean {
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === 'https:' || (parsed.protocol === 'http:' && isLoopbackHost(parsed.hostname));
+  } catch {
+    return false;
+  }
+}
+
 /** One `host[:port]` entry of `mail_smtphost`. */
 export interface SmtpHostEntry {
   readonly host: string;
@@ -173,11 +192,13 @@ export const settingDefinitions = {
     description: "Verify the server's certificate. Leave it on; trust a private CA with mail_smtptls_ca instead.",
   }),
   mail_smtpoauth_token_url: define({
-    schema: text(2000).refine((v) => v === '' || /^https?:\/\/[^\s]+$/.test(v), 'must be an http(s) URL'),
+    schema: text(2000)
+      .refine((v) => v === '' || /^https?:\/\/[^\s]+$/.test(v), 'must be an http(s) URL')
+      .refine((v) => v === '' || !/^https?:\/\/[^\s]+$/.test(v) || isSecureTokenUrl(v), 'must be an https:// URL: the client secret and the refresh token are sent to it (http:// only to this machine, such as http://127.0.0.1)'),
     default: '',
     secret: false,
     modes: ['smtp'],
-    description: 'XOAUTH2: the token endpoint (e.g. https://login.microsoftonline.com/TENANT/oauth2/v2.0/token).',
+    description: 'XOAUTH2: the token endpoint, https:// only (e.g. https://login.microsoftonline.com/TENANT/oauth2/v2.0/token); http:// is refused but to this machine (127.0.0.1, ::1, localhost), since the client secret and the refresh token are sent to it.',
   }),
   mail_smtpoauth_client_id: define({ schema: text(500), default: '', secret: false, modes: ['smtp'], description: 'XOAUTH2: the application (client) id.' }),
   mail_smtpoauth_client_secret: define({ schema: text(2000), default: '', secret: true, modes: ['smtp'], description: 'XOAUTH2: the client secret (write-only).' }),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { MailroomError } from '../errors.ts';
-import { printable } from '../domain/address.ts';
+import { codePoint, headerControlCharacter, printable } from '../domain/address.ts';
 import { isSettingKey, settingDefinitions, settingKeys, type SettingKey, type Settings } from './settings-schema.ts';
 
 /** The known key closest to a mistyped one, if any is close enough to be a likely typo. */
@@ -76,8 +76,10 @@ function shown(key: SettingKey, input: unknown): string {
 export function validateSetting<K extends SettingKey>(key: K, input: unknown): Settings[K] {
   const def = settingDefinitions[key];
   const value = coerce(key, input);
-  if (def.header && typeof value === 'string' && /[\r\n]/.test(value)) {
-    throw new MailroomError('header_injection', `${key} must not contain a line break (CR or LF): it goes into mail headers`, {
+  const control = def.header && typeof value === 'string' ? headerControlCharacter(value) : undefined;
+  if (control !== undefined) {
+    const what = control === '\r' || control === '\n' ? 'a line break (CR or LF)' : `the control character ${codePoint(control)}`;
+    throw new MailroomError('header_injection', `${key} must not contain ${what}: it goes into mail headers`, {
       details: { key },
     });
   }

@@ -48,16 +48,36 @@ export function parseEmailAddress(input: string, field = 'address'): EmailAddres
   return input as EmailAddress;
 }
 
-/** Refuses a value meant for a header if it holds CR or LF (header injection). */
+// C0 controls but TAB, and DEL. CR and LF would start a new header; the others reach the
+// server raw in an ASCII subject (encoded words are only used for non-ASCII text), where NUL
+// ends a C string in some MTAs and ESC drives the terminal of whoever reads the log or queue.
+const HEADER_CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
+
+/** The first control character a header cannot hold (CR, LF, NUL, ESC, DEL …), or undefined. */
+export function headerControlCharacter(value: string): string | undefined {
+  return HEADER_CONTROL.exec(value)?.[0];
+}
+
+/** `\x1b` → `U+001B`, how a refused character is named in an error. */
+export function codePoint(char: string): string {
+  return `U+${(char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+/** Refuses a value meant for a header if it holds CR, LF or another control character (header injection). */
 export function assertHeaderSafe(value: string, field: string): string {
+  const char = headerControlCharacter(value);
+  if (char === undefined) return value;
   if (/[\r\n]/.test(value)) {
     throw new MailroomError('header_injection', `${field} must not contain a line break (CR or LF)`, { details: { field } });
   }
-  return value;
+  throw new MailroomError('header_injection', `${field} must not contain the control character ${codePoint(char)}`, { details: { field, character: codePoint(char) } });
 }
 
-/** Makes a user-given string safe to quote in one line of an error message. */
+/** Makes a user-given string safe to quote in one line of an error message (no control character reaches a terminal). */
 export function printable(value: string, max = 80): string {
-  const oneLine = value.replace(/\r/g, '\\r').replace(/\n/g, '\\n');
+  const oneLine = value
+    .replace(/\r/g, '\\r')
+    .replace(/\n/g, '\\n')
+    .replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
   return oneLine.length > max ? `${oneLine.slice(0, max)}…` : oneLine;
 }

@@ -36,9 +36,13 @@ function header(name: string, value: string): string {
   return foldLines(`${name}: ${value}`, 76);
 }
 
-/** A text part: 7bit when it can be, else quoted-printable; CRLF line ends either way. */
+/**
+ * A text part: 7bit when it can be, else quoted-printable; CRLF line ends either way. A bare CR
+ * counts as a line end too: left alone it would reach the server, where `<CR>.<CR><LF>` is read
+ * as the end of the data by some (SMTP smuggling).
+ */
 function part(type: 'plain' | 'html', body: string): string {
-  const crlf = body.replace(/\r?\n/g, '\r\n');
+  const crlf = body.replace(/\r\n|\r|\n/g, '\r\n');
   const sevenBit = isPlainText(crlf) && !crlf.split('\r\n').some((line) => line.length > 76);
   const encoded = sevenBit ? crlf : qpWrap(qpEncode(crlf), 76);
   return `Content-Type: text/${type}; charset=utf-8\r\nContent-Transfer-Encoding: ${sevenBit ? '7bit' : 'quoted-printable'}\r\n\r\n${encoded}`;

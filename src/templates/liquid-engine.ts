@@ -23,7 +23,7 @@ import {
   type TopLevelToken,
   type ValueToken,
 } from 'liquidjs';
-import { printable } from '../domain/address.ts';
+import { codePoint, printable } from '../domain/address.ts';
 import { MailroomError } from '../errors.ts';
 import type { TemplatePart, VariableSpec } from './template-catalog.ts';
 import type { TemplateEngine } from './template-engine.ts';
@@ -780,9 +780,10 @@ export function createLiquidEngine(options: LiquidEngineOptions = {}): TemplateE
     if (size > limits.maxOutputBytes) {
       throw new MailroomError('template_output_too_large', `the ${part} template renders ${size} bytes; at most ${limits.maxOutputBytes} are allowed`, { details: { size, limit: limits.maxOutputBytes } });
     }
-    // A header cannot hold a line break; one can only come from the data here (validate
-    // refuses it in the template), so it is folded into a space rather than failing the mail.
-    return part === 'subject' ? output.replace(/[ \t]*[\r\n]+[ \t]*/g, ' ') : output;
+    // A header cannot hold a line break or another control character; one can only come from
+    // the data here (validate refuses it in the template), such as a file name with an ESC in
+    // it: a line break is folded into a space, the rest dropped, rather than failing the mail.
+    return part === 'subject' ? output.replace(/[ \t]*[\r\n]+[ \t]*/g, ' ').replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '') : output;
   }
 
   return {
@@ -795,6 +796,12 @@ export function createLiquidEngine(options: LiquidEngineOptions = {}): TemplateE
           const line = source.slice(0, at).split('\n').length;
           const column = at - source.lastIndexOf('\n', at - 1);
           throw new MailroomError('header_injection', `line ${line}, column ${column}: the subject must be one line; it holds a line break`, { details: { field: 'subject', line, column } });
+        }
+        // NUL, ESC, DEL and the other controls would reach the Subject: header raw (TAB is white space).
+        const control = source.search(/[\x00-\x08\x0b-\x1f\x7f]/);
+        if (control >= 0) {
+          const character = codePoint(source[control] as string);
+          throw new MailroomError('header_injection', `line 1, column ${control + 1}: the subject must not contain the control character ${character}`, { details: { field: 'subject', line: 1, column: control + 1, character } });
         }
       }
       parse(liquidFor(part), source, variables, `${part} template`);

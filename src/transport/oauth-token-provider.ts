@@ -10,6 +10,7 @@
  * so that text is scrubbed of them too.
  */
 import { MailroomError } from '../errors.ts';
+import { isSecureTokenUrl } from '../config/settings-schema.ts';
 
 export interface OAuthTokenProvider {
   /**
@@ -226,8 +227,9 @@ function parseTokenUrl(deps: OAuthTokenProviderDeps, grant: OAuthGrant, scope: s
   } catch {
     throw new MailroomError('oauth_not_configured', 'mail_smtpoauth_token_url is not a URL: set it to the https:// token endpoint of the provider');
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new MailroomError('oauth_not_configured', `mail_smtpoauth_token_url must be an https:// URL, not ${url.protocol}`);
+  // Checked here too, not only when the setting is saved: the secrets must never go out in clear.
+  if (!isSecureTokenUrl(deps.tokenUrl)) {
+    throw new MailroomError('oauth_not_configured', `mail_smtpoauth_token_url must be an https:// URL (http:// only to this machine), not ${url.protocol}//${url.host}`);
   }
   return url;
 }

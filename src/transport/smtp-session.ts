@@ -3,6 +3,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import ntlmAuth from 'nodemailer-ntlm-auth';
 import type { SMTPConnectionCustomAuthContext, SMTPConnectionCustomAuthResponse } from 'nodemailer/lib/smtp-connection';
+import { printable } from '../domain/address.ts';
 import type { AuthType, SecureMode } from '../config/settings-schema.ts';
 import type { OAuthTokenProvider } from './oauth-token-provider.ts';
 import type { Transcript } from './transcript.ts';
@@ -444,6 +445,18 @@ export class SmtpSession {
     while ((newline = this.#buffer.indexOf('\n')) >= 0) {
       const line = this.#buffer.slice(0, newline).replace(/\r$/, '');
       this.#buffer = this.#buffer.slice(newline + 1);
+      if (!/^\d{3}(?:[ -]|$)/.test(line)) {
+        // Not a mail server (a web server, a database, a proxy's error page): its first line,
+        // cut short, names what answered; the rest of its answer is not relayed to the admin,
+        // the transcript or the log, and the connection is dropped.
+        const shown = printable(line);
+        this.#options.transcript?.add('S', shown);
+        this.#buffer = '';
+        this.#lines = [];
+        this.#fail(new SmtpError('Not an SMTP reply', { code: 'EPROTOCOL', response: shown }));
+        this.#socket.destroy();
+        return;
+      }
       this.#lines.push(line);
       if (!/^\d{3}-/.test(line)) {
         const lines = this.#lines;
@@ -506,10 +519,15 @@ function connectSocket(options: SmtpSessionOptions): Promise<net.Socket | tls.TL
   });
 }
 
-/** CRLF line ends, dots doubled at line starts, the terminating `.` appended (RFC 5321 4.5.2). */
+/**
+ * CRLF line ends, dots doubled at line starts, the terminating `.` appended (RFC 5321 4.5.2).
+ * A bare CR or bare LF becomes CRLF first: servers disagree on whether `<LF>.<LF>` or
+ * `<CR>.<CR><LF>` ends the data, and a message that holds one could end early at one server and
+ * smuggle a second mail to the next (RFC 5321 2.3.8 allows CR and LF only together).
+ */
 export function dotStuff(raw: Buffer): Buffer {
   let text = raw.toString('latin1');
-  if (/(^|[^\r])\n/.test(text)) text = text.replace(/\r?\n/g, '\r\n');
+  if (/\r(?!\n)|(^|[^\r])\n/.test(text)) text = text.replace(/\r\n|\r|\n/g, '\r\n');
   if (text.startsWith('.')) text = `.${text}`;
   text = text.replace(/\r\n\./g, '\r\n..');
   if (!text.endsWith('\r\n')) text += '\r\n';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { explainInvalidAddress, printable } from '../domain/address.ts';
+import { explainInvalidAddress, headerControlCharacter, printable } from '../domain/address.ts';
 import { isTimeZone } from '../domain/time-zone.ts';
 import { isMailroomError, MailroomError, type ErrorCode } from '../errors.ts';
 import { TEMPLATE_LANGUAGES } from '../templates/template-catalog.ts';
@@ -25,7 +25,8 @@ export interface PublicUser {
 
 export const UID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 
-const displayName = z.string().trim().min(1).max(200).refine((v) => !/[\r\n]/.test(v), 'must not contain a line break');
+// A display name goes into the From: or To: of mails: a control character there would fail every one of them.
+const displayName = z.string().trim().min(1).max(200).refine((v) => headerControlCharacter(v) === undefined, 'must not contain a line break or another control character');
 
 export const newUserSchema = z
   .object({

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { installPageHeaders } from '../../src/http/page-headers.ts';
 import { findWebDir, imageOriginOf, webRoutes } from '../../src/http/routes/web-routes.ts';
 
 describe('serving the web interface', () => {
@@ -20,6 +21,7 @@ describe('serving the web interface', () => {
     await writeFile(join(webDir, 'assets', 'app-ABC123.js.gz'), gzipSync('console.log("app")'));
     await writeFile(join(webDir, 'secret.txt'), 'not an asset');
     app = Fastify();
+    installPageHeaders(app);
     webRoutes(app, webDir);
     await app.ready();
   });
@@ -65,7 +67,8 @@ describe('serving the web interface', () => {
 
   it("allows images from the logo's origin and no other, and none for a logo URL that is not http(s)", async () => {
     const withLogo = Fastify();
-    webRoutes(withLogo, webDir, async () => imageOriginOf('https://cloud.example.com:8443/themes/logo.png?v=2'));
+    installPageHeaders(withLogo, async () => imageOriginOf('https://cloud.example.com:8443/themes/logo.png?v=2'));
+    webRoutes(withLogo, webDir);
     const csp = (await withLogo.inject({ url: '/admin/templates' })).headers['content-security-policy'] as string;
     assert.match(csp, /img-src 'self' data: https:\/\/cloud\.example\.com:8443;/);
     assert.doesNotMatch(csp.replace('https://cloud.example.com:8443', ''), /https?:/, 'only that origin');

@@ -29,7 +29,7 @@ export const errorSummariesZhCN: Readonly<Record<string, string>> = {
 
   // Addresses and message fields
   invalid_address: '邮箱地址无效。',
-  header_injection: '邮件头字段中含有换行符。',
+  header_injection: '邮件头字段中含有换行符或其他控制字符。',
   no_recipient: '没有可发送的收件地址。',
   message_too_large: '邮件或其中某一部分超过了允许的大小。',
 

@@ -134,12 +134,24 @@ export function EmailServerPage() {
       <SaveStatus id={`st-${key}`} state={status[key]} />
     </div>
   );
-  /** Write-only: says whether a value is saved, never shows it; a value typed replaces it. */
-  const secretField = (key: string, label: MessageKey, says: { isSet: MessageKey; notSet: MessageKey } = { isSet: 'passwordIsSet', notSet: 'passwordNotSet' }) => (
+  /**
+   * The host the OAuth secrets are sent to, from the saved token URL, shown beside them so an
+   * admin sees where a secret goes before typing it (a token URL changed by someone else would
+   * otherwise carry it elsewhere unnoticed).
+   */
+  const tokenHost = (() => {
+    try {
+      return new URL(String(value('mail_smtpoauth_token_url') ?? '')).host;
+    } catch {
+      return '';
+    }
+  })();
+  /** Write-only: says whether a value is saved, never shows it; a value typed replaces it. `sentToHost`: name the token endpoint it goes to. */
+  const secretField = (key: string, label: MessageKey, says: { isSet: MessageKey; notSet: MessageKey } = { isSet: 'passwordIsSet', notSet: 'passwordNotSet' }, sentToHost = false) => (
     <div class="field">
       <label for={`f-${key}`}>{t(label)}</label>
       <input
-        {...common(key, [`hn-${key}`])}
+        {...common(key, [`hn-${key}`, ...(sentToHost ? [`to-${key}`] : [])])}
         type="password"
         autocomplete="new-password"
         placeholder={settings[key]?.isSet ? '••••••••' : ''}
@@ -153,6 +165,11 @@ export function EmailServerPage() {
       <p class="hint" id={`hn-${key}`}>
         {settings[key]?.isSet ? t(says.isSet) : t(says.notSet)}
       </p>
+      {sentToHost && (
+        <p class="hint sent-to" id={`to-${key}`}>
+          {tokenHost ? t('oauthSecretSentTo', { host: tokenHost }) : t('oauthSecretSentToNone')}
+        </p>
+      )}
       {lockNote(key)}
       <SaveStatus id={`st-${key}`} state={status[key]} />
     </div>
@@ -260,11 +277,11 @@ export function EmailServerPage() {
                 {textField('mail_smtpoauth_token_url', 'fieldOAuthTokenUrl', { type: 'url', hint: 'fieldOAuthTokenUrlHint', verbatim: true })}
                 <div class="two-even">
                   {textField('mail_smtpoauth_client_id', 'fieldOAuthClientId', { hint: 'fieldOAuthClientIdHint', verbatim: true })}
-                  {secretField('mail_smtpoauth_client_secret', 'fieldOAuthClientSecret', { isSet: 'oauthClientSecretIsSet', notSet: appOnly ? 'oauthAppClientSecretNotSet' : 'oauthClientSecretNotSet' })}
+                  {secretField('mail_smtpoauth_client_secret', 'fieldOAuthClientSecret', { isSet: 'oauthClientSecretIsSet', notSet: appOnly ? 'oauthAppClientSecretNotSet' : 'oauthClientSecretNotSet' }, true)}
                 </div>
                 {appOnly
                   ? textField('mail_smtpoauth_scope', 'fieldOAuthScope', { hint: 'fieldOAuthScopeHint', verbatim: true })
-                  : secretField('mail_smtpoauth_refresh_token', 'fieldOAuthRefreshToken', { isSet: 'oauthRefreshTokenIsSet', notSet: 'oauthRefreshTokenNotSet' })}
+                  : secretField('mail_smtpoauth_refresh_token', 'fieldOAuthRefreshToken', { isSet: 'oauthRefreshTokenIsSet', notSet: 'oauthRefreshTokenNotSet' }, true)}
               </fieldset>
             )}
             {textField('mail_smtptimeout', 'fieldTimeout', { type: 'number' })}

@@ -13,17 +13,6 @@ const TYPES: Record<string, string> = {
   '.woff2': 'font/woff2',
 };
 
-/**
- * Everything the pages load comes from Mailroom itself; mail previews are shown in a sandboxed
- * frame (srcdoc), and their inline styles need 'unsafe-inline' for styles only. Images may also
- * come from the origin of the admin's own logo (mail_logo_url), so that previews show it; other
- * remote images in mails (trackers, say) stay blocked, as a careful mail program blocks them.
- */
-function contentSecurityPolicy(imageOrigins: readonly string[]): string {
-  const images = ["'self'", 'data:', ...imageOrigins].join(' ');
-  return `default-src 'self'; img-src ${images}; style-src 'self' 'unsafe-inline'; frame-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'`;
-}
-
 /** The origin (scheme, host, port) of an http(s) URL, or nothing for anything else. */
 export function imageOriginOf(url: string): string[] {
   try {
@@ -48,19 +37,17 @@ export function findWebDir(): string | undefined {
 /**
  * The web interface: index.html for every page of the app (the pages route in the browser), and
  * the hashed assets with a year of caching. Without a build, each page says how to make one.
+ * The security headers of the pages come from page-headers.ts, which sees every answer.
  */
-export function webRoutes(app: FastifyInstance, webDir = findWebDir(), imageOrigins: () => Promise<string[]> = async () => []): void {
+export function webRoutes(app: FastifyInstance, webDir = findWebDir()): void {
   const assets = webDir ? resolve(webDir, 'assets') : undefined;
-  const pageHeaders = (reply: FastifyReply, csp: string) =>
-    reply.header('content-security-policy', csp).header('x-content-type-options', 'nosniff').header('referrer-policy', 'same-origin').header('cache-control', 'no-cache');
 
   const index = async (_request: unknown, reply: FastifyReply) => {
     const html = webDir ? await readFile(join(webDir, 'index.html'), 'utf8').catch(() => undefined) : undefined;
     if (html === undefined) {
       return reply.status(503).type('text/plain; charset=utf-8').send('The web interface is not built. Run: npm run build (npm install does it), then reload. The API under /api/v1 works meanwhile.\n');
     }
-    const csp = contentSecurityPolicy(await imageOrigins().catch(() => []));
-    return pageHeaders(reply, csp).type('text/html; charset=utf-8').send(html);
+    return reply.header('cache-control', 'no-cache').type('text/html; charset=utf-8').send(html);
   };
   for (const path of ['/', '/login', '/forgot', '/personal', '/activity', '/admin', '/admin/*', '/reset/*', '/set-password/*', '/confirm-email/*', '/undo-email/*']) app.get(path, index);
 
@@ -77,7 +64,6 @@ export function webRoutes(app: FastifyInstance, webDir = findWebDir(), imageOrig
     return reply
       .header('cache-control', 'public, max-age=31536000, immutable')
       .header('vary', 'accept-encoding')
-      .header('x-content-type-options', 'nosniff')
       .type(TYPES[extname(file)] ?? 'application/octet-stream')
       .send(body);
   });
