@@ -55,7 +55,8 @@ export function createAttemptLimiter(options: AttemptLimiterOptions) {
       // Read after the refusal, so the wait is that of the window that refused (or a newer one).
       const window = await options.store.peek(options.bucket, hashed(key));
       const ends = (window?.windowStart ?? now) + options.windowMs;
-      return { granted: false, retryAfterSeconds: Math.max(1, Math.ceil((ends - now) / 1000)) };
+      // At most a whole window: another process may have opened it a moment after our `now`.
+      return { granted: false, retryAfterSeconds: Math.min(Math.ceil(options.windowMs / 1000), Math.max(1, Math.ceil((ends - now) / 1000))) };
     },
     /** Gives back an attempt that turned out not to count (a sign-in that succeeded, or was refused by another limit). */
     async release(key: string, grant: { windowStart: number }): Promise<void> {
