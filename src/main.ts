@@ -204,6 +204,7 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     },
     sendInvitation: (uid) => accountMails.invite(uid),
     requestEmailChange: (uid, email) => accountMails.requestEmailChange(uid, email),
+    checkPassword: (uid, password, stored) => sessions.checkPassword(uid, password, stored),
   });
   const notificationRepo = createNotificationRepo(database.db, database.dialect);
   const unsubscribe = createUnsubscribeLinks(secretKey);

@@ -90,6 +90,18 @@ export function createSessionService(deps: {
     logout: (sessionId: string) => deps.store.delete(hashSessionId(sessionId)),
     /** Ends a user's sessions (all, or all but the one given by its hash). */
     endAll: (uid: string, exceptIdHash?: string) => deps.store.deleteForUser(uid, exceptIdHash),
+    /**
+     * Tests the current password of a signed-in user who changes their password or address. A
+     * wrong one counts as a failed sign-in of the account and a locked account is refused: else
+     * whoever holds a session or an app password could test passwords here without any limit.
+     */
+    async checkPassword(uid: string, password: string, stored: string | null): Promise<boolean> {
+      const grant = await deps.failuresPerAccount.take(accountKeyOf(uid));
+      if (!grant.granted) throw rateLimited(grant.retryAfterSeconds);
+      const ok = stored !== null && (await deps.verifyPassword(password, stored));
+      if (ok) await deps.failuresPerAccount.reset(accountKeyOf(uid));
+      return ok;
+    },
     /** Forgets an account's failed sign-ins: they were guesses at a password that is no longer in force. */
     forgetFailures: (uid: string) => deps.failuresPerAccount.reset(accountKeyOf(uid)),
   };

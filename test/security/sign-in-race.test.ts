@@ -143,6 +143,21 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal(tested, ACCOUNT_LIMIT);
     });
 
+    it('tests at most 5 current passwords when 20 address changes with an app password arrive at once, and counts them as failed sign-ins', async () => {
+      const token = await (contexts[0] as AppContext).tokens.create('tia-phone', { uid: 'member-12' });
+      await (contexts[0] as AppContext).sessions.forgetFailures('member-12');
+      tested = 0;
+      const change = (instance: number, currentPassword: string) =>
+        (apps[instance] as FastifyInstance).inject({ method: 'PATCH', url: '/api/v1/me', headers: { authorization: `Bearer ${token}` }, payload: { email: 'taken-over@example.net', current_password: currentPassword } });
+      const replies = await Promise.all(Array.from({ length: 20 }, (_, i) => change(i % 2, `wrong-guess-${i}`)));
+      assert.deepEqual(tally(replies.map((r) => ({ status: r.statusCode, code: undefined, retryAfter: undefined }))), { 403: ACCOUNT_LIMIT, 429: 20 - ACCOUNT_LIMIT });
+      assert.equal(tested, ACCOUNT_LIMIT, 'current passwords the verifier was asked to test');
+      assert.equal((await change(1, PASSWORD)).statusCode, 429, 'the right one is refused while locked');
+      const locked = await signIn(0, 'member-12', PASSWORD, '192.0.2.99');
+      assert.deepEqual([locked.status, locked.code], [429, 'rate_limited'], 'the account is locked for sign-in too');
+      assert.equal(tested, ACCOUNT_LIMIT);
+    });
+
     it('sends at most 5 password-reset requests a minute from one address when 30 arrive at once', async () => {
       const replies = await Promise.all(Array.from({ length: 30 }, (_, i) => post(i % 2, '/api/v1/password-reset', { user: `nobody-${i}` }, '198.51.100.30')));
       assert.deepEqual(tally(replies), { 202: 5, 429: 25 });
