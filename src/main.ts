@@ -34,6 +34,7 @@ import { createTransportFactory } from './transport/create-transport.ts';
 import { ensureFirstAdmin } from './users/admin-bootstrap.ts';
 import { createTokenService } from './users/token-service.ts';
 import { createAttemptLimiter } from './users/attempt-limiter.ts';
+import { verifyPassword } from './users/password-hash.ts';
 import { createAuthService } from './users/auth-service.ts';
 import { createPasswordResetService } from './users/password-reset-service.ts';
 import { createSessionService } from './users/session-service.ts';
@@ -60,6 +61,8 @@ export interface BuildContextOptions {
   logDestination?: DestinationStream;
   /** Create the first admin when the database has no user (serve does; one-off commands need not). */
   bootstrapAdmin?: boolean;
+  /** Tests a sign-in's password against its stored hash; scrypt unless given (tests count the calls). */
+  verifyPassword?: (password: string, stored: string) => Promise<boolean>;
 }
 
 /** The composition root: reads the environment once and wires every service. */
@@ -187,6 +190,7 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     clock,
     failuresPerAccount: createAttemptLimiter({ bucket: 'login_account', limit: 5, windowMs: minutes(15), clock, store: attempts, secret: attemptKeySecret }),
     failuresPerClient: createAttemptLimiter({ bucket: 'login_client', limit: 20, windowMs: minutes(15), clock, store: attempts, secret: attemptKeySecret }),
+    verifyPassword: options.verifyPassword ?? verifyPassword,
   });
   const links = createOneTimeLinks({ store: userTokens, clock });
   // The account mails: `sealed` when the mail holds a live one-time link.
@@ -208,6 +212,7 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     },
     sendInvitation: (uid) => accountMails.invite(uid),
     requestEmailChange: (uid, email) => accountMails.requestEmailChange(uid, email),
+    checkPassword: (uid, password, stored) => sessions.checkPassword(uid, password, stored),
   });
   const notificationRepo = createNotificationRepo(database.db, database.dialect);
   const unsubscribe = createUnsubscribeLinks(secretKey);

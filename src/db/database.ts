@@ -11,6 +11,7 @@ import { shareNotificationsMigration } from './migrations/0005-share-notificatio
 import { linkSharesMigration } from './migrations/0006-link-shares.ts';
 import { attemptsMigration } from './migrations/0007-attempts.ts';
 import { hostCooldownsMigration } from './migrations/0008-host-cooldowns.ts';
+import { attemptWindowsMigration } from './migrations/0009-attempt-windows.ts';
 import type { DatabaseSchema } from './schema.ts';
 
 export type SqlDialectName = 'sqlite' | 'postgres';
@@ -33,6 +34,7 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
     '0006-link-shares': linkSharesMigration(),
     '0007-attempts': attemptsMigration(),
     '0008-host-cooldowns': hostCooldownsMigration(),
+    '0009-attempt-windows': attemptWindowsMigration(),
   };
 }
 

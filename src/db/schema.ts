@@ -203,8 +203,11 @@ export interface LinkShareMailTable {
 export interface AttemptTable {
   /** Which limit: login_account, login_client, reset_client, reset_account. */
   bucket: string;
+  /** A keyed hash of the user name, account or client address. */
   attempt_key: string;
-  at: number;
+  /** Attempts taken in the window that began at window_start. */
+  tries: number;
+  window_start: number;
 }
 
 export interface HostCooldownTable {

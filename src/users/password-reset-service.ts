@@ -39,8 +39,9 @@ export const resetLink = (baseUrl: string, token: string): string => linkTo(base
 export function createPasswordResetService(deps: PasswordResetDeps) {
   return {
     async request(input: { login: string; client: string }): Promise<void> {
-      if (!(await deps.perClient.take(input.client))) {
-        const wait = await deps.perClient.retryAfterSeconds(input.client);
+      const byClient = await deps.perClient.take(input.client);
+      if (!byClient.granted) {
+        const wait = byClient.retryAfterSeconds;
         throw new MailroomError('rate_limited', `Too many password-reset requests from this address; try again in ${wait} seconds`, { details: { retry_after: wait } });
       }
       const started = Date.now();
@@ -48,7 +49,7 @@ export function createPasswordResetService(deps: PasswordResetDeps) {
         const user = await deps.findUser(input.login.trim());
         const settings = await deps.settings.get();
         const minutes = settings.password_reset_expiry_minutes;
-        const eligible = user !== undefined && user.disabled === 0 && user.email !== null && (await deps.perAccount.take(user.uid));
+        const eligible = user !== undefined && user.disabled === 0 && user.email !== null && (await deps.perAccount.take(user.uid)).granted;
         if (user && user.disabled === 0 && user.email !== null && !eligible) {
           deps.log.warn({ event: 'password_reset_limited', uid: user.uid }, 'password reset requested too often for one account; no mail sent');
         }

@@ -4,7 +4,7 @@ import { isTimeZone } from '../domain/time-zone.ts';
 import { isMailroomError, MailroomError, type ErrorCode } from '../errors.ts';
 import { TEMPLATE_LANGUAGES } from '../templates/template-catalog.ts';
 import type { UserRow } from '../db/user-repo.ts';
-import { hashPassword, verifyPassword } from './password-hash.ts';
+import { hashPassword } from './password-hash.ts';
 import { checkPasswordStrength } from './password-policy.ts';
 import type { InvitationSent } from './account-mail-service.ts';
 
@@ -78,6 +78,8 @@ export interface UserServiceDeps {
   sendInvitation(uid: string): Promise<InvitationSent>;
   /** Mails a confirmation link to a user's new address; the address changes when it is followed. */
   requestEmailChange(uid: string, email: string): Promise<unknown>;
+  /** Tests a user's current password within the account's limit of failed sign-ins (rate_limited when locked). */
+  checkPassword(uid: string, password: string, stored: string | null): Promise<boolean>;
 }
 
 export function toPublicUser(row: UserRow): PublicUser {
@@ -192,7 +194,7 @@ export function createUserService(deps: UserServiceDeps) {
       const row = await mustFind(uid);
       const emailChanges = rest.email !== undefined && (rest.email ?? '').toLowerCase() !== (row.email ?? '').toLowerCase();
       if (rest.password !== undefined || emailChanges) {
-        if (current === undefined || !row.password_hash || !(await verifyPassword(current, row.password_hash))) {
+        if (current === undefined || !row.password_hash || !(await deps.checkPassword(uid, current, row.password_hash))) {
           throw new MailroomError('forbidden', `current_password: give your current password to change your ${rest.password !== undefined ? 'password' : 'email address'}`);
         }
       }

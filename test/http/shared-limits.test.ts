@@ -85,7 +85,8 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
 
     it('keeps neither names, addresses nor client IPs in the table, only their hashes', async () => {
       const keys = await attemptKeys();
-      assert.ok(keys.length >= 10, `attempts are stored (${keys.length})`);
+      // One row per limit and key: the account, the six sign-in addresses and the two reset addresses.
+      assert.ok(keys.length >= 9, `attempts are stored (${keys.length})`);
       for (const key of keys) assert.doesNotMatch(key, /heidi|nobody|203\.0\.113|198\.51\.100/);
       // Keyed with the instance's secret: a plain hash of an address could be found by trying them all.
       const plain = (value: string) => createHash('sha256').update(value).digest('base64url');

@@ -36,6 +36,7 @@ describe('user:add when the invitation cannot be sent', () => {
         throw new MailroomError('template_render_timeout', 'the html template did not finish rendering within 1000 ms');
       },
       requestEmailChange: async () => {},
+      checkPassword: async () => false,
     });
     const added = await users.add({ uid: 'ivy', email: 'ivy@example.org' });
     assert.equal(added.uid, 'ivy');
@@ -52,6 +53,7 @@ describe('user:add when the invitation cannot be sent', () => {
         throw new TypeError('a bug');
       },
       requestEmailChange: async () => {},
+      checkPassword: async () => false,
     });
     await assert.rejects(unexpected.add({ uid: 'jay', email: 'jay@example.org' }), TypeError, 'a bug is not turned into an answer');
   });
