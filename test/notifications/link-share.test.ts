@@ -66,12 +66,14 @@ describe('public links mailed to outside addresses, through the real Postfix', (
   const outboxIdle = () => waitForOutbox(ctx.outbox, 500);
   /** A refused request: the status and code, and not one more mail in the outbox. */
   async function refusedWithNothingQueued(events: unknown, status: number, code: string) {
-    const before = await ctx.outbox.counts();
+    // The total, not each state: the worker goes on moving earlier mails from sending to sent.
+    const total = async () => Object.values(await ctx.outbox.counts()).reduce((sum, n) => sum + n, 0);
+    const before = await total();
     const reply = await emit(events);
     assert.equal(reply.statusCode, status, reply.body);
     const body = reply.json() as { error: { code: string; message: string; details?: Record<string, unknown> } };
     assert.equal(body.error.code, code);
-    assert.deepEqual(await ctx.outbox.counts(), before, 'nothing queued');
+    assert.equal(await total(), before, 'nothing queued');
     return { body, headers: reply.headers };
   }
 
