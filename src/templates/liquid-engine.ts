@@ -12,6 +12,7 @@ import {
   Tag,
   TypeGuards,
   Value,
+  filters as builtinFilters,
   toPromise,
   toValue,
   type Emitter,
@@ -200,6 +201,12 @@ const SORTING_FILTERS: ReadonlySet<string> = new Set(['sort', 'sort_natural', 's
 type FilterHandler = Extract<FilterImplOptions, (...args: never[]) => unknown>;
 type FilterThis = ThisParameterType<FilterHandler>;
 
+const builtinEscape: FilterHandler = (() => {
+  const impl = builtinFilters['escape'];
+  if (typeof impl !== 'function') throw new Error('LiquidJS has no escape filter');
+  return impl;
+})();
+
 /**
  * Wraps a filter so that it is charged by its input before it runs and its result is bounded
  * after: an array in or out larger than maxItems, or a string out longer than maxOutputBytes,
@@ -271,10 +278,15 @@ function stringify(value: unknown): string {
 class BoundedEmitter implements Emitter {
   buffer = '';
   private readonly maxChars: number;
-  constructor(maxChars: number) {
+  private readonly maxItems: number;
+  constructor(maxChars: number, maxItems: number) {
     this.maxChars = maxChars;
+    this.maxItems = maxItems;
   }
   write(html: unknown): void {
+    // `{{ (1..n) }}` writes a whole list: refused before it is turned into text item by item.
+    const items = itemsOf(html);
+    if (items !== undefined && items > this.maxItems) throw new BudgetError('items', this.maxItems, `a list of ${items} items is written out; at most ${this.maxItems} are allowed`);
     const text = stringify(html);
     // UTF-16 length never exceeds UTF-8 bytes, so this never stops a render that fits; the
     // exact byte count is checked once at the end.
@@ -287,10 +299,10 @@ class BoundedEmitter implements Emitter {
  * `{% capture %}` renders into a string the template can then double again and again
  * (`{% capture x %}{{ x }}{{ x }}{% endcapture %}`); the stock tag collects it without bound.
  */
-function boundedCapture(maxChars: number) {
+function boundedCapture(limits: EngineLimits) {
   return class BoundedCaptureTag extends CaptureTag {
     override *render(ctx: Context): Generator<unknown, void, string> {
-      const emitter = new BoundedEmitter(maxChars);
+      const emitter = new BoundedEmitter(limits.maxOutputBytes, limits.maxItems);
       yield this.liquid.renderer.renderTemplates(this.templates, ctx, emitter);
       ctx.bottom()[this.variable] = emitter.buffer;
     }
@@ -323,13 +335,14 @@ function createLiquid(escape: boolean, layout: string | undefined, limits: Engin
     parseLimit: limits.parseLimit,
     renderLimit: limits.renderLimit,
     memoryLimit: limits.memoryLimit,
-    // The html part escapes every output unless it ends with `| raw`.
-    ...(escape ? { outputEscape: 'escape' as const } : {}),
+    // The html part escapes every output unless it ends with `| raw`; a list is bounded before
+    // escaping turns it into one string.
+    ...(escape ? { outputEscape: budgetedFilter('escape', builtinEscape, limits) } : {}),
   };
   const liquid = new Liquid(options);
   for (const [name, reason] of Object.entries(FORBIDDEN_TAGS)) liquid.registerTag(name, forbiddenTag(reason));
   liquid.registerTag('layout', LayoutMarkerTag);
-  liquid.registerTag('capture', boundedCapture(limits.maxOutputBytes));
+  liquid.registerTag('capture', boundedCapture(limits));
   for (const name of FORBIDDEN_FILTERS) liquid.unregisterFilter(name);
   for (const [name, impl] of Object.entries(liquid.filters)) {
     if (typeof impl === 'function') liquid.filters[name] = budgetedFilter(name, impl, limits);
@@ -783,7 +796,7 @@ function byteLength(text: string): number {
   return Buffer.byteLength(text, 'utf8');
 }
 
-function resolveLimits(given: Partial<EngineLimits> | undefined): EngineLimits {
+export function resolveLimits(given: Partial<EngineLimits> | undefined): EngineLimits {
   const limits: EngineLimits = { ...DEFAULT_ENGINE_LIMITS };
   for (const [key, value] of Object.entries(given ?? {})) {
     if (value === undefined) continue;
@@ -879,7 +892,7 @@ export function createLiquidEngine(options: LiquidEngineOptions = {}): TemplateE
         : // The layout shares the body's time and memory budget: together they are one render.
           new Context(scope, liquid.options, {}, { liquid, renderLimit: budget.renderLimit, memoryLimit: budget.memoryLimit });
     if (budget === undefined) budgets.set(ctx.memoryLimit, { work: 0 });
-    const emitter = new BoundedEmitter(limits.maxOutputBytes);
+    const emitter = new BoundedEmitter(limits.maxOutputBytes, limits.maxItems);
     await toPromise(liquid.renderer.renderTemplates(templates, ctx, emitter));
     return { output: emitter.buffer, ctx };
   }
