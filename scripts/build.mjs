@@ -9,7 +9,9 @@ const root = new URL('..', import.meta.url).pathname;
 await rm(`${root}dist`, { recursive: true, force: true });
 
 await build({
-  entryPoints: [`${root}src/main.ts`, `${root}src/index.ts`],
+  // render-worker is the entry of the template render threads (templates/render-pool.ts finds
+  // it as ./render-worker.mjs next to every chunk, so it must land in dist/ itself).
+  entryPoints: { main: `${root}src/main.ts`, index: `${root}src/index.ts`, 'render-worker': `${root}src/templates/render-worker.ts` },
   bundle: true,
   splitting: true,
   platform: 'node',

@@ -49,6 +49,7 @@ const codes = {
   template_render_failed: { status: 500, exit: 1, summary: 'A template could not be rendered with the given data.' },
   template_render_timeout: { status: 500, exit: 1, summary: 'A template took too long to render and was stopped.' },
   template_output_too_large: { status: 500, exit: 1, summary: 'A template rendered more text than allowed.' },
+  template_render_budget: { status: 422, exit: 1, summary: 'A template does more work than a mail may cost (huge ranges or lists, loops inside loops) and was stopped.' },
 
   // People, sessions and one-use links
   user_exists: { status: 409, exit: 1, summary: 'A user with this uid exists already.' },

@@ -153,7 +153,8 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     workers.add(worker);
     return worker;
   };
-  const engine = createLazyEngine(async () => (await import('./templates/liquid-engine.ts')).createLiquidEngine({ layout: layoutHtml }));
+  // Renders run in worker threads: a runaway template ends a worker, never the server's thread.
+  const engine = createLazyEngine(async () => (await import('./templates/render-pool.ts')).createRenderPool({ layout: layoutHtml }));
   const templates = createTemplateService({
     store: createTemplateRepo(database.db),
     engine,

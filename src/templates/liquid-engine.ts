@@ -12,9 +12,11 @@ import {
   Tag,
   TypeGuards,
   Value,
+  filters as builtinFilters,
   toPromise,
   toValue,
   type Emitter,
+  type FilterImplOptions,
   type LiquidOptions,
   type PropertyAccessToken,
   type TagToken,
@@ -51,10 +53,24 @@ export interface EngineLimits {
    */
   memoryLimit: number;
   /**
-   * The wall-clock time-out around a render (Promise.race with a timer). It can only win while
-   * the render waits on something asynchronous; renderLimit is the guard for synchronous work.
+   * The wall-clock time-out around a render. In process (Promise.race with a timer) it can only
+   * win while the render waits on something asynchronous; the render pool (render-pool.ts) ends
+   * the worker thread at this deadline instead, which stops even a single long filter call.
    */
   timeoutMs: number;
+  /**
+   * Largest collection a render may handle at once: a literal range, an array given to or made
+   * by a filter. One filter call is one synchronous step that renderLimit cannot interrupt
+   * (`(1..5000000) | sort: "x"` ran for 24 s), so its input is bounded before it runs.
+   */
+  maxItems: number;
+  /**
+   * Work units one render may spend, summed over the body and its layout: every block of
+   * templates rendered (each turn of a loop) costs its length plus one, every filter call the
+   * size of its input and array arguments (n·log2 n for the sorting ones). This bounds nested
+   * loops and repeated filters however fast each step is.
+   */
+  maxWork: number;
 }
 
 export const DEFAULT_ENGINE_LIMITS: Readonly<EngineLimits> = Object.freeze({
@@ -64,8 +80,15 @@ export const DEFAULT_ENGINE_LIMITS: Readonly<EngineLimits> = Object.freeze({
   renderLimit: 1000,
   // Escaping charges every output character, so this must stay well above maxOutputBytes.
   // A range is charged before it is built: (1..100000000) is refused without allocating it.
-  memoryLimit: 16_000_000,
+  // A range whose ends come from variables is bounded only by this, so it is kept to what a
+  // worker's heap holds comfortably (4M numbers are ~32 MiB).
+  memoryLimit: 4_000_000,
   timeoutMs: 2000,
+  // A digest lists at most 50 activities; 10000 leaves room for any data a mail has.
+  maxItems: 10_000,
+  // ~0.1 s of rendering on a slow machine; the largest shipped template (a digest of 50
+  // activities, with the layout) spends about 12000.
+  maxWork: 200_000,
 });
 
 export interface LiquidEngineOptions {
@@ -126,6 +149,96 @@ class OutputLimitError extends Error {
   }
 }
 
+/** Thrown when a render exceeds maxItems or maxWork; LiquidJS wraps it in a RenderError. */
+class BudgetError extends Error {
+  readonly reason: 'items' | 'work' | 'string';
+  readonly limit: number;
+  constructor(reason: 'items' | 'work' | 'string', limit: number, message: string) {
+    super(message);
+    this.name = 'BudgetError';
+    this.reason = reason;
+    this.limit = limit;
+  }
+}
+
+/** What one render has spent; shared by the body and its layout, which are one render. */
+interface RenderBudget {
+  work: number;
+}
+
+/**
+ * The budget of each render, found through its memory Limiter: LiquidJS hands that one object
+ * to every Context of a render (spawned ones included) and the layout's Context gets the
+ * body's, while filters and tags see only their Context.
+ */
+const budgets = new WeakMap<object, RenderBudget>();
+
+function charge(ctx: Context, units: number, limits: EngineLimits): void {
+  const budget = budgets.get(ctx.memoryLimit);
+  if (budget === undefined) return;
+  budget.work += units;
+  if (budget.work > limits.maxWork) {
+    throw new BudgetError('work', limits.maxWork, `the template does more work than a mail may cost (more than ${limits.maxWork} steps), e.g. loops inside loops or filters over large lists`);
+  }
+}
+
+/** Items in an array-like value (Drops and ranges included), or undefined for anything else. */
+function itemsOf(value: unknown): number | undefined {
+  const plain: unknown = toValue(value);
+  return Array.isArray(plain) ? plain.length : undefined;
+}
+
+function sizeOf(value: unknown): number {
+  const plain: unknown = toValue(value);
+  if (Array.isArray(plain)) return plain.length;
+  if (typeof plain === 'string') return plain.length;
+  return 1;
+}
+
+// Filters whose work grows as n·log n (they sort); every other filter is linear in its input.
+const SORTING_FILTERS: ReadonlySet<string> = new Set(['sort', 'sort_natural', 'sample']);
+
+type FilterHandler = Extract<FilterImplOptions, (...args: never[]) => unknown>;
+type FilterThis = ThisParameterType<FilterHandler>;
+
+const builtinEscape: FilterHandler = (() => {
+  const impl = builtinFilters['escape'];
+  if (typeof impl !== 'function') throw new Error('LiquidJS has no escape filter');
+  return impl;
+})();
+
+/**
+ * Wraps a filter so that it is charged by its input before it runs and its result is bounded
+ * after: an array in or out larger than maxItems, or a string out longer than maxOutputBytes,
+ * stops the render. Checking before the call is what matters: once a filter runs it cannot be
+ * interrupted (LiquidJS checks renderLimit only between templates).
+ */
+function budgetedFilter(name: string, handler: FilterHandler, limits: EngineLimits): FilterHandler {
+  const sorting = SORTING_FILTERS.has(name);
+  return function* (this: FilterThis, value: unknown, ...args: unknown[]): Generator<unknown, unknown, unknown> {
+    let units = 1;
+    for (const input of [value, ...args]) {
+      const items = itemsOf(input);
+      if (items !== undefined && items > limits.maxItems) {
+        throw new BudgetError('items', limits.maxItems, `the ${name} filter was given ${items} items; at most ${limits.maxItems} are allowed`);
+      }
+      units += sizeOf(input);
+    }
+    const n = sizeOf(value);
+    if (sorting && n > 1) units += n * Math.ceil(Math.log2(n));
+    charge(this.context, units, limits);
+    const result: unknown = yield handler.call(this, value, ...args);
+    const items = itemsOf(result);
+    if (items !== undefined && items > limits.maxItems) {
+      throw new BudgetError('items', limits.maxItems, `the ${name} filter made ${items} items; at most ${limits.maxItems} are allowed`);
+    }
+    if (typeof result === 'string' && result.length > limits.maxOutputBytes) {
+      throw new BudgetError('string', limits.maxOutputBytes, `the ${name} filter made a text of ${result.length} characters; at most ${limits.maxOutputBytes} are allowed`);
+    }
+    return result;
+  };
+}
+
 function forbiddenTag(reason: string) {
   return class ForbiddenTag extends Tag {
     constructor(token: TagToken, remainTokens: TopLevelToken[], liquid: Liquid) {
@@ -165,10 +278,15 @@ function stringify(value: unknown): string {
 class BoundedEmitter implements Emitter {
   buffer = '';
   private readonly maxChars: number;
-  constructor(maxChars: number) {
+  private readonly maxItems: number;
+  constructor(maxChars: number, maxItems: number) {
     this.maxChars = maxChars;
+    this.maxItems = maxItems;
   }
   write(html: unknown): void {
+    // `{{ (1..n) }}` writes a whole list: refused before it is turned into text item by item.
+    const items = itemsOf(html);
+    if (items !== undefined && items > this.maxItems) throw new BudgetError('items', this.maxItems, `a list of ${items} items is written out; at most ${this.maxItems} are allowed`);
     const text = stringify(html);
     // UTF-16 length never exceeds UTF-8 bytes, so this never stops a render that fits; the
     // exact byte count is checked once at the end.
@@ -181,10 +299,10 @@ class BoundedEmitter implements Emitter {
  * `{% capture %}` renders into a string the template can then double again and again
  * (`{% capture x %}{{ x }}{{ x }}{% endcapture %}`); the stock tag collects it without bound.
  */
-function boundedCapture(maxChars: number) {
+function boundedCapture(limits: EngineLimits) {
   return class BoundedCaptureTag extends CaptureTag {
     override *render(ctx: Context): Generator<unknown, void, string> {
-      const emitter = new BoundedEmitter(maxChars);
+      const emitter = new BoundedEmitter(limits.maxOutputBytes, limits.maxItems);
       yield this.liquid.renderer.renderTemplates(this.templates, ctx, emitter);
       ctx.bottom()[this.variable] = emitter.buffer;
     }
@@ -217,14 +335,27 @@ function createLiquid(escape: boolean, layout: string | undefined, limits: Engin
     parseLimit: limits.parseLimit,
     renderLimit: limits.renderLimit,
     memoryLimit: limits.memoryLimit,
-    // The html part escapes every output unless it ends with `| raw`.
-    ...(escape ? { outputEscape: 'escape' as const } : {}),
+    // The html part escapes every output unless it ends with `| raw`; a list is bounded before
+    // escaping turns it into one string.
+    ...(escape ? { outputEscape: budgetedFilter('escape', builtinEscape, limits) } : {}),
   };
   const liquid = new Liquid(options);
   for (const [name, reason] of Object.entries(FORBIDDEN_TAGS)) liquid.registerTag(name, forbiddenTag(reason));
   liquid.registerTag('layout', LayoutMarkerTag);
-  liquid.registerTag('capture', boundedCapture(limits.maxOutputBytes));
+  liquid.registerTag('capture', boundedCapture(limits));
   for (const name of FORBIDDEN_FILTERS) liquid.unregisterFilter(name);
+  for (const [name, impl] of Object.entries(liquid.filters)) {
+    if (typeof impl === 'function') liquid.filters[name] = budgetedFilter(name, impl, limits);
+    else liquid.filters[name] = { ...impl, handler: budgetedFilter(name, impl.handler, limits) };
+  }
+  // Every block rendered (a loop's body once per turn) is charged, so nested loops are bounded
+  // by their total turns, not only by the clock.
+  const renderer = liquid.renderer;
+  const renderTemplates = renderer.renderTemplates.bind(renderer);
+  renderer.renderTemplates = function* (templates: Template[], ctx: Context, emitter?: Emitter): Generator<unknown, unknown, unknown> {
+    charge(ctx, templates.length + 1, limits);
+    return yield* renderTemplates(templates, ctx, emitter);
+  };
   return liquid;
 }
 
@@ -296,19 +427,22 @@ function parseFailure(error: unknown, source: string, parseLimit: number): Mailr
   return new MailroomError('template_syntax', positioned(message, pos), { cause: error, details: positionDetails(pos) });
 }
 
-/** Turns what a render threw into template_render_failed, _timeout or _output_too_large. */
+/** Turns what a render threw into template_render_failed, _timeout, _output_too_large or _budget. */
 function renderFailure(error: unknown, source: string, limits: EngineLimits, what: string): MailroomError {
   if (error instanceof MailroomError) return error;
   const original = originalOf(error);
   const pos = LiquidError.is(error) ? positionOf(error.token, source) : undefined;
   const details = { template: what, ...positionDetails(pos) };
+  if (original instanceof BudgetError) {
+    return new MailroomError('template_render_budget', positioned(`the ${what} was stopped: ${original.message}`, pos), { cause: error, details: { ...details, reason: original.reason, limit: original.limit } });
+  }
   if (original instanceof OutputLimitError) {
     return new MailroomError('template_output_too_large', positioned(`the ${what} renders more than ${limits.maxOutputBytes} bytes`, pos), { cause: error, details: { ...details, limit: limits.maxOutputBytes } });
   }
   if (original instanceof AssertionError && original.message.startsWith('memory alloc limit exceeded')) {
-    return new MailroomError('template_output_too_large', positioned(`the ${what} builds more data than allowed (memory limit ${limits.memoryLimit}), e.g. a range or loop that is too large`, pos), {
+    return new MailroomError('template_render_budget', positioned(`the ${what} builds more data than allowed (memory limit ${limits.memoryLimit}), e.g. a range or loop that is too large`, pos), {
       cause: error,
-      details: { ...details, limit: limits.memoryLimit },
+      details: { ...details, reason: 'memory', limit: limits.memoryLimit },
     });
   }
   if (original instanceof AssertionError && original.message.startsWith('template render limit exceeded')) {
@@ -403,11 +537,13 @@ class TemplateChecker {
   private readonly spec: VariableSpec | undefined;
   private readonly source: string;
   private readonly liquid: Liquid;
+  private readonly maxItems: number;
 
-  constructor(liquid: Liquid, source: string, spec: VariableSpec | undefined) {
+  constructor(liquid: Liquid, source: string, spec: VariableSpec | undefined, maxItems: number) {
     this.liquid = liquid;
     this.source = source;
     this.spec = spec;
+    this.maxItems = maxItems;
   }
 
   check(templates: Template[]): void {
@@ -515,6 +651,16 @@ class TemplateChecker {
     if (TypeGuards.isRangeToken(token)) {
       this.value(token.lhs);
       this.value(token.rhs);
+      // A range with literal ends is refused here, at save, rather than when a mail is sent.
+      // One whose ends are variables is bounded at render (memoryLimit, then maxItems and
+      // maxWork wherever it is used).
+      if (TypeGuards.isNumberToken(token.lhs) && TypeGuards.isNumberToken(token.rhs)) {
+        const items = Math.floor(token.rhs.content) - Math.ceil(token.lhs.content) + 1;
+        if (items > this.maxItems) {
+          const pos = positionOf(token, this.source);
+          throw new MailroomError('template_render_budget', positioned(`the range ${token.getText()} has ${items} items; at most ${this.maxItems} are allowed`, pos), { details: { reason: 'items', limit: this.maxItems, ...positionDetails(pos) } });
+        }
+      }
     } else if (TypeGuards.isFilteredValueToken(token)) {
       for (const operand of token.initial.postfix) if (TypeGuards.isValueToken(operand)) this.value(operand);
       for (const filter of token.filters) {
@@ -650,7 +796,7 @@ function byteLength(text: string): number {
   return Buffer.byteLength(text, 'utf8');
 }
 
-function resolveLimits(given: Partial<EngineLimits> | undefined): EngineLimits {
+export function resolveLimits(given: Partial<EngineLimits> | undefined): EngineLimits {
   const limits: EngineLimits = { ...DEFAULT_ENGINE_LIMITS };
   for (const [key, value] of Object.entries(given ?? {})) {
     if (value === undefined) continue;
@@ -702,7 +848,7 @@ export function createLiquidEngine(options: LiquidEngineOptions = {}): TemplateE
       throw parseFailure(error, source, limits.parseLimit);
     }
     try {
-      new TemplateChecker(liquid, source, spec).check(templates);
+      new TemplateChecker(liquid, source, spec, limits.maxItems).check(templates);
     } catch (error) {
       if (error instanceof MailroomError) throw error;
       throw parseFailure(error, source, limits.parseLimit);
@@ -745,7 +891,8 @@ export function createLiquidEngine(options: LiquidEngineOptions = {}): TemplateE
         ? new Context(scope, liquid.options, { renderLimit: limits.renderLimit, memoryLimit: limits.memoryLimit }, { liquid })
         : // The layout shares the body's time and memory budget: together they are one render.
           new Context(scope, liquid.options, {}, { liquid, renderLimit: budget.renderLimit, memoryLimit: budget.memoryLimit });
-    const emitter = new BoundedEmitter(limits.maxOutputBytes);
+    if (budget === undefined) budgets.set(ctx.memoryLimit, { work: 0 });
+    const emitter = new BoundedEmitter(limits.maxOutputBytes, limits.maxItems);
     await toPromise(liquid.renderer.renderTemplates(templates, ctx, emitter));
     return { output: emitter.buffer, ctx };
   }
@@ -756,6 +903,8 @@ export function createLiquidEngine(options: LiquidEngineOptions = {}): TemplateE
       templates = parseCached(part, source);
     } catch (error) {
       const failure = error instanceof MailroomError ? error : parseFailure(error, source, limits.parseLimit);
+      // Over budget is its own answer, whether found before or while rendering.
+      if (failure.code === 'template_render_budget') throw failure;
       throw new MailroomError('template_render_failed', `the ${part} template cannot be used: ${failure.message}`, { cause: failure, details: { ...(failure.details ?? {}), reason: failure.code } });
     }
     const scope = toTemplateData(data) as Record<string, unknown>;

@@ -147,6 +147,8 @@ const DEFAULT_APPEARANCE: LayoutAppearance = { logoUrl: '', accentColor: '#0082c
 
 const SHIPPED = SHIPPED_TEMPLATES;
 const PART_NAMES: readonly TemplatePart[] = ['subject', 'html', 'text'];
+/** The render failures that say a template costs too much, whatever data it is given. */
+const BUDGET_CODES: ReadonlySet<string> = new Set(['template_render_budget', 'template_render_timeout', 'template_output_too_large']);
 
 /** The variables of a spec as dotted paths; a list's fields read `list[].field`. */
 export function variablePaths(spec: VariableSpec, prefix = ''): string[] {
@@ -226,6 +228,25 @@ export function createTemplateService(deps: {
     }
   }
 
+  /**
+   * Renders each part once with the template's sample data (the preview's) and refuses the save
+   * when one does not fit the render budget: such a template would fail every mail it makes.
+   * Other render failures are left to the preview, as before: sample data is not real data.
+   */
+  async function checkBudget(name: TemplateName, lang: TemplateLanguage, parts: TemplateParts): Promise<void> {
+    const sample = sampleData(name, lang);
+    const data = { ...sample, lang, title: '', logo_url: DEFAULT_APPEARANCE.logoUrl, accent_color: DEFAULT_APPEARANCE.accentColor, footer: DEFAULT_APPEARANCE.footer };
+    for (const part of PART_NAMES) {
+      if (part === 'text' && parts.text.trim() === '') continue;
+      try {
+        await deps.engine.render(parts[part], part, part === 'html' ? data : sample);
+      } catch (error) {
+        if (!isMailroomError(error) || !BUDGET_CODES.has(error.code)) continue;
+        throw new MailroomError(error.code, `${part}: ${error.message}`, { cause: error, details: { ...(error.details ?? {}), part } });
+      }
+    }
+  }
+
   async function partsInForce(name: TemplateName, lang: TemplateLanguage): Promise<TemplateParts> {
     const latest = await deps.store.latest(name, lang);
     return hasParts(latest) ? partsOfVersion(latest) : { ...SHIPPED[lang][name] };
@@ -252,6 +273,7 @@ export function createTemplateService(deps: {
     if (parts.subject.trim() === '') throw new MailroomError('invalid_request', 'subject: must not be empty', { details: { part: 'subject' } });
     if (parts.html.trim() === '') throw new MailroomError('invalid_request', 'html: must not be empty', { details: { part: 'html' } });
     validate(t.name, parts);
+    await checkBudget(t.name, t.lang, parts);
     await deps.store.addVersion({ name: t.name, lang: t.lang, subject: parts.subject, html: parts.html, text: parts.text, action, createdBy: actor, createdAt: deps.clock.now().getTime() });
     return detail(t.name, t.lang);
   }

@@ -41,6 +41,7 @@ export const errorSummariesZhCN: Readonly<Record<string, string>> = {
   template_render_failed: '无法用给定的数据渲染模板。',
   template_render_timeout: '模板渲染时间过长，已被中止。',
   template_output_too_large: '模板渲染出的内容超过了允许的大小。',
+  template_render_budget: '模板的计算量超出了一封邮件允许的范围（范围或列表过大、循环嵌套过多），渲染已被中止。',
 
   // People, sessions and one-use links
   user_exists: '已存在使用此用户名的用户。',
