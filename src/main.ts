@@ -287,6 +287,7 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     health: async () => ({ database: await pingDatabase() }),
     async close() {
       await hostHealth.flush();
+      await engine.close?.();
       await database.close();
     },
   };

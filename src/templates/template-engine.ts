@@ -21,4 +21,6 @@ export interface TemplateEngine {
    * Throws `template_render_failed`, `template_render_timeout` or `template_output_too_large`.
    */
   render(source: string, part: TemplatePart, data: Record<string, unknown>): Promise<string>;
+  /** Ends what the engine runs beside the caller (the render pool's threads); renders after it fail. */
+  close?(): Promise<void>;
 }
