@@ -1,15 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../../src/context.ts';
 import { validateSetting } from '../../src/config/validate-setting.ts';
 import { isMailroomError } from '../../src/errors.ts';
-import { buildApp } from '../../src/http/build-app.ts';
-import { buildContext } from '../../src/main.ts';
+import { startInstance, type TestInstance } from '../support/instance.ts';
 import { composeMessage } from '../../src/templates/compose-message.ts';
 import { createTransportFactory } from '../../src/transport/create-transport.ts';
 import { createHostHealth } from '../../src/transport/host-health.ts';
@@ -33,24 +28,18 @@ interface ApiError {
 }
 
 describe('header hygiene: control characters never reach a header', () => {
-  let dir: string;
-  let ctx: AppContext;
   let app: FastifyInstance;
   let token: string;
 
+  let mailroom: TestInstance;
+
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'mailroom-sec-headers-'));
-    const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], MAILROOM_DATA_DIR: dir, MAILROOM_CONFIG: join(dir, 'config.json'), MAILROOM_MAIL_DOMAIN: 'cloud.example.com' };
-    ctx = await buildContext({ env, cwd: dir, logLevel: 'silent' });
-    token = await ctx.tokens.create('security');
-    app = buildApp(ctx);
-    await app.ready();
+    mailroom = await startInstance({ prefix: 'mailroom-sec-headers-', env: { MAILROOM_MAIL_DOMAIN: 'cloud.example.com' } });
+    ({ app, token } = mailroom);
   });
 
   after(async () => {
-    await app?.close();
-    await ctx?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await mailroom?.close();
   });
 
   const call = (method: 'POST' | 'PUT', url: string, body: unknown) =>

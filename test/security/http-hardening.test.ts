@@ -1,14 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { connect, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { readRuntimeOptions } from '../../src/config/runtime-options.ts';
 import type { AppContext } from '../../src/context.ts';
 import { buildApp } from '../../src/http/build-app.ts';
-import { buildContext } from '../../src/main.ts';
+import { startInstance, type TestInstance } from '../support/instance.ts';
 
 interface ApiError {
   error: { code: string; message: string };
@@ -23,20 +20,16 @@ describe('HTTP hardening', () => {
   let app: FastifyInstance;
   let token: string;
 
+  let mailroom: TestInstance;
+
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'mailroom-sec-http-'));
-    const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], MAILROOM_DATA_DIR: dir, MAILROOM_CONFIG: join(dir, 'config.json'), MAILROOM_MAIL_DOMAIN: 'cloud.example.com' };
-    ctx = await buildContext({ env, cwd: dir, logLevel: 'silent' });
-    token = await ctx.tokens.create('security');
+    mailroom = await startInstance({ prefix: 'mailroom-sec-http-', env: { MAILROOM_MAIL_DOMAIN: 'cloud.example.com' } });
+    ({ dir, ctx, app, token } = mailroom);
     await ctx.users.add({ uid: 'alice', password: 'Copper-kettle-64-long' });
-    app = buildApp(ctx);
-    await app.ready();
   });
 
   after(async () => {
-    await app?.close();
-    await ctx?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await mailroom?.close();
   });
 
   describe('a body sent a byte at a time', () => {

@@ -13,23 +13,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import type { FastifyInstance } from 'fastify';
 import type { SettingView } from '../../src/config/settings-service.ts';
-import type { AppContext } from '../../src/context.ts';
-import { buildApp } from '../../src/http/build-app.ts';
-import { buildContext } from '../../src/main.ts';
+import { settingDefinitions, settingKeys } from '../../src/config/settings-schema.ts';
 import { freePort } from '../support/servers.ts';
+import { startInstance, type ApiReply, type TestInstance } from '../support/instance.ts';
 import { cleanEnv, runMailroom } from '../support/run-mailroom.ts';
 
-interface Reply {
-  status: number;
-  body: {
-    error?: { code: string; message: string; details?: Record<string, unknown> };
-    settings?: SettingView[];
-    ok?: boolean;
-  };
-  text: string;
-}
+type Reply = ApiReply<{
+  error?: { code: string; message: string; details?: Record<string, unknown> };
+  settings?: SettingView[];
+  ok?: boolean;
+}>;
 
 async function exists(path: string): Promise<boolean> {
   return stat(path).then(
@@ -40,25 +34,14 @@ async function exists(path: string): Promise<boolean> {
 
 describe('settings that name a program the server runs', () => {
   let dir: string;
-  let ctx: AppContext;
-  let app: FastifyInstance;
-  let token: string;
+  let mailroom: TestInstance;
   /** A program an attacker would like Mailroom to run: it leaves a mark when it runs. */
   let hostileProgram: string;
   let hostileMark: string;
   /** The sendmail the host's admin put in the config file: it keeps the mail it is given. */
   let adminSendmail: string;
   let adminSendmailOut: string;
-
-  async function api(method: 'GET' | 'PATCH' | 'POST', url: string, body?: unknown): Promise<Reply> {
-    const res = await app.inject({
-      method,
-      url,
-      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
-    });
-    return { status: res.statusCode, body: JSON.parse(res.body) as Reply['body'], text: res.body };
-  }
+  const api = (method: 'GET' | 'PATCH' | 'POST', url: string, body?: unknown): Promise<Reply> => mailroom.api(method, url, body);
 
   function view(reply: Reply, key: string): SettingView {
     const found = reply.body.settings?.find((s) => s.key === key);
@@ -67,7 +50,8 @@ describe('settings that name a program the server runs', () => {
   }
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'mailroom-program-paths-'));
+    mailroom = await startInstance({ prefix: 'mailroom-program-paths-' });
+    dir = mailroom.dir;
     hostileMark = join(dir, 'hostile-ran');
     hostileProgram = join(dir, 'hostile.sh');
     await writeFile(hostileProgram, `#!/bin/sh\ntouch ${hostileMark}\ncat >/dev/null\n`);
@@ -76,20 +60,10 @@ describe('settings that name a program the server runs', () => {
     adminSendmail = join(dir, 'admin-sendmail.sh');
     await writeFile(adminSendmail, `#!/bin/sh\necho "$@" > ${adminSendmailOut}.args\ncat > ${adminSendmailOut}\n`);
     await chmod(adminSendmail, 0o755);
-    ctx = await buildContext({
-      env: { PATH: process.env['PATH'], MAILROOM_DATA_DIR: join(dir, 'data'), MAILROOM_CONFIG: join(dir, 'none.json'), MAILROOM_PORT: String(await freePort()) },
-      cwd: dir,
-      logLevel: 'silent',
-    });
-    token = await ctx.tokens.create('admin-script');
-    app = buildApp(ctx);
-    await app.ready();
   });
 
   after(async () => {
-    await app?.close();
-    await ctx?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await mailroom?.close();
   });
 
   it('refuses mail_sendmail_path and mail_qmail_path over the API with 403 setting_file_only, saving nothing of the request', async () => {
@@ -123,13 +97,13 @@ describe('settings that name a program the server runs', () => {
     const sendmail = view(settings, 'mail_sendmail_path');
     assert.equal(sendmail.value, '/usr/sbin/sendmail');
     assert.equal(sendmail.source, 'default');
-    assert.equal((await ctx.settings.get()).mail_sendmail_path, '/usr/sbin/sendmail');
-    const warnings = (await ctx.doctor.run()).filter((c) => c.status === 'warn' && c.message.includes('mail_sendmail_path'));
+    assert.equal((await mailroom.ctx.settings.get()).mail_sendmail_path, '/usr/sbin/sendmail');
+    const warnings = (await mailroom.ctx.doctor.run()).filter((c) => c.status === 'warn' && c.message.includes('mail_sendmail_path'));
     assert.equal(warnings.length, 1);
     assert.match(warnings[0]?.message ?? '', /ignored now, since it names a program Mailroom runs.*mailroom config:unset mail_sendmail_path/);
     // Removing the ignored value is allowed: it runs nothing.
-    await ctx.settings.unset(['mail_sendmail_path']);
-    assert.deepEqual(await ctx.settings.ignoredSaved(), []);
+    await mailroom.ctx.settings.unset(['mail_sendmail_path']);
+    assert.deepEqual(await mailroom.ctx.settings.ignoredSaved(), []);
   });
 
   it('runs the program the config file names, shows it read-only, and still refuses to change it', async () => {
@@ -164,35 +138,20 @@ describe('settings that name a program the server runs', () => {
 
 describe('the CA file an API caller names (mail_smtptls_ca)', () => {
   let dir: string;
-  let ctx: AppContext;
-  let app: FastifyInstance;
-  let token: string;
+  let mailroom: TestInstance;
   const secretBytes = 'TOP-SECRET-4417-do-not-show';
-
-  async function api(method: 'PATCH' | 'POST', url: string, body: unknown): Promise<Reply> {
-    const res = await app.inject({ method, url, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, payload: JSON.stringify(body) });
-    return { status: res.statusCode, body: JSON.parse(res.body) as Reply['body'], text: res.body };
-  }
+  const api = (method: 'PATCH' | 'POST', url: string, body: unknown): Promise<Reply> => mailroom.api(method, url, body);
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'mailroom-ca-path-'));
-    ctx = await buildContext({
-      env: { PATH: process.env['PATH'], MAILROOM_DATA_DIR: join(dir, 'data'), MAILROOM_CONFIG: join(dir, 'none.json'), MAILROOM_MAIL_SMTPTIMEOUT: '2' },
-      cwd: dir,
-      logLevel: 'silent',
-    });
-    token = await ctx.tokens.create('admin-script');
-    app = buildApp(ctx);
-    await app.ready();
+    mailroom = await startInstance({ prefix: 'mailroom-ca-path-', env: { MAILROOM_MAIL_SMTPTIMEOUT: '2' } });
+    dir = mailroom.dir;
     const closed = await freePort();
     const saved = await api('PATCH', '/api/v1/settings/mail', { mail_smtpmode: 'smtp', mail_smtphost: `127.0.0.1:${closed}` });
     assert.equal(saved.status, 200, saved.text);
   });
 
   after(async () => {
-    await app?.close();
-    await ctx?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await mailroom?.close();
   });
 
   it('answers the same for a missing path, a directory, a secret file, a fake certificate, a FIFO and /dev/zero, without a byte of any', { timeout: 60_000 }, async () => {
@@ -231,20 +190,15 @@ describe('the CA file an API caller names (mail_smtptls_ca)', () => {
 
 describe('no value an API caller can set makes Mailroom run a program of their choice', () => {
   let dir: string;
-  let ctx: AppContext;
-  let app: FastifyInstance;
-  let token: string;
-
-  async function api(method: 'PATCH' | 'POST', url: string, body: unknown): Promise<{ status: number; text: string }> {
-    const res = await app.inject({ method, url, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, payload: JSON.stringify(body) });
-    return { status: res.statusCode, text: res.body };
-  }
+  let mailroom: TestInstance;
+  const api = (method: 'PATCH' | 'POST', url: string, body: unknown): Promise<Reply> => mailroom.api(method, url, body);
 
   before(async () => {
+    // The host's own programs, as its admin chose them, are written before Mailroom starts.
     dir = await mkdtemp(join(tmpdir(), 'mailroom-no-program-'));
     const bin = join(dir, 'bin');
     await mkdir(bin);
-    // The host's own programs, as its admin chose them: they record that they ran.
+    // They record that they ran.
     const recorder = join(bin, 'host-sendmail');
     await writeFile(recorder, `#!/bin/sh\necho ran >> ${join(dir, 'host-sendmail.log')}\ncat >/dev/null\n`);
     // PHP as Mailroom asks it for php.ini's sendmail_path.
@@ -252,19 +206,14 @@ describe('no value an API caller can set makes Mailroom run a program of their c
     for (const name of ['host-sendmail', 'php']) await chmod(join(bin, name), 0o755);
     // qmail is left at its default (not installed here), so nothing but the fix keeps its path from the API.
     await writeFile(join(dir, 'config.json'), JSON.stringify({ mail_sendmail_path: recorder }));
-    ctx = await buildContext({
-      env: { PATH: `${bin}:${process.env['PATH'] ?? ''}`, MAILROOM_DATA_DIR: join(dir, 'data'), MAILROOM_CONFIG: join(dir, 'config.json'), MAILROOM_MAIL_SMTPTIMEOUT: '2' },
-      cwd: dir,
-      logLevel: 'silent',
+    mailroom = await startInstance({
+      prefix: 'mailroom-no-program-instance-',
+      env: { PATH: `${bin}:${process.env['PATH'] ?? ''}`, MAILROOM_CONFIG: join(dir, 'config.json'), MAILROOM_MAIL_SMTPTIMEOUT: '2' },
     });
-    token = await ctx.tokens.create('admin-script');
-    app = buildApp(ctx);
-    await app.ready();
   });
 
   after(async () => {
-    await app?.close();
-    await ctx?.close();
+    await mailroom?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
@@ -273,7 +222,6 @@ describe('no value an API caller can set makes Mailroom run a program of their c
     const mark = join(dir, 'hostile-ran');
     await writeFile(hostile, `#!/bin/sh\ntouch ${mark}\ncat >/dev/null\n`);
     await chmod(hostile, 0o755);
-    const { settingDefinitions, settingKeys } = await import('../../src/config/settings-schema.ts');
     const textKeys = settingKeys.filter((key) => typeof settingDefinitions[key].default === 'string');
     assert.ok(textKeys.length > 20, 'every text setting is tried');
     const saved: string[] = [];
