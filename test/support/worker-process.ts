@@ -59,11 +59,14 @@ export function workerEnvironment(env: WorkerEnv): NodeJS.ProcessEnv {
   return { ...clean, ...env };
 }
 
-/** Starts `node bin/mailroom.mjs worker` with `env` (see workerEnvironment). */
-export function startWorker(env: WorkerEnv): WorkerProcess {
+/**
+ * Starts `node bin/mailroom.mjs worker` with `env` (see workerEnvironment); `command` runs another
+ * long-lived command instead, such as `['serve', '--no-worker']` for an API process.
+ */
+export function startWorker(env: WorkerEnv, command: readonly string[] = ['worker']): WorkerProcess {
   installExitHook();
-  const child = spawn(process.execPath, [binPath, 'worker'], { cwd: projectDir, env: workerEnvironment(env), stdio: ['ignore', 'pipe', 'pipe'] });
-  if (child.pid === undefined) throw new Error(`could not start ${binPath} worker`);
+  const child = spawn(process.execPath, [binPath, ...command], { cwd: projectDir, env: workerEnvironment(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  if (child.pid === undefined) throw new Error(`could not start ${binPath} ${command.join(' ')}`);
   const pid = child.pid;
   live.add(child);
   let output = '';
