@@ -1,10 +1,9 @@
 import type { Settings } from '../config/settings-schema.ts';
 import { assertHeaderSafe } from '../domain/address.ts';
-import { senderAddress, type SenderKind } from '../domain/sender.ts';
+import type { SenderKind } from '../domain/sender.ts';
 import { isTimeZone } from '../domain/time-zone.ts';
-import { composeMessage, type ComposedMessage } from './compose-message.ts';
-import { dkimSign } from './dkim-sign.ts';
-import { textFromHtml } from './shipped-templates.ts';
+import type { ComposedMessage } from './compose-message.ts';
+import { finishMessage } from './finish-message.ts';
 import { TEMPLATE_DEFINITIONS, isTemplateLanguage, type TemplateLanguage, type TemplateName, type TemplateParts } from './template-catalog.ts';
 import type { TemplateEngine } from './template-engine.ts';
 
@@ -67,9 +66,9 @@ function validTimeZone(zone: string | null | undefined): string {
 
 /**
  * Turns (template, recipient, data) into a finished message: subject, HTML in the shared layout
- * with its CSS inlined (juice) for mail programs that ignore <style>, a text part (the template's,
- * or derived from the HTML), the sender, Auto-Submitted, List-Unsubscribe on notifications, and a
- * DKIM signature when configured.
+ * with its CSS inlined (juice) for mail programs that ignore <style>, and the template's text
+ * part; finishMessage then adds what every mail gets (sender, text derived from the HTML when the
+ * template has none, List-Unsubscribe on notifications, DKIM).
  */
 export function createMailRenderer(deps: MailRendererDeps) {
   return {
@@ -88,27 +87,25 @@ export function createMailRenderer(deps: MailRendererDeps) {
       // juice (~20 MiB) is loaded on first use: a worker that only sends queued mail never needs it.
       const { default: juice } = await import('juice');
       const html = juice(await deps.engine.render(parts.html, 'html', layoutData), { removeStyleTags: false, preserveMediaQueries: true });
-      const text = parts.text.trim() !== '' ? await deps.engine.render(parts.text, 'text', data) : await textFromHtml(html);
+      // Without a text part of its own, finishMessage derives the text from the HTML.
+      const text = parts.text.trim() !== '' ? await deps.engine.render(parts.text, 'text', data) : undefined;
       const notification = TEMPLATE_DEFINITIONS[input.template].kind === 'notification';
-      const headers: Record<string, string> = {};
-      if (notification && input.unsubscribeUrl) {
-        headers['List-Unsubscribe'] = `<${input.unsubscribeUrl}>`;
-        headers['List-Unsubscribe-Post'] = 'List-Unsubscribe=One-Click';
-      }
-      const composed = await composeMessage({
-        from: { name: input.fromName ?? settings.instance_name, address: senderAddress(settings, SENDER_KIND[input.template] ?? 'other') },
-        to: input.to.address,
-        subject,
-        text,
-        ...(settings.mail_send_plaintext_only ? {} : { html }),
-        domain: settings.mail_domain,
-        date: deps.clock.now(),
-        ...(input.replyTo ? { replyTo: input.replyTo } : {}),
-        headers,
-      });
-      const dkim = settings.mail_dkim_domain && settings.mail_dkim_selector && settings.mail_dkim_private_key;
-      const raw = dkim ? await dkimSign(composed.raw, { domain: settings.mail_dkim_domain, selector: settings.mail_dkim_selector, privateKey: settings.mail_dkim_private_key }) : composed.raw;
-      return { ...composed, raw, language };
+      const message = await finishMessage(
+        {
+          to: input.to.address,
+          subject,
+          ...(text !== undefined ? { text } : {}),
+          html,
+          deriveText: true,
+          senderKind: SENDER_KIND[input.template] ?? 'other',
+          fromName: input.fromName,
+          replyTo: input.replyTo,
+          ...(notification && input.unsubscribeUrl ? { unsubscribeUrl: input.unsubscribeUrl } : {}),
+        },
+        settings,
+        deps,
+      );
+      return { ...message, language };
     },
   };
 }
