@@ -66,7 +66,7 @@ function validTimeZone(zone: string | null | undefined): string {
 
 /**
  * Turns (template, recipient, data) into a finished message: subject, HTML in the shared layout
- * with its CSS inlined (juice) for mail programs that ignore <style>, and the template's text
+ * with its CSS inlined by the engine for mail programs that ignore <style>, and the template's text
  * part; finishMessage then adds what every mail gets (sender, text derived from the HTML when the
  * template has none, List-Unsubscribe on notifications, DKIM).
  */
@@ -84,9 +84,8 @@ export function createMailRenderer(deps: MailRendererDeps) {
       const subject = assertHeaderSafe((await deps.engine.render(parts.subject, 'subject', data)).trim(), 'subject');
       // The engine wraps the html part in the shared layout, which reads these besides the body's data.
       const layoutData = { ...data, lang: language, title: subject, logo_url: settings.mail_logo_url, accent_color: settings.mail_accent_color, footer: settings.mail_footer };
-      // juice (~20 MiB) is loaded on first use: a worker that only sends queued mail never needs it.
-      const { default: juice } = await import('juice');
-      const html = juice(await deps.engine.render(parts.html, 'html', layoutData), { removeStyleTags: false, preserveMediaQueries: true });
+      // The engine applies the layout and has its CSS inlined already (liquid-engine.ts).
+      const html = await deps.engine.render(parts.html, 'html', layoutData);
       // Without a text part of its own, finishMessage derives the text from the HTML.
       const text = parts.text.trim() !== '' ? await deps.engine.render(parts.text, 'text', data) : undefined;
       const notification = TEMPLATE_DEFINITIONS[input.template].kind === 'notification';
