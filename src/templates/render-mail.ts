@@ -70,8 +70,20 @@ function validTimeZone(zone: string | null | undefined): string {
  * part; finishMessage then adds what every mail gets (sender, text derived from the HTML when the
  * template has none, List-Unsubscribe on notifications, DKIM).
  */
-export function createMailRenderer(deps: MailRendererDeps) {
+export function createMailRenderer(deps: MailRendererDeps): MailRenderer {
   return {
+    batch(): MailRenderer {
+      const parts = new Map<string, Promise<TemplateParts>>();
+      return createMailRenderer({
+        ...deps,
+        partsOf(name, language) {
+          const key = `${name}\0${language}`;
+          let read = parts.get(key);
+          if (read === undefined) parts.set(key, (read = deps.partsOf(name, language)));
+          return read;
+        },
+      });
+    },
     async render(input: RenderMailInput, settings: Settings): Promise<ComposedMessage & { language: TemplateLanguage }> {
       const language = mailLanguage(input.to.language, settings.mail_default_language);
       const parts = await deps.partsOf(input.template, language);
@@ -109,4 +121,13 @@ export function createMailRenderer(deps: MailRendererDeps) {
   };
 }
 
-export type MailRenderer = ReturnType<typeof createMailRenderer>;
+export interface MailRenderer {
+  /** One finished mail: the template in force for the recipient's language, rendered and finished (finish-message.ts). */
+  render(input: RenderMailInput, settings: Settings): Promise<ComposedMessage & { language: TemplateLanguage }>;
+  /**
+   * A renderer for one batch of mails (the share mails of a batch of events): each template's
+   * parts are read once for the batch rather than once a mail. A version saved meanwhile reaches
+   * the next batch.
+   */
+  batch(): MailRenderer;
+}
