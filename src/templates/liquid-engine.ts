@@ -29,7 +29,7 @@ import { codePoint, printable } from '../domain/address.ts';
 import { MailroomError } from '../errors.ts';
 import { inlineRenderedHtml, inlineTemplateCss, loadJuice, type JuiceFn } from './inline-css.ts';
 import type { TemplatePart, VariableSpec } from './template-catalog.ts';
-import type { TemplateEngine } from './template-engine.ts';
+import { renderMailParts, type TemplateEngine } from './template-engine.ts';
 
 /**
  * What one template may cost. LiquidJS's own limits (parseLimit, renderLimit, memoryLimit) are
@@ -943,8 +943,8 @@ export function createLiquidEngine(options: LiquidEngineOptions = {}): TemplateE
       if (failure.code === 'template_render_budget') throw failure;
       throw new MailroomError('template_render_failed', `the ${part} template cannot be used: ${failure.message}`, { cause: failure, details: { ...(failure.details ?? {}), reason: failure.code } });
     }
-    const wrapped = part === 'html' && layoutTemplates !== undefined && options.layout !== undefined;
-    const prepared = wrapped && options.layout !== undefined ? await inlined(source, options.layout) : null;
+    const layout = part === 'html' && layoutTemplates !== undefined ? options.layout : undefined;
+    const prepared = layout !== undefined ? await inlined(source, layout) : null;
     const scope = toTemplateData(data) as Record<string, unknown>;
     const liquid = liquidFor(part);
     let body: { output: string; ctx: Context };
@@ -954,13 +954,13 @@ export function createLiquidEngine(options: LiquidEngineOptions = {}): TemplateE
       throw renderFailure(error, source, limits, `${part} template`);
     }
     let output = body.output;
-    if (wrapped && layoutTemplates !== undefined && options.layout !== undefined) {
+    if (layout !== undefined && layoutTemplates !== undefined) {
       const layoutScope: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
       Object.assign(layoutScope, scope, { content: output });
       try {
         output = (await renderTemplates(html, prepared?.layout ?? layoutTemplates, layoutScope, body.ctx)).output;
       } catch (error) {
-        throw renderFailure(error, options.layout, limits, 'layout');
+        throw renderFailure(error, layout, limits, 'layout');
       }
       if (prepared === null) {
         juice ??= await loadJuice();
@@ -998,19 +998,24 @@ export function createLiquidEngine(options: LiquidEngineOptions = {}): TemplateE
       parse(liquidFor(part), source, variables, `${part} template`);
     },
 
-    async render(source: string, part: TemplatePart, data: Record<string, unknown>): Promise<string> {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_resolve, reject) => {
-        timer = setTimeout(() => {
-          reject(new MailroomError('template_render_timeout', `the ${part} template did not finish rendering within ${limits.timeoutMs} ms`, { details: { limit: limits.timeoutMs } }));
-        }, limits.timeoutMs);
-        timer.unref();
-      });
-      try {
-        return await Promise.race([renderPart(source, part, data), timeout]);
-      } finally {
-        clearTimeout(timer);
-      }
+    renderMail(parts, data, layout) {
+      return renderMailParts(render, parts, data, layout);
     },
+    render,
   };
+
+  async function render(source: string, part: TemplatePart, data: Record<string, unknown>): Promise<string> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        reject(new MailroomError('template_render_timeout', `the ${part} template did not finish rendering within ${limits.timeoutMs} ms`, { details: { limit: limits.timeoutMs } }));
+      }, limits.timeoutMs);
+      timer.unref();
+    });
+    try {
+      return await Promise.race([renderPart(source, part, data), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
 }

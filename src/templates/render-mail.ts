@@ -93,13 +93,14 @@ export function createMailRenderer(deps: MailRendererDeps): MailRenderer {
         base_url: settings.base_url,
         ...(localizeDates(input.data, language, validTimeZone(input.to.timeZone)) as Record<string, unknown>),
       };
-      const subject = assertHeaderSafe((await deps.engine.render(parts.subject, 'subject', data)).trim(), 'subject');
-      // The engine wraps the html part in the shared layout, which reads these besides the body's data.
-      const layoutData = { ...data, lang: language, title: subject, logo_url: settings.mail_logo_url, accent_color: settings.mail_accent_color, footer: settings.mail_footer };
-      // The engine applies the layout and has its CSS inlined already (liquid-engine.ts).
-      const html = await deps.engine.render(parts.html, 'html', layoutData);
+      // The engine wraps the html part in the shared layout, which reads these besides the body's
+      // data (and the subject as its title), and inlines the layout's CSS (liquid-engine.ts).
+      const layout = { lang: language, logo_url: settings.mail_logo_url, accent_color: settings.mail_accent_color, footer: settings.mail_footer };
+      const rendered = await deps.engine.renderMail(parts, data, layout);
+      const subject = assertHeaderSafe(rendered.subject.trim(), 'subject');
+      const { html } = rendered;
       // Without a text part of its own, finishMessage derives the text from the HTML.
-      const text = parts.text.trim() !== '' ? await deps.engine.render(parts.text, 'text', data) : undefined;
+      const text = rendered.text;
       const notification = TEMPLATE_DEFINITIONS[input.template].kind === 'notification';
       const message = await finishMessage(
         {
