@@ -1,11 +1,10 @@
-import type { Settings } from '../config/settings-schema.ts';
 import type { ActivityRecord } from '../db/notification-repo.ts';
 import type { NewOutboxRow } from '../db/outbox-repo.ts';
 import type { UserRow } from '../db/user-repo.ts';
 import type { Logger } from '../log/logger.ts';
 import type { NotificationMailDeps } from './notification-mail-deps.ts';
 import { toOutboxRow } from '../outbox/outbox-service.ts';
-import { mailLanguage, type MailRenderer } from '../templates/render-mail.ts';
+import { mailLanguage } from '../templates/render-mail.ts';
 import { activitySubject } from './activity-text.ts';
 import { ASAP_WINDOW_MS, currentPeriod } from './digest-periods.ts';
 import type { EventType, Frequency } from '../domain/event-types.ts';
@@ -43,7 +42,7 @@ export interface DigestRunReport {
  * user and period in the database, together with its activities and its mail.
  */
 export function createDigestService(deps: DigestServiceDeps) {
-  async function digestFor(pass: { settings: Settings; renderer: MailRenderer }, user: UserRow, prefs: ReturnType<typeof effectivePreferences>, oldest: number, now: number, all: boolean): Promise<number | 'lost' | 'none'> {
+  async function digestFor(user: UserRow, prefs: ReturnType<typeof effectivePreferences>, oldest: number, now: number, all: boolean): Promise<number | 'lost' | 'none'> {
     let cutoff: number;
     let periodKey: string;
     if (all || prefs.frequency === 'asap') {
@@ -66,12 +65,12 @@ export function createDigestService(deps: DigestServiceDeps) {
     // asap and forced digests have no calendar period: the first activity names it, the same on every worker.
     if (periodKey === '') periodKey = `${all ? 'now' : 'asap'}:${(wanted[0] as ActivityRecord).id}`;
 
-    const { settings } = pass;
+    const settings = await deps.settings.get();
     const language = mailLanguage(user.language, settings.mail_default_language);
     const base = settings.base_url.replace(/\/+$/, '');
     const types = [...new Set(wanted.map((a) => a.type))] as EventType[];
     const unsubscribeUrl = deps.unsubscribe.url(settings.base_url, deps.unsubscribe.token(user.uid, types));
-    const message = await pass.renderer.render(
+    const message = await deps.renderer.render(
       {
         template: 'activity',
         to: { address: user.email as string, displayName: user.display_name, uid: user.uid, language: user.language, timeZone: user.timezone },
@@ -113,13 +112,11 @@ export function createDigestService(deps: DigestServiceDeps) {
       const uids = pending.map((p) => p.uid);
       const users = new Map((await deps.findUsers(uids)).map((u) => [u.uid, u]));
       const stored = await deps.store.readPreferences([...uids, '*']);
-      // The settings and the digest template's parts are read once a pass, not once a digest.
-      const pass = { settings: await deps.settings.get(), renderer: deps.renderer.batch() };
       for (const { uid, oldest } of pending) {
         const user = users.get(uid);
         if (!user) continue;
         const prefs = effectivePreferences(stored.get('*'), stored.get(uid));
-        const outcome = await digestFor(pass, user, prefs, oldest, now, options.all ?? false);
+        const outcome = await digestFor(user, prefs, oldest, now, options.all ?? false);
         if (outcome === 'lost') report.skipped++;
         if (typeof outcome === 'number') {
           report.digests++;
