@@ -39,6 +39,13 @@ describe('CSS inlined in the template sources, once', () => {
     assert.match(html, /<p class="muted" style="[^"]*font-size: 14px[^"]*">Hello<\/p>/);
   });
 
+  it('leaves a body with a Liquid tag inside an HTML tag to be inlined per mail, so a class given in some mails is styled in those', async () => {
+    const body = '<a {% if user.uid != blank %}class="button"{% endif %} href="{{ base_url }}">Open</a>';
+    assert.equal(inlineTemplateCss(await loadJuice(), layoutHtml, body), undefined);
+    const html = await engine.render(body, 'html', { ...sampleData('test', 'en'), ...appearance, lang: 'en' });
+    assert.match(html, /<a class="button" href="[^"]*" style="[^"]*display: inline-block/);
+  });
+
   it('colours the layout with each mail\'s accent colour', async () => {
     const data = { ...sampleData('share', 'en'), ...appearance, lang: 'en' };
     const red = await engine.render(SHIPPED_TEMPLATES.en.share.html, 'html', { ...data, accent_color: '#aa0000' });
