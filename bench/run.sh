@@ -7,4 +7,5 @@ bash test/support/install-deps.sh
 npm run --silent build
 node --import tsx bench/outbox.ts
 node --import tsx bench/events.ts
+node --import tsx bench/share-mail.ts
 node --import tsx bench/notify.ts

@@ -8,6 +8,7 @@ import type { NotificationMailDeps } from './notification-mail-deps.ts';
 import { toOutboxRow } from '../outbox/outbox-service.ts';
 import type { Settings } from '../config/settings-schema.ts';
 import { renderLinkShareMail, renderShareMail } from './share-mail.ts';
+import type { MailRenderer } from '../templates/render-mail.ts';
 import type { EventInput } from './event-input.ts';
 import { effectivePreferences, type Preferences, type StoredPreferences } from '../domain/preferences.ts';
 
@@ -71,6 +72,8 @@ export function createEventService(deps: EventServiceDeps) {
         if (e.actor !== undefined) uids.add(e.actor);
       }
       const settings = await deps.settings.get();
+      // Settings and each template's parts are read once for the whole batch, not per mail.
+      const renderer = deps.renderer.batch();
       if (!settings.shareapi_allow_public_notification && events.some((e) => e.type === 'share.link.sent')) {
         throw new MailroomError('share_notification_disabled', 'Mailing public links to outside addresses is turned off on this instance (shareapi_allow_public_notification); nothing was sent');
       }
@@ -100,7 +103,7 @@ export function createEventService(deps: EventServiceDeps) {
       for (const [index, event] of events.entries()) {
         if (!fresh[index]) continue;
         const key = keys[index] as string;
-        if (event.type === 'share.link.sent') linkMails.push(...(await linkShareMails(event, key, users.get(event.actor as string) as UserRow, settings)));
+        if (event.type === 'share.link.sent') linkMails.push(...(await linkShareMails(renderer, event, key, users.get(event.actor as string) as UserRow, settings)));
         newEvents.push({
           event_key: key,
           type: event.type,
@@ -129,7 +132,7 @@ export function createEventService(deps: EventServiceDeps) {
           const mailNow = event.type === 'share.created' && !own && mailable;
           // 'mailed' at once for a share's recipient: the share mail went with this very transaction.
           const mailState = mailNow ? 'mailed' : mailable ? 'pending' : 'none';
-          if (mailNow) mails.push({ eventKey: key, row: await shareMail(event, key, user, actor, settings) });
+          if (mailNow) mails.push({ eventKey: key, row: await shareMail(renderer, event, key, user, actor, settings) });
           if (!typePref.stream && mailState !== 'pending') continue;
           activities.push({
             eventKey: key,
@@ -157,9 +160,9 @@ export function createEventService(deps: EventServiceDeps) {
     },
   };
 
-  async function shareMail(event: EventInput, key: string, user: UserRow, actor: UserRow | undefined, settings: Settings): Promise<NewOutboxRow> {
+  async function shareMail(renderer: MailRenderer, event: EventInput, key: string, user: UserRow, actor: UserRow | undefined, settings: Settings): Promise<NewOutboxRow> {
     const message = await renderShareMail(
-      deps,
+      { renderer, unsubscribe: deps.unsubscribe },
       { recipient: user, sharerName: actorName(event, actor) ?? undefined, sharerEmail: actor?.email, fileName: event.object.name, link: event.link, expiration: event.data?.expiration, note: event.data?.note },
       settings,
     );
@@ -168,11 +171,11 @@ export function createEventService(deps: EventServiceDeps) {
     return toOutboxRow(message, 'share', idempotency);
   }
 
-  async function linkShareMails(event: EventInput, key: string, sharer: UserRow, settings: Settings): Promise<NewLinkMail[]> {
+  async function linkShareMails(renderer: MailRenderer, event: EventInput, key: string, sharer: UserRow, settings: Settings): Promise<NewLinkMail[]> {
     const out: NewLinkMail[] = [];
     for (const address of event.data?.recipients ?? []) {
       const message = await renderLinkShareMail(
-        deps,
+        { renderer },
         { address, sharer, language: event.data?.language, fileName: event.object.name, link: event.link as string, expiration: event.data?.expiration, note: event.data?.note },
         settings,
       );

@@ -1,9 +1,9 @@
 import { senderAddress } from '../domain/sender.ts';
-import { textFromHtml } from '../templates/shipped-templates.ts';
 import { MailroomError, isMailroomError } from '../errors.ts';
 import { parseEmailAddress } from '../domain/address.ts';
 import type { SettingsService } from '../config/settings-service.ts';
-import { composeMessage, type ComposedMessage } from '../templates/compose-message.ts';
+import type { ComposedMessage } from '../templates/compose-message.ts';
+import { finishMessage } from '../templates/finish-message.ts';
 import type { MessageInput } from './message-input.ts';
 import { parseMessage } from '../domain/mime-message.ts';
 import type { OutboxAttempt, OutboxRow } from '../db/outbox-repo.ts';
@@ -37,32 +37,25 @@ export function toOutboxRow(message: ComposedMessage, kind: string, key?: string
 }
 
 /**
- * Queues mails: each is composed to its final bytes and committed before the caller hears
- * "accepted", so nothing is lost when the server or Mailroom goes down afterwards.
+ * Queues mails: each is finished to its final bytes (finishMessage: the same step as template
+ * mails, DKIM included) and committed before the caller hears "accepted", so nothing is lost
+ * when the server or Mailroom goes down afterwards.
  */
 export function createOutboxService(deps: { store: OutboxStore; settings: SettingsService; clock: { now(): Date }; secretBox: SecretBox }) {
   return {
     /** Queues a batch in one transaction; any invalid message means none is queued. */
     async send(messages: MessageInput[], kind = 'message'): Promise<Array<{ id: number; duplicate: boolean }>> {
       const settings = await deps.settings.get();
-      const from = parseEmailAddress(senderAddress(settings), 'sender (mail_from_address@mail_domain)');
+      // A sender that is not an address fails the whole batch once, before any message.
+      parseEmailAddress(senderAddress(settings), 'sender (mail_from_address@mail_domain)');
       const now = deps.clock.now();
       const rows = [];
       for (const [index, m] of messages.entries()) {
         const where = messages.length > 1 ? `message ${index + 1}: ` : '';
         try {
           const to = parseEmailAddress(m.to, 'recipient');
-          // mail_send_plaintext_only drops the HTML part; an HTML-only mail then gets its text from it.
-          const text = m.text ?? (settings.mail_send_plaintext_only && m.html !== undefined ? await textFromHtml(m.html) : undefined);
-          const composed = await composeMessage({
-            from: { name: settings.instance_name, address: from },
-            to,
-            subject: m.subject,
-            ...(text !== undefined ? { text } : {}),
-            ...(m.html !== undefined && !settings.mail_send_plaintext_only ? { html: m.html } : {}),
-            domain: settings.mail_domain,
-            date: now,
-          });
+          // The same finishing step as template mails: sender, plaintext-only, Auto-Submitted, DKIM.
+          const composed = await finishMessage({ to, subject: m.subject, text: m.text, html: m.html }, settings, deps);
           rows.push(toOutboxRow(composed, kind, m.key));
         } catch (error) {
           if (isMailroomError(error)) throw new MailroomError(error.code, `${where}${error.message}`, { cause: error, details: { ...(error.details ?? {}), index } });

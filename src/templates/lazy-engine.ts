@@ -20,6 +20,9 @@ export function createLazyEngine(load: () => Promise<TemplateEngine>): TemplateE
     async render(source, part, data) {
       return (await get()).render(source, part, data);
     },
+    async renderMail(parts, data, layout) {
+      return (await get()).renderMail(parts, data, layout);
+    },
     async close() {
       // Not loaded: nothing runs. Loading: wait for it, or its threads would outlive the close.
       if (loading) await loading.then((e) => e.close?.(), () => undefined);

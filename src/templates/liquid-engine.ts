@@ -27,8 +27,9 @@ import {
 } from 'liquidjs';
 import { codePoint, printable } from '../domain/address.ts';
 import { MailroomError } from '../errors.ts';
+import { inlineRenderedHtml, inlineTemplateCss, loadJuice, type JuiceFn } from './inline-css.ts';
 import type { TemplatePart, VariableSpec } from './template-catalog.ts';
-import type { TemplateEngine } from './template-engine.ts';
+import { renderMailParts, type TemplateEngine } from './template-engine.ts';
 
 /**
  * What one template may cost. LiquidJS's own limits (parseLimit, renderLimit, memoryLimit) are
@@ -98,6 +99,11 @@ export interface LiquidEngineOptions {
    * already-escaped HTML: the layout must output it with `{{ content | raw }}` (a bare
    * `{{ content }}` would escape it a second time). The layout sees the same data as the body.
    * Without a layout the html part is returned as it renders.
+   *
+   * With a layout, the CSS of its <style> blocks (and of the body's) is inlined into style
+   * attributes for mail programs that ignore <style>: in the sources, once per body source
+   * (inline-css.ts), so no mail pays for it; only a body that cannot be inlined safely that way
+   * has each rendered mail inlined instead.
    */
   layout?: string;
   limits?: Partial<EngineLimits>;
@@ -897,6 +903,36 @@ export function createLiquidEngine(options: LiquidEngineOptions = {}): TemplateE
     return { output: emitter.buffer, ctx };
   }
 
+  let juice: JuiceFn | undefined;
+  // The body and layout with their CSS inlined, by body source (null: inline each mail instead).
+  const inlinedCache = new Map<string, { body: Template[]; layout: Template[] } | null>();
+
+  async function inlined(source: string, layout: string): Promise<{ body: Template[]; layout: Template[] } | null> {
+    const hit = inlinedCache.get(source);
+    if (hit !== undefined) {
+      inlinedCache.delete(source);
+      inlinedCache.set(source, hit);
+      return hit;
+    }
+    juice ??= await loadJuice();
+    const sources = inlineTemplateCss(juice, layout, source);
+    let entry: { body: Template[]; layout: Template[] } | null = null;
+    if (sources !== undefined) {
+      try {
+        // Checked like any template: whatever juice returned is held to the same rules.
+        entry = { body: parse(html, sources.body, undefined, 'html template'), layout: parse(html, sources.layout, undefined, 'layout') };
+      } catch {
+        entry = null;
+      }
+    }
+    inlinedCache.set(source, entry);
+    if (inlinedCache.size > PARSE_CACHE_SIZE) {
+      const oldest = inlinedCache.keys().next().value;
+      if (oldest !== undefined) inlinedCache.delete(oldest);
+    }
+    return entry;
+  }
+
   async function renderPart(source: string, part: TemplatePart, data: Record<string, unknown>): Promise<string> {
     let templates: Template[];
     try {
@@ -907,22 +943,28 @@ export function createLiquidEngine(options: LiquidEngineOptions = {}): TemplateE
       if (failure.code === 'template_render_budget') throw failure;
       throw new MailroomError('template_render_failed', `the ${part} template cannot be used: ${failure.message}`, { cause: failure, details: { ...(failure.details ?? {}), reason: failure.code } });
     }
+    const layout = part === 'html' && layoutTemplates !== undefined ? options.layout : undefined;
+    const prepared = layout !== undefined ? await inlined(source, layout) : null;
     const scope = toTemplateData(data) as Record<string, unknown>;
     const liquid = liquidFor(part);
     let body: { output: string; ctx: Context };
     try {
-      body = await renderTemplates(liquid, templates, scope, undefined);
+      body = await renderTemplates(liquid, prepared?.body ?? templates, scope, undefined);
     } catch (error) {
       throw renderFailure(error, source, limits, `${part} template`);
     }
     let output = body.output;
-    if (part === 'html' && layoutTemplates !== undefined && options.layout !== undefined) {
+    if (layout !== undefined && layoutTemplates !== undefined) {
       const layoutScope: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
       Object.assign(layoutScope, scope, { content: output });
       try {
-        output = (await renderTemplates(html, layoutTemplates, layoutScope, body.ctx)).output;
+        output = (await renderTemplates(html, prepared?.layout ?? layoutTemplates, layoutScope, body.ctx)).output;
       } catch (error) {
-        throw renderFailure(error, options.layout, limits, 'layout');
+        throw renderFailure(error, layout, limits, 'layout');
+      }
+      if (prepared === null) {
+        juice ??= await loadJuice();
+        output = inlineRenderedHtml(juice, output);
       }
     }
     const size = byteLength(output);
@@ -956,19 +998,24 @@ export function createLiquidEngine(options: LiquidEngineOptions = {}): TemplateE
       parse(liquidFor(part), source, variables, `${part} template`);
     },
 
-    async render(source: string, part: TemplatePart, data: Record<string, unknown>): Promise<string> {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_resolve, reject) => {
-        timer = setTimeout(() => {
-          reject(new MailroomError('template_render_timeout', `the ${part} template did not finish rendering within ${limits.timeoutMs} ms`, { details: { limit: limits.timeoutMs } }));
-        }, limits.timeoutMs);
-        timer.unref();
-      });
-      try {
-        return await Promise.race([renderPart(source, part, data), timeout]);
-      } finally {
-        clearTimeout(timer);
-      }
+    renderMail(parts, data, layout) {
+      return renderMailParts(render, parts, data, layout);
     },
+    render,
   };
+
+  async function render(source: string, part: TemplatePart, data: Record<string, unknown>): Promise<string> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        reject(new MailroomError('template_render_timeout', `the ${part} template did not finish rendering within ${limits.timeoutMs} ms`, { details: { limit: limits.timeoutMs } }));
+      }, limits.timeoutMs);
+      timer.unref();
+    });
+    try {
+      return await Promise.race([renderPart(source, part, data), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
 }

@@ -1,10 +1,9 @@
 import type { Settings } from '../config/settings-schema.ts';
 import { assertHeaderSafe } from '../domain/address.ts';
-import { senderAddress, type SenderKind } from '../domain/sender.ts';
+import type { SenderKind } from '../domain/sender.ts';
 import { isTimeZone } from '../domain/time-zone.ts';
-import { composeMessage, type ComposedMessage } from './compose-message.ts';
-import { dkimSign } from './dkim-sign.ts';
-import { textFromHtml } from './shipped-templates.ts';
+import type { ComposedMessage } from './compose-message.ts';
+import { finishMessage } from './finish-message.ts';
 import { TEMPLATE_DEFINITIONS, isTemplateLanguage, type TemplateLanguage, type TemplateName, type TemplateParts } from './template-catalog.ts';
 import type { TemplateEngine } from './template-engine.ts';
 
@@ -67,12 +66,24 @@ function validTimeZone(zone: string | null | undefined): string {
 
 /**
  * Turns (template, recipient, data) into a finished message: subject, HTML in the shared layout
- * with its CSS inlined (juice) for mail programs that ignore <style>, a text part (the template's,
- * or derived from the HTML), the sender, Auto-Submitted, List-Unsubscribe on notifications, and a
- * DKIM signature when configured.
+ * with its CSS inlined by the engine for mail programs that ignore <style>, and the template's text
+ * part; finishMessage then adds what every mail gets (sender, text derived from the HTML when the
+ * template has none, List-Unsubscribe on notifications, DKIM).
  */
-export function createMailRenderer(deps: MailRendererDeps) {
+export function createMailRenderer(deps: MailRendererDeps): MailRenderer {
   return {
+    batch(): MailRenderer {
+      const parts = new Map<string, Promise<TemplateParts>>();
+      return createMailRenderer({
+        ...deps,
+        partsOf(name, language) {
+          const key = `${name}\0${language}`;
+          let read = parts.get(key);
+          if (read === undefined) parts.set(key, (read = deps.partsOf(name, language)));
+          return read;
+        },
+      });
+    },
     async render(input: RenderMailInput, settings: Settings): Promise<ComposedMessage & { language: TemplateLanguage }> {
       const language = mailLanguage(input.to.language, settings.mail_default_language);
       const parts = await deps.partsOf(input.template, language);
@@ -82,35 +93,42 @@ export function createMailRenderer(deps: MailRendererDeps) {
         base_url: settings.base_url,
         ...(localizeDates(input.data, language, validTimeZone(input.to.timeZone)) as Record<string, unknown>),
       };
-      const subject = assertHeaderSafe((await deps.engine.render(parts.subject, 'subject', data)).trim(), 'subject');
-      // The engine wraps the html part in the shared layout, which reads these besides the body's data.
-      const layoutData = { ...data, lang: language, title: subject, logo_url: settings.mail_logo_url, accent_color: settings.mail_accent_color, footer: settings.mail_footer };
-      // juice (~20 MiB) is loaded on first use: a worker that only sends queued mail never needs it.
-      const { default: juice } = await import('juice');
-      const html = juice(await deps.engine.render(parts.html, 'html', layoutData), { removeStyleTags: false, preserveMediaQueries: true });
-      const text = parts.text.trim() !== '' ? await deps.engine.render(parts.text, 'text', data) : await textFromHtml(html);
+      // The engine wraps the html part in the shared layout, which reads these besides the body's
+      // data (and the subject as its title), and inlines the layout's CSS (liquid-engine.ts).
+      const layout = { lang: language, logo_url: settings.mail_logo_url, accent_color: settings.mail_accent_color, footer: settings.mail_footer };
+      const rendered = await deps.engine.renderMail(parts, data, layout);
+      const subject = assertHeaderSafe(rendered.subject.trim(), 'subject');
+      const { html } = rendered;
+      // Without a text part of its own, finishMessage derives the text from the HTML.
+      const text = rendered.text;
       const notification = TEMPLATE_DEFINITIONS[input.template].kind === 'notification';
-      const headers: Record<string, string> = {};
-      if (notification && input.unsubscribeUrl) {
-        headers['List-Unsubscribe'] = `<${input.unsubscribeUrl}>`;
-        headers['List-Unsubscribe-Post'] = 'List-Unsubscribe=One-Click';
-      }
-      const composed = await composeMessage({
-        from: { name: input.fromName ?? settings.instance_name, address: senderAddress(settings, SENDER_KIND[input.template] ?? 'other') },
-        to: input.to.address,
-        subject,
-        text,
-        ...(settings.mail_send_plaintext_only ? {} : { html }),
-        domain: settings.mail_domain,
-        date: deps.clock.now(),
-        ...(input.replyTo ? { replyTo: input.replyTo } : {}),
-        headers,
-      });
-      const dkim = settings.mail_dkim_domain && settings.mail_dkim_selector && settings.mail_dkim_private_key;
-      const raw = dkim ? await dkimSign(composed.raw, { domain: settings.mail_dkim_domain, selector: settings.mail_dkim_selector, privateKey: settings.mail_dkim_private_key }) : composed.raw;
-      return { ...composed, raw, language };
+      const message = await finishMessage(
+        {
+          to: input.to.address,
+          subject,
+          ...(text !== undefined ? { text } : {}),
+          html,
+          deriveText: true,
+          senderKind: SENDER_KIND[input.template] ?? 'other',
+          fromName: input.fromName,
+          replyTo: input.replyTo,
+          ...(notification && input.unsubscribeUrl ? { unsubscribeUrl: input.unsubscribeUrl } : {}),
+        },
+        settings,
+        deps,
+      );
+      return { ...message, language };
     },
   };
 }
 
-export type MailRenderer = ReturnType<typeof createMailRenderer>;
+export interface MailRenderer {
+  /** One finished mail: the template in force for the recipient's language, rendered and finished (finish-message.ts). */
+  render(input: RenderMailInput, settings: Settings): Promise<ComposedMessage & { language: TemplateLanguage }>;
+  /**
+   * A renderer for one batch of mails (the share mails of a batch of events): each template's
+   * parts are read once for the batch rather than once a mail. A version saved meanwhile reaches
+   * the next batch.
+   */
+  batch(): MailRenderer;
+}

@@ -3,8 +3,8 @@ import { Worker } from 'node:worker_threads';
 import { MailroomError, isErrorCode } from '../errors.ts';
 import { createLiquidEngine, resolveLimits, type EngineLimits } from './liquid-engine.ts';
 import type { TemplatePart } from './template-catalog.ts';
-import type { TemplateEngine } from './template-engine.ts';
-import type { RenderReply } from './render-worker.ts';
+import type { RenderedMail, TemplateEngine } from './template-engine.ts';
+import type { RenderReply, RenderRequest } from './render-worker.ts';
 
 export interface RenderPoolOptions {
   /** The layout every html part is wrapped in (see LiquidEngineOptions). */
@@ -18,10 +18,10 @@ export interface RenderPoolOptions {
 
 interface Job {
   id: number;
-  source: string;
-  part: TemplatePart;
-  data: Record<string, unknown>;
-  resolve(output: string): void;
+  /** What failures name: the part, or `mail` for the parts of one mail. */
+  part: TemplatePart | 'mail';
+  request: RenderRequest;
+  resolve(output: string | RenderedMail): void;
   reject(error: MailroomError): void;
 }
 
@@ -150,7 +150,7 @@ export function createRenderPool(options: RenderPoolOptions = {}): TemplateEngin
         job.reject(new MailroomError('template_render_timeout', `the ${job.part} template did not finish rendering within ${limits.timeoutMs} ms and was stopped`, { details: { reason: 'deadline', limit: limits.timeoutMs } }));
       }, limits.timeoutMs);
       try {
-        slot.worker.postMessage({ id: job.id, source: job.source, part: job.part, data: job.data });
+        slot.worker.postMessage(job.request);
       } catch (error) {
         // Data that cannot be copied to another thread (a function, a symbol) is not mail data.
         finish(slot);
@@ -159,15 +159,23 @@ export function createRenderPool(options: RenderPoolOptions = {}): TemplateEngin
     }
   }
 
+  function run(part: TemplatePart | 'mail', request: (id: number) => RenderRequest): Promise<string | RenderedMail> {
+    if (closed) return Promise.reject(new MailroomError('internal_error', 'the render pool is closed'));
+    return new Promise<string | RenderedMail>((resolve, reject) => {
+      const id = nextId++;
+      queue.push({ id, part, request: request(id), resolve, reject });
+      dispatch();
+    });
+  }
+
   return {
     ready: local.ready,
     validate: local.validate,
     render(source: string, part: TemplatePart, data: Record<string, unknown>): Promise<string> {
-      if (closed) return Promise.reject(new MailroomError('internal_error', 'the render pool is closed'));
-      return new Promise<string>((resolve, reject) => {
-        queue.push({ id: nextId++, source, part, data, resolve, reject });
-        dispatch();
-      });
+      return run(part, (id) => ({ id, source, part, data })) as Promise<string>;
+    },
+    renderMail(parts, data, layout): Promise<RenderedMail> {
+      return run('mail', (id) => ({ id, mail: { subject: parts.subject, html: parts.html, text: parts.text }, data, layout })) as Promise<RenderedMail>;
     },
     async close(): Promise<void> {
       closed = true;

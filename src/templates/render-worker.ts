@@ -6,22 +6,31 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { z } from 'zod';
 import { isMailroomError } from '../errors.ts';
+import { loadJuice } from './inline-css.ts';
 import { createLiquidEngine } from './liquid-engine.ts';
+import type { RenderedMail } from './template-engine.ts';
 
 const setupSchema = z.object({
   layout: z.string().optional(),
   limits: z.record(z.string(), z.number()).optional(),
 });
 
-const requestSchema = z.object({
-  id: z.number(),
-  source: z.string(),
-  part: z.enum(['subject', 'html', 'text']),
-  data: z.record(z.string(), z.unknown()),
-});
+const requestSchema = z.union([
+  z.object({ id: z.number(), source: z.string(), part: z.enum(['subject', 'html', 'text']), data: z.record(z.string(), z.unknown()) }),
+  // The parts of one mail in one message: the data is copied to the thread once, not thrice.
+  z.object({
+    id: z.number(),
+    mail: z.object({ subject: z.string(), html: z.string(), text: z.string() }),
+    data: z.record(z.string(), z.unknown()),
+    layout: z.record(z.string(), z.unknown()),
+  }),
+]);
+
+/** What the pool asks: one part (TemplateEngine.render) or the parts of one mail (renderMail). */
+export type RenderRequest = z.infer<typeof requestSchema>;
 
 /** What the worker answers; the pool turns a failure back into a MailroomError. */
-export type RenderReply = { id: number; ok: true; output: string } | { id: number; ok: false; code: string; message: string; details?: Record<string, unknown> | undefined };
+export type RenderReply = { id: number; ok: true; output: string | RenderedMail } | { id: number; ok: false; code: string; message: string; details?: Record<string, unknown> | undefined };
 
 const port = parentPort;
 if (port === null) throw new Error('render-worker.ts runs only as a worker thread');
@@ -31,8 +40,11 @@ const engine = createLiquidEngine({ ...(setup.layout !== undefined ? { layout: s
 port.on('message', (message: unknown) => {
   const request = requestSchema.safeParse(message);
   if (!request.success) return;
-  const { id, source, part, data } = request.data;
-  engine.render(source, part, data).then(
+  const job = request.data;
+  const { id } = job;
+  const part = 'mail' in job ? 'mail' : job.part;
+  const output: Promise<string | RenderedMail> = 'mail' in job ? engine.renderMail(job.mail, job.data, job.layout) : engine.render(job.source, job.part, job.data);
+  output.then(
     (output) => port.postMessage({ id, ok: true, output } satisfies RenderReply),
     (error: unknown) => {
       const reply: RenderReply = isMailroomError(error)
@@ -42,5 +54,7 @@ port.on('message', (message: unknown) => {
     },
   );
 });
-// Jobs are given only to a worker that said it is ready, so its deadline never counts loading.
+// Jobs are given only to a worker that said it is ready, so its deadline never counts loading:
+// juice, which the engine inlines the layout's CSS with, is loaded before too.
+if (setup.layout !== undefined) await loadJuice();
 port.postMessage('ready');

@@ -1,4 +1,11 @@
-import type { TemplatePart, VariableSpec } from './template-catalog.ts';
+import type { TemplatePart, TemplateParts, VariableSpec } from './template-catalog.ts';
+
+/** The three parts of one mail, rendered (text undefined when the template has no text part). */
+export interface RenderedMail {
+  subject: string;
+  html: string;
+  text: string | undefined;
+}
 
 /**
  * The sandboxed template engine (LiquidJS). `validate` runs when an admin saves a template and
@@ -21,6 +28,20 @@ export interface TemplateEngine {
    * Throws `template_render_failed`, `template_render_timeout` or `template_output_too_large`.
    */
   render(source: string, part: TemplatePart, data: Record<string, unknown>): Promise<string>;
+  /**
+   * The parts of one mail at once: the subject with `data`, the html part with `data` and
+   * `layout` and the subject (trimmed) as `title`, the text part with `data` unless it is empty.
+   * The render pool does it in one trip to a worker instead of three (each copies the data).
+   */
+  renderMail(parts: TemplateParts, data: Record<string, unknown>, layout: Record<string, unknown>): Promise<RenderedMail>;
   /** Ends what the engine runs beside the caller (the render pool's threads); renders after it fail. */
   close?(): Promise<void>;
+}
+
+/** renderMail in terms of render: what an engine that renders in place does. */
+export async function renderMailParts(render: TemplateEngine['render'], parts: TemplateParts, data: Record<string, unknown>, layout: Record<string, unknown>): Promise<RenderedMail> {
+  const subject = await render(parts.subject, 'subject', data);
+  const html = await render(parts.html, 'html', { ...data, ...layout, title: subject.trim() });
+  const text = parts.text.trim() === '' ? undefined : await render(parts.text, 'text', data);
+  return { subject, html, text };
 }

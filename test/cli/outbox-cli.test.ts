@@ -6,11 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
+import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import type { OutboxAttempt, OutboxRow } from '../../src/db/outbox-repo.ts';
 import { cleanEnv, mailroomBin, mailroomOk, runMailroom } from '../support/run-mailroom.ts';
 import { freePort } from '../support/servers.ts';
@@ -130,6 +132,31 @@ describe('the outbox commands', { concurrency: true }, () => {
       assert.match(result.stderr, /mail:send needs --to, --subject and --text or --html/);
       assert.equal(result.stdout, '');
       assert.equal(outboxRows(cwd).length, before);
+    });
+  });
+
+  describe('mail:send with DKIM set up', { concurrency: 1 }, () => {
+    it('queues a mail signed with the configured key', async () => {
+      const cwd = await workFolder();
+      const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      const publicB64 = publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+      await mailroomOk(['config:set', 'mail_dkim_private_key', '-'], { cwd, input: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() });
+      await mailroomOk(['config:set', 'mail_dkim_domain', 'example.com'], { cwd });
+      await mailroomOk(['config:set', 'mail_dkim_selector', 'cli'], { cwd });
+      const id = Number((await mailroomOk(['mail:send', '--to', 'signed@example.com', '--subject', 'Signed', '--text', 'Hello'], { cwd })).stdout);
+      const db = database(cwd);
+      let raw: string;
+      try {
+        raw = (db.prepare('SELECT raw FROM outbox WHERE id = ?').get(id) as { raw: string }).raw;
+      } finally {
+        db.close();
+      }
+      const resolver = async (name: string, rr: string) => {
+        if (name === 'cli._domainkey.example.com' && rr === 'TXT') return [[`v=DKIM1; k=rsa; p=${publicB64}`]];
+        throw Object.assign(new Error(`no ${rr} record for ${name}`), { code: 'ENOTFOUND' });
+      };
+      const result = await dkimVerify(Buffer.from(raw, 'latin1'), { resolver });
+      assert.equal(result.results[0]?.status.result, 'pass', JSON.stringify(result.results[0]?.status));
     });
   });
 

@@ -181,7 +181,8 @@ describe('the template API on a real database', () => {
     assert.equal(draft.status, 200, draft.text);
     const preview = json<TemplatePreview>(draft);
     assert.equal(preview.subject, 'Draft for Alice Andersen');
-    assert.match(preview.html ?? '', /<p>Draft body on Example Cloud<\/p>/);
+    // The preview is the HTML a mail gets: the layout's CSS is inlined in it too.
+    assert.match(preview.html ?? '', /<p style="[^"]*">Draft body on Example Cloud<\/p>/);
     assert.match(preview.text ?? '', /Draft body on Example Cloud/, 'an empty text part is derived from the HTML');
 
     const textOnly = json<TemplatePreview>(await api('POST', '/api/v1/templates/test/en/preview', { body: { text: 'Plain {{ base_url }}', format: 'text' } }));

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import { SMTPServer } from 'smtp-server';
 import { createMailroom, type Mailroom } from '../../src/index.ts';
 import { createOutboxRepo } from '../../src/db/outbox-repo.ts';
@@ -135,6 +136,24 @@ describe('the library', () => {
     for (let i = 0; i < 200 && (await mailroom.context.outbox.pending()) > 0; i++) await new Promise((r) => setTimeout(r, 20));
     await worker.stop();
     assert.deepEqual(await mailroom.context.outbox.counts(), { queued: 0, sending: 0, sent: 1, failed: 0, cancelled: 0 });
+  });
+
+  it('DKIM-signs what enqueue() queues once DKIM is set up', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const publicB64 = publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+    const resolver = async (name: string, rr: string) => {
+      if (name === 'lib._domainkey.example.com' && rr === 'TXT') return [[`v=DKIM1; k=rsa; p=${publicB64}`]];
+      throw Object.assign(new Error(`no ${rr} record for ${name}`), { code: 'ENOTFOUND' });
+    };
+    await mailroom.context.settings.update({ mail_dkim_domain: 'example.com', mail_dkim_selector: 'lib', mail_dkim_private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() });
+    try {
+      const [queued] = await mailroom.enqueue([{ to: 'carol@example.com', subject: 'Signed', html: '<p>Hello Carol</p>' }]);
+      const { raw } = await mailroom.context.outbox.show(queued?.id as number);
+      const result = await dkimVerify(Buffer.from(raw, 'latin1'), { resolver });
+      assert.equal(result.results[0]?.status.result, 'pass', JSON.stringify(result.results[0]?.status));
+    } finally {
+      await mailroom.context.settings.update({ mail_dkim_domain: '', mail_dkim_selector: '', mail_dkim_private_key: '' });
+    }
   });
 
   it('records events: a share mails the recipient once, a repeated id is a duplicate, a bad event is refused with its code', async () => {
