@@ -7,6 +7,7 @@ import type { Logger } from '../log/logger.ts';
 import type { NotificationMailDeps } from './notification-mail-deps.ts';
 import { toOutboxRow } from '../outbox/outbox-service.ts';
 import { mailLanguage } from '../templates/render-mail.ts';
+import type { TemplateLanguage, TemplateParts } from '../templates/template-catalog.ts';
 import { activitySubject } from './activity-text.ts';
 import { ASAP_WINDOW_MS, currentPeriod } from './digest-periods.ts';
 import type { EventType, Frequency } from '../domain/event-types.ts';
@@ -116,9 +117,10 @@ export function createDigestService(deps: DigestServiceDeps) {
     return { user, periodKey, frequency: prefs.frequency, activities: wanted };
   }
 
-  async function render(due: DueDigest, settings: Settings, base: string) {
+  async function render(due: DueDigest, settings: Settings, base: string, partsOf: (language: TemplateLanguage) => Promise<TemplateParts>) {
     const { user, activities } = due;
     const language = mailLanguage(user.language, settings.mail_default_language);
+    const parts = await partsOf(language);
     const types = [...new Set(activities.map((a) => a.type))] as EventType[];
     const unsubscribeUrl = deps.unsubscribe.url(settings.base_url, deps.unsubscribe.token(user.uid, types));
     return deps.renderer.render(
@@ -137,6 +139,7 @@ export function createDigestService(deps: DigestServiceDeps) {
           unsubscribe_link: unsubscribeUrl,
         },
         unsubscribeUrl,
+        parts,
       },
       settings,
     );
@@ -157,11 +160,18 @@ export function createDigestService(deps: DigestServiceDeps) {
     try {
       const settings = await deps.settings.get();
       const base = settings.base_url.replace(/\/+$/, '');
+      // The template is read once per batch and language, not once per mail.
+      const templates = new Map<TemplateLanguage, Promise<TemplateParts>>();
+      const partsOf = (language: TemplateLanguage) => {
+        let parts = templates.get(language);
+        if (!parts) templates.set(language, (parts = deps.renderer.partsOf('activity', language)));
+        return parts;
+      };
       let next = 0;
       const lane = async () => {
         while (next < mine.length) {
           const d = mine[next++] as DueDigest;
-          const message = await render(d, settings, base);
+          const message = await render(d, settings, base, partsOf);
           built.push({ digestId: claimed.get(d.user.uid) as number, activityIds: d.activities.map((a) => a.id), mail: toOutboxRow(message, 'activity', `digest:${d.user.uid}:${d.periodKey}`.slice(0, 200)), due: d });
         }
       };

@@ -28,6 +28,8 @@ export interface RenderMailInput {
   /** The sender's display name, when not the instance name (share mails: "Alice via Cloud"). */
   fromName?: string | undefined;
   replyTo?: string | undefined;
+  /** The template's parts in force, when the caller read them already (a batch of digests reads them once). */
+  parts?: TemplateParts | undefined;
 }
 
 /** Whose no-reply address a mail comes from when mail_from_address is empty. */
@@ -81,9 +83,11 @@ function validTimeZone(zone: string | null | undefined): string {
  */
 export function createMailRenderer(deps: MailRendererDeps) {
   return {
+    /** The parts in force for a template and language, for callers that render many mails of it. */
+    partsOf: (name: TemplateName, language: TemplateLanguage): Promise<TemplateParts> => deps.partsOf(name, language),
     async render(input: RenderMailInput, settings: Settings): Promise<ComposedMessage & { language: TemplateLanguage }> {
       const language = mailLanguage(input.to.language, settings.mail_default_language);
-      const parts = await deps.partsOf(input.template, language);
+      const parts = input.parts ?? (await deps.partsOf(input.template, language));
       const data = {
         user: { display_name: input.to.displayName ?? input.to.address, uid: input.to.uid ?? '', email: input.to.address },
         instance_name: settings.instance_name,

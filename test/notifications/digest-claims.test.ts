@@ -32,6 +32,7 @@ const YESTERDAY = NOW - 86_400_000;
 /** A renderer that records whom it built a digest for; `stall` makes renders after the n-th never finish (a worker that died). */
 function countingRenderer(built: string[], options: { stallAfter?: number } = {}): MailRenderer {
   const renderer = {
+    partsOf: async () => ({ subject: 'Recent activity', html: 'digest', text: 'digest' }),
     async render(input: { to: { address: string; uid?: string | undefined } }) {
       if (options.stallAfter !== undefined && built.length >= options.stallAfter) return new Promise<never>(() => undefined);
       built.push(input.to.uid ?? '');
