@@ -1,6 +1,7 @@
 /**
- * Digests built by several workers at once, and a digest pass that dies half-way: every due
- * digest is built (rendered) once and queued once, on SQLite and on PostgreSQL. Each "worker" is a
+ * Digests built by several workers at once, a digest pass that dies half-way, and a digest whose
+ * activities change while it is built: every due digest is built (rendered) once and queued once,
+ * nothing is lost, on SQLite and on PostgreSQL. Each "worker" is a
  * digest service with a database connection of its own on the shared database, and a renderer
  * that counts what it builds and takes a little time, so the passes really overlap.
  */
@@ -29,13 +30,21 @@ const PER_USER = 3;
 const NOW = Date.UTC(2026, 11, 7, 10, 0, 0);
 const YESTERDAY = NOW - 86_400_000;
 
+interface WorkerOptions {
+  /** Renders after the n-th never finish: the worker died. */
+  stallAfter?: number;
+  /** Runs during each render, before it finishes. */
+  whileRendering?: (uid: string) => Promise<void>;
+}
+
 /** A renderer that records whom it built a digest for; `stall` makes renders after the n-th never finish (a worker that died). */
-function countingRenderer(built: string[], options: { stallAfter?: number } = {}): MailRenderer {
+function countingRenderer(built: string[], options: WorkerOptions = {}): MailRenderer {
   const renderer = {
     partsOf: async () => ({ subject: 'Recent activity', html: 'digest', text: 'digest' }),
     async render(input: { to: { address: string; uid?: string | undefined } }) {
       if (options.stallAfter !== undefined && built.length >= options.stallAfter) return new Promise<never>(() => undefined);
       built.push(input.to.uid ?? '');
+      await options.whileRendering?.(input.to.uid ?? '');
       await sleep(2);
       const message = await composeMessage({ from: { name: 'Cloud', address: 'activity-noreply@example.com' }, to: input.to.address, subject: 'Recent activity', text: 'digest', domain: 'example.com', date: new Date(NOW) });
       return { ...message, language: 'en' as const };
@@ -44,7 +53,7 @@ function countingRenderer(built: string[], options: { stallAfter?: number } = {}
   return renderer as unknown as MailRenderer;
 }
 
-function worker(db: Database, clock: { now(): Date }, built: string[], options: { stallAfter?: number } = {}): DigestService {
+function worker(db: Database, clock: { now(): Date }, built: string[], options: WorkerOptions = {}): DigestService {
   const settings = { base_url: 'https://cloud.example.com', mail_default_language: 'en' } as unknown as Settings;
   return digestService.createDigestService({
     store: createNotificationRepo(db.db, db.dialect),
@@ -181,6 +190,30 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal(after.pending, 0, 'nothing was lost');
       assert.equal(after.mailed, USERS * PER_USER);
       assert.equal(new Set(builtB).size, builtB.length, 'the second worker built each digest once');
+    });
+
+    it('a digest whose activities another digest took while it was built is not queued, and the next pass builds it from what is left', async () => {
+      const [a, b] = await twoConnections();
+      const clock = { now: () => new Date(NOW) };
+      const built: string[] = [];
+      // While user05's digest is rendered, one of its activities is mailed by something else
+      // (a `digest:run --all` elsewhere, say).
+      const taken = await b.db.selectFrom('activities').select('id').where('uid', '=', 'user05').orderBy('id').limit(1).executeTakeFirstOrThrow();
+      const first = await worker(a, clock, built, {
+        whileRendering: async (uid) => {
+          if (uid === 'user05') await b.db.updateTable('activities').set({ mail_state: 'mailed' }).where('id', '=', taken.id).execute();
+        },
+      }).runDue();
+      assert.equal(first.digests, USERS - 1);
+      assert.equal(first.skipped, 1, "user05's digest was dropped at the queue");
+      const user05 = await a.db.selectFrom('activities').select(['mail_state', 'digest_id']).where('uid', '=', 'user05').where('id', '!=', taken.id).execute();
+      assert.deepEqual(user05, Array.from({ length: PER_USER - 1 }, () => ({ mail_state: 'pending', digest_id: null })), 'its other activities wait again');
+
+      const second = await worker(b, clock, built).runDue();
+      assert.deepEqual(second, { digests: 1, activities: PER_USER - 1, skipped: 0 }, 'the next pass queues the rest');
+      const after = await outcome(a);
+      assert.equal(after.mails, USERS);
+      assert.equal(after.pending, 0);
     });
   });
 }
