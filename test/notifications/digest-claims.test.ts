@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, it } from 'node:test';
+import type { KyselyPlugin } from 'kysely';
 import type { Settings } from '../../src/config/settings-schema.ts';
 import type { SettingsService } from '../../src/config/settings-service.ts';
 import { openDatabase, type Database } from '../../src/db/database.ts';
@@ -35,6 +36,21 @@ interface WorkerOptions {
   stallAfter?: number;
   /** Runs during each render, before it finishes. */
   whileRendering?: (uid: string) => Promise<void>;
+  /** Sees every statement the worker sends to the database. */
+  counter?: KyselyPlugin;
+  batchSize?: number;
+}
+
+/** A kysely plugin that counts the statements sent through it. */
+function statementCounter(): KyselyPlugin & { count: number } {
+  return {
+    count: 0,
+    transformQuery(args) {
+      this.count++;
+      return args.node;
+    },
+    transformResult: async (args) => args.result,
+  };
 }
 
 /** A renderer that records whom it built a digest for; `stall` makes renders after the n-th never finish (a worker that died). */
@@ -53,7 +69,8 @@ function countingRenderer(built: string[], options: WorkerOptions = {}): MailRen
   return renderer as unknown as MailRenderer;
 }
 
-function worker(db: Database, clock: { now(): Date }, built: string[], options: WorkerOptions = {}): DigestService {
+function worker(database: Database, clock: { now(): Date }, built: string[], options: WorkerOptions = {}): DigestService {
+  const db = { ...database, db: options.counter ? database.db.withPlugin(options.counter) : database.db };
   const settings = { base_url: 'https://cloud.example.com', mail_default_language: 'en' } as unknown as Settings;
   return digestService.createDigestService({
     store: createNotificationRepo(db.db, db.dialect),
@@ -64,7 +81,7 @@ function worker(db: Database, clock: { now(): Date }, built: string[], options: 
     clock,
     onQueued: () => undefined,
     log: createLogger({ level: 'silent' }),
-    batchSize: 7,
+    batchSize: options.batchSize ?? 7,
   });
 }
 
@@ -214,6 +231,16 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       const after = await outcome(a);
       assert.equal(after.mails, USERS);
       assert.equal(after.pending, 0);
+    });
+
+    it('a pass over many due users costs a few statements per batch, not several per digest', async () => {
+      const [a] = await twoConnections();
+      const counter = statementCounter();
+      const report = await worker(a, { now: () => new Date(NOW) }, [], { counter, batchSize: 500 }).runDue();
+      assert.equal(report.digests, USERS);
+      // One batch: the page, the next (empty) page, defaults, users, preferences, activities, the
+      // claim, the template, and the transaction that queues them (about ten statements).
+      assert.ok(counter.count <= 25, `${counter.count} statements for ${USERS} digests`);
     });
   });
 }
