@@ -168,10 +168,15 @@ export function createDigestService(deps: DigestServiceDeps) {
         return parts;
       };
       let next = 0;
+      let failed = false;
       const lane = async () => {
-        while (next < mine.length) {
+        while (next < mine.length && !failed) {
           const d = mine[next++] as DueDigest;
-          const message = await render(d, settings, base, partsOf);
+          const message = await render(d, settings, base, partsOf).catch((error: unknown) => {
+            // The other lanes stop at their next digest: this batch will not be queued.
+            failed = true;
+            throw error;
+          });
           built.push({ digestId: claimed.get(d.user.uid) as number, activityIds: d.activities.map((a) => a.id), mail: toOutboxRow(message, 'activity', `digest:${d.user.uid}:${d.periodKey}`.slice(0, 200)), due: d });
         }
       };

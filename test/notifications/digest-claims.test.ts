@@ -233,6 +233,22 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal(after.pending, 0);
     });
 
+    it('a render that fails gives the batch\'s claims back at once: the next pass builds them without waiting for the claims to run out', async () => {
+      const [a, b] = await twoConnections();
+      const clock = { now: () => new Date(NOW) };
+      const failing = worker(a, clock, [], {
+        whileRendering: async (uid) => {
+          if (uid === 'user10') throw new Error('the template broke');
+        },
+      });
+      await assert.rejects(failing.runDue(), /the template broke/);
+      const queuedBefore = (await outcome(a)).mails;
+      assert.equal(queuedBefore, 7, 'the batch before the failure is queued, the failed one is not');
+      const next = await worker(b, clock, []).runDue();
+      assert.deepEqual(next, { digests: USERS - 7, activities: (USERS - 7) * PER_USER, skipped: 0 });
+      assert.equal((await outcome(a)).pending, 0);
+    });
+
     it('a pass over many due users costs a few statements per batch, not several per digest', async () => {
       const [a] = await twoConnections();
       const counter = statementCounter();
