@@ -145,7 +145,7 @@ export function createDigestService(deps: DigestServiceDeps) {
     );
   }
 
-  /** Claims, renders and queues one page's due digests; what it queued. */
+  /** Claims, renders and queues one page's due digests, and counts them in `report`. */
   async function buildBatch(due: DueDigest[], now: number, report: DigestRunReport): Promise<void> {
     const claimed = await deps.store.claimDigests({
       claims: due.map((d) => ({ uid: d.user.uid, periodKey: d.periodKey, frequency: d.frequency })),
