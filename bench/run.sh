@@ -9,3 +9,4 @@ node --import tsx bench/outbox.ts
 node --import tsx bench/events.ts
 node --import tsx bench/share-mail.ts
 node --import tsx bench/notify.ts
+node --import tsx bench/digest.ts

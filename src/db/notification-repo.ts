@@ -220,63 +220,126 @@ export function createNotificationRepo(db: Kysely<DatabaseSchema>, dialect: SqlD
         .execute();
     },
 
-    /** Users with activities waiting for a digest, with the oldest one's time and id. */
-    async pendingUsers(): Promise<Array<{ uid: string; oldest: number }>> {
+    /**
+     * Users with activities waiting for a digest, with the oldest one's time: one page in uid
+     * order after `after` (keyset), read from the index of pending activities.
+     */
+    async pendingUsers(input: { after: string; limit: number }): Promise<Array<{ uid: string; oldest: number }>> {
       const rows = await db
         .selectFrom('activities')
         .select((eb) => ['uid', eb.fn.min('created_at').as('oldest')])
         .where('mail_state', '=', 'pending')
+        .where('uid', '>', input.after)
         .groupBy('uid')
+        .orderBy('uid')
+        .limit(input.limit)
         .execute();
       return rows.map((r) => ({ uid: r.uid, oldest: Number(r.oldest) }));
     },
 
-    /** A user's waiting activities from before `cutoff`, oldest first, with the actors' names. */
-    async pendingFor(uid: string, cutoff: number): Promise<ActivityRecord[]> {
-      const rows = await db
-        .selectFrom('activities')
-        .leftJoin('users', 'users.uid', 'activities.actor')
-        .selectAll('activities')
-        .select('users.display_name as actor_name')
-        .where('activities.uid', '=', uid)
-        .where('activities.mail_state', '=', 'pending')
-        .where('activities.created_at', '<', cutoff)
-        .orderBy('activities.created_at')
-        .orderBy('activities.id')
-        .execute();
-      return rows.map(toRecord);
+    /** The waiting activities of these users, oldest first, with the actors' names. */
+    async pendingOf(uids: readonly string[]): Promise<Map<string, ActivityRecord[]>> {
+      const out = new Map<string, ActivityRecord[]>();
+      for (const part of chunks(uids)) {
+        const rows = await db
+          .selectFrom('activities')
+          .leftJoin('users', 'users.uid', 'activities.actor')
+          .selectAll('activities')
+          .select('users.display_name as actor_name')
+          .where('activities.uid', 'in', part)
+          .where('activities.mail_state', '=', 'pending')
+          .orderBy('activities.created_at')
+          .orderBy('activities.id')
+          .execute();
+        for (const r of rows) {
+          const list = out.get(r.uid);
+          if (list) list.push(toRecord(r));
+          else out.set(r.uid, [toRecord(r)]);
+        }
+      }
+      return out;
     },
 
     /**
-     * Takes a digest for (uid, period): records it, marks its activities mailed and queues its mail,
-     * all or nothing. Undefined when another worker took this period or these activities first.
+     * Claims digests before they are built, in one statement: a (uid, period) nobody has taken
+     * yet, or one whose builder's claim ran out without queuing it (a worker that died). Returns
+     * the digest id of each claim won, by uid; what another worker holds or has queued is absent.
      */
-    async claimDigest(input: { uid: string; periodKey: string; frequency: Frequency; activityIds: number[]; mail: NewOutboxRow; now: number }): Promise<{ digestId: number; outboxId: number } | undefined> {
-      const lost = new Error('digest taken by another worker');
-      try {
-        return await db.transaction().execute(async (trx) => {
-          const claimed = await trx
-            .insertInto('digests')
-            .values({ uid: input.uid, period_key: input.periodKey, frequency: input.frequency, activity_count: input.activityIds.length, outbox_id: null, created_at: input.now })
-            .onConflict((oc) => oc.columns(['uid', 'period_key']).doNothing())
+    async claimDigests(input: { claims: Array<{ uid: string; periodKey: string; frequency: Frequency }>; owner: string; now: number; expiresAt: number }): Promise<Map<string, number>> {
+      const won = new Map<string, number>();
+      for (const part of chunks(input.claims, 1000)) {
+        const json = JSON.stringify(part.map((c) => ({ uid: c.uid, period_key: c.periodKey, frequency: c.frequency })));
+        // SQLite needs the WHERE so that ON CONFLICT is not read as part of the SELECT's join.
+        const rows = await sql<{ id: number; uid: string }>`
+          insert into digests (uid, period_key, frequency, activity_count, outbox_id, created_at, claim_owner, claim_expires_at)
+          select ${text('uid')}, ${text('period_key')}, ${text('frequency')}, 0, null, ${input.now}, ${input.owner}, ${input.expiresAt}
+          from ${rowsOf(json)} as v where true
+          on conflict (uid, period_key) do update set claim_owner = excluded.claim_owner, claim_expires_at = excluded.claim_expires_at, created_at = excluded.created_at
+          where digests.outbox_id is null and digests.claim_expires_at < ${input.now}
+          returning id, uid`.execute(db);
+        for (const r of rows.rows) won.set(r.uid, Number(r.id));
+      }
+      return won;
+    },
+
+    /**
+     * Queues built digests in one transaction: for each digest this owner still holds, marks its
+     * activities mailed if they are all still pending, queues its mail and records it. A digest
+     * whose activities changed meanwhile (another digest of the user took some) is dropped with
+     * its claim, for the next pass to build again. Returns the outbox ids by digest id.
+     */
+    async completeDigests(input: { digests: Array<{ digestId: number; activityIds: number[]; mail: NewOutboxRow }>; owner: string; now: number }): Promise<Map<number, number>> {
+      if (input.digests.length === 0) return new Map();
+      return db.transaction().execute(async (trx) => {
+        // Still ours? The update takes the rows' locks (PostgreSQL): a worker that took a claim
+        // over waits here until the first one commits, then finds the digest queued.
+        const held = new Set<number>();
+        for (const part of chunks(input.digests.map((d) => d.digestId))) {
+          const rows = await trx
+            .updateTable('digests')
+            .set({ claim_owner: input.owner })
+            .where('id', 'in', part)
+            .where('claim_owner', '=', input.owner)
+            .where('outbox_id', 'is', null)
             .returning('id')
-            .executeTakeFirst();
-          if (!claimed) throw lost;
-          const digestId = Number(claimed.id);
-          let marked = 0;
-          for (const part of chunks(input.activityIds)) {
-            const r = await trx.updateTable('activities').set({ mail_state: 'mailed', digest_id: digestId }).where('id', 'in', part).where('mail_state', '=', 'pending').executeTakeFirst();
-            marked += Number(r.numUpdatedRows);
-          }
-          if (marked !== input.activityIds.length) throw lost;
-          const [queued] = await enqueueWithin(trx, [input.mail], input.now);
-          const outboxId = (queued as { id: number }).id;
-          await trx.updateTable('digests').set({ outbox_id: outboxId }).where('id', '=', digestId).execute();
-          return { digestId, outboxId };
-        });
-      } catch (error) {
-        if (error === lost) return undefined;
-        throw error;
+            .execute();
+          for (const r of rows) held.add(Number(r.id));
+        }
+        const mine = input.digests.filter((d) => held.has(d.digestId));
+        const marked = new Map<number, number>();
+        const pairs = mine.flatMap((d) => d.activityIds.map((a) => ({ a, d: d.digestId })));
+        for (const part of chunks(pairs, 2000)) {
+          const rows = await sql<{ digest_id: number }>`
+            update activities set mail_state = 'mailed', digest_id = ${int('d')}
+            from ${rowsOf(JSON.stringify(part))} as v
+            where activities.id = ${int('a')} and activities.mail_state = 'pending'
+            returning activities.digest_id`.execute(trx);
+          for (const r of rows.rows) marked.set(Number(r.digest_id), (marked.get(Number(r.digest_id)) ?? 0) + 1);
+        }
+        const whole = mine.filter((d) => marked.get(d.digestId) === d.activityIds.length);
+        const broken = mine.filter((d) => marked.get(d.digestId) !== d.activityIds.length).map((d) => d.digestId);
+        for (const part of chunks(broken)) {
+          await trx.updateTable('activities').set({ mail_state: 'pending', digest_id: null }).where('digest_id', 'in', part).execute();
+          await trx.deleteFrom('digests').where('id', 'in', part).execute();
+        }
+        const queued = await enqueueWithin(trx, whole.map((d) => d.mail), input.now);
+        const done = new Map<number, number>();
+        whole.forEach((d, i) => done.set(d.digestId, (queued[i] as { id: number }).id));
+        const rows = whole.map((d) => ({ id: d.digestId, o: done.get(d.digestId), n: d.activityIds.length }));
+        for (const part of chunks(rows, 2000)) {
+          await sql`
+            update digests set outbox_id = ${int('o')}, activity_count = ${int('n')}, claim_owner = null, claim_expires_at = null
+            from ${rowsOf(JSON.stringify(part))} as v
+            where digests.id = ${int('id')}`.execute(trx);
+        }
+        return done;
+      });
+    },
+
+    /** Gives up claims not queued (nothing left to mail, or the build failed), so the next pass may take them. */
+    async releaseDigests(input: { digestIds: number[]; owner: string }): Promise<void> {
+      for (const part of chunks(input.digestIds)) {
+        await db.deleteFrom('digests').where('id', 'in', part).where('claim_owner', '=', input.owner).where('outbox_id', 'is', null).execute();
       }
     },
 

@@ -183,6 +183,10 @@ export interface DigestTable {
   activity_count: number;
   outbox_id: number | null;
   created_at: number;
+  /** The worker building this digest, until it is queued (outbox_id set). */
+  claim_owner: string | null;
+  /** When that claim runs out and another worker may build the digest (epoch ms). */
+  claim_expires_at: number | null;
 }
 
 export interface ShareNotificationTable {
