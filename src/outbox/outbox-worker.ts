@@ -215,12 +215,15 @@ export class OutboxWorker {
   }
 
   /**
-   * At most `maxActive` sends are under way at once (the transport's connections); the other
+   * At most `transport.concurrency` sends are under way at once (the transport's connections,
+   * times the messages each pipelines); the other
    * claimed mails wait here rather than inside the transport, so that stop() can give them back
    * instead of sending the whole batch first.
    */
-  async #sendOne(transport: Transport, mail: ClaimedMail, policy: RetryPolicy, maxActive: number): Promise<Outcome> {
-    while (this.#active >= maxActive && !this.#stopping) await new Promise<void>((wake) => this.#waitingForSlot.push(wake));
+  async #sendOne(transport: Transport, mail: ClaimedMail, policy: RetryPolicy, connections: number): Promise<Outcome> {
+    // Read at every turn: the SMTP transport takes more once it saw that its server pipelines.
+    const maxActive = () => transport.concurrency ?? connections;
+    while (this.#active >= maxActive() && !this.#stopping) await new Promise<void>((wake) => this.#waitingForSlot.push(wake));
     this.#active++;
     try {
       await this.#limiter.take();
@@ -228,7 +231,8 @@ export class OutboxWorker {
       return await this.#attempt(transport, mail, policy);
     } finally {
       this.#active--;
-      this.#waitingForSlot.shift()?.();
+      // As many as there is room for: the room grows when the transport starts to pipeline.
+      for (let free = Math.max(1, maxActive() - this.#active); free > 0 && this.#waitingForSlot.length > 0; free--) this.#waitingForSlot.shift()?.();
     }
   }
 

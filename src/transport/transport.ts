@@ -43,6 +43,12 @@ export interface Transport {
   send(mail: OutgoingMail, options?: SendOptions): Promise<SendResult>;
   /** Releases connections and timers. */
   close(): Promise<void>;
+  /**
+   * How many sends it takes at once to keep it busy (the SMTP pool: its connections times the
+   * messages pipelined on each); the worker starts no more than that. Unset: one at a time per
+   * `mail_smtp_connections`.
+   */
+  readonly concurrency?: number;
 }
 
 /** How a send failed, decided once here so the worker can choose retry or fail from it alone. */
