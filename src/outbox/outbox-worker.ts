@@ -68,6 +68,8 @@ const policyOf = (s: Settings): RetryPolicy => ({
 export class OutboxWorker {
   readonly #deps: WorkerDeps;
   #stopping = false;
+  /** Aborted by stop(): mails still waiting inside the transport (behind a pipelined one) come back. */
+  #stop = new AbortController();
   #wake = new AbortController();
   #lanes: Promise<void>[] = [];
   #transport: { key: string; transport: Transport; settings: Settings } | undefined;
@@ -101,6 +103,7 @@ export class OutboxWorker {
   async stop(): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
+    this.#stop.abort();
     this.notify();
     for (const wake of this.#waitingForSlot.splice(0)) wake();
     await Promise.all(this.#lanes);
@@ -243,7 +246,7 @@ export class OutboxWorker {
       // secret_undecryptable here, and the mail waits for the right one like any failed send.
       const sealed = isSealedRaw(mail.raw);
       const raw = Buffer.from(sealed ? openRaw(this.#deps.secretBox, mail.raw) : mail.raw, 'latin1');
-      const result = await transport.send({ envelope: { from: mail.envelopeFrom, to: mail.recipients }, raw, messageId: mail.messageId, subject: mail.subject, ...(sealed ? { holdsLiveLink: true } : {}) });
+            const result = await transport.send({ envelope: { from: mail.envelopeFrom, to: mail.recipients }, raw, messageId: mail.messageId, subject: mail.subject, ...(sealed ? { holdsLiveLink: true } : {}) }, { giveBack: this.#stop.signal });
       this.#deps.metrics.sent(result.via, (performance.now() - started) / 1000);
       // Debug only: a line per mail is noise at thousands a second; the outbox keeps the record.
       if (this.#deps.log.isLevelEnabled('debug')) this.#deps.log.debug({ event: 'mail_sent', mailId: mail.id, attempt: mail.attempts, host: result.via, reply: result.response }, `mail #${mail.id} sent through ${result.via}`);
@@ -253,6 +256,8 @@ export class OutboxWorker {
           : null;
       return { kind: 'sent', id: mail.id, host: result.via, reply: result.response, recipientResults };
     } catch (error) {
+      // Stopped while it waited for its turn on a connection: never written, so not an attempt.
+      if (this.#stop.signal.aborted && error === this.#stop.signal.reason) return { kind: 'release', id: mail.id };
       return this.#failure(mail, error, policy);
     }
   }

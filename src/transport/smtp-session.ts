@@ -164,14 +164,29 @@ export class SmtpSession {
    * duplicate; a message that was still waiting for its turn is marked so too), `DATA` after (the
    * mail may have been taken: the worker's to retry, never the transport's).
    */
-  send(from: string, to: readonly string[], raw: Buffer): Promise<SessionSendResult> {
+  send(from: string, to: readonly string[], raw: Buffer, signal?: AbortSignal): Promise<SessionSendResult> {
     this.#assigned++;
     this.#inFlight++;
+    let onAbort: (() => void) | undefined;
     return new Promise<SessionSendResult>((resolve, reject) => {
-      this.#queue.push({ from, to, raw, resolve, reject, mailAccepted: false });
+      const job: QueuedMessage = { from, to, raw, resolve, reject, mailAccepted: false };
+      this.#queue.push(job);
+      // A message still waiting for its turn is given back when the caller stops (nothing of
+      // it was written); one on the wire is seen through.
+      if (signal) {
+        onAbort = () => {
+          const index = this.#queue.indexOf(job);
+          if (index < 0) return;
+          this.#queue.splice(index, 1);
+          reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+        };
+        if (signal.aborted) onAbort();
+        else signal.addEventListener('abort', onAbort, { once: true });
+      }
       if (!this.#driving) void this.#drive();
     }).finally(() => {
       this.#inFlight--;
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
     });
   }
 

@@ -157,7 +157,7 @@ export function createSmtpTransport(deps: SmtpTransportDeps): Transport {
     for (const next of pool.waiting.splice(0)) next();
   }
 
-  async function sendToHost(target: Target, mail: OutgoingMail, transcript: Transcript | undefined): Promise<Omit<SendResult, 'attempts'>> {
+  async function sendToHost(target: Target, mail: OutgoingMail, transcript: Transcript | undefined, signal: AbortSignal | undefined): Promise<Omit<SendResult, 'attempts'>> {
     const timeoutMs = settings.mail_smtptimeout * 1000;
     const classify = (error: unknown, phase: SmtpPhase) => classifySmtpError(error, { phase, target, settings, timeoutMs });
     if (transcript) {
@@ -188,11 +188,13 @@ export function createSmtpTransport(deps: SmtpTransportDeps): Transport {
       }
       const { session, fresh } = taken;
       try {
-        const result = await session.send(mail.envelope.from, mail.envelope.to, mail.raw);
+        const result = await session.send(mail.envelope.from, mail.envelope.to, mail.raw, signal);
         releaseSession(pool, session);
         return { ...result, via: target.label };
       } catch (error) {
         releaseSession(pool, session);
+        // Given back before a byte of it was written: the caller's, as it is.
+        if (signal?.aborted && error === signal.reason) throw error;
         if (!fresh && attempt === 0 && isBeforeMailFrom(error)) continue;
         throw await classify(error, 'send');
       }
@@ -214,11 +216,12 @@ export function createSmtpTransport(deps: SmtpTransportDeps): Transport {
     for (const [index, target] of order.entries()) {
       options.signal?.throwIfAborted();
       try {
-        const result = await sendToHost(target, mail, transcript);
+        const result = await sendToHost(target, mail, transcript, options.giveBack);
         deps.hostHealth.markHealthy(target.label);
         attempts.push({ host: target.label });
         return { ...result, attempts };
       } catch (error) {
+        if (options.giveBack?.aborted && error === options.giveBack.reason) throw error;
         const failure = await classifySmtpError(error, { phase: 'connect', target, settings });
         attempts.push({ host: target.label, error: { code: failure.code, message: failure.message } });
         lastError = failure;

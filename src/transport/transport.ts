@@ -31,6 +31,12 @@ export interface SendResult {
 
 export interface SendOptions {
   readonly signal?: AbortSignal;
+  /**
+   * When it fires, a send that has not started to reach the server yet (waiting for its turn on
+   * a connection) is given back: rejected with the signal's reason. One under way goes on, unlike
+   * with `signal`.
+   */
+  readonly giveBack?: AbortSignal;
   /** When given, the protocol conversation is recorded here (secrets masked). */
   readonly transcript?: Transcript;
 }
