@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { isMailroomError } from '../errors.ts';
 import type { Settings } from '../config/settings-schema.ts';
 import type { SettingsService } from '../config/settings-service.ts';
@@ -83,6 +84,8 @@ export class OutboxWorker {
 
   constructor(deps: WorkerDeps) {
     this.#deps = deps;
+    // One listener per mail waiting inside the transport (connections × pipeline depth).
+    setMaxListeners(0, this.#stop.signal);
     this.#limiter = createRateLimiter({ perMinute: () => this.#rate, clock: deps.clock, sleep: (ms) => deps.sleep(ms) });
   }
 
