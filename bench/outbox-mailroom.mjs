@@ -41,6 +41,7 @@ if (mode === 'together') {
 }
 
 const t0 = performance.now();
+const cpu0 = process.cpuUsage();
 const worker = mode === 'enqueue' || mode === 'together' ? undefined : ctx.createWorker();
 if (mode === 'follow') {
   worker.start();
@@ -51,7 +52,8 @@ if (mode === 'follow') {
   const done = performance.now();
   await worker.stop();
   await ctx.close();
-  console.log(JSON.stringify({ n, mode, secs: (done - t0) / 1000, rssMiB: process.resourceUsage().maxRSS / 1024 }));
+  const cpu = process.cpuUsage(cpu0);
+  console.log(JSON.stringify({ n, mode, secs: (done - t0) / 1000, cpuUs: cpu.user + cpu.system, rssMiB: process.resourceUsage().maxRSS / 1024 }));
   process.exit(0);
 }
 if (mode !== 'deliver') {
@@ -63,12 +65,13 @@ if (mode !== 'deliver') {
 }
 const enqueued = performance.now();
 let workerRss = 0;
+let workerCpuUs = 0;
 if (mode === 'deliver') {
   worker.start();
   while ((await ctx.outbox.pending()) > 0) await new Promise((r) => setTimeout(r, 20));
 } else if (mode === 'together') {
   follower.stdin.end('enqueued\n');
-  workerRss = (await followerResult).rssMiB;
+  ({ rssMiB: workerRss, cpuUs: workerCpuUs } = await followerResult);
 }
 const done = performance.now();
 await worker?.stop();
@@ -77,7 +80,8 @@ await ctx.close();
 if (mode !== 'enqueue' && counts.sent !== n) throw new Error(`expected ${n} sent, got ${JSON.stringify(counts)}`);
 const secs = (done - t0) / 1000;
 const ownRss = process.resourceUsage().maxRSS / 1024;
-console.log(JSON.stringify({ n, mode, secs, rate: n / secs, enqueueRate: n / ((enqueued - t0) / 1000), rssMiB: Math.max(ownRss, workerRss), enqueueRssMiB: ownRss, workerRssMiB: workerRss }));
+const ownCpu = process.cpuUsage(cpu0);
+console.log(JSON.stringify({ n, mode, secs, rate: n / secs, enqueueRate: n / ((enqueued - t0) / 1000), cpuUsPerMsg: (ownCpu.user + ownCpu.system + workerCpuUs) / n, rssMiB: Math.max(ownRss, workerRss), enqueueRssMiB: ownRss, workerRssMiB: workerRss }));
 
 function pick(...names) {
   return Object.fromEntries(names.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]]));
