@@ -11,8 +11,12 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import { buildContext } from '../dist/main.mjs';
 import { benchText } from './bench-mail.mjs';
+
+// As bin/mailroom.mjs does (with --max-semi-space-size=4, given by bench/outbox.ts).
+setFlagsFromString('--heap-growing-percent=50');
 
 const n = Number(process.env.N ?? 20000);
 const port = Number(process.env.SINK_PORT);

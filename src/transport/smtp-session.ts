@@ -223,7 +223,9 @@ export class SmtpSession {
         });
         // The body, and with PIPELINING the next message's envelope in the same write.
         const next = this.pipelining ? this.#queue.shift() : undefined;
-        const body = dotStuff(current.raw);
+        // Written as a latin1 string: Node copies it straight into the socket, with no Buffer
+        // made per message for garbage collection to find later.
+        const body = dotStuffText(current.raw.toString('latin1'));
         const [final] = this.#expect(1, 'DATA');
         const finished = (final as Promise<Reply>).then(
           (reply) => {
@@ -263,13 +265,13 @@ export class SmtpSession {
    * write; the replies are expected in the order they were asked. Without PIPELINING the
    * commands go one at a time, stopping at a refused sender as a classic client does.
    */
-  #writeEnvelope(job: QueuedMessage, before: Buffer | undefined): Promise<Reply>[] | (() => Promise<Reply[]>) {
+  #writeEnvelope(job: QueuedMessage, before: string | undefined): Promise<Reply>[] | (() => Promise<Reply[]>) {
     const commands = [`MAIL FROM:<${job.from}>${this.#extensions.has('8BITMIME') ? ' BODY=8BITMIME' : ''}`, ...job.to.map((r) => `RCPT TO:<${r}>`), 'DATA'];
     if (this.pipelining) {
       for (const c of commands) this.#options.transcript?.add('C', c);
       const replies = this.#expect(commands.length, 'MAIL');
-      const text = Buffer.from(commands.map((c) => `${c}\r\n`).join(''), 'utf8');
-      this.#socketWrite(before ? Buffer.concat([before, text]) : text);
+      const text = commandBytes(commands);
+      this.#socketWrite(before === undefined ? text : before + text);
       return replies;
     }
     return async () => {
@@ -535,8 +537,8 @@ export class SmtpSession {
   }
 
   /** Writes now, or not at all once the connection failed (its waiters were told already). */
-  #socketWrite(data: Buffer): void {
-    if (!this.#closedError) this.#socket.write(data);
+  #socketWrite(latin1: string): void {
+    if (!this.#closedError) this.#socket.write(latin1, 'latin1');
   }
 
   /**
@@ -692,10 +694,25 @@ function connectSocket(options: SmtpSessionOptions): Promise<net.Socket | tls.TL
  * smuggle a second mail to the next (RFC 5321 2.3.8 allows CR and LF only together).
  */
 export function dotStuff(raw: Buffer): Buffer {
-  let text = raw.toString('latin1');
+  return Buffer.from(dotStuffText(raw.toString('latin1')), 'latin1');
+}
+
+/** dotStuff on the message's bytes as a latin1 string (one character a byte). */
+export function dotStuffText(raw: string): string {
+  let text = raw;
   if (/\r(?!\n)|(^|[^\r])\n/.test(text)) text = text.replace(/\r\n|\r|\n/g, '\r\n');
   if (text.startsWith('.')) text = `.${text}`;
   text = text.replace(/\r\n\./g, '\r\n..');
   if (!text.endsWith('\r\n')) text += '\r\n';
-  return Buffer.from(`${text}.\r\n`, 'latin1');
+  return `${text}.\r\n`;
+}
+
+/**
+ * Commands as a latin1 string of their UTF-8 bytes, so that they can share one write with a
+ * body (an address may be UTF-8 under SMTPUTF8; nearly all are ASCII and pass unchanged).
+ */
+function commandBytes(commands: readonly string[]): string {
+  const text = commands.map((c) => `${c}\r\n`).join('');
+  // eslint-disable-next-line no-control-regex
+  return /[^\x00-\x7f]/.test(text) ? Buffer.from(text, 'utf8').toString('latin1') : text;
 }
