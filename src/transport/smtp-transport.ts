@@ -114,6 +114,12 @@ export function createSmtpTransport(deps: SmtpTransportDeps): Transport {
    */
   async function takeSession(target: Target, pool: HostPool): Promise<{ session: SmtpSession; fresh: boolean }> {
     for (;;) {
+      // A connection the server closed while it was idle no longer counts against maxConnections.
+      const broken = pool.sessions.filter((s) => !s.usable && s.inFlight === 0);
+      if (broken.length > 0) {
+        pool.sessions = pool.sessions.filter((s) => !broken.includes(s));
+        for (const s of broken) s.close();
+      }
       let best: SmtpSession | undefined;
       for (const session of pool.sessions) {
         if (!session.usable || session.assigned >= maxMessages || session.inFlight >= depthOf(session)) continue;

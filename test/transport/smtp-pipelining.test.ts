@@ -37,6 +37,8 @@ interface ScriptedServer {
   /** How often the end of a body and the next MAIL FROM arrived in one read. */
   coalesced: number;
   connections: number;
+  /** Closes every open connection from the server's side, as an idle time-out does. */
+  dropAll(): Promise<void>;
   close(): void;
 }
 
@@ -127,6 +129,11 @@ async function startScripted(script: { rcpt?: (address: string) => string | unde
     },
     get connections() {
       return state.connections;
+    },
+    async dropAll() {
+      const closed = [...sockets].map((s) => new Promise((resolve) => s.once('close', resolve)));
+      for (const s of sockets) s.end('421 4.4.2 scripted Error: timeout exceeded\r\n');
+      await Promise.all(closed);
     },
     close() {
       for (const s of sockets) s.destroy();
@@ -247,6 +254,25 @@ describe('pipelined sending against scripted servers', () => {
       assert.equal(server.connections, 2);
     } finally {
       await transport.close();
+    }
+  });
+});
+
+describe('pooled connections closed by the server while idle', () => {
+  it('are left for new ones, even when every connection of the pool was closed', { timeout: 20_000 }, async () => {
+    const server = await startScripted({});
+    const transport = await transportFor({ ...scriptedSettings(server.port), mail_smtp_connections: 1 });
+    try {
+      sentOk(await sendRun(transport, 'before', 3), ['before m0', 'before m1', 'before m2']);
+      await server.dropAll();
+      // The client has seen the close; nothing is in flight.
+      await new Promise((r) => setTimeout(r, 100));
+      const after = await sendRun(transport, 'after', 3);
+      sentOk(after, ['after m0', 'after m1', 'after m2']);
+      assert.equal(server.connections, 2);
+    } finally {
+      await transport.close();
+      server.close();
     }
   });
 });
