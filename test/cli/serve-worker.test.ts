@@ -24,6 +24,8 @@ async function childrenOf(pid: number): Promise<Array<{ pid: number; cmdline: st
   return children.filter((c) => c.cmdline.length > 0);
 }
 
+const METRICS_TOKEN = 'scrape-token-serve-worker-1';
+
 const isWorker = (c: { cmdline: string[] }) => c.cmdline.includes('worker') && c.cmdline.includes('--from-serve');
 
 async function healthy(port: number, serve: WorkerProcess): Promise<void> {
@@ -78,6 +80,7 @@ describe('serve and its worker process', { concurrency: 1 }, () => {
       MAILROOM_MAIL_SMTPMODE: 'smtp',
       MAILROOM_MAIL_SMTPHOST: `127.0.0.1:${sink.port}`,
       MAILROOM_MAIL_SMTPTIMEOUT: String(smtpTimeout),
+      MAILROOM_METRICS_TOKEN: METRICS_TOKEN,
     });
     const serve = startWorker(env, ['serve']);
     processes.push(serve);
@@ -91,6 +94,17 @@ describe('serve and its worker process', { concurrency: 1 }, () => {
 
     await enqueueMails(ctx, 'serve', total);
     await waitForCounts(ctx, 'mails sent by the worker process', (c) => (c.sent ?? 0) > 0 && (c.sending ?? 0) > 0, { timeoutMs: 30_000, intervalMs: 20, workers: [serve] });
+    // serve's /metrics counts what its worker process sent (reported every second).
+    const sentTotal = await waitUntil(
+      'mailroom_sent_total above 0 at serve',
+      async () => {
+        const response = await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+        const value = Number(/^mailroom_sent_total (\d+)$/m.exec(await response.text())?.[1] ?? 0);
+        return value > 0 ? value : undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 200 },
+    );
+    assert.ok(sentTotal > 0);
     const stopped = await serve.stop((smtpTimeout + 10) * 1000);
     t.diagnostic(`serve exited after ${Math.round(stopped.ms)} ms`);
     assert.deepEqual({ code: stopped.code, signal: stopped.signal, timedOut: stopped.timedOut }, { code: 0, signal: null, timedOut: false }, serve.output());
