@@ -5,7 +5,7 @@
 // env: N (20000) RUNS (3) QUEUED (100000; 0 skips) CONNECTIONS (8)
 import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort, waitForPort } from './ports.ts';
@@ -18,6 +18,8 @@ const here = new URL('.', import.meta.url).pathname;
 
 interface Result {
   rate: number;
+  /** CPU time (user + system) per message, summed over the sender's processes. */
+  cpuUsPerMsg?: number;
   rssMiB?: number;
   rssQueuedMiB?: number;
   enqueueRate?: number;
@@ -70,22 +72,24 @@ try {
   }
   const rate = (name: string) => median((results.get(name) ?? []).map((x) => x.rate));
   const rss = (name: string) => Math.max(...(results.get(name) ?? []).map((x) => x.rssMiB ?? 0));
+  const cpu = (name: string) => median((results.get(name) ?? []).map((x) => x.cpuUsPerMsg ?? 0));
   console.log(`N=${N} mails of ~2 KB to smtp-sink on 127.0.0.1, median of ${RUNS} runs`);
-  console.log('sender                                   msgs/s   peak RSS');
-  console.log(`mailroom (enqueue + durable delivery)   ${rate('mailroom').toFixed(0).padStart(7)}   ${rss('mailroom').toFixed(0)} MiB (enqueue alone ${median((results.get('mailroom') ?? []).map((x) => x.enqueueRate ?? 0)).toFixed(0)} msgs/s)`);
-  console.log(`nodemailer pool 8, composed             ${rate('nodemailer').toFixed(0).padStart(7)}   ${rss('nodemailer').toFixed(0)} MiB`);
-  console.log(`nodemailer pool 8, raw                  ${rate('nodemailer-raw').toFixed(0).padStart(7)}   ${rss('nodemailer-raw').toFixed(0)} MiB`);
+  console.log('sender                                   msgs/s   peak RSS   CPU/msg');
+  console.log(`mailroom (enqueue + durable delivery)   ${rate('mailroom').toFixed(0).padStart(7)}   ${rss('mailroom').toFixed(0)} MiB    ${cpu('mailroom').toFixed(0)} µs (enqueue alone ${median((results.get('mailroom') ?? []).map((x) => x.enqueueRate ?? 0)).toFixed(0)} msgs/s)`);
+  console.log(`nodemailer pool 8, composed             ${rate('nodemailer').toFixed(0).padStart(7)}   ${rss('nodemailer').toFixed(0)} MiB    ${cpu('nodemailer').toFixed(0)} µs`);
+  console.log(`nodemailer pool 8, raw                  ${rate('nodemailer-raw').toFixed(0).padStart(7)}   ${rss('nodemailer-raw').toFixed(0)} MiB    ${cpu('nodemailer-raw').toFixed(0)} µs`);
   console.log(`smtp-source, 8 connections (ceiling)    ${rate('smtp-source').toFixed(0).padStart(7)}`);
   let queuedRss = rss('mailroom');
   if (QUEUED > 0) {
     // One process queues, another (as `mailroom worker` would) delivers what the outbox holds.
     const [enqueue, deliver] = (await mailroom(port, QUEUED, ['enqueue', 'deliver'])) as [Result, Result];
     queuedRss = deliver.rssMiB ?? 0;
-    console.log(`mailroom, ${QUEUED} mails: queued at ${enqueue.rate.toFixed(0)} msgs/s (peak RSS ${(enqueue.rssMiB ?? 0).toFixed(0)} MiB), then delivered from the outbox at ${deliver.rate.toFixed(0)} msgs/s (worker peak RSS ${queuedRss.toFixed(0)} MiB)`);
+    queuedRss = Math.max(queuedRss, enqueue.rssMiB ?? 0);
+    console.log(`mailroom, ${QUEUED} mails: queued at ${enqueue.rate.toFixed(0)} msgs/s (peak RSS ${(enqueue.rssMiB ?? 0).toFixed(0)} MiB), then delivered from the outbox at ${deliver.rate.toFixed(0)} msgs/s (worker peak RSS ${(deliver.rssMiB ?? 0).toFixed(0)} MiB)`);
   }
   const ratio = rate('mailroom') / rate('nodemailer-raw');
   console.log(`mailroom ÷ nodemailer composed = ${(rate('mailroom') / rate('nodemailer')).toFixed(2)}, ÷ nodemailer raw = ${ratio.toFixed(2)}, ÷ smtp-source = ${(rate('mailroom') / rate('smtp-source')).toFixed(2)}`);
-  console.log(`bench outbox: mailroom=${rate('mailroom').toFixed(0)} nodemailer=${rate('nodemailer-raw').toFixed(0)} ceiling=${rate('smtp-source').toFixed(0)} ratio=${ratio.toFixed(2)} rss=${queuedRss.toFixed(0)}`);
+  console.log(`bench outbox: mailroom=${rate('mailroom').toFixed(0)} nodemailer=${rate('nodemailer-raw').toFixed(0)} ceiling=${rate('smtp-source').toFixed(0)} ratio=${ratio.toFixed(2)} rss=${queuedRss.toFixed(0)} load=${loadavg()[0]?.toFixed(1)}`);
 } finally {
   sink.kill();
 }

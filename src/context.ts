@@ -8,6 +8,7 @@ import type { MailTestService } from './mail/mail-test-service.ts';
 import type { OutboxService } from './outbox/outbox-service.ts';
 import type { CapturedMailService } from './outbox/captured-mail-service.ts';
 import type { OutboxWorker } from './outbox/outbox-worker.ts';
+import type { MetricsDelta } from './outbox/outbox-metrics.ts';
 import type { TemplateService } from './templates/template-service.ts';
 import type { TokenService } from './users/token-service.ts';
 import type { AuthService } from './users/auth-service.ts';
@@ -21,6 +22,17 @@ import type { EventService } from './notifications/event-service.ts';
 import type { PreferenceService } from './notifications/preference-service.ts';
 import type { ShareService } from './notifications/share-service.ts';
 import type { CopyReport } from './db/database-copy.ts';
+
+export interface WorkerLink {
+  /** Calls `listener` whenever this process queued mail; returns the way to stop. */
+  onQueued(listener: () => void): () => void;
+  /** Wakes this process's workers (a mail was queued in the process that started this one). */
+  wakeWorkers(): void;
+  /** This process's delivery counters since the last call. */
+  takeMetrics(): MetricsDelta;
+  /** Adds another process's delivery counters to this one's. */
+  addMetrics(delta: MetricsDelta): void;
+}
 
 export interface Clock {
   now(): Date;
@@ -59,6 +71,11 @@ export interface AppContext {
   readonly templates: TemplateService;
   /** A worker of this process for the outbox; start() it, stop() it before close(). */
   createWorker(): OutboxWorker;
+  /**
+   * What ties `serve` to the worker process it starts: `serve` wakes the worker when mail is
+   * queued here and adds the worker's counters to its own /metrics.
+   */
+  readonly workerLink: WorkerLink;
   /** Prometheus text for GET /metrics. */
   metrics(): Promise<string>;
   importOwncloudConfig(source: string, fileName: string): Promise<ImportReport>;

@@ -49,7 +49,8 @@ import { createEventService } from './notifications/event-service.ts';
 import { createPreferenceService } from './notifications/preference-service.ts';
 import { createShareService } from './notifications/share-service.ts';
 import { createUnsubscribeLinks } from './notifications/unsubscribe-links.ts';
-import { runCli, type RunningServer } from './cli/program.ts';
+import { runCli, type ParentLink, type RunningServer } from './cli/program.ts';
+import { startWorkerProcess, type WorkerMessage } from './worker-process.ts';
 import { hostname } from 'node:os';
 import { createHmac, randomBytes } from 'node:crypto';
 
@@ -122,17 +123,18 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
   const outboxRepo = createOutboxRepo(database.db, database.dialect);
   const metrics = createOutboxMetrics();
   const workers = new Set<OutboxWorker>();
+  const queuedListeners = new Set<() => void>();
   const outboxService = createOutboxService({ store: outboxRepo, settings, clock, secretBox });
   const outbox: typeof outboxService = {
     ...outboxService,
     async send(messages, kind) {
       const ids = await outboxService.send(messages, kind);
-      for (const worker of workers) worker.notify();
+      notifyWorkers();
       return ids;
     },
     async enqueueComposed(mails) {
       const ids = await outboxService.enqueueComposed(mails);
-      for (const worker of workers) worker.notify();
+      notifyWorkers();
       return ids;
     },
   };
@@ -175,9 +177,10 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
       return admin && { email: admin.email, language: admin.language, displayName: admin.display_name, uid: admin.uid };
     },
   });
-  const notifyWorkers = () => {
+  function notifyWorkers(): void {
     for (const worker of workers) worker.notify();
-  };
+    for (const listener of queuedListeners) listener();
+  }
   const apiTokens = createApiTokenRepo(database.db);
   const tokens = createTokenService({ store: apiTokens, clock, userExists: async (uid) => (await users.find(uid)) !== undefined });
   const sessionRepo = createSessionRepo(database.db);
@@ -281,6 +284,17 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     captured: createCapturedMailService({ store: capturedMail, secretBox }),
     templates,
     createWorker,
+    workerLink: {
+      onQueued(listener) {
+        queuedListeners.add(listener);
+        return () => queuedListeners.delete(listener);
+      },
+      wakeWorkers() {
+        for (const worker of workers) worker.notify();
+      },
+      takeMetrics: () => metrics.takeDelta(),
+      addMetrics: (delta) => metrics.addDelta(delta),
+    },
     metrics: async () => metrics.render(await outboxRepo.counts()),
     importOwncloudConfig: (source, fileName) => importOwncloudConfig(source, fileName, settings),
     copyDatabaseTo: (url, onTable) => copyDatabaseTo(database, url, { dataDir: runtime.dataDir, now: () => clock.now(), ...(onTable ? { onTable } : {}) }),
@@ -304,7 +318,34 @@ export function main(argv: string[]): Promise<number> {
     if (error.code === 'EPIPE') process.exit(0);
     throw error;
   });
-  return runCli(argv, { buildContext, startServer, startMetricsServer, stdout: process.stdout, stderr: process.stderr });
+  return runCli(argv, {
+    buildContext,
+    startServer,
+    startMetricsServer,
+    startWorkerProcess: (ctx) => startWorkerProcess(ctx, process.env),
+    parent: process.send ? parentLink() : undefined,
+    stdout: process.stdout,
+    stderr: process.stderr,
+  }).finally(() => {
+    // A worker started by serve: the open channel would keep this process alive.
+    if (process.connected) process.disconnect();
+  });
+}
+
+/** This process's IPC channel to the `serve` that started it (see worker-process.ts). */
+function parentLink(): ParentLink {
+  const gone = new Promise<void>((resolve) => process.once('disconnect', () => resolve()));
+  return {
+    onWake(listener) {
+      process.on('message', (message: WorkerMessage) => {
+        if (message.type === 'wake') listener();
+      });
+    },
+    sendMetrics(delta) {
+      if (process.connected) process.send?.({ type: 'metrics', delta } satisfies WorkerMessage);
+    },
+    gone,
+  };
 }
 
 /** `serve`: the HTTP API on MAILROOM_HOST:MAILROOM_PORT. */

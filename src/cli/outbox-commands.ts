@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { isMailroomError, MailroomError } from '../errors.ts';
 import { positiveInteger } from './parse-with.ts';
 import { MAX_BATCH, parseMessageInputs, type MessageInput } from '../outbox/message-input.ts';
@@ -165,18 +165,26 @@ export function registerOutboxCommands(program: Command, io: CommandIo): void {
   program
     .command('worker')
     .description('deliver the outbox and send due digests (several workers may share a PostgreSQL database)')
-    .action(async () => {
+    // Set by `serve` for the worker it starts: wake-ups and counters over the IPC channel.
+    .addOption(new Option('--from-serve').hideHelp())
+    .action(async (options: { fromServe?: boolean }) => {
       const ctx = await io.context({ logLevel: undefined });
+      const parent = options.fromServe ? io.deps.parent : undefined;
       const worker = ctx.createWorker();
       const digests = ctx.createDigestScheduler();
-      const metrics = await io.deps.startMetricsServer?.(ctx);
+      // serve answers /metrics itself; its worker listens on no port.
+      const metrics = parent ? undefined : await io.deps.startMetricsServer?.(ctx);
       if (metrics) ctx.log.info({ event: 'metrics_listening', url: `${metrics.url}/metrics` }, `metrics at ${metrics.url}/metrics`);
+      parent?.onWake(() => worker.notify());
+      const report = parent ? setInterval(() => parent.sendMetrics(ctx.workerLink.takeMetrics()), 1000) : undefined;
       worker.start();
       digests.start();
-      await io.waitForStop();
+      await Promise.race([io.waitForStop(), ...(parent ? [parent.gone] : [])]);
       await metrics?.close();
       await digests.stop();
       await worker.stop();
+      clearInterval(report);
+      parent?.sendMetrics(ctx.workerLink.takeMetrics());
     });
 }
 

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { Command, CommanderError } from 'commander';
 import type { AppContext } from '../context.ts';
+import type { MetricsDelta } from '../outbox/outbox-metrics.ts';
 import { errorCodes, isMailroomError, MailroomError } from '../errors.ts';
 import { registerConfigCommands } from './config-commands.ts';
 import { registerDatabaseCommands } from './database-commands.ts';
@@ -16,6 +17,21 @@ export interface ContextOptions {
   logLevel?: string;
 }
 
+export interface WorkerProcessHandle {
+  /** Stops the worker process the way SIGTERM stops `mailroom worker`, and waits for its end. */
+  stop(): Promise<void>;
+}
+
+/** A worker process's side of its channel to `serve`. */
+export interface ParentLink {
+  /** `serve` queued mail: look now instead of at the next poll. */
+  onWake(listener: () => void): void;
+  /** Hands this process's delivery counters to `serve`, for its /metrics. */
+  sendMetrics(delta: MetricsDelta): void;
+  /** Resolves when `serve` is gone (the channel closed). */
+  readonly gone: Promise<void>;
+}
+
 export interface RunningServer {
   readonly url: string;
   close(): Promise<void>;
@@ -25,6 +41,13 @@ export interface CliDeps {
   buildContext(options: ContextOptions): Promise<AppContext>;
   /** Starts HTTP (and, later, the worker) for `serve`; given by main.ts so cli/ never imports http/. */
   startServer(ctx: AppContext): Promise<RunningServer>;
+  /**
+   * `serve`: the outbox worker and the digests in a process of their own (`mailroom worker`),
+   * so that sending runs on the second core. Without it, `serve` runs them in its own process.
+   */
+  startWorkerProcess?(ctx: AppContext): WorkerProcessHandle;
+  /** `worker --from-serve`: the channel to the `serve` that started this process. */
+  parent?: ParentLink | undefined;
   /** `worker`: /metrics and /healthz on MAILROOM_METRICS_PORT, when it is set. */
   startMetricsServer?(ctx: AppContext): Promise<RunningServer | undefined>;
   stdout: Writable;
@@ -73,14 +96,17 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
 
   program
     .command('serve')
-    .description('serve the API, with the outbox worker in the same process')
-    .option('--no-worker', 'do not run the outbox worker in this process')
+    .description('serve the API, with the outbox worker in a process of its own beside it')
+    .option('--no-worker', 'do not run the outbox worker')
     .action(async (options: { worker: boolean }) => {
       // serve logs at MAILROOM_LOG_LEVEL (info), not the one-off commands' warn.
       const context = await io.context({ bootstrapAdmin: true, logLevel: undefined });
-      const worker = options.worker ? context.createWorker() : undefined;
-      const digests = options.worker ? context.createDigestScheduler() : undefined;
+      // The worker gets a process (and so a core) of its own when main.ts can start one.
+      const inProcess = options.worker && !deps.startWorkerProcess;
+      const worker = inProcess ? context.createWorker() : undefined;
+      const digests = inProcess ? context.createDigestScheduler() : undefined;
       const server = await deps.startServer(context);
+      const workerProcess = options.worker ? deps.startWorkerProcess?.(context) : undefined;
       worker?.start();
       digests?.start();
       context.log.info({ event: 'serving', url: server.url }, `Mailroom is listening on ${server.url}`);
@@ -94,7 +120,7 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
       await io.waitForStop();
       await digests?.stop();
       await worker?.stop();
-      await server.close();
+      await Promise.all([workerProcess?.stop(), server.close()]);
     });
 
   registerConfigCommands(program, io);

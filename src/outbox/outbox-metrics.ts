@@ -4,6 +4,21 @@ export interface OutboxMetrics {
   deferred(host: string | null, code: string): void;
   failed(host: string | null, code: string): void;
   render(queue: Record<string, number>): string;
+  /** What was counted since the last call, and forgets it: a worker process sends it to `serve`. */
+  takeDelta(): MetricsDelta;
+  /** Adds what another process counted (the worker `serve` started), so /metrics shows its sends. */
+  addDelta(delta: MetricsDelta): void;
+}
+
+/** Counts of one process over a span, as plain data that crosses a process boundary. */
+export interface MetricsDelta {
+  sent: number;
+  deferred: number;
+  failed: number;
+  buckets: number[];
+  latencySum: number;
+  latencyCount: number;
+  hostFailures: Array<[string, number]>;
 }
 
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -23,7 +38,33 @@ export function createOutboxMetrics(): OutboxMetrics {
     hostFailures.set(key, (hostFailures.get(key) ?? 0) + 1);
   };
 
+  let taken = { sent: 0, deferred: 0, failed: 0, buckets: BUCKETS.map(() => 0), latencySum: 0, latencyCount: 0, hostFailures: new Map<string, number>() };
+
   return {
+    takeDelta() {
+      const delta: MetricsDelta = {
+        sent: sent - taken.sent,
+        deferred: deferred - taken.deferred,
+        failed: failed - taken.failed,
+        buckets: bucketCounts.map((n, i) => n - (taken.buckets[i] as number)),
+        latencySum: latencySum - taken.latencySum,
+        latencyCount: latencyCount - taken.latencyCount,
+        hostFailures: [...hostFailures].map(([host, n]): [string, number] => [host, n - (taken.hostFailures.get(host) ?? 0)]).filter(([, n]) => n > 0),
+      };
+      taken = { sent, deferred, failed, buckets: [...bucketCounts], latencySum, latencyCount, hostFailures: new Map(hostFailures) };
+      return delta;
+    },
+    addDelta(delta) {
+      sent += delta.sent;
+      deferred += delta.deferred;
+      failed += delta.failed;
+      delta.buckets.forEach((n, i) => {
+        if (i < bucketCounts.length) bucketCounts[i] = (bucketCounts[i] as number) + n;
+      });
+      latencySum += delta.latencySum;
+      latencyCount += delta.latencyCount;
+      for (const [host, n] of delta.hostFailures) hostFailures.set(host, (hostFailures.get(host) ?? 0) + n);
+    },
     sent(_host, seconds) {
       sent++;
       latencySum += seconds;

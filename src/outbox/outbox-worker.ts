@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { isMailroomError } from '../errors.ts';
 import type { Settings } from '../config/settings-schema.ts';
 import type { SettingsService } from '../config/settings-service.ts';
@@ -68,6 +69,8 @@ const policyOf = (s: Settings): RetryPolicy => ({
 export class OutboxWorker {
   readonly #deps: WorkerDeps;
   #stopping = false;
+  /** Aborted by stop(): mails still waiting inside the transport (behind a pipelined one) come back. */
+  #stop = new AbortController();
   #wake = new AbortController();
   #lanes: Promise<void>[] = [];
   #transport: { key: string; transport: Transport; settings: Settings } | undefined;
@@ -81,6 +84,8 @@ export class OutboxWorker {
 
   constructor(deps: WorkerDeps) {
     this.#deps = deps;
+    // One listener per mail waiting inside the transport (connections × pipeline depth).
+    setMaxListeners(0, this.#stop.signal);
     this.#limiter = createRateLimiter({ perMinute: () => this.#rate, clock: deps.clock, sleep: (ms) => deps.sleep(ms) });
   }
 
@@ -101,6 +106,7 @@ export class OutboxWorker {
   async stop(): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
+    this.#stop.abort();
     this.notify();
     for (const wake of this.#waitingForSlot.splice(0)) wake();
     await Promise.all(this.#lanes);
@@ -215,12 +221,15 @@ export class OutboxWorker {
   }
 
   /**
-   * At most `maxActive` sends are under way at once (the transport's connections); the other
+   * At most `transport.concurrency` sends are under way at once (the transport's connections,
+   * times the messages each pipelines); the other
    * claimed mails wait here rather than inside the transport, so that stop() can give them back
    * instead of sending the whole batch first.
    */
-  async #sendOne(transport: Transport, mail: ClaimedMail, policy: RetryPolicy, maxActive: number): Promise<Outcome> {
-    while (this.#active >= maxActive && !this.#stopping) await new Promise<void>((wake) => this.#waitingForSlot.push(wake));
+  async #sendOne(transport: Transport, mail: ClaimedMail, policy: RetryPolicy, connections: number): Promise<Outcome> {
+    // Read at every turn: the SMTP transport takes more once it saw that its server pipelines.
+    const maxActive = () => transport.concurrency ?? connections;
+    while (this.#active >= maxActive() && !this.#stopping) await new Promise<void>((wake) => this.#waitingForSlot.push(wake));
     this.#active++;
     try {
       await this.#limiter.take();
@@ -228,7 +237,8 @@ export class OutboxWorker {
       return await this.#attempt(transport, mail, policy);
     } finally {
       this.#active--;
-      this.#waitingForSlot.shift()?.();
+      // As many as there is room for: the room grows when the transport starts to pipeline.
+      for (let free = Math.max(1, maxActive() - this.#active); free > 0 && this.#waitingForSlot.length > 0; free--) this.#waitingForSlot.shift()?.();
     }
   }
 
@@ -239,7 +249,7 @@ export class OutboxWorker {
       // secret_undecryptable here, and the mail waits for the right one like any failed send.
       const sealed = isSealedRaw(mail.raw);
       const raw = Buffer.from(sealed ? openRaw(this.#deps.secretBox, mail.raw) : mail.raw, 'latin1');
-      const result = await transport.send({ envelope: { from: mail.envelopeFrom, to: mail.recipients }, raw, messageId: mail.messageId, subject: mail.subject, ...(sealed ? { holdsLiveLink: true } : {}) });
+            const result = await transport.send({ envelope: { from: mail.envelopeFrom, to: mail.recipients }, raw, messageId: mail.messageId, subject: mail.subject, ...(sealed ? { holdsLiveLink: true } : {}) }, { giveBack: this.#stop.signal });
       this.#deps.metrics.sent(result.via, (performance.now() - started) / 1000);
       // Debug only: a line per mail is noise at thousands a second; the outbox keeps the record.
       if (this.#deps.log.isLevelEnabled('debug')) this.#deps.log.debug({ event: 'mail_sent', mailId: mail.id, attempt: mail.attempts, host: result.via, reply: result.response }, `mail #${mail.id} sent through ${result.via}`);
@@ -249,6 +259,8 @@ export class OutboxWorker {
           : null;
       return { kind: 'sent', id: mail.id, host: result.via, reply: result.response, recipientResults };
     } catch (error) {
+      // Stopped while it waited for its turn on a connection: never written, so not an attempt.
+      if (this.#stop.signal.aborted && error === this.#stop.signal.reason) return { kind: 'release', id: mail.id };
       return this.#failure(mail, error, policy);
     }
   }

@@ -66,6 +66,17 @@ interface Reply {
   text: string;
 }
 
+/** A message handed to the session and not yet on the wire, or on it and not yet answered. */
+interface QueuedMessage {
+  from: string;
+  to: readonly string[];
+  raw: Buffer;
+  resolve: (result: SessionSendResult) => void;
+  reject: (error: Error) => void;
+  /** The server said 250 to MAIL FROM: from here on, a lost reply may mean a delivered mail. */
+  mailAccepted: boolean;
+}
+
 type Waiter = { resolve: (reply: Reply) => void; reject: (error: Error) => void };
 
 const MAX_REPLY_BYTES = 64 * 1024;
@@ -81,6 +92,10 @@ export class SmtpSession {
   #authMethods: string[] = [];
   #secure: boolean;
   #messagesSent = 0;
+  #assigned = 0;
+  #inFlight = 0;
+  #queue: QueuedMessage[] = [];
+  #driving = false;
 
   private constructor(options: SmtpSessionOptions, socket: net.Socket | tls.TLSSocket, secure: boolean) {
     this.#options = options;
@@ -121,70 +136,185 @@ export class SmtpSession {
 
 
 
+  /** Messages handed to this session so far (sent, refused or under way). */
+  get assigned(): number {
+    return this.#assigned;
+  }
+
+  /** Messages handed to this session whose fate is not known yet. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** Whether the server offers PIPELINING, so that several messages can be handed over at once. */
+  get pipelining(): boolean {
+    return this.#extensions.has('PIPELINING');
+  }
+
   /**
-   * Sends one message. A refused message (4xx/5xx) leaves the session usable for the next one.
-   * A failure without a reply (connection lost, time-out) is marked with the command it hit:
-   * `MAIL FROM` while the server had not accepted the sender (another server may take the mail
-   * at no risk of a duplicate), `DATA` after (the mail may have been taken).
+   * Sends one message. Several calls may be under way at once: they are sent in the order of
+   * the calls, and with PIPELINING the next message's envelope goes out in the same write as the
+   * previous message's body (RFC 2920 3.1 lets the message content be the first "command" of a
+   * group, and MAIL, RCPT and DATA follow it, DATA last), so a message costs one round trip: the
+   * wait for DATA's 354, which the body must follow.
+   *
+   * A refused message (4xx/5xx) leaves the session usable for the next one. A failure without a
+   * reply (connection lost, time-out) is marked with the command it hit: `MAIL FROM` while the
+   * server had not accepted the sender (another connection may take the mail at no risk of a
+   * duplicate; a message that was still waiting for its turn is marked so too), `DATA` after (the
+   * mail may have been taken: the worker's to retry, never the transport's).
    */
-  async send(from: string, to: readonly string[], raw: Buffer): Promise<SessionSendResult> {
-    let mailAccepted = false;
-    try {
-      return await this.#send(from, to, raw, () => {
-        mailAccepted = true;
-      });
-    } catch (error) {
-      if (error instanceof SmtpError && error.command === undefined) {
-        throw new SmtpError(error.message, { code: error.code, response: error.response, command: mailAccepted ? 'DATA' : 'MAIL FROM', cause: error.cause });
+  send(from: string, to: readonly string[], raw: Buffer, signal?: AbortSignal): Promise<SessionSendResult> {
+    this.#assigned++;
+    this.#inFlight++;
+    let onAbort: (() => void) | undefined;
+    return new Promise<SessionSendResult>((resolve, reject) => {
+      const job: QueuedMessage = { from, to, raw, resolve, reject, mailAccepted: false };
+      this.#queue.push(job);
+      // A message still waiting for its turn is given back when the caller stops (nothing of
+      // it was written); one on the wire is seen through.
+      if (signal) {
+        onAbort = () => {
+          const index = this.#queue.indexOf(job);
+          if (index < 0) return;
+          this.#queue.splice(index, 1);
+          reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+        };
+        if (signal.aborted) onAbort();
+        else signal.addEventListener('abort', onAbort, { once: true });
       }
-      throw error;
+      if (!this.#driving) void this.#drive();
+    }).finally(() => {
+      this.#inFlight--;
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
+    });
+  }
+
+  /** Sends the queued messages one after the other until the queue is empty. */
+  async #drive(): Promise<void> {
+    this.#driving = true;
+    try {
+      let job = this.#queue.shift();
+      let envelope = job ? this.#writeEnvelope(job, undefined) : undefined;
+      while (job && envelope) {
+        let replies: Reply[];
+        try {
+          replies = await this.#envelopeReplies(job, envelope);
+        } catch (error) {
+          job.reject(markLost(error, job.mailAccepted));
+          this.#failQueued(error);
+          return;
+        }
+        const refusal = this.#refusal(job, replies);
+        if (refusal) {
+          await this.#resetAfterRefusal(refusal.pendingData);
+          job.reject(new SmtpError(refusal.message, { code: refusal.code, response: refusal.response, command: refusal.command, sessionUsable: this.usable }));
+          job = this.#queue.shift();
+          envelope = job ? this.#writeEnvelope(job, undefined) : undefined;
+          continue;
+        }
+        const current = job;
+        const accepted: string[] = [];
+        const rejected: Array<{ address: string; reply: string }> = [];
+        current.to.forEach((address, i) => {
+          const reply = replies[i + 1] as Reply;
+          if (reply.code >= 200 && reply.code < 300) accepted.push(address);
+          else rejected.push({ address, reply: reply.text });
+        });
+        // The body, and with PIPELINING the next message's envelope in the same write.
+        const next = this.pipelining ? this.#queue.shift() : undefined;
+        // Written as a latin1 string: Node copies it straight into the socket, with no Buffer
+        // made per message for garbage collection to find later.
+        const body = dotStuffText(current.raw.toString('latin1'));
+        const [final] = this.#expect(1, 'DATA');
+        const finished = (final as Promise<Reply>).then(
+          (reply) => {
+            if (reply.code !== 250) {
+              current.reject(new SmtpError('Message refused', { code: 'EMESSAGE', response: reply.text, command: 'DATA', sessionUsable: this.usable }));
+              return;
+            }
+            this.#messagesSent++;
+            current.resolve({ accepted, rejected, response: reply.text });
+          },
+          (error: unknown) => current.reject(markLost(error, true)),
+        );
+        envelope = next ? this.#writeEnvelope(next, body) : undefined;
+        if (!next) {
+          this.#socketWrite(body);
+          await finished;
+          if (!this.usable) {
+            this.#failQueued(this.#closedError);
+            return;
+          }
+          envelope = undefined;
+          job = this.#queue.shift();
+          if (job) envelope = this.#writeEnvelope(job, undefined);
+          continue;
+        }
+        job = next;
+      }
+    } finally {
+      this.#driving = false;
+      // A message queued while the last reply was being handled.
+      if (this.#queue.length > 0) void this.#drive();
     }
   }
 
-  async #send(from: string, to: readonly string[], raw: Buffer, onMailAccepted: () => void): Promise<SessionSendResult> {
-    const pipelining = this.#extensions.has('PIPELINING');
-    const commands = [`MAIL FROM:<${from}>${this.#extensions.has('8BITMIME') ? ' BODY=8BITMIME' : ''}`, ...to.map((r) => `RCPT TO:<${r}>`), 'DATA'];
-    let replies: Reply[];
-    if (pipelining) {
-      replies = await this.#command(commands);
-    } else {
-      replies = [];
+  /**
+   * Writes a message's envelope, after `before` (the previous message's body) when given, in one
+   * write; the replies are expected in the order they were asked. Without PIPELINING the
+   * commands go one at a time, stopping at a refused sender as a classic client does.
+   */
+  #writeEnvelope(job: QueuedMessage, before: string | undefined): Promise<Reply>[] | (() => Promise<Reply[]>) {
+    const commands = [`MAIL FROM:<${job.from}>${this.#extensions.has('8BITMIME') ? ' BODY=8BITMIME' : ''}`, ...job.to.map((r) => `RCPT TO:<${r}>`), 'DATA'];
+    if (this.pipelining) {
+      for (const c of commands) this.#options.transcript?.add('C', c);
+      const replies = this.#expect(commands.length, 'MAIL');
+      const text = commandBytes(commands);
+      this.#socketWrite(before === undefined ? text : before + text);
+      return replies;
+    }
+    return async () => {
+      const replies: Reply[] = [];
       for (const [i, c] of commands.entries()) {
         const [reply] = await this.#command([c]);
         replies.push(reply as Reply);
-        // Without pipelining, stop at the first refusal as a classic client does.
+        if (i === 0 && (reply as Reply).code === 250) job.mailAccepted = true;
         if (i === 0 && (reply as Reply).code !== 250) break;
       }
-    }
-    const mailReply = replies[0] as Reply;
-    if (mailReply.code === 250) onMailAccepted();
-    if (mailReply.code !== 250) {
-      await this.#resetAfterRefusal(replies.length === commands.length ? replies.at(-1) : undefined);
-      throw new SmtpError('Sender refused', { code: 'EENVELOPE', response: mailReply.text, command: 'MAIL FROM', sessionUsable: this.usable });
-    }
-    const accepted: string[] = [];
-    const rejected: Array<{ address: string; reply: string }> = [];
-    to.forEach((address, i) => {
-      const reply = replies[i + 1];
-      if (reply && reply.code >= 200 && reply.code < 300) accepted.push(address);
-      else rejected.push({ address, reply: reply?.text ?? '' });
+      return replies;
+    };
+  }
+
+  async #envelopeReplies(job: QueuedMessage, envelope: Promise<Reply>[] | (() => Promise<Reply[]>)): Promise<Reply[]> {
+    if (typeof envelope === 'function') return envelope();
+    const [mail, ...rest] = envelope;
+    const mailReply = await (mail as Promise<Reply>).catch((error: unknown) => {
+      // The other replies of the group fail alike; they are not awaited.
+      for (const r of rest) r.catch(() => undefined);
+      throw error;
     });
-    const dataReply = replies[to.length + 1];
-    if (accepted.length === 0) {
-      await this.#resetAfterRefusal(dataReply);
-      throw new SmtpError(to.length > 1 ? 'All recipients refused' : 'Recipient refused', { code: 'EENVELOPE', response: rejected[0]?.reply, command: 'RCPT TO', sessionUsable: this.usable });
+    if (mailReply.code === 250) job.mailAccepted = true;
+    return [mailReply, ...(await Promise.all(rest))];
+  }
+
+  /** Why the server refused the message at its envelope, if it did. */
+  #refusal(job: QueuedMessage, replies: Reply[]): { message: string; code: string; response: string | undefined; command: string; pendingData: Reply | undefined } | undefined {
+    const complete = replies.length === job.to.length + 2;
+    const dataReply = complete ? replies.at(-1) : undefined;
+    const mailReply = replies[0] as Reply;
+    if (mailReply.code !== 250) return { message: 'Sender refused', code: 'EENVELOPE', response: mailReply.text, command: 'MAIL FROM', pendingData: dataReply };
+    const refused = job.to.map((_, i) => replies[i + 1]).filter((r): r is Reply => r !== undefined && (r.code < 200 || r.code >= 300));
+    if (refused.length === job.to.length) {
+      return { message: job.to.length > 1 ? 'All recipients refused' : 'Recipient refused', code: 'EENVELOPE', response: refused[0]?.text, command: 'RCPT TO', pendingData: dataReply };
     }
-    if (!dataReply || dataReply.code !== 354) {
-      await this.#resetAfterRefusal(undefined);
-      throw new SmtpError('DATA refused', { code: 'EMESSAGE', response: dataReply?.text, command: 'DATA', sessionUsable: this.usable });
-    }
-    const [final] = await this.#write(dotStuff(raw), 1, 'DATA');
-    const reply = final as Reply;
-    if (reply.code !== 250) {
-      throw new SmtpError('Message refused', { code: 'EMESSAGE', response: reply.text, command: 'DATA', sessionUsable: this.usable });
-    }
-    this.#messagesSent++;
-    return { accepted, rejected, response: reply.text };
+    if (!dataReply || dataReply.code !== 354) return { message: 'DATA refused', code: 'EMESSAGE', response: dataReply?.text, command: 'DATA', pendingData: undefined };
+    return undefined;
+  }
+
+  /** The messages that were waiting for their turn: none of them reached the server. */
+  #failQueued(cause: unknown): void {
+    for (const job of this.#queue.splice(0)) job.reject(markLost(cause ?? new SmtpError('Connection closed', { code: 'ECONNECTION' }), false));
   }
 
   /** Says goodbye; never throws. */
@@ -406,6 +536,32 @@ export class SmtpSession {
     return this.#write(Buffer.from(commands.map((c) => `${c}\r\n`).join(''), 'utf8'), commands.length, command);
   }
 
+  /** Writes now, or not at all once the connection failed (its waiters were told already). */
+  #socketWrite(latin1: string): void {
+    if (!this.#closedError) this.#socket.write(latin1, 'latin1');
+  }
+
+  /**
+   * Expects `count` replies, one promise each, in the order the commands were written; a
+   * time-out ends the session when the last of them is not there in time.
+   */
+  #expect(count: number, command: string): Promise<Reply>[] {
+    if (this.#closedError) {
+      const error = this.#closedError;
+      return Array.from({ length: count }, () => Promise.reject(error));
+    }
+    const replies: Promise<Reply>[] = [];
+    for (let i = 0; i < count; i++) {
+      replies.push(new Promise<Reply>((resolve, reject) => this.#waiters.push({ resolve, reject })));
+    }
+    const timer = setTimeout(() => {
+      this.#fail(new SmtpError(`Timeout waiting for the reply to ${command}`, { code: 'ETIMEDOUT', command }));
+      this.#socket.destroy();
+    }, this.#options.timeoutMs);
+    void Promise.allSettled(replies).then(() => clearTimeout(timer));
+    return replies;
+  }
+
   #write(data: Buffer, replies: number, command: string): Promise<Reply[]> {
     const pending = this.#read(replies, command);
     if (this.#closedError) return pending;
@@ -484,6 +640,18 @@ export class SmtpSession {
   }
 }
 
+/**
+ * A failure without a reply, marked with where it left the message: `DATA` once the server had
+ * accepted the sender (the mail may have been taken), `MAIL FROM` before (it cannot have been).
+ */
+function markLost(error: unknown, mailAccepted: boolean): Error {
+  if (error instanceof SmtpError && error.command === undefined) {
+    return new SmtpError(error.message, { code: error.code, response: error.response, command: mailAccepted ? 'DATA' : 'MAIL FROM', cause: error.cause });
+  }
+  if (error instanceof SmtpError) return error;
+  return new SmtpError(error instanceof Error ? error.message : String(error), { code: 'ECONNECTION', command: mailAccepted ? 'DATA' : 'MAIL FROM', cause: error });
+}
+
 function tlsOptions(options: SmtpSessionOptions): tls.ConnectionOptions {
   const isIp = net.isIP(options.host) !== 0;
   return {
@@ -526,10 +694,25 @@ function connectSocket(options: SmtpSessionOptions): Promise<net.Socket | tls.TL
  * smuggle a second mail to the next (RFC 5321 2.3.8 allows CR and LF only together).
  */
 export function dotStuff(raw: Buffer): Buffer {
-  let text = raw.toString('latin1');
+  return Buffer.from(dotStuffText(raw.toString('latin1')), 'latin1');
+}
+
+/** dotStuff on the message's bytes as a latin1 string (one character a byte). */
+export function dotStuffText(raw: string): string {
+  let text = raw;
   if (/\r(?!\n)|(^|[^\r])\n/.test(text)) text = text.replace(/\r\n|\r|\n/g, '\r\n');
   if (text.startsWith('.')) text = `.${text}`;
   text = text.replace(/\r\n\./g, '\r\n..');
   if (!text.endsWith('\r\n')) text += '\r\n';
-  return Buffer.from(`${text}.\r\n`, 'latin1');
+  return `${text}.\r\n`;
+}
+
+/**
+ * Commands as a latin1 string of their UTF-8 bytes, so that they can share one write with a
+ * body (an address may be UTF-8 under SMTPUTF8; nearly all are ASCII and pass unchanged).
+ */
+function commandBytes(commands: readonly string[]): string {
+  const text = commands.map((c) => `${c}\r\n`).join('');
+  // eslint-disable-next-line no-control-regex
+  return /[^\x00-\x7f]/.test(text) ? Buffer.from(text, 'utf8').toString('latin1') : text;
 }

@@ -37,10 +37,20 @@ interface Target {
 }
 
 interface HostPool {
-  idle: SmtpSession[];
-  open: number;
-  waiting: Array<(session: SmtpSession | undefined) => void>;
+  /** Open sessions, idle or sending. */
+  sessions: SmtpSession[];
+  /** Sessions being opened (they count against maxConnections). */
+  opening: number;
+  /** Sends waiting for a session to have room. */
+  waiting: Array<() => void>;
 }
+
+/**
+ * Messages handed to one connection at once when the server offers PIPELINING: two are on the
+ * wire at a time (one body waiting for its 250, the next envelope waiting for its 354); the
+ * others are ready so that a body never goes out without the next envelope.
+ */
+export const PIPELINE_DEPTH = 4;
 
 /**
  * SMTP through the servers of mail_smtphost, in order. A send with a transcript (the test mail)
@@ -88,51 +98,72 @@ export function createSmtpTransport(deps: SmtpTransportDeps): Transport {
   const poolOf = (target: Target): HostPool => {
     let pool = pools.get(target.label);
     if (!pool) {
-      pool = { idle: [], open: 0, waiting: [] };
+      pool = { sessions: [], opening: 0, waiting: [] };
       pools.set(target.label, pool);
     }
     return pool;
   };
 
-  /** A pooled session, or undefined when the caller should open one (it then counts as open). */
-  function takeSession(pool: HostPool): Promise<SmtpSession | undefined> {
-    while (pool.idle.length > 0) {
-      const session = pool.idle.pop() as SmtpSession;
-      if (session.usable) {
-        session.setIdle(false);
-        return Promise.resolve(session);
+  const depthOf = (session: SmtpSession) => (session.pipelining ? PIPELINE_DEPTH : 1);
+  let pipelinedSeen = false;
+
+  /**
+   * A session with room for one more message: the least busy open one, else a new one while the
+   * pool has fewer than maxConnections, else the first to make room. `fresh` is true for a
+   * session opened for this send.
+   */
+  async function takeSession(target: Target, pool: HostPool): Promise<{ session: SmtpSession; fresh: boolean }> {
+    for (;;) {
+      // A connection the server closed while it was idle no longer counts against maxConnections.
+      const broken = pool.sessions.filter((s) => !s.usable && s.inFlight === 0);
+      if (broken.length > 0) {
+        pool.sessions = pool.sessions.filter((s) => !broken.includes(s));
+        for (const s of broken) s.close();
       }
-      pool.open--;
+      let best: SmtpSession | undefined;
+      for (const session of pool.sessions) {
+        if (!session.usable || session.assigned >= maxMessages || session.inFlight >= depthOf(session)) continue;
+        if (!best || session.inFlight < best.inFlight) best = session;
+      }
+      if (best) {
+        if (best.inFlight === 0) best.setIdle(false);
+        return { session: best, fresh: false };
+      }
+      if (pool.sessions.length + pool.opening < maxConnections) {
+        pool.opening++;
+        try {
+          const session = await SmtpSession.open(sessionOptions(target, undefined));
+          if (session.pipelining) pipelinedSeen = true;
+          pool.sessions.push(session);
+          return { session, fresh: true };
+        } finally {
+          pool.opening--;
+          wake(pool);
+        }
+      }
+      await new Promise<void>((resolve) => pool.waiting.push(resolve));
     }
-    if (pool.open < maxConnections) {
-      pool.open++;
-      return Promise.resolve(undefined);
-    }
-    return new Promise((resolve) => pool.waiting.push(resolve));
   }
 
-  function releaseSession(pool: HostPool, session: SmtpSession | undefined): void {
-    const reusable = session !== undefined && session.usable && session.messagesSent < maxMessages && !closed;
-    if (!reusable) {
-      if (session) void session.quit();
-      pool.open--;
-      const next = pool.waiting.shift();
-      if (next) {
-        pool.open++;
-        next(undefined);
+  /** After a send on `session` ended: a spent or broken session leaves the pool once it is quiet. */
+  function releaseSession(pool: HostPool, session: SmtpSession): void {
+    const spent = !session.usable || session.assigned >= maxMessages || closed;
+    if (session.inFlight === 0) {
+      if (spent) {
+        pool.sessions = pool.sessions.filter((s) => s !== session);
+        void session.quit();
+      } else {
+        session.setIdle(true);
       }
-      return;
     }
-    const next = pool.waiting.shift();
-    if (next) {
-      next(session);
-    } else {
-      session.setIdle(true);
-      pool.idle.push(session);
-    }
+    wake(pool);
   }
 
-  async function sendToHost(target: Target, mail: OutgoingMail, transcript: Transcript | undefined): Promise<Omit<SendResult, 'attempts'>> {
+  function wake(pool: HostPool): void {
+    for (const next of pool.waiting.splice(0)) next();
+  }
+
+  async function sendToHost(target: Target, mail: OutgoingMail, transcript: Transcript | undefined, signal: AbortSignal | undefined): Promise<Omit<SendResult, 'attempts'>> {
     const timeoutMs = settings.mail_smtptimeout * 1000;
     const classify = (error: unknown, phase: SmtpPhase) => classifySmtpError(error, { phase, target, settings, timeoutMs });
     if (transcript) {
@@ -151,23 +182,27 @@ export function createSmtpTransport(deps: SmtpTransportDeps): Transport {
       }
     }
     const pool = poolOf(target);
-    // A pooled connection may have been closed by the server while idle; that shows before MAIL
-    // FROM is answered, so one more try on a fresh connection cannot duplicate the mail.
+    // A pooled connection may have been closed by the server while idle, or a message may have
+    // been waiting behind one that lost the connection; either shows before MAIL FROM is
+    // answered, so one more try on a fresh connection cannot duplicate the mail.
     for (let attempt = 0; ; attempt++) {
-      let session = await takeSession(pool);
-      let phase: SmtpPhase = 'connect';
+      let taken: { session: SmtpSession; fresh: boolean };
       try {
-        session ??= await SmtpSession.open(sessionOptions(target, undefined));
-        phase = 'send';
-        const result = await session.send(mail.envelope.from, mail.envelope.to, mail.raw);
+        taken = await takeSession(target, pool);
+      } catch (error) {
+        throw await classify(error, isAuthError(error) ? 'auth' : 'connect');
+      }
+      const { session, fresh } = taken;
+      try {
+        const result = await session.send(mail.envelope.from, mail.envelope.to, mail.raw, signal);
         releaseSession(pool, session);
         return { ...result, via: target.label };
       } catch (error) {
-        const reused = session !== undefined && session.messagesSent > 0;
         releaseSession(pool, session);
-        const staleConnection = reused && phase === 'send' && isBeforeMailFrom(error);
-        if (staleConnection && attempt === 0) continue;
-        throw await classify(error, phase === 'connect' && isAuthError(error) ? 'auth' : phase);
+        // Given back before a byte of it was written: the caller's, as it is.
+        if (signal?.aborted && error === signal.reason) throw error;
+        if (!fresh && attempt === 0 && isBeforeMailFrom(error)) continue;
+        throw await classify(error, 'send');
       }
     }
   }
@@ -187,11 +222,12 @@ export function createSmtpTransport(deps: SmtpTransportDeps): Transport {
     for (const [index, target] of order.entries()) {
       options.signal?.throwIfAborted();
       try {
-        const result = await sendToHost(target, mail, transcript);
+        const result = await sendToHost(target, mail, transcript, options.giveBack);
         deps.hostHealth.markHealthy(target.label);
         attempts.push({ host: target.label });
         return { ...result, attempts };
       } catch (error) {
+        if (options.giveBack?.aborted && error === options.giveBack.reason) throw error;
         const failure = await classifySmtpError(error, { phase: 'connect', target, settings });
         attempts.push({ host: target.label, error: { code: failure.code, message: failure.message } });
         lastError = failure;
@@ -212,11 +248,25 @@ export function createSmtpTransport(deps: SmtpTransportDeps): Transport {
 
   async function close(): Promise<void> {
     closed = true;
-    const sessions = [...pools.values()].flatMap((p) => p.idle.splice(0));
+    // Sessions still sending are quit by releaseSession when their last message is answered.
+    const sessions = [...pools.values()].flatMap((p) => {
+      const quiet = p.sessions.filter((s) => s.inFlight === 0);
+      p.sessions = p.sessions.filter((s) => s.inFlight > 0);
+      return quiet;
+    });
     await Promise.all(sessions.map((s) => s.quit()));
   }
 
-  return { name: 'smtp', send, close };
+  return {
+    name: 'smtp',
+    send,
+    close,
+    // Until a server was seen to offer PIPELINING, one message per connection: sends beyond what
+    // the connections can take would wait inside the transport, out of the worker's reach.
+    get concurrency() {
+      return maxConnections * (pipelinedSeen ? PIPELINE_DEPTH : 1);
+    },
+  };
 }
 
 /** Failures where another server of the list may well work, and the mail was surely not taken. */

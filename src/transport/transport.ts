@@ -31,6 +31,12 @@ export interface SendResult {
 
 export interface SendOptions {
   readonly signal?: AbortSignal;
+  /**
+   * When it fires, a send that has not started to reach the server yet (waiting for its turn on
+   * a connection) is given back: rejected with the signal's reason. One under way goes on, unlike
+   * with `signal`.
+   */
+  readonly giveBack?: AbortSignal;
   /** When given, the protocol conversation is recorded here (secrets masked). */
   readonly transcript?: Transcript;
 }
@@ -43,6 +49,12 @@ export interface Transport {
   send(mail: OutgoingMail, options?: SendOptions): Promise<SendResult>;
   /** Releases connections and timers. */
   close(): Promise<void>;
+  /**
+   * How many sends it takes at once to keep it busy (the SMTP pool: its connections times the
+   * messages pipelined on each); the worker starts no more than that. Unset: one at a time per
+   * `mail_smtp_connections`.
+   */
+  readonly concurrency?: number;
 }
 
 /** How a send failed, decided once here so the worker can choose retry or fail from it alone. */
