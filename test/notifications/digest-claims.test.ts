@@ -57,6 +57,7 @@ function statementCounter(): KyselyPlugin & { count: number } {
 function countingRenderer(built: string[], options: WorkerOptions = {}): MailRenderer {
   const renderer = {
     partsOf: async () => ({ subject: 'Recent activity', html: 'digest', text: 'digest' }),
+    batch: (): MailRenderer => renderer as unknown as MailRenderer,
     async render(input: { to: { address: string; uid?: string | undefined } }) {
       if (options.stallAfter !== undefined && built.length >= options.stallAfter) return new Promise<never>(() => undefined);
       built.push(input.to.uid ?? '');
