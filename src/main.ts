@@ -19,6 +19,7 @@ import { createDetectService } from './mail/detect-service.ts';
 import { createDoctorService } from './mail/doctor-service.ts';
 import { createMailTestService } from './mail/mail-test-service.ts';
 import { createOutboxRepo } from './db/outbox-repo.ts';
+import { createOwedMailRepo } from './db/owed-mail-repo.ts';
 import { createTemplateRepo } from './db/template-repo.ts';
 import { layoutHtml } from './templates/defaults/layout.ts';
 import { createLazyEngine } from './templates/lazy-engine.ts';
@@ -29,6 +30,10 @@ import { createOutboxService } from './outbox/outbox-service.ts';
 import { createCapturedMailService } from './outbox/captured-mail-service.ts';
 import { OutboxWorker } from './outbox/outbox-worker.ts';
 import { sealRaw } from './outbox/sealed-raw.ts';
+import { owedMail } from './outbox/owed-mail.ts';
+import { createOwedMailComposer } from './outbox/owed-mail-composer.ts';
+import { createOwedMailStep } from './outbox/owed-mail-step.ts';
+import type { OwedAccountMail } from './users/account-mail-service.ts';
 import { createHostHealth } from './transport/host-health.ts';
 import { createTransportFactory } from './transport/create-transport.ts';
 import { ensureFirstAdmin } from './users/admin-bootstrap.ts';
@@ -51,7 +56,7 @@ import { createShareService } from './notifications/share-service.ts';
 import { createUnsubscribeLinks } from './notifications/unsubscribe-links.ts';
 import { runCli, type RunningServer } from './cli/program.ts';
 import { hostname } from 'node:os';
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 
 export interface BuildContextOptions {
   env?: NodeJS.ProcessEnv;
@@ -63,6 +68,8 @@ export interface BuildContextOptions {
   bootstrapAdmin?: boolean;
   /** Tests a sign-in's password against its stored hash; scrypt unless given (tests count the calls). */
   verifyPassword?: (password: string, stored: string) => Promise<boolean>;
+  /** How many mails one request may owe; MAX_MAILS_PER_REQUEST unless given (tests use a small one). */
+  maxMailsPerRequest?: number;
 }
 
 /** The composition root: reads the environment once and wires every service. */
@@ -136,7 +143,9 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
       return ids;
     },
   };
+  const owedRepo = createOwedMailRepo(database.db, database.dialect);
   const createWorker = () => {
+    const workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     const worker = new OutboxWorker({
       store: outboxRepo,
       settings,
@@ -147,8 +156,22 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
       log: log.child({ module: 'outbox' }),
       metrics,
       secretBox,
-      workerId: `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
+      workerId,
       options: runtime.worker,
+      // The worker renders what requests owe, in a lane of its own; `serve --no-worker` has none.
+      owed: createOwedMailStep({
+        store: owedRepo,
+        settings,
+        compose: createOwedMailComposer({ renderer, unsubscribe }),
+        secretBox,
+        clock,
+        log: log.child({ module: 'owed-mails' }),
+        workerId,
+        leaseMs: runtime.worker.leaseMs,
+        // Two render threads: a batch this size keeps both busy and settles in one transaction.
+        batchSize: 50,
+        onQueued: () => worker.notify(),
+      }),
     });
     workers.add(worker);
     return worker;
@@ -194,9 +217,13 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     verifyPassword: options.verifyPassword ?? verifyPassword,
   });
   const links = createOneTimeLinks({ store: userTokens, clock });
-  // The account mails: `sealed` when the mail holds a live one-time link.
-  const enqueueOne = (message: Parameters<typeof outbox.enqueueComposed>[0][number]['message'], kind: string, options?: { sealed: boolean }) =>
-    outbox.enqueueComposed([{ message, kind, sealed: options?.sealed }]);
+  // The account mails are owed, each under a key of its own; sealed when it holds a live one-time link.
+  const oweAccountMail = async (mail: OwedAccountMail) => {
+    const dates = Object.keys(mail.data).filter((k) => mail.data[k] instanceof Date);
+    const payload = { type: 'account' as const, template: mail.template, to: mail.to, data: mail.data, dates };
+    await owedRepo.owe([owedMail(mail.template, `${mail.template}:${randomUUID()}`, payload, mail.sealed ? secretBox : undefined)], clock.now().getTime());
+    notifyWorkers();
+  };
   const userService = createUserService({
     store: users,
     clock,
@@ -224,8 +251,7 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
   const accountMails = createAccountMailService({
     links,
     settings,
-    renderer,
-    enqueue: enqueueOne,
+    owe: oweAccountMail,
     findUser: (uid) => users.find(uid),
     setPassword,
     setEmail: async (uid, email) => {
@@ -240,8 +266,7 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
   const passwordReset = createPasswordResetService({
     links,
     settings,
-    renderer,
-    enqueue: enqueueOne,
+    owe: oweAccountMail,
     findUser: (login) => userService.findForLogin(login),
     setPassword,
     clock,
@@ -252,7 +277,7 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     answerFloorMs: 400,
   });
   const mailDeps = { findUsers: (uids: readonly string[]) => users.findMany(uids), settings, renderer, unsubscribe, clock, onQueued: notifyWorkers };
-  const events = createEventService({ ...mailDeps, store: notificationRepo });
+  const events = createEventService({ ...mailDeps, store: notificationRepo, maxMailsPerRequest: options.maxMailsPerRequest });
   const digests = createDigestService({ ...mailDeps, store: notificationRepo, log: log.child({ module: 'digests' }) });
   const pingDatabase = async () => {
     await settingsRepo.readAll();

@@ -10,20 +10,25 @@ import { isSealedRaw, openRaw, sealRaw } from './sealed-raw.ts';
  * layout and the settings (instance name, sender, appearance, DKIM, plain text only) are read
  * when a worker renders it, so a template fixed after the answer is the one the mail uses.
  */
-const person = z.object({
+const personSchema = z.object({
   uid: z.string(),
   email: z.string().nullable(),
   display_name: z.string(),
   language: z.string(),
   timezone: z.string(),
 });
-export type OwedPerson = z.infer<typeof person>;
+export type OwedPerson = z.infer<typeof personSchema>;
+
+/** What an owed mail keeps of a user: the person as they were when the request was answered. */
+export function person(user: OwedPerson): OwedPerson {
+  return { uid: user.uid, email: user.email, display_name: user.display_name, language: user.language, timezone: user.timezone };
+}
 
 export const owedPayloadSchema = z.discriminatedUnion('type', [
   /** A share's mail to one recipient (share-mail.ts renders it with the settings of the moment). */
   z.object({
     type: z.literal('share'),
-    recipient: person,
+    recipient: personSchema,
     sharerName: z.string().nullable(),
     sharerEmail: z.string().nullable(),
     fileName: z.string(),
@@ -35,7 +40,7 @@ export const owedPayloadSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('link_share'),
     address: z.string(),
-    sharer: person,
+    sharer: personSchema,
     language: z.string().nullable(),
     fileName: z.string(),
     link: z.string(),
@@ -54,13 +59,13 @@ export const owedPayloadSchema = z.discriminatedUnion('type', [
 export type OwedPayload = z.infer<typeof owedPayloadSchema>;
 
 /**
- * The row of an owed mail. `sealed`: the payload holds a live one-time link (a reset or an
+ * The row of an owed mail. `sealWith`: the payload holds a live one-time link (a reset or an
  * invitation), so it is sealed with the instance key like the outbox message it becomes: the
  * database never holds the link in clear, owed or queued.
  */
-export function owedMail(box: SecretBox, kind: string, key: string, payload: OwedPayload, sealed = false): NewOwedMail {
+export function owedMail(kind: string, key: string, payload: OwedPayload, sealWith?: SecretBox): NewOwedMail {
   const json = JSON.stringify(payload);
-  return { kind, key, payload: sealed ? sealRaw(box, json) : json };
+  return { kind, key, payload: sealWith ? sealRaw(sealWith, json) : json };
 }
 
 /** The payload back, opened when sealed; `sealed` says whether the mail must be queued sealed too. */
