@@ -129,7 +129,8 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
   const outboxRepo = createOutboxRepo(database.db, database.dialect);
   const metrics = createOutboxMetrics();
   const workers = new Set<OutboxWorker>();
-  const outboxService = createOutboxService({ store: outboxRepo, settings, clock, secretBox });
+  const owedRepo = createOwedMailRepo(database.db, database.dialect);
+  const outboxService = createOutboxService({ store: outboxRepo, owed: owedRepo, settings, clock, secretBox });
   const outbox: typeof outboxService = {
     ...outboxService,
     async send(messages, kind) {
@@ -143,7 +144,6 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
       return ids;
     },
   };
-  const owedRepo = createOwedMailRepo(database.db, database.dialect);
   const createWorker = () => {
     const workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     const worker = new OutboxWorker({
