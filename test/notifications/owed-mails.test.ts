@@ -194,6 +194,14 @@ describe('a mailroom worker killed while rendering owed mails', () => {
     assert.equal(answer.mails, total);
 
     const workerEnv = { ...env, MAILROOM_LOG_LEVEL: 'warn', MAILROOM_OUTBOX_LEASE_SECONDS: '2' };
+    // `serve --no-worker` renders nothing: the owed mails wait for a worker.
+    const api = startWorker({ ...workerEnv, MAILROOM_LOG_LEVEL: 'info', MAILROOM_PORT: '0' }, ['serve', '--no-worker']);
+    workers.push(api);
+    await waitUntil('serve --no-worker to listen', async () => (api.output().includes('"event":"serving"') ? true : undefined), { timeoutMs: 30_000, describe: () => api.output() });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.equal((await ctx.outbox.owed()).owed, total, 'serve --no-worker rendered none');
+    await api.stop();
+
     const first = startWorker(workerEnv);
     workers.push(first);
     // Kill it once it has rendered some and not all: mid-batch, between owing and sending.
