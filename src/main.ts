@@ -306,7 +306,7 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     captured: createCapturedMailService({ store: capturedMail, secretBox }),
     templates,
     createWorker,
-    metrics: async () => metrics.render(await outboxRepo.counts()),
+    metrics: async () => metrics.render(await outboxRepo.counts(), await owedRepo.counts()),
     importOwncloudConfig: (source, fileName) => importOwncloudConfig(source, fileName, settings),
     copyDatabaseTo: (url, onTable) => copyDatabaseTo(database, url, { dataDir: runtime.dataDir, now: () => clock.now(), ...(onTable ? { onTable } : {}) }),
     health: async () => ({ database: await pingDatabase() }),

@@ -3,7 +3,7 @@ export interface OutboxMetrics {
   sent(host: string, seconds: number): void;
   deferred(host: string | null, code: string): void;
   failed(host: string | null, code: string): void;
-  render(queue: Record<string, number>): string;
+  render(queue: Record<string, number>, owed?: { owed: number; failed: number }): string;
 }
 
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -40,11 +40,15 @@ export function createOutboxMetrics(): OutboxMetrics {
       failed++;
       countHost(host);
     },
-    render(queue) {
+    render(queue, owed = { owed: 0, failed: 0 }) {
       const lines = [
         '# HELP mailroom_outbox_mails Mails in the outbox by state.',
         '# TYPE mailroom_outbox_mails gauge',
         ...['queued', 'sending', 'sent', 'failed', 'cancelled'].map((state) => `mailroom_outbox_mails{state="${state}"} ${queue[state] ?? 0}`),
+        '# HELP mailroom_owed_mails Mails requests owe that no worker has rendered yet (owed), or that could not be rendered (failed).',
+        '# TYPE mailroom_owed_mails gauge',
+        `mailroom_owed_mails{state="owed"} ${owed.owed}`,
+        `mailroom_owed_mails{state="failed"} ${owed.failed}`,
         '# HELP mailroom_sent_total Mails this process handed to a server.',
         '# TYPE mailroom_sent_total counter',
         `mailroom_sent_total ${sent}`,
