@@ -81,7 +81,13 @@ export function createOwedMailRepo(db: Kysely<DatabaseSchema>, dialect: SqlDiale
      * transaction, for the rows this worker still holds: a row whose lease was lost belongs to
      * the worker that took it over. Returns the outbox ids queued.
      */
-    async settle(input: { owner: string; now: number; rendered: Array<{ id: number; row: NewOutboxRow }>; failed: Array<{ id: number; code: string; message: string }> }): Promise<number[]> {
+    async settle(input: {
+      owner: string;
+      now: number;
+      rendered: Array<{ id: number; row: NewOutboxRow }>;
+      /** `again`: owed once more (a render that may pass next time); else failed for good. */
+      failed: Array<{ id: number; code: string; message: string; again?: boolean }>;
+    }): Promise<number[]> {
       if (input.rendered.length === 0 && input.failed.length === 0) return [];
       return db.transaction().execute(async (trx) => {
         const queued: number[] = [];
@@ -102,7 +108,7 @@ export function createOwedMailRepo(db: Kysely<DatabaseSchema>, dialect: SqlDiale
         for (const f of input.failed) {
           await trx
             .updateTable('owed_mails')
-            .set({ state: 'failed', last_code: f.code, last_error: f.message, lease_owner: null, lease_expires_at: null, updated_at: input.now })
+            .set({ state: f.again ? 'owed' : 'failed', last_code: f.code, last_error: f.message, lease_owner: null, lease_expires_at: null, updated_at: input.now })
             .where('id', '=', f.id)
             .where('lease_owner', '=', input.owner)
             .where('state', '=', 'rendering')

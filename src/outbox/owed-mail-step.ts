@@ -13,8 +13,17 @@ import { sealRaw } from './sealed-raw.ts';
 /** The owed-mail table as the render step needs it (implemented by db/owed-mail-repo.ts). */
 export interface OwedMailStore {
   claim(input: { owner: string; now: number; leaseExpiresAt: number; limit: number }): Promise<ClaimedOwedMail[]>;
-  settle(input: { owner: string; now: number; rendered: Array<{ id: number; row: NewOutboxRow }>; failed: Array<{ id: number; code: string; message: string }> }): Promise<number[]>;
+  settle(input: { owner: string; now: number; rendered: Array<{ id: number; row: NewOutboxRow }>; failed: Array<{ id: number; code: string; message: string; again?: boolean }> }): Promise<number[]>;
 }
+
+/**
+ * Failures that may pass on another try: a render stopped by the deadline on a machine busy at
+ * that moment, a key not yet shared with this worker, something unexpected. A template over its
+ * budget or one that does not render with the data fails the same way every time.
+ */
+const TRANSIENT: ReadonlySet<string> = new Set(['template_render_timeout', 'secret_undecryptable', 'internal_error']);
+/** Renders of one owed mail before a transient failure counts as final. */
+export const OWED_RENDER_ATTEMPTS = 3;
 
 export interface OwedMailStepDeps {
   store: OwedMailStore;
@@ -48,7 +57,7 @@ export function createOwedMailStep(deps: OwedMailStepDeps) {
       if (batch.length === 0) return 0;
       const settings = await deps.settings.get();
       const rendered: Array<{ id: number; row: NewOutboxRow }> = [];
-      const failed: Array<{ id: number; code: string; message: string }> = [];
+      const failed: Array<{ id: number; code: string; message: string; again: boolean }> = [];
       await Promise.all(
         batch.map(async (mail) => {
           try {
@@ -58,8 +67,10 @@ export function createOwedMailStep(deps: OwedMailStepDeps) {
           } catch (error) {
             const code = isMailroomError(error) ? error.code : 'internal_error';
             const message = error instanceof Error ? error.message : String(error);
-            deps.log.error({ event: 'owed_mail_failed', owedId: mail.id, kind: mail.kind, code }, `owed ${mail.kind} mail #${mail.id} could not be rendered: ${message}`);
-            failed.push({ id: mail.id, code, message });
+            const again = TRANSIENT.has(code) && mail.attempts < OWED_RENDER_ATTEMPTS;
+            if (again) deps.log.warn({ event: 'owed_mail_deferred', owedId: mail.id, kind: mail.kind, code, attempt: mail.attempts }, `owed ${mail.kind} mail #${mail.id} not rendered this time: ${message}`);
+            else deps.log.error({ event: 'owed_mail_failed', owedId: mail.id, kind: mail.kind, code }, `owed ${mail.kind} mail #${mail.id} could not be rendered: ${message}`);
+            failed.push({ id: mail.id, code, message, again });
           }
         }),
       );

@@ -35,10 +35,10 @@ after(async () => {
 });
 
 /** A fresh instance in capture mode: SQLite in a temp folder, or a fresh PostgreSQL database. */
-async function instance(dialect: 'sqlite' | 'postgres', extra: { maxMailsPerRequest?: number } = {}) {
+async function instance(dialect: 'sqlite' | 'postgres', extra: { maxMailsPerRequest?: number } = {}, moreEnv: Record<string, string> = {}) {
   const dir = await mkdtemp(join(tmpdir(), `mailroom-owed-${dialect}-`));
   dirs.push(dir);
-  const env: Record<string, string> = { MAILROOM_DATA_DIR: dir, MAILROOM_CONFIG: join(dir, 'none.json'), MAILROOM_MAIL_SMTPMODE: 'capture', MAILROOM_MAIL_DOMAIN: 'cloud.example.com' };
+  const env: Record<string, string> = { MAILROOM_DATA_DIR: dir, MAILROOM_CONFIG: join(dir, 'none.json'), MAILROOM_MAIL_SMTPMODE: 'capture', MAILROOM_MAIL_DOMAIN: 'cloud.example.com', ...moreEnv };
   if (dialect === 'postgres') {
     postgres ??= startPostgres();
     env['MAILROOM_DATABASE_URL'] = await (await postgres).createDatabase();
@@ -101,6 +101,24 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         assert.equal((await ctx.captured.list({ limit: 1000 })).length, 1000, 'all 1000 arrived');
       } finally {
         await app.close();
+      }
+    });
+
+    it("the worker of the same process renders and sends an owed mail at once, not at its next poll", async () => {
+      const { ctx } = await instance(dialect, {}, { MAILROOM_WORKER_IDLE_MS: '60000' });
+      await addUsers(ctx, 2);
+      const worker = ctx.createWorker();
+      worker.start();
+      try {
+        // Let every lane find nothing and go to sleep for a minute.
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const started = performance.now();
+        await ctx.events.ingest([{ type: 'share.created', actor: 'u1', affected: ['u2'], object: { type: 'file', id: '1', name: 'now.txt' } }]);
+        await waitUntil('the share mail to be captured', async () => ((await ctx.captured.list({})).length === 1 ? true : undefined), { timeoutMs: 10_000, intervalMs: 20 });
+        const took = performance.now() - started;
+        assert.ok(took < 5000, `captured after ${Math.round(took)} ms`);
+      } finally {
+        await worker.stop();
       }
     });
 
