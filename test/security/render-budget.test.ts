@@ -3,6 +3,7 @@
 // cannot render within budget is refused at save, and one that reached the database anyway
 // fails its mails with template_render_budget while /healthz keeps answering.
 import assert from 'node:assert/strict';
+import { mailroomOk } from '../support/run-mailroom.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -170,6 +171,10 @@ describe('render budget: no render may stall the server', () => {
     assert.deepEqual(owed.failed_mails.map((m) => [m.kind, m.code]), [['share', 'template_render_budget']]);
     const listed = JSON.parse((await api('GET', '/api/v1/outbox')).text) as { mails: Array<{ kind: string }> };
     assert.equal(listed.mails.filter((m) => m.kind === 'share').length, 0, 'no share mail queued');
+    // The admin sees it on the command line too.
+    const cli = await mailroomOk(['outbox:owed'], { cwd: dir, env: { MAILROOM_DATA_DIR: dir, MAILROOM_CONFIG: join(dir, 'config.json') } });
+    assert.match(cli.stdout, /^owed 0 {2}failed 1$/m);
+    assert.match(cli.stdout, /^#\d+ {2}share {2}template_render_budget /m);
     // The server still renders: the preview of the default works.
     assert.equal((await api('POST', '/api/v1/templates/link_share/en/preview', {})).status, 200);
   });
