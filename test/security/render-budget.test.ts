@@ -3,7 +3,6 @@
 // cannot render within budget is refused at save, and one that reached the database anyway
 // fails its mails with template_render_budget while /healthz keeps answering.
 import assert from 'node:assert/strict';
-import { mailroomOk } from '../support/run-mailroom.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +16,7 @@ import { buildContext } from '../../src/main.ts';
 import { templates as enDefaults } from '../../src/templates/defaults/en.ts';
 import { createLiquidEngine } from '../../src/templates/liquid-engine.ts';
 import { createRenderPool } from '../../src/templates/render-pool.ts';
+import { mailroomOk } from '../support/run-mailroom.ts';
 
 interface Reply {
   status: number;
