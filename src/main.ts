@@ -138,11 +138,6 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
       for (const worker of workers) worker.notify();
       return ids;
     },
-    async enqueueComposed(mails) {
-      const ids = await outboxService.enqueueComposed(mails);
-      for (const worker of workers) worker.notify();
-      return ids;
-    },
   };
   const createWorker = () => {
     const workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;

@@ -10,7 +10,7 @@ import type { OutboxAttempt, OutboxRow } from '../db/outbox-repo.ts';
 import type { FailedOwedMail } from '../db/owed-mail-repo.ts';
 import type { SecretBox } from '../config/secret-box.ts';
 import { maskLinkTokens } from '../domain/link-tokens.ts';
-import { isSealedRaw, openRaw, sealRaw } from './sealed-raw.ts';
+import { isSealedRaw, openRaw } from './sealed-raw.ts';
 
 /**
  * The kinds of the account mails with a one-time link. Those queued before links were sealed are
@@ -77,17 +77,6 @@ export function createOutboxService(deps: { store: OutboxStore; owed: OwedMailVi
         }
       }
       return deps.store.enqueue(rows, now.getTime());
-    },
-    /**
-     * Queues mails already rendered (notifications, password resets) in one transaction. A mail
-     * with `sealed` holds a live one-time link: its message is stored sealed (outbox/sealed-raw.ts).
-     */
-    async enqueueComposed(mails: Array<{ message: ComposedMessage; kind: string; key?: string | undefined; sealed?: boolean | undefined }>): Promise<Array<{ id: number; duplicate: boolean }>> {
-      const rows = mails.map((m) => {
-        const row = toOutboxRow(m.message, m.kind, m.key);
-        return m.sealed ? { ...row, raw: sealRaw(deps.secretBox, row.raw) } : row;
-      });
-      return deps.store.enqueue(rows, deps.clock.now().getTime());
     },
     counts: () => deps.store.counts(),
     /** Owed (not rendered yet), queued or sending: cheap enough to poll. */
