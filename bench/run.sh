@@ -7,3 +7,4 @@ bash test/support/install-deps.sh
 npm run --silent build
 node --import tsx bench/outbox.ts
 node --import tsx bench/events.ts
+node --import tsx bench/latency.ts
