@@ -10,3 +10,4 @@ node --import tsx bench/events.ts
 node --import tsx bench/share-mail.ts
 node --import tsx bench/notify.ts
 node --import tsx bench/digest.ts
+node --import tsx bench/latency.ts

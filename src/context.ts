@@ -56,7 +56,7 @@ export interface AppContext {
   readonly passwordReset: PasswordResetService;
   /** Welcome invitations, "password changed", and address changes confirmed by mail. */
   readonly accountMails: AccountMailService;
-  /** What happened in the cloud: activities, and share mails at once. */
+  /** What happened in the cloud: activities, and the share mails it owes (rendered by a worker). */
   readonly events: EventService;
   readonly preferences: PreferenceService;
   /** "Notify by email" for an existing share: each recipient once. */
@@ -69,7 +69,7 @@ export interface AppContext {
   readonly captured: CapturedMailService;
   /** The editable mail templates: list, get, set (validated, versioned), reset, preview. */
   readonly templates: TemplateService;
-  /** A worker of this process for the outbox; start() it, stop() it before close(). */
+  /** A worker of this process: renders owed mails and delivers the outbox; start() it, stop() it before close(). */
   createWorker(): OutboxWorker;
   /**
    * What ties `serve` to the worker process it starts: `serve` wakes the worker when mail is

@@ -76,6 +76,7 @@ const codes = {
   share_notification_disabled: { status: 403, exit: 1, summary: 'Mails about shares are turned off (shareapi_allow_mail_notification; for links to outside addresses shareapi_allow_public_notification).' },
   too_many_recipients: { status: 400, exit: 2, summary: 'A public link is to be mailed to more outside addresses at once than allowed (20).' },
   batch_too_large: { status: 413, exit: 2, summary: 'More items in one request than allowed (1000).' },
+  too_many_mails: { status: 413, exit: 2, summary: 'The request would owe more mails than one request may (10000); nothing was recorded.' },
 
   // The outbox
   outbox_not_cancellable: { status: 409, exit: 1, summary: 'Only a queued or failed mail can be cancelled; this one is being sent, sent or cancelled already.' },

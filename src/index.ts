@@ -31,13 +31,15 @@ export interface Mailroom {
    */
   enqueue(messages: MessageInput[]): Promise<Array<{ id: number; duplicate: boolean }>>;
   /**
-   * Records events (at most 1000 a call), as POST /api/v1/events does: share.created mails the
-   * share template now, every type becomes activities for the digests. Resolves once committed.
+   * Records events (at most 1000 a call), as POST /api/v1/events does: share.created owes the
+   * share mail to each recipient (a worker renders and sends it; `mails` says how many), every
+   * type becomes activities for the digests. Resolves once committed, without rendering.
    * @example await mailroom.emit([{ id: 'share-4711', type: 'share.created', actor: 'alice', affected: ['bob'], object: { type: 'file', id: '4711', name: 'Budget.xlsx' }, link: 'https://cloud.example.com/s/Xk3p' }])
    */
   emit(events: EventInput[]): Promise<IngestResult>;
   /**
-   * Starts a worker in this process that delivers the outbox and sends due digests until stopped.
+   * Starts a worker in this process that renders owed mails, delivers the outbox and sends due
+   * digests until stopped.
    * @example const worker = mailroom.startWorker(); process.on('SIGTERM', () => worker.stop());
    */
   startWorker(): { stop(): Promise<void> };

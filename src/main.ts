@@ -19,6 +19,7 @@ import { createDetectService } from './mail/detect-service.ts';
 import { createDoctorService } from './mail/doctor-service.ts';
 import { createMailTestService } from './mail/mail-test-service.ts';
 import { createOutboxRepo } from './db/outbox-repo.ts';
+import { createOwedMailRepo } from './db/owed-mail-repo.ts';
 import { createTemplateRepo } from './db/template-repo.ts';
 import { layoutHtml } from './templates/defaults/layout.ts';
 import { createLazyEngine } from './templates/lazy-engine.ts';
@@ -29,6 +30,10 @@ import { createOutboxService } from './outbox/outbox-service.ts';
 import { createCapturedMailService } from './outbox/captured-mail-service.ts';
 import { OutboxWorker } from './outbox/outbox-worker.ts';
 import { sealRaw } from './outbox/sealed-raw.ts';
+import { owedMail } from './outbox/owed-mail.ts';
+import { createOwedMailComposer } from './outbox/owed-mail-composer.ts';
+import { createOwedMailStep } from './outbox/owed-mail-step.ts';
+import type { OwedAccountMail } from './users/account-mail-service.ts';
 import { createHostHealth } from './transport/host-health.ts';
 import { createTransportFactory } from './transport/create-transport.ts';
 import { ensureFirstAdmin } from './users/admin-bootstrap.ts';
@@ -52,7 +57,7 @@ import { createUnsubscribeLinks } from './notifications/unsubscribe-links.ts';
 import { runCli, type ParentLink, type RunningServer } from './cli/program.ts';
 import { startWorkerProcess, type WorkerMessage } from './worker-process.ts';
 import { hostname } from 'node:os';
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 
 export interface BuildContextOptions {
   env?: NodeJS.ProcessEnv;
@@ -64,6 +69,8 @@ export interface BuildContextOptions {
   bootstrapAdmin?: boolean;
   /** Tests a sign-in's password against its stored hash; scrypt unless given (tests count the calls). */
   verifyPassword?: (password: string, stored: string) => Promise<boolean>;
+  /** How many mails one request may owe; MAX_MAILS_PER_REQUEST unless given (tests use a small one). */
+  maxMailsPerRequest?: number;
 }
 
 /** The composition root: reads the environment once and wires every service. */
@@ -124,7 +131,8 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
   const metrics = createOutboxMetrics();
   const workers = new Set<OutboxWorker>();
   const queuedListeners = new Set<() => void>();
-  const outboxService = createOutboxService({ store: outboxRepo, settings, clock, secretBox });
+  const owedRepo = createOwedMailRepo(database.db, database.dialect);
+  const outboxService = createOutboxService({ store: outboxRepo, owed: owedRepo, settings, clock, secretBox });
   const outbox: typeof outboxService = {
     ...outboxService,
     async send(messages, kind) {
@@ -132,13 +140,9 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
       notifyWorkers();
       return ids;
     },
-    async enqueueComposed(mails) {
-      const ids = await outboxService.enqueueComposed(mails);
-      notifyWorkers();
-      return ids;
-    },
   };
   const createWorker = () => {
+    const workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     const worker = new OutboxWorker({
       store: outboxRepo,
       settings,
@@ -149,8 +153,22 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
       log: log.child({ module: 'outbox' }),
       metrics,
       secretBox,
-      workerId: `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
+      workerId,
       options: runtime.worker,
+      // The worker renders what requests owe, in a lane of its own; `serve --no-worker` has none.
+      owed: createOwedMailStep({
+        store: owedRepo,
+        settings,
+        composerForBatch: () => createOwedMailComposer({ renderer: renderer.batch(), unsubscribe }),
+        secretBox,
+        clock,
+        log: log.child({ module: 'owed-mails' }),
+        workerId,
+        leaseMs: runtime.worker.leaseMs,
+        // Two render threads: a batch this size keeps both busy and settles in one transaction.
+        batchSize: 50,
+        onQueued: () => worker.notify(),
+      }),
     });
     workers.add(worker);
     return worker;
@@ -197,9 +215,13 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     verifyPassword: options.verifyPassword ?? verifyPassword,
   });
   const links = createOneTimeLinks({ store: userTokens, clock });
-  // The account mails: `sealed` when the mail holds a live one-time link.
-  const enqueueOne = (message: Parameters<typeof outbox.enqueueComposed>[0][number]['message'], kind: string, options?: { sealed: boolean }) =>
-    outbox.enqueueComposed([{ message, kind, sealed: options?.sealed }]);
+  // The account mails are owed, each under a key of its own; sealed when it holds a live one-time link.
+  const oweAccountMail = async (mail: OwedAccountMail) => {
+    const dates = Object.keys(mail.data).filter((k) => mail.data[k] instanceof Date);
+    const payload = { type: 'account' as const, template: mail.template, to: mail.to, data: mail.data, dates };
+    await owedRepo.owe([owedMail(mail.template, `${mail.template}:${randomUUID()}`, payload, mail.sealed ? secretBox : undefined)], clock.now().getTime());
+    notifyWorkers();
+  };
   const userService = createUserService({
     store: users,
     clock,
@@ -227,8 +249,7 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
   const accountMails = createAccountMailService({
     links,
     settings,
-    renderer,
-    enqueue: enqueueOne,
+    owe: oweAccountMail,
     findUser: (uid) => users.find(uid),
     setPassword,
     setEmail: async (uid, email) => {
@@ -243,8 +264,7 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
   const passwordReset = createPasswordResetService({
     links,
     settings,
-    renderer,
-    enqueue: enqueueOne,
+    owe: oweAccountMail,
     findUser: (login) => userService.findForLogin(login),
     setPassword,
     clock,
@@ -255,7 +275,7 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     answerFloorMs: 400,
   });
   const mailDeps = { findUsers: (uids: readonly string[]) => users.findMany(uids), settings, renderer, unsubscribe, clock, onQueued: notifyWorkers };
-  const events = createEventService({ ...mailDeps, store: notificationRepo });
+  const events = createEventService({ ...mailDeps, store: notificationRepo, maxMailsPerRequest: options.maxMailsPerRequest });
   const digests = createDigestService({ ...mailDeps, store: notificationRepo, log: log.child({ module: 'digests' }) });
   const pingDatabase = async () => {
     await settingsRepo.readAll();
@@ -295,7 +315,7 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
       takeMetrics: () => metrics.takeDelta(),
       addMetrics: (delta) => metrics.addDelta(delta),
     },
-    metrics: async () => metrics.render(await outboxRepo.counts()),
+    metrics: async () => metrics.render(await outboxRepo.counts(), await owedRepo.counts()),
     importOwncloudConfig: (source, fileName) => importOwncloudConfig(source, fileName, settings),
     copyDatabaseTo: (url, onTable) => copyDatabaseTo(database, url, { dataDir: runtime.dataDir, now: () => clock.now(), ...(onTable ? { onTable } : {}) }),
     health: async () => ({ database: await pingDatabase() }),

@@ -95,6 +95,20 @@ export function registerOutboxCommands(program: Command, io: CommandIo): void {
     });
 
   program
+    .command('outbox:owed')
+    .description('mails requests owe that no worker has rendered yet, and those that could not be rendered')
+    .option('--retry', 'render the failed ones again (after fixing their template)')
+    .option('--json', 'machine-readable output')
+    .action(async (options: { retry?: boolean; json?: boolean }) => {
+      const ctx = await io.context();
+      if (options.retry) return io.out(`${await ctx.outbox.retryOwed()} owed mail(s) to be rendered again`);
+      const owed = await ctx.outbox.owed();
+      if (options.json) return io.out(JSON.stringify(owed, null, 2));
+      io.out(`owed ${owed.owed}  failed ${owed.failed}`);
+      for (const m of owed.failed_mails) io.out(`#${m.id}  ${m.kind}  ${m.code}  ${new Date(m.updatedAt).toISOString()} — ${m.message}`);
+    });
+
+  program
     .command('outbox:show')
     .description('one mail of the outbox with every attempt')
     .argument('<id>')

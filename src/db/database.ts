@@ -12,6 +12,7 @@ import { linkSharesMigration } from './migrations/0006-link-shares.ts';
 import { attemptsMigration } from './migrations/0007-attempts.ts';
 import { hostCooldownsMigration } from './migrations/0008-host-cooldowns.ts';
 import { attemptWindowsMigration } from './migrations/0009-attempt-windows.ts';
+import { owedMailsMigration } from './migrations/0010-owed-mails.ts';
 import { digestClaimsMigration } from './migrations/0011-digest-claims.ts';
 import type { DatabaseSchema } from './schema.ts';
 
@@ -36,6 +37,7 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
     '0007-attempts': attemptsMigration(),
     '0008-host-cooldowns': hostCooldownsMigration(),
     '0009-attempt-windows': attemptWindowsMigration(),
+    '0010-owed-mails': owedMailsMigration(dialect),
     '0011-digest-claims': digestClaimsMigration(),
   };
 }

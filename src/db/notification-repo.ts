@@ -3,6 +3,7 @@ import type { SqlDialectName } from './database.ts';
 import type { EventType, Frequency } from '../domain/event-types.ts';
 import type { StoredPreferences } from '../domain/preferences.ts';
 import { enqueueWithin, type NewOutboxRow } from './outbox-repo.ts';
+import { oweWithin, type NewOwedMail } from './owed-mail-repo.ts';
 import type { ActivityTable, DatabaseSchema, EventTable } from './schema.ts';
 
 const CHUNK = 400;
@@ -15,7 +16,7 @@ export interface NewLinkMail {
   eventKey: string;
   sharer: string;
   address: string;
-  row: NewOutboxRow;
+  owed: NewOwedMail;
 }
 
 /** How many outside addresses one sharer may mail links to in a window. */
@@ -28,14 +29,15 @@ export interface LinkMailLimit {
 export interface IngestInput {
   events: NewEvent[];
   activities: NewActivity[];
-  mails: Array<{ eventKey: string; row: NewOutboxRow }>;
+  /** The mails the events owe, rendered later by a worker (owed_mails). */
+  mails: Array<{ eventKey: string; owed: NewOwedMail }>;
   linkMails?: NewLinkMail[];
   linkLimit?: LinkMailLimit;
   now: number;
 }
 
-/** The events newly recorded and the mails queued, or the limit that refused the whole batch. */
-export type IngestOutcome = { inserted: Set<string>; mailIds: number[] } | { limited: LinkLimitHit };
+/** The events newly recorded and the mails owed, or the limit that refused the whole batch. */
+export type IngestOutcome = { inserted: Set<string>; owedIds: number[] } | { limited: LinkLimitHit };
 
 /** What `activities:purge` removed. */
 export interface ActivityPurge {
@@ -75,7 +77,7 @@ function chunks<T>(list: readonly T[], size = CHUNK): T[][] {
   return out;
 }
 
-/** Counts each sharer's window (serialised per sharer on PostgreSQL), then queues and records the link mails. */
+/** Counts each sharer's window (serialised per sharer on PostgreSQL), then owes and records the link mails. */
 async function recordLinkMails(
   trx: Kysely<DatabaseSchema>,
   dialect: SqlDialectName,
@@ -102,12 +104,13 @@ async function recordLinkMails(
       if (used + count > limit.max) refuse({ sharer, used, freesAt: Number(row?.oldest ?? now) + limit.windowMs });
     }
   }
-  const queued = await enqueueWithin(trx, mails.map((m) => m.row), now);
+  const owed = await oweWithin(trx, mails.map((m) => m.owed), now);
+  // outbox_id 0: the mail is owed, not queued yet; its outbox row will carry the owed key.
   await trx
     .insertInto('link_share_mails')
-    .values(mails.map((m, i) => ({ event_key: m.eventKey, address: m.address, sharer: m.sharer, outbox_id: (queued[i] as { id: number }).id, created_at: now })))
+    .values(mails.map((m) => ({ event_key: m.eventKey, address: m.address, sharer: m.sharer, outbox_id: 0, created_at: now })))
     .execute();
-  return queued.map((q) => q.id);
+  return owed;
 }
 
 /**
@@ -161,13 +164,13 @@ export function createNotificationRepo(db: Kysely<DatabaseSchema>, dialect: SqlD
                      ${text('link')}, ${int('stream')}, ${text('mail_state')}, null, ${int('created_at')}
               from ${rowsOf(JSON.stringify(part))} as v`.execute(trx);
           }
-          const mails = input.mails.filter((m) => ids.has(m.eventKey)).map((m) => m.row);
-          const queued = mails.length > 0 ? await enqueueWithin(trx, mails, input.now) : [];
+          const mails = input.mails.filter((m) => ids.has(m.eventKey)).map((m) => m.owed);
+          const owed = mails.length > 0 ? await oweWithin(trx, mails, input.now) : [];
           const linkIds = await recordLinkMails(trx, dialect, (input.linkMails ?? []).filter((m) => ids.has(m.eventKey)), input.linkLimit, input.now, (hit) => {
             refused.hit = hit;
             throw rollback;
           });
-          return { inserted: new Set(ids.keys()), mailIds: [...queued.map((q) => q.id), ...linkIds] };
+          return { inserted: new Set(ids.keys()), owedIds: [...owed, ...linkIds] };
         });
       } catch (error) {
         if (error === rollback && refused.hit) return { limited: refused.hit };
@@ -357,10 +360,10 @@ export function createNotificationRepo(db: Kysely<DatabaseSchema>, dialect: SqlD
     },
 
     /**
-     * Queues share mails and records who got them, in one transaction; a recipient recorded
-     * meanwhile (a second request at the same moment) is skipped. Returns who was mailed now.
+     * Owes share mails and records who gets them, in one transaction; a recipient recorded
+     * meanwhile (a second request at the same moment) is skipped. Returns who is mailed now.
      */
-    async recordShareMails(shareId: string, mails: Array<{ uid: string; row: NewOutboxRow }>, now: number): Promise<string[]> {
+    async recordShareMails(shareId: string, mails: Array<{ uid: string; owed: NewOwedMail }>, now: number): Promise<string[]> {
       return db.transaction().execute(async (trx) => {
         const mailed: string[] = [];
         for (const mail of mails) {
@@ -371,8 +374,8 @@ export function createNotificationRepo(db: Kysely<DatabaseSchema>, dialect: SqlD
             .onConflict((oc) => oc.columns(['share_id', 'uid']).doNothing())
             .executeTakeFirst();
           if (Number(claimed.numInsertedOrUpdatedRows ?? 0) === 0) continue;
-          const [queued] = await enqueueWithin(trx, [mail.row], now);
-          await trx.updateTable('share_notifications').set({ outbox_id: (queued as { id: number }).id }).where('share_id', '=', shareId).where('uid', '=', mail.uid).execute();
+          // outbox_id stays 0: the mail is owed; its outbox row will carry the owed key.
+          await oweWithin(trx, [mail.owed], now);
           mailed.push(mail.uid);
         }
         return mailed;

@@ -19,6 +19,7 @@ export interface DatabaseSchema {
   link_share_mails: LinkShareMailTable;
   attempts: AttemptTable;
   smtp_host_cooldowns: HostCooldownTable;
+  owed_mails: OwedMailTable;
 }
 
 export interface SettingsTable {
@@ -219,4 +220,28 @@ export interface HostCooldownTable {
   host: string;
   /** Epoch ms at which the server is tried again. */
   failed_until: number;
+}
+
+/**
+ * A mail a request owes and no worker has rendered yet: what to write (template, recipient,
+ * data) rather than the finished message. Deleted in the transaction that queues its outbox
+ * row; kept with its code when it cannot be rendered.
+ */
+export interface OwedMailTable {
+  id: Generated<number>;
+  /** The outbox kind it becomes (share, link_share, welcome, lost_password …). */
+  kind: string;
+  /** Also the outbox row's key: one mail per key, however often it is rendered. */
+  idempotency_key: string;
+  /** JSON; sealed with the instance key (sealed-raw prefix) when it holds a live one-time link. */
+  payload: string;
+  /** 'owed', 'rendering' (claimed under a lease) or 'failed'. */
+  state: string;
+  attempts: number;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  last_code: string | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
 }

@@ -1,19 +1,24 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { ActivityPurge, IngestInput, IngestOutcome, LinkLimitHit, LinkMailLimit, NewActivity, NewEvent, NewLinkMail } from '../db/notification-repo.ts';
-import type { NewOutboxRow } from '../db/outbox-repo.ts';
+import type { NewOwedMail } from '../db/owed-mail-repo.ts';
 import type { UserRow } from '../db/user-repo.ts';
 import { printable } from '../domain/address.ts';
 import { MailroomError } from '../errors.ts';
 import type { NotificationMailDeps } from './notification-mail-deps.ts';
-import { toOutboxRow } from '../outbox/outbox-service.ts';
-import type { Settings } from '../config/settings-schema.ts';
-import { renderLinkShareMail, renderShareMail } from './share-mail.ts';
-import type { MailRenderer } from '../templates/render-mail.ts';
+import { owedMail, person } from '../outbox/owed-mail.ts';
 import type { EventInput } from './event-input.ts';
 import { effectivePreferences, type Preferences, type StoredPreferences } from '../domain/preferences.ts';
 
 /** How many outside addresses one sharer may mail public links to: per hour, across all processes. */
 export const LINK_MAIL_LIMIT: LinkMailLimit = { max: 100, windowMs: 3_600_000 };
+
+/**
+ * How many mails one request may owe. An owed mail is a small row, but each is a render for a
+ * worker (a few ms of a render thread) and a row in the request's transaction: 10000 keeps the
+ * longest request well under a second and a share to a very large group possible. Over it, the
+ * request is refused whole (`too_many_mails`), so the host can split it.
+ */
+export const MAX_MAILS_PER_REQUEST = 10_000;
 
 export interface EventStore {
   existingEventKeys(keys: readonly string[]): Promise<Set<string>>;
@@ -22,15 +27,17 @@ export interface EventStore {
   readPreferences(uids: readonly string[]): Promise<Map<string, StoredPreferences>>;
 }
 
-export interface EventServiceDeps extends NotificationMailDeps {
+export interface EventServiceDeps extends Omit<NotificationMailDeps, 'renderer' | 'unsubscribe'> {
   store: EventStore;
+  /** MAX_MAILS_PER_REQUEST unless given (tests use a small one). */
+  maxMailsPerRequest?: number | undefined;
 }
 
 export interface IngestResult {
   /** One per event given, in order: its id (the caller's or a new one) and whether it was seen before. */
   events: Array<{ id: string; duplicate: boolean }>;
   activities: number;
-  /** Share mails and public-link mails queued now. */
+  /** Share mails and public-link mails owed now: committed, and rendered and queued by a worker. */
   mails: number;
 }
 
@@ -41,10 +48,11 @@ function actorName(event: EventInput, actor: UserRow | undefined): string | null
 
 /**
  * Turns what happened in the cloud into activities for each affected user (the actor too, as
- * their own action) and, for `share.created`, the share mail to each recipient; for
- * `share.link.sent`, the public link to each outside address, within the sharer's hourly limit. Everything is
- * checked first (types, users) and written in one transaction, so a refused batch leaves nothing
- * behind and an accepted one is complete.
+ * their own action) and, for `share.created`, the share mail owed to each recipient; for
+ * `share.link.sent`, the public link owed to each outside address, within the sharer's hourly
+ * limit. Everything is checked first (types, users, the mails a request may owe) and written in
+ * one transaction, so a refused batch leaves nothing behind and an accepted one is complete. No
+ * mail is rendered here: a worker renders the owed mails after the answer.
  */
 export function createEventService(deps: EventServiceDeps) {
   return {
@@ -72,8 +80,6 @@ export function createEventService(deps: EventServiceDeps) {
         if (e.actor !== undefined) uids.add(e.actor);
       }
       const settings = await deps.settings.get();
-      // Settings and each template's parts are read once for the whole batch, not per mail.
-      const renderer = deps.renderer.batch();
       if (!settings.shareapi_allow_public_notification && events.some((e) => e.type === 'share.link.sent')) {
         throw new MailroomError('share_notification_disabled', 'Mailing public links to outside addresses is turned off on this instance (shareapi_allow_public_notification); nothing was sent');
       }
@@ -98,12 +104,12 @@ export function createEventService(deps: EventServiceDeps) {
 
       const newEvents: NewEvent[] = [];
       const activities: NewActivity[] = [];
-      const mails: Array<{ eventKey: string; row: NewOutboxRow }> = [];
+      const mails: Array<{ eventKey: string; owed: NewOwedMail }> = [];
       const linkMails: NewLinkMail[] = [];
       for (const [index, event] of events.entries()) {
         if (!fresh[index]) continue;
         const key = keys[index] as string;
-        if (event.type === 'share.link.sent') linkMails.push(...(await linkShareMails(renderer, event, key, users.get(event.actor as string) as UserRow, settings)));
+        if (event.type === 'share.link.sent') linkMails.push(...linkShareMails(event, key, users.get(event.actor as string) as UserRow));
         newEvents.push({
           event_key: key,
           type: event.type,
@@ -130,9 +136,9 @@ export function createEventService(deps: EventServiceDeps) {
           const mailable = typePref.email && user.email !== null && (!own || prefs.own_actions) && !sharesMuted;
           // A share's recipients get the share mail now; their activity is for the stream only.
           const mailNow = event.type === 'share.created' && !own && mailable;
-          // 'mailed' at once for a share's recipient: the share mail went with this very transaction.
+          // 'mailed' at once for a share's recipient: the share mail is owed in this very transaction.
           const mailState = mailNow ? 'mailed' : mailable ? 'pending' : 'none';
-          if (mailNow) mails.push({ eventKey: key, row: await shareMail(renderer, event, key, user, actor, settings) });
+          if (mailNow) mails.push({ eventKey: key, owed: shareMail(event, key, user, actor) });
           if (!typePref.stream && mailState !== 'pending') continue;
           activities.push({
             eventKey: key,
@@ -149,40 +155,55 @@ export function createEventService(deps: EventServiceDeps) {
           });
         }
       }
-      const result = newEvents.length > 0 ? await deps.store.ingest({ events: newEvents, activities, mails, linkMails, linkLimit: LINK_MAIL_LIMIT, now }) : { inserted: new Set<string>(), mailIds: [] };
+      const limit = deps.maxMailsPerRequest ?? MAX_MAILS_PER_REQUEST;
+      if (mails.length + linkMails.length > limit) {
+        throw new MailroomError(
+          'too_many_mails',
+          `This request would owe ${mails.length + linkMails.length} mails; one request may owe at most ${limit}. Nothing was recorded: send the events in smaller batches`,
+          { details: { mails: mails.length + linkMails.length, limit } },
+        );
+      }
+      const result = newEvents.length > 0 ? await deps.store.ingest({ events: newEvents, activities, mails, linkMails, linkLimit: LINK_MAIL_LIMIT, now }) : { inserted: new Set<string>(), owedIds: [] };
       if ('limited' in result) throw linkLimitError(result.limited, linkMails, now);
-      if (result.mailIds.length > 0) deps.onQueued();
+      if (result.owedIds.length > 0) deps.onQueued();
       return {
         events: keys.map((id, i) => ({ id, duplicate: !fresh[i] || !result.inserted.has(id) })),
         activities: activities.filter((a) => result.inserted.has(a.eventKey)).length,
-        mails: result.mailIds.length,
+        mails: result.owedIds.length,
       };
     },
   };
 
-  async function shareMail(renderer: MailRenderer, event: EventInput, key: string, user: UserRow, actor: UserRow | undefined, settings: Settings): Promise<NewOutboxRow> {
-    const message = await renderShareMail(
-      { renderer, unsubscribe: deps.unsubscribe },
-      { recipient: user, sharerName: actorName(event, actor) ?? undefined, sharerEmail: actor?.email, fileName: event.object.name, link: event.link, expiration: event.data?.expiration, note: event.data?.note },
-      settings,
-    );
+  function shareMail(event: EventInput, key: string, user: UserRow, actor: UserRow | undefined): NewOwedMail {
     // One mail per event and recipient, even if the same event were ever recorded twice.
     const idempotency = `share:${createHash('sha256').update(`${key}\n${user.uid}`).digest('hex').slice(0, 40)}`;
-    return toOutboxRow(message, 'share', idempotency);
+    return owedMail('share', idempotency, {
+      type: 'share',
+      recipient: person(user),
+      sharerName: actorName(event, actor),
+      sharerEmail: actor?.email ?? null,
+      fileName: event.object.name,
+      link: event.link ?? null,
+      expiration: event.data?.expiration ?? null,
+      note: event.data?.note ?? null,
+    });
   }
 
-  async function linkShareMails(renderer: MailRenderer, event: EventInput, key: string, sharer: UserRow, settings: Settings): Promise<NewLinkMail[]> {
-    const out: NewLinkMail[] = [];
-    for (const address of event.data?.recipients ?? []) {
-      const message = await renderLinkShareMail(
-        { renderer },
-        { address, sharer, language: event.data?.language, fileName: event.object.name, link: event.link as string, expiration: event.data?.expiration, note: event.data?.note },
-        settings,
-      );
+  function linkShareMails(event: EventInput, key: string, sharer: UserRow): NewLinkMail[] {
+    return (event.data?.recipients ?? []).map((address) => {
       const idempotency = `link:${createHash('sha256').update(`${key}\n${address.toLowerCase()}`).digest('hex').slice(0, 40)}`;
-      out.push({ eventKey: key, sharer: sharer.uid, address, row: toOutboxRow(message, 'link_share', idempotency) });
-    }
-    return out;
+      const owed = owedMail('link_share', idempotency, {
+        type: 'link_share',
+        address,
+        sharer: person(sharer),
+        language: event.data?.language ?? null,
+        fileName: event.object.name,
+        link: event.link as string,
+        expiration: event.data?.expiration ?? null,
+        note: event.data?.note ?? null,
+      });
+      return { eventKey: key, sharer: sharer.uid, address, owed };
+    });
   }
 }
 

@@ -4,8 +4,11 @@ import type { ComposedMessage } from '../templates/compose-message.ts';
 import { mailLanguage, type MailRenderer } from '../templates/render-mail.ts';
 import type { UnsubscribeLinks } from './unsubscribe-links.ts';
 
+/** What a share mail needs of a person: a user row, or the copy an owed mail keeps of one. */
+export type MailPerson = Pick<UserRow, 'uid' | 'email' | 'display_name' | 'language' | 'timezone'>;
+
 export interface ShareMailInput {
-  recipient: UserRow;
+  recipient: MailPerson;
   /** The sharer as recipients know them (their display name), or undefined for the instance. */
   sharerName: string | undefined;
   /** The sharer's own address, for Reply-To. */
@@ -58,7 +61,7 @@ export async function renderShareMail(deps: { renderer: MailRenderer; unsubscrib
 export interface LinkShareMailInput {
   /** An outside address: not a user, so no name, language or time zone of its own. */
   address: string;
-  sharer: UserRow;
+  sharer: MailPerson;
   /** The mail's language when the sharer chose one; else the sharer's. */
   language: string | undefined;
   fileName: string;

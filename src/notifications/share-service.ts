@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import type { NewOutboxRow } from '../db/outbox-repo.ts';
+import { createHash } from 'node:crypto';
+import type { NewOwedMail } from '../db/owed-mail-repo.ts';
 import type { UserRow } from '../db/user-repo.ts';
 import { printable } from '../domain/address.ts';
 import { MailroomError } from '../errors.ts';
 import type { NotificationMailDeps } from './notification-mail-deps.ts';
-import { toOutboxRow } from '../outbox/outbox-service.ts';
-import { renderShareMail } from './share-mail.ts';
+import { owedMail, person } from '../outbox/owed-mail.ts';
 
 const oneLine = (max: number) => z.string().max(max).refine((v) => !/[\r\n]/.test(v), 'must not contain a line break');
 
@@ -30,7 +30,7 @@ export const shareNotifySchema = z
 export type ShareNotifyInput = z.infer<typeof shareNotifySchema>;
 
 export interface ShareNotifyResult {
-  /** Mailed now. */
+  /** Mailed now: the mails are owed (committed) and a worker renders and queues them. */
   mailed: string[];
   /** Mailed about this share before: nothing sent again. */
   already_notified: string[];
@@ -42,11 +42,14 @@ export interface ShareNotifyResult {
 
 export interface ShareNotifyStore {
   notifiedAbout(shareId: string, uids: readonly string[]): Promise<Set<string>>;
-  recordShareMails(shareId: string, mails: Array<{ uid: string; row: NewOutboxRow }>, now: number): Promise<string[]>;
+  recordShareMails(shareId: string, mails: Array<{ uid: string; owed: NewOwedMail }>, now: number): Promise<string[]>;
 }
 
-/** Mails each recipient of a share once, however often the sharer presses "notify by email". */
-export function createShareService(deps: NotificationMailDeps & { store: ShareNotifyStore }) {
+/**
+ * Mails each recipient of a share once, however often the sharer presses "notify by email". The
+ * mails are owed, not rendered: the answer comes once they are committed.
+ */
+export function createShareService(deps: Omit<NotificationMailDeps, 'renderer' | 'unsubscribe'> & { store: ShareNotifyStore }) {
   return {
     async notify(input: ShareNotifyInput): Promise<ShareNotifyResult> {
       const settings = await deps.settings.get();
@@ -62,15 +65,22 @@ export function createShareService(deps: NotificationMailDeps & { store: ShareNo
 
       const before = await deps.store.notifiedAbout(input.share_id, recipients);
       const notMailable = recipients.filter((uid) => !before.has(uid) && (users.get(uid)?.email == null || users.get(uid)?.disabled === 1));
-      const mails: Array<{ uid: string; row: NewOutboxRow }> = [];
+      const mails: Array<{ uid: string; owed: NewOwedMail }> = [];
       for (const uid of recipients) {
         if (before.has(uid) || notMailable.includes(uid)) continue;
-        const message = await renderShareMail(
-          deps,
-          { recipient: users.get(uid) as UserRow, sharerName: sharer.display_name, sharerEmail: sharer.email, fileName: input.object.name, link: input.link, expiration: input.expiration, note: input.note },
-          settings,
-        );
-        mails.push({ uid, row: toOutboxRow(message, 'share') });
+        // share_notifications keeps each (share, recipient) once; the key says the same to the outbox.
+        const key = `notify:${createHash('sha256').update(`${input.share_id}\n${uid}`).digest('hex').slice(0, 40)}`;
+        const owed = owedMail('share', key, {
+          type: 'share',
+          recipient: person(users.get(uid) as UserRow),
+          sharerName: sharer.display_name,
+          sharerEmail: sharer.email,
+          fileName: input.object.name,
+          link: input.link ?? null,
+          expiration: input.expiration ?? null,
+          note: input.note ?? null,
+        });
+        mails.push({ uid, owed });
       }
       const mailed = mails.length > 0 ? await deps.store.recordShareMails(input.share_id, mails, deps.clock.now().getTime()) : [];
       if (mailed.length > 0) deps.onQueued();

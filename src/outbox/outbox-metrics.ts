@@ -3,7 +3,7 @@ export interface OutboxMetrics {
   sent(host: string, seconds: number): void;
   deferred(host: string | null, code: string): void;
   failed(host: string | null, code: string): void;
-  render(queue: Record<string, number>): string;
+  render(queue: Record<string, number>, owed?: { owed: number; failed: number }): string;
   /** What was counted since the last call, and forgets it: a worker process sends it to `serve`. */
   takeDelta(): MetricsDelta;
   /** Adds what another process counted (the worker `serve` started), so /metrics shows its sends. */
@@ -81,11 +81,15 @@ export function createOutboxMetrics(): OutboxMetrics {
       failed++;
       countHost(host);
     },
-    render(queue) {
+    render(queue, owed = { owed: 0, failed: 0 }) {
       const lines = [
         '# HELP mailroom_outbox_mails Mails in the outbox by state.',
         '# TYPE mailroom_outbox_mails gauge',
         ...['queued', 'sending', 'sent', 'failed', 'cancelled'].map((state) => `mailroom_outbox_mails{state="${state}"} ${queue[state] ?? 0}`),
+        '# HELP mailroom_owed_mails Mails requests owe that no worker has rendered yet (owed), or that could not be rendered (failed).',
+        '# TYPE mailroom_owed_mails gauge',
+        `mailroom_owed_mails{state="owed"} ${owed.owed}`,
+        `mailroom_owed_mails{state="failed"} ${owed.failed}`,
         '# HELP mailroom_sent_total Mails this process handed to a server.',
         '# TYPE mailroom_sent_total counter',
         `mailroom_sent_total ${sent}`,

@@ -7,9 +7,10 @@ import { finishMessage } from '../templates/finish-message.ts';
 import type { MessageInput } from './message-input.ts';
 import { parseMessage } from '../domain/mime-message.ts';
 import type { OutboxAttempt, OutboxRow } from '../db/outbox-repo.ts';
+import type { FailedOwedMail } from '../db/owed-mail-repo.ts';
 import type { SecretBox } from '../config/secret-box.ts';
 import { maskLinkTokens } from '../domain/link-tokens.ts';
-import { isSealedRaw, openRaw, sealRaw } from './sealed-raw.ts';
+import { isSealedRaw, openRaw } from './sealed-raw.ts';
 
 /**
  * The kinds of the account mails with a one-time link. Those queued before links were sealed are
@@ -30,6 +31,12 @@ export interface OutboxStore {
   purge(before: number): Promise<number>;
 }
 
+/** The mails requests owe and no worker has rendered yet (implemented by db/owed-mail-repo.ts). */
+export interface OwedMailView {
+  counts(): Promise<{ owed: number; failed: number }>;
+  failed(limit: number): Promise<FailedOwedMail[]>;
+  retryFailed(now: number): Promise<number>;
+}
 
 /** The outbox row of a finished message. */
 export function toOutboxRow(message: ComposedMessage, kind: string, key?: string | undefined) {
@@ -41,7 +48,7 @@ export function toOutboxRow(message: ComposedMessage, kind: string, key?: string
  * mails, DKIM included) and committed before the caller hears "accepted", so nothing is lost
  * when the server or Mailroom goes down afterwards.
  */
-export function createOutboxService(deps: { store: OutboxStore; settings: SettingsService; clock: { now(): Date }; secretBox: SecretBox }) {
+export function createOutboxService(deps: { store: OutboxStore; owed: OwedMailView; settings: SettingsService; clock: { now(): Date }; secretBox: SecretBox }) {
   return {
     /** Queues a batch in one transaction; any invalid message means none is queued. */
     async send(messages: MessageInput[], kind = 'message'): Promise<Array<{ id: number; duplicate: boolean }>> {
@@ -64,20 +71,19 @@ export function createOutboxService(deps: { store: OutboxStore; settings: Settin
       }
       return deps.store.enqueue(rows, now.getTime());
     },
-    /**
-     * Queues mails already rendered (notifications, password resets) in one transaction. A mail
-     * with `sealed` holds a live one-time link: its message is stored sealed (outbox/sealed-raw.ts).
-     */
-    async enqueueComposed(mails: Array<{ message: ComposedMessage; kind: string; key?: string | undefined; sealed?: boolean | undefined }>): Promise<Array<{ id: number; duplicate: boolean }>> {
-      const rows = mails.map((m) => {
-        const row = toOutboxRow(m.message, m.kind, m.key);
-        return m.sealed ? { ...row, raw: sealRaw(deps.secretBox, row.raw) } : row;
-      });
-      return deps.store.enqueue(rows, deps.clock.now().getTime());
-    },
     counts: () => deps.store.counts(),
-    /** Queued or sending: cheap enough to poll. */
-    pending: () => deps.store.pending(),
+    /** Owed (not rendered yet), queued or sending: cheap enough to poll. */
+    pending: async () => (await deps.store.pending()) + (await deps.owed.counts()).owed,
+    /**
+     * The mails requests owe that no worker has rendered yet, and those that could not be
+     * rendered, newest first, with their codes (a template over its budget, say).
+     */
+    async owed(limit = 100) {
+      const counts = await deps.owed.counts();
+      return { ...counts, failed_mails: await deps.owed.failed(Math.min(limit, 1000)) };
+    },
+    /** Renders the failed owed mails again, after their template was fixed; how many. */
+    retryOwed: () => deps.owed.retryFailed(deps.clock.now().getTime()),
     list: (input: { state?: string | undefined; limit?: number; beforeId?: number | undefined }) => deps.store.list({ ...input, limit: Math.min(input.limit ?? 100, 1000) }),
     /**
      * One mail: its row, its failed attempts (`history`), the `raw` message, and its `headers` and

@@ -48,6 +48,11 @@ export interface WorkerDeps {
   secretBox: SecretBox;
   workerId: string;
   options: WorkerOptions;
+  /**
+   * The rendering step (owed-mail-step.ts): mails requests owe are rendered and queued by a lane
+   * of its own, so rendering never holds up sending, and requests never wait for either.
+   */
+  owed?: { runOnce(): Promise<number> } | undefined;
 }
 
 type Outcome =
@@ -93,6 +98,7 @@ export class OutboxWorker {
     if (this.#lanes.length > 0) return;
     this.#deps.log.info({ event: 'worker_started', workerId: this.#deps.workerId, lanes: this.#deps.options.lanes }, 'outbox worker started');
     for (let i = 0; i < this.#deps.options.lanes; i++) this.#lanes.push(this.#runLane(i));
+    if (this.#deps.owed) this.#lanes.push(this.#runRenderLane(this.#deps.owed));
   }
 
   /** New mail was queued in this process: look now instead of at the next poll. */
@@ -116,10 +122,27 @@ export class OutboxWorker {
     this.#deps.log.info({ event: 'worker_stopped', workerId: this.#deps.workerId }, 'outbox worker stopped');
   }
 
-  /** Claims and handles one batch; resolves with how many mails it took (0 when none was due). */
+  /**
+   * Renders every owed mail first (when this worker renders), then claims and handles one batch
+   * of the outbox; resolves with how many mails it took from the outbox (0 when none was due).
+   */
   async runOnce(): Promise<number> {
+    if (this.#deps.owed) while ((await this.#deps.owed.runOnce()) > 0);
     await this.#reapIfDue(true);
     return this.#processBatch();
+  }
+
+  async #runRenderLane(owed: { runOnce(): Promise<number> }): Promise<void> {
+    while (!this.#stopping) {
+      try {
+        const handled = await owed.runOnce();
+        if (handled === 0 && !this.#stopping) await this.#deps.sleep(this.#deps.options.idleMs, this.#wake.signal);
+      } catch (error) {
+        // As for sending: the leases keep the owed mails; try again shortly.
+        this.#deps.log.error({ event: 'render_lane_error', err: error }, 'rendering owed mails failed; retrying shortly');
+        if (!this.#stopping) await this.#deps.sleep(Math.max(1000, this.#deps.options.idleMs), this.#wake.signal);
+      }
+    }
   }
 
   async #runLane(lane: number): Promise<void> {

@@ -3,8 +3,7 @@ import type { SettingsService } from '../config/settings-service.ts';
 import type { UserRow } from '../db/user-repo.ts';
 import { printable } from '../domain/address.ts';
 import { MailroomError } from '../errors.ts';
-import type { ComposedMessage } from '../templates/compose-message.ts';
-import type { MailRecipient, MailRenderer } from '../templates/render-mail.ts';
+import type { MailRecipient } from '../templates/render-mail.ts';
 import type { TemplateName } from '../templates/template-catalog.ts';
 import { linkTo, type OneTimeLinks } from './one-time-links.ts';
 import { checkPasswordStrength } from './password-policy.ts';
@@ -17,9 +16,11 @@ export const EMAIL_UNDO_LIFETIME_DAYS = 14;
 export interface AccountMailDeps {
   links: OneTimeLinks;
   settings: SettingsService;
-  renderer: MailRenderer;
-  /** `sealed`: the mail holds a live one-time link, so it is stored sealed (outbox/sealed-raw.ts). */
-  enqueue(message: ComposedMessage, kind: TemplateName, options?: { sealed: boolean }): Promise<unknown>;
+  /**
+   * Owes a mail: commits what to render, for a worker to render and queue after the answer.
+   * `sealed`: the mail holds a live one-time link, so it is stored sealed (outbox/sealed-raw.ts).
+   */
+  owe(mail: OwedAccountMail): Promise<unknown>;
   findUser(uid: string): Promise<UserRow | undefined>;
   /** Sets a password through the directory (which then sends `password_changed` and ends sessions). */
   setPassword(uid: string, password: string): Promise<void>;
@@ -28,6 +29,14 @@ export interface AccountMailDeps {
   /** Ends every session of the user and revokes their app passwords. */
   signOutEverywhere(uid: string): Promise<void>;
   clock: { now(): Date };
+}
+
+/** An account mail owed: the template, the recipient and the data (Dates are written out when rendered). */
+export interface OwedAccountMail {
+  template: TemplateName;
+  to: MailRecipient;
+  data: Record<string, unknown>;
+  sealed: boolean;
 }
 
 export interface InvitationSent {
@@ -48,9 +57,12 @@ export function createAccountMailService(deps: AccountMailDeps) {
     if (!user) throw new MailroomError('not_found', `No user "${printable(uid)}"`);
     return user;
   };
-  /** `withLink`: the mail holds a one-time link, whose token must not be readable at rest. */
-  const send = async (template: TemplateName, to: MailRecipient, data: Record<string, unknown>, settings: Settings, withLink: boolean) => {
-    await deps.enqueue(await deps.renderer.render({ template, to, data }, settings), template, { sealed: withLink });
+  /**
+   * `withLink`: the mail holds a one-time link, whose token must not be readable at rest. The
+   * mail is owed, not rendered: the request answers once it is committed.
+   */
+  const send = async (template: TemplateName, to: MailRecipient, data: Record<string, unknown>, withLink: boolean) => {
+    await deps.owe({ template, to, data, sealed: withLink });
   };
 
   async function validInvitation(token: string) {
@@ -72,7 +84,7 @@ export function createAccountMailService(deps: AccountMailDeps) {
       const settings = await deps.settings.get();
       const days = settings.invitation_expiry_days;
       const { token, expiresAt } = await deps.links.issue(uid, 'invitation', days * 86_400_000);
-      await send('welcome', recipient(user), { link: linkTo(settings.base_url, 'set-password', token), expires_in_days: days }, settings, true);
+      await send('welcome', recipient(user), { link: linkTo(settings.base_url, 'set-password', token), expires_in_days: days }, true);
       return { email: user.email, expires_at: new Date(expiresAt).toISOString() };
     },
 
@@ -97,7 +109,7 @@ export function createAccountMailService(deps: AccountMailDeps) {
       const user = await deps.findUser(uid);
       if (!user?.email) return;
       const settings = await deps.settings.get();
-      await send('password_changed', recipient(user), { changed_at: deps.clock.now(), reset_link: page(settings, 'forgot') }, settings, false);
+      await send('password_changed', recipient(user), { changed_at: deps.clock.now(), reset_link: page(settings, 'forgot') }, false);
     },
 
     /** Mails a confirmation link to the new address; the address changes only when it is followed. */
@@ -109,7 +121,6 @@ export function createAccountMailService(deps: AccountMailDeps) {
         'email_change_verify',
         recipient(user, newEmail),
         { link: linkTo(settings.base_url, 'confirm-email', token), new_email: newEmail, expires_in_hours: EMAIL_CHANGE_LIFETIME_HOURS },
-        settings,
         true,
       );
       return { pending_email: newEmail, expires_at: new Date(expiresAt).toISOString() };
@@ -143,7 +154,6 @@ export function createAccountMailService(deps: AccountMailDeps) {
           'email_change_notice',
           recipient(user, old),
           { old_email: old, new_email: email, changed_at: deps.clock.now(), undo_link: linkTo(settings.base_url, 'undo-email', undo.token), reset_link: page(settings, 'forgot') },
-          settings,
           true,
         );
       }

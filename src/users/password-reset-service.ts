@@ -1,10 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import type { SettingsService } from '../config/settings-service.ts';
 import type { UserRow } from '../db/user-repo.ts';
 import { MailroomError } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
-import type { MailRenderer } from '../templates/render-mail.ts';
-import type { ComposedMessage } from '../templates/compose-message.ts';
+import type { OwedAccountMail } from './account-mail-service.ts';
 import type { AttemptLimiter } from './attempt-limiter.ts';
 import { linkTo, type OneTimeLinks } from './one-time-links.ts';
 import { checkPasswordStrength } from './password-policy.ts';
@@ -12,9 +10,8 @@ import { checkPasswordStrength } from './password-policy.ts';
 export interface PasswordResetDeps {
   links: OneTimeLinks;
   settings: SettingsService;
-  renderer: MailRenderer;
-  /** `sealed`: the mail holds a live one-time link, so it is stored sealed (outbox/sealed-raw.ts). */
-  enqueue(message: ComposedMessage, kind: string, options?: { sealed: boolean }): Promise<unknown>;
+  /** Owes the mail (sealed: it holds a live link); a worker renders and queues it after the answer. */
+  owe(mail: OwedAccountMail): Promise<unknown>;
   findUser(login: string): Promise<UserRow | undefined>;
   /** Sets the password (checked for strength) and ends the user's sessions. */
   setPassword(uid: string, password: string): Promise<void>;
@@ -53,21 +50,18 @@ export function createPasswordResetService(deps: PasswordResetDeps) {
         if (user && user.disabled === 0 && user.email !== null && !eligible) {
           deps.log.warn({ event: 'password_reset_limited', uid: user.uid }, 'password reset requested too often for one account; no mail sent');
         }
-        // The mail is rendered for every request, also when none is sent: the first render loads
-        // the template engine, and doing it only for real accounts would time them apart. A newer
+        // Nothing is rendered here: the mail is owed (a row, sealed) and a worker renders it, so
+        // the work a real account costs is a few writes, well inside the answer's floor. A newer
         // request voids the links sent before.
-        const token = eligible ? (await deps.links.issue(user.uid, 'password_reset', minutes * 60_000, { email: user.email })).token : randomBytes(32).toString('base64url');
-        const message = await deps.renderer.render(
-          {
+        if (eligible) {
+          const { token } = await deps.links.issue(user.uid, 'password_reset', minutes * 60_000, { email: user.email });
+          await deps.owe({
             template: 'lost_password',
-            to: eligible
-              ? { address: user.email as string, displayName: user.display_name, uid: user.uid, language: user.language, timeZone: user.timezone }
-              : { address: 'nobody@invalid.example', displayName: 'nobody', uid: 'nobody' },
+            to: { address: user.email as string, displayName: user.display_name, uid: user.uid, language: user.language, timeZone: user.timezone },
             data: { link: resetLink(settings.base_url, token), expires_in_minutes: minutes },
-          },
-          settings,
-        );
-        if (eligible) await deps.enqueue(message, 'lost_password', { sealed: true });
+            sealed: true,
+          });
+        }
       } finally {
         const left = deps.answerFloorMs - (Date.now() - started);
         if (left > 0) await deps.sleep(left);

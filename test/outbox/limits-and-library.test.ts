@@ -165,6 +165,10 @@ describe('the library', () => {
     assert.deepEqual(first.events, [{ id: 'lib-share-1', duplicate: false }]);
     assert.equal(first.mails, 1);
     assert.deepEqual(again, { events: [{ id: 'lib-share-1', duplicate: true }], activities: 0, mails: 0 });
+    // The mail is owed: a worker renders it into the outbox.
+    const worker = mailroom.startWorker();
+    for (let i = 0; i < 200 && (await mailroom.context.outbox.pending()) > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    await worker.stop();
     const shares = (await mailroom.context.outbox.list({})) as Array<{ kind: string; recipients: string[]; subject: string }>;
     assert.deepEqual(shares.filter((m) => m.kind === 'share').map((m) => [m.recipients, m.subject]), [[['lib-bob@example.com'], 'Alice shared »Plan.odt« with you']]);
     // The library takes unchecked input, like the API: an unknown type is refused by name.

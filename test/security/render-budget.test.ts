@@ -16,6 +16,7 @@ import { buildContext } from '../../src/main.ts';
 import { templates as enDefaults } from '../../src/templates/defaults/en.ts';
 import { createLiquidEngine } from '../../src/templates/liquid-engine.ts';
 import { createRenderPool } from '../../src/templates/render-pool.ts';
+import { mailroomOk } from '../support/run-mailroom.ts';
 
 interface Reply {
   status: number;
@@ -134,7 +135,7 @@ describe('render budget: no render may stall the server', () => {
     assert.equal(ok.status, 200, ok.text);
   });
 
-  it('fails a share mail whose stored template is hostile with template_render_budget, not a 500 and not a stall', async () => {
+  it('fails a share mail whose stored template is hostile with template_render_budget, visible with its code, not a 500 and not a stall', async () => {
     // Written straight to the database, as an older Mailroom or a hand edit could have.
     const db = new BetterSqlite3(join(dir, 'mailroom.sqlite'));
     try {
@@ -152,13 +153,28 @@ describe('render budget: no render may stall the server', () => {
       db.close();
     }
     const event = { type: 'share.created', actor: 'alice', affected: ['bob'], object: { type: 'file', id: '42', name: 'plan.odt' } };
+    // The request owes the mail and answers without rendering it.
+    const answer = await api('POST', '/api/v1/events', { events: [event] }, serviceToken);
+    assert.equal(answer.status, 202, answer.text);
+    assert.equal((JSON.parse(answer.text) as { mails: number }).mails, 1);
+    // The worker renders it: refused by the budget, while the server keeps answering.
+    const worker = ctx.createWorker();
     const started = performance.now();
-    const { result, slowest } = await whileAskingHealth(base, () => api('POST', '/api/v1/events', { events: [event] }, serviceToken));
+    const { slowest } = await whileAskingHealth(base, () => worker.runOnce());
     const took = performance.now() - started;
-    assert.equal(result.status, 422, result.text);
-    assert.equal(apiError(result).code, 'template_render_budget', result.text);
-    assert.ok(took < 5000, `answered after ${Math.round(took)} ms`);
+    await worker.stop();
+    assert.ok(took < 5000, `rendered after ${Math.round(took)} ms`);
     assert.ok(slowest < HEALTH_BUDGET_MS, `/healthz took ${Math.round(slowest)} ms while the share mail rendered`);
+    // The failed render stays visible with its code; no share mail was queued.
+    const owed = JSON.parse((await api('GET', '/api/v1/outbox/owed')).text) as { owed: number; failed: number; failed_mails: Array<{ kind: string; code: string }> };
+    assert.equal(owed.owed, 0);
+    assert.deepEqual(owed.failed_mails.map((m) => [m.kind, m.code]), [['share', 'template_render_budget']]);
+    const listed = JSON.parse((await api('GET', '/api/v1/outbox')).text) as { mails: Array<{ kind: string }> };
+    assert.equal(listed.mails.filter((m) => m.kind === 'share').length, 0, 'no share mail queued');
+    // The admin sees it on the command line too.
+    const cli = await mailroomOk(['outbox:owed'], { cwd: dir, env: { MAILROOM_DATA_DIR: dir, MAILROOM_CONFIG: join(dir, 'config.json') } });
+    assert.match(cli.stdout, /^owed 0 {2}failed 1$/m);
+    assert.match(cli.stdout, /^#\d+ {2}share {2}template_render_budget /m);
     // The server still renders: the preview of the default works.
     assert.equal((await api('POST', '/api/v1/templates/link_share/en/preview', {})).status, 200);
   });

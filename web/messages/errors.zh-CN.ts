@@ -68,6 +68,7 @@ export const errorSummariesZhCN: Readonly<Record<string, string>> = {
   too_many_recipients: '一次发送公开链接的外部地址超过了上限（20 个）。',
   outbox_not_cancellable: '只有排队中或发送失败的邮件才能取消；这封邮件正在发送、已发送或已取消。',
   batch_too_large: '一次请求中的条目超过了上限（1000 条）。',
+  too_many_mails: '该请求需要发送的邮件超过了单次请求的上限（10000 封），未记录任何内容。',
 
   // Database
   database_unavailable: '无法打开或连接数据库。',

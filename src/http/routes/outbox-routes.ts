@@ -29,6 +29,11 @@ export function outboxRoutes(app: FastifyInstance, ctx: AppContext): void {
     return { counts: await ctx.outbox.counts(), mails: await ctx.outbox.list({ state: query.status, limit: query.limit ?? 100, beforeId: query.before }) };
   });
 
+  /** Mails requests owe that no worker has rendered yet, and those that could not be rendered (with their codes). */
+  app.get('/api/v1/outbox/owed', { preHandler: admin }, async () => ctx.outbox.owed());
+  /** Every owed mail that failed to render, rendered again (after its template was fixed). */
+  app.post('/api/v1/outbox/owed/retry', { preHandler: admin }, async (_request, reply) => reply.status(202).send({ requeued: await ctx.outbox.retryOwed() }));
+
   app.get('/api/v1/outbox/:id', { preHandler: admin }, async (request) => ctx.outbox.show(parseInput(idParams, request.params).id));
 
   app.post('/api/v1/outbox/:id/retry', { preHandler: admin }, async (request, reply) => {

@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createOutboxRepo, type NewOutboxRow } from '../../src/db/outbox-repo.ts';
+import { createOwedMailRepo } from '../../src/db/owed-mail-repo.ts';
+import { dialects } from '../support/dialects.ts';
+
+const row = (key: string): NewOutboxRow => ({ messageId: `<${key}@example.com>`, kind: 'share', envelopeFrom: 'mailroom@example.com', recipients: [`${key}@example.com`], subject: key, raw: 'From: x\r\n\r\nbody', idempotencyKey: key });
+
+for (const dialect of dialects()) {
+  describe(`owed mails on ${dialect.name}`, () => {
+    it('owes a key once; a worker whose lease ran out settles nothing, and its mails are queued once by the worker that took them over', async () => {
+      const database = await dialect.open();
+      const owed = createOwedMailRepo(database.db, database.dialect);
+      const outbox = createOutboxRepo(database.db, database.dialect);
+      assert.equal((await owed.owe([{ kind: 'share', key: 'k1', payload: '{}' }, { kind: 'share', key: 'k2', payload: '{}' }], 1000)).length, 2);
+      assert.equal((await owed.owe([{ kind: 'share', key: 'k1', payload: '{}' }], 1001)).length, 0, 'a key owed before adds nothing');
+
+      const a = await owed.claim({ owner: 'a', now: 2000, leaseExpiresAt: 3000, limit: 10 });
+      assert.deepEqual(a.map((m) => m.key), ['k1', 'k2']);
+      assert.equal((await owed.claim({ owner: 'b', now: 2500, leaseExpiresAt: 3500, limit: 10 })).length, 0, 'held by a');
+      // a stalls past its lease; b takes both over and queues them.
+      const b = await owed.claim({ owner: 'b', now: 3001, leaseExpiresAt: 4001, limit: 10 });
+      assert.deepEqual(b.map((m) => [m.key, m.attempts]), [['k1', 2], ['k2', 2]]);
+      const queued = await owed.settle({ owner: 'b', now: 3100, rendered: b.map((m) => ({ id: m.id, row: row(m.key) })), failed: [] });
+      assert.equal(queued.length, 2);
+      // a wakes up and settles what it rendered: nothing is queued twice.
+      assert.deepEqual(await owed.settle({ owner: 'a', now: 3200, rendered: a.map((m) => ({ id: m.id, row: row(m.key) })), failed: [] }), []);
+      assert.equal((await outbox.counts())['queued'], 2);
+      assert.deepEqual(await owed.counts(), { owed: 0, failed: 0 });
+    });
+
+    it('keeps a mail that failed to render with its code until it is retried; a transient failure is owed again', async () => {
+      const database = await dialect.open();
+      const owed = createOwedMailRepo(database.db, database.dialect);
+      await owed.owe([{ kind: 'share', key: 'bad', payload: '{}' }, { kind: 'welcome', key: 'slow', payload: '{}' }], 1000);
+      const claimed = await owed.claim({ owner: 'a', now: 2000, leaseExpiresAt: 3000, limit: 10 });
+      const [bad, slow] = claimed as [(typeof claimed)[number], (typeof claimed)[number]];
+      await owed.settle({ owner: 'a', now: 2100, rendered: [], failed: [{ id: bad.id, code: 'template_render_budget', message: 'too much work' }, { id: slow.id, code: 'template_render_timeout', message: 'stopped', again: true }] });
+      assert.deepEqual(await owed.counts(), { owed: 1, failed: 1 });
+      assert.deepEqual((await owed.failed(10)).map((f) => [f.kind, f.code, f.message]), [['share', 'template_render_budget', 'too much work']]);
+      assert.deepEqual((await owed.claim({ owner: 'b', now: 2200, leaseExpiresAt: 3200, limit: 10 })).map((m) => m.key), ['slow'], 'the failed one is not claimed');
+      assert.equal(await owed.retryFailed(2300), 1);
+      assert.deepEqual((await owed.claim({ owner: 'c', now: 2400, leaseExpiresAt: 3400, limit: 10 })).map((m) => m.key), ['bad']);
+    });
+  });
+}
