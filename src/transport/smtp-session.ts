@@ -571,15 +571,7 @@ export class SmtpSession {
 
   #read(count: number, command: string): Promise<Reply[]> {
     if (this.#closedError) return Promise.reject(this.#closedError);
-    const replies: Promise<Reply>[] = [];
-    for (let i = 0; i < count; i++) {
-      replies.push(new Promise<Reply>((resolve, reject) => this.#waiters.push({ resolve, reject })));
-    }
-    const timer = setTimeout(() => {
-      this.#fail(new SmtpError(`Timeout waiting for the reply to ${command}`, { code: 'ETIMEDOUT', command }));
-      this.#socket.destroy();
-    }, this.#options.timeoutMs);
-    return Promise.all(replies).finally(() => clearTimeout(timer));
+    return Promise.all(this.#expect(count, command));
   }
 
   #attach(socket: net.Socket | tls.TLSSocket): void {
