@@ -123,11 +123,21 @@ export class OutboxWorker {
   }
 
   /**
+   * Renders every owed mail and queues it, sending nothing (when this worker renders); resolves
+   * with how many it took. For commands and tests that look at a mail between queue and send.
+   */
+  async renderOwed(): Promise<number> {
+    let taken = 0;
+    if (this.#deps.owed) for (let n = await this.#deps.owed.runOnce(); n > 0; n = await this.#deps.owed.runOnce()) taken += n;
+    return taken;
+  }
+
+  /**
    * Renders every owed mail first (when this worker renders), then claims and handles one batch
    * of the outbox; resolves with how many mails it took from the outbox (0 when none was due).
    */
   async runOnce(): Promise<number> {
-    if (this.#deps.owed) while ((await this.#deps.owed.runOnce()) > 0);
+    await this.renderOwed();
     await this.#reapIfDue(true);
     return this.#processBatch();
   }

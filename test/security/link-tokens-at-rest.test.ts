@@ -118,6 +118,13 @@ describe('one-time links through a real Postfix, SQLite', () => {
     await postfix?.stop();
   });
 
+  /** Renders the mails requests owe into the outbox, sending nothing: "queued" holds still. */
+  async function queue(): Promise<void> {
+    const worker = m.ctx.createWorker();
+    await worker.renderOwed();
+    await worker.stop();
+  }
+
   /** Sends what is queued (no worker runs in the background, so "before delivery" holds still). */
   async function deliver(): Promise<void> {
     const worker = m.ctx.createWorker();
@@ -141,6 +148,7 @@ describe('one-time links through a real Postfix, SQLite', () => {
     const added = await api<unknown>(m.app, 'POST', '/api/v1/users', { token: m.adminToken, body: { uid: 'nina', display_name: 'Nina', email: 'nina@example.org' } });
     assert.equal(added.status, 201, JSON.stringify(added.body));
 
+    await queue();
     const queued = await outboxMail(m.app, m.adminToken, 'welcome');
     assert.equal(queued.state, 'queued');
     assertMasked(queued, 'set-password');
@@ -166,6 +174,7 @@ describe('one-time links through a real Postfix, SQLite', () => {
     await m.ctx.users.add({ uid: 'omar', email: 'omar@example.org', password: PASSWORD });
     const requested = await api<unknown>(m.app, 'POST', '/api/v1/password-reset', { body: { user: 'omar' } });
     assert.equal(requested.status, 202, JSON.stringify(requested.body));
+    await queue();
     assertMasked(await outboxMail(m.app, m.adminToken, 'lost_password'), 'reset');
     await deliver();
     const resetToken = tokenIn((await delivered('omar@example.org', /^Reset your/)).text, 'reset');
@@ -175,6 +184,7 @@ describe('one-time links through a real Postfix, SQLite', () => {
     assert.equal(reset.status, 200, JSON.stringify(reset.body));
 
     await m.ctx.accountMails.requestEmailChange('omar', 'omar.new@example.org');
+    await queue();
     assertMasked(await outboxMail(m.app, m.adminToken, 'email_change_verify'), 'confirm-email');
     await deliver();
     const confirmToken = tokenIn((await delivered('omar.new@example.org', /./)).text, 'confirm-email');
