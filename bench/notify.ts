@@ -5,7 +5,7 @@
 // mail, no database), and Mailroom's own raw outbox (bench/outbox-mailroom.mjs: finished mails
 // enqueued and delivered), which is the ceiling rendering should not pull far below.
 // Reports mails/s from the first request to the last mail accepted by the sink, the time until
-// every request was answered, and the server's peak RSS.
+// every request was answered, and the peak RSS of the largest of serve's processes.
 // env: N (20000) BATCH (1000) USERS (1000) CONCURRENCY (2)
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -27,9 +27,15 @@ interface Result {
   rssMiB?: number;
 }
 
+/** The largest peak RSS of the process and its descendants (serve's worker process among them). */
 async function peakRssMiB(child: ChildProcess): Promise<number> {
-  const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+  const peak = async (pid: number): Promise<number> => {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+    const own = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+    const children = (await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '')).trim().split(/\s+/).filter(Boolean).map(Number);
+    return Math.max(own, ...(await Promise.all(children.map(peak))));
+  };
+  return peak(child.pid as number);
 }
 
 function mailroomCli(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
