@@ -340,11 +340,16 @@ describe('account mails through a real Postfix: invitation, password changed, ad
       assert.equal((await api('POST', '/api/v1/email-change/confirm', { body: { token: second } })).status, 200);
       assert.equal((await ctx.users.get('xena')).email, address('xena.two'));
 
-      const before = await ctx.outbox.counts();
+      // The confirmation owes a notice to the old address: let it be rendered and sent first.
+      // Totals, not states: the worker goes on moving mails from sending to sent.
+      const total = async () => Object.values(await ctx.outbox.counts()).reduce((sum, n) => sum + n, 0);
+      await outboxIdle();
+      const before = await total();
       const direct = await api('PATCH', '/api/v1/users/xena', { token: adminToken, body: { email: address('xena.admin') } });
       assert.equal(direct.status, 200);
       assert.equal((direct.json['user'] as { email: string }).email, address('xena.admin'));
-      assert.deepEqual(await ctx.outbox.counts(), before, 'an admin change sends nothing');
+      await outboxIdle();
+      assert.equal(await total(), before, 'an admin change sends nothing');
     });
 
     it('in Chinese for a Chinese user: the confirmation to the new address and the notice to the old', async () => {
