@@ -16,7 +16,7 @@ import type { AppContext } from '../../src/context.ts';
 import { buildApp } from '../../src/http/build-app.ts';
 import { buildContext } from '../../src/main.ts';
 import type { OutboxWorker } from '../../src/outbox/outbox-worker.ts';
-import { outboxIdle as waitForOutbox, postfixSettings } from '../support/mail-fixtures.ts';
+import { outboxIdle as waitForOutbox, outboxTotal, postfixSettings } from '../support/mail-fixtures.ts';
 import { readMaildir, startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
 
 const OUTSIDE = 'outside.example.net';
@@ -66,14 +66,14 @@ describe('public links mailed to outside addresses, through the real Postfix', (
   const outboxIdle = () => waitForOutbox(ctx.outbox, 500);
   /** A refused request: the status and code, and not one more mail in the outbox. */
   async function refusedWithNothingQueued(events: unknown, status: number, code: string) {
-    // The total, not each state: the worker goes on moving earlier mails from sending to sent.
-    const total = async () => Object.values(await ctx.outbox.counts()).reduce((sum, n) => sum + n, 0);
-    const before = await total();
+    await waitForOutbox(ctx.outbox);
+    const before = await outboxTotal(ctx.outbox);
     const reply = await emit(events);
     assert.equal(reply.statusCode, status, reply.body);
     const body = reply.json() as { error: { code: string; message: string; details?: Record<string, unknown> } };
     assert.equal(body.error.code, code);
-    assert.equal(await total(), before, 'nothing queued');
+    await waitForOutbox(ctx.outbox);
+    assert.equal(await outboxTotal(ctx.outbox), before, 'nothing queued');
     return { body, headers: reply.headers };
   }
 

@@ -41,6 +41,14 @@ export function postfixSettings(postfix: { smtpPort: number; certPath: string; u
  * Waits until nothing is queued or being sent (the worker has handed every mail to the server),
  * then `settleMs` more: Postfix files a mail into the Maildir a moment after its 250.
  */
+/**
+ * Every mail the outbox ever took, whatever its state: a worker moving mails from sending to sent
+ * does not change it, so "nothing was queued" compares this, once the outbox is idle.
+ */
+export async function outboxTotal(outbox: { counts(): Promise<Record<string, number>> }): Promise<number> {
+  return Object.values(await outbox.counts()).reduce((sum, n) => sum + n, 0);
+}
+
 export async function outboxIdle(outbox: { pending(): Promise<number> }, settleMs = 0): Promise<void> {
   const deadline = Date.now() + 10_000;
   while ((await outbox.pending()) > 0) {
