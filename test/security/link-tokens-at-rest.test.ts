@@ -8,8 +8,7 @@
  * both dialects, where the captured mail is the delivered copy: kept sealed, shown masked.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
@@ -18,8 +17,7 @@ import pg from 'pg';
 import { createSecretBox } from '../../src/config/secret-box.ts';
 import type { AppContext } from '../../src/context.ts';
 import type { MessagePart } from '../../src/domain/mime-message.ts';
-import { buildApp } from '../../src/http/build-app.ts';
-import { buildContext } from '../../src/main.ts';
+import { startInstance } from '../support/instance.ts';
 import { openRaw } from '../../src/outbox/sealed-raw.ts';
 import { postfixSettings } from '../support/mail-fixtures.ts';
 import { readMaildir, startPostfix, startPostgres, type PostfixServer, type PostgresServer } from '../support/servers.ts';
@@ -63,25 +61,12 @@ function assertMasked(detail: OutboxDetail | { raw: string; masked: boolean; par
   assert.match(text, new RegExp(`${BASE_URL.replace(/[.]/g, '\\.')}/${path}/\\*{20,}`), `the text part shows the link masked:\n${text}`);
 }
 
-async function startMailroom(env: NodeJS.ProcessEnv): Promise<{ dir: string; ctx: AppContext; app: FastifyInstance; adminToken: string; close(): Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'mailroom-link-tokens-'));
-  const ctx = await buildContext({ env: { PATH: process.env['PATH'], MAILROOM_DATA_DIR: dir, MAILROOM_CONFIG: join(dir, 'none.json'), ...env }, cwd: dir, logLevel: 'silent' });
-  await ctx.settings.update({ base_url: BASE_URL, mail_domain: 'cloud.example.com' });
-  await ctx.users.add({ uid: 'root', email: 'root@example.org', password: PASSWORD, admin: true });
-  const adminToken = await ctx.tokens.create('security-admin');
-  const app = buildApp(ctx);
-  await app.ready();
-  return {
-    dir,
-    ctx,
-    app,
-    adminToken,
-    async close() {
-      await app.close();
-      await ctx.close();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
+async function startMailroom(env: Record<string, string>): Promise<{ dir: string; ctx: AppContext; app: FastifyInstance; adminToken: string; close(): Promise<void> }> {
+  const instance = await startInstance({ prefix: 'mailroom-link-tokens-', env });
+  await instance.ctx.settings.update({ base_url: BASE_URL, mail_domain: 'cloud.example.com' });
+  await instance.ctx.users.add({ uid: 'root', email: 'root@example.org', password: PASSWORD, admin: true });
+  // `dir` is the data folder, whose files the tests read byte for byte.
+  return { dir: join(instance.dir, 'data'), ctx: instance.ctx, app: instance.app, adminToken: instance.token, close: () => instance.close() };
 }
 
 async function api<T>(app: FastifyInstance, method: 'GET' | 'POST', url: string, options: { token?: string; body?: unknown } = {}): Promise<{ status: number; body: T }> {
