@@ -165,8 +165,9 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
         log: log.child({ module: 'owed-mails' }),
         workerId,
         leaseMs: runtime.worker.leaseMs,
-        // Two render threads: a batch this size keeps both busy and settles in one transaction.
-        batchSize: 50,
+        // Each of the two render lanes keeps both render threads busy with a batch this size,
+        // settled (and handed to the sending lanes) in one transaction.
+        batchSize: 100,
         onQueued: () => worker.notify(),
       }),
     });

@@ -97,16 +97,28 @@ function toRow(r: OutboxTable & { id: number }): OutboxRow {
  * Inserts outbox rows inside the caller's transaction, so a mail can be committed together with
  * what caused it (an event, a digest). A key seen before yields the earlier mail's id.
  */
-export async function enqueueWithin(trx: Kysely<DatabaseSchema>, rows: NewOutboxRow[], now: number): Promise<Array<{ id: number; duplicate: boolean }>> {
+/** Rows inserted already claimed by a worker, as its claim would have left them (see OwedMailStore.settle). */
+export interface InsertLease {
+  owner: string;
+  expiresAt: number;
+}
+
+/**
+ * Inserts the rows that are not queued yet (by idempotency key). With `lease`, the rows due now go
+ * in already claimed by that worker (state `sending`, first attempt counted), so the worker that
+ * rendered them sends them without reading them back; a row held for later is queued as usual.
+ */
+export async function enqueueWithin(trx: Kysely<DatabaseSchema>, rows: NewOutboxRow[], now: number, lease?: InsertLease): Promise<Array<{ id: number; duplicate: boolean; leased: boolean }>> {
   const keys = rows.map((r) => r.idempotencyKey).filter((k): k is string => k !== null);
   const existing = new Map<string, number>();
   for (let i = 0; i < keys.length; i += INSERT_CHUNK) {
     const found = await trx.selectFrom('outbox').select(['id', 'idempotency_key']).where('idempotency_key', 'in', keys.slice(i, i + INSERT_CHUNK)).execute();
     for (const f of found) existing.set(f.idempotency_key as string, Number(f.id));
   }
-  const result: Array<{ id: number; duplicate: boolean } | undefined> = rows.map((r) =>
-    r.idempotencyKey !== null && existing.has(r.idempotencyKey) ? { id: existing.get(r.idempotencyKey) as number, duplicate: true } : undefined,
+  const result: Array<{ id: number; duplicate: boolean; leased: boolean } | undefined> = rows.map((r) =>
+    r.idempotencyKey !== null && existing.has(r.idempotencyKey) ? { id: existing.get(r.idempotencyKey) as number, duplicate: true, leased: false } : undefined,
   );
+  const leasedNow = (row: NewOutboxRow) => lease !== undefined && (row.notBefore ?? now) <= now;
   // The same key twice within one batch is one mail too.
   const seen = new Map<string, number>();
   const fresh: Array<{ index: number; row: NewOutboxRow }> = [];
@@ -131,28 +143,28 @@ export async function enqueueWithin(trx: Kysely<DatabaseSchema>, rows: NewOutbox
           recipients: JSON.stringify(row.recipients),
           subject: row.subject,
           raw: row.raw,
-          state: 'queued',
-          attempts: 0,
-          next_attempt_at: row.notBefore ?? now,
           idempotency_key: row.idempotencyKey,
           created_at: now,
           updated_at: now,
+          next_attempt_at: row.notBefore ?? now,
+          ...(leasedNow(row) && lease ? { state: 'sending', attempts: 1, lease_owner: lease.owner, lease_expires_at: lease.expiresAt } : { state: 'queued', attempts: 0 }),
         })),
       )
       .returning('id')
       .execute();
     // RETURNING follows the VALUES order on both SQLite and PostgreSQL for a plain insert.
     inserted.forEach((r, j) => {
-      result[(chunk[j] as { index: number }).index] = { id: Number(r.id), duplicate: false };
+      const { index, row } = chunk[j] as { index: number; row: NewOutboxRow };
+      result[index] = { id: Number(r.id), duplicate: false, leased: leasedNow(row) };
     });
   }
   rows.forEach((row, index) => {
     if (!result[index] && row.idempotencyKey !== null) {
       const first = seen.get(row.idempotencyKey) as number;
-      result[index] = { id: (result[first] as { id: number }).id, duplicate: true };
+      result[index] = { id: (result[first] as { id: number }).id, duplicate: true, leased: false };
     }
   });
-  return result as Array<{ id: number; duplicate: boolean }>;
+  return result as Array<{ id: number; duplicate: boolean; leased: boolean }>;
 }
 
 /**
@@ -179,7 +191,8 @@ export function createOutboxRepo(db: Kysely<DatabaseSchema>, dialect: SqlDialect
   return {
     /** Inserts in one transaction; a key seen before yields the earlier mail's id, not a new mail. */
     async enqueue(rows: NewOutboxRow[], now: number): Promise<Array<{ id: number; duplicate: boolean }>> {
-      return db.transaction().execute((trx) => enqueueWithin(trx, rows, now));
+      const results = await db.transaction().execute((trx) => enqueueWithin(trx, rows, now));
+      return results.map(({ id, duplicate }) => ({ id, duplicate }));
     },
 
     /** Takes up to `limit` due mails for this worker until `leaseExpiresAt`. */
@@ -280,9 +293,11 @@ export function createOutboxRepo(db: Kysely<DatabaseSchema>, dialect: SqlDialect
       return Number(result.numUpdatedRows);
     },
 
-    async extendLease(ids: number[], owner: string, leaseExpiresAt: number): Promise<void> {
-      if (ids.length === 0) return;
-      await db.updateTable('outbox').set({ lease_expires_at: leaseExpiresAt }).where('id', 'in', ids).where('lease_owner', '=', owner).where('state', '=', 'sending').execute();
+    /** Extends this worker's lease on the mails it still holds, and says which those are. */
+    async extendLease(ids: number[], owner: string, leaseExpiresAt: number): Promise<number[]> {
+      if (ids.length === 0) return [];
+      const held = await db.updateTable('outbox').set({ lease_expires_at: leaseExpiresAt }).where('id', 'in', ids).where('lease_owner', '=', owner).where('state', '=', 'sending').returning('id').execute();
+      return held.map((r) => Number(r.id));
     },
 
     /** Mails not yet finished (queued or sending): answered from the small partial indexes. */

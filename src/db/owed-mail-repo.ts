@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { SqlDialectName } from './database.ts';
-import { enqueueWithin, type NewOutboxRow } from './outbox-repo.ts';
+import type { ClaimedMail } from '../domain/outbox.ts';
+import { enqueueWithin, type InsertLease, type NewOutboxRow } from './outbox-repo.ts';
 import type { DatabaseSchema } from './schema.ts';
 
 /** A mail to be rendered later: its outbox kind, its key, and what to render (JSON, maybe sealed). */
@@ -48,6 +49,12 @@ export async function oweWithin(trx: Kysely<DatabaseSchema>, mails: readonly New
   return ids;
 }
 
+/** What a settle queued: every new outbox id, and the mails among them queued claimed by the worker. */
+export interface SettledOwedMails {
+  queued: number[];
+  leased: ClaimedMail[];
+}
+
 /**
  * The owed mails as workers take them: claimed under a lease (a row whose lease ran out is
  * claimable again, so a worker killed mid-render loses nothing), and settled in one transaction
@@ -87,10 +94,13 @@ export function createOwedMailRepo(db: Kysely<DatabaseSchema>, dialect: SqlDiale
       rendered: Array<{ id: number; row: NewOutboxRow }>;
       /** `again`: owed once more (a render that may pass next time); else failed for good. */
       failed: Array<{ id: number; code: string; message: string; again?: boolean }>;
-    }): Promise<number[]> {
-      if (input.rendered.length === 0 && input.failed.length === 0) return [];
+      /** Queue the mails due now already claimed by this worker, which sends them next (see enqueueWithin). */
+      lease?: InsertLease | undefined;
+    }): Promise<SettledOwedMails> {
+      if (input.rendered.length === 0 && input.failed.length === 0) return { queued: [], leased: [] };
       return db.transaction().execute(async (trx) => {
         const queued: number[] = [];
+        const leased: ClaimedMail[] = [];
         for (let i = 0; i < input.rendered.length; i += CHUNK) {
           const part = input.rendered.slice(i, i + CHUNK);
           const held = await trx
@@ -103,7 +113,14 @@ export function createOwedMailRepo(db: Kysely<DatabaseSchema>, dialect: SqlDiale
           const mine = new Set(held.map((r) => Number(r.id)));
           const rows = part.filter((r) => mine.has(r.id)).map((r) => r.row);
           // The outbox key is unique: were this key queued already, enqueueWithin adds no mail.
-          if (rows.length > 0) for (const q of await enqueueWithin(trx, rows, input.now)) if (!q.duplicate) queued.push(q.id);
+          if (rows.length === 0) continue;
+          const results = await enqueueWithin(trx, rows, input.now, input.lease);
+          results.forEach((q, j) => {
+            if (q.duplicate) return;
+            queued.push(q.id);
+            const row = rows[j] as NewOutboxRow;
+            if (q.leased) leased.push({ id: q.id, messageId: row.messageId, envelopeFrom: row.envelopeFrom, recipients: row.recipients, subject: row.subject, raw: row.raw, attempts: 1, createdAt: input.now });
+          });
         }
         for (const f of input.failed) {
           await trx
@@ -114,7 +131,7 @@ export function createOwedMailRepo(db: Kysely<DatabaseSchema>, dialect: SqlDiale
             .where('state', '=', 'rendering')
             .execute();
         }
-        return queued;
+        return { queued, leased };
       });
     },
 

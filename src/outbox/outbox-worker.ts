@@ -9,6 +9,7 @@ import type { SecretBox } from '../config/secret-box.ts';
 import type { OutboxMetrics } from './outbox-metrics.ts';
 import { isSealedRaw, openRaw } from './sealed-raw.ts';
 import { createRateLimiter, type RateLimiter } from './rate-limiter.ts';
+import type { HandOver } from './owed-mail-step.ts';
 
 /** The outbox table as the worker needs it (implemented by db/outbox-repo.ts). */
 export interface WorkerStore {
@@ -21,7 +22,8 @@ export interface WorkerStore {
   }): Promise<number>;
   release(ids: number[], owner: string, now: number): Promise<void>;
   reapExpired(now: number): Promise<number>;
-  extendLease(ids: number[], owner: string, leaseExpiresAt: number): Promise<void>;
+  /** Resolves with the ids this worker still holds. */
+  extendLease(ids: number[], owner: string, leaseExpiresAt: number): Promise<number[]>;
 }
 
 export interface WorkerOptions {
@@ -52,8 +54,11 @@ export interface WorkerDeps {
    * The rendering step (owed-mail-step.ts): mails requests owe are rendered and queued by a lane
    * of its own, so rendering never holds up sending, and requests never wait for either.
    */
-  owed?: { runOnce(): Promise<number> } | undefined;
+  owed?: { runOnce(handOver?: HandOver): Promise<number> } | undefined;
 }
+
+/** Render lanes: one renders while the other queues its batch. */
+const RENDER_LANES = 2;
 
 type Outcome =
   | { kind: 'sent'; id: number; host: string; reply: string; recipientResults: Array<{ address: string; status: 'accepted' | 'rejected'; reply?: string }> | null }
@@ -86,6 +91,13 @@ export class OutboxWorker {
   /** Sends under way across all lanes, and the mails waiting for one to finish (see #sendOne). */
   #active = 0;
   #waitingForSlot: Array<() => void> = [];
+  /**
+   * Mails this worker rendered and queued already claimed by itself (owed-mail-step.ts), waiting
+   * for a sending lane: they skip the claim that would read them back. Render lanes wait while
+   * this holds two batches, so a slow server leaves mails owed in the database, not here.
+   */
+  #handed: Array<{ mail: ClaimedMail; leaseExpiresAt: number }> = [];
+  #waitingForRoom: Array<() => void> = [];
 
   constructor(deps: WorkerDeps) {
     this.#deps = deps;
@@ -98,7 +110,8 @@ export class OutboxWorker {
     if (this.#lanes.length > 0) return;
     this.#deps.log.info({ event: 'worker_started', workerId: this.#deps.workerId, lanes: this.#deps.options.lanes }, 'outbox worker started');
     for (let i = 0; i < this.#deps.options.lanes; i++) this.#lanes.push(this.#runLane(i));
-    if (this.#deps.owed) this.#lanes.push(this.#runRenderLane(this.#deps.owed));
+    const owed = this.#deps.owed;
+    if (owed) for (let i = 0; i < RENDER_LANES; i++) this.#lanes.push(this.#runRenderLane(owed));
   }
 
   /** New mail was queued in this process: look now instead of at the next poll. */
@@ -115,8 +128,16 @@ export class OutboxWorker {
     this.#stop.abort();
     this.notify();
     for (const wake of this.#waitingForSlot.splice(0)) wake();
+    for (const wake of this.#waitingForRoom.splice(0)) wake();
     await Promise.all(this.#lanes);
     this.#lanes = [];
+    // Rendered and claimed but not sent: back to the queue for the next worker, not left to their lease.
+    const unsent = this.#handed.splice(0).map((h) => h.mail.id);
+    if (unsent.length > 0) {
+      await this.#deps.store.release(unsent, this.#deps.workerId, this.#deps.clock.now().getTime()).catch((error: unknown) => {
+        this.#deps.log.error({ event: 'worker_release_failed', err: error }, `could not give back ${unsent.length} mail(s); they return to the queue when their lease runs out`);
+      });
+    }
     await this.#transport?.transport.close();
     this.#transport = undefined;
     this.#deps.log.info({ event: 'worker_stopped', workerId: this.#deps.workerId }, 'outbox worker stopped');
@@ -142,10 +163,16 @@ export class OutboxWorker {
     return this.#processBatch();
   }
 
-  async #runRenderLane(owed: { runOnce(): Promise<number> }): Promise<void> {
+  async #runRenderLane(owed: { runOnce(handOver?: HandOver): Promise<number> }): Promise<void> {
+    const handOver: HandOver = (mails, leaseExpiresAt) => {
+      for (const mail of mails) this.#handed.push({ mail, leaseExpiresAt });
+      this.notify();
+    };
     while (!this.#stopping) {
       try {
-        const handled = await owed.runOnce();
+        while (this.#handed.length >= 2 * this.#deps.options.batchSize && !this.#stopping) await new Promise<void>((wake) => this.#waitingForRoom.push(wake));
+        if (this.#stopping) return;
+        const handled = await owed.runOnce(handOver);
         if (handled === 0 && !this.#stopping) await this.#deps.sleep(this.#deps.options.idleMs, this.#wake.signal);
       } catch (error) {
         // As for sending: the leases keep the owed mails; try again shortly.
@@ -211,7 +238,8 @@ export class OutboxWorker {
     } catch (error) {
       setupError = error;
     }
-    const batch = await store.claim({ owner: workerId, now, leaseExpiresAt: now + options.leaseMs, limit: options.batchSize });
+    const handed = await this.#takeHanded(now);
+    const batch = handed.length > 0 ? handed : await store.claim({ owner: workerId, now, leaseExpiresAt: now + options.leaseMs, limit: options.batchSize });
     if (batch.length === 0) return 0;
     const settings = current?.settings ?? (await this.#deps.settings.get());
     const policy = policyOf(settings);
@@ -226,6 +254,23 @@ export class OutboxWorker {
     await store.settle({ owner: workerId, now: settledAt, sent, failed });
     if (released.length > 0) await store.release(released, workerId, settledAt);
     return batch.length;
+  }
+
+  /**
+   * A batch of the mails handed over by this worker's render lanes. Their lease started when they
+   * were queued; one that has run half of it is renewed first, and a mail whose lease was lost
+   * meanwhile (reaped after a stall) is left to whoever claims it now.
+   */
+  async #takeHanded(now: number): Promise<ClaimedMail[]> {
+    if (this.#handed.length === 0) return [];
+    const { options, store, workerId } = this.#deps;
+    const taken = this.#handed.splice(0, options.batchSize);
+    for (const wake of this.#waitingForRoom.splice(0)) wake();
+    const fresh = taken.filter((h) => h.leaseExpiresAt - now > options.leaseMs / 2).map((h) => h.mail);
+    const aging = taken.filter((h) => h.leaseExpiresAt - now <= options.leaseMs / 2).map((h) => h.mail);
+    if (aging.length === 0) return fresh;
+    const held = new Set(await store.extendLease(aging.map((m) => m.id), workerId, now + options.leaseMs));
+    return [...fresh, ...aging.filter((m) => held.has(m.id))].sort((a, b) => a.id - b.id);
   }
 
   /**

@@ -2,6 +2,7 @@ import type { Settings } from '../config/settings-schema.ts';
 import type { SettingsService } from '../config/settings-service.ts';
 import type { SecretBox } from '../config/secret-box.ts';
 import type { ClaimedOwedMail } from '../db/owed-mail-repo.ts';
+import type { ClaimedMail } from '../domain/outbox.ts';
 import type { NewOutboxRow } from '../db/outbox-repo.ts';
 import { isMailroomError } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
@@ -13,8 +14,20 @@ import { sealRaw } from './sealed-raw.ts';
 /** The owed-mail table as the render step needs it (implemented by db/owed-mail-repo.ts). */
 export interface OwedMailStore {
   claim(input: { owner: string; now: number; leaseExpiresAt: number; limit: number }): Promise<ClaimedOwedMail[]>;
-  settle(input: { owner: string; now: number; rendered: Array<{ id: number; row: NewOutboxRow }>; failed: Array<{ id: number; code: string; message: string; again?: boolean }> }): Promise<number[]>;
+  settle(input: {
+    owner: string;
+    now: number;
+    rendered: Array<{ id: number; row: NewOutboxRow }>;
+    failed: Array<{ id: number; code: string; message: string; again?: boolean }>;
+    lease?: { owner: string; expiresAt: number } | undefined;
+  }): Promise<{ queued: number[]; leased: ClaimedMail[] }>;
 }
+
+/**
+ * A sending worker taking the mails its own render step queued: they are queued already claimed
+ * by it until `leaseExpiresAt`, so they go out without a claim that reads them back.
+ */
+export type HandOver = (mails: ClaimedMail[], leaseExpiresAt: number) => void;
 
 /**
  * Failures that may pass on another try: a render stopped by the deadline on a machine busy at
@@ -53,8 +66,11 @@ export interface OwedMailStepDeps {
  */
 export function createOwedMailStep(deps: OwedMailStepDeps) {
   return {
-    /** Renders and queues one batch; resolves with how many owed mails it took (0: none waited). */
-    async runOnce(): Promise<number> {
+    /**
+     * Renders and queues one batch; resolves with how many owed mails it took (0: none waited).
+     * With `handOver`, the mails due now are queued claimed by this worker and given to it.
+     */
+    async runOnce(handOver?: HandOver): Promise<number> {
       const now = deps.clock.now().getTime();
       const batch = await deps.store.claim({ owner: deps.workerId, now, leaseExpiresAt: now + deps.leaseMs, limit: deps.batchSize });
       if (batch.length === 0) return 0;
@@ -78,8 +94,11 @@ export function createOwedMailStep(deps: OwedMailStepDeps) {
           }
         }),
       );
-      const queued = await deps.store.settle({ owner: deps.workerId, now: deps.clock.now().getTime(), rendered, failed });
-      if (queued.length > 0) deps.onQueued();
+      const settledAt = deps.clock.now().getTime();
+      const lease = handOver ? { owner: deps.workerId, expiresAt: settledAt + deps.leaseMs } : undefined;
+      const { queued, leased } = await deps.store.settle({ owner: deps.workerId, now: settledAt, rendered, failed, lease });
+      if (handOver && lease && leased.length > 0) handOver(leased, lease.expiresAt);
+      if (queued.length > leased.length) deps.onQueued();
       return batch.length;
     },
   };

@@ -10,7 +10,11 @@ export interface RenderPoolOptions {
   /** The layout every html part is wrapped in (see LiquidEngineOptions). */
   layout?: string;
   limits?: Partial<EngineLimits>;
-  /** Long-lived worker threads; renders beyond them wait their turn. Default: 2 (1 on one core). */
+  /**
+   * Long-lived worker threads; renders beyond them wait their turn. Default: one fewer than the
+   * cores (at least 1, at most 4): the thread that queues and sends the rendered mails needs a
+   * core of its own, and each render thread holds ~30 MiB.
+   */
   size?: number;
   /** V8 old-generation heap of each worker, in MiB; a render that needs more ends the worker. */
   heapMb?: number;
@@ -28,9 +32,17 @@ interface Job {
 interface Slot {
   worker: Worker;
   ready: boolean;
-  job: Job | undefined;
+  /** The jobs given to this worker, in the order it renders them; the first is under way. */
+  jobs: Job[];
   timer: NodeJS.Timeout | undefined;
 }
+
+/**
+ * Jobs given to a worker in one message. A message to a thread costs more than rendering a short
+ * mail's parts, so a queue of them goes over a few at a time; the worker renders them one after
+ * the other and answers each, which keeps every render's own deadline.
+ */
+const JOBS_PER_MESSAGE = 16;
 
 /**
  * How to start the worker: dist/render-worker.mjs in the bundle (scripts/build.mjs makes it an
@@ -58,7 +70,7 @@ function workerEntry(): { script: URL | string; eval: boolean } {
 export function createRenderPool(options: RenderPoolOptions = {}): TemplateEngine & { close(): Promise<void> } {
   const limits = resolveLimits(options.limits);
   const local = createLiquidEngine({ ...(options.layout !== undefined ? { layout: options.layout } : {}), limits });
-  const size = Math.max(1, options.size ?? Math.min(2, availableParallelism()));
+  const size = Math.max(1, options.size ?? Math.min(4, availableParallelism() - 1));
   const heapMb = options.heapMb ?? 96;
   const entry = workerEntry();
   const slots: Slot[] = [];
@@ -72,7 +84,7 @@ export function createRenderPool(options: RenderPoolOptions = {}): TemplateEngin
       workerData: { layout: options.layout, limits },
       resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: 16 },
     });
-    const slot: Slot = { worker, ready: false, job: undefined, timer: undefined };
+    const slot: Slot = { worker, ready: false, jobs: [], timer: undefined };
     worker.unref();
     worker.on('message', (message: unknown) => {
       if (message === 'ready') {
@@ -80,7 +92,7 @@ export function createRenderPool(options: RenderPoolOptions = {}): TemplateEngin
         dispatch();
         return;
       }
-      const job = slot.job;
+      const job = slot.jobs[0];
       // Our own worker's reply (render-worker.ts), not outside input: its shape is not re-checked.
       const reply = message as RenderReply;
       if (job === undefined || reply.id !== job.id) return;
@@ -90,8 +102,8 @@ export function createRenderPool(options: RenderPoolOptions = {}): TemplateEngin
       dispatch();
     });
     worker.on('error', (error: Error & { code?: string }) => {
-      const job = slot.job;
-      slot.job = undefined;
+      const job = slot.jobs.shift();
+      requeue(slot);
       if (!slot.ready) {
         // A worker that cannot even start (a broken install) would be started again and again.
         failQueued(new MailroomError('internal_error', `the template render worker could not start: ${error.message}`, { cause: error }));
@@ -105,7 +117,8 @@ export function createRenderPool(options: RenderPoolOptions = {}): TemplateEngin
       }
     });
     worker.on('exit', () => {
-      const job = slot.job;
+      const job = slot.jobs.shift();
+      requeue(slot);
       remove(slot);
       if (job !== undefined) job.reject(new MailroomError('template_render_failed', `the ${job.part} template could not be rendered: its worker stopped`));
     });
@@ -117,11 +130,29 @@ export function createRenderPool(options: RenderPoolOptions = {}): TemplateEngin
     for (const job of queue.splice(0)) job.reject(error);
   }
 
+  /** The first job answered: the next one's deadline starts, or the worker waits for work. */
   function finish(slot: Slot): void {
     clearTimeout(slot.timer);
     slot.timer = undefined;
-    slot.job = undefined;
-    slot.worker.unref();
+    slot.jobs.shift();
+    if (slot.jobs.length > 0) startDeadline(slot);
+    else slot.worker.unref();
+  }
+
+  /** Jobs a worker had not started when it ended go back to the front of the queue, for another. */
+  function requeue(slot: Slot): void {
+    queue.unshift(...slot.jobs.splice(0));
+  }
+
+  function startDeadline(slot: Slot): void {
+    const job = slot.jobs[0] as Job;
+    slot.timer = setTimeout(() => {
+      slot.jobs.shift();
+      requeue(slot);
+      remove(slot);
+      void slot.worker.terminate();
+      job.reject(new MailroomError('template_render_timeout', `the ${job.part} template did not finish rendering within ${limits.timeoutMs} ms and was stopped`, { details: { reason: 'deadline', limit: limits.timeoutMs } }));
+    }, limits.timeoutMs);
   }
 
   /** Forgets a worker that ended; the next render starts a new one if needed. */
@@ -134,28 +165,35 @@ export function createRenderPool(options: RenderPoolOptions = {}): TemplateEngin
 
   function dispatch(): void {
     while (queue.length > 0) {
-      const slot = slots.find((s) => s.ready && s.job === undefined);
+      const slot = slots.find((s) => s.ready && s.jobs.length === 0);
       if (slot === undefined) {
         if (slots.length < size) spawn();
         return;
       }
-      const job = queue.shift() as Job;
-      slot.job = job;
-      // Held while a job runs, so a command that waits only for this render is not ended early.
+      // Shared fairly: with more threads free than full messages, each takes its part.
+      const free = slots.filter((s) => s.ready && s.jobs.length === 0).length + Math.max(0, size - slots.length);
+      const take = Math.max(1, Math.min(JOBS_PER_MESSAGE, Math.ceil(queue.length / free)));
+      const jobs = queue.splice(0, take);
+      slot.jobs = jobs;
+      // Held while jobs run, so a command that waits only for this render is not ended early.
       slot.worker.ref();
-      slot.timer = setTimeout(() => {
-        slot.job = undefined;
-        remove(slot);
-        void slot.worker.terminate();
-        job.reject(new MailroomError('template_render_timeout', `the ${job.part} template did not finish rendering within ${limits.timeoutMs} ms and was stopped`, { details: { reason: 'deadline', limit: limits.timeoutMs } }));
-      }, limits.timeoutMs);
       try {
-        slot.worker.postMessage(job.request);
-      } catch (error) {
-        // Data that cannot be copied to another thread (a function, a symbol) is not mail data.
-        finish(slot);
-        job.reject(new MailroomError('template_render_failed', `the ${job.part} template data cannot be rendered: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
+        slot.worker.postMessage({ jobs: jobs.map((job) => job.request) });
+      } catch {
+        // Data that cannot be copied to another thread (a function, a symbol) is not mail data;
+        // it fails its own mail only, the others go one message each (the worker takes them in turn).
+        slot.jobs = jobs.filter((job) => {
+          try {
+            slot.worker.postMessage({ jobs: [job.request] });
+            return true;
+          } catch (error) {
+            job.reject(new MailroomError('template_render_failed', `the ${job.part} template data cannot be rendered: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
+            return false;
+          }
+        });
       }
+      if (slot.jobs.length > 0) startDeadline(slot);
+      else slot.worker.unref();
     }
   }
 

@@ -29,6 +29,9 @@ const requestSchema = z.union([
 /** What the pool asks: one part (TemplateEngine.render) or the parts of one mail (renderMail). */
 export type RenderRequest = z.infer<typeof requestSchema>;
 
+/** Requests come a few to a message (render-pool.ts), answered one by one in their order. */
+const batchSchema = z.object({ jobs: z.array(requestSchema) });
+
 /** What the worker answers; the pool turns a failure back into a MailroomError. */
 export type RenderReply = { id: number; ok: true; output: string | RenderedMail } | { id: number; ok: false; code: string; message: string; details?: Record<string, unknown> | undefined };
 
@@ -37,22 +40,30 @@ if (port === null) throw new Error('render-worker.ts runs only as a worker threa
 const setup = setupSchema.parse(workerData);
 const engine = createLiquidEngine({ ...(setup.layout !== undefined ? { layout: setup.layout } : {}), ...(setup.limits !== undefined ? { limits: setup.limits } : {}) });
 
-port.on('message', (message: unknown) => {
-  const request = requestSchema.safeParse(message);
-  if (!request.success) return;
-  const job = request.data;
+/** Renders one request and answers it; a failure is answered too, with its code. */
+async function answer(job: RenderRequest): Promise<void> {
   const { id } = job;
   const part = 'mail' in job ? 'mail' : job.part;
-  const output: Promise<string | RenderedMail> = 'mail' in job ? engine.renderMail(job.mail, job.data, job.layout) : engine.render(job.source, job.part, job.data);
-  output.then(
-    (output) => port.postMessage({ id, ok: true, output } satisfies RenderReply),
-    (error: unknown) => {
-      const reply: RenderReply = isMailroomError(error)
-        ? { id, ok: false, code: error.code, message: error.message, details: error.details === undefined ? undefined : { ...error.details } }
-        : { id, ok: false, code: 'template_render_failed', message: `the ${part} template could not be rendered: ${error instanceof Error ? error.message : String(error)}` };
-      port.postMessage(reply);
-    },
-  );
+  try {
+    const output: string | RenderedMail = 'mail' in job ? await engine.renderMail(job.mail, job.data, job.layout) : await engine.render(job.source, job.part, job.data);
+    port?.postMessage({ id, ok: true, output } satisfies RenderReply);
+  } catch (error) {
+    const reply: RenderReply = isMailroomError(error)
+      ? { id, ok: false, code: error.code, message: error.message, details: error.details === undefined ? undefined : { ...error.details } }
+      : { id, ok: false, code: 'template_render_failed', message: `the ${part} template could not be rendered: ${error instanceof Error ? error.message : String(error)}` };
+    port?.postMessage(reply);
+  }
+}
+
+// One job after the other, across messages too: the pool's deadline for a job starts when the
+// one before it is answered.
+let turn: Promise<void> = Promise.resolve();
+port.on('message', (message: unknown) => {
+  const batch = batchSchema.safeParse(message);
+  if (!batch.success) return;
+  turn = turn.then(async () => {
+    for (const job of batch.data.jobs) await answer(job);
+  });
 });
 // Jobs are given only to a worker that said it is ready, so its deadline never counts loading:
 // juice, which the engine inlines the layout's CSS with, is loaded before too.

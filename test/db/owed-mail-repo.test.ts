@@ -22,11 +22,32 @@ for (const dialect of dialects()) {
       const b = await owed.claim({ owner: 'b', now: 3001, leaseExpiresAt: 4001, limit: 10 });
       assert.deepEqual(b.map((m) => [m.key, m.attempts]), [['k1', 2], ['k2', 2]]);
       const queued = await owed.settle({ owner: 'b', now: 3100, rendered: b.map((m) => ({ id: m.id, row: row(m.key) })), failed: [] });
-      assert.equal(queued.length, 2);
+      assert.equal(queued.queued.length, 2);
+      assert.deepEqual(queued.leased, [], 'queued unclaimed without a lease');
       // a wakes up and settles what it rendered: nothing is queued twice.
-      assert.deepEqual(await owed.settle({ owner: 'a', now: 3200, rendered: a.map((m) => ({ id: m.id, row: row(m.key) })), failed: [] }), []);
+      assert.deepEqual(await owed.settle({ owner: 'a', now: 3200, rendered: a.map((m) => ({ id: m.id, row: row(m.key) })), failed: [] }), { queued: [], leased: [] });
       assert.equal((await outbox.counts())['queued'], 2);
       assert.deepEqual(await owed.counts(), { owed: 0, failed: 0 });
+    });
+
+    it('queues rendered mails already claimed by the worker that hands them to its senders; a mail held for later is queued unclaimed', async () => {
+      const database = await dialect.open();
+      const owed = createOwedMailRepo(database.db, database.dialect);
+      const outbox = createOutboxRepo(database.db, database.dialect);
+      await owed.owe([{ kind: 'share', key: 'now1', payload: '{}' }, { kind: 'share', key: 'now2', payload: '{}' }, { kind: 'share', key: 'later', payload: '{}' }], 1000);
+      const mine = await owed.claim({ owner: 'w', now: 2000, leaseExpiresAt: 3000, limit: 10 });
+      const rows = mine.map((m) => ({ id: m.id, row: m.key === 'later' ? { ...row(m.key), notBefore: 9000 } : row(m.key) }));
+      const settled = await owed.settle({ owner: 'w', now: 2100, rendered: rows, failed: [], lease: { owner: 'w', expiresAt: 5000 } });
+      assert.equal(settled.queued.length, 3);
+      assert.deepEqual(settled.leased.map((m) => [m.subject, m.attempts, m.recipients]), [['now1', 1, ['now1@example.com']], ['now2', 1, ['now2@example.com']]]);
+      assert.deepEqual(await outbox.counts(), { queued: 1, sending: 2, sent: 0, failed: 0, cancelled: 0 });
+      assert.deepEqual(await outbox.claim({ owner: 'other', now: 9500, leaseExpiresAt: 9600, limit: 10 }).then((c) => c.map((m) => m.subject)), ['later'], 'another worker cannot take the handed mails while the lease holds');
+      // The lease is the handing worker's: it can renew it until it runs out and is reaped.
+      const ids = settled.leased.map((m) => m.id);
+      assert.deepEqual((await outbox.extendLease(ids, 'other', 9999)).length, 0);
+      assert.deepEqual((await outbox.extendLease(ids, 'w', 6000)).sort(), [...ids].sort());
+      assert.equal(await outbox.reapExpired(6001), 2, 'a worker that died holding them gives them back');
+      assert.deepEqual(await outbox.extendLease(ids, 'w', 9000), [], 'a reaped mail is no longer held');
     });
 
     it('keeps a mail that failed to render with its code until it is retried; a transient failure is owed again', async () => {

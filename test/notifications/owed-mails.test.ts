@@ -122,6 +122,25 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       }
     });
 
+    it('a worker stopped while its rendered mails wait to be sent gives them back to the queue, none left claimed', async () => {
+      const { ctx } = await instance(dialect);
+      // One mail a second: the render lanes run far ahead of the sending lanes.
+      await ctx.settings.update({ mail_ratelimit: 60 });
+      const uids = await addUsers(ctx, 300);
+      await addUsers(ctx, 1, 'sharer');
+      await ctx.events.ingest([{ id: 'slow-share', type: 'share.created', actor: 'sharer1', affected: uids, object: { type: 'file', id: '3', name: 'plan.odt' } }]);
+      const worker = ctx.createWorker();
+      worker.start();
+      await waitUntil('the worker to have rendered and handed over mails', async () => ((await ctx.outbox.counts()).sending >= 100 ? true : undefined), { timeoutMs: 30_000, intervalMs: 20 });
+      await worker.stop();
+      const counts = await ctx.outbox.counts();
+      assert.equal(counts.sending, 0, 'nothing left claimed by a stopped worker');
+      assert.ok(counts.queued >= 100, `the unsent ones are queued again: ${JSON.stringify(counts)}`);
+      assert.equal(counts.queued + counts.sent + (await ctx.outbox.owed()).owed, 300, 'none lost');
+      const queued = (await allMails(ctx)).filter((m) => m.state === 'queued');
+      assert.ok(queued.every((m) => m.kind === 'share'));
+    });
+
     it('a template changed after the answer is the one the mail is written with', async () => {
       const { ctx } = await instance(dialect);
       await addUsers(ctx, 2);
