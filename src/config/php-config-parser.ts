@@ -262,11 +262,19 @@ class Parser {
   /** Steps to the `,`, `=>` or closing bracket that ends the current element. */
   private skipValue(depth: number): void {
     const open: string[] = [];
+    // The `=>` of an arrow function (`fn() => …`) is its own, not the array's.
+    let arrowFunctions = 0;
     for (;;) {
       const token = this.token;
       if (token.kind === 'end' || token.kind === 'close-tag') return;
+      if (token.kind === 'identifier' && token.text.toLowerCase() === 'fn' && open.length === 0) arrowFunctions++;
       if (token.kind === 'symbol') {
         const closer = CLOSER[token.text];
+        if (open.length === 0 && token.text === '=>' && arrowFunctions > 0) {
+          arrowFunctions--;
+          this.advance();
+          continue;
+        }
         if (open.length === 0 && [',', '=>', ')', ']', ';'].includes(token.text)) return;
         if (closer !== undefined) {
           open.push(closer);
@@ -382,9 +390,14 @@ class Parser {
   /** A constant, function call or class member, named as written (`getenv`, `\OC::$SERVERROOT`). */
   private unreadableName(): Unreadable {
     const start = this.token.start;
+    const word = this.token.kind === 'identifier' ? this.token.text.toLowerCase() : '';
+    if (word === 'new') return new Unreadable(start, "it creates an object with 'new'");
+    if (word === 'fn' || word === 'function') return new Unreadable(start, 'it defines a function');
     let name = '';
-    while (this.token.kind === 'identifier' || this.isSymbol('\\')) {
-      name += this.token.kind === 'identifier' ? this.token.text : '\\';
+    for (;;) {
+      if (this.isSymbol('\\')) name += '\\';
+      else if (this.token.kind === 'identifier' && (name === '' || name.endsWith('\\'))) name += this.token.text;
+      else break;
       this.advance();
     }
     if (this.isSymbol('(')) return new Unreadable(start, `it calls the function ${quote(name)}`);

@@ -66,7 +66,8 @@ function toInteger(operand: PhpOperand, operator: string): bigint {
   if (number.type === 'int') return number.value;
   const truncated = Math.trunc(number.value);
   if (!Number.isFinite(truncated) || truncated < Number(INT_MIN) || truncated >= Number(INT_MAX)) {
-    throw new PhpEvaluationError(`'${operator}' needs an integer, and ${formatFloat(number.value)} is out of range`);
+    // The value is not shown: in a password field it would be the secret.
+    throw new PhpEvaluationError(`'${operator}' needs an integer, and one side is a float beyond the 64-bit range`);
   }
   return BigInt(truncated);
 }
@@ -185,7 +186,8 @@ export function toPhpValue(operand: PhpOperand): PhpValue {
   switch (operand.type) {
     case 'int':
       if (operand.value > BigInt(Number.MAX_SAFE_INTEGER) || operand.value < BigInt(Number.MIN_SAFE_INTEGER)) {
-        throw new PhpEvaluationError(`the integer ${operand.value} is larger than Mailroom can hold exactly`);
+        // The number is not shown: written as a password, it would be the secret.
+        throw new PhpEvaluationError('an integer beyond ±2^53, which Mailroom cannot hold exactly');
       }
       return Number(operand.value);
     case 'float':

@@ -162,6 +162,8 @@ describe('readPhpConfig reports what only running PHP could give, and reads on',
     assert.deepEqual(whyUnreadable("'x' . \\OCP\\Util::VERSION"), { problem: "it uses '\\OCP\\Util::VERSION', which only PHP knows", column: 7 });
     assert.deepEqual(whyUnreadable('60 * $minutes'), { problem: "it uses the variable '$minutes'", column: 6 });
     assert.deepEqual(whyUnreadable("(int) '5'"), { problem: "it uses the cast '(int)'", column: 1 });
+    assert.deepEqual(whyUnreadable("new \\DateTime('now')"), { problem: "it creates an object with 'new'", column: 1 });
+    assert.deepEqual(whyUnreadable("fn() => 'x'"), { problem: 'it defines a function', column: 1 });
     assert.deepEqual(whyUnreadable('`hostname`'), { problem: 'it runs a shell command (`…`)', column: 1 });
   });
 
@@ -183,7 +185,7 @@ describe('readPhpConfig reports what only running PHP could give, and reads on',
     assert.deepEqual(whyUnreadable("[1] . 'x'"), { problem: "'.' cannot join an array to a string", column: 5 });
     assert.deepEqual(whyUnreadable('[1] + [2]'), { problem: "'+' cannot be applied to an array", column: 5 });
     assert.deepEqual(whyUnreadable('1 << -1'), { problem: 'a bit shift by a negative number', column: 3 });
-    assert.deepEqual(whyUnreadable('9007199254740993'), { problem: 'the integer 9007199254740993 is larger than Mailroom can hold exactly', column: 1 });
+    assert.deepEqual(whyUnreadable('9007199254740993'), { problem: 'an integer beyond ±2^53, which Mailroom cannot hold exactly', column: 1 });
   });
 
   it('reports a whole array as unreadable when anything in it is, keys included', () => {
