@@ -9,7 +9,7 @@
  * the setting matters. Broken syntax fails the whole file, since nothing after it can be trusted.
  */
 import { Lexer, skipOpenTag, type Token } from './php-lexer.ts';
-import { describeChar, failAt as fail, locate, quote } from './php-source.ts';
+import { createLocator, describeChar, failAt as fail, quote } from './php-source.ts';
 import { binary, PhpEvaluationError, toPhpValue, unary, type PhpOperand } from './php-values.ts';
 
 export type PhpValue = string | number | boolean | null | PhpValue[] | { [key: string]: PhpValue };
@@ -46,14 +46,15 @@ export function readPhpConfig(source: string): PhpConfig {
   return parser.parseFile();
 }
 
-/** A value only running PHP could give: thrown where it is found, caught by the array element holding it. */
-class Unreadable extends Error {
+/**
+ * A value only running PHP could give: thrown where it is found, caught by the array element
+ * holding it. Not an Error: a hostile file may hold a hundred thousand, and stack traces cost.
+ */
+class Unreadable {
   constructor(
     readonly offset: number,
     readonly problem: string,
-  ) {
-    super(problem);
-  }
+  ) {}
 }
 
 /** The binary operators that are evaluated, by precedence (PHP 8: `.` binds lower than `+`). */
@@ -87,6 +88,8 @@ interface ParsedArray {
 
 class Parser {
   private token: Token;
+  /** Parentheses of expressions opened and not yet closed, so an unreadable value can be stepped over from where it turned out so. */
+  private openParentheses = 0;
 
   constructor(
     private readonly source: string,
@@ -111,8 +114,9 @@ class Parser {
     }
     const values = new Map<string, PhpValue>();
     const unreadable: UnreadableSetting[] = [];
+    const locate = createLocator(this.source);
     for (const [key, value] of parsed.entries) {
-      if (value instanceof Unreadable) unreadable.push({ key, ...locate(this.source, value.offset), problem: value.problem });
+      if (value instanceof Unreadable) unreadable.push({ key, ...locate(value.offset), problem: value.problem });
       else values.set(key, value);
     }
     return { values: toObject(values), unreadable };
@@ -243,25 +247,25 @@ class Parser {
   }
 
   /**
-   * One key or value of an array. When it turns out unreadable, the tokens are read again from
-   * its start and stepped over with balanced brackets, so parsing goes on after it.
+   * One key or value of an array. When it turns out unreadable, the rest of it is stepped over
+   * with balanced brackets from where that became clear, so parsing goes on after it.
    */
   private parseElement(depth: number): Element {
-    const start = this.token.start;
+    const openBefore = this.openParentheses;
     try {
       return this.parseExpression(depth);
     } catch (error) {
       if (!(error instanceof Unreadable)) throw error;
-      this.lexer.reset(start);
-      this.token = this.lexer.next();
-      this.skipValue(depth);
+      const stillOpen = this.openParentheses - openBefore;
+      this.openParentheses = openBefore;
+      this.skipValue(depth, stillOpen);
       return error;
     }
   }
 
   /** Steps to the `,`, `=>` or closing bracket that ends the current element. */
-  private skipValue(depth: number): void {
-    const open: string[] = [];
+  private skipValue(depth: number, stillOpen: number): void {
+    const open: string[] = new Array<string>(stillOpen).fill(')');
     // The `=>` of an arrow function (`fn() => …`) is its own, not the array's.
     let arrowFunctions = 0;
     for (;;) {
@@ -378,12 +382,14 @@ class Parser {
 
   private parseParenthesized(depth: number): PhpOperand {
     const open = this.advance();
+    this.openParentheses++;
     const inside = this.token;
     if (inside.kind === 'identifier' && CASTS.has(inside.text.toLowerCase()) && this.isNextSymbol(')')) {
       throw new Unreadable(open.start, `it uses the cast ${quote(`(${inside.text})`)}`);
     }
     const value = this.parseExpression(depth + 1);
     this.expectSymbol(')');
+    this.openParentheses--;
     return value;
   }
 

@@ -105,12 +105,6 @@ export class Lexer {
     this.pos = start;
   }
 
-  /** Goes back to `offset` (the start of a token read before) to read the same tokens again. */
-  reset(offset: number): void {
-    this.pos = offset;
-    this.afterCloseTag = false;
-  }
-
   /** The token after the current one, without moving past it. */
   peek(): Token {
     const saved = { pos: this.pos, afterCloseTag: this.afterCloseTag };

@@ -29,6 +29,35 @@ export function locate(source: string, offset: number): { line: number; column: 
   return { line, column };
 }
 
+/**
+ * `locate` for many offsets of one source: a file of a hundred thousand unreadable values must
+ * not cost a scan from the start for each of them.
+ */
+export function createLocator(source: string): (offset: number) => { line: number; column: number } {
+  const lineStarts = [0];
+  // Characters before each offset that are the second half of a surrogate pair, so that columns
+  // count characters as `locate` does.
+  const lowSurrogatesBefore = new Uint32Array(source.length + 1);
+  for (let i = 0; i < source.length; i++) {
+    const c = source.charCodeAt(i);
+    const isLow = c >= 0xdc00 && c <= 0xdfff && i > 0 && source.charCodeAt(i - 1) >= 0xd800 && source.charCodeAt(i - 1) <= 0xdbff;
+    lowSurrogatesBefore[i + 1] = (lowSurrogatesBefore[i] ?? 0) + (isLow ? 1 : 0);
+    if (c === 0x0a || (c === 0x0d && source.charCodeAt(i + 1) !== 0x0a)) lineStarts.push(i + 1);
+  }
+  return (offset) => {
+    let low = 0;
+    let high = lineStarts.length - 1;
+    while (low < high) {
+      const middle = Math.ceil((low + high) / 2);
+      if ((lineStarts[middle] ?? 0) <= offset) low = middle;
+      else high = middle - 1;
+    }
+    const lineStart = lineStarts[low] ?? 0;
+    const surrogates = (lowSurrogatesBefore[offset] ?? 0) - (lowSurrogatesBefore[lineStart] ?? 0);
+    return { line: low + 1, column: offset - lineStart - surrogates + 1 };
+  };
+}
+
 export function describeChar(c: string): string {
   const code = c.codePointAt(0) ?? 0;
   if (code < 0x20 || code === 0x7f) return `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
