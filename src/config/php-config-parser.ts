@@ -149,7 +149,7 @@ class Parser {
           if (open.length > MAX_DEPTH) fail(this.source, token.start, `brackets are nested more than ${MAX_DEPTH} levels deep`);
         } else if (token.text === ')' || token.text === ']' || token.text === '}') {
           const expected = open.pop();
-          if (expected !== token.text) this.expected(expected === undefined ? "a statement" : `'${expected}'`);
+          if (expected !== token.text) this.expected(expected === undefined ? 'a statement' : `'${expected}'`);
         }
         atStatementStart = open.length === 0 && (token.text === ';' || token.text === '}');
       }
