@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { quote } from '../config/php-source.ts';
 import type { SettingView } from '../config/settings-service.ts';
 import { assertSettingKey } from '../config/validate-setting.ts';
 import type { CommandIo } from './program.ts';
@@ -71,6 +72,9 @@ export function registerConfigCommands(program: Command, io: CommandIo): void {
       for (const item of report.imported) io.out(`  ${item.key} = ${item.value === undefined ? '(hidden)' : item.value === '' ? "''" : String(item.value)}`);
       if (report.locked.length) io.out(`Left as they are (locked by the config file or environment): ${report.locked.join(', ')}`);
       if (report.notUsed.length) io.out(`Not used by Mailroom: ${report.notUsed.join(', ')}`);
+      for (const item of report.unreadable) {
+        io.out(`Not imported: ${quote(item.key)} (line ${item.line}, column ${item.column}) cannot be read without running PHP: ${item.problem}; it is not a setting Mailroom imports, so the import went on`);
+      }
       for (const item of report.fileOnly) {
         io.out(`Not imported: ${item.key} = ${String(item.value)} names a program Mailroom runs, so only the config file (MAILROOM_CONFIG) or the environment (MAILROOM_${item.key.toUpperCase()}) may set it; copy it there if Mailroom should run that program`);
       }

@@ -1,6 +1,7 @@
 import { MailroomError, isMailroomError } from '../errors.ts';
-import { mailSettingsFromOwncloudConfig } from './owncloud-import.ts';
-import { parsePhpConfig } from './php-config-parser.ts';
+import { importedName, mailSettingsFromOwncloudConfig } from './owncloud-import.ts';
+import { readPhpConfig, type UnreadableSetting } from './php-config-parser.ts';
+import { quote } from './php-source.ts';
 import { isSettingKey, settingDefinitions, type SettingKey } from './settings-schema.ts';
 import type { SettingsService } from './settings-service.ts';
 import { validateSetting } from './validate-setting.ts';
@@ -14,6 +15,8 @@ export interface ImportReport {
   notUsed: string[];
   /** Keys that name a program Mailroom runs: only the config file or the environment may set them. */
   fileOnly: Array<{ key: SettingKey; value: unknown }>;
+  /** Keys that are no Mailroom setting and whose value only running PHP could give (e.g. getenv()). */
+  unreadable: UnreadableSetting[];
 }
 
 /**
@@ -33,14 +36,27 @@ function phpBoolean(key: SettingKey, value: string | number | boolean): string |
 export async function importOwncloudConfig(source: string, fileName: string, settings: SettingsService): Promise<ImportReport> {
   let parsed;
   try {
-    parsed = parsePhpConfig(source);
+    parsed = readPhpConfig(source);
   } catch (error) {
     if (isMailroomError(error)) throw new MailroomError(error.code, error.message.replace(/^config\.php/, fileName), { cause: error, details: error.details ? { ...error.details } : {} });
     throw error;
   }
-  const picked = mailSettingsFromOwncloudConfig(parsed);
+  const report: ImportReport = { imported: [], locked: [], notUsed: [], fileOnly: [], unreadable: [] };
+  for (const entry of parsed.unreadable) {
+    const target = importedName(entry.key);
+    // A setting Mailroom would import must be understood; anything else may stay unread.
+    if (target !== undefined && isSettingKey(target)) {
+      throw new MailroomError(
+        'config_import_malformed',
+        `${fileName} line ${entry.line}, column ${entry.column}: the value of ${quote(entry.key)} cannot be read (config.php is never executed): ${entry.problem}; nothing was imported`,
+        { details: { line: entry.line, column: entry.column } },
+      );
+    }
+    report.unreadable.push(entry);
+  }
+  const picked = mailSettingsFromOwncloudConfig(parsed.values);
+  report.notUsed.push(...picked.ignored);
   const changes: Partial<Record<SettingKey, unknown>> = {};
-  const report: ImportReport = { imported: [], locked: [], notUsed: [...picked.ignored], fileOnly: [] };
   for (const [key, value] of Object.entries(picked.settings)) {
     if (!isSettingKey(key)) {
       report.notUsed.push(key);

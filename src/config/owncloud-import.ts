@@ -14,11 +14,16 @@ export interface OwncloudMailImport {
 /** ownCloud keys that are not `mail_*` but that Mailroom needs, with the setting they become. */
 const RENAMED_KEYS: ReadonlyMap<string, string> = new Map([['overwrite.cli.url', 'base_url']]);
 
+/** The Mailroom setting an ownCloud key becomes, or undefined for a key that is not imported. */
+export function importedName(key: string): string | undefined {
+  return key.startsWith('mail_') ? key : RENAMED_KEYS.get(key);
+}
+
 export function mailSettingsFromOwncloudConfig(config: Record<string, PhpValue>): OwncloudMailImport {
   const settings: Record<string, string | number | boolean> = {};
   const ignored: string[] = [];
   for (const [key, value] of Object.entries(config)) {
-    const target = key.startsWith('mail_') ? key : RENAMED_KEYS.get(key);
+    const target = importedName(key);
     // PHP null is "not set" (ownCloud writes 'mail_smtpname' => NULL when authentication is off): the default stays.
     if (target === undefined || value === null) continue;
     if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {

@@ -1,35 +1,42 @@
 /**
  * Reads the `$CONFIG = array(...)` of an ownCloud/Nextcloud config.php without executing it.
  *
- * The file is untrusted input that happens to be PHP, so only the literal subset installers and
- * admins write is accepted: one assignment of an array of strings, numbers, booleans, null and
- * nested arrays. Everything PHP would have to evaluate (function calls, constants, concatenation,
- * interpolation, heredoc, further statements) is refused with the line and column, because
- * guessing its value could silently import the wrong SMTP host or password.
+ * The file is untrusted input that happens to be PHP. Admins paste lines from config.sample.php,
+ * so values may be constant expressions (`60 * 60 * 24 * 15`, `'a' . 'b'`, heredoc): those are
+ * evaluated as PHP 8 would. Statements before `$CONFIG` (a `define()`, an `if`) are stepped over.
+ * A value that only running PHP could give (a function call, a constant, a variable) is not
+ * guessed: it is reported as unreadable with its line and column, and the caller decides whether
+ * the setting matters. Broken syntax fails the whole file, since nothing after it can be trusted.
  */
-import { MailroomError } from '../errors.ts';
+import { Lexer, skipOpenTag, type Token } from './php-lexer.ts';
+import { createLocator, describeChar, failAt as fail, quote } from './php-source.ts';
+import { binary, PhpEvaluationError, toPhpValue, unary, type PhpOperand } from './php-values.ts';
 
 export type PhpValue = string | number | boolean | null | PhpValue[] | { [key: string]: PhpValue };
 
+/** A top-level setting whose value needs PHP to run; `problem` never quotes string contents. */
+export interface UnreadableSetting {
+  readonly key: string;
+  readonly line: number;
+  readonly column: number;
+  readonly problem: string;
+}
+
+export interface PhpConfig {
+  /** Every setting that could be read, in the order of the file. */
+  readonly values: Record<string, PhpValue>;
+  readonly unreadable: readonly UnreadableSetting[];
+}
+
 const MAX_SOURCE_BYTES = 1024 * 1024;
 const MAX_DEPTH = 64;
-/** Long names in error messages are cut so one hostile token cannot flood a log line. */
-const MAX_QUOTED_LENGTH = 40;
-
-type Token =
-  | { readonly kind: 'string'; readonly start: number; readonly value: string }
-  | { readonly kind: 'number'; readonly start: number; readonly value: number; readonly text: string; readonly integer: boolean }
-  | { readonly kind: 'identifier'; readonly start: number; readonly text: string }
-  | { readonly kind: 'variable'; readonly start: number; readonly name: string }
-  | { readonly kind: 'symbol'; readonly start: number; readonly text: string }
-  | { readonly kind: 'close-tag'; readonly start: number }
-  | { readonly kind: 'end'; readonly start: number };
 
 /**
- * Parses the source of a config.php and returns the `$CONFIG` array as an object.
- * Throws `config_import_malformed` (with `details: { line, column }`) on anything else.
+ * Parses the source of a config.php: the readable settings of `$CONFIG` and the unreadable ones.
+ * Throws `config_import_malformed` (with `details: { line, column }`) when the file is not PHP
+ * this reader understands.
  */
-export function parsePhpConfig(source: string): Record<string, PhpValue> {
+export function readPhpConfig(source: string): PhpConfig {
   const size = Buffer.byteLength(source, 'utf8');
   if (size > MAX_SOURCE_BYTES) {
     fail(source, 0, `the file is ${size} bytes, more than the limit of ${MAX_SOURCE_BYTES} bytes (1 MiB)`);
@@ -39,330 +46,50 @@ export function parsePhpConfig(source: string): Record<string, PhpValue> {
   return parser.parseFile();
 }
 
-function fail(source: string, offset: number, problem: string): never {
-  const { line, column } = locate(source, offset);
-  throw new MailroomError('config_import_malformed', `config.php line ${line}, column ${column}: ${problem}`, {
-    details: { line, column },
-  });
-}
-
-/** Line and column (both 1-based) of an offset; columns count characters, as editors show them. */
-function locate(source: string, offset: number): { line: number; column: number } {
-  let line = 1;
-  let lineStart = 0;
-  for (let i = 0; i < offset && i < source.length; i++) {
-    const c = source.charCodeAt(i);
-    if (c === 0x0a || (c === 0x0d && source.charCodeAt(i + 1) !== 0x0a)) {
-      line++;
-      lineStart = i + 1;
-    }
-  }
-  const column = [...source.slice(lineStart, offset)].length + 1;
-  return { line, column };
-}
-
-function isWhitespace(c: string): boolean {
-  // PHP's own whitespace set: anything else (a no-break space, a form feed) is a syntax error there.
-  return c === ' ' || c === '\t' || c === '\n' || c === '\r';
-}
-
-function isIdentifierStart(c: string): boolean {
-  // PHP treats every byte >= 0x80 as a name character, hence every non-ASCII character here.
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c === '_' || (c !== '' && c.charCodeAt(0) >= 0x80);
-}
-
-function isIdentifierPart(c: string): boolean {
-  return isIdentifierStart(c) || (c >= '0' && c <= '9');
-}
-
-function isHexDigit(c: string): boolean {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-/** Returns the offset just after `<?php`; a byte order mark or blank lines before it are tolerated. */
-function skipOpenTag(source: string): number {
-  let pos = source.startsWith('\uFEFF') ? 1 : 0;
-  while (isWhitespace(source.charAt(pos))) pos++;
-  if (source.slice(pos, pos + 5).toLowerCase() !== '<?php') {
-    const found = pos >= source.length ? 'end of file' : 'other text';
-    fail(source, pos, `expected '<?php' at the start of the file but found ${found}`);
-  }
-  const after = source.charAt(pos + 5);
-  if (after !== '' && !isWhitespace(after)) {
-    fail(source, pos + 5, `expected whitespace after '<?php' but found ${describeChar(after)}`);
-  }
-  return pos + 5;
-}
-
-function describeChar(c: string): string {
-  const code = c.codePointAt(0) ?? 0;
-  if (code < 0x20 || code === 0x7f) return `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
-  return `'${c}'`;
-}
-
-function quote(text: string): string {
-  const shown = [...text];
-  return shown.length > MAX_QUOTED_LENGTH ? `'${shown.slice(0, MAX_QUOTED_LENGTH).join('')}…'` : `'${text}'`;
-}
-
-/** What a token is, for "but found ...". String contents are never shown: they may be passwords. */
-function describe(token: Token): string {
-  switch (token.kind) {
-    case 'string':
-      return 'a string';
-    case 'number':
-      return quote(token.text);
-    case 'identifier':
-      return quote(token.text);
-    case 'variable':
-      return quote(`$${token.name}`);
-    case 'symbol':
-      return describeChar(token.text);
-    case 'close-tag':
-      return "'?>'";
-    case 'end':
-      return 'end of file';
-  }
-}
-
-const DECIMAL = String.raw`\d+(?:_\d+)*`;
-const NUMBER_FORMS: ReadonlyArray<{ pattern: RegExp; integer: boolean; normalize: (text: string) => string }> = [
-  { pattern: /^0[xX][0-9a-fA-F]+(?:_[0-9a-fA-F]+)*$/, integer: true, normalize: (t) => t },
-  { pattern: /^0[bB][01]+(?:_[01]+)*$/, integer: true, normalize: (t) => t },
-  { pattern: /^0[oO][0-7]+(?:_[0-7]+)*$/, integer: true, normalize: (t) => t },
-  // Legacy octal (0755): JavaScript's Number() would read it as decimal.
-  { pattern: /^0[0-7]*(?:_[0-7]+)*$/, integer: true, normalize: (t) => (t.length > 1 ? `0o${t.slice(1)}` : t) },
-  { pattern: /^[1-9]\d*(?:_\d+)*$/, integer: true, normalize: (t) => t },
-  {
-    pattern: new RegExp(String.raw`^(?=.*[.eE])(?:(?:${DECIMAL})?\.${DECIMAL}|${DECIMAL}\.(?:${DECIMAL})?|${DECIMAL})(?:[eE][+-]?${DECIMAL})?$`),
-    integer: false,
-    normalize: (t) => t,
-  },
-];
-
-const SIMPLE_ESCAPES: Readonly<Record<string, number>> = {
-  n: 0x0a,
-  t: 0x09,
-  r: 0x0d,
-  v: 0x0b,
-  e: 0x1b,
-  f: 0x0c,
-  '\\': 0x5c,
-  $: 0x24,
-  '"': 0x22,
-};
-
-class Lexer {
-  private pos: number;
-  /** After `?>` PHP copies the rest of the file to its output, so only whitespace may follow. */
-  private afterCloseTag = false;
-
+/**
+ * A value only running PHP could give: thrown where it is found, caught by the array element
+ * holding it. Not an Error: a hostile file may hold a hundred thousand, and stack traces cost.
+ */
+class Unreadable {
   constructor(
-    private readonly source: string,
-    start: number,
-  ) {
-    this.pos = start;
-  }
+    readonly offset: number,
+    readonly problem: string,
+  ) {}
+}
 
-  next(): Token {
-    if (this.afterCloseTag) return this.endAfterCloseTag();
-    this.skipTrivia();
-    const s = this.source;
-    const start = this.pos;
-    const c = s.charAt(start);
-    if (c === '') return { kind: 'end', start };
-    const next = s.charAt(start + 1);
+/** The binary operators that are evaluated, by precedence (PHP 8: `.` binds lower than `+`). */
+const PRECEDENCE: ReadonlyMap<string, number> = new Map([
+  ['.', 1],
+  ['<<', 2],
+  ['>>', 2],
+  ['+', 3],
+  ['-', 3],
+  ['*', 4],
+  ['/', 4],
+  ['%', 4],
+]);
 
-    if (c === '?' && next === '>') {
-      this.pos += 2;
-      this.afterCloseTag = true;
-      return { kind: 'close-tag', start };
-    }
-    if (c === "'") return this.readSingleQuoted(start);
-    if (c === '"') return this.readDoubleQuoted(start);
-    if (c === '<' && s.startsWith('<<<', start)) {
-      fail(s, start, 'heredoc and nowdoc strings are not supported; use a quoted string');
-    }
-    if ((c >= '0' && c <= '9') || (c === '.' && next >= '0' && next <= '9')) return this.readNumber(start);
-    if (c === '$' && isIdentifierStart(next)) {
-      const end = this.scanIdentifier(start + 1);
-      return { kind: 'variable', start, name: s.slice(start + 1, end) };
-    }
-    if (isIdentifierStart(c)) {
-      const end = this.scanIdentifier(start);
-      return { kind: 'identifier', start, text: s.slice(start, end) };
-    }
-    if (c === '=' && next === '>') {
-      this.pos += 2;
-      return { kind: 'symbol', start, text: '=>' };
-    }
-    const char = String.fromCodePoint(s.codePointAt(start) ?? 0);
-    this.pos += char.length;
-    return { kind: 'symbol', start, text: char };
-  }
+/** Operators PHP has after a value that are not evaluated: the value is unreadable, not broken. */
+const OTHER_OPERATORS = new Set([
+  '?', '==', '===', '!=', '!==', '<>', '<', '>', '<=', '>=', '<=>', '&&', '||', '??', '&', '|', '^',
+  '->', '?->', '::', '(', '[', '{', 'and', 'or', 'xor', 'instanceof',
+]);
 
-  private endAfterCloseTag(): Token {
-    while (isWhitespace(this.source.charAt(this.pos))) this.pos++;
-    if (this.pos < this.source.length) {
-      fail(this.source, this.pos, "expected only whitespace after '?>' but found more text");
-    }
-    return { kind: 'end', start: this.pos };
-  }
+const CASTS = new Set(['int', 'integer', 'bool', 'boolean', 'float', 'double', 'real', 'string', 'array', 'object', 'unset', 'binary']);
 
-  private scanIdentifier(from: number): number {
-    let end = from;
-    while (isIdentifierPart(this.source.charAt(end))) end++;
-    this.pos = end;
-    return end;
-  }
+const CLOSER: Readonly<Record<string, string>> = { '(': ')', '[': ']', '{': '}' };
 
-  private skipTrivia(): void {
-    const s = this.source;
-    for (;;) {
-      const c = s.charAt(this.pos);
-      const next = s.charAt(this.pos + 1);
-      if (isWhitespace(c)) {
-        this.pos++;
-      } else if ((c === '#' && next !== '[') || (c === '/' && next === '/')) {
-        // As in PHP, a `?>` ends a one-line comment too, and is then a real closing tag.
-        while (this.pos < s.length) {
-          const d = s.charAt(this.pos);
-          if (d === '\n' || d === '\r' || (d === '?' && s.charAt(this.pos + 1) === '>')) break;
-          this.pos++;
-        }
-      } else if (c === '/' && next === '*') {
-        const close = s.indexOf('*/', this.pos + 2);
-        if (close === -1) fail(s, this.pos, "unterminated comment: the closing '*/' is missing");
-        this.pos = close + 2;
-      } else {
-        return;
-      }
-    }
-  }
+type Element = PhpOperand | Unreadable;
 
-  private readNumber(start: number): Token {
-    const s = this.source;
-    let end = start;
-    // Take the longest run that could belong to a number, then check it as a whole, so `10abc`
-    // or `1__0` is reported as one malformed number instead of a confusing follow-up error.
-    for (;;) {
-      const c = s.charAt(end);
-      const isSign = (c === '+' || c === '-') && /[eE]/.test(s.charAt(end - 1)) && !/^0[xXbB]/.test(s.slice(start, end));
-      if (isSign || c === '.' || c === '_' || isIdentifierPart(c)) end++;
-      else break;
-    }
-    const text = s.slice(start, end);
-    const form = NUMBER_FORMS.find((f) => f.pattern.test(text));
-    if (form === undefined) fail(s, start, `malformed number ${quote(text)}`);
-    this.pos = end;
-    // PHP turns integers beyond 64 bits into floats; a JavaScript number is the same kind of value.
-    const value = Number(form.normalize(text.replaceAll('_', '')));
-    return { kind: 'number', start, value, text, integer: form.integer };
-  }
-
-  private readSingleQuoted(start: number): Token {
-    const s = this.source;
-    let value = '';
-    let runStart = start + 1;
-    let i = runStart;
-    for (;;) {
-      if (i >= s.length) fail(s, start, "unterminated string: the closing ' is missing");
-      const c = s.charAt(i);
-      if (c === "'") break;
-      const next = s.charAt(i + 1);
-      if (c === '\\' && (next === "'" || next === '\\')) {
-        value += s.slice(runStart, i) + next;
-        i += 2;
-        runStart = i;
-      } else {
-        i++;
-      }
-    }
-    value += s.slice(runStart, i);
-    this.pos = i + 1;
-    return { kind: 'string', start, value };
-  }
-
-  private readDoubleQuoted(start: number): Token {
-    const s = this.source;
-    // \x and octal escapes give bytes, not characters, so the string is built as UTF-8 bytes
-    // and decoded at the end, exactly as PHP would send them.
-    const chunks: Buffer[] = [];
-    let runStart = start + 1;
-    let i = runStart;
-    const flush = (end: number): void => {
-      if (end > runStart) chunks.push(Buffer.from(s.slice(runStart, end), 'utf8'));
-    };
-    for (;;) {
-      if (i >= s.length) fail(s, start, 'unterminated string: the closing " is missing');
-      const c = s.charAt(i);
-      if (c === '"') break;
-      const next = s.charAt(i + 1);
-      if (c === '$' && (isIdentifierStart(next) || next === '{')) {
-        // The variable's name is not quoted: in a password, it is part of the secret.
-        fail(s, i, "variable interpolation is not supported in double-quoted strings; write \\$ for a literal '$'");
-      }
-      if (c !== '\\') {
-        i++;
-        continue;
-      }
-      flush(i);
-      const escape = this.readEscape(i);
-      if (escape === undefined) {
-        // Unknown escapes keep their backslash in PHP.
-        runStart = i;
-        i++;
-      } else {
-        chunks.push(escape.bytes);
-        i = escape.end;
-        runStart = i;
-      }
-    }
-    flush(i);
-    this.pos = i + 1;
-    let value: string;
-    try {
-      value = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(Buffer.concat(chunks));
-    } catch {
-      fail(s, start, 'the string is not valid UTF-8 once its \\x or octal escapes are applied');
-    }
-    return { kind: 'string', start, value };
-  }
-
-  /** Reads the escape whose backslash is at `at`; undefined when PHP would keep it literally. */
-  private readEscape(at: number): { bytes: Buffer; end: number } | undefined {
-    const s = this.source;
-    const e = s.charAt(at + 1);
-    const byte = Object.hasOwn(SIMPLE_ESCAPES, e) ? SIMPLE_ESCAPES[e] : undefined;
-    if (byte !== undefined) return { bytes: Buffer.of(byte), end: at + 2 };
-
-    if (e >= '0' && e <= '7') {
-      let end = at + 1;
-      while (end < at + 4 && s.charAt(end) >= '0' && s.charAt(end) <= '7') end++;
-      // PHP keeps only the low byte of \400..\777 (with a warning); do the same.
-      return { bytes: Buffer.of(parseInt(s.slice(at + 1, end), 8) & 0xff), end };
-    }
-    if (e === 'x' && isHexDigit(s.charAt(at + 2))) {
-      const end = isHexDigit(s.charAt(at + 3)) ? at + 4 : at + 3;
-      return { bytes: Buffer.of(parseInt(s.slice(at + 2, end), 16)), end };
-    }
-    if (e === 'u' && s.charAt(at + 2) === '{') {
-      let end = at + 3;
-      while (isHexDigit(s.charAt(end))) end++;
-      if (end === at + 3 || s.charAt(end) !== '}') fail(s, at, "malformed \\u{...} escape: expected hexadecimal digits and '}'");
-      const digits = s.slice(at + 3, end).replace(/^0+(?=.)/, '');
-      const codePoint = digits.length > 6 ? Infinity : parseInt(digits, 16);
-      if (codePoint > 0x10ffff || (codePoint >= 0xd800 && codePoint <= 0xdfff)) {
-        fail(s, at, '\\u{...} escape is not a valid Unicode code point');
-      }
-      return { bytes: Buffer.from(String.fromCodePoint(codePoint), 'utf8'), end: end + 1 };
-    }
-    return undefined;
-  }
+interface ParsedArray {
+  readonly entries: Map<string, PhpValue | Unreadable>;
+  readonly unreadableKeys: Unreadable[];
 }
 
 class Parser {
   private token: Token;
+  /** Parentheses of expressions opened and not yet closed, so an unreadable value can be stepped over from where it turned out so. */
+  private openParentheses = 0;
 
   constructor(
     private readonly source: string,
@@ -371,19 +98,68 @@ class Parser {
     this.token = lexer.next();
   }
 
-  parseFile(): Record<string, PhpValue> {
-    const head = this.token;
-    if (head.kind !== 'variable' || head.name !== 'CONFIG') this.expected("'$CONFIG'");
-    this.advance();
-    this.expectSymbol('=');
+  parseFile(): PhpConfig {
+    this.skipToConfigAssignment();
     if (!this.atArrayStart()) this.expected("an array ('array(' or '[')");
-    const entries = this.parseArray(1);
+    const parsed = this.parseArray(1);
     // PHP lets a closing tag stand in for the last semicolon.
     if (this.isSymbol(';')) this.advance();
-    else if (this.token.kind !== 'close-tag') this.expected("';'", true);
+    else if (this.token.kind !== 'close-tag') this.expected("';'");
     if (this.token.kind === 'close-tag') this.advance();
     if (this.token.kind !== 'end') this.expected("end of file or '?>' after the $CONFIG statement");
-    return toObject(entries);
+
+    const [unreadableKey] = parsed.unreadableKeys;
+    if (unreadableKey !== undefined) {
+      fail(this.source, unreadableKey.offset, `a key of $CONFIG cannot be read (config.php is never executed): ${unreadableKey.problem}; without it, which setting this is cannot be known`);
+    }
+    const values = new Map<string, PhpValue>();
+    const unreadable: UnreadableSetting[] = [];
+    const locate = createLocator(this.source);
+    for (const [key, value] of parsed.entries) {
+      if (value instanceof Unreadable) unreadable.push({ key, ...locate(value.offset), problem: value.problem });
+      else values.set(key, value);
+    }
+    return { values: toObject(values), unreadable };
+  }
+
+  /**
+   * Steps over the statements before `$CONFIG = …` (`define()`, `declare()`, an `if` block),
+   * keeping brackets balanced. Only an assignment that is a statement of its own counts: one
+   * inside an `if` or a block would depend on running PHP.
+   */
+  private skipToConfigAssignment(): void {
+    const open: string[] = [];
+    let atStatementStart = true;
+    for (;;) {
+      const token = this.token;
+      if (token.kind === 'end') fail(this.source, token.start, "expected the statement '$CONFIG = array(…);' but found end of file");
+      if (token.kind === 'variable' && token.name === 'CONFIG' && this.isNextSymbol('=')) {
+        if (open.length > 0 || !atStatementStart) {
+          fail(this.source, token.start, "'$CONFIG' is assigned inside another statement (an if, a block or brackets), so its value depends on running PHP");
+        }
+        this.advance();
+        this.advance();
+        return;
+      }
+      atStatementStart = false;
+      if (token.kind === 'symbol') {
+        const closer = CLOSER[token.text];
+        if (closer !== undefined) {
+          open.push(closer);
+          if (open.length > MAX_DEPTH) fail(this.source, token.start, `brackets are nested more than ${MAX_DEPTH} levels deep`);
+        } else if (token.text === ')' || token.text === ']' || token.text === '}') {
+          const expected = open.pop();
+          if (expected !== token.text) this.expected(expected === undefined ? 'a statement' : `'${expected}'`);
+        }
+        atStatementStart = open.length === 0 && (token.text === ';' || token.text === '}');
+      }
+      this.advance();
+    }
+  }
+
+  private isNextSymbol(text: string): boolean {
+    const next = this.lexer.peek();
+    return next.kind === 'symbol' && next.text === text;
   }
 
   private advance(): Token {
@@ -405,12 +181,11 @@ class Parser {
     return this.isSymbol('[') || (this.token.kind === 'identifier' && this.token.text.toLowerCase() === 'array');
   }
 
-  /** `afterValue` says a complete value precedes the token, which makes a '.' a concatenation. */
-  private expected(what: string, afterValue = false): never {
-    fail(this.source, this.token.start, `expected ${what} but found ${describe(this.token)}${hintFor(this.token, afterValue)}`);
+  private expected(what: string): never {
+    fail(this.source, this.token.start, `expected ${what} but found ${describe(this.token)}${hintFor(this.token)}`);
   }
 
-  private parseArray(depth: number): Map<string, PhpValue> {
+  private parseArray(depth: number): ParsedArray {
     const opening = this.token;
     if (depth > MAX_DEPTH) fail(this.source, opening.start, `arrays are nested more than ${MAX_DEPTH} levels deep`);
     let closer: string;
@@ -423,63 +198,181 @@ class Parser {
       closer = ')';
     }
 
-    const entries = new Map<string, PhpValue>();
+    const entries = new Map<string, PhpValue | Unreadable>();
+    const unreadableKeys: Unreadable[] = [];
     let largestIntKey: number | undefined;
     while (!this.isSymbol(closer)) {
       const first = this.token;
-      const firstValue = this.parseValue(depth);
-      let key: string;
+      const firstElement = this.parseElement(depth);
       let hasArrow = false;
+      let key: string | undefined;
       if (this.isSymbol('=>')) {
         this.advance();
         hasArrow = true;
-        key = this.toKey(firstValue, first);
-        entries.set(key, this.parseValue(depth));
+        const valueStart = this.token.start;
+        const value = this.parseElement(depth);
+        if (firstElement instanceof Unreadable) {
+          unreadableKeys.push(firstElement);
+        } else {
+          key = this.toKey(firstElement, first);
+          entries.set(key, toEntry(value, valueStart));
+        }
       } else {
         // As in PHP 8.3: the next index follows the largest integer key so far, even a negative one.
         key = String(largestIntKey === undefined ? 0 : largestIntKey + 1);
-        entries.set(key, firstValue);
+        entries.set(key, toEntry(firstElement, first.start));
       }
-      if (isIntegerKey(key)) {
+      if (key !== undefined && isIntegerKey(key)) {
         const index = Number(key);
         if (largestIntKey === undefined || index > largestIntKey) largestIntKey = index;
       }
       if (this.isSymbol(',')) this.advance();
-      else if (!this.isSymbol(closer)) this.expected(hasArrow ? `',' or '${closer}'` : `'=>', ',' or '${closer}'`, true);
+      else if (!this.isSymbol(closer)) this.expected(hasArrow ? `',' or '${closer}'` : `'=>', ',' or '${closer}'`);
     }
     this.advance();
-    return entries;
+    return { entries, unreadableKeys };
   }
 
-  private parseValue(depth: number): PhpValue {
+  /** A nested array as a value: unreadable as a whole when anything in it is. */
+  private parseNestedArray(depth: number): PhpOperand {
+    const { entries, unreadableKeys } = this.parseArray(depth);
+    const [unreadableKey] = unreadableKeys;
+    if (unreadableKey !== undefined) throw unreadableKey;
+    const values = new Map<string, PhpValue>();
+    for (const [key, value] of entries) {
+      if (value instanceof Unreadable) throw value;
+      values.set(key, value);
+    }
+    return { type: 'array', value: toValue(values) };
+  }
+
+  /**
+   * One key or value of an array. When it turns out unreadable, the rest of it is stepped over
+   * with balanced brackets from where that became clear, so parsing goes on after it.
+   */
+  private parseElement(depth: number): Element {
+    const openBefore = this.openParentheses;
+    try {
+      return this.parseExpression(depth);
+    } catch (error) {
+      if (!(error instanceof Unreadable)) throw error;
+      const stillOpen = this.openParentheses - openBefore;
+      this.openParentheses = openBefore;
+      this.skipValue(depth, stillOpen);
+      return error;
+    }
+  }
+
+  /** Steps to the `,`, `=>` or closing bracket that ends the current element. */
+  private skipValue(depth: number, stillOpen: number): void {
+    const open: string[] = new Array<string>(stillOpen).fill(')');
+    // The `=>` of an arrow function (`fn() => …`) is its own, not the array's.
+    let arrowFunctions = 0;
+    for (;;) {
+      const token = this.token;
+      if (token.kind === 'end' || token.kind === 'close-tag') return;
+      if (token.kind === 'identifier' && token.text.toLowerCase() === 'fn' && open.length === 0) arrowFunctions++;
+      if (token.kind === 'symbol') {
+        const closer = CLOSER[token.text];
+        if (open.length === 0 && token.text === '=>' && arrowFunctions > 0) {
+          arrowFunctions--;
+          this.advance();
+          continue;
+        }
+        if (open.length === 0 && [',', '=>', ')', ']', ';'].includes(token.text)) return;
+        if (closer !== undefined) {
+          open.push(closer);
+          if (depth + open.length > MAX_DEPTH) fail(this.source, token.start, `the value is nested more than ${MAX_DEPTH} levels deep`);
+        } else if (token.text === ')' || token.text === ']' || token.text === '}') {
+          const expected = open.pop();
+          if (expected !== token.text) this.expected(`'${expected ?? ','}'`);
+        }
+      }
+      this.advance();
+    }
+  }
+
+  private parseExpression(depth: number): PhpOperand {
+    const value = this.parseBinary(1, depth);
+    const token = this.token;
+    const operator = token.kind === 'symbol' ? token.text : token.kind === 'identifier' ? token.text.toLowerCase() : '';
+    if (OTHER_OPERATORS.has(operator)) {
+      throw new Unreadable(token.start, `it uses ${quote(operator)}, which Mailroom does not evaluate`);
+    }
+    return value;
+  }
+
+  private parseBinary(minPrecedence: number, depth: number): PhpOperand {
+    let left = this.parseUnary(depth);
+    for (;;) {
+      const token = this.token;
+      const precedence = token.kind === 'symbol' ? PRECEDENCE.get(token.text) : undefined;
+      if (token.kind !== 'symbol' || precedence === undefined || precedence < minPrecedence) return left;
+      this.advance();
+      const right = this.parseBinary(precedence + 1, depth);
+      left = this.evaluate(token, () => binary(token.text, left, right));
+    }
+  }
+
+  private parseUnary(depth: number): PhpOperand {
+    if (depth > MAX_DEPTH) fail(this.source, this.token.start, `the value is nested more than ${MAX_DEPTH} levels deep`);
+    const token = this.token;
+    if (token.kind === 'symbol' && (token.text === '-' || token.text === '+' || token.text === '!')) {
+      this.advance();
+      const operand = this.parseUnary(depth + 1);
+      return this.evaluate(token, () => unary(token.text, operand));
+    }
+    if (token.kind === 'symbol' && (token.text === '~' || token.text === '@' || token.text === '&')) {
+      throw new Unreadable(token.start, `it uses ${quote(token.text)}, which Mailroom does not evaluate`);
+    }
+    const base = this.parsePrimary(depth);
+    const power = this.token;
+    if (power.kind !== 'symbol' || power.text !== '**') return base;
+    this.advance();
+    // `**` binds to the right and tighter than a unary minus before it: -2 ** 2 is -4.
+    const exponent = this.parseUnary(depth + 1);
+    return this.evaluate(power, () => binary('**', base, exponent));
+  }
+
+  private evaluate(operator: Token, compute: () => PhpOperand): PhpOperand {
+    try {
+      return compute();
+    } catch (error) {
+      if (error instanceof PhpEvaluationError) throw new Unreadable(operator.start, error.message);
+      throw error;
+    }
+  }
+
+  private parsePrimary(depth: number): PhpOperand {
     const token = this.token;
     switch (token.kind) {
       case 'string':
         this.advance();
-        return token.value;
+        return { type: 'string', value: token.value };
+      case 'unreadable-string':
+        throw new Unreadable(token.at, token.problem);
       case 'number':
         this.advance();
         return token.value;
+      case 'variable':
+        throw new Unreadable(token.start, `it uses the variable ${quote(`$${token.name}`)}`);
       case 'identifier': {
         const word = token.text.toLowerCase();
-        if (word === 'array') return toValue(this.parseArray(depth + 1));
-        if (word === 'true' || word === 'false' || word === 'null') {
+        if (word === 'array') return this.parseNestedArray(depth + 1);
+        if (word === 'true' || word === 'false') {
           this.advance();
-          return word === 'null' ? null : word === 'true';
+          return { type: 'bool', value: word === 'true' };
         }
-        break;
+        if (word === 'null') {
+          this.advance();
+          return { type: 'null' };
+        }
+        throw this.unreadableName();
       }
       case 'symbol':
-        if (token.text === '[') return toValue(this.parseArray(depth + 1));
-        if (token.text === '-' || token.text === '+') {
-          this.advance();
-          const operand = this.token;
-          if (operand.kind !== 'number') this.expected(`a number after '${token.text}'`);
-          this.advance();
-          if (token.text === '+') return operand.value;
-          // `-0` is the integer 0 in PHP; only a float keeps the sign of zero.
-          return operand.integer && operand.value === 0 ? 0 : -operand.value;
-        }
+        if (token.text === '[') return this.parseNestedArray(depth + 1);
+        if (token.text === '\\') throw this.unreadableName();
+        if (token.text === '(') return this.parseParenthesized(depth);
         break;
       default:
         break;
@@ -487,10 +380,56 @@ class Parser {
     this.expected('a value (a string, number, true, false, null or array)');
   }
 
-  private toKey(value: PhpValue, token: Token): string {
-    if (typeof value === 'string') return value;
-    if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
+  private parseParenthesized(depth: number): PhpOperand {
+    const open = this.advance();
+    this.openParentheses++;
+    const inside = this.token;
+    if (inside.kind === 'identifier' && CASTS.has(inside.text.toLowerCase()) && this.isNextSymbol(')')) {
+      throw new Unreadable(open.start, `it uses the cast ${quote(`(${inside.text})`)}`);
+    }
+    const value = this.parseExpression(depth + 1);
+    this.expectSymbol(')');
+    this.openParentheses--;
+    return value;
+  }
+
+  /** A constant, function call or class member, named as written (`getenv`, `\OC::$SERVERROOT`). */
+  private unreadableName(): Unreadable {
+    const start = this.token.start;
+    const word = this.token.kind === 'identifier' ? this.token.text.toLowerCase() : '';
+    if (word === 'new') return new Unreadable(start, "it creates an object with 'new'");
+    if (word === 'fn' || word === 'function') return new Unreadable(start, 'it defines a function');
+    let name = '';
+    for (;;) {
+      if (this.isSymbol('\\')) name += '\\';
+      else if (this.token.kind === 'identifier' && (name === '' || name.endsWith('\\'))) name += this.token.text;
+      else break;
+      this.advance();
+    }
+    if (this.isSymbol('(')) return new Unreadable(start, `it calls the function ${quote(name)}`);
+    if (this.isSymbol('::')) {
+      const member = this.lexer.peek();
+      const memberName = member.kind === 'variable' ? `$${member.name}` : member.kind === 'identifier' ? member.text : '…';
+      return new Unreadable(start, `it uses ${quote(`${name}::${memberName}`)}, which only PHP knows`);
+    }
+    return new Unreadable(start, `it uses the constant ${quote(name)}`);
+  }
+
+  private toKey(key: PhpOperand, token: Token): string {
+    if (key.type === 'string') return key.value;
+    if (key.type === 'int') return key.value.toString();
     fail(this.source, token.start, `expected an array key (a string or an integer) but found ${describe(token)}`);
+  }
+}
+
+/** A value as the importer sees it; an integer too large for a JavaScript number is unreadable. */
+function toEntry(element: Element, offset: number): PhpValue | Unreadable {
+  if (element instanceof Unreadable) return element;
+  try {
+    return toPhpValue(element);
+  } catch (error) {
+    if (error instanceof PhpEvaluationError) return new Unreadable(offset, error.message);
+    throw error;
   }
 }
 
@@ -517,11 +456,30 @@ function toObject(entries: Map<string, PhpValue>): Record<string, PhpValue> {
   return object;
 }
 
-function hintFor(token: Token, afterValue: boolean): string {
-  if (afterValue && token.kind === 'symbol' && token.text === '.') return ' (string concatenation is not supported)';
+/** What a token is, for "but found ...". String contents are never shown: they may be passwords. */
+function describe(token: Token): string {
+  switch (token.kind) {
+    case 'string':
+    case 'unreadable-string':
+      return 'a string';
+    case 'number':
+      return quote(token.text);
+    case 'identifier':
+      return quote(token.text);
+    case 'variable':
+      return quote(`$${token.name}`);
+    case 'symbol':
+      return token.text.length > 1 ? quote(token.text) : describeChar(token.text);
+    case 'close-tag':
+      return "'?>'";
+    case 'end':
+      return 'end of file';
+  }
+}
+
+function hintFor(token: Token): string {
   if (token.kind === 'identifier') {
     return ' (config.php is never executed, so constants and function calls cannot be imported)';
   }
-  if (token.kind === 'variable') return ' (variables are not supported)';
   return '';
 }

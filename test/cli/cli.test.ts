@@ -16,7 +16,7 @@ import { after, before, describe, it } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import { simpleParser } from 'mailparser';
 import { mailSettingsFromOwncloudConfig } from '../../src/config/owncloud-import.ts';
-import { parsePhpConfig } from '../../src/config/php-config-parser.ts';
+import { readPhpConfig } from '../../src/config/php-config-parser.ts';
 import { createSecretBox } from '../../src/config/secret-box.ts';
 import { isSettingKey, settingDefinitions, settingKeys } from '../../src/config/settings-schema.ts';
 import type { SettingView } from '../../src/config/settings-service.ts';
@@ -445,7 +445,7 @@ describe('the mailroom command', { concurrency: true }, () => {
     });
 
     it('imports every mail setting of a good file, the password hidden, and nothing of the malformed one', async () => {
-      const picked = mailSettingsFromOwncloudConfig(parsePhpConfig(await readFile(fixturePath, 'utf8')));
+      const picked = mailSettingsFromOwncloudConfig(readPhpConfig(await readFile(fixturePath, 'utf8')).values);
       const expected = Object.entries(picked.settings).filter(([key]) => isSettingKey(key));
       assert.ok(expected.length >= 10, 'the fixture sets the mail settings');
       assert.ok(!Object.hasOwn(picked.settings, 'mail_send_plaintext_only'));
@@ -500,6 +500,77 @@ describe('the mailroom command', { concurrency: true }, () => {
       assert.equal(result.code, 1);
       assert.match(result.stderr, /Cannot read .*no-such-config\.php/);
       assert.equal(result.stdout, '');
+    });
+  });
+
+  describe('config:import of files extended from config.sample.php', { concurrency: 1 }, () => {
+    let cwd: string;
+    before(async () => {
+      cwd = await workFolder();
+    });
+
+    it('refuses a mail key that only running PHP could give with exit code 1, its line and column, and saves nothing', async () => {
+      const broken = join(cwd, 'getenv-config.php');
+      await writeFile(broken, "<?php\n$CONFIG = array (\n  'mail_smtpport' => 2 * 250,\n  'mail_smtphost' => getenv('SMTP_HOST') ?: 'localhost',\n);\n");
+      const result = await runMailroom(['config:import', broken], { cwd });
+      assert.equal(result.code, 1);
+      assert.equal(result.stdout, '');
+      assert.match(result.stderr, /getenv-config\.php line 4, column 22: the value of 'mail_smtphost' cannot be read \(config\.php is never executed\): it calls the function 'getenv'; nothing was imported/);
+      const views = await listSettings({ cwd });
+      assert.equal(viewOf(views, 'mail_smtpport').source, 'default', 'the readable mail_smtpport before it was not saved either');
+    });
+
+    it('imports the mail keys of an ownCloud 10 file, evaluating expressions, and names the values it could not read', async () => {
+      const file = join(repoRoot, 'test', 'fixtures', 'owncloud10-sample-config.php');
+      const result = await runMailroom(['config:import', file], { cwd });
+      assert.equal(result.code, 0, result.stderr);
+      const lines = result.stdout.split('\n');
+      assert.ok(lines.includes("Not imported: 'apps_paths' (line 72, column 13) cannot be read without running PHP: it uses 'OC::$SERVERROOT', which only PHP knows; it is not a setting Mailroom imports, so the import went on"), result.stdout);
+      assert.ok(lines.includes("Not imported: 'upload_max_size' (line 88, column 22) cannot be read without running PHP: it uses the constant 'OC_MAX_UPLOAD'; it is not a setting Mailroom imports, so the import went on"), result.stdout);
+      assert.ok(lines.includes('  mail_smtptimeout = 30'), 'from 3 * 10');
+      assert.ok(lines.includes('  mail_smtppassword = (hidden)'));
+      assert.doesNotMatch(result.stdout, /Tr0ub4dor/);
+
+      const views = await listSettings({ cwd });
+      const expected: Record<string, unknown> = {
+        base_url: 'https://cloud.example.com/owncloud',
+        mail_smtphost: 'mail-1.example.com;mail-2.example.com:465',
+        mail_smtpport: 587,
+        mail_smtptimeout: 30,
+        mail_smtpsecure: 'tls',
+        mail_smtpauth: true,
+        mail_smtpauthtype: 'PLAIN',
+        mail_smtpname: 'owncloud@example.com',
+        mail_from_address: 'owncloud',
+        mail_domain: 'example.com',
+      };
+      for (const [key, value] of Object.entries(expected)) {
+        assert.deepEqual([viewOf(views, key).value, viewOf(views, key).source], [value, 'database'], key);
+      }
+      assert.equal(viewOf(views, 'mail_smtppassword').isSet, true);
+    });
+
+    it('imports the mail keys of a Nextcloud file and names the five values it could not read, a mail_ key Mailroom does not use among them', async () => {
+      const file = join(repoRoot, 'test', 'fixtures', 'nextcloud-sample-config.php');
+      const result = await runMailroom(['config:import', file], { cwd });
+      assert.equal(result.code, 0, result.stderr);
+      const skipped = result.stdout.split('\n').filter((line) => line.endsWith('so the import went on'));
+      assert.deepEqual(
+        skipped.map((line) => /^Not imported: '([^']+)' \(line (\d+), column (\d+)\)/.exec(line)?.slice(1)),
+        [
+          ['datadirectory', '17', '22'],
+          ['dbhost', '23', '15'],
+          ['dbdriveroptions', '81', '5'],
+          ['apps_paths', '91', '17'],
+          ['mail_smtpstreamoptions', '120', '19'],
+        ],
+      );
+      const views = await listSettings({ cwd });
+      assert.equal(viewOf(views, 'mail_smtpname').value, 'nextcloud@example.com', "from 'nextcloud' . '@' . 'example.com'");
+      assert.equal(viewOf(views, 'mail_smtphost').value, 'smtp1.example.com:25;smtp2.example.com');
+      assert.equal(viewOf(views, 'mail_smtpsecure').value, '');
+      assert.equal(viewOf(views, 'base_url').value, 'https://cloud.example.com');
+      assert.match(result.stdout, /Not used by Mailroom: mail_sendmailmode, mail_template_class/);
     });
   });
 
