@@ -44,7 +44,7 @@ const VIA: Record<TemplateLanguage, (sharer: string, instance: string) => string
  * cleaned of anything that could show another sender (onBehalfName); the instance alone when
  * nothing of it is left.
  */
-export function sharerFromName(sharer: string, settings: Pick<Settings, 'instance_name' | 'mail_default_language'>, language: string | null | undefined): string {
+function sharerFromName(sharer: string, settings: Pick<Settings, 'instance_name' | 'mail_default_language'>, language: string | null | undefined): string {
   const shown = onBehalfName(sharer);
   return shown === '' ? settings.instance_name : VIA[mailLanguage(language, settings.mail_default_language)](shown, settings.instance_name);
 }
