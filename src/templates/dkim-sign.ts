@@ -65,7 +65,7 @@ function headerFields(block: string): HeaderField[] {
   for (const line of block.split('\r\n')) {
     const last = fields[fields.length - 1];
     if ((line.startsWith(' ') || line.startsWith('\t')) && last) last.text += `\r\n${line}`;
-    else fields.push({ name: line.slice(0, Math.max(line.indexOf(':'), 0)).trim().toLowerCase(), text: line });
+    else fields.push({ name: line.slice(0, Math.max(line.indexOf(':'), 0)).replace(/[ \t]+$/, '').toLowerCase(), text: line });
   }
   return fields;
 }
@@ -76,7 +76,8 @@ function relaxedHeader(name: string, text: string): string {
     .slice(text.indexOf(':') + 1)
     .replace(/\r\n/g, '')
     .replace(/[ \t]+/g, ' ')
-    .trim();
+    // Only SP and HTAB are whitespace here: trim() would also take a non-breaking space (0xA0 read as latin1).
+    .replace(/^ | $/g, '');
   return `${name}:${value}`;
 }
 
