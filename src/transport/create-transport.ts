@@ -3,7 +3,7 @@ import { MailroomError } from '../errors.ts';
 import type { Settings } from '../config/settings-schema.ts';
 import { readCaFile } from './ca-file.ts';
 import { createCaptureTransport, type CaptureStore } from './capture-transport.ts';
-import { createEhloName, type EhloNameDeps } from './ehlo-name.ts';
+import { createEhloName, processEhloName, type EhloNameDeps } from './ehlo-name.ts';
 import type { HostHealth } from './host-health.ts';
 import { createOAuthTokenProvider, missingOAuthSettings, type OAuthTokenProvider } from './oauth-token-provider.ts';
 import { resolvePhpSendmailCommand } from './php-sendmail-path.ts';
@@ -39,7 +39,7 @@ export function createTransportFactory(deps: TransportFactoryDeps): TransportFac
   // One provider per set of OAuth credentials, so a settings change that does not touch them
   // keeps the cached access token instead of asking the endpoint on every send.
   const tokenProviders = new Map<string, OAuthTokenProvider>();
-  const ehloName = createEhloName(deps.ehloName);
+  const ehloName = deps.ehloName ? createEhloName(deps.ehloName) : processEhloName;
 
   function tokenProviderFor(settings: Settings): OAuthTokenProvider | undefined {
     if (settings.mail_smtpauthtype !== 'XOAUTH2' || !settings.mail_smtpauth) return undefined;

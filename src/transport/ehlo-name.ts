@@ -57,3 +57,6 @@ export function createEhloName(deps: EhloNameDeps = {}): (settings: { mail_smtp_
     return (await machine) ?? settings.mail_domain;
   };
 }
+
+/** The EHLO name of this process: sending, `mail:detect` and `doctor` give the same one. */
+export const processEhloName = createEhloName();
