@@ -230,7 +230,7 @@ export const settingDefinitions = {
     default: '',
     secret: false,
     modes: ['smtp'],
-    description: "The name Mailroom gives in EHLO. Empty: this machine's full name (its host name when it has a dot, else the name DNS gives it), else mail_domain. Servers and spam filters check that it names a real host.",
+    description: "The name Mailroom gives in EHLO. Empty: this machine's full name (its host name when it has a dot, else the name /etc/hosts or DNS gives it), else mail_domain. Servers and spam filters check that it names a real host.",
   }),
   mail_ratelimit: define({
     schema: z.number().int().min(0, 'must be 0 (no limit) or more').max(1_000_000, 'must be at most 1000000'),
