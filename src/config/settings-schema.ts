@@ -225,6 +225,13 @@ export const settingDefinitions = {
     modes: ['smtp'],
     description: 'Connections the outbox keeps open to the mail server; more send faster until the server or the CPU is the limit.',
   }),
+  mail_smtp_helo_name: define({
+    schema: text(253).refine((v) => v === '' || isValidDomain(v), 'must be empty or a host name such as mail.example.com'),
+    default: '',
+    secret: false,
+    modes: ['smtp'],
+    description: "The name Mailroom gives in EHLO. Empty: this machine's full name (its host name when it has a dot, else the name /etc/hosts or DNS gives it), else mail_domain. Servers and spam filters check that it names a real host.",
+  }),
   mail_ratelimit: define({
     schema: z.number().int().min(0, 'must be 0 (no limit) or more').max(1_000_000, 'must be at most 1000000'),
     default: 0,
@@ -327,10 +334,19 @@ export const settingDefinitions = {
   }),
   shareapi_allow_public_notification: define({
     schema: z.boolean(),
-    default: true,
+    default: false,
     secret: false,
     modes: [],
-    description: 'Let users mail a public link to outside addresses (share.link.sent events, the link_share mail).',
+    description:
+      "Let users mail a public link to outside addresses (share.link.sent events, the link_share mail). Off by default, as in ownCloud: it lets any user send mail signed with the instance's domain to strangers who cannot unsubscribe.",
+  }),
+  mail_share_reply_to: define({
+    schema: z.enum(['sharer', 'none']),
+    default: 'sharer',
+    secret: false,
+    modes: [],
+    description:
+      "Reply-To of share mails: sharer (the sharer's own address, as ownCloud does, so a reply reaches them) or none (replies go to the sender address). A sharer at a free mail provider (Gmail, QQ, 163 …) makes SpamAssassin add FREEMAIL_FORGED_REPLYTO (1.2 points, 2.1–2.5 with network tests); none avoids that.",
   }),
   instance_name: define({ schema: text(100).refine((v) => v.trim() !== '', 'must not be empty'), default: 'Mailroom', secret: false, modes: [], header: true, description: 'The name shown in mails and the UI, and the sender display name.' }),
   base_url: define({

@@ -2,6 +2,7 @@ import { MailroomError } from '../errors.ts';
 import { parseHostList } from '../config/settings-schema.ts';
 import type { SettingsService } from '../config/settings-service.ts';
 import { readCaFile } from '../transport/ca-file.ts';
+import { processEhloName } from '../transport/ehlo-name.ts';
 import { detectSmtpSettings, formatDetectReport, type DetectReport } from '../transport/smtp-probe.ts';
 
 /** `mail:detect`: what a server offers and which settings would work with it. */
@@ -22,6 +23,7 @@ export function createDetectService(deps: { settings: SettingsService }) {
         ...(entry.port ? { port: entry.port } : {}),
         timeoutMs: options.timeoutMs ?? Math.min(settings.mail_smtptimeout, 10) * 1000,
         ...(ca ? { ca } : {}),
+        clientName: await processEhloName(settings),
       });
     },
   };

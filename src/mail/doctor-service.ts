@@ -5,6 +5,7 @@ import { parseHostList, type Settings } from '../config/settings-schema.ts';
 import type { SettingsService } from '../config/settings-service.ts';
 import { explainInvalidAddress } from '../domain/address.ts';
 import { resolvePhpSendmailCommand } from '../transport/php-sendmail-path.ts';
+import { processEhloName } from '../transport/ehlo-name.ts';
 import { probeSmtpPort } from '../transport/smtp-probe.ts';
 import { readCaFile } from '../transport/ca-file.ts';
 
@@ -90,7 +91,7 @@ export function createDoctorService(deps: DoctorDeps) {
     for (const entry of parsed.entries) {
       const port = entry.port ?? s.mail_smtpport;
       const label = `${entry.host}:${port}`;
-      const probe = await probeSmtpPort({ host: entry.host, port, timeoutMs: Math.min(s.mail_smtptimeout, 10) * 1000, ...(ca ? { ca } : {}) });
+      const probe = await probeSmtpPort({ host: entry.host, port, timeoutMs: Math.min(s.mail_smtptimeout, 10) * 1000, ...(ca ? { ca } : {}), clientName: await processEhloName(s) });
       const name = `smtp ${label}`;
       if (!probe.security) {
         checks.push({ name, status: 'fail', message: `${probe.error?.message ?? 'no SMTP server answers'}: check mail_smtphost and mail_smtpport` });

@@ -1,7 +1,9 @@
 import type { Settings } from '../config/settings-schema.ts';
 import type { UserRow } from '../db/user-repo.ts';
+import { onBehalfName } from '../domain/sender.ts';
 import type { ComposedMessage } from '../templates/compose-message.ts';
 import { mailLanguage, type MailRenderer } from '../templates/render-mail.ts';
+import type { TemplateLanguage } from '../templates/template-catalog.ts';
 import type { UnsubscribeLinks } from './unsubscribe-links.ts';
 
 /** What a share mail needs of a person: a user row, or the copy an owed mail keeps of one. */
@@ -31,10 +33,32 @@ function expiryFor(expiration: string | undefined, language: string | null, sett
   return /^\d{4}-\d{2}-\d{2}$/.test(expiration) ? calendarDate(expiration, mailLanguage(language, settings.mail_default_language)) : new Date(expiration);
 }
 
+// ownCloud's "%s via %s", in each language the mails are written in.
+const VIA: Record<TemplateLanguage, (sharer: string, instance: string) => string> = {
+  en: (sharer, instance) => `${sharer} via ${instance}`,
+  'zh-CN': (sharer, instance) => `${sharer} 通过 ${instance}`,
+};
+
+/**
+ * The From name of a mail sent for a person: "Alice via Cloud" in the mail's language, the name
+ * cleaned of anything that could show another sender (onBehalfName); the instance alone when
+ * nothing of it is left.
+ */
+function sharerFromName(sharer: string, settings: Pick<Settings, 'instance_name' | 'mail_default_language'>, language: string | null | undefined): string {
+  const shown = onBehalfName(sharer);
+  return shown === '' ? settings.instance_name : VIA[mailLanguage(language, settings.mail_default_language)](shown, settings.instance_name);
+}
+
+/** Reply-To of a share mail: the sharer's address unless `mail_share_reply_to` is none. */
+function sharerReplyTo(email: string | null | undefined, settings: Pick<Settings, 'mail_share_reply_to'>): { replyTo: string } | Record<string, never> {
+  return email && settings.mail_share_reply_to === 'sharer' ? { replyTo: email } : {};
+}
+
 /**
  * The `share` mail to one recipient, as file clouds send it: from "Alice via <instance>" with
- * Reply-To Alice, the subject and dates in the recipient's language and time zone, the note and
- * the expiry when given, and a one-click unsubscribe from share mails.
+ * Reply-To Alice (unless `mail_share_reply_to` is none), the From name, subject and dates in the
+ * recipient's language and time zone, the note and the expiry when given, and a one-click
+ * unsubscribe from share mails.
  */
 export async function renderShareMail(deps: { renderer: MailRenderer; unsubscribe: UnsubscribeLinks }, input: ShareMailInput, settings: Settings): Promise<ComposedMessage> {
   const user = input.recipient;
@@ -51,8 +75,8 @@ export async function renderShareMail(deps: { renderer: MailRenderer; unsubscrib
         note: input.note ?? '',
       },
       unsubscribeUrl: deps.unsubscribe.url(settings.base_url, deps.unsubscribe.token(user.uid, ['share.created'])),
-      fromName: `${sharer} via ${settings.instance_name}`,
-      ...(input.sharerEmail ? { replyTo: input.sharerEmail } : {}),
+      fromName: input.sharerName === undefined ? settings.instance_name : sharerFromName(input.sharerName, settings, user.language),
+      ...sharerReplyTo(input.sharerEmail, settings),
     },
     settings,
   );
@@ -72,7 +96,8 @@ export interface LinkShareMailInput {
 
 /**
  * The `link_share` mail: a public link sent to an outside address, from "Alice via <instance>"
- * with Reply-To Alice, written in the sharer's language and time zone (the reader's are unknown).
+ * with Reply-To Alice (unless `mail_share_reply_to` is none), written in the sharer's language
+ * and time zone (the reader's are unknown).
  * No unsubscribe: there is no account behind the address, and each mail is the sharer's own act.
  */
 export async function renderLinkShareMail(deps: { renderer: MailRenderer }, input: LinkShareMailInput, settings: Settings): Promise<ComposedMessage> {
@@ -82,8 +107,8 @@ export async function renderLinkShareMail(deps: { renderer: MailRenderer }, inpu
       template: 'link_share',
       to: { address: input.address, displayName: input.address, uid: '', language, timeZone: input.sharer.timezone },
       data: { sharer: input.sharer.display_name, file_name: input.fileName, link: input.link, expiration: expiryFor(input.expiration, language, settings), note: input.note ?? '' },
-      fromName: `${input.sharer.display_name} via ${settings.instance_name}`,
-      ...(input.sharer.email ? { replyTo: input.sharer.email } : {}),
+      fromName: sharerFromName(input.sharer.display_name, settings, language),
+      ...sharerReplyTo(input.sharer.email, settings),
     },
     settings,
   );

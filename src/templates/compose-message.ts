@@ -6,6 +6,8 @@ import { assertHeaderSafe } from '../domain/address.ts';
 export interface ComposeInput {
   from: { name: string; address: string };
   to: string;
+  /** The recipient's display name, shown in To as mail programs show it ("Bob Berg <bob@…>"). */
+  toName?: string;
   subject: string;
   text?: string;
   html?: string;
@@ -60,6 +62,7 @@ export async function composeMessage(input: ComposeInput, newId: () => string = 
   assertHeaderSafe(input.from.name, 'sender name');
   assertHeaderSafe(input.from.address, 'sender address');
   assertHeaderSafe(input.to, 'recipient');
+  if (input.toName !== undefined) assertHeaderSafe(input.toName, 'recipient name');
   if (input.replyTo !== undefined) assertHeaderSafe(input.replyTo, 'reply-to');
   for (const [name, value] of Object.entries(input.headers ?? {})) {
     if (!/^[A-Za-z0-9-]+$/.test(name)) assertHeaderSafe('\n', `header name "${name}"`);
@@ -68,7 +71,7 @@ export async function composeMessage(input: ComposeInput, newId: () => string = 
   const messageId = `<${newId()}@${input.domain}>`;
   const lines = [
     header('From', displayAddress(input.from.name, input.from.address)),
-    header('To', input.to),
+    header('To', displayAddress(input.toName ?? '', input.to)),
     ...(input.replyTo ? [header('Reply-To', input.replyTo)] : []),
     // A literal "=?" in the text would be decoded by the reader as an encoded word: encode it all.
     header('Subject', input.subject.includes('=?') ? encodeWord(input.subject, 'Q', 52) : encodeWords(input.subject, 'Q', 52)),

@@ -8,6 +8,8 @@ import { textFromHtml } from './shipped-templates.ts';
 export interface MailContent {
   /** The recipient's address, already checked (parseEmailAddress). */
   to: string;
+  /** The recipient's display name for To, when known (users have one; an outside address has none). */
+  toName?: string | undefined;
   subject: string;
   text?: string | undefined;
   html?: string | undefined;
@@ -59,6 +61,7 @@ export async function finishMessage(content: MailContent, settings: FinishSettin
     {
       from: { name: content.fromName ?? settings.instance_name, address: senderAddress(settings, content.senderKind ?? 'other') },
       to: content.to,
+      ...(content.toName ? { toName: content.toName } : {}),
       subject: content.subject,
       ...(text !== undefined ? { text } : {}),
       ...(html !== undefined ? { html } : {}),

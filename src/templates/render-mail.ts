@@ -117,6 +117,8 @@ export function createMailRenderer(deps: MailRendererDeps): MailRenderer {
       const message = await finishMessage(
         {
           to: input.to.address,
+          // Callers without a name pass the address as one (link_share): To then carries the address alone.
+          toName: input.to.displayName !== input.to.address ? input.to.displayName : undefined,
           subject,
           ...(text !== undefined ? { text } : {}),
           html,

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { hostname } from 'node:os';
 import { MailroomError } from '../errors.ts';
 import type { Settings } from '../config/settings-schema.ts';
 import { readCaFile } from './ca-file.ts';
 import { createCaptureTransport, type CaptureStore } from './capture-transport.ts';
+import { createEhloName, processEhloName, type EhloNameDeps } from './ehlo-name.ts';
 import type { HostHealth } from './host-health.ts';
 import { createOAuthTokenProvider, missingOAuthSettings, type OAuthTokenProvider } from './oauth-token-provider.ts';
 import { resolvePhpSendmailCommand } from './php-sendmail-path.ts';
@@ -20,6 +20,8 @@ export interface TransportFactoryDeps {
   fetch?: typeof globalThis.fetch;
   /** Keeps a refresh token the OAuth endpoint rotated, so that the next start uses it. */
   saveRefreshToken?: ((refreshToken: string) => Promise<void>) | undefined;
+  /** How the machine's name is found for EHLO (tests give their own). */
+  ehloName?: EhloNameDeps | undefined;
 }
 
 /** Builds the transport for the current settings; keeps OAuth tokens across rebuilds. */
@@ -37,6 +39,7 @@ export function createTransportFactory(deps: TransportFactoryDeps): TransportFac
   // One provider per set of OAuth credentials, so a settings change that does not touch them
   // keeps the cached access token instead of asking the endpoint on every send.
   const tokenProviders = new Map<string, OAuthTokenProvider>();
+  const ehloName = deps.ehloName ? createEhloName(deps.ehloName) : processEhloName;
 
   function tokenProviderFor(settings: Settings): OAuthTokenProvider | undefined {
     if (settings.mail_smtpauthtype !== 'XOAUTH2' || !settings.mail_smtpauth) return undefined;
@@ -92,16 +95,10 @@ export function createTransportFactory(deps: TransportFactoryDeps): TransportFac
             ca: settings.mail_smtptls_ca === '' ? undefined : await readCaFile(settings.mail_smtptls_ca),
             hostHealth: deps.hostHealth,
             tokenProvider: tokenProviderFor(settings),
-            clientName: ehloName(settings.mail_domain),
+            clientName: await ehloName(settings),
             maxConnections: settings.mail_smtp_connections,
           });
       }
     },
   };
-}
-
-/** The EHLO name: this machine's name when it is a full domain name, else the mail domain. */
-function ehloName(mailDomain: string): string {
-  const name = hostname();
-  return name.includes('.') ? name : mailDomain;
 }

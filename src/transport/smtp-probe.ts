@@ -67,6 +67,8 @@ export interface ProbeSmtpPortOptions {
   timeoutMs: number;
   /** PEM text of CAs (or a self-signed certificate) to trust besides the system's CAs, as mail_smtptls_ca does. */
   ca?: string;
+  /** The name given in EHLO: the one sending would give, so the server answers the probe as it will answer mail. */
+  clientName?: string;
   /**
    * Whether the caller's transport verifies certificates (default true). Accepted so that callers
    * can pass their transport's TLS options unchanged, but it changes nothing in the probe: the
@@ -101,6 +103,7 @@ export interface DetectSmtpSettingsOptions {
   port?: number;
   timeoutMs: number;
   ca?: string;
+  clientName?: string;
 }
 
 /** The ports a mail client may use, in the order of preference when no port is given. */
@@ -111,6 +114,7 @@ const AUTH_TYPE_PREFERENCE: readonly SmtpAuthType[] = ['PLAIN', 'LOGIN', 'CRAM-M
 
 /** A whole port probe gets this many step timeouts: enough for every step of a slow server, never a hang. */
 const DEADLINE_STEPS = 6;
+// The EHLO name when the caller gives none.
 const HELO_NAME = 'mailroom.probe';
 // A hostile or broken server must not make the probe hold megabytes.
 const MAX_LINE_LENGTH = 4096;
@@ -363,13 +367,13 @@ function parseEhlo(reply: SmtpReply): Hello {
   return { extensions: [...extensions], authMethods: [...authMethods] };
 }
 
-async function hello(reader: ReplyReader, deadline: Deadline): Promise<Hello> {
-  reader.send(`EHLO ${HELO_NAME}`);
+async function hello(reader: ReplyReader, deadline: Deadline, clientName: string): Promise<Hello> {
+  reader.send(`EHLO ${clientName}`);
   const ehlo = await reader.read(deadline.step(), 'answer to EHLO');
   if (ehlo.code === 250) return parseEhlo(ehlo);
   if (ehlo.code >= 500) {
     // A server of before ESMTP: it can still send mail, only without extensions.
-    reader.send(`HELO ${HELO_NAME}`);
+    reader.send(`HELO ${clientName}`);
     const helo = await reader.read(deadline.step(), 'answer to HELO');
     if (helo.code === 250) return { extensions: [], authMethods: [] };
     throw new ProbeFailure('hello_refused', `the server refused EHLO and HELO: ${replyText(helo)}`);
@@ -449,6 +453,9 @@ interface TlsTarget {
   ca: string | undefined;
 }
 
+/** Where and how a probe connects: the server, the CAs it trusts, the name it gives in EHLO. */
+type ProbeTarget = Required<Pick<ProbeSmtpPortOptions, 'host' | 'port'>> & TlsTarget & { clientName: string };
+
 function tlsOptions(target: TlsTarget): tls.ConnectionOptions {
   return {
     // SNI must not carry an IP address (RFC 6066).
@@ -470,9 +477,9 @@ function bannerOf(greeting: SmtpReply): string {
 }
 
 /** Runs EHLO (and QUIT) on a session whose greeting was 220, filling `probe` as far as the server lets it. */
-async function finishSession(reader: ReplyReader, deadline: Deadline, probe: PortProbe): Promise<Hello | undefined> {
+async function finishSession(reader: ReplyReader, deadline: Deadline, probe: PortProbe, clientName: string): Promise<Hello | undefined> {
   try {
-    const result = await hello(reader, deadline);
+    const result = await hello(reader, deadline, clientName);
     probe.extensions = result.extensions;
     probe.authMethods = result.authMethods;
     return result;
@@ -487,12 +494,12 @@ async function probePlainSession(
   socket: net.Socket,
   reader: ReplyReader,
   greeting: SmtpReply,
-  options: Required<Pick<ProbeSmtpPortOptions, 'host' | 'port'>> & TlsTarget,
+  options: ProbeTarget,
   deadline: Deadline,
   sockets: Set<net.Socket>,
 ): Promise<PortProbe> {
   const probe: PortProbe = { port: options.port, reachable: true, security: 'plain', banner: bannerOf(greeting), extensions: [], authMethods: [], authBeforeTls: [] };
-  const plain = await finishSession(reader, deadline, probe);
+  const plain = await finishSession(reader, deadline, probe, options.clientName);
   if (!plain) return probe;
   probe.authBeforeTls = plain.authMethods;
   if (!plain.extensions.includes('STARTTLS')) {
@@ -532,11 +539,11 @@ async function probePlainSession(
   probe.extensions = [];
   probe.authMethods = [];
   const tlsReader = new ReplyReader(secure);
-  if (await finishSession(tlsReader, deadline, probe)) await quit(tlsReader, deadline);
+  if (await finishSession(tlsReader, deadline, probe, options.clientName)) await quit(tlsReader, deadline);
   return probe;
 }
 
-async function probeImplicitTls(options: Required<Pick<ProbeSmtpPortOptions, 'host' | 'port'>> & TlsTarget, deadline: Deadline, sockets: Set<net.Socket>): Promise<PortProbe> {
+async function probeImplicitTls(options: ProbeTarget, deadline: Deadline, sockets: Set<net.Socket>): Promise<PortProbe> {
   const secure = tls.connect({ host: options.host, port: options.port, ...tlsOptions(options) });
   sockets.add(secure);
   // Throws when there is no TLS here at all; the caller decides what that means.
@@ -563,7 +570,7 @@ async function probeImplicitTls(options: Required<Pick<ProbeSmtpPortOptions, 'ho
     return probe;
   }
   probe.security = 'implicit_tls';
-  if (await finishSession(reader, deadline, probe)) await quit(reader, deadline);
+  if (await finishSession(reader, deadline, probe, options.clientName)) await quit(reader, deadline);
   return probe;
 }
 
@@ -591,7 +598,7 @@ export async function probeSmtpPort(options: ProbeSmtpPortOptions): Promise<Port
 
   const deadline = new Deadline(timeoutMs);
   const sockets = new Set<net.Socket>();
-  const target = { host, port, ca: options.ca };
+  const target: ProbeTarget = { host, port, ca: options.ca, clientName: options.clientName ?? HELO_NAME };
   try {
     return await probeBothWays(target, deadline, sockets, timeoutMs);
   } finally {
@@ -602,7 +609,7 @@ export async function probeSmtpPort(options: ProbeSmtpPortOptions): Promise<Port
   }
 }
 
-async function probeBothWays(target: { host: string; port: number } & TlsTarget, deadline: Deadline, sockets: Set<net.Socket>, timeoutMs: number): Promise<PortProbe> {
+async function probeBothWays(target: ProbeTarget, deadline: Deadline, sockets: Set<net.Socket>, timeoutMs: number): Promise<PortProbe> {
   const socket = net.connect({ host: target.host, port: target.port });
   sockets.add(socket);
   try {
@@ -646,7 +653,15 @@ async function probeBothWays(target: { host: string; port: number } & TlsTarget,
 export async function detectSmtpSettings(options: DetectSmtpSettingsOptions): Promise<DetectReport> {
   const ports = options.port === undefined ? DEFAULT_PROBE_PORTS : [options.port];
   const probes = await Promise.all(
-    ports.map((port) => probeSmtpPort({ host: options.host, port, timeoutMs: options.timeoutMs, ...(options.ca !== undefined ? { ca: options.ca } : {}) })),
+    ports.map((port) =>
+      probeSmtpPort({
+        host: options.host,
+        port,
+        timeoutMs: options.timeoutMs,
+        ...(options.ca !== undefined ? { ca: options.ca } : {}),
+        ...(options.clientName !== undefined ? { clientName: options.clientName } : {}),
+      }),
+    ),
   );
   return { host: options.host, probes, ...recommendSmtpSettings(options.host, probes, { caGiven: options.ca !== undefined }) };
 }

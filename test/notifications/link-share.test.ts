@@ -36,7 +36,7 @@ describe('public links mailed to outside addresses, through the real Postfix', (
     postfix = await startPostfix();
     dir = await mkdtemp(join(tmpdir(), 'mailroom-link-share-'));
     ctx = await buildContext({ env: { MAILROOM_DATA_DIR: dir, MAILROOM_CONFIG: join(dir, 'none.json') }, clock, logLevel: 'silent' });
-    await ctx.settings.update({ ...postfixSettings(postfix), mail_smtptimeout: 5, mail_domain: 'cloud.example.com', instance_name: 'Example Cloud', base_url: 'https://cloud.example.com' });
+    await ctx.settings.update({ ...postfixSettings(postfix), mail_smtptimeout: 5, mail_domain: 'cloud.example.com', instance_name: 'Example Cloud', base_url: 'https://cloud.example.com', shareapi_allow_public_notification: true });
     await ctx.users.add({ uid: 'alice', display_name: 'Alice Andersen', email: 'alice@cloud-users.example.org', timezone: 'Europe/Berlin', invite: false });
     await ctx.users.add({ uid: 'mei', display_name: '王美', email: 'mei@cloud-users.example.org', language: 'zh-CN', timezone: 'Asia/Shanghai', invite: false });
     await ctx.users.add({ uid: 'busy', display_name: 'Busy Bee', email: null });
@@ -89,6 +89,7 @@ describe('public links mailed to outside addresses, through the real Postfix', (
     assert.equal(mail.from?.value[0]?.name, 'Alice Andersen via Example Cloud');
     assert.equal(mail.from?.value[0]?.address, 'mailroom@cloud.example.com');
     assert.equal(mail.replyTo?.value[0]?.address, 'alice@cloud-users.example.org');
+    assert.equal(raw.headers.get('to'), 'ext.one@outside.example.net', 'an outside address has no name to show');
     for (const part of [mail.text ?? '', String(mail.html)]) {
       assert.ok(part.includes('https://cloud.example.com/s/Pub7Link'), 'the link');
       assert.ok(part.includes('The figures for Friday.'), 'the note');
@@ -113,11 +114,13 @@ describe('public links mailed to outside addresses, through the real Postfix', (
     assert.equal((await emit([linkEvent('mei', [`zh.reader@${OUTSIDE}`], { note: '周五前请看一下。' })])).statusCode, 202);
     const zh = await simpleParser((await waitForMail(postfix.maildir, (m) => m.deliveredTo === `zh.reader@${OUTSIDE}`)).raw);
     assert.equal(zh.subject, '王美 给您分享了 »Budget 2026.xlsx«');
+    assert.equal(zh.from?.value[0]?.name, '王美 通过 Example Cloud');
     assert.match(zh.text ?? '', /2026年12月31日/);
     assert.match(zh.text ?? '', /周五前请看一下。/);
     assert.equal((await emit([linkEvent('mei', [`en.reader@${OUTSIDE}`], { language: 'en' })])).statusCode, 202);
     const en = await simpleParser((await waitForMail(postfix.maildir, (m) => m.deliveredTo === `en.reader@${OUTSIDE}`)).raw);
     assert.equal(en.subject, '王美 shared »Budget 2026.xlsx« with you');
+    assert.equal(en.from?.value[0]?.name, '王美 via Example Cloud');
   });
 
   it('refuses the 21st address, a@b@c, CR/LF in the note, and a sender who is not a user, queueing nothing', async () => {
@@ -163,8 +166,8 @@ describe('public links mailed to outside addresses, through the real Postfix', (
     assert.equal(delivered.filter((m) => m.deliveredTo === `and.another@${OUTSIDE}`).length, 0, 'the refused address never got a mail');
   });
 
-  it('with shareapi_allow_public_notification off: 403 share_notification_disabled, nothing recorded', async () => {
-    await ctx.settings.update({ shareapi_allow_public_notification: false });
+  it('with shareapi_allow_public_notification off, as it is by default: 403 share_notification_disabled, nothing recorded', async () => {
+    await ctx.settings.update({ shareapi_allow_public_notification: null });
     try {
       const off = await refusedWithNothingQueued([linkEvent('alice', [`switched.off@${OUTSIDE}`])], 403, 'share_notification_disabled');
       assert.match(off.body.error.message, /shareapi_allow_public_notification/);
@@ -174,7 +177,7 @@ describe('public links mailed to outside addresses, through the real Postfix', (
       assert.equal(share.statusCode, 202);
       assert.equal(share.json().mails, 1);
     } finally {
-      await ctx.settings.update({ shareapi_allow_public_notification: null });
+      await ctx.settings.update({ shareapi_allow_public_notification: true });
     }
   });
 });

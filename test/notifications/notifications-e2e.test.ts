@@ -549,6 +549,7 @@ describe('notifications end to end: events in, mails out of a real Postfix', () 
     assert.deepEqual(await m.ctx.digests.runDue(), { digests: 1, activities: 2, skipped: 0 });
     const mail = await nextMailTo(m.address('lihua'), 0);
     assert.equal(mail.subject, `【${INSTANCE}】您的文件有新动态`);
+    assert.deepEqual(mail.to && !Array.isArray(mail.to) ? mail.to.value : undefined, [{ address: m.address('lihua'), name: '李华' }], 'To with the display name');
     const text = mail.text ?? '';
     assert.match(text, /李华，您好/);
     assert.match(text, /Bob Berg 修改了文件\n\s+季度报告\.docx · 2026年3月10日 20:00/, text);

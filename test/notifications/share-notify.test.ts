@@ -35,6 +35,7 @@ describe('notify by email for a share, through the real Postfix', () => {
     await ctx.users.add({ uid: 'bob', display_name: 'Bob Berg', email: `bob@${domain}`, invite: false });
     await ctx.users.add({ uid: 'mei', display_name: '王美', email: `mei@${domain}`, language: 'zh-CN', timezone: 'Asia/Shanghai', invite: false });
     await ctx.users.add({ uid: 'carol', display_name: 'Carol', email: null });
+    await ctx.users.add({ uid: 'mallory', display_name: 'Andersen, Alice <boss@bank.example> "CEO"', email: `mallory@${domain}`, invite: false });
     token = await ctx.tokens.create('host', { scope: 'service' });
     app = buildApp(ctx);
     worker = ctx.createWorker();
@@ -77,6 +78,7 @@ describe('notify by email for a share, through the real Postfix', () => {
     assert.equal(delivered.from?.value[0]?.name, 'Alice Andersen via Example Cloud');
     assert.equal(delivered.from?.value[0]?.address, 'mailroom@cloud.example.com');
     assert.equal(delivered.replyTo?.value[0]?.address, `alice@${domain}`);
+    assert.deepEqual(delivered.to && !Array.isArray(delivered.to) ? delivered.to.value : undefined, [{ address: `bob@${domain}`, name: 'Bob Berg' }]);
     assert.match(delivered.text ?? '', /https:\/\/cloud\.example\.com\/s\/Xk3pQ9/);
     assert.match(delivered.text ?? '', /Please look before Friday\./);
     assert.match(delivered.text ?? '', /Dec 31, 2026/);
@@ -84,6 +86,8 @@ describe('notify by email for a share, through the real Postfix', () => {
     assert.equal(bobsCopy.headers.get('list-unsubscribe-post'), 'List-Unsubscribe=One-Click');
     const chinese = await simpleParser((await waitForMail(postfix.maildir, (m) => m.deliveredTo === `mei@${domain}`)).raw);
     assert.equal(chinese.subject, 'Alice Andersen 与您共享了 »Budget 2026.xlsx«');
+    assert.equal(chinese.from?.value[0]?.name, 'Alice Andersen 通过 Example Cloud', '"via" in the reader\'s language');
+    assert.deepEqual(chinese.to && !Array.isArray(chinese.to) ? chinese.to.value : undefined, [{ address: `mei@${domain}`, name: '王美' }]);
     assert.match(chinese.text ?? '', /2026年12月31日/);
 
     const again = await notify(share('share-1', ['bob', 'mei']));
@@ -113,6 +117,28 @@ describe('notify by email for a share, through the real Postfix', () => {
     } finally {
       await ctx.settings.update({ mail_from_address: null });
     }
+  });
+
+  it('with mail_share_reply_to none, a share mail has no Reply-To', async () => {
+    await ctx.settings.update({ mail_share_reply_to: 'none' });
+    try {
+      assert.deepEqual((await notify(share('share-no-reply-to', ['bob']))).json().mailed, ['bob']);
+      const copy = await waitForMail(postfix.maildir, (m) => m.deliveredTo === `bob@${domain}` && !m.headers.has('reply-to'));
+      const delivered = await simpleParser(copy.raw);
+      assert.equal(delivered.replyTo, undefined);
+      assert.equal(delivered.from?.value[0]?.name, 'Alice Andersen via Example Cloud');
+    } finally {
+      await ctx.settings.update({ mail_share_reply_to: null });
+    }
+  });
+
+  it('a sharer whose name holds an address or quotes is shown without them, so the From cannot pass for another sender', async () => {
+    const reply = await notify({ ...share('share-mallory', ['bob']), sharer: 'mallory' });
+    assert.deepEqual(reply.json().mailed, ['bob']);
+    const copy = await waitForMail(postfix.maildir, (m) => m.deliveredTo === `bob@${domain}` && (m.headers.get('reply-to') ?? '').includes('mallory'));
+    const delivered = await simpleParser(copy.raw);
+    assert.deepEqual(delivered.from?.value, [{ address: 'mailroom@cloud.example.com', name: 'Andersen, Alice CEO via Example Cloud' }]);
+    assert.doesNotMatch(copy.headers.get('from') ?? '', /bank\.example/);
   });
 
   it('two requests at the same moment still mail a recipient once', async () => {

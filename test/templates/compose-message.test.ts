@@ -22,13 +22,15 @@ const cases: Array<[string, Partial<ComposeInput>]> = [
   ['text and HTML with emoji', { text: 'Smile 😀\n', html: '<p>Smile <b>😀</b></p>' }],
   ['HTML only', { text: undefined, html: '<html><body><a href="https://example.com/s/abc?x=1&y=2">link</a></body></html>' }],
   ['a subject that looks like an encoded word', { subject: '=?UTF-8?B?Zm9v?= is not encoded' }],
+  ['a recipient with a name', { toName: 'Berg, Bob' }],
+  ['a recipient with a Chinese name', { toName: '王美' }],
   ['a reply-to and extra headers', { replyTo: 'alice@example.org', headers: { 'List-Unsubscribe': '<https://example.com/u/1>', 'X-Mailroom-Kind': 'share' } }],
 ];
 
 async function nodemailerReference(input: ComposeInput, messageId: string): Promise<Buffer> {
   return new MailComposer({
     from: input.from,
-    to: input.to,
+    to: input.toName !== undefined ? { name: input.toName, address: input.to } : input.to,
     subject: input.subject,
     ...(input.text !== undefined ? { text: input.text } : {}),
     ...(input.html !== undefined ? { html: input.html } : {}),
@@ -71,6 +73,7 @@ describe('composing a message', () => {
   it('refuses line breaks in the subject, names and headers', async () => {
     await assert.rejects(composeMessage({ ...base, subject: 'Hi\r\nBcc: x@example.com' }), { code: 'header_injection' });
     await assert.rejects(composeMessage({ ...base, from: { name: 'A\nB', address: 'a@example.com' } }), { code: 'header_injection' });
+    await assert.rejects(composeMessage({ ...base, toName: 'Bob\r\nBcc: x@example.com' }), { code: 'header_injection' });
     await assert.rejects(composeMessage({ ...base, headers: { 'X-Note': 'a\rb' } }), { code: 'header_injection' });
     await assert.rejects(composeMessage({ ...base, headers: { 'X-Bad Name': 'a' } }), { code: 'header_injection' });
   });

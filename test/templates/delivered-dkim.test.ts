@@ -40,12 +40,16 @@ describe('DKIM on every mail, as delivered by a real Postfix', () => {
     await postfix?.stop();
   });
 
+  async function verdict(raw: string) {
+    return (await dkimVerify(Buffer.from(raw, 'utf8'), { resolver })).results[0];
+  }
   async function verified(raw: string) {
-    const result = await dkimVerify(Buffer.from(raw, 'utf8'), { resolver });
-    const first = result.results[0];
+    const first = await verdict(raw);
     assert.equal(first?.status.result, 'pass', JSON.stringify(first?.status));
     assert.equal(first?.signingDomain, 'cloud.example.com');
   }
+  /** The delivered copy with a header field added on top, as a relay after Postfix could. */
+  const withField = (raw: string, field: string) => `${field}\r\n${raw}`;
 
   it('signs a mail queued through POST /api/v1/messages', async () => {
     const reply = await instance.api('POST', '/api/v1/messages', { to: 'api@example.org', subject: 'Bericht für März', text: 'Hallo\n.\nEnde', html: '<p>Hallo <b>Welt</b></p>' });
@@ -68,5 +72,32 @@ describe('DKIM on every mail, as delivered by a real Postfix', () => {
     assert.equal(report.ok, true, JSON.stringify(report.error));
     const delivered = await waitForMail(postfix.maildir, (m) => m.deliveredTo === 'template@example.org');
     await verified(delivered.raw);
+  });
+
+  it('over-signs the fields a forger would add: a second From, a Reply-To or a List-Unsubscribe on the delivered copy fails', async () => {
+    await instance.ctx.users.add({ uid: 'dora', display_name: 'Dora Diaz', email: 'dora@example.org', invite: false });
+    const reply = await instance.api('POST', '/api/v1/events', { events: [{ id: 'dkim-share', type: 'share.created', actor: 'admin', affected: ['dora'], object: { type: 'file', id: '7', name: 'Plan.pdf' } }] });
+    assert.equal(reply.status, 202, reply.text);
+    const worker = instance.ctx.createWorker();
+    try {
+      while ((await worker.runOnce()) > 0);
+    } finally {
+      await worker.stop();
+    }
+    const delivered = await waitForMail(postfix.maildir, (m) => m.deliveredTo === 'dora@example.org');
+    await verified(delivered.raw);
+    const signature = (delivered.headers.get('dkim-signature') ?? '').replace(/\s+/g, '');
+    const h = (/(?:^|;)h=([^;]+)/.exec(signature)?.[1] ?? '').split(':');
+    const count = (name: string) => h.filter((n) => n === name).length;
+    for (const name of ['from', 'to', 'subject', 'date', 'message-id', 'reply-to', 'list-unsubscribe', 'list-unsubscribe-post']) {
+      assert.equal(count(name), (delivered.raw.match(new RegExp(`^${name}:`, 'gim')) ?? []).length + 1, `${name} in h=${h.join(':')}`);
+    }
+    assert.equal(count('auto-submitted'), 1);
+
+    const line = delivered.raw.includes('\r\n') ? (s: string) => s : (s: string) => s.replace(/\r\n/g, '\n');
+    assert.equal((await verdict(line(withField(delivered.raw, 'From: Bank <ceo@bank.example>'))))?.status.result, 'fail', 'a second From');
+    assert.equal((await verdict(line(withField(delivered.raw, 'Reply-To: thief@evil.example'))))?.status.result, 'fail', 'another Reply-To');
+    assert.equal((await verdict(line(withField(delivered.raw, 'List-Unsubscribe: <https://evil.example/u>'))))?.status.result, 'fail', 'another List-Unsubscribe');
+    assert.equal((await verdict(line(withField(delivered.raw, 'X-Relay: seen'))))?.status.result, 'pass', 'a field the signature does not cover');
   });
 });

@@ -86,6 +86,8 @@ describe('smtp-probe against real servers', () => {
   let silentTlsPort: number;
   let refusingPort: number;
   let heloOnlyPort: number;
+  /** What the HELO-only server was told, command by command. */
+  const heloOnlyHeard: string[] = [];
 
   before(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'mailroom-probe-'));
@@ -136,6 +138,7 @@ describe('smtp-probe against real servers', () => {
       socket.setEncoding('latin1');
       socket.on('data', (data: string) => {
         for (const command of data.split('\r\n').filter(Boolean)) {
+          heloOnlyHeard.push(command);
           if (/^EHLO /i.test(command)) socket.write('502 5.5.2 command not recognized\r\n');
           else if (/^HELO /i.test(command)) socket.write('250 old.example\r\n');
           else if (/^QUIT/i.test(command)) socket.end('221 bye\r\n');
@@ -275,6 +278,13 @@ describe('smtp-probe against real servers', () => {
     assert.equal(probe.banner, 'old.example ready');
     assert.deepEqual(probe.extensions, []);
     assert.deepEqual(probe.authMethods, []);
+  });
+
+  test('gives the EHLO (and HELO) name it is given, the one sending uses', async () => {
+    heloOnlyHeard.length = 0;
+    const probe = await probeSmtpPort({ host: HOST, port: heloOnlyPort, timeoutMs: 1000, clientName: 'files.lan.example.net' });
+    assert.equal(probe.security, 'plain');
+    assert.deepEqual(heloOnlyHeard.filter((c) => /^(EHLO|HELO) /.test(c)), ['EHLO files.lan.example.net', 'HELO files.lan.example.net']);
   });
 
   test('detecting an explicit STARTTLS port recommends tls with PLAIN and says to put the CA in mail_smtptls_ca', async () => {

@@ -69,6 +69,26 @@ describe('SMTP transport against a real Postfix', () => {
     assert.equal(mail.deliveredTo, 'carol@example.org');
   });
 
+  it('names the host in EHLO: mail_smtp_helo_name, else the machine\'s full name, else the mail domain', async () => {
+    /** The name the delivered copy's Received header says the client gave. */
+    async function ehloOf(settings: Settings, ehloName?: { hostname: () => string; fullName: (short: string) => Promise<string | undefined> }): Promise<string | undefined> {
+      const transport = await createTransportFactory({ hostHealth: createHostHealth({ clock: systemClock }), captureStore: noCapture, clock: systemClock, ehloName }).create(settings);
+      try {
+        const message = await testMessage('ehlo@example.org');
+        await transport.send(message);
+        const mail = await waitForMail(postfix.maildir, (m) => m.headers.get('subject') === message.subject);
+        return /^from (\S+)/.exec(mail.headers.get('received') ?? '')?.[1];
+      } finally {
+        await transport.close();
+      }
+    }
+    const shortName = { hostname: () => 'files', fullName: async (short: string) => (short === 'files' ? 'files.lan.example.net' : undefined) };
+    assert.equal(await ehloOf({ ...base, mail_smtp_helo_name: 'mx-out.example.net' }, shortName), 'mx-out.example.net');
+    assert.equal(await ehloOf({ ...base, mail_domain: 'cloud.example.com' }, shortName), 'files.lan.example.net', 'the resolver\'s full name of a short host name');
+    assert.equal(await ehloOf({ ...base, mail_domain: 'cloud.example.com' }, { hostname: () => 'box.example.org', fullName: async () => undefined }), 'box.example.org');
+    assert.equal(await ehloOf({ ...base, mail_domain: 'cloud.example.com' }, { hostname: () => 'files', fullName: async () => 'localhost' }), 'cloud.example.com', 'no full name: the mail domain');
+  });
+
   it('refuses a self-signed certificate that is not trusted, and says to set mail_smtptls_ca', async () => {
     const error = await sendExpectingFailure({ ...base, mail_smtptls_ca: '' });
     assert.equal(error.code, 'smtp_certificate_untrusted');

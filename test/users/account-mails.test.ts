@@ -113,6 +113,7 @@ describe('account mails through a real Postfix: invitation, password changed, ad
       const welcome = await nthMail(address('nina'), /account/i);
       assert.equal(welcome.subject, 'Your Example Cloud account');
       assert.equal(welcome.from?.value[0]?.address, 'mailroom@cloud.example.com');
+      assert.deepEqual(welcome.to && !Array.isArray(welcome.to) ? welcome.to.value : undefined, [{ address: address('nina'), name: 'Nina Novak' }], 'To with the display name');
       assert.match(welcome.text ?? '', /nina/, 'the user name');
       assert.ok((welcome.text ?? '').includes(BASE_URL), "the instance's address");
       assert.match(welcome.text ?? '', /7 days/);
