@@ -129,6 +129,8 @@ describe('links in mails from an instance on a port of its own, base_url not set
     });
     const stopped = await server.stop(15_000);
     assert.equal(stopped.code, 0, server.output());
+    // serve's log says where links lead, since no one chose it.
+    assert.match(server.output(), new RegExp(`"event":"base_url_derived".*base_url is not set: links in mails start with ${origin.replace(/[.]/g, '\\.')}, the address Mailroom listens on`));
   });
 
   it('a mailroom worker started apart, without MAILROOM_PORT, mails links to the port serve listens on', async () => {
