@@ -76,6 +76,11 @@ export interface AppContext {
    * queued here and adds the worker's counters to its own /metrics.
    */
   readonly workerLink: WorkerLink;
+  /**
+   * Notes the address `serve` now listens on (0.0.0.0 and :: become this machine's name): links
+   * in mails start with it while base_url is not set, in every process that reads the database.
+   */
+  recordServeAddress(host: string, port: number): Promise<void>;
   /** Prometheus text for GET /metrics. */
   metrics(): Promise<string>;
   importOwncloudConfig(source: string, fileName: string): Promise<ImportReport>;

@@ -13,6 +13,8 @@ import { createHostCooldownRepo } from './db/host-cooldown-repo.ts';
 import { createAttemptRepo } from './db/attempt-repo.ts';
 import { copyDatabaseTo } from './db/database-copy.ts';
 import { createSettingsRepo } from './db/settings-repo.ts';
+import { createServeAddressRepo } from './db/serve-address-repo.ts';
+import { serveUrl } from './config/serve-address.ts';
 import { createUserRepo } from './db/user-repo.ts';
 import { createLogger } from './log/logger.ts';
 import { createDetectService } from './mail/detect-service.ts';
@@ -88,7 +90,12 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
   const database = await openDatabase({ url: runtime.databaseUrl, dataDir: runtime.dataDir });
   const settingsRepo = createSettingsRepo(database.db, clock);
   const users = createUserRepo(database.db);
-  const settings = createSettingsService({ store: settingsRepo, secretBox, fileSettings, envSettings });
+  const serveAddress = createServeAddressRepo(database.db, clock);
+  // Where links lead while base_url is not set: where serve last listened (the worker process and
+  // a separate `mailroom worker` read it from the database), else where this environment would
+  // make it listen.
+  const servedAt = async () => (await serveAddress.read()) ?? serveUrl(runtime.host, runtime.port, hostname());
+  const settings = createSettingsService({ store: settingsRepo, secretBox, fileSettings, envSettings, derivedBaseUrl: servedAt });
 
   if (options.bootstrapAdmin) {
     const admin = await ensureFirstAdmin({ store: users, clock, password: runtime.adminPassword });
@@ -289,7 +296,8 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     settings,
     mailTest,
     detect: createDetectService({ settings }),
-    doctor: createDoctorService({ settings, pingDatabase, env, checkOAuth: (s) => transports.checkOAuth(s) }),
+    doctor: createDoctorService({ settings, pingDatabase, env, servedAt, checkOAuth: (s) => transports.checkOAuth(s) }),
+    recordServeAddress: (host, port) => serveAddress.write(serveUrl(host, port, hostname())),
     tokens,
     users: userService,
     sessions,
@@ -377,6 +385,8 @@ export async function startServer(ctx: AppContext): Promise<RunningServer> {
   await app.listen({ host: ctx.runtime.host, port: ctx.runtime.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : ctx.runtime.port;
+  // Before the worker process starts: it reads the address from the database.
+  await ctx.recordServeAddress(ctx.runtime.host, port);
   return { url: `http://${ctx.runtime.host.includes(':') ? `[${ctx.runtime.host}]` : ctx.runtime.host}:${port}`, close: () => app.close() };
 }
 

@@ -6,6 +6,8 @@ import { browserLanguage, I18n, isLanguage, translator, type Language } from './
 import { navigate, tokenOf, usePath } from './router.ts';
 import { Session } from './session.ts';
 import { EmailServerPage } from './pages/email-server.tsx';
+import { GeneralPage } from './pages/general.tsx';
+import { unchosenLinkAddress } from './base-url.ts';
 import { ForgotPage, LoginPage, ResetPage } from './pages/sign-in.tsx';
 import { ConfirmEmailPage, SetPasswordPage, UndoEmailPage } from './pages/account-links.tsx';
 import { TemplatesPage } from './pages/templates.tsx';
@@ -18,6 +20,7 @@ type State = { kind: 'loading' } | { kind: 'signed-out' } | { kind: 'signed-in';
 
 const adminPages = [
   { path: '/admin/email', key: 'navEmailServer', Page: EmailServerPage },
+  { path: '/admin/general', key: 'navGeneral', Page: GeneralPage },
   { path: '/admin/templates', key: 'navTemplates', Page: TemplatesPage },
   { path: '/admin/outbox', key: 'navOutbox', Page: OutboxPage },
   { path: '/admin/users', key: 'navUsers', Page: UsersPage },
@@ -43,7 +46,8 @@ function publicPageOf(path: string, signedIn: boolean, onSignedIn: (user: User) 
 function App() {
   const path = usePath();
   const [state, setState] = useState<State>({ kind: 'loading' });
-  const [captureMode, setCaptureMode] = useState(false);
+  // The settings the banners are about (capture mode, where links in mails lead), as last loaded or saved.
+  const [bannerSettings, setBannerSettings] = useState<SettingView[]>([]);
   const language: Language = state.kind === 'signed-in' && isLanguage(state.user.language) ? state.user.language : browserLanguage();
   const i18n = useMemo(() => ({ language, t: translator(language) }), [language]);
   // Set while rendering, before any page below makes a request.
@@ -71,12 +75,12 @@ function App() {
   useEffect(() => {
     if (!admin) return;
     api<{ settings: SettingView[] }>('GET', '/settings/mail')
-      .then((r) => setCaptureMode(r.settings.find((s) => s.key === 'mail_smtpmode')?.value === 'capture'))
+      .then((r) => setBannerSettings(r.settings))
       .catch(() => undefined);
   }, [admin, path]);
   useEffect(() => {
-    // The Email server page says when the mode changed, so the banner does not wait for the next page.
-    const update = (event: Event) => setCaptureMode((event as CustomEvent<SettingView[]>).detail.find((s) => s.key === 'mail_smtpmode')?.value === 'capture');
+    // The Email server and General pages say when a setting changed, so the banners do not wait for the next page.
+    const update = (event: Event) => setBannerSettings((event as CustomEvent<SettingView[]>).detail);
     window.addEventListener(MAIL_SETTINGS_EVENT, update);
     return () => window.removeEventListener(MAIL_SETTINGS_EVENT, update);
   }, []);
@@ -99,6 +103,8 @@ function App() {
   }
 
   const user = state.user;
+  const captureMode = bannerSettings.find((s) => s.key === 'mail_smtpmode')?.value === 'capture';
+  const linkAddress = unchosenLinkAddress(bannerSettings, location.origin);
   if (path === '/' || path === '/admin') {
     queueMicrotask(() => navigate(user.admin ? '/admin/email' : '/personal'));
     return null;
@@ -160,6 +166,12 @@ function App() {
         {admin && captureMode && (
           <div class="banner" role="status">
             {t('captureBanner')}
+          </div>
+        )}
+        {admin && linkAddress !== null && (
+          <div class="banner" role="status" id="base-url-banner">
+            {t('baseUrlBanner', { derived: linkAddress, here: location.origin })}{' '}
+            <Link href="/admin/general">{t('baseUrlBannerLink')}</Link>
           </div>
         )}
         <main id="content" key={path}>

@@ -114,6 +114,9 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
       if (settings.mail_smtpmode === 'capture') {
         context.log.warn({ event: 'capture_mode' }, 'mail_smtpmode is capture: mails are kept in Mailroom, not sent, until a mail server is configured');
       }
+      if ((await context.settings.describe()).find((v) => v.key === 'base_url')?.source === 'default') {
+        context.log.warn({ event: 'base_url_derived', baseUrl: settings.base_url }, `base_url is not set: links in mails start with ${settings.base_url}, the address Mailroom listens on; set base_url (the General page, or mailroom config:set base_url) when users reach Mailroom at another address`);
+      }
       for (const key of await context.settings.ignoredSaved()) {
         context.log.warn({ event: 'setting_ignored', key }, `${key} saved in the database is ignored: it names a program Mailroom runs, so only the config file or MAILROOM_${key.toUpperCase()} sets it (mailroom config:unset ${key} removes the saved one)`);
       }

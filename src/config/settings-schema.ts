@@ -354,7 +354,7 @@ export const settingDefinitions = {
     default: 'http://127.0.0.1:8080',
     secret: false,
     modes: [],
-    description: 'The address users reach Mailroom at; links in mails start with it.',
+    description: 'The address users reach Mailroom at; links in mails start with it. Not set: the address mailroom serve last listened on (MAILROOM_HOST and MAILROOM_PORT, 0.0.0.0 as the machine name), which suits no install behind a reverse proxy.',
   }),
 } as const;
 

@@ -41,14 +41,33 @@ export interface SettingsService {
   ignoredSaved(): Promise<SettingKey[]>;
 }
 
+/** Where the address `serve` last listened on is kept (the database), for every process to read. */
+export interface ServeAddressStore {
+  read(): Promise<string | undefined>;
+  write(url: string): Promise<void>;
+}
+
 export interface SettingsServiceDeps {
   store: SettingsStore;
+  /**
+   * base_url's value while no one set it: the address Mailroom serves on. Without it, the
+   * schema's default.
+   */
+  derivedBaseUrl?: () => Promise<string>;
   secretBox: SecretBox;
   fileSettings: Partial<Settings>;
   envSettings: Partial<Settings>;
 }
 
-export function createSettingsService({ store, secretBox, fileSettings, envSettings }: SettingsServiceDeps): SettingsService {
+export function createSettingsService({ store, secretBox, fileSettings, envSettings, derivedBaseUrl }: SettingsServiceDeps): SettingsService {
+  /** The defaults, with base_url derived only when no layer sets it (the look-up costs a query). */
+  async function defaultsFor(saved: Partial<Settings>): Promise<Settings> {
+    const defaults = defaultSettings();
+    const setSomewhere = Object.hasOwn(saved, 'base_url') || Object.hasOwn(fileSettings, 'base_url') || Object.hasOwn(envSettings, 'base_url');
+    if (!setSomewhere && derivedBaseUrl) defaults.base_url = await derivedBaseUrl();
+    return defaults;
+  }
+
   const lockOf = (key: SettingKey): 'file' | 'env' | undefined =>
     Object.hasOwn(envSettings, key) ? 'env' : Object.hasOwn(fileSettings, key) ? 'file' : undefined;
 
@@ -103,15 +122,17 @@ export function createSettingsService({ store, secretBox, fileSettings, envSetti
       return settingKeys.filter((key) => settingDefinitions[key].fileOnly && Object.hasOwn(rows, key));
     },
     async get() {
-      return Object.freeze({ ...defaultSettings(), ...(await readSaved()), ...fileSettings, ...envSettings }) as Settings;
+      const saved = await readSaved();
+      return Object.freeze({ ...(await defaultsFor(saved)), ...saved, ...fileSettings, ...envSettings }) as Settings;
     },
     async describe() {
       const saved = await readSaved();
+      const defaults = await defaultsFor(saved);
       return settingKeys.map((key) => {
         const def = settingDefinitions[key];
         const lock = lockOf(key);
         const source: SettingSource = lock ?? (Object.hasOwn(saved, key) ? 'database' : 'default');
-        const value = (lock === 'env' ? envSettings[key] : lock === 'file' ? fileSettings[key] : saved[key] ?? def.default) as Settings[SettingKey];
+        const value = (lock === 'env' ? envSettings[key] : lock === 'file' ? fileSettings[key] : saved[key] ?? defaults[key]) as Settings[SettingKey];
         const view: SettingView = {
           key,
           value: def.secret ? null : value,

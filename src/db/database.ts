@@ -14,6 +14,7 @@ import { hostCooldownsMigration } from './migrations/0008-host-cooldowns.ts';
 import { attemptWindowsMigration } from './migrations/0009-attempt-windows.ts';
 import { owedMailsMigration } from './migrations/0010-owed-mails.ts';
 import { digestClaimsMigration } from './migrations/0011-digest-claims.ts';
+import { serveAddressMigration } from './migrations/0012-serve-address.ts';
 import type { DatabaseSchema } from './schema.ts';
 
 export type SqlDialectName = 'sqlite' | 'postgres';
@@ -39,6 +40,7 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
     '0009-attempt-windows': attemptWindowsMigration(),
     '0010-owed-mails': owedMailsMigration(dialect),
     '0011-digest-claims': digestClaimsMigration(),
+    '0012-serve-address': serveAddressMigration(),
   };
 }
 

@@ -20,6 +20,7 @@ export interface DatabaseSchema {
   attempts: AttemptTable;
   smtp_host_cooldowns: HostCooldownTable;
   owed_mails: OwedMailTable;
+  serve_address: ServeAddressTable;
 }
 
 export interface SettingsTable {
@@ -213,6 +214,13 @@ export interface AttemptTable {
   /** Attempts taken in the window that began at window_start. */
   tries: number;
   window_start: number;
+}
+
+/** One row (id 1): the address `serve` last listened on, e.g. http://127.0.0.1:18100. */
+export interface ServeAddressTable {
+  id: number;
+  url: string;
+  updated_at: string;
 }
 
 export interface HostCooldownTable {

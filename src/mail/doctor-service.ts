@@ -1,6 +1,7 @@
 import { senderAddress } from '../domain/sender.ts';
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
+import { isLoopbackUrl, portOf } from '../config/serve-address.ts';
 import { parseHostList, type Settings } from '../config/settings-schema.ts';
 import type { SettingsService } from '../config/settings-service.ts';
 import { explainInvalidAddress } from '../domain/address.ts';
@@ -21,6 +22,8 @@ export interface DoctorDeps {
   pingDatabase(): Promise<string>;
   /** Gets an access token with the XOAUTH2 settings; resolves with the token endpoint's host. */
   checkOAuth(settings: Settings): Promise<string>;
+  /** The address serve listens on (last recorded, else this environment's MAILROOM_HOST and MAILROOM_PORT). */
+  servedAt(): Promise<string>;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -42,12 +45,34 @@ export function createDoctorService(deps: DoctorDeps) {
     return { name: 'sender', status: 'ok', message: `mails come from ${from}` };
   }
 
-  /** Links in mails (reset, invitation, unsubscribe) start with base_url: the default points at the admin's own machine. */
-  function checkBaseUrl(s: Settings): DoctorCheck {
-    if (/^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/.test(s.base_url)) {
-      return { name: 'links', status: 'warn', message: `base_url is ${s.base_url}: links in mails (password reset, invitations, unsubscribe) lead there, which only works on this machine; set base_url to the address users reach Mailroom at` };
+  /**
+   * Links in mails (reset, invitation, unsubscribe) start with base_url, or, while it is not set,
+   * with the address serve listens on. Either can lead nowhere: to this machine only (loopback),
+   * or to a port serve does not listen on (MAILROOM_PORT changed, base_url not).
+   */
+  async function checkBaseUrl(s: Settings): Promise<DoctorCheck> {
+    const source = (await deps.settings.describe()).find((v) => v.key === 'base_url')?.source ?? 'default';
+    const servedAt = await deps.servedAt();
+    const what = source === 'default' ? `base_url is not set, so links in mails (password reset, invitations, unsubscribe) start with the address Mailroom serves on, ${s.base_url}` : `base_url is ${s.base_url}: links in mails (password reset, invitations, unsubscribe) lead there`;
+    if (source !== 'default' && pointsAtServeHost(s.base_url, servedAt) && portOf(s.base_url) !== portOf(servedAt)) {
+      return { name: 'links', status: 'warn', message: `${what}, but Mailroom listens on ${servedAt}: the links lead nowhere; set base_url to the address users reach Mailroom at` };
+    }
+    if (isLoopbackUrl(s.base_url)) {
+      return { name: 'links', status: 'warn', message: `${what}, which only works on this machine; set base_url to the address users reach Mailroom at` };
+    }
+    if (source === 'default') {
+      return { name: 'links', status: 'warn', message: `${what}; set base_url when users reach Mailroom at another address (a reverse proxy, https, a domain name)` };
     }
     return { name: 'links', status: 'ok', message: `links in mails start with ${s.base_url}` };
+  }
+
+  /** base_url names the machine serve runs on (a loopback address, or the same host as serve's address). */
+  function pointsAtServeHost(baseUrl: string, servedAt: string): boolean {
+    try {
+      return isLoopbackUrl(baseUrl) || new URL(baseUrl).hostname === new URL(servedAt).hostname;
+    } catch {
+      return false;
+    }
   }
 
   async function checkExecutable(name: string, path: string, key: string): Promise<DoctorCheck> {
@@ -141,7 +166,7 @@ export function createDoctorService(deps: DoctorDeps) {
       }
       checks.push(await checkDatabase());
       checks.push(checkSender(settings));
-      checks.push(checkBaseUrl(settings));
+      checks.push(await checkBaseUrl(settings));
       switch (settings.mail_smtpmode) {
         case 'capture':
           checks.push({ name: 'mail server', status: 'warn', message: 'mail_smtpmode is capture: mails are kept in Mailroom, not sent. Configure a server (mailroom config:set mail_smtpmode smtp, or the admin page)' });

@@ -197,10 +197,17 @@ describe('the mailroom command', { concurrency: true }, () => {
       assert.match(result.stdout, /^ok\s+database: /m);
       assert.match(result.stdout, new RegExp(`^ok\\s+smtp 127\\.0\\.0\\.1:${server.smtpPort}: `, 'm'));
       assert.doesNotMatch(result.stdout, /^FAIL/m);
-      // base_url is still the default: the links in mails would lead to this machine only.
-      assert.match(result.stdout, /^warn\s+links: base_url is http:\/\/127\.0\.0\.1:8080: links in mails/m);
+      // base_url is not set: the links in mails lead where Mailroom listens, this machine only.
+      assert.match(result.stdout, /^warn\s+links: base_url is not set, so links in mails .* start with the address Mailroom serves on, http:\/\/127\.0\.0\.1:8080, which only works on this machine/m);
       const set = await runMailroom(['doctor'], { cwd, env: { ...postfixEnv(server), MAILROOM_BASE_URL: 'https://cloud.example.com' } });
       assert.match(set.stdout, /^ok\s+links: links in mails start with https:\/\/cloud\.example\.com$/m);
+    });
+
+    it('follows MAILROOM_PORT while base_url is not set, and warns when a set base_url names another port', async () => {
+      const derived = await runMailroom(['doctor'], { cwd, env: { ...postfixEnv(server), MAILROOM_PORT: '18100' } });
+      assert.match(derived.stdout, /^warn\s+links: base_url is not set, so links .* start with the address Mailroom serves on, http:\/\/127\.0\.0\.1:18100,/m);
+      const stale = await runMailroom(['doctor'], { cwd, env: { ...postfixEnv(server), MAILROOM_PORT: '18100', MAILROOM_BASE_URL: 'http://127.0.0.1:8080' } });
+      assert.match(stale.stdout, /^warn\s+links: base_url is http:\/\/127\.0\.0\.1:8080: .*, but Mailroom listens on http:\/\/127\.0\.0\.1:18100: the links lead nowhere/m);
     });
 
     it('exits with 1 and says to set tls when mail_smtpsecure is ssl on the STARTTLS port', async () => {

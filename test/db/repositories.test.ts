@@ -9,6 +9,7 @@ import { createCapturedMailRepo } from '../../src/db/captured-mail-repo.ts';
 import { createHostCooldownRepo } from '../../src/db/host-cooldown-repo.ts';
 import { createHostHealth } from '../../src/transport/host-health.ts';
 import { openDatabase } from '../../src/db/database.ts';
+import { createServeAddressRepo } from '../../src/db/serve-address-repo.ts';
 import { createSettingsRepo } from '../../src/db/settings-repo.ts';
 import { createUserRepo } from '../../src/db/user-repo.ts';
 import { ensureFirstAdmin } from '../../src/users/admin-bootstrap.ts';
@@ -34,6 +35,26 @@ for (const dialect of dialects()) {
       assert.ok(!stored.includes('very-secret-pw'));
       await settings.unset(['mail_smtpport']);
       assert.equal((await settings.get()).mail_smtpport, 25);
+    });
+
+    it('keeps one address serve listened on, the last, as base_url while no one set it', async () => {
+      const database = await dialect.open();
+      const served = createServeAddressRepo(database.db, clock);
+      assert.equal(await served.read(), undefined);
+      const settings = createSettingsService({
+        store: createSettingsRepo(database.db, clock),
+        secretBox: createSecretBox(randomBytes(32)),
+        fileSettings: {},
+        envSettings: {},
+        derivedBaseUrl: async () => (await served.read()) ?? 'http://127.0.0.1:8080',
+      });
+      await served.write('http://127.0.0.1:18100');
+      await served.write('http://mail-host:18200');
+      assert.equal(await served.read(), 'http://mail-host:18200');
+      assert.equal((await database.db.selectFrom('serve_address').selectAll().execute()).length, 1);
+      assert.equal((await settings.get()).base_url, 'http://mail-host:18200');
+      await settings.update({ base_url: 'https://cloud.example.com' });
+      assert.equal((await settings.get()).base_url, 'https://cloud.example.com');
     });
 
     it('saves nothing when one of several changes is invalid', async () => {
@@ -129,7 +150,7 @@ for (const dialect of dialects()) {
     it('migrates an already migrated database without change', async () => {
       const database = await dialect.open();
       const rows = await sql<{ name: string }>`select name from mailroom_migrations order by name`.execute(database.db);
-      assert.deepEqual(rows.rows.map((r) => r.name), ['0001-initial', '0002-outbox', '0003-templates', '0004-people', '0005-share-notifications', '0006-link-shares', '0007-attempts', '0008-host-cooldowns', '0009-attempt-windows', '0010-owed-mails', '0011-digest-claims']);
+      assert.deepEqual(rows.rows.map((r) => r.name), ['0001-initial', '0002-outbox', '0003-templates', '0004-people', '0005-share-notifications', '0006-link-shares', '0007-attempts', '0008-host-cooldowns', '0009-attempt-windows', '0010-owed-mails', '0011-digest-claims', '0012-serve-address']);
     });
   });
 }

@@ -7,7 +7,8 @@
  * One browser per test file (launchBrowser() in before(), close() in after()); each test opens a
  * fresh context (cookies, locale, viewport) with withPage(), which also watches what a user would
  * never see: requests to any host but 127.0.0.1 (aborted: the UI must work offline and leak
- * nothing), console errors and uncaught page errors. withPage() fails the test when there were any.
+ * nothing; `localhost` is this machine too, for an admin signed in at another name of it), console
+ * errors and uncaught page errors. withPage() fails the test when there were any.
  *
  * The pages are served from dist/web: build first (`node scripts/build.mjs`; `npm test` does it).
  */
@@ -21,6 +22,9 @@ import { chromium, type Browser, type BrowserContext, type Locator, type Page } 
 import type { AppContext } from '../../src/context.ts';
 import { buildContext, startServer } from '../../src/main.ts';
 import type { OutboxWorker } from '../../src/outbox/outbox-worker.ts';
+
+/** The names of this machine a page may load from. */
+const LOCAL_HOSTS: ReadonlySet<string> = new Set(['127.0.0.1', 'localhost']);
 
 export const CHROMIUM_BIN = process.env['CHROMIUM_BIN'] ?? '/usr/bin/chromium';
 export const DESKTOP = { width: 1280, height: 800 } as const;
@@ -125,7 +129,7 @@ export interface PageOptions {
 export interface TestPage {
   readonly page: Page;
   readonly context: BrowserContext;
-  /** Requests to hosts other than 127.0.0.1 (aborted). */
+  /** Requests to hosts other than this machine (127.0.0.1, localhost) (aborted). */
   readonly externalRequests: string[];
   /** Console errors, uncaught exceptions and server errors (5xx), as they happened. */
   readonly problems: string[];
@@ -187,7 +191,7 @@ export async function launchBrowser(): Promise<TestBrowser> {
       const problems: string[] = [];
       await context.route('**/*', async (route) => {
         const url = new URL(route.request().url());
-        if (url.hostname === '127.0.0.1') return route.continue();
+        if (LOCAL_HOSTS.has(url.hostname)) return route.continue();
         externalRequests.push(route.request().url());
         return route.abort('blockedbyclient');
       });
@@ -204,10 +208,10 @@ export async function launchBrowser(): Promise<TestBrowser> {
       page.on('requestfailed', (request) => {
         const failure = request.failure()?.errorText ?? '';
         // Blocked above (an external request), or cut off by a navigation the test made.
-        if (new URL(request.url()).hostname === '127.0.0.1' && failure !== 'net::ERR_ABORTED') problems.push(`${request.method()} ${request.url()} failed: ${failure}`);
+        if (LOCAL_HOSTS.has(new URL(request.url()).hostname) && failure !== 'net::ERR_ABORTED') problems.push(`${request.method()} ${request.url()} failed: ${failure}`);
       });
       page.on('websocket', (ws) => {
-        if (new URL(ws.url()).hostname !== '127.0.0.1') externalRequests.push(ws.url());
+        if (!LOCAL_HOSTS.has(new URL(ws.url()).hostname)) externalRequests.push(ws.url());
       });
       try {
         const result = await body({ page, context, externalRequests, problems }).catch(async (error: unknown) => {

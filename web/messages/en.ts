@@ -17,11 +17,14 @@ export const en = {
   errorGeneric: 'Something went wrong: {message}',
   notAllowed: 'You may not see this page.',
   captureBanner: 'Mails are captured, not sent: no mail server is configured yet. Captured mails are in the Outbox.',
+  baseUrlBanner: 'Links in mails lead to {derived}, the address Mailroom listens on, but you are signed in at {here}. No one has set the address users reach Mailroom at.',
+  baseUrlBannerLink: 'Set it on the General page.',
   languageName_en: 'English',
   'languageName_zh-CN': '中文（简体）',
 
   // Navigation
   navEmailServer: 'Email server',
+  navGeneral: 'General',
   navTemplates: 'Email templates',
   navOutbox: 'Outbox',
   navUsers: 'Users',
@@ -85,6 +88,24 @@ export const en = {
   undoEmailInvalid: 'This undo link is not valid: it was used already, or cut short when copied.',
   undoEmailExpired: 'This undo link has expired.',
   undoEmailAskAdmin: 'If your address was changed without your consent, ask your administrator for help.',
+
+  // General
+  generalTitle: 'General',
+  generalIntro: 'The name and address of this Mailroom, and how its mails look. Every change is saved at once.',
+  fieldInstanceName: 'Instance name',
+  fieldInstanceNameHint: 'Shown in mails and as the sender’s name.',
+  fieldBaseUrl: 'Base URL',
+  fieldBaseUrlHint: 'The address users reach Mailroom at. Every link in a mail (password reset, invitation, address confirmation, unsubscribe, the footer) starts with it.',
+  baseUrlDerived: 'Not set: links start with {derived}, the address Mailroom listens on.',
+  baseUrlUseHere: 'Use {here}',
+  baseUrlUseHereHint: 'The address you are signed in at.',
+  baseUrlUnset: 'Use the address Mailroom listens on',
+  fieldLogoUrl: 'Logo URL',
+  fieldLogoUrlHint: 'A PNG or JPEG at the top of HTML mails (many mail programs do not show SVG). Empty: the instance name instead.',
+  fieldAccentColor: 'Accent colour',
+  fieldAccentColorHint: 'Buttons and the header line of HTML mails, as #rrggbb.',
+  fieldFooter: 'Footer',
+  fieldFooterHint: 'A line at the bottom of every mail, such as your organisation and its address. Empty: the instance name and the base URL.',
 
   // Email server
   emailTitle: 'Email server',

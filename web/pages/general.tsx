@@ -1,0 +1,123 @@
+import type { ComponentChildren } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { api, ApiError, MAIL_SETTINGS_EVENT, type SettingView } from '../api.ts';
+import { Notice, PageTitle, SaveStatus, type SaveState } from '../components.tsx';
+import { useI18n, type MessageKey } from '../i18n.ts';
+
+type Settings = Record<string, SettingView>;
+
+/**
+ * "General": the instance's name and address (base_url, with the address the admin is signed
+ * in at offered for one click) and the look of its mails. Saved field by field like the Email
+ * server page, through the same settings API.
+ */
+export function GeneralPage() {
+  const { t } = useI18n();
+  const [settings, setSettings] = useState<Settings | null>(null);
+  const [status, setStatus] = useState<Record<string, SaveState>>({});
+  const [loadError, setLoadError] = useState<string | null>(null);
+
+  const apply = (list: SettingView[]) => {
+    setSettings(Object.fromEntries(list.map((s) => [s.key, s])));
+    // The banner about base_url follows at once.
+    window.dispatchEvent(new CustomEvent(MAIL_SETTINGS_EVENT, { detail: list }));
+  };
+
+  useEffect(() => {
+    api<{ settings: SettingView[] }>('GET', '/settings/mail')
+      .then((r) => apply(r.settings))
+      .catch((e: Error) => setLoadError(e.message));
+  }, []);
+
+  const save = async (key: string, value: string | null) => {
+    setStatus((s) => ({ ...s, [key]: { kind: 'saving' } }));
+    // The field keeps what was typed while the server answers (and when it refuses it).
+    setSettings((all) => (all && all[key] && value !== null ? { ...all, [key]: { ...all[key], value } } : all));
+    try {
+      apply((await api<{ settings: SettingView[] }>('PATCH', '/settings/mail', { [key]: value })).settings);
+      setStatus((s) => ({ ...s, [key]: { kind: 'saved' } }));
+    } catch (e) {
+      setStatus((s) => ({ ...s, [key]: { kind: 'error', message: (e as ApiError).message } }));
+    }
+  };
+
+  if (loadError) return <Notice kind="error">{t('errorGeneric', { message: loadError })}</Notice>;
+  if (!settings) return <p>{t('loading')}</p>;
+
+  const here = location.origin;
+  const baseUrl = settings['base_url'];
+  const derived = baseUrl?.source === 'default';
+
+  const field = (key: string, label: MessageKey, hint: MessageKey, opts: { type?: 'text' | 'url'; verbatim?: boolean; extra?: ComponentChildren } = {}) => {
+    const s = settings[key];
+    const locked = s?.locked ?? false;
+    return (
+      <div class="field">
+        <label for={`f-${key}`}>{t(label)}</label>
+        <input
+          id={`f-${key}`}
+          name={key}
+          type={opts.type ?? 'text'}
+          autocomplete="off"
+          {...(opts.verbatim ? { spellcheck: false, autocapitalize: 'off' } : {})}
+          disabled={locked}
+          aria-describedby={[`hn-${key}`, `st-${key}`, ...(locked ? [`lk-${key}`] : [])].join(' ')}
+          aria-invalid={status[key]?.kind === 'error' ? true : undefined}
+          value={String(s?.value ?? '')}
+          onChange={(e) => void save(key, e.currentTarget.value)}
+        />
+        <p class="hint" id={`hn-${key}`}>
+          {t(hint)}
+        </p>
+        {opts.extra}
+        {locked && (
+          <p class="hint locked" id={`lk-${key}`}>
+            {t('lockedBy', { source: t(s?.lockedBy === 'env' ? 'lockedSource_env' : 'lockedSource_file') })}
+          </p>
+        )}
+        <SaveStatus id={`st-${key}`} state={status[key]} />
+      </div>
+    );
+  };
+
+  const baseUrlExtra = (
+    <>
+      {derived && (
+        <p class="hint" id="base-url-derived">
+          {t('baseUrlDerived', { derived: String(baseUrl?.value ?? '') })}
+        </p>
+      )}
+      {!baseUrl?.locked && (
+        <p class="inline-actions">
+          {baseUrl?.value !== here && (
+            <button type="button" title={t('baseUrlUseHereHint')} onClick={() => void save('base_url', here)}>
+              {t('baseUrlUseHere', { here })}
+            </button>
+          )}
+          {!derived && (
+            <button type="button" onClick={() => void save('base_url', null)}>
+              {t('baseUrlUnset')}
+            </button>
+          )}
+        </p>
+      )}
+    </>
+  );
+
+  return (
+    <>
+      <PageTitle>{t('generalTitle')}</PageTitle>
+      <p class="intro">{t('generalIntro')}</p>
+      <form class="settings" onSubmit={(e) => e.preventDefault()}>
+        {field('instance_name', 'fieldInstanceName', 'fieldInstanceNameHint')}
+        {field('base_url', 'fieldBaseUrl', 'fieldBaseUrlHint', { type: 'url', verbatim: true, extra: baseUrlExtra })}
+        {field('mail_logo_url', 'fieldLogoUrl', 'fieldLogoUrlHint', { type: 'url', verbatim: true })}
+        {field('mail_accent_color', 'fieldAccentColor', 'fieldAccentColorHint', {
+          verbatim: true,
+          extra: <span class="swatch" aria-hidden="true" style={{ background: String(settings['mail_accent_color']?.value ?? '') }} />,
+        })}
+        {field('mail_footer', 'fieldFooter', 'fieldFooterHint')}
+      </form>
+    </>
+  );
+}
