@@ -65,6 +65,13 @@ interface CapturedSummary {
 
 type CapturedDetail = CapturedSummary & { headers: MessageHeader[]; parts: MessagePart[] };
 
+/** GET /api/v1/outbox/owed: mails requests owe that no worker has rendered yet, and those that failed to render. */
+interface OwedView {
+  owed: number;
+  failed: number;
+  failed_mails: Array<{ id: number; kind: string; code: string; message: string; attempts: number; createdAt: number; updatedAt: number }>;
+}
+
 const PAGE = 50;
 /** How often the page reads the outbox again while "Refresh automatically" is on. */
 const LIVE_REFRESH_MS = 5000;
@@ -172,6 +179,8 @@ export function OutboxPage() {
         </ul>
       </section>
 
+      <OwedMails refreshes={refreshes} />
+
       <div class="toolbar">
         <div class="field">
           <label for="outbox-filter">{t('outboxState')}</label>
@@ -278,6 +287,83 @@ export function OutboxPage() {
 
       {capture && <CapturedInbox refreshes={refreshes} />}
     </>
+  );
+}
+
+/**
+ * The mails requests owe before they reach the outbox (rendered by a worker), shown only while
+ * there are some: how many wait, and each one a template could not render, with its code and a
+ * way to render them again once the template is fixed. Without this a mail that never rendered
+ * would be on no list of this page.
+ */
+function OwedMails(props: { refreshes: number }) {
+  const { t } = useI18n();
+  const fmt = useFormat();
+  const [view, setView] = useState<OwedView | null>(null);
+  const [retry, setRetry] = useState<{ kind: 'busy' } | { kind: 'done'; requeued: number } | { kind: 'error'; message: string } | null>(null);
+  const load = async () => {
+    try {
+      setView(await api<OwedView>('GET', '/outbox/owed'));
+    } catch {
+      // The outbox list above reports a server that does not answer; this part stays as it was.
+    }
+  };
+  useEffect(() => void load(), [props.refreshes]);
+  const doRetry = async () => {
+    setRetry({ kind: 'busy' });
+    try {
+      const r = await api<{ requeued: number }>('POST', '/outbox/owed/retry');
+      setRetry({ kind: 'done', requeued: r.requeued });
+      await load();
+    } catch (e) {
+      setRetry({ kind: 'error', message: errorText(e) });
+    }
+  };
+  if (view === null || (view.owed === 0 && view.failed === 0 && retry === null)) return null;
+  return (
+    <section id="owed-mails" aria-labelledby="owed-mails-title" class="owed-mails">
+      <h2 id="owed-mails-title">{t('owedTitle')}</h2>
+      {view.owed > 0 && <p id="owed-waiting">{t('owedWaiting', { count: fmt.number(view.owed) })}</p>}
+      {view.failed > 0 && (
+        <>
+          <Notice kind="error">{t('owedFailed', { count: fmt.number(view.failed) })}</Notice>
+          <div class="table-wrap">
+            <table class="list labelled" id="owed-failed-list">
+              <caption class="visually-hidden">{t('owedFailedCaption')}</caption>
+              <thead>
+                <tr>
+                  <th scope="col">{t('outboxNumber')}</th>
+                  <th scope="col">{t('owedKind')}</th>
+                  <th scope="col">{t('owedError')}</th>
+                  <th scope="col">{t('outboxUpdated')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {view.failed_mails.map((m) => (
+                  <tr key={m.id} data-id={m.id}>
+                    <td data-label={t('outboxNumber')}>#{m.id}</td>
+                    <td data-label={t('owedKind')}>{m.kind}</td>
+                    <td data-label={t('owedError')}>
+                      <code>{m.code}</code> {m.message}
+                    </td>
+                    <td data-label={t('outboxUpdated')}>{fmt.time(m.updatedAt)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <p>
+            <button type="button" id="owed-retry" disabled={retry?.kind === 'busy'} onClick={() => void doRetry()}>
+              {t('owedRetry', { count: fmt.number(view.failed) })}
+            </button>
+          </p>
+        </>
+      )}
+      <div aria-live="polite" id="owed-retry-status">
+        {retry?.kind === 'done' && <Notice kind="ok">{t('owedRetryDone', { count: fmt.number(retry.requeued) })}</Notice>}
+        {retry?.kind === 'error' && <Notice kind="error">{t('errorGeneric', { message: retry.message })}</Notice>}
+      </div>
+    </section>
   );
 }
 
