@@ -11,6 +11,8 @@
  */
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import {
@@ -26,6 +28,7 @@ import {
   type MailroomInstance,
   type TestBrowser,
 } from '../support/browser.ts';
+import { templates as enDefaults } from '../../src/templates/defaults/en.ts';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 
 const PASSWORD = 'Juniper-Harbor-Sextant-48';
@@ -399,6 +402,49 @@ describe('the Templates, Outbox and Users pages of an admin', () => {
         await page.locator('#outbox-refresh').click();
         await page.locator(`#outbox-list tr[data-id="${quiet}"][data-state="sent"]`).waitFor();
         await page.locator('#captured-list tr', { hasText: 'Waits for Refresh 5151' }).waitFor();
+      });
+    });
+
+    it('shows a mail its template could not render, with its code, and renders it again once the template is fixed', async () => {
+      await mailroom.ctx.users.add({ uid: 'owed-sharer', email: 'owed-sharer@example.org', display_name: 'Owen Sharer', invite: false });
+      await mailroom.ctx.users.add({ uid: 'owed-reader', email: 'owed-reader@example.org', display_name: 'Rita Reader', invite: false });
+      // A template over the render budget, as a hand edit of the database could leave it (saving
+      // through the page or the API refuses it): the worker cannot render the mail.
+      const db = new BetterSqlite3(join(mailroom.dataDir, 'mailroom.sqlite'));
+      try {
+        db.prepare('INSERT INTO template_versions (name, lang, subject, html, text, action, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
+          'share',
+          'en',
+          enDefaults.share.subject,
+          '{% assign n = 3000000 %}{% assign a = (1..n) | sort: "x" %}<p>{{ file_name }}</p>',
+          '',
+          'set',
+          'hand-edit',
+          Date.now(),
+        );
+      } finally {
+        db.close();
+      }
+      await mailroom.ctx.events.ingest([{ type: 'share.created', actor: 'owed-sharer', affected: ['owed-reader'], object: { type: 'file', id: '77', name: 'owed-plan.odt' } }]);
+      await eventually(async () => (await mailroom.api<{ failed: number }>('GET', '/api/v1/outbox/owed')).body.failed === 1, 'the worker to have tried to render it', 30_000);
+      await browser.withPage({ locale: 'en-US', viewport: DESKTOP }, async ({ page }) => {
+        await signIn(page, mailroom.url, 'admin', ADMIN_PASSWORD, /\/admin\/email$/);
+        await page.getByRole('link', { name: 'Outbox' }).click();
+        const section = page.locator('#owed-mails');
+        await section.getByRole('heading', { name: 'Not yet rendered' }).waitFor();
+        assert.match(await section.innerText(), /1 mail\(s\) could not be rendered from their template/);
+        const row = section.locator('#owed-failed-list tbody tr');
+        assert.equal(await row.count(), 1);
+        assert.match(await row.innerText(), /share[\s\S]*template_render_budget/);
+
+        // The admin fixes the template (back to the shipped one) and renders the mail again.
+        assert.equal((await mailroom.api('DELETE', '/api/v1/templates/share/en')).status, 200);
+        await section.getByRole('button', { name: 'Render the 1 again' }).click();
+        await section.getByText('1 mail(s) to be rendered again.').waitFor();
+        await eventually(async () => (await mailroom.api<{ mails: Array<{ subject: string; state: string }> }>('GET', '/api/v1/outbox?limit=20')).body.mails.some((m) => m.subject === 'Owen Sharer shared »owed-plan.odt« with you' && m.state === 'sent'), 'the share mail to be rendered and sent', 30_000);
+        await page.locator('#outbox-refresh').click();
+        await page.locator('#outbox-list tr', { hasText: 'owed-plan.odt' }).waitFor();
+        assert.equal(await page.locator('#owed-failed-list').count(), 0, 'nothing failed to render any more');
       });
     });
 
