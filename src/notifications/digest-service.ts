@@ -16,7 +16,7 @@ import { effectivePreferences, type StoredPreferences } from '../domain/preferen
 /** A digest lists this many activities, then "… and N more". */
 export const DIGEST_MAX_ITEMS = 50;
 /** Users read, claimed, rendered and queued together: one page of the pending users. */
-export const DIGEST_BATCH = 500;
+export const DIGEST_BATCH = 200;
 /** Renders of a batch in flight at once: enough to keep the render threads busy. */
 const RENDERS_IN_FLIGHT = 8;
 /**
