@@ -66,7 +66,8 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         apps.push(buildApp(ctx));
       }
       const ctx = contexts[0] as AppContext;
-      await ctx.settings.update({ mail_smtpmode: 'capture', base_url: 'https://cloud.example.com' });
+      // Public-link mail is off by default; this test is about its hourly limit.
+      await ctx.settings.update({ mail_smtpmode: 'capture', base_url: 'https://cloud.example.com', shareapi_allow_public_notification: true });
       await ctx.users.add({ uid: 'heidi', email: 'heidi@example.com', password: PASSWORD });
       for (let i = 1; i <= 12; i++) await ctx.users.add({ uid: `member-${i}`, email: `member-${i}@example.com`, password: PASSWORD });
       await ctx.users.add({ uid: 'rosa', email: 'rosa@example.com', password: PASSWORD });
