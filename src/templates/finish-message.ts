@@ -1,8 +1,10 @@
 import type { Settings } from '../config/settings-schema.ts';
 import { senderAddress, type SenderKind } from '../domain/sender.ts';
+import { assertHeaderSafe } from '../domain/address.ts';
 import { composeMessage, type ComposedMessage } from './compose-message.ts';
 import { dkimSign } from './dkim-sign.ts';
 import { textFromHtml } from './shipped-templates.ts';
+import type { FinishJob, RenderedMail } from './template-engine.ts';
 
 /** What a mail says, before the instance's settings make it a message. */
 export interface MailContent {
@@ -75,4 +77,11 @@ export async function finishMessage(content: MailContent, settings: FinishSettin
   const { mail_dkim_domain: domain, mail_dkim_selector: selector, mail_dkim_private_key: privateKey } = settings;
   if (!domain || !selector || !privateKey) return composed;
   return { ...composed, raw: await dkimSign(composed.raw, { domain, selector, privateKey }) };
+}
+
+/** A rendered template mail finished (TemplateEngine.renderMessage): its subject trimmed, one line. */
+export function finishRendered(rendered: RenderedMail, job: FinishJob): Promise<ComposedMessage> {
+  const subject = assertHeaderSafe(rendered.subject.trim(), 'subject');
+  const { text } = rendered;
+  return finishMessage({ ...job.content, subject, html: rendered.html, ...(text !== undefined ? { text } : {}) }, job.settings, { clock: { now: () => new Date(job.now) } });
 }

@@ -23,6 +23,9 @@ export function createLazyEngine(load: () => Promise<TemplateEngine>): TemplateE
     async renderMail(parts, data, layout) {
       return (await get()).renderMail(parts, data, layout);
     },
+    async renderMessage(parts, data, layout, finish) {
+      return (await get()).renderMessage(parts, data, layout, finish);
+    },
     async close() {
       // Not loaded: nothing runs. Loading: wait for it, or its threads would outlive the close.
       if (loading) await loading.then((e) => e.close?.(), () => undefined);

@@ -29,6 +29,7 @@ import { codePoint, printable } from '../domain/address.ts';
 import { MailroomError } from '../errors.ts';
 import { inlineRenderedHtml, inlineTemplateCss, loadJuice, type JuiceFn } from './inline-css.ts';
 import type { TemplatePart, VariableSpec } from './template-catalog.ts';
+import { finishRendered } from './finish-message.ts';
 import { renderMailParts, type TemplateEngine } from './template-engine.ts';
 
 /**
@@ -1000,6 +1001,9 @@ export function createLiquidEngine(options: LiquidEngineOptions = {}): TemplateE
 
     renderMail(parts, data, layout) {
       return renderMailParts(render, parts, data, layout);
+    },
+    async renderMessage(parts, data, layout, finish) {
+      return finishRendered(await renderMailParts(render, parts, data, layout), finish);
     },
     render,
   };

@@ -1,9 +1,8 @@
 import type { Settings } from '../config/settings-schema.ts';
-import { assertHeaderSafe } from '../domain/address.ts';
 import type { SenderKind } from '../domain/sender.ts';
 import { isTimeZone } from '../domain/time-zone.ts';
 import type { ComposedMessage } from './compose-message.ts';
-import { finishMessage } from './finish-message.ts';
+import type { FinishSettings } from './finish-message.ts';
 import { TEMPLATE_DEFINITIONS, isTemplateLanguage, type TemplateLanguage, type TemplateName, type TemplateParts } from './template-catalog.ts';
 import type { TemplateEngine } from './template-engine.ts';
 
@@ -29,6 +28,19 @@ export interface RenderMailInput {
   replyTo?: string | undefined;
   /** The template's parts in force, when the caller read them already (a batch of digests reads them once). */
   parts?: TemplateParts | undefined;
+}
+
+/** The settings a finished mail depends on, and no others: they travel to the render thread with each mail. */
+function finishSettings(s: Settings): FinishSettings {
+  return {
+    instance_name: s.instance_name,
+    mail_from_address: s.mail_from_address,
+    mail_domain: s.mail_domain,
+    mail_send_plaintext_only: s.mail_send_plaintext_only,
+    mail_dkim_domain: s.mail_dkim_domain,
+    mail_dkim_selector: s.mail_dkim_selector,
+    mail_dkim_private_key: s.mail_dkim_private_key,
+  };
 }
 
 /** Whose no-reply address a mail comes from when mail_from_address is empty. */
@@ -108,29 +120,23 @@ export function createMailRenderer(deps: MailRendererDeps): MailRenderer {
       // The engine wraps the html part in the shared layout, which reads these besides the body's
       // data (and the subject as its title), and inlines the layout's CSS (liquid-engine.ts).
       const layout = { lang: language, logo_url: settings.mail_logo_url, accent_color: settings.mail_accent_color, footer: settings.mail_footer };
-      const rendered = await deps.engine.renderMail(parts, data, layout);
-      const subject = assertHeaderSafe(rendered.subject.trim(), 'subject');
-      const { html } = rendered;
-      // Without a text part of its own, finishMessage derives the text from the HTML.
-      const text = rendered.text;
       const notification = TEMPLATE_DEFINITIONS[input.template].kind === 'notification';
-      const message = await finishMessage(
-        {
+      // Rendered and finished in one trip to the engine; without a text part of its own,
+      // finishMessage derives the text from the HTML.
+      const message = await deps.engine.renderMessage(parts, data, layout, {
+        content: {
           to: input.to.address,
           // Callers without a name pass the address as one (link_share): To then carries the address alone.
           toName: input.to.displayName !== input.to.address ? input.to.displayName : undefined,
-          subject,
-          ...(text !== undefined ? { text } : {}),
-          html,
           deriveText: true,
           senderKind: SENDER_KIND[input.template] ?? 'other',
           fromName: input.fromName,
           replyTo: input.replyTo,
           ...(notification && input.unsubscribeUrl ? { unsubscribeUrl: input.unsubscribeUrl } : {}),
         },
-        settings,
-        deps,
-      );
+        settings: finishSettings(settings),
+        now: deps.clock.now().getTime(),
+      });
       return { ...message, language };
     },
   };

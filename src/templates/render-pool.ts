@@ -4,7 +4,8 @@ import { MailroomError, isErrorCode } from '../errors.ts';
 import { createLiquidEngine, resolveLimits, type EngineLimits } from './liquid-engine.ts';
 import type { TemplatePart } from './template-catalog.ts';
 import type { RenderedMail, TemplateEngine } from './template-engine.ts';
-import type { RenderReply, RenderRequest } from './render-worker.ts';
+import type { ComposedMessage } from './compose-message.ts';
+import type { FinishedReply, RenderReply, RenderRequest } from './render-worker.ts';
 
 export interface RenderPoolOptions {
   /** The layout every html part is wrapped in (see LiquidEngineOptions). */
@@ -25,7 +26,7 @@ interface Job {
   /** What failures name: the part, or `mail` for the parts of one mail. */
   part: TemplatePart | 'mail';
   request: RenderRequest;
-  resolve(output: string | RenderedMail): void;
+  resolve(output: string | RenderedMail | FinishedReply): void;
   reject(error: MailroomError): void;
 }
 
@@ -197,9 +198,9 @@ export function createRenderPool(options: RenderPoolOptions = {}): TemplateEngin
     }
   }
 
-  function run(part: TemplatePart | 'mail', request: (id: number) => RenderRequest): Promise<string | RenderedMail> {
+  function run(part: TemplatePart | 'mail', request: (id: number) => RenderRequest): Promise<string | RenderedMail | FinishedReply> {
     if (closed) return Promise.reject(new MailroomError('internal_error', 'the render pool is closed'));
-    return new Promise<string | RenderedMail>((resolve, reject) => {
+    return new Promise<string | RenderedMail | FinishedReply>((resolve, reject) => {
       const id = nextId++;
       queue.push({ id, part, request: request(id), resolve, reject });
       dispatch();
@@ -214,6 +215,10 @@ export function createRenderPool(options: RenderPoolOptions = {}): TemplateEngin
     },
     renderMail(parts, data, layout): Promise<RenderedMail> {
       return run('mail', (id) => ({ id, mail: { subject: parts.subject, html: parts.html, text: parts.text }, data, layout })) as Promise<RenderedMail>;
+    },
+    async renderMessage(parts, data, layout, finish): Promise<ComposedMessage> {
+      const done = (await run('mail', (id) => ({ id, mail: { subject: parts.subject, html: parts.html, text: parts.text }, data, layout, finish }))) as FinishedReply;
+      return { ...done, raw: Buffer.from(done.raw.buffer, done.raw.byteOffset, done.raw.byteLength) };
     },
     async close(): Promise<void> {
       closed = true;

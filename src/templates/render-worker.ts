@@ -8,7 +8,8 @@ import { z } from 'zod';
 import { isMailroomError } from '../errors.ts';
 import { loadJuice } from './inline-css.ts';
 import { createLiquidEngine } from './liquid-engine.ts';
-import type { RenderedMail } from './template-engine.ts';
+import { finishRendered } from './finish-message.ts';
+import type { FinishJob, RenderedMail } from './template-engine.ts';
 
 const setupSchema = z.object({
   layout: z.string().optional(),
@@ -23,6 +24,8 @@ const requestSchema = z.union([
     mail: z.object({ subject: z.string(), html: z.string(), text: z.string() }),
     data: z.record(z.string(), z.unknown()),
     layout: z.record(z.string(), z.unknown()),
+    // renderMessage: the finishing step too, here rather than on the thread that sends.
+    finish: z.custom<FinishJob>((v) => typeof v === 'object' && v !== null).optional(),
   }),
 ]);
 
@@ -32,8 +35,16 @@ export type RenderRequest = z.infer<typeof requestSchema>;
 /** Requests come a few to a message (render-pool.ts), answered one by one in their order. */
 const batchSchema = z.object({ jobs: z.array(requestSchema) });
 
+/** A finished message as it crosses back from the thread: its bytes arrive as a Uint8Array. */
+export interface FinishedReply {
+  raw: Uint8Array;
+  messageId: string;
+  envelope: { from: string; to: string[] };
+  subject: string;
+}
+
 /** What the worker answers; the pool turns a failure back into a MailroomError. */
-export type RenderReply = { id: number; ok: true; output: string | RenderedMail } | { id: number; ok: false; code: string; message: string; details?: Record<string, unknown> | undefined };
+export type RenderReply = { id: number; ok: true; output: string | RenderedMail | FinishedReply } | { id: number; ok: false; code: string; message: string; details?: Record<string, unknown> | undefined };
 
 const port = parentPort;
 if (port === null) throw new Error('render-worker.ts runs only as a worker thread');
@@ -45,7 +56,12 @@ async function answer(job: RenderRequest): Promise<void> {
   const { id } = job;
   const part = 'mail' in job ? 'mail' : job.part;
   try {
-    const output: string | RenderedMail = 'mail' in job ? await engine.renderMail(job.mail, job.data, job.layout) : await engine.render(job.source, job.part, job.data);
+    const output: string | RenderedMail | FinishedReply =
+      'mail' in job
+        ? job.finish
+          ? await finishRendered(await engine.renderMail(job.mail, job.data, job.layout), job.finish)
+          : await engine.renderMail(job.mail, job.data, job.layout)
+        : await engine.render(job.source, job.part, job.data);
     port?.postMessage({ id, ok: true, output } satisfies RenderReply);
   } catch (error) {
     const reply: RenderReply = isMailroomError(error)

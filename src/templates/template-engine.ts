@@ -1,3 +1,5 @@
+import type { ComposedMessage } from './compose-message.ts';
+import type { FinishSettings, MailContent } from './finish-message.ts';
 import type { TemplatePart, TemplateParts, VariableSpec } from './template-catalog.ts';
 
 /** The three parts of one mail, rendered (text undefined when the template has no text part). */
@@ -34,6 +36,12 @@ export interface TemplateEngine {
    * The render pool does it in one trip to a worker instead of three (each copies the data).
    */
   renderMail(parts: TemplateParts, data: Record<string, unknown>, layout: Record<string, unknown>): Promise<RenderedMail>;
+  /**
+   * renderMail, then the one finishing step (finish-message.ts) in the same place: the render
+   * pool composes and signs the message in its thread, beside the render, so the thread that
+   * queues and sends mail does neither.
+   */
+  renderMessage(parts: TemplateParts, data: Record<string, unknown>, layout: Record<string, unknown>, finish: FinishJob): Promise<ComposedMessage>;
   /** Ends what the engine runs beside the caller (the render pool's threads); renders after it fail. */
   close?(): Promise<void>;
 }
@@ -44,4 +52,15 @@ export async function renderMailParts(render: TemplateEngine['render'], parts: T
   const html = await render(parts.html, 'html', { ...data, ...layout, title: subject.trim() });
   const text = parts.text.trim() === '' ? undefined : await render(parts.text, 'text', data);
   return { subject, html, text };
+}
+
+/**
+ * What finishes a rendered mail: everything of MailContent but the rendered parts, the settings
+ * that shape every mail, and the time the Date header is written with (the caller's clock).
+ */
+export interface FinishJob {
+  content: Omit<MailContent, 'subject' | 'html' | 'text'>;
+  settings: FinishSettings;
+  /** Epoch milliseconds. */
+  now: number;
 }
