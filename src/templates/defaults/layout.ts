@@ -51,7 +51,7 @@ img { border: 0; outline: none; text-decoration: none; -ms-interpolation-mode: b
 .brand-cell { padding: 8px 4px 16px 4px; text-align: left; background-color: #f3f4f6; }
 .brand { font-family: -apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, "Helvetica Neue", Arial, "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC", sans-serif; font-size: 20px; line-height: 28px; font-weight: 700; color: #1f2328; text-decoration: none; }
 .logo-link { text-decoration: none; }
-.logo { display: block; width: {{ logo_width }}px; height: {{ logo_height }}px; max-width: 100%; border: 0; font-family: -apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, "Helvetica Neue", Arial, "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC", sans-serif; font-size: 20px; line-height: 28px; font-weight: 700; color: #1f2328; }
+.logo { display: block; max-width: 100%; border: 0; font-family: -apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, "Helvetica Neue", Arial, "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC", sans-serif; font-size: 20px; line-height: 28px; font-weight: 700; color: #1f2328; }
 .logo-dark { display: none; }
 .card { width: 100%; background-color: #ffffff; border: 1px solid #e1e4e8; border-radius: 8px; border-top: 4px solid {{ accent_color }}; }
 .card-cell { padding: 28px 32px; background-color: #ffffff; color: #1f2328; font-family: -apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, "Helvetica Neue", Arial, "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC", sans-serif; font-size: 16px; line-height: 1.6; text-align: left; }
