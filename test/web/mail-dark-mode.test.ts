@@ -99,10 +99,12 @@ describe('a share mail in light and dark mode, 600 pixels wide', () => {
   /** What the page draws of an element: shown or not, its size, and a computed style. */
   const drawn = (page: Page, selector: string, property = 'background-color') =>
     page.locator(selector).first().evaluate((el, prop) => {
-      const style = getComputedStyle(el);
-      const box = el.getBoundingClientRect();
-      const img = el as HTMLImageElement;
-      return { shown: style.display !== 'none', width: box.width, height: box.height, value: style.getPropertyValue(prop), loaded: img.complete === true && img.naturalWidth > 0 };
+      // The page's own globals (the tests are compiled without the DOM's types).
+      const view = globalThis as unknown as { getComputedStyle(e: unknown): { display: string; getPropertyValue(p: string): string } };
+      const node = el as unknown as { getBoundingClientRect(): { width: number; height: number }; complete?: boolean; naturalWidth?: number };
+      const style = view.getComputedStyle(el);
+      const box = node.getBoundingClientRect();
+      return { shown: style.display !== 'none', width: box.width, height: box.height, value: style.getPropertyValue(prop), loaded: node.complete === true && (node.naturalWidth ?? 0) > 0 };
     }, property);
 
   for (const scheme of ['light', 'dark'] as const) {
