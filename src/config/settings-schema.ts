@@ -272,7 +272,7 @@ export const settingDefinitions = {
     default: '',
     secret: false,
     modes: [],
-    description: 'The logo shown instead of mail_logo_url by mail programs in dark mode (Apple Mail, Outlook for Mac and iOS, Outlook.com); the same size. Empty: mail_logo_url in dark mode too. Used only with mail_logo_url.',
+    description: 'The logo shown instead of mail_logo_url by mail programs in dark mode (Apple Mail, Outlook for Mac and iOS, Outlook.com, Thunderbird); the same size. Empty: mail_logo_url in dark mode too. Used only with mail_logo_url.',
   }),
   mail_logo_width: define({
     schema: z.number().int().min(16, 'must be between 16 and 400 (pixels)').max(400, 'must be between 16 and 400 (pixels)'),
