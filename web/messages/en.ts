@@ -106,6 +106,7 @@ export const en = {
   fieldLogoDarkUrlHint: 'A version of the logo for dark backgrounds, the same size. Mail programs that follow the reader’s dark mode show it instead (Apple Mail, Outlook for Mac and iOS, Outlook.com, Thunderbird); the others show the logo above. Empty: the logo above everywhere.',
   fieldLogoWidth: 'Logo width (pixels)',
   fieldLogoHeight: 'Logo height (pixels)',
+  fieldLogoHeightHint: 'In the proportions of your logo, with the width above.',
   fieldLogoSizeHint: 'The logo is shown this size in every mail program (Outlook for Windows knows an image’s size only from these numbers): keep your logo’s proportions, e.g. 160 × 40 for an image of 320 × 80 pixels.',
   fieldAccentColor: 'Accent colour',
   fieldAccentColorHint: 'Buttons and the header line of HTML mails, as #rrggbb.',

@@ -104,6 +104,7 @@ export const zhCN: Messages = {
   fieldLogoDarkUrlHint: '适合深色背景的徽标版本，尺寸相同。跟随读者深色模式的邮件程序会改为显示它（Apple Mail、Mac 和 iOS 版 Outlook、Outlook.com、Thunderbird），其他程序显示上面的徽标。留空：处处显示上面的徽标。',
   fieldLogoWidth: '徽标宽度（像素）',
   fieldLogoHeight: '徽标高度（像素）',
+  fieldLogoHeightHint: '与上面的宽度一起，保持徽标的原有比例。',
   fieldLogoSizeHint: '所有邮件程序都按此尺寸显示徽标（Windows 版 Outlook 只能从这两个数字得知图片尺寸）：请保持徽标的原有比例，例如 320 × 80 像素的图片填 160 × 40。',
   fieldAccentColor: '强调色',
   fieldAccentColorHint: 'HTML 邮件中按钮和页眉线条的颜色，格式为 #rrggbb。',

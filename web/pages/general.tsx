@@ -119,7 +119,7 @@ export function GeneralPage() {
         {field('mail_logo_url', 'fieldLogoUrl', 'fieldLogoUrlHint', { type: 'url', verbatim: true })}
         {field('mail_logo_dark_url', 'fieldLogoDarkUrl', 'fieldLogoDarkUrlHint', { type: 'url', verbatim: true })}
         {field('mail_logo_width', 'fieldLogoWidth', 'fieldLogoSizeHint', { type: 'number' })}
-        {field('mail_logo_height', 'fieldLogoHeight', 'fieldLogoSizeHint', { type: 'number' })}
+        {field('mail_logo_height', 'fieldLogoHeight', 'fieldLogoHeightHint', { type: 'number' })}
         {field('mail_accent_color', 'fieldAccentColor', 'fieldAccentColorHint', {
           verbatim: true,
           extra: <span class="swatch" aria-hidden="true" style={{ background: String(settings['mail_accent_color']?.value ?? '') }} />,
