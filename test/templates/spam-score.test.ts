@@ -9,6 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,6 +42,7 @@ interface Score {
 
 /** Scores the messages in one spamassassin run, in the order given. */
 async function spamScores(files: readonly string[], home: string): Promise<Score[]> {
+  assert.ok(existsSync(`${SHIPPED_RULES}/50_scores.cf`), `SpamAssassin's rules are missing from ${SHIPPED_RULES}: apt-get install spamassassin (test/support/install-deps.sh does it)`);
   const { stdout } = await run(
     'spamassassin',
     [
