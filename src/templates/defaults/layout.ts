@@ -79,6 +79,8 @@ strong { font-weight: 700; }
 @media only screen and (max-width: 620px) {
   .outer-cell { padding: 12px 6px !important; }
   .card-cell { padding: 20px 18px !important; }
+  /* A logo wider than a phone's screen is narrowed by max-width: keep its proportions there. */
+  .logo { height: auto !important; }
 }
 </style>
 <style data-embed>
