@@ -189,7 +189,7 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     clock,
     appearance: async () => {
       const s = await settings.get();
-      return { logoUrl: s.mail_logo_url, accentColor: s.mail_accent_color, footer: s.mail_footer };
+      return { logoUrl: s.mail_logo_url, logoDarkUrl: s.mail_logo_dark_url, logoWidth: s.mail_logo_width, logoHeight: s.mail_logo_height, accentColor: s.mail_accent_color, footer: s.mail_footer };
     },
   });
   const renderer = createMailRenderer({ engine, partsOf: (name, lang) => templates.partsOf(name, lang), clock });

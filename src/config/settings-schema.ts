@@ -267,6 +267,27 @@ export const settingDefinitions = {
     modes: [],
     description: 'The logo at the top of HTML mails (PNG or JPEG; SVG is not shown by many mail programs). Empty: the instance name instead.',
   }),
+  mail_logo_dark_url: define({
+    schema: text(2000).refine((v) => v === '' || /^https?:\/\/[^\s]+$/.test(v), 'must be empty or an http(s) URL of a PNG or JPEG'),
+    default: '',
+    secret: false,
+    modes: [],
+    description: 'The logo shown instead of mail_logo_url by mail programs in dark mode (Apple Mail, Outlook for Mac and iOS, Outlook.com, Thunderbird); the same size. Empty: mail_logo_url in dark mode too. Used only with mail_logo_url.',
+  }),
+  mail_logo_width: define({
+    schema: z.number().int().min(16, 'must be between 16 and 400 (pixels)').max(400, 'must be between 16 and 400 (pixels)'),
+    default: 160,
+    secret: false,
+    modes: [],
+    description: "The logo's width in mails, in CSS pixels. Every mail program draws the logo at mail_logo_width × mail_logo_height (Outlook for Windows knows an image's size only from these numbers): give the logo's own proportions, e.g. 160 × 40 for an image of 320 × 80 pixels (twice the size, sharp on high-resolution screens).",
+  }),
+  mail_logo_height: define({
+    schema: z.number().int().min(16, 'must be between 16 and 200 (pixels)').max(200, 'must be between 16 and 200 (pixels)'),
+    default: 40,
+    secret: false,
+    modes: [],
+    description: "The logo's height in mails, in CSS pixels (see mail_logo_width).",
+  }),
   mail_accent_color: define({
     schema: text(7).refine((v) => /^#[0-9a-fA-F]{6}$/.test(v), 'must be a colour such as #0082c9'),
     default: '#0082c9',

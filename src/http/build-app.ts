@@ -37,7 +37,10 @@ export function buildApp(ctx: AppContext): FastifyInstance {
   const app = Fastify({ ...serverOptions(ctx.runtime.http), bodyLimit: 1024 * 1024, ...(ctx.runtime.trustProxy.length > 0 ? { trustProxy: ctx.runtime.trustProxy } : {}) });
   installErrorHandler(app, ctx.log.child({ module: 'http' }));
   installJsonBodyParser(app);
-  installPageHeaders(app, async () => imageOriginOf((await ctx.settings.get()).mail_logo_url));
+  installPageHeaders(app, async () => {
+    const s = await ctx.settings.get();
+    return [...new Set([...imageOriginOf(s.mail_logo_url), ...imageOriginOf(s.mail_logo_dark_url)])];
+  });
   metricsRoutes(app, ctx);
   settingsRoutes(app, ctx);
   outboxRoutes(app, ctx);

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 /**
  * Everything the pages load comes from Mailroom itself; mail previews are shown in a sandboxed
  * frame (srcdoc), and their inline styles need 'unsafe-inline' for styles only. Images may also
- * come from the origin of the admin's own logo (mail_logo_url), so that previews show it; other
+ * come from the origins of the admin's own logos (mail_logo_url, mail_logo_dark_url), so that previews show them; other
  * remote images in mails (trackers, say) stay blocked, as a careful mail program blocks them.
  * `frame-ancestors 'none'`: no page of Mailroom may be framed by another site (clickjacking the
  * unsubscribe button or a password form).

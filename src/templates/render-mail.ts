@@ -119,7 +119,15 @@ export function createMailRenderer(deps: MailRendererDeps): MailRenderer {
       };
       // The engine wraps the html part in the shared layout, which reads these besides the body's
       // data (and the subject as its title), and inlines the layout's CSS (liquid-engine.ts).
-      const layout = { lang: language, logo_url: settings.mail_logo_url, accent_color: settings.mail_accent_color, footer: settings.mail_footer };
+      const layout = {
+        lang: language,
+        logo_url: settings.mail_logo_url,
+        logo_dark_url: settings.mail_logo_dark_url,
+        logo_width: settings.mail_logo_width,
+        logo_height: settings.mail_logo_height,
+        accent_color: settings.mail_accent_color,
+        footer: settings.mail_footer,
+      };
       const notification = TEMPLATE_DEFINITIONS[input.template].kind === 'notification';
       // Rendered and finished in one trip to the engine; without a text part of its own,
       // finishMessage derives the text from the HTML.

@@ -136,14 +136,22 @@ export interface PreviewOptions {
   parts?: Partial<TemplateParts> | undefined;
 }
 
-/** How the layout looks (the mail_logo_url, mail_accent_color and mail_footer settings). */
+/** How the layout looks (the mail_logo_*, mail_accent_color and mail_footer settings). */
 export interface LayoutAppearance {
   logoUrl: string;
+  logoDarkUrl: string;
+  logoWidth: number;
+  logoHeight: number;
   accentColor: string;
   footer: string;
 }
 
-const DEFAULT_APPEARANCE: LayoutAppearance = { logoUrl: '', accentColor: '#0082c9', footer: '' };
+const DEFAULT_APPEARANCE: LayoutAppearance = { logoUrl: '', logoDarkUrl: '', logoWidth: 160, logoHeight: 40, accentColor: '#0082c9', footer: '' };
+
+/** The layout's own variables (layout.ts) for an appearance. */
+function layoutData(look: LayoutAppearance): Record<string, unknown> {
+  return { logo_url: look.logoUrl, logo_dark_url: look.logoDarkUrl, logo_width: look.logoWidth, logo_height: look.logoHeight, accent_color: look.accentColor, footer: look.footer };
+}
 
 const SHIPPED = SHIPPED_TEMPLATES;
 const PART_NAMES: readonly TemplatePart[] = ['subject', 'html', 'text'];
@@ -235,7 +243,7 @@ export function createTemplateService(deps: {
    */
   async function checkBudget(name: TemplateName, lang: TemplateLanguage, parts: TemplateParts): Promise<void> {
     const sample = sampleData(name, lang);
-    const data = { ...sample, lang, title: '', logo_url: DEFAULT_APPEARANCE.logoUrl, accent_color: DEFAULT_APPEARANCE.accentColor, footer: DEFAULT_APPEARANCE.footer };
+    const data = { ...sample, lang, title: '', ...layoutData(DEFAULT_APPEARANCE) };
     for (const part of PART_NAMES) {
       if (part === 'text' && parts.text.trim() === '') continue;
       try {
@@ -375,7 +383,7 @@ export function createTemplateService(deps: {
       const subject = (await deps.engine.render(parts.subject, 'subject', sample)).trim();
       // The layout sees the body's data: give it what it uses besides instance_name and base_url.
       const look = deps.appearance ? await deps.appearance() : DEFAULT_APPEARANCE;
-      const data = { ...sample, lang: t.lang, title: subject, logo_url: look.logoUrl, accent_color: look.accentColor, footer: look.footer };
+      const data = { ...sample, lang: t.lang, title: subject, ...layoutData(look) };
       const wantHtml = options.format !== 'text';
       const wantText = options.format !== 'html';
       const html = wantHtml || (wantText && parts.text.trim() === '') ? await deps.engine.render(parts.html, 'html', data) : undefined;

@@ -124,6 +124,8 @@ export interface PageOptions {
   /** The browser's language (navigator.languages), e.g. 'en-US' or 'zh-CN'. */
   locale?: string;
   viewport?: { width: number; height: number };
+  /** prefers-color-scheme as the page sees it; light unless a test looks at dark mode. */
+  colorScheme?: 'light' | 'dark';
 }
 
 export interface TestPage {
@@ -183,7 +185,7 @@ export async function launchBrowser(): Promise<TestBrowser> {
         viewport: options.viewport ?? DESKTOP,
         timezoneId: 'UTC',
         // Screenshots look the same whatever the machine's theme.
-        colorScheme: 'light',
+        colorScheme: options.colorScheme ?? 'light',
       });
       contexts.add(context);
       context.setDefaultTimeout(10_000);

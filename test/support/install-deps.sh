@@ -3,7 +3,9 @@
 # root). Re-runnable; when everything is present it only looks at a few files.
 #   postfix (as "No configuration", so the system instance never starts), sasl2-bin,
 #   libsasl2-modules, openssl, procps, chromium and fonts-noto-cjk (the web UI tests), postgresql (a system cluster the install starts is
-#   stopped again), and exim4-daemon-heavy unpacked into $MAILROOM_TEST_CACHE/exim.
+#   stopped again), spamassassin (the spam score of the shipped templates; its rules in
+#   /usr/share/spamassassin, run offline with -L), and exim4-daemon-heavy unpacked into
+#   $MAILROOM_TEST_CACHE/exim.
 # apt's own output goes to $MAILROOM_TEST_CACHE/install.log; stderr gets short progress lines.
 . "$(dirname "$0")/servers/lib.sh"
 
@@ -51,7 +53,8 @@ for want in \
   /usr/bin/openssl:openssl \
   /usr/bin/ps:procps \
   /usr/bin/chromium:chromium \
-  /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc:fonts-noto-cjk; do
+  /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc:fonts-noto-cjk \
+  /usr/bin/spamassassin:spamassassin; do
   [ -e "${want%%:*}" ] || missing+=("${want#*:}")
 done
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)

@@ -106,6 +106,49 @@ describe('the shipped templates, delivered by a real Postfix', () => {
     await ctx.templates.reset('share', 'en', 'test');
   });
 
+  it('is built for Outlook for Windows: a sized logo, the button padding on its cell, the note\'s line breaks as <br>, and a dark logo only when set', async () => {
+    const imgs = (html: string) => [...html.matchAll(/<img\b[^>]*>/g)].map((m) => m[0]);
+    const deliver = async (to: string) => {
+      assert.equal((await ctx.mailTest.sendTemplateTest('share', { to, language: 'en' })).ok, true);
+      return simpleParser((await waitForMail(postfix.maildir, (m) => m.deliveredTo === to)).raw);
+    };
+    await ctx.settings.update({ mail_logo_url: 'https://cloud.example.com/logo.png', mail_logo_width: 150, mail_logo_height: 50 });
+    try {
+      const light = await deliver('outlook.light@example.org');
+      const html = light.html as string;
+      const [logo, ...others] = imgs(html);
+      assert.deepEqual(others, [], 'one image: the logo');
+      assert.match(logo ?? '', /src="https:\/\/cloud\.example\.com\/logo\.png"/);
+      assert.match(logo ?? '', / width="150"/);
+      assert.match(logo ?? '', / height="50"/);
+      // Blocked images show the alt text, in the mail's font and colour.
+      assert.match(logo ?? '', / alt="示例云盘 Example"/);
+      assert.match(logo ?? '', /style="[^"]*font-family: [^"]*color: #1f2328;/);
+      assert.match(logo ?? '', /^<img class="logo" /, 'no dark logo unless one is set');
+      // The button's size comes from its cell (Outlook ignores padding on links).
+      const cell = /<td class="button-cell"[^>]*>/.exec(html)?.[0] ?? '';
+      assert.match(cell, /style="padding: 12px 24px;/);
+      const button = /<a [^>]*class="button"[^>]*>/.exec(html)?.[0] ?? '';
+      assert.match(button, /display: inline-block;/);
+      assert.doesNotMatch(button, /padding/);
+      // The note's two lines: a <br> in the html part, a line break in the text part.
+      assert.match(html, /Friday&#39;s meeting\.<br \/>\s*Thanks!<\/span>/);
+      assert.match(light.text ?? '', /Friday's meeting\.\nThanks!/);
+
+      await ctx.settings.update({ mail_logo_dark_url: 'https://cloud.example.com/logo-dark.png' });
+      const both = await deliver('outlook.dark@example.org');
+      const [first, second, ...more] = imgs(both.html as string);
+      assert.deepEqual(more, []);
+      assert.match(first ?? '', /class="logo logo-light" src="https:\/\/cloud\.example\.com\/logo\.png"[^>]* width="150" height="50"/);
+      assert.match(second ?? '', /class="logo logo-dark" src="https:\/\/cloud\.example\.com\/logo-dark\.png"[^>]* width="150" height="50"/);
+      // Hidden where no dark-mode rule shows it, and from Outlook for Windows altogether.
+      assert.match(second ?? '', /style="[^"]*display: none;/);
+      assert.ok((both.html as string).includes(`<!--[if !mso]><!-->${second}<!--<![endif]-->`));
+    } finally {
+      await ctx.settings.update({ mail_logo_url: '', mail_logo_dark_url: '', mail_logo_width: 160, mail_logo_height: 40 });
+    }
+  });
+
   it('signs with DKIM when configured, and the delivered mail verifies', async () => {
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     await ctx.settings.update({ mail_dkim_domain: 'cloud.example.com', mail_dkim_selector: 's2026', mail_dkim_private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() });

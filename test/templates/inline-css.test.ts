@@ -8,7 +8,7 @@ import { sampleData } from '../../src/templates/sample-data.ts';
 import { SHIPPED_TEMPLATES } from '../../src/templates/shipped-templates.ts';
 import { TEMPLATE_LANGUAGES, TEMPLATE_NAMES } from '../../src/templates/template-catalog.ts';
 
-const appearance = { logo_url: '', accent_color: '#123456', footer: 'Example & Co', title: 'A <b> title' };
+const appearance = { logo_url: 'https://cloud.example.com/logo.png', logo_dark_url: 'https://cloud.example.com/logo-dark.png', logo_width: 150, logo_height: 50, accent_color: '#123456', footer: 'Example & Co', title: 'A <b> title' };
 
 describe('CSS inlined in the template sources, once', () => {
   const engine = createLiquidEngine({ layout: layoutHtml });
@@ -22,7 +22,8 @@ describe('CSS inlined in the template sources, once', () => {
         const data = { ...sampleData(name, language), ...appearance, lang: language };
         const content = await bare.render(body, 'html', data);
         const perMail = juice(await bare.render(layoutHtml, 'html', { ...data, content }), { removeStyleTags: false, preserveMediaQueries: true });
-        assert.equal(await engine.render(body, 'html', data), perMail);
+        // Inlining a rendered mail writes the note's <br /> (newline_to_br) as <br>: the same element.
+        assert.equal((await engine.render(body, 'html', data)).replaceAll('<br />', '<br>'), perMail);
       });
     }
   }

@@ -28,6 +28,9 @@ const PARTS = ['subject', 'html', 'text'] as const;
 const LAYOUT_VARIABLES: VariableSpec = {
   instance_name: 'string',
   logo_url: 'string',
+  logo_dark_url: 'string',
+  logo_width: 'number',
+  logo_height: 'number',
   accent_color: 'string',
   footer: 'string',
   base_url: 'string',
@@ -165,7 +168,7 @@ describe('shipped templates', () => {
       assert.ok(!/javascript:/i.test(html), `${where} has a javascript: URL`);
       assert.ok(!/@import|url\s*\(/i.test(html), `${where} loads a resource from CSS`);
       for (const m of html.matchAll(/\bstyle\s*=\s*"([^"]*)"/gi)) assert.ok(!/https?:|\/\//i.test(m[1] ?? ''), `${where} has a style= with a URL`);
-      for (const m of html.matchAll(/\bsrc\s*=\s*"([^"]*)"/gi)) assert.equal(m[1], '{{ logo_url }}', `${where}: the only src is the optional logo`);
+      for (const m of html.matchAll(/\bsrc\s*=\s*"([^"]*)"/gi)) assert.match(m[1] ?? '', /^\{\{ logo(?:_dark)?_url \}\}$/, `${where}: the only src is the optional logo`);
       assert.ok(!/<link\b|<iframe|<object|<embed|<form/i.test(html), `${where} has an external or active element`);
     }
   });
@@ -181,13 +184,18 @@ describe('shipped templates', () => {
     assert.deepEqual(unknownVariables('{{ user.name }} {% for a in activities %}{{ a.nope }}{% endfor %}{{ sharer }}', variablesOf('activity')), ['user.name', 'a.nope', 'sharer']);
   });
 
-  it('never uses raw, and escapes nothing by hand, in the templates', () => {
+  it('never uses raw, and escapes nothing by hand, in the templates, but to keep the line breaks of a note', () => {
+    // The one use of raw: the note escaped first, then each line break made a <br> (Outlook for
+    // Windows ignores white-space: pre-line).
+    const LINES = /\{\{ note \| escape \| newline_to_br \| raw \}\}/g;
     each((language, name, parts) => {
       for (const part of PARTS) {
-        assert.ok(!/\|\s*raw\b/.test(parts[part]), `${language}/${name}.${part} uses | raw`);
-        assert.ok(!/\|\s*escape\b/.test(parts[part]), `${language}/${name}.${part} uses | escape`);
+        const source = part === 'html' ? parts[part].replace(LINES, '{{ note }}') : parts[part];
+        assert.ok(!/\|\s*raw\b/.test(source), `${language}/${name}.${part} uses | raw`);
+        assert.ok(!/\|\s*escape\b/.test(source), `${language}/${name}.${part} uses | escape`);
       }
     });
+    for (const name of ['share', 'link_share'] as const) for (const language of TEMPLATE_LANGUAGES) assert.match(shipped[language][name].html, new RegExp(LINES.source));
   });
 
   it('puts every link of a text part on a line of its own', () => {
@@ -235,6 +243,7 @@ describe('shipped templates', () => {
         const layout = await htmlEngine.parseAndRender(layoutHtml, {
           instance_name: data.instance_name,
           logo_url: '',
+          logo_dark_url: '',
           accent_color: '#0082c9',
           footer: '',
           base_url: data.base_url,
@@ -279,7 +288,9 @@ describe('shipped templates', () => {
         for (const key of Object.keys(variablesOf(name)).filter((k) => !(k in COMMON_VARIABLES) && !skipped.includes(k))) {
           const value = String(data[key]);
           assert.ok(text.includes(value), `${language}/${name}.text does not show ${key}`);
-          assert.ok(html.includes(await htmlEngine.parseAndRender('{{ v }}', { v: value })), `${language}/${name}.html does not show ${key}`);
+          // A note's line breaks are <br>s in the html part.
+          const shown = await htmlEngine.parseAndRender(key === 'note' ? '{{ v | escape | newline_to_br | raw }}' : '{{ v }}', { v: value });
+          assert.ok(html.includes(shown), `${language}/${name}.html does not show ${key}`);
         }
       }
     }
@@ -340,15 +351,24 @@ describe('layout', () => {
 
   it('shows the instance name without a logo and the default footer without one', async () => {
     const base = { instance_name: 'Example <Cloud>', accent_color: '#336699', base_url: 'https://cloud.example.com', lang: 'en', title: 'Hi', content: '<p>body</p>' };
-    const plain = await htmlEngine.parseAndRender(layoutHtml, { ...base, logo_url: '', footer: '' });
+    const plain = await htmlEngine.parseAndRender(layoutHtml, { ...base, logo_url: '', logo_dark_url: '', footer: '' });
     assert.ok(!plain.includes('<img'));
     assert.ok(plain.includes('>Example &lt;Cloud&gt;</a>'));
     assert.ok(plain.includes('>https://cloud.example.com</a>'));
     assert.ok(plain.includes('<p>body</p>'));
     assert.ok(plain.includes('#336699'));
-    const branded = await htmlEngine.parseAndRender(layoutHtml, { ...base, logo_url: 'https://cloud.example.com/logo.png', footer: 'Example GmbH' });
-    assert.ok(branded.includes('<img class="logo" src="https://cloud.example.com/logo.png" alt="Example &lt;Cloud&gt;"'));
+    const logo = { logo_url: 'https://cloud.example.com/logo.png', logo_width: 150, logo_height: 50 };
+    const branded = await htmlEngine.parseAndRender(layoutHtml, { ...base, ...logo, logo_dark_url: '', footer: 'Example GmbH' });
+    assert.ok(branded.includes('<img class="logo" src="https://cloud.example.com/logo.png" alt="Example &lt;Cloud&gt;" width="150" height="50">'));
     assert.ok(branded.includes('Example GmbH'));
+    assert.ok(!branded.includes('logo-dark"'), 'no dark logo unless one is set');
+    // With a dark logo: both images, the same size, the dark one hidden from Outlook for Windows
+    // and shown only by the dark-mode rules.
+    const dark = await htmlEngine.parseAndRender(layoutHtml, { ...base, ...logo, logo_dark_url: 'https://cloud.example.com/logo-dark.png', footer: '' });
+    assert.ok(dark.includes('<img class="logo logo-light" src="https://cloud.example.com/logo.png" alt="Example &lt;Cloud&gt;" width="150" height="50">'));
+    assert.ok(dark.includes('<!--[if !mso]><!--><img class="logo logo-dark" src="https://cloud.example.com/logo-dark.png" alt="Example &lt;Cloud&gt;" width="150" height="50"><!--<![endif]-->'));
+    assert.match(dark, /@media \(prefers-color-scheme: dark\) \{[^}]*\}[\s\S]*\.logo-light \{ display: none !important; \}\s*\.logo-dark \{ display: block !important; \}/);
+    assert.match(dark, /\.logo-dark \{ display: none; \}/);
   });
 });
 

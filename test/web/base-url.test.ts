@@ -233,8 +233,18 @@ describe('the General page and the banner about where links lead', () => {
       await waitForDescription(page.getByLabel('Instance name'), /✓ Saved/);
       await typeInto(page.getByLabel('Footer'), 'Harbor Cloud · 1 Quay Street');
       await waitForDescription(page.getByLabel('Footer'), /✓ Saved/);
+      // The logo's size: numbers, checked by the server like any setting.
+      const width = page.getByLabel('Logo width (pixels)');
+      assert.equal(await width.inputValue(), '160');
+      await typeInto(width, '8');
+      await waitForDescription(width, /must be between 16 and 400 \(pixels\)/);
+      await typeInto(width, '180');
+      await waitForDescription(width, /✓ Saved/);
+      await typeInto(page.getByLabel('Logo URL for dark mode'), 'https://cloud.example.com/logo-dark.png');
+      await waitForDescription(page.getByLabel('Logo URL for dark mode'), /✓ Saved/);
       const s = await mailroom.ctx.settings.get();
       assert.deepEqual([s.mail_accent_color, s.instance_name, s.mail_footer], ['#aa3300', 'Harbor Cloud', 'Harbor Cloud · 1 Quay Street']);
+      assert.deepEqual([s.mail_logo_width, s.mail_logo_height, s.mail_logo_dark_url], [180, 40, 'https://cloud.example.com/logo-dark.png']);
 
       // Back to the address Mailroom listens on: the banner returns.
       await page.getByRole('button', { name: 'Use the address Mailroom listens on' }).click();

@@ -29,7 +29,7 @@ export function GeneralPage() {
       .catch((e: Error) => setLoadError(e.message));
   }, []);
 
-  const save = async (key: string, value: string | null) => {
+  const save = async (key: string, value: string | number | null) => {
     setStatus((s) => ({ ...s, [key]: { kind: 'saving' } }));
     // The field keeps what was typed while the server answers (and when it refuses it).
     setSettings((all) => (all && all[key] && value !== null ? { ...all, [key]: { ...all[key], value } } : all));
@@ -48,7 +48,7 @@ export function GeneralPage() {
   const baseUrl = settings['base_url'];
   const derived = baseUrl?.source === 'default';
 
-  const field = (key: string, label: MessageKey, hint: MessageKey, opts: { type?: 'text' | 'url'; verbatim?: boolean; extra?: ComponentChildren } = {}) => {
+  const field = (key: string, label: MessageKey, hint: MessageKey, opts: { type?: 'text' | 'url' | 'number'; verbatim?: boolean; extra?: ComponentChildren } = {}) => {
     const s = settings[key];
     const locked = s?.locked ?? false;
     return (
@@ -64,7 +64,12 @@ export function GeneralPage() {
           aria-describedby={[`hn-${key}`, `st-${key}`, ...(locked ? [`lk-${key}`] : [])].join(' ')}
           aria-invalid={status[key]?.kind === 'error' ? true : undefined}
           value={String(s?.value ?? '')}
-          onChange={(e) => void save(key, e.currentTarget.value)}
+          {...(opts.type === 'number' ? { inputMode: 'numeric' as const } : {})}
+          onChange={(e) => {
+            const raw = e.currentTarget.value;
+            // An emptied number field goes back to the default, as on the Email server page.
+            void save(key, opts.type === 'number' ? (raw.trim() === '' ? null : Number(raw)) : raw);
+          }}
         />
         <p class="hint" id={`hn-${key}`}>
           {t(hint)}
@@ -112,6 +117,9 @@ export function GeneralPage() {
         {field('instance_name', 'fieldInstanceName', 'fieldInstanceNameHint')}
         {field('base_url', 'fieldBaseUrl', 'fieldBaseUrlHint', { type: 'url', verbatim: true, extra: baseUrlExtra })}
         {field('mail_logo_url', 'fieldLogoUrl', 'fieldLogoUrlHint', { type: 'url', verbatim: true })}
+        {field('mail_logo_dark_url', 'fieldLogoDarkUrl', 'fieldLogoDarkUrlHint', { type: 'url', verbatim: true })}
+        {field('mail_logo_width', 'fieldLogoWidth', 'fieldLogoSizeHint', { type: 'number' })}
+        {field('mail_logo_height', 'fieldLogoHeight', 'fieldLogoHeightHint', { type: 'number' })}
         {field('mail_accent_color', 'fieldAccentColor', 'fieldAccentColorHint', {
           verbatim: true,
           extra: <span class="swatch" aria-hidden="true" style={{ background: String(settings['mail_accent_color']?.value ?? '') }} />,

@@ -14,7 +14,7 @@ export const templates: Record<TemplateName, TemplateParts> = {
 <p><strong>{{ sharer }}</strong> shared <strong>»{{ file_name }}«</strong> with you on {{ instance_name }}.</p>
 {% if note != blank -%}
 <table role="presentation" class="note" width="100%" cellpadding="0" cellspacing="0" border="0">
-<tr><td class="note-cell"><span class="note-label">Note from {{ sharer }}</span><span class="note-text">{{ note }}</span></td></tr>
+<tr><td class="note-cell"><span class="note-label">Note from {{ sharer }}</span><br><span class="note-text">{{ note | escape | newline_to_br | raw }}</span></td></tr>
 </table>
 {% endif -%}
 {% if expiration != blank -%}
@@ -132,7 +132,7 @@ Unsubscribe:
 <p><strong>{{ sharer }}</strong> shared <strong>»{{ file_name }}«</strong> with you.</p>
 {% if note != blank -%}
 <table role="presentation" class="note" width="100%" cellpadding="0" cellspacing="0" border="0">
-<tr><td class="note-cell"><span class="note-label">Note from {{ sharer }}</span><span class="note-text">{{ note }}</span></td></tr>
+<tr><td class="note-cell"><span class="note-label">Note from {{ sharer }}</span><br><span class="note-text">{{ note | escape | newline_to_br | raw }}</span></td></tr>
 </table>
 {% endif -%}
 {% if expiration != blank -%}

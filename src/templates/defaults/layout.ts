@@ -2,9 +2,10 @@
  * The HTML layout that wraps the html part of every mail (Liquid). The rendered body arrives as
  * `content`, already safe HTML; everything else is escaped by the engine.
  *
- * Variables: instance_name, logo_url (empty: the instance name as text), accent_color (#rrggbb),
- * footer (empty: instance name and base_url), base_url, lang (en, zh-CN), title (the subject),
- * content.
+ * Variables: instance_name, logo_url (empty: the instance name as text), logo_dark_url (empty: the
+ * same logo in dark mode), logo_width and logo_height (the logo's box in CSS pixels), accent_color
+ * (#rrggbb), footer (empty: instance name and base_url), base_url, lang (en, zh-CN), title (the
+ * subject), content.
  *
  * Built for Gmail, Outlook and Apple Mail: tables with role="presentation", 600px wide and
  * centred (an MSO-only fixed-width table for Outlook on Windows, which ignores max-width), every
@@ -13,6 +14,13 @@
  * mode never leaves light text on a light (or transparent) surface. The dark-mode rules sit in a
  * `<style data-embed>` block, which juice leaves as it is: Outlook.com's [data-ogsc]/[data-ogsb]
  * attributes only exist when it displays the mail. No external resource but the optional logo.
+ *
+ * Outlook for Windows draws with Word: it sizes an image by its width/height attributes alone (a
+ * large logo would fill the screen), ignores padding on links (so a button's padding sits on its
+ * cell) and ignores white-space (so line breaks in notes are <br>s, written by the templates). The
+ * dark logo is a second image, hidden unless a dark-mode rule shows it; Outlook for Windows never
+ * sees it (conditional comment), and mail programs that drop <style> keep it hidden (inlined
+ * display: none).
  */
 export const layoutHtml = `<!DOCTYPE html>
 <html lang="{{ lang }}" dir="ltr">
@@ -43,7 +51,8 @@ img { border: 0; outline: none; text-decoration: none; -ms-interpolation-mode: b
 .brand-cell { padding: 8px 4px 16px 4px; text-align: left; background-color: #f3f4f6; }
 .brand { font-family: -apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, "Helvetica Neue", Arial, "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC", sans-serif; font-size: 20px; line-height: 28px; font-weight: 700; color: #1f2328; text-decoration: none; }
 .logo-link { text-decoration: none; }
-.logo { display: block; height: 40px; max-width: 240px; border: 0; }
+.logo { display: block; max-width: 100%; border: 0; font-family: -apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, "Helvetica Neue", Arial, "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC", sans-serif; font-size: 20px; line-height: 28px; font-weight: 700; color: #1f2328; }
+.logo-dark { display: none; }
 .card { width: 100%; background-color: #ffffff; border: 1px solid #e1e4e8; border-radius: 8px; border-top: 4px solid {{ accent_color }}; }
 .card-cell { padding: 28px 32px; background-color: #ffffff; color: #1f2328; font-family: -apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, "Helvetica Neue", Arial, "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC", sans-serif; font-size: 16px; line-height: 1.6; text-align: left; }
 h1 { margin: 0 0 16px 0; font-size: 22px; line-height: 1.35; font-weight: 700; color: #1f2328; }
@@ -51,15 +60,14 @@ p { margin: 0 0 16px 0; color: #1f2328; }
 a { color: {{ accent_color }}; text-decoration: underline; }
 strong { font-weight: 700; }
 .button-table { margin: 8px 0 16px 0; border-collapse: separate; }
-.button-cell { background-color: {{ accent_color }}; border-radius: 6px; text-align: center; }
-.button { display: inline-block; padding: 12px 24px; background-color: {{ accent_color }}; border: 1px solid {{ accent_color }}; border-radius: 6px; color: #ffffff; font-size: 16px; line-height: 20px; font-weight: 600; text-decoration: none; }
+.button-cell { padding: 12px 24px; background-color: {{ accent_color }}; border-radius: 6px; text-align: center; }
+.button { display: inline-block; background-color: {{ accent_color }}; color: #ffffff; font-size: 16px; line-height: 20px; font-weight: 600; text-decoration: none; }
 .fallback { margin: 0 0 16px 0; font-size: 13px; line-height: 1.5; color: #57606a; }
 .url { color: {{ accent_color }}; word-break: break-all; text-decoration: underline; }
 .muted { font-size: 14px; color: #57606a; }
 .note { width: 100%; margin: 0 0 16px 0; }
 .note-cell { padding: 12px 16px; background-color: #f6f8fa; border-left: 4px solid {{ accent_color }}; color: #1f2328; font-size: 15px; }
-.note-text { white-space: pre-line; }
-.note-label { display: block; margin-bottom: 4px; font-size: 13px; font-weight: 600; color: #57606a; }
+.note-label { font-size: 13px; font-weight: 600; color: #57606a; }
 .activities { width: 100%; margin: 0 0 20px 0; }
 .activity-cell { padding: 12px 0; border-bottom: 1px solid #e1e4e8; }
 .activity-subject { margin: 0 0 4px 0; font-size: 15px; color: #1f2328; }
@@ -71,6 +79,8 @@ strong { font-weight: 700; }
 @media only screen and (max-width: 620px) {
   .outer-cell { padding: 12px 6px !important; }
   .card-cell { padding: 20px 18px !important; }
+  /* A logo wider than a phone's screen is narrowed by max-width: keep its proportions there. */
+  .logo { height: auto !important; }
 }
 </style>
 <style data-embed>
@@ -84,11 +94,15 @@ strong { font-weight: 700; }
   .activity-cell { border-bottom-color: #3a3f4b !important; }
   a, .url { color: #8ab4f8 !important; }
   .button { color: #ffffff !important; background-color: {{ accent_color }} !important; }
+  .logo-light { display: none !important; }
+  .logo-dark { display: block !important; }
 }
 [data-ogsc] .card-cell, [data-ogsc] h1, [data-ogsc] p, [data-ogsc] .activity-subject { color: #e8eaed !important; }
 [data-ogsc] .button { color: #ffffff !important; }
 [data-ogsb] .card, [data-ogsb] .card-cell { background-color: #22262e !important; }
 [data-ogsb] .button-cell, [data-ogsb] .button { background-color: {{ accent_color }} !important; }
+[data-ogsc] .logo-light { display: none !important; }
+[data-ogsc] .logo-dark { display: block !important; }
 </style>
 </head>
 <body class="body">
@@ -100,8 +114,10 @@ strong { font-weight: 700; }
 <table role="presentation" class="container" width="100%" cellpadding="0" cellspacing="0" border="0">
 <tr>
 <td class="brand-cell">
-{%- if logo_url != blank %}
-<a href="{{ base_url }}" class="logo-link"><img class="logo" src="{{ logo_url }}" alt="{{ instance_name }}" height="40"></a>
+{%- if logo_url != blank and logo_dark_url != blank %}
+<a href="{{ base_url }}" class="logo-link"><img class="logo logo-light" src="{{ logo_url }}" alt="{{ instance_name }}" width="{{ logo_width }}" height="{{ logo_height }}"><!--[if !mso]><!--><img class="logo logo-dark" src="{{ logo_dark_url }}" alt="{{ instance_name }}" width="{{ logo_width }}" height="{{ logo_height }}"><!--<![endif]--></a>
+{%- elsif logo_url != blank %}
+<a href="{{ base_url }}" class="logo-link"><img class="logo" src="{{ logo_url }}" alt="{{ instance_name }}" width="{{ logo_width }}" height="{{ logo_height }}"></a>
 {%- else %}
 <a href="{{ base_url }}" class="brand">{{ instance_name }}</a>
 {%- endif %}

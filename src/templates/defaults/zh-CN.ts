@@ -13,7 +13,7 @@ export const templates: Record<TemplateName, TemplateParts> = {
 <p><strong>{{ sharer }}</strong> 与您共享了 <strong>»{{ file_name }}«</strong>。</p>
 {% if note != blank -%}
 <table role="presentation" class="note" width="100%" cellpadding="0" cellspacing="0" border="0">
-<tr><td class="note-cell"><span class="note-label">{{ sharer }} 的留言</span><span class="note-text">{{ note }}</span></td></tr>
+<tr><td class="note-cell"><span class="note-label">{{ sharer }} 的留言</span><br><span class="note-text">{{ note | escape | newline_to_br | raw }}</span></td></tr>
 </table>
 {% endif -%}
 {% if expiration != blank -%}
@@ -131,7 +131,7 @@ export const templates: Record<TemplateName, TemplateParts> = {
 <p><strong>{{ sharer }}</strong> 给您分享了 <strong>»{{ file_name }}«</strong>。</p>
 {% if note != blank -%}
 <table role="presentation" class="note" width="100%" cellpadding="0" cellspacing="0" border="0">
-<tr><td class="note-cell"><span class="note-label">{{ sharer }} 的留言</span><span class="note-text">{{ note }}</span></td></tr>
+<tr><td class="note-cell"><span class="note-label">{{ sharer }} 的留言</span><br><span class="note-text">{{ note | escape | newline_to_br | raw }}</span></td></tr>
 </table>
 {% endif -%}
 {% if expiration != blank -%}
