@@ -174,7 +174,7 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
         leaseMs: runtime.worker.leaseMs,
         // Each of the two render lanes keeps both render threads busy with a batch this size,
         // settled (and handed to the sending lanes) in one transaction.
-        batchSize: 100,
+        batchSize: 250,
         onQueued: () => worker.notify(),
       }),
     });
