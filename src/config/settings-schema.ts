@@ -1,6 +1,17 @@
+import { createPrivateKey } from 'node:crypto';
 import { z } from 'zod';
 import { isValidDomain, isValidLocalPart } from '../domain/address.ts';
 
+
+/** An RSA private key (RFC 8301: at least 1024 bits) that Node can read; nothing of it is kept. */
+function isRsaSigningKey(pem: string): boolean {
+  try {
+    const key = createPrivateKey(pem);
+    return key.asymmetricKeyType === 'rsa' && (key.asymmetricKeyDetails?.modulusLength ?? 0) >= 1024;
+  } catch {
+    return false;
+  }
+}
 /**
  * Every setting Mailroom knows, with the ownCloud key names. This table is the single source
  * for validation, defaults, secrecy, the settings API and the generated config reference.
@@ -325,7 +336,13 @@ export const settingDefinitions = {
   }),
   mail_dkim_private_key: define({
     // A PEM key spans several lines, the one setting that may.
-    schema: z.string().max(16_000).refine((v) => v === '' || /-----BEGIN (RSA |EC )?PRIVATE KEY-----[\s\S]+-----END (RSA |EC )?PRIVATE KEY-----/.test(v), 'must be empty or a PEM private key (-----BEGIN PRIVATE KEY----- …)'),
+    schema: z
+      .string()
+      .max(16_000)
+      .refine((v) => v === '' || /-----BEGIN (RSA |EC )?PRIVATE KEY-----[\s\S]+-----END (RSA |EC )?PRIVATE KEY-----/.test(v), 'must be empty or a PEM private key (-----BEGIN PRIVATE KEY----- …)')
+      // Mails are signed rsa-sha256: another kind of key (EC, Ed25519) would give signatures no
+      // receiver can verify, so it is refused here rather than found out from DMARC reports.
+      .refine((v) => v === '' || !/-----BEGIN/.test(v) || isRsaSigningKey(v), 'must be an RSA private key of at least 1024 bits (2048 recommended): Mailroom signs with rsa-sha256'),
     default: '',
     secret: true,
     modes: [],

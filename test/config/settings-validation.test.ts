@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,6 +53,25 @@ describe('setting validation', () => {
       });
     });
   }
+
+  it('refuses a DKIM key that rsa-sha256 cannot sign with (EC, Ed25519, short RSA), naming no part of it', () => {
+    const pem = (type: 'ec' | 'ed25519' | 'rsa', bits?: number) =>
+      (type === 'ec'
+        ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+        : type === 'ed25519'
+          ? generateKeyPairSync('ed25519')
+          : generateKeyPairSync('rsa', { modulusLength: bits ?? 2048 })
+      ).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+    for (const key of [pem('ec'), pem('ed25519'), pem('rsa', 512)]) {
+      assert.throws(() => validateSetting('mail_dkim_private_key', key), (error: Error & { code?: string }) => {
+        assert.equal(error.code, 'config_invalid_value');
+        assert.match(error.message, /must be an RSA private key of at least 1024 bits/);
+        assert.ok(!error.message.includes(key.split('\n')[1] as string), 'no line of the key');
+        return true;
+      });
+    }
+    assert.equal(typeof validateSetting('mail_dkim_private_key', pem('rsa', 2048)), 'string');
+  });
 
   it('never repeats a secret value in its error message', () => {
     assert.throws(() => validateSetting('mail_smtppassword', 'line1\nline2-secret'), (error: Error) => {
