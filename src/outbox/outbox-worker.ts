@@ -41,6 +41,11 @@ export interface WorkerDeps {
   store: WorkerStore;
   settings: SettingsService;
   createTransport(settings: Settings): Promise<Transport>;
+  /**
+   * What the files the settings name (the CA file) are now; a change builds the transport anew,
+   * as a change of the settings does. Without it, only the settings count.
+   */
+  settingFilesKey?: ((settings: Settings) => Promise<string>) | undefined;
   clock: { now(): Date };
   random: () => number;
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -56,6 +61,12 @@ export interface WorkerDeps {
    */
   owed?: { runOnce(handOver?: HandOver): Promise<number> } | undefined;
 }
+
+/**
+ * How often the files the settings name are looked at (one stat): a CA file renewed in place is
+ * used from the first batch after this, without a restart and without a stat for every batch.
+ */
+const SETTING_FILES_CHECK_MS = 1000;
 
 /** Render lanes: one renders while the other queues its batch. */
 const RENDER_LANES = 2;
@@ -85,6 +96,7 @@ export class OutboxWorker {
   #lanes: Promise<void>[] = [];
   #transport: { key: string; transport: Transport; settings: Settings } | undefined;
   #transportBuilding: Promise<{ transport: Transport; settings: Settings }> | undefined;
+  #settingFiles: { settingsKey: string; key: string; checkedAt: number } | undefined;
   #limiter: RateLimiter;
   #rate = 0;
   #lastReap = 0;
@@ -207,7 +219,8 @@ export class OutboxWorker {
   async #currentTransport(): Promise<{ transport: Transport; settings: Settings }> {
     const settings = await this.#deps.settings.get();
     this.#rate = settings.mail_ratelimit;
-    const key = JSON.stringify(settings);
+    const settingsKey = JSON.stringify(settings);
+    const key = `${settingsKey}\0${await this.#settingFilesKey(settings, settingsKey)}`;
     if (this.#transport?.key === key) return this.#transport;
     // Lanes asking at once share one build.
     this.#transportBuilding ??= (async () => {
@@ -216,7 +229,7 @@ export class OutboxWorker {
         const previous = this.#transport;
         this.#transport = { key, transport, settings };
         if (previous) {
-          this.#deps.log.info({ event: 'transport_changed', mode: settings.mail_smtpmode }, 'settings changed; sending with the new ones');
+          this.#deps.log.info({ event: 'transport_changed', mode: settings.mail_smtpmode }, 'the settings or a file they name changed; sending with the new ones');
           void previous.transport.close();
         }
         return this.#transport;
@@ -225,6 +238,18 @@ export class OutboxWorker {
       }
     })();
     return this.#transportBuilding;
+  }
+
+  /** The files' key, looked at again once a second at most, and at once when the settings change. */
+  async #settingFilesKey(settings: Settings, settingsKey: string): Promise<string> {
+    const read = this.#deps.settingFilesKey;
+    if (!read) return '';
+    const now = this.#deps.clock.now().getTime();
+    const last = this.#settingFiles;
+    if (last && last.settingsKey === settingsKey && now - last.checkedAt < SETTING_FILES_CHECK_MS) return last.key;
+    const key = await read(settings);
+    this.#settingFiles = { settingsKey, key, checkedAt: now };
+    return key;
   }
 
   async #processBatch(): Promise<number> {
