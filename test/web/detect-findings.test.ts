@@ -26,6 +26,7 @@ const samples: { [K in DetectNoteKind]: { note: Extract<DetectNote, { kind: K }>
   ca_checked: { note: { kind: 'ca_checked' }, facts: ['CA 证书文件'] },
   auth_unsupported: { note: { kind: 'auth_unsupported', port: 587, methods: ['SCRAM-SHA-256', 'GSSAPI'] }, facts: ['587', 'SCRAM-SHA-256、GSSAPI', 'PLAIN'] },
   no_auth: { note: { kind: 'no_auth', port: 25 }, facts: ['25', 'AUTH'] },
+  failover_differs: { note: { kind: 'failover_differs', host: 'backup.example.com', port: 465, secure: 'ssl' }, facts: ['backup.example.com', '465', '隐式 TLS', '故障转移'] },
 };
 
 describe('the findings of "Detect settings" in Chinese', () => {

@@ -25,7 +25,8 @@ export type DetectFinding =
   | { kind: 'certificate_untrusted'; port: number; reason?: string }
   | { kind: 'ca_checked' }
   | { kind: 'auth_unsupported'; port: number; methods: string[] }
-  | { kind: 'no_auth'; port: number };
+  | { kind: 'no_auth'; port: number }
+  | { kind: 'failover_differs'; host: string; port: number; secure: '' | 'ssl' | 'tls' };
 
 type Wording = { [K in DetectFinding['kind']]: (finding: Extract<DetectFinding, { kind: K }>) => string };
 
@@ -68,6 +69,8 @@ export const detectFindingsZhCN: Wording = {
     `端口 ${f.port}：证书不受信任（${f.reason ?? '原因不明'}）。请修复服务器的证书，或在上方“CA 证书文件”中填写 CA 的 PEM 文件的绝对路径。`,
   ca_checked: () => '已同时使用您提供的 CA 和系统自带的 CA 校验证书：如果服务器需要该 CA，请在上方“CA 证书文件”中填写其 PEM 文件的绝对路径。',
   auth_unsupported: (f) => `端口 ${f.port} 只提供 Mailroom 不支持的认证方式（${f.methods.join('、')}）：请要求服务器管理员启用 PLAIN 或 LOGIN。`,
+  failover_differs: (f) =>
+    `故障转移列表中的服务器 ${f.host} 需要端口 ${f.port} 和${f.secure === 'ssl' ? '隐式 TLS（ssl）' : f.secure === 'tls' ? ' STARTTLS（tls）' : '不加密的连接'}，与为整个列表选定的设置不同：Mailroom 对列表中的所有服务器使用同一种加密方式。只有当该端口提供相同的加密方式时，才在列表中为它写明端口（${f.host}:${f.port}），否则请让各服务器采用相同的设置。`,
   no_auth: (f) =>
     `端口 ${f.port} 不提供认证（AUTH）：服务器无需登录即可收信，通常只接受来自受信任地址的邮件，或只接受发往其自有域名的邮件。如果它拒绝收件人，请向其管理员申请一个邮件提交账户。`,
 };
