@@ -62,12 +62,6 @@ export interface WorkerDeps {
   owed?: { runOnce(handOver?: HandOver): Promise<number> } | undefined;
 }
 
-/**
- * How often the files the settings name are looked at (one stat): a CA file renewed in place is
- * used from the first batch after this, without a restart and without a stat for every batch.
- */
-const SETTING_FILES_CHECK_MS = 1000;
-
 /** Render lanes: one renders while the other queues its batch. */
 const RENDER_LANES = 2;
 
@@ -96,7 +90,8 @@ export class OutboxWorker {
   #lanes: Promise<void>[] = [];
   #transport: { key: string; transport: Transport; settings: Settings } | undefined;
   #transportBuilding: Promise<{ transport: Transport; settings: Settings }> | undefined;
-  #settingFiles: { settingsKey: string; key: string; checkedAt: number } | undefined;
+  /** The look at the files under way: lanes asking at once (with the same settings) share one stat. */
+  #settingFilesLook: { settingsKey: string; key: Promise<string> } | undefined;
   #limiter: RateLimiter;
   #rate = 0;
   #lastReap = 0;
@@ -240,16 +235,22 @@ export class OutboxWorker {
     return this.#transportBuilding;
   }
 
-  /** The files' key, looked at again once a second at most, and at once when the settings change. */
-  async #settingFilesKey(settings: Settings, settingsKey: string): Promise<string> {
+  /**
+   * The files' key, looked at for every batch (and every idle poll): one stat, a few microseconds
+   * against a batch's database round trips, and the only way that a CA file renewed in place is
+   * used at the very next attempt rather than at one a moment later.
+   */
+  #settingFilesKey(settings: Settings, settingsKey: string): Promise<string> {
     const read = this.#deps.settingFilesKey;
-    if (!read) return '';
-    const now = this.#deps.clock.now().getTime();
-    const last = this.#settingFiles;
-    if (last && last.settingsKey === settingsKey && now - last.checkedAt < SETTING_FILES_CHECK_MS) return last.key;
-    const key = await read(settings);
-    this.#settingFiles = { settingsKey, key, checkedAt: now };
-    return key;
+    if (!read) return Promise.resolve('');
+    if (this.#settingFilesLook?.settingsKey === settingsKey) return this.#settingFilesLook.key;
+    const look = { settingsKey, key: read(settings) };
+    this.#settingFilesLook = look;
+    const done = () => {
+      if (this.#settingFilesLook === look) this.#settingFilesLook = undefined;
+    };
+    look.key.then(done, done);
+    return look.key;
   }
 
   async #processBatch(): Promise<number> {
