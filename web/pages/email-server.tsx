@@ -591,7 +591,9 @@ function Detect(props: { settings: Settings; onApplied: () => Promise<void> }) {
       setBusy(false);
     }
   };
-  const shown = (v: Value | null) => (v === null || v === '' ? t('detectUnset') : typeof v === 'boolean' ? t(v ? 'yes' : 'no') : String(v));
+  /** A value as the form shows it: the encryption by its choice's name, yes/no for a checkbox. */
+  const shown = (key: string, v: Value | null) =>
+    key === 'mail_smtpsecure' ? t(`encryption_${v === 'ssl' || v === 'tls' ? v : 'none'}` as MessageKey) : v === null || v === '' ? t('detectUnset') : typeof v === 'boolean' ? t(v ? 'yes' : 'no') : String(v);
   const report = proposal?.report;
   return (
     <section class="panel" aria-labelledby="detect-title">
@@ -651,7 +653,7 @@ function Detect(props: { settings: Settings; onApplied: () => Promise<void> }) {
                           <tr key={c.key}>
                             <th scope="row">{DETECT_LABELS[c.key] ? t(DETECT_LABELS[c.key] as MessageKey) : c.key}</th>
                             <td>
-                              <del>{shown(c.from)}</del> → <ins>{shown(c.to)}</ins>
+                              <del>{shown(c.key, c.from)}</del> → <ins>{shown(c.key, c.to)}</ins>
                             </td>
                           </tr>
                         ))}
