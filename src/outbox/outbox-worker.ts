@@ -45,7 +45,7 @@ export interface WorkerDeps {
    * What the files the settings name (the CA file) are now; a change builds the transport anew,
    * as a change of the settings does. Without it, only the settings count.
    */
-  settingFilesKey?: ((settings: Settings) => Promise<string>) | undefined;
+  settingFilesKey?: ((settings: Settings) => string) | undefined;
   clock: { now(): Date };
   random: () => number;
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -90,8 +90,6 @@ export class OutboxWorker {
   #lanes: Promise<void>[] = [];
   #transport: { key: string; transport: Transport; settings: Settings } | undefined;
   #transportBuilding: Promise<{ transport: Transport; settings: Settings }> | undefined;
-  /** The look at the files under way: lanes asking at once (with the same settings) share one stat. */
-  #settingFilesLook: { settingsKey: string; key: Promise<string> } | undefined;
   #limiter: RateLimiter;
   #rate = 0;
   #lastReap = 0;
@@ -214,8 +212,9 @@ export class OutboxWorker {
   async #currentTransport(): Promise<{ transport: Transport; settings: Settings }> {
     const settings = await this.#deps.settings.get();
     this.#rate = settings.mail_ratelimit;
-    const settingsKey = JSON.stringify(settings);
-    const key = `${settingsKey}\0${await this.#settingFilesKey(settings, settingsKey)}`;
+    // The files too (one stat, no wait: see setting-files.ts): a CA file renewed in place is
+    // used from the very next attempt.
+    const key = `${JSON.stringify(settings)}\0${this.#deps.settingFilesKey?.(settings) ?? ''}`;
     if (this.#transport?.key === key) return this.#transport;
     // Lanes asking at once share one build.
     this.#transportBuilding ??= (async () => {
@@ -233,24 +232,6 @@ export class OutboxWorker {
       }
     })();
     return this.#transportBuilding;
-  }
-
-  /**
-   * The files' key, looked at for every batch (and every idle poll): one stat, a few microseconds
-   * against a batch's database round trips, and the only way that a CA file renewed in place is
-   * used at the very next attempt rather than at one a moment later.
-   */
-  #settingFilesKey(settings: Settings, settingsKey: string): Promise<string> {
-    const read = this.#deps.settingFilesKey;
-    if (!read) return Promise.resolve('');
-    if (this.#settingFilesLook?.settingsKey === settingsKey) return this.#settingFilesLook.key;
-    const look = { settingsKey, key: read(settings) };
-    this.#settingFilesLook = look;
-    const done = () => {
-      if (this.#settingFilesLook === look) this.#settingFilesLook = undefined;
-    };
-    look.key.then(done, done);
-    return look.key;
   }
 
   async #processBatch(): Promise<number> {

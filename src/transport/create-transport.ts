@@ -38,7 +38,7 @@ export interface TransportFactory {
    * What the files the settings name are now (see setting-files.ts): a transport built for the
    * same settings but another key read an older file, so whoever keeps transports must build anew.
    */
-  filesKey(settings: Settings): Promise<string>;
+  filesKey(settings: Settings): string;
 }
 
 export function createTransportFactory(deps: TransportFactoryDeps): TransportFactory {

@@ -1,4 +1,4 @@
-import { constants } from 'node:fs';
+import { constants, statSync } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import type { Settings } from '../config/settings-schema.ts';
 import { readCaFile } from './ca-file.ts';
@@ -9,11 +9,16 @@ import { readCaFile } from './ca-file.ts';
  * one stat, no read). Only the files a transport reads once when it is built count: the CA file
  * of mode smtp. The program of sendmail and qmail is started afresh for every mail, and the DKIM
  * key is a setting's content, not a file, so neither can go stale.
+ *
+ * Synchronous on purpose: the worker asks before every batch, between reading the settings and
+ * claiming mails, and a wait there would let a batch claimed after a settings change go out
+ * with the transport of the settings before it. A stat of a local file takes microseconds and
+ * never opens it (a FIFO or a device path does not block it).
  */
-export async function settingFilesKey(settings: Settings): Promise<string> {
+export function settingFilesKey(settings: Settings): string {
   if (settings.mail_smtpmode !== 'smtp' || settings.mail_smtptls_ca === '') return '';
   try {
-    const s = await stat(settings.mail_smtptls_ca, { bigint: true });
+    const s = statSync(settings.mail_smtptls_ca, { bigint: true });
     return `ca:${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
   } catch {
     // Gone or unreadable: a key of its own, so that the file's return is noticed too.
