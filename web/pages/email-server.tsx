@@ -331,7 +331,17 @@ export function EmailServerPage() {
       </form>
 
       <TestMail debug={value('mail_smtpdebug') === true} />
-      {smtp && <Detect settings={settings} onApplied={load} />}
+      {smtp && (
+        <Detect
+          settings={settings}
+          onApplied={async (keys) => {
+            // What Detect saved replaces what was refused in those fields.
+            setDrafts((d) => Object.fromEntries(Object.entries(d).filter(([key]) => !keys.includes(key))));
+            setStatus((st) => Object.fromEntries(Object.entries(st).filter(([key]) => !keys.includes(key))));
+            await load();
+          }}
+        />
+      )}
     </>
   );
 }
@@ -531,7 +541,7 @@ const DETECT_LABELS: Record<string, MessageKey> = {
  * (ports, TLS, AUTH methods, the certificate) and what applying it would change, field by field,
  * and saves only on Apply. A failover list is probed server by server and kept as it is.
  */
-function Detect(props: { settings: Settings; onApplied: () => Promise<void> }) {
+function Detect(props: { settings: Settings; onApplied: (keys: string[]) => Promise<void> }) {
   const { t, language } = useI18n();
   const savedHost = String(props.settings['mail_smtphost']?.value ?? '');
   const [host, setHost] = useState(savedHost);
@@ -582,7 +592,7 @@ function Detect(props: { settings: Settings; onApplied: () => Promise<void> }) {
     setBusy(true);
     try {
       await api('PATCH', '/settings/mail', Object.fromEntries(proposal.changes.map((c) => [c.key, c.to])));
-      await props.onApplied();
+      await props.onApplied(proposal.changes.map((c) => c.key));
       setProposal(null);
       setOutcome({ kind: 'ok', text: t('detectApplied') });
     } catch (e) {
