@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { ADMIN_PASSWORD, DESKTOP, descriptionOf, eventually, launchBrowser, signIn, startMailroom, typeInto, waitForDescription, type MailroomInstance, type TestBrowser } from '../support/browser.ts';
+import { ADMIN_PASSWORD, DESKTOP, PHONE, descriptionOf, eventually, launchBrowser, scrollsSideways, signIn, startMailroom, typeInto, waitForDescription, type MailroomInstance, type TestBrowser } from '../support/browser.ts';
 import { freePort, startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
 
 const SMTP_PASSWORD = 'Heron-Quarry-3307';
@@ -307,6 +307,10 @@ describe('the Email server page: renewed files, fields that behave, and Detect t
       assert.ok(!rows.some((row) => row.startsWith('Server address')), `the list is not changed: ${rows.join(' | ')}`);
       await page.getByText('The failover list is kept: each of its 2 servers was probed').waitFor();
       assert.deepEqual(saves, [], 'nothing saved before Apply');
+      // The facts and the changes fit a phone's width.
+      await page.setViewportSize(PHONE);
+      assert.equal((await scrollsSideways(page)).sideways, false, 'no sideways scrolling on a phone');
+      await page.setViewportSize(DESKTOP);
 
       // Cancel changes nothing.
       await page.getByRole('button', { name: 'Cancel' }).click();
