@@ -52,7 +52,9 @@ export function createDetectService(deps: { settings: SettingsService }) {
             const own = report.recommended;
             if (!own || report === usable) return [];
             const port = parsed.entries[i]?.port ?? chosen.mail_smtpport;
-            return own.mail_smtpsecure !== chosen.mail_smtpsecure || own.mail_smtpport !== port ? [{ kind: 'failover_differs' as const, host: report.host, port: own.mail_smtpport, secure: own.mail_smtpsecure }] : [];
+            return own.mail_smtpsecure !== chosen.mail_smtpsecure || own.mail_smtpport !== port
+              ? [{ kind: 'failover_differs' as const, host: report.host, port: own.mail_smtpport, secure: own.mail_smtpsecure, listSecure: chosen.mail_smtpsecure }]
+              : [];
           })
         : [];
       const base = usable ?? first;

@@ -49,8 +49,16 @@ export type DetectNote =
   | { kind: 'ca_checked' }
   | { kind: 'auth_unsupported'; port: number; methods: string[] }
   | { kind: 'no_auth'; port: number }
-  /** A server of a failover list that works only with another port or encryption than the settings chosen for the list. */
-  | { kind: 'failover_differs'; host: string; port: number; secure: '' | 'ssl' | 'tls' };
+  /**
+   * A server of a failover list that works only with another port or encryption than the settings
+   * chosen for the list (`listSecure`): another port can be written into the list, another
+   * encryption cannot (one mail_smtpsecure serves every server).
+   */
+  | { kind: 'failover_differs'; host: string; port: number; secure: '' | 'ssl' | 'tls'; listSecure: '' | 'ssl' | 'tls' };
+
+function securityName(secure: '' | 'ssl' | 'tls'): string {
+  return secure === 'ssl' ? 'implicit TLS (ssl)' : secure === 'tls' ? 'STARTTLS (tls)' : 'no TLS';
+}
 
 /** What an untrusted certificate means for the admin, or nothing when it is trusted. */
 export function certificateFinding(probe: PortProbe, host: string): DetectNote | undefined {
@@ -118,7 +126,9 @@ export function detectNoteText(note: DetectNote): string {
     case 'auth_unsupported':
       return `Port ${note.port} offers only AUTH methods Mailroom does not support (${note.methods.join(', ')}): ask for PLAIN or LOGIN to be enabled.`;
     case 'failover_differs':
-      return `Server ${note.host} of the failover list works with port ${note.port} and ${note.secure === 'ssl' ? 'implicit TLS (ssl)' : note.secure === 'tls' ? 'STARTTLS (tls)' : 'no TLS'}, not with the settings chosen for the list: Mailroom uses one encryption for every server of the list, so give it its port in the list (${note.host}:${note.port}) only if that port offers the same encryption, or ask for the servers to be set up alike.`;
+      return note.secure === note.listSecure
+        ? `Server ${note.host} of the failover list answers on port ${note.port}, not on the port chosen for the list: write it as ${note.host}:${note.port} in mail_smtphost.`
+        : `Server ${note.host} of the failover list works only with ${securityName(note.secure)} (port ${note.port}), not with ${securityName(note.listSecure)} chosen for the list: Mailroom uses one encryption for every server of the list, so mail to it fails until it offers the same; ask for the servers to be set up alike.`;
     case 'no_auth':
       return `Port ${note.port} offers no AUTH: the server accepts mail without logging in, usually only from trusted addresses or only for its own domains. If it refuses recipients, ask its administrator for a submission account.`;
   }
