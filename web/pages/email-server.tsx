@@ -28,8 +28,10 @@ function announceSaved(settings: SettingView[]): void {
 
 /**
  * The seed's "Email server" form: every field is saved the moment it changes (PATCH of that one
- * key) with "Saved" or the server's reason next to it. Fields fixed by the config file or the
- * environment are read-only and say why.
+ * key) with "Saved" or the server's reason next to it; a refused value stays in its field with
+ * that reason until it is corrected. A select saves a click at once and a keyboard choice on
+ * Enter or blur (CommitSelect). A path the server cannot use is flagged under its field. Fields
+ * fixed by the config file or the environment are read-only and say why.
  */
 export function EmailServerPage() {
   const { t } = useI18n();
@@ -56,8 +58,8 @@ export function EmailServerPage() {
   const save = async (changes: Record<string, Value | null>, statusKey = Object.keys(changes)[0] as string) => {
     setStatus((s) => ({ ...s, [statusKey]: { kind: 'saving' } }));
     // The fields show the new value at once: re-rendered with the old one while the server
-    // answers, a checkbox would jump back and a typed value would vanish (and stay gone when it
-    // is refused, next to the message that names it). Secrets are never kept in the page.
+    // answers, a checkbox would jump back and a typed value would vanish. Secrets are never kept
+    // in the page.
     const shown = Object.entries(changes).filter((entry): entry is [string, Value] => entry[1] !== null && settings?.[entry[0]]?.secret !== true);
     const before = new Map(shown.map(([key]) => [key, settings?.[key]?.value]));
     setSettings((all) => {
