@@ -3,6 +3,7 @@ import type { RuntimeOptions } from './config/runtime-options.ts';
 import type { SettingsService } from './config/settings-service.ts';
 import type { Logger } from './log/logger.ts';
 import type { DetectService } from './mail/detect-service.ts';
+import type { SettingFilesService } from './mail/setting-files-service.ts';
 import type { DoctorService } from './mail/doctor-service.ts';
 import type { MailTestService } from './mail/mail-test-service.ts';
 import type { OutboxService } from './outbox/outbox-service.ts';
@@ -44,6 +45,8 @@ export interface AppContext {
   readonly log: Logger;
   readonly clock: Clock;
   readonly settings: SettingsService;
+  /** The settings as the Email server page shows them, with whether the files they name can be used. */
+  readonly settingFiles: SettingFilesService;
   readonly mailTest: MailTestService;
   readonly detect: DetectService;
   readonly doctor: DoctorService;

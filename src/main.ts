@@ -18,6 +18,7 @@ import { serveUrl } from './config/serve-address.ts';
 import { createUserRepo } from './db/user-repo.ts';
 import { createLogger } from './log/logger.ts';
 import { createDetectService } from './mail/detect-service.ts';
+import { createSettingFilesService } from './mail/setting-files-service.ts';
 import { createDoctorService } from './mail/doctor-service.ts';
 import { createMailTestService } from './mail/mail-test-service.ts';
 import { createOutboxRepo } from './db/outbox-repo.ts';
@@ -154,6 +155,7 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
       store: outboxRepo,
       settings,
       createTransport: (s) => transports.create(s),
+      settingFilesKey: (s) => transports.filesKey(s),
       clock,
       random: Math.random,
       sleep,
@@ -295,6 +297,7 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     clock,
     settings,
     mailTest,
+    settingFiles: createSettingFilesService({ settings }),
     detect: createDetectService({ settings }),
     doctor: createDoctorService({ settings, pingDatabase, env, servedAt, checkOAuth: (s) => transports.checkOAuth(s) }),
     recordServeAddress: (host, port) => serveAddress.write(serveUrl(host, port, hostname())),

@@ -101,6 +101,8 @@ export interface SettingView {
   fileOnly: boolean;
   locked: boolean;
   lockedBy?: 'file' | 'env';
+  /** For a setting that names a file on the server and is set: whether Mailroom can use that file. */
+  fileUsable?: boolean;
 }
 
 export interface TestMailReport {

@@ -26,7 +26,8 @@ export function PageTitle(props: { children: ComponentChildren }) {
   );
 }
 
-export type SaveState = { kind: 'idle' } | { kind: 'saving' } | { kind: 'saved' } | { kind: 'error'; message: string };
+/** `unsaved`: a choice browsed with the keyboard, saved only on Enter or when the field is left. */
+export type SaveState = { kind: 'idle' } | { kind: 'saving' } | { kind: 'saved' } | { kind: 'unsaved' } | { kind: 'error'; message: string };
 
 /** "Saving…", "Saved" or the error, next to a field; read out by screen readers as it changes. */
 export function SaveStatus(props: { id: string; state: SaveState | undefined }) {
@@ -34,7 +35,7 @@ export function SaveStatus(props: { id: string; state: SaveState | undefined }) 
   const s = props.state ?? { kind: 'idle' };
   return (
     <span id={props.id} class={`save-status ${s.kind}`} role={s.kind === 'error' ? 'alert' : 'status'} aria-live="polite">
-      {s.kind === 'saving' ? t('saving') : s.kind === 'saved' ? `✓ ${t('saved')}` : s.kind === 'error' ? s.message : ''}
+      {s.kind === 'saving' ? t('saving') : s.kind === 'saved' ? `✓ ${t('saved')}` : s.kind === 'unsaved' ? t('saveOnEnter') : s.kind === 'error' ? s.message : ''}
     </span>
   );
 }

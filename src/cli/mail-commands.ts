@@ -26,7 +26,7 @@ export function registerMailCommands(program: Command, io: CommandIo): void {
   program
     .command('mail:detect')
     .description('probe a mail server (banner, STARTTLS, implicit TLS, AUTH methods, certificate) and print settings that work')
-    .argument('<host>', 'HOST or HOST:PORT (without a port: 587, 465, 25 and 2525)')
+    .argument('<host>', "HOST or HOST:PORT (without a port: 587, 465, 25 and 2525), or a failover list 'HOST1;HOST2:PORT' (each server probed, the list kept)")
     .option('--json', 'machine-readable output')
     .action(async (host: string, options: { json?: boolean }, command: Command) => {
       const { detect } = await io.context();

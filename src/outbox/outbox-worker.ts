@@ -41,6 +41,11 @@ export interface WorkerDeps {
   store: WorkerStore;
   settings: SettingsService;
   createTransport(settings: Settings): Promise<Transport>;
+  /**
+   * What the files the settings name (the CA file) are now; a change builds the transport anew,
+   * as a change of the settings does. Without it, only the settings count.
+   */
+  settingFilesKey?: ((settings: Settings) => string) | undefined;
   clock: { now(): Date };
   random: () => number;
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -207,7 +212,9 @@ export class OutboxWorker {
   async #currentTransport(): Promise<{ transport: Transport; settings: Settings }> {
     const settings = await this.#deps.settings.get();
     this.#rate = settings.mail_ratelimit;
-    const key = JSON.stringify(settings);
+    // The files too (one stat, no wait: see setting-files.ts): a CA file renewed in place is
+    // used from the very next attempt.
+    const key = `${JSON.stringify(settings)}\0${this.#deps.settingFilesKey?.(settings) ?? ''}`;
     if (this.#transport?.key === key) return this.#transport;
     // Lanes asking at once share one build.
     this.#transportBuilding ??= (async () => {
@@ -216,7 +223,7 @@ export class OutboxWorker {
         const previous = this.#transport;
         this.#transport = { key, transport, settings };
         if (previous) {
-          this.#deps.log.info({ event: 'transport_changed', mode: settings.mail_smtpmode }, 'settings changed; sending with the new ones');
+          this.#deps.log.info({ event: 'transport_changed', mode: settings.mail_smtpmode }, 'the settings or a file they name changed; sending with the new ones');
           void previous.transport.close();
         }
         return this.#transport;

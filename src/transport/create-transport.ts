@@ -8,6 +8,7 @@ import type { HostHealth } from './host-health.ts';
 import { createOAuthTokenProvider, missingOAuthSettings, type OAuthTokenProvider } from './oauth-token-provider.ts';
 import { resolvePhpSendmailCommand } from './php-sendmail-path.ts';
 import { createPipeTransport, type SpawnFn } from './sendmail-transport.ts';
+import { settingFilesKey } from './setting-files.ts';
 import { createSmtpTransport } from './smtp-transport.ts';
 import type { Transport } from './transport.ts';
 
@@ -33,6 +34,11 @@ export interface TransportFactory {
    * oauth_not_configured, oauth_token_failed or oauth_refresh_token_revoked.
    */
   checkOAuth(settings: Settings): Promise<string>;
+  /**
+   * What the files the settings name are now (see setting-files.ts): a transport built for the
+   * same settings but another key read an older file, so whoever keeps transports must build anew.
+   */
+  filesKey(settings: Settings): string;
 }
 
 export function createTransportFactory(deps: TransportFactoryDeps): TransportFactory {
@@ -72,6 +78,7 @@ export function createTransportFactory(deps: TransportFactoryDeps): TransportFac
   }
 
   return {
+    filesKey: settingFilesKey,
     async checkOAuth(settings) {
       const provider = tokenProviderFor({ ...settings, mail_smtpauth: true, mail_smtpauthtype: 'XOAUTH2' });
       await provider?.getAccessToken();

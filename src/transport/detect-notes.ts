@@ -23,6 +23,7 @@ export const DETECT_NOTE_KINDS = [
   'ca_checked',
   'auth_unsupported',
   'no_auth',
+  'failover_differs',
 ] as const;
 
 export type DetectNoteKind = (typeof DETECT_NOTE_KINDS)[number];
@@ -47,7 +48,17 @@ export type DetectNote =
   | { kind: 'certificate_untrusted'; port: number; reason?: string }
   | { kind: 'ca_checked' }
   | { kind: 'auth_unsupported'; port: number; methods: string[] }
-  | { kind: 'no_auth'; port: number };
+  | { kind: 'no_auth'; port: number }
+  /**
+   * A server of a failover list that works only with another port or encryption than the settings
+   * chosen for the list (`listSecure`): another port can be written into the list, another
+   * encryption cannot (one mail_smtpsecure serves every server).
+   */
+  | { kind: 'failover_differs'; host: string; port: number; secure: '' | 'ssl' | 'tls'; listSecure: '' | 'ssl' | 'tls' };
+
+function securityName(secure: '' | 'ssl' | 'tls'): string {
+  return secure === 'ssl' ? 'implicit TLS (ssl)' : secure === 'tls' ? 'STARTTLS (tls)' : 'no TLS';
+}
 
 /** What an untrusted certificate means for the admin, or nothing when it is trusted. */
 export function certificateFinding(probe: PortProbe, host: string): DetectNote | undefined {
@@ -114,6 +125,10 @@ export function detectNoteText(note: DetectNote): string {
       return `The certificate was checked with the CA you gave as well as the system's CAs: if the server needs that CA, put the absolute path of its PEM file in mail_smtptls_ca.`;
     case 'auth_unsupported':
       return `Port ${note.port} offers only AUTH methods Mailroom does not support (${note.methods.join(', ')}): ask for PLAIN or LOGIN to be enabled.`;
+    case 'failover_differs':
+      return note.secure === note.listSecure
+        ? `Server ${note.host} of the failover list answers on port ${note.port}, not on the port chosen for the list: write it as ${note.host}:${note.port} in mail_smtphost.`
+        : `Server ${note.host} of the failover list works only with ${securityName(note.secure)} (port ${note.port}), not with ${securityName(note.listSecure)} chosen for the list: Mailroom uses one encryption for every server of the list, so mail to it fails until it offers the same; ask for the servers to be set up alike.`;
     case 'no_auth':
       return `Port ${note.port} offers no AUTH: the server accepts mail without logging in, usually only from trusted addresses or only for its own domains. If it refuses recipients, ask its administrator for a submission account.`;
   }

@@ -36,6 +36,8 @@ export interface ProbeCertificate {
   issuer?: string;
   /** ISO 8601 when Node's date parses, else as OpenSSL printed it. */
   validTo?: string;
+  /** SHA-256 of the certificate (DER), as colon-separated hex: what an admin compares with the server's own. */
+  fingerprint256?: string;
   selfSigned: boolean;
   /** Whether the certificate covers the host name the probe connected to, whatever the chain's state. */
   hostnameMatches: boolean;
@@ -445,6 +447,7 @@ function inspectCertificate(socket: tls.TLSSocket, host: string): ProbeCertifica
   if (issuer !== undefined) certificate.issuer = issuer;
   const validTo = isoDate(cert.valid_to);
   if (validTo !== undefined) certificate.validTo = validTo;
+  if (cert.fingerprint256) certificate.fingerprint256 = cert.fingerprint256;
   return certificate;
 }
 
@@ -734,7 +737,7 @@ export function recommendSmtpSettings(
 
 function describeCertificate(cert: ProbeCertificate): string {
   const state = cert.valid ? 'trusted' : `NOT trusted (${cert.selfSigned ? 'self-signed, ' : ''}${cert.error ?? 'unknown reason'})`;
-  const details = [cert.subject && `subject ${cert.subject}`, cert.issuer && `issuer ${cert.issuer}`, cert.validTo && `valid until ${cert.validTo}`].filter(Boolean);
+  const details = [cert.subject && `subject ${cert.subject}`, cert.issuer && `issuer ${cert.issuer}`, cert.validTo && `valid until ${cert.validTo}`, cert.fingerprint256 && `SHA-256 ${cert.fingerprint256}`].filter(Boolean);
   return details.length ? `${state}; ${details.join('; ')}` : state;
 }
 
@@ -750,6 +753,11 @@ function shellWord(value: string): string {
 
 /** The report as the CLI prints it: one block per port, then the settings as commands to copy. */
 export function formatDetectReport(report: DetectReport): string {
+  return `${[...formatProbes(report), ...formatRecommendation(report)].join('\n')}\n`;
+}
+
+/** One server's block: a paragraph per port. */
+export function formatProbes(report: Pick<DetectReport, 'host' | 'probes'>): string[] {
   const out: string[] = [`SMTP server ${report.host}`, ''];
   for (const probe of report.probes) {
     if (!probe.reachable) {
@@ -770,6 +778,12 @@ export function formatDetectReport(report: DetectReport): string {
     if (probe.error) line('Problem', `${probe.error.message} [${probe.error.code}]`);
     out.push('');
   }
+  return out;
+}
+
+/** The settings to set as commands to copy, then the notes. */
+export function formatRecommendation(report: Pick<DetectReport, 'recommended' | 'notes'>): string[] {
+  const out: string[] = [];
   if (report.recommended) {
     const settings = report.recommended;
     out.push('Recommended settings:');
@@ -788,5 +802,5 @@ export function formatDetectReport(report: DetectReport): string {
     out.push('', 'Notes:');
     for (const note of report.notes) out.push(`  - ${note}`);
   }
-  return `${out.join('\n')}\n`;
+  return out;
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -122,6 +123,36 @@ describe('the outbox worker', () => {
     await drain();
     assert.equal((await show(failed?.id as number)).state, 'sent');
     assert.equal((await show(deferred?.id as number)).state, 'sent');
+  });
+
+  it('uses a CA file renewed in place at the next attempt, with the same worker and no settings change', async () => {
+    // A CA that signed nothing Postfix shows, at the path the setting names; then Postfix's own, written over it.
+    const caPath = join(dir, 'renewed-ca.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'wrong-ca.key'), '-out', caPath, '-days', '2', '-subj', '/CN=Not Postfix CA'], { stdio: 'ignore' });
+    const changes = { ...postfixSettings(postfix), mail_smtphost: `127.0.0.1:${postfix.smtpPort}`, mail_smtptls_ca: caPath };
+    const settingsBefore = await ctx.settings.get();
+    await ctx.settings.update(changes);
+    const worker = ctx.createWorker();
+    try {
+      const [mail] = await ctx.outbox.send([{ to: 'renewed@example.com', subject: 'after the renewal', text: 'x' }]);
+      assert.equal(await worker.runOnce(), 1);
+      const refused = await show(mail?.id as number);
+      assert.equal(refused.state, 'queued');
+      assert.match(refused.lastError ?? '', /smtp_certificate_untrusted|self-signed or from a CA this machine does not trust/);
+      const inode = (await stat(caPath)).ino;
+      await writeFile(caPath, await readFile(postfix.certPath));
+      assert.equal((await stat(caPath)).ino, inode, 'rewritten in place');
+      now += 5 * 60_000;
+      assert.equal(await worker.runOnce(), 1);
+      const sent = await show(mail?.id as number);
+      assert.equal(sent.state, 'sent', sent.lastError ?? '');
+      assert.equal(sent.attempts, 2);
+      await waitForMail(postfix.maildir, (m) => m.headers.get('subject') === 'after the renewal');
+    } finally {
+      await worker.stop();
+      // The tests after this one go on with the settings they found.
+      await ctx.settings.update(Object.fromEntries(Object.keys(changes).map((key) => [key, settingsBefore[key as keyof typeof settingsBefore]])));
+    }
   });
 
   it('gives up on a mail still deferred after the give-up time', async () => {

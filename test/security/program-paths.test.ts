@@ -166,7 +166,10 @@ describe('the CA file an API caller names (mail_smtptls_ca)', () => {
     const answers: string[] = [];
     for (const path of paths) {
       const saved = await api('PATCH', '/api/v1/settings/mail', { mail_smtptls_ca: path });
-      assert.equal(saved.status, 200, 'saving a path reads nothing yet');
+      assert.equal(saved.status, 200, 'a path is saved, usable or not');
+      // The answer flags it, with the one verdict every unusable path gets.
+      const view = (saved.body as { settings?: Array<{ key: string; fileUsable?: boolean }> }).settings?.find((s) => s.key === 'mail_smtptls_ca');
+      assert.equal(view?.fileUsable, false, `${path} is flagged`);
       const started = Date.now();
       const test = await api('POST', '/api/v1/settings/mail/test', { to: 'admin@example.com', debug: true });
       assert.ok(Date.now() - started < 10_000, `${path} was not waited on`);
@@ -176,7 +179,7 @@ describe('the CA file an API caller names (mail_smtptls_ca)', () => {
       const detect = await api('POST', '/api/v1/settings/mail/detect', { host: '127.0.0.1' });
       assert.equal(detect.status, 400, detect.text);
       assert.equal(detect.body.error?.code, 'config_invalid_value');
-      for (const text of [test.text, detect.text]) {
+      for (const text of [saved.text, test.text, detect.text]) {
         assert.ok(!text.includes(secretBytes), 'no byte of the file is shown');
         assert.ok(!text.includes(Buffer.from(secretBytes).toString('base64')), 'not even as base64');
         assert.doesNotMatch(text, /ENOENT|EISDIR|EACCES|no such file|directory|not a regular/i, 'no reason that tells the paths apart');

@@ -262,7 +262,9 @@ describe('the Email server page, against a real Postfix', () => {
         assert.equal((await mailroom.api('PATCH', '/api/v1/settings/mail', { body: { mail_smtptls_ca: null } })).status, 200);
         await page.getByLabel('要检测的邮件服务器').fill(`127.0.0.1:${postfix.smtpPort}`);
         await page.getByRole('button', { name: '检测设置' }).click();
-        await page.getByText(/已找到并保存该服务器所需的设置，但其证书不受信任/).waitFor({ timeout: 30_000 });
+        await page.getByText(/已找到该服务器所需的设置，但其证书不受信任/).waitFor({ timeout: 30_000 });
+        await page.getByText('在您应用之前，不会保存任何设置。', { exact: false }).first().waitFor();
+        assert.match(await page.locator('.detect-summary').innerText(), /服务器提供的功能[\s\S]*STARTTLS[\s\S]*SHA-256 指纹/);
         const notes = await page.locator('#detect-title').locator('xpath=..').locator('ul.notes li').allInnerTexts();
         assert.deepEqual(notes, [
           `端口 ${postfix.smtpPort}：证书是自签名的。请在上方“CA 证书文件”中填写 CA 的 PEM 文件的绝对路径（没有 CA 的证书则填写证书本身），然后再次检测，确认证书已受信任。`,
@@ -273,7 +275,7 @@ describe('the Email server page, against a real Postfix', () => {
     }
   });
 
-  it('"Detect settings" probes the server, then fills in and saves the settings that work', async () => {
+  it('"Detect settings" probes the server, shows what it found and the changes, then saves them on Apply', async () => {
     // Without the CA, Postfix's self-signed certificate is not trusted: the settings are found, but not called working.
     const r = await mailroom.api('PATCH', '/api/v1/settings/mail', { body: { mail_smtpmode: 'smtp', mail_smtphost: 'mail.example.invalid', mail_smtpport: 25, mail_smtpsecure: '', mail_smtpauth: false, mail_smtptls_ca: null } });
     assert.equal(r.status, 200, JSON.stringify(r.body));
@@ -282,11 +284,20 @@ describe('the Email server page, against a real Postfix', () => {
       await page.getByLabel('Mail server to probe').fill(`127.0.0.1:${postfix.smtpPort}`);
       await page.getByRole('button', { name: 'Detect settings' }).click();
       await page.getByText(/its certificate is not trusted: the test mail will fail until you give the CA certificate file/).waitFor({ timeout: 30_000 });
-      assert.equal(await page.getByText('Found working settings; they were filled in and saved.').count(), 0);
+      assert.equal(await page.getByText('Found working settings. Nothing is saved until you apply them.').count(), 0);
+      assert.match(await page.locator('.detect-summary').innerText(), /Certificate: .*\(not trusted \(DEPTH_ZERO_SELF_SIGNED_CERT\)\)/);
+      assert.equal((await setting('mail_smtphost')).value, 'mail.example.invalid', 'nothing is saved before Apply');
+      await page.getByRole('button', { name: 'Cancel' }).click();
       // With the CA given, the same probe finds settings that work.
       assert.equal((await mailroom.api('PATCH', '/api/v1/settings/mail', { body: { mail_smtptls_ca: postfix.certPath } })).status, 200);
       await page.getByRole('button', { name: 'Detect settings' }).click();
-      await page.getByText('Found working settings; they were filled in and saved.').waitFor({ timeout: 30_000 });
+      await page.getByText('Found working settings. Nothing is saved until you apply them.').waitFor({ timeout: 30_000 });
+      const rows = (await page.locator('table.detect-changes tr').allInnerTexts()).map((row) => row.replace(/\s+/g, ' ').trim());
+      assert.ok(rows.includes('Server address mail.example.invalid → 127.0.0.1'), rows.join(' | '));
+      assert.ok(rows.includes(`Port 25 → ${postfix.smtpPort}`), rows.join(' | '));
+      await screenshot(page, 'admin-email-detect.png');
+      await page.getByRole('button', { name: 'Apply' }).click();
+      await page.getByText('Applied and saved.').waitFor();
       // What the probe found is what Postfix offers: STARTTLS and AUTH on its port.
       assert.equal((await setting('mail_smtphost')).value, '127.0.0.1');
       assert.equal((await setting('mail_smtpport')).value, postfix.smtpPort);

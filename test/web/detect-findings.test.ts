@@ -26,6 +26,7 @@ const samples: { [K in DetectNoteKind]: { note: Extract<DetectNote, { kind: K }>
   ca_checked: { note: { kind: 'ca_checked' }, facts: ['CA 证书文件'] },
   auth_unsupported: { note: { kind: 'auth_unsupported', port: 587, methods: ['SCRAM-SHA-256', 'GSSAPI'] }, facts: ['587', 'SCRAM-SHA-256、GSSAPI', 'PLAIN'] },
   no_auth: { note: { kind: 'no_auth', port: 25 }, facts: ['25', 'AUTH'] },
+  failover_differs: { note: { kind: 'failover_differs', host: 'backup.example.com', port: 465, secure: 'ssl', listSecure: 'tls' }, facts: ['backup.example.com', '465', '隐式 TLS', 'STARTTLS', '故障转移'] },
 };
 
 describe('the findings of "Detect settings" in Chinese', () => {
@@ -49,6 +50,14 @@ describe('the findings of "Detect settings" in Chinese', () => {
     assert.equal(detectFindingZhCN({ kind: 'certificate_expired', port: 587 }, ''), '端口 587：证书已过期，需要由服务器管理员续期；在此之前 Mailroom 无法通过 TLS 向该服务器发信。');
     assert.match(detectFindingZhCN({ kind: 'certificate_issuer_untrusted', port: 587 }, ''), /签发者未知/);
     assert.match(detectFindingZhCN({ kind: 'no_answer', ports: [2525] }, ''), /^端口 2525 上没有 SMTP 服务器应答/);
+  });
+
+  it('tells a server of a failover list that needs only its own port from one that needs another encryption', () => {
+    const port: DetectNote = { kind: 'failover_differs', host: 'backup.example.com', port: 2525, secure: 'tls', listSecure: 'tls' };
+    assert.match(detectNoteText(port), /write it as backup\.example\.com:2525 in mail_smtphost/);
+    assert.match(detectFindingZhCN(port, ''), /写成 backup\.example\.com:2525/);
+    const encryption: DetectNote = { kind: 'failover_differs', host: 'backup.example.com', port: 465, secure: 'ssl', listSecure: 'tls' };
+    assert.match(detectNoteText(encryption), /only with implicit TLS \(ssl\) \(port 465\), not with STARTTLS \(tls\)/);
   });
 
   it('shows the English sentence for a kind a newer server sends and this page does not know', () => {

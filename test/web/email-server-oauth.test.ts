@@ -295,12 +295,14 @@ describe('the Email server page: XOAUTH2 and a private CA', () => {
       assert.equal(await ca.inputValue(), 'certs/mail-ca.pem', 'the refused value stays in the field, to be corrected');
       assert.equal((await setting('mail_smtptls_ca')).value, '', 'nothing was saved');
 
-      // An absolute path that cannot be read is saved (the file is read when sending) and the
-      // test mail names the setting, the path and the reason.
+      // An absolute path that cannot be read is saved (the host's admin may put the file there
+      // next) and flagged under the field at once; the test mail names the setting, the path
+      // and the reason.
       const missing = `${postfix.dir}/no-such-ca.pem`;
       await typeInto(ca, missing);
       await assertSaved(page, 'CA certificate file', 'mail_smtptls_ca', missing);
-      assert.equal(await ca.getAttribute('aria-invalid'), null);
+      await waitForDescription(ca, /Mailroom cannot use this file: it is missing, unreadable or not a PEM file of CA certificates/);
+      assert.equal(await ca.getAttribute('aria-invalid'), 'true');
       await sendTestMail(page, 'unreadable-ca@example.org');
       const unreadable = page.getByRole('alert').filter({ hasText: 'The test mail was not sent.' }).filter({ hasText: 'config_invalid_value' });
       await unreadable.waitFor({ timeout: 20_000 });
@@ -316,6 +318,7 @@ describe('the Email server page: XOAUTH2 and a private CA', () => {
       // Postfix's certificate as the CA: the test mail arrives.
       await typeInto(ca, postfix.certPath);
       await assertSaved(page, 'CA certificate file', 'mail_smtptls_ca', postfix.certPath);
+      assert.doesNotMatch(await descriptionOf(ca), /cannot use this file/);
       const before = (await readMaildir(postfix.maildir)).length;
       const to = 'private-ca@example.org';
       await sendTestMail(page, to);

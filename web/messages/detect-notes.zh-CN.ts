@@ -25,7 +25,8 @@ export type DetectFinding =
   | { kind: 'certificate_untrusted'; port: number; reason?: string }
   | { kind: 'ca_checked' }
   | { kind: 'auth_unsupported'; port: number; methods: string[] }
-  | { kind: 'no_auth'; port: number };
+  | { kind: 'no_auth'; port: number }
+  | { kind: 'failover_differs'; host: string; port: number; secure: '' | 'ssl' | 'tls'; listSecure: '' | 'ssl' | 'tls' };
 
 type Wording = { [K in DetectFinding['kind']]: (finding: Extract<DetectFinding, { kind: K }>) => string };
 
@@ -68,9 +69,17 @@ export const detectFindingsZhCN: Wording = {
     `端口 ${f.port}：证书不受信任（${f.reason ?? '原因不明'}）。请修复服务器的证书，或在上方“CA 证书文件”中填写 CA 的 PEM 文件的绝对路径。`,
   ca_checked: () => '已同时使用您提供的 CA 和系统自带的 CA 校验证书：如果服务器需要该 CA，请在上方“CA 证书文件”中填写其 PEM 文件的绝对路径。',
   auth_unsupported: (f) => `端口 ${f.port} 只提供 Mailroom 不支持的认证方式（${f.methods.join('、')}）：请要求服务器管理员启用 PLAIN 或 LOGIN。`,
+  failover_differs: (f) =>
+    f.secure === f.listSecure
+      ? `故障转移列表中的服务器 ${f.host} 在端口 ${f.port} 上应答，而不是为整个列表选定的端口：请在 mail_smtphost 中写成 ${f.host}:${f.port}。`
+      : `故障转移列表中的服务器 ${f.host} 只能使用${securityZhCN(f.secure)}（端口 ${f.port}），不能使用为整个列表选定的${securityZhCN(f.listSecure)}：Mailroom 对列表中的所有服务器使用同一种加密方式，因此在该服务器提供相同的加密方式之前，经由它发送的邮件都会失败；请让各服务器采用相同的设置。`,
   no_auth: (f) =>
     `端口 ${f.port} 不提供认证（AUTH）：服务器无需登录即可收信，通常只接受来自受信任地址的邮件，或只接受发往其自有域名的邮件。如果它拒绝收件人，请向其管理员申请一个邮件提交账户。`,
 };
+
+function securityZhCN(secure: '' | 'ssl' | 'tls'): string {
+  return secure === 'ssl' ? '隐式 TLS（ssl）' : secure === 'tls' ? ' STARTTLS（tls）' : '不加密的连接';
+}
 
 /** A finding in Chinese; a kind this bundle does not know yet falls back to the server's English sentence. */
 export function detectFindingZhCN(finding: DetectFinding | { kind: string }, english: string): string {

@@ -1,4 +1,5 @@
-import { useEffect, useState } from 'preact/hooks';
+import type { ComponentChildren } from 'preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, localizedErrorMessage, MAIL_SETTINGS_EVENT, type SettingView, type TestMailReport } from '../api.ts';
 import { Notice, PageTitle, SaveStatus, TestFailure, useTestSend, type SaveState } from '../components.tsx';
 import { useI18n, type MessageKey } from '../i18n.ts';
@@ -27,13 +28,20 @@ function announceSaved(settings: SettingView[]): void {
 
 /**
  * The seed's "Email server" form: every field is saved the moment it changes (PATCH of that one
- * key) with "Saved" or the server's reason next to it. Fields fixed by the config file or the
- * environment are read-only and say why.
+ * key) with "Saved" or the server's reason next to it; a refused value stays in its field with
+ * that reason until it is corrected. A select saves a click at once and a keyboard choice on
+ * Enter or blur (CommitSelect). A path the server cannot use is flagged under its field. Fields
+ * fixed by the config file or the environment are read-only and say why.
  */
 export function EmailServerPage() {
   const { t } = useI18n();
   const [settings, setSettings] = useState<Settings | null>(null);
   const [status, setStatus] = useState<Record<string, SaveState>>({});
+  /**
+   * Values the server refused, kept in their fields with the message until the admin corrects
+   * them: the answer to another field's save holds the saved value, which must not creep back.
+   */
+  const [drafts, setDrafts] = useState<Record<string, Value>>({});
   const [loadError, setLoadError] = useState<string | null>(null);
 
   const load = async () => {
@@ -50,14 +58,16 @@ export function EmailServerPage() {
   const save = async (changes: Record<string, Value | null>, statusKey = Object.keys(changes)[0] as string) => {
     setStatus((s) => ({ ...s, [statusKey]: { kind: 'saving' } }));
     // The fields show the new value at once: re-rendered with the old one while the server
-    // answers, a checkbox would jump back and a typed value would vanish (and stay gone when it
-    // is refused, next to the message that names it). Secrets are never kept in the page.
+    // answers, a checkbox would jump back and a typed value would vanish. Secrets are never kept
+    // in the page.
+    const shown = Object.entries(changes).filter((entry): entry is [string, Value] => entry[1] !== null && settings?.[entry[0]]?.secret !== true);
+    const before = new Map(shown.map(([key]) => [key, settings?.[key]?.value]));
     setSettings((all) => {
       if (!all) return all;
       const next = { ...all };
-      for (const [key, v] of Object.entries(changes)) {
+      for (const [key, v] of shown) {
         const s = next[key];
-        if (s && !s.secret && v !== null) next[key] = { ...s, value: v };
+        if (s) next[key] = { ...s, value: v };
       }
       return next;
     });
@@ -65,16 +75,32 @@ export function EmailServerPage() {
       const r = await api<{ settings: SettingView[] }>('PATCH', '/settings/mail', changes);
       setSettings(Object.fromEntries(r.settings.map((s) => [s.key, s])));
       announceSaved(r.settings);
+      setDrafts((d) => Object.fromEntries(Object.entries(d).filter(([key]) => !Object.hasOwn(changes, key))));
       setStatus((s) => ({ ...s, [statusKey]: { kind: 'saved' } }));
     } catch (e) {
+      // The refused value stays in its field (a draft); what the page acts on is the saved one.
+      setDrafts((d) => ({ ...d, ...Object.fromEntries(shown) }));
+      setSettings((all) => {
+        if (!all) return all;
+        const next = { ...all };
+        for (const [key, v] of shown) {
+          const s = next[key];
+          if (s && s.value === v && before.has(key)) next[key] = { ...s, value: before.get(key) ?? null };
+        }
+        return next;
+      });
       setStatus((s) => ({ ...s, [statusKey]: { kind: 'error', message: (e as ApiError).message } }));
     }
   };
+  /** A select browsed with the keyboard: the choice is shown as not saved until Enter or blur. */
+  const browsing = (key: string, pending: boolean) => setStatus((s) => ({ ...s, [key]: pending ? { kind: 'unsaved' } : { kind: 'idle' } }));
 
   if (loadError) return <Notice kind="error">{t('errorGeneric', { message: loadError })}</Notice>;
   if (!settings) return <p>{t('loading')}</p>;
 
   const value = (key: string) => settings[key]?.value;
+  /** What a field shows: the value it was refused with, until corrected, else the saved one. */
+  const shownValue = (key: string) => (Object.hasOwn(drafts, key) ? drafts[key] : value(key));
   const mode = String(value('mail_smtpmode'));
   const smtp = mode === 'smtp';
   const auth = value('mail_smtpauth') === true;
@@ -87,14 +113,22 @@ export function EmailServerPage() {
   const common = (key: string, hints: string[] = []) => {
     const s = settings[key];
     const readOnly = (s?.locked ?? false) || (s?.fileOnly ?? false);
+    const unusable = s?.fileUsable === false;
     return {
       id: `f-${key}`,
       name: key,
       disabled: readOnly,
-      'aria-describedby': [`st-${key}`, ...(readOnly ? [`lk-${key}`] : []), ...hints].join(' '),
-      'aria-invalid': status[key]?.kind === 'error' ? true : undefined,
+      'aria-describedby': [`st-${key}`, ...(unusable ? [`fu-${key}`] : []), ...(readOnly ? [`lk-${key}`] : []), ...hints].join(' '),
+      'aria-invalid': status[key]?.kind === 'error' || unusable ? true : undefined,
     };
   };
+  /** Under a path the server cannot use: said as soon as it is saved (or the page loads), not at the next test. */
+  const fileNote = (key: string) =>
+    settings[key]?.fileUsable === false ? (
+      <p class="hint file-unusable" id={`fu-${key}`}>
+        {t(key === 'mail_smtptls_ca' ? 'fileUnusableCa' : 'fileUnusableProgram')}
+      </p>
+    ) : null;
   const lockNote = (key: string) => {
     const s = settings[key];
     if (!s?.locked && !s?.fileOnly) return null;
@@ -119,7 +153,7 @@ export function EmailServerPage() {
         type={opts.type ?? 'text'}
         autocomplete={opts.autocomplete ?? 'off'}
         {...(opts.verbatim ? { spellcheck: false, autocapitalize: 'off' } : {})}
-        value={String(value(key) ?? '')}
+        value={String(shownValue(key) ?? '')}
         onChange={(e) => {
           const raw = e.currentTarget.value;
           void save({ [key]: opts.type === 'number' ? (raw === '' ? null : Number(raw)) : raw });
@@ -130,6 +164,7 @@ export function EmailServerPage() {
           {t(opts.hint)}
         </p>
       )}
+      {fileNote(key)}
       {lockNote(key)}
       <SaveStatus id={`st-${key}`} state={status[key]} />
     </div>
@@ -182,13 +217,13 @@ export function EmailServerPage() {
       <form class="settings" onSubmit={(e) => e.preventDefault()}>
         <div class="field">
           <label for="f-mail_smtpmode">{t('fieldSendMode')}</label>
-          <select {...common('mail_smtpmode')} value={mode} onChange={(e) => void save({ mail_smtpmode: e.currentTarget.value })}>
+          <CommitSelect field={common('mail_smtpmode')} saved={String(shownValue('mail_smtpmode'))} onCommit={(v) => void save({ mail_smtpmode: v })} onBrowse={(p) => browsing('mail_smtpmode', p)}>
             {SEND_MODES.map((m) => (
               <option value={m} key={m}>
                 {t(`sendMode_${m}` as MessageKey)}
               </option>
             ))}
-          </select>
+          </CommitSelect>
           {lockNote('mail_smtpmode')}
           <SaveStatus id="st-mail_smtpmode" state={status.mail_smtpmode} />
         </div>
@@ -196,11 +231,11 @@ export function EmailServerPage() {
         {smtp && (
           <div class="field">
             <label for="f-mail_smtpsecure">{t('fieldEncryption')}</label>
-            <select {...common('mail_smtpsecure')} value={String(value('mail_smtpsecure'))} onChange={(e) => void save({ mail_smtpsecure: e.currentTarget.value })}>
+            <CommitSelect field={common('mail_smtpsecure')} saved={String(shownValue('mail_smtpsecure'))} onCommit={(v) => void save({ mail_smtpsecure: v })} onBrowse={(p) => browsing('mail_smtpsecure', p)}>
               <option value="">{t('encryption_none')}</option>
               <option value="ssl">{t('encryption_ssl')}</option>
               <option value="tls">{t('encryption_tls')}</option>
-            </select>
+            </CommitSelect>
             {lockNote('mail_smtpsecure')}
             <SaveStatus id="st-mail_smtpsecure" state={status.mail_smtpsecure} />
           </div>
@@ -212,9 +247,9 @@ export function EmailServerPage() {
         <fieldset class="field from">
           <legend>{t('fieldFromAddress')}</legend>
           <div class="inline">
-            <input {...common('mail_from_address')} aria-label={t('fieldFromLocal')} value={String(value('mail_from_address') ?? '')} onChange={(e) => void save({ mail_from_address: e.currentTarget.value })} />
+            <input {...common('mail_from_address')} aria-label={t('fieldFromLocal')} value={String(shownValue('mail_from_address') ?? '')} onChange={(e) => void save({ mail_from_address: e.currentTarget.value })} />
             <span aria-hidden="true">@</span>
-            <input {...common('mail_domain')} aria-label={t('fieldFromDomain')} value={String(value('mail_domain') ?? '')} onChange={(e) => void save({ mail_domain: e.currentTarget.value })} />
+            <input {...common('mail_domain')} aria-label={t('fieldFromDomain')} value={String(shownValue('mail_domain') ?? '')} onChange={(e) => void save({ mail_domain: e.currentTarget.value })} />
           </div>
           {lockNote('mail_from_address')}
           {lockNote('mail_domain')}
@@ -233,13 +268,13 @@ export function EmailServerPage() {
             {auth && (
               <div class="field">
                 <label for="f-mail_smtpauthtype">{t('fieldAuthMethod')}</label>
-                <select {...common('mail_smtpauthtype')} value={String(value('mail_smtpauthtype'))} onChange={(e) => void save({ mail_smtpauthtype: e.currentTarget.value })}>
+                <CommitSelect field={common('mail_smtpauthtype')} saved={String(shownValue('mail_smtpauthtype'))} onCommit={(v) => void save({ mail_smtpauthtype: v })} onBrowse={(p) => browsing('mail_smtpauthtype', p)}>
                   {AUTH_TYPES.map((a) => (
                     <option value={a} key={a}>
                       {a}
                     </option>
                   ))}
-                </select>
+                </CommitSelect>
                 {lockNote('mail_smtpauthtype')}
                 <SaveStatus id="st-mail_smtpauthtype" state={status.mail_smtpauthtype} />
               </div>
@@ -262,14 +297,15 @@ export function EmailServerPage() {
                 </p>
                 <div class="field">
                   <label for="f-mail_smtpoauth_grant">{t('fieldOAuthGrant')}</label>
-                  <select
-                    {...common('mail_smtpoauth_grant')}
-                    value={String(value('mail_smtpoauth_grant'))}
-                    onChange={(e) => void save({ mail_smtpoauth_grant: e.currentTarget.value })}
+                  <CommitSelect
+                    field={common('mail_smtpoauth_grant')}
+                    saved={String(shownValue('mail_smtpoauth_grant'))}
+                    onCommit={(v) => void save({ mail_smtpoauth_grant: v })}
+                    onBrowse={(p) => browsing('mail_smtpoauth_grant', p)}
                   >
                     <option value="refresh_token">{t('oauthGrantRefreshToken')}</option>
                     <option value="client_credentials">{t('oauthGrantClientCredentials')}</option>
-                  </select>
+                  </CommitSelect>
                   {lockNote('mail_smtpoauth_grant')}
                   <SaveStatus id="st-mail_smtpoauth_grant" state={status.mail_smtpoauth_grant} />
                 </div>
@@ -297,8 +333,89 @@ export function EmailServerPage() {
       </form>
 
       <TestMail debug={value('mail_smtpdebug') === true} />
-      {smtp && <Detect host={String(value('mail_smtphost') ?? '')} onApplied={load} />}
+      {smtp && (
+        <Detect
+          settings={settings}
+          onApplied={async (keys) => {
+            // What Detect saved replaces what was refused in those fields.
+            setDrafts((d) => Object.fromEntries(Object.entries(d).filter(([key]) => !keys.includes(key))));
+            setStatus((st) => Object.fromEntries(Object.entries(st).filter(([key]) => !keys.includes(key))));
+            await load();
+          }}
+        />
+      )}
     </>
+  );
+}
+
+/** Keys that move a closed select to another option without opening it. */
+const BROWSE_KEYS: ReadonlySet<string> = new Set(['ArrowUp', 'ArrowDown', 'ArrowLeft', 'ArrowRight', 'Home', 'End', 'PageUp', 'PageDown']);
+
+/**
+ * A select whose choice is saved as a person means it: at once when picked with the mouse (or
+ * from the opened list), but only on Enter or when the field is left when the arrow keys (or
+ * typing a letter) moved it, since a closed select changes with every key and passing the send
+ * modes on the way to one must not switch the live mode to each. Escape goes back to the saved one.
+ */
+function CommitSelect(props: {
+  field: Record<string, unknown> & { id: string };
+  saved: string;
+  onCommit: (value: string) => void;
+  onBrowse: (pending: boolean) => void;
+  children: ComponentChildren;
+}) {
+  const [browsed, setBrowsed] = useState<string | null>(null);
+  // Set while a key is down: the change it causes is a step of browsing, not a choice.
+  const keyDown = useRef(false);
+  const commit = (v: string) => {
+    setBrowsed(null);
+    if (v !== props.saved) props.onCommit(v);
+    else props.onBrowse(false);
+  };
+  return (
+    <select
+      {...props.field}
+      value={browsed ?? props.saved}
+      onKeyDown={(e) => {
+        if (e.key === 'Enter') {
+          if (browsed !== null) {
+            e.preventDefault();
+            commit(browsed);
+          }
+        } else if (e.key === 'Escape') {
+          if (browsed !== null) {
+            e.preventDefault();
+            setBrowsed(null);
+            props.onBrowse(false);
+          }
+        } else if ((BROWSE_KEYS.has(e.key) && !e.altKey) || (e.key.length === 1 && e.key !== ' ')) {
+          // Alt+↓ and Space open the list instead; a choice made there is a choice.
+          keyDown.current = true;
+        }
+      }}
+      onKeyUp={() => {
+        keyDown.current = false;
+      }}
+      onChange={(e) => {
+        const v = e.currentTarget.value;
+        if (keyDown.current) {
+          keyDown.current = false;
+          setBrowsed(v === props.saved ? null : v);
+          props.onBrowse(v !== props.saved);
+        } else {
+          commit(v);
+        }
+      }}
+      onMouseDown={() => {
+        keyDown.current = false;
+      }}
+      onBlur={() => {
+        keyDown.current = false;
+        if (browsed !== null) commit(browsed);
+      }}
+    >
+      {props.children}
+    </select>
   );
 }
 
@@ -370,47 +487,126 @@ function HostAttempts(props: { attempts: TestMailReport['attempts'] }) {
   );
 }
 
-interface DetectReport {
+interface DetectCertificate {
+  valid: boolean;
+  error?: string;
+  subject?: string;
+  issuer?: string;
+  validTo?: string;
+  fingerprint256?: string;
+}
+
+interface DetectProbe {
+  port: number;
+  reachable: boolean;
+  error?: { code: string; message: string };
+  security?: 'plain' | 'starttls' | 'implicit_tls';
+  authMethods: string[];
+  certificate?: DetectCertificate;
+}
+
+interface DetectHostReport {
   host: string;
-  probes: Array<{ port: number; certificate?: { valid: boolean } }>;
+  probes: DetectProbe[];
   recommended?: Record<string, string | number | boolean>;
   findings: DetectFinding[];
   notes: string[];
 }
 
-function Detect(props: { host: string; onApplied: () => Promise<void> }) {
+interface DetectReport extends DetectHostReport {
+  /** Every server probed: one, or each of a failover list. */
+  hosts?: DetectHostReport[];
+}
+
+/** What Detect found, and what applying it would change. */
+interface DetectProposal {
+  report: DetectReport;
+  notes: string[];
+  changes: Array<{ key: string; from: Value | null; to: string | number | boolean }>;
+  untrusted: boolean;
+  /** How many servers the failover list holds that the proposal keeps, or replaces. */
+  listKept?: number;
+  listReplaced?: number;
+}
+
+/** The labels of the settings Detect may change, as the form above names them. */
+const DETECT_LABELS: Record<string, MessageKey> = {
+  mail_smtphost: 'fieldServer',
+  mail_smtpport: 'fieldPort',
+  mail_smtpsecure: 'fieldEncryption',
+  mail_smtpauth: 'fieldAuthRequired',
+  mail_smtpauthtype: 'fieldAuthMethod',
+};
+
+/**
+ * "Detect settings": probes the server (every server of a failover list), shows what it found
+ * (ports, TLS, AUTH methods, the certificate) and what applying it would change, field by field,
+ * and saves only on Apply. A failover list is probed server by server and kept as it is.
+ */
+function Detect(props: { settings: Settings; onApplied: (keys: string[]) => Promise<void> }) {
   const { t, language } = useI18n();
-  const [host, setHost] = useState(props.host.split(';')[0] ?? '');
+  const savedHost = String(props.settings['mail_smtphost']?.value ?? '');
+  const [host, setHost] = useState(savedHost);
   // Follows the server field above until the admin types a host here.
   const [typed, setTyped] = useState(false);
   useEffect(() => {
-    if (!typed) setHost(props.host.split(';')[0] ?? '');
-  }, [props.host]);
+    if (!typed) setHost(savedHost);
+  }, [savedHost]);
   const [busy, setBusy] = useState(false);
-  const [result, setResult] = useState<{ kind: 'ok' | 'error'; text: string; notes?: string[] } | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [proposal, setProposal] = useState<DetectProposal | null>(null);
+  const [outcome, setOutcome] = useState<{ kind: 'ok' | 'error' | 'info'; text: string } | null>(null);
+  const wordNotes = (report: DetectHostReport) => (language === 'zh-CN' ? report.findings.map((finding, i) => detectFindingZhCN(finding, report.notes[i] ?? '')) : report.notes);
   const run = async (event: Event) => {
     event.preventDefault();
     setBusy(true);
-    setResult(null);
+    setError(null);
+    setOutcome(null);
+    setProposal(null);
     try {
       const report = await api<DetectReport>('POST', '/settings/mail/detect', { host: host.trim() });
-      const notes = language === 'zh-CN' ? report.findings.map((finding, i) => detectFindingZhCN(finding, report.notes[i] ?? '')) : report.notes;
-      if (report.recommended) {
-        await api('PATCH', '/settings/mail', report.recommended);
-        await props.onApplied();
-        // Settings that only work once the certificate is trusted are not "working" yet.
-        const chosen = report.probes.find((p) => p.port === report.recommended?.['mail_smtpport']);
-        const untrusted = chosen?.certificate !== undefined && !chosen.certificate.valid;
-        setResult(untrusted ? { kind: 'error', text: t('detectFoundUntrusted'), notes } : { kind: 'ok', text: t('detectFound'), notes });
-      } else {
-        setResult({ kind: 'error', text: t('detectNone'), notes });
-      }
+      const recommended = report.recommended ?? {};
+      const changes = Object.entries(recommended)
+        .map(([key, to]) => ({ key, from: props.settings[key]?.value ?? null, to }))
+        .filter((c) => String(c.from ?? '') !== String(c.to));
+      // Settings that only work once the certificate is trusted are not "working" yet.
+      const chosen = (report.hosts?.find((h) => h.recommended) ?? report).probes.find((p) => p.port === recommended['mail_smtpport']);
+      const servers = savedHost.split(';').filter((h) => h.trim() !== '').length;
+      const newHost = recommended['mail_smtphost'];
+      const listed = typeof newHost === 'string' ? newHost.split(';').length : 0;
+      setProposal({
+        report,
+        // With a list, each server's notes are shown under its name; here only what concerns the list.
+        notes: report.hosts && report.hosts.length > 1 ? wordNotes(report).filter((_, i) => report.findings[i]?.kind === 'failover_differs') : wordNotes(report),
+        changes,
+        untrusted: chosen?.certificate !== undefined && !chosen.certificate.valid,
+        ...(listed > 1 ? { listKept: listed } : {}),
+        ...(servers > 1 && listed === 1 ? { listReplaced: servers } : {}),
+      });
     } catch (e) {
-      setResult({ kind: 'error', text: (e as ApiError).message });
+      setError((e as ApiError).message);
     } finally {
       setBusy(false);
     }
   };
+  const apply = async () => {
+    if (!proposal) return;
+    setBusy(true);
+    try {
+      await api('PATCH', '/settings/mail', Object.fromEntries(proposal.changes.map((c) => [c.key, c.to])));
+      await props.onApplied(proposal.changes.map((c) => c.key));
+      setProposal(null);
+      setOutcome({ kind: 'ok', text: t('detectApplied') });
+    } catch (e) {
+      setError((e as ApiError).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  /** A value as the form shows it: the encryption by its choice's name, yes/no for a checkbox. */
+  const shown = (key: string, v: Value | null) =>
+    key === 'mail_smtpsecure' ? t(`encryption_${v === 'ssl' || v === 'tls' ? v : 'none'}` as MessageKey) : v === null || v === '' ? t('detectUnset') : typeof v === 'boolean' ? t(v ? 'yes' : 'no') : String(v);
+  const report = proposal?.report;
   return (
     <section class="panel" aria-labelledby="detect-title">
       <h2 id="detect-title">{t('detectTitle')}</h2>
@@ -420,6 +616,8 @@ function Detect(props: { host: string; onApplied: () => Promise<void> }) {
           <input
             id="detect-host"
             value={host}
+            spellcheck={false}
+            autocapitalize="off"
             onInput={(e) => {
               setTyped(true);
               setHost(e.currentTarget.value);
@@ -427,19 +625,126 @@ function Detect(props: { host: string; onApplied: () => Promise<void> }) {
           />
         </div>
         <button type="submit" disabled={busy || host.trim() === ''}>
-          {busy ? t('detectRunning') : t('detectRun')}
+          {busy && !proposal ? t('detectRunning') : t('detectRun')}
         </button>
       </form>
       <div aria-live="polite">
-        {result && <Notice kind={result.kind}>{result.text}</Notice>}
-        {result?.notes && result.notes.length > 0 && (
-          <ul class="notes">
-            {result.notes.map((n) => (
-              <li key={n}>{n}</li>
-            ))}
-          </ul>
+        {error && <Notice kind="error">{error}</Notice>}
+        {outcome && <Notice kind={outcome.kind}>{outcome.text}</Notice>}
+        {proposal && report && (
+          <>
+            <Notice kind={!report.recommended || proposal.untrusted ? 'error' : 'ok'}>{!report.recommended ? t('detectNone') : proposal.untrusted ? t('detectFoundUntrusted') : t('detectFound')}</Notice>
+            <div class="detect-summary">
+              <h3>{t('detectSummary')}</h3>
+              {(report.hosts ?? [report]).map((h) => (
+                <DetectServerFacts key={h.host} report={h} />
+              ))}
+            </div>
+            {proposal.notes.length > 0 && (
+              <ul class="notes">
+                {proposal.notes.map((n) => (
+                  <li key={n}>{n}</li>
+                ))}
+              </ul>
+            )}
+            {report.hosts && report.hosts.length > 1 && report.hosts.some((h) => h.notes.length > 0) && (
+              <ul class="notes host-notes">
+                {report.hosts.flatMap((h) => wordNotes(h).map((n) => <li key={`${h.host} ${n}`}>{`${h.host}: ${n}`}</li>))}
+              </ul>
+            )}
+            {report.recommended && (
+              <div class="detect-proposal">
+                {proposal.changes.length === 0 ? (
+                  <p>{t('detectNoChanges')}</p>
+                ) : (
+                  <>
+                    <p id="detect-changes-title">{t('detectChanges')}</p>
+                    <table class="detect-changes" aria-labelledby="detect-changes-title">
+                      <tbody>
+                        {proposal.changes.map((c) => (
+                          <tr key={c.key}>
+                            <th scope="row">{DETECT_LABELS[c.key] ? t(DETECT_LABELS[c.key] as MessageKey) : c.key}</th>
+                            <td>
+                              <del>{shown(c.key, c.from)}</del> → <ins>{shown(c.key, c.to)}</ins>
+                            </td>
+                          </tr>
+                        ))}
+                      </tbody>
+                    </table>
+                  </>
+                )}
+                {proposal.listKept !== undefined && <p class="hint">{t('detectListKept', { count: proposal.listKept })}</p>}
+                {proposal.listReplaced !== undefined && <Notice kind="info">{t('detectReplacesList', { count: proposal.listReplaced })}</Notice>}
+                <div class="actions">
+                  {proposal.changes.length > 0 && (
+                    <button type="button" class="primary" disabled={busy} onClick={() => void apply()}>
+                      {t('detectApply')}
+                    </button>
+                  )}
+                  <button
+                    type="button"
+                    disabled={busy}
+                    onClick={() => {
+                      setProposal(null);
+                      setOutcome({ kind: 'info', text: t('detectCancelled') });
+                    }}
+                  >
+                    {proposal.changes.length > 0 ? t('cancel') : t('close')}
+                  </button>
+                </div>
+              </div>
+            )}
+          </>
         )}
       </div>
     </section>
+  );
+}
+
+/** One server's facts: per port, the TLS it offers, its AUTH methods and its certificate. */
+function DetectServerFacts(props: { report: DetectHostReport }) {
+  const { t } = useI18n();
+  return (
+    <div class="detect-server">
+      <h4>{t('detectServer', { host: props.report.host })}</h4>
+      <dl>
+        {props.report.probes.map((p) => (
+          <div key={p.port} class="detect-port">
+            <dt>{t('detectPort', { port: p.port })}</dt>
+            <dd>
+              {!p.reachable ? (
+                t('detectNotReachable', { reason: p.error?.message ?? '' })
+              ) : !p.security ? (
+                t('detectNoSmtp', { reason: p.error?.message ?? '' })
+              ) : (
+                <>
+                  <span class="tls">{t(`detectSecurity_${p.security}` as MessageKey)}</span>
+                  {'; '}
+                  {t('detectAuth')}: {p.authMethods.length > 0 ? p.authMethods.join(' ') : t('detectAuthNone')}
+                  {p.error && <> ({p.error.message})</>}
+                  {p.certificate && (
+                    <ul class="certificate">
+                      <li>
+                        {t('detectCertificate')}: {p.certificate.subject ?? ''} ({p.certificate.valid ? t('detectCertTrusted') : t('detectCertUntrusted', { reason: p.certificate.error ?? '' })})
+                      </li>
+                      {p.certificate.validTo && (
+                        <li>
+                          {t('detectCertExpires')}: <time dateTime={p.certificate.validTo}>{p.certificate.validTo}</time>
+                        </li>
+                      )}
+                      {p.certificate.fingerprint256 && (
+                        <li>
+                          {t('detectCertFingerprint')}: <code class="fingerprint">{p.certificate.fingerprint256}</code>
+                        </li>
+                      )}
+                    </ul>
+                  )}
+                </>
+              )}
+            </dd>
+          </div>
+        ))}
+      </dl>
+    </div>
   );
 }

@@ -13,13 +13,15 @@ const detectBody = z.object({ host: z.string().min(1).max(300) }).strict();
 export function settingsRoutes(app: FastifyInstance, ctx: AppContext): void {
   const { admin } = createGuards(ctx);
 
-  app.get('/api/v1/settings/mail', { preHandler: admin }, async () => ({ settings: await ctx.settings.describe() }));
+  app.get('/api/v1/settings/mail', { preHandler: admin }, async () => ({ settings: await ctx.settingFiles.describe() }));
 
   app.patch('/api/v1/settings/mail', { preHandler: admin }, async (request) => {
     const body = parseInput(patchBody, request.body);
     // null unsets a key; sets and unsets are checked together and saved in one transaction.
     await ctx.settings.update(body);
-    return { settings: await ctx.settings.describe() };
+    // A path is saved even when the file is not usable yet (the host's admin may put it there
+    // next); the answer says so at once, for the page to flag under the field.
+    return { settings: await ctx.settingFiles.describe() };
   });
 
   app.post('/api/v1/settings/mail/test', { preHandler: admin }, async (request) => {
