@@ -83,6 +83,7 @@ const codes = {
 
   // Database
   database_unavailable: { status: 503, exit: 1, summary: 'The database cannot be opened or reached.' },
+  sqlite_module_mismatch: { status: 503, exit: 1, summary: 'better-sqlite3 was built for another Node.js version; npm rebuild it.' },
   database_not_empty: { status: 409, exit: 1, summary: 'db:copy was given a database that holds data already.' },
   database_busy: { status: 409, exit: 1, summary: 'db:copy found a worker sending from the database; stop Mailroom first.' },
 

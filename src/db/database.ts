@@ -1,5 +1,5 @@
 import { closeSync, mkdirSync, openSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type MigrationProvider } from 'kysely';
 import { MailroomError } from '../errors.ts';
@@ -57,6 +57,23 @@ export async function openDatabase(options: { url?: string | undefined; dataDir:
   return database;
 }
 
+/**
+ * better-sqlite3 is a native module built for one Node.js version: after Node.js is upgraded it
+ * no longer loads, with a five-line message about NODE_MODULE_VERSION. Said as what to do.
+ */
+function nativeModuleMismatch(cause: unknown): MailroomError | undefined {
+  const message = cause instanceof Error ? cause.message : '';
+  const versions = /NODE_MODULE_VERSION (\d+)[\s\S]*NODE_MODULE_VERSION (\d+)/.exec(message);
+  if ((cause as { code?: unknown }).code !== 'ERR_DLOPEN_FAILED' || !versions) return undefined;
+  const module = /'([^']*node_modules[\\/]better-sqlite3)[\\/]/.exec(message)?.[1];
+  const installDir = module ? dirname(dirname(module)) : 'the folder Mailroom is installed in';
+  return new MailroomError(
+    'sqlite_module_mismatch',
+    `better-sqlite3 was built for another Node.js version (module version ${versions[1]}; Node.js ${process.version} needs ${versions[2]}): run \`npm rebuild better-sqlite3\` in ${installDir}, then start Mailroom again`,
+    { cause, details: { built: Number(versions[1]), needed: Number(versions[2]) } },
+  );
+}
+
 function openSqlite(dataDir: string): Database {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const path = join(dataDir, 'mailroom.sqlite');
@@ -67,6 +84,8 @@ function openSqlite(dataDir: string): Database {
     closeSync(openSync(path, 'a', 0o600));
     sqlite = new BetterSqlite3(path);
   } catch (cause) {
+    const mismatch = nativeModuleMismatch(cause);
+    if (mismatch) throw mismatch;
     throw new MailroomError('database_unavailable', `Cannot open the SQLite database ${path}: ${(cause as Error).message}`, { cause });
   }
   // WAL lets the web server read while the worker writes; busy_timeout waits out the brief
