@@ -12,7 +12,7 @@ import { TEMPLATE_DEFINITIONS, TEMPLATE_NAMES, type TemplateName } from '../../s
 const renderer = createMailRenderer({ engine: createLiquidEngine({ layout: layoutHtml }), partsOf: async (name, lang) => shippedParts(name, lang), clock: { now: () => new Date('2026-11-26T10:00:00Z') } });
 const settings = { ...defaultSettings(), mail_domain: 'cloud.example.com', instance_name: 'Example Cloud' };
 const activityData = (time: Date) => ({
-  activities: [{ subject: 'Bob changed report.pdf', file_name: 'report.pdf', link: 'https://cloud.example.com/f/1', time }],
+  activities: [{ summary: 'Bob changed the file »report.pdf«', subject: 'Bob changed a file', file_name: 'report.pdf', link: 'https://cloud.example.com/f/1', time }],
   settings_link: 'https://cloud.example.com/settings',
   unsubscribe_link: 'https://cloud.example.com/unsubscribe/abc',
 });
@@ -68,13 +68,16 @@ describe('rendering a mail', () => {
     assert.ok(!text.includes('dana@example.org'), text);
   });
 
-  it('writes the time of a password or address change in the recipient time zone', async () => {
+  it('writes the time of a password or address change in the recipient time zone, naming the zone', async () => {
     const changedAt = new Date('2026-11-26T23:30:00Z');
     for (const name of ['password_changed', 'email_change_notice'] as const) {
       const m = await renderer.render({ template: name, to: { address: 'wang@example.com', uid: 'xiaoming', language: 'zh-CN', timeZone: 'Asia/Shanghai' }, data: { ...ownSample(name), changed_at: changedAt } }, settings);
       const parsed = await simpleParser(m.raw);
-      assert.match(parsed.text ?? '', /于2026年11月27日 07:30/, name);
-      assert.match(parsed.html as string, /于2026年11月27日 07:30/, name);
+      // The date starts with a digit after 于: one space, by the spacing rule.
+      assert.match(parsed.text ?? '', /于 2026年11月27日 07:30（GMT\+8）/, name);
+      assert.match(parsed.html as string, /于 2026年11月27日 07:30（GMT\+8）/, name);
+      const en = await renderer.render({ template: name, to: { address: 'ann@example.com', uid: 'ann', language: 'en', timeZone: 'America/New_York' }, data: { ...ownSample(name), changed_at: changedAt } }, settings);
+      assert.match((await simpleParser(en.raw)).text ?? '', /Nov 26, 2026, 6:30\s?PM EST/, name);
     }
   });
 
