@@ -11,8 +11,8 @@ import type { TransportFactory } from '../transport/create-transport.ts';
 import { createTranscript } from '../transport/transcript.ts';
 import { isTransportError, type HostAttempt } from '../transport/transport.ts';
 
-function sampleName(language: TemplateLanguage): string {
-  return (sampleData('test', language).user as { display_name: string }).display_name;
+function samplePerson(language: TemplateLanguage): { display_name: string; uid: string } {
+  return sampleData('test', language).user as { display_name: string; uid: string };
 }
 
 export interface TestMailReport {
@@ -66,7 +66,7 @@ export function createMailTestService(deps: MailTestServiceDeps) {
       {
         template,
         // A test mail to another address still greets someone by name: the sample person's.
-        to: { address: to, displayName: admin?.displayName ?? sampleName(language), uid: admin?.uid, language },
+        to: admin ? { address: to, displayName: admin.displayName, uid: admin.uid, language } : { address: to, displayName: samplePerson(language).display_name, uid: samplePerson(language).uid, language },
         data: templateData,
         ...(typeof unsubscribe === 'string' ? { unsubscribeUrl: unsubscribe } : {}),
       },

@@ -1,3 +1,4 @@
+import { zonedDate } from './render-mail.ts';
 import type { TemplateLanguage, TemplateName } from './template-catalog.ts';
 
 /** The instance a preview or test mail is made for: its links and dates follow it. */
@@ -95,7 +96,7 @@ export function sampleData(name: TemplateName, language: TemplateLanguage, insta
     case 'password_changed':
       return {
         ...common,
-        changed_at: ago(0, zh ? '2026年11月26日 14:37（GMT+8）' : 'Nov 26, 2026, 2:37 PM GMT+8'),
+        changed_at: instance ? zonedDate(instance.now, language, 'UTC') : zh ? '2026年11月26日 14:37（GMT+8）' : 'Nov 26, 2026, 2:37 PM GMT+8',
         client_address: '203.0.113.7',
         browser: zh ? 'Windows 上的 Firefox' : 'Firefox on Windows',
         reset_link: base + '/forgot',
@@ -112,7 +113,7 @@ export function sampleData(name: TemplateName, language: TemplateLanguage, insta
         ...common,
         old_email: zh ? 'xiaoming.wang@example.com' : 'alice.andersen@example.com',
         new_email: zh ? 'wangxm@example.net' : 'alice.andersen@example.net',
-        changed_at: ago(0, zh ? '2026年11月26日 14:37（GMT+8）' : 'Nov 26, 2026, 2:37 PM GMT+8'),
+        changed_at: instance ? zonedDate(instance.now, language, 'UTC') : zh ? '2026年11月26日 14:37（GMT+8）' : 'Nov 26, 2026, 2:37 PM GMT+8',
         client_address: '203.0.113.7',
         browser: zh ? 'Windows 上的 Firefox' : 'Firefox on Windows',
         undo_link: base + '/undo-email/' + (zh ? 'Hq4Ws9Lm2Xc' : 'Rt6Yb3Nf8Kd'),
