@@ -171,8 +171,7 @@ describe('the template API on a real database', () => {
 
   it('POST …/preview renders the template in force with sample data, and a draft without saving it', async () => {
     // The sample data is this instance's: its name and address.
-    const patched = await api('PATCH', '/api/v1/settings/mail', { body: { instance_name: 'Harbor Cloud', base_url: 'https://files.harbor.example' } });
-    assert.equal(patched.status, 200, patched.text);
+    await ctx.settings.update({ instance_name: 'Harbor Cloud', base_url: 'https://files.harbor.example' });
     const current = await api('POST', '/api/v1/templates/test/en/preview');
     assert.equal(current.status, 200, current.text);
     const shown = json<TemplatePreview>(current);
