@@ -2,7 +2,8 @@
 # Installs what the real-server tests need, only what is missing (Debian, as root; CI runs as
 # root). Re-runnable; when everything is present it only looks at a few files.
 #   postfix (as "No configuration", so the system instance never starts), sasl2-bin,
-#   libsasl2-modules, openssl, procps, chromium and fonts-noto-cjk (the web UI tests), postgresql (a system cluster the install starts is
+#   libsasl2-modules, openssl, procps, chromium and fonts-noto-cjk (the web UI tests), spamassassin
+#   (its local rules read delivered mails; no daemon is started), postgresql (a system cluster the install starts is
 #   stopped again), and exim4-daemon-heavy unpacked into $MAILROOM_TEST_CACHE/exim.
 # apt's own output goes to $MAILROOM_TEST_CACHE/install.log; stderr gets short progress lines.
 . "$(dirname "$0")/servers/lib.sh"
@@ -51,7 +52,8 @@ for want in \
   /usr/bin/openssl:openssl \
   /usr/bin/ps:procps \
   /usr/bin/chromium:chromium \
-  /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc:fonts-noto-cjk; do
+  /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc:fonts-noto-cjk \
+  /usr/bin/spamassassin:spamassassin; do
   [ -e "${want%%:*}" ] || missing+=("${want#*:}")
 done
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
