@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,6 +43,7 @@ describe('short Chinese mails through the real Postfix, read by SpamAssassin', (
   let worker: OutboxWorker;
 
   before(async () => {
+    assert.ok(existsSync(SPAMASSASSIN), `${SPAMASSASSIN} is missing: apt-get install spamassassin (test/support/install-deps.sh does it)`);
     postfix = await startPostfix();
     dir = await mkdtemp(join(tmpdir(), 'mailroom-spam-rules-'));
     ctx = await buildContext({ env: { MAILROOM_DATA_DIR: dir, MAILROOM_CONFIG: join(dir, 'none.json') }, logLevel: 'silent' });
