@@ -972,7 +972,8 @@ export function createLiquidEngine(options: LiquidEngineOptions = {}): TemplateE
     try {
       body = await renderTemplates(liquid, prepared?.body ?? templates, scope, undefined);
     } catch (error) {
-      throw renderFailure(error, source, limits, `${part} template`);
+      // The excerpt is of the template as written; the line is the same.
+      throw renderFailure(error, written, limits, `${part} template`);
     }
     let output = body.output;
     if (layout !== undefined && layoutTemplates !== undefined) {
