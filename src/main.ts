@@ -1,4 +1,5 @@
 import type { DestinationStream } from 'pino';
+import type { ChangeClient } from './domain/user-agent.ts';
 import { importOwncloudConfig } from './config/config-import.ts';
 import { readRuntimeOptions, type RuntimeOptions } from './config/runtime-options.ts';
 import { prepareDataDir } from './config/data-dir.ts';
@@ -191,7 +192,16 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     clock,
     appearance: async () => {
       const s = await settings.get();
-      return { logoUrl: s.mail_logo_url, logoDarkUrl: s.mail_logo_dark_url, logoWidth: s.mail_logo_width, logoHeight: s.mail_logo_height, accentColor: s.mail_accent_color, footer: s.mail_footer };
+      return {
+        logoUrl: s.mail_logo_url,
+        logoDarkUrl: s.mail_logo_dark_url,
+        logoWidth: s.mail_logo_width,
+        logoHeight: s.mail_logo_height,
+        accentColor: s.mail_accent_color,
+        footer: s.mail_footer,
+        instanceName: s.instance_name,
+        baseUrl: s.base_url,
+      };
     },
   });
   const renderer = createMailRenderer({ engine, partsOf: (name, lang) => templates.partsOf(name, lang), clock });
@@ -243,7 +253,7 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
         // Without this, an owner locked out by failed guesses (often their own) stays locked out
         // for the rest of the window even after setting a new password through the reset link.
         await sessions.forgetFailures(uid);
-        await accountMails.passwordChanged(uid);
+        await accountMails.passwordChanged(uid, what.client);
       }
     },
     sendInvitation: (uid) => accountMails.invite(uid),
@@ -253,8 +263,8 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
   const notificationRepo = createNotificationRepo(database.db, database.dialect);
   const unsubscribe = createUnsubscribeLinks(secretKey);
   // Through the directory: the strength check, the end of other sessions, and password_changed.
-  const setPassword = async (uid: string, password: string) => {
-    await userService.modify(uid, { password });
+  const setPassword = async (uid: string, password: string, client?: ChangeClient) => {
+    await userService.modify(uid, { password }, client);
   };
   const accountMails = createAccountMailService({
     links,

@@ -1,4 +1,5 @@
 import type { SettingsService } from '../config/settings-service.ts';
+import type { ChangeClient } from '../domain/user-agent.ts';
 import type { UserRow } from '../db/user-repo.ts';
 import { MailroomError } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
@@ -14,7 +15,7 @@ export interface PasswordResetDeps {
   owe(mail: OwedAccountMail): Promise<unknown>;
   findUser(login: string): Promise<UserRow | undefined>;
   /** Sets the password (checked for strength) and ends the user's sessions. */
-  setPassword(uid: string, password: string): Promise<void>;
+  setPassword(uid: string, password: string, client?: ChangeClient): Promise<void>;
   clock: { now(): Date };
   sleep(ms: number): Promise<void>;
   log: Logger;
@@ -69,7 +70,7 @@ export function createPasswordResetService(deps: PasswordResetDeps) {
     },
 
     /** Sets the new password with a token from the mail; the token is spent either way it succeeds. */
-    async confirm(input: { token: string; password: string }): Promise<{ uid: string }> {
+    async confirm(input: { token: string; password: string }, client?: ChangeClient): Promise<{ uid: string }> {
       const link = await deps.links.check(input.token, 'password_reset');
       if (link.state === 'invalid') throw new MailroomError('reset_token_invalid', 'This password-reset link is not valid: copy the whole link from the mail, or ask for a new one');
       if (link.state === 'used') throw new MailroomError('reset_token_used', 'This password-reset link was used already or replaced by a newer one; ask for a new one');
@@ -80,7 +81,7 @@ export function createPasswordResetService(deps: PasswordResetDeps) {
       // requests with the same link cannot both set a password.
       checkPasswordStrength(input.password, { uid: user.uid, email: user.email });
       if (!(await deps.links.spend(link.row))) throw new MailroomError('reset_token_used', 'This password-reset link was used already; ask for a new one');
-      await deps.setPassword(user.uid, input.password);
+      await deps.setPassword(user.uid, input.password, client);
       return { uid: user.uid };
     },
   };

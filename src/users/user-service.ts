@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ChangeClient } from '../domain/user-agent.ts';
 import { explainInvalidAddress, headerControlCharacter, printable } from '../domain/address.ts';
 import { isTimeZone } from '../domain/time-zone.ts';
 import { isMailroomError, MailroomError, type ErrorCode } from '../errors.ts';
@@ -73,7 +74,7 @@ export interface UserServiceDeps {
   store: UserStore;
   clock: { now(): Date };
   /** Called after a password or address change or a disabling: one-use links and other sessions end. */
-  onCredentialsChanged(uid: string, what: { password: boolean; email: boolean; disabled: boolean; keepSessionHash?: string | undefined }): Promise<void>;
+  onCredentialsChanged(uid: string, what: { password: boolean; email: boolean; disabled: boolean; keepSessionHash?: string | undefined; client?: ChangeClient | undefined }): Promise<void>;
   /** Mails the welcome invitation with its set-password link. */
   sendInvitation(uid: string): Promise<InvitationSent>;
   /** Mails a confirmation link to a user's new address; the address changes when it is followed. */
@@ -119,7 +120,7 @@ export function createUserService(deps: UserServiceDeps) {
     return row;
   };
 
-  async function applyChanges(uid: string, changes: UserChanges, keepSessionHash?: string): Promise<PublicUser> {
+  async function applyChanges(uid: string, changes: UserChanges, keepSessionHash?: string, client?: ChangeClient): Promise<PublicUser> {
     const row = await mustFind(uid);
     const email = changes.email === undefined ? undefined : checkEmail(changes.email);
     checkTimeZone(changes.timezone);
@@ -142,7 +143,7 @@ export function createUserService(deps: UserServiceDeps) {
     const passwordChanged = changes.password !== undefined;
     const disabled = changes.disabled === true && row.disabled === 0;
     if (emailChanged || passwordChanged || disabled) {
-      await deps.onCredentialsChanged(uid, { password: passwordChanged, email: emailChanged, disabled, keepSessionHash });
+      await deps.onCredentialsChanged(uid, { password: passwordChanged, email: emailChanged, disabled, keepSessionHash, client });
     }
     return toPublicUser(await mustFind(uid));
   }
@@ -181,13 +182,13 @@ export function createUserService(deps: UserServiceDeps) {
     },
     list: async (): Promise<PublicUser[]> => (await deps.store.list()).map(toPublicUser),
     get: async (uid: string): Promise<PublicUser> => toPublicUser(await mustFind(uid)),
-    /** An admin's change: every field may change, the password without the old one. */
-    modify: (uid: string, changes: UserChanges) => applyChanges(uid, changes),
+    /** An admin's change: every field may change, the password without the old one. `client`: the web client it came through. */
+    modify: (uid: string, changes: UserChanges, client?: ChangeClient) => applyChanges(uid, changes, undefined, client),
     /**
      * A user's change of their own account: a new password or address needs the current password,
      * and a new address takes effect only once the link mailed to it is followed.
      */
-    async modifyOwn(uid: string, changes: OwnChanges, sessionHash?: string): Promise<PublicUser> {
+    async modifyOwn(uid: string, changes: OwnChanges, sessionHash?: string, client?: ChangeClient): Promise<PublicUser> {
       const { current_password: current, ...rest } = changes;
       // Whoever holds a session must not be able to take the account over: a new password, or a
       // new address (which a password reset would then go to), needs the current password.
@@ -200,11 +201,11 @@ export function createUserService(deps: UserServiceDeps) {
       }
       if (emailChanges && rest.email) {
         const newEmail = checkEmail(rest.email) as string;
-        const updated = await applyChanges(uid, { ...rest, email: undefined }, sessionHash);
+        const updated = await applyChanges(uid, { ...rest, email: undefined }, sessionHash, client);
         await deps.requestEmailChange(uid, newEmail);
         return updated;
       }
-      return applyChanges(uid, rest, sessionHash);
+      return applyChanges(uid, rest, sessionHash, client);
     },
     async delete(uid: string): Promise<void> {
       const row = await mustFind(uid);

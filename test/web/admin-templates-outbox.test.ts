@@ -199,7 +199,7 @@ describe('the Templates, Outbox and Users pages of an admin', () => {
         await page.getByRole('textbox', { name: 'Plain text (empty: made from the HTML)' }).waitFor();
         // The preview is the shipped template with the sample data.
         assert.equal(await page.locator('#preview-subject').innerText(), 'Bob Berg shared »Budget 2026.xlsx« with you');
-        assert.match(await previewFrame(page).innerText(), /Bob Berg shared »Budget 2026\.xlsx« with you on Example Cloud\./);
+        assert.match(await previewFrame(page).innerText(), /Bob Berg shared »Budget 2026\.xlsx« with you on Mailroom\./);
         assert.equal(await page.locator('#template-variables button[data-variable="sharer"]').count(), 1, 'the variables are listed');
 
         // Subject, HTML and text changed: the preview follows.
@@ -311,7 +311,7 @@ describe('the Templates, Outbox and Users pages of an admin', () => {
         assert.match(zh.parts.subject, /共享/);
         await eventually(async () => (await editorText(page, 'html')) === zh.parts.html, 'the Chinese HTML is in the editor');
         await eventually(async () => (await page.locator('#preview-subject').innerText()).includes('共享'), 'the preview is Chinese');
-        assert.equal(await page.locator('#preview-subject').innerText(), '李华 与您共享了 »2026年度预算.xlsx«');
+        assert.equal(await page.locator('#preview-subject').innerText(), '李华与您共享了“2026年度预算.xlsx”');
       });
     });
     it('speaks Chinese in the editor too: the search panel of a Chinese admin', async () => {

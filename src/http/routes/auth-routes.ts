@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
 import { SESSION_IDLE_MS } from '../../users/session-service.ts';
 import { createGuards, principalOf, readCookie, SESSION_COOKIE } from '../guards.ts';
+import { requestClient } from '../request-client.ts';
 import { parseInput } from '../parse-input.ts';
 
 const loginBody = z.object({ user: z.string().min(1).max(320), password: z.string().min(1).max(1024) }).strict();
@@ -49,20 +50,20 @@ export function authRoutes(app: FastifyInstance, ctx: AppContext): void {
 
   app.post('/api/v1/password-reset/confirm', async (request) => {
     const body = parseInput(confirmBody, request.body);
-    const { uid } = await ctx.passwordReset.confirm(body);
+    const { uid } = await ctx.passwordReset.confirm(body, requestClient(request));
     return { ok: true, user: uid };
   });
 
   /** The set-password page of a welcome mail asks who the link is for (and whether it still works). */
   app.get('/api/v1/invitations/:token', async (request) => ({ invitation: await ctx.accountMails.checkInvitation(parseInput(tokenParams, request.params).token) }));
   app.post('/api/v1/invitations/accept', async (request) => {
-    const { uid } = await ctx.accountMails.acceptInvitation(parseInput(confirmBody, request.body));
+    const { uid } = await ctx.accountMails.acceptInvitation(parseInput(confirmBody, request.body), requestClient(request));
     return { ok: true, user: uid };
   });
 
   /** The link mailed to a new address: the address takes effect (whoever opens it; the token is the proof). */
   app.post('/api/v1/email-change/confirm', async (request) => {
-    const { uid, email } = await ctx.accountMails.confirmEmailChange(parseInput(tokenBody, request.body).token);
+    const { uid, email } = await ctx.accountMails.confirmEmailChange(parseInput(tokenBody, request.body).token, requestClient(request));
     return { ok: true, user: uid, email };
   });
   /** The link mailed to the old address: puts it back and signs the account out everywhere. */

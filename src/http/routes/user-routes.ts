@@ -5,6 +5,7 @@ import { preferencesPatchSchema } from '../../domain/preferences.ts';
 import { newUserSchema, ownChangesSchema, userChangesSchema } from '../../users/user-service.ts';
 import { createGuards, principalOf } from '../guards.ts';
 import { parseInput } from '../parse-input.ts';
+import { requestClient } from '../request-client.ts';
 
 const uidParams = z.object({ uid: z.string().min(1).max(64) });
 const streamQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).optional(), before: z.coerce.number().int().min(1).optional() });
@@ -21,7 +22,7 @@ export function userRoutes(app: FastifyInstance, ctx: AppContext): void {
   });
   app.get('/api/v1/users/:uid', { preHandler: admin }, async (request) => ({ user: await ctx.users.get(parseInput(uidParams, request.params).uid) }));
   app.patch('/api/v1/users/:uid', { preHandler: admin }, async (request) => ({
-    user: await ctx.users.modify(parseInput(uidParams, request.params).uid, parseInput(userChangesSchema, request.body)),
+    user: await ctx.users.modify(parseInput(uidParams, request.params).uid, parseInput(userChangesSchema, request.body), requestClient(request)),
   }));
   /** "Resend invitation": a new welcome mail; the link of every earlier one stops working. */
   app.post('/api/v1/users/:uid/invitation', { preHandler: admin }, async (request, reply) => {
@@ -36,7 +37,7 @@ export function userRoutes(app: FastifyInstance, ctx: AppContext): void {
   // pending_email: a new address waiting for the user to follow the link mailed to it.
   app.get('/api/v1/me', { preHandler: user }, async (request) => ({ user: await ctx.users.get(self(request)), pending_email: await ctx.accountMails.pendingEmail(self(request)) }));
   app.patch('/api/v1/me', { preHandler: user }, async (request) => ({
-    user: await ctx.users.modifyOwn(self(request), parseInput(ownChangesSchema, request.body), principalOf(request).sessionHash),
+    user: await ctx.users.modifyOwn(self(request), parseInput(ownChangesSchema, request.body), principalOf(request).sessionHash, requestClient(request)),
     pending_email: await ctx.accountMails.pendingEmail(self(request)),
   }));
   app.get('/api/v1/me/activities', { preHandler: user }, async (request) => {
