@@ -212,9 +212,11 @@ export function createOutboxRepo(db: Kysely<DatabaseSchema>, dialect: SqlDialect
       const mails = rows.map((r) => toRow(r as OutboxTable & { id: number }));
       return { mails, next: mails.length === input.limit ? (mails[mails.length - 1]?.id ?? null) : null };
     }
-    const pattern = `%${likeEscape(input.search.toLowerCase())}%`;
+    const text = input.search.toLowerCase();
+    // The recipients are kept as a JSON array: a quote or backslash in the text is escaped there.
+    const patterns = { subject: `%${likeEscape(text)}%`, recipients: `%${likeEscape(JSON.stringify(text).slice(1, -1))}%` };
     const window = below(base()).select('id').limit(SEARCH_WINDOW);
-    const matches = (column: 'subject' | 'recipients') => sql<boolean>`lower(${sql.ref(column)}) like ${pattern} escape '\\'`;
+    const matches = (column: 'subject' | 'recipients') => sql<boolean>`lower(${sql.ref(column)}) like ${patterns[column]} escape '\\'`;
     const rows = await db
       .selectFrom('outbox')
       .selectAll()
