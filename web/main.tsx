@@ -175,7 +175,8 @@ function App() {
             <Link href="/admin/general">{t('baseUrlBannerLink')}</Link>
           </div>
         )}
-        <main id="content" key={path}>
+        {/* A new page starts afresh; a page's own paths (a mail of the outbox) keep what it holds. */}
+        <main id="content" key={adminPage?.path ?? path}>
           {page}
         </main>
       </Session.Provider>

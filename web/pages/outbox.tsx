@@ -252,7 +252,7 @@ function OutboxMails(props: { openId: number | null }) {
     const id = openId;
     navigate('/admin/outbox');
     // Back to where the reader was: the button that opened the mail.
-    queueMicrotask(() => document.querySelector<HTMLButtonElement>(`#outbox-list tr[data-id="${id}"] button.open`)?.focus());
+    queueMicrotask(() => document.querySelector<HTMLButtonElement>(`#outbox-list tr[data-id="${id}"] a.open`)?.focus());
   };
   const toggle = (id: number, on: boolean) =>
     setSelected((s) => {
