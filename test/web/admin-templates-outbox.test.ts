@@ -556,7 +556,7 @@ describe('the Templates, Outbox and Users pages of an admin', () => {
           const question = page.locator('#outbox-retry-all-question');
           assert.equal(await question.innerText(), `Queue the ${failed} failed mail(s) again? Fix what made them fail first (each mail shows the server’s reply), or they fail again.`);
           // Cancel changes nothing.
-          await page.getByRole('button', { name: 'Cancel' }).click();
+          await page.locator('#outbox-retry-all-confirm').getByRole('button', { name: 'Cancel' }).click();
           assert.equal(await question.count(), 0);
           assert.equal((await outboxCounts())['failed'], failed);
 
