@@ -55,8 +55,13 @@ function uniqueIds(ids: number[]): number[] {
 }
 
 function notQueued(id: number, state: string): MailroomError {
-  const why = state === 'failed' || state === 'cancelled' ? `${state}; Retry queues it again` : state === 'sending' ? 'being sent right now' : 'sent already';
-  return new MailroomError('outbox_not_queued', `Mail #${id} is ${why}: only a queued mail can be sent now`, { details: { id, state } });
+  const message =
+    state === 'failed' || state === 'cancelled'
+      ? `Mail #${id} is ${state}: only a queued mail can be sent now; retry it instead, which queues it due at once`
+      : state === 'sending'
+        ? `Mail #${id} is sending: a worker is handing it to the mail server right now`
+        : `Mail #${id} is sent already: only a queued mail can be sent now`;
+  return new MailroomError('outbox_not_queued', message, { details: { id, state } });
 }
 
 /** The outbox row of a finished message. */
