@@ -282,14 +282,14 @@ function OutboxMails(props: { openId: number | null }) {
 
       <OwedMails refreshes={refreshes} />
 
+      <div class="field outbox-search">
+        <label for="outbox-search">{t('outboxSearch')}</label>
+        <input id="outbox-search" type="search" value={searchText} maxLength={200} aria-describedby="outbox-search-hint" onInput={(e) => setSearchText(e.currentTarget.value)} />
+        <p class="hint" id="outbox-search-hint">
+          {t('outboxSearchHint')}
+        </p>
+      </div>
       <div class="toolbar">
-        <div class="field">
-          <label for="outbox-search">{t('outboxSearch')}</label>
-          <input id="outbox-search" type="search" value={searchText} maxLength={200} aria-describedby="outbox-search-hint" onInput={(e) => setSearchText(e.currentTarget.value)} />
-          <p class="hint" id="outbox-search-hint">
-            {t('outboxSearchHint')}
-          </p>
-        </div>
         <div class="field">
           <label for="outbox-filter">{t('outboxState')}</label>
           <select id="outbox-filter" value={filter} onChange={(e) => setFilter(e.currentTarget.value as OutboxState | '')}>
