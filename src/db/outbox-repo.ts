@@ -180,7 +180,8 @@ export async function enqueueWithin(trx: Kysely<DatabaseSchema>, rows: NewOutbox
  * worker did with the same mail. Batches are settled with one statement per outcome, fed a
  * JSON array, which keeps a batch of hundreds to a handful of statements on both dialects.
  */
-export function createOutboxRepo(db: Kysely<DatabaseSchema>, dialect: SqlDialectName) {
+export function createOutboxRepo(db: Kysely<DatabaseSchema>, dialect: SqlDialectName, options: { searchWindow?: number } = {}) {
+  const searchWindow = options.searchWindow ?? SEARCH_WINDOW;
   const jsonRows = (param: string) =>
     dialect === 'postgres'
       ? sql`jsonb_array_elements(${param}::jsonb)`
@@ -198,7 +199,7 @@ export function createOutboxRepo(db: Kysely<DatabaseSchema>, dialect: SqlDialect
   /**
    * One page of the list, newest first, by state, paged by id (`beforeId`). A `search` (recipient or subject, any
    * case, as typed: `%` and `_` are no wildcards) cannot use an index, so it looks through at
-   * most SEARCH_WINDOW mails a page; `next` is the `beforeId` of the next page, also when this
+   * most `searchWindow` (SEARCH_WINDOW) mails a page; `next` is the `beforeId` of the next page, also when this
    * page found fewer than `limit` because the window ended, and null at the end of the outbox.
    */
   async function page(input: { state?: string | undefined; limit: number; beforeId?: number | undefined; search?: string | undefined }): Promise<{ mails: OutboxRow[]; next: number | null }> {
@@ -215,7 +216,7 @@ export function createOutboxRepo(db: Kysely<DatabaseSchema>, dialect: SqlDialect
     const text = input.search.toLowerCase();
     // The recipients are kept as a JSON array: a quote or backslash in the text is escaped there.
     const patterns = { subject: `%${likeEscape(text)}%`, recipients: `%${likeEscape(JSON.stringify(text).slice(1, -1))}%` };
-    const window = below(base()).select('id').limit(SEARCH_WINDOW);
+    const window = below(base()).select('id').limit(searchWindow);
     const matches = (column: 'subject' | 'recipients') => sql<boolean>`lower(${sql.ref(column)}) like ${patterns[column]} escape '\\'`;
     const rows = await db
       .selectFrom('outbox')
@@ -229,7 +230,7 @@ export function createOutboxRepo(db: Kysely<DatabaseSchema>, dialect: SqlDialect
     if (mails.length === input.limit) return { mails, next: mails[mails.length - 1]?.id ?? null };
     // Fewer than a page: either the window reached the oldest mail, or the search goes on below it.
     const edge = await db.selectFrom(window.as('w')).select([(eb) => eb.fn.countAll<string | number>().as('n'), (eb) => eb.fn.min<string | number>('w.id').as('lowest')]).executeTakeFirstOrThrow();
-    return { mails, next: Number(edge.n) === SEARCH_WINDOW && edge.lowest !== null ? Number(edge.lowest) : null };
+    return { mails, next: Number(edge.n) === searchWindow && edge.lowest !== null ? Number(edge.lowest) : null };
   }
 
   return {

@@ -106,6 +106,20 @@ for (const dialect of dialects()) {
       assert.deepEqual(third, { mails: [], next: null }, 'the end of the outbox');
     });
 
+    it('looks through a window of mails a search page, and says where the search goes on below it', async () => {
+      const repo = createOutboxRepo((await dialect.open()).db, dialect.name, { searchWindow: 3 });
+      const ids = (await repo.enqueue([1, 2, 3, 4, 5, 6, 7].map((i) => ({ ...mail(i), subject: i === 2 || i === 7 ? `match ${i}` : `other ${i}` })), 1000)).map((r) => r.id);
+      // Mails 7, 6, 5 are looked at: one match, and the search goes on below mail 5.
+      const first = await repo.page({ limit: 10, search: 'match' });
+      assert.deepEqual(first.mails.map((m) => m.subject), ['match 7']);
+      assert.equal(first.next, ids[4]);
+      // Mails 4, 3, 2: the other match; below mail 2 there is still mail 1.
+      const second = await repo.page({ limit: 10, search: 'match', beforeId: first.next as number });
+      assert.deepEqual(second.mails.map((m) => m.subject), ['match 2']);
+      assert.equal(second.next, ids[1]);
+      assert.deepEqual(await repo.page({ limit: 10, search: 'match', beforeId: second.next as number }), { mails: [], next: null }, 'mail 1 alone: the end');
+    });
+
     it('makes a queued mail due now, and answers which mails were retried, cancelled or exist', async () => {
       const repo = createOutboxRepo((await dialect.open()).db, dialect.name);
       const [a, b, c] = await repo.enqueue([{ ...mail(1), notBefore: 90_000 }, mail(2), mail(3)], 1000);
