@@ -79,6 +79,8 @@ const codes = {
   too_many_mails: { status: 413, exit: 2, summary: 'The request would owe more mails than one request may (10000); nothing was recorded.' },
 
   // The outbox
+  outbox_not_queued: { status: 409, exit: 1, summary: 'Only a queued mail can be sent now; a failed or cancelled one is retried instead, and one being sent or sent is past it.' },
+  outbox_not_retryable: { status: 409, exit: 1, summary: 'Only a failed or cancelled mail can be retried; this one is queued, being sent or sent.' },
   outbox_not_cancellable: { status: 409, exit: 1, summary: 'Only a queued or failed mail can be cancelled; this one is being sent, sent or cancelled already.' },
 
   // Database

@@ -9,6 +9,7 @@ import { createSettingsService } from './config/settings-service.ts';
 import type { AppContext, Clock } from './context.ts';
 import { createApiTokenRepo } from './db/api-token-repo.ts';
 import { createCapturedMailRepo } from './db/captured-mail-repo.ts';
+import { createTestMailRepo } from './db/test-mail-repo.ts';
 import { openDatabase } from './db/database.ts';
 import { createHostCooldownRepo } from './db/host-cooldown-repo.ts';
 import { createAttemptRepo } from './db/attempt-repo.ts';
@@ -149,6 +150,25 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
       notifyWorkers();
       return ids;
     },
+    // A mail made due again is sent now, not when a worker next looks.
+    async sendNow(id) {
+      await outboxService.sendNow(id);
+      notifyWorkers();
+    },
+    async retry(id) {
+      await outboxService.retry(id);
+      notifyWorkers();
+    },
+    async retryMany(ids) {
+      const results = await outboxService.retryMany(ids);
+      if (results.some((r) => r.ok)) notifyWorkers();
+      return results;
+    },
+    async retryAllFailed() {
+      const requeued = await outboxService.retryAllFailed();
+      if (requeued > 0) notifyWorkers();
+      return requeued;
+    },
   };
   const createWorker = () => {
     const workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
@@ -207,6 +227,7 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
   const renderer = createMailRenderer({ engine, partsOf: (name, lang) => templates.partsOf(name, lang), clock });
   const mailTest = createMailTestService({
     settings,
+    history: createTestMailRepo(database.db),
     transports,
     renderer,
     clock,

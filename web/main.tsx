@@ -109,7 +109,8 @@ function App() {
     queueMicrotask(() => navigate(user.admin ? '/admin/email' : '/personal'));
     return null;
   }
-  const adminPage = adminPages.find((p) => p.path === path);
+  // A page's own paths below it, too: /admin/outbox/5 is the Outbox page with mail 5 open.
+  const adminPage = adminPages.find((p) => p.path === path || path.startsWith(`${p.path}/`));
   const session = {
     user,
     setUser: (u: User) => setState({ kind: 'signed-in', user: u }),
@@ -139,7 +140,7 @@ function App() {
               {user.admin &&
                 adminPages.map((p) => (
                   <li key={p.path}>
-                    <Link href={p.path} current={path === p.path}>
+                    <Link href={p.path} current={p === adminPage}>
                       {t(p.key)}
                     </Link>
                   </li>
@@ -174,7 +175,8 @@ function App() {
             <Link href="/admin/general">{t('baseUrlBannerLink')}</Link>
           </div>
         )}
-        <main id="content" key={path}>
+        {/* A new page starts afresh; a page's own paths (a mail of the outbox) keep what it holds. */}
+        <main id="content" key={adminPage?.path ?? path}>
           {page}
         </main>
       </Session.Provider>

@@ -15,6 +15,7 @@ import { attemptWindowsMigration } from './migrations/0009-attempt-windows.ts';
 import { owedMailsMigration } from './migrations/0010-owed-mails.ts';
 import { digestClaimsMigration } from './migrations/0011-digest-claims.ts';
 import { serveAddressMigration } from './migrations/0012-serve-address.ts';
+import { testMailsMigration } from './migrations/0013-test-mails.ts';
 import type { DatabaseSchema } from './schema.ts';
 
 export type SqlDialectName = 'sqlite' | 'postgres';
@@ -41,6 +42,7 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
     '0010-owed-mails': owedMailsMigration(dialect),
     '0011-digest-claims': digestClaimsMigration(),
     '0012-serve-address': serveAddressMigration(),
+    '0013-test-mails': testMailsMigration(dialect),
   };
 }
 

@@ -10,6 +10,7 @@ import { TEMPLATE_NAMES, isTemplateLanguage, isTemplateName, type TemplateLangua
 import type { TransportFactory } from '../transport/create-transport.ts';
 import { createTranscript } from '../transport/transcript.ts';
 import { isTransportError, type HostAttempt } from '../transport/transport.ts';
+import type { TestMailRecord } from '../db/test-mail-repo.ts';
 
 function samplePerson(language: TemplateLanguage): { display_name: string; uid: string } {
   return sampleData('test', language).user as { display_name: string; uid: string };
@@ -36,6 +37,8 @@ export interface MailTestServiceDeps {
   adminContact(): Promise<{ email: string | null; language: string; displayName?: string; uid?: string } | undefined>;
   renderer: MailRenderer;
   clock: { now(): Date };
+  /** Where each test mail is recorded, as it goes past the outbox (implemented by db/test-mail-repo.ts). */
+  history: { record(mail: Omit<TestMailRecord, 'id'>): Promise<unknown>; list(input: { limit: number; beforeId?: number | undefined }): Promise<TestMailRecord[]> };
 }
 
 export interface TestSendOptions {
@@ -75,6 +78,22 @@ export function createMailTestService(deps: MailTestServiceDeps) {
     const debug = options.debug ?? settings.mail_smtpdebug;
     const transcript = createTranscript(secretKeys.map((k) => String(settings[k])).filter((s) => s !== ''));
     const base = { to, mode: settings.mail_smtpmode };
+    const report = await deliver();
+    await deps.history.record({
+      template,
+      recipient: to,
+      subject: message.subject,
+      mode: report.mode,
+      ok: report.ok,
+      via: report.via ?? null,
+      response: report.response ?? null,
+      errorCode: report.error?.code ?? null,
+      errorMessage: report.error?.message ?? null,
+      createdAt: deps.clock.now().getTime(),
+    });
+    return report;
+
+    async function deliver(): Promise<TestMailReport> {
     try {
       const transport = await deps.transports.create(settings);
       try {
@@ -94,9 +113,12 @@ export function createMailTestService(deps: MailTestServiceDeps) {
         ...(debug ? { transcript: transcript.toString() } : {}),
       };
     }
+    }
   }
 
   return {
+    /** The test mails sent lately, newest first (at most 1000 a page; `beforeId` pages back): the Outbox page's "Test mails". */
+    recent: (input: { limit?: number | undefined; beforeId?: number | undefined } = {}) => deps.history.list({ limit: Math.min(input.limit ?? 100, 1000), beforeId: input.beforeId }),
     /** The settings page's test mail (template `test`). */
     sendTestMail: (options: TestSendOptions = {}) => send('test', options, () => ({})),
     /** A template, in force for that language, rendered with its sample data and sent at once. */

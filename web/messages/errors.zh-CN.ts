@@ -66,6 +66,8 @@ export const errorSummariesZhCN: Readonly<Record<string, string>> = {
   event_type_unknown: 'Mailroom 不认识此事件类型。',
   share_notification_disabled: '管理员已关闭共享相关的邮件。',
   too_many_recipients: '一次发送公开链接的外部地址超过了上限（20 个）。',
+  outbox_not_queued: '只有排队中的邮件才能立即发送；发送失败或已取消的邮件请用“重试”，正在发送或已发送的邮件无需再发。',
+  outbox_not_retryable: '只有发送失败或已取消的邮件才能重试；这封邮件仍在排队、正在发送或已发送。',
   outbox_not_cancellable: '只有排队中或发送失败的邮件才能取消；这封邮件正在发送、已发送或已取消。',
   batch_too_large: '一次请求中的条目超过了上限（1000 条）。',
   too_many_mails: '该请求需要发送的邮件超过了单次请求的上限（10000 封），未记录任何内容。',
