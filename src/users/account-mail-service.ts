@@ -95,7 +95,7 @@ export function createAccountMailService(deps: AccountMailDeps) {
     async checkInvitation(token: string): Promise<LinkHolder> {
       const link = await deps.links.check(token, 'invitation');
       const user = link.state === 'valid' ? await deps.findUser(link.row.uid) : undefined;
-      if (link.state !== 'valid' || !user || user.disabled === 1) throw new MailroomError('invitation_token_invalid', 'The token provided is invalid: it was used, replaced by a newer invitation, has expired, or was cut short. Ask your administrator to send a new invitation.');
+      if (link.state !== 'valid' || !user || user.disabled === 1) throw new MailroomError('invitation_token_invalid', 'The token provided is invalid. It was used, replaced by a newer invitation, has expired, or was cut short: ask your administrator to send a new invitation.');
       return linkHolder(user, user.email ?? '');
     },
 
