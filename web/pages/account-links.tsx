@@ -210,7 +210,8 @@ function ActionLinkPage(props: {
   expired: MessageKey;
   /** What to do after a refused link. */
   problemHint: MessageKey;
-  done: (email: string) => string;
+  /** Said after success, with {email}. */
+  done: MessageKey;
   /** Links after success (and after a refused link). */
   next: Array<{ href: string; label: MessageKey }>;
 }) {
@@ -255,7 +256,7 @@ function ActionLinkForm(props: Parameters<typeof ActionLinkPage>[0] & { holder: 
       <PageTitle>{t(props.title)}</PageTitle>
       {state.kind === 'done' ? (
         <div class="link-done" tabIndex={-1} ref={doneRef}>
-          <Notice kind="ok">{props.done(state.email)}</Notice>
+          <Notice kind="ok">{t(props.done, { email: state.email })}</Notice>
           {links}
         </div>
       ) : state.kind === 'problem' ? (
@@ -280,7 +281,6 @@ function ActionLinkForm(props: Parameters<typeof ActionLinkPage>[0] & { holder: 
 
 /** `/confirm-email/{token}`, the link mailed to a new address: the address takes effect when the button is pressed. */
 export function ConfirmEmailPage(props: { token: string; signedIn: boolean }) {
-  const { t } = useI18n();
   return (
     <ActionLinkPage
       token={props.token}
@@ -292,7 +292,7 @@ export function ConfirmEmailPage(props: { token: string; signedIn: boolean }) {
       invalid="confirmEmailInvalid"
       expired="confirmEmailExpired"
       problemHint="confirmEmailAgain"
-      done={(email) => t('confirmEmailDone', { email })}
+      done="confirmEmailDone"
       next={props.signedIn ? [{ href: '/personal', label: 'goToPersonal' }] : [{ href: '/login', label: 'goToSignIn' }]}
     />
   );
@@ -300,7 +300,6 @@ export function ConfirmEmailPage(props: { token: string; signedIn: boolean }) {
 
 /** `/undo-email/{token}`, the link mailed to the old address after a change: puts it back and signs the account out everywhere. */
 export function UndoEmailPage(props: { token: string }) {
-  const { t } = useI18n();
   return (
     <ActionLinkPage
       token={props.token}
@@ -312,7 +311,7 @@ export function UndoEmailPage(props: { token: string }) {
       invalid="undoEmailInvalid"
       expired="undoEmailExpired"
       problemHint="undoEmailAskAdmin"
-      done={(email) => t('undoEmailDone', { email })}
+      done="undoEmailDone"
       next={[
         { href: '/forgot', label: 'forgotTitle' },
         { href: '/login', label: 'goToSignIn' },

@@ -262,8 +262,14 @@ function PasswordChange() {
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
   const [result, setResult] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
+  // The line about the last try is over once the fields are typed again.
+  const typed = (set: (value: string) => void, value: string) => {
+    set(value);
+    setResult(null);
+  };
   const submit = async (event: Event) => {
     event.preventDefault();
+    setResult(null);
     try {
       await api('PATCH', '/me', { password: next, current_password: current });
       setCurrent('');
@@ -280,11 +286,11 @@ function PasswordChange() {
         <div class="two">
           <div class="field">
             <label for="me-current-password">{t('personalCurrentPassword')}</label>
-            <input id="me-current-password" type="password" autocomplete="current-password" required value={current} onInput={(e) => setCurrent(e.currentTarget.value)} />
+            <input id="me-current-password" type="password" autocomplete="current-password" required value={current} onInput={(e) => typed(setCurrent, e.currentTarget.value)} />
           </div>
           <div class="field">
             <label for="me-new-password">{t('personalNewPassword')}</label>
-            <input id="me-new-password" type="password" autocomplete="new-password" required minLength={10} aria-describedby="me-password-hint" value={next} onInput={(e) => setNext(e.currentTarget.value)} />
+            <input id="me-new-password" type="password" autocomplete="new-password" required minLength={10} aria-describedby="me-password-hint" value={next} onInput={(e) => typed(setNext, e.currentTarget.value)} />
             <p class="hint" id="me-password-hint">
               {t('passwordHint')}
             </p>

@@ -84,7 +84,16 @@ export function ForgotPage() {
       <form onSubmit={submit}>
         <div class="field">
           <label for="forgot-user">{t('loginUser')}</label>
-          <input id="forgot-user" autocomplete="username" required value={login} onInput={(e) => setLogin(e.currentTarget.value)} />
+          <input
+            id="forgot-user"
+            autocomplete="username"
+            required
+            value={login}
+            onInput={(e) => {
+              setLogin(e.currentTarget.value);
+              setResult(null);
+            }}
+          />
         </div>
         {result && <Notice kind={result.kind}>{result.text}</Notice>}
         <button type="submit" class="primary" disabled={busy || login.trim() === ''}>
