@@ -89,7 +89,8 @@ export function TestFailure(props: { report: TestMailReport }) {
 
 /**
  * An email address that wraps, when it must, after its `@` and before its dots (mei.lin@ /
- * example.com), never in the middle of a word (styles.css: `.addr`).
+ * example.com), never in the middle of a word nor at a hyphen: each part stays whole
+ * (styles.css: `.addr`), with a break opportunity between them.
  */
 export function Address(props: { email: string }) {
   const parts = props.email.split(/(?<=@)|(?=\.)/);
@@ -98,7 +99,7 @@ export function Address(props: { email: string }) {
       {parts.map((part, i) => (
         <Fragment key={i}>
           {i > 0 && <wbr />}
-          {part}
+          <span>{part}</span>
         </Fragment>
       ))}
     </span>
