@@ -66,6 +66,30 @@ function baselineOf(element: Locator): Promise<number> {
   });
 }
 
+/**
+ * Every list (select) shows the whole of its chosen option: the text's width fits in the room
+ * the list gives it, on as many lines as the list is high (a long choice may wrap, not be cut).
+ */
+async function assertWholeChoices(page: Page): Promise<void> {
+  for (const select of await page.locator('select').all()) {
+    const room = await select.evaluate((el) => {
+      type Style = { font: string; lineHeight: string; paddingLeft: string; paddingRight: string; paddingTop: string; paddingBottom: string };
+      const g = globalThis as unknown as { getComputedStyle(e: unknown): Style; document: { createElement(t: string): { getContext(k: string): { font: string; measureText(s: string): { width: number } } } } };
+      const s = el as unknown as { selectedOptions: ArrayLike<{ text: string }>; clientWidth: number; clientHeight: number };
+      const style = g.getComputedStyle(el);
+      const context = g.document.createElement('canvas').getContext('2d');
+      context.font = style.font;
+      const text = s.selectedOptions[0]?.text ?? '';
+      const line = parseFloat(style.lineHeight) || 20;
+      const lines = Math.max(1, Math.floor((s.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom) + 2) / line));
+      // The arrow of the list takes about 1.5em on the right.
+      const width = s.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 20;
+      return { text, needed: context.measureText(text).width, has: width * lines, lines };
+    });
+    assert.ok(room.needed <= room.has, `"${room.text}" fits its list: ${room.needed.toFixed(0)} px of text, room for ${room.has.toFixed(0)} px on ${room.lines} line(s)`);
+  }
+}
+
 /** A 404 the test asked for is not a fault of the page: taken off the list of problems. */
 function expect404(t: TestPage, path: string): void {
   const i = t.problems.findIndex((p) => p.startsWith('HTTP 404 from GET') && p.endsWith(path));
@@ -443,21 +467,17 @@ describe('users, the pages of mailed links, and the finish of the web interface'
           // Beside: the cell is one line high, the box inside it.
           assert.ok(c.height < b.height * 2.6, `the checkbox ${await box.getAttribute('id')} shares its line with the label (cell ${c.height}px high)`);
         }
-        for (const select of await page.locator('select').all()) {
-          const room = await select.evaluate((el) => {
-            type Style = { font: string; paddingLeft: string; paddingRight: string };
-            const g = globalThis as unknown as { getComputedStyle(e: unknown): Style; document: { createElement(t: string): { getContext(k: string): { font: string; measureText(s: string): { width: number } } } } };
-            const s = el as unknown as { selectedOptions: ArrayLike<{ text: string }>; clientWidth: number };
-            const style = g.getComputedStyle(el);
-            const context = g.document.createElement('canvas').getContext('2d');
-            context.font = style.font;
-            const text = s.selectedOptions[0]?.text ?? '';
-            // The arrow of the list takes about 1.5em on the right.
-            return { text, needed: context.measureText(text).width, has: s.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 20 };
-          });
-          assert.ok(room.needed <= room.has, `"${room.text}" fits its list: ${room.needed.toFixed(0)} of ${room.has.toFixed(0)} px`);
-        }
+        await assertWholeChoices(page);
         await screenshot(page, 'personal-phone.zh-CN.png');
+      });
+      await browser.withPage({ locale: 'en-US', viewport: PHONE }, async ({ page }) => {
+        await signIn(page, mailroom.url, 'admin', ADMIN_PASSWORD, /\/admin\/email$/);
+        const mode = page.getByLabel('Send mode');
+        await mode.selectOption('capture');
+        await page.locator('#st-mail_smtpmode').filter({ hasText: 'Saved' }).waitFor();
+        assert.equal(await mode.evaluate((el) => (el as unknown as { selectedOptions: ArrayLike<{ text: string }> }).selectedOptions[0]?.text), 'Capture (keep mails in Mailroom, send nothing)');
+        await assertWholeChoices(page);
+        await mailroom.ctx.settings.update(postfixSettings(postfix));
       });
     });
 
