@@ -312,10 +312,10 @@ describe('the users, sessions and preferences API on a real database', () => {
     });
 
     it('DELETE /users/:uid also deletes their mailed links, preferences and activities; a user token gets 403 and deletes nothing', async () => {
-      await addUser({ uid: 'parting', email: 'parting@example.org', password: 'Parting-is-sweet-91' });
+      await addUser({ uid: 'parting', email: 'parting@example.org', password: 'Sweet-sorrow-lantern-91' });
       assert.equal((await api('PATCH', '/api/v1/users/parting/preferences', { body: { frequency: 'daily' } })).status, 200);
       const own = await ctx.tokens.create('parting-phone', { uid: 'parting' });
-      await addUser({ uid: 'bystander', password: 'Bystander-pass-2041' });
+      await addUser({ uid: 'bystander', password: 'Quiet-onlooker-2041' });
       const other = await ctx.tokens.create('bystander-phone', { uid: 'bystander' });
       assertError(await api('DELETE', '/api/v1/users/parting', { token: other }), 403, 'forbidden');
       assertError(await api('DELETE', '/api/v1/users/bystander', { token: own }), 403, 'forbidden');
@@ -323,10 +323,22 @@ describe('the users, sessions and preferences API on a real database', () => {
       assertError(await api('GET', '/api/v1/users?search=by', { token: own }), 403, 'forbidden');
       assert.equal((await getUser('parting')).uid, 'parting');
 
-      // A live reset link of theirs: after the delete it names no one.
+      // A live reset link of theirs, and their choices: rows of theirs that go with them.
       const sent = await api('POST', '/api/v1/users/parting/password-reset');
       assert.equal(sent.status, 202, sent.text);
+      const rowsOf = (uid: string) => {
+        const file = new BetterSqlite3(join(dir, 'mailroom.sqlite'), { readonly: true });
+        try {
+          return ['user_tokens', 'notification_settings', 'api_tokens', 'sessions'].map((table) => Number((file.prepare(`SELECT count(*) AS n FROM ${table} WHERE uid = ?`).get(uid) as { n: number }).n));
+        } finally {
+          file.close();
+        }
+      };
+      await signIn('parting', 'Sweet-sorrow-lantern-91');
+      assert.deepEqual(rowsOf('parting'), [1, 1, 1, 1], 'a reset link, preferences, an app password and a session');
       assert.equal((await api('DELETE', '/api/v1/users/parting')).status, 204);
+      assert.deepEqual(rowsOf('parting'), [0, 0, 0, 0], 'none of them is left');
+      assert.deepEqual(rowsOf('bystander'), [0, 0, 1, 0], "another user's app password stays");
       assertError(await api('GET', '/api/v1/users/parting/preferences'), 404, 'not_found');
       // Added again under the same uid, the account starts from nothing: the admin's defaults, no earlier choice.
       await addUser({ uid: 'parting' });
@@ -354,6 +366,7 @@ describe('the users, sessions and preferences API on a real database', () => {
       assert.ok(!zones.includes('Asia/Calcutta') && !zones.includes('Europe/Kiev'), 'not the old ones');
       assert.deepEqual(zones, [...zones].sort(), 'sorted');
       assertError(await api('GET', '/api/v1/time-zones', { token: null }), 401, 'unauthorized');
+      for (const token of [adminToken, serviceToken]) assert.equal((await api('GET', '/api/v1/time-zones', { token })).status, 200, 'any caller may read the list');
     });
   });
 

@@ -13,7 +13,7 @@ const streamQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).op
 
 /** The directory (admins), one's own account, and notification preferences. */
 export function userRoutes(app: FastifyInstance, ctx: AppContext): void {
-  const { admin, user } = createGuards(ctx);
+  const { admin, user, anyCaller } = createGuards(ctx);
   const self = (request: Parameters<typeof principalOf>[0]) => principalOf(request).uid as string;
 
   app.get('/api/v1/users', { preHandler: admin }, async (request) => ({ users: await ctx.users.list(parseInput(listQuery, request.query)) }));
@@ -47,7 +47,7 @@ export function userRoutes(app: FastifyInstance, ctx: AppContext): void {
     pending_email: await ctx.accountMails.pendingEmail(self(request)),
   }));
   /** The time zones by their current IANA names (Asia/Kolkata, not Asia/Calcutta), for the lists of the pages. */
-  app.get('/api/v1/time-zones', { preHandler: user }, async () => ({ time_zones: timeZoneNames() }));
+  app.get('/api/v1/time-zones', { preHandler: anyCaller }, async () => ({ time_zones: timeZoneNames() }));
   app.get('/api/v1/me/activities', { preHandler: user }, async (request) => {
     const query = parseInput(streamQuery, request.query);
     const account = await ctx.users.get(self(request));
