@@ -66,6 +66,7 @@ const codes = {
   reset_token_used: { status: 400, exit: 1, summary: 'The password-reset link was used already, or a newer password or address replaced it.' },
   invitation_token_invalid: { status: 400, exit: 1, summary: 'The set-password link of an invitation is unknown, used already, or replaced by a newer invitation.' },
   invitation_token_expired: { status: 400, exit: 1, summary: 'The set-password link of an invitation has expired.' },
+  user_disabled: { status: 409, exit: 1, summary: 'The account is disabled: no password-reset link is sent to it.' },
   invitation_not_pending: { status: 409, exit: 1, summary: 'The user has a password already or is disabled: there is no invitation to send.' },
   email_change_token_invalid: { status: 400, exit: 1, summary: 'The link that confirms a new email address is unknown, used already, or replaced.' },
   email_change_token_expired: { status: 400, exit: 1, summary: 'The link that confirms a new email address has expired.' },

@@ -337,6 +337,7 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     sessions,
     auth: createAuthService({ tokens, sessions, findUser: (uid) => users.find(uid) }),
     passwordReset,
+    linkCheckLimit: createAttemptLimiter({ bucket: 'link_check_client', limit: 30, windowMs: minutes(1), clock, store: attempts, secret: attemptKeySecret }),
     accountMails,
     events,
     preferences: createPreferenceService({ store: notificationRepo, userExists: async (uid) => (await users.find(uid)) !== undefined, unsubscribe, clock }),

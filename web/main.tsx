@@ -15,6 +15,7 @@ import { OutboxPage } from './pages/outbox.tsx';
 import { UsersPage } from './pages/users.tsx';
 import { PersonalPage } from './pages/personal.tsx';
 import { ActivityPage } from './pages/activity.tsx';
+import { NotFoundPage } from './pages/not-found.tsx';
 
 type State = { kind: 'loading' } | { kind: 'signed-out' } | { kind: 'signed-in'; user: User };
 
@@ -25,6 +26,14 @@ const adminPages = [
   { path: '/admin/outbox', key: 'navOutbox', Page: OutboxPage },
   { path: '/admin/users', key: 'navUsers', Page: UsersPage },
 ] as const;
+
+/** Paths that only lead to another page. */
+const REDIRECTS = new Set(['/', '/admin']);
+
+/** Whether a signed-in user has a page at this path (an admin page is one, even for whom it is not open). */
+function isAppPage(path: string): boolean {
+  return REDIRECTS.has(path) || path === '/personal' || path === '/activity' || adminPages.some((p) => p.path === path);
+}
 
 /** The pages open to anyone: sign-in, and those the links in mails lead to. Null for the others. */
 function publicPageOf(path: string, signedIn: boolean, onSignedIn: (user: User) => void) {
@@ -73,7 +82,9 @@ function App() {
 
   const admin = state.kind === 'signed-in' && state.user.admin;
   useEffect(() => {
-    if (!admin) return;
+    // Once per page shown: not for a path that only redirects; a page that reads the settings
+    // too (Email server, General, Outbox) asks at the same moment and shares this request (api.ts).
+    if (!admin || REDIRECTS.has(path)) return;
     api<{ settings: SettingView[] }>('GET', '/settings/mail')
       .then((r) => setBannerSettings(r.settings))
       .catch(() => undefined);
@@ -98,6 +109,15 @@ function App() {
     );
   }
   if (state.kind === 'signed-out') {
+    if (!isAppPage(path)) {
+      return (
+        <I18n.Provider value={i18n}>
+          <main id="content" class="narrow" key={path}>
+            <NotFoundPage path={path} signedIn={false} />
+          </main>
+        </I18n.Provider>
+      );
+    }
     queueMicrotask(() => navigate(`/login?next=${encodeURIComponent(location.pathname)}`));
     return null;
   }
@@ -125,7 +145,7 @@ function App() {
   if (adminPage) page = user.admin ? <adminPage.Page /> : <p role="alert">{t('notAllowed')}</p>;
   else if (path === '/personal') page = <PersonalPage />;
   else if (path === '/activity') page = <ActivityPage />;
-  else page = <p role="alert">{t('notAllowed')}</p>;
+  else page = <NotFoundPage path={path} signedIn />;
 
   return (
     <I18n.Provider value={i18n}>

@@ -208,7 +208,7 @@ export interface LinkShareMailTable {
 }
 
 export interface AttemptTable {
-  /** Which limit: login_account, login_client, reset_client, reset_account. */
+  /** Which limit: login_account, login_client, reset_client, reset_account, link_check_client. */
   bucket: string;
   /** A keyed hash of the user name, account or client address. */
   attempt_key: string;

@@ -6,7 +6,7 @@ import { browserName, type ChangeClient } from '../domain/user-agent.ts';
 import { MailroomError } from '../errors.ts';
 import { mailLanguage, type MailRecipient } from '../templates/render-mail.ts';
 import type { TemplateName } from '../templates/template-catalog.ts';
-import { linkTo, type OneTimeLinks } from './one-time-links.ts';
+import { linkHolder, linkTo, type LinkHolder, type OneTimeLinks } from './one-time-links.ts';
 import { checkPasswordStrength } from './password-policy.ts';
 
 /** How long the link that confirms a new address works. */
@@ -99,10 +99,26 @@ export function createAccountMailService(deps: AccountMailDeps) {
       return { email: user.email, expires_at: new Date(expiresAt).toISOString() };
     },
 
-    /** Who an invitation link is for, so its page can greet them; refused like a wrong token otherwise. */
-    async checkInvitation(token: string): Promise<{ uid: string; display_name: string }> {
-      const { user } = await validInvitation(token);
-      return { uid: user.uid, display_name: user.display_name };
+    /**
+     * Who an invitation link is for, so its page can greet them in their language. Unknown, used,
+     * replaced and expired links get one and the same answer (`accept` still says which).
+     */
+    async checkInvitation(token: string): Promise<LinkHolder> {
+      const link = await deps.links.check(token, 'invitation');
+      const user = link.state === 'valid' ? await deps.findUser(link.row.uid) : undefined;
+      if (link.state !== 'valid' || !user || user.disabled === 1) throw new MailroomError('invitation_token_invalid', 'The token provided is invalid. It was used, replaced by a newer invitation, has expired, or was cut short: ask your administrator to send a new invitation.');
+      return linkHolder(user, user.email ?? '');
+    },
+
+    /** Whom a confirmation link (purpose `email_change`) or an undo link (`email_undo`) is for; one answer for every link that does not work. */
+    async checkEmailLink(token: string, purpose: 'email_change' | 'email_undo'): Promise<LinkHolder> {
+      const link = await deps.links.check(token, purpose);
+      const user = link.state === 'valid' ? await deps.findUser(link.row.uid) : undefined;
+      const email = link.state === 'valid' ? deps.links.dataOf(link.row).email : undefined;
+      if (!user || user.disabled === 1 || typeof email !== 'string') {
+        throw new MailroomError('email_change_token_invalid', `This ${purpose === 'email_change' ? 'confirmation' : 'undo'} link is not valid: it was used, replaced, has expired, or was cut short`);
+      }
+      return linkHolder(user, email);
     },
 
     /** Sets the first password through the invitation link; the link is then spent. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ChangeClient } from '../domain/user-agent.ts';
 import { explainInvalidAddress, headerControlCharacter, printable } from '../domain/address.ts';
-import { isTimeZone } from '../domain/time-zone.ts';
+import { currentTimeZoneName, isTimeZone } from '../domain/time-zone.ts';
 import { isMailroomError, MailroomError, type ErrorCode } from '../errors.ts';
 import { TEMPLATE_LANGUAGES } from '../templates/template-catalog.ts';
 import type { UserRow } from '../db/user-repo.ts';
@@ -89,7 +89,8 @@ export function toPublicUser(row: UserRow): PublicUser {
     display_name: row.display_name,
     email: row.email,
     language: row.language,
-    timezone: row.timezone,
+    // A zone saved under its old name (Asia/Calcutta) is shown by the name IANA uses today.
+    timezone: currentTimeZoneName(row.timezone),
     admin: row.is_admin === 1,
     disabled: row.disabled === 1,
     password_set: row.password_hash !== null,
@@ -105,11 +106,19 @@ function checkEmail(email: string | null | undefined): string | null {
   return email;
 }
 
+/** The zone by its current IANA name; an old name (Asia/Calcutta) is still taken and saved as the current one (Asia/Kolkata). */
 function checkTimeZone(zone: string | undefined): string | undefined {
-  if (zone !== undefined && !isTimeZone(zone)) {
-    throw new MailroomError('invalid_timezone', `timezone "${printable(zone)}" is not a time zone: use an IANA name such as Europe/Berlin, Asia/Shanghai or UTC`, { details: { field: 'timezone' } });
+  if (zone === undefined) return undefined;
+  if (!isTimeZone(zone)) {
+    throw new MailroomError('invalid_timezone', `timezone "${printable(zone)}" is not a time zone: use an IANA name such as Europe/Berlin, Asia/Kolkata or UTC`, { details: { field: 'timezone' } });
   }
-  return zone;
+  return currentTimeZoneName(zone);
+}
+
+/** Whether a user matches a search: the words, each found (any case) in the uid, the name or the address. */
+function matches(user: UserRow, words: readonly string[]): boolean {
+  const haystack = `${user.uid}\n${user.display_name}\n${user.email ?? ''}`.toLocaleLowerCase();
+  return words.every((w) => haystack.includes(w));
 }
 
 /** The directory of the cloud's people: add, change, disable, remove; passwords only as scrypt hashes. */
@@ -123,7 +132,7 @@ export function createUserService(deps: UserServiceDeps) {
   async function applyChanges(uid: string, changes: UserChanges, keepSessionHash?: string, client?: ChangeClient): Promise<PublicUser> {
     const row = await mustFind(uid);
     const email = changes.email === undefined ? undefined : checkEmail(changes.email);
-    checkTimeZone(changes.timezone);
+    const timezone = checkTimeZone(changes.timezone);
     if (changes.password !== undefined) checkPasswordStrength(changes.password, { uid, email: email === undefined ? row.email : email });
     if (changes.admin === false || changes.disabled === true) {
       // An instance without an active admin cannot be administered any more.
@@ -134,7 +143,7 @@ export function createUserService(deps: UserServiceDeps) {
     if (email !== undefined) update.email = email;
     if (changes.display_name !== undefined) update.display_name = changes.display_name;
     if (changes.language !== undefined) update.language = changes.language;
-    if (changes.timezone !== undefined) update.timezone = changes.timezone;
+    if (timezone !== undefined) update.timezone = timezone;
     if (changes.admin !== undefined) update.is_admin = changes.admin ? 1 : 0;
     if (changes.disabled !== undefined) update.disabled = changes.disabled ? 1 : 0;
     if (changes.password !== undefined) update.password_hash = await hashPassword(changes.password);
@@ -152,7 +161,7 @@ export function createUserService(deps: UserServiceDeps) {
     /** Adds a user; one with an address and no password gets the welcome invitation (unless `invite: false`). */
     async add(input: NewUser): Promise<PublicUser & { invitation?: InvitationSent; invitation_error?: { code: ErrorCode; message: string } }> {
       const email = checkEmail(input.email);
-      checkTimeZone(input.timezone);
+      const timezone = checkTimeZone(input.timezone);
       if (input.password !== undefined) checkPasswordStrength(input.password, { uid: input.uid, email });
       const now = deps.clock.now().toISOString();
       const row: UserRow = {
@@ -160,7 +169,7 @@ export function createUserService(deps: UserServiceDeps) {
         display_name: input.display_name ?? input.uid,
         email,
         language: input.language ?? 'en',
-        timezone: input.timezone ?? 'UTC',
+        timezone: timezone ?? 'UTC',
         is_admin: input.admin ? 1 : 0,
         password_hash: input.password !== undefined ? await hashPassword(input.password) : null,
         disabled: 0,
@@ -180,7 +189,12 @@ export function createUserService(deps: UserServiceDeps) {
       }
       return toPublicUser(row);
     },
-    list: async (): Promise<PublicUser[]> => (await deps.store.list()).map(toPublicUser),
+    /** Everyone, by uid; with `search`, those whose uid, name or address holds each of its words. */
+    async list(query: { search?: string | undefined } = {}): Promise<PublicUser[]> {
+      const words = (query.search ?? '').toLocaleLowerCase().split(/\s+/).filter(Boolean);
+      const rows = await deps.store.list();
+      return (words.length === 0 ? rows : rows.filter((u) => matches(u, words))).map(toPublicUser);
+    },
     get: async (uid: string): Promise<PublicUser> => toPublicUser(await mustFind(uid)),
     /** An admin's change: every field may change, the password without the old one. `client`: the web client it came through. */
     modify: (uid: string, changes: UserChanges, client?: ChangeClient) => applyChanges(uid, changes, undefined, client),
@@ -207,6 +221,10 @@ export function createUserService(deps: UserServiceDeps) {
       }
       return applyChanges(uid, rest, sessionHash, client);
     },
+    /**
+     * Deletes the account and what is only its own (sessions, links, app passwords, preferences,
+     * activities: see user-repo.ts); mails already owed or queued to its address are kept.
+     */
     async delete(uid: string): Promise<void> {
       const row = await mustFind(uid);
       if (row.is_admin === 1 && row.disabled === 0) {

@@ -127,7 +127,8 @@ describe('account mails through a real Postfix: invitation, password changed, ad
 
       const page = await api('GET', `/api/v1/invitations/${token}`);
       assert.equal(page.status, 200);
-      assert.deepEqual(page.json['invitation'], { uid: 'nina', display_name: 'Nina Novak' });
+      // Whom the link is for, in their language; the address only masked.
+      assert.deepEqual(page.json['invitation'], { uid: 'nina', display_name: 'Nina Novak', email: `n•••@${address('nina').split('@')[1]}`, language: 'en' });
       assert.equal((await login('nina', NEW_PASSWORD)).status, 401, 'no password before the invitation is followed');
 
       const weak = await api('POST', '/api/v1/invitations/accept', { body: { token, password: 'password1' } });
@@ -340,8 +341,19 @@ describe('account mails through a real Postfix: invitation, password changed, ad
       const verify = await nthMail(address('walt.new'), /确认|验证/);
       assert.match(verify.text ?? '', /[\u4e00-\u9fff]/);
       const token = tokenIn(verify, 'confirm-email');
+      // The page of the link asks first whom it is for: the account, in its language, the new address masked.
+      const checked = await api('GET', `/api/v1/email-change/confirm/${token}`);
+      assert.equal(checked.status, 200, JSON.stringify(checked.json));
+      assert.deepEqual(checked.json['email_change'], { uid: 'walt', display_name: 'walt', email: `w•••@${DOMAIN}`, language: 'zh-CN' });
+      const wrongKind = await api('GET', `/api/v1/email-change/undo/${token}`);
+      assert.equal(wrongKind.json.error?.code, 'email_change_token_invalid', 'a confirmation link is no undo link');
       await outboxIdle();
       offsetMs += 24 * HOUR + 60_000;
+      const expiredCheck = await api('GET', `/api/v1/email-change/confirm/${token}`);
+      const unknownCheck = await api('GET', `/api/v1/email-change/confirm/${'Z'.repeat(43)}`);
+      assert.equal(expiredCheck.status, 400);
+      assert.equal(expiredCheck.json.error?.code, 'email_change_token_invalid', 'an expired link is answered as an unknown one');
+      assert.deepEqual(expiredCheck.json, unknownCheck.json);
       const late = await api('POST', '/api/v1/email-change/confirm', { body: { token } });
       assert.equal(late.status, 400);
       assert.equal(late.json.error?.code, 'email_change_token_expired');

@@ -57,6 +57,7 @@ export const errorSummariesZhCN: Readonly<Record<string, string>> = {
   reset_token_used: '密码重置链接已被使用，或已被更新的密码或地址取代。',
   invitation_token_invalid: '提供的令牌无效。',
   invitation_token_expired: '邀请中的设置密码链接已过期。',
+  user_disabled: '该账户已停用，不会向其发送密码重置链接。',
   invitation_not_pending: '该用户已有密码或已被停用，没有可发送的邀请。',
   email_change_token_invalid: '确认新邮箱地址的链接无效、已被使用或已被取代。',
   email_change_token_expired: '确认新邮箱地址的链接已过期。',
