@@ -8,6 +8,7 @@ import { registerConfigCommands } from './config-commands.ts';
 import { registerDatabaseCommands } from './database-commands.ts';
 import { registerMailCommands } from './mail-commands.ts';
 import { registerOutboxCommands } from './outbox-commands.ts';
+import { registerOverviewCommands } from './overview-commands.ts';
 import { registerTemplateCommands } from './template-commands.ts';
 import { registerTokenCommands } from './token-commands.ts';
 import { registerUserCommands } from './user-commands.ts';
@@ -92,7 +93,11 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
     .description('Mailroom: the email system of your self-hosted cloud')
     .exitOverride()
     .configureOutput({ writeOut: (s) => deps.stdout.write(s), writeErr: (s) => deps.stderr.write(s) })
-    .showSuggestionAfterError(true);
+    .showSuggestionAfterError(true)
+    // Options of mailroom itself (--version) come before the command: template:get has a
+    // --version of its own.
+    .enablePositionalOptions()
+    .addHelpText('after', '\nmailroom list shows the commands by group; mailroom help <command> the options of one.');
 
   program
     .command('serve')
@@ -133,6 +138,8 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
   registerOutboxCommands(program, io);
   registerTemplateCommands(program, io);
   registerUserCommands(program, io);
+  // Last: it reads the commands registered above.
+  registerOverviewCommands(program, io);
 
   try {
     await program.parseAsync(argv, { from: 'user' });
