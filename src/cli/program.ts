@@ -15,7 +15,8 @@ import { registerUserCommands } from './user-commands.ts';
 
 export interface ContextOptions {
   bootstrapAdmin?: boolean;
-  logLevel?: string;
+  /** The log level when MAILROOM_LOG_LEVEL is not set; info when undefined. */
+  defaultLogLevel?: string | undefined;
 }
 
 export interface WorkerProcessHandle {
@@ -73,8 +74,9 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
   const io: CommandIo = {
     out: (line) => void deps.stdout.write(line.endsWith('\n') ? line : `${line}\n`),
     context: async (options = {}) => {
-      // One-off commands log only warnings: their answer is what they print.
-      ctx ??= await deps.buildContext({ logLevel: 'warn', ...options });
+      // One-off commands log only warnings unless MAILROOM_LOG_LEVEL says otherwise: their
+      // answer is what they print.
+      ctx ??= await deps.buildContext({ defaultLogLevel: 'warn', ...options });
       return ctx;
     },
     readInput: async (fileOrDash) => {
@@ -105,7 +107,7 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
     .option('--no-worker', 'do not run the outbox worker')
     .action(async (options: { worker: boolean }) => {
       // serve logs at MAILROOM_LOG_LEVEL (info), not the one-off commands' warn.
-      const context = await io.context({ bootstrapAdmin: true, logLevel: undefined });
+      const context = await io.context({ bootstrapAdmin: true, defaultLogLevel: undefined });
       // The worker gets a process (and so a core) of its own when main.ts can start one.
       const inProcess = options.worker && !deps.startWorkerProcess;
       const worker = inProcess ? context.createWorker() : undefined;
