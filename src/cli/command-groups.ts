@@ -56,3 +56,25 @@ export function formatGroup(program: Command, group: string): string {
   const width = Math.max(0, ...members.map((c) => c.name().length));
   return [`Commands of the "${group}" group:`, ...rows(members, width, '  '), '', `mailroom help <command> shows the options of one.`].join('\n');
 }
+
+/** Edits (insert, delete, replace, swap two neighbours) that turn one name into the other. */
+function distance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const row = d[i] as number[];
+      const above = d[i - 1] as number[];
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      row[j] = Math.min((above[j] as number) + 1, (row[j - 1] as number) + 1, (above[j - 1] as number) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) row[j] = Math.min(row[j] as number, ((d[i - 2] as number[])[j - 2] as number) + 1);
+    }
+  }
+  return (d[a.length] as number[])[b.length] as number;
+}
+
+/** The names a mistyped one was probably meant as: the nearest, at most two edits away. */
+export function similarNames(typed: string, names: readonly string[]): string[] {
+  const scored = names.map((name) => ({ name, edits: distance(typed, name) })).filter((s) => s.edits <= 2);
+  const best = Math.min(...scored.map((s) => s.edits));
+  return scored.filter((s) => s.edits === best).map((s) => s.name);
+}

@@ -1,6 +1,6 @@
 import { Argument, CommanderError, Option, type Command } from 'commander';
 import { bashCompletionScript } from './bash-completion.ts';
-import { commandGroups, formatCommandList, formatGroup } from './command-groups.ts';
+import { commandGroups, formatCommandList, formatGroup, similarNames } from './command-groups.ts';
 import type { CommandIo } from './program.ts';
 import { mailroomVersion } from './version.ts';
 
@@ -24,6 +24,23 @@ export function registerOverviewCommands(program: Command, io: CommandIo): void 
   program.command('version', { hidden: true }).description('print the version of Mailroom').action(printVersion);
 
   const groups = [...commandGroups(program).keys()];
+  // Instead of commander's implicit one, which answers a mistyped name with the whole help.
+  program.helpCommand(false);
+  program
+    .command('help')
+    .description('show the options and arguments of a command, or the commands of a group')
+    .argument('[command]', 'a command, or a group')
+    .action((name: string | undefined) => {
+      if (name === undefined) return program.help();
+      // The hidden group commands are found too: `help outbox` lists the outbox commands.
+      const command = program.commands.find((c) => c.name() === name);
+      if (command) return command.help();
+      const known = program.commands.filter((c) => c.name() !== 'help').map((c) => c.name());
+      const similar = similarNames(name, known);
+      const hint = similar.length > 0 ? `\n(Did you mean ${similar.join(', ')}?)` : '\n(mailroom list shows the commands)';
+      program.error(`error: unknown command '${name}'${hint}`, { code: 'mailroom.unknownCommand', exitCode: 2 });
+    });
+
   program
     .command('list')
     .description('list the commands by group, or those of one group')
