@@ -68,7 +68,11 @@ export interface BuildContextOptions {
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   clock?: Clock;
+  /** The log level whatever MAILROOM_LOG_LEVEL says (tests). */
   logLevel?: string;
+  /** The log level when MAILROOM_LOG_LEVEL is not set (info unless given). */
+  defaultLogLevel?: string;
+  /** Where log lines go; standard error unless given. */
   logDestination?: DestinationStream;
   /** Create the first admin when the database has no user (serve does; one-off commands need not). */
   bootstrapAdmin?: boolean;
@@ -83,7 +87,13 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
   const env = options.env ?? process.env;
   const runtime: RuntimeOptions = readRuntimeOptions(env, options.cwd ?? process.cwd());
   const clock = options.clock ?? { now: () => new Date() };
-  const log = createLogger({ level: options.logLevel ?? runtime.logLevel, ...(options.logDestination ? { destination: options.logDestination } : {}) });
+  const log = createLogger({
+    level: options.logLevel ?? runtime.logLevel ?? options.defaultLogLevel ?? 'info',
+    // Lines for a person on a terminal, for a collector anywhere else; a destination given by the
+    // caller gets JSON unless MAILROOM_LOG_FORMAT says otherwise.
+    format: runtime.logFormat ?? (!options.logDestination && process.stderr.isTTY ? 'pretty' : 'json'),
+    ...(options.logDestination ? { destination: options.logDestination } : {}),
+  });
   const fileSettings = readConfigFile(runtime.configPath);
   const envSettings = readEnvSettings(env);
   // Before anything is written there: a directory other users can read is refused, a new one is 0700.

@@ -194,7 +194,7 @@ export function registerOutboxCommands(program: Command, io: CommandIo): void {
     // Set by `serve` for the worker it starts: wake-ups and counters over the IPC channel.
     .addOption(new Option('--from-serve').hideHelp())
     .action(async (options: { fromServe?: boolean }) => {
-      const ctx = await io.context({ logLevel: undefined });
+      const ctx = await io.context({ defaultLogLevel: undefined });
       const parent = options.fromServe ? io.deps.parent : undefined;
       const worker = ctx.createWorker();
       const digests = ctx.createDigestScheduler();
