@@ -11,8 +11,6 @@
  */
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import {
@@ -28,7 +26,7 @@ import {
   type MailroomInstance,
   type TestBrowser,
 } from '../support/browser.ts';
-import { templates as enDefaults } from '../../src/templates/defaults/en.ts';
+import { storeOverBudgetShareTemplate } from '../support/hostile-template.ts';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 
 const PASSWORD = 'Juniper-Harbor-Sextant-48';
@@ -416,21 +414,7 @@ describe('the Templates, Outbox and Users pages of an admin', () => {
       await mailroom.ctx.users.add({ uid: 'owed-reader', email: 'owed-reader@example.org', display_name: 'Rita Reader', invite: false });
       // A template over the render budget, as a hand edit of the database could leave it (saving
       // through the page or the API refuses it): the worker cannot render the mail.
-      const db = new BetterSqlite3(join(mailroom.dataDir, 'mailroom.sqlite'));
-      try {
-        db.prepare('INSERT INTO template_versions (name, lang, subject, html, text, action, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
-          'share',
-          'en',
-          enDefaults.share.subject,
-          '{% assign n = 3000000 %}{% assign a = (1..n) | sort: "x" %}<p>{{ file_name }}</p>',
-          '',
-          'set',
-          'hand-edit',
-          Date.now(),
-        );
-      } finally {
-        db.close();
-      }
+      storeOverBudgetShareTemplate(mailroom.dataDir);
       await mailroom.ctx.events.ingest([{ type: 'share.created', actor: 'owed-sharer', affected: ['owed-reader'], object: { type: 'file', id: '77', name: 'owed-plan.odt' } }]);
       await eventually(async () => (await mailroom.api<{ failed: number }>('GET', '/api/v1/outbox/owed')).body.failed === 1, 'the worker to have tried to render it', 30_000);
       await browser.withPage({ locale: 'en-US', viewport: DESKTOP }, async ({ page }) => {
