@@ -155,7 +155,7 @@ describe('the Email server page: renewed files, fields that behave, and Detect t
         // And the outbox page shows the story: failed on the certificate, then accepted.
         await page.getByRole('link', { name: 'Outbox' }).click();
         await page.locator(`#outbox-list tr[data-id="${id}"][data-state="sent"]`).waitFor({ timeout: 15_000 });
-        await page.getByRole('button', { name: `Show mail #${id}: Waits for the CA 7241` }).click();
+        await page.getByRole('link', { name: `Show mail #${id}: Waits for the CA 7241` }).click();
         await page.locator('#mail-attempts li[data-outcome="accepted"]').waitFor();
         assert.match(await page.locator('#mail-attempts li[data-outcome="deferred"]').first().innerText(), /smtp_certificate_untrusted/, 'deferred, not given up');
 

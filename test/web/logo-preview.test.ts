@@ -61,7 +61,8 @@ describe('images in mail previews', () => {
       await eventually(async () => (await logo.evaluate((img: { complete: boolean; naturalWidth: number }) => img.complete && img.naturalWidth)) === 1, 'the logo loaded in the preview');
       assert.ok(cloud.requests.includes('/logo.png'), 'the browser fetched the logo from its server');
 
-      await page.goto(`${mailroom.url}/admin/outbox`);
+      // The captured mails are a tab of the Outbox page, at an address of its own.
+      await page.goto(`${mailroom.url}/admin/outbox/captured`);
       const row = page.locator('#captured-list tr', { hasText: subject });
       await row.waitFor({ timeout: 20_000 });
       await row.getByRole('button').click();

@@ -75,6 +75,7 @@ export const errorSummariesZhCN: Readonly<Record<string, string>> = {
 
   // Database
   database_unavailable: '无法打开或连接数据库。',
+  sqlite_module_mismatch: 'SQLite 驱动（better-sqlite3）是为另一个 Node.js 版本编译的，请在 Mailroom 的安装目录中运行 npm rebuild better-sqlite3。',
   database_not_empty: 'db:copy 的目标数据库中已有数据。',
   database_busy: '有发送进程正在使用该数据库发信，请先停止 Mailroom。',
 
