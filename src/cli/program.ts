@@ -15,6 +15,8 @@ import { registerUserCommands } from './user-commands.ts';
 export interface ContextOptions {
   bootstrapAdmin?: boolean;
   logLevel?: string;
+  /** The db: commands that show, migrate or back up the schema open it as it is. */
+  schemaAsIs?: boolean;
 }
 
 export interface WorkerProcessHandle {
