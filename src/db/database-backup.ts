@@ -84,7 +84,9 @@ async function copySnapshot(source: string, destination: string, options: Backup
     connection.pragma('busy_timeout = 5000');
     connection.exec('BEGIN');
     // The first read starts the snapshot every later step reads from.
-    const outboxMails = Number((connection.prepare('select count(*) as n from outbox').get() as { n: number }).n);
+    // (A database no migration has run on yet has no outbox: still a valid, if empty, backup.)
+    const hasOutbox = connection.prepare("select 1 from sqlite_master where type = 'table' and name = 'outbox'").get() !== undefined;
+    const outboxMails = hasOutbox ? Number((connection.prepare('select count(*) as n from outbox').get() as { n: number }).n) : 0;
     const pagesPerStep = options.pagesPerStep ?? DEFAULT_PAGES_PER_STEP;
     const result = await connection.backup(destination, {
       progress: ({ totalPages, remainingPages }) => {

@@ -80,14 +80,21 @@ function migrator(database: Database): Migrator {
   return new Migrator({ db: database.db, provider, migrationTableName: 'mailroom_migrations', migrationLockTableName: 'mailroom_migrations_lock' });
 }
 
-async function tableNames(db: Untyped): Promise<Set<string>> {
-  return new Set((await db.introspection.getTables()).map((t) => t.name));
+/** Which of the migration tables exist: every start asks, so not kysely's introspection of every column. */
+async function migrationTablesPresent(database: Database): Promise<Set<string>> {
+  const db = database.db as unknown as Untyped;
+  const names = [...MIGRATION_TABLES];
+  const rows =
+    database.dialect === 'sqlite'
+      ? await sql<{ name: string }>`select name from sqlite_master where type = 'table' and name in (${sql.join(names)})`.execute(db)
+      : await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = current_schema() and table_name in (${sql.join(names)})`.execute(db);
+  return new Set(rows.rows.map((r) => r.name));
 }
 
 /** What the database holds against what this build knows; changes nothing. */
 export async function schemaStatus(database: Database, mailroomVersion: string): Promise<SchemaStatus> {
   const db = database.db as unknown as Untyped;
-  const tables = await tableNames(db);
+  const tables = await migrationTablesPresent(database);
   const rows = tables.has('mailroom_migrations')
     ? (await sql<{ name: string; timestamp: string | Date }>`select name, timestamp from mailroom_migrations order by name`.execute(db)).rows
     : [];
@@ -189,7 +196,7 @@ async function recordVersions(database: Database, applied: readonly string[], ma
   if (applied.length === 0) return;
   const db = database.db as unknown as Untyped;
   // The table itself comes with 0013; a failed run may have stopped before it.
-  if (!(await tableNames(db)).has('mailroom_migration_versions')) return;
+  if (!(await migrationTablesPresent(database)).has('mailroom_migration_versions')) return;
   const now = Date.now();
   await db
     .insertInto('mailroom_migration_versions')
