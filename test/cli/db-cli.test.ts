@@ -175,7 +175,7 @@ describe('db:backup', () => {
     assert.match(noFolder.stderr, /the folder .*missing does not exist/);
   });
 
-  it('on PostgreSQL, refuses and gives the pg_dump line', async () => {
+  it('on PostgreSQL, refuses and gives the pg_dump line; db:status works there too', async () => {
     postgres ??= await startPostgres();
     const url = await postgres.createDatabase();
     const target = await install('pg', { MAILROOM_DATABASE_URL: url, MAILROOM_SECRET_KEY: Buffer.alloc(32, 7).toString('base64') });
@@ -184,6 +184,13 @@ describe('db:backup', () => {
     assert.match(result.stderr, /this Mailroom uses PostgreSQL/);
     assert.ok(result.stderr.includes('pg_dump -Fc --file=mailroom.dump "$MAILROOM_DATABASE_URL"'), result.stderr);
     assert.ok(!result.stderr.includes(url), 'not the URL, which may hold a password');
+    // db:backup left the new database as it was; the first ordinary command migrates it.
+    const fresh = await runMailroom(['db:status'], { cwd: target.dir, env: target.env });
+    assert.equal(fresh.code, 1);
+    assert.match(fresh.stdout, /database schema 0 [\s\S]*\nPending \(13\):\n/);
+    await mailroomOk(['outbox:list'], { cwd: target.dir, env: target.env });
+    const status = await mailroomOk(['db:status'], { cwd: target.dir, env: target.env });
+    assert.match(status.stdout, /database schema 13 \(this version's latest: 13\)[\s\S]*\nUp to date\.\n$/);
   });
 });
 
