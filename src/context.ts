@@ -25,6 +25,7 @@ import type { ShareService } from './notifications/share-service.ts';
 import type { CopyReport } from './db/database-copy.ts';
 import type { BackupOptions, BackupReport } from './db/database-backup.ts';
 import type { MigrationStep, SchemaStatus } from './db/schema-migrations.ts';
+import type { AttemptLimiter } from './users/attempt-limiter.ts';
 
 export interface WorkerLink {
   /** Calls `listener` whenever this process queued mail; returns the way to stop. */
@@ -59,6 +60,11 @@ export interface AppContext {
   /** Who a request acts for: bearer tokens and session cookies. */
   readonly auth: AuthService;
   readonly passwordReset: PasswordResetService;
+  /**
+   * The pages of mailed links ask whom a token is for; limited per client address, so that no
+   * one can use them to try tokens (256 random bits each) at any speed.
+   */
+  readonly linkCheckLimit: AttemptLimiter;
   /** Welcome invitations, "password changed", and address changes confirmed by mail. */
   readonly accountMails: AccountMailService;
   /** What happened in the cloud: activities, and the share mails it owes (rendered by a worker). */

@@ -67,6 +67,7 @@ const codes = {
   reset_token_used: { status: 400, exit: 1, summary: 'The password-reset link was used already, or a newer password or address replaced it.' },
   invitation_token_invalid: { status: 400, exit: 1, summary: 'The set-password link of an invitation is unknown, used already, or replaced by a newer invitation.' },
   invitation_token_expired: { status: 400, exit: 1, summary: 'The set-password link of an invitation has expired.' },
+  user_disabled: { status: 409, exit: 1, summary: 'The account is disabled: no password-reset link is sent to it.' },
   invitation_not_pending: { status: 409, exit: 1, summary: 'The user has a password already or is disabled: there is no invitation to send.' },
   email_change_token_invalid: { status: 400, exit: 1, summary: 'The link that confirms a new email address is unknown, used already, or replaced.' },
   email_change_token_expired: { status: 400, exit: 1, summary: 'The link that confirms a new email address has expired.' },
@@ -80,10 +81,13 @@ const codes = {
   too_many_mails: { status: 413, exit: 2, summary: 'The request would owe more mails than one request may (10000); nothing was recorded.' },
 
   // The outbox
+  outbox_not_queued: { status: 409, exit: 1, summary: 'Only a queued mail can be sent now; a failed or cancelled one is retried instead, and one being sent or sent is past it.' },
+  outbox_not_retryable: { status: 409, exit: 1, summary: 'Only a failed or cancelled mail can be retried; this one is queued, being sent or sent.' },
   outbox_not_cancellable: { status: 409, exit: 1, summary: 'Only a queued or failed mail can be cancelled; this one is being sent, sent or cancelled already.' },
 
   // Database
   database_unavailable: { status: 503, exit: 1, summary: 'The database cannot be opened or reached.' },
+  sqlite_module_mismatch: { status: 503, exit: 1, summary: 'better-sqlite3 was built for another Node.js version; npm rebuild it.' },
   database_not_empty: { status: 409, exit: 1, summary: 'db:copy was given a database that holds data already.' },
   database_busy: { status: 409, exit: 1, summary: 'db:copy found a worker sending from the database; stop Mailroom first.' },
   database_migrations_pending: { status: 503, exit: 1, summary: 'MAILROOM_AUTO_MIGRATE is false and the database needs migrations: run mailroom db:migrate once.' },

@@ -1,22 +1,32 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+const packageJson = z.object({ name: z.literal('mailroom'), version: z.string().min(1) });
+
+let cached: string | undefined;
 
 /**
- * This build's version, from the package.json of the package this file is in (src/ when run
- * from the sources, dist/ when bundled): recorded with each migration it applies.
+ * Mailroom's version, from its package.json, read on first use: `--version` prints it, and the
+ * database records it with each migration this build applies. This module runs as
+ * src/mailroom-version.ts or inside a bundle in dist/, one folder below package.json; two
+ * folders up is tried too (a bundle in a folder of its own). A package.json of another name is
+ * not ours.
  */
-export const mailroomVersion: string = readVersion();
-
-function readVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const file = join(dir, 'package.json');
-    if (existsSync(file)) {
-      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: unknown; version?: unknown };
-      if (pkg.name === 'mailroom' && typeof pkg.version === 'string') return pkg.version;
+export function mailroomVersion(): string {
+  if (cached !== undefined) return cached;
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const candidate of [join(here, '..', 'package.json'), join(here, '..', '..', 'package.json')]) {
+    let found: unknown;
+    try {
+      found = JSON.parse(readFileSync(candidate, 'utf8'));
+    } catch {
+      continue;
     }
-    dir = dirname(dir);
+    const parsed = packageJson.safeParse(found);
+    if (parsed.success) return (cached = parsed.data.version);
   }
-  return 'unknown';
+  // A copy of the program without its package.json still runs; it cannot say which it is.
+  return (cached = 'unknown');
 }

@@ -1,4 +1,5 @@
 import type { DestinationStream } from 'pino';
+import type { ChangeClient } from './domain/user-agent.ts';
 import { importOwncloudConfig } from './config/config-import.ts';
 import { readRuntimeOptions, type RuntimeOptions } from './config/runtime-options.ts';
 import { prepareDataDir } from './config/data-dir.ts';
@@ -8,6 +9,7 @@ import { createSettingsService } from './config/settings-service.ts';
 import type { AppContext, Clock } from './context.ts';
 import { createApiTokenRepo } from './db/api-token-repo.ts';
 import { createCapturedMailRepo } from './db/captured-mail-repo.ts';
+import { createTestMailRepo } from './db/test-mail-repo.ts';
 import { openDatabase } from './db/database.ts';
 import { createHostCooldownRepo } from './db/host-cooldown-repo.ts';
 import { createAttemptRepo } from './db/attempt-repo.ts';
@@ -69,7 +71,11 @@ export interface BuildContextOptions {
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   clock?: Clock;
+  /** The log level whatever MAILROOM_LOG_LEVEL says (tests). */
   logLevel?: string;
+  /** The log level when MAILROOM_LOG_LEVEL is not set (info unless given). */
+  defaultLogLevel?: string;
+  /** Where log lines go; standard error unless given. */
   logDestination?: DestinationStream;
   /** Create the first admin when the database has no user (serve does; one-off commands need not). */
   bootstrapAdmin?: boolean;
@@ -86,7 +92,13 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
   const env = options.env ?? process.env;
   const runtime: RuntimeOptions = readRuntimeOptions(env, options.cwd ?? process.cwd());
   const clock = options.clock ?? { now: () => new Date() };
-  const log = createLogger({ level: options.logLevel ?? runtime.logLevel, ...(options.logDestination ? { destination: options.logDestination } : {}) });
+  const log = createLogger({
+    level: options.logLevel ?? runtime.logLevel ?? options.defaultLogLevel ?? 'info',
+    // Lines for a person on a terminal, for a collector anywhere else; a destination given by the
+    // caller gets JSON unless MAILROOM_LOG_FORMAT says otherwise.
+    format: runtime.logFormat ?? (!options.logDestination && process.stderr.isTTY ? 'pretty' : 'json'),
+    ...(options.logDestination ? { destination: options.logDestination } : {}),
+  });
   const fileSettings = readConfigFile(runtime.configPath);
   const envSettings = readEnvSettings(env);
   // Before anything is written there: a directory other users can read is refused, a new one is 0700.
@@ -97,7 +109,7 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     url: runtime.databaseUrl,
     dataDir: runtime.dataDir,
     schema: options.schemaAsIs ? 'as-is' : runtime.autoMigrate ? 'migrate' : 'check',
-    mailroomVersion,
+    mailroomVersion: mailroomVersion(),
   });
   const settingsRepo = createSettingsRepo(database.db, clock);
   const users = createUserRepo(database.db);
@@ -158,6 +170,25 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
       notifyWorkers();
       return ids;
     },
+    // A mail made due again is sent now, not when a worker next looks.
+    async sendNow(id) {
+      await outboxService.sendNow(id);
+      notifyWorkers();
+    },
+    async retry(id) {
+      await outboxService.retry(id);
+      notifyWorkers();
+    },
+    async retryMany(ids) {
+      const results = await outboxService.retryMany(ids);
+      if (results.some((r) => r.ok)) notifyWorkers();
+      return results;
+    },
+    async retryAllFailed() {
+      const requeued = await outboxService.retryAllFailed();
+      if (requeued > 0) notifyWorkers();
+      return requeued;
+    },
   };
   const createWorker = () => {
     const workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
@@ -201,12 +232,22 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     clock,
     appearance: async () => {
       const s = await settings.get();
-      return { logoUrl: s.mail_logo_url, logoDarkUrl: s.mail_logo_dark_url, logoWidth: s.mail_logo_width, logoHeight: s.mail_logo_height, accentColor: s.mail_accent_color, footer: s.mail_footer };
+      return {
+        logoUrl: s.mail_logo_url,
+        logoDarkUrl: s.mail_logo_dark_url,
+        logoWidth: s.mail_logo_width,
+        logoHeight: s.mail_logo_height,
+        accentColor: s.mail_accent_color,
+        footer: s.mail_footer,
+        instanceName: s.instance_name,
+        baseUrl: s.base_url,
+      };
     },
   });
   const renderer = createMailRenderer({ engine, partsOf: (name, lang) => templates.partsOf(name, lang), clock });
   const mailTest = createMailTestService({
     settings,
+    history: createTestMailRepo(database.db),
     transports,
     renderer,
     clock,
@@ -253,7 +294,7 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
         // Without this, an owner locked out by failed guesses (often their own) stays locked out
         // for the rest of the window even after setting a new password through the reset link.
         await sessions.forgetFailures(uid);
-        await accountMails.passwordChanged(uid);
+        await accountMails.passwordChanged(uid, what.client);
       }
     },
     sendInvitation: (uid) => accountMails.invite(uid),
@@ -263,8 +304,8 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
   const notificationRepo = createNotificationRepo(database.db, database.dialect);
   const unsubscribe = createUnsubscribeLinks(secretKey);
   // Through the directory: the strength check, the end of other sessions, and password_changed.
-  const setPassword = async (uid: string, password: string) => {
-    await userService.modify(uid, { password });
+  const setPassword = async (uid: string, password: string, client?: ChangeClient) => {
+    await userService.modify(uid, { password }, client);
   };
   const accountMails = createAccountMailService({
     links,
@@ -316,6 +357,7 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     sessions,
     auth: createAuthService({ tokens, sessions, findUser: (uid) => users.find(uid) }),
     passwordReset,
+    linkCheckLimit: createAttemptLimiter({ bucket: 'link_check_client', limit: 30, windowMs: minutes(1), clock, store: attempts, secret: attemptKeySecret }),
     accountMails,
     events,
     preferences: createPreferenceService({ store: notificationRepo, userExists: async (uid) => (await users.find(uid)) !== undefined, unsubscribe, clock }),
@@ -341,8 +383,8 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     importOwncloudConfig: (source, fileName) => importOwncloudConfig(source, fileName, settings),
     copyDatabaseTo: (url, onTable) => copyDatabaseTo(database, url, { dataDir: runtime.dataDir, now: () => clock.now(), ...(onTable ? { onTable } : {}) }),
     backupDatabase: (file, backupOptions) => backupDatabase(database, file, backupOptions),
-    databaseStatus: () => schemaStatus(database, mailroomVersion),
-    migrateDatabase: (onStep) => migrateStepByStep(database, mailroomVersion, onStep),
+    databaseStatus: () => schemaStatus(database, mailroomVersion()),
+    migrateDatabase: (onStep) => migrateStepByStep(database, mailroomVersion(), onStep),
     health: async () => ({ database: await pingDatabase() }),
     async close() {
       await hostHealth.flush();

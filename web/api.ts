@@ -41,7 +41,24 @@ export function whenSignedOut(handler: () => void): void {
   onSignedOut = handler;
 }
 
-export async function api<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
+/** GETs under way, by path: a page and the shell that ask for the same thing at once share one request. */
+const pendingGets = new Map<string, Promise<unknown>>();
+
+/**
+ * A request to the API. Two GETs of one path at the same time (the banners of the shell and the
+ * page under them both read the mail settings) share one request and its answer; treat answers
+ * as read-only.
+ */
+export function api<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
+  if (method !== 'GET') return request<T>(method, path, body);
+  const pending = pendingGets.get(path);
+  if (pending) return pending as Promise<T>;
+  const started = request<T>(method, path).finally(() => pendingGets.delete(path));
+  pendingGets.set(path, started);
+  return started;
+}
+
+async function request<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
@@ -85,11 +102,17 @@ export interface InvitationSent {
   expires_at: string;
 }
 
-/** Whom a set-password link is for (`GET /invitations/:token`). */
-export interface Invitation {
+/**
+ * Whom a link from a mail is for (`GET /invitations/:token`, `/password-reset/:token`,
+ * `/email-change/confirm/:token`, `/email-change/undo/:token`): the address comes masked.
+ */
+export interface LinkHolder {
   uid: string;
   display_name: string;
+  email: string;
+  language: string;
 }
+export type Invitation = LinkHolder;
 
 export interface SettingView {
   key: string;

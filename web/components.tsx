@@ -1,4 +1,4 @@
-import type { ComponentChildren } from 'preact';
+import { Fragment, type ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { localizedErrorMessage, type TestMailReport } from './api.ts';
 import { useI18n } from './i18n.ts';
@@ -84,5 +84,24 @@ export function TestFailure(props: { report: TestMailReport }) {
       <strong>{t('testFailed')}</strong> <span class="diagnosis">{props.report.error && localizedErrorMessage(props.report.error.code, props.report.error.message)}</span> <code>{props.report.error?.code}</code>
       {props.report.error?.reply && <pre class="reply">{props.report.error.reply}</pre>}
     </Notice>
+  );
+}
+
+/**
+ * An email address that wraps, when it must, after its `@` and before its dots (mei.lin@ /
+ * example.com), never in the middle of a word nor at a hyphen: each part stays whole
+ * (styles.css: `.addr`), with a break opportunity between them.
+ */
+export function Address(props: { email: string }) {
+  const parts = props.email.split(/(?<=@)|(?=\.)/);
+  return (
+    <span class="addr">
+      {parts.map((part, i) => (
+        <Fragment key={i}>
+          {i > 0 && <wbr />}
+          <span>{part}</span>
+        </Fragment>
+      ))}
+    </span>
   );
 }

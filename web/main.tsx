@@ -15,6 +15,7 @@ import { OutboxPage } from './pages/outbox.tsx';
 import { UsersPage } from './pages/users.tsx';
 import { PersonalPage } from './pages/personal.tsx';
 import { ActivityPage } from './pages/activity.tsx';
+import { NotFoundPage } from './pages/not-found.tsx';
 
 type State = { kind: 'loading' } | { kind: 'signed-out' } | { kind: 'signed-in'; user: User };
 
@@ -25,6 +26,14 @@ const adminPages = [
   { path: '/admin/outbox', key: 'navOutbox', Page: OutboxPage },
   { path: '/admin/users', key: 'navUsers', Page: UsersPage },
 ] as const;
+
+/** Paths that only lead to another page. */
+const REDIRECTS = new Set(['/', '/admin']);
+
+/** Whether a signed-in user has a page at this path (an admin page is one, even for whom it is not open). */
+function isAppPage(path: string): boolean {
+  return REDIRECTS.has(path) || path === '/personal' || path === '/activity' || adminPages.some((p) => p.path === path);
+}
 
 /** The pages open to anyone: sign-in, and those the links in mails lead to. Null for the others. */
 function publicPageOf(path: string, signedIn: boolean, onSignedIn: (user: User) => void) {
@@ -73,7 +82,9 @@ function App() {
 
   const admin = state.kind === 'signed-in' && state.user.admin;
   useEffect(() => {
-    if (!admin) return;
+    // Once per page shown: not for a path that only redirects; a page that reads the settings
+    // too (Email server, General, Outbox) asks at the same moment and shares this request (api.ts).
+    if (!admin || REDIRECTS.has(path)) return;
     api<{ settings: SettingView[] }>('GET', '/settings/mail')
       .then((r) => setBannerSettings(r.settings))
       .catch(() => undefined);
@@ -98,6 +109,15 @@ function App() {
     );
   }
   if (state.kind === 'signed-out') {
+    if (!isAppPage(path)) {
+      return (
+        <I18n.Provider value={i18n}>
+          <main id="content" class="narrow" key={path}>
+            <NotFoundPage path={path} signedIn={false} />
+          </main>
+        </I18n.Provider>
+      );
+    }
     queueMicrotask(() => navigate(`/login?next=${encodeURIComponent(location.pathname)}`));
     return null;
   }
@@ -109,7 +129,8 @@ function App() {
     queueMicrotask(() => navigate(user.admin ? '/admin/email' : '/personal'));
     return null;
   }
-  const adminPage = adminPages.find((p) => p.path === path);
+  // A page's own paths below it, too: /admin/outbox/5 is the Outbox page with mail 5 open.
+  const adminPage = adminPages.find((p) => p.path === path || path.startsWith(`${p.path}/`));
   const session = {
     user,
     setUser: (u: User) => setState({ kind: 'signed-in', user: u }),
@@ -124,7 +145,7 @@ function App() {
   if (adminPage) page = user.admin ? <adminPage.Page /> : <p role="alert">{t('notAllowed')}</p>;
   else if (path === '/personal') page = <PersonalPage />;
   else if (path === '/activity') page = <ActivityPage />;
-  else page = <p role="alert">{t('notAllowed')}</p>;
+  else page = <NotFoundPage path={path} signedIn />;
 
   return (
     <I18n.Provider value={i18n}>
@@ -139,7 +160,7 @@ function App() {
               {user.admin &&
                 adminPages.map((p) => (
                   <li key={p.path}>
-                    <Link href={p.path} current={path === p.path}>
+                    <Link href={p.path} current={p === adminPage}>
                       {t(p.key)}
                     </Link>
                   </li>
@@ -174,7 +195,8 @@ function App() {
             <Link href="/admin/general">{t('baseUrlBannerLink')}</Link>
           </div>
         )}
-        <main id="content" key={path}>
+        {/* A new page starts afresh; a page's own paths (a mail of the outbox) keep what it holds. */}
+        <main id="content" key={adminPage?.path ?? path}>
           {page}
         </main>
       </Session.Provider>

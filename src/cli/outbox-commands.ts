@@ -77,15 +77,17 @@ export function registerOutboxCommands(program: Command, io: CommandIo): void {
     .description('the outbox: counts per state and the newest mails')
     .option('--status <state>', `only mails in this state (${OUTBOX_STATES.join(', ')})`)
     .option('--limit <n>', 'how many mails to list', '50')
+    .option('--search <text>', 'only mails with this in a recipient address or the subject (any case)')
     .option('--json', 'machine-readable output')
-    .action(async (options: { status?: string; limit: string; json?: boolean }) => {
+    .action(async (options: { status?: string; limit: string; search?: string; json?: boolean }) => {
       if (options.status && !(OUTBOX_STATES as readonly string[]).includes(options.status)) {
         throw new MailroomError('invalid_request', `--status must be one of ${OUTBOX_STATES.join(', ')}`);
       }
       const ctx = await io.context();
       const counts = await ctx.outbox.counts();
-      const mails = (await ctx.outbox.list({ state: options.status, limit: positiveInteger(options.limit, '--limit') })) as ListedMail[];
-      if (options.json) return io.out(JSON.stringify({ counts, mails }, null, 2));
+      const page = await ctx.outbox.page({ state: options.status, limit: positiveInteger(options.limit, '--limit'), search: options.search });
+      const mails: ListedMail[] = page.mails;
+      if (options.json) return io.out(JSON.stringify({ counts, mails, next: page.next }, null, 2));
       io.out(OUTBOX_STATES.map((s) => `${s} ${counts[s] ?? 0}`).join('  '));
       for (const m of mails) {
         const note = m.state === 'queued' && m.attempts > 0 ? ` next attempt ${new Date(m.nextAttemptAt).toISOString()}` : '';
@@ -141,6 +143,16 @@ export function registerOutboxCommands(program: Command, io: CommandIo): void {
     });
 
   program
+    .command('outbox:send-now')
+    .description('send a queued mail now instead of at its next attempt (a failed one: outbox:retry)')
+    .argument('<id>')
+    .action(async (id: string) => {
+      const ctx = await io.context();
+      await ctx.outbox.sendNow(positiveInteger(id, 'ID'));
+      io.out(`#${id} due now`);
+    });
+
+  program
     .command('outbox:cancel')
     .description('stop queued or failed mails from being sent (outbox:retry sends them after all)')
     .argument('<id...>')
@@ -182,7 +194,7 @@ export function registerOutboxCommands(program: Command, io: CommandIo): void {
     // Set by `serve` for the worker it starts: wake-ups and counters over the IPC channel.
     .addOption(new Option('--from-serve').hideHelp())
     .action(async (options: { fromServe?: boolean }) => {
-      const ctx = await io.context({ logLevel: undefined });
+      const ctx = await io.context({ defaultLogLevel: undefined });
       const parent = options.fromServe ? io.deps.parent : undefined;
       const worker = ctx.createWorker();
       const digests = ctx.createDigestScheduler();

@@ -8,13 +8,15 @@ import { registerConfigCommands } from './config-commands.ts';
 import { registerDatabaseCommands } from './database-commands.ts';
 import { registerMailCommands } from './mail-commands.ts';
 import { registerOutboxCommands } from './outbox-commands.ts';
+import { registerOverviewCommands } from './overview-commands.ts';
 import { registerTemplateCommands } from './template-commands.ts';
 import { registerTokenCommands } from './token-commands.ts';
 import { registerUserCommands } from './user-commands.ts';
 
 export interface ContextOptions {
   bootstrapAdmin?: boolean;
-  logLevel?: string;
+  /** The log level when MAILROOM_LOG_LEVEL is not set; info when undefined. */
+  defaultLogLevel?: string | undefined;
   /** The db: commands that show, migrate or back up the schema open it as it is. */
   schemaAsIs?: boolean;
 }
@@ -74,8 +76,9 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
   const io: CommandIo = {
     out: (line) => void deps.stdout.write(line.endsWith('\n') ? line : `${line}\n`),
     context: async (options = {}) => {
-      // One-off commands log only warnings: their answer is what they print.
-      ctx ??= await deps.buildContext({ logLevel: 'warn', ...options });
+      // One-off commands log only warnings unless MAILROOM_LOG_LEVEL says otherwise: their
+      // answer is what they print.
+      ctx ??= await deps.buildContext({ defaultLogLevel: 'warn', ...options });
       return ctx;
     },
     readInput: async (fileOrDash) => {
@@ -94,7 +97,11 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
     .description('Mailroom: the email system of your self-hosted cloud')
     .exitOverride()
     .configureOutput({ writeOut: (s) => deps.stdout.write(s), writeErr: (s) => deps.stderr.write(s) })
-    .showSuggestionAfterError(true);
+    .showSuggestionAfterError(true)
+    // Options of mailroom itself (--version) come before the command: template:get has a
+    // --version of its own.
+    .enablePositionalOptions()
+    .addHelpText('after', '\nmailroom list shows the commands by group; mailroom help <command> the options of one.');
 
   program
     .command('serve')
@@ -102,7 +109,7 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
     .option('--no-worker', 'do not run the outbox worker')
     .action(async (options: { worker: boolean }) => {
       // serve logs at MAILROOM_LOG_LEVEL (info), not the one-off commands' warn.
-      const context = await io.context({ bootstrapAdmin: true, logLevel: undefined });
+      const context = await io.context({ bootstrapAdmin: true, defaultLogLevel: undefined });
       // The worker gets a process (and so a core) of its own when main.ts can start one.
       const inProcess = options.worker && !deps.startWorkerProcess;
       const worker = inProcess ? context.createWorker() : undefined;
@@ -135,6 +142,8 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
   registerOutboxCommands(program, io);
   registerTemplateCommands(program, io);
   registerUserCommands(program, io);
+  // Last: it reads the commands registered above.
+  registerOverviewCommands(program, io);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

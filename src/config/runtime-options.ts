@@ -13,7 +13,10 @@ export interface RuntimeOptions {
   configPath: string;
   adminPassword: string | undefined;
   secretKey: string | undefined;
-  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** undefined: the command's own (info for serve and worker, warn for the one-off commands). */
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' | undefined;
+  /** undefined: pretty when standard error is a terminal, json otherwise. */
+  logFormat: 'pretty' | 'json' | undefined;
   worker: { batchSize: number; lanes: number; leaseMs: number; idleMs: number };
   /**
    * The reverse proxies in front of Mailroom, whose X-Forwarded-For is believed (fastify's
@@ -47,7 +50,14 @@ export const envSchema = z.object({
   MAILROOM_CONFIG: z.string().min(1).default('./config/config.json').describe('The config file: one JSON object of settings, which locks the keys it sets. A missing file is no error.'),
   MAILROOM_ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional().describe('The password of the first user, admin, made when the database has no user yet; without it a password is generated and printed once.'),
   MAILROOM_SECRET_KEY: z.string().optional().describe('The key that encrypts secret settings, base64 of 32 bytes (openssl rand -base64 32); without it secret.key in the data folder, made at the first start. Machines sharing one database must share it.'),
-  MAILROOM_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('How much the log says.'),
+  MAILROOM_LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .optional()
+    .describe('How much the log says. Without it: info for serve and worker, warn for the one-off commands (config:set, mail:test, …), whose answer is what they print.'),
+  MAILROOM_LOG_FORMAT: z
+    .enum(['pretty', 'json'])
+    .optional()
+    .describe('How log lines look: pretty (one line for a person: time, level, message, then the fields as key=value) or json (one JSON object per line, for journald, containers and log collectors). Without it: pretty when standard error is a terminal, json otherwise.'),
   MAILROOM_WORKER_BATCH: z.coerce.number().int().min(1).max(5000).default(200).describe('Mails one lane of a worker claims at once.'),
   MAILROOM_WORKER_LANES: z.coerce.number().int().min(1).max(16).default(2).describe('Lanes per worker that claim and send side by side.'),
   MAILROOM_OUTBOX_LEASE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(120).describe("How long a worker's claim on a mail holds, in seconds: a dead worker's mails return to the queue after it."),
@@ -108,6 +118,7 @@ export function readRuntimeOptions(env: NodeJS.ProcessEnv, cwd: string): Runtime
     adminPassword: e.MAILROOM_ADMIN_PASSWORD,
     secretKey: e.MAILROOM_SECRET_KEY,
     logLevel: e.MAILROOM_LOG_LEVEL,
+    logFormat: e.MAILROOM_LOG_FORMAT,
     trustProxy: e.MAILROOM_TRUST_PROXY,
     metricsToken: e.MAILROOM_METRICS_TOKEN,
     metricsListen: e.MAILROOM_METRICS_PORT === undefined ? undefined : { host: e.MAILROOM_METRICS_HOST, port: e.MAILROOM_METRICS_PORT },

@@ -1,9 +1,9 @@
 import { closeSync, mkdirSync, openSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import { MailroomError } from '../errors.ts';
-import { mailroomVersion as thisVersion } from '../mailroom-version.ts';
+import { mailroomVersion } from '../mailroom-version.ts';
 import { migrateToLatest, refuseNewerSchema, refusePendingMigrations, schemaStatus } from './schema-migrations.ts';
 import type { DatabaseSchema } from './schema.ts';
 
@@ -39,13 +39,30 @@ export interface OpenDatabaseOptions {
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   const database = options.url ? await openPostgres(options.url) : openSqlite(options.dataDir);
   try {
-    await prepareSchema(database, options.schema ?? 'migrate', options.mailroomVersion ?? thisVersion);
+    await prepareSchema(database, options.schema ?? 'migrate', options.mailroomVersion ?? mailroomVersion());
   } catch (cause) {
     await database.close().catch(() => undefined);
     if (cause instanceof MailroomError) throw cause;
     throw new MailroomError('database_unavailable', `Cannot open the database ${database.description}: ${(cause as Error).message}`, { cause });
   }
   return database;
+}
+
+/**
+ * better-sqlite3 is a native module built for one Node.js version: after Node.js is upgraded it
+ * no longer loads, with a five-line message about NODE_MODULE_VERSION. Said as what to do.
+ */
+function nativeModuleMismatch(cause: unknown): MailroomError | undefined {
+  const message = cause instanceof Error ? cause.message : '';
+  const versions = /NODE_MODULE_VERSION (\d+)[\s\S]*NODE_MODULE_VERSION (\d+)/.exec(message);
+  if ((cause as { code?: unknown }).code !== 'ERR_DLOPEN_FAILED' || !versions) return undefined;
+  const module = /'([^']*node_modules[\\/]better-sqlite3)[\\/]/.exec(message)?.[1];
+  const installDir = module ? dirname(dirname(module)) : 'the folder Mailroom is installed in';
+  return new MailroomError(
+    'sqlite_module_mismatch',
+    `better-sqlite3 was built for another Node.js version (module version ${versions[1]}; Node.js ${process.version} needs ${versions[2]}): run \`npm rebuild better-sqlite3\` in ${installDir}, then start Mailroom again`,
+    { cause, details: { built: Number(versions[1]), needed: Number(versions[2]) } },
+  );
 }
 
 function openSqlite(dataDir: string): Database {
@@ -58,6 +75,8 @@ function openSqlite(dataDir: string): Database {
     closeSync(openSync(path, 'a', 0o600));
     sqlite = new BetterSqlite3(path);
   } catch (cause) {
+    const mismatch = nativeModuleMismatch(cause);
+    if (mismatch) throw mismatch;
     throw new MailroomError('database_unavailable', `Cannot open the SQLite database ${path}: ${(cause as Error).message}`, { cause });
   }
   // WAL lets the web server read while the worker writes; busy_timeout waits out the brief

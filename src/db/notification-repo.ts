@@ -69,6 +69,8 @@ export interface ActivityRecord {
   mailState: string;
   createdAt: number;
   actorName: string | null;
+  /** The cloud's id of the file or folder (the event's), for a link to it when the event gave none. */
+  objectId: string | null;
 }
 
 function chunks<T>(list: readonly T[], size = CHUNK): T[][] {
@@ -247,8 +249,9 @@ export function createNotificationRepo(db: Kysely<DatabaseSchema>, dialect: SqlD
         const rows = await db
           .selectFrom('activities')
           .leftJoin('users', 'users.uid', 'activities.actor')
+          .leftJoin('events', 'events.id', 'activities.event_id')
           .selectAll('activities')
-          .select('users.display_name as actor_name')
+          .select(['users.display_name as actor_name', 'events.object_id as object_id'])
           .where('activities.uid', 'in', part)
           .where('activities.mail_state', '=', 'pending')
           .orderBy('activities.created_at')
@@ -387,8 +390,9 @@ export function createNotificationRepo(db: Kysely<DatabaseSchema>, dialect: SqlD
       let q = db
         .selectFrom('activities')
         .leftJoin('users', 'users.uid', 'activities.actor')
+        .leftJoin('events', 'events.id', 'activities.event_id')
         .selectAll('activities')
-        .select('users.display_name as actor_name')
+        .select(['users.display_name as actor_name', 'events.object_id as object_id'])
         .where('activities.uid', '=', uid)
         .where('activities.stream', '=', 1);
       if (input.beforeId !== undefined) q = q.where('activities.id', '<', input.beforeId);
@@ -397,7 +401,7 @@ export function createNotificationRepo(db: Kysely<DatabaseSchema>, dialect: SqlD
   };
 }
 
-function toRecord(r: Selectable<ActivityTable> & { actor_name: string | null }): ActivityRecord {
+function toRecord(r: Selectable<ActivityTable> & { actor_name: string | null; object_id: string | null }): ActivityRecord {
   return {
     id: Number(r.id),
     uid: r.uid,
@@ -411,6 +415,7 @@ function toRecord(r: Selectable<ActivityTable> & { actor_name: string | null }):
     mailState: r.mail_state,
     createdAt: Number(r.created_at),
     actorName: r.actor_name,
+    objectId: r.object_id,
   };
 }
 

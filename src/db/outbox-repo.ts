@@ -68,6 +68,13 @@ export interface OutboxAttempt {
 }
 
 const INSERT_CHUNK = 100;
+/** How many mails one page of a search looks through (newest first); LIKE '%…%' has no index to use. */
+export const SEARCH_WINDOW = 20_000;
+
+/** A LIKE pattern that matches `text` literally (the escape character is a backslash). */
+export function likeEscape(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
 
 function toRow(r: OutboxTable & { id: number }): OutboxRow {
   return {
@@ -173,7 +180,8 @@ export async function enqueueWithin(trx: Kysely<DatabaseSchema>, rows: NewOutbox
  * worker did with the same mail. Batches are settled with one statement per outcome, fed a
  * JSON array, which keeps a batch of hundreds to a handful of statements on both dialects.
  */
-export function createOutboxRepo(db: Kysely<DatabaseSchema>, dialect: SqlDialectName) {
+export function createOutboxRepo(db: Kysely<DatabaseSchema>, dialect: SqlDialectName, options: { searchWindow?: number } = {}) {
+  const searchWindow = options.searchWindow ?? SEARCH_WINDOW;
   const jsonRows = (param: string) =>
     dialect === 'postgres'
       ? sql`jsonb_array_elements(${param}::jsonb)`
@@ -187,6 +195,43 @@ export function createOutboxRepo(db: Kysely<DatabaseSchema>, dialect: SqlDialect
     dialect === 'sqlite'
       ? sql`+outbox.lease_owner = ${owner} and +outbox.state = 'sending'`
       : sql`outbox.lease_owner = ${owner} and outbox.state = 'sending'`;
+
+  /**
+   * One page of the list, newest first, by state, paged by id (`beforeId`). A `search` (recipient or subject, any
+   * case, as typed: `%` and `_` are no wildcards) cannot use an index, so it looks through at
+   * most `searchWindow` (SEARCH_WINDOW) mails a page; `next` is the `beforeId` of the next page, also when this
+   * page found fewer than `limit` because the window ended, and null at the end of the outbox.
+   */
+  async function page(input: { state?: string | undefined; limit: number; beforeId?: number | undefined; search?: string | undefined }): Promise<{ mails: OutboxRow[]; next: number | null }> {
+    const below = (q: ReturnType<typeof base>) => (input.beforeId !== undefined ? q.where('id', '<', input.beforeId) : q);
+    const base = () => {
+      const q = db.selectFrom('outbox').orderBy('id', 'desc');
+      return input.state ? q.where('state', '=', input.state) : q;
+    };
+    if (!input.search) {
+      const rows = await below(base()).selectAll().limit(input.limit).execute();
+      const mails = rows.map((r) => toRow(r as OutboxTable & { id: number }));
+      return { mails, next: mails.length === input.limit ? (mails[mails.length - 1]?.id ?? null) : null };
+    }
+    const text = input.search.toLowerCase();
+    // The recipients are kept as a JSON array: a quote or backslash in the text is escaped there.
+    const patterns = { subject: `%${likeEscape(text)}%`, recipients: `%${likeEscape(JSON.stringify(text).slice(1, -1))}%` };
+    const window = below(base()).select('id').limit(searchWindow);
+    const matches = (column: 'subject' | 'recipients') => sql<boolean>`lower(${sql.ref(column)}) like ${patterns[column]} escape '\\'`;
+    const rows = await db
+      .selectFrom('outbox')
+      .selectAll()
+      .where('id', 'in', window)
+      .where((eb) => eb.or([matches('subject'), matches('recipients')]))
+      .orderBy('id', 'desc')
+      .limit(input.limit)
+      .execute();
+    const mails = rows.map((r) => toRow(r as OutboxTable & { id: number }));
+    if (mails.length === input.limit) return { mails, next: mails[mails.length - 1]?.id ?? null };
+    // Fewer than a page: either the window reached the oldest mail, or the search goes on below it.
+    const edge = await db.selectFrom(window.as('w')).select([(eb) => eb.fn.countAll<string | number>().as('n'), (eb) => eb.fn.min<string | number>('w.id').as('lowest')]).executeTakeFirstOrThrow();
+    return { mails, next: Number(edge.n) === searchWindow && edge.lowest !== null ? Number(edge.lowest) : null };
+  }
 
   return {
     /** Inserts in one transaction; a key seen before yields the earlier mail's id, not a new mail. */
@@ -314,10 +359,30 @@ export function createOutboxRepo(db: Kysely<DatabaseSchema>, dialect: SqlDialect
     },
 
     async list(input: { state?: string | undefined; limit: number; beforeId?: number | undefined }): Promise<OutboxRow[]> {
-      let q = db.selectFrom('outbox').selectAll().orderBy('id', 'desc').limit(input.limit);
-      if (input.state) q = q.where('state', '=', input.state);
-      if (input.beforeId !== undefined) q = q.where('id', '<', input.beforeId);
-      return (await q.execute()).map((r) => toRow(r as OutboxTable & { id: number }));
+      return (await page(input)).mails;
+    },
+
+    page,
+
+    /** Queued mails due now (a deferred one waits no longer); the ids that were queued. */
+    async sendNow(input: { ids: number[]; now: number }): Promise<number[]> {
+      if (input.ids.length === 0) return [];
+      const rows = await db.updateTable('outbox').set({ next_attempt_at: input.now, updated_at: input.now }).where('id', 'in', input.ids).where('state', '=', 'queued').returning('id').execute();
+      return rows.map((r) => Number(r.id));
+    },
+
+    /** The given mails back to the queue when failed or cancelled; the ids that were. */
+    async requeueIds(input: { ids: number[]; now: number }): Promise<number[]> {
+      if (input.ids.length === 0) return [];
+      const rows = await db.updateTable('outbox').set({ state: 'queued', next_attempt_at: input.now, updated_at: input.now }).where('id', 'in', input.ids).where('state', 'in', ['failed', 'cancelled']).returning('id').execute();
+      return rows.map((r) => Number(r.id));
+    },
+
+    /** The state of each of these mails that exists. */
+    async states(ids: number[]): Promise<Map<number, string>> {
+      if (ids.length === 0) return new Map();
+      const rows = await db.selectFrom('outbox').select(['id', 'state']).where('id', 'in', ids).execute();
+      return new Map(rows.map((r) => [Number(r.id), r.state]));
     },
 
     async get(id: number): Promise<(OutboxRow & { raw: string; history: OutboxAttempt[] }) | undefined> {

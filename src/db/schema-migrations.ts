@@ -13,7 +13,8 @@ import { attemptWindowsMigration } from './migrations/0009-attempt-windows.ts';
 import { owedMailsMigration } from './migrations/0010-owed-mails.ts';
 import { digestClaimsMigration } from './migrations/0011-digest-claims.ts';
 import { serveAddressMigration } from './migrations/0012-serve-address.ts';
-import { migrationVersionsMigration } from './migrations/0013-migration-versions.ts';
+import { testMailsMigration } from './migrations/0013-test-mails.ts';
+import { migrationVersionsMigration } from './migrations/0014-migration-versions.ts';
 
 /** The tables of the migrations themselves: not Mailroom's data (db:copy leaves them out). */
 export const MIGRATION_TABLES: ReadonlySet<string> = new Set(['mailroom_migrations', 'mailroom_migrations_lock', 'mailroom_migration_versions']);
@@ -32,7 +33,8 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
     '0010-owed-mails': owedMailsMigration(dialect),
     '0011-digest-claims': digestClaimsMigration(),
     '0012-serve-address': serveAddressMigration(),
-    '0013-migration-versions': migrationVersionsMigration(),
+    '0013-test-mails': testMailsMigration(dialect),
+    '0014-migration-versions': migrationVersionsMigration(),
   };
 }
 
@@ -176,7 +178,7 @@ export async function migrateStepByStep(database: Database, mailroomVersion: str
     const started = performance.now();
     const { error, results } = await m.migrateUp();
     applied.push(...(results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName));
-    // Those before 0013 are recorded once its table exists.
+    // Those before 0014 are recorded once its table exists.
     await recordVersions(database, applied, mailroomVersion);
     if (error) {
       const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? name;
@@ -195,7 +197,7 @@ export async function migrateStepByStep(database: Database, mailroomVersion: str
 async function recordVersions(database: Database, applied: readonly string[], mailroomVersion: string): Promise<void> {
   if (applied.length === 0) return;
   const db = database.db as unknown as Untyped;
-  // The table itself comes with 0013; a failed run may have stopped before it.
+  // The table itself comes with 0014; a failed run may have stopped before it.
   if (!(await migrationTablesPresent(database)).has('mailroom_migration_versions')) return;
   const now = Date.now();
   await db

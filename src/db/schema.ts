@@ -21,6 +21,7 @@ export interface DatabaseSchema {
   smtp_host_cooldowns: HostCooldownTable;
   owed_mails: OwedMailTable;
   serve_address: ServeAddressTable;
+  test_mails: TestMailTable;
 }
 
 export interface SettingsTable {
@@ -207,13 +208,28 @@ export interface LinkShareMailTable {
 }
 
 export interface AttemptTable {
-  /** Which limit: login_account, login_client, reset_client, reset_account. */
+  /** Which limit: login_account, login_client, reset_client, reset_account, link_check_client. */
   bucket: string;
   /** A keyed hash of the user name, account or client address. */
   attempt_key: string;
   /** Attempts taken in the window that began at window_start. */
   tries: number;
   window_start: number;
+}
+
+/** A test mail, sent at once rather than through the outbox; times are epoch ms. */
+export interface TestMailTable {
+  id: Generated<number>;
+  template: string;
+  recipient: string;
+  subject: string;
+  mode: string;
+  ok: number;
+  via: string | null;
+  response: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  created_at: number | string;
 }
 
 /** One row (id 1): the address `serve` last listened on, e.g. http://127.0.0.1:18100. */

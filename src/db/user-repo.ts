@@ -39,10 +39,15 @@ export function createUserRepo(db: Kysely<DatabaseSchema>) {
       const r = await db.updateTable('users').set(changes).where('uid', '=', uid).executeTakeFirst();
       return Number(r.numUpdatedRows) > 0;
     },
-    /** Removes the user and everything that is only theirs, in one transaction. */
+    /**
+     * Removes the user and everything that is only theirs, in one transaction: sessions, the
+     * tokens of mailed links, app passwords, notification choices, activities (pending ones would
+     * otherwise wait for a digest no one gets), the record of digests and share mails sent. Mails
+     * already owed or queued stay: they are addressed mails, not the account (docs/people-and-notifications.md).
+     */
     async delete(uid: string): Promise<boolean> {
       return db.transaction().execute(async (trx) => {
-        for (const table of ['sessions', 'user_tokens', 'notification_settings', 'activities'] as const) {
+        for (const table of ['sessions', 'user_tokens', 'notification_settings', 'activities', 'digests', 'share_notifications'] as const) {
           await trx.deleteFrom(table).where('uid', '=', uid).execute();
         }
         await trx.deleteFrom('api_tokens').where('uid', '=', uid).execute();

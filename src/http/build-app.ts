@@ -2,7 +2,7 @@ import Fastify, { type FastifyHttpOptions, type FastifyInstance } from 'fastify'
 import type { Server } from 'node:http';
 import type { RuntimeOptions } from '../config/runtime-options.ts';
 import type { AppContext } from '../context.ts';
-import { installErrorHandler } from './error-handler.ts';
+import { installErrorHandler, installNotFound } from './error-handler.ts';
 import { installJsonBodyParser } from './json-body.ts';
 import { installPageHeaders } from './page-headers.ts';
 import { metricsRoutes } from './routes/metrics-routes.ts';
@@ -49,7 +49,7 @@ export function buildApp(ctx: AppContext): FastifyInstance {
   userRoutes(app, ctx);
   eventRoutes(app, ctx);
   unsubscribeRoutes(app, ctx);
-  webRoutes(app);
+  installNotFound(app, webRoutes(app).notFoundPage);
   return app;
 }
 
@@ -58,5 +58,6 @@ export function buildMetricsApp(ctx: AppContext): FastifyInstance {
   const app = Fastify(serverOptions(ctx.runtime.http));
   installErrorHandler(app, ctx.log.child({ module: 'http' }));
   metricsRoutes(app, ctx);
+  installNotFound(app);
   return app;
 }

@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errorCodes, isMailroomError, type ErrorCode } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 
@@ -26,7 +26,16 @@ export function installErrorHandler(app: FastifyInstance, log: Logger): void {
     log.error({ err: error, event: 'request_failed', method: request.method, url: request.url }, 'unexpected error');
     return reply.status(500).send({ error: { code: 'internal_error', message: 'An unexpected error happened; the server log has the details' } });
   });
-  app.setNotFoundHandler((request, reply) => {
+}
+
+/**
+ * The answer for a path no route has: JSON `not_found`, unless `page` answers it (the web
+ * interface's "Page not found" for a browser). Installed once the routes are, by whoever built the app.
+ */
+export function installNotFound(app: FastifyInstance, page?: (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined>): void {
+  app.setNotFoundHandler(async (request, reply) => {
+    const answered = page ? await page(request, reply) : undefined;
+    if (answered) return answered;
     return reply.status(404).send({ error: { code: 'not_found', message: `No route ${request.method} ${request.url}` } });
   });
 }

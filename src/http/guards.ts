@@ -71,7 +71,7 @@ async function authenticate(ctx: AppContext, request: FastifyRequest): Promise<P
 type Guard = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 
 /** preHandlers for the routes: who may call what. */
-export function createGuards(ctx: AppContext): { admin: Guard; service: Guard; user: Guard } {
+export function createGuards(ctx: AppContext): { admin: Guard; service: Guard; user: Guard; anyCaller: Guard } {
   const guard = (check: (p: Principal) => string | undefined): Guard => async (request) => {
     const principal = await authenticate(ctx, request);
     const refusal = check(principal);
@@ -82,6 +82,8 @@ export function createGuards(ctx: AppContext): { admin: Guard; service: Guard; u
     admin: guard((p) => (p.admin ? undefined : 'Only an admin may do this')),
     service: guard((p) => (p.service ? undefined : 'Only a service token (mailroom token:create NAME --scope service) or an admin may do this')),
     user: guard((p) => (p.uid !== null ? undefined : 'This token acts for no user; sign in, or use an app password (mailroom token:create NAME --user UID)')),
+    /** Any valid token or session: for what is no one's own and no secret (the list of time zones). */
+    anyCaller: guard(() => undefined),
   };
 }
 

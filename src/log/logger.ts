@@ -1,4 +1,5 @@
 import { pino, type Logger, type DestinationStream } from 'pino';
+import { prettyDestination } from './pretty-lines.ts';
 
 export type { Logger };
 
@@ -13,9 +14,16 @@ export const redactedPaths = [
   'refreshToken', '*.refreshToken', 'req.headers.authorization', 'req.headers.cookie', 'headers.authorization',
 ];
 
-export function createLogger(options: { level: string; destination?: DestinationStream }): Logger {
+/** json: one JSON object per line, for log collectors; pretty: one line for a person at a terminal. */
+export type LogFormat = 'json' | 'pretty';
+
+export function createLogger(options: { level: string; format?: LogFormat; destination?: DestinationStream }): Logger {
+  // Pretty lines go to a terminal: written at once, so none is lost when the process exits
+  // (pino cannot flush a destination it does not see).
+  const destination = options.destination ?? pino.destination({ dest: 2, sync: options.format === 'pretty' });
+  // The pretty lines are made from the JSON lines, so they are redacted exactly as those are.
   return pino(
     { level: options.level, base: { app: 'mailroom' }, redact: { paths: redactedPaths, censor: '***' } },
-    options.destination ?? pino.destination(2),
+    options.format === 'pretty' ? prettyDestination(destination) : destination,
   );
 }

@@ -3,13 +3,18 @@ import type { ErrorCode } from '../errors.ts';
 import { MailroomError, isMailroomError } from '../errors.ts';
 import { parseEmailAddress } from '../domain/address.ts';
 import type { SettingsService } from '../config/settings-service.ts';
-import { secretKeys } from '../config/settings-schema.ts';
+import { secretKeys, type Settings } from '../config/settings-schema.ts';
 import { mailLanguage, type MailRenderer } from '../templates/render-mail.ts';
 import { sampleData } from '../templates/sample-data.ts';
 import { TEMPLATE_NAMES, isTemplateLanguage, isTemplateName, type TemplateLanguage, type TemplateName } from '../templates/template-catalog.ts';
 import type { TransportFactory } from '../transport/create-transport.ts';
 import { createTranscript } from '../transport/transcript.ts';
 import { isTransportError, type HostAttempt } from '../transport/transport.ts';
+import type { TestMailRecord } from '../db/test-mail-repo.ts';
+
+function samplePerson(language: TemplateLanguage): { display_name: string; uid: string } {
+  return sampleData('test', language).user as { display_name: string; uid: string };
+}
 
 export interface TestMailReport {
   ok: boolean;
@@ -32,6 +37,8 @@ export interface MailTestServiceDeps {
   adminContact(): Promise<{ email: string | null; language: string; displayName?: string; uid?: string } | undefined>;
   renderer: MailRenderer;
   clock: { now(): Date };
+  /** Where each test mail is recorded, as it goes past the outbox (implemented by db/test-mail-repo.ts). */
+  history: { record(mail: Omit<TestMailRecord, 'id'>): Promise<unknown>; list(input: { limit: number; beforeId?: number | undefined }): Promise<TestMailRecord[]> };
 }
 
 export interface TestSendOptions {
@@ -45,7 +52,7 @@ export interface TestSendOptions {
  * the outbox) with the current settings, reporting the server's answer or a diagnosis.
  */
 export function createMailTestService(deps: MailTestServiceDeps) {
-  async function send(template: TemplateName, options: TestSendOptions, data: (language: TemplateLanguage) => Record<string, unknown>): Promise<TestMailReport> {
+  async function send(template: TemplateName, options: TestSendOptions, data: (language: TemplateLanguage, settings: Settings) => Record<string, unknown>): Promise<TestMailReport> {
     const settings = await deps.settings.get();
     const admin = options.to ? undefined : await deps.adminContact();
     const toText = options.to ?? admin?.email ?? undefined;
@@ -56,12 +63,13 @@ export function createMailTestService(deps: MailTestServiceDeps) {
     parseEmailAddress(senderAddress(settings), 'sender (mail_from_address@mail_domain)');
     // The admin's own language, unless a language was asked for or the mail goes elsewhere.
     const language = mailLanguage(options.language ?? (admin ? admin.language : undefined), settings.mail_default_language);
-    const templateData = data(language);
+    const templateData = data(language, settings);
     const unsubscribe = templateData.unsubscribe_link;
     const message = await deps.renderer.render(
       {
         template,
-        to: { address: to, displayName: admin?.displayName, uid: admin?.uid, language },
+        // A test mail to another address still greets someone by name: the sample person's.
+        to: admin ? { address: to, displayName: admin.displayName, uid: admin.uid, language } : { address: to, displayName: samplePerson(language).display_name, uid: samplePerson(language).uid, language },
         data: templateData,
         ...(typeof unsubscribe === 'string' ? { unsubscribeUrl: unsubscribe } : {}),
       },
@@ -70,6 +78,22 @@ export function createMailTestService(deps: MailTestServiceDeps) {
     const debug = options.debug ?? settings.mail_smtpdebug;
     const transcript = createTranscript(secretKeys.map((k) => String(settings[k])).filter((s) => s !== ''));
     const base = { to, mode: settings.mail_smtpmode };
+    const report = await deliver();
+    await deps.history.record({
+      template,
+      recipient: to,
+      subject: message.subject,
+      mode: report.mode,
+      ok: report.ok,
+      via: report.via ?? null,
+      response: report.response ?? null,
+      errorCode: report.error?.code ?? null,
+      errorMessage: report.error?.message ?? null,
+      createdAt: deps.clock.now().getTime(),
+    });
+    return report;
+
+    async function deliver(): Promise<TestMailReport> {
     try {
       const transport = await deps.transports.create(settings);
       try {
@@ -89,9 +113,12 @@ export function createMailTestService(deps: MailTestServiceDeps) {
         ...(debug ? { transcript: transcript.toString() } : {}),
       };
     }
+    }
   }
 
   return {
+    /** The test mails sent lately, newest first (at most 1000 a page; `beforeId` pages back): the Outbox page's "Test mails". */
+    recent: (input: { limit?: number | undefined; beforeId?: number | undefined } = {}) => deps.history.list({ limit: Math.min(input.limit ?? 100, 1000), beforeId: input.beforeId }),
     /** The settings page's test mail (template `test`). */
     sendTestMail: (options: TestSendOptions = {}) => send('test', options, () => ({})),
     /** A template, in force for that language, rendered with its sample data and sent at once. */
@@ -99,8 +126,8 @@ export function createMailTestService(deps: MailTestServiceDeps) {
       if (!isTemplateName(name)) throw new MailroomError('not_found', `No template is named "${name}"; the templates are ${TEMPLATE_NAMES.join(', ')}`);
       if (options.language !== undefined && !isTemplateLanguage(options.language)) throw new MailroomError('not_found', `Templates have no language "${options.language}"`);
       // Only the template's own sample variables: the common ones (user, instance) are the real ones.
-      return send(name, options, (language) => {
-        const { user: _user, instance_name: _instance, base_url: _base, ...own } = sampleData(name, language);
+      return send(name, options, (language, settings) => {
+        const { user: _user, instance_name: _instance, base_url: _base, ...own } = sampleData(name, language, { instance_name: settings.instance_name, base_url: settings.base_url, now: deps.clock.now() });
         return own;
       });
     },

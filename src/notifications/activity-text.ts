@@ -1,4 +1,5 @@
 import type { TemplateLanguage } from '../templates/template-catalog.ts';
+import { joinSpaced } from '../domain/cjk-spacing.ts';
 import type { EventType } from '../domain/event-types.ts';
 
 type Phrase = (actor: string, object: string) => string;
@@ -42,16 +43,17 @@ const phrases: Record<TemplateLanguage, Phrases> = {
   'zh-CN': {
     objects: { file: '文件', folder: '文件夹' },
     someone: '有人',
+    // The actor is joined by the spacing rule (domain/cjk-spacing.ts): "李华修改了文件", "Bob Berg 修改了文件".
     other: {
-      'share.created': (a, o) => `${a} 与您共享了${o}`,
-      'share.received': (a, o) => `${a} 与您共享了${o}`,
-      'file.created': (a, o) => `${a} 创建了${o}`,
-      'file.changed': (a, o) => `${a} 修改了${o}`,
-      'file.deleted': (a, o) => `${a} 删除了${o}`,
-      'file.restored': (a, o) => `${a} 恢复了${o}`,
-      'comment.created': (a, o) => `${a} 评论了${o}`,
-      'tag.assigned': (a, o) => `${a} 为${o}添加了标签`,
-      'share.link.sent': (a, o) => `${a} 通过邮件发送了${o}的链接`,
+      'share.created': (a, o) => joinSpaced(a, `与您共享了${o}`),
+      'share.received': (a, o) => joinSpaced(a, `与您共享了${o}`),
+      'file.created': (a, o) => joinSpaced(a, `创建了${o}`),
+      'file.changed': (a, o) => joinSpaced(a, `修改了${o}`),
+      'file.deleted': (a, o) => joinSpaced(a, `删除了${o}`),
+      'file.restored': (a, o) => joinSpaced(a, `恢复了${o}`),
+      'comment.created': (a, o) => joinSpaced(a, `评论了${o}`),
+      'tag.assigned': (a, o) => joinSpaced(a, `为${o}添加了标签`),
+      'share.link.sent': (a, o) => joinSpaced(a, `通过邮件发送了${o}的链接`),
     },
     you: {
       'share.created': (o) => `您共享了${o}`,
@@ -67,11 +69,29 @@ const phrases: Record<TemplateLanguage, Phrases> = {
   },
 };
 
-/** "Bob Berg changed a file" / "李华 修改了文件"; "You changed a file" for one's own actions. */
+/** "Bob Berg changed a file" / "李华修改了文件"; "You changed a file" for one's own actions. */
 export function activitySubject(input: { type: EventType; own: boolean; actorName: string | null; objectType: 'file' | 'folder' }, language: TemplateLanguage): string {
   const p = phrases[language];
   const object = p.objects[input.objectType];
   return input.own ? p.you[input.type](object) : p.other[input.type](input.actorName ?? p.someone, object);
+}
+
+/** The object as a digest line names it, the name in the quotes of the language's mails: "the file »Budget 2026.xlsx«" / "文件“2026年度预算.xlsx”". */
+const namedObject: Record<TemplateLanguage, (kind: 'file' | 'folder', name: string) => string> = {
+  en: (kind, name) => `the ${kind} »${name}«`,
+  'zh-CN': (kind, name) => `${kind === 'file' ? '文件' : '文件夹'}“${name}”`,
+};
+
+/**
+ * A digest line that names the object: "Bob Berg changed the file »Budget 2026.xlsx«",
+ * "李华修改了文件“2026年度预算.xlsx”". The name is set in as given, never spaced or shortened.
+ */
+export function activitySummary(input: { type: EventType; own: boolean; actorName: string | null; objectType: 'file' | 'folder'; objectName: string }, language: TemplateLanguage): string {
+  const p = phrases[language];
+  const object = namedObject[language](input.objectType, input.objectName);
+  const sentence = input.own ? p.you[input.type](object) : p.other[input.type](input.actorName ?? p.someone, object);
+  // The English sentences say "a file"; with the name it is "the file »…«".
+  return language === 'en' ? sentence.replace(/\ba the (file|folder) »/, 'the $1 »') : sentence;
 }
 
 const typeLabels: Record<TemplateLanguage, Record<EventType, string>> = {

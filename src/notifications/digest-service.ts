@@ -8,7 +8,7 @@ import type { NotificationMailDeps } from './notification-mail-deps.ts';
 import { toOutboxRow } from '../outbox/outbox-service.ts';
 import { mailLanguage } from '../templates/render-mail.ts';
 import type { TemplateLanguage, TemplateParts } from '../templates/template-catalog.ts';
-import { activitySubject } from './activity-text.ts';
+import { activitySubject, activitySummary } from './activity-text.ts';
 import { ASAP_WINDOW_MS, currentPeriod } from './digest-periods.ts';
 import type { EventType, Frequency } from '../domain/event-types.ts';
 import { effectivePreferences, type StoredPreferences } from '../domain/preferences.ts';
@@ -56,6 +56,15 @@ export interface DigestRunReport {
   activities: number;
   /** Users whose digest another worker took first. */
   skipped: number;
+}
+
+/**
+ * Where a digest line leads: the event's link, else the file itself by its id, as ownCloud and
+ * Nextcloud address a file (`/f/{id}`); the home page only for an activity recorded without either.
+ */
+export function objectLink(activity: Pick<ActivityRecord, 'link' | 'objectId'>, base: string): string {
+  if (activity.link !== null) return activity.link;
+  return activity.objectId !== null ? `${base}/f/${encodeURIComponent(activity.objectId)}` : base;
 }
 
 /** A digest that is due and wanted, before it is claimed. */
@@ -129,9 +138,10 @@ export function createDigestService(deps: DigestServiceDeps) {
         to: { address: user.email as string, displayName: user.display_name, uid: user.uid, language: user.language, timeZone: user.timezone },
         data: {
           activities: activities.slice(0, DIGEST_MAX_ITEMS).map((a) => ({
+            summary: activitySummary({ type: a.type, own: a.own, actorName: a.actorName ?? a.actor, objectType: a.objectType, objectName: a.objectName }, language),
             subject: activitySubject({ type: a.type, own: a.own, actorName: a.actorName ?? a.actor, objectType: a.objectType }, language),
             file_name: a.objectName,
-            link: a.link ?? base,
+            link: objectLink(a, base),
             time: new Date(a.createdAt),
           })),
           more: Math.max(0, activities.length - DIGEST_MAX_ITEMS),

@@ -1,5 +1,6 @@
 import type { Settings } from '../config/settings-schema.ts';
 import type { UserRow } from '../db/user-repo.ts';
+import { joinSpaced } from '../domain/cjk-spacing.ts';
 import { onBehalfName } from '../domain/sender.ts';
 import type { ComposedMessage } from '../templates/compose-message.ts';
 import { mailLanguage, type MailRenderer } from '../templates/render-mail.ts';
@@ -33,11 +34,22 @@ function expiryFor(expiration: string | undefined, language: string | null, sett
   return /^\d{4}-\d{2}-\d{2}$/.test(expiration) ? calendarDate(expiration, mailLanguage(language, settings.mail_default_language)) : new Date(expiration);
 }
 
-// ownCloud's "%s via %s", in each language the mails are written in.
+// ownCloud's "%s via %s", in each language the mails are written in; the Chinese one spaced by
+// the one rule: "王小明通过 Example Cloud", "Bob Berg 通过示例云盘".
 const VIA: Record<TemplateLanguage, (sharer: string, instance: string) => string> = {
   en: (sharer, instance) => `${sharer} via ${instance}`,
-  'zh-CN': (sharer, instance) => `${sharer} 通过 ${instance}`,
+  'zh-CN': (sharer, instance) => joinSpaced(sharer, '通过', instance),
 };
+
+/**
+ * The sharer as the subject and body name them: cleaned like the From name (onBehalfName), so
+ * "Andersen, Alice <boss@bank.example>" cannot put an address of its choosing in a subject; the
+ * instance when nothing is left.
+ */
+function shownSharer(name: string | undefined, settings: Pick<Settings, 'instance_name'>): string {
+  const shown = name === undefined ? '' : onBehalfName(name);
+  return shown === '' ? settings.instance_name : shown;
+}
 
 /**
  * The From name of a mail sent for a person: "Alice via Cloud" in the mail's language, the name
@@ -62,7 +74,7 @@ function sharerReplyTo(email: string | null | undefined, settings: Pick<Settings
  */
 export async function renderShareMail(deps: { renderer: MailRenderer; unsubscribe: UnsubscribeLinks }, input: ShareMailInput, settings: Settings): Promise<ComposedMessage> {
   const user = input.recipient;
-  const sharer = input.sharerName ?? settings.instance_name;
+  const sharer = shownSharer(input.sharerName, settings);
   return deps.renderer.render(
     {
       template: 'share',
@@ -106,7 +118,7 @@ export async function renderLinkShareMail(deps: { renderer: MailRenderer }, inpu
     {
       template: 'link_share',
       to: { address: input.address, displayName: input.address, uid: '', language, timeZone: input.sharer.timezone },
-      data: { sharer: input.sharer.display_name, file_name: input.fileName, link: input.link, expiration: expiryFor(input.expiration, language, settings), note: input.note ?? '' },
+      data: { sharer: shownSharer(input.sharer.display_name, settings), file_name: input.fileName, link: input.link, expiration: expiryFor(input.expiration, language, settings), note: input.note ?? '' },
       fromName: sharerFromName(input.sharer.display_name, settings, language),
       ...sharerReplyTo(input.sharer.email, settings),
     },

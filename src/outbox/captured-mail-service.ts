@@ -33,6 +33,11 @@ export function createCapturedMailService(deps: { store: CapturedMailStore; secr
       // The capture transport keeps the message's bytes as UTF-8 text.
       return { ...mail, raw, masked, ...parseMessage(Buffer.from(raw, 'utf8')) };
     },
+    /** The message as a `.eml` file, masked as `show` shows it. */
+    async eml(id: number): Promise<{ fileName: string; bytes: Buffer; masked: boolean }> {
+      const mail = await this.show(id);
+      return { fileName: `captured-${id}.eml`, bytes: Buffer.from(mail.raw, 'utf8'), masked: mail.masked };
+    },
   };
 }
 

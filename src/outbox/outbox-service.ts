@@ -24,6 +24,10 @@ export interface OutboxStore {
   counts(): Promise<Record<string, number>>;
   pending(): Promise<number>;
   list(input: { state?: string | undefined; limit: number; beforeId?: number | undefined }): Promise<unknown[]>;
+  page(input: { state?: string | undefined; limit: number; beforeId?: number | undefined; search?: string | undefined }): Promise<{ mails: OutboxRow[]; next: number | null }>;
+  sendNow(input: { ids: number[]; now: number }): Promise<number[]>;
+  requeueIds(input: { ids: number[]; now: number }): Promise<number[]>;
+  states(ids: number[]): Promise<Map<number, string>>;
   get(id: number): Promise<(OutboxRow & { raw: string; history: OutboxAttempt[] }) | undefined>;
   requeue(input: { ids?: number[]; allFailed?: boolean; now: number }): Promise<number>;
   /** The ids of those that were queued or failed and are cancelled now. */
@@ -36,6 +40,28 @@ export interface OwedMailView {
   counts(): Promise<{ owed: number; failed: number }>;
   failed(limit: number): Promise<FailedOwedMail[]>;
   retryFailed(now: number): Promise<number>;
+}
+
+/** What a batch request answers for each id: done (with the new state), or why not. */
+export type BatchOutcome = { id: number; ok: true; state: string } | { id: number; ok: false; error: { code: string; message: string } };
+
+function refused(id: number, error: MailroomError): BatchOutcome {
+  return { id, ok: false, error: { code: error.code, message: error.message } };
+}
+
+/** The ids in the order given, each once. */
+function uniqueIds(ids: number[]): number[] {
+  return [...new Set(ids)];
+}
+
+function notQueued(id: number, state: string): MailroomError {
+  const message =
+    state === 'failed' || state === 'cancelled'
+      ? `Mail #${id} is ${state}: only a queued mail can be sent now; retry it instead, which queues it due at once`
+      : state === 'sending'
+        ? `Mail #${id} is sending: a worker is handing it to the mail server right now`
+        : `Mail #${id} is sent already: only a queued mail can be sent now`;
+  return new MailroomError('outbox_not_queued', message, { details: { id, state } });
 }
 
 /** The outbox row of a finished message. */
@@ -97,6 +123,50 @@ export function createOutboxService(deps: { store: OutboxStore; owed: OwedMailVi
       const raw = masked ? maskLinkTokens(openRaw(deps.secretBox, row.raw)) : row.raw;
       // The outbox keeps the message's bytes as a latin1 string (toOutboxRow).
       return { ...row, raw, masked, ...parseMessage(Buffer.from(raw, 'latin1')) };
+    },
+    /** One page of the list, with a search by recipient or subject; `next` pages on (see OutboxRepo.page). */
+    page: (input: { state?: string | undefined; limit?: number; beforeId?: number | undefined; search?: string | undefined }) =>
+      deps.store.page({ ...input, search: input.search?.trim() || undefined, limit: Math.min(input.limit ?? 100, 1000) }),
+    /**
+     * The message as a `.eml` file, under the same rule as `show`: a mail with a one-time link
+     * comes masked, so a download hands out no more than the page shows.
+     */
+    async eml(id: number): Promise<{ fileName: string; bytes: Buffer; masked: boolean }> {
+      const mail = await this.show(id);
+      return { fileName: `mail-${id}.eml`, bytes: Buffer.from(mail.raw, 'latin1'), masked: mail.masked };
+    },
+    /**
+     * A queued mail due now: one deferred after a failed attempt waits no longer for its next
+     * one. A failed or cancelled mail is not queued; `retry` queues it again.
+     */
+    async sendNow(id: number): Promise<void> {
+      if ((await deps.store.sendNow({ ids: [id], now: deps.clock.now().getTime() })).length > 0) return;
+      const { state } = await this.show(id);
+      throw notQueued(id, state);
+    },
+    /** `retry` for each of several mails; each answered on its own, none stops the others. */
+    async retryMany(ids: number[]): Promise<BatchOutcome[]> {
+      const unique = uniqueIds(ids);
+      const done = new Set(await deps.store.requeueIds({ ids: unique, now: deps.clock.now().getTime() }));
+      const states = await deps.store.states(unique.filter((id) => !done.has(id)));
+      return unique.map((id) => {
+        if (done.has(id)) return { id, ok: true, state: 'queued' };
+        const state = states.get(id);
+        if (state === undefined) return refused(id, new MailroomError('not_found', `No mail #${id} in the outbox`));
+        return refused(id, new MailroomError('outbox_not_retryable', `Mail #${id} is ${state}: only a failed or cancelled mail can be retried`, { details: { id, state } }));
+      });
+    },
+    /** `cancel` for each of several mails; each answered on its own. */
+    async cancelMany(ids: number[]): Promise<BatchOutcome[]> {
+      const unique = uniqueIds(ids);
+      const done = new Set(await deps.store.cancel({ ids: unique, now: deps.clock.now().getTime() }));
+      const states = await deps.store.states(unique.filter((id) => !done.has(id)));
+      return unique.map((id) => {
+        if (done.has(id)) return { id, ok: true, state: 'cancelled' };
+        const state = states.get(id);
+        if (state === undefined) return refused(id, new MailroomError('not_found', `No mail #${id} in the outbox`));
+        return refused(id, new MailroomError('outbox_not_cancellable', `Mail #${id} is ${state}: only a queued or failed mail can be cancelled`, { details: { id, state } }));
+      });
     },
     async retry(id: number): Promise<void> {
       if ((await deps.store.requeue({ ids: [id], now: deps.clock.now().getTime() })) === 0) {

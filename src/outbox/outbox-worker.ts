@@ -108,7 +108,7 @@ export class OutboxWorker {
     this.#deps = deps;
     // One listener per mail waiting inside the transport (connections × pipeline depth).
     setMaxListeners(0, this.#stop.signal);
-    this.#limiter = createRateLimiter({ perMinute: () => this.#rate, clock: deps.clock, sleep: (ms) => deps.sleep(ms) });
+    this.#limiter = createRateLimiter({ perMinute: () => this.#rate, clock: deps.clock, sleep: (ms, signal) => deps.sleep(ms, signal) });
   }
 
   start(): void {
@@ -317,7 +317,9 @@ export class OutboxWorker {
     while (this.#active >= maxActive() && !this.#stopping) await new Promise<void>((wake) => this.#waitingForSlot.push(wake));
     this.#active++;
     try {
-      await this.#limiter.take();
+      // A stopping worker gives back the mails still waiting for their turn under mail_ratelimit
+      // at once, rather than one a turn.
+      await this.#limiter.take(this.#stop.signal);
       if (this.#stopping) return { kind: 'release', id: mail.id };
       return await this.#attempt(transport, mail, policy);
     } finally {

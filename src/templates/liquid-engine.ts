@@ -27,6 +27,7 @@ import {
 } from 'liquidjs';
 import { codePoint, printable } from '../domain/address.ts';
 import { MailroomError } from '../errors.ts';
+import { CJK_SPACE_FILTER, cjkSpace, spaceOutputs } from './cjk-outputs.ts';
 import { inlineRenderedHtml, inlineTemplateCss, loadJuice, type JuiceFn } from './inline-css.ts';
 import type { TemplatePart, VariableSpec } from './template-catalog.ts';
 import { finishRendered } from './finish-message.ts';
@@ -351,6 +352,7 @@ function createLiquid(escape: boolean, layout: string | undefined, limits: Engin
   liquid.registerTag('layout', LayoutMarkerTag);
   liquid.registerTag('capture', boundedCapture(limits));
   for (const name of FORBIDDEN_FILTERS) liquid.unregisterFilter(name);
+  liquid.registerFilter(CJK_SPACE_FILTER, cjkSpace);
   for (const [name, impl] of Object.entries(liquid.filters)) {
     if (typeof impl === 'function') liquid.filters[name] = budgetedFilter(name, impl, limits);
     else liquid.filters[name] = { ...impl, handler: budgetedFilter(name, impl.handler, limits) };
@@ -937,7 +939,26 @@ export function createLiquidEngine(options: LiquidEngineOptions = {}): TemplateE
     return entry;
   }
 
-  async function renderPart(source: string, part: TemplatePart, data: Record<string, unknown>): Promise<string> {
+  // The spaced form of each template, by source: a digest to many people rewrites it once.
+  const spacedCache = new Map<string, string>();
+  function spacedSource(written: string, part: TemplatePart): string {
+    const key = `${part === 'html' ? 'h' : 'p'}\0${written}`;
+    let spaced = spacedCache.get(key);
+    if (spaced === undefined) {
+      spaced = spaceOutputs(written, part === 'html');
+      spacedCache.set(key, spaced);
+      if (spacedCache.size > PARSE_CACHE_SIZE) {
+        const oldest = spacedCache.keys().next().value;
+        if (oldest !== undefined) spacedCache.delete(oldest);
+      }
+    }
+    return spaced;
+  }
+
+  async function renderPart(written: string, part: TemplatePart, data: Record<string, unknown>): Promise<string> {
+    // Values set into Chinese text are spaced by the one rule (cjk-outputs.ts); only the
+    // columns of an error on such a line can differ from what the admin wrote.
+    const source = spacedSource(written, part);
     let templates: Template[];
     try {
       templates = parseCached(part, source);
@@ -955,7 +976,8 @@ export function createLiquidEngine(options: LiquidEngineOptions = {}): TemplateE
     try {
       body = await renderTemplates(liquid, prepared?.body ?? templates, scope, undefined);
     } catch (error) {
-      throw renderFailure(error, source, limits, `${part} template`);
+      // The excerpt is of the template as written; the line is the same.
+      throw renderFailure(error, written, limits, `${part} template`);
     }
     let output = body.output;
     if (layout !== undefined && layoutTemplates !== undefined) {

@@ -82,6 +82,30 @@ function dateFormat(language: TemplateLanguage, timeZone: string): Intl.DateTime
   return f;
 }
 
+/**
+ * Times a reader must place exactly, a change to their own account, carry their zone:
+ * "Nov 26, 2026, 2:37 PM GMT+8" / "2026年11月26日 14:37（GMT+8）". A digest's times do not: they
+ * are all in the reader's zone, and the zone on each line would be noise.
+ */
+const ZONED_DATES: Partial<Record<TemplateName, readonly string[]>> = { password_changed: ['changed_at'], email_change_notice: ['changed_at'] };
+
+export function zonedDate(date: Date, language: TemplateLanguage, timeZone: string): string {
+  const zone = new Intl.DateTimeFormat('en', { timeZone, timeZoneName: 'short' }).formatToParts(date).find((p) => p.type === 'timeZoneName')?.value ?? timeZone;
+  const at = dateFormat(language, timeZone).format(date);
+  return language === 'zh-CN' ? `${at}（${zone}）` : `${at} ${zone}`;
+}
+
+function withZonedDates(template: TemplateName, data: Record<string, unknown>, language: TemplateLanguage, timeZone: string): Record<string, unknown> {
+  const keys = ZONED_DATES[template];
+  if (keys === undefined) return data;
+  const out = { ...data };
+  for (const key of keys) {
+    const value = out[key];
+    if (value instanceof Date) out[key] = zonedDate(value, language, timeZone);
+  }
+  return out;
+}
+
 function validTimeZone(zone: string | null | undefined): string {
   return zone && isTimeZone(zone) ? zone : 'UTC';
 }
@@ -115,7 +139,7 @@ export function createMailRenderer(deps: MailRendererDeps): MailRenderer {
         user: { display_name: input.to.displayName ?? input.to.address, uid: input.to.uid ?? '', email: input.to.address },
         instance_name: settings.instance_name,
         base_url: settings.base_url,
-        ...(localizeDates(input.data, language, validTimeZone(input.to.timeZone)) as Record<string, unknown>),
+        ...(localizeDates(withZonedDates(input.template, input.data, language, validTimeZone(input.to.timeZone)), language, validTimeZone(input.to.timeZone)) as Record<string, unknown>),
       };
       // The engine wraps the html part in the shared layout, which reads these besides the body's
       // data (and the subject as its title), and inlines the layout's CSS (liquid-engine.ts).

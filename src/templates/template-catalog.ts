@@ -59,7 +59,9 @@ export const TEMPLATE_DEFINITIONS: Readonly<Record<TemplateName, TemplateDefinit
     kind: 'notification',
     description: 'The digest of activity on your files.',
     variables: {
-      activities: [{ subject: 'string', file_name: 'string', link: 'string', time: 'string' }],
+      // summary: the whole line, naming the file ("Bob Berg changed “Budget 2026.xlsx”"); subject
+      // is the same without the name ("Bob Berg changed a file"), kept for templates written before.
+      activities: [{ summary: 'string', subject: 'string', file_name: 'string', link: 'string', time: 'string' }],
       more: 'number',
       settings_link: 'string',
       unsubscribe_link: 'string',
@@ -88,7 +90,8 @@ export const TEMPLATE_DEFINITIONS: Readonly<Record<TemplateName, TemplateDefinit
     name: 'password_changed',
     kind: 'transactional',
     description: 'Your password was changed: when, and what to do if it was not you.',
-    variables: { changed_at: 'string', reset_link: 'string' },
+    // client_address and browser: where the change came from, when it was made through the web; empty otherwise.
+    variables: { changed_at: 'string', client_address: 'string', browser: 'string', reset_link: 'string' },
   },
   email_change_verify: {
     name: 'email_change_verify',
@@ -100,7 +103,7 @@ export const TEMPLATE_DEFINITIONS: Readonly<Record<TemplateName, TemplateDefinit
     name: 'email_change_notice',
     kind: 'transactional',
     description: 'Sent to the old address once the change is confirmed, with a link that undoes it.',
-    variables: { old_email: 'string', new_email: 'string', changed_at: 'string', undo_link: 'string', reset_link: 'string' },
+    variables: { old_email: 'string', new_email: 'string', changed_at: 'string', client_address: 'string', browser: 'string', undo_link: 'string', reset_link: 'string' },
   },
 };
 

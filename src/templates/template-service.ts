@@ -144,6 +144,9 @@ export interface LayoutAppearance {
   logoHeight: number;
   accentColor: string;
   footer: string;
+  /** The instance the preview's sample data is made for (its name and links); example values when not given. */
+  instanceName?: string;
+  baseUrl?: string;
 }
 
 const DEFAULT_APPEARANCE: LayoutAppearance = { logoUrl: '', logoDarkUrl: '', logoWidth: 160, logoHeight: 40, accentColor: '#0082c9', footer: '' };
@@ -379,10 +382,11 @@ export function createTemplateService(deps: {
       validate(t.name, draft);
       const current = await partsInForce(t.name, t.lang);
       const parts: TemplateParts = { subject: draft.subject ?? current.subject, html: draft.html ?? current.html, text: draft.text ?? current.text };
-      const sample = sampleData(t.name, t.lang);
+      const look = deps.appearance ? await deps.appearance() : DEFAULT_APPEARANCE;
+      const instance = look.instanceName !== undefined && look.baseUrl !== undefined ? { instance_name: look.instanceName, base_url: look.baseUrl, now: deps.clock.now() } : undefined;
+      const sample = sampleData(t.name, t.lang, instance);
       const subject = (await deps.engine.render(parts.subject, 'subject', sample)).trim();
       // The layout sees the body's data: give it what it uses besides instance_name and base_url.
-      const look = deps.appearance ? await deps.appearance() : DEFAULT_APPEARANCE;
       const data = { ...sample, lang: t.lang, title: subject, ...layoutData(look) };
       const wantHtml = options.format !== 'text';
       const wantText = options.format !== 'html';

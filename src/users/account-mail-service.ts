@@ -2,10 +2,11 @@ import type { Settings } from '../config/settings-schema.ts';
 import type { SettingsService } from '../config/settings-service.ts';
 import type { UserRow } from '../db/user-repo.ts';
 import { printable } from '../domain/address.ts';
+import { browserName, type ChangeClient } from '../domain/user-agent.ts';
 import { MailroomError } from '../errors.ts';
-import type { MailRecipient } from '../templates/render-mail.ts';
+import { mailLanguage, type MailRecipient } from '../templates/render-mail.ts';
 import type { TemplateName } from '../templates/template-catalog.ts';
-import { linkTo, type OneTimeLinks } from './one-time-links.ts';
+import { linkHolder, linkTo, type LinkHolder, type OneTimeLinks } from './one-time-links.ts';
 import { checkPasswordStrength } from './password-policy.ts';
 
 /** How long the link that confirms a new address works. */
@@ -23,7 +24,7 @@ export interface AccountMailDeps {
   owe(mail: OwedAccountMail): Promise<unknown>;
   findUser(uid: string): Promise<UserRow | undefined>;
   /** Sets a password through the directory (which then sends `password_changed` and ends sessions). */
-  setPassword(uid: string, password: string): Promise<void>;
+  setPassword(uid: string, password: string, client?: ChangeClient): Promise<void>;
   /** Sets an address through the directory (which voids the links sent before). */
   setEmail(uid: string, email: string): Promise<void>;
   /** Ends every session of the user and revokes their app passwords. */
@@ -46,6 +47,16 @@ export interface InvitationSent {
 
 const recipient = (user: UserRow, address = user.email as string): MailRecipient => ({ address, displayName: user.display_name, uid: user.uid, language: user.language, timeZone: user.timezone });
 const page = (settings: Settings, path: string) => `${settings.base_url.replace(/\/+$/, '')}/${path}`;
+
+/**
+ * When and from where an account changed, for the mails that tell its owner: the time (a Date,
+ * written out in the reader's zone with the zone named), and for a change made through the web
+ * the client's address and a short browser name in the reader's language; empty otherwise.
+ */
+function changeFacts(user: UserRow, settings: Settings, at: Date, client: ChangeClient | undefined) {
+  if (client === undefined) return { changed_at: at, client_address: '', browser: '' };
+  return { changed_at: at, client_address: client.address, browser: browserName(client.userAgent, mailLanguage(user.language, settings.mail_default_language)) };
+}
 
 /**
  * The mails about an account itself: the welcome mail with its set-password link, "your password
@@ -88,28 +99,44 @@ export function createAccountMailService(deps: AccountMailDeps) {
       return { email: user.email, expires_at: new Date(expiresAt).toISOString() };
     },
 
-    /** Who an invitation link is for, so its page can greet them; refused like a wrong token otherwise. */
-    async checkInvitation(token: string): Promise<{ uid: string; display_name: string }> {
-      const { user } = await validInvitation(token);
-      return { uid: user.uid, display_name: user.display_name };
+    /**
+     * Who an invitation link is for, so its page can greet them in their language. Unknown, used,
+     * replaced and expired links get one and the same answer (`accept` still says which).
+     */
+    async checkInvitation(token: string): Promise<LinkHolder> {
+      const link = await deps.links.check(token, 'invitation');
+      const user = link.state === 'valid' ? await deps.findUser(link.row.uid) : undefined;
+      if (link.state !== 'valid' || !user || user.disabled === 1) throw new MailroomError('invitation_token_invalid', 'The token provided is invalid. It was used, replaced by a newer invitation, has expired, or was cut short: ask your administrator to send a new invitation.');
+      return linkHolder(user, user.email ?? '');
+    },
+
+    /** Whom a confirmation link (purpose `email_change`) or an undo link (`email_undo`) is for; one answer for every link that does not work. */
+    async checkEmailLink(token: string, purpose: 'email_change' | 'email_undo'): Promise<LinkHolder> {
+      const link = await deps.links.check(token, purpose);
+      const user = link.state === 'valid' ? await deps.findUser(link.row.uid) : undefined;
+      const email = link.state === 'valid' ? deps.links.dataOf(link.row).email : undefined;
+      if (!user || user.disabled === 1 || typeof email !== 'string') {
+        throw new MailroomError('email_change_token_invalid', `This ${purpose === 'email_change' ? 'confirmation' : 'undo'} link is not valid: it was used, replaced, has expired, or was cut short`);
+      }
+      return linkHolder(user, email);
     },
 
     /** Sets the first password through the invitation link; the link is then spent. */
-    async acceptInvitation(input: { token: string; password: string }): Promise<{ uid: string }> {
+    async acceptInvitation(input: { token: string; password: string }, client?: ChangeClient): Promise<{ uid: string }> {
       const { row, user } = await validInvitation(input.token);
       // Strength first, so that a weak password does not spend the link.
       checkPasswordStrength(input.password, { uid: user.uid, email: user.email });
       if (!(await deps.links.spend(row))) throw new MailroomError('invitation_token_invalid', 'The token provided is invalid: it was used a moment ago.');
-      await deps.setPassword(user.uid, input.password);
+      await deps.setPassword(user.uid, input.password, client);
       return { uid: user.uid };
     },
 
-    /** `password_changed`, to the account's address (none: nothing to send). */
-    async passwordChanged(uid: string): Promise<void> {
+    /** `password_changed`, to the account's address (none: nothing to send); `client` when it was changed through the web. */
+    async passwordChanged(uid: string, client?: ChangeClient): Promise<void> {
       const user = await deps.findUser(uid);
       if (!user?.email) return;
       const settings = await deps.settings.get();
-      await send('password_changed', recipient(user), { changed_at: deps.clock.now(), reset_link: page(settings, 'forgot') }, false);
+      await send('password_changed', recipient(user), { ...changeFacts(user, settings, deps.clock.now(), client), reset_link: page(settings, 'forgot') }, false);
     },
 
     /** Mails a confirmation link to the new address; the address changes only when it is followed. */
@@ -137,7 +164,7 @@ export function createAccountMailService(deps: AccountMailDeps) {
      * Follows the confirmation link: the new address takes effect, and the old one is told, with
      * a link that undoes the change in case someone else made it.
      */
-    async confirmEmailChange(token: string): Promise<{ uid: string; email: string }> {
+    async confirmEmailChange(token: string, client?: ChangeClient): Promise<{ uid: string; email: string }> {
       const link = await deps.links.check(token, 'email_change');
       if (link.state === 'expired') throw new MailroomError('email_change_token_expired', 'This confirmation link has expired; change the address on your personal page again to get a new one');
       if (link.state !== 'valid') throw new MailroomError('email_change_token_invalid', 'This confirmation link is not valid: it was used already, replaced by a newer one, or cut short');
@@ -153,7 +180,7 @@ export function createAccountMailService(deps: AccountMailDeps) {
         await send(
           'email_change_notice',
           recipient(user, old),
-          { old_email: old, new_email: email, changed_at: deps.clock.now(), undo_link: linkTo(settings.base_url, 'undo-email', undo.token), reset_link: page(settings, 'forgot') },
+          { old_email: old, new_email: email, ...changeFacts(user, settings, deps.clock.now(), client), undo_link: linkTo(settings.base_url, 'undo-email', undo.token), reset_link: page(settings, 'forgot') },
           true,
         );
       }

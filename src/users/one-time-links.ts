@@ -76,3 +76,26 @@ export type OneTimeLinks = ReturnType<typeof createOneTimeLinks>;
 export function linkTo(baseUrl: string, path: string, token: string): string {
   return `${baseUrl.replace(/\/+$/, '')}/${path}/${token}`;
 }
+
+/**
+ * What the page of a valid link may show about its account: the holder read the mail, so the
+ * name and the language are theirs to see; the address only masked (m•••@example.com), as a
+ * forwarded or misdirected mail should not hand it on whole.
+ */
+export interface LinkHolder {
+  uid: string;
+  display_name: string;
+  email: string;
+  language: string;
+}
+
+export function linkHolder(user: { uid: string; display_name: string; language: string }, address: string): LinkHolder {
+  return { uid: user.uid, display_name: user.display_name, email: maskAddress(address), language: user.language };
+}
+
+/** `mei@example.com` → `m•••@example.com`: enough to recognise one's own address, not to learn someone's. */
+export function maskAddress(address: string): string {
+  const at = address.lastIndexOf('@');
+  if (at <= 0) return '•••';
+  return `${Array.from(address.slice(0, at))[0] ?? ''}•••${address.slice(at)}`;
+}

@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import type { ChangeClient } from '../domain/user-agent.ts';
 import { explainInvalidAddress, headerControlCharacter, printable } from '../domain/address.ts';
-import { isTimeZone } from '../domain/time-zone.ts';
+import { currentTimeZoneName, isTimeZone } from '../domain/time-zone.ts';
 import { isMailroomError, MailroomError, type ErrorCode } from '../errors.ts';
 import { TEMPLATE_LANGUAGES } from '../templates/template-catalog.ts';
 import type { UserRow } from '../db/user-repo.ts';
@@ -73,7 +74,7 @@ export interface UserServiceDeps {
   store: UserStore;
   clock: { now(): Date };
   /** Called after a password or address change or a disabling: one-use links and other sessions end. */
-  onCredentialsChanged(uid: string, what: { password: boolean; email: boolean; disabled: boolean; keepSessionHash?: string | undefined }): Promise<void>;
+  onCredentialsChanged(uid: string, what: { password: boolean; email: boolean; disabled: boolean; keepSessionHash?: string | undefined; client?: ChangeClient | undefined }): Promise<void>;
   /** Mails the welcome invitation with its set-password link. */
   sendInvitation(uid: string): Promise<InvitationSent>;
   /** Mails a confirmation link to a user's new address; the address changes when it is followed. */
@@ -88,7 +89,8 @@ export function toPublicUser(row: UserRow): PublicUser {
     display_name: row.display_name,
     email: row.email,
     language: row.language,
-    timezone: row.timezone,
+    // A zone saved under its old name (Asia/Calcutta) is shown by the name IANA uses today.
+    timezone: currentTimeZoneName(row.timezone),
     admin: row.is_admin === 1,
     disabled: row.disabled === 1,
     password_set: row.password_hash !== null,
@@ -104,11 +106,19 @@ function checkEmail(email: string | null | undefined): string | null {
   return email;
 }
 
+/** The zone by its current IANA name; an old name (Asia/Calcutta) is still taken and saved as the current one (Asia/Kolkata). */
 function checkTimeZone(zone: string | undefined): string | undefined {
-  if (zone !== undefined && !isTimeZone(zone)) {
-    throw new MailroomError('invalid_timezone', `timezone "${printable(zone)}" is not a time zone: use an IANA name such as Europe/Berlin, Asia/Shanghai or UTC`, { details: { field: 'timezone' } });
+  if (zone === undefined) return undefined;
+  if (!isTimeZone(zone)) {
+    throw new MailroomError('invalid_timezone', `timezone "${printable(zone)}" is not a time zone: use an IANA name such as Europe/Berlin, Asia/Kolkata or UTC`, { details: { field: 'timezone' } });
   }
-  return zone;
+  return currentTimeZoneName(zone);
+}
+
+/** Whether a user matches a search: the words, each found (any case) in the uid, the name or the address. */
+function matches(user: UserRow, words: readonly string[]): boolean {
+  const haystack = `${user.uid}\n${user.display_name}\n${user.email ?? ''}`.toLocaleLowerCase();
+  return words.every((w) => haystack.includes(w));
 }
 
 /** The directory of the cloud's people: add, change, disable, remove; passwords only as scrypt hashes. */
@@ -119,10 +129,10 @@ export function createUserService(deps: UserServiceDeps) {
     return row;
   };
 
-  async function applyChanges(uid: string, changes: UserChanges, keepSessionHash?: string): Promise<PublicUser> {
+  async function applyChanges(uid: string, changes: UserChanges, keepSessionHash?: string, client?: ChangeClient): Promise<PublicUser> {
     const row = await mustFind(uid);
     const email = changes.email === undefined ? undefined : checkEmail(changes.email);
-    checkTimeZone(changes.timezone);
+    const timezone = checkTimeZone(changes.timezone);
     if (changes.password !== undefined) checkPasswordStrength(changes.password, { uid, email: email === undefined ? row.email : email });
     if (changes.admin === false || changes.disabled === true) {
       // An instance without an active admin cannot be administered any more.
@@ -133,7 +143,7 @@ export function createUserService(deps: UserServiceDeps) {
     if (email !== undefined) update.email = email;
     if (changes.display_name !== undefined) update.display_name = changes.display_name;
     if (changes.language !== undefined) update.language = changes.language;
-    if (changes.timezone !== undefined) update.timezone = changes.timezone;
+    if (timezone !== undefined) update.timezone = timezone;
     if (changes.admin !== undefined) update.is_admin = changes.admin ? 1 : 0;
     if (changes.disabled !== undefined) update.disabled = changes.disabled ? 1 : 0;
     if (changes.password !== undefined) update.password_hash = await hashPassword(changes.password);
@@ -142,7 +152,7 @@ export function createUserService(deps: UserServiceDeps) {
     const passwordChanged = changes.password !== undefined;
     const disabled = changes.disabled === true && row.disabled === 0;
     if (emailChanged || passwordChanged || disabled) {
-      await deps.onCredentialsChanged(uid, { password: passwordChanged, email: emailChanged, disabled, keepSessionHash });
+      await deps.onCredentialsChanged(uid, { password: passwordChanged, email: emailChanged, disabled, keepSessionHash, client });
     }
     return toPublicUser(await mustFind(uid));
   }
@@ -151,7 +161,7 @@ export function createUserService(deps: UserServiceDeps) {
     /** Adds a user; one with an address and no password gets the welcome invitation (unless `invite: false`). */
     async add(input: NewUser): Promise<PublicUser & { invitation?: InvitationSent; invitation_error?: { code: ErrorCode; message: string } }> {
       const email = checkEmail(input.email);
-      checkTimeZone(input.timezone);
+      const timezone = checkTimeZone(input.timezone);
       if (input.password !== undefined) checkPasswordStrength(input.password, { uid: input.uid, email });
       const now = deps.clock.now().toISOString();
       const row: UserRow = {
@@ -159,7 +169,7 @@ export function createUserService(deps: UserServiceDeps) {
         display_name: input.display_name ?? input.uid,
         email,
         language: input.language ?? 'en',
-        timezone: input.timezone ?? 'UTC',
+        timezone: timezone ?? 'UTC',
         is_admin: input.admin ? 1 : 0,
         password_hash: input.password !== undefined ? await hashPassword(input.password) : null,
         disabled: 0,
@@ -179,15 +189,20 @@ export function createUserService(deps: UserServiceDeps) {
       }
       return toPublicUser(row);
     },
-    list: async (): Promise<PublicUser[]> => (await deps.store.list()).map(toPublicUser),
+    /** Everyone, by uid; with `search`, those whose uid, name or address holds each of its words. */
+    async list(query: { search?: string | undefined } = {}): Promise<PublicUser[]> {
+      const words = (query.search ?? '').toLocaleLowerCase().split(/\s+/).filter(Boolean);
+      const rows = await deps.store.list();
+      return (words.length === 0 ? rows : rows.filter((u) => matches(u, words))).map(toPublicUser);
+    },
     get: async (uid: string): Promise<PublicUser> => toPublicUser(await mustFind(uid)),
-    /** An admin's change: every field may change, the password without the old one. */
-    modify: (uid: string, changes: UserChanges) => applyChanges(uid, changes),
+    /** An admin's change: every field may change, the password without the old one. `client`: the web client it came through. */
+    modify: (uid: string, changes: UserChanges, client?: ChangeClient) => applyChanges(uid, changes, undefined, client),
     /**
      * A user's change of their own account: a new password or address needs the current password,
      * and a new address takes effect only once the link mailed to it is followed.
      */
-    async modifyOwn(uid: string, changes: OwnChanges, sessionHash?: string): Promise<PublicUser> {
+    async modifyOwn(uid: string, changes: OwnChanges, sessionHash?: string, client?: ChangeClient): Promise<PublicUser> {
       const { current_password: current, ...rest } = changes;
       // Whoever holds a session must not be able to take the account over: a new password, or a
       // new address (which a password reset would then go to), needs the current password.
@@ -200,12 +215,16 @@ export function createUserService(deps: UserServiceDeps) {
       }
       if (emailChanges && rest.email) {
         const newEmail = checkEmail(rest.email) as string;
-        const updated = await applyChanges(uid, { ...rest, email: undefined }, sessionHash);
+        const updated = await applyChanges(uid, { ...rest, email: undefined }, sessionHash, client);
         await deps.requestEmailChange(uid, newEmail);
         return updated;
       }
-      return applyChanges(uid, rest, sessionHash);
+      return applyChanges(uid, rest, sessionHash, client);
     },
+    /**
+     * Deletes the account and what is only its own (sessions, links, app passwords, preferences,
+     * activities: see user-repo.ts); mails already owed or queued to its address are kept.
+     */
     async delete(uid: string): Promise<void> {
       const row = await mustFind(uid);
       if (row.is_admin === 1 && row.disabled === 0) {

@@ -192,6 +192,33 @@ describe('the outbox commands', { concurrency: true }, () => {
       assert.equal(lines.length, 4);
     });
 
+    it('outbox:list --search keeps the mails with the text in a recipient or the subject, any case', async () => {
+      const byAddress = await mailroomOk(['outbox:list', '--search', 'B@EXAMPLE'], { cwd });
+      assert.deepEqual(byAddress.stdout.trimEnd().split('\n').slice(1).map((l) => l.split(/\s+/)[0]), ['#2']);
+      const bySubject = JSON.parse((await mailroomOk(['outbox:list', '--search', 'to c', '--json'], { cwd })).stdout) as { mails: Array<{ id: number }>; next: number | null };
+      assert.deepEqual(bySubject.mails.map((m) => m.id), [3]);
+      assert.equal(bySubject.next, null);
+    });
+
+    it('outbox:send-now makes a queued mail due now, and refuses a failed one with exit 1 pointing to outbox:retry', async () => {
+      const db = database(cwd, false);
+      try {
+        db.prepare('UPDATE outbox SET next_attempt_at = ? WHERE id = 3').run(Date.now() + 3_600_000);
+      } finally {
+        db.close();
+      }
+      assert.equal((await mailroomOk(['outbox:send-now', '3'], { cwd })).stdout, '#3 due now\n');
+      const check = database(cwd, false);
+      try {
+        assert.ok(Number((check.prepare('SELECT next_attempt_at AS at FROM outbox WHERE id = 3').get() as { at: number }).at) <= Date.now());
+      } finally {
+        check.close();
+      }
+      const failed = await runMailroom(['outbox:send-now', '2'], { cwd });
+      assert.equal(failed.code, 1);
+      assert.equal(failed.stderr, 'mailroom: Mail #2 is failed: only a queued mail can be sent now; retry it instead, which queues it due at once\n');
+    });
+
     it('outbox:list --status with an unknown state exits with 2 and names the states', async () => {
       const result = await runMailroom(['outbox:list', '--status', 'nope'], { cwd });
       assert.equal(result.code, 2);

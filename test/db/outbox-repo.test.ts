@@ -75,6 +75,67 @@ for (const dialect of dialects()) {
       assert.equal(await repo.get(one?.id as number), undefined);
     });
 
+    it('searches recipients and subjects in any case, takes % and _ literally, and pages the matches', async () => {
+      const repo = createOutboxRepo((await dialect.open()).db, dialect.name);
+      await repo.enqueue(
+        [
+          { ...mail(1), recipients: ['Alice.Invoice@Example.test'], subject: 'Welcome' },
+          { ...mail(2), recipients: ['bob@example.test'], subject: 'Your INVOICE 17' },
+          { ...mail(3), recipients: ['carol@example.test'], subject: '100% done' },
+          { ...mail(4), recipients: ['dave@example.test'], subject: '1000 done' },
+          { ...mail(5), recipients: ['e_f@example.test'], subject: 'underscore' },
+          { ...mail(6), recipients: ['exf@example.test'], subject: 'no underscore' },
+          { ...mail(7), recipients: ['back\\slash@example.test'], subject: 'C:\\Temp\\report' },
+        ],
+        1000,
+      );
+      const subjects = async (search: string, more: { state?: string; limit?: number; beforeId?: number } = {}) => (await repo.page({ limit: 10, ...more, search })).mails.map((m) => m.subject);
+      assert.deepEqual(await subjects('invoice'), ['Your INVOICE 17', 'Welcome'], 'subject and recipient, any case, newest first');
+      assert.deepEqual(await subjects('0%'), ['100% done'], '% is a percent sign, not a wildcard');
+      assert.deepEqual(await subjects('e_f'), ['underscore'], '_ is an underscore, not any character');
+      assert.deepEqual(await subjects('k\\s'), ['C:\\Temp\\report'], 'a backslash in an address');
+      assert.deepEqual(await subjects('c:\\temp'), ['C:\\Temp\\report'], 'a backslash in a subject');
+      assert.deepEqual(await subjects('nobody'), []);
+      assert.deepEqual(await subjects('invoice', { state: 'failed' }), [], 'with the state filter');
+      const first = await repo.page({ limit: 1, search: 'invoice' });
+      assert.deepEqual(first.mails.map((m) => m.subject), ['Your INVOICE 17']);
+      assert.equal(first.next, first.mails[0]?.id, 'a full page pages on');
+      const second = await repo.page({ limit: 1, search: 'invoice', beforeId: first.next as number });
+      assert.deepEqual(second.mails.map((m) => m.subject), ['Welcome']);
+      const third = await repo.page({ limit: 1, search: 'invoice', beforeId: second.next as number });
+      assert.deepEqual(third, { mails: [], next: null }, 'the end of the outbox');
+    });
+
+    it('looks through a window of mails a search page, and says where the search goes on below it', async () => {
+      const repo = createOutboxRepo((await dialect.open()).db, dialect.name, { searchWindow: 3 });
+      const ids = (await repo.enqueue([1, 2, 3, 4, 5, 6, 7].map((i) => ({ ...mail(i), subject: i === 2 || i === 7 ? `match ${i}` : `other ${i}` })), 1000)).map((r) => r.id);
+      // Mails 7, 6, 5 are looked at: one match, and the search goes on below mail 5.
+      const first = await repo.page({ limit: 10, search: 'match' });
+      assert.deepEqual(first.mails.map((m) => m.subject), ['match 7']);
+      assert.equal(first.next, ids[4]);
+      // Mails 4, 3, 2: the other match; below mail 2 there is still mail 1.
+      const second = await repo.page({ limit: 10, search: 'match', beforeId: first.next as number });
+      assert.deepEqual(second.mails.map((m) => m.subject), ['match 2']);
+      assert.equal(second.next, ids[1]);
+      assert.deepEqual(await repo.page({ limit: 10, search: 'match', beforeId: second.next as number }), { mails: [], next: null }, 'mail 1 alone: the end');
+    });
+
+    it('makes a queued mail due now, and answers which mails were retried, cancelled or exist', async () => {
+      const repo = createOutboxRepo((await dialect.open()).db, dialect.name);
+      const [a, b, c] = await repo.enqueue([{ ...mail(1), notBefore: 90_000 }, mail(2), mail(3)], 1000);
+      const ids = [a?.id, b?.id, c?.id] as number[];
+      const claimed = await repo.claim({ owner: 'w', now: 2000, leaseExpiresAt: 9000, limit: 10 });
+      assert.deepEqual(claimed.map((m) => m.id), [ids[1], ids[2]], 'mail 1 waits for 90 s');
+      await repo.settle({ owner: 'w', now: 3000, sent: [{ id: ids[1] as number, host: 'h', reply: '250 ok', recipientResults: null }], failed: [{ id: ids[2] as number, attempt: 1, state: 'failed', nextAttemptAt: null, host: 'h', code: 'smtp_recipient_rejected', message: 'no', reply: '550 no' }] });
+      assert.deepEqual(await repo.sendNow({ ids, now: 4000 }), [ids[0]], 'only the queued one');
+      assert.equal((await repo.get(ids[0] as number))?.nextAttemptAt, 4000);
+      assert.deepEqual((await repo.claim({ owner: 'w', now: 4000, leaseExpiresAt: 9000, limit: 10 })).map((m) => m.id), [ids[0]], 'due now');
+      assert.deepEqual(await repo.requeueIds({ ids, now: 5000 }), [ids[2]], 'only the failed one');
+      assert.deepEqual(await repo.cancel({ ids, now: 6000 }), [ids[2]]);
+      assert.deepEqual(await repo.requeueIds({ ids: [ids[2] as number], now: 7000 }), [ids[2]], 'a cancelled one is retried too');
+      assert.deepEqual([...(await repo.states([...ids, 999_999])).entries()].sort(), [[ids[0], 'sending'], [ids[1], 'sent'], [ids[2], 'queued']].sort());
+    });
+
     it('releases claimed mails untouched when a worker stops', async () => {
       const repo = createOutboxRepo((await dialect.open()).db, dialect.name);
       await repo.enqueue([mail(1)], 1000);

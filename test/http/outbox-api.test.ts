@@ -14,6 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { postfixSettings } from '../support/mail-fixtures.ts';
 import { readMaildir, startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
+import { simpleParser } from 'mailparser';
 
 interface ApiError {
   error: { code: ErrorCode; message: string; details?: Record<string, unknown> };
@@ -27,7 +28,10 @@ interface Accepted {
 interface OutboxList {
   counts: Record<string, number>;
   mails: OutboxRow[];
+  next: number | null;
 }
+
+type BatchResult = { id: number; ok: true; state: string } | { id: number; ok: false; error: { code: ErrorCode; message: string } };
 
 type OutboxMail = OutboxRow & { raw: string; history: OutboxAttempt[] };
 
@@ -447,6 +451,193 @@ describe('the outbox API on a real database', () => {
       } finally {
         await new Promise<void>((resolve) => slow.close(() => resolve()));
         await ctx.settings.update(postfixSettings(postfix));
+      }
+    });
+  });
+
+  describe('search, Send now, several mails at once, the .eml file and the test mails', () => {
+    let userToken: string;
+    let serviceToken: string;
+
+    before(async () => {
+      await ctx.users.add({ uid: 'ursula', email: 'ursula@example.com', invite: false });
+      userToken = await ctx.tokens.create('ursula-laptop', { uid: 'ursula' });
+      serviceToken = await ctx.tokens.create('host-app', { scope: 'service' });
+    });
+
+    async function queue(to: string, subject: string): Promise<number> {
+      const reply = await api('POST', '/api/v1/messages', { body: { to, subject, text: `About ${subject}.` } });
+      assert.equal(reply.status, 202, reply.text);
+      return json<Accepted>(reply).ids[0] as number;
+    }
+
+    /** A server of smtp-sink with these flags, as the mail server. */
+    async function serverWith(flags: string[]): Promise<void> {
+      const sink = await startSmtpSink(flags);
+      sinks.push(sink);
+      // The Postfix of the tests above is gone, with its CA file.
+      await ctx.settings.update({ mail_smtpmode: 'smtp', mail_smtphost: `127.0.0.1:${sink.port}`, mail_smtpsecure: '', mail_smtptls_ca: '', mail_smtpauth: false, mail_smtptimeout: 3 });
+    }
+
+    async function runWorker(): Promise<void> {
+      const worker = ctx.createWorker();
+      try {
+        while ((await worker.runOnce()) > 0);
+      } finally {
+        await worker.stop();
+      }
+    }
+
+    it('finds mails by a part of a recipient or the subject, in any case, and pages the matches with `next`', async () => {
+      const a = await queue('Quincy.Search@example.com', 'Quarterly figures');
+      const b = await queue('robin@example.com', 'Your QUINCY-7 order');
+      await queue('sam@example.com', 'Unrelated');
+      const found = await outbox('?search=quincy');
+      assert.deepEqual(found.mails.map((m) => m.id), [b, a], 'by subject and by recipient, newest first');
+      assert.equal(found.next, null);
+      assert.deepEqual((await outbox('?search=%25')).mails.filter((m) => [a, b].includes(m.id)), [], 'a % is no wildcard');
+      const first = await outbox('?search=QUINCY&limit=1');
+      assert.deepEqual(first.mails.map((m) => m.id), [b]);
+      assert.equal(first.next, b);
+      assert.deepEqual((await outbox(`?search=quincy&limit=1&before=${first.next}`)).mails.map((m) => m.id), [a]);
+      assert.deepEqual((await outbox('?search=quincy&status=failed')).mails, [], 'with the state filter');
+      const long = await api('GET', `/api/v1/outbox?search=${'x'.repeat(201)}`);
+      assert.equal(long.status, 400, long.text);
+      assert.equal(apiError(long).code, 'invalid_request');
+      // Out of the way of the tests below.
+      await api('POST', '/api/v1/outbox/cancel', { body: { ids: (await outbox('?status=queued&limit=1000')).mails.map((m) => m.id) } });
+    });
+
+    it('sends a deferred mail at once on POST /api/v1/outbox/:id/send-now, once the server takes it', async () => {
+      await serverWith(['-r', 'RCPT']);
+      const id = await queue('later@example.com', 'Deferred then sent');
+      await runWorker();
+      const deferred = await mail(id);
+      assert.equal(deferred.state, 'queued');
+      assert.equal(deferred.attempts, 1);
+      assert.match(deferred.lastError ?? '', /^smtp_/);
+      assert.ok(deferred.nextAttemptAt > Date.now() + 5_000, 'the next attempt is a while away');
+      const listed = (await outbox('?status=queued')).mails.find((m) => m.id === id);
+      assert.equal(listed?.lastError, deferred.lastError, 'the list carries the last error');
+      assert.equal(listed?.nextAttemptAt, deferred.nextAttemptAt, 'and the next attempt');
+
+      await serverWith([]);
+      await runWorker();
+      assert.equal((await mail(id)).state, 'queued', 'not due yet: the worker left it');
+      const now = await api('POST', `/api/v1/outbox/${id}/send-now`);
+      assert.equal(now.status, 202, now.text);
+      assert.ok((await mail(id)).nextAttemptAt <= Date.now());
+      await runWorker();
+      const sent = await mail(id);
+      assert.equal(sent.state, 'sent');
+      assert.equal(sent.attempts, 2);
+
+      const again = await api('POST', `/api/v1/outbox/${id}/send-now`);
+      assert.equal(again.status, 409, again.text);
+      assert.equal(apiError(again).code, 'outbox_not_queued');
+      assert.match(apiError(again).message, new RegExp(`^Mail #${id} is sent already: only a queued mail can be sent now`));
+      const missing = await api('POST', '/api/v1/outbox/999999/send-now');
+      assert.equal(missing.status, 404, missing.text);
+      assert.equal(apiError(missing).code, 'not_found');
+    });
+
+    it('retries and cancels several mails on POST /api/v1/outbox/retry and /cancel, answering for each id', async () => {
+      await serverWith(['-f', 'RCPT']);
+      const one = await queue('first-refused@example.com', 'Refused one');
+      const two = await queue('second-refused@example.com', 'Refused two');
+      await runWorker();
+      assert.deepEqual([(await mail(one)).state, (await mail(two)).state], ['failed', 'failed']);
+      const sent = (await outbox('?status=sent')).mails[0]?.id as number;
+
+      const retried = await api('POST', '/api/v1/outbox/retry', { body: { ids: [one, two, sent, 999999, one] } });
+      assert.equal(retried.status, 200, retried.text);
+      assert.deepEqual(json<{ results: BatchResult[] }>(retried).results, [
+        { id: one, ok: true, state: 'queued' },
+        { id: two, ok: true, state: 'queued' },
+        { id: sent, ok: false, error: { code: 'outbox_not_retryable', message: `Mail #${sent} is sent: only a failed or cancelled mail can be retried` } },
+        { id: 999999, ok: false, error: { code: 'not_found', message: 'No mail #999999 in the outbox' } },
+      ]);
+      assert.deepEqual([(await mail(one)).state, (await mail(two)).state], ['queued', 'queued']);
+
+      const cancelled = await api('POST', '/api/v1/outbox/cancel', { body: { ids: [one, two, sent] } });
+      assert.equal(cancelled.status, 200, cancelled.text);
+      assert.deepEqual(
+        json<{ results: BatchResult[] }>(cancelled).results.map((r) => [r.id, r.ok ? r.state : r.error.code]),
+        [
+          [one, 'cancelled'],
+          [two, 'cancelled'],
+          [sent, 'outbox_not_cancellable'],
+        ],
+      );
+      await runWorker();
+      assert.deepEqual([(await mail(one)).state, (await mail(two)).state], ['cancelled', 'cancelled'], 'no worker sent them');
+    });
+
+    it('refuses a batch without ids, with a bad id or with more than 1000 ids', async () => {
+      for (const body of [{}, { ids: [] }, { ids: ['1'] }, { ids: [0] }, { ids: [1.5] }, { ids: 7 }]) {
+        const reply = await api('POST', '/api/v1/outbox/retry', { body });
+        assert.equal(reply.status, 400, `${JSON.stringify(body)}: ${reply.text}`);
+        assert.equal(apiError(reply).code, 'invalid_request');
+        assert.match(apiError(reply).message, /^ids/);
+      }
+      const many = await api('POST', '/api/v1/outbox/cancel', { body: { ids: Array.from({ length: 1001 }, (_, i) => i + 1) } });
+      assert.equal(many.status, 413, many.text);
+      assert.equal(apiError(many).code, 'batch_too_large');
+    });
+
+    it('gives a mail as a .eml file that parses to the same headers', async () => {
+      const id = await queue('eml-reader@example.com', 'Report für März');
+      const reply = await app.inject({ method: 'GET', url: `/api/v1/outbox/${id}/eml`, headers: { authorization: `Bearer ${token}` } });
+      assert.equal(reply.statusCode, 200, reply.body);
+      assert.equal(reply.headers['content-type'], 'message/rfc822');
+      assert.equal(reply.headers['content-disposition'], `attachment; filename="mail-${id}.eml"`);
+      const parsed = await simpleParser(reply.rawPayload);
+      assert.equal(parsed.subject, 'Report für März');
+      assert.equal(parsed.to && !Array.isArray(parsed.to) ? parsed.to.text : '', 'eml-reader@example.com');
+      assert.equal(parsed.messageId, (await mail(id)).messageId);
+      assert.equal(parsed.text?.trim(), 'About Report für März.');
+      const missing = await api('GET', '/api/v1/outbox/999999/eml');
+      assert.equal(missing.status, 404, missing.text);
+      assert.equal(apiError(missing).code, 'not_found');
+    });
+
+    it('lists the test mails, which go past the outbox, with what the server answered', async () => {
+      await serverWith([]);
+      const okReport = await api('POST', '/api/v1/settings/mail/test', { body: { to: 'tester@example.com' } });
+      assert.equal(okReport.status, 200, okReport.text);
+      await serverWith(['-f', 'RCPT']);
+      await api('POST', '/api/v1/settings/mail/test', { body: { to: 'refused-tester@example.com' } });
+      const reply = await api('GET', '/api/v1/test-mails');
+      assert.equal(reply.status, 200, reply.text);
+      const [refused, accepted] = json<{ mails: Array<{ template: string; recipient: string; ok: boolean; mode: string; via: string | null; response: string | null; errorCode: string | null }> }>(reply).mails;
+      assert.equal(refused?.recipient, 'refused-tester@example.com');
+      assert.equal(refused?.ok, false);
+      assert.equal(refused?.errorCode, 'smtp_recipient_rejected');
+      assert.equal(accepted?.recipient, 'tester@example.com');
+      assert.equal(accepted?.ok, true);
+      assert.equal(accepted?.template, 'test');
+      assert.equal(accepted?.mode, 'smtp');
+      assert.match(accepted?.response ?? '', /^250 /);
+      assert.equal((await outbox('?search=tester%40example.com')).mails.length, 0, 'not in the outbox');
+    });
+
+    it('is for admins only: a user or service token gets 403 forbidden, no token 401', async () => {
+      const calls: Array<[Method, string, unknown?]> = [
+        ['GET', '/api/v1/outbox?search=x'],
+        ['POST', '/api/v1/outbox/1/send-now'],
+        ['POST', '/api/v1/outbox/retry', { ids: [1] }],
+        ['POST', '/api/v1/outbox/cancel', { ids: [1] }],
+        ['GET', '/api/v1/outbox/1/eml'],
+        ['GET', '/api/v1/captured/1/eml'],
+        ['GET', '/api/v1/test-mails'],
+      ];
+      for (const [method, path, body] of calls) {
+        for (const bearer of [userToken, serviceToken]) {
+          const reply = await api(method, path, { token: bearer, ...(body !== undefined ? { body } : {}) });
+          assert.equal(reply.status, 403, `${method} ${path}: ${reply.text}`);
+          assert.equal(apiError(reply).code, 'forbidden');
+        }
+        assert.equal((await api(method, path, { token: null, ...(body !== undefined ? { body } : {}) })).status, 401, `${method} ${path}`);
       }
     });
   });

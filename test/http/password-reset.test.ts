@@ -481,4 +481,88 @@ describe('password reset over HTTP, mailed through a real Postfix', () => {
     await ctx.users.modify('olga', { disabled: false });
     assert.equal((await login('olga', OLD_PASSWORD)).status, 200, 'the password is unchanged');
   });
+
+  describe('the check of the reset page, and the reset an admin sends', () => {
+    const check = (token: string, client = newClient()) => api('GET', `/api/v1/password-reset/${encodeURIComponent(token)}`, { client });
+
+    it('names the account of a valid link (masked address, language) without spending it', async () => {
+      const address = await addUser('quinn', { language: 'zh-CN', display_name: 'Quinn Q.' });
+      const token = await resetLinkFor('quinn', address);
+      const reply = await check(token);
+      assert.equal(reply.status, 200, reply.text);
+      assert.deepEqual(JSON.parse(reply.text), { reset: { uid: 'quinn', display_name: 'Quinn Q.', email: 'q•••@example.org', language: 'zh-CN' } });
+      assert.ok(!reply.text.includes(address), 'the address is masked');
+      assert.equal(await linkState(token), 'password_too_weak', 'the link still works after the check');
+    });
+
+    it('answers unknown, tampered, replaced, used and expired links alike: 400 reset_token_invalid with one message', async () => {
+      const address = await addUser('rhea');
+      const replaced = await resetLinkFor('rhea', address);
+      const used = await resetLinkFor('rhea', address, 2);
+      assert.equal((await confirm(used, NEW_PASSWORD)).status, 200);
+      // The 3rd mail is password_changed: the newest link is the one not seen before.
+      assert.equal((await requestReset('rhea')).status, 202);
+      const links = await Promise.all((await mailsTo(address, 4)).map(async (m) => LINK.exec((await simpleParser(m.raw)).text ?? '')?.[1]));
+      const expiring = links.find((t) => t !== undefined && t !== replaced && t !== used) as string;
+      assert.ok(expiring, 'the third reset link arrived');
+      await advance(61 * MINUTE);
+      const answers = new Set<string>();
+      for (const bad of [expiring, used, replaced, tamper(expiring), 'A'.repeat(43), 'garbage']) {
+        const reply = await check(bad);
+        assert.equal(reply.status, 400, `${bad}: ${reply.text}`);
+        assert.equal(errorCode(reply), 'reset_token_invalid', bad);
+        answers.add(reply.text);
+      }
+      assert.equal(answers.size, 1, `one answer for every link that does not work: ${[...answers].join(' | ')}`);
+    });
+
+    it('limits checks to 30 a minute per client address (429 with Retry-After), others unaffected', async () => {
+      const client = newClient();
+      for (let i = 0; i < 30; i++) assert.equal((await check(`${'B'.repeat(42)}${i % 10}`, client)).status, 400);
+      const limited = await check('C'.repeat(43), client);
+      assert.equal(limited.status, 429, limited.text);
+      assert.equal(errorCode(limited), 'rate_limited');
+      assert.ok(Number(limited.headers['retry-after']) > 0);
+      assert.equal((await check('C'.repeat(43))).status, 400, 'another address still gets its answer');
+    });
+
+    it('POST /users/:uid/password-reset mails the same link as "Forgot password?": 202, the link works; a user token gets 403', async () => {
+      const address = await addUser('sven');
+      const reply = await api('POST', '/api/v1/users/sven/password-reset', { token: adminToken });
+      assert.equal(reply.status, 202, reply.text);
+      const sent = JSON.parse(reply.text) as { password_reset: { email: string; expires_at: string } };
+      assert.equal(sent.password_reset.email, address);
+      const [delivered] = await mailsTo(address, 1);
+      const { token } = await linkIn(delivered as DeliveredMail);
+      assert.equal((await confirm(token, NEW_PASSWORD)).status, 200);
+      assert.equal((await login('sven', NEW_PASSWORD)).status, 200);
+
+      const own = await ctx.tokens.create('sven-phone', { uid: 'sven' });
+      const forbidden = await api('POST', '/api/v1/users/sven/password-reset', { token: own });
+      assert.equal(forbidden.status, 403, forbidden.text);
+      assert.equal(errorCode(forbidden), 'forbidden');
+    });
+
+    it('refuses a disabled user (409 user_disabled), one without an address (400 no_recipient), an unknown uid (404), and a 4th mail in 15 minutes (429)', async () => {
+      await addUser('tess');
+      await ctx.users.modify('tess', { disabled: true });
+      const disabled = await api('POST', '/api/v1/users/tess/password-reset', { token: adminToken });
+      assert.equal(disabled.status, 409, disabled.text);
+      assert.equal(errorCode(disabled), 'user_disabled');
+      await addUser('ugo', { email: null });
+      const none = await api('POST', '/api/v1/users/ugo/password-reset', { token: adminToken });
+      assert.equal(none.status, 400, none.text);
+      assert.equal(errorCode(none), 'no_recipient');
+      const ghost = await api('POST', '/api/v1/users/ghost/password-reset', { token: adminToken });
+      assert.equal(ghost.status, 404, ghost.text);
+      assert.equal(errorCode(ghost), 'not_found');
+
+      await addUser('vera');
+      for (let i = 0; i < 3; i++) assert.equal((await api('POST', '/api/v1/users/vera/password-reset', { token: adminToken })).status, 202);
+      const fourth = await api('POST', '/api/v1/users/vera/password-reset', { token: adminToken });
+      assert.equal(fourth.status, 429, fourth.text);
+      assert.equal(errorCode(fourth), 'rate_limited');
+      assert.match(JSON.parse(fourth.text).error.message, /too often; try again in \d+ seconds/);
+    });
+  });
 });

@@ -170,6 +170,8 @@ describe('the template API on a real database', () => {
   });
 
   it('POST …/preview renders the template in force with sample data, and a draft without saving it', async () => {
+    // The sample data is this instance's: its name and address.
+    await ctx.settings.update({ instance_name: 'Harbor Cloud', base_url: 'https://files.harbor.example' });
     const current = await api('POST', '/api/v1/templates/test/en/preview');
     assert.equal(current.status, 200, current.text);
     const shown = json<TemplatePreview>(current);
@@ -182,12 +184,17 @@ describe('the template API on a real database', () => {
     const preview = json<TemplatePreview>(draft);
     assert.equal(preview.subject, 'Draft for Alice Andersen');
     // The preview is the HTML a mail gets: the layout's CSS is inlined in it too.
-    assert.match(preview.html ?? '', /<p style="[^"]*">Draft body on Example Cloud<\/p>/);
-    assert.match(preview.text ?? '', /Draft body on Example Cloud/, 'an empty text part is derived from the HTML');
+    assert.match(preview.html ?? '', /<p style="[^"]*">Draft body on Harbor Cloud<\/p>/);
+    assert.match(preview.text ?? '', /Draft body on Harbor Cloud/, 'an empty text part is derived from the HTML');
 
     const textOnly = json<TemplatePreview>(await api('POST', '/api/v1/templates/test/en/preview', { body: { text: 'Plain {{ base_url }}', format: 'text' } }));
     assert.deepEqual(Object.keys(textOnly).sort(), ['subject', 'text']);
-    assert.equal(textOnly.text, 'Plain https://cloud.example.com');
+    assert.equal(textOnly.text, 'Plain https://files.harbor.example');
+    // A share's expiry in the preview lies ahead, not in a past year.
+    const share = json<TemplatePreview>(await api('POST', '/api/v1/templates/link_share/en/preview', { body: { format: 'text' } }));
+    const expiry = /This link expires on (.+)\./.exec(share.text ?? '')?.[1] ?? '';
+    assert.ok(Date.parse(expiry) > Date.now(), `the expiry ${expiry} is in the future:\n${JSON.stringify(share)}`);
+    assert.match(share.text ?? '', /^https:\/\/files\.harbor\.example\/s\//m);
 
     const test = await template('test', 'en');
     assert.equal(test.customized, false, 'a preview saves nothing');

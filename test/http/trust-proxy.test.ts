@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import { simpleParser } from 'mailparser';
 import type { AppContext } from '../../src/context.ts';
 import { buildApp } from '../../src/http/build-app.ts';
 import { buildContext } from '../../src/main.ts';
@@ -43,6 +44,31 @@ describe('MAILROOM_TRUST_PROXY: the client address behind a reverse proxy', () =
 
   it('with the proxy trusted, each client is limited on its own', async () => {
     assert.deepEqual(await sixFromDifferentClients(await appWith({ MAILROOM_TRUST_PROXY: '127.0.0.1, 10.0.0.0/8' })), [202, 202, 202, 202, 202, 202]);
+  });
+
+  it('an account mail names the client the trusted proxy forwarded, not the proxy', async () => {
+    const app = await appWith({ MAILROOM_TRUST_PROXY: '127.0.0.1', MAILROOM_MAIL_DOMAIN: 'cloud.example.com' });
+    const ctx = contexts.at(-1) as AppContext;
+    await ctx.users.add({ uid: 'pia', email: 'pia@example.com', invite: false });
+    const reply = await app.inject({
+      method: 'PATCH',
+      url: '/api/v1/users/pia',
+      headers: { authorization: `Bearer ${await ctx.tokens.create('admin-script')}`, 'x-forwarded-for': '198.51.100.23', 'user-agent': 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0' },
+      payload: { password: 'Quartz-Lantern-Meadow-2026' },
+    });
+    assert.equal(reply.statusCode, 200, reply.body);
+    // The default mode is capture: the worker renders the owed mail and keeps it.
+    const worker = ctx.createWorker();
+    try {
+      while ((await worker.runOnce()) > 0);
+    } finally {
+      await worker.stop();
+    }
+    const [kept] = await ctx.captured.list();
+    assert.ok(kept, 'the password_changed mail was made');
+    const mail = await simpleParser((await ctx.captured.show(kept.id)).raw);
+    assert.equal(mail.subject, 'Your Mailroom password was changed');
+    assert.match(mail.text ?? '', /^The change was made from 198\.51\.100\.23 \(Firefox on Windows\)\.$/m);
   });
 
   it('refuses a value that is not addresses or ranges, naming the variable', async () => {

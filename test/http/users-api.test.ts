@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import BetterSqlite3 from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../src/context.ts';
 import { EVENT_TYPES } from '../../src/domain/event-types.ts';
@@ -290,6 +291,82 @@ describe('the users, sessions and preferences API on a real database', () => {
       assertError(await api('PATCH', '/api/v1/users/admin', { body: { admin: false } }), 409, 'last_admin');
       assertError(await api('DELETE', '/api/v1/users/admin'), 409, 'last_admin');
       assert.equal((await getUser('admin')).admin, true);
+    });
+  });
+
+  describe('search, delete with what goes with a user, and time zones by their current names', () => {
+    it('GET /users?search= finds by any part of the uid, name or address, in any case; every word must match', async () => {
+      await addUser({ uid: 'mei.lin', display_name: 'Mei Lin', email: 'Mei.Lin@Example.org' });
+      await addUser({ uid: 'mei.wang', display_name: 'Mei Wang', email: 'wang@example.net' });
+      const found = async (search: string) =>
+        json<{ users: PublicUser[] }>(await api('GET', `/api/v1/users?search=${encodeURIComponent(search)}`))
+          .users.map((u) => u.uid)
+          .filter((uid) => uid.startsWith('mei.'));
+      assert.deepEqual(await found('mei'), ['mei.lin', 'mei.wang']);
+      assert.deepEqual(await found('LIN'), ['mei.lin'], 'any case, the uid or the name');
+      assert.deepEqual(await found('example.net'), ['mei.wang'], 'the address');
+      assert.deepEqual(await found('mei wang'), ['mei.wang'], 'every word');
+      assert.deepEqual(await found('nobody-like-this'), []);
+      assertError(await api('GET', `/api/v1/users?search=${'x'.repeat(201)}`), 400, 'invalid_request');
+      assertError(await api('GET', '/api/v1/users?sort=uid'), 400, 'invalid_request');
+    });
+
+    it('DELETE /users/:uid also deletes their mailed links, preferences and activities; a user token gets 403 and deletes nothing', async () => {
+      await addUser({ uid: 'parting', email: 'parting@example.org', password: 'Sweet-sorrow-lantern-91' });
+      assert.equal((await api('PATCH', '/api/v1/users/parting/preferences', { body: { frequency: 'daily' } })).status, 200);
+      const own = await ctx.tokens.create('parting-phone', { uid: 'parting' });
+      await addUser({ uid: 'bystander', password: 'Quiet-onlooker-2041' });
+      const other = await ctx.tokens.create('bystander-phone', { uid: 'bystander' });
+      assertError(await api('DELETE', '/api/v1/users/parting', { token: other }), 403, 'forbidden');
+      assertError(await api('DELETE', '/api/v1/users/bystander', { token: own }), 403, 'forbidden');
+      assertError(await api('POST', '/api/v1/users/bystander/password-reset', { token: own }), 403, 'forbidden');
+      assertError(await api('GET', '/api/v1/users?search=by', { token: own }), 403, 'forbidden');
+      assert.equal((await getUser('parting')).uid, 'parting');
+
+      // A live reset link of theirs, and their choices: rows of theirs that go with them.
+      const sent = await api('POST', '/api/v1/users/parting/password-reset');
+      assert.equal(sent.status, 202, sent.text);
+      const rowsOf = (uid: string) => {
+        const file = new BetterSqlite3(join(dir, 'mailroom.sqlite'), { readonly: true });
+        try {
+          return ['user_tokens', 'notification_settings', 'api_tokens', 'sessions'].map((table) => Number((file.prepare(`SELECT count(*) AS n FROM ${table} WHERE uid = ?`).get(uid) as { n: number }).n));
+        } finally {
+          file.close();
+        }
+      };
+      await signIn('parting', 'Sweet-sorrow-lantern-91');
+      assert.deepEqual(rowsOf('parting'), [1, 1, 1, 1], 'a reset link, preferences, an app password and a session');
+      assert.equal((await api('DELETE', '/api/v1/users/parting')).status, 204);
+      assert.deepEqual(rowsOf('parting'), [0, 0, 0, 0], 'none of them is left');
+      assert.deepEqual(rowsOf('bystander'), [0, 0, 1, 0], "another user's app password stays");
+      assertError(await api('GET', '/api/v1/users/parting/preferences'), 404, 'not_found');
+      // Added again under the same uid, the account starts from nothing: the admin's defaults, no earlier choice.
+      await addUser({ uid: 'parting' });
+      const prefs = json<{ preferences: PreferencesView }>(await api('GET', '/api/v1/users/parting/preferences')).preferences;
+      assert.notEqual(prefs.frequency, 'daily');
+      assert.equal((await api('DELETE', '/api/v1/users/parting')).status, 204);
+    });
+
+    it('an old time-zone name is taken and saved as the current one; one saved before is shown as the current one', async () => {
+      const added = await addUser({ uid: 'kolkata', timezone: 'Asia/Calcutta' });
+      assert.equal(added.timezone, 'Asia/Kolkata');
+      const changed = await api('PATCH', '/api/v1/users/kolkata', { body: { timezone: 'Europe/Kiev' } });
+      assert.equal(json<{ user: PublicUser }>(changed).user.timezone, 'Europe/Kyiv');
+      // As an older version saved it: the old name in the row.
+      const file = new BetterSqlite3(join(dir, 'mailroom.sqlite'));
+      try {
+        file.prepare("UPDATE users SET timezone = 'Asia/Calcutta' WHERE uid = 'kolkata'").run();
+      } finally {
+        file.close();
+      }
+      assert.equal((await getUser('kolkata')).timezone, 'Asia/Kolkata', 'shown by its current name');
+      assert.ok(json<{ users: PublicUser[] }>(await api('GET', '/api/v1/users?search=kolkata')).users.every((u) => u.timezone === 'Asia/Kolkata'));
+      const zones = json<{ time_zones: string[] }>(await api('GET', '/api/v1/time-zones', { session: await signIn('alice', 'Tulip-garden-42') })).time_zones;
+      assert.ok(zones.includes('Asia/Kolkata') && zones.includes('Europe/Kyiv') && zones.includes('UTC'), 'the current names');
+      assert.ok(!zones.includes('Asia/Calcutta') && !zones.includes('Europe/Kiev'), 'not the old ones');
+      assert.deepEqual(zones, [...zones].sort(), 'sorted');
+      assertError(await api('GET', '/api/v1/time-zones', { token: null }), 401, 'unauthorized');
+      for (const token of [adminToken, serviceToken]) assert.equal((await api('GET', '/api/v1/time-zones', { token })).status, 200, 'any caller may read the list');
     });
   });
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { installNotFound } from '../../src/http/error-handler.ts';
 import { installPageHeaders } from '../../src/http/page-headers.ts';
 import { findWebDir, imageOriginOf, webRoutes } from '../../src/http/routes/web-routes.ts';
 
@@ -93,5 +94,36 @@ describe('serving the web interface', () => {
     const assets = await readdir(join(dir as string, 'assets'));
     assert.ok(assets.some((f) => /^app-[A-Z0-9]+\.js$/.test(f)), assets.join(', '));
     assert.ok(assets.some((f) => /^app-[A-Z0-9]+\.js\.gz$/.test(f)), 'a gzipped twin');
+  });
+
+  it('answers a browser at an unknown path with the app and 404, a script and /api/ with JSON; serves the favicon', async () => {
+    const withPages = Fastify();
+    installPageHeaders(withPages);
+    installNotFound(withPages, webRoutes(withPages, webDir).notFoundPage);
+    const html = { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' };
+    for (const url of ['/no/such/page', '/settings?x=1']) {
+      const page = await withPages.inject({ url, headers: html });
+      assert.equal(page.statusCode, 404, url);
+      assert.match(page.headers['content-type'] as string, /^text\/html/);
+      assert.match(page.body, /<div id="app">/);
+      assert.match(page.headers['content-security-policy'] as string, /default-src 'self'/, 'the page has its policy');
+    }
+    for (const [url, headers] of [
+      ['/no/such/page', {}],
+      ['/api/v1/nothing', html],
+      ['/assets/missing.js', html],
+    ] as const) {
+      const reply = await withPages.inject({ url, headers });
+      assert.equal(reply.statusCode, 404, url);
+      assert.equal((JSON.parse(reply.body) as { error: { code: string } }).error.code, 'not_found', url);
+    }
+    assert.equal((await withPages.inject({ method: 'POST', url: '/no/such/page', headers: html })).headers['content-type']?.toString().startsWith('application/json'), true, 'only GET and HEAD get the page');
+    for (const url of ['/favicon.ico', '/favicon.svg']) {
+      const icon = await withPages.inject({ url });
+      assert.equal(icon.statusCode, 200, url);
+      assert.equal(icon.headers['content-type'], 'image/svg+xml');
+      assert.match(icon.body, /^<svg /);
+    }
+    await withPages.close();
   });
 });

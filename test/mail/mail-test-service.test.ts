@@ -10,6 +10,7 @@ import { createCapturedMailRepo } from '../../src/db/captured-mail-repo.ts';
 import { openDatabase, type Database } from '../../src/db/database.ts';
 import { createSettingsRepo } from '../../src/db/settings-repo.ts';
 import { createMailTestService } from '../../src/mail/mail-test-service.ts';
+import { createTestMailRepo } from '../../src/db/test-mail-repo.ts';
 import { createTransportFactory } from '../../src/transport/create-transport.ts';
 import { createHostHealth } from '../../src/transport/host-health.ts';
 import { layoutHtml } from '../../src/templates/defaults/layout.ts';
@@ -35,6 +36,7 @@ describe('the test mail in capture mode', () => {
       settings,
       transports: createTransportFactory({ hostHealth: createHostHealth({ clock }), captureStore: captured(), clock }),
       adminContact: async () => ({ email: adminEmail, language: 'zh-CN' }),
+      history: createTestMailRepo(database.db),
       renderer: createMailRenderer({ engine: createLiquidEngine({ layout: layoutHtml }), partsOf: async (name, lang) => shippedParts(name, lang), clock }),
       clock,
     });

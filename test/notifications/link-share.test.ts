@@ -17,6 +17,7 @@ import { buildApp } from '../../src/http/build-app.ts';
 import { buildContext } from '../../src/main.ts';
 import type { OutboxWorker } from '../../src/outbox/outbox-worker.ts';
 import { outboxIdle as waitForOutbox, outboxTotal, postfixSettings } from '../support/mail-fixtures.ts';
+import { assertChineseTypography } from '../support/zh-typography.ts';
 import { readMaildir, startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
 
 const OUTSIDE = 'outside.example.net';
@@ -113,9 +114,12 @@ describe('public links mailed to outside addresses, through the real Postfix', (
   it("is written in the sharer's language, or the one the event asks for", async () => {
     assert.equal((await emit([linkEvent('mei', [`zh.reader@${OUTSIDE}`], { note: '周五前请看一下。' })])).statusCode, 202);
     const zh = await simpleParser((await waitForMail(postfix.maildir, (m) => m.deliveredTo === `zh.reader@${OUTSIDE}`)).raw);
-    assert.equal(zh.subject, '王美 给您分享了 »Budget 2026.xlsx«');
-    assert.equal(zh.from?.value[0]?.name, '王美 通过 Example Cloud');
-    assert.match(zh.text ?? '', /2026年12月31日/);
+    assert.equal(zh.subject, '王美与您共享了“Budget 2026.xlsx”');
+    assert.equal(zh.from?.value[0]?.name, '王美通过 Example Cloud');
+    assert.match(zh.text ?? '', /此共享链接将于 2026年12月31日失效。/);
+    assert.match(zh.text ?? '', /^这封邮件由王美通过 Example Cloud 发送给您。/m);
+    assertChineseTypography(zh.subject ?? '', 'subject');
+    assertChineseTypography(zh.text ?? '', 'text');
     assert.match(zh.text ?? '', /周五前请看一下。/);
     assert.equal((await emit([linkEvent('mei', [`en.reader@${OUTSIDE}`], { language: 'en' })])).statusCode, 202);
     const en = await simpleParser((await waitForMail(postfix.maildir, (m) => m.deliveredTo === `en.reader@${OUTSIDE}`)).raw);

@@ -19,6 +19,7 @@ import { buildApp } from '../../src/http/build-app.ts';
 import { buildContext } from '../../src/main.ts';
 import type { OutboxWorker } from '../../src/outbox/outbox-worker.ts';
 import { postfixSettings } from '../support/mail-fixtures.ts';
+import { assertChineseTypography } from '../support/zh-typography.ts';
 import { runMailroom } from '../support/run-mailroom.ts';
 import { readMaildir, startPostfix, startPostgres, type PostfixServer, type PostgresServer } from '../support/servers.ts';
 
@@ -438,7 +439,7 @@ describe('notifications end to end: events in, mails out of a real Postfix', () 
       const digest = digests[1] as ParsedMail;
       assert.equal(digest.subject, `Recent activity on ${INSTANCE}`);
       assert.ok(!(digest.text ?? '').includes('Q4 plan.pdf'), 'the unsubscribed share is not in the digest');
-      assert.match(digest.text ?? '', /Alice Archer changed a file\n\s+Q3 report\.pdf/);
+      assert.match(digest.text ?? '', /Alice Archer changed the file »Q3 report\.pdf«/);
     });
   });
 
@@ -475,11 +476,16 @@ describe('notifications end to end: events in, mails out of a real Postfix', () 
       const order = ['budget.xlsx', 'plan.md', 'notes.txt'].map((f) => text.indexOf(f));
       assert.ok(order.every((i) => i >= 0), `every activity is listed:\n${text}`);
       assert.deepEqual([...order].sort((x, y) => x - y), order, `oldest first:\n${text}`);
-      assert.equal(count(text, 'Bob Berg changed a file'), 2);
-      assert.equal(count(text, 'Bob Berg commented on a file'), 1);
-      assert.match(text, /budget\.xlsx · Mar 10, 2026, 9:10\sAM/, 'the time in the reader\'s zone (UTC)');
-      assert.ok(text.includes(`${BASE_URL}/f/notes.txt`), 'each activity links to its file');
-      assert.ok((firstDigest.html as string).includes(`${BASE_URL}/f/plan.md`));
+      assert.equal(count(text, 'Bob Berg changed the file »'), 2);
+      // Each line names its file, then the time in the reader's zone (UTC), then the file's link.
+      assert.match(text, /\* Bob Berg changed the file »budget\.xlsx«\n\s+Mar 10, 2026, 9:10\sAM\n\s+https:\/\/cloud\.example\.com\/f\/budget\.xlsx\n/, text);
+      assert.match(text, /\* Bob Berg commented on the file »plan\.md«\n/);
+      // The HTML line is one link, the whole sentence, to the file.
+      assert.match(firstDigest.html as string, /<a href="https:\/\/cloud\.example\.com\/f\/plan\.md"[^>]*>Bob Berg commented on the file »plan\.md«<\/a>/);
+      // No URL is repeated in the text part: one for each file, the settings, the unsubscribe link and the home page once.
+      const urls: string[] = text.match(/https?:\/\/\S+/g) ?? [];
+      assert.deepEqual(urls.filter((u, i) => urls.indexOf(u) !== i), [], text);
+      assert.equal(text.split('\n').filter((line) => line.trim() === BASE_URL).length, 1, 'the home page once, in the signature');
       assert.ok(text.includes(`${BASE_URL}/personal#notifications`), 'the settings link');
       assert.ok(text.includes(listHeader(firstDigest)?.unsubscribe?.url ?? '(none)'), 'the unsubscribe link in the text is the header\'s');
 
@@ -492,13 +498,14 @@ describe('notifications end to end: events in, mails out of a real Postfix', () 
 
     it('an activity after the hour waits for the next digest, which holds only it', async () => {
       clock.set('2026-03-10T10:05:00Z');
-      await m.postEvents(fileEvent('file.changed', 'bob', ['alice'], 'late.txt'));
+      await m.postEvents(fileEvent('file.changed', 'bob', ['alice'], 'late.txt', { link: undefined }));
       clock.set('2026-03-10T10:59:00Z');
       assert.equal((await m.ctx.digests.runDue()).digests, 0);
       clock.set('2026-03-10T11:00:30Z');
       assert.deepEqual(await m.ctx.digests.runDue(), { digests: 1, activities: 1, skipped: 0 });
       const second = await nextMailTo(m.address('alice'), 1);
       assert.ok((second.text ?? '').includes('late.txt'));
+      assert.ok((second.text ?? '').includes(`${BASE_URL}/f/id-late.txt`), 'an event without a link leads to its file by id');
       assert.ok(!(second.text ?? '').includes('budget.xlsx'), 'nothing is mailed twice');
     });
 
@@ -519,7 +526,7 @@ describe('notifications end to end: events in, mails out of a real Postfix', () 
       clock.set('2026-03-10T12:00:30Z');
       assert.deepEqual(await m.ctx.digests.runDue(), { digests: 1, activities: 1, skipped: 0 });
       const third = await nextMailTo(m.address('alice'), 2);
-      assert.match(third.text ?? '', /Bob Berg deleted a file\n\s+gone\.txt/);
+      assert.match(third.text ?? '', /Bob Berg deleted the file »gone\.txt«/);
       assert.ok(!(third.text ?? '').includes('after-unsubscribe.txt'), 'changed files are no longer mailed');
       const listed = (await m.stream('alice')).find((a) => a.object.name === 'after-unsubscribe.txt');
       assert.deepEqual(listed && [listed.subject, listed.mailed], ['Bob Berg changed a file', false], 'but still listed');
@@ -529,7 +536,7 @@ describe('notifications end to end: events in, mails out of a real Postfix', () 
   it('a daily digest in Asia/Shanghai comes after 06:00 Shanghai time, in Chinese', async () => {
     const clock = new FakeClock('2026-03-10T12:00:00Z'); // 20:00 in Shanghai
     const m = await newInstance({ clock });
-    await m.addPeople(bob, { uid: 'lihua', display_name: '李华', language: 'zh-CN', timezone: 'Asia/Shanghai' });
+    await m.addPeople(bob, { uid: 'lihua', display_name: '李华', language: 'zh-CN', timezone: 'Asia/Shanghai' }, { uid: 'xiaoming', display_name: '王小明' });
     const patched = await m.api('PATCH', '/api/v1/users/lihua/preferences', { body: { frequency: 'daily' } });
     assert.equal(patched.status, 200, patched.text);
     assert.equal(json<PreferencesAnswer>(patched).preferences.timezone, 'Asia/Shanghai');
@@ -537,6 +544,7 @@ describe('notifications end to end: events in, mails out of a real Postfix', () 
     await m.postEvents(fileEvent('file.changed', 'bob', ['lihua'], '季度报告.docx'));
     clock.set('2026-03-10T18:00:00Z'); // 02:00 the next day in Shanghai
     await m.postEvents(fileEvent('comment.created', 'bob', ['lihua'], '季度报告.docx'));
+    await m.postEvents(fileEvent('file.created', 'xiaoming', ['lihua'], 'Budget 2026.xlsx'));
 
     for (const early of ['2026-03-10T18:00:00Z', '2026-03-10T21:59:59Z']) {
       clock.set(early);
@@ -546,15 +554,20 @@ describe('notifications end to end: events in, mails out of a real Postfix', () 
     assert.deepEqual(await m.rowsTo('lihua', 'activity'), []);
 
     clock.set('2026-03-10T22:00:30Z'); // 06:00:30 in Shanghai
-    assert.deepEqual(await m.ctx.digests.runDue(), { digests: 1, activities: 2, skipped: 0 });
+    assert.deepEqual(await m.ctx.digests.runDue(), { digests: 1, activities: 3, skipped: 0 });
     const mail = await nextMailTo(m.address('lihua'), 0);
     assert.equal(mail.subject, `【${INSTANCE}】您的文件有新动态`);
     assert.deepEqual(mail.to && !Array.isArray(mail.to) ? mail.to.value : undefined, [{ address: m.address('lihua'), name: '李华' }], 'To with the display name');
     const text = mail.text ?? '';
     assert.match(text, /李华，您好/);
-    assert.match(text, /Bob Berg 修改了文件\n\s+季度报告\.docx · 2026年3月10日 20:00/, text);
-    assert.match(text, /Bob Berg 评论了文件\n\s+季度报告\.docx · 2026年3月11日 02:00/, text);
+    assert.match(text, /\* Bob Berg 修改了文件“季度报告\.docx”\n\s+2026年3月10日 20:00\n\s+https:\/\/cloud\.example\.com\/f\/%E5%AD%A3/, text);
+    assert.match(text, /\* Bob Berg 评论了文件“季度报告\.docx”\n\s+2026年3月11日 02:00/, text);
+    // A Chinese name joins Chinese text without a space; the file name is set in as given.
+    assert.match(text, /\* 王小明创建了文件“Budget 2026\.xlsx”\n/, text);
+    assert.match(mail.html as string, /<a href="https:\/\/cloud\.example\.com\/f\/Budget%202026\.xlsx"[^>]*>王小明创建了文件“Budget 2026\.xlsx”<\/a>/);
     assert.ok(text.includes('退订此类邮件'));
+    assertChineseTypography(mail.subject ?? '', 'subject');
+    assertChineseTypography(text, 'text');
     unsubscribePath(mail);
     await m.drained();
     clock.set('2026-03-11T21:59:00Z');
@@ -570,7 +583,7 @@ describe('notifications end to end: events in, mails out of a real Postfix', () 
     clock.set('2026-03-10T10:00:30Z');
     assert.deepEqual(await m.ctx.digests.runDue(), { digests: 1, activities: 1, skipped: 0 }, 'only bob\'s digest');
     const forBob = await nextMailTo(m.address('bob'), 0);
-    assert.match(forBob.text ?? '', /Alice Archer changed a file\n\s+own-1\.txt/);
+    assert.match(forBob.text ?? '', /Alice Archer changed the file »own-1\.txt«/);
     assert.deepEqual(await m.rowsTo('alice', 'activity'), [], 'alice hears nothing of her own change');
     const listed = await m.stream('alice');
     assert.deepEqual(listed.map((a) => [a.subject, a.own, a.mailed]), [['You changed a file', true, false]], 'but it is in her activity list');
@@ -584,7 +597,7 @@ describe('notifications end to end: events in, mails out of a real Postfix', () 
     assert.deepEqual(await m.ctx.digests.runDue(), { digests: 2, activities: 2, skipped: 0 });
     const forAlice = await nextMailTo(m.address('alice'), 0);
     const text = forAlice.text ?? '';
-    assert.match(text, /You changed a file\n\s+own-2\.txt/);
+    assert.match(text, /You changed the file »own-2\.txt«/);
     assert.ok(!text.includes('own-1.txt'), 'what was not wanted when it happened is not mailed later');
   });
 
@@ -600,12 +613,12 @@ describe('notifications end to end: events in, mails out of a real Postfix', () 
     const mail = await nextMailTo(m.address('carol'), 0);
     const text = mail.text ?? '';
     const html = mail.html as string;
-    assert.equal(count(text, 'Bob Berg changed a file'), 50, 'the text lists 50');
-    assert.equal(count(html, 'Bob Berg changed a file'), 50, 'the HTML lists 50');
+    assert.equal(count(text, 'Bob Berg changed the file »'), 50, 'the text lists 50');
+    assert.equal(count(html, 'Bob Berg changed the file »'), 50, 'the HTML lists 50');
     for (const name of names.slice(0, 50)) assert.ok(text.includes(name), `${name} (among the oldest 50) is listed`);
     for (const name of names.slice(50)) assert.ok(!text.includes(name), `${name} is not listed`);
-    assert.match(text, /… and 7 more\. Open Example Cloud to see everything/);
-    assert.match(html, /… and 7 more\./);
+    assert.match(text, /7 more are not listed here; see everything on Example Cloud\./);
+    assert.match(html, /7 more are not listed here\.<br><a href="https:\/\/cloud\.example\.com"[^>]*>See everything on Example Cloud<\/a>/);
     assert.equal((await m.ctx.digests.runDue()).digests, 0, 'the 7 were part of this digest, not left for the next');
   });
 
@@ -645,7 +658,7 @@ describe('notifications end to end: events in, mails out of a real Postfix', () 
     assert.deepEqual(await m.ctx.digests.runDue(), { digests: 1, activities: 2, skipped: 0 });
     const text = (await nextMailTo(m.address('hana'), 0)).text ?? '';
     assert.ok(text.includes('burst-1.txt') && text.includes('burst-2.txt'), text);
-    assert.equal(count(text, 'Bob Berg created a file'), 2);
+    assert.equal(count(text, 'Bob Berg created the file »'), 2);
   });
 
   it('refused input answers 4xx with its code and writes nothing', async () => {
@@ -719,7 +732,7 @@ describe('notifications end to end: events in, mails out of a real Postfix', () 
     assert.equal(run.code, 0, run.stderr);
     assert.equal(run.stdout, '1 digest(s) queued with 1 activity\n');
     const mail = await nextMailTo(m.address('erin'), 0);
-    assert.match(mail.text ?? '', /Bob Berg changed a file\n\s+from-the-cli\.txt/);
+    assert.match(mail.text ?? '', /Bob Berg changed the file »from-the-cli\.txt«/);
     assert.equal((await m.ctx.digests.runDue({ all: true })).digests, 0, 'nothing left waiting');
   });
 
@@ -755,7 +768,7 @@ describe('notifications end to end: events in, mails out of a real Postfix', () 
       const mails = await mailsTo(a.address(p.uid), 1);
       assert.equal(mails.length, 1, `${p.uid}: one digest delivered`);
       const text = mails[0]?.text ?? '';
-      for (const name of expected.get(p.uid) ?? []) assert.equal(count(text, name), 1, `${p.uid}: ${name} listed once`);
+      for (const name of expected.get(p.uid) ?? []) assert.equal(count(text, `»${name}«`), 1, `${p.uid}: ${name} listed once`);
     }
   });
 });

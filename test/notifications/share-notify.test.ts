@@ -16,6 +16,7 @@ import { buildContext } from '../../src/main.ts';
 import type { OutboxWorker } from '../../src/outbox/outbox-worker.ts';
 import { outboxIdle, outboxTotal, postfixSettings } from '../support/mail-fixtures.ts';
 import { readMaildir, startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
+import { assertChineseTypography } from '../support/zh-typography.ts';
 
 describe('notify by email for a share, through the real Postfix', () => {
   let postfix: PostfixServer;
@@ -34,6 +35,7 @@ describe('notify by email for a share, through the real Postfix', () => {
     await ctx.users.add({ uid: 'alice', display_name: 'Alice Andersen', email: `alice@${domain}`, invite: false });
     await ctx.users.add({ uid: 'bob', display_name: 'Bob Berg', email: `bob@${domain}`, invite: false });
     await ctx.users.add({ uid: 'mei', display_name: '王美', email: `mei@${domain}`, language: 'zh-CN', timezone: 'Asia/Shanghai', invite: false });
+    await ctx.users.add({ uid: 'lei', display_name: '李雷', email: `lei@${domain}`, language: 'zh-CN', timezone: 'Asia/Shanghai', invite: false });
     await ctx.users.add({ uid: 'carol', display_name: 'Carol', email: null });
     await ctx.users.add({ uid: 'mallory', display_name: 'Andersen, Alice <boss@bank.example> "CEO"', email: `mallory@${domain}`, invite: false });
     token = await ctx.tokens.create('host', { scope: 'service' });
@@ -85,10 +87,14 @@ describe('notify by email for a share, through the real Postfix', () => {
     assert.match(bobsCopy.headers.get('list-unsubscribe') ?? '', /^<https:\/\/cloud\.example\.com\/unsubscribe\/[^>]+>$/, 'a share mail can be unsubscribed from');
     assert.equal(bobsCopy.headers.get('list-unsubscribe-post'), 'List-Unsubscribe=One-Click');
     const chinese = await simpleParser((await waitForMail(postfix.maildir, (m) => m.deliveredTo === `mei@${domain}`)).raw);
-    assert.equal(chinese.subject, 'Alice Andersen 与您共享了 »Budget 2026.xlsx«');
+    assert.equal(chinese.subject, 'Alice Andersen 与您共享了“Budget 2026.xlsx”');
     assert.equal(chinese.from?.value[0]?.name, 'Alice Andersen 通过 Example Cloud', '"via" in the reader\'s language');
     assert.deepEqual(chinese.to && !Array.isArray(chinese.to) ? chinese.to.value : undefined, [{ address: `mei@${domain}`, name: '王美' }]);
-    assert.match(chinese.text ?? '', /2026年12月31日/);
+    assert.match(chinese.text ?? '', /此共享将于 2026年12月31日到期。/);
+    assert.match(chinese.text ?? '', /^Alice Andersen 在 Example Cloud 与您共享了“Budget 2026\.xlsx”。$/m);
+    assert.match(chinese.html as string, /<strong[^>]*>Alice Andersen <\/strong>在 Example Cloud 与您共享了<strong[^>]*>“Budget 2026\.xlsx”<\/strong>。/);
+    assertChineseTypography(chinese.subject ?? '', 'subject');
+    assertChineseTypography(chinese.text ?? '', 'text');
 
     const again = await notify(share('share-1', ['bob', 'mei']));
     assert.equal(again.statusCode, 200, again.body);
@@ -99,6 +105,19 @@ describe('notify by email for a share, through the real Postfix', () => {
     await settled();
     assert.equal((await mailsTo('bob')).length, 2, 'one mail for share-1, one for share-2');
     assert.equal((await mailsTo('mei')).length, 1);
+  });
+
+  it('a Chinese sharer to a Chinese reader: no space around the name, one before the Latin instance name, Chinese quotes', async () => {
+    const reply = await notify({ ...share('share-zh', ['lei']), sharer: 'mei', object: { type: 'file', id: '4712', name: '2026年度预算.xlsx' }, note: '周五前请看一下。' });
+    assert.deepEqual(reply.json().mailed, ['lei']);
+    const copy = await simpleParser((await waitForMail(postfix.maildir, (m) => m.deliveredTo === `lei@${domain}`)).raw);
+    assert.equal(copy.from?.value[0]?.name, '王美通过 Example Cloud');
+    assert.equal(copy.subject, '王美与您共享了“2026年度预算.xlsx”');
+    assert.match(copy.text ?? '', /^李雷，您好：$/m);
+    assert.match(copy.text ?? '', /^王美在 Example Cloud 与您共享了“2026年度预算\.xlsx”。$/m);
+    assert.match(copy.text ?? '', /^王美的留言：\n周五前请看一下。$/m);
+    assert.match(copy.html as string, /王美的留言/);
+    for (const [what, text] of [['subject', copy.subject ?? ''], ['text', copy.text ?? ''], ['From', copy.from?.value[0]?.name ?? '']] as const) assertChineseTypography(text, what);
   });
 
   it('with no mail_from_address, a share mail comes from sharing-noreply@mail_domain (the name is still the sharer\'s)', async () => {
@@ -139,6 +158,10 @@ describe('notify by email for a share, through the real Postfix', () => {
     const delivered = await simpleParser(copy.raw);
     assert.deepEqual(delivered.from?.value, [{ address: 'mailroom@cloud.example.com', name: 'Andersen, Alice CEO via Example Cloud' }]);
     assert.doesNotMatch(copy.headers.get('from') ?? '', /bank\.example/);
+    // The subject and body name the sharer as cleaned as the From does.
+    assert.equal(delivered.subject, 'Andersen, Alice CEO shared »Budget 2026.xlsx« with you');
+    assert.doesNotMatch(delivered.text ?? '', /bank\.example|boss@/);
+    assert.doesNotMatch(delivered.html as string, /bank\.example|boss@/);
   });
 
   it('two requests at the same moment still mail a recipient once', async () => {

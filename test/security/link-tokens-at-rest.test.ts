@@ -147,6 +147,13 @@ describe('one-time links through a real Postfix, SQLite', () => {
     const sent = await outboxMail(m.app, m.adminToken, 'welcome');
     assert.equal(sent.state, 'sent');
     assertMasked(sent, 'set-password', token);
+    // The .eml download is the page's view as a file: masked the same way.
+    const eml = await m.app.inject({ method: 'GET', url: `/api/v1/outbox/${sent.id}/eml`, headers: { authorization: `Bearer ${m.adminToken}` } });
+    assert.equal(eml.statusCode, 200);
+    assert.ok(!eml.body.includes(token), 'the token is not in the .eml file');
+    const file = await simpleParser(eml.rawPayload);
+    assert.equal(file.subject, mail.subject);
+    assert.match(file.text ?? '', /cloud\.example\.com\/set-password\/\*{20,}/, 'the file holds the link masked');
     const bytes = await sqliteBytes(m.dir);
     assert.ok(!bytes.includes(token), 'the token is not in mailroom.sqlite, -wal or -shm');
     assert.doesNotMatch(bytes, TOKEN_AT_REST);

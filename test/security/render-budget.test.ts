@@ -7,7 +7,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import BetterSqlite3 from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../src/context.ts';
 import { MailroomError, type ErrorCode } from '../../src/errors.ts';
@@ -16,6 +15,7 @@ import { buildContext } from '../../src/main.ts';
 import { templates as enDefaults } from '../../src/templates/defaults/en.ts';
 import { createLiquidEngine } from '../../src/templates/liquid-engine.ts';
 import { createRenderPool } from '../../src/templates/render-pool.ts';
+import { storeOverBudgetShareTemplate } from '../support/hostile-template.ts';
 import { mailroomOk } from '../support/run-mailroom.ts';
 
 interface Reply {
@@ -136,22 +136,7 @@ describe('render budget: no render may stall the server', () => {
   });
 
   it('fails a share mail whose stored template is hostile with template_render_budget, visible with its code, not a 500 and not a stall', async () => {
-    // Written straight to the database, as an older Mailroom or a hand edit could have.
-    const db = new BetterSqlite3(join(dir, 'mailroom.sqlite'));
-    try {
-      db.prepare('INSERT INTO template_versions (name, lang, subject, html, text, action, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
-        'share',
-        'en',
-        enDefaults.share.subject,
-        '{% assign n = 3000000 %}{% assign a = (1..n) | sort: "x" %}<p>{{ file_name }}</p>',
-        '',
-        'set',
-        'hand-edit',
-        Date.now(),
-      );
-    } finally {
-      db.close();
-    }
+    storeOverBudgetShareTemplate(dir);
     const event = { type: 'share.created', actor: 'alice', affected: ['bob'], object: { type: 'file', id: '42', name: 'plan.odt' } };
     // The request owes the mail and answers without rendering it.
     const answer = await api('POST', '/api/v1/events', { events: [event] }, serviceToken);

@@ -12,6 +12,7 @@ import { postfixSettings } from '../support/mail-fixtures.ts';
 import { sampleData } from '../../src/templates/sample-data.ts';
 import { TEMPLATE_DEFINITIONS, TEMPLATE_LANGUAGES, TEMPLATE_NAMES, type TemplateLanguage, type TemplateName } from '../../src/templates/template-catalog.ts';
 import { startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
+import { assertChineseTypography } from '../support/zh-typography.ts';
 
 const expectedSubject: Record<TemplateLanguage, Record<TemplateName, RegExp>> = {
   en: {
@@ -27,10 +28,10 @@ const expectedSubject: Record<TemplateLanguage, Record<TemplateName, RegExp>> = 
   },
   'zh-CN': {
     test: /^邮件设置测试$/,
-    share: /与您共享了 ».+«$/,
+    share: /^\S+与您共享了“.+”$/,
     lost_password: /重置密码/,
     activity: /新动态/,
-    link_share: /给您分享了 ».+«$/,
+    link_share: /^\S+与您共享了“.+”$/,
     welcome: /^【.+】您的账户已开通$/,
     password_changed: /^【.+】您的密码已修改$/,
     email_change_verify: /^【.+】请确认您的新邮箱$/,
@@ -39,7 +40,7 @@ const expectedSubject: Record<TemplateLanguage, Record<TemplateName, RegExp>> = 
 };
 
 /** The variables of the sample data that must arrive in both the text and the HTML part. */
-const SHOWN = ['link', 'settings_link', 'reset_link', 'undo_link', 'new_email', 'old_email', 'changed_at'] as const;
+const SHOWN = ['link', 'settings_link', 'reset_link', 'undo_link', 'new_email', 'old_email', 'expiration', 'client_address', 'browser'] as const;
 
 describe('the shipped templates, delivered by a real Postfix', () => {
   let postfix: PostfixServer;
@@ -78,12 +79,27 @@ describe('the shipped templates, delivered by a real Postfix', () => {
         assert.match(mail.messageId ?? '', /@cloud\.example\.com>$/);
         assert.ok(mail.text && mail.text.trim().length > 0, 'a text part');
         assert.ok(typeof mail.html === 'string' && mail.html.includes('</table>'), 'an HTML part in the layout');
-        const data = sampleData(name, language);
+        // template:test uses the instance's sample data: its links, and expiries ahead of today.
+        const settings = await ctx.settings.get();
+        const data = sampleData(name, language, { instance_name: settings.instance_name, base_url: settings.base_url, now: new Date() });
+        if (name !== 'test') assert.ok(mail.text.includes(settings.base_url), 'links on the instance');
+        assert.ok(!mail.text.includes('cloud.example.com/'), 'no example links');
         for (const value of SHOWN.map((key) => data[key]).filter((v): v is string => typeof v === 'string')) {
           assert.ok(mail.text.includes(value), `the text has ${value}`);
           assert.ok((mail.html as string).includes(value), `the HTML has ${value}`);
         }
-        if (language === 'zh-CN') assert.match(mail.text, /[\u4e00-\u9fff]/);
+        if (language === 'zh-CN') {
+          assert.match(mail.text, /[\u4e00-\u9fff]/);
+          assertChineseTypography(mail.subject ?? '', `${name} subject`);
+          assertChineseTypography(mail.text, `${name} text`);
+        }
+        // Addressed to another address, the mail still greets a person by name.
+        if (['share', 'activity', 'welcome', 'password_changed'].includes(name)) assert.match(mail.text, language === 'zh-CN' ? /^王小明，您好：/ : /^Hi Alice Andersen,/);
+        // A change to an account names the time with its zone, and where it came from.
+        if (name === 'password_changed' || name === 'email_change_notice') {
+          assert.match(mail.text, language === 'zh-CN' ? /于 \d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}（UTC）/ : /[Oo]n \w{3} \d{1,2}, \d{4}, \d{1,2}:\d{2}\s?[AP]M UTC/);
+          assert.match(mail.text, language === 'zh-CN' ? /此次更改来自 IP 地址 203\.0\.113\.7（Windows 上的 Firefox）。/ : /The change was made from 203\.0\.113\.7 \(Firefox on Windows\)\./);
+        }
         // mailparser gathers the List-* headers under 'list'.
         const list = mail.headers.get('list') as { unsubscribe?: { url?: string }; 'unsubscribe-post'?: { name?: string } } | undefined;
         if (name === 'activity') {

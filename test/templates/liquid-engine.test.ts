@@ -216,7 +216,7 @@ describe('liquid engine: valid templates', () => {
     validate('{% for a in activities reversed limit: 2 %}{{ a.subject }}{{ a.link }}{{ forloop.index }}{% if forloop.last %}.{% endif %}{% endfor %}', 'html', 'activity');
     const error = refused(() => validate('{% for a in activities %}\n  {{ a.sbject }}\n{% endfor %}', 'html', 'activity'), 'template_unknown_variable');
     assert.equal(error.details?.['variable'], 'a.sbject');
-    assert.deepEqual(error.details?.['allowed'], ['a.subject', 'a.file_name', 'a.link', 'a.time']);
+    assert.deepEqual(error.details?.['allowed'], ['a.summary', 'a.subject', 'a.file_name', 'a.link', 'a.time']);
     assert.equal(error.details?.['line'], 2);
     assert.match(error.message, /^line 2, column 6: /);
   });
@@ -501,5 +501,29 @@ describe('liquid engine: the layout', () => {
     const error = refused(() => createLiquidEngine({ layout: '<body>{% if x %}{{ content | raw }}</body>' }), 'template_syntax');
     assert.match(error.message, /^layout: line 1, column 7/);
     refused(() => createLiquidEngine({ layout: "{% include 'x' %}" }), 'template_forbidden');
+  });
+});
+
+describe('values set into Chinese text', () => {
+  const engine = createLiquidEngine();
+  const render = (source: string, part: 'subject' | 'html' | 'text', data: Record<string, unknown>) => engine.render(source, part, data);
+
+  it('are spaced from Chinese by the one rule: Latin gets a space, Chinese none, punctuation none', async () => {
+    const subject = '{{ sharer }}与您共享了“{{ file_name }}”';
+    assert.equal(await render(subject, 'subject', { sharer: 'Bob Berg', file_name: 'Budget 2026.xlsx' }), 'Bob Berg 与您共享了“Budget 2026.xlsx”');
+    assert.equal(await render(subject, 'subject', { sharer: '李华', file_name: '2026年度预算.xlsx' }), '李华与您共享了“2026年度预算.xlsx”');
+    assert.equal(await render('另有{{ more }}条动态，通过{{ instance_name }}。', 'text', { more: 3, instance_name: 'Example Cloud' }), '另有 3 条动态，通过 Example Cloud。');
+  });
+
+  it('look through HTML tags for the neighbouring text, and escape as before', async () => {
+    const html = '<p><strong>{{ sharer }}</strong>与您共享了<strong>“{{ file_name }}”</strong>。</p>';
+    assert.equal(await render(html, 'html', { sharer: 'Tom & Jerry', file_name: 'a<b>.txt' }), '<p><strong>Tom &amp; Jerry </strong>与您共享了<strong>“a&lt;b&gt;.txt”</strong>。</p>');
+    assert.equal(await render(html, 'html', { sharer: '王小明', file_name: 'x' }), '<p><strong>王小明</strong>与您共享了<strong>“x”</strong>。</p>');
+  });
+
+  it('leave a template that spaces by hand, English text, and raw or trimmed outputs as written', async () => {
+    assert.equal(await render('{{ sharer }} 与您共享', 'text', { sharer: '李华' }), '李华 与您共享');
+    assert.equal(await render('Hi {{ name }}, {{ sharer }} shared', 'text', { name: '王小明', sharer: 'Bob' }), 'Hi 王小明, Bob shared');
+    assert.equal(await render('通过{{- x }}', 'text', { x: 'Cloud' }), '通过Cloud');
   });
 });

@@ -12,7 +12,7 @@ import { TEMPLATE_DEFINITIONS, TEMPLATE_NAMES, type TemplateName } from '../../s
 const renderer = createMailRenderer({ engine: createLiquidEngine({ layout: layoutHtml }), partsOf: async (name, lang) => shippedParts(name, lang), clock: { now: () => new Date('2026-11-26T10:00:00Z') } });
 const settings = { ...defaultSettings(), mail_domain: 'cloud.example.com', instance_name: 'Example Cloud' };
 const activityData = (time: Date) => ({
-  activities: [{ subject: 'Bob changed report.pdf', file_name: 'report.pdf', link: 'https://cloud.example.com/f/1', time }],
+  activities: [{ summary: 'Bob changed the file »report.pdf«', subject: 'Bob changed a file', file_name: 'report.pdf', link: 'https://cloud.example.com/f/1', time }],
   settings_link: 'https://cloud.example.com/settings',
   unsubscribe_link: 'https://cloud.example.com/unsubscribe/abc',
 });
@@ -45,6 +45,24 @@ describe('rendering a mail', () => {
     assert.match((await simpleParser(utc.raw)).text ?? '', /Nov 26, 2026, 11:30\s?PM/);
   });
 
+  it('still renders a template an admin saved before: the Chinese digest and password mail of the previous version', async () => {
+    // The shipped zh-CN texts as they were, with hand-written spaces and no new variables.
+    const digest = {
+      subject: '【{{ instance_name }}】您的文件有新动态',
+      html: '<p>以下是您的文件最近的动态：</p>{%- for a in activities %}<p class="activity-subject">{{ a.subject }}</p><p class="activity-meta"><a href="{{ a.link }}">{{ a.file_name }}</a> · {{ a.time }}</p>{%- endfor %}',
+      text: '{% for a in activities %}* {{ a.subject }}\n  {{ a.file_name }} · {{ a.time }}\n  {{ a.link }}\n{% endfor %}',
+    };
+    const m = await renderer.render({ template: 'activity', to: { address: 'wang@example.com', language: 'zh-CN', timeZone: 'Asia/Shanghai' }, data: { ...activityData(new Date('2026-11-26T23:30:00Z')), activities: [{ summary: 'Bob 修改了文件“report.pdf”', subject: 'Bob 修改了文件', file_name: 'report.pdf', link: 'https://cloud.example.com/f/1', time: new Date('2026-11-26T23:30:00Z') }] }, parts: digest }, settings);
+    const text = (await simpleParser(m.raw)).text ?? '';
+    assert.match(text, /^\* Bob 修改了文件\n {2}report\.pdf · 2026年11月27日 07:30\n {2}https:\/\/cloud\.example\.com\/f\/1$/m, text);
+    const password = { subject: '【{{ instance_name }}】您的密码已修改', html: '<p>您的账户（<strong>{{ user.uid }}</strong>）密码已于{{ changed_at }}修改。</p>', text: '您的账户（{{ user.uid }}）密码已于{{ changed_at }}修改。' };
+    // A mail owed before the update carries no client address: the template does not need one.
+    const changed = await renderer.render({ template: 'password_changed', to: { address: 'wang@example.com', uid: 'xiaoming', language: 'zh-CN', timeZone: 'Asia/Shanghai' }, data: { changed_at: new Date('2026-11-26T23:30:00Z'), reset_link: 'https://cloud.example.com/forgot' }, parts: password }, settings);
+    assert.match((await simpleParser(changed.raw)).text ?? '', /密码已于 2026年11月27日 07:30（GMT\+8）修改。/);
+    const shipped = await renderer.render({ template: 'password_changed', to: { address: 'wang@example.com', uid: 'xiaoming', language: 'zh-CN', timeZone: 'Asia/Shanghai' }, data: { changed_at: new Date('2026-11-26T23:30:00Z'), reset_link: 'https://cloud.example.com/forgot' } }, settings);
+    assert.doesNotMatch((await simpleParser(shipped.raw)).text ?? '', /此次更改来自/, 'the shipped template leaves the origin out when it is not known');
+  });
+
   it('sends text only when mail_send_plaintext_only is on', async () => {
     const m = await renderer.render({ template: 'test', to: { address: 'a@example.com' }, data: {} }, { ...settings, mail_send_plaintext_only: true });
     const parsed = await simpleParser(m.raw);
@@ -68,13 +86,16 @@ describe('rendering a mail', () => {
     assert.ok(!text.includes('dana@example.org'), text);
   });
 
-  it('writes the time of a password or address change in the recipient time zone', async () => {
+  it('writes the time of a password or address change in the recipient time zone, naming the zone', async () => {
     const changedAt = new Date('2026-11-26T23:30:00Z');
     for (const name of ['password_changed', 'email_change_notice'] as const) {
       const m = await renderer.render({ template: name, to: { address: 'wang@example.com', uid: 'xiaoming', language: 'zh-CN', timeZone: 'Asia/Shanghai' }, data: { ...ownSample(name), changed_at: changedAt } }, settings);
       const parsed = await simpleParser(m.raw);
-      assert.match(parsed.text ?? '', /于2026年11月27日 07:30/, name);
-      assert.match(parsed.html as string, /于2026年11月27日 07:30/, name);
+      // The date starts with a digit after 于: one space, by the spacing rule.
+      assert.match(parsed.text ?? '', /于 2026年11月27日 07:30（GMT\+8）/, name);
+      assert.match(parsed.html as string, /于 2026年11月27日 07:30（GMT\+8）/, name);
+      const en = await renderer.render({ template: name, to: { address: 'ann@example.com', uid: 'ann', language: 'en', timeZone: 'America/New_York' }, data: { ...ownSample(name), changed_at: changedAt } }, settings);
+      assert.match((await simpleParser(en.raw)).text ?? '', /Nov 26, 2026, 6:30\s?PM EST/, name);
     }
   });
 

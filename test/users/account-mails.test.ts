@@ -16,6 +16,7 @@ import { buildApp } from '../../src/http/build-app.ts';
 import { buildContext } from '../../src/main.ts';
 import type { OutboxWorker } from '../../src/outbox/outbox-worker.ts';
 import { outboxIdle as waitForOutbox, outboxTotal, postfixSettings } from '../support/mail-fixtures.ts';
+import { assertChineseTypography } from '../support/zh-typography.ts';
 import { readMaildir, startPostfix, type PostfixServer } from '../support/servers.ts';
 
 const BASE_URL = 'https://cloud.example.com';
@@ -29,6 +30,9 @@ interface Reply {
   json: { error?: { code: string; message: string; details?: Record<string, unknown> } } & Record<string, unknown>;
 }
 
+const FIREFOX_WINDOWS = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0';
+const CHROME_ANDROID = 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36';
+
 describe('account mails through a real Postfix: invitation, password changed, address change', () => {
   let postfix: PostfixServer;
   let dir: string;
@@ -39,8 +43,9 @@ describe('account mails through a real Postfix: invitation, password changed, ad
   let offsetMs = 0;
   const clock = { now: () => new Date(Date.now() + offsetMs) };
 
-  async function api(method: 'GET' | 'POST' | 'PATCH', url: string, options: { body?: unknown; token?: string; cookie?: string } = {}): Promise<Reply & { headers: Record<string, unknown> }> {
+  async function api(method: 'GET' | 'POST' | 'PATCH', url: string, options: { body?: unknown; token?: string; cookie?: string; userAgent?: string } = {}): Promise<Reply & { headers: Record<string, unknown> }> {
     const headers: Record<string, string> = {};
+    if (options.userAgent !== undefined) headers['user-agent'] = options.userAgent;
     if (options.token !== undefined) headers['authorization'] = `Bearer ${options.token}`;
     if (options.cookie !== undefined) headers['cookie'] = options.cookie;
     const res = await app.inject({ method, url, headers, ...(options.body !== undefined ? { payload: options.body as Record<string, unknown> } : {}) });
@@ -122,7 +127,8 @@ describe('account mails through a real Postfix: invitation, password changed, ad
 
       const page = await api('GET', `/api/v1/invitations/${token}`);
       assert.equal(page.status, 200);
-      assert.deepEqual(page.json['invitation'], { uid: 'nina', display_name: 'Nina Novak' });
+      // Whom the link is for, in their language; the address only masked.
+      assert.deepEqual(page.json['invitation'], { uid: 'nina', display_name: 'Nina Novak', email: `n•••@${address('nina').split('@')[1]}`, language: 'en' });
       assert.equal((await login('nina', NEW_PASSWORD)).status, 401, 'no password before the invitation is followed');
 
       const weak = await api('POST', '/api/v1/invitations/accept', { body: { token, password: 'password1' } });
@@ -220,28 +226,42 @@ describe('account mails through a real Postfix: invitation, password changed, ad
       const requested = await api('POST', '/api/v1/password-reset', { body: { user: 'sam' } });
       assert.equal(requested.status, 202);
       const token = tokenIn(await nthMail(address('sam'), /重置/), 'reset');
-      const confirmed = await api('POST', '/api/v1/password-reset/confirm', { body: { token, password: NEW_PASSWORD } });
+      const confirmed = await api('POST', '/api/v1/password-reset/confirm', { body: { token, password: NEW_PASSWORD }, userAgent: CHROME_ANDROID });
       assert.equal(confirmed.status, 200);
       const changed = await nthMail(address('sam'), /密码已更改|密码已修改|密码被更改|密码已被/);
       assert.ok((changed.text ?? '').includes(`${BASE_URL}/forgot`));
+      // Where the reset came from, in Chinese, spaced by the rule.
+      assert.match(changed.text ?? '', /^此次更改来自 IP 地址 127\.0\.0\.1（Android 上的 Chrome）。$/m);
+      assert.match(changed.text ?? '', /（UTC）修改。/, 'the time names its zone');
     });
 
     it('after a change on the personal page, with the time of the change in the user\'s zone', async () => {
       await ctx.users.add({ uid: 'tia', email: address('tia'), password: PASSWORD, timezone: 'Asia/Kolkata' });
-      const reply = await api('PATCH', '/api/v1/me', { token: await appPassword('tia'), body: { password: NEW_PASSWORD, current_password: PASSWORD } });
+      const reply = await api('PATCH', '/api/v1/me', { token: await appPassword('tia'), body: { password: NEW_PASSWORD, current_password: PASSWORD }, userAgent: FIREFOX_WINDOWS });
       assert.equal(reply.status, 200, JSON.stringify(reply.json));
       const changed = await nthMail(address('tia'), /password was changed/);
       const kolkata = new Intl.DateTimeFormat('en', { dateStyle: 'medium', timeZone: 'Asia/Kolkata' }).format(clock.now());
       assert.ok((changed.text ?? '').includes(kolkata), `the date ${kolkata} in the text:\n${changed.text}`);
+      assert.match(changed.text ?? '', /was changed on .+ GMT\+5:30\.\n/, 'the time names its zone');
+      assert.match(changed.text ?? '', /^The change was made from 127\.0\.0\.1 \(Firefox on Windows\)\.$/m);
+      assert.match(changed.html as string, /The change was made from 127\.0\.0\.1 \(Firefox on Windows\)\./);
+      assert.doesNotMatch(changed.text ?? '', /Mozilla|Gecko/, 'never the User-Agent header itself');
     });
 
     it('after an admin sets it, and not for other changes', async () => {
       await ctx.users.add({ uid: 'uma', email: address('uma'), password: PASSWORD });
       await api('PATCH', '/api/v1/users/uma', { token: adminToken, body: { display_name: 'Uma U', timezone: 'Europe/Berlin' } });
       await api('PATCH', '/api/v1/users/uma', { token: adminToken, body: { password: NEW_PASSWORD } });
-      await nthMail(address('uma'), /password was changed/);
+      const changed = await nthMail(address('uma'), /password was changed/);
       await outboxIdle();
       assert.equal((await inbox(address('uma'))).length, 1, 'one mail: the password change, not the name or zone change');
+      assert.match(changed.text ?? '', /GMT\+1\.\n/, 'in her new zone, named');
+      assert.match(changed.text ?? '', /^The change was made from 127\.0\.0\.1/m, 'the admin\'s request is a web request too');
+      // Not through the web (the CLI, a host application calling the service): the time alone.
+      await ctx.users.modify('uma', { password: PASSWORD });
+      const fromCli = await nthMail(address('uma'), /password was changed/, 2);
+      assert.match(fromCli.text ?? '', /GMT\+1\.\n/);
+      assert.doesNotMatch(fromCli.text ?? '', /The change was made from/);
     });
   });
 
@@ -321,8 +341,19 @@ describe('account mails through a real Postfix: invitation, password changed, ad
       const verify = await nthMail(address('walt.new'), /确认|验证/);
       assert.match(verify.text ?? '', /[\u4e00-\u9fff]/);
       const token = tokenIn(verify, 'confirm-email');
+      // The page of the link asks first whom it is for: the account, in its language, the new address masked.
+      const checked = await api('GET', `/api/v1/email-change/confirm/${token}`);
+      assert.equal(checked.status, 200, JSON.stringify(checked.json));
+      assert.deepEqual(checked.json['email_change'], { uid: 'walt', display_name: 'walt', email: `w•••@${DOMAIN}`, language: 'zh-CN' });
+      const wrongKind = await api('GET', `/api/v1/email-change/undo/${token}`);
+      assert.equal(wrongKind.json.error?.code, 'email_change_token_invalid', 'a confirmation link is no undo link');
       await outboxIdle();
       offsetMs += 24 * HOUR + 60_000;
+      const expiredCheck = await api('GET', `/api/v1/email-change/confirm/${token}`);
+      const unknownCheck = await api('GET', `/api/v1/email-change/confirm/${'Z'.repeat(43)}`);
+      assert.equal(expiredCheck.status, 400);
+      assert.equal(expiredCheck.json.error?.code, 'email_change_token_invalid', 'an expired link is answered as an unknown one');
+      assert.deepEqual(expiredCheck.json, unknownCheck.json);
       const late = await api('POST', '/api/v1/email-change/confirm', { body: { token } });
       assert.equal(late.status, 400);
       assert.equal(late.json.error?.code, 'email_change_token_expired');
@@ -358,13 +389,17 @@ describe('account mails through a real Postfix: invitation, password changed, ad
       await api('PATCH', '/api/v1/me', { token: await appPassword('yan'), body: { email: address('yan.new'), current_password: PASSWORD } });
       const verify = await nthMail(address('yan.new'), /邮箱/);
       assert.match(verify.text ?? '', /[\u4e00-\u9fff]/);
-      assert.equal((await api('POST', '/api/v1/email-change/confirm', { body: { token: tokenIn(verify, 'confirm-email') } })).status, 200);
+      assert.equal((await api('POST', '/api/v1/email-change/confirm', { body: { token: tokenIn(verify, 'confirm-email') }, userAgent: FIREFOX_WINDOWS })).status, 200);
       const notice = await nthMail(address('yan'), /邮箱已更改/);
       assert.match(notice.subject ?? '', /^【Example Cloud】/);
       assert.ok((notice.text ?? '').includes(address('yan.new')));
       tokenIn(notice, 'undo-email');
       const shanghai = new Intl.DateTimeFormat('zh-CN', { dateStyle: 'medium', timeZone: 'Asia/Shanghai' }).format(clock.now());
       assert.ok((notice.text ?? '').includes(shanghai), `the time of the change in Shanghai (${shanghai}):\n${notice.text}`);
+      assert.match(notice.text ?? '', /已于 \d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}（GMT\+8）由 yan@/);
+      assert.match(notice.text ?? '', /^此次更改来自 IP 地址 127\.0\.0\.1（Windows 上的 Firefox）。$/m);
+      assertChineseTypography(notice.subject ?? '', 'subject');
+      assertChineseTypography(notice.text ?? '', 'text');
     });
 
     it('refuses a bad new address before anything is mailed', async () => {

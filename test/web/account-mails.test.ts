@@ -102,9 +102,9 @@ describe('account mails in the browser: the welcome invitation and a confirmed a
       await browser.withPage({ locale: 'en-US', viewport: DESKTOP }, async ({ page }) => {
         // The first link stopped working.
         await page.goto(first);
-        await page.getByRole('heading', { level: 1, name: 'Set your password' }).waitFor();
-        await page.getByRole('alert').filter({ hasText: 'The token provided is invalid.' }).waitFor();
-        await page.getByText('ask your administrator to send you a new invitation').waitFor();
+        await page.getByRole('heading', { level: 1, name: 'This link does not work' }).waitFor();
+        await page.getByRole('alert').filter({ hasText: 'This invitation link is not valid' }).waitFor();
+        await page.getByText('Ask your administrator to send you a new invitation.').waitFor();
         assert.equal(await page.getByLabel('New password', { exact: true }).count(), 0, 'no form for a dead link');
 
         // The second greets the user and sets the password.
@@ -137,9 +137,9 @@ describe('account mails in the browser: the welcome invitation and a confirmed a
         await page.waitForURL(/\/personal$/);
         await page.getByRole('heading', { level: 1, name: 'Personal settings' }).waitFor();
 
-        // The link works once.
+        // The link works once: opened again, it says so before any form.
         await page.goto(second);
-        await page.getByRole('alert').filter({ hasText: 'The token provided is invalid.' }).waitFor();
+        await page.getByRole('alert').filter({ hasText: 'This invitation link is not valid' }).waitFor();
       });
 
       // The admin sees the user in: no invitation pending any more.
@@ -151,20 +151,22 @@ describe('account mails in the browser: the welcome invitation and a confirmed a
     });
   });
 
-  it('shows the set-password page in Chinese for a Chinese browser, fitting a phone', async () => {
-    const r = await mailroom.api<{ user: UserView & { invitation?: { email: string } } }>('POST', '/api/v1/users', { body: { uid: 'wei', display_name: '王伟', email: 'wei@example.org' } });
+  it("shows the set-password page in the account's language (Chinese, in an English browser), fitting a phone", async () => {
+    const r = await mailroom.api<{ user: UserView & { invitation?: { email: string } } }>('POST', '/api/v1/users', { body: { uid: 'wei', display_name: '王伟', email: 'wei@example.org', language: 'zh-CN' } });
     assert.equal(r.status, 201, JSON.stringify(r.body));
     assert.equal(r.body.user.invitation?.email, 'wei@example.org');
     const link = await newLinkTo('wei@example.org', 'set-password');
-    await browser.withPage({ locale: 'zh-CN', viewport: PHONE }, async ({ page }) => {
+    await browser.withPage({ locale: 'en-US', viewport: PHONE }, async ({ page }) => {
       await page.goto(link);
       await page.getByRole('heading', { level: 1, name: '欢迎，王伟' }).waitFor();
+      assert.equal(await page.locator('#link-account').innerText(), '用于账户 王伟（w•••@example.org）。');
       await page.getByText('请为您的账户 wei 设置密码。').waitFor();
       await page.getByLabel('新密码', { exact: true }).waitFor();
       const fit = await scrollsSideways(page);
       assert.equal(fit.sideways, false, `the set-password page fits ${PHONE.width} px: ${JSON.stringify(fit)}`);
+      // A link cut short names no account, so it is said in the browser's language.
       await page.goto(`${link.slice(0, -4)}AAAA`);
-      await page.getByRole('alert').filter({ hasText: '提供的令牌无效。' }).waitFor();
+      await page.getByRole('alert').filter({ hasText: 'This invitation link is not valid' }).waitFor();
     });
   });
 
@@ -206,10 +208,10 @@ describe('account mails in the browser: the welcome invitation and a confirmed a
       await eventually(async () => (await email.inputValue()) === 'ines.new@example.org', 'the personal page shows the new address');
       assert.equal((await pending.innerText()).trim(), '', 'nothing pending any more');
 
-      // The link works once.
+      // The link works once: opened again, it says so before any button.
       await page.goto(link);
-      await page.getByRole('button', { name: 'Confirm the address' }).click();
-      await page.getByRole('alert').filter({ hasText: 'This confirmation link is not valid' }).waitFor();
+      await page.getByRole('alert').filter({ hasText: 'This link is not valid: it was used already' }).waitFor();
+      assert.equal(await page.getByRole('button', { name: 'Confirm the address' }).count(), 0);
     });
   });
 });

@@ -3,7 +3,7 @@
  * Mailroom with its outbox worker. Templates: the admin edits the share template and watches the
  * preview follow, saves it (a new version), types a broken one and finds the error at its line,
  * marked in the editor, with saving refused; resets to the default and opens the Chinese one.
- * Outbox: mails captured while the mode is `capture` are read in the captured inbox; then a
+ * Outbox: mails captured while the mode is `capture` are read in the captured tab; then a
  * Postfix smtp-sink that refuses every recipient with 550 makes a mail fail, which the counts,
  * the filter and the mail's details show (headers, parts, the reply verbatim), and Retry against a
  * working sink sends it. Users: add one, a bad address refused at its field, disable and enable
@@ -11,8 +11,6 @@
  */
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import {
@@ -28,7 +26,7 @@ import {
   type MailroomInstance,
   type TestBrowser,
 } from '../support/browser.ts';
-import { templates as enDefaults } from '../../src/templates/defaults/en.ts';
+import { storeOverBudgetShareTemplate } from '../support/hostile-template.ts';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 
 const PASSWORD = 'Juniper-Harbor-Sextant-48';
@@ -199,7 +197,7 @@ describe('the Templates, Outbox and Users pages of an admin', () => {
         await page.getByRole('textbox', { name: 'Plain text (empty: made from the HTML)' }).waitFor();
         // The preview is the shipped template with the sample data.
         assert.equal(await page.locator('#preview-subject').innerText(), 'Bob Berg shared »Budget 2026.xlsx« with you');
-        assert.match(await previewFrame(page).innerText(), /Bob Berg shared »Budget 2026\.xlsx« with you on Example Cloud\./);
+        assert.match(await previewFrame(page).innerText(), /Bob Berg shared »Budget 2026\.xlsx« with you on Mailroom\./);
         assert.equal(await page.locator('#template-variables button[data-variable="sharer"]').count(), 1, 'the variables are listed');
 
         // Subject, HTML and text changed: the preview follows.
@@ -311,7 +309,7 @@ describe('the Templates, Outbox and Users pages of an admin', () => {
         assert.match(zh.parts.subject, /共享/);
         await eventually(async () => (await editorText(page, 'html')) === zh.parts.html, 'the Chinese HTML is in the editor');
         await eventually(async () => (await page.locator('#preview-subject').innerText()).includes('共享'), 'the preview is Chinese');
-        assert.equal(await page.locator('#preview-subject').innerText(), '李华 与您共享了 »2026年度预算.xlsx«');
+        assert.equal(await page.locator('#preview-subject').innerText(), '李华与您共享了“2026年度预算.xlsx”');
       });
     });
     it('speaks Chinese in the editor too: the search panel of a Chinese admin', async () => {
@@ -359,6 +357,10 @@ describe('the Templates, Outbox and Users pages of an admin', () => {
         await page.getByRole('link', { name: 'Outbox' }).click();
         await page.getByRole('heading', { level: 1, name: 'Outbox' }).waitFor();
         await page.getByText('Mails are kept here instead of being sent while the send mode is “Capture”.').waitFor();
+        // The captured mails are a tab beside the outbox, with an address of its own.
+        await page.getByRole('tab', { name: 'Captured mails' }).click();
+        await page.waitForURL(/\/admin\/outbox\/captured$/);
+        assert.equal(await page.getByRole('tab', { name: 'Captured mails' }).getAttribute('aria-selected'), 'true');
         await page.locator('#captured-inbox').waitFor();
         const row = page.locator(`#captured-list tr[data-id="${capturedId}"]`);
         assert.match(await row.innerText(), new RegExp(`${to}[\\s\\S]*${subject}`));
@@ -372,6 +374,8 @@ describe('the Templates, Outbox and Users pages of an admin', () => {
         assert.equal(await page.frameLocator('#captured-details iframe.mail-html').locator('body').innerText(), 'The report is ready, in HTML.');
         assert.equal(await page.frameLocator('#captured-details iframe.mail-html').locator('strong').innerText(), 'report');
         // Captured mails are done in the outbox: listed as sent.
+        await page.getByRole('tab', { name: 'Outbox' }).click();
+        await page.waitForURL(/\/admin\/outbox$/);
         await page.locator(`#outbox-list tr[data-id="${id}"][data-state="sent"]`).waitFor();
       });
     });
@@ -390,7 +394,6 @@ describe('the Templates, Outbox and Users pages of an admin', () => {
         const id = await queueMail({ to: 'live@example.org', subject, text: 'x' });
         // Queued, then captured by the worker: the row shows up as sent, with no click.
         await page.locator(`#outbox-list tr[data-id="${id}"][data-state="sent"]`).waitFor({ timeout: 20_000 });
-        await page.locator('#captured-list tr', { hasText: subject }).waitFor({ timeout: 10_000 });
         assert.ok((await sentCount()) > sentBefore, 'the counts follow too');
 
         await live.uncheck();
@@ -398,9 +401,10 @@ describe('the Templates, Outbox and Users pages of an admin', () => {
         await eventually(async () => (await mailroom.api<{ state: string }>('GET', `/api/v1/outbox/${quiet}`)).body.state === 'sent', 'the worker captured it');
         await page.waitForTimeout(7_000);
         assert.equal(await page.locator(`#outbox-list tr[data-id="${quiet}"]`).count(), 0, 'not shown while automatic refresh is off');
-        // The outbox's own Refresh (the captured inbox below has one too) reads both again.
         await page.locator('#outbox-refresh').click();
         await page.locator(`#outbox-list tr[data-id="${quiet}"][data-state="sent"]`).waitFor();
+        // The captured tab reads its list when it opens.
+        await page.getByRole('tab', { name: 'Captured mails' }).click();
         await page.locator('#captured-list tr', { hasText: 'Waits for Refresh 5151' }).waitFor();
       });
     });
@@ -410,21 +414,7 @@ describe('the Templates, Outbox and Users pages of an admin', () => {
       await mailroom.ctx.users.add({ uid: 'owed-reader', email: 'owed-reader@example.org', display_name: 'Rita Reader', invite: false });
       // A template over the render budget, as a hand edit of the database could leave it (saving
       // through the page or the API refuses it): the worker cannot render the mail.
-      const db = new BetterSqlite3(join(mailroom.dataDir, 'mailroom.sqlite'));
-      try {
-        db.prepare('INSERT INTO template_versions (name, lang, subject, html, text, action, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
-          'share',
-          'en',
-          enDefaults.share.subject,
-          '{% assign n = 3000000 %}{% assign a = (1..n) | sort: "x" %}<p>{{ file_name }}</p>',
-          '',
-          'set',
-          'hand-edit',
-          Date.now(),
-        );
-      } finally {
-        db.close();
-      }
+      storeOverBudgetShareTemplate(mailroom.dataDir);
       await mailroom.ctx.events.ingest([{ type: 'share.created', actor: 'owed-sharer', affected: ['owed-reader'], object: { type: 'file', id: '77', name: 'owed-plan.odt' } }]);
       await eventually(async () => (await mailroom.api<{ failed: number }>('GET', '/api/v1/outbox/owed')).body.failed === 1, 'the worker to have tried to render it', 30_000);
       await browser.withPage({ locale: 'en-US', viewport: DESKTOP }, async ({ page }) => {
@@ -484,7 +474,7 @@ describe('the Templates, Outbox and Users pages of an admin', () => {
           const row = page.locator(`#outbox-list tr[data-id="${id}"]`);
           assert.match(await row.innerText(), new RegExp(`Failed[\\s\\S]*${to}[\\s\\S]*${subject}`));
 
-          await row.getByRole('button', { name: `Show mail #${id}: ${subject}` }).click();
+          await row.getByRole('link', { name: `Show mail #${id}: ${subject}` }).click();
           const details = page.locator('#mail-details');
           await page.locator('#mail-details-title').filter({ hasText: `Mail #${id}` }).waitFor();
           await details.locator('#mail-last-error pre.reply').waitFor();
@@ -550,7 +540,7 @@ describe('the Templates, Outbox and Users pages of an admin', () => {
           const question = page.locator('#outbox-retry-all-question');
           assert.equal(await question.innerText(), `Queue the ${failed} failed mail(s) again? Fix what made them fail first (each mail shows the server’s reply), or they fail again.`);
           // Cancel changes nothing.
-          await page.getByRole('button', { name: 'Cancel' }).click();
+          await page.locator('#outbox-retry-all-confirm').getByRole('button', { name: 'Cancel' }).click();
           assert.equal(await question.count(), 0);
           assert.equal((await outboxCounts())['failed'], failed);
 
@@ -583,7 +573,7 @@ describe('the Templates, Outbox and Users pages of an admin', () => {
         await browser.withPage({ locale: 'en-US', viewport: DESKTOP }, async ({ page }) => {
           await signIn(page, mailroom.url, 'admin', ADMIN_PASSWORD, /\/admin\/email$/);
           await page.goto(`${mailroom.url}/admin/outbox`);
-          await page.getByRole('button', { name: `Show mail #${id}: ${subject}` }).click();
+          await page.getByRole('link', { name: `Show mail #${id}: ${subject}` }).click();
           const details = page.locator('#mail-details');
           await details.locator('#mail-cancel').waitFor();
           assert.equal(await details.locator('#mail-retry').count(), 0, 'a queued mail has nothing to retry');
@@ -690,6 +680,8 @@ describe('the Templates, Outbox and Users pages of an admin', () => {
             ]);
             return outcome;
           });
+        // Disabling asks first (users-and-links.test.ts looks at the question); here it is answered OK.
+        page.once('dialog', (dialog) => void dialog.accept());
         await row.getByRole('button', { name: 'Disable wen' }).click();
         await page.locator('#users-status').filter({ hasText: 'User wen is disabled; they were signed out everywhere.' }).waitFor();
         assert.equal(await row.getAttribute('data-disabled'), 'true');

@@ -1,7 +1,8 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, ApiError, type Invitation } from '../api.ts';
+import { api, ApiError, type Invitation, type LinkHolder } from '../api.ts';
 import { Link, Notice, PageTitle } from '../components.tsx';
 import { useI18n, type MessageKey } from '../i18n.ts';
+import { InLanguage, LinkAccount, LinkRefused, useLinkCheck } from './link-check.tsx';
 
 /**
  * The pages that links in account mails lead to, all without a session: set the first password
@@ -29,17 +30,31 @@ function useFocusWhen(condition: boolean) {
   return ref;
 }
 
-type InvitationState =
-  | { kind: 'checking' }
-  | { kind: 'problem'; problem: LinkProblem }
-  | { kind: 'failed'; message: string }
-  | { kind: 'ready'; invitation: Invitation }
-  | { kind: 'done'; invitation: Invitation };
+type InvitationState = { kind: 'problem'; problem: LinkProblem } | { kind: 'failed'; message: string } | { kind: 'ready'; invitation: Invitation } | { kind: 'done'; invitation: Invitation };
 
-/** `/set-password/{token}`, the link of a welcome mail: greets the invited user, who chooses a first password. */
+/** `/set-password/{token}`, the link of a welcome mail: checked first; greets the invited user in their language. */
 export function SetPasswordPage(props: { token: string }) {
+  const check = useLinkCheck('/invitations/', props.token, ['invitation_token_invalid', 'invitation_token_expired']);
+  if (check.kind === 'checking') return <Loading />;
+  if (check.kind !== 'valid') {
+    return <LinkRefused check={check} title="setPasswordTitle" invalid="invitationLinkInvalid" hint="invitationAskAdmin" next={[{ href: '/login', label: 'goToSignIn' }]} />;
+  }
+  return (
+    <InLanguage language={check.holder.language}>
+      <SetPasswordForm token={props.token} invitation={check.holder} />
+    </InLanguage>
+  );
+}
+
+function Loading() {
+  const { t } = useI18n();
+  return <p class="loading">{t('loading')}</p>;
+}
+
+/** The form of a checked invitation: a first password, twice. */
+function SetPasswordForm(props: { token: string; invitation: Invitation }) {
   const { t, language } = useI18n();
-  const [state, setState] = useState<InvitationState>({ kind: 'checking' });
+  const [state, setState] = useState<InvitationState>({ kind: 'ready', invitation: props.invitation });
   const [password, setPassword] = useState('');
   const [repeat, setRepeat] = useState('');
   const [fieldError, setFieldError] = useState<{ field: 'password' | 'repeat'; message: string } | null>(null);
@@ -48,23 +63,6 @@ export function SetPasswordPage(props: { token: string }) {
   const passwordRef = useRef<HTMLInputElement>(null);
   const repeatRef = useRef<HTMLInputElement>(null);
   const doneRef = useFocusWhen(state.kind === 'done');
-
-  useEffect(() => {
-    if (props.token === '') return setState({ kind: 'problem', problem: 'invalid' });
-    let current = true;
-    api<{ invitation: Invitation }>('GET', `/invitations/${encodeURIComponent(props.token)}`)
-      .then((r) => current && setState({ kind: 'ready', invitation: r.invitation }))
-      .catch((e: unknown) => {
-        if (!current) return;
-        const problem = linkProblem(e, 'invitation_token');
-        setState(problem ? { kind: 'problem', problem } : { kind: 'failed', message: (e as Error).message });
-      });
-    return () => {
-      current = false;
-    };
-  }, [props.token]);
-
-  if (state.kind === 'checking') return <p class="loading">{t('loading')}</p>;
 
   const submit = async (event: Event) => {
     event.preventDefault();
@@ -131,6 +129,7 @@ export function SetPasswordPage(props: { token: string }) {
       ) : (
         <form onSubmit={submit}>
           <p>{t('setPasswordIntro', { uid: invitation.uid })}</p>
+          <LinkAccount holder={invitation} />
           {/* For password managers: the account the new password belongs to. */}
           <input type="text" name="username" autocomplete="username" value={invitation.uid} readOnly hidden />
           <div class="field">
@@ -148,6 +147,7 @@ export function SetPasswordPage(props: { token: string }) {
               onInput={(e) => {
                 setPassword(e.currentTarget.value);
                 if (fieldError?.field === 'password') setFieldError(null);
+                setFormError(null);
               }}
             />
             <p class="hint" id="set-password-hint">
@@ -173,6 +173,7 @@ export function SetPasswordPage(props: { token: string }) {
               onInput={(e) => {
                 setRepeat(e.currentTarget.value);
                 if (fieldError?.field === 'repeat') setFieldError(null);
+                setFormError(null);
               }}
             />
             {fieldError?.field === 'repeat' && (
@@ -199,6 +200,8 @@ type ActionState = { kind: 'idle' } | { kind: 'busy' } | { kind: 'problem'; prob
  */
 function ActionLinkPage(props: {
   token: string;
+  /** The route that says whom the link is for, without the token. */
+  checkPath: string;
   title: MessageKey;
   intro: MessageKey;
   submit: MessageKey;
@@ -207,12 +210,25 @@ function ActionLinkPage(props: {
   expired: MessageKey;
   /** What to do after a refused link. */
   problemHint: MessageKey;
-  done: (email: string) => string;
+  /** Said after success, with {email}. */
+  done: MessageKey;
   /** Links after success (and after a refused link). */
   next: Array<{ href: string; label: MessageKey }>;
 }) {
+  const check = useLinkCheck(props.checkPath, props.token, ['email_change_token_invalid', 'email_change_token_expired']);
+  if (check.kind === 'checking') return <Loading />;
+  if (check.kind !== 'valid') return <LinkRefused check={check} title={props.title} invalid="emailLinkInvalid" hint={props.problemHint} next={props.next} />;
+  return (
+    <InLanguage language={check.holder.language}>
+      <ActionLinkForm {...props} holder={check.holder} />
+    </InLanguage>
+  );
+}
+
+/** The button of a checked link, and what came of pressing it. */
+function ActionLinkForm(props: Parameters<typeof ActionLinkPage>[0] & { holder: LinkHolder }) {
   const { t } = useI18n();
-  const [state, setState] = useState<ActionState>(props.token === '' ? { kind: 'problem', problem: 'invalid' } : { kind: 'idle' });
+  const [state, setState] = useState<ActionState>({ kind: 'idle' });
   const doneRef = useFocusWhen(state.kind === 'done' || state.kind === 'problem');
 
   const run = async () => {
@@ -240,7 +256,7 @@ function ActionLinkPage(props: {
       <PageTitle>{t(props.title)}</PageTitle>
       {state.kind === 'done' ? (
         <div class="link-done" tabIndex={-1} ref={doneRef}>
-          <Notice kind="ok">{props.done(state.email)}</Notice>
+          <Notice kind="ok">{t(props.done, { email: state.email })}</Notice>
           {links}
         </div>
       ) : state.kind === 'problem' ? (
@@ -251,6 +267,7 @@ function ActionLinkPage(props: {
         </div>
       ) : (
         <>
+          <LinkAccount holder={props.holder} />
           <p>{t(props.intro)}</p>
           {state.kind === 'failed' && <Notice kind="error">{t('errorGeneric', { message: state.message })}</Notice>}
           <button type="button" class="primary" disabled={state.kind === 'busy'} onClick={() => void run()}>
@@ -264,7 +281,6 @@ function ActionLinkPage(props: {
 
 /** `/confirm-email/{token}`, the link mailed to a new address: the address takes effect when the button is pressed. */
 export function ConfirmEmailPage(props: { token: string; signedIn: boolean }) {
-  const { t } = useI18n();
   return (
     <ActionLinkPage
       token={props.token}
@@ -272,10 +288,11 @@ export function ConfirmEmailPage(props: { token: string; signedIn: boolean }) {
       intro="confirmEmailIntro"
       submit="confirmEmailSubmit"
       path="/email-change/confirm"
+      checkPath="/email-change/confirm/"
       invalid="confirmEmailInvalid"
       expired="confirmEmailExpired"
       problemHint="confirmEmailAgain"
-      done={(email) => t('confirmEmailDone', { email })}
+      done="confirmEmailDone"
       next={props.signedIn ? [{ href: '/personal', label: 'goToPersonal' }] : [{ href: '/login', label: 'goToSignIn' }]}
     />
   );
@@ -283,7 +300,6 @@ export function ConfirmEmailPage(props: { token: string; signedIn: boolean }) {
 
 /** `/undo-email/{token}`, the link mailed to the old address after a change: puts it back and signs the account out everywhere. */
 export function UndoEmailPage(props: { token: string }) {
-  const { t } = useI18n();
   return (
     <ActionLinkPage
       token={props.token}
@@ -291,10 +307,11 @@ export function UndoEmailPage(props: { token: string }) {
       intro="undoEmailIntro"
       submit="undoEmailSubmit"
       path="/email-change/undo"
+      checkPath="/email-change/undo/"
       invalid="undoEmailInvalid"
       expired="undoEmailExpired"
       problemHint="undoEmailAskAdmin"
-      done={(email) => t('undoEmailDone', { email })}
+      done="undoEmailDone"
       next={[
         { href: '/forgot', label: 'forgotTitle' },
         { href: '/login', label: 'goToSignIn' },

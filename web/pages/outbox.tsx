@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, type SettingView } from '../api.ts';
+import { api, localizedErrorMessage, type SettingView } from '../api.ts';
+import { navigate, onLinkClick, usePath } from '../router.ts';
 import { Notice, PageTitle } from '../components.tsx';
 import { useI18n, type MessageKey } from '../i18n.ts';
 import { errorText, useFormat } from '../format.tsx';
@@ -52,7 +53,7 @@ interface MessagePart {
   html?: string;
 }
 
-type OutboxDetail = OutboxMail & { history: Attempt[]; headers: MessageHeader[]; parts: MessagePart[] };
+type OutboxDetail = OutboxMail & { history: Attempt[]; headers: MessageHeader[]; parts: MessagePart[]; masked: boolean };
 
 interface CapturedSummary {
   id: number;
@@ -63,7 +64,22 @@ interface CapturedSummary {
   createdAt: string;
 }
 
-type CapturedDetail = CapturedSummary & { headers: MessageHeader[]; parts: MessagePart[] };
+type CapturedDetail = CapturedSummary & { headers: MessageHeader[]; parts: MessagePart[]; masked: boolean };
+
+/** GET /api/v1/test-mails (src/db/test-mail-repo.ts). */
+interface TestMail {
+  id: number;
+  template: string;
+  recipient: string;
+  subject: string;
+  mode: string;
+  ok: boolean;
+  via: string | null;
+  response: string | null;
+  errorCode: string | null;
+  errorMessage: string | null;
+  createdAt: number;
+}
 
 /** GET /api/v1/outbox/owed: mails requests owe that no worker has rendered yet, and those that failed to render. */
 interface OwedView {
@@ -82,22 +98,96 @@ function StateBadge(props: { state: string }) {
   return <span class={`badge ${props.state}`}>{known ? t(`state_${props.state}` as MessageKey) : props.state}</span>;
 }
 
+/** The views of the page, each with a path of its own: /admin/outbox, /admin/outbox/captured, /admin/outbox/tests. */
+const TABS = [
+  { id: 'mails', path: '/admin/outbox', label: 'outboxTabMails' },
+  { id: 'captured', path: '/admin/outbox/captured', label: 'outboxTabCaptured' },
+  { id: 'tests', path: '/admin/outbox/tests', label: 'outboxTabTests' },
+] as const;
+type Tab = (typeof TABS)[number]['id'];
+
+/** Which view a path shows, and which mail is open (/admin/outbox/5 opens mail 5). */
+function viewOf(path: string): { tab: Tab; openId: number | null } {
+  const tab = TABS.find((t) => t.id !== 'mails' && path === t.path);
+  if (tab) return { tab: tab.id, openId: null };
+  const match = /^\/admin\/outbox\/(\d+)$/.exec(path);
+  return { tab: 'mails', openId: match ? Number(match[1]) : null };
+}
+
+/** How long the search waits for the typing to stop before it asks the server. */
+const SEARCH_DELAY_MS = 300;
+
+type BatchResult = { id: number; ok: true; state: string } | { id: number; ok: false; error: { code: string; message: string } };
+
 /**
- * Admin → Outbox: how many mails are in each state, the mails (filtered by state, newest first),
- * one mail with every attempt and server reply, and, in mode `capture`, the captured mails.
+ * Admin → Outbox: how many mails are in each state (each count filters the list), the mails
+ * (searched by recipient or subject, newest first, several selected to retry or cancel), one
+ * mail at a URL of its own with every attempt and server reply, and beside it the captured
+ * mails and the test mails.
  */
 export function OutboxPage() {
   const { t } = useI18n();
+  const { tab, openId } = viewOf(usePath());
+  const [capture, setCapture] = useState(false);
+  useEffect(() => {
+    api<{ settings: SettingView[] }>('GET', '/settings/mail')
+      .then((r) => setCapture(r.settings.find((s) => s.key === 'mail_smtpmode')?.value === 'capture'))
+      .catch(() => undefined);
+  }, []);
+  const onTabKey = (event: KeyboardEvent) => {
+    const index = TABS.findIndex((x) => x.id === tab);
+    const step = event.key === 'ArrowRight' ? 1 : event.key === 'ArrowLeft' ? -1 : 0;
+    if (step === 0) return;
+    event.preventDefault();
+    const next = TABS[(index + step + TABS.length) % TABS.length] as (typeof TABS)[number];
+    navigate(next.path);
+    queueMicrotask(() => document.getElementById(`outbox-tab-${next.id}`)?.focus());
+  };
+
+  return (
+    <>
+      <PageTitle>{t('outboxTitle')}</PageTitle>
+      {capture && <p class="intro">{t('captureIntro')}</p>}
+      <div role="tablist" aria-label={t('outboxViews')} class="tabs" id="outbox-tabs" onKeyDown={onTabKey}>
+        {TABS.map((x) => (
+          <a
+            key={x.id}
+            href={x.path}
+            role="tab"
+            id={`outbox-tab-${x.id}`}
+            aria-selected={tab === x.id}
+            aria-controls={`outbox-panel-${x.id}`}
+            tabIndex={tab === x.id ? 0 : -1}
+            onClick={onLinkClick}
+          >
+            {t(x.label)}
+          </a>
+        ))}
+      </div>
+      <div role="tabpanel" id={`outbox-panel-${tab}`} aria-labelledby={`outbox-tab-${tab}`}>
+        {tab === 'mails' && <OutboxMails openId={openId} />}
+        {tab === 'captured' && <CapturedInbox />}
+        {tab === 'tests' && <TestMails />}
+      </div>
+    </>
+  );
+}
+
+/** The outbox itself: counts, owed mails, the list, and the open mail. */
+function OutboxMails(props: { openId: number | null }) {
+  const { t } = useI18n();
   const fmt = useFormat();
+  const { openId } = props;
   const [filter, setFilter] = useState<OutboxState | ''>('');
+  const [searchText, setSearchText] = useState('');
+  const [search, setSearch] = useState('');
   const [counts, setCounts] = useState<Record<string, number> | null>(null);
   const [mails, setMails] = useState<OutboxMail[] | null>(null);
-  const [more, setMore] = useState(false);
+  const [next, setNext] = useState<number | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const [openId, setOpenId] = useState<number | null>(null);
-  const [capture, setCapture] = useState(false);
-  /** Counts refreshes (the button or the timer): the open mail and the captured inbox are read again with the list. */
+  const [selected, setSelected] = useState<ReadonlySet<number>>(new Set());
+  /** Counts refreshes (the button or the timer): the open mail is read again with the list. */
   const [refreshes, setRefreshes] = useState(0);
   const [live, setLive] = useState(true);
   const [retryAll, setRetryAll] = useState<{ kind: 'confirm' } | { kind: 'busy' } | { kind: 'done'; requeued: number } | { kind: 'error'; message: string } | null>(null);
@@ -110,7 +200,7 @@ export function OutboxPage() {
     try {
       const r = await api<{ requeued: number }>('POST', '/outbox/retry-failed');
       setRetryAll({ kind: 'done', requeued: r.requeued });
-      await load(filter);
+      await load();
       setRefreshes((n) => n + 1);
     } catch (e) {
       setRetryAll({ kind: 'error', message: errorText(e) });
@@ -118,16 +208,17 @@ export function OutboxPage() {
   };
   const failedCount = counts?.['failed'] ?? 0;
 
-  const load = async (state: OutboxState | '', before?: number, quiet = false) => {
+  const load = async (before?: number, quiet = false) => {
     if (!quiet) setBusy(true);
     try {
       const query = new URLSearchParams({ limit: String(PAGE) });
-      if (state) query.set('status', state);
+      if (filter) query.set('status', filter);
+      if (search) query.set('search', search);
       if (before !== undefined) query.set('before', String(before));
-      const r = await api<{ counts: Record<string, number>; mails: OutboxMail[] }>('GET', `/outbox?${query}`);
+      const r = await api<{ counts: Record<string, number>; mails: OutboxMail[]; next: number | null }>('GET', `/outbox?${query}`);
       setCounts(r.counts);
       setMails((m) => (before !== undefined && m ? [...m, ...r.mails] : r.mails));
-      setMore(r.mails.length === PAGE);
+      setNext(r.next);
       setError(null);
     } catch (e) {
       setError(errorText(e));
@@ -135,7 +226,14 @@ export function OutboxPage() {
       if (!quiet) setBusy(false);
     }
   };
-  useEffect(() => void load(filter), [filter]);
+  useEffect(() => {
+    const timer = setTimeout(() => setSearch(searchText.trim()), SEARCH_DELAY_MS);
+    return () => clearTimeout(timer);
+  }, [searchText]);
+  useEffect(() => {
+    setSelected(new Set());
+    void load();
+  }, [filter, search]);
   // Live: the first page and the counts follow the worker. Once the reader loaded more pages the
   // list stays as it is (it would jump), and a hidden tab asks nothing.
   const paged = (mails?.length ?? 0) > PAGE;
@@ -143,29 +241,30 @@ export function OutboxPage() {
     if (!live || paged) return;
     const timer = setInterval(() => {
       if (document.hidden) return;
-      void load(filter, undefined, true);
+      void load(undefined, true);
       setRefreshes((n) => n + 1);
     }, LIVE_REFRESH_MS);
     return () => clearInterval(timer);
-  }, [live, paged, filter]);
-  useEffect(() => {
-    api<{ settings: SettingView[] }>('GET', '/settings/mail')
-      .then((r) => setCapture(r.settings.find((s) => s.key === 'mail_smtpmode')?.value === 'capture'))
-      .catch(() => undefined);
-  }, []);
+  }, [live, paged, filter, search]);
 
+  const open = (id: number) => navigate(`/admin/outbox/${id}`);
   const close = () => {
     const id = openId;
-    setOpenId(null);
+    navigate('/admin/outbox');
     // Back to where the reader was: the button that opened the mail.
-    queueMicrotask(() => document.querySelector<HTMLButtonElement>(`#outbox-list tr[data-id="${id}"] button`)?.focus());
+    queueMicrotask(() => document.querySelector<HTMLButtonElement>(`#outbox-list tr[data-id="${id}"] a.open`)?.focus());
   };
+  const toggle = (id: number, on: boolean) =>
+    setSelected((s) => {
+      const copy = new Set(s);
+      if (on) copy.add(id);
+      else copy.delete(id);
+      return copy;
+    });
+  const allShown = mails !== null && mails.length > 0 && mails.every((m) => selected.has(m.id));
 
   return (
     <>
-      <PageTitle>{t('outboxTitle')}</PageTitle>
-      {capture && <p class="intro">{t('captureIntro')}</p>}
-
       <section aria-labelledby="outbox-counts-title" class="outbox-counts">
         <h2 id="outbox-counts-title" class="visually-hidden">
           {t('outboxCounts')}
@@ -173,7 +272,9 @@ export function OutboxPage() {
         <ul id="outbox-counts" class="counts">
           {STATES.map((s) => (
             <li key={s} data-state={s}>
-              <span class="count-label">{t(`state_${s}` as MessageKey)}</span> <strong class="count-value">{counts ? fmt.number(counts[s] ?? 0) : '…'}</strong>
+              <button type="button" class="count-chip" aria-pressed={filter === s} onClick={() => setFilter(filter === s ? '' : s)}>
+                <span class="count-label">{t(`state_${s}` as MessageKey)}</span> <strong class="count-value">{counts ? fmt.number(counts[s] ?? 0) : '…'}</strong>
+              </button>
             </li>
           ))}
         </ul>
@@ -181,6 +282,13 @@ export function OutboxPage() {
 
       <OwedMails refreshes={refreshes} />
 
+      <div class="field outbox-search">
+        <label for="outbox-search">{t('outboxSearch')}</label>
+        <input id="outbox-search" type="search" value={searchText} maxLength={200} aria-describedby="outbox-search-hint" onInput={(e) => setSearchText(e.currentTarget.value)} />
+        <p class="hint" id="outbox-search-hint">
+          {t('outboxSearchHint')}
+        </p>
+      </div>
       <div class="toolbar">
         <div class="field">
           <label for="outbox-filter">{t('outboxState')}</label>
@@ -199,7 +307,7 @@ export function OutboxPage() {
           id="outbox-refresh"
           disabled={busy}
           onClick={() => {
-            void load(filter);
+            void load();
             setRefreshes((n) => n + 1);
           }}
         >
@@ -233,6 +341,15 @@ export function OutboxPage() {
         {retryAll?.kind === 'error' && <Notice kind="error">{t('errorGeneric', { message: retryAll.message })}</Notice>}
       </div>
 
+      <SelectionActions
+        selected={selected}
+        onDone={async () => {
+          setSelected(new Set());
+          await load();
+          setRefreshes((n) => n + 1);
+        }}
+      />
+
       <div aria-live="polite" id="outbox-status">
         {error && <Notice kind="error">{t('errorGeneric', { message: error })}</Notice>}
       </div>
@@ -244,6 +361,9 @@ export function OutboxPage() {
             <caption class="visually-hidden">{t('outboxListCaption')}</caption>
             <thead>
               <tr>
+                <th scope="col">
+                  <input type="checkbox" id="outbox-select-all" aria-label={t('outboxSelectAll')} checked={allShown} onChange={(e) => setSelected(e.currentTarget.checked ? new Set(mails.map((m) => m.id)) : new Set())} />
+                </th>
                 <th scope="col">{t('outboxNumber')}</th>
                 <th scope="col">{t('outboxState')}</th>
                 <th scope="col">{t('outboxTo')}</th>
@@ -255,17 +375,34 @@ export function OutboxPage() {
             <tbody>
               {mails.map((m) => (
                 <tr key={m.id} data-id={m.id} data-state={m.state} aria-current={openId === m.id ? 'true' : undefined}>
+                  <td class="select">
+                    <input type="checkbox" class="select" aria-label={t('outboxSelect', { id: m.id })} checked={selected.has(m.id)} onChange={(e) => toggle(m.id, e.currentTarget.checked)} />
+                  </td>
                   <td data-label={t('outboxNumber')}>#{m.id}</td>
                   <td data-label={t('outboxState')}>
                     <StateBadge state={m.state} />
+                    {m.state === 'queued' && m.attempts > 0 && <span class="hint next-attempt">
+                        {t('outboxNextAttempt')}: {fmt.time(m.nextAttemptAt)}
+                      </span>}
                   </td>
                   <td data-label={t('outboxTo')} class="address">
                     {m.recipients.join(', ')}
                   </td>
                   <td data-label={t('outboxSubject')}>
-                    <button type="button" class="link open" aria-label={`${t('outboxOpen', { id: m.id })}: ${m.subject}`} aria-controls="mail-details" aria-expanded={openId === m.id} onClick={() => setOpenId(m.id)}>
+                    <a
+                      href={`/admin/outbox/${m.id}`}
+                      class="open"
+                      aria-label={`${t('outboxOpen', { id: m.id })}: ${m.subject}`}
+                      aria-current={openId === m.id ? 'page' : undefined}
+                      onClick={(e) => {
+                        if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+                        e.preventDefault();
+                        open(m.id);
+                      }}
+                    >
                       {m.subject || '—'}
-                    </button>
+                    </a>
+                    {(m.state === 'queued' || m.state === 'failed') && m.lastError && <span class="hint row-error">{m.lastError}</span>}
                   </td>
                   <td data-label={t('outboxAttempts')}>{m.attempts}</td>
                   <td data-label={t('outboxUpdated')}>{fmt.time(m.updatedAt)}</td>
@@ -275,17 +412,78 @@ export function OutboxPage() {
           </table>
         </div>
       )}
-      {mails && more && (
+      {mails && next !== null && (
         <p>
-          <button type="button" id="outbox-more" disabled={busy} onClick={() => void load(filter, mails[mails.length - 1]?.id)}>
+          <button type="button" id="outbox-more" disabled={busy} onClick={() => void load(next)}>
             {t('outboxMore')}
           </button>
         </p>
       )}
 
-      {openId !== null && <MailDetails key={openId} id={openId} refreshes={refreshes} onClose={close} onChanged={() => load(filter)} />}
+      {openId !== null && <MailDetails key={openId} id={openId} refreshes={refreshes} onClose={close} onChanged={() => load()} />}
+    </>
+  );
+}
 
-      {capture && <CapturedInbox refreshes={refreshes} />}
+/** "Retry selected" and "Cancel selected", each after a confirmation, answered per mail. */
+function SelectionActions(props: { selected: ReadonlySet<number>; onDone(): Promise<void> }) {
+  const { t } = useI18n();
+  const fmt = useFormat();
+  const [step, setStep] = useState<{ kind: 'confirm'; action: 'retry' | 'cancel' } | { kind: 'busy' } | { kind: 'done'; results: BatchResult[] } | { kind: 'error'; message: string } | null>(null);
+  const yes = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (step?.kind === 'confirm') yes.current?.focus();
+  }, [step?.kind]);
+  const count = props.selected.size;
+  const run = async (action: 'retry' | 'cancel') => {
+    setStep({ kind: 'busy' });
+    try {
+      const r = await api<{ results: BatchResult[] }>('POST', `/outbox/${action}`, { ids: [...props.selected] });
+      setStep({ kind: 'done', results: r.results });
+      await props.onDone();
+    } catch (e) {
+      setStep({ kind: 'error', message: errorText(e) });
+    }
+  };
+  return (
+    <>
+      {count > 0 && step?.kind !== 'confirm' && (
+        <div class="toolbar selection" id="outbox-selection">
+          <p class="selected-count">{t('outboxSelected', { count: fmt.number(count) })}</p>
+          <button type="button" id="outbox-retry-selected" disabled={step?.kind === 'busy'} onClick={() => setStep({ kind: 'confirm', action: 'retry' })}>
+            {t('outboxRetrySelected')}
+          </button>
+          <button type="button" id="outbox-cancel-selected" disabled={step?.kind === 'busy'} onClick={() => setStep({ kind: 'confirm', action: 'cancel' })}>
+            {t('outboxCancelSelected')}
+          </button>
+        </div>
+      )}
+      {step?.kind === 'confirm' && (
+        <div id="outbox-selected-confirm" class="notice info tpl-confirm" role="group" aria-labelledby="outbox-selected-question">
+          <p id="outbox-selected-question">{t(step.action === 'retry' ? 'outboxRetrySelectedQuestion' : 'outboxCancelSelectedQuestion', { count: fmt.number(count) })}</p>
+          <div class="actions">
+            <button type="button" class="primary" id="outbox-selected-yes" ref={yes} onClick={() => void run(step.action)}>
+              {t('outboxSelectedYes')}
+            </button>
+            <button type="button" onClick={() => setStep(null)}>
+              {t('cancel')}
+            </button>
+          </div>
+        </div>
+      )}
+      <div aria-live="polite" id="outbox-selected-status">
+        {step?.kind === 'done' && (
+          <Notice kind={step.results.every((r) => r.ok) ? 'ok' : 'error'}>
+            {t('outboxBatchDone', { ok: fmt.number(step.results.filter((r) => r.ok).length), count: fmt.number(step.results.length) })}
+            {step.results.some((r) => !r.ok) && (
+              <ul class="batch-refusals">
+                {step.results.map((r) => (r.ok ? null : <li key={r.id}>{localizedErrorMessage(r.error.code, r.error.message)}</li>))}
+              </ul>
+            )}
+          </Notice>
+        )}
+        {step?.kind === 'error' && <Notice kind="error">{t('errorGeneric', { message: step.message })}</Notice>}
+      </div>
     </>
   );
 }
@@ -373,7 +571,7 @@ function MailDetails(props: { id: number; refreshes: number; onClose(): void; on
   const fmt = useFormat();
   const [mail, setMail] = useState<OutboxDetail | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [retry, setRetry] = useState<{ kind: 'busy' } | { kind: 'ok' } | { kind: 'error'; message: string } | null>(null);
+  const [retry, setRetry] = useState<{ kind: 'busy' } | { kind: 'ok' } | { kind: 'sent-now' } | { kind: 'error'; message: string } | null>(null);
   const [cancel, setCancel] = useState<{ kind: 'confirm' } | { kind: 'busy' } | { kind: 'ok' } | { kind: 'error'; message: string } | null>(null);
   const heading = useRef<HTMLHeadingElement>(null);
   const confirmCancel = useRef<HTMLButtonElement>(null);
@@ -426,8 +624,22 @@ function MailDetails(props: { id: number; refreshes: number; onClose(): void; on
     }
   };
 
+  const doSendNow = async () => {
+    setCancel(null);
+    setRetry({ kind: 'busy' });
+    try {
+      await api('POST', `/outbox/${props.id}/send-now`);
+      setRetry({ kind: 'sent-now' });
+    } catch (e) {
+      setRetry({ kind: 'error', message: errorText(e) });
+    }
+    await Promise.all([load(), props.onChanged()]);
+  };
+
   const retryable = mail?.state === 'failed' || mail?.state === 'cancelled';
   const cancellable = mail?.state === 'queued' || mail?.state === 'failed';
+  // Only a queued mail: a failed or cancelled one is queued again by Retry, which makes it due at once.
+  const sendable = mail?.state === 'queued';
   return (
     <section id="mail-details" class="panel details" aria-labelledby="mail-details-title">
       <div class="details-head">
@@ -494,8 +706,13 @@ function MailDetails(props: { id: number; refreshes: number; onClose(): void; on
             </div>
           )}
 
-          {(retryable || cancellable) && cancel?.kind !== 'confirm' && (
+          {cancel?.kind !== 'confirm' && (
             <div class="actions">
+              {sendable && (
+                <button type="button" class="primary" id="mail-send-now" disabled={retry?.kind === 'busy'} onClick={() => void doSendNow()}>
+                  {t('outboxSendNow')}
+                </button>
+              )}
               {retryable && (
                 <button type="button" class="primary" id="mail-retry" disabled={retry?.kind === 'busy'} onClick={() => void doRetry()}>
                   {retry?.kind === 'busy' ? t('outboxRetrying') : t('outboxRetry')}
@@ -506,8 +723,12 @@ function MailDetails(props: { id: number; refreshes: number; onClose(): void; on
                   {t('outboxCancel')}
                 </button>
               )}
+              <a class="button" id="mail-download" href={`/api/v1/outbox/${props.id}/eml`} download={`mail-${props.id}.eml`}>
+                {t('outboxDownload')}
+              </a>
             </div>
           )}
+          {mail.masked && <p class="hint">{t('outboxDownloadMasked')}</p>}
           {cancel?.kind === 'confirm' && (
             <div id="mail-cancel-confirm" class="notice info tpl-confirm" role="group" aria-labelledby="mail-cancel-question">
               <p id="mail-cancel-question">{t('outboxCancelQuestion', { id: props.id })}</p>
@@ -523,6 +744,7 @@ function MailDetails(props: { id: number; refreshes: number; onClose(): void; on
           )}
           <div aria-live="polite" id="mail-details-status">
             {retry?.kind === 'ok' && <Notice kind="ok">{t('outboxRetried')}</Notice>}
+            {retry?.kind === 'sent-now' && <Notice kind="ok">{t('outboxSentNow')}</Notice>}
             {retry?.kind === 'error' && <Notice kind="error">{t('errorGeneric', { message: retry.message })}</Notice>}
             {cancel?.kind === 'ok' && <Notice kind="ok">{t('outboxCancelled')}</Notice>}
             {cancel?.kind === 'error' && <Notice kind="error">{t('errorGeneric', { message: cancel.message })}</Notice>}
@@ -654,7 +876,7 @@ function MessageView(props: { headers: MessageHeader[]; parts: MessagePart[]; id
 }
 
 /** Mode `capture`: the mails Mailroom kept instead of sending them. */
-function CapturedInbox(props: { refreshes: number }) {
+function CapturedInbox() {
   const { t } = useI18n();
   const fmt = useFormat();
   const [mails, setMails] = useState<CapturedSummary[] | null>(null);
@@ -679,13 +901,6 @@ function CapturedInbox(props: { refreshes: number }) {
     }
   };
   useEffect(() => void load(), []);
-  const shownRefreshes = useRef(props.refreshes);
-  useEffect(() => {
-    if (props.refreshes === shownRefreshes.current) return;
-    shownRefreshes.current = props.refreshes;
-    // Like the outbox list: the first page follows, a list the reader extended stays.
-    if ((mails?.length ?? 0) <= PAGE) void load();
-  }, [props.refreshes]);
 
   const close = () => {
     const id = openId;
@@ -781,8 +996,106 @@ function CapturedDetails(props: { id: number; onClose(): void }) {
             <dt>{t('captureDate')}</dt>
             <dd>{fmt.time(mail.createdAt)}</dd>
           </dl>
+          <p class="actions">
+            <a class="button" id="captured-download" href={`/api/v1/captured/${props.id}/eml`} download={`captured-${props.id}.eml`}>
+              {t('outboxDownload')}
+            </a>
+          </p>
+          {mail.masked && <p class="hint">{t('outboxDownloadMasked')}</p>}
           <MessageView headers={mail.headers} parts={mail.parts} idPrefix="captured" level={4} />
         </>
+      )}
+    </section>
+  );
+}
+
+/** The test mails: sent to the server at once, not through the outbox; each with the answer it got. */
+function TestMails() {
+  const { t } = useI18n();
+  const fmt = useFormat();
+  const [mails, setMails] = useState<TestMail[] | null>(null);
+  const [more, setMore] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const load = async (before?: number) => {
+    setBusy(true);
+    try {
+      const query = new URLSearchParams({ limit: String(PAGE) });
+      if (before !== undefined) query.set('before', String(before));
+      const r = await api<{ mails: TestMail[] }>('GET', `/test-mails?${query}`);
+      setMails((m) => (before !== undefined && m ? [...m, ...r.mails] : r.mails));
+      setMore(r.mails.length === PAGE);
+      setError(null);
+    } catch (e) {
+      setError(errorText(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  useEffect(() => void load(), []);
+  return (
+    <section id="test-mails" class="panel" aria-labelledby="test-mails-title">
+      <div class="details-head">
+        <h2 id="test-mails-title">{t('outboxTabTests')}</h2>
+        <button type="button" id="test-mails-refresh" disabled={busy} onClick={() => void load()}>
+          {t('outboxRefresh')}
+        </button>
+      </div>
+      <p class="intro">{t('testMailsIntro')}</p>
+      <div aria-live="polite">{error && <Notice kind="error">{t('errorGeneric', { message: error })}</Notice>}</div>
+      {mails === null && !error && <p>{t('loading')}</p>}
+      {mails && mails.length === 0 && <p class="empty">{t('testMailsEmpty')}</p>}
+      {mails && mails.length > 0 && (
+        <div class="table-wrap">
+          <table class="list labelled" id="test-mails-list">
+            <caption class="visually-hidden">{t('testMailsCaption')}</caption>
+            <thead>
+              <tr>
+                <th scope="col">{t('testMailsSentAt')}</th>
+                <th scope="col">{t('testMailsTemplate')}</th>
+                <th scope="col">{t('outboxTo')}</th>
+                <th scope="col">{t('outboxSubject')}</th>
+                <th scope="col">{t('testMailsMode')}</th>
+                <th scope="col">{t('testMailsResult')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {mails.map((m) => (
+                <tr key={m.id} data-id={m.id} data-ok={String(m.ok)}>
+                  <td data-label={t('testMailsSentAt')}>{fmt.time(m.createdAt)}</td>
+                  <td data-label={t('testMailsTemplate')}>
+                    <code>{m.template}</code>
+                  </td>
+                  <td data-label={t('outboxTo')} class="address">
+                    {m.recipient}
+                  </td>
+                  <td data-label={t('outboxSubject')}>{m.subject}</td>
+                  <td data-label={t('testMailsMode')}>
+                    <code>{m.mode}</code>
+                  </td>
+                  <td data-label={t('testMailsResult')} class="test-result">
+                    <span class={`badge ${m.ok ? 'sent' : 'failed'}`}>{t(m.ok ? 'testMailsOk' : 'testMailsFailed')}</span>
+                    {m.via && <> · {t('outboxVia', { host: m.via })}</>}
+                    {m.errorCode && (
+                      <>
+                        {' '}
+                        <code>{m.errorCode}</code>
+                      </>
+                    )}
+                    {(m.response ?? m.errorMessage) && <pre class="reply">{m.response ?? m.errorMessage}</pre>}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {mails && more && (
+        <p>
+          <button type="button" id="test-mails-more" disabled={busy} onClick={() => void load(mails[mails.length - 1]?.id)}>
+            {t('testMailsMore')}
+          </button>
+        </p>
       )}
     </section>
   );

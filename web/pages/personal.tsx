@@ -3,6 +3,7 @@ import { api, ApiError, type User } from '../api.ts';
 import { Notice, PageTitle, SaveStatus, type SaveState } from '../components.tsx';
 import { useI18n, type MessageKey } from '../i18n.ts';
 import { useSession } from '../session.ts';
+import { useTimeZones } from '../time-zones.ts';
 
 const TYPES = ['share.created', 'share.received', 'file.created', 'file.changed', 'file.deleted', 'file.restored', 'comment.created', 'tag.assigned'] as const;
 const FREQUENCIES = ['asap', 'hourly', 'daily', 'weekly'] as const;
@@ -13,12 +14,6 @@ interface Preferences {
   types: Record<string, { email: boolean; stream: boolean }>;
   timezone: string;
   language: string;
-}
-
-/** The time zones this browser knows, for the list; the server checks the choice again. */
-function timeZones(current: string): string[] {
-  const known = (Intl as unknown as { supportedValuesOf?: (key: string) => string[] }).supportedValuesOf?.('timeZone') ?? [];
-  return [...new Set(['UTC', current, ...known])].sort();
 }
 
 /** The preferences with a change applied as the server will apply it (types merge per channel). */
@@ -101,6 +96,7 @@ export function PersonalPage() {
     }
   };
 
+  const zones = useTimeZones(session.user.timezone);
   if (error) return <Notice kind="error">{t('errorGeneric', { message: error })}</Notice>;
   const user = session.user;
   return (
@@ -137,7 +133,7 @@ export function PersonalPage() {
           <div class="field">
             <label for="me-timezone">{t('userTimezone')}</label>
             <select id="me-timezone" value={user.timezone} aria-describedby="st-timezone" onChange={(e) => void savePrefs('timezone', { timezone: e.currentTarget.value })}>
-              {timeZones(user.timezone).map((z) => (
+              {zones.map((z) => (
                 <option value={z} key={z}>
                   {z}
                 </option>
@@ -266,8 +262,14 @@ function PasswordChange() {
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
   const [result, setResult] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
+  // The line about the last try is over once the fields are typed again.
+  const typed = (set: (value: string) => void, value: string) => {
+    set(value);
+    setResult(null);
+  };
   const submit = async (event: Event) => {
     event.preventDefault();
+    setResult(null);
     try {
       await api('PATCH', '/me', { password: next, current_password: current });
       setCurrent('');
@@ -284,11 +286,11 @@ function PasswordChange() {
         <div class="two">
           <div class="field">
             <label for="me-current-password">{t('personalCurrentPassword')}</label>
-            <input id="me-current-password" type="password" autocomplete="current-password" required value={current} onInput={(e) => setCurrent(e.currentTarget.value)} />
+            <input id="me-current-password" type="password" autocomplete="current-password" required value={current} onInput={(e) => typed(setCurrent, e.currentTarget.value)} />
           </div>
           <div class="field">
             <label for="me-new-password">{t('personalNewPassword')}</label>
-            <input id="me-new-password" type="password" autocomplete="new-password" required minLength={10} aria-describedby="me-password-hint" value={next} onInput={(e) => setNext(e.currentTarget.value)} />
+            <input id="me-new-password" type="password" autocomplete="new-password" required minLength={10} aria-describedby="me-password-hint" value={next} onInput={(e) => typed(setNext, e.currentTarget.value)} />
             <p class="hint" id="me-password-hint">
               {t('passwordHint')}
             </p>

@@ -1,8 +1,9 @@
 import { useState } from 'preact/hooks';
-import { api, ApiError, setCsrfToken, type User } from '../api.ts';
+import { api, ApiError, setCsrfToken, type LinkHolder, type User } from '../api.ts';
 import { Link, Notice, PageTitle } from '../components.tsx';
 import { useI18n } from '../i18n.ts';
 import { navigate } from '../router.ts';
+import { InLanguage, LinkAccount, LinkRefused, useLinkCheck } from './link-check.tsx';
 
 const retryAfter = (error: ApiError) => Number(error.details?.retry_after ?? 60);
 
@@ -83,7 +84,16 @@ export function ForgotPage() {
       <form onSubmit={submit}>
         <div class="field">
           <label for="forgot-user">{t('loginUser')}</label>
-          <input id="forgot-user" autocomplete="username" required value={login} onInput={(e) => setLogin(e.currentTarget.value)} />
+          <input
+            id="forgot-user"
+            autocomplete="username"
+            required
+            value={login}
+            onInput={(e) => {
+              setLogin(e.currentTarget.value);
+              setResult(null);
+            }}
+          />
         </div>
         {result && <Notice kind={result.kind}>{result.text}</Notice>}
         <button type="submit" class="primary" disabled={busy || login.trim() === ''}>
@@ -97,7 +107,26 @@ export function ForgotPage() {
   );
 }
 
+/** `/reset/{token}`: checks the link first, names its account, and speaks the account's language. */
 export function ResetPage(props: { token: string }) {
+  const check = useLinkCheck('/password-reset/', props.token, ['reset_token_invalid']);
+  if (check.kind === 'checking') return <LoadingLine />;
+  if (check.kind !== 'valid') {
+    return <LinkRefused check={check} title="resetTitle" invalid="resetLinkInvalid" hint="resetLinkAgain" next={[{ href: '/forgot', label: 'forgotTitle' }, { href: '/login', label: 'goToSignIn' }]} />;
+  }
+  return (
+    <InLanguage language={check.holder.language}>
+      <ResetForm token={props.token} holder={check.holder} />
+    </InLanguage>
+  );
+}
+
+function LoadingLine() {
+  const { t } = useI18n();
+  return <p class="loading">{t('loading')}</p>;
+}
+
+function ResetForm(props: { token: string; holder: LinkHolder }) {
   const { t } = useI18n();
   const [password, setPassword] = useState('');
   const [repeat, setRepeat] = useState('');
@@ -108,6 +137,7 @@ export function ResetPage(props: { token: string }) {
     event.preventDefault();
     if (password !== repeat) return setResult({ kind: 'error', text: t('resetMismatch') });
     setBusy(true);
+    setResult(null);
     try {
       await api('POST', '/password-reset/confirm', { token: props.token, password });
       setResult({ kind: 'ok', text: t('resetDone') });
@@ -119,29 +149,37 @@ export function ResetPage(props: { token: string }) {
       setBusy(false);
     }
   };
+  // A message about the last try is over once the passwords are typed again.
+  const typed = (set: (v: string) => void) => (e: Event) => {
+    set((e.currentTarget as HTMLInputElement).value);
+    if (result?.kind === 'error') setResult(null);
+  };
 
   return (
     <section class="card">
       <PageTitle>{t('resetTitle')}</PageTitle>
+      <LinkAccount holder={props.holder} />
       {result?.kind === 'ok' ? (
         <>
           <Notice kind="ok">{result.text}</Notice>
           <p>
-            <Link href="/login">{t('backToLogin')}</Link>
+            <Link href={`/login?user=${encodeURIComponent(props.holder.uid)}`}>{t('backToLogin')}</Link>
           </p>
         </>
       ) : (
         <form onSubmit={submit}>
+          {/* For password managers: the account the new password belongs to. */}
+          <input type="text" name="username" autocomplete="username" value={props.holder.uid} readOnly hidden />
           <div class="field">
             <label for="reset-password">{t('resetNewPassword')}</label>
-            <input id="reset-password" type="password" autocomplete="new-password" required minLength={10} aria-describedby="reset-hint" value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
+            <input id="reset-password" type="password" autocomplete="new-password" required minLength={10} aria-describedby="reset-hint" value={password} onInput={typed(setPassword)} />
             <p class="hint" id="reset-hint">
               {t('passwordHint')}
             </p>
           </div>
           <div class="field">
             <label for="reset-repeat">{t('resetRepeat')}</label>
-            <input id="reset-repeat" type="password" autocomplete="new-password" required value={repeat} onInput={(e) => setRepeat(e.currentTarget.value)} />
+            <input id="reset-repeat" type="password" autocomplete="new-password" required value={repeat} onInput={typed(setRepeat)} />
           </div>
           {result && <Notice kind="error">{result.text}</Notice>}
           <button type="submit" class="primary" disabled={busy}>

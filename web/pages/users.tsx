@@ -1,8 +1,9 @@
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, type InvitationSent, type User } from '../api.ts';
-import { Notice, PageTitle } from '../components.tsx';
+import { Address, Notice, PageTitle } from '../components.tsx';
 import { useI18n, type MessageKey, type Translate } from '../i18n.ts';
 import { useSession } from '../session.ts';
+import { useTimeZones } from '../time-zones.ts';
 
 const LANGUAGES = ['en', 'zh-CN'] as const;
 type Field = 'uid' | 'display_name' | 'email' | 'language' | 'timezone' | 'admin' | 'password';
@@ -55,13 +56,11 @@ function explain(e: unknown, t: Translate, language: string): { field?: Field; m
   }
 }
 
-function timeZones(): string[] {
-  try {
-    const zones = Intl.supportedValuesOf('timeZone');
-    return zones.includes('UTC') ? zones : ['UTC', ...zones];
-  } catch {
-    return ['UTC'];
-  }
+/** The same rule as the API's `?search=`: every word in the uid, the name or the address, in any case. */
+function matches(u: User, search: string): boolean {
+  const words = search.toLocaleLowerCase().split(/\s+/).filter(Boolean);
+  const haystack = `${u.uid}\n${u.display_name}\n${u.email ?? ''}`.toLocaleLowerCase();
+  return words.every((w) => haystack.includes(w));
 }
 
 /**
@@ -76,6 +75,7 @@ export function UsersPage() {
   const [result, setResult] = useState<Result>(null);
   const [editing, setEditing] = useState<string | null>(null);
   const [busyUid, setBusyUid] = useState<string | null>(null);
+  const [search, setSearch] = useState('');
 
   const load = async () => {
     try {
@@ -87,15 +87,16 @@ export function UsersPage() {
   };
   useEffect(() => void load(), []);
 
-  const focusRowButton = (uid: string, which: 'edit' | 'toggle' | 'invite') =>
+  const focusRowButton = (uid: string, which: 'edit' | 'toggle' | 'invite' | 'reset') =>
     queueMicrotask(() => document.querySelector<HTMLButtonElement>(`#users-list tr[data-uid="${CSS.escape(uid)}"] button.${which}`)?.focus());
 
   const toggle = async (u: User) => {
     const disable = !u.disabled;
-    if (disable && u.uid === me.uid) {
+    if (disable) {
       const otherAdmins = (users ?? []).filter((x) => x.admin && !x.disabled && x.uid !== me.uid).length;
-      // The last admin is refused by the server (shown below); anyone else would sign themselves out.
-      if (otherAdmins > 0 && !window.confirm(t('userDisableSelfConfirm'))) return;
+      // The last admin is refused by the server (shown below) without asking; disabling signs the user out everywhere.
+      const lastAdmin = u.uid === me.uid && otherAdmins === 0;
+      if (!lastAdmin && !window.confirm(t(u.uid === me.uid ? 'userDisableSelfConfirm' : 'userDisableConfirm', { uid: u.uid }))) return;
     }
     setBusyUid(u.uid);
     setResult(null);
@@ -132,7 +133,48 @@ export function UsersPage() {
     }
   };
 
+  /** "Delete", after a confirmation that says what goes with the account. */
+  const remove = async (u: User) => {
+    if (!window.confirm(t(u.uid === me.uid ? 'userDeleteSelfConfirm' : 'userDeleteConfirm', { uid: u.uid }))) return;
+    setBusyUid(u.uid);
+    setResult(null);
+    try {
+      await api('DELETE', `/users/${encodeURIComponent(u.uid)}`);
+      setUsers((list) => list?.filter((x) => x.uid !== u.uid) ?? null);
+      if (editing === u.uid) setEditing(null);
+      setResult({ kind: 'ok', text: (tr) => tr('userDeleted', { uid: u.uid }) });
+      // The row and its button are gone: the search field (or the heading) keeps the focus in the page.
+      queueMicrotask(() => document.getElementById('users-search')?.focus());
+    } catch (e) {
+      const err = e as ApiError;
+      setResult({ kind: 'error', text: (tr) => (err.code === 'last_admin' ? tr('userLastAdmin', { uid: u.uid }) : tr('errorGeneric', { message: err.message })) });
+      focusRowButton(u.uid, 'edit');
+    } finally {
+      setBusyUid(null);
+    }
+  };
+
+  /** "Send password reset": the mail of "Forgot password?", sent by an admin. */
+  const sendReset = async (u: User) => {
+    setBusyUid(u.uid);
+    setResult(null);
+    try {
+      const r = await api<{ password_reset: { email: string } }>('POST', `/users/${encodeURIComponent(u.uid)}/password-reset`);
+      setResult({ kind: 'ok', text: (tr) => tr('userResetSent', { email: r.password_reset.email }) });
+    } catch (e) {
+      const err = e as ApiError;
+      const seconds = Number(err.details?.['retry_after'] ?? 60);
+      const known: Record<string, MessageKey> = { user_disabled: 'userResetDisabled', no_recipient: 'userResetNoRecipient', rate_limited: 'userResetTooOften' };
+      const key = known[err.code];
+      setResult({ kind: 'error', text: (tr) => (key ? tr(key, { uid: u.uid, seconds }) : tr('errorGeneric', { message: err.message })) });
+    } finally {
+      setBusyUid(null);
+      focusRowButton(u.uid, 'reset');
+    }
+  };
+
   const editedUser = users?.find((u) => u.uid === editing);
+  const shown = users?.filter((u) => matches(u, search)) ?? null;
 
   return (
     <>
@@ -143,6 +185,18 @@ export function UsersPage() {
       {loadError && <Notice kind="error">{t('errorGeneric', { message: loadError })}</Notice>}
       {!users && !loadError && <p>{t('loading')}</p>}
       {users && (
+        <div class="field users-search" role="search">
+          <label for="users-search">{t('userSearch')}</label>
+          <input id="users-search" type="search" value={search} autocomplete="off" spellcheck={false} aria-describedby="users-search-hint users-search-count" onInput={(e) => setSearch(e.currentTarget.value)} />
+          <p class="hint" id="users-search-hint">
+            {t('userSearchHint')}
+          </p>
+          <p class="hint" id="users-search-count" role="status">
+            {search.trim() === '' || !shown ? '' : shown.length === 0 ? t('userSearchNone', { search: search.trim() }) : t('userSearchCount', { count: shown.length, total: users.length })}
+          </p>
+        </div>
+      )}
+      {users && shown && shown.length > 0 && (
         <div class="table-wrap">
           <table class="list labelled" id="users-list">
             <caption class="visually-hidden">{t('usersListCaption')}</caption>
@@ -159,14 +213,14 @@ export function UsersPage() {
               </tr>
             </thead>
             <tbody>
-              {users.map((u) => (
+              {shown.map((u) => (
                 <tr key={u.uid} data-uid={u.uid} data-disabled={u.disabled ? 'true' : 'false'} class={u.disabled ? 'is-disabled' : undefined}>
                   <th scope="row" data-label={t('userUid')}>
                     {u.uid} {u.uid === me.uid && <span class="hint you">{t('userYou')}</span>}
                   </th>
                   <td data-label={t('userDisplayName')}>{u.display_name}</td>
                   <td data-label={t('userEmail')} class="address">
-                    {u.email ?? <span class="hint">{t('userNone')}</span>}
+                    {u.email !== null ? <Address email={u.email} /> : <span class="hint">{t('userNone')}</span>}
                   </td>
                   <td data-label={t('userLanguage')}>{u.language === 'zh-CN' ? t('languageName_zh-CN') : u.language === 'en' ? t('languageName_en') : u.language}</td>
                   <td data-label={t('userTimezone')}>{u.timezone}</td>
@@ -179,7 +233,17 @@ export function UsersPage() {
                     )}
                   </td>
                   <td data-label={t('userActions')} class="row-actions">
-                    <button type="button" class="edit" aria-label={t('userEditTitle', { uid: u.uid })} aria-controls="user-edit" aria-expanded={editing === u.uid} onClick={() => setEditing(u.uid)}>
+                    <button
+                      type="button"
+                      class="edit"
+                      aria-label={t('userEditTitle', { uid: u.uid })}
+                      aria-controls="user-edit"
+                      aria-expanded={editing === u.uid}
+                      onClick={() => {
+                        setResult(null);
+                        setEditing(u.uid);
+                      }}
+                    >
                       {t('userEdit')}
                     </button>
                     <button
@@ -196,6 +260,14 @@ export function UsersPage() {
                         {t('userResendInvitation')}
                       </button>
                     )}
+                    {u.email !== null && !u.disabled && (
+                      <button type="button" class="reset" aria-label={t('userSendResetTo', { uid: u.uid })} disabled={busyUid === u.uid} onClick={() => void sendReset(u)}>
+                        {t('userSendReset')}
+                      </button>
+                    )}
+                    <button type="button" class="delete danger" aria-label={t('userDeleteOf', { uid: u.uid })} disabled={busyUid === u.uid} onClick={() => void remove(u)}>
+                      {t('userDelete')}
+                    </button>
                   </td>
                 </tr>
               ))}
@@ -251,7 +323,7 @@ export function UsersPage() {
 function UserFields(props: { prefix: 'add' | 'edit'; values: Values; errors: Errors; set: (changes: Partial<Values>) => void; fieldRef: (field: Field, el: HTMLElement | null) => void }) {
   const { t, language } = useI18n();
   const { prefix, values, errors } = props;
-  const zones = useMemo(timeZones, []);
+  const zones = useTimeZones();
   const id = (f: Field) => `${prefix}-${f}`;
   const described = (f: Field, hint?: boolean) => [hint ? `${id(f)}-hint` : '', errors[f] ? `${id(f)}-error` : ''].filter(Boolean).join(' ') || undefined;
   const error = (f: Field) =>
@@ -359,7 +431,8 @@ function useUserForm(initial: Values) {
     busy,
     set: (changes: Partial<Values>) => {
       setValues((v) => ({ ...v, ...changes }));
-      // A field's error goes when the field is changed.
+      // A field's error, and the form's line about the last try, go when a field is changed.
+      setFormError(null);
       setErrors((errs) => {
         const next = { ...errs };
         for (const k of Object.keys(changes) as Field[]) delete next[k];

@@ -1,32 +1,40 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
+import { timeZoneNames } from '../../domain/time-zone.ts';
 import { preferencesPatchSchema } from '../../domain/preferences.ts';
 import { newUserSchema, ownChangesSchema, userChangesSchema } from '../../users/user-service.ts';
 import { createGuards, principalOf } from '../guards.ts';
 import { parseInput } from '../parse-input.ts';
+import { requestClient } from '../request-client.ts';
 
 const uidParams = z.object({ uid: z.string().min(1).max(64) });
+const listQuery = z.object({ search: z.string().max(200).optional() }).strict();
 const streamQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).optional(), before: z.coerce.number().int().min(1).optional() });
 
 /** The directory (admins), one's own account, and notification preferences. */
 export function userRoutes(app: FastifyInstance, ctx: AppContext): void {
-  const { admin, user } = createGuards(ctx);
+  const { admin, user, anyCaller } = createGuards(ctx);
   const self = (request: Parameters<typeof principalOf>[0]) => principalOf(request).uid as string;
 
-  app.get('/api/v1/users', { preHandler: admin }, async () => ({ users: await ctx.users.list() }));
+  app.get('/api/v1/users', { preHandler: admin }, async (request) => ({ users: await ctx.users.list(parseInput(listQuery, request.query)) }));
   app.post('/api/v1/users', { preHandler: admin }, async (request, reply) => {
     const created = await ctx.users.add(parseInput(newUserSchema, request.body));
     return reply.status(201).send({ user: created });
   });
   app.get('/api/v1/users/:uid', { preHandler: admin }, async (request) => ({ user: await ctx.users.get(parseInput(uidParams, request.params).uid) }));
   app.patch('/api/v1/users/:uid', { preHandler: admin }, async (request) => ({
-    user: await ctx.users.modify(parseInput(uidParams, request.params).uid, parseInput(userChangesSchema, request.body)),
+    user: await ctx.users.modify(parseInput(uidParams, request.params).uid, parseInput(userChangesSchema, request.body), requestClient(request)),
   }));
   /** "Resend invitation": a new welcome mail; the link of every earlier one stops working. */
   app.post('/api/v1/users/:uid/invitation', { preHandler: admin }, async (request, reply) => {
     const invitation = await ctx.accountMails.invite(parseInput(uidParams, request.params).uid);
     return reply.status(202).send({ invitation });
+  });
+  /** "Send password reset": the mail of "Forgot password?", its link voiding the one before. */
+  app.post('/api/v1/users/:uid/password-reset', { preHandler: admin }, async (request, reply) => {
+    const passwordReset = await ctx.passwordReset.sendByAdmin(parseInput(uidParams, request.params).uid);
+    return reply.status(202).send({ password_reset: passwordReset });
   });
   app.delete('/api/v1/users/:uid', { preHandler: admin }, async (request, reply) => {
     await ctx.users.delete(parseInput(uidParams, request.params).uid);
@@ -36,9 +44,11 @@ export function userRoutes(app: FastifyInstance, ctx: AppContext): void {
   // pending_email: a new address waiting for the user to follow the link mailed to it.
   app.get('/api/v1/me', { preHandler: user }, async (request) => ({ user: await ctx.users.get(self(request)), pending_email: await ctx.accountMails.pendingEmail(self(request)) }));
   app.patch('/api/v1/me', { preHandler: user }, async (request) => ({
-    user: await ctx.users.modifyOwn(self(request), parseInput(ownChangesSchema, request.body), principalOf(request).sessionHash),
+    user: await ctx.users.modifyOwn(self(request), parseInput(ownChangesSchema, request.body), principalOf(request).sessionHash, requestClient(request)),
     pending_email: await ctx.accountMails.pendingEmail(self(request)),
   }));
+  /** The time zones by their current IANA names (Asia/Kolkata, not Asia/Calcutta), for the lists of the pages. */
+  app.get('/api/v1/time-zones', { preHandler: anyCaller }, async () => ({ time_zones: timeZoneNames() }));
   app.get('/api/v1/me/activities', { preHandler: user }, async (request) => {
     const query = parseInput(streamQuery, request.query);
     const account = await ctx.users.get(self(request));

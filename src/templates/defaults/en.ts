@@ -77,26 +77,25 @@ The link expires in {{ expires_in_minutes }} minutes. If you didn't ask to reset
 <table role="presentation" class="activities" width="100%" cellpadding="0" cellspacing="0" border="0">
 {%- for a in activities %}
 <tr><td class="activity-cell">
-<p class="activity-subject">{{ a.subject }}</p>
-<p class="activity-meta"><a href="{{ a.link }}">{{ a.file_name }}</a> · {{ a.time }}</p>
+<p class="activity-subject"><a href="{{ a.link }}">{{ a.summary }}</a></p>
+<p class="activity-meta">{{ a.time }}</p>
 </td></tr>
 {%- endfor %}
 </table>
 {% if more > 0 -%}
-<p>… and {{ more }} more. <a href="{{ base_url }}">Open {{ instance_name }}</a> to see everything.</p>
+<p>{{ more }} more {% if more == 1 %}is{% else %}are{% endif %} not listed here.<br><a href="{{ base_url }}">See everything on {{ instance_name }}</a></p>
 {% endif -%}
-<p class="muted">You get this email because activity emails are turned on for your account. <a href="{{ settings_link }}">Choose what you are notified about</a> or <a href="{{ unsubscribe_link }}">unsubscribe</a>.</p>
+<p class="muted">You get this email because activity emails are turned on for your account.<br><a href="{{ settings_link }}">Choose what you are notified about</a> · <a href="{{ unsubscribe_link }}">Unsubscribe</a></p>
 `,
     text: `Hi {{ user.display_name }},
 
 Here is what happened to your files on {{ instance_name }}:
 {% for a in activities %}
-* {{ a.subject }}
-  {{ a.file_name }} · {{ a.time }}
+* {{ a.summary }}
+  {{ a.time }}
   {{ a.link }}
 {% endfor %}{% if more > 0 %}
-… and {{ more }} more. Open {{ instance_name }} to see everything:
-{{ base_url }}
+{{ more }} more {% if more == 1 %}is{% else %}are{% endif %} not listed here; see everything on {{ instance_name }}.
 {% endif %}
 You get this email because activity emails are turned on for your account.
 
@@ -200,6 +199,9 @@ The link works only once and expires in {{ expires_in_days }} {% if expires_in_d
     html: `<h1>Your password was changed</h1>
 <p>Hi {{ user.display_name }},</p>
 <p>The password of your account <strong>{{ user.uid }}</strong> on {{ instance_name }} was changed on {{ changed_at }}.</p>
+{% if client_address != blank -%}
+<p class="muted">The change was made from {{ client_address }}{% if browser != blank %} ({{ browser }}){% endif %}.</p>
+{% endif -%}
 <p>If you made this change, there is nothing more to do.</p>
 <p><strong>If you didn't</strong>, someone else may know your password. Reset it now and tell your administrator.</p>
 <table role="presentation" class="button-table" cellpadding="0" cellspacing="0" border="0">
@@ -210,7 +212,9 @@ The link works only once and expires in {{ expires_in_days }} {% if expires_in_d
     text: `Hi {{ user.display_name }},
 
 The password of your account {{ user.uid }} on {{ instance_name }} was changed on {{ changed_at }}.
-
+{% if client_address != blank %}
+The change was made from {{ client_address }}{% if browser != blank %} ({{ browser }}){% endif %}.
+{% endif %}
 If you made this change, there is nothing more to do.
 
 If you didn't, someone else may know your password. Reset it now with the following link and tell your administrator:
@@ -253,6 +257,9 @@ The address changes only once you confirm it. The link expires in {{ expires_in_
     html: `<h1>Your email address was changed</h1>
 <p>Hi {{ user.display_name }},</p>
 <p>On {{ changed_at }}, the email address of your account <strong>{{ user.uid }}</strong> on {{ instance_name }} was changed from <strong>{{ old_email }}</strong> to <strong>{{ new_email }}</strong>. From now on, emails from {{ instance_name }} go to the new address.</p>
+{% if client_address != blank -%}
+<p class="muted">The change was made from {{ client_address }}{% if browser != blank %} ({{ browser }}){% endif %}.</p>
+{% endif -%}
 <p>If you made this change, there is nothing more to do.</p>
 <p><strong>If you didn't</strong>, someone else may have access to your account. Undo the change: this puts {{ old_email }} back, signs your account out everywhere and revokes its app passwords.</p>
 <table role="presentation" class="button-table" cellpadding="0" cellspacing="0" border="0">
@@ -264,7 +271,9 @@ The address changes only once you confirm it. The link expires in {{ expires_in_
     text: `Hi {{ user.display_name }},
 
 On {{ changed_at }}, the email address of your account {{ user.uid }} on {{ instance_name }} was changed from {{ old_email }} to {{ new_email }}. From now on, emails from {{ instance_name }} go to the new address.
-
+{% if client_address != blank %}
+The change was made from {{ client_address }}{% if browser != blank %} ({{ browser }}){% endif %}.
+{% endif %}
 If you made this change, there is nothing more to do.
 
 If you didn't, someone else may have access to your account. Undo the change with the following link: it puts {{ old_email }} back, signs your account out everywhere and revokes its app passwords.
