@@ -82,7 +82,7 @@ describe('mailroom help and list', { concurrency: true }, () => {
   it('list GROUP and mailroom GROUP show that group alone', async () => {
     const [listed, bare, help] = await Promise.all([mailroomOk(['list', 'outbox'], { cwd }), mailroomOk(['outbox'], { cwd }), mailroomOk(['help', 'outbox'], { cwd })]);
     const names = [...listed.stdout.matchAll(/^ {2}(\S+)/gm)].map((m) => m[1]);
-    assert.deepEqual(names, ['outbox:cancel', 'outbox:list', 'outbox:owed', 'outbox:purge', 'outbox:retry', 'outbox:show']);
+    assert.deepEqual(names, ['outbox:cancel', 'outbox:list', 'outbox:owed', 'outbox:purge', 'outbox:retry', 'outbox:send-now', 'outbox:show']);
     assert.match(listed.stdout, /^Commands of the "outbox" group:\n/);
     assert.equal(bare.stdout, listed.stdout);
     assert.equal(help.stdout, listed.stdout);
@@ -122,11 +122,11 @@ describe('mailroom completion bash', () => {
 
   it('after a colon, completes the rest of the name (bash replaces only what follows the colon)', async () => {
     assert.deepEqual(await complete(['mailroom', 'outbox', ':', 'l']), ['list']);
-    assert.deepEqual((await complete(['mailroom', 'outbox', ':'])).sort(), ['cancel', 'list', 'owed', 'purge', 'retry', 'show']);
+    assert.deepEqual((await complete(['mailroom', 'outbox', ':'])).sort(), ['cancel', 'list', 'owed', 'purge', 'retry', 'send-now', 'show']);
   });
 
   it("completes a command's options, and the values an argument allows", async () => {
-    assert.deepEqual(await complete(['mailroom', 'outbox', ':', 'list', '--']), ['--status', '--limit', '--json', '--help']);
+    assert.deepEqual(await complete(['mailroom', 'outbox', ':', 'list', '--']), ['--status', '--limit', '--search', '--json', '--help']);
     assert.deepEqual(await complete(['mailroom', 'serve', '--no']), ['--no-worker']);
     assert.deepEqual(await complete(['mailroom', 'completion', '']), ['bash']);
     assert.deepEqual(await complete(['mailroom', 'help', 'outbox', ':', 'sh']), ['show']);

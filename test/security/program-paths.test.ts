@@ -114,7 +114,7 @@ describe('settings that name a program the server runs', () => {
 
     const sent = await runMailroom(['mail:test', '--to', 'admin@example.com'], { cwd, env: env as Record<string, string> });
     assert.equal(sent.code, 0, sent.stderr);
-    assert.match(await readFile(adminSendmailOut, 'utf8'), /^To: admin@example\.com\r?$/m);
+    assert.match(await readFile(adminSendmailOut, 'utf8'), /^To: Alice Andersen <admin@example\.com>\r?$/m);
     assert.match(await readFile(`${adminSendmailOut}.args`, 'utf8'), /-i -f mailroom@cloud\.example\.com -- admin@example\.com/);
 
     const list = await runMailroom(['config:list'], { cwd, env: env as Record<string, string> });
