@@ -23,6 +23,8 @@ import type { EventService } from './notifications/event-service.ts';
 import type { PreferenceService } from './notifications/preference-service.ts';
 import type { ShareService } from './notifications/share-service.ts';
 import type { CopyReport } from './db/database-copy.ts';
+import type { BackupOptions, BackupReport } from './db/database-backup.ts';
+import type { MigrationStep, SchemaStatus } from './db/schema-migrations.ts';
 import type { AttemptLimiter } from './users/attempt-limiter.ts';
 
 export interface WorkerLink {
@@ -95,6 +97,12 @@ export interface AppContext {
   importOwncloudConfig(source: string, fileName: string): Promise<ImportReport>;
   /** db:copy: this (SQLite) database into an empty PostgreSQL one at `url`. */
   copyDatabaseTo(url: string, onTable?: (table: string, rows: number) => void): Promise<CopyReport>;
+  /** db:backup: a consistent copy of this (SQLite) database in `file`, while others write. */
+  backupDatabase(file: string, options?: BackupOptions): Promise<BackupReport>;
+  /** db:status: the migrations applied, pending, and unknown to this version. */
+  databaseStatus(): Promise<SchemaStatus>;
+  /** db:migrate: the pending migrations, one at a time. */
+  migrateDatabase(onStep?: (step: MigrationStep, index: number, total: number) => void): Promise<MigrationStep[]>;
   /** Ready for requests: the database answers. */
   health(): Promise<{ database: string }>;
   close(): Promise<void>;

@@ -30,6 +30,7 @@ const codes = {
   config_file_invalid: { status: 400, exit: 1, summary: 'The config file cannot be read or holds invalid settings.' },
   config_import_malformed: { status: 400, exit: 1, summary: 'The ownCloud/Nextcloud config.php cannot be parsed.' },
   file_unreadable: { status: 400, exit: 1, summary: 'A file named on the command line cannot be read.' },
+  file_exists: { status: 409, exit: 1, summary: 'The file to write exists already; --force replaces it.' },
   token_exists: { status: 409, exit: 1, summary: 'An API token with this name exists already.' },
   secret_key_unreadable: { status: 500, exit: 1, summary: 'The key that encrypts stored secrets cannot be read.' },
   secret_undecryptable: { status: 500, exit: 1, summary: 'A stored secret cannot be decrypted with the data directory key.' },
@@ -89,6 +90,8 @@ const codes = {
   sqlite_module_mismatch: { status: 503, exit: 1, summary: 'better-sqlite3 was built for another Node.js version; npm rebuild it.' },
   database_not_empty: { status: 409, exit: 1, summary: 'db:copy was given a database that holds data already.' },
   database_busy: { status: 409, exit: 1, summary: 'db:copy found a worker sending from the database; stop Mailroom first.' },
+  database_migrations_pending: { status: 503, exit: 1, summary: 'MAILROOM_AUTO_MIGRATE is false and the database needs migrations: run mailroom db:migrate once.' },
+  database_newer: { status: 503, exit: 1, summary: 'A newer Mailroom has upgraded the database; install that version or later.' },
 
   // Sending: each names a cause an admin can fix
   smtp_connection_refused: { status: 502, exit: 1, summary: 'Nothing accepts connections at the server address and port.' },

@@ -14,6 +14,9 @@ import { openDatabase } from './db/database.ts';
 import { createHostCooldownRepo } from './db/host-cooldown-repo.ts';
 import { createAttemptRepo } from './db/attempt-repo.ts';
 import { copyDatabaseTo } from './db/database-copy.ts';
+import { backupDatabase } from './db/database-backup.ts';
+import { migrateStepByStep, schemaStatus } from './db/schema-migrations.ts';
+import { mailroomVersion } from './mailroom-version.ts';
 import { createSettingsRepo } from './db/settings-repo.ts';
 import { createServeAddressRepo } from './db/serve-address-repo.ts';
 import { serveUrl } from './config/serve-address.ts';
@@ -76,6 +79,8 @@ export interface BuildContextOptions {
   logDestination?: DestinationStream;
   /** Create the first admin when the database has no user (serve does; one-off commands need not). */
   bootstrapAdmin?: boolean;
+  /** Open the database as it is, neither migrating nor refusing pending migrations (db:status, db:migrate, db:backup). */
+  schemaAsIs?: boolean;
   /** Tests a sign-in's password against its stored hash; scrypt unless given (tests count the calls). */
   verifyPassword?: (password: string, stored: string) => Promise<boolean>;
   /** How many mails one request may owe; MAX_MAILS_PER_REQUEST unless given (tests use a small one). */
@@ -100,7 +105,12 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
   prepareDataDir(runtime.dataDir, { create: runtime.databaseUrl === undefined || runtime.secretKey === undefined, uid: process.getuid?.() });
   const secretKey = loadOrCreateSecretKey(runtime.dataDir, runtime.secretKey);
   const secretBox = createSecretBox(secretKey);
-  const database = await openDatabase({ url: runtime.databaseUrl, dataDir: runtime.dataDir });
+  const database = await openDatabase({
+    url: runtime.databaseUrl,
+    dataDir: runtime.dataDir,
+    schema: options.schemaAsIs ? 'as-is' : runtime.autoMigrate ? 'migrate' : 'check',
+    mailroomVersion: mailroomVersion(),
+  });
   const settingsRepo = createSettingsRepo(database.db, clock);
   const users = createUserRepo(database.db);
   const serveAddress = createServeAddressRepo(database.db, clock);
@@ -372,6 +382,9 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     metrics: async () => metrics.render(await outboxRepo.counts(), await owedRepo.counts()),
     importOwncloudConfig: (source, fileName) => importOwncloudConfig(source, fileName, settings),
     copyDatabaseTo: (url, onTable) => copyDatabaseTo(database, url, { dataDir: runtime.dataDir, now: () => clock.now(), ...(onTable ? { onTable } : {}) }),
+    backupDatabase: (file, backupOptions) => backupDatabase(database, file, backupOptions),
+    databaseStatus: () => schemaStatus(database, mailroomVersion()),
+    migrateDatabase: (onStep) => migrateStepByStep(database, mailroomVersion(), onStep),
     health: async () => ({ database: await pingDatabase() }),
     async close() {
       await hostHealth.flush();

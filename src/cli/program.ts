@@ -17,6 +17,8 @@ export interface ContextOptions {
   bootstrapAdmin?: boolean;
   /** The log level when MAILROOM_LOG_LEVEL is not set; info when undefined. */
   defaultLogLevel?: string | undefined;
+  /** The db: commands that show, migrate or back up the schema open it as it is. */
+  schemaAsIs?: boolean;
 }
 
 export interface WorkerProcessHandle {

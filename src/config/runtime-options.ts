@@ -8,6 +8,8 @@ export interface RuntimeOptions {
   host: string;
   dataDir: string;
   databaseUrl: string | undefined;
+  /** Migrate the database at start (the default); false: refuse to start until `mailroom db:migrate` has. */
+  autoMigrate: boolean;
   configPath: string;
   adminPassword: string | undefined;
   secretKey: string | undefined;
@@ -40,6 +42,11 @@ export const envSchema = z.object({
   MAILROOM_HOST: z.string().min(1).default('127.0.0.1').describe('The address the web interface and the API listen on (127.0.0.1: this machine only).'),
   MAILROOM_DATA_DIR: z.string().min(1).default('./data').describe('The folder of the SQLite database and of secret.key, the key that encrypts secret settings (relative to the working directory).'),
   MAILROOM_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres://').optional().describe('Use this PostgreSQL database (postgres://user:password@host:5432/db) instead of SQLite in the data folder.'),
+  MAILROOM_AUTO_MIGRATE: z
+    .enum(['true', 'false'], { message: 'must be true or false' })
+    .default('true')
+    .transform((v) => v === 'true')
+    .describe('true: every start brings the database to this version\'s schema. false: Mailroom refuses to start while migrations are pending, and the admin runs mailroom db:migrate once (several machines on one PostgreSQL database, or a backup first).'),
   MAILROOM_CONFIG: z.string().min(1).default('./config/config.json').describe('The config file: one JSON object of settings, which locks the keys it sets. A missing file is no error.'),
   MAILROOM_ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional().describe('The password of the first user, admin, made when the database has no user yet; without it a password is generated and printed once.'),
   MAILROOM_SECRET_KEY: z.string().optional().describe('The key that encrypts secret settings, base64 of 32 bytes (openssl rand -base64 32); without it secret.key in the data folder, made at the first start. Machines sharing one database must share it.'),
@@ -106,6 +113,7 @@ export function readRuntimeOptions(env: NodeJS.ProcessEnv, cwd: string): Runtime
     host: e.MAILROOM_HOST,
     dataDir: resolve(cwd, e.MAILROOM_DATA_DIR),
     databaseUrl: e.MAILROOM_DATABASE_URL,
+    autoMigrate: e.MAILROOM_AUTO_MIGRATE,
     configPath: resolve(cwd, e.MAILROOM_CONFIG),
     adminPassword: e.MAILROOM_ADMIN_PASSWORD,
     secretKey: e.MAILROOM_SECRET_KEY,

@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { MailroomError } from '../errors.ts';
 import { openDatabase, type Database } from './database.ts';
+import { MIGRATION_TABLES } from './schema-migrations.ts';
 
 /** How many rows each table gave, in the order they were copied. */
 export interface CopyReport {
@@ -18,7 +19,6 @@ export interface CopyOptions {
 type AnyRow = Record<string, unknown>;
 type Untyped = Kysely<Record<string, AnyRow>>;
 
-const MIGRATION_TABLES = new Set(['mailroom_migrations', 'mailroom_migrations_lock']);
 /** Bounds memory (the outbox holds whole messages) and stays far under PostgreSQL's 65 535 parameters a statement. */
 const ROWS_PER_CHUNK = 500;
 

@@ -1,21 +1,10 @@
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type MigrationProvider } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import { MailroomError } from '../errors.ts';
-import { initialMigration } from './migrations/0001-initial.ts';
-import { outboxMigration } from './migrations/0002-outbox.ts';
-import { templatesMigration } from './migrations/0003-templates.ts';
-import { peopleMigration } from './migrations/0004-people.ts';
-import { shareNotificationsMigration } from './migrations/0005-share-notifications.ts';
-import { linkSharesMigration } from './migrations/0006-link-shares.ts';
-import { attemptsMigration } from './migrations/0007-attempts.ts';
-import { hostCooldownsMigration } from './migrations/0008-host-cooldowns.ts';
-import { attemptWindowsMigration } from './migrations/0009-attempt-windows.ts';
-import { owedMailsMigration } from './migrations/0010-owed-mails.ts';
-import { digestClaimsMigration } from './migrations/0011-digest-claims.ts';
-import { serveAddressMigration } from './migrations/0012-serve-address.ts';
-import { testMailsMigration } from './migrations/0013-test-mails.ts';
+import { mailroomVersion } from '../mailroom-version.ts';
+import { migrateToLatest, refuseNewerSchema, refusePendingMigrations, schemaStatus } from './schema-migrations.ts';
 import type { DatabaseSchema } from './schema.ts';
 
 export type SqlDialectName = 'sqlite' | 'postgres';
@@ -25,32 +14,32 @@ export interface Database {
   readonly dialect: SqlDialectName;
   /** Where it is, without any password: for logs and `doctor`. */
   readonly description: string;
+  /** The SQLite file (for db:backup); undefined on PostgreSQL. */
+  readonly sqlitePath: string | undefined;
   close(): Promise<void>;
 }
 
-function migrations(dialect: SqlDialectName): Record<string, Migration> {
-  return {
-    '0001-initial': initialMigration(dialect),
-    '0002-outbox': outboxMigration(dialect),
-    '0003-templates': templatesMigration(dialect),
-    '0004-people': peopleMigration(dialect),
-    '0005-share-notifications': shareNotificationsMigration(),
-    '0006-link-shares': linkSharesMigration(),
-    '0007-attempts': attemptsMigration(),
-    '0008-host-cooldowns': hostCooldownsMigration(),
-    '0009-attempt-windows': attemptWindowsMigration(),
-    '0010-owed-mails': owedMailsMigration(dialect),
-    '0011-digest-claims': digestClaimsMigration(),
-    '0012-serve-address': serveAddressMigration(),
-    '0013-test-mails': testMailsMigration(dialect),
-  };
+/**
+ * What opening does to the schema. `migrate`: brings it to this build's (the default);
+ * `check`: refuses a database with pending migrations (MAILROOM_AUTO_MIGRATE=false);
+ * `as-is`: leaves it be, for the db: commands that show, migrate or back it up.
+ * All but `as-is` refuse a database a newer Mailroom has migrated.
+ */
+export type SchemaMode = 'migrate' | 'check' | 'as-is';
+
+export interface OpenDatabaseOptions {
+  url?: string | undefined;
+  dataDir: string;
+  schema?: SchemaMode;
+  /** Recorded with the migrations this build applies; this build's version unless given. */
+  mailroomVersion?: string;
 }
 
-/** PostgreSQL when a URL is given, else SQLite (WAL) in the data directory. Migrates to the latest schema. */
-export async function openDatabase(options: { url?: string | undefined; dataDir: string }): Promise<Database> {
+/** PostgreSQL when a URL is given, else SQLite (WAL) in the data directory. Migrates to the latest schema unless told otherwise. */
+export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   const database = options.url ? await openPostgres(options.url) : openSqlite(options.dataDir);
   try {
-    await migrate(database);
+    await prepareSchema(database, options.schema ?? 'migrate', options.mailroomVersion ?? mailroomVersion());
   } catch (cause) {
     await database.close().catch(() => undefined);
     if (cause instanceof MailroomError) throw cause;
@@ -100,7 +89,7 @@ function openSqlite(dataDir: string): Database {
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
   const db = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: sqlite }) });
-  return { db, dialect: 'sqlite', description: `sqlite:${path}`, close: () => db.destroy() };
+  return { db, dialect: 'sqlite', description: `sqlite:${path}`, sqlitePath: path, close: () => db.destroy() };
 }
 
 /** pg is loaded only for PostgreSQL: one SQLite process saves its ~16 MiB. */
@@ -116,12 +105,13 @@ async function openPostgres(url: string): Promise<Database> {
   const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
   const safe = new URL(url);
   safe.password = safe.password ? '***' : '';
-  return { db, dialect: 'postgres', description: safe.toString(), close: () => db.destroy() };
+  return { db, dialect: 'postgres', description: safe.toString(), sqlitePath: undefined, close: () => db.destroy() };
 }
 
-async function migrate(database: Database): Promise<void> {
-  const provider: MigrationProvider = { getMigrations: async () => migrations(database.dialect) };
-  const migrator = new Migrator({ db: database.db, provider, migrationTableName: 'mailroom_migrations', migrationLockTableName: 'mailroom_migrations_lock' });
-  const { error } = await migrator.migrateToLatest();
-  if (error) throw error;
+async function prepareSchema(database: Database, mode: SchemaMode, mailroomVersion: string): Promise<void> {
+  if (mode === 'as-is') return;
+  const status = await schemaStatus(database, mailroomVersion);
+  refuseNewerSchema(status);
+  if (mode === 'check') refusePendingMigrations(status);
+  else if (status.pending.length > 0) await migrateToLatest(database, mailroomVersion);
 }

@@ -1,0 +1,112 @@
+/**
+ * How opening a database treats its schema, on SQLite and on PostgreSQL: `check`
+ * (MAILROOM_AUTO_MIGRATE=false) refuses pending migrations, `as-is` then migrates step by step
+ * and records the version that applied each migration, and a database with a migration this
+ * build does not know is refused with the version to install instead of kysely's "corrupted
+ * migrations".
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { sql } from 'kysely';
+import { openDatabase, type Database, type OpenDatabaseOptions } from '../../src/db/database.ts';
+import { knownMigrationNames, migrateStepByStep, schemaStatus } from '../../src/db/schema-migrations.ts';
+import { startPostgres, type PostgresServer } from '../support/servers.ts';
+
+const opened: Database[] = [];
+const folders: string[] = [];
+let postgres: Promise<PostgresServer> | undefined;
+after(async () => {
+  await Promise.all(opened.map((d) => d.close()));
+  await Promise.all(folders.map((f) => rm(f, { recursive: true, force: true })));
+  if (postgres) await (await postgres).stop();
+});
+
+/** Where a fresh, empty database of the dialect is. */
+async function emptyDatabase(dialect: 'sqlite' | 'postgres'): Promise<Pick<OpenDatabaseOptions, 'url' | 'dataDir'>> {
+  if (dialect === 'postgres') {
+    postgres ??= startPostgres();
+    return { url: await (await postgres).createDatabase(), dataDir: '/nonexistent' };
+  }
+  const dataDir = await mkdtemp(join(tmpdir(), 'mailroom-schema-'));
+  folders.push(dataDir);
+  return { dataDir };
+}
+
+async function open(options: OpenDatabaseOptions): Promise<Database> {
+  const database = await openDatabase(options);
+  opened.push(database);
+  return database;
+}
+
+async function close(database: Database): Promise<void> {
+  opened.splice(opened.indexOf(database), 1);
+  await database.close();
+}
+
+for (const dialect of ['sqlite', 'postgres'] as const) {
+  describe(`the schema on ${dialect}`, () => {
+    it('check refuses pending migrations; step by step applies them and records the version', async () => {
+      const where = await emptyDatabase(dialect);
+      await assert.rejects(openDatabase({ ...where, schema: 'check', mailroomVersion: '1.2.3' }), (error: Error & { code?: string; details?: { pending?: string[] } }) => {
+        assert.equal(error.code, 'database_migrations_pending');
+        assert.deepEqual(error.details?.pending, knownMigrationNames(dialect));
+        assert.match(error.message, /MAILROOM_AUTO_MIGRATE is false: run mailroom db:migrate once/);
+        return true;
+      });
+
+      const database = await open({ ...where, schema: 'as-is', mailroomVersion: '1.2.3' });
+      const before = await schemaStatus(database, '1.2.3');
+      assert.equal(before.schemaVersion, 0);
+      assert.equal(before.pending.length, before.latestVersion);
+      const seen: string[] = [];
+      const steps = await migrateStepByStep(database, '1.2.3', (step, index, total) => seen.push(`${index + 1}/${total} ${step.name}`));
+      assert.deepEqual(steps.map((s) => s.name), knownMigrationNames(dialect));
+      assert.equal(seen.at(-1), `${steps.length}/${steps.length} ${steps.at(-1)?.name}`);
+      const afterwards = await schemaStatus(database, '1.2.3');
+      assert.deepEqual(afterwards.pending, []);
+      assert.equal(afterwards.schemaVersion, afterwards.latestVersion);
+      assert.deepEqual(new Set(afterwards.applied.map((m) => m.by)), new Set(['1.2.3']));
+      assert.deepEqual(await migrateStepByStep(database, '1.2.3'), []);
+      await close(database);
+
+      // Migrated, the same database opens in check mode, and the default mode changes nothing.
+      await close(await open({ ...where, schema: 'check' }));
+      const reopened = await open({ ...where });
+      assert.deepEqual(new Set((await schemaStatus(reopened, 'x')).applied.map((m) => m.by)), new Set(['1.2.3']));
+    });
+
+    it('refuses a database a newer Mailroom migrated, with its version, in every mode but as-is', async () => {
+      const where = await emptyDatabase(dialect);
+      const database = await open({ ...where, mailroomVersion: '0.9.0' });
+      await sql`insert into mailroom_migrations (name, timestamp) values ('0100-later', '2031-01-01T00:00:00.000Z'), ('0101-later-still', '2031-02-01T00:00:00.000Z')`.execute(database.db);
+      // 0.10.0 is newer than 0.9.0: numbers, not text, decide.
+      await sql`insert into mailroom_migration_versions (name, mailroom_version, applied_at) values ('0100-later', '0.9.5', 1), ('0101-later-still', '0.10.0', 2)`.execute(database.db);
+      await close(database);
+
+      for (const schema of ['migrate', 'check'] as const) {
+        await assert.rejects(openDatabase({ ...where, schema, mailroomVersion: '0.9.0' }), (error: Error & { code?: string }) => {
+          assert.equal(error.code, 'database_newer');
+          assert.match(error.message, /^this database was upgraded by Mailroom 0\.10\.0; install 0\.10\.0 or later \(this is Mailroom 0\.9\.0, which does not know the database's migration\(s\) 0100-later, 0101-later-still\)/);
+          return true;
+        });
+      }
+      const asIs = await open({ ...where, schema: 'as-is' });
+      const status = await schemaStatus(asIs, '0.9.0');
+      assert.equal(status.upgradedBy, '0.10.0');
+      assert.equal(status.schemaVersion, 101);
+      await assert.rejects(migrateStepByStep(asIs, '0.9.0'), { code: 'database_newer' });
+
+      // Without a recorded version (a migration table written by hand) it still says what happened.
+      await sql`delete from mailroom_migration_versions where name like '01%'`.execute(asIs.db);
+      await close(asIs);
+      await assert.rejects(openDatabase({ ...where }), (error: Error & { code?: string }) => {
+        assert.equal(error.code, 'database_newer');
+        assert.match(error.message, /^this database was upgraded by a newer Mailroom; install that version or later/);
+        return true;
+      });
+    });
+  });
+}
