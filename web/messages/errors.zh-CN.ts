@@ -75,6 +75,9 @@ export const errorSummariesZhCN: Readonly<Record<string, string>> = {
 
   // Database
   database_unavailable: '无法打开或连接数据库。',
+  database_migrations_pending: '数据库还有未执行的迁移，而 MAILROOM_AUTO_MIGRATE 为 false：请先运行 mailroom db:migrate。',
+  database_newer: '这个数据库已被更新版本的 Mailroom 升级，请安装该版本或更新的版本。',
+  file_exists: '目标文件已存在；如要覆盖，请加上 --force。',
   sqlite_module_mismatch: 'SQLite 驱动（better-sqlite3）是为另一个 Node.js 版本编译的，请在 Mailroom 的安装目录中运行 npm rebuild better-sqlite3。',
   database_not_empty: 'db:copy 的目标数据库中已有数据。',
   database_busy: '有发送进程正在使用该数据库发信，请先停止 Mailroom。',
