@@ -86,7 +86,7 @@ describe('account mails in the browser: the welcome invitation and a confirmed a
       await form.getByLabel('Display name').fill('Noor Haddad');
       await form.getByLabel('Email').fill('noor@example.org');
       await form.getByRole('button', { name: 'Add user' }).click();
-      await admin.locator('#users-status').getByRole('status').filter({ hasText: 'User noor added. Invitation sent to noor@example.org.' }).waitFor();
+      await admin.locator('#users-status').getByRole('status').filter({ hasText: 'User noor added. Invitation to noor@example.org queued.' }).waitFor();
       const row = admin.locator('#users-list tr[data-uid="noor"]');
       assert.match(await row.innerText(), /Invitation pending/);
       assert.equal((await userOf('noor')).password_set, false);
@@ -95,7 +95,7 @@ describe('account mails in the browser: the welcome invitation and a confirmed a
 
       // Resend: a second mail with a new link.
       await row.getByRole('button', { name: 'Resend invitation to noor' }).click();
-      await admin.locator('#users-status').getByRole('status').filter({ hasText: 'Invitation sent to noor@example.org.' }).waitFor();
+      await admin.locator('#users-status').getByRole('status').filter({ hasText: 'Invitation to noor@example.org queued.' }).waitFor();
       assert.equal(await admin.locator('#users-status').getAttribute('aria-live'), 'polite', 'the result is read out');
       const second = await newLinkTo('noor@example.org', 'set-password', [first]);
 
