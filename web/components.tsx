@@ -1,7 +1,7 @@
 import { Fragment, type ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { localizedErrorMessage, type DiagnosisFix, type TestMailReport } from './api.ts';
-import { useI18n, type MessageKey } from './i18n.ts';
+import { useI18n, type MessageKey, type Translate } from './i18n.ts';
 import { onLinkClick } from './router.ts';
 
 export function Link(props: { href: string; children: ComponentChildren; current?: boolean; class?: string }) {
@@ -90,6 +90,18 @@ const SETTING_LABELS: Readonly<Record<string, MessageKey>> = {
   mail_from_address: 'fieldFromLocal',
   mail_domain: 'fieldFromDomain',
 };
+
+/**
+ * A sentence from the server (a finding of Detect settings) in the page's words: a setting's key
+ * becomes the field's label with the key after it, and the CLI's "run mail:detect again" the
+ * page's button. Keys are stable names, so this replaces exactly what the server meant.
+ */
+export function inPageWords(text: string, t: Translate): string {
+  return text.replace(/run mail:detect again/g, t('detectAgain')).replace(/\bmail_[a-z0-9_]+\b/g, (key) => {
+    const label = SETTING_LABELS[key];
+    return label ? `“${t(label)}” (${key})` : key;
+  });
+}
 
 /** A value as the page's own choice names it (Encryption's options), else as it is. */
 const VALUE_LABELS: Readonly<Record<string, Readonly<Record<string, MessageKey>>>> = {

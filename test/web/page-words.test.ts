@@ -68,6 +68,18 @@ describe("the Email server page's words for a test mail", () => {
     return failure;
   }
 
+  it('asks for an address in the words of the page when there is none to send to', async () => {
+    await browser.withPage({ locale: 'en-US', viewport: DESKTOP }, async ({ page }) => {
+      await signIn(page, mailroom.url, 'admin', ADMIN_PASSWORD, /\/admin\/email$/);
+      await page.getByRole('button', { name: 'Send email' }).click();
+      const refused = page.getByRole('alert').filter({ hasText: 'No address to send the test mail to' });
+      await refused.waitFor();
+      const text = await refused.innerText();
+      assert.match(text, /fill in “Send the test mail to”, or set your own email address on the Personal page/);
+      assert.doesNotMatch(text, /--to/, "not the CLI's option");
+    });
+  });
+
   it('names the CA certificate file for an untrusted certificate, with a button to the field', async () => {
     await configure({ ...postfixSettings(postfix), mail_smtptls_ca: null });
     await browser.withPage({ locale: 'en-US', viewport: DESKTOP }, async ({ page }) => {
@@ -81,6 +93,16 @@ describe("the Email server page's words for a test mail", () => {
       assert.doesNotMatch(text, /set mail_smtptls_ca to its path/, "not the CLI's words");
       await failure.getByRole('button', { name: 'CA certificate file', exact: true }).click();
       assert.equal(await focusedId(page), 'f-mail_smtptls_ca', 'the button goes to the field');
+
+      // What Detect settings found names the field too, and its own button rather than mail:detect.
+      await page.getByLabel('Mail server to probe').fill(`127.0.0.1:${postfix.smtpPort}`);
+      await page.getByRole('button', { name: 'Detect settings' }).click();
+      const notes = page.locator('#detect-title').locator('xpath=..').locator('ul.notes li');
+      await notes.first().waitFor({ timeout: 30_000 });
+      const said = (await notes.allInnerTexts()).join('\n');
+      assert.match(said, /the certificate is self-signed: put the CA's PEM file in “CA certificate file” \(mail_smtptls_ca\)/);
+      assert.match(said, /then press “Detect settings” again with that CA/);
+      assert.doesNotMatch(said, /mail:detect/);
     });
   });
 

@@ -183,6 +183,7 @@ export const en = {
   fixSet: 'Set {field} to “{value}”.',
   fixCheck: 'Check {fields}.',
   fixOrCheck: 'Or check {fields}.',
+  detectAgain: 'press “Detect settings” again',
   fixDetect: 'Press “Detect settings” below to find the settings this server accepts.',
   testAttempts: 'What each server of the list did:',
   testAttemptAccepted: 'took the mail.',

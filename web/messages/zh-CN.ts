@@ -180,6 +180,7 @@ export const zhCN: Messages = {
   fixSet: '请将{field}设为“{value}”。',
   fixCheck: '请检查{fields}。',
   fixOrCheck: '或检查{fields}。',
+  detectAgain: '再次点击“检测设置”',
   fixDetect: '点击下方的“检测设置”，可探测此服务器接受的设置。',
   testAttempts: '服务器列表中各服务器的结果：',
   testAttemptAccepted: '已接收邮件。',

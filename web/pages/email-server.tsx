@@ -1,7 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, localizedErrorMessage, MAIL_SETTINGS_EVENT, type SettingView, type TestMailReport } from '../api.ts';
-import { Link, Notice, PageTitle, SaveStatus, TestFailure, useTestSend, type SaveState } from '../components.tsx';
+import { inPageWords, Link, Notice, PageTitle, SaveStatus, TestFailure, useTestSend, type SaveState } from '../components.tsx';
 import { useI18n, type MessageKey } from '../i18n.ts';
 import { detectFindingZhCN, type DetectFinding } from '../messages/detect-notes.zh-CN.ts';
 
@@ -597,7 +597,8 @@ function Detect(props: { settings: Settings; onApplied: (keys: string[]) => Prom
   const [error, setError] = useState<string | null>(null);
   const [proposal, setProposal] = useState<DetectProposal | null>(null);
   const [outcome, setOutcome] = useState<{ kind: 'ok' | 'error' | 'info'; text: string } | null>(null);
-  const wordNotes = (report: DetectHostReport) => (language === 'zh-CN' ? report.findings.map((finding, i) => detectFindingZhCN(finding, report.notes[i] ?? '')) : report.notes);
+  const wordNotes = (report: DetectHostReport) =>
+    (language === 'zh-CN' ? report.findings.map((finding, i) => detectFindingZhCN(finding, report.notes[i] ?? '')) : report.notes).map((note) => inPageWords(note, t));
   const run = async (event: Event) => {
     event.preventDefault();
     setBusy(true);
