@@ -294,7 +294,8 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
         // Without this, an owner locked out by failed guesses (often their own) stays locked out
         // for the rest of the window even after setting a new password through the reset link.
         await sessions.forgetFailures(uid);
-        await accountMails.passwordChanged(uid, what.client);
+        // "Your password was changed" would alarm someone who has just chosen their first one.
+        if (!what.firstPassword) await accountMails.passwordChanged(uid, what.client);
       }
     },
     sendInvitation: (uid) => accountMails.invite(uid),

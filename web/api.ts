@@ -136,5 +136,15 @@ export interface TestMailReport {
   response?: string;
   attempts: Array<{ host: string; skipped?: 'cooling_down'; error?: { code: string; message: string } }>;
   transcript?: string;
-  error?: { code: string; message: string; reply?: string };
+  /** Mode capture: the number the mail was kept under; nothing was sent. */
+  captured?: number;
+  /** `problem` and `fix`: the diagnosis without the CLI's words for the fix, and the settings concerned. */
+  error?: { code: string; message: string; reply?: string; problem?: string; fix?: DiagnosisFix };
+}
+
+/** The settings a diagnosis concerns (stable keys), the value the first should take, and whether Detect would help. */
+export interface DiagnosisFix {
+  settings: string[];
+  to?: string;
+  detect?: boolean;
 }

@@ -1,7 +1,7 @@
 import { Fragment, type ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { localizedErrorMessage, type TestMailReport } from './api.ts';
-import { useI18n } from './i18n.ts';
+import { localizedErrorMessage, type DiagnosisFix, type TestMailReport } from './api.ts';
+import { useI18n, type MessageKey, type Translate } from './i18n.ts';
 import { onLinkClick } from './router.ts';
 
 export function Link(props: { href: string; children: ComponentChildren; current?: boolean; class?: string }) {
@@ -76,13 +76,100 @@ export function useTestSend(request: (to: string | undefined) => Promise<TestMai
   return { to, setTo, busy, report, error, send, clear };
 }
 
-/** A test mail that was not sent: the diagnosis, its code and the server's reply. */
-export function TestFailure(props: { report: TestMailReport }) {
+/** How the Email server page labels each setting a diagnosis may name. */
+const SETTING_LABELS: Readonly<Record<string, MessageKey>> = {
+  mail_smtphost: 'fieldServer',
+  mail_smtpport: 'fieldPort',
+  mail_smtpsecure: 'fieldEncryption',
+  mail_smtptls_ca: 'fieldTlsCa',
+  mail_smtpauth: 'fieldAuthRequired',
+  mail_smtpauthtype: 'fieldAuthMethod',
+  mail_smtpname: 'fieldUser',
+  mail_smtppassword: 'fieldPassword',
+  mail_smtptimeout: 'fieldTimeout',
+  mail_from_address: 'fieldFromLocal',
+  mail_domain: 'fieldFromDomain',
+};
+
+/**
+ * A sentence from the server (a finding of Detect settings) in the page's words: a setting's key
+ * becomes the field's label with the key after it, and the CLI's "run mail:detect again" the
+ * page's button. Keys are stable names, so this replaces exactly what the server meant.
+ */
+export function inPageWords(text: string, t: Translate): string {
+  return text.replace(/run mail:detect again/g, t('detectAgain')).replace(/\bmail_[a-z0-9_]+\b/g, (key) => {
+    const label = SETTING_LABELS[key];
+    return label ? `“${t(label)}” (${key})` : key;
+  });
+}
+
+/** A value as the page's own choice names it (Encryption's options), else as it is. */
+const VALUE_LABELS: Readonly<Record<string, Readonly<Record<string, MessageKey>>>> = {
+  mail_smtpsecure: { '': 'encryption_none', ssl: 'encryption_ssl', tls: 'encryption_tls' },
+};
+
+/**
+ * What to change, in the page's words: the fields by their labels (the setting's key after it,
+ * in brackets), each a button to the field when `goTo` is given (on the Email server page).
+ */
+function DiagnosisFixLine(props: { fix: DiagnosisFix; goTo?: ((key: string) => void) | undefined }) {
+  const { t, language } = useI18n();
+  const field = (key: string) => {
+    const label = SETTING_LABELS[key] ? t(SETTING_LABELS[key]) : key;
+    return (
+      <Fragment key={key}>
+        {props.goTo ? (
+          <button type="button" class="text-link" onClick={() => props.goTo?.(key)}>
+            {label}
+          </button>
+        ) : (
+          <strong>{label}</strong>
+        )}{' '}
+        <span class="setting-key">({key})</span>
+      </Fragment>
+    );
+  };
+  const fields = (keys: readonly string[]) => keys.map((key, i) => [i > 0 ? (language === 'zh-CN' ? '、' : ', ') : '', field(key)]);
+  const [first, ...rest] = props.fix.settings;
+  const to = props.fix.to;
+  const valueLabel = to === undefined || first === undefined ? undefined : VALUE_LABELS[first]?.[to];
+  const [setBefore, setAfter] = t('fixSet', { value: valueLabel ? t(valueLabel) : (to ?? '') }).split('{field}');
+  const [checkBefore, checkAfter] = t('fixCheck').split('{fields}');
+  const checked = to !== undefined ? rest : props.fix.settings;
+  return (
+    <p class="diagnosis-fix">
+      {to !== undefined && first !== undefined && (
+        <>
+          {setBefore}
+          {field(first)}
+          {setAfter}{' '}
+        </>
+      )}
+      {checked.length > 0 && (
+        <>
+          {to !== undefined ? t('fixOrCheck').split('{fields}')[0] : checkBefore}
+          {fields(checked)}
+          {to !== undefined ? t('fixOrCheck').split('{fields}')[1] : checkAfter}{' '}
+        </>
+      )}
+      {props.fix.detect && t('fixDetect')}
+    </p>
+  );
+}
+
+/**
+ * A test mail that was not sent: the diagnosis, its code and the server's reply. A diagnosis that
+ * names settings is shown as its problem and the fields to change, in the page's words; the
+ * setting keys of the CLI's message are for the CLI.
+ */
+export function TestFailure(props: { report: TestMailReport; goTo?: (key: string) => void }) {
   const { t } = useI18n();
+  const error = props.report.error;
   return (
     <Notice kind="error">
-      <strong>{t('testFailed')}</strong> <span class="diagnosis">{props.report.error && localizedErrorMessage(props.report.error.code, props.report.error.message)}</span> <code>{props.report.error?.code}</code>
-      {props.report.error?.reply && <pre class="reply">{props.report.error.reply}</pre>}
+      <strong>{t('testFailed')}</strong> <span class="diagnosis">{error && localizedErrorMessage(error.code, error.problem ?? error.message)}</span> <code>{error?.code}</code>
+      {error?.fix && <DiagnosisFixLine fix={error.fix} goTo={props.goTo} />}
+      {error?.reply && <pre class="reply">{error.reply}</pre>}
     </Notice>
   );
 }

@@ -9,7 +9,7 @@ import { sampleData } from '../templates/sample-data.ts';
 import { TEMPLATE_NAMES, isTemplateLanguage, isTemplateName, type TemplateLanguage, type TemplateName } from '../templates/template-catalog.ts';
 import type { TransportFactory } from '../transport/create-transport.ts';
 import { createTranscript } from '../transport/transcript.ts';
-import { isTransportError, type HostAttempt } from '../transport/transport.ts';
+import { isTransportError, type DiagnosisFix, type HostAttempt } from '../transport/transport.ts';
 import type { TestMailRecord } from '../db/test-mail-repo.ts';
 
 function samplePerson(language: TemplateLanguage): { display_name: string; uid: string } {
@@ -27,7 +27,13 @@ export interface TestMailReport {
   attempts: readonly HostAttempt[];
   /** The protocol conversation, credentials masked; only with debug on. */
   transcript?: string;
-  error?: { code: ErrorCode; message: string; reply?: string };
+  /** Mode capture: the captured mail's number; nothing was sent. */
+  captured?: number;
+  /**
+   * `message` in the CLI's words (setting keys); `problem` without them and `fix` naming the
+   * settings concerned, for a page to word with its own labels.
+   */
+  error?: { code: ErrorCode; message: string; reply?: string; problem?: string; fix?: DiagnosisFix };
 }
 
 export interface MailTestServiceDeps {
@@ -98,18 +104,18 @@ export function createMailTestService(deps: MailTestServiceDeps) {
       const transport = await deps.transports.create(settings);
       try {
         const result = await transport.send({ envelope: message.envelope, raw: message.raw, messageId: message.messageId, subject: message.subject }, { transcript });
-        return { ...base, ok: true, via: result.via, response: result.response, attempts: result.attempts, ...(debug ? { transcript: transcript.toString() } : {}) };
+        return { ...base, ok: true, via: result.via, response: result.response, attempts: result.attempts, ...(result.capturedId !== undefined ? { captured: result.capturedId } : {}), ...(debug ? { transcript: transcript.toString() } : {}) };
       } finally {
         await transport.close();
       }
     } catch (error) {
       if (!isMailroomError(error)) throw error;
-      const reply = isTransportError(error) ? error.failure.reply : undefined;
+      const { reply, problem, fix } = isTransportError(error) ? error.failure : {};
       return {
         ...base,
         ok: false,
         attempts: isTransportError(error) ? error.attempts : [],
-        error: { code: error.code, message: error.message, ...(reply ? { reply } : {}) },
+        error: { code: error.code, message: error.message, ...(reply ? { reply } : {}), ...(problem ? { problem } : {}), ...(fix ? { fix } : {}) },
         ...(debug ? { transcript: transcript.toString() } : {}),
       };
     }

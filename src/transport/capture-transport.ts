@@ -18,7 +18,7 @@ export function createCaptureTransport(store: CaptureStore): Transport {
       holdsLiveLink: mail.holdsLiveLink === true,
     });
     options.transcript?.add('*', `mail_smtpmode is capture: the mail was kept as captured mail #${id}, not sent`);
-    return { accepted: [...mail.envelope.to], rejected: [], response: `captured as #${id}`, via: 'capture', attempts: [] };
+    return { accepted: [...mail.envelope.to], rejected: [], response: `captured as #${id}`, via: 'capture', attempts: [], capturedId: id };
   }
   return { name: 'capture', send, close: async () => undefined };
 }

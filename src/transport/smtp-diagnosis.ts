@@ -1,7 +1,7 @@
 import tls from 'node:tls';
 import { MailroomError, type ErrorCode } from '../errors.ts';
 import type { Settings } from '../config/settings-schema.ts';
-import { TransportError, type FailureKind } from './transport.ts';
+import { TransportError, type DiagnosisFix, type FailureKind } from './transport.ts';
 
 /** How far a send got when it failed. */
 export type SmtpPhase = 'connect' | 'auth' | 'send';
@@ -56,10 +56,24 @@ const invalidCert = /ERR_TLS_CERT_ALTNAME_INVALID|does not match certificate's a
 const plainSpokenToTls = /wrong version number|packet length too long|unknown protocol|WRONG_VERSION_NUMBER|record layer failure|http request/i;
 const authRelated = /relay access denied|authentication required|auth(entication)? (is )?required|must (authenticate|issue an AUTH)|not authenticated|5\.7\.0|5\.7\.1|^530/i;
 
-function failure(code: ErrorCode, message: string, kind: FailureKind, f: ErrorFields, ctx: DiagnosisContext, cause: unknown, command?: string): TransportError {
+/**
+ * A diagnosis in parts: the problem, the settings that fix it (for the page to name by its
+ * labels) and the CLI's words for that fix, which follow the problem in the error's message.
+ */
+interface Said {
+  problem: string;
+  fix: DiagnosisFix;
+  cli: string;
+}
+
+const said = (problem: string, fix: DiagnosisFix, cli: string): Said => ({ problem, fix, cli });
+
+function failure(code: ErrorCode, diagnosis: string | Said, kind: FailureKind, f: ErrorFields, ctx: DiagnosisContext, cause: unknown, command?: string): TransportError {
   const permanent = (kind === 'envelope' || kind === 'message') && (f.responseCode ?? 0) >= 500;
   const cmd = command ?? f.command;
-  return new TransportError(code, message, { kind, permanent, host: ctx.target.label, ...(f.response ? { reply: f.response.trim() } : {}), ...(cmd ? { command: cmd } : {}) }, { cause });
+  const message = typeof diagnosis === 'string' ? diagnosis : `${diagnosis.problem}: ${diagnosis.cli}`;
+  const parts = typeof diagnosis === 'string' ? {} : { problem: diagnosis.problem, fix: diagnosis.fix };
+  return new TransportError(code, message, { kind, permanent, host: ctx.target.label, ...(f.response ? { reply: f.response.trim() } : {}), ...(cmd ? { command: cmd } : {}), ...parts }, { cause });
 }
 
 /** Does the port answer a TLS handshake? Tells "STARTTLS against an implicit-TLS port" from a dead server. */
@@ -93,19 +107,19 @@ export async function classifySmtpError(error: unknown, ctx: DiagnosisContext): 
   if (ours) return failure(ours.code, ours.message, ours.code.startsWith('oauth_') ? 'auth' : 'config', f, ctx, error, 'AUTH');
 
   if (f.code === 'EDNS' || /ENOTFOUND|EAI_AGAIN|EAI_NONAME/.test(text)) {
-    return failure('smtp_host_not_found', `The server name "${ctx.target.host}" does not resolve: check mail_smtphost`, 'connection', f, ctx, error, 'CONN');
+    return failure('smtp_host_not_found', said(`The server name "${ctx.target.host}" does not resolve`, { settings: ['mail_smtphost'] }, 'check mail_smtphost'), 'connection', f, ctx, error, 'CONN');
   }
   if (/ECONNREFUSED/.test(text)) {
-    return failure('smtp_connection_refused', `Nothing accepts connections at ${where}: check mail_smtphost and mail_smtpport, and that the mail server is running`, 'connection', f, ctx, error, 'CONN');
+    return failure('smtp_connection_refused', said(`Nothing accepts connections at ${where}`, { settings: ['mail_smtphost', 'mail_smtpport'], detect: true }, 'check mail_smtphost and mail_smtpport, and that the mail server is running'), 'connection', f, ctx, error, 'CONN');
   }
   if (/EHOSTUNREACH|ENETUNREACH/.test(text)) {
-    return failure('smtp_connection_refused', `${where} cannot be reached (no route to host): check mail_smtphost and the network`, 'connection', f, ctx, error, 'CONN');
+    return failure('smtp_connection_refused', said(`${where} cannot be reached (no route to host)`, { settings: ['mail_smtphost'] }, 'check mail_smtphost and the network'), 'connection', f, ctx, error, 'CONN');
   }
   if (secure === 'ssl' && plainSpokenToTls.test(text)) {
-    return failure('smtp_tls_on_plain_port', `${where} speaks plain SMTP, not implicit TLS: set mail_smtpsecure to tls (STARTTLS), or use the server's implicit-TLS port (usually 465)`, 'tls', f, ctx, error, 'CONN');
+    return failure('smtp_tls_on_plain_port', said(`${where} speaks plain SMTP, not implicit TLS`, { settings: ['mail_smtpsecure', 'mail_smtpport'], to: 'tls', detect: true }, "set mail_smtpsecure to tls (STARTTLS), or use the server's implicit-TLS port (usually 465)"), 'tls', f, ctx, error, 'CONN');
   }
   if (untrustedCert.test(text)) {
-    return failure('smtp_certificate_untrusted', `The certificate of ${where} is self-signed or from a CA this machine does not trust: save the CA certificate (PEM) on this machine and set mail_smtptls_ca to its path`, 'tls', f, ctx, error, 'TLS');
+    return failure('smtp_certificate_untrusted', said(`The certificate of ${where} is self-signed or from a CA this machine does not trust`, { settings: ['mail_smtptls_ca'] }, 'save the CA certificate (PEM) on this machine and set mail_smtptls_ca to its path'), 'tls', f, ctx, error, 'TLS');
   }
   if (invalidCert.test(text)) {
     const expired = /expired|NOT_YET_VALID/i.test(text);
@@ -113,19 +127,19 @@ export async function classifySmtpError(error: unknown, ctx: DiagnosisContext): 
       'smtp_certificate_invalid',
       expired
         ? `The certificate of ${where} has expired or is not yet valid: renew it on the server`
-        : `The certificate of ${where} is not for "${ctx.target.host}": use the host name the certificate names in mail_smtphost`,
+        : said(`The certificate of ${where} is not for "${ctx.target.host}"`, { settings: ['mail_smtphost'] }, 'use the host name the certificate names in mail_smtphost'),
       'tls', f, ctx, error, 'TLS',
     );
   }
   if (f.code === 'ETLS' && f.command === 'STARTTLS' && f.responseCode !== undefined) {
-    return failure('smtp_starttls_unavailable', `${where} does not offer STARTTLS${reply}, but mail_smtpsecure is tls: use the server's TLS port with mail_smtpsecure ssl, or a server that supports STARTTLS`, 'tls', f, ctx, error);
+    return failure('smtp_starttls_unavailable', said(`${where} does not offer STARTTLS${reply}`, { settings: ['mail_smtpsecure', 'mail_smtpport'], detect: true }, "mail_smtpsecure is tls: use the server's TLS port with mail_smtpsecure ssl, or a server that supports STARTTLS"), 'tls', f, ctx, error);
   }
   if (f.code === 'ETIMEDOUT' || /ETIMEDOUT|timed? ?out/i.test(f.message)) {
     if (ctx.phase === 'connect' && secure !== 'ssl' && (await speaksImplicitTls(ctx.target.host, ctx.target.port, Math.min(ctx.timeoutMs ?? 5000, 5000)))) {
-      return failure('smtp_plain_on_tls_port', `${where} expects implicit TLS from the first byte: set mail_smtpsecure to ssl (or use the server's STARTTLS port, usually 587, with tls)`, 'tls', f, ctx, error, 'CONN');
+      return failure('smtp_plain_on_tls_port', said(`${where} expects implicit TLS from the first byte`, { settings: ['mail_smtpsecure', 'mail_smtpport'], to: 'ssl', detect: true }, "set mail_smtpsecure to ssl (or use the server's STARTTLS port, usually 587, with tls)"), 'tls', f, ctx, error, 'CONN');
     }
     const stage = ctx.phase === 'connect' ? 'connect or greet' : ctx.phase === 'auth' ? 'answer the login' : 'answer';
-    return failure('smtp_timeout', `${where} did not ${stage} within ${ctx.settings.mail_smtptimeout} s: check mail_smtphost, mail_smtpport and any firewall, or raise mail_smtptimeout if the server is slow (e.g. it scans for spam)`, 'timeout', f, ctx, error);
+    return failure('smtp_timeout', said(`${where} did not ${stage} within ${ctx.settings.mail_smtptimeout} s`, { settings: ['mail_smtphost', 'mail_smtpport', 'mail_smtptimeout'], detect: true }, 'check mail_smtphost, mail_smtpport and any firewall, or raise mail_smtptimeout if the server is slow (e.g. it scans for spam)'), 'timeout', f, ctx, error);
   }
   if (f.command === 'CONN' && f.responseCode !== undefined && f.responseCode >= 400) {
     return failure('smtp_greeting_refused', `${where} refused the connection${reply}: the server is busy or refuses this client`, 'connection', { ...f }, ctx, error, 'GREETING');
@@ -135,30 +149,34 @@ export async function classifySmtpError(error: unknown, ctx: DiagnosisContext): 
     return failure(
       'smtp_auth_mechanism_unavailable',
       offered
-        ? `${where} does not offer AUTH ${ctx.settings.mail_smtpauthtype}; it offers ${offered}: set mail_smtpauthtype to one of them`
-        : `${where} offers no authentication on this connection${secure === 'ssl' || secure === 'tls' ? '' : ' (many servers offer it only after TLS: set mail_smtpsecure to tls)'}; or turn mail_smtpauth off if this server needs none`,
+        ? said(`${where} does not offer AUTH ${ctx.settings.mail_smtpauthtype}; it offers ${offered}`, { settings: ['mail_smtpauthtype'], detect: true }, 'set mail_smtpauthtype to one of them')
+        : secure === 'ssl' || secure === 'tls'
+          ? said(`${where} offers no authentication on this connection`, { settings: ['mail_smtpauth'] }, 'turn mail_smtpauth off if this server needs none')
+          : said(`${where} offers no authentication on this connection (many servers offer it only after TLS)`, { settings: ['mail_smtpsecure', 'mail_smtpauth'], to: 'tls', detect: true }, 'set mail_smtpsecure to tls; or turn mail_smtpauth off if this server needs none'),
       'auth', f, ctx, error, 'AUTH',
     );
   }
   if (f.code === 'EAUTH' || f.code === 'ENOAUTH') {
     if ((f.responseCode === 504 || /not (supported|available)|unrecognized authentication|unknown authentication/i.test(f.response ?? '')) && f.responseCode !== 535) {
-      return failure('smtp_auth_mechanism_unavailable', `${where} does not accept AUTH ${ctx.settings.mail_smtpauthtype}${reply}: choose another mail_smtpauthtype`, 'auth', f, ctx, error, 'AUTH');
+      return failure('smtp_auth_mechanism_unavailable', said(`${where} does not accept AUTH ${ctx.settings.mail_smtpauthtype}${reply}`, { settings: ['mail_smtpauthtype'], detect: true }, 'choose another mail_smtpauthtype'), 'auth', f, ctx, error, 'AUTH');
+    }
+    if (ctx.settings.mail_smtpauthtype !== 'XOAUTH2') {
+      // The reply ends the CLI's message, as it always has; the page shows it on its own.
+      return failure('smtp_auth_failed', said(`${where} refused the user name or password`, { settings: ['mail_smtpname', 'mail_smtppassword'] }, `check mail_smtpname and mail_smtppassword${reply}`), 'auth', f, ctx, error, 'AUTH');
     }
     const what =
-      ctx.settings.mail_smtpauthtype !== 'XOAUTH2'
-        ? 'the user name or password: check mail_smtpname and mail_smtppassword'
-        : ctx.settings.mail_smtpoauth_grant === 'client_credentials'
-          ? `the OAuth access token of the app for ${ctx.settings.mail_smtpname} (check that the app has the SMTP.SendAsApp permission with admin consent, and that its service principal may send as that mailbox)`
-          : 'the OAuth access token (check the account, the app registration and its SMTP.Send permission)';
+      ctx.settings.mail_smtpoauth_grant === 'client_credentials'
+        ? `the OAuth access token of the app for ${ctx.settings.mail_smtpname} (check that the app has the SMTP.SendAsApp permission with admin consent, and that its service principal may send as that mailbox)`
+        : 'the OAuth access token (check the account, the app registration and its SMTP.Send permission)';
     return failure('smtp_auth_failed', `${where} refused ${what}${reply}`, 'auth', f, ctx, error, 'AUTH');
   }
   if (f.code === 'EENVELOPE') {
     const isSender = /^MAIL/i.test(f.command ?? '');
     if (!ctx.settings.mail_smtpauth && authRelated.test(f.response ?? '')) {
-      return failure('smtp_auth_required', `${where} requires authentication${reply}: turn on mail_smtpauth and set mail_smtpname and mail_smtppassword`, 'auth', f, ctx, error);
+      return failure('smtp_auth_required', said(`${where} requires authentication${reply}`, { settings: ['mail_smtpauth', 'mail_smtpname', 'mail_smtppassword'] }, 'turn on mail_smtpauth and set mail_smtpname and mail_smtppassword'), 'auth', f, ctx, error);
     }
     if (isSender) {
-      return failure('smtp_sender_rejected', `${where} refused the sender address${reply}: set mail_from_address and mail_domain to an address this server lets you send as`, 'envelope', f, ctx, error, 'MAIL FROM');
+      return failure('smtp_sender_rejected', said(`${where} refused the sender address${reply}`, { settings: ['mail_from_address', 'mail_domain'] }, 'set mail_from_address and mail_domain to an address this server lets you send as'), 'envelope', f, ctx, error, 'MAIL FROM');
     }
     return failure('smtp_recipient_rejected', `${where} refused the recipient${reply}`, 'envelope', f, ctx, error, 'RCPT TO');
   }
@@ -169,11 +187,11 @@ export async function classifySmtpError(error: unknown, ctx: DiagnosisContext): 
     return failure('smtp_tls_failed', `TLS with ${where} failed: ${f.message}`, 'tls', f, ctx, error);
   }
   if (f.code === 'EPROTOCOL') {
-    return failure('smtp_protocol_error', `${where} does not answer like an SMTP server${reply}: check mail_smtphost and mail_smtpport`, 'connection', f, ctx, error);
+    return failure('smtp_protocol_error', said(`${where} does not answer like an SMTP server${reply}`, { settings: ['mail_smtphost', 'mail_smtpport'], detect: true }, 'check mail_smtphost and mail_smtpport'), 'connection', f, ctx, error);
   }
   if (f.code === 'ECONNECTION' || f.code === 'ESOCKET' || /ECONNRESET|EPIPE|closed/i.test(text)) {
     if (ctx.phase === 'connect' && secure === 'ssl') {
-      return failure('smtp_tls_failed', `${where} closed the connection during the TLS handshake: check that this port speaks implicit TLS, or set mail_smtpsecure to tls`, 'tls', f, ctx, error, 'CONN');
+      return failure('smtp_tls_failed', said(`${where} closed the connection during the TLS handshake`, { settings: ['mail_smtpport', 'mail_smtpsecure'], detect: true }, 'check that this port speaks implicit TLS, or set mail_smtpsecure to tls'), 'tls', f, ctx, error, 'CONN');
     }
     return failure('smtp_connection_lost', `${where} closed the connection unexpectedly${reply}`, 'connection', f, ctx, error);
   }

@@ -27,6 +27,8 @@ export interface SendResult {
   /** Which server took it (`host:port`), or the binary / `capture`. */
   readonly via: string;
   readonly attempts: readonly HostAttempt[];
+  /** Mode capture: the number the mail was kept under (the Outbox's captured mails). */
+  readonly capturedId?: number;
 }
 
 export interface SendOptions {
@@ -68,6 +70,20 @@ export interface TransportFailure {
   readonly reply?: string;
   readonly host?: string;
   readonly command?: string;
+  /** What went wrong without the words that say how to fix it (those are the CLI's; a page says them with its own labels from `fix`). */
+  readonly problem?: string;
+  readonly fix?: DiagnosisFix;
+}
+
+/**
+ * Which settings a diagnosis concerns, as stable keys: the CLI names them as keys, the web page
+ * by the labels of its fields. `to`: the value the first of them should take, when it is known.
+ * `detect`: "Detect settings" (mail:detect) would find the right values.
+ */
+export interface DiagnosisFix {
+  readonly settings: readonly string[];
+  readonly to?: string;
+  readonly detect?: boolean;
 }
 
 export class TransportError extends MailroomError {
@@ -77,7 +93,7 @@ export class TransportError extends MailroomError {
   constructor(code: ErrorCode, message: string, failure: TransportFailure, options: { cause?: unknown; attempts?: readonly HostAttempt[] } = {}) {
     super(code, message, {
       cause: options.cause,
-      details: { kind: failure.kind, permanent: failure.permanent, ...(failure.reply ? { reply: failure.reply } : {}), ...(failure.host ? { host: failure.host } : {}) },
+      details: { kind: failure.kind, permanent: failure.permanent, ...(failure.reply ? { reply: failure.reply } : {}), ...(failure.host ? { host: failure.host } : {}), ...(failure.problem ? { problem: failure.problem } : {}), ...(failure.fix ? { fix: failure.fix } : {}) },
     });
     this.name = 'TransportError';
     this.failure = failure;

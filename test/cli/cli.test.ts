@@ -160,6 +160,9 @@ describe('the mailroom command', { concurrency: true }, () => {
       const result = await runMailroom(['mail:test', '--to', 'carol@example.com'], { cwd, env: { MAILROOM_MAIL_SMTPPASSWORD: wrong } });
       assert.equal(result.code, 1);
       assert.match(result.stderr, /smtp_auth_failed/);
+      // The CLI's words: setting keys, not the web page's field labels.
+      assert.match(result.stderr, /refused the user name or password: check mail_smtpname and mail_smtppassword/);
+      assert.doesNotMatch(result.stderr, /Password \(mail_smtppassword\)/);
       assert.ok(!(result.stdout + result.stderr).includes(wrong));
     });
 

@@ -86,7 +86,10 @@ describe('account mails in the browser: the welcome invitation and a confirmed a
       await form.getByLabel('Display name').fill('Noor Haddad');
       await form.getByLabel('Email').fill('noor@example.org');
       await form.getByRole('button', { name: 'Add user' }).click();
-      await admin.locator('#users-status').getByRole('status').filter({ hasText: 'User noor added. Invitation sent to noor@example.org.' }).waitFor();
+      const added = admin.locator('#users-status').getByRole('status').filter({ hasText: 'User noor added. Invitation to noor@example.org queued.' });
+      await added.waitFor();
+      // Queued, not sent: the mail goes out from the Outbox, where the link leads.
+      assert.equal(await added.getByRole('link', { name: 'Show it in the Outbox' }).getAttribute('href'), '/admin/outbox');
       const row = admin.locator('#users-list tr[data-uid="noor"]');
       assert.match(await row.innerText(), /Invitation pending/);
       assert.equal((await userOf('noor')).password_set, false);
@@ -95,7 +98,7 @@ describe('account mails in the browser: the welcome invitation and a confirmed a
 
       // Resend: a second mail with a new link.
       await row.getByRole('button', { name: 'Resend invitation to noor' }).click();
-      await admin.locator('#users-status').getByRole('status').filter({ hasText: 'Invitation sent to noor@example.org.' }).waitFor();
+      await admin.locator('#users-status').getByRole('status').filter({ hasText: 'Invitation to noor@example.org queued.' }).waitFor();
       assert.equal(await admin.locator('#users-status').getAttribute('aria-live'), 'polite', 'the result is read out');
       const second = await newLinkTo('noor@example.org', 'set-password', [first]);
 
@@ -149,6 +152,20 @@ describe('account mails in the browser: the welcome invitation and a confirmed a
       assert.doesNotMatch(await row.innerText(), /Invitation pending/);
       assert.equal(await row.getByRole('button', { name: 'Resend invitation to noor' }).count(), 0);
     });
+
+    // The first password is no change to warn of: no "your password was changed" mail for it.
+    // A later change is one: its mail arrives, and by then one for the first password would have.
+    const changed = await mailroom.api('PATCH', '/api/v1/users/noor', { body: { password: 'Second-Heron-Quarry-58' } });
+    assert.equal(changed.status, 200, JSON.stringify(changed.body));
+    const forgotLinks = async () => {
+      let count = 0;
+      for (const delivered of await readMaildir(postfix.maildir)) {
+        if (delivered.deliveredTo === 'noor@example.org' && ((await simpleParser(delivered.raw)).text ?? '').includes(`${mailroom.url}/forgot`)) count++;
+      }
+      return count;
+    };
+    await eventually(async () => (await forgotLinks()) > 0, 'the mail about the changed password arrives', 15_000);
+    assert.equal(await forgotLinks(), 1, 'one "password changed" mail: for the change, none for the first password');
   });
 
   it("shows the set-password page in the account's language (Chinese, in an English browser), fitting a phone", async () => {

@@ -163,7 +163,9 @@ describe('the Email server page, against a real Postfix', () => {
       await failure.waitFor();
       const failureText = await failure.innerText();
       assert.match(failureText, /smtp_auth_failed/);
-      assert.match(failureText, /user name or password: check mail_smtpname and mail_smtppassword/, 'the diagnosis names the password');
+      assert.match(failureText, /refused the user name or password/, 'the diagnosis says what was refused');
+      assert.match(failureText, /Check User name \(mail_smtpname\), Password \(mail_smtppassword\)\./, "and names the fields to check by the page's labels");
+      assert.doesNotMatch(failureText, /check mail_smtpname and mail_smtppassword/, "the CLI's words are for the CLI");
       assert.match(failureText, /535/, "Postfix's reply is shown");
       assert.ok(!failureText.includes(WRONG_PASSWORD), 'the diagnosis does not show the password');
 

@@ -105,7 +105,7 @@ describe('links in mails from an instance on a port of its own, base_url not set
       await form.getByLabel('Display name').fill('Noor Haddad');
       await form.getByLabel('Email').fill('noor@example.org');
       await form.getByRole('button', { name: 'Add user' }).click();
-      await admin.locator('#users-status').getByRole('status').filter({ hasText: 'User noor added. Invitation sent to noor@example.org.' }).waitFor();
+      await admin.locator('#users-status').getByRole('status').filter({ hasText: 'User noor added. Invitation to noor@example.org queued.' }).waitFor();
     });
 
     // Rendered by serve's worker process, which learnt the port from the database.

@@ -1,7 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, localizedErrorMessage, MAIL_SETTINGS_EVENT, type SettingView, type TestMailReport } from '../api.ts';
-import { Notice, PageTitle, SaveStatus, TestFailure, useTestSend, type SaveState } from '../components.tsx';
+import { inPageWords, Link, Notice, PageTitle, SaveStatus, TestFailure, useTestSend, type SaveState } from '../components.tsx';
 import { useI18n, type MessageKey } from '../i18n.ts';
 import { detectFindingZhCN, type DetectFinding } from '../messages/detect-notes.zh-CN.ts';
 
@@ -332,7 +332,13 @@ export function EmailServerPage() {
         {mode === 'qmail' && textField('mail_qmail_path', 'fieldQmailPath')}
       </form>
 
-      <TestMail debug={value('mail_smtpdebug') === true} />
+      <TestMail
+        debug={value('mail_smtpdebug') === true}
+        mode={String(mode)}
+        server={`${String(value('mail_smtphost') ?? '')}${value('mail_smtpport') ? `:${String(value('mail_smtpport'))}` : ''}`}
+        program={String(value(mode === 'qmail' ? 'mail_qmail_path' : 'mail_sendmail_path') ?? mode)}
+        timeoutSeconds={Number(value('mail_smtptimeout') ?? 10)}
+      />
       {smtp && (
         <Detect
           settings={settings}
@@ -419,9 +425,38 @@ function CommitSelect(props: {
   );
 }
 
-function TestMail(props: { debug: boolean }) {
+/**
+ * While the test mail is under way: what it waits for, the limit, and how long it has waited.
+ * The request answers once at the end, so the page names the steps it may be at rather than
+ * guess which one.
+ */
+function TestProgress(props: { mode: string; server: string; program: string; timeoutSeconds: number }) {
   const { t } = useI18n();
-  const { to, setTo, busy, report, error, send } = useTestSend((address) => api<TestMailReport>('POST', '/settings/mail/test', { ...(address ? { to: address } : {}), ...(props.debug ? { debug: true } : {}) }));
+  const [elapsed, setElapsed] = useState(0);
+  useEffect(() => {
+    const started = Date.now();
+    const timer = setInterval(() => setElapsed(Math.floor((Date.now() - started) / 1000)), 1000);
+    return () => clearInterval(timer);
+  }, []);
+  if (props.mode === 'capture') return null;
+  return (
+    <p class="test-progress" role="status">
+      {props.mode === 'smtp' ? t('testWaitingSmtp', { server: props.server, seconds: props.timeoutSeconds, elapsed }) : t('testWaitingProgram', { program: props.program, elapsed })}
+    </p>
+  );
+}
+
+function TestMail(props: { debug: boolean; mode: string; server: string; program: string; timeoutSeconds: number }) {
+  const { t } = useI18n();
+  const { to, setTo, busy, report, error, send } = useTestSend(async (address) => {
+    try {
+      return await api<TestMailReport>('POST', '/settings/mail/test', { ...(address ? { to: address } : {}), ...(props.debug ? { debug: true } : {}) });
+    } catch (e) {
+      // The server's words name the CLI's --to option; the page names its own field.
+      if (e instanceof ApiError && e.code === 'no_recipient') throw new Error(t('testNoRecipient'));
+      throw e;
+    }
+  });
   return (
     <section class="panel" aria-labelledby="test-title">
       <h2 id="test-title">{t('testTitle')}</h2>
@@ -437,10 +472,16 @@ function TestMail(props: { debug: boolean }) {
           {busy ? t('testSending') : t('testSend')}
         </button>
       </form>
+      {busy && <TestProgress mode={props.mode} server={props.server} program={props.program} timeoutSeconds={props.timeoutSeconds} />}
       <div aria-live="polite" class="test-result">
         {error && <Notice kind="error">{error}</Notice>}
-        {report?.ok && <Notice kind="ok">{t('testOk', { to: report.to, via: report.via ?? report.mode, response: report.response ?? '' })}</Notice>}
-        {report && !report.ok && <TestFailure report={report} />}
+        {report?.ok && report.captured !== undefined && (
+          <Notice kind="ok">
+            {t('testCaptured', { id: report.captured })} <Link href="/admin/outbox/captured">{t('testCapturedOpen')}</Link>
+          </Notice>
+        )}
+        {report?.ok && report.captured === undefined && <Notice kind="ok">{t('testOk', { to: report.to, via: report.via ?? report.mode, response: report.response ?? '' })}</Notice>}
+        {report && !report.ok && <TestFailure report={report} goTo={goToField} />}
         {report && report.attempts.length > 1 && <HostAttempts attempts={report.attempts} />}
         {report?.error?.code === 'smtp_certificate_untrusted' && (
           <p class="test-next">
@@ -452,7 +493,7 @@ function TestMail(props: { debug: boolean }) {
         )}
         {report?.transcript && (
           <details open>
-            <summary>{t('testTranscript')}</summary>
+            <summary>{t(report.mode === 'smtp' ? 'testTranscript' : 'testTranscriptProgram')}</summary>
             <pre class="transcript">{report.transcript}</pre>
           </details>
         )}
@@ -556,7 +597,8 @@ function Detect(props: { settings: Settings; onApplied: (keys: string[]) => Prom
   const [error, setError] = useState<string | null>(null);
   const [proposal, setProposal] = useState<DetectProposal | null>(null);
   const [outcome, setOutcome] = useState<{ kind: 'ok' | 'error' | 'info'; text: string } | null>(null);
-  const wordNotes = (report: DetectHostReport) => (language === 'zh-CN' ? report.findings.map((finding, i) => detectFindingZhCN(finding, report.notes[i] ?? '')) : report.notes);
+  const wordNotes = (report: DetectHostReport) =>
+    (language === 'zh-CN' ? report.findings.map((finding, i) => detectFindingZhCN(finding, report.notes[i] ?? '')) : report.notes).map((note) => inPageWords(note, t));
   const run = async (event: Event) => {
     event.preventDefault();
     setBusy(true);

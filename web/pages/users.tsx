@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, type InvitationSent, type User } from '../api.ts';
-import { Address, Notice, PageTitle } from '../components.tsx';
+import { Address, Link, Notice, PageTitle } from '../components.tsx';
 import { useI18n, type MessageKey, type Translate } from '../i18n.ts';
 import { useSession } from '../session.ts';
 import { useTimeZones } from '../time-zones.ts';
@@ -26,7 +26,7 @@ type AddedUser = User & { invitation?: InvitationSent; invitation_error?: { code
 const invitationPending = (u: User) => u.email !== null && !u.password_set && !u.disabled;
 
 /** A result line, written in the language in force when it is shown (one's own language may just have changed). */
-type Result = { kind: 'ok' | 'error'; text: (t: Translate) => string } | null;
+type Result = { kind: 'ok' | 'error'; text: (t: Translate) => string; /** A mail was queued: link to the Outbox, where it goes out. */ queued?: boolean } | null;
 
 /** An error of the API as a message next to the field it is about, or for the whole form. */
 function explain(e: unknown, t: Translate, language: string): { field?: Field; message: string } {
@@ -119,7 +119,7 @@ export function UsersPage() {
     setResult(null);
     try {
       const r = await api<{ invitation: InvitationSent }>('POST', `/users/${encodeURIComponent(u.uid)}/invitation`);
-      setResult({ kind: 'ok', text: (tr) => tr('userInvitationSent', { email: r.invitation.email }) });
+      setResult({ kind: 'ok', text: (tr) => tr('userInvitationQueued', { email: r.invitation.email }), queued: true });
     } catch (e) {
       const err = e as ApiError;
       const known: Record<string, MessageKey> = { invitation_not_pending: 'userInvitationNotPending', no_recipient: 'userInvitationNoRecipient' };
@@ -180,7 +180,17 @@ export function UsersPage() {
     <>
       <PageTitle>{t('usersTitle')}</PageTitle>
       <div aria-live="polite" id="users-status">
-        {result && <Notice kind={result.kind}>{result.text(t)}</Notice>}
+        {result && (
+          <Notice kind={result.kind}>
+            {result.text(t)}
+            {result.queued && (
+              <>
+                {' '}
+                <Link href="/admin/outbox">{t('userInvitationInOutbox')}</Link>
+              </>
+            )}
+          </Notice>
+        )}
       </div>
       {loadError && <Notice kind="error">{t('errorGeneric', { message: loadError })}</Notice>}
       {!users && !loadError && <p>{t('loading')}</p>}
@@ -306,6 +316,7 @@ export function UsersPage() {
           }
           setResult({
             kind: 'ok',
+            queued: invitation !== undefined,
             text: (tr) =>
               invitation
                 ? tr('userAddedInvited', { uid: added.uid, email: invitation.email })
