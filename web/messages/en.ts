@@ -296,7 +296,7 @@ export const en = {
   templateCompareShow: 'Show changes',
   templateCompareTitle: 'Changes: {from} → {to}',
   templateDiffSame: 'No changes.',
-  templateDiffCounts: '{added} lines added, {removed} removed',
+  templateDiffCounts: '{added} added, {removed} removed',
   templateDiffAdded: 'added',
   templateDiffRemoved: 'removed',
   editorLoading: 'Loading the editor…',
