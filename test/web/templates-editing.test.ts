@@ -199,13 +199,11 @@ describe('editing on the Templates page', () => {
     await browser.withPage({ locale: 'en-US', viewport: DESKTOP }, async ({ page }) => {
       await signIn(page, mailroom.url, 'admin', ADMIN_PASSWORD, /\/admin\/email$/);
       await open(page, 'activity');
-      const frame = page.locator('#preview-html');
       const sizes = () =>
-        frame.evaluate((f) => {
-          const iframe = f as HTMLIFrameElement;
-          const root = iframe.contentDocument?.documentElement;
-          return { inner: iframe.clientHeight, content: root?.scrollHeight ?? -1 };
-        });
+        page.evaluate<{ inner: number; content: number }>(`(() => {
+          const frame = document.querySelector('#preview-html');
+          return { inner: frame.clientHeight, content: frame.contentDocument?.documentElement.scrollHeight ?? -1 };
+        })()`);
       await eventually(async () => {
         const s = await sizes();
         return s.content > 300 && Math.abs(s.inner - s.content) <= 1;

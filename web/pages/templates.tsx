@@ -974,8 +974,11 @@ type CompareSide = number | 'draft';
 function Compare(props: { path: string; versions: readonly TemplateVersion[]; draft: Parts }) {
   const { t } = useI18n();
   const withParts = props.versions.filter((v) => v.action !== 'reset');
-  const [from, setFrom] = useState<CompareSide>(withParts[1]?.id ?? withParts[0]?.id ?? 'draft');
-  const [to, setTo] = useState<CompareSide>(withParts.length > 1 ? (withParts[0]?.id ?? 'draft') : 'draft');
+  // Until chosen: the version before the one in force against it (or the only one against the editors), following new saves.
+  const [chosenFrom, setFrom] = useState<CompareSide | null>(null);
+  const [chosenTo, setTo] = useState<CompareSide | null>(null);
+  const from = chosenFrom ?? withParts[1]?.id ?? withParts[0]?.id ?? 'draft';
+  const to = chosenTo ?? (withParts.length > 1 ? (withParts[0]?.id ?? 'draft') : 'draft');
   const [shown, setShown] = useState<{ from: CompareSide; to: CompareSide } | null>(null);
   const [loaded, setLoaded] = useState<Record<number, Parts>>({});
   const [failure, setFailure] = useState<string | null>(null);
