@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useState } from 'preact/hooks';
 
 const listeners = new Set<() => void>();
 
@@ -41,7 +41,8 @@ window.addEventListener('popstate', () => {
  * with the browser's confirm, a reload or closing the tab with the browser's own "Leave site?".
  */
 export function useLeaveGuard(question: string | null): void {
-  useEffect(() => {
+  // In place as soon as the page shows its unsaved changes, not a frame later.
+  useLayoutEffect(() => {
     if (question === null) return;
     const guard: LeaveGuard = () => question;
     const beforeUnload = (event: BeforeUnloadEvent) => {

@@ -3,12 +3,16 @@
  * page with unsaved changes asks (a reload, a link inside the app, the browser's Back); a closer
  * the editor inserted by itself is typed over, not doubled; the editors follow dark mode; two
  * versions are compared line by line; the preview shows the whole mail and covers nothing at
- * 1280×800.
+ * 1280×800; the share template's test, delivered by a real Postfix, comes "via" the instance
+ * with the sample sharer's Reply-To, as a real share mail.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { simpleParser } from 'mailparser';
 import type { Dialog, Locator, Page } from 'playwright-core';
 import { ADMIN_PASSWORD, DESKTOP, eventually, launchBrowser, signIn, startMailroom, type MailroomInstance, type TestBrowser } from '../support/browser.ts';
+import { postfixSettings } from '../support/mail-fixtures.ts';
+import { startPostfix, waitForMail } from '../support/servers.ts';
 
 interface Parts {
   subject: string;
@@ -225,5 +229,28 @@ describe('editing on the Templates page', () => {
         }
       }
     });
+  });
+
+  it('sends the share template\'s test "via" the instance with the sample sharer\'s Reply-To, as a real share mail', async () => {
+    const postfix = await startPostfix();
+    try {
+      await mailroom.ctx.settings.update({ ...postfixSettings(postfix), mail_domain: 'cloud.example.com', instance_name: 'Example Cloud' });
+      await browser.withPage({ locale: 'en-US', viewport: DESKTOP }, async ({ page }) => {
+        await signIn(page, mailroom.url, 'admin', ADMIN_PASSWORD, /\/admin\/email$/);
+        await open(page, 'share');
+        // The preview is written for this instance too.
+        assert.match(await page.locator('#preview-html').getAttribute('srcdoc') ?? '', /Example Cloud/);
+        await page.getByLabel('Send the test mail to').fill('share.test@example.org');
+        await page.locator('#template-test-send').click();
+        await page.locator('#template-test-result').filter({ hasText: 'A test was sent to share.test@example.org.' }).waitFor();
+      });
+      const mail = await simpleParser((await waitForMail(postfix.maildir, (m) => m.deliveredTo === 'share.test@example.org')).raw);
+      assert.equal(mail.from?.value[0]?.name, 'Bob Berg via Example Cloud');
+      assert.equal(mail.from?.value[0]?.address, 'mailroom@cloud.example.com');
+      assert.equal(mail.replyTo?.value[0]?.address, 'bob.berg@example.com');
+    } finally {
+      await mailroom.ctx.settings.update({ mail_smtpmode: 'capture' }).catch(() => undefined);
+      await postfix.stop();
+    }
   });
 });
