@@ -6,12 +6,17 @@
  *
  * Keyboard: Tab is left to the browser (it moves the focus on, it never gets trapped here); indent
  * with Mod-] and Mod-[. Escape closes the completion list or the search panel.
+ *
+ * A closer the editor put in by itself (`</p>` after `<p>`, `%}` after `{%`) is typed over, not
+ * doubled: typing `</p>` right before it, or `%}` at it, leaves one. The colours follow the
+ * system's light or dark mode, as the page's do.
  */
 import { basicSetup } from 'codemirror';
 import { EditorView, Decoration, type DecorationSet } from '@codemirror/view';
-import { Compartment, EditorState, StateEffect, StateField, type Extension } from '@codemirror/state';
-import { LanguageSupport, StreamLanguage } from '@codemirror/language';
+import { Compartment, EditorState, Prec, StateEffect, StateField, type Extension, type Transaction } from '@codemirror/state';
+import { HighlightStyle, LanguageSupport, StreamLanguage, syntaxHighlighting } from '@codemirror/language';
 import { liquid } from '@codemirror/lang-liquid';
+import { tags } from '@lezer/highlight';
 
 export type EditorMode = 'html' | 'text';
 
@@ -117,6 +122,121 @@ function liquidFor(mode: EditorMode, variables: readonly string[]): Extension {
   return liquid(mode === 'text' ? { ...config, base: plainText } : config);
 }
 
+/**
+ * A closer the editor inserted by itself and the author has not touched: `</p>` (lang-html's tag
+ * closing) is replaced when the author types the same closer right before it; `%}` (lang-liquid's
+ * `{%` → `{%%}`) is stepped over character by character.
+ */
+interface AutoCloser {
+  from: number;
+  to: number;
+  kind: 'tag' | 'step';
+}
+
+/** The closers a transaction inserted by itself, in the new document's positions. */
+function insertedClosers(tr: Transaction): AutoCloser[] {
+  const found: AutoCloser[] = [];
+  const tag = tr.isUserEvent('input.complete');
+  const typed = tr.isUserEvent('input.type');
+  if (!tag && !typed) return found;
+  tr.changes.iterChanges((_fromA, _toA, fromB, _toB, inserted) => {
+    const text = inserted.toString();
+    if (tag && /^<\/[\w:.-]+>$/.test(text)) found.push({ from: fromB, to: fromB + text.length, kind: 'tag' });
+    // lang-liquid's closePercentBrace: `{|}` became `{%|%}`; the second `%` and the `}` are the closer.
+    else if (typed && text === '%%' && tr.newDoc.sliceString(fromB - 1, fromB + 3) === '{%%}') found.push({ from: fromB + 1, to: fromB + 3, kind: 'step' });
+  });
+  return found;
+}
+
+const autoClosers = StateField.define<readonly AutoCloser[]>({
+  create: () => [],
+  update(value, tr) {
+    if (!tr.docChanged) return value;
+    const kept: AutoCloser[] = [];
+    for (const c of value) {
+      let touched = false;
+      tr.changes.iterChangedRanges((fromA, toA) => {
+        if (fromA < c.to && toA > c.from) touched = true;
+      });
+      if (touched) continue;
+      const from = tr.changes.mapPos(c.from, 1);
+      const to = tr.changes.mapPos(c.to, -1);
+      if (to > from) kept.push({ from, to, kind: c.kind });
+    }
+    return [...kept, ...insertedClosers(tr)];
+  },
+});
+
+/** Typing over an auto-inserted closer (runs before lang-html's and closeBrackets' own handlers). */
+const typeOverClosers = Prec.highest(
+  EditorView.inputHandler.of((view, from, to, text) => {
+    if (from !== to || text.length !== 1 || view.composing) return false;
+    const doc = view.state.doc;
+    const closers = view.state.field(autoClosers);
+    const step = closers.find((c) => c.kind === 'step' && from >= c.from && from < c.to);
+    if (step && doc.sliceString(from, from + 1) === text) {
+      view.dispatch({ selection: { anchor: from + 1 }, userEvent: 'input.type', scrollIntoView: true });
+      return true;
+    }
+    const tag = closers.find((c) => c.kind === 'tag' && c.from === from);
+    if (!tag) return false;
+    const closer = doc.sliceString(tag.from, tag.to);
+    // `</` before the closer: the author is writing that closer, so lang-html must not complete another.
+    if (text === '/' && doc.sliceString(from - 1, from) === '<') {
+      view.dispatch({ changes: { from, insert: '/' }, selection: { anchor: from + 1 }, userEvent: 'input.type', scrollIntoView: true });
+      return true;
+    }
+    if (text === '>' && doc.sliceString(from - (closer.length - 1), from) + '>' === closer) {
+      view.dispatch({ changes: { from, to: tag.to, insert: '>' }, selection: { anchor: from + 1 }, userEvent: 'input.type', scrollIntoView: true });
+      return true;
+    }
+    return false;
+  }),
+);
+
+/**
+ * Syntax colours for the dark mode, readable on the page's dark card (contrast ≥ 4.5:1 on
+ * #1f252c); the light mode keeps CodeMirror's default ones.
+ */
+const darkHighlight = HighlightStyle.define(
+  [
+    { tag: [tags.keyword, tags.controlKeyword, tags.operatorKeyword], color: '#d7a6ff' },
+    { tag: [tags.tagName, tags.angleBracket], color: '#7fc8ff' },
+    { tag: [tags.attributeName, tags.propertyName], color: '#ffc680' },
+    { tag: [tags.string, tags.attributeValue], color: '#9fe0a0' },
+    { tag: [tags.number, tags.bool, tags.atom], color: '#ffb3a6' },
+    { tag: [tags.variableName, tags.definition(tags.variableName)], color: '#8fd6ff' },
+    { tag: [tags.brace, tags.bracket, tags.punctuation, tags.operator], color: '#c8d1db' },
+    { tag: tags.comment, color: '#a3adb8', fontStyle: 'italic' },
+    { tag: tags.invalid, color: '#ff9b94' },
+  ],
+  { themeType: 'dark' },
+);
+
+const darkTheme: Extension = [
+  EditorView.theme(
+    {
+      '&': { backgroundColor: '#1f252c', color: '#e7ebf0' },
+      '.cm-content': { caretColor: '#e7ebf0' },
+      '.cm-cursor, .cm-dropCursor': { borderLeftColor: '#e7ebf0' },
+      '.cm-gutters': { backgroundColor: '#171c21', color: '#aab4bf', borderRightColor: '#39424d' },
+      '.cm-activeLine': { backgroundColor: '#ffffff0d' },
+      '.cm-activeLineGutter': { backgroundColor: '#ffffff14' },
+      '&.cm-focused .cm-selectionBackground, .cm-selectionBackground, ::selection': { backgroundColor: '#2f4a6b' },
+      '.cm-tpl-error-line': { backgroundColor: '#3b1a18' },
+      '.cm-tooltip': { backgroundColor: '#1f252c', color: '#e7ebf0', border: '1px solid #39424d' },
+      '.cm-tooltip-autocomplete ul li[aria-selected]': { backgroundColor: '#2f4a6b', color: '#ffffff' },
+      '.cm-panels': { backgroundColor: '#171c21', color: '#e7ebf0' },
+      '.cm-matchingBracket': { backgroundColor: '#3a4757', outline: '1px solid #6aa8f0' },
+    },
+    { dark: true },
+  ),
+  syntaxHighlighting(darkHighlight),
+];
+
+const darkQuery = '(prefers-color-scheme: dark)';
+const schemeTheme = (dark: boolean): Extension => (dark ? darkTheme : []);
+
 const theme = EditorView.theme({
   '&': { fontSize: '0.9rem' },
   '.cm-content': { fontFamily: 'var(--mono)' },
@@ -125,6 +245,8 @@ const theme = EditorView.theme({
 
 export function createEditor(options: EditorOptions): EditorHandle {
   const description = new Compartment();
+  const scheme = new Compartment();
+  const media = window.matchMedia(darkQuery);
   const describeAttrs = (describedBy: string | null, invalid: boolean) =>
     EditorView.contentAttributes.of({ ...(describedBy ? { 'aria-describedby': describedBy } : {}), ...(invalid ? { 'aria-invalid': 'true' } : {}) });
 
@@ -137,7 +259,10 @@ export function createEditor(options: EditorOptions): EditorHandle {
         liquidFor(options.mode, variables),
         description.of(describedBy),
         errorField,
+        autoClosers,
+        typeOverClosers,
         theme,
+        scheme.of(schemeTheme(media.matches)),
         EditorView.lineWrapping,
         EditorView.contentAttributes.of({ 'aria-labelledby': options.labelledBy }),
         EditorView.updateListener.of((update) => {
@@ -149,6 +274,8 @@ export function createEditor(options: EditorOptions): EditorHandle {
 
   const view = new EditorView({ state: makeState(options.doc, options.variables, describeAttrs(null, false)), parent: options.parent });
   let currentDescription: Extension = describeAttrs(null, false);
+  const followScheme = (event: MediaQueryListEvent) => view.dispatch({ effects: scheme.reconfigure(schemeTheme(event.matches)) });
+  media.addEventListener('change', followScheme);
 
   return {
     getDoc: () => view.state.doc.toString(),
@@ -179,6 +306,9 @@ export function createEditor(options: EditorOptions): EditorHandle {
       view.dispatch({ effects: description.reconfigure(currentDescription) });
     },
     focus: () => view.focus(),
-    destroy: () => view.destroy(),
+    destroy() {
+      media.removeEventListener('change', followScheme);
+      view.destroy();
+    },
   };
 }

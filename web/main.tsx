@@ -3,7 +3,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, MAIL_SETTINGS_EVENT, setCsrfToken, setErrorLanguage, whenSignedOut, type SettingView, type User } from './api.ts';
 import { Link } from './components.tsx';
 import { browserLanguage, I18n, isLanguage, translator, type Language } from './i18n.ts';
-import { navigate, tokenOf, usePath } from './router.ts';
+import { mayLeave, navigate, tokenOf, usePath } from './router.ts';
 import { Session } from './session.ts';
 import { EmailServerPage } from './pages/email-server.tsx';
 import { GeneralPage } from './pages/general.tsx';
@@ -135,10 +135,12 @@ function App() {
     user,
     setUser: (u: User) => setState({ kind: 'signed-in', user: u }),
     signOut: async () => {
+      // Asked before signing out: a "no" must keep the session as well as the unsaved changes.
+      if (!mayLeave()) return;
       await api('POST', '/logout').catch(() => undefined);
       setCsrfToken(null);
       setState({ kind: 'signed-out' });
-      navigate('/login');
+      navigate('/login', { asked: true });
     },
   };
   let page;

@@ -5,7 +5,8 @@ import { parseEmailAddress } from '../domain/address.ts';
 import type { SettingsService } from '../config/settings-service.ts';
 import { secretKeys, type Settings } from '../config/settings-schema.ts';
 import { mailLanguage, type MailRenderer } from '../templates/render-mail.ts';
-import { sampleData } from '../templates/sample-data.ts';
+import { sharerFromName, sharerReplyTo } from '../notifications/share-mail.ts';
+import { sampleData, sampleSharer } from '../templates/sample-data.ts';
 import { TEMPLATE_NAMES, isTemplateLanguage, isTemplateName, type TemplateLanguage, type TemplateName } from '../templates/template-catalog.ts';
 import type { TransportFactory } from '../transport/create-transport.ts';
 import { createTranscript } from '../transport/transcript.ts';
@@ -14,6 +15,14 @@ import type { TestMailRecord } from '../db/test-mail-repo.ts';
 
 function samplePerson(language: TemplateLanguage): { display_name: string; uid: string } {
   return sampleData('test', language).user as { display_name: string; uid: string };
+}
+
+const isShareTemplate = (name: TemplateName) => name === 'share' || name === 'link_share';
+
+/** A share mail's sender, as the real one has it (From "Bob Berg via <instance>", Reply-To per mail_share_reply_to), for the sample sharer. */
+function sharedBySample(language: TemplateLanguage, settings: Settings): { fromName: string; replyTo?: string } {
+  const sharer = sampleSharer(language);
+  return { fromName: sharerFromName(sharer.name, settings, language), ...sharerReplyTo(sharer.email, settings) };
 }
 
 export interface TestMailReport {
@@ -58,7 +67,12 @@ export interface TestSendOptions {
  * the outbox) with the current settings, reporting the server's answer or a diagnosis.
  */
 export function createMailTestService(deps: MailTestServiceDeps) {
-  async function send(template: TemplateName, options: TestSendOptions, data: (language: TemplateLanguage, settings: Settings) => Record<string, unknown>): Promise<TestMailReport> {
+  async function send(
+    template: TemplateName,
+    options: TestSendOptions,
+    data: (language: TemplateLanguage, settings: Settings) => Record<string, unknown>,
+    sender: (language: TemplateLanguage, settings: Settings) => { fromName?: string; replyTo?: string } = () => ({}),
+  ): Promise<TestMailReport> {
     const settings = await deps.settings.get();
     const admin = options.to ? undefined : await deps.adminContact();
     const toText = options.to ?? admin?.email ?? undefined;
@@ -78,6 +92,7 @@ export function createMailTestService(deps: MailTestServiceDeps) {
         to: admin ? { address: to, displayName: admin.displayName, uid: admin.uid, language } : { address: to, displayName: samplePerson(language).display_name, uid: samplePerson(language).uid, language },
         data: templateData,
         ...(typeof unsubscribe === 'string' ? { unsubscribeUrl: unsubscribe } : {}),
+        ...sender(language, settings),
       },
       settings,
     );
@@ -132,10 +147,15 @@ export function createMailTestService(deps: MailTestServiceDeps) {
       if (!isTemplateName(name)) throw new MailroomError('not_found', `No template is named "${name}"; the templates are ${TEMPLATE_NAMES.join(', ')}`);
       if (options.language !== undefined && !isTemplateLanguage(options.language)) throw new MailroomError('not_found', `Templates have no language "${options.language}"`);
       // Only the template's own sample variables: the common ones (user, instance) are the real ones.
-      return send(name, options, (language, settings) => {
-        const { user: _user, instance_name: _instance, base_url: _base, ...own } = sampleData(name, language, { instance_name: settings.instance_name, base_url: settings.base_url, now: deps.clock.now() });
-        return own;
-      });
+      return send(
+        name,
+        options,
+        (language, settings) => {
+          const { user: _user, instance_name: _instance, base_url: _base, ...own } = sampleData(name, language, { instance_name: settings.instance_name, base_url: settings.base_url, now: deps.clock.now() });
+          return own;
+        },
+        (language, settings) => (isShareTemplate(name) ? sharedBySample(language, settings) : {}),
+      );
     },
   };
 }

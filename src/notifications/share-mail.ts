@@ -56,13 +56,13 @@ function shownSharer(name: string | undefined, settings: Pick<Settings, 'instanc
  * cleaned of anything that could show another sender (onBehalfName); the instance alone when
  * nothing of it is left.
  */
-function sharerFromName(sharer: string, settings: Pick<Settings, 'instance_name' | 'mail_default_language'>, language: string | null | undefined): string {
+export function sharerFromName(sharer: string, settings: Pick<Settings, 'instance_name' | 'mail_default_language'>, language: string | null | undefined): string {
   const shown = onBehalfName(sharer);
   return shown === '' ? settings.instance_name : VIA[mailLanguage(language, settings.mail_default_language)](shown, settings.instance_name);
 }
 
 /** Reply-To of a share mail: the sharer's address unless `mail_share_reply_to` is none. */
-function sharerReplyTo(email: string | null | undefined, settings: Pick<Settings, 'mail_share_reply_to'>): { replyTo: string } | Record<string, never> {
+export function sharerReplyTo(email: string | null | undefined, settings: Pick<Settings, 'mail_share_reply_to'>): { replyTo: string } | Record<string, never> {
   return email && settings.mail_share_reply_to === 'sharer' ? { replyTo: email } : {};
 }
 

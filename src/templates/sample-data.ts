@@ -20,6 +20,15 @@ function dateTime(date: Date, language: TemplateLanguage): string {
 const DAY = 86_400_000;
 
 /**
+ * The person the sample share mails come from, with the address a real share mail would reply to:
+ * the test mail of `share` and `link_share` is sent "via" the instance on their behalf, as the
+ * real ones are. The name is the `sharer` of sampleData.
+ */
+export function sampleSharer(language: TemplateLanguage): { name: string; email: string } {
+  return language === 'zh-CN' ? { name: '李华', email: 'li.hua@example.com' } : { name: 'Bob Berg', email: 'bob.berg@example.com' };
+}
+
+/**
  * Realistic data for the preview and the tests: exactly the variables of `variablesOf(name)`
  * (the common ones and the template's own), with names, dates and times as a user of that
  * language would see them (dates and times arrive already formatted). Given the instance, the
@@ -42,7 +51,7 @@ export function sampleData(name: TemplateName, language: TemplateLanguage, insta
     case 'share':
       return {
         ...common,
-        sharer: zh ? '李华' : 'Bob Berg',
+        sharer: sampleSharer(language).name,
         file_name: zh ? '2026年度预算.xlsx' : 'Budget 2026.xlsx',
         link: base + '/s/Xk3pQ9aLm2',
         expiration: at(7, zh ? '2026年12月3日' : '2026-12-03'),
@@ -81,7 +90,7 @@ export function sampleData(name: TemplateName, language: TemplateLanguage, insta
         user: zh
           ? { display_name: 'zhao.min@example.org', uid: '', email: 'zhao.min@example.org' }
           : { display_name: 'dana.diaz@example.org', uid: '', email: 'dana.diaz@example.org' },
-        sharer: zh ? '李华' : 'Bob Berg',
+        sharer: sampleSharer(language).name,
         file_name: zh ? '2026年第一季度报价单.pdf' : 'Quote Q1 2026.pdf',
         link: base + '/s/' + (zh ? 'T4nB8cWq1R' : 'R7fWq2ZkT9'),
         expiration: at(14, zh ? '2026年12月10日' : '2026-12-10'),

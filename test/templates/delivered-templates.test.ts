@@ -9,7 +9,7 @@ import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import type { AppContext } from '../../src/context.ts';
 import { buildContext } from '../../src/main.ts';
 import { postfixSettings } from '../support/mail-fixtures.ts';
-import { sampleData } from '../../src/templates/sample-data.ts';
+import { sampleData, sampleSharer } from '../../src/templates/sample-data.ts';
 import { TEMPLATE_DEFINITIONS, TEMPLATE_LANGUAGES, TEMPLATE_NAMES, type TemplateLanguage, type TemplateName } from '../../src/templates/template-catalog.ts';
 import { startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
 import { assertChineseTypography } from '../support/zh-typography.ts';
@@ -74,7 +74,15 @@ describe('the shipped templates, delivered by a real Postfix', () => {
         const mail = await simpleParser(delivered.raw);
         assert.match(mail.subject ?? '', expectedSubject[language][name]);
         assert.equal(mail.from?.value[0]?.address, 'mailroom@cloud.example.com');
-        assert.equal(mail.from?.value[0]?.name, '示例云盘 Example');
+        if (name === 'share' || name === 'link_share') {
+          // Built like the real share mails: sent on the sample sharer's behalf, replies to them.
+          const sharer = sampleSharer(language);
+          assert.equal(mail.from?.value[0]?.name, language === 'zh-CN' ? '李华通过示例云盘 Example' : 'Bob Berg via 示例云盘 Example');
+          assert.equal(mail.replyTo?.value[0]?.address, sharer.email);
+        } else {
+          assert.equal(mail.from?.value[0]?.name, '示例云盘 Example');
+          assert.equal(mail.replyTo, undefined);
+        }
         assert.equal(mail.headers.get('auto-submitted'), 'auto-generated');
         assert.match(mail.messageId ?? '', /@cloud\.example\.com>$/);
         assert.ok(mail.text && mail.text.trim().length > 0, 'a text part');
@@ -110,6 +118,19 @@ describe('the shipped templates, delivered by a real Postfix', () => {
       });
     }
   }
+
+  it('sends the share test mail without Reply-To when mail_share_reply_to is none, still "via" the instance', async () => {
+    await ctx.settings.update({ mail_share_reply_to: 'none' });
+    try {
+      const to = 'share.no-reply-to@example.org';
+      assert.equal((await ctx.mailTest.sendTemplateTest('share', { to, language: 'en' })).ok, true);
+      const mail = await simpleParser((await waitForMail(postfix.maildir, (m) => m.deliveredTo === to)).raw);
+      assert.equal(mail.from?.value[0]?.name, 'Bob Berg via 示例云盘 Example');
+      assert.equal(mail.replyTo, undefined);
+    } finally {
+      await ctx.settings.update({ mail_share_reply_to: 'sharer' });
+    }
+  });
 
   it('escapes a script in a value in the HTML part and keeps the CSS inline for mail programs', async () => {
     await ctx.templates.set('share', 'en', { subject: '{{ sharer }} shared {{ file_name }}', html: '<p class="lead">{{ note }}</p>', text: '' }, 'test');

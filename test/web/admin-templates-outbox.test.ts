@@ -210,7 +210,8 @@ describe('the Templates, Outbox and Users pages of an admin', () => {
         await eventually(async () => (await page.locator('#preview-subject').innerText()) === 'Browser test: Bob Berg shared Budget 2026.xlsx', 'the preview shows the new subject');
         await eventually(async () => ((await page.locator('#preview-html').getAttribute('srcdoc')) ?? '').includes('Added by the browser test for Bob Berg.'), 'the HTML preview has the new sentence');
         assert.match(await previewFrame(page).innerText(), /Added by the browser test for Bob Berg\./, 'the frame shows it');
-        assert.equal(await page.locator('#preview-html').getAttribute('sandbox'), '', 'the preview cannot run script');
+        // No allow-scripts: the preview cannot run script; allow-same-origin only lets the page measure the mail's height.
+        assert.equal(await page.locator('#preview-html').getAttribute('sandbox'), 'allow-same-origin', 'the preview cannot run script');
         await page.locator('#template-unsaved').filter({ hasText: 'unsaved changes' }).waitFor();
         // The text preview, one click away.
         assert.equal(await page.locator('#preview-text').isVisible(), false);

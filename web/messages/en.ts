@@ -299,6 +299,17 @@ export const en = {
   templateVersionRestoreYes: 'Yes, restore',
   templateVersionRestored: 'Version {id} restored as version {newId}.',
   templateVersionRestoreRefused: 'Version {id} was not restored: {message}',
+  templateLeaveUnsaved: 'This template has unsaved changes. Leave the page and lose them?',
+  templateCompare: 'Compare versions',
+  templateCompareFrom: 'Older',
+  templateCompareTo: 'Newer',
+  templateCompareDraft: 'The editors (unsaved draft)',
+  templateCompareShow: 'Show changes',
+  templateCompareTitle: 'Changes: {from} → {to}',
+  templateDiffSame: 'No changes.',
+  templateDiffCounts: '{added} added, {removed} removed',
+  templateDiffAdded: 'added',
+  templateDiffRemoved: 'removed',
   editorLoading: 'Loading the editor…',
 
   // Outbox

@@ -3,6 +3,8 @@ import { api, ApiError, type TestMailReport } from '../api.ts';
 import { Notice, PageTitle, SaveStatus, TestFailure, useTestSend, type SaveState } from '../components.tsx';
 import { isLanguage, useI18n, type MessageKey } from '../i18n.ts';
 import { editorPhrasesZhCN } from '../messages/editor-phrases.zh-CN.ts';
+import { lineDiff } from '../line-diff.ts';
+import { useLeaveGuard } from '../router.ts';
 import { useSession } from '../session.ts';
 import type { EditorHandle, EditorMode, ErrorMark } from '../editor.ts';
 
@@ -170,6 +172,9 @@ export function TemplatesPage() {
   const detail = details[key];
   const draft = drafts[key];
   const dirty = detail !== undefined && draft !== undefined && !sameParts(detail.parts, draft);
+  // Drafts of other templates and languages count too: switching keeps them, leaving would not.
+  const anyDirty = Object.entries(drafts).some(([k, d]) => details[k] !== undefined && !sameParts((details[k] as TemplateDetail).parts, d));
+  useLeaveGuard(anyDirty ? t('templateLeaveUnsaved') : null);
 
   // The chosen template: in the address (so it can be linked to and survives a reload), and loaded once.
   useEffect(() => {
@@ -540,18 +545,48 @@ export function TemplatesPage() {
               {t('templatePreviewSubject')}
               <span id="preview-subject">{preview?.subject ?? ''}</span>
             </p>
-            <iframe id="preview-html" class={previewState === 'error' ? 'stale' : ''} hidden={format !== 'html'} sandbox="" srcdoc={preview?.html ?? ''} title={t('templatePreviewFrame')} />
+            <PreviewFrame html={preview?.html ?? ''} stale={previewState === 'error'} hidden={format !== 'html'} title={t('templatePreviewFrame')} />
             <pre id="preview-text" class={previewState === 'error' ? 'stale' : ''} hidden={format !== 'text'} tabIndex={0} aria-label={t('templatePreviewTextLabel')}>
               {preview?.text ?? ''}
             </pre>
           </section>
 
-          <History key={key} path={path} versions={detail.versions} timezone={user.timezone} language={language} busy={busy !== null} dirty={dirty} onRestore={restore} />
+          <History key={key} path={path} versions={detail.versions} draft={draft} timezone={user.timezone} language={language} busy={busy !== null} dirty={dirty} onRestore={restore} />
           <TestSend path={path} dirty={dirty} />
         </div>
       )}
     </div>
   );
+}
+
+/**
+ * The rendered HTML mail, as tall as its content: the whole mail shows, with no scroll bar of its
+ * own. The frame runs nothing (no allow-scripts); allow-same-origin only lets this page measure
+ * its document.
+ */
+function PreviewFrame(props: { html: string; stale: boolean; hidden: boolean; title: string }) {
+  const frame = useRef<HTMLIFrameElement>(null);
+  useEffect(() => {
+    const f = frame.current;
+    if (!f) return;
+    const fit = () => {
+      const root = f.contentDocument?.documentElement;
+      if (!root || f.clientWidth === 0) return;
+      const borders = f.offsetHeight - f.clientHeight;
+      const height = `${Math.ceil(Math.max(root.getBoundingClientRect().height, root.scrollHeight > f.clientHeight ? root.scrollHeight : 0)) + borders}px`;
+      if (f.style.height !== height) f.style.height = height;
+    };
+    // A new mail loads (fonts and the logo with it); a narrower frame wraps its lines anew.
+    f.addEventListener('load', fit);
+    const resized = new ResizeObserver(fit);
+    resized.observe(f);
+    fit();
+    return () => {
+      f.removeEventListener('load', fit);
+      resized.disconnect();
+    };
+  }, []);
+  return <iframe id="preview-html" ref={frame} class={props.stale ? 'stale' : ''} hidden={props.hidden} sandbox="allow-same-origin" srcdoc={props.html} title={props.title} />;
 }
 
 /** The variables the template may use; each button puts `{{ name }}` where the cursor last was. */
@@ -722,6 +757,8 @@ function History(props: {
   busy: boolean;
   /** Unsaved changes in the editors, which a restore replaces. */
   dirty: boolean;
+  /** What the editors hold, to compare a version with. */
+  draft: Parts;
   /** Resolves with null when restored, else the message to show. */
   onRestore(id: number): Promise<string | null>;
 }) {
@@ -778,6 +815,7 @@ function History(props: {
   return (
     <section class="panel tpl-history" aria-labelledby="template-history-title">
       <h2 id="template-history-title">{t('templateHistory')}</h2>
+      <Compare path={props.path} versions={props.versions} draft={props.draft} />
       {props.versions.length === 0 ? (
         <p class="hint" id="template-history-empty">
           {t('templateHistoryEmpty')}
@@ -923,5 +961,106 @@ function TestSend(props: { path: string; dirty: boolean }) {
         {report && !report.ok && <TestFailure report={report} />}
       </div>
     </section>
+  );
+}
+
+type CompareSide = number | 'draft';
+
+/**
+ * The changes between two versions, or a version and the editors: a line diff of the subject,
+ * the HTML and the text, each line marked + or − (and named for screen readers), not by colour
+ * alone. As text: nothing of the HTML runs or loads here.
+ */
+function Compare(props: { path: string; versions: readonly TemplateVersion[]; draft: Parts }) {
+  const { t } = useI18n();
+  const withParts = props.versions.filter((v) => v.action !== 'reset');
+  // Until chosen: the version before the one in force against it (or the only one against the editors), following new saves.
+  const [chosenFrom, setFrom] = useState<CompareSide | null>(null);
+  const [chosenTo, setTo] = useState<CompareSide | null>(null);
+  const from = chosenFrom ?? withParts[1]?.id ?? withParts[0]?.id ?? 'draft';
+  const to = chosenTo ?? (withParts.length > 1 ? (withParts[0]?.id ?? 'draft') : 'draft');
+  const [shown, setShown] = useState<{ from: CompareSide; to: CompareSide } | null>(null);
+  const [loaded, setLoaded] = useState<Record<number, Parts>>({});
+  const [failure, setFailure] = useState<string | null>(null);
+  if (withParts.length === 0) return null;
+
+  const partsOf = (side: CompareSide): Parts | undefined => (side === 'draft' ? props.draft : loaded[side]);
+  const nameOf = (side: CompareSide) => (side === 'draft' ? t('templateCompareDraft') : t('templateVersionId', { id: side }));
+
+  const show = async (event: Event) => {
+    event.preventDefault();
+    setFailure(null);
+    try {
+      // A version never changes: each is loaded once while the page is open.
+      const missing = [from, to].filter((s): s is number => s !== 'draft' && !loaded[s]);
+      const fetched = await Promise.all(missing.map((id) => api<{ version: VersionView }>('GET', `${props.path}/versions/${id}`).then((r) => [id, r.version] as const)));
+      setLoaded((all) => ({ ...all, ...Object.fromEntries(fetched.map(([id, v]) => [id, { subject: v.subject, html: v.html, text: v.text }])) }));
+      setShown({ from, to });
+    } catch (e) {
+      setFailure((e as Error).message);
+    }
+  };
+
+  const options = (id: string, label: string, value: CompareSide, set: (side: CompareSide) => void) => (
+    <div class="field">
+      <label for={id}>{label}</label>
+      <select id={id} value={String(value)} onChange={(e) => set(e.currentTarget.value === 'draft' ? 'draft' : Number(e.currentTarget.value))}>
+        {withParts.map((v) => (
+          <option key={v.id} value={String(v.id)}>
+            {t('templateVersionId', { id: v.id })}
+          </option>
+        ))}
+        <option value="draft">{t('templateCompareDraft')}</option>
+      </select>
+    </div>
+  );
+
+  const before = shown && partsOf(shown.from);
+  const after = shown && partsOf(shown.to);
+  return (
+    <div class="tpl-compare">
+      <h3 id="template-compare-title">{t('templateCompare')}</h3>
+      <form class="inline-form" onSubmit={(e) => void show(e)} aria-labelledby="template-compare-title">
+        {options('template-compare-from', t('templateCompareFrom'), from, setFrom)}
+        {options('template-compare-to', t('templateCompareTo'), to, setTo)}
+        <button type="submit" id="template-compare-show">
+          {t('templateCompareShow')}
+        </button>
+      </form>
+      {failure && <Notice kind="error">{t('errorGeneric', { message: failure })}</Notice>}
+      {shown && before && after && (
+        <div id="template-diff" role="region" aria-labelledby="template-diff-title">
+          <h4 id="template-diff-title">{t('templateCompareTitle', { from: nameOf(shown.from), to: nameOf(shown.to) })}</h4>
+          {PARTS.map((part) => {
+            const lines = lineDiff(before[part], after[part]);
+            const added = lines.filter((l) => l.kind === 'added').length;
+            const removed = lines.filter((l) => l.kind === 'removed').length;
+            return (
+              <section key={part} class="tpl-diff-part" data-part={part} aria-labelledby={`template-diff-${part}`}>
+                <h5 id={`template-diff-${part}`}>
+                  {t(part === 'subject' ? 'templateSubject' : part === 'html' ? 'templateHtml' : 'templatePreviewText')}
+                  {': '}
+                  <span class="tpl-diff-counts">{added + removed === 0 ? t('templateDiffSame') : t('templateDiffCounts', { added, removed })}</span>
+                </h5>
+                {added + removed > 0 && (
+                  <pre class="tpl-diff" tabIndex={0}>
+                    {lines.map((l, i) => (
+                      <span key={i} class={`tpl-diff-line ${l.kind}`} data-kind={l.kind}>
+                        <span class="tpl-diff-sign" aria-hidden="true">
+                          {l.kind === 'added' ? '+ ' : l.kind === 'removed' ? '− ' : '  '}
+                        </span>
+                        {l.kind !== 'same' && <span class="visually-hidden">{t(l.kind === 'added' ? 'templateDiffAdded' : 'templateDiffRemoved')}: </span>}
+                        {l.text}
+                        {'\n'}
+                      </span>
+                    ))}
+                  </pre>
+                )}
+              </section>
+            );
+          })}
+        </div>
+      )}
+    </div>
   );
 }
