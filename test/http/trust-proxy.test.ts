@@ -49,7 +49,8 @@ describe('MAILROOM_TRUST_PROXY: the client address behind a reverse proxy', () =
   it('an account mail names the client the trusted proxy forwarded, not the proxy', async () => {
     const app = await appWith({ MAILROOM_TRUST_PROXY: '127.0.0.1', MAILROOM_MAIL_DOMAIN: 'cloud.example.com' });
     const ctx = contexts.at(-1) as AppContext;
-    await ctx.users.add({ uid: 'pia', email: 'pia@example.com', invite: false });
+    // A password to change: a first password is not announced.
+    await ctx.users.add({ uid: 'pia', email: 'pia@example.com', password: 'Ember-Falcon-Harbor-1999', invite: false });
     const reply = await app.inject({
       method: 'PATCH',
       url: '/api/v1/users/pia',
