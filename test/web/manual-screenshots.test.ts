@@ -101,7 +101,7 @@ describe('the screenshots of the admin manual', () => {
       await failure.waitFor({ timeout: 30_000 });
       const shown = await failure.innerText();
       assert.match(shown, /smtp_auth_failed/, 'the code of docs/errors.md');
-      assert.match(shown, /refused the user name or password: check mail_smtpname and mail_smtppassword/, 'what to change');
+      assert.match(shown, /refused the user name or password[\s\S]*Check User name \(mail_smtpname\), Password \(mail_smtppassword\)/, "what to change, in the page's words");
       assert.match(shown, /535 5\.7\.8/, "Postfix's reply, verbatim");
 
       const transcript = page.locator('details', { has: page.getByText('SMTP conversation', { exact: true }) }).locator('pre');
