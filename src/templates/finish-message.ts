@@ -31,10 +31,13 @@ export interface MailContent {
 }
 
 /** The settings that shape every mail. */
-export type FinishSettings = Pick<
-  Settings,
-  'instance_name' | 'mail_from_address' | 'mail_domain' | 'mail_send_plaintext_only' | 'mail_dkim_domain' | 'mail_dkim_selector' | 'mail_dkim_private_key'
->;
+const FINISH_SETTING_KEYS = ['instance_name', 'mail_from_address', 'mail_domain', 'mail_send_plaintext_only', 'mail_dkim_domain', 'mail_dkim_selector', 'mail_dkim_private_key'] as const;
+export type FinishSettings = Pick<Settings, (typeof FINISH_SETTING_KEYS)[number]>;
+
+/** The settings a finished mail depends on, and no others: they travel to the render thread with each mail. */
+export function finishSettingsOf(settings: FinishSettings): FinishSettings {
+  return Object.fromEntries(FINISH_SETTING_KEYS.map((key) => [key, settings[key]])) as FinishSettings;
+}
 
 export interface FinishDeps {
   clock: { now(): Date };

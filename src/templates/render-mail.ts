@@ -2,7 +2,7 @@ import type { Settings } from '../config/settings-schema.ts';
 import type { SenderKind } from '../domain/sender.ts';
 import { isTimeZone } from '../domain/time-zone.ts';
 import type { ComposedMessage } from './compose-message.ts';
-import type { FinishSettings } from './finish-message.ts';
+import { finishSettingsOf } from './finish-message.ts';
 import { TEMPLATE_DEFINITIONS, isTemplateLanguage, type TemplateLanguage, type TemplateName, type TemplateParts } from './template-catalog.ts';
 import type { TemplateEngine } from './template-engine.ts';
 
@@ -28,19 +28,6 @@ export interface RenderMailInput {
   replyTo?: string | undefined;
   /** The template's parts in force, when the caller read them already (a batch of digests reads them once). */
   parts?: TemplateParts | undefined;
-}
-
-/** The settings a finished mail depends on, and no others: they travel to the render thread with each mail. */
-function finishSettings(s: Settings): FinishSettings {
-  return {
-    instance_name: s.instance_name,
-    mail_from_address: s.mail_from_address,
-    mail_domain: s.mail_domain,
-    mail_send_plaintext_only: s.mail_send_plaintext_only,
-    mail_dkim_domain: s.mail_dkim_domain,
-    mail_dkim_selector: s.mail_dkim_selector,
-    mail_dkim_private_key: s.mail_dkim_private_key,
-  };
 }
 
 /** Whose no-reply address a mail comes from when mail_from_address is empty. */
@@ -166,7 +153,7 @@ export function createMailRenderer(deps: MailRendererDeps): MailRenderer {
           replyTo: input.replyTo,
           ...(notification && input.unsubscribeUrl ? { unsubscribeUrl: input.unsubscribeUrl } : {}),
         },
-        settings: finishSettings(settings),
+        settings: finishSettingsOf(settings),
         now: deps.clock.now().getTime(),
       });
       return { ...message, language };
