@@ -6,7 +6,8 @@
 // enqueued and delivered), which is the ceiling rendering should not pull far below.
 // Reports mails/s from the first request to the last mail accepted by the sink, the time until
 // every request was answered, and the peak RSS of the largest of serve's processes.
-// env: N (20000) BATCH (1000) USERS (1000) CONCURRENCY (2)
+// env: N (20000) BATCH (1000) USERS (1000) CONCURRENCY (2); PROFILE_DIR: CPU profiles of serve's
+// processes and threads go there (node --cpu-prof), and the peer and raw runs are skipped.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,6 +20,7 @@ const N = Number(process.env['N'] ?? 20000);
 const BATCH = Number(process.env['BATCH'] ?? 1000);
 const USERS = Number(process.env['USERS'] ?? 1000);
 const CONCURRENCY = Number(process.env['CONCURRENCY'] ?? 2);
+const PROFILE_DIR = process.env['PROFILE_DIR'];
 const root = new URL('..', import.meta.url).pathname;
 
 interface Result {
@@ -79,7 +81,12 @@ async function mailroom(sinkPort: number): Promise<Result> {
   const env = { ...process.env, MAILROOM_DATA_DIR: join(dir, 'data'), MAILROOM_CONFIG: config, MAILROOM_PORT: String(port), MAILROOM_LOG_LEVEL: 'warn', MAILROOM_ADMIN_PASSWORD: 'bench-admin-password' };
   const admin = await mailroomCli(['token:create', 'bench-admin'], env);
   const service = await mailroomCli(['token:create', 'bench-host', '--scope', 'service'], env);
-  const server = spawn(process.execPath, ['--max-semi-space-size=4', join(root, 'bin/mailroom.mjs'), 'serve'], { env, stdio: 'ignore' });
+  // Profiled, the worker runs as a process of its own beside `serve --no-worker` (what serve starts
+  // as its child), since node refuses --cpu-prof in NODE_OPTIONS.
+  const profile = PROFILE_DIR === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`];
+  const cli = (...args: string[]) => spawn(process.execPath, ['--max-semi-space-size=4', ...profile, join(root, 'bin/mailroom.mjs'), ...args], { env, stdio: 'ignore' });
+  const server = PROFILE_DIR === undefined ? cli('serve') : cli('serve', '--no-worker');
+  const worker = PROFILE_DIR === undefined ? undefined : cli('worker');
   try {
     await waitForPort(port);
     const url = `http://127.0.0.1:${port}`;
@@ -109,8 +116,10 @@ async function mailroom(sinkPort: number): Promise<Result> {
     const secs = (performance.now() - t0) / 1000;
     return { rate: N / secs, answeredSecs, rssMiB: await peakRssMiB(server) };
   } finally {
-    server.kill('SIGTERM');
-    await new Promise((r) => server.once('exit', r));
+    for (const child of [server, worker]) {
+      child?.kill('SIGTERM');
+      if (child !== undefined) await new Promise((r) => child.once('exit', r));
+    }
     await rm(dir, { recursive: true, force: true });
   }
 }
@@ -126,6 +135,10 @@ try {
   await waitForPort(sinkPort);
   const ours = await mailroom(sinkPort);
   process.stderr.write(`mailroom: ${Math.round(ours.rate)} mails/s, every request answered after ${ours.answeredSecs?.toFixed(1)} s\n`);
+  if (PROFILE_DIR !== undefined) {
+    sink.kill('SIGTERM');
+    process.exit(0);
+  }
   const peer = await nodeJson(['--import', 'tsx', join(root, 'bench/notify-peer.ts')], { N: String(N), SINK_PORT: String(sinkPort) });
   process.stderr.write(`peer: ${Math.round(peer.rate)} mails/s\n`);
   const rawDir = await mkdtemp(join(tmpdir(), 'mailroom-bench-raw-'));

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { ClaimedMail } from '../domain/outbox.ts';
+import { MailroomError } from '../errors.ts';
 import type { SqlDialectName } from './database.ts';
 import type { DatabaseSchema, OutboxTable } from './schema.ts';
 
@@ -9,7 +10,8 @@ export interface NewOutboxRow {
   envelopeFrom: string;
   recipients: string[];
   subject: string;
-  raw: string;
+  /** The finished message's bytes. */
+  raw: Buffer;
   idempotencyKey: string | null;
   notBefore?: number;
 }
@@ -74,6 +76,13 @@ export const SEARCH_WINDOW = 20_000;
 /** A LIKE pattern that matches `text` literally (the escape character is a backslash). */
 export function likeEscape(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/** A mail's bytes; both are written in one transaction, so a row without them is a damaged database. */
+function bodyOf(bodies: ReadonlyMap<number, Buffer>, id: number): Buffer {
+  const raw = bodies.get(id);
+  if (raw === undefined) throw new MailroomError('internal_error', `Mail #${id} has no message in outbox_bodies: the database is damaged`);
+  return raw;
 }
 
 function toRow(r: OutboxTable & { id: number }): OutboxRow {
@@ -149,7 +158,6 @@ export async function enqueueWithin(trx: Kysely<DatabaseSchema>, rows: NewOutbox
           envelope_from: row.envelopeFrom,
           recipients: JSON.stringify(row.recipients),
           subject: row.subject,
-          raw: row.raw,
           idempotency_key: row.idempotencyKey,
           created_at: now,
           updated_at: now,
@@ -164,6 +172,10 @@ export async function enqueueWithin(trx: Kysely<DatabaseSchema>, rows: NewOutbox
       const { index, row } = chunk[j] as { index: number; row: NewOutboxRow };
       result[index] = { id: Number(r.id), duplicate: false, leased: leasedNow(row) };
     });
+    await trx
+      .insertInto('outbox_bodies')
+      .values(inserted.map((r, j) => ({ outbox_id: Number(r.id), raw: (chunk[j] as { row: NewOutboxRow }).row.raw })))
+      .execute();
   }
   rows.forEach((row, index) => {
     if (!result[index] && row.idempotencyKey !== null) {
@@ -262,8 +274,16 @@ export function createOutboxRepo(db: Kysely<DatabaseSchema>, dialect: SqlDialect
           updated_at: input.now,
         }))
         .where('id', 'in', due)
-        .returning(['id', 'message_id', 'envelope_from', 'recipients', 'subject', 'raw', 'attempts', 'created_at'])
+        .returning(['id', 'message_id', 'envelope_from', 'recipients', 'subject', 'attempts', 'created_at'])
         .execute();
+      if (rows.length === 0) return [];
+      // The messages are read apart: the claim's update touches only the small rows.
+      const bodies = new Map<number, Buffer>();
+      const ids = rows.map((r) => Number(r.id));
+      for (let i = 0; i < ids.length; i += INSERT_CHUNK) {
+        const found = await db.selectFrom('outbox_bodies').select(['outbox_id', 'raw']).where('outbox_id', 'in', ids.slice(i, i + INSERT_CHUNK)).execute();
+        for (const b of found) bodies.set(Number(b.outbox_id), b.raw);
+      }
       return rows
         .map((r) => ({
           id: Number(r.id),
@@ -271,7 +291,7 @@ export function createOutboxRepo(db: Kysely<DatabaseSchema>, dialect: SqlDialect
           envelopeFrom: r.envelope_from,
           recipients: JSON.parse(r.recipients) as string[],
           subject: r.subject,
-          raw: r.raw,
+          raw: bodyOf(bodies, Number(r.id)),
           attempts: Number(r.attempts),
           createdAt: Number(r.created_at),
         }))
@@ -385,13 +405,14 @@ export function createOutboxRepo(db: Kysely<DatabaseSchema>, dialect: SqlDialect
       return new Map(rows.map((r) => [Number(r.id), r.state]));
     },
 
-    async get(id: number): Promise<(OutboxRow & { raw: string; history: OutboxAttempt[] }) | undefined> {
+    async get(id: number): Promise<(OutboxRow & { raw: Buffer; history: OutboxAttempt[] }) | undefined> {
       const row = await db.selectFrom('outbox').selectAll().where('id', '=', id).executeTakeFirst();
       if (!row) return undefined;
+      const body = await db.selectFrom('outbox_bodies').select('raw').where('outbox_id', '=', id).executeTakeFirst();
       const history = await db.selectFrom('outbox_attempts').selectAll().where('outbox_id', '=', id).orderBy('attempt').orderBy('id').execute();
       return {
         ...toRow(row as OutboxTable & { id: number }),
-        raw: row.raw,
+        raw: bodyOf(new Map(body ? [[id, body.raw]] : []), id),
         history: history.map((h) => ({ attempt: Number(h.attempt), at: Number(h.at), host: h.host, outcome: h.outcome, code: h.code, message: h.message, reply: h.reply })),
       };
     },
@@ -426,6 +447,7 @@ export function createOutboxRepo(db: Kysely<DatabaseSchema>, dialect: SqlDialect
       return db.transaction().execute(async (trx) => {
         const old = trx.selectFrom('outbox').select('id').where('state', 'in', ['sent', 'failed', 'cancelled']).where('updated_at', '<', before);
         await trx.deleteFrom('outbox_attempts').where('outbox_id', 'in', old).execute();
+        await trx.deleteFrom('outbox_bodies').where('outbox_id', 'in', old).execute();
         const result = await trx.deleteFrom('outbox').where('state', 'in', ['sent', 'failed', 'cancelled']).where('updated_at', '<', before).executeTakeFirst();
         return Number(result.numDeletedRows);
       });

@@ -15,6 +15,7 @@ import { digestClaimsMigration } from './migrations/0011-digest-claims.ts';
 import { serveAddressMigration } from './migrations/0012-serve-address.ts';
 import { testMailsMigration } from './migrations/0013-test-mails.ts';
 import { migrationVersionsMigration } from './migrations/0014-migration-versions.ts';
+import { outboxBodiesMigration } from './migrations/0016-outbox-bodies.ts';
 
 /** The tables of the migrations themselves: not Mailroom's data (db:copy leaves them out). */
 export const MIGRATION_TABLES: ReadonlySet<string> = new Set(['mailroom_migrations', 'mailroom_migrations_lock', 'mailroom_migration_versions']);
@@ -35,6 +36,7 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
     '0012-serve-address': serveAddressMigration(),
     '0013-test-mails': testMailsMigration(dialect),
     '0014-migration-versions': migrationVersionsMigration(),
+    '0016-outbox-bodies': outboxBodiesMigration(dialect),
   };
 }
 
@@ -80,6 +82,15 @@ const migrationNumber = (name: string) => Number.parseInt(name, 10) || 0;
 function migrator(database: Database): Migrator {
   const provider: MigrationProvider = { getMigrations: async () => migrations(database.dialect) };
   return new Migrator({ db: database.db, provider, migrationTableName: 'mailroom_migrations', migrationLockTableName: 'mailroom_migrations_lock' });
+}
+
+/**
+ * The migrations up to and including `last`, and no further: a database as an older Mailroom
+ * left it, for the tests of a migration that moves data.
+ */
+export async function migrateUpTo(database: Database, last: string): Promise<void> {
+  const { error } = await migrator(database).migrateTo(last);
+  if (error) throw error;
 }
 
 /** Which of the migration tables exist: every start asks, so not kysely's introspection of every column. */

@@ -7,6 +7,7 @@ export interface DatabaseSchema {
   api_tokens: ApiTokenTable;
   users: UserTable;
   outbox: OutboxTable;
+  outbox_bodies: OutboxBodyTable;
   outbox_attempts: OutboxAttemptTable;
   template_versions: TemplateVersionTable;
   sessions: SessionTable;
@@ -63,6 +64,12 @@ export interface UserTable {
   updated_at: string;
 }
 
+/** A queued message's bytes, apart from its row (migration 0016). */
+export interface OutboxBodyTable {
+  outbox_id: number;
+  raw: Buffer;
+}
+
 export interface OutboxTable {
   id: Generated<number>;
   message_id: string;
@@ -71,7 +78,6 @@ export interface OutboxTable {
   /** JSON array of addresses. */
   recipients: string;
   subject: string;
-  raw: string;
   state: string;
   attempts: number;
   next_attempt_at: number;

@@ -9,7 +9,8 @@ export interface ClaimedMail {
   envelopeFrom: string;
   recipients: string[];
   subject: string;
-  raw: string;
+  /** The finished message's bytes (sealed for account mails, see outbox/sealed-raw.ts). */
+  raw: Buffer;
   attempts: number;
   createdAt: number;
 }

@@ -10,7 +10,7 @@ import type { OutboxAttempt, OutboxRow } from '../db/outbox-repo.ts';
 import type { FailedOwedMail } from '../db/owed-mail-repo.ts';
 import type { SecretBox } from '../config/secret-box.ts';
 import { maskLinkTokens } from '../domain/link-tokens.ts';
-import { isSealedRaw, openRaw } from './sealed-raw.ts';
+import { isSealedBytes, openBytes } from './sealed-raw.ts';
 
 /**
  * The kinds of the account mails with a one-time link. Those queued before links were sealed are
@@ -20,7 +20,7 @@ const LINK_KINDS: ReadonlySet<string> = new Set(['welcome', 'lost_password', 'em
 
 /** The outbox table as the service needs it (implemented by db/outbox-repo.ts). */
 export interface OutboxStore {
-  enqueue(rows: Array<{ messageId: string; kind: string; envelopeFrom: string; recipients: string[]; subject: string; raw: string; idempotencyKey: string | null }>, now: number): Promise<Array<{ id: number; duplicate: boolean }>>;
+  enqueue(rows: Array<{ messageId: string; kind: string; envelopeFrom: string; recipients: string[]; subject: string; raw: Buffer; idempotencyKey: string | null }>, now: number): Promise<Array<{ id: number; duplicate: boolean }>>;
   counts(): Promise<Record<string, number>>;
   pending(): Promise<number>;
   list(input: { state?: string | undefined; limit: number; beforeId?: number | undefined }): Promise<unknown[]>;
@@ -28,7 +28,7 @@ export interface OutboxStore {
   sendNow(input: { ids: number[]; now: number }): Promise<number[]>;
   requeueIds(input: { ids: number[]; now: number }): Promise<number[]>;
   states(ids: number[]): Promise<Map<number, string>>;
-  get(id: number): Promise<(OutboxRow & { raw: string; history: OutboxAttempt[] }) | undefined>;
+  get(id: number): Promise<(OutboxRow & { raw: Buffer; history: OutboxAttempt[] }) | undefined>;
   requeue(input: { ids?: number[]; allFailed?: boolean; now: number }): Promise<number>;
   /** The ids of those that were queued or failed and are cancelled now. */
   cancel(input: { ids: number[]; now: number }): Promise<number[]>;
@@ -66,7 +66,7 @@ function notQueued(id: number, state: string): MailroomError {
 
 /** The outbox row of a finished message. */
 export function toOutboxRow(message: ComposedMessage, kind: string, key?: string | undefined) {
-  return { messageId: message.messageId, kind, envelopeFrom: message.envelope.from, recipients: message.envelope.to, subject: message.subject, raw: message.raw.toString('latin1'), idempotencyKey: key ?? null };
+  return { messageId: message.messageId, kind, envelopeFrom: message.envelope.from, recipients: message.envelope.to, subject: message.subject, raw: message.raw, idempotencyKey: key ?? null };
 }
 
 /**
@@ -119,9 +119,10 @@ export function createOutboxService(deps: { store: OutboxStore; owed: OwedMailVi
     async show(id: number) {
       const row = await deps.store.get(id);
       if (!row) throw new MailroomError('not_found', `No mail #${id} in the outbox`);
-      const masked = isSealedRaw(row.raw) || LINK_KINDS.has(row.kind);
-      const raw = masked ? maskLinkTokens(openRaw(deps.secretBox, row.raw)) : row.raw;
-      // The outbox keeps the message's bytes as a latin1 string (toOutboxRow).
+      const masked = isSealedBytes(row.raw) || LINK_KINDS.has(row.kind);
+      // `raw` is answered as a string of one character a byte (latin1), as it always was.
+      const stored = openBytes(deps.secretBox, row.raw).toString('latin1');
+      const raw = masked ? maskLinkTokens(stored) : stored;
       return { ...row, raw, masked, ...parseMessage(Buffer.from(raw, 'latin1')) };
     },
     /** One page of the list, with a search by recipient or subject; `next` pages on (see OutboxRepo.page). */

@@ -7,7 +7,7 @@ import type { Logger } from '../log/logger.ts';
 import { isTransportError, type Transport } from '../transport/transport.ts';
 import type { SecretBox } from '../config/secret-box.ts';
 import type { OutboxMetrics } from './outbox-metrics.ts';
-import { isSealedRaw, openRaw } from './sealed-raw.ts';
+import { isSealedBytes, openBytes } from './sealed-raw.ts';
 import { createRateLimiter, type RateLimiter } from './rate-limiter.ts';
 import type { HandOver } from './owed-mail-step.ts';
 
@@ -334,8 +334,8 @@ export class OutboxWorker {
     try {
       // Only account mails are sealed; the rest pay one startsWith. A wrong key throws
       // secret_undecryptable here, and the mail waits for the right one like any failed send.
-      const sealed = isSealedRaw(mail.raw);
-      const raw = Buffer.from(sealed ? openRaw(this.#deps.secretBox, mail.raw) : mail.raw, 'latin1');
+      const sealed = isSealedBytes(mail.raw);
+      const raw = sealed ? openBytes(this.#deps.secretBox, mail.raw) : mail.raw;
             const result = await transport.send({ envelope: { from: mail.envelopeFrom, to: mail.recipients }, raw, messageId: mail.messageId, subject: mail.subject, ...(sealed ? { holdsLiveLink: true } : {}) }, { giveBack: this.#stop.signal });
       this.#deps.metrics.sent(result.via, (performance.now() - started) / 1000);
       // Debug only: a line per mail is noise at thousands a second; the outbox keeps the record.

@@ -9,7 +9,7 @@ import type { Logger } from '../log/logger.ts';
 import type { ComposedMessage } from '../templates/compose-message.ts';
 import { toOutboxRow } from './outbox-service.ts';
 import { readOwedPayload, type OwedPayload } from './owed-mail.ts';
-import { sealRaw } from './sealed-raw.ts';
+import { sealBytes } from './sealed-raw.ts';
 
 /** The owed-mail table as the render step needs it (implemented by db/owed-mail-repo.ts). */
 export interface OwedMailStore {
@@ -83,7 +83,7 @@ export function createOwedMailStep(deps: OwedMailStepDeps) {
           try {
             const { payload, sealed } = readOwedPayload(deps.secretBox, mail.payload);
             const row = toOutboxRow(await compose(payload, settings), mail.kind, mail.key);
-            rendered.push({ id: mail.id, row: sealed ? { ...row, raw: sealRaw(deps.secretBox, row.raw) } : row });
+            rendered.push({ id: mail.id, row: sealed ? { ...row, raw: sealBytes(deps.secretBox, row.raw) } : row });
           } catch (error) {
             const code = isMailroomError(error) ? error.code : 'internal_error';
             const message = error instanceof Error ? error.message : String(error);

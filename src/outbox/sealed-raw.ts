@@ -3,8 +3,9 @@ import type { SecretBox } from '../config/secret-box.ts';
 // A stored message starts with a header ("From:", "DKIM-Signature:"); this prefix cannot, so a
 // sealed one is told apart without a column, and messages stored before sealing existed still read.
 const PREFIX = 'sealed:';
+const PREFIX_BYTES = Buffer.from(PREFIX, 'latin1');
 
-/** Whether a stored message is sealed with the instance key. */
+/** Whether a stored message (or owed mail's payload) is sealed with the instance key. */
 export const isSealedRaw = (stored: string): boolean => stored.startsWith(PREFIX);
 
 /**
@@ -16,3 +17,12 @@ export const sealRaw = (box: SecretBox, raw: string): string => PREFIX + box.sea
 
 /** The message as it was queued: opened when sealed, as stored otherwise. */
 export const openRaw = (box: SecretBox, stored: string): string => (isSealedRaw(stored) ? box.open(stored.slice(PREFIX.length)) : stored);
+
+/** isSealedRaw for a message kept as bytes (the outbox). */
+export const isSealedBytes = (stored: Uint8Array): boolean => stored.length >= PREFIX_BYTES.length && PREFIX_BYTES.equals(stored.subarray(0, PREFIX_BYTES.length));
+
+/** sealRaw for a message kept as bytes: the same sealed text, as its (ASCII) bytes. */
+export const sealBytes = (box: SecretBox, raw: Buffer): Buffer => Buffer.from(sealRaw(box, raw.toString('latin1')), 'latin1');
+
+/** openRaw for a message kept as bytes. */
+export const openBytes = (box: SecretBox, stored: Buffer): Buffer => (isSealedBytes(stored) ? Buffer.from(openRaw(box, stored.toString('latin1')), 'latin1') : stored);

@@ -145,9 +145,9 @@ describe('the outbox commands', { concurrency: true }, () => {
       await mailroomOk(['config:set', 'mail_dkim_selector', 'cli'], { cwd });
       const id = Number((await mailroomOk(['mail:send', '--to', 'signed@example.com', '--subject', 'Signed', '--text', 'Hello'], { cwd })).stdout);
       const db = database(cwd);
-      let raw: string;
+      let raw: Buffer;
       try {
-        raw = (db.prepare('SELECT raw FROM outbox WHERE id = ?').get(id) as { raw: string }).raw;
+        raw = (db.prepare('SELECT raw FROM outbox_bodies WHERE outbox_id = ?').get(id) as { raw: Buffer }).raw;
       } finally {
         db.close();
       }
@@ -155,7 +155,7 @@ describe('the outbox commands', { concurrency: true }, () => {
         if (name === 'cli._domainkey.example.com' && rr === 'TXT') return [[`v=DKIM1; k=rsa; p=${publicB64}`]];
         throw Object.assign(new Error(`no ${rr} record for ${name}`), { code: 'ENOTFOUND' });
       };
-      const result = await dkimVerify(Buffer.from(raw, 'latin1'), { resolver });
+      const result = await dkimVerify(raw, { resolver });
       assert.equal(result.results[0]?.status.result, 'pass', JSON.stringify(result.results[0]?.status));
     });
   });

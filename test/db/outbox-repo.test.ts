@@ -9,7 +9,7 @@ const mail = (i: number, key: string | null = null): NewOutboxRow => ({
   envelopeFrom: 'sender@example.test',
   recipients: [`r${i}@example.test`],
   subject: `mail ${i}`,
-  raw: `Subject: mail ${i}\r\n\r\nbody ${i}\r\n`,
+  raw: Buffer.from(`Subject: mail ${i}\r\n\r\nbody ${i}\r\n`),
   idempotencyKey: key,
 });
 

@@ -4,7 +4,7 @@ import { createOutboxRepo, type NewOutboxRow } from '../../src/db/outbox-repo.ts
 import { createOwedMailRepo } from '../../src/db/owed-mail-repo.ts';
 import { dialects } from '../support/dialects.ts';
 
-const row = (key: string): NewOutboxRow => ({ messageId: `<${key}@example.com>`, kind: 'share', envelopeFrom: 'mailroom@example.com', recipients: [`${key}@example.com`], subject: key, raw: 'From: x\r\n\r\nbody', idempotencyKey: key });
+const row = (key: string): NewOutboxRow => ({ messageId: `<${key}@example.com>`, kind: 'share', envelopeFrom: 'mailroom@example.com', recipients: [`${key}@example.com`], subject: key, raw: Buffer.from('From: x\r\n\r\nbody'), idempotencyKey: key });
 
 for (const dialect of dialects()) {
   describe(`owed mails on ${dialect.name}`, () => {

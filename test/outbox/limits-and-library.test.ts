@@ -81,7 +81,7 @@ describe('a mail to several recipients', () => {
 
   it('is sent, with the refused recipient and its reply kept', async () => {
     const repo = createOutboxRepo(database.db, 'sqlite');
-    const [row] = await repo.enqueue([{ messageId: '<multi@example.com>', kind: 'message', envelopeFrom: 'cloud@example.com', recipients: ['alice@example.com', 'nobody@example.com'], subject: 'to two', raw: 'Subject: to two\r\n\r\nhi\r\n', idempotencyKey: null }], Date.now());
+    const [row] = await repo.enqueue([{ messageId: '<multi@example.com>', kind: 'message', envelopeFrom: 'cloud@example.com', recipients: ['alice@example.com', 'nobody@example.com'], subject: 'to two', raw: Buffer.from('Subject: to two\r\n\r\nhi\r\n'), idempotencyKey: null }], Date.now());
     const settings = settingsWith({ mail_smtpmode: 'smtp', mail_smtphost: `127.0.0.1:${port}`, mail_smtptimeout: 5 });
     const clock = { now: () => new Date() };
     const worker = new OutboxWorker({

@@ -220,7 +220,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       const client = new pg.Client({ connectionString: url });
       await client.connect();
       try {
-        const outbox = await client.query<{ raw: string }>('select raw from outbox');
+        const outbox = await client.query<{ raw: string }>("select convert_from(raw, 'LATIN1') as raw from outbox_bodies");
         const captured = await client.query<{ raw: string }>('select raw from captured_mail');
         const tokens = await client.query<{ token_hash: string }>('select token_hash from user_tokens');
         return JSON.stringify([outbox.rows, captured.rows, tokens.rows]);
