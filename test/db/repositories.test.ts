@@ -88,6 +88,23 @@ for (const dialect of dialects()) {
       await assert.rejects(tokens.revoke('host-app'), { code: 'not_found' });
     });
 
+    it("writes a token's last use at most once a minute, not once a request", async () => {
+      const database = await dialect.open();
+      let now = new Date('2026-11-26T10:00:00Z');
+      const tokens = createTokenService({ store: createApiTokenRepo(database.db), clock: { now: () => now }, userExists: async () => false });
+      const token = await tokens.create('poller');
+      const lastUsed = async () => (await tokens.list()).find((t) => t.name === 'poller')?.lastUsedAt;
+      assert.equal(await lastUsed(), null);
+      await tokens.verify(token);
+      assert.equal(await lastUsed(), '2026-11-26T10:00:00.000Z');
+      now = new Date('2026-11-26T10:00:59Z');
+      await tokens.verify(token);
+      assert.equal(await lastUsed(), '2026-11-26T10:00:00.000Z', 'within the minute: not written again');
+      now = new Date('2026-11-26T10:01:00Z');
+      await tokens.verify(token);
+      assert.equal(await lastUsed(), '2026-11-26T10:01:00.000Z');
+    });
+
     it('stores captured mail and lists the newest first', async () => {
       const database = await dialect.open();
       const captured = createCapturedMailRepo(database.db, clock);
