@@ -20,7 +20,7 @@ import { promisify } from 'node:util';
 import { runCli } from '../../src/cli/program.ts';
 import { readRuntimeOptions, runtimeEnvNames } from '../../src/config/runtime-options.ts';
 import { startMailroom, type MailroomInstance } from '../support/browser.ts';
-import { fencedBlocks } from '../support/docs-markdown.ts';
+import { fencedBlocks, proseOnly } from '../support/docs-markdown.ts';
 import { repoRoot } from '../support/run-mailroom.ts';
 import { freePort } from '../support/servers.ts';
 
@@ -330,4 +330,33 @@ describe(`nginx with the site of ${doc} in front of a real Mailroom`, () => {
     for (const i of six) together.push(await reset('127.0.0.20', 10 + i));
     assert.deepEqual(together, [202, 202, 202, 202, 202, 429]);
   });
+});
+
+const HAN = '\\u3400-\\u4dbf\\u4e00-\\u9fff';
+
+/**
+ * Lines of a Chinese manual's prose that break the spacing rules of Mailroom's Chinese text
+ * (test/support/zh-typography.ts, for mails): a space wherever Chinese meets a Latin letter or a
+ * digit, and none between two Chinese characters. Code, link targets and addresses are set in as
+ * given: a code span counts as neither Chinese nor Latin.
+ */
+function typographyFaults(file: string): string[] {
+  const crowded = new RegExp(`[${HAN}][A-Za-z0-9]|[A-Za-z0-9][${HAN}]`);
+  const spaced = new RegExp(`[${HAN}] +[${HAN}]`);
+  return proseOnly(readFileSync(join(repoRoot, file), 'utf8'), { keepCodeSpans: true }).flatMap((raw, i) => {
+    const line = raw
+      .replace(/`[^`]*`/g, '•')
+      .replace(/\]\([^)]*\)/g, ']')
+      .replace(/https?:\/\/\S+/g, '•');
+    const faults = [crowded.test(line) && 'a space between Chinese and Latin text', spaced.test(line) && 'no space between Chinese characters'].filter((f) => f !== false);
+    return faults.length > 0 ? [`${file}:${i + 1}: ${faults.join('; ')}: ${line.trim().slice(0, 80)}`] : [];
+  });
+}
+
+describe('the Chinese manuals', () => {
+  for (const manual of [translation, 'docs/admin/email.zh-CN.md']) {
+    it(`${manual} spaces Chinese and Latin text as the Chinese mails do`, () => {
+      assert.deepEqual(typographyFaults(manual), []);
+    });
+  }
 });

@@ -26,7 +26,7 @@ import { cleanEnv, repoRoot } from '../support/run-mailroom.ts';
 const manuals = ['docs/admin/email.md', 'docs/admin/email.zh-CN.md'];
 const fixture = 'test/fixtures/docs/runnable.md';
 /** Editions of a manual in another language, and the manual they translate. */
-const translations: Record<string, string> = { 'docs/admin/email.zh-CN.md': 'docs/admin/email.md' };
+const translations: Record<string, string> = { 'docs/admin/email.zh-CN.md': 'docs/admin/email.md', 'docs/admin/operations.zh-CN.md': 'docs/admin/operations.md' };
 
 const adminDir = join(repoRoot, 'docs', 'admin');
 const adminFiles = existsSync(adminDir)
