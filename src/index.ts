@@ -3,7 +3,7 @@
  * your own Node.js process.
  *
  * @example
- * import { createMailroom } from 'mailroom';
+ * import { createMailroom } from 'mailroom-server';
  * const mailroom = await createMailroom({ env: { MAILROOM_DATA_DIR: './data' } });
  * const [{ id }] = await mailroom.enqueue([{ to: 'alice@example.com', subject: 'Hello', text: 'Hi Alice' }]);
  * const worker = mailroom.startWorker();   // or run `mailroom worker` next to your app

@@ -3,7 +3,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
-const packageJson = z.object({ name: z.literal('mailroom'), version: z.string().min(1) });
+/**
+ * Mailroom's name on npm (its command is `mailroom`): the npm name `mailroom` is another
+ * project's. A package.json of another name is not ours.
+ */
+export const PACKAGE_NAME = 'mailroom-server';
+
+const packageJson = z.object({ name: z.literal(PACKAGE_NAME), version: z.string().min(1) });
 
 let cached: string | undefined;
 

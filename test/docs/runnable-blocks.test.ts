@@ -26,7 +26,7 @@ import { cleanEnv, repoRoot } from '../support/run-mailroom.ts';
 const manuals = ['docs/admin/email.md', 'docs/admin/email.zh-CN.md'];
 const fixture = 'test/fixtures/docs/runnable.md';
 /** Editions of a manual in another language, and the manual they translate. */
-const translations: Record<string, string> = { 'docs/admin/email.zh-CN.md': 'docs/admin/email.md' };
+const translations: Record<string, string> = { 'docs/admin/email.zh-CN.md': 'docs/admin/email.md', 'docs/admin/operations.zh-CN.md': 'docs/admin/operations.md' };
 
 const adminDir = join(repoRoot, 'docs', 'admin');
 const adminFiles = existsSync(adminDir)
@@ -152,14 +152,14 @@ describe('the runnable-block harness', () => {
   });
 
   it('finds placeholders, and takes HTML in a JSON body for what it is', () => {
-    assert.deepEqual(placeholders('npx mailroom mail:test --to <your address>'), ['<your address>']);
-    assert.deepEqual(placeholders('npx mailroom config:set mail_smtphost <...>'), ['<...>']);
+    assert.deepEqual(placeholders('mailroom mail:test --to <your address>'), ['<your address>']);
+    assert.deepEqual(placeholders('mailroom config:set mail_smtphost <...>'), ['<...>']);
     assert.deepEqual(placeholders('curl -H "Authorization: Bearer YOUR_TOKEN" x'), ['YOUR_TOKEN']);
     assert.deepEqual(placeholders('curl -H "Authorization: Bearer TOKEN" x'), ['Bearer TOKEN']);
-    assert.deepEqual(placeholders('npx mailroom config:set mail_smtphost …'), ['…']);
-    assert.deepEqual(placeholders('npx mailroom user:modify <uid> --disable'), ['<uid>']);
+    assert.deepEqual(placeholders('mailroom config:set mail_smtphost …'), ['…']);
+    assert.deepEqual(placeholders('mailroom user:modify <uid> --disable'), ['<uid>']);
     assert.deepEqual(placeholders(`curl -H "Authorization: Bearer $TOKEN" -d '{"html": "<p>Hi<br>there</p>"}' x`), []);
-    assert.deepEqual(placeholders('npx mailroom config:set mail_dkim_private_key - < dkim.pem 2>&1 | cat'), []);
+    assert.deepEqual(placeholders('mailroom config:set mail_dkim_private_key - < dkim.pem 2>&1 | cat'), []);
   });
 
   it('tells a block meant to run but marked otherwise', () => {

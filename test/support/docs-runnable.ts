@@ -3,10 +3,10 @@
  * `sh runnable`) against a real Mailroom, as test/docs/runnable-blocks.test.ts does for every
  * docs/admin/*.md. docs/admin/writing-docs.md tells writers what a block gets:
  *
- * - `bash -euo pipefail -c BLOCK` in the repository root, so `npx mailroom …` works as the README
- *   shows it. `npx` is a small wrapper first on PATH that runs this checkout's bin/mailroom.mjs
- *   at once for `npx mailroom …` (npm's own start-up would add about 1.5 s to every call) and
- *   hands anything else to the real npx; the text of the block is not changed.
+ * - `bash -euo pipefail -c BLOCK` in the repository root, with `mailroom` on PATH as the manual
+ *   has it (README.md, "The command"): a small wrapper first on PATH that runs this checkout's
+ *   bin/mailroom.mjs with node, as an installed `mailroom` would; the text of the block is not
+ *   changed.
  * - The environment of a user's shell (none of the developer's MAILROOM_* variables), plus
  *   MAILROOM_DATA_DIR and MAILROOM_CONFIG of the test instance (so the commands act on the
  *   database the server uses), MAILROOM_ADMIN_PASSWORD (the password of `admin`) and TOKEN (an
@@ -20,7 +20,6 @@
  * block that fails stops the file, since the blocks after it would fail for its reason.
  */
 import { spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -189,42 +188,19 @@ export async function runBlocksInOrder(blocks: readonly RunnableBlock[], environ
   return results;
 }
 
-/** The first executable `name` on PATH other than in `skip`, or undefined. */
-function onPath(name: string, path: string, skip: string): string | undefined {
-  for (const dir of path.split(delimiter)) {
-    if (dir === '' || dir === skip) continue;
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
 const sh = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
-/**
- * A folder holding the `npx` wrapper: `npx mailroom …` runs this checkout's bin/mailroom.mjs
- * with node directly (as its shebang would), anything else goes to the real npx.
- */
-export async function makeNpxShim(): Promise<{ dir: string; remove(): Promise<void> }> {
+/** A folder holding the `mailroom` command: this checkout's bin/mailroom.mjs, run with node directly. */
+export async function makeMailroomCommand(): Promise<{ dir: string; remove(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'mailroom-docs-bin-'));
-  const realNpx = onPath('npx', process.env['PATH'] ?? '', dir);
   const script = [
     '#!/bin/sh',
-    '# Written by test/support/docs-runnable.ts: `npx mailroom` without npm\'s start-up time.',
-    'if [ "${1-}" = mailroom ]; then',
-    '  shift',
-    `  exec ${sh(process.execPath)} --max-semi-space-size=4 ${sh(mailroomBin)} "$@"`,
-    'fi',
-    realNpx ? `exec ${sh(realNpx)} "$@"` : 'echo "npx: not found" >&2; exit 127',
+    '# Written by test/support/docs-runnable.ts: the `mailroom` command of the manual, from this checkout.',
+    `exec ${sh(process.execPath)} --max-semi-space-size=4 ${sh(mailroomBin)} "$@"`,
     '',
   ].join('\n');
-  await writeFile(join(dir, 'npx'), script);
-  await chmod(join(dir, 'npx'), 0o755);
+  await writeFile(join(dir, 'mailroom'), script);
+  await chmod(join(dir, 'mailroom'), 0o755);
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
@@ -238,10 +214,10 @@ export interface DocsInstance {
 /**
  * A fresh Mailroom for one manual: startMailroom (test/support/browser.ts: the server as
  * `mailroom serve` runs it, with its worker, mode `capture`, a temporary data folder, a free
- * port), the `npx` wrapper, and the blocks' environment.
+ * port), the `mailroom` command, and the blocks' environment.
  */
 export async function startDocsInstance(): Promise<DocsInstance> {
-  const shim = await makeNpxShim();
+  const shim = await makeMailroomCommand();
   let mailroom: MailroomInstance;
   try {
     mailroom = await startMailroom({ worker: true });

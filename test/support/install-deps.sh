@@ -5,7 +5,9 @@
 #   libsasl2-modules, openssl, procps, chromium and fonts-noto-cjk (the web UI tests), postgresql (a system cluster the install starts is
 #   stopped again), spamassassin (the spam score of the shipped templates; its rules in
 #   /usr/share/spamassassin, run offline with -L), and exim4-daemon-heavy unpacked into
-#   $MAILROOM_TEST_CACHE/exim.
+#   $MAILROOM_TEST_CACHE/exim. systemd (systemd-analyze), nginx and caddy: the service units and
+#   reverse-proxy configs of docs/admin/operations.md are checked with their own tools (a web
+#   server the install starts is stopped again and disabled).
 # apt's own output goes to $MAILROOM_TEST_CACHE/install.log; stderr gets short progress lines.
 . "$(dirname "$0")/servers/lib.sh"
 
@@ -37,6 +39,15 @@ apt_update_once() {
   updated=1
 }
 
+# The web servers of this list whose process runs now (their packages start them on port 80).
+running_web_servers() {
+  local name
+  for name in nginx caddy; do
+    pgrep -x "$name" >/dev/null && echo "$name"
+  done
+  return 0
+}
+
 online_clusters() {
   command -v pg_lsclusters >/dev/null || return 0
   pg_lsclusters -h 2>/dev/null | awk '$4 ~ /^online/ {print $1 "/" $2}'
@@ -54,7 +65,10 @@ for want in \
   /usr/bin/ps:procps \
   /usr/bin/chromium:chromium \
   /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc:fonts-noto-cjk \
-  /usr/bin/spamassassin:spamassassin; do
+  /usr/bin/spamassassin:spamassassin \
+  /usr/bin/systemd-analyze:systemd \
+  /usr/sbin/nginx:nginx \
+  /usr/bin/caddy:caddy; do
   [ -e "${want%%:*}" ] || missing+=("${want#*:}")
 done
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
@@ -65,6 +79,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   # Without a main.cf the system's own Postfix cannot start; the tests run private instances.
   echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
   before=$(online_clusters)
+  servers_before=$(running_web_servers)
   apt_update_once
   apt_run "apt-get install ${missing[*]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
   # postgresql's postinst creates and (where init scripts may run) starts the cluster 15/main;
@@ -73,6 +88,16 @@ if [ ${#missing[@]} -gt 0 ]; then
     grep -qxF "$c" <<<"$before" && continue
     pg_ctlcluster "${c%/*}" "${c#*/}" stop >&2
     say "stopped the system cluster $c that installing postgresql started (left in place)"
+  done
+  # Likewise nginx and caddy: the tests run private instances on their own ports.
+  for name in $(running_web_servers); do
+    grep -qxF "$name" <<<"$servers_before" && continue
+    if [ -d /run/systemd/system ]; then
+      systemctl disable --now "$name" >>"$log" 2>&1 || true
+    else
+      invoke-rc.d "$name" stop >>"$log" 2>&1 || true
+    fi
+    say "stopped the $name service that installing $name started"
   done
   did=1
 fi
