@@ -62,6 +62,7 @@ import { createEventService } from './notifications/event-service.ts';
 import { createPreferenceService } from './notifications/preference-service.ts';
 import { createShareService } from './notifications/share-service.ts';
 import { createUnsubscribeLinks } from './notifications/unsubscribe-links.ts';
+import { createVerpAddresses } from './bounces/verp-address.ts';
 import { runCli, type ParentLink, type RunningServer } from './cli/program.ts';
 import { startWorkerProcess, type WorkerMessage } from './worker-process.ts';
 import { hostname } from 'node:os';
@@ -157,6 +158,7 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
       }
     },
   });
+  const verp = createVerpAddresses(secretKey);
   const outboxRepo = createOutboxRepo(database.db, database.dialect);
   const metrics = createOutboxMetrics();
   const workers = new Set<OutboxWorker>();
@@ -205,6 +207,7 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
       secretBox,
       workerId,
       options: runtime.worker,
+      envelopeSender: (s) => (s.mail_bounce_verp && s.mail_smtpmode !== 'php' ? (mail) => verp.address(mail.id, s.mail_bounce_domain || s.mail_domain) : undefined),
       // The worker renders what requests owe, in a lane of its own; `serve --no-worker` has none.
       owed: createOwedMailStep({
         store: owedRepo,
