@@ -187,10 +187,10 @@ describe('db:backup', () => {
     // db:backup left the new database as it was; the first ordinary command migrates it.
     const fresh = await runMailroom(['db:status'], { cwd: target.dir, env: target.env });
     assert.equal(fresh.code, 1);
-    assert.match(fresh.stdout, /database schema 0 [\s\S]*\nPending \(14\):\n/);
+    assert.match(fresh.stdout, /database schema 0 [\s\S]*\nPending \(15\):\n/);
     await mailroomOk(['outbox:list'], { cwd: target.dir, env: target.env });
     const status = await mailroomOk(['db:status'], { cwd: target.dir, env: target.env });
-    assert.match(status.stdout, /database schema 14 \(this version's latest: 14\)[\s\S]*\nUp to date\.\n$/);
+    assert.match(status.stdout, /database schema 15 \(this version's latest: 15\)[\s\S]*\nUp to date\.\n$/);
   });
 });
 
@@ -201,28 +201,28 @@ describe('db:status, db:migrate and MAILROOM_AUTO_MIGRATE=false', () => {
 
     const refused = await runMailroom(['outbox:list'], options);
     assert.equal(refused.code, 1);
-    assert.match(refused.stderr, /^mailroom: The database needs 14 migration\(s\) of Mailroom \d+\.\d+\.\d+ \(0001-initial, .*0014-migration-versions\) and MAILROOM_AUTO_MIGRATE is false: run mailroom db:migrate once \(on one machine\), then start Mailroom\n$/);
+    assert.match(refused.stderr, /^mailroom: The database needs 15 migration\(s\) of Mailroom \d+\.\d+\.\d+ \(0001-initial, .*0015-bounces\) and MAILROOM_AUTO_MIGRATE is false: run mailroom db:migrate once \(on one machine\), then start Mailroom\n$/);
     const serve = await runMailroom(['serve'], { ...options, env: { ...target.env, MAILROOM_PORT: '0' } });
     assert.equal(serve.code, 1);
     assert.match(serve.stderr, /run mailroom db:migrate once/);
 
     const pending = await runMailroom(['db:status'], options);
     assert.equal(pending.code, 1, 'pending migrations: exit 1 for scripts');
-    assert.match(pending.stdout, /^Mailroom \d+\.\d+\.\d+: database schema 0 \(this version's latest: 14\)\n/);
-    assert.match(pending.stdout, /\nApplied \(0\):\n\nPending \(14\):\n {2}0001-initial\n/);
+    assert.match(pending.stdout, /^Mailroom \d+\.\d+\.\d+: database schema 0 \(this version's latest: 15\)\n/);
+    assert.match(pending.stdout, /\nApplied \(0\):\n\nPending \(15\):\n {2}0001-initial\n/);
     assert.match(pending.stdout, /MAILROOM_AUTO_MIGRATE is false: run mailroom db:migrate once, then start Mailroom\.\n$/);
 
     const migrated = await mailroomOk(['db:migrate'], options);
-    assert.match(migrated.stdout, /^\[1\/14\] 0001-initial applied \(\d+ ms\)\n/);
-    assert.match(migrated.stdout, /\[14\/14\] 0014-migration-versions applied \(\d+ ms\)\nApplied 14 migration\(s\): the database is at schema 14, the latest of Mailroom \d+\.\d+\.\d+\.\n$/);
+    assert.match(migrated.stdout, /^\[1\/15\] 0001-initial applied \(\d+ ms\)\n/);
+    assert.match(migrated.stdout, /\[15\/15\] 0015-bounces applied \(\d+ ms\)\nApplied 15 migration\(s\): the database is at schema 15, the latest of Mailroom \d+\.\d+\.\d+\.\n$/);
 
     const current = await mailroomOk(['db:status'], options);
-    assert.match(current.stdout, /database schema 14 \(this version's latest: 14\)/);
+    assert.match(current.stdout, /database schema 15 \(this version's latest: 15\)/);
     assert.match(current.stdout, /\n {2}0012-serve-address {11}\S+Z {2}by Mailroom \d+\.\d+\.\d+\n/);
     assert.match(current.stdout, /\nPending \(0\):\n\nUp to date\.\n$/);
     await mailroomOk(['outbox:list'], options);
     const again = await mailroomOk(['db:migrate'], options);
-    assert.match(again.stdout, /^Nothing to do: the database is at schema 14/);
+    assert.match(again.stdout, /^Nothing to do: the database is at schema 15/);
 
     const invalid = await runMailroom(['outbox:list'], { ...options, env: { ...target.env, MAILROOM_AUTO_MIGRATE: 'no' } });
     assert.equal(invalid.code, 1);
@@ -247,7 +247,7 @@ describe('db:status, db:migrate and MAILROOM_AUTO_MIGRATE=false', () => {
     }
     const status = await runMailroom(['db:status'], options);
     assert.equal(status.code, 1);
-    assert.match(status.stdout, /database schema 99 \(this version's latest: 14\)/);
+    assert.match(status.stdout, /database schema 99 \(this version's latest: 15\)/);
     assert.match(status.stdout, /\nUnknown to this version \(1\):\n {2}0099-from-the-future {9}2030-01-01T00:00:00\.000Z {2}by Mailroom 99\.1\.0\n\nThis database was upgraded by Mailroom 99\.1\.0; install 99\.1\.0 or later\.\n$/);
     // The way back is the backup: db:backup works on any schema.
     await mailroomOk(['db:backup', join(target.dir, 'b.sqlite')], options);
