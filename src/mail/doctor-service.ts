@@ -175,7 +175,7 @@ export function createDoctorService(deps: DoctorDeps) {
         checks.push({
           name: 'reputation',
           status: 'warn',
-          message: `${reputation.count} mail(s) were refused in the last 7 days for the instance's reputation or content, not for their addresses; the last by ${last.reportingMta ?? 'a receiving server'}: ${last.diagnostic ?? last.status ?? 'no diagnostic'}. Check that SPF allows this server, that mails are DKIM-signed (mail_dkim_*) and that the domain has a DMARC record (the manual's Deliverability section)`,
+          message: `${reputation.count} mail(s) were refused in the last 7 days for the instance's reputation or content, not for their addresses; the last by ${last.reportingMta ?? 'a receiving server'}: ${last.diagnostic ?? last.status ?? 'no diagnostic'}. Check that SPF allows this server, that mails are DKIM-signed (mail_dkim_*) and that the domain has a DMARC record (the manual's section Bounces and complaints)`,
         });
       }
       switch (settings.mail_smtpmode) {
