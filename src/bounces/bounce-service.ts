@@ -100,10 +100,11 @@ export function createBounceService(deps: BounceServiceDeps) {
       if (!mail) return ignore('unknown_mail', { mailId: ours.mailId }, `mail #${ours.mailId} is not in the outbox`);
       const settings = await deps.settings.get();
       const recorded: Extract<ReceiveOutcome, { outcome: 'recorded' }>['bounces'] = [];
+      let strangers = 0;
       for (const r of reading.recipients) {
         const address = recipientOf(mail.recipients, r);
         if (!address) {
-          log.info({ event: 'bounce_ignored', reason: 'unknown_recipient', mailId: mail.id }, `a report about ${r.address}, which mail #${mail.id} was not sent to, ignored`);
+          strangers++;
           continue;
         }
         const weight = r.kind === 'hard' ? settings.mail_bounce_hard_score : r.kind === 'soft' ? settings.mail_bounce_soft_score : 0;
@@ -111,16 +112,18 @@ export function createBounceService(deps: BounceServiceDeps) {
         recorded.push({ address, kind: r.kind, status: r.status, score });
         if (r.kind === 'complaint') await unsubscribeAfterComplaint(mail);
       }
-      if (recorded.length === 0) return ignore('unknown_recipient', { mailId: mail.id }, `no recipient of mail #${mail.id} is named`);
-      for (const b of recorded) {
-        const level = b.kind === 'policy' ? 'warn' : 'info';
-        log[level](
-          { event: 'bounce_recorded', mailId: mail.id, kind: b.kind, status: b.status, score: b.score, format: reading.format, reportingMta: reading.reportingMta },
-          b.kind === 'policy'
-            ? `mail #${mail.id} was refused by ${reading.reportingMta ?? 'the receiving server'} for the instance's reputation or content (${b.status ?? 'no status'}): check SPF, DKIM and DMARC; the address is not counted`
-            : `mail #${mail.id}: ${b.kind} ${b.kind === 'complaint' ? 'report' : 'bounce'} (${b.status ?? 'no status'})${b.score !== null ? `, the address's bounce score is ${b.score}` : ''}`,
-        );
-      }
+      if (recorded.length === 0) return ignore('unknown_recipient', { mailId: mail.id }, `the report names no recipient of mail #${mail.id}`);
+      // One line per message, whatever the number of recipients it reports on.
+      const policy = recorded.some((b) => b.kind === 'policy');
+      const said = recorded.map((b) =>
+        b.kind === 'policy'
+          ? `refused by ${reading.reportingMta ?? 'the receiving server'} for the instance's reputation or content (${b.status ?? 'no status'}): check SPF, DKIM and DMARC; the address is not counted`
+          : `${b.kind} ${b.kind === 'complaint' ? 'report' : 'bounce'} (${b.status ?? 'no status'})${b.score !== null ? `, the address's bounce score is ${b.score}` : ''}`,
+      );
+      log[policy ? 'warn' : 'info'](
+        { event: 'bounce_recorded', mailId: mail.id, kinds: recorded.map((b) => b.kind), statuses: recorded.map((b) => b.status), scores: recorded.map((b) => b.score), format: reading.format, reportingMta: reading.reportingMta, ...(strangers > 0 ? { otherRecipients: strangers } : {}) },
+        `mail #${mail.id}: ${said.join('; ')}${strangers > 0 ? `; ${strangers} recipient(s) the mail was not sent to ignored` : ''}`,
+      );
       return { outcome: 'recorded', mailId: mail.id, bounces: recorded };
     },
 

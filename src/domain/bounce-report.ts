@@ -46,7 +46,8 @@ export function kindOf(action: string | null, status: string | null, diagnostic:
   if (a === 'delayed') return 'soft';
   const code = status ?? STATUS.exec(diagnostic ?? '')?.[0] ?? null;
   const words = diagnostic ?? '';
-  if (code?.startsWith('5.7.') || POLICY_WORDS.test(words)) return 'policy';
+  // A code about the address (5.1.x, 5.2.x) is about the address, whatever words come with it.
+  if (code?.startsWith('5.7.') || code?.startsWith('4.7.') || (!/^[45]\.[12]\./.test(code ?? '') && POLICY_WORDS.test(words))) return 'policy';
   if (code?.startsWith('4.')) return 'soft';
   // A full mailbox (5.2.2) or one over its size (5.2.3) may come back; Mailman counts it soft too.
   if (code === '5.2.2' || code === '5.2.3') return 'soft';
@@ -153,7 +154,8 @@ function readExim(root: MimeEntity, text: string, failed: string[]): Extract<Bou
     const kind = kindOf('failed', status, reply) ?? 'hard';
     recipients.push({ address, originalAddress: null, kind, action: 'failed', status, diagnostic: reply });
   }
-  const mta = /Received: from \S+ by (\S+)/.exec(textOf(root))?.[1] ?? (header(root, 'received') ?? '').match(/\bby ([^\s;]+)/)?.[1] ?? null;
+  // Exim names itself only in the Received field it wrote on the bounce.
+  const mta = /\bby ([^\s;]+)/.exec(header(root, 'received') ?? '')?.[1] ?? null;
   return { type: 'bounce', format: 'exim', reportingMta: mta, recipients, verpCandidates: verpCandidatesOf(root, [text]) };
 }
 

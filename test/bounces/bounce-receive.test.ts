@@ -58,7 +58,7 @@ describe('bounce:receive reads what comes back', () => {
     if (tag !== undefined) address = address.replace(/-[0-9a-f]+@/, `-${tag}@`);
     return Buffer.from((await readFile(new URL(name, fixtures), 'latin1')).replaceAll('%VERP%', address), 'latin1');
   }
-  const events = () => logLines.filter((l) => typeof l['event'] === 'string' && String(l['event']).startsWith('bounce_')).map((l) => ({ event: l['event'], reason: l['reason'], kind: l['kind'] }));
+  const events = () => logLines.filter((l) => typeof l['event'] === 'string' && String(l['event']).startsWith('bounce_')).map((l) => ({ event: l['event'], reason: l['reason'], kinds: l['kinds'] }));
 
   const cases: Array<{ file: string; to: string; kind: string; status: string | null; mta: string; diagnostic: RegExp; format: string }> = [
     { file: 'postfix-user-unknown.eml', to: 'lin@example.org', kind: 'hard', status: '5.1.1', mta: 'mx.example.org', diagnostic: /^550 5\.1\.1 <lin@example\.org>: Recipient address rejected: User unknown in local recipient table$/, format: 'dsn' },
@@ -83,7 +83,7 @@ describe('bounce:receive reads what comes back', () => {
       assert.equal(bounce?.reportingMta, c.mta);
       assert.equal(bounce?.format, c.format);
       assert.match(bounce?.diagnostic ?? '', c.diagnostic);
-      assert.deepEqual(events(), [{ event: 'bounce_recorded', reason: undefined, kind: c.kind }]);
+      assert.deepEqual(events(), [{ event: 'bounce_recorded', reason: undefined, kinds: [c.kind] }]);
       const listed = (await ctx.bounces.list()).find((a) => a.address === c.to);
       if (c.kind === 'policy') assert.equal(listed, undefined, 'a policy rejection does not score the address');
       else assert.equal(listed?.score, c.kind === 'hard' ? 2 : 1);
@@ -108,7 +108,7 @@ describe('bounce:receive reads what comes back', () => {
       assert.deepEqual(outcome, { outcome: 'ignored', reason, mailId: id });
       assert.deepEqual(await ctx.bounces.forMail(id), []);
       assert.deepEqual(await ctx.bounces.list(), before);
-      assert.deepEqual(events(), [{ event: 'bounce_ignored', reason, kind: undefined }]);
+      assert.deepEqual(events(), [{ event: 'bounce_ignored', reason, kinds: undefined }]);
     });
   }
 
@@ -119,7 +119,7 @@ describe('bounce:receive reads what comes back', () => {
     assert.deepEqual(outcome, { outcome: 'ignored', reason: 'forged_verp_address' });
     assert.deepEqual(await ctx.bounces.forMail(id), []);
     assert.equal((await ctx.bounces.list()).find((a) => a.address === 'forged@example.org'), undefined);
-    assert.deepEqual(events(), [{ event: 'bounce_ignored', reason: 'forged_verp_address', kind: undefined }]);
+    assert.deepEqual(events(), [{ event: 'bounce_ignored', reason: 'forged_verp_address', kinds: undefined }]);
   });
 
   it('an ARF complaint turns off, for its user, the kind of mail reported, and scores nothing', async () => {
