@@ -11,6 +11,7 @@ import { Writable } from 'node:stream';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { AppContext } from '../../src/context.ts';
 import { buildContext } from '../../src/main.ts';
+import { buildApp } from '../../src/http/build-app.ts';
 import { createVerpAddresses } from '../../src/bounces/verp-address.ts';
 
 const fixtures = new URL('../fixtures/bounces/', import.meta.url);
@@ -90,11 +91,25 @@ describe('bounce:receive reads what comes back', () => {
     });
   }
 
-  it('a policy rejection raises the reputation warning in mailroom doctor', async () => {
+  it('a policy rejection raises the reputation warning in mailroom doctor and GET /api/v1/bounces', async () => {
     const checks = await ctx.doctor.run();
     const reputation = checks.find((c) => c.name === 'reputation');
     assert.equal(reputation?.status, 'warn');
     assert.match(reputation?.message ?? '', /refused in the last 7 days for the instance's reputation or content.*googlemail\.com: 550-5\.7\.26 .*SPF/);
+    const app = buildApp(ctx);
+    try {
+      const token = await ctx.tokens.create('reputation');
+      const res = await app.inject({ method: 'GET', url: '/api/v1/bounces', headers: { authorization: `Bearer ${token}` } });
+      assert.equal(res.statusCode, 200);
+      const body = JSON.parse(res.body) as { reputation: { count: number; last: { status: string; reportingMta: string } } | null };
+      assert.deepEqual([body.reputation?.count, body.reputation?.last.status, body.reputation?.last.reportingMta], [1, '5.7.26', 'googlemail.com']);
+      now += 8 * 24 * 3600_000;
+      const later = JSON.parse((await app.inject({ method: 'GET', url: '/api/v1/bounces', headers: { authorization: `Bearer ${token}` } })).body) as { reputation: unknown };
+      assert.equal(later.reputation, null, 'a week later the warning is gone');
+    } finally {
+      now -= 8 * 24 * 3600_000;
+      await app.close();
+    }
   });
 
   for (const [file, reason] of [
