@@ -26,6 +26,7 @@ import type { CopyReport } from './db/database-copy.ts';
 import type { BackupOptions, BackupReport } from './db/database-backup.ts';
 import type { MigrationStep, SchemaStatus } from './db/schema-migrations.ts';
 import type { AttemptLimiter } from './users/attempt-limiter.ts';
+import type { BounceService } from './bounces/bounce-service.ts';
 
 export interface WorkerLink {
   /** Calls `listener` whenever this process queued mail; returns the way to stop. */
@@ -76,6 +77,8 @@ export interface AppContext {
   /** The digest pass of a worker process; start() it next to createWorker(). */
   createDigestScheduler(): DigestScheduler;
   readonly outbox: OutboxService;
+  /** Bounces and complaints that came back (bounce:receive), the bounce score of each address, the reputation warning. */
+  readonly bounces: BounceService;
   /** Mails kept instead of sent while mail_smtpmode is `capture`: list, show. */
   readonly captured: CapturedMailService;
   /** The editable mail templates: list, get, set (validated, versioned), reset, preview. */

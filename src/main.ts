@@ -62,6 +62,10 @@ import { createEventService } from './notifications/event-service.ts';
 import { createPreferenceService } from './notifications/preference-service.ts';
 import { createShareService } from './notifications/share-service.ts';
 import { createUnsubscribeLinks } from './notifications/unsubscribe-links.ts';
+import { createVerpAddresses } from './bounces/verp-address.ts';
+import { createBounceService } from './bounces/bounce-service.ts';
+import { createBounceRepo } from './db/bounce-repo.ts';
+import { renderBounceMetrics } from './bounces/bounce-metrics.ts';
 import { runCli, type ParentLink, type RunningServer } from './cli/program.ts';
 import { startWorkerProcess, type WorkerMessage } from './worker-process.ts';
 import { hostname } from 'node:os';
@@ -157,6 +161,7 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
       }
     },
   });
+  const verp = createVerpAddresses(secretKey);
   const outboxRepo = createOutboxRepo(database.db, database.dialect);
   const metrics = createOutboxMetrics();
   const workers = new Set<OutboxWorker>();
@@ -205,6 +210,7 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
       secretBox,
       workerId,
       options: runtime.worker,
+      envelopeSender: (s) => (s.mail_bounce_verp && s.mail_smtpmode !== 'php' ? (mail) => verp.address(mail.id, s.mail_bounce_domain || s.mail_domain) : undefined),
       // The worker renders what requests owe, in a lane of its own; `serve --no-worker` has none.
       owed: createOwedMailStep({
         store: owedRepo,
@@ -297,6 +303,8 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
         // "Your password was changed" would alarm someone who has just chosen their first one.
         if (!what.firstPassword) await accountMails.passwordChanged(uid, what.client);
       }
+      // A new address starts without the old one's bounces; the old one's score goes with it.
+      if (what.email && what.previousEmail) await bounces.clear(what.previousEmail);
     },
     sendInvitation: (uid) => accountMails.invite(uid),
     requestEmailChange: (uid, email) => accountMails.requestEmailChange(uid, email),
@@ -304,6 +312,8 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
   });
   const notificationRepo = createNotificationRepo(database.db, database.dialect);
   const unsubscribe = createUnsubscribeLinks(secretKey);
+  const preferences = createPreferenceService({ store: notificationRepo, userExists: async (uid) => (await users.find(uid)) !== undefined, unsubscribe, clock });
+  const bounces = createBounceService({ store: createBounceRepo(database.db, database.dialect), verp, settings, clock, log: log.child({ module: 'bounces' }), unsubscribe: (token) => preferences.unsubscribe(token) });
   // Through the directory: the strength check, the end of other sessions, and password_changed.
   const setPassword = async (uid: string, password: string, client?: ChangeClient) => {
     await userService.modify(uid, { password }, client);
@@ -336,7 +346,14 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     perAccount: createAttemptLimiter({ bucket: 'reset_account', limit: 3, windowMs: minutes(15), clock, store: attempts, secret: attemptKeySecret }),
     answerFloorMs: 400,
   });
-  const mailDeps = { findUsers: (uids: readonly string[]) => users.findMany(uids), settings, renderer, unsubscribe, clock, onQueued: notifyWorkers };
+  // An address past the bounce threshold is, to the notification services, no address: its
+  // activities stay in the stream, and no share mail or digest is queued for it.
+  const findMailableUsers = async (uids: readonly string[]) => {
+    const found = await users.findMany(uids);
+    const suppressed = await bounces.suppressed(found.flatMap((u) => (u.email ? [u.email] : [])));
+    return suppressed.size === 0 ? found : found.map((u) => (u.email && suppressed.has(u.email.toLowerCase()) ? { ...u, email: null } : u));
+  };
+  const mailDeps = { findUsers: findMailableUsers, settings, renderer, unsubscribe, clock, onQueued: notifyWorkers };
   const events = createEventService({ ...mailDeps, store: notificationRepo, maxMailsPerRequest: options.maxMailsPerRequest });
   const digests = createDigestService({ ...mailDeps, store: notificationRepo, log: log.child({ module: 'digests' }) });
   const pingDatabase = async () => {
@@ -351,7 +368,7 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     mailTest,
     settingFiles: createSettingFilesService({ settings }),
     detect: createDetectService({ settings }),
-    doctor: createDoctorService({ settings, pingDatabase, env, servedAt, checkOAuth: (s) => transports.checkOAuth(s) }),
+    doctor: createDoctorService({ settings, pingDatabase, env, servedAt, checkOAuth: (s) => transports.checkOAuth(s), reputationWarning: () => bounces.reputationWarning() }),
     recordServeAddress: (host, port) => serveAddress.write(serveUrl(host, port, hostname())),
     tokens,
     users: userService,
@@ -361,7 +378,8 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     linkCheckLimit: createAttemptLimiter({ bucket: 'link_check_client', limit: 30, windowMs: minutes(1), clock, store: attempts, secret: attemptKeySecret }),
     accountMails,
     events,
-    preferences: createPreferenceService({ store: notificationRepo, userExists: async (uid) => (await users.find(uid)) !== undefined, unsubscribe, clock }),
+    preferences,
+    bounces,
     digests,
     shares: createShareService({ ...mailDeps, store: notificationRepo }),
     createDigestScheduler: () => createDigestScheduler({ digests, log: log.child({ module: 'digests' }) }),
@@ -380,7 +398,7 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
       takeMetrics: () => metrics.takeDelta(),
       addMetrics: (delta) => metrics.addDelta(delta),
     },
-    metrics: async () => metrics.render(await outboxRepo.counts(), await owedRepo.counts()),
+    metrics: async () => metrics.render(await outboxRepo.counts(), await owedRepo.counts()) + renderBounceMetrics(await bounces.countsByKind()),
     importOwncloudConfig: (source, fileName) => importOwncloudConfig(source, fileName, settings),
     copyDatabaseTo: (url, onTable) => copyDatabaseTo(database, url, { dataDir: runtime.dataDir, now: () => clock.now(), ...(onTable ? { onTable } : {}) }),
     backupDatabase: (file, backupOptions) => backupDatabase(database, file, backupOptions),

@@ -117,7 +117,10 @@ export function registerOutboxCommands(program: Command, io: CommandIo): void {
     .option('--json', 'machine-readable output')
     .option('--raw', 'print the message itself')
     .action(async (id: string, options: { json?: boolean; raw?: boolean }) => {
-      const mail = (await (await io.context()).outbox.show(positiveInteger(id, 'ID'))) as ListedMail & { raw: string; acceptedBy: string | null; history: Array<{ attempt: number; at: number; host: string | null; outcome: string; code: string | null; reply: string | null; message: string | null }> };
+      const ctx = await io.context();
+      const mailId = positiveInteger(id, 'ID');
+      const shown = (await ctx.outbox.show(mailId)) as ListedMail & { raw: string; acceptedBy: string | null; history: Array<{ attempt: number; at: number; host: string | null; outcome: string; code: string | null; reply: string | null; message: string | null }> };
+      const mail = { ...shown, bounces: await ctx.bounces.forMail(mailId) };
       if (options.raw) return io.out(mail.raw);
       if (options.json) return io.out(JSON.stringify(mail, null, 2));
       io.out(`#${mail.id} ${mail.state}, ${mail.attempts} attempt(s)`);
@@ -127,6 +130,7 @@ export function registerOutboxCommands(program: Command, io: CommandIo): void {
       if (mail.lastReply) io.out(`last reply: ${mail.lastReply}`);
       if (mail.lastError) io.out(`last error: ${mail.lastError}`);
       for (const h of mail.history) io.out(`  attempt ${h.attempt} at ${new Date(h.at).toISOString()} via ${h.host ?? '-'}: ${h.outcome} ${h.code ?? ''} ${h.reply ?? h.message ?? ''}`);
+      for (const b of mail.bounces) io.out(`  bounced (${b.kind}) at ${new Date(b.receivedAt).toISOString()} for ${b.address}: ${b.status ?? '-'} from ${b.reportingMta ?? '-'}${b.diagnostic ? `: ${b.diagnostic}` : ''}`);
     });
 
   program

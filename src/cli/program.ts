@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import type { AppContext } from '../context.ts';
 import type { MetricsDelta } from '../outbox/outbox-metrics.ts';
 import { errorCodes, isMailroomError, MailroomError } from '../errors.ts';
+import { registerBounceCommands } from './bounce-commands.ts';
 import { registerConfigCommands } from './config-commands.ts';
 import { registerDatabaseCommands } from './database-commands.ts';
 import { registerMailCommands } from './mail-commands.ts';
@@ -135,6 +136,7 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
       await Promise.all([workerProcess?.stop(), server.close()]);
     });
 
+  registerBounceCommands(program, io);
   registerConfigCommands(program, io);
   registerDatabaseCommands(program, io);
   registerMailCommands(program, io);

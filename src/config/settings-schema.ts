@@ -271,6 +271,42 @@ export const settingDefinitions = {
     modes: [],
     description: 'A mail still not sent this long after it was queued is marked failed.',
   }),
+  mail_bounce_verp: define({
+    schema: z.boolean(),
+    default: false,
+    secret: false,
+    modes: ['smtp', 'sendmail', 'qmail'],
+    description:
+      'Send every mail with an envelope sender that names it (VERP: bounces+<mail id>-<tag>@mail_bounce_domain), so that a bounce is matched to its mail and recipient (mailroom bounce:receive). Off by default: the envelope sender then differs from the From address, and relays that let you send only as your own address (Microsoft 365, Gmail and other smarthosts with sender restrictions) refuse it. Not in mode php, which sets no envelope sender.',
+  }),
+  mail_bounce_domain: define({
+    schema: text(253).refine((v) => v === '' || isValidDomain(v), 'must be empty or a domain name such as bounces.example.com'),
+    default: '',
+    secret: false,
+    modes: ['smtp', 'sendmail', 'qmail'],
+    description: 'The domain of the VERP envelope senders (mail_bounce_verp), whose mail server passes bounces to mailroom bounce:receive. Empty: mail_domain.',
+  }),
+  mail_bounce_threshold: define({
+    schema: z.number().int().min(1, 'must be between 1 and 1000').max(1000, 'must be between 1 and 1000'),
+    default: 4,
+    secret: false,
+    modes: [],
+    description: "An address whose bounce score reaches this gets no more notifications (share mails, digests) until its score is cleared, decays (30 days after its last bounce) or the user changes the address. Password resets and address changes are always sent: they are how a user repairs it.",
+  }),
+  mail_bounce_hard_score: define({
+    schema: z.number().int().min(0, 'must be between 0 and 100').max(100, 'must be between 0 and 100'),
+    default: 2,
+    secret: false,
+    modes: [],
+    description: 'What a hard bounce (the mailbox does not exist, 5.x.x) adds to the address\'s bounce score; an address counts at most once a day.',
+  }),
+  mail_bounce_soft_score: define({
+    schema: z.number().int().min(0, 'must be between 0 and 100').max(100, 'must be between 0 and 100'),
+    default: 1,
+    secret: false,
+    modes: [],
+    description: 'What a soft bounce (a delay, a full mailbox, 4.x.x) adds to the address\'s bounce score; an address counts at most once a day.',
+  }),
   mail_logo_url: define({
     schema: text(2000).refine((v) => v === '' || /^https?:\/\/[^\s]+$/.test(v), 'must be empty or an http(s) URL of a PNG or JPEG'),
     default: '',

@@ -15,6 +15,7 @@ import { digestClaimsMigration } from './migrations/0011-digest-claims.ts';
 import { serveAddressMigration } from './migrations/0012-serve-address.ts';
 import { testMailsMigration } from './migrations/0013-test-mails.ts';
 import { migrationVersionsMigration } from './migrations/0014-migration-versions.ts';
+import { bouncesMigration } from './migrations/0015-bounces.ts';
 import { outboxBodiesMigration } from './migrations/0016-outbox-bodies.ts';
 
 /** The tables of the migrations themselves: not Mailroom's data (db:copy leaves them out). */
@@ -36,6 +37,7 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
     '0012-serve-address': serveAddressMigration(),
     '0013-test-mails': testMailsMigration(dialect),
     '0014-migration-versions': migrationVersionsMigration(),
+    '0015-bounces': bouncesMigration(dialect),
     '0016-outbox-bodies': outboxBodiesMigration(dialect),
   };
 }

@@ -23,6 +23,8 @@ export interface DatabaseSchema {
   owed_mails: OwedMailTable;
   serve_address: ServeAddressTable;
   test_mails: TestMailTable;
+  mail_bounces: MailBounceTable;
+  bounce_scores: BounceScoreTable;
 }
 
 export interface SettingsTable {
@@ -274,4 +276,29 @@ export interface OwedMailTable {
   last_error: string | null;
   created_at: number;
   updated_at: number;
+}
+
+export interface MailBounceTable {
+  id: Generated<number>;
+  outbox_id: number;
+  address: string;
+  kind: string;
+  format: string;
+  action: string | null;
+  status: string | null;
+  diagnostic: string | null;
+  reporting_mta: string | null;
+  received_at: number;
+}
+
+export interface BounceScoreTable {
+  address: string;
+  score: number;
+  day: string;
+  day_weight: number;
+  last_bounce_at: number;
+  last_kind: string;
+  last_status: string | null;
+  last_diagnostic: string | null;
+  last_outbox_id: number;
 }

@@ -7,6 +7,7 @@ import { installJsonBodyParser } from './json-body.ts';
 import { installPageHeaders } from './page-headers.ts';
 import { metricsRoutes } from './routes/metrics-routes.ts';
 import { outboxRoutes } from './routes/outbox-routes.ts';
+import { bounceRoutes } from './routes/bounce-routes.ts';
 import { settingsRoutes } from './routes/settings-routes.ts';
 import { templateRoutes } from './routes/template-routes.ts';
 import { authRoutes } from './routes/auth-routes.ts';
@@ -44,6 +45,7 @@ export function buildApp(ctx: AppContext): FastifyInstance {
   metricsRoutes(app, ctx);
   settingsRoutes(app, ctx);
   outboxRoutes(app, ctx);
+  bounceRoutes(app, ctx);
   templateRoutes(app, ctx);
   authRoutes(app, ctx);
   userRoutes(app, ctx);

@@ -25,6 +25,8 @@ export interface DoctorDeps {
   /** The address serve listens on (last recorded, else this environment's MAILROOM_HOST and MAILROOM_PORT). */
   servedAt(): Promise<string>;
   env?: NodeJS.ProcessEnv;
+  /** Refusals of the instance itself (policy bounces) of the last days, when there were any. */
+  reputationWarning?: () => Promise<{ count: number; last: { reportingMta: string | null; status: string | null; diagnostic: string | null } } | undefined>;
 }
 
 /** `mailroom doctor`: configuration, database and mail server, each with what to fix. */
@@ -167,6 +169,15 @@ export function createDoctorService(deps: DoctorDeps) {
       checks.push(await checkDatabase());
       checks.push(checkSender(settings));
       checks.push(await checkBaseUrl(settings));
+      const reputation = await deps.reputationWarning?.().catch(() => undefined);
+      if (reputation) {
+        const { last } = reputation;
+        checks.push({
+          name: 'reputation',
+          status: 'warn',
+          message: `${reputation.count} mail(s) were refused in the last 7 days for the instance's reputation or content, not for their addresses; the last by ${last.reportingMta ?? 'a receiving server'}: ${last.diagnostic ?? last.status ?? 'no diagnostic'}. Check that SPF allows this server, that mails are DKIM-signed (mail_dkim_*) and that the domain has a DMARC record (the manual's section Bounces and complaints)`,
+        });
+      }
       switch (settings.mail_smtpmode) {
         case 'capture':
           checks.push({ name: 'mail server', status: 'warn', message: 'mail_smtpmode is capture: mails are kept in Mailroom, not sent. Configure a server (mailroom config:set mail_smtpmode smtp, or the admin page)' });

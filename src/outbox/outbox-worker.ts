@@ -60,6 +60,11 @@ export interface WorkerDeps {
    * of its own, so rendering never holds up sending, and requests never wait for either.
    */
   owed?: { runOnce(handOver?: HandOver): Promise<number> } | undefined;
+  /**
+   * The envelope sender under these settings, when it is not the one queued with the mail (VERP:
+   * an address naming the mail, see bounces/verp-address.ts); undefined keeps the queued one.
+   */
+  envelopeSender?: ((settings: Settings) => ((mail: ClaimedMail) => string) | undefined) | undefined;
 }
 
 /** Render lanes: one renders while the other queues its batch. */
@@ -246,9 +251,11 @@ export class OutboxWorker {
       setupError = error;
     }
     const handed = await this.#takeHanded(now);
-    const batch = handed.length > 0 ? handed : await store.claim({ owner: workerId, now, leaseExpiresAt: now + options.leaseMs, limit: options.batchSize });
-    if (batch.length === 0) return 0;
+    const claimed = handed.length > 0 ? handed : await store.claim({ owner: workerId, now, leaseExpiresAt: now + options.leaseMs, limit: options.batchSize });
+    if (claimed.length === 0) return 0;
     const settings = current?.settings ?? (await this.#deps.settings.get());
+    const senderOf = this.#deps.envelopeSender?.(settings);
+    const batch = senderOf ? claimed.map((mail) => ({ ...mail, envelopeFrom: senderOf(mail) })) : claimed;
     const policy = policyOf(settings);
     const renewal = this.#renewLeases(batch.map((mail) => mail.id));
     const outcomes = await Promise.all(

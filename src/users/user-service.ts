@@ -75,7 +75,7 @@ export interface UserServiceDeps {
   clock: { now(): Date };
   /** Called after a password or address change or a disabling: one-use links and other sessions end. */
   /** `firstPassword`: the account had none before (an invitation accepted), so there is no change to warn of. */
-  onCredentialsChanged(uid: string, what: { password: boolean; firstPassword: boolean; email: boolean; disabled: boolean; keepSessionHash?: string | undefined; client?: ChangeClient | undefined }): Promise<void>;
+  onCredentialsChanged(uid: string, what: { password: boolean; firstPassword: boolean; email: boolean; previousEmail?: string | null; disabled: boolean; keepSessionHash?: string | undefined; client?: ChangeClient | undefined }): Promise<void>;
   /** Mails the welcome invitation with its set-password link. */
   sendInvitation(uid: string): Promise<InvitationSent>;
   /** Mails a confirmation link to a user's new address; the address changes when it is followed. */
@@ -153,7 +153,7 @@ export function createUserService(deps: UserServiceDeps) {
     const passwordChanged = changes.password !== undefined;
     const disabled = changes.disabled === true && row.disabled === 0;
     if (emailChanged || passwordChanged || disabled) {
-      await deps.onCredentialsChanged(uid, { password: passwordChanged, firstPassword: passwordChanged && row.password_hash === null, email: emailChanged, disabled, keepSessionHash, client });
+      await deps.onCredentialsChanged(uid, { password: passwordChanged, firstPassword: passwordChanged && row.password_hash === null, email: emailChanged, previousEmail: row.email, disabled, keepSessionHash, client });
     }
     return toPublicUser(await mustFind(uid));
   }

@@ -167,7 +167,7 @@ for (const dialect of dialects()) {
     it('migrates an already migrated database without change', async () => {
       const database = await dialect.open();
       const rows = await sql<{ name: string }>`select name from mailroom_migrations order by name`.execute(database.db);
-      assert.deepEqual(rows.rows.map((r) => r.name), ['0001-initial', '0002-outbox', '0003-templates', '0004-people', '0005-share-notifications', '0006-link-shares', '0007-attempts', '0008-host-cooldowns', '0009-attempt-windows', '0010-owed-mails', '0011-digest-claims', '0012-serve-address', '0013-test-mails', '0014-migration-versions', '0016-outbox-bodies']);
+      assert.deepEqual(rows.rows.map((r) => r.name), ['0001-initial', '0002-outbox', '0003-templates', '0004-people', '0005-share-notifications', '0006-link-shares', '0007-attempts', '0008-host-cooldowns', '0009-attempt-windows', '0010-owed-mails', '0011-digest-claims', '0012-serve-address', '0013-test-mails', '0014-migration-versions', '0015-bounces', '0016-outbox-bodies']);
     });
   });
 }

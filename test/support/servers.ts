@@ -34,6 +34,10 @@ export interface PostfixOptions {
   smtpsPort?: number;
   user?: string;
   pass?: string;
+  /** Only these recipients land in the Maildir; any other is bounced by Postfix with a real DSN. */
+  knownRecipients?: readonly string[];
+  /** Mail to `domain` goes to pipe(8), running `argv` (Postfix's pipe macros expanded) as `user` (nobody). */
+  bouncePipe?: { domain: string; argv: string; user?: string };
 }
 
 export interface PostfixServer {
@@ -247,6 +251,8 @@ export async function startPostfix(options: PostfixOptions = {}): Promise<Postfi
       await runScript('postfix-start.sh', [dir, String(smtpPort), String(smtpsPort)], {
         SMTP_USER: user,
         SMTP_PASS: pass,
+        ...(options.knownRecipients ? { KNOWN_RECIPIENTS: options.knownRecipients.join(' ') } : {}),
+        ...(options.bouncePipe ? { BOUNCE_DOMAIN: options.bouncePipe.domain, BOUNCE_PIPE: options.bouncePipe.argv, BOUNCE_PIPE_USER: options.bouncePipe.user ?? 'nobody' } : {}),
       });
     } catch (error) {
       await runScript('postfix-stop.sh', [dir]).catch(() => undefined);

@@ -67,7 +67,12 @@ export function outboxRoutes(app: FastifyInstance, ctx: AppContext): void {
   /** Every owed mail that failed to render, rendered again (after its template was fixed). */
   app.post('/api/v1/outbox/owed/retry', { preHandler: admin }, async (_request, reply) => reply.status(202).send({ requeued: await ctx.outbox.retryOwed() }));
 
-  app.get('/api/v1/outbox/:id', { preHandler: admin }, async (request) => ctx.outbox.show(parseInput(idParams, request.params).id));
+  app.get('/api/v1/outbox/:id', { preHandler: admin }, async (request) => {
+    const { id } = parseInput(idParams, request.params);
+    // Bounces come after the send, beside the mail: what each report said, per recipient.
+    const [mail, bounces] = await Promise.all([ctx.outbox.show(id), ctx.bounces.forMail(id)]);
+    return { ...mail, bounces };
+  });
 
   app.get('/api/v1/outbox/:id/eml', { preHandler: admin }, async (request, reply) => sendEml(reply, await ctx.outbox.eml(parseInput(idParams, request.params).id)));
 

@@ -12,9 +12,15 @@
 #   alternate MAIL_CONFIG from root without listing it in the system main.cf).
 #   Log: DIR/maillog.
 # Packages come from test/support/install-deps.sh. Restarting in the same DIR wipes its mail.
+#   With KNOWN_RECIPIENTS (addresses separated by spaces) only those land in the Maildir: any
+#   other recipient is accepted and then bounced by virtual(8) ("unknown user", 5.1.1), so
+#   Postfix writes a real DSN to the envelope sender.
+#   With BOUNCE_DOMAIN and BOUNCE_PIPE, mail to that domain goes to pipe(8), running
+#   BOUNCE_PIPE (its argv=, ${original_recipient} and the like expanded) as BOUNCE_PIPE_USER
+#   (nobody); the other domains are delivered as above.
 # usage: postfix-start.sh DIR [SMTP_PORT [SMTPS_PORT]]
 # env:   SMTP_DIR SMTP_PORT SMTPS_PORT (instead of the arguments), SMTP_USER (testuser),
-#        SMTP_PASS (testpass)
+#        SMTP_PASS (testpass), KNOWN_RECIPIENTS, BOUNCE_DOMAIN, BOUNCE_PIPE, BOUNCE_PIPE_USER
 # Exit 75 when a port is taken.
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
@@ -71,6 +77,17 @@ smtpd_tls_key_file = $D/etc/key.pem
 smtpd_tls_security_level = may
 smtpd_tls_auth_only = yes
 EOF
+if [ -n "${KNOWN_RECIPIENTS:-}" ]; then
+  for address in $KNOWN_RECIPIENTS; do printf '%s inbox/\n' "$address"; done > "$D/etc/mailboxes"
+  cat >> "$D/etc/main.cf" <<EOF
+virtual_mailbox_maps = texthash:$D/etc/mailboxes
+smtpd_reject_unlisted_recipient = no
+EOF
+fi
+if [ -n "${BOUNCE_DOMAIN:-}" ] && [ -n "${BOUNCE_PIPE:-}" ]; then
+  printf '%s mailroom-bounces:\n' "$BOUNCE_DOMAIN" > "$D/etc/transport"
+  echo "transport_maps = texthash:$D/etc/transport" >> "$D/etc/main.cf"
+fi
 cat > "$D/etc/master.cf" <<EOF
 127.0.0.1:$SMTP_PORT  inet n - n - - smtpd
 127.0.0.1:$SMTPS_PORT inet n - n - - smtpd -o smtpd_tls_wrappermode=yes
@@ -94,6 +111,9 @@ anvil     unix  - - n -    1 anvil
 scache    unix  - - n -    1 scache
 postlog   unix-dgram n - n - 1 postlogd
 EOF
+if [ -n "${BOUNCE_DOMAIN:-}" ] && [ -n "${BOUNCE_PIPE:-}" ]; then
+  printf 'mailroom-bounces unix - n n - - pipe\n  flags=q user=%s argv=%s\n' "${BOUNCE_PIPE_USER:-nobody}" "$BOUNCE_PIPE" >> "$D/etc/master.cf"
+fi
 
 # The product's sendmail transport is given a path, not an environment, hence a wrapper.
 cat > "$D/bin/sendmail" <<EOF
