@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { SqlDialectName } from './database.ts';
 import type { ClaimedMail } from '../domain/outbox.ts';
 import { enqueueWithin, type InsertLease, type NewOutboxRow } from './outbox-repo.ts';
@@ -74,10 +74,15 @@ export function createOwedMailRepo(db: Kysely<DatabaseSchema>, dialect: SqlDiale
         .limit(input.limit);
       // Several workers on PostgreSQL each take different rows instead of waiting on each other.
       if (dialect === 'postgres') due = due.forUpdate().skipLocked();
+      // SQLite answers the OR above by reading the whole table, payloads included (~6 ms a claim
+      // with 10 000 rows owed); each half on its own partial index reads only the ids it takes.
+      const dueOnSqlite = sql<number>`(select * from (select id from owed_mails where state = 'owed' order by id limit ${input.limit})
+        union all select * from (select id from owed_mails where state = 'rendering' and lease_expires_at < ${input.now} limit ${input.limit})
+        order by 1 limit ${input.limit})`;
       const rows = await db
         .updateTable('owed_mails')
         .set((eb) => ({ state: 'rendering', lease_owner: input.owner, lease_expires_at: input.leaseExpiresAt, attempts: eb('attempts', '+', 1), updated_at: input.now }))
-        .where('id', 'in', due)
+        .where('id', 'in', dialect === 'sqlite' ? dueOnSqlite : due)
         .returning(['id', 'kind', 'idempotency_key', 'payload', 'attempts'])
         .execute();
       return rows.map((r) => ({ id: Number(r.id), kind: r.kind, key: r.idempotency_key, payload: r.payload, attempts: Number(r.attempts) })).sort((a, b) => a.id - b.id);
