@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { encodeWord, encodeWords, foldLines, isPlainText, quoteString } from 'nodemailer/lib/mime-funcs';
-import { encode as qpEncode, wrap as qpWrap } from 'nodemailer/lib/qp';
 import { assertHeaderSafe } from '../domain/address.ts';
+import { encodeQuotedPrintable, isSevenBit } from './quoted-printable.ts';
 
 export interface ComposeInput {
   from: { name: string; address: string };
@@ -45,15 +45,15 @@ function header(name: string, value: string): string {
  */
 function part(type: 'plain' | 'html', body: string): string {
   const crlf = body.replace(/\r\n|\r|\n/g, '\r\n');
-  const sevenBit = isPlainText(crlf) && !crlf.split('\r\n').some((line) => line.length > 76);
-  const encoded = sevenBit ? crlf : qpWrap(qpEncode(crlf), 76);
+  const sevenBit = isSevenBit(crlf);
+  const encoded = sevenBit ? crlf : encodeQuotedPrintable(crlf);
   return `Content-Type: text/${type}; charset=utf-8\r\nContent-Transfer-Encoding: ${sevenBit ? '7bit' : 'quoted-printable'}\r\n\r\n${encoded}`;
 }
 
 /**
  * Turns the parts of a mail into its finished RFC 5322 bytes: UTF-8 subjects and names as
  * encoded words, text and HTML as multipart/alternative, and a Message-ID fixed here so every
- * retry sends the same mail. Encoding (encoded words, folding, quoted-printable) is nodemailer's;
+ * retry sends the same mail. Encoded words and folding are nodemailer's, quoted-printable our own;
  * the structure is assembled here because nodemailer's MailComposer builds each message through
  * a chain of streams that costs ~10 times more CPU than the rest of a send (docs/architecture.md).
  */
