@@ -122,7 +122,15 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
   // a separate `mailroom worker` read it from the database), else where this environment would
   // make it listen.
   const servedAt = async () => (await serveAddress.read()) ?? serveUrl(runtime.host, runtime.port, hostname());
-  const settings = createSettingsService({ store: settingsRepo, secretBox, fileSettings, envSettings, derivedBaseUrl: servedAt });
+  const settings = createSettingsService({
+    store: settingsRepo,
+    secretBox,
+    fileSettings,
+    envSettings,
+    derivedBaseUrl: servedAt,
+    onInvalidSaved: (key, reason) =>
+      log.warn({ event: 'setting_ignored', key }, `the saved value of ${key} is not valid and is ignored (the file, the environment or the default applies): ${reason}; set it again with mailroom config:set or the web page`),
+  });
 
   if (options.bootstrapAdmin) {
     const admin = await ensureFirstAdmin({ store: users, clock, password: runtime.adminPassword });

@@ -57,9 +57,17 @@ export interface SettingsServiceDeps {
   secretBox: SecretBox;
   fileSettings: Partial<Settings>;
   envSettings: Partial<Settings>;
+  /**
+   * Told once per saved value that no longer validates (an upgrade that tightened a rule, a row
+   * written by hand), with why: the value is ignored and the layer below applies, so without a
+   * word mail could go to the default host.
+   */
+  onInvalidSaved?: (key: SettingKey, reason: string) => void;
 }
 
-export function createSettingsService({ store, secretBox, fileSettings, envSettings, derivedBaseUrl }: SettingsServiceDeps): SettingsService {
+export function createSettingsService({ store, secretBox, fileSettings, envSettings, derivedBaseUrl, onInvalidSaved }: SettingsServiceDeps): SettingsService {
+  // Every read of the settings meets the same invalid row: one report per value is enough.
+  const reported = new Set<string>();
   /** The defaults, with base_url derived only when no layer sets it (the look-up costs a query). */
   async function defaultsFor(saved: Partial<Settings>): Promise<Settings> {
     const defaults = defaultSettings();
@@ -85,7 +93,13 @@ export function createSettingsService({ store, secretBox, fileSettings, envSetti
       if (settingDefinitions[typedKey].secret && typeof value === 'string') value = secretBox.open(value);
       try {
         saved[key] = validateSetting(typedKey, value);
-      } catch {
+      } catch (error) {
+        if (!reported.has(`${key}\n${json}`)) {
+          reported.add(`${key}\n${json}`);
+          // A secret's value stays out of the logs, and the reason may quote it.
+          const reason = settingDefinitions[typedKey].secret ? 'a secret, so the reason is not shown' : error instanceof Error ? error.message : String(error);
+          onInvalidSaved?.(typedKey, reason);
+        }
         continue;
       }
     }

@@ -302,6 +302,22 @@ describe('the mailroom command', { concurrency: true }, () => {
       assert.equal(viewOf(views, 'mail_smtpport').value, 25);
       assert.equal(viewOf(views, 'mail_smtpport').source, 'default');
     });
+
+    it('says so when a saved value no longer validates, and uses the default instead', async () => {
+      await mailroomOk(['config:set', 'mail_smtphost', 'mail.example.com'], { cwd });
+      // As an upgrade with a stricter rule, or a row written by hand, would leave it.
+      const db = new BetterSqlite3(join(cwd, 'data', 'mailroom.sqlite'));
+      try {
+        db.prepare("update settings set value = ? where key = 'mail_smtphost'").run(JSON.stringify('bad host\r\nname'));
+      } finally {
+        db.close();
+      }
+      const list = await runMailroom(['config:get', 'mail_smtphost'], { cwd });
+      assert.equal(list.code, 0, list.stderr);
+      assert.equal(list.stdout, '127.0.0.1\n');
+      assert.match(list.stderr, /the saved value of mail_smtphost is not valid and is ignored \(the file, the environment or the default applies\): .+; set it again with mailroom config:set or the web page/);
+      assert.equal(list.stderr.match(/mail_smtphost is not valid/g)?.length, 1, 'said once, however often the settings are read');
+    });
   });
 
   describe('refused input', { concurrency: 1 }, () => {

@@ -18,6 +18,12 @@ npm_cli=${npm_execpath:-$(dirname "$(readlink -f "$(command -v npm)")")/npm-cli.
 node_gyp=$(dirname "$npm_cli")/../node_modules/node-gyp/bin/node-gyp.js
 [ -f "$node_gyp" ] || die "other-node: npm's node-gyp is not at $node_gyp"
 
+# One fetch and build at a time: npm test starts this script early in the background (run-tests.sh),
+# and the Node versions test runs it again when it needs the result.
+mkdir -p "$MAILROOM_TEST_CACHE"
+exec 9>"$MAILROOM_TEST_CACHE/other-node.lock"
+flock 9
+
 for v in "${versions[@]}"; do
   dir=$MAILROOM_TEST_CACHE/node-$v
   if [ ! -x "$dir/bin/node" ]; then
