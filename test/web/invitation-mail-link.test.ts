@@ -67,6 +67,19 @@ describe('the link of "Invitation queued"', () => {
     });
   });
 
+  it('says so for an address whose key no mail was owed under', async () => {
+    await browser.withPage({ locale: 'en-US', viewport: DESKTOP }, async ({ page }) => {
+      await signIn(page, mailroom.url, 'admin', ADMIN_PASSWORD, /\/admin\/email$/);
+      await page.goto(`${mailroom.url}/admin/outbox/owed/welcome%3Acut-short`);
+      const section = page.locator('#owed-mail');
+      await section.getByRole('heading', { level: 2, name: 'Mail not found' }).waitFor();
+      await section.getByText('No mail is owed or queued under the key of this address.').waitFor();
+      assert.equal(await section.getByText('Mail not yet rendered').count(), 0);
+      // The list is still there to go on from.
+      await page.locator('#outbox-list').waitFor();
+    });
+  });
+
   it('answers where an owed mail is by its key, and 404 for a key never owed', async () => {
     const invited = await mailroom.api<{ invitation: { mail_key: string } }>('POST', '/api/v1/users/lina/invitation');
     assert.equal(invited.status, 202, JSON.stringify(invited.body));

@@ -330,6 +330,8 @@ export const en = {
   owedMailTitle: 'Mail not yet rendered',
   owedMailWaiting: 'A worker has not yet rendered this mail from its template. It opens here once it is in the outbox (this page asks every {seconds} seconds).',
   owedMailFailed: 'This mail could not be rendered ({code}): {message}',
+  owedMailUnknownTitle: 'Mail not found',
+  owedMailUnknown: 'No mail is owed or queued under the key of this address. The link may be cut short, or the mail was removed from the outbox since.',
   owedWaiting: '{count} mail(s) owed by requests, waiting for a worker to render them.',
   owedFailed: '{count} mail(s) could not be rendered from their template. Fix the template (the error names it), then render them again.',
   owedFailedCaption: 'Mails that could not be rendered',

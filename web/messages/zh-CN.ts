@@ -325,6 +325,8 @@ export const zhCN: Messages = {
   owedMailTitle: '邮件尚未生成',
   owedMailWaiting: '工作进程尚未根据模板生成这封邮件。它一进入发件箱就会在此处打开（本页每 {seconds} 秒查询一次）。',
   owedMailFailed: '这封邮件未能生成（{code}）：{message}',
+  owedMailUnknownTitle: '找不到邮件',
+  owedMailUnknown: '此地址中的标识下没有待发或已入队的邮件。链接可能不完整，或者这封邮件此后已从发件箱中删除。',
   owedWaiting: '有 {count} 封邮件已由请求登记，正等待工作进程根据模板生成。',
   owedFailed: '有 {count} 封邮件无法根据模板生成。请先修正模板（错误信息中写明了原因），再重新生成。',
   owedFailedCaption: '无法生成的邮件',

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, localizedErrorMessage, type SettingView } from '../api.ts';
+import { api, ApiError, localizedErrorMessage, type SettingView } from '../api.ts';
 import { navigate, onLinkClick, usePath } from '../router.ts';
 import { Notice, PageTitle } from '../components.tsx';
 import { useI18n, type MessageKey } from '../i18n.ts';
@@ -596,6 +596,7 @@ function OwedMail(props: { mailKey: string }) {
   const { t } = useI18n();
   const [found, setFound] = useState<OwedWhereabouts | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [unknown, setUnknown] = useState(false);
   useEffect(() => {
     let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -612,7 +613,10 @@ function OwedMail(props: { mailKey: string }) {
         // A failed one is asked after too: "Render again" may owe it once more.
         timer = setTimeout(() => void ask(), OWED_POLL_MS);
       } catch (e) {
-        if (!stopped) setError(errorText(e));
+        if (stopped) return;
+        // A key never owed (a link cut short), or a mail purged from the outbox long since.
+        if (e instanceof ApiError && e.code === 'not_found') setUnknown(true);
+        else setError(errorText(e));
       }
     };
     void ask();
@@ -623,9 +627,10 @@ function OwedMail(props: { mailKey: string }) {
   }, [props.mailKey]);
   return (
     <section id="owed-mail" class="panel" aria-labelledby="owed-mail-title" aria-live="polite">
-      <h2 id="owed-mail-title">{t('owedMailTitle')}</h2>
+      <h2 id="owed-mail-title">{t(unknown ? 'owedMailUnknownTitle' : 'owedMailTitle')}</h2>
+      {unknown && <Notice kind="error">{t('owedMailUnknown')}</Notice>}
       {error && <Notice kind="error">{t('errorGeneric', { message: error })}</Notice>}
-      {!found && !error && <p>{t('loading')}</p>}
+      {!found && !error && !unknown && <p>{t('loading')}</p>}
       {found?.state === 'owed' && <p id="owed-mail-waiting">{t('owedMailWaiting', { seconds: OWED_POLL_MS / 1000 })}</p>}
       {found?.state === 'failed' && <Notice kind="error">{t('owedMailFailed', { code: found.error.code, message: found.error.message })}</Notice>}
     </section>
