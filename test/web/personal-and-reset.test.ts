@@ -14,6 +14,7 @@ import {
   DESKTOP,
   PHONE,
   SCREENSHOT_DIR,
+  descriptionOf,
   eventually,
   focusedId,
   generatedText,
@@ -215,6 +216,34 @@ describe('the personal page, sign-in and password reset, for a user who is not a
       await page.getByRole('heading', { level: 1, name: '个人设置' }).waitFor();
       assert.equal(await languageOf('noa'), 'zh-CN');
       assert.deepEqual(saves.map((x) => JSON.parse(x) as unknown), [{ frequency: browsed }, { language: 'zh-CN' }], 'one save for each choice made, none for those passed');
+    });
+  });
+
+  it('keeps a refused display name in its field with the reason while another choice is saved, until it is corrected', async () => {
+    await mailroom.ctx.users.add({ uid: 'ylva', email: 'ylva@example.org', password: PASSWORD, display_name: 'Ylva' });
+    await browser.withPage({ locale: 'en-US', viewport: DESKTOP }, async ({ page }) => {
+      await signIn(page, mailroom.url, 'ylva', PASSWORD, /\/personal$/);
+      // Typed once the page has all it loads (an answer arriving meanwhile shows the saved name again).
+      await page.locator('#notifications').waitFor();
+      const name = page.getByLabel('Display name');
+      await name.fill('');
+      await name.press('Tab');
+      await waitForDescription(name, /display_name: /);
+      assert.equal(await name.inputValue(), '', 'what was typed stays');
+      assert.equal(await name.getAttribute('aria-invalid'), 'true');
+
+      const ownActions = page.getByLabel('List my own actions in activity emails');
+      await ownActions.check();
+      await waitForDescription(ownActions, /✓ Saved/);
+      assert.equal(await name.inputValue(), '', 'another save does not put the saved name back');
+      assert.match(await descriptionOf(name), /display_name: /, 'nor take the reason away');
+
+      await name.fill('Ylva Lind');
+      await name.press('Tab');
+      await waitForDescription(name, /✓ Saved/);
+      assert.equal(await name.getAttribute('aria-invalid'), null);
+      const r = await mailroom.api<{ user: { display_name: string } }>('GET', '/api/v1/users/ylva');
+      assert.equal(r.body.user.display_name, 'Ylva Lind');
     });
   });
 

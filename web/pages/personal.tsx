@@ -40,6 +40,11 @@ export function PersonalPage() {
   const [error, setError] = useState<string | null>(null);
   /** A new address waiting for the link mailed to it. */
   const [pendingEmail, setPendingEmail] = useState<string | null>(null);
+  /**
+   * What the name field shows instead of the saved name: a name typed and not saved yet, or
+   * refused, which stays in its field with the reason until corrected.
+   */
+  const [typedName, setTypedName] = useState<string | null>(null);
 
   useEffect(() => {
     api<{ preferences: Preferences }>('GET', '/me/preferences')
@@ -70,7 +75,8 @@ export function PersonalPage() {
     }
     if (p) setPrefs(p.preferences);
   };
-  const saveAccount = async (key: string, changes: Record<string, string | null>) => {
+  /** True when saved; when refused, the reason is shown at the field and the account is read again. */
+  const saveAccount = async (key: string, changes: Record<string, string | null>): Promise<boolean> => {
     mark(key, { kind: 'saving' });
     session.setUser({ ...session.user, ...changes } as User);
     try {
@@ -78,9 +84,11 @@ export function PersonalPage() {
       session.setUser(r.user);
       setPendingEmail(r.pending_email);
       mark(key, { kind: 'saved' });
+      return true;
     } catch (e) {
       mark(key, { kind: 'error', message: (e as ApiError).message });
       await showSaved();
+      return false;
     }
   };
   const savePrefs = async (key: string, changes: Record<string, unknown>) => {
@@ -108,7 +116,20 @@ export function PersonalPage() {
         <h2 id="account-title">{t('personalAccount')}</h2>
         <div class="field">
           <label for="me-display-name">{t('userDisplayName')}</label>
-          <input id="me-display-name" autocomplete="name" value={user.display_name} aria-describedby="st-display_name" onChange={(e) => void saveAccount('display_name', { display_name: e.currentTarget.value })} />
+          <input
+            id="me-display-name"
+            autocomplete="name"
+            value={typedName ?? user.display_name}
+            aria-describedby="st-display_name"
+            aria-invalid={status.display_name?.kind === 'error' ? true : undefined}
+            onChange={(e) => {
+              const name = e.currentTarget.value;
+              setTypedName(name);
+              void saveAccount('display_name', { display_name: name }).then((saved) => {
+                if (saved) setTypedName(null);
+              });
+            }}
+          />
           <SaveStatus id="st-display_name" state={status.display_name} />
         </div>
         <EmailField
