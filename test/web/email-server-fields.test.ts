@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { ADMIN_PASSWORD, DESKTOP, PHONE, descriptionOf, eventually, launchBrowser, scrollsSideways, signIn, startMailroom, typeInto, waitForDescription, type MailroomInstance, type TestBrowser } from '../support/browser.ts';
+import { ADMIN_PASSWORD, DESKTOP, PHONE, descriptionOf, eventually, focusedId, launchBrowser, scrollsSideways, signIn, startMailroom, typeInto, waitForDescription, type MailroomInstance, type TestBrowser } from '../support/browser.ts';
 import { freePort, startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
 
 const SMTP_PASSWORD = 'Heron-Quarry-3307';
@@ -244,6 +244,35 @@ describe('the Email server page: renewed files, fields that behave, and Detect t
       assert.equal((await setting('mail_smtpport')).value, 2525);
       await setMail({ mail_smtpport: postfix.smtpPort, mail_domain: 'example.org' });
     });
+  });
+
+  it('keeps what is being typed in a field when the save of the field before it answers meanwhile', async () => {
+    await setMail({ ...postfixSmtp(), mail_smtptls_ca: postfix.certPath });
+    await browser.withPage({ locale: 'en-US', viewport: DESKTOP }, async ({ page }) => {
+      await signIn(page, mailroom.url, 'admin', ADMIN_PASSWORD, /\/admin\/email$/);
+      // The server's answer to the address is held until the port is half typed.
+      let release: () => void = () => undefined;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      await page.route('**/api/v1/settings/mail', async (route) => {
+        if (route.request().method() === 'PATCH' && (route.request().postData() ?? '').includes('mail_smtphost')) await held;
+        await route.continue();
+      });
+      const host = page.getByLabel('Server address');
+      await host.fill('localhost');
+      const answered = page.waitForResponse((r) => r.request().method() === 'PATCH' && (r.request().postData() ?? '').includes('mail_smtphost'));
+      await host.press('Tab');
+      assert.equal(await focusedId(page), 'f-mail_smtpport', 'Tab leads to the port');
+      await page.keyboard.press('Control+A');
+      await page.keyboard.type('25');
+      release();
+      await answered;
+      await waitForDescription(host, /✓ Saved/);
+      await page.keyboard.type('25');
+      assert.equal(await page.getByLabel('Port').inputValue(), '2525', 'nothing typed was lost to the answer');
+      await page.keyboard.press('Tab');
+      await eventually(async () => (await setting('mail_smtpport')).value === 2525, 'the port typed is saved');
+    });
+    await setMail(postfixSmtp());
   });
 
   it('flags a CA path the server cannot use as soon as it is saved, with one answer whatever the reason', async () => {

@@ -98,8 +98,23 @@ export function EmailServerPage() {
   if (!settings) return <p>{t('loading')}</p>;
 
   const value = (key: string) => settings[key]?.value;
-  /** What a field shows: the value it was refused with, until corrected, else the saved one. */
+  /** What a field shows: what is typed in it and not saved yet, or the value it was refused with until corrected; else the saved one. */
   const shownValue = (key: string) => (Object.hasOwn(drafts, key) ? drafts[key] : value(key));
+  /**
+   * Typing is kept as a draft: the page renders again whenever a save of another field answers,
+   * and a field showing the saved value then would lose what is being typed in it.
+   */
+  const typing = (key: string) => ({
+    onInput: (e: { currentTarget: HTMLInputElement }) => {
+      const text = e.currentTarget.value;
+      setDrafts((d) => ({ ...d, [key]: text }));
+    },
+    // Left unchanged: nothing to keep (a change saves first, and its answer clears the draft).
+    onBlur: (e: { currentTarget: HTMLInputElement }) => {
+      const text = e.currentTarget.value;
+      setDrafts((d) => (d[key] === text && text === String(value(key) ?? '') ? Object.fromEntries(Object.entries(d).filter(([k]) => k !== key)) : d));
+    },
+  });
   const mode = String(value('mail_smtpmode'));
   const smtp = mode === 'smtp';
   const auth = value('mail_smtpauth') === true;
@@ -153,6 +168,7 @@ export function EmailServerPage() {
         autocomplete={opts.autocomplete ?? 'off'}
         {...(opts.verbatim ? { spellcheck: false, autocapitalize: 'off' } : {})}
         value={String(shownValue(key) ?? '')}
+        {...typing(key)}
         onChange={(e) => {
           const raw = e.currentTarget.value;
           void save({ [key]: opts.type === 'number' ? (raw === '' ? null : Number(raw)) : raw });
@@ -246,9 +262,9 @@ export function EmailServerPage() {
         <fieldset class="field from">
           <legend>{t('fieldFromAddress')}</legend>
           <div class="inline">
-            <input {...common('mail_from_address')} aria-label={t('fieldFromLocal')} value={String(shownValue('mail_from_address') ?? '')} onChange={(e) => void save({ mail_from_address: e.currentTarget.value })} />
+            <input {...common('mail_from_address')} aria-label={t('fieldFromLocal')} value={String(shownValue('mail_from_address') ?? '')} {...typing('mail_from_address')} onChange={(e) => void save({ mail_from_address: e.currentTarget.value })} />
             <span aria-hidden="true">@</span>
-            <input {...common('mail_domain')} aria-label={t('fieldFromDomain')} value={String(shownValue('mail_domain') ?? '')} onChange={(e) => void save({ mail_domain: e.currentTarget.value })} />
+            <input {...common('mail_domain')} aria-label={t('fieldFromDomain')} value={String(shownValue('mail_domain') ?? '')} {...typing('mail_domain')} onChange={(e) => void save({ mail_domain: e.currentTarget.value })} />
           </div>
           {lockNote('mail_from_address')}
           {lockNote('mail_domain')}

@@ -18,8 +18,9 @@ export function GeneralPage() {
   const [settings, setSettings] = useState<Settings | null>(null);
   const [status, setStatus] = useState<Record<string, SaveState>>({});
   /**
-   * What a field shows instead of the saved value: what was typed and refused, until corrected.
-   * A save of another field answers with every saved value and must not put it back.
+   * What a field shows instead of the saved value: what is typed and not saved yet, or what was
+   * refused, until corrected. A save of another field answers with every saved value (and the
+   * page renders again) and must not put the saved one back.
    */
   const [drafts, setDrafts] = useState<Record<string, string>>({});
   const [loadError, setLoadError] = useState<string | null>(null);
@@ -73,6 +74,15 @@ export function GeneralPage() {
           aria-invalid={status[key]?.kind === 'error' ? true : undefined}
           value={Object.hasOwn(drafts, key) ? drafts[key] : String(s?.value ?? '')}
           {...(opts.type === 'number' ? { inputMode: 'numeric' as const } : {})}
+          onInput={(e) => {
+            const text = e.currentTarget.value;
+            setDrafts((d) => ({ ...d, [key]: text }));
+          }}
+          onBlur={(e) => {
+            // Left unchanged: nothing to keep (a change saves first, and its answer clears the draft).
+            const text = e.currentTarget.value;
+            setDrafts((d) => (d[key] === text && text === String(s?.value ?? '') ? withoutKey(d, key) : d));
+          }}
           onChange={(e) => {
             const raw = e.currentTarget.value;
             // An emptied number field goes back to the default, as on the Email server page.

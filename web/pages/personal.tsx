@@ -122,6 +122,11 @@ export function PersonalPage() {
             value={typedName ?? user.display_name}
             aria-describedby="st-display_name"
             aria-invalid={status.display_name?.kind === 'error' ? true : undefined}
+            onInput={(e) => setTypedName(e.currentTarget.value)}
+            onBlur={(e) => {
+              // Left unchanged: nothing to keep (a change saves first, and a saved one clears it).
+              if (e.currentTarget.value === user.display_name && status.display_name?.kind !== 'saving') setTypedName(null);
+            }}
             onChange={(e) => {
               const name = e.currentTarget.value;
               setTypedName(name);
