@@ -294,8 +294,10 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
   const oweAccountMail = async (mail: OwedAccountMail) => {
     const dates = Object.keys(mail.data).filter((k) => mail.data[k] instanceof Date);
     const payload = { type: 'account' as const, template: mail.template, to: mail.to, data: mail.data, dates };
-    await owedRepo.owe([owedMail(mail.template, `${mail.template}:${randomUUID()}`, payload, mail.sealed ? secretBox : undefined)], clock.now().getTime());
+    const key = `${mail.template}:${randomUUID()}`;
+    await owedRepo.owe([owedMail(mail.template, key, payload, mail.sealed ? secretBox : undefined)], clock.now().getTime());
     notifyWorkers();
+    return key;
   };
   const userService = createUserService({
     store: users,

@@ -100,6 +100,8 @@ export interface User {
 export interface InvitationSent {
   email: string;
   expires_at: string;
+  /** The key of the invitation's owed mail: /admin/outbox/owed/KEY opens it once rendered. */
+  mail_key: string;
 }
 
 /**

@@ -192,3 +192,75 @@ export function Address(props: { email: string }) {
     </span>
   );
 }
+
+/** Keys that move a closed select to another option without opening it. */
+const BROWSE_KEYS: ReadonlySet<string> = new Set(['ArrowUp', 'ArrowDown', 'ArrowLeft', 'ArrowRight', 'Home', 'End', 'PageUp', 'PageDown']);
+
+/**
+ * A select whose choice is saved as a person means it: at once when picked with the mouse (or
+ * from the opened list), but only on Enter or when the field is left when the arrow keys (or
+ * typing a letter) moved it, since a closed select changes with every key and passing the send
+ * modes on the way to one must not switch the live mode to each (nor passing English on the way
+ * to another language switch the page). Escape goes back to the saved one.
+ */
+export function CommitSelect(props: {
+  field: Record<string, unknown> & { id: string };
+  saved: string;
+  onCommit: (value: string) => void;
+  onBrowse: (pending: boolean) => void;
+  children: ComponentChildren;
+}) {
+  const [browsed, setBrowsed] = useState<string | null>(null);
+  // Set while a key is down: the change it causes is a step of browsing, not a choice.
+  const keyDown = useRef(false);
+  const commit = (v: string) => {
+    setBrowsed(null);
+    if (v !== props.saved) props.onCommit(v);
+    else props.onBrowse(false);
+  };
+  return (
+    <select
+      {...props.field}
+      value={browsed ?? props.saved}
+      onKeyDown={(e) => {
+        if (e.key === 'Enter') {
+          if (browsed !== null) {
+            e.preventDefault();
+            commit(browsed);
+          }
+        } else if (e.key === 'Escape') {
+          if (browsed !== null) {
+            e.preventDefault();
+            setBrowsed(null);
+            props.onBrowse(false);
+          }
+        } else if ((BROWSE_KEYS.has(e.key) && !e.altKey) || (e.key.length === 1 && e.key !== ' ')) {
+          // Alt+↓ and Space open the list instead; a choice made there is a choice.
+          keyDown.current = true;
+        }
+      }}
+      onKeyUp={() => {
+        keyDown.current = false;
+      }}
+      onChange={(e) => {
+        const v = e.currentTarget.value;
+        if (keyDown.current) {
+          keyDown.current = false;
+          setBrowsed(v === props.saved ? null : v);
+          props.onBrowse(v !== props.saved);
+        } else {
+          commit(v);
+        }
+      }}
+      onMouseDown={() => {
+        keyDown.current = false;
+      }}
+      onBlur={() => {
+        keyDown.current = false;
+        if (browsed !== null) commit(browsed);
+      }}
+    >
+      {props.children}
+    </select>
+  );
+}

@@ -18,11 +18,16 @@ export function mayLeave(): boolean {
 /** The address the app shows, to go back to when leaving by the browser's Back is refused. */
 let shown = location.href;
 
-/** Moves to a page of the app without reloading it (after asking, when the page has unsaved changes). */
-export function navigate(path: string, options: { asked?: boolean } = {}): void {
+/**
+ * Moves to a page of the app without reloading it (after asking, when the page has unsaved
+ * changes). `replace`: the address stands for the new one in the history (a page that only
+ * waited for another to exist), so Back does not return to it.
+ */
+export function navigate(path: string, options: { asked?: boolean; replace?: boolean } = {}): void {
   if (path === location.pathname + location.search) return;
   if (!options.asked && !mayLeave()) return;
-  history.pushState(null, '', path);
+  if (options.replace) history.replaceState(null, '', path);
+  else history.pushState(null, '', path);
   shown = location.href;
   for (const l of listeners) l();
 }

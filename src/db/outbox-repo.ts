@@ -405,6 +405,12 @@ export function createOutboxRepo(db: Kysely<DatabaseSchema>, dialect: SqlDialect
       return new Map(rows.map((r) => [Number(r.id), r.state]));
     },
 
+    /** The id of the mail queued under this idempotency key, if any. */
+    async idByKey(key: string): Promise<number | undefined> {
+      const row = await db.selectFrom('outbox').select('id').where('idempotency_key', '=', key).executeTakeFirst();
+      return row ? Number(row.id) : undefined;
+    },
+
     async get(id: number): Promise<(OutboxRow & { raw: Buffer; history: OutboxAttempt[] }) | undefined> {
       const row = await db.selectFrom('outbox').selectAll().where('id', '=', id).executeTakeFirst();
       if (!row) return undefined;

@@ -153,6 +153,13 @@ export function createOwedMailRepo(db: Kysely<DatabaseSchema>, dialect: SqlDiale
       return { owed: n('owed') + n('rendering'), failed: n('failed') };
     },
 
+    /** Where the owed mail of this key is: waiting (or being rendered), or failed with its code; undefined once rendered. */
+    async byKey(key: string): Promise<{ state: 'owed' } | { state: 'failed'; code: string; message: string } | undefined> {
+      const row = await db.selectFrom('owed_mails').select(['state', 'last_code', 'last_error']).where('idempotency_key', '=', key).executeTakeFirst();
+      if (!row) return undefined;
+      return row.state === 'failed' ? { state: 'failed', code: row.last_code ?? 'internal_error', message: row.last_error ?? '' } : { state: 'owed' };
+    },
+
     /** The mails that could not be rendered, newest first, with their codes. */
     async failed(limit: number): Promise<FailedOwedMail[]> {
       const rows = await db.selectFrom('owed_mails').select(['id', 'kind', 'last_code', 'last_error', 'attempts', 'created_at', 'updated_at']).where('state', '=', 'failed').orderBy('id', 'desc').limit(limit).execute();

@@ -1,6 +1,6 @@
 import { senderAddress } from '../domain/sender.ts';
 import { MailroomError, isMailroomError } from '../errors.ts';
-import { parseEmailAddress } from '../domain/address.ts';
+import { parseEmailAddress, printable } from '../domain/address.ts';
 import type { SettingsService } from '../config/settings-service.ts';
 import type { ComposedMessage } from '../templates/compose-message.ts';
 import { finishMessage } from '../templates/finish-message.ts';
@@ -29,6 +29,7 @@ export interface OutboxStore {
   requeueIds(input: { ids: number[]; now: number }): Promise<number[]>;
   states(ids: number[]): Promise<Map<number, string>>;
   get(id: number): Promise<(OutboxRow & { raw: Buffer; history: OutboxAttempt[] }) | undefined>;
+  idByKey(key: string): Promise<number | undefined>;
   requeue(input: { ids?: number[]; allFailed?: boolean; now: number }): Promise<number>;
   /** The ids of those that were queued or failed and are cancelled now. */
   cancel(input: { ids: number[]; now: number }): Promise<number[]>;
@@ -40,7 +41,11 @@ export interface OwedMailView {
   counts(): Promise<{ owed: number; failed: number }>;
   failed(limit: number): Promise<FailedOwedMail[]>;
   retryFailed(now: number): Promise<number>;
+  byKey(key: string): Promise<{ state: 'owed' } | { state: 'failed'; code: string; message: string } | undefined>;
 }
+
+/** Where the mail a request owed under a key is: not rendered yet, failed to render, or queued as outbox mail `id`. */
+export type OwedMailWhereabouts = { key: string; state: 'owed' } | { key: string; state: 'failed'; error: { code: string; message: string } } | { key: string; state: 'queued'; id: number };
 
 /** What a batch request answers for each id: done (with the new state), or why not. */
 export type BatchOutcome = { id: number; ok: true; state: string } | { id: number; ok: false; error: { code: string; message: string } };
@@ -107,6 +112,19 @@ export function createOutboxService(deps: { store: OutboxStore; owed: OwedMailVi
     async owed(limit = 100) {
       const counts = await deps.owed.counts();
       return { ...counts, failed_mails: await deps.owed.failed(Math.min(limit, 1000)) };
+    },
+    /**
+     * The mail a request owed under `key` (an invitation's `mail_key`), wherever it is now. The
+     * owed row is read first: rendering deletes it and queues the mail in one transaction, so a
+     * key missing from both was never owed (or its mail was purged).
+     */
+    async owedByKey(key: string): Promise<OwedMailWhereabouts> {
+      const owed = await deps.owed.byKey(key);
+      if (owed?.state === 'owed') return { key, state: 'owed' };
+      if (owed?.state === 'failed') return { key, state: 'failed', error: { code: owed.code, message: owed.message } };
+      const id = await deps.store.idByKey(key);
+      if (id === undefined) throw new MailroomError('not_found', `No mail owed or queued under the key "${printable(key)}"`);
+      return { key, state: 'queued', id };
     },
     /** Renders the failed owed mails again, after their template was fixed; how many. */
     retryOwed: () => deps.owed.retryFailed(deps.clock.now().getTime()),

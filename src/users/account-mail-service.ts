@@ -20,8 +20,9 @@ export interface AccountMailDeps {
   /**
    * Owes a mail: commits what to render, for a worker to render and queue after the answer.
    * `sealed`: the mail holds a live one-time link, so it is stored sealed (outbox/sealed-raw.ts).
+   * Answers the mail's key, under which the outbox finds it once rendered.
    */
-  owe(mail: OwedAccountMail): Promise<unknown>;
+  owe(mail: OwedAccountMail): Promise<string>;
   findUser(uid: string): Promise<UserRow | undefined>;
   /** Sets a password through the directory (which then sends `password_changed` and ends sessions). */
   setPassword(uid: string, password: string, client?: ChangeClient): Promise<void>;
@@ -43,6 +44,8 @@ export interface OwedAccountMail {
 export interface InvitationSent {
   email: string;
   expires_at: string;
+  /** The owed mail's key: GET /api/v1/outbox/owed/:key says whether it is rendered, and its outbox id. */
+  mail_key: string;
 }
 
 const recipient = (user: UserRow, address = user.email as string): MailRecipient => ({ address, displayName: user.display_name, uid: user.uid, language: user.language, timeZone: user.timezone });
@@ -72,9 +75,7 @@ export function createAccountMailService(deps: AccountMailDeps) {
    * `withLink`: the mail holds a one-time link, whose token must not be readable at rest. The
    * mail is owed, not rendered: the request answers once it is committed.
    */
-  const send = async (template: TemplateName, to: MailRecipient, data: Record<string, unknown>, withLink: boolean) => {
-    await deps.owe({ template, to, data, sealed: withLink });
-  };
+  const send = (template: TemplateName, to: MailRecipient, data: Record<string, unknown>, withLink: boolean): Promise<string> => deps.owe({ template, to, data, sealed: withLink });
 
   async function validInvitation(token: string) {
     const link = await deps.links.check(token, 'invitation');
@@ -95,8 +96,8 @@ export function createAccountMailService(deps: AccountMailDeps) {
       const settings = await deps.settings.get();
       const days = settings.invitation_expiry_days;
       const { token, expiresAt } = await deps.links.issue(uid, 'invitation', days * 86_400_000);
-      await send('welcome', recipient(user), { link: linkTo(settings.base_url, 'set-password', token), expires_in_days: days }, true);
-      return { email: user.email, expires_at: new Date(expiresAt).toISOString() };
+      const key = await send('welcome', recipient(user), { link: linkTo(settings.base_url, 'set-password', token), expires_in_days: days }, true);
+      return { email: user.email, expires_at: new Date(expiresAt).toISOString(), mail_key: key };
     },
 
     /**

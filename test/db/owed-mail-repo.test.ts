@@ -63,5 +63,23 @@ for (const dialect of dialects()) {
       assert.equal(await owed.retryFailed(2300), 1);
       assert.deepEqual((await owed.claim({ owner: 'c', now: 2400, leaseExpiresAt: 3400, limit: 10 })).map((m) => m.key), ['bad']);
     });
+    it('finds a mail by its key wherever it is: owed or being rendered, failed with its code, or queued with its outbox id', async () => {
+      const database = await dialect.open();
+      const owed = createOwedMailRepo(database.db, database.dialect);
+      const outbox = createOutboxRepo(database.db, database.dialect);
+      await owed.owe([{ kind: 'welcome', key: 'welcome:a', payload: '{}' }, { kind: 'welcome', key: 'welcome:b', payload: '{}' }], 1000);
+      assert.deepEqual(await owed.byKey('welcome:a'), { state: 'owed' });
+      const claimed = await owed.claim({ owner: 'w', now: 2000, leaseExpiresAt: 3000, limit: 10 });
+      const [a, b] = claimed as [(typeof claimed)[number], (typeof claimed)[number]];
+      assert.deepEqual(await owed.byKey('welcome:a'), { state: 'owed' }, 'being rendered is still owed');
+      await owed.settle({ owner: 'w', now: 2100, rendered: [{ id: a.id, row: row(a.key) }], failed: [{ id: b.id, code: 'template_render_budget', message: 'too much work' }] });
+      assert.equal(await owed.byKey('welcome:a'), undefined, 'rendered: no longer owed');
+      const id = await outbox.idByKey('welcome:a');
+      assert.ok(id !== undefined && (await outbox.get(id))?.subject === 'welcome:a', 'queued under the same key');
+      assert.deepEqual(await owed.byKey('welcome:b'), { state: 'failed', code: 'template_render_budget', message: 'too much work' });
+      assert.equal(await outbox.idByKey('welcome:b'), undefined);
+      assert.equal(await owed.byKey('welcome:none'), undefined);
+      assert.equal(await outbox.idByKey('welcome:none'), undefined);
+    });
   });
 }

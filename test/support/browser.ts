@@ -297,6 +297,41 @@ export function generatedText(element: Locator, pseudo: '::before' | '::after'):
   return element.evaluate((el, p) => (globalThis as unknown as Window).getComputedStyle(el, p).content, pseudo);
 }
 
+/**
+ * Every list (select) shows the whole of its chosen option: the text's width fits in the room
+ * the list gives it, on as many lines as the list is high (a long choice may wrap, not be cut).
+ * The text is measured as the page lays it out (a span in the list's font, so Chinese falls
+ * back to the same font as on screen), and the room is the list's width less its padding and
+ * its arrow: the arrow's own box and padding where the list is styled (base-select), else about 1.5em.
+ */
+export async function assertWholeChoices(page: Page): Promise<void> {
+  for (const select of await page.locator('select').all()) {
+    const room = await select.evaluate((el) => {
+      // The test code is type-checked without the DOM's types: name what is used.
+      type Style = Record<'font' | 'lineHeight' | 'paddingLeft' | 'paddingRight' | 'paddingTop' | 'paddingBottom' | 'appearance' | 'width' | 'letterSpacing', string>;
+      type Span = { textContent: string; style: Record<string, string>; getBoundingClientRect(): { width: number }; remove(): void };
+      const g = globalThis as unknown as { getComputedStyle(e: unknown, pseudo?: string): Style; document: { createElement(t: string): Span; body: { append(e: Span): void } } };
+      const s = el as unknown as { selectedOptions: ArrayLike<{ text: string }>; clientWidth: number; clientHeight: number };
+      const style = g.getComputedStyle(el);
+      const text = s.selectedOptions[0]?.text ?? '';
+      const span = g.document.createElement('span');
+      Object.assign(span.style, { position: 'absolute', visibility: 'hidden', whiteSpace: 'pre', font: style.font, letterSpacing: style.letterSpacing });
+      span.textContent = text;
+      g.document.body.append(span);
+      const needed = span.getBoundingClientRect().width;
+      span.remove();
+      const line = parseFloat(style.lineHeight) || 20;
+      const lines = Math.max(1, Math.floor((s.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom) + 2) / line));
+      const styled = style.appearance === 'base-select';
+      const icon = g.getComputedStyle(el, '::picker-icon');
+      const arrow = styled ? (parseFloat(icon.width) || 0) + (parseFloat(icon.paddingLeft) || 0) : 20;
+      const width = s.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - arrow;
+      return { text, needed, has: width * lines, lines };
+    });
+    assert.ok(room.needed <= room.has + 0.5, `"${room.text}" fits its list: ${room.needed.toFixed(0)} px of text, room for ${room.has.toFixed(0)} px on ${room.lines} line(s)`);
+  }
+}
+
 /** The id of the focused element (empty when none has an id). */
 export function focusedId(page: Page): Promise<string> {
   return page.evaluate<string>('document.activeElement ? document.activeElement.id : ""');

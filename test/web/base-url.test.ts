@@ -4,7 +4,8 @@
  * link, and the footer's, open in the browser; a `mailroom worker` started apart, without
  * MAILROOM_PORT, mails a reset link to the port serve listens on. An admin signed in at another
  * address than the one links lead to sees a banner until base_url is chosen on the General page,
- * where the sign-in address is one click away.
+ * where the sign-in address is one click away; a value the General page refuses stays in its field
+ * until corrected.
  */
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -251,6 +252,36 @@ describe('the General page and the banner about where links lead', () => {
       await banner.waitFor();
       assert.equal((await baseUrlOf())?.source, 'default');
     });
+  });
+
+  it('keeps a refused value in its field with its message while another field is saved, until it is corrected', async () => {
+    const settingOf = async (key: string) => (await mailroom.api<{ settings: SettingView[] }>('GET', '/api/v1/settings/mail')).body.settings.find((s) => s.key === key);
+    const accentBefore = (await settingOf('mail_accent_color'))?.value;
+    await browser.withPage({ locale: 'en-US', viewport: DESKTOP }, async ({ page }) => {
+      await signIn(page, mailroom.url, 'admin', ADMIN_PASSWORD, /\/admin\/email$/);
+      await page.goto(`${mailroom.url}/admin/general`);
+      const accent = page.getByLabel('Accent colour');
+      await typeInto(accent, 'blue');
+      await waitForDescription(accent, /must be a colour such as #0082c9/);
+      assert.equal(await accent.getAttribute('aria-invalid'), 'true');
+
+      // Another field saved: its answer holds every saved value, and the refused one stays put.
+      const name = page.getByLabel('Instance name');
+      await typeInto(name, 'Harbour Cloud');
+      await waitForDescription(name, /✓ Saved/);
+      assert.equal(await accent.inputValue(), 'blue', 'the refused value is still in its field');
+      assert.match(await descriptionOf(accent), /must be a colour such as #0082c9/, 'with its message');
+      assert.equal((await settingOf('mail_accent_color'))?.value, accentBefore, 'and nothing of it was saved');
+
+      await typeInto(accent, '#2a7ab0');
+      await waitForDescription(accent, /✓ Saved/);
+      assert.equal(await accent.getAttribute('aria-invalid'), null);
+      assert.equal((await settingOf('mail_accent_color'))?.value, '#2a7ab0');
+      await page.reload();
+      assert.equal(await page.getByLabel('Accent colour').inputValue(), '#2a7ab0');
+      assert.equal(await page.getByLabel('Instance name').inputValue(), 'Harbour Cloud');
+    });
+    await mailroom.api('PATCH', '/api/v1/settings/mail', { body: { instance_name: null, mail_accent_color: null } });
   });
 
   it('shows no banner while the environment sets base_url, wherever it points', async () => {

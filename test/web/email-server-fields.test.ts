@@ -4,7 +4,8 @@
  * mail's next attempt (no restart) and by the test mail alike; browsing the send modes with the
  * arrow keys saves nothing until Enter (or leaving the field); a refused value stays in its
  * field with its message while other fields are saved; a CA path the server cannot use is flagged
- * under the field as soon as it is saved; and "Detect settings" shows what it found and what it
+ * under the field as soon as it is saved, and a program path with nothing to run when the page
+ * opens; and "Detect settings" shows what it found and what it
  * would change, saves only on Apply, and keeps a failover list.
  */
 import assert from 'node:assert/strict';
@@ -15,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { ADMIN_PASSWORD, DESKTOP, PHONE, descriptionOf, eventually, launchBrowser, scrollsSideways, signIn, startMailroom, typeInto, waitForDescription, type MailroomInstance, type TestBrowser } from '../support/browser.ts';
+import { ADMIN_PASSWORD, DESKTOP, PHONE, descriptionOf, eventually, focusedId, launchBrowser, scrollsSideways, signIn, startMailroom, typeInto, waitForDescription, type MailroomInstance, type TestBrowser } from '../support/browser.ts';
 import { freePort, startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
 
 const SMTP_PASSWORD = 'Heron-Quarry-3307';
@@ -245,6 +246,35 @@ describe('the Email server page: renewed files, fields that behave, and Detect t
     });
   });
 
+  it('keeps what is being typed in a field when the save of the field before it answers meanwhile', async () => {
+    await setMail({ ...postfixSmtp(), mail_smtptls_ca: postfix.certPath });
+    await browser.withPage({ locale: 'en-US', viewport: DESKTOP }, async ({ page }) => {
+      await signIn(page, mailroom.url, 'admin', ADMIN_PASSWORD, /\/admin\/email$/);
+      // The server's answer to the address is held until the port is half typed.
+      let release: () => void = () => undefined;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      await page.route('**/api/v1/settings/mail', async (route) => {
+        if (route.request().method() === 'PATCH' && (route.request().postData() ?? '').includes('mail_smtphost')) await held;
+        await route.continue();
+      });
+      const host = page.getByLabel('Server address');
+      await host.fill('localhost');
+      const answered = page.waitForResponse((r) => r.request().method() === 'PATCH' && (r.request().postData() ?? '').includes('mail_smtphost'));
+      await host.press('Tab');
+      assert.equal(await focusedId(page), 'f-mail_smtpport', 'Tab leads to the port');
+      await page.keyboard.press('Control+A');
+      await page.keyboard.type('25');
+      release();
+      await answered;
+      await waitForDescription(host, /✓ Saved/);
+      await page.keyboard.type('25');
+      assert.equal(await page.getByLabel('Port').inputValue(), '2525', 'nothing typed was lost to the answer');
+      await page.keyboard.press('Tab');
+      await eventually(async () => (await setting('mail_smtpport')).value === 2525, 'the port typed is saved');
+    });
+    await setMail(postfixSmtp());
+  });
+
   it('flags a CA path the server cannot use as soon as it is saved, with one answer whatever the reason', async () => {
     await setMail({ ...postfixSmtp(), mail_smtptls_ca: '' });
     const secret = join(dir, 'secret.txt');
@@ -272,6 +302,33 @@ describe('the Email server page: renewed files, fields that behave, and Detect t
       assert.equal(await ca.getAttribute('aria-invalid'), null);
       assert.equal((await setting('mail_smtptls_ca')).fileUsable, true);
     });
+  });
+
+  it('flags a program path with no program behind it under its field when the page opens, and not one that runs', async () => {
+    // The program paths are the host's to set (config file or environment), never the page's.
+    const missing = join(dir, 'no-such-sendmail');
+    const elsewhere = await startMailroom({ env: { MAILROOM_MAIL_SENDMAIL_PATH: missing, MAILROOM_MAIL_QMAIL_PATH: process.execPath } });
+    try {
+      await elsewhere.ctx.settings.update({ mail_smtpmode: 'sendmail' });
+      await browser.withPage({ locale: 'en-US', viewport: DESKTOP }, async ({ page }) => {
+        await signIn(page, elsewhere.url, 'admin', ADMIN_PASSWORD, /\/admin\/email$/);
+        const path = page.getByLabel('Path of sendmail');
+        assert.equal(await path.inputValue(), missing);
+        const description = await waitForDescription(path, /No program Mailroom can run is at this path on the server/);
+        assert.match(description, /mailroom doctor tells why/);
+        assert.equal(await path.getAttribute('aria-invalid'), 'true');
+
+        // A program that runs (node itself, as qmail's) is not flagged.
+        await page.getByLabel('Send mode').selectOption({ label: 'qmail' });
+        await waitForDescription(page.getByLabel('Send mode'), /✓ Saved/);
+        const qmail = page.getByLabel('Path of qmail’s sendmail');
+        assert.equal(await qmail.inputValue(), process.execPath);
+        assert.doesNotMatch(await descriptionOf(qmail), /No program/);
+        assert.equal(await qmail.getAttribute('aria-invalid'), null);
+      });
+    } finally {
+      await elsewhere.close();
+    }
   });
 
   it('"Detect settings" with a failover list probes every server, shows what it found and the changes, saves only on Apply, and keeps the list', { timeout: 90_000 }, async () => {

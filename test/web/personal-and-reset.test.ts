@@ -2,7 +2,7 @@
  * What a user who is not an admin meets in a real browser (chromium), against a real Mailroom
  * with its outbox worker and the suite's real Postfix: signing in (also with the keyboard only),
  * the personal page (language, digest frequency, one notification switched off, at desktop and
- * phone width), the admin pages and APIs closed to them, the CSRF check on changes made with the
+ * phone width; its lists browsed with the arrow keys save nothing until Enter or leaving them), the admin pages and APIs closed to them, the CSRF check on changes made with the
  * session cookie, and "forgot password" from the form to the mailed link to the new password.
  */
 import assert from 'node:assert/strict';
@@ -14,6 +14,7 @@ import {
   DESKTOP,
   PHONE,
   SCREENSHOT_DIR,
+  descriptionOf,
   eventually,
   focusedId,
   generatedText,
@@ -168,6 +169,81 @@ describe('the personal page, sign-in and password reset, for a user who is not a
       assert.match(await columnName('文件被修改: 邮件'), /邮件/);
       assert.match(await columnName('文件被修改: 动态列表'), /动态列表/);
       await screenshot(page, 'personal-phone.png');
+    });
+  });
+
+  it('browsing the language, time zone and digest lists with the keyboard saves nothing until Enter or leaving the list', async () => {
+    await mailroom.ctx.users.add({ uid: 'noa', email: 'noa@example.org', password: PASSWORD, display_name: 'Noa' });
+    await browser.withPage({ locale: 'en-US', viewport: DESKTOP }, async ({ page }) => {
+      await signIn(page, mailroom.url, 'noa', PASSWORD, /\/personal$/);
+      await page.getByRole('heading', { level: 1, name: 'Personal settings' }).waitFor();
+      const saves: string[] = [];
+      page.on('request', (request) => {
+        if (request.method() === 'PATCH' && new URL(request.url()).pathname === '/api/v1/me/preferences') saves.push(request.postData() ?? '');
+      });
+
+      // Down from English passes Chinese: the page stays English and nothing is saved.
+      const language = page.getByLabel('Language', { exact: true });
+      await language.focus();
+      await page.keyboard.press('ArrowDown');
+      assert.equal(await language.inputValue(), 'zh-CN', 'the list shows the option browsed to');
+      await waitForDescription(language, /Not saved yet: press Enter to save this choice/);
+      await page.waitForTimeout(300);
+      assert.deepEqual(saves, [], 'no save while browsing');
+      assert.equal(await page.evaluate<string>('document.documentElement.lang'), 'en');
+      assert.equal(await languageOf('noa'), 'en');
+      // Escape: back to the saved one.
+      await page.keyboard.press('Escape');
+      assert.equal(await language.inputValue(), 'en');
+
+      // The digest: browsed, then left with Tab, which saves the option shown.
+      const frequency = page.getByLabel('Send activity emails');
+      const before = await frequency.inputValue();
+      await frequency.focus();
+      await page.keyboard.press('ArrowDown');
+      const browsed = await frequency.inputValue();
+      assert.notEqual(browsed, before);
+      await waitForDescription(frequency, /Not saved yet/);
+      assert.equal((await preferencesOf('noa')).frequency, before);
+      await page.keyboard.press('Tab');
+      await waitForDescription(frequency, /✓ Saved/);
+      assert.equal((await preferencesOf('noa')).frequency, browsed);
+
+      // Enter saves the language browsed to, and the page turns Chinese.
+      await language.focus();
+      await page.keyboard.press('ArrowDown');
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { level: 1, name: '个人设置' }).waitFor();
+      assert.equal(await languageOf('noa'), 'zh-CN');
+      assert.deepEqual(saves.map((x) => JSON.parse(x) as unknown), [{ frequency: browsed }, { language: 'zh-CN' }], 'one save for each choice made, none for those passed');
+    });
+  });
+
+  it('keeps a refused display name in its field with the reason while another choice is saved, until it is corrected', async () => {
+    await mailroom.ctx.users.add({ uid: 'ylva', email: 'ylva@example.org', password: PASSWORD, display_name: 'Ylva' });
+    await browser.withPage({ locale: 'en-US', viewport: DESKTOP }, async ({ page }) => {
+      await signIn(page, mailroom.url, 'ylva', PASSWORD, /\/personal$/);
+      // Typed once the page has all it loads (an answer arriving meanwhile shows the saved name again).
+      await page.locator('#notifications').waitFor();
+      const name = page.getByLabel('Display name');
+      await name.fill('');
+      await name.press('Tab');
+      await waitForDescription(name, /display_name: /);
+      assert.equal(await name.inputValue(), '', 'what was typed stays');
+      assert.equal(await name.getAttribute('aria-invalid'), 'true');
+
+      const ownActions = page.getByLabel('List my own actions in activity emails');
+      await ownActions.check();
+      await waitForDescription(ownActions, /✓ Saved/);
+      assert.equal(await name.inputValue(), '', 'another save does not put the saved name back');
+      assert.match(await descriptionOf(name), /display_name: /, 'nor take the reason away');
+
+      await name.fill('Ylva Lind');
+      await name.press('Tab');
+      await waitForDescription(name, /✓ Saved/);
+      assert.equal(await name.getAttribute('aria-invalid'), null);
+      const r = await mailroom.api<{ user: { display_name: string } }>('GET', '/api/v1/users/ylva');
+      assert.equal(r.body.user.display_name, 'Ylva Lind');
     });
   });
 

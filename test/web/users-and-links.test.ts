@@ -17,7 +17,7 @@ import { after, before, describe, it } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import { simpleParser } from 'mailparser';
 import type { Locator, Page } from 'playwright-core';
-import { ADMIN_PASSWORD, DESKTOP, PHONE, SCREENSHOT_DIR, eventually, launchBrowser, screenshot, signIn, startMailroom, type MailroomInstance, type TestBrowser, type TestPage } from '../support/browser.ts';
+import { ADMIN_PASSWORD, DESKTOP, PHONE, SCREENSHOT_DIR, assertWholeChoices, eventually, launchBrowser, screenshot, signIn, startMailroom, type MailroomInstance, type TestBrowser, type TestPage } from '../support/browser.ts';
 import { postfixSettings } from '../support/mail-fixtures.ts';
 import { readMaildir, startPostfix, type PostfixServer } from '../support/servers.ts';
 
@@ -64,30 +64,6 @@ function baselineOf(element: Locator): Promise<number> {
     range.selectNodeContents(el);
     return range.getClientRects()[0]?.bottom ?? Number.NaN;
   });
-}
-
-/**
- * Every list (select) shows the whole of its chosen option: the text's width fits in the room
- * the list gives it, on as many lines as the list is high (a long choice may wrap, not be cut).
- */
-async function assertWholeChoices(page: Page): Promise<void> {
-  for (const select of await page.locator('select').all()) {
-    const room = await select.evaluate((el) => {
-      type Style = { font: string; lineHeight: string; paddingLeft: string; paddingRight: string; paddingTop: string; paddingBottom: string };
-      const g = globalThis as unknown as { getComputedStyle(e: unknown): Style; document: { createElement(t: string): { getContext(k: string): { font: string; measureText(s: string): { width: number } } } } };
-      const s = el as unknown as { selectedOptions: ArrayLike<{ text: string }>; clientWidth: number; clientHeight: number };
-      const style = g.getComputedStyle(el);
-      const context = g.document.createElement('canvas').getContext('2d');
-      context.font = style.font;
-      const text = s.selectedOptions[0]?.text ?? '';
-      const line = parseFloat(style.lineHeight) || 20;
-      const lines = Math.max(1, Math.floor((s.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom) + 2) / line));
-      // The arrow of the list takes about 1.5em on the right.
-      const width = s.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 20;
-      return { text, needed: context.measureText(text).width, has: width * lines, lines };
-    });
-    assert.ok(room.needed <= room.has, `"${room.text}" fits its list: ${room.needed.toFixed(0)} px of text, room for ${room.has.toFixed(0)} px on ${room.lines} line(s)`);
-  }
 }
 
 /** A 404 the test asked for is not a fault of the page: taken off the list of problems. */

@@ -1,7 +1,6 @@
-import type { ComponentChildren } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, localizedErrorMessage, MAIL_SETTINGS_EVENT, type SettingView, type TestMailReport } from '../api.ts';
-import { inPageWords, Link, Notice, PageTitle, SaveStatus, TestFailure, useTestSend, type SaveState } from '../components.tsx';
+import { CommitSelect, inPageWords, Link, Notice, PageTitle, SaveStatus, TestFailure, useTestSend, type SaveState } from '../components.tsx';
 import { useI18n, type MessageKey } from '../i18n.ts';
 import { detectFindingZhCN, type DetectFinding } from '../messages/detect-notes.zh-CN.ts';
 
@@ -99,8 +98,23 @@ export function EmailServerPage() {
   if (!settings) return <p>{t('loading')}</p>;
 
   const value = (key: string) => settings[key]?.value;
-  /** What a field shows: the value it was refused with, until corrected, else the saved one. */
+  /** What a field shows: what is typed in it and not saved yet, or the value it was refused with until corrected; else the saved one. */
   const shownValue = (key: string) => (Object.hasOwn(drafts, key) ? drafts[key] : value(key));
+  /**
+   * Typing is kept as a draft: the page renders again whenever a save of another field answers,
+   * and a field showing the saved value then would lose what is being typed in it.
+   */
+  const typing = (key: string) => ({
+    onInput: (e: { currentTarget: HTMLInputElement }) => {
+      const text = e.currentTarget.value;
+      setDrafts((d) => ({ ...d, [key]: text }));
+    },
+    // Left unchanged: nothing to keep (a change saves first, and its answer clears the draft).
+    onBlur: (e: { currentTarget: HTMLInputElement }) => {
+      const text = e.currentTarget.value;
+      setDrafts((d) => (d[key] === text && text === String(value(key) ?? '') ? Object.fromEntries(Object.entries(d).filter(([k]) => k !== key)) : d));
+    },
+  });
   const mode = String(value('mail_smtpmode'));
   const smtp = mode === 'smtp';
   const auth = value('mail_smtpauth') === true;
@@ -154,6 +168,7 @@ export function EmailServerPage() {
         autocomplete={opts.autocomplete ?? 'off'}
         {...(opts.verbatim ? { spellcheck: false, autocapitalize: 'off' } : {})}
         value={String(shownValue(key) ?? '')}
+        {...typing(key)}
         onChange={(e) => {
           const raw = e.currentTarget.value;
           void save({ [key]: opts.type === 'number' ? (raw === '' ? null : Number(raw)) : raw });
@@ -247,9 +262,9 @@ export function EmailServerPage() {
         <fieldset class="field from">
           <legend>{t('fieldFromAddress')}</legend>
           <div class="inline">
-            <input {...common('mail_from_address')} aria-label={t('fieldFromLocal')} value={String(shownValue('mail_from_address') ?? '')} onChange={(e) => void save({ mail_from_address: e.currentTarget.value })} />
+            <input {...common('mail_from_address')} aria-label={t('fieldFromLocal')} value={String(shownValue('mail_from_address') ?? '')} {...typing('mail_from_address')} onChange={(e) => void save({ mail_from_address: e.currentTarget.value })} />
             <span aria-hidden="true">@</span>
-            <input {...common('mail_domain')} aria-label={t('fieldFromDomain')} value={String(shownValue('mail_domain') ?? '')} onChange={(e) => void save({ mail_domain: e.currentTarget.value })} />
+            <input {...common('mail_domain')} aria-label={t('fieldFromDomain')} value={String(shownValue('mail_domain') ?? '')} {...typing('mail_domain')} onChange={(e) => void save({ mail_domain: e.currentTarget.value })} />
           </div>
           {lockNote('mail_from_address')}
           {lockNote('mail_domain')}
@@ -351,77 +366,6 @@ export function EmailServerPage() {
         />
       )}
     </>
-  );
-}
-
-/** Keys that move a closed select to another option without opening it. */
-const BROWSE_KEYS: ReadonlySet<string> = new Set(['ArrowUp', 'ArrowDown', 'ArrowLeft', 'ArrowRight', 'Home', 'End', 'PageUp', 'PageDown']);
-
-/**
- * A select whose choice is saved as a person means it: at once when picked with the mouse (or
- * from the opened list), but only on Enter or when the field is left when the arrow keys (or
- * typing a letter) moved it, since a closed select changes with every key and passing the send
- * modes on the way to one must not switch the live mode to each. Escape goes back to the saved one.
- */
-function CommitSelect(props: {
-  field: Record<string, unknown> & { id: string };
-  saved: string;
-  onCommit: (value: string) => void;
-  onBrowse: (pending: boolean) => void;
-  children: ComponentChildren;
-}) {
-  const [browsed, setBrowsed] = useState<string | null>(null);
-  // Set while a key is down: the change it causes is a step of browsing, not a choice.
-  const keyDown = useRef(false);
-  const commit = (v: string) => {
-    setBrowsed(null);
-    if (v !== props.saved) props.onCommit(v);
-    else props.onBrowse(false);
-  };
-  return (
-    <select
-      {...props.field}
-      value={browsed ?? props.saved}
-      onKeyDown={(e) => {
-        if (e.key === 'Enter') {
-          if (browsed !== null) {
-            e.preventDefault();
-            commit(browsed);
-          }
-        } else if (e.key === 'Escape') {
-          if (browsed !== null) {
-            e.preventDefault();
-            setBrowsed(null);
-            props.onBrowse(false);
-          }
-        } else if ((BROWSE_KEYS.has(e.key) && !e.altKey) || (e.key.length === 1 && e.key !== ' ')) {
-          // Alt+↓ and Space open the list instead; a choice made there is a choice.
-          keyDown.current = true;
-        }
-      }}
-      onKeyUp={() => {
-        keyDown.current = false;
-      }}
-      onChange={(e) => {
-        const v = e.currentTarget.value;
-        if (keyDown.current) {
-          keyDown.current = false;
-          setBrowsed(v === props.saved ? null : v);
-          props.onBrowse(v !== props.saved);
-        } else {
-          commit(v);
-        }
-      }}
-      onMouseDown={() => {
-        keyDown.current = false;
-      }}
-      onBlur={() => {
-        keyDown.current = false;
-        if (browsed !== null) commit(browsed);
-      }}
-    >
-      {props.children}
-    </select>
   );
 }
 

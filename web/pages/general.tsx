@@ -6,6 +6,8 @@ import { useI18n, type MessageKey } from '../i18n.ts';
 
 type Settings = Record<string, SettingView>;
 
+const withoutKey = (d: Record<string, string>, key: string) => Object.fromEntries(Object.entries(d).filter(([k]) => k !== key));
+
 /**
  * "General": the instance's name and address (base_url, with the address the admin is signed
  * in at offered for one click) and the look of its mails. Saved field by field like the Email
@@ -15,6 +17,12 @@ export function GeneralPage() {
   const { t } = useI18n();
   const [settings, setSettings] = useState<Settings | null>(null);
   const [status, setStatus] = useState<Record<string, SaveState>>({});
+  /**
+   * What a field shows instead of the saved value: what is typed and not saved yet, or what was
+   * refused, until corrected. A save of another field answers with every saved value (and the
+   * page renders again) and must not put the saved one back.
+   */
+  const [drafts, setDrafts] = useState<Record<string, string>>({});
   const [loadError, setLoadError] = useState<string | null>(null);
 
   const apply = (list: SettingView[]) => {
@@ -29,12 +37,13 @@ export function GeneralPage() {
       .catch((e: Error) => setLoadError(e.message));
   }, []);
 
-  const save = async (key: string, value: string | number | null) => {
+  /** `typed`: the field's text, kept in the field while the server answers and when it refuses it. */
+  const save = async (key: string, value: string | number | null, typed = value === null ? null : String(value)) => {
     setStatus((s) => ({ ...s, [key]: { kind: 'saving' } }));
-    // The field keeps what was typed while the server answers (and when it refuses it).
-    setSettings((all) => (all && all[key] && value !== null ? { ...all, [key]: { ...all[key], value } } : all));
+    setDrafts((d) => (typed === null ? withoutKey(d, key) : { ...d, [key]: typed }));
     try {
       apply((await api<{ settings: SettingView[] }>('PATCH', '/settings/mail', { [key]: value })).settings);
+      setDrafts((d) => withoutKey(d, key));
       setStatus((s) => ({ ...s, [key]: { kind: 'saved' } }));
     } catch (e) {
       setStatus((s) => ({ ...s, [key]: { kind: 'error', message: (e as ApiError).message } }));
@@ -63,12 +72,21 @@ export function GeneralPage() {
           disabled={locked}
           aria-describedby={[`hn-${key}`, `st-${key}`, ...(locked ? [`lk-${key}`] : [])].join(' ')}
           aria-invalid={status[key]?.kind === 'error' ? true : undefined}
-          value={String(s?.value ?? '')}
+          value={Object.hasOwn(drafts, key) ? drafts[key] : String(s?.value ?? '')}
           {...(opts.type === 'number' ? { inputMode: 'numeric' as const } : {})}
+          onInput={(e) => {
+            const text = e.currentTarget.value;
+            setDrafts((d) => ({ ...d, [key]: text }));
+          }}
+          onBlur={(e) => {
+            // Left unchanged: nothing to keep (a change saves first, and its answer clears the draft).
+            const text = e.currentTarget.value;
+            setDrafts((d) => (d[key] === text && text === String(s?.value ?? '') ? withoutKey(d, key) : d));
+          }}
           onChange={(e) => {
             const raw = e.currentTarget.value;
             // An emptied number field goes back to the default, as on the Email server page.
-            void save(key, opts.type === 'number' ? (raw.trim() === '' ? null : Number(raw)) : raw);
+            void save(key, opts.type === 'number' ? (raw.trim() === '' ? null : Number(raw)) : raw, raw);
           }}
         />
         <p class="hint" id={`hn-${key}`}>

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, localizedErrorMessage, type SettingView } from '../api.ts';
+import { api, ApiError, localizedErrorMessage, type SettingView } from '../api.ts';
 import { navigate, onLinkClick, usePath } from '../router.ts';
 import { Notice, PageTitle } from '../components.tsx';
 import { useI18n, type MessageKey } from '../i18n.ts';
@@ -106,12 +106,26 @@ const TABS = [
 ] as const;
 type Tab = (typeof TABS)[number]['id'];
 
-/** Which view a path shows, and which mail is open (/admin/outbox/5 opens mail 5). */
-function viewOf(path: string): { tab: Tab; openId: number | null } {
+/** The address of the mail a request owed under `key`: it opens that mail once a worker has rendered it. */
+export const owedMailPath = (key: string) => `/admin/outbox/owed/${encodeURIComponent(key)}`;
+
+/**
+ * Which view a path shows, and which mail is open: /admin/outbox/5 opens mail 5,
+ * /admin/outbox/owed/KEY the mail owed under KEY (an invitation's), once it is rendered.
+ */
+function viewOf(path: string): { tab: Tab; openId: number | null; owedKey: string | null } {
   const tab = TABS.find((t) => t.id !== 'mails' && path === t.path);
-  if (tab) return { tab: tab.id, openId: null };
+  if (tab) return { tab: tab.id, openId: null, owedKey: null };
+  const owed = /^\/admin\/outbox\/owed\/(.+)$/.exec(path);
+  if (owed) {
+    try {
+      return { tab: 'mails', openId: null, owedKey: decodeURIComponent(owed[1] as string) };
+    } catch {
+      return { tab: 'mails', openId: null, owedKey: owed[1] as string };
+    }
+  }
   const match = /^\/admin\/outbox\/(\d+)$/.exec(path);
-  return { tab: 'mails', openId: match ? Number(match[1]) : null };
+  return { tab: 'mails', openId: match ? Number(match[1]) : null, owedKey: null };
 }
 
 /** How long the search waits for the typing to stop before it asks the server. */
@@ -127,7 +141,7 @@ type BatchResult = { id: number; ok: true; state: string } | { id: number; ok: f
  */
 export function OutboxPage() {
   const { t } = useI18n();
-  const { tab, openId } = viewOf(usePath());
+  const { tab, openId, owedKey } = viewOf(usePath());
   const [capture, setCapture] = useState(false);
   useEffect(() => {
     api<{ settings: SettingView[] }>('GET', '/settings/mail')
@@ -165,6 +179,7 @@ export function OutboxPage() {
         ))}
       </div>
       <div role="tabpanel" id={`outbox-panel-${tab}`} aria-labelledby={`outbox-tab-${tab}`}>
+        {tab === 'mails' && owedKey !== null && <OwedMail key={owedKey} mailKey={owedKey} />}
         {tab === 'mails' && <OutboxMails openId={openId} />}
         {tab === 'captured' && <CapturedInbox />}
         {tab === 'tests' && <TestMails />}
@@ -566,6 +581,62 @@ function OwedMails(props: { refreshes: number }) {
 }
 
 /** One mail of the outbox: what it is, every attempt with the server's reply verbatim, its headers and parts. */
+/** GET /api/v1/outbox/owed/:key (src/outbox/outbox-service.ts owedByKey). */
+type OwedWhereabouts = { key: string; state: 'owed' } | { key: string; state: 'failed'; error: { code: string; message: string } } | { key: string; state: 'queued'; id: number };
+
+/** How often a page waiting for an owed mail asks whether it is rendered. */
+const OWED_POLL_MS = 2000;
+
+/**
+ * The mail a request owed under a key (the link of "Invitation queued"): requests never wait for
+ * rendering, so the mail may not exist yet. Until it does, this says so and asks again; then the
+ * address becomes the mail's own (/admin/outbox/ID) and the mail opens.
+ */
+function OwedMail(props: { mailKey: string }) {
+  const { t } = useI18n();
+  const [found, setFound] = useState<OwedWhereabouts | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [unknown, setUnknown] = useState(false);
+  useEffect(() => {
+    let stopped = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const ask = async () => {
+      try {
+        const r = await api<OwedWhereabouts>('GET', `/outbox/owed/${encodeURIComponent(props.mailKey)}`);
+        if (stopped) return;
+        if (r.state === 'queued') {
+          navigate(`/admin/outbox/${r.id}`, { replace: true });
+          return;
+        }
+        setFound(r);
+        setError(null);
+        // A failed one is asked after too: "Render again" may owe it once more.
+        timer = setTimeout(() => void ask(), OWED_POLL_MS);
+      } catch (e) {
+        if (stopped) return;
+        // A key never owed (a link cut short), or a mail purged from the outbox long since.
+        if (e instanceof ApiError && e.code === 'not_found') setUnknown(true);
+        else setError(errorText(e));
+      }
+    };
+    void ask();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
+  }, [props.mailKey]);
+  return (
+    <section id="owed-mail" class="panel" aria-labelledby="owed-mail-title" aria-live="polite">
+      <h2 id="owed-mail-title">{t(unknown ? 'owedMailUnknownTitle' : 'owedMailTitle')}</h2>
+      {unknown && <Notice kind="error">{t('owedMailUnknown')}</Notice>}
+      {error && <Notice kind="error">{t('errorGeneric', { message: error })}</Notice>}
+      {!found && !error && !unknown && <p>{t('loading')}</p>}
+      {found?.state === 'owed' && <p id="owed-mail-waiting">{t('owedMailWaiting', { seconds: OWED_POLL_MS / 1000 })}</p>}
+      {found?.state === 'failed' && <Notice kind="error">{t('owedMailFailed', { code: found.error.code, message: found.error.message })}</Notice>}
+    </section>
+  );
+}
+
 function MailDetails(props: { id: number; refreshes: number; onClose(): void; onChanged(): Promise<void> }) {
   const { t } = useI18n();
   const fmt = useFormat();

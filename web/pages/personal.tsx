@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, type User } from '../api.ts';
-import { Notice, PageTitle, SaveStatus, type SaveState } from '../components.tsx';
+import { CommitSelect, Notice, PageTitle, SaveStatus, type SaveState } from '../components.tsx';
 import { useI18n, type MessageKey } from '../i18n.ts';
 import { useSession } from '../session.ts';
 import { useTimeZones } from '../time-zones.ts';
@@ -40,6 +40,11 @@ export function PersonalPage() {
   const [error, setError] = useState<string | null>(null);
   /** A new address waiting for the link mailed to it. */
   const [pendingEmail, setPendingEmail] = useState<string | null>(null);
+  /**
+   * What the name field shows instead of the saved name: a name typed and not saved yet, or
+   * refused, which stays in its field with the reason until corrected.
+   */
+  const [typedName, setTypedName] = useState<string | null>(null);
 
   useEffect(() => {
     api<{ preferences: Preferences }>('GET', '/me/preferences')
@@ -56,6 +61,8 @@ export function PersonalPage() {
   }, []);
 
   const mark = (key: string, state: SaveState) => setStatus((s) => ({ ...s, [key]: state }));
+  /** A list browsed with the keyboard: shown as not saved until Enter or leaving it (CommitSelect). */
+  const browsing = (key: string, pending: boolean) => mark(key, pending ? { kind: 'unsaved' } : { kind: 'idle' });
 
   // Every choice shows at once. Re-rendered with the old value while the server answers, a
   // checkbox or a list would jump back (a slow answer would look like a lost click); when the
@@ -68,7 +75,8 @@ export function PersonalPage() {
     }
     if (p) setPrefs(p.preferences);
   };
-  const saveAccount = async (key: string, changes: Record<string, string | null>) => {
+  /** True when saved; when refused, the reason is shown at the field and the account is read again. */
+  const saveAccount = async (key: string, changes: Record<string, string | null>): Promise<boolean> => {
     mark(key, { kind: 'saving' });
     session.setUser({ ...session.user, ...changes } as User);
     try {
@@ -76,9 +84,11 @@ export function PersonalPage() {
       session.setUser(r.user);
       setPendingEmail(r.pending_email);
       mark(key, { kind: 'saved' });
+      return true;
     } catch (e) {
       mark(key, { kind: 'error', message: (e as ApiError).message });
       await showSaved();
+      return false;
     }
   };
   const savePrefs = async (key: string, changes: Record<string, unknown>) => {
@@ -106,7 +116,25 @@ export function PersonalPage() {
         <h2 id="account-title">{t('personalAccount')}</h2>
         <div class="field">
           <label for="me-display-name">{t('userDisplayName')}</label>
-          <input id="me-display-name" autocomplete="name" value={user.display_name} aria-describedby="st-display_name" onChange={(e) => void saveAccount('display_name', { display_name: e.currentTarget.value })} />
+          <input
+            id="me-display-name"
+            autocomplete="name"
+            value={typedName ?? user.display_name}
+            aria-describedby="st-display_name"
+            aria-invalid={status.display_name?.kind === 'error' ? true : undefined}
+            onInput={(e) => setTypedName(e.currentTarget.value)}
+            onBlur={(e) => {
+              // Left unchanged: nothing to keep (a change saves first, and a saved one clears it).
+              if (e.currentTarget.value === user.display_name && status.display_name?.kind !== 'saving') setTypedName(null);
+            }}
+            onChange={(e) => {
+              const name = e.currentTarget.value;
+              setTypedName(name);
+              void saveAccount('display_name', { display_name: name }).then((saved) => {
+                if (saved) setTypedName(null);
+              });
+            }}
+          />
           <SaveStatus id="st-display_name" state={status.display_name} />
         </div>
         <EmailField
@@ -120,25 +148,25 @@ export function PersonalPage() {
         <div class="two">
           <div class="field">
             <label for="me-language">{t('userLanguage')}</label>
-            <select id="me-language" value={user.language} aria-describedby="st-language" onChange={(e) => void savePrefs('language', { language: e.currentTarget.value })}>
+            <CommitSelect field={{ id: 'me-language', 'aria-describedby': 'st-language' }} saved={user.language} onCommit={(v) => void savePrefs('language', { language: v })} onBrowse={(p) => browsing('language', p)}>
               <option value="en" lang="en">
                 {t('languageName_en')}
               </option>
               <option value="zh-CN" lang="zh-CN">
                 {t('languageName_zh-CN')}
               </option>
-            </select>
+            </CommitSelect>
             <SaveStatus id="st-language" state={status.language} />
           </div>
           <div class="field">
             <label for="me-timezone">{t('userTimezone')}</label>
-            <select id="me-timezone" value={user.timezone} aria-describedby="st-timezone" onChange={(e) => void savePrefs('timezone', { timezone: e.currentTarget.value })}>
+            <CommitSelect field={{ id: 'me-timezone', 'aria-describedby': 'st-timezone' }} saved={user.timezone} onCommit={(v) => void savePrefs('timezone', { timezone: v })} onBrowse={(p) => browsing('timezone', p)}>
               {zones.map((z) => (
                 <option value={z} key={z}>
                   {z}
                 </option>
               ))}
-            </select>
+            </CommitSelect>
             <SaveStatus id="st-timezone" state={status.timezone} />
           </div>
         </div>
@@ -149,13 +177,13 @@ export function PersonalPage() {
           <h2 id="notifications-title">{t('personalNotifications')}</h2>
           <div class="field">
             <label for="me-frequency">{t('personalFrequency')}</label>
-            <select id="me-frequency" value={prefs.frequency} aria-describedby="st-frequency" onChange={(e) => void savePrefs('frequency', { frequency: e.currentTarget.value })}>
+            <CommitSelect field={{ id: 'me-frequency', 'aria-describedby': 'st-frequency' }} saved={prefs.frequency} onCommit={(v) => void savePrefs('frequency', { frequency: v })} onBrowse={(p) => browsing('frequency', p)}>
               {FREQUENCIES.map((f) => (
                 <option value={f} key={f}>
                   {t(`frequency_${f}` as MessageKey)}
                 </option>
               ))}
-            </select>
+            </CommitSelect>
             <SaveStatus id="st-frequency" state={status.frequency} />
           </div>
           <div class="field check">

@@ -4,6 +4,7 @@ import { Address, Link, Notice, PageTitle } from '../components.tsx';
 import { useI18n, type MessageKey, type Translate } from '../i18n.ts';
 import { useSession } from '../session.ts';
 import { useTimeZones } from '../time-zones.ts';
+import { owedMailPath } from './outbox.tsx';
 
 const LANGUAGES = ['en', 'zh-CN'] as const;
 type Field = 'uid' | 'display_name' | 'email' | 'language' | 'timezone' | 'admin' | 'password';
@@ -26,7 +27,7 @@ type AddedUser = User & { invitation?: InvitationSent; invitation_error?: { code
 const invitationPending = (u: User) => u.email !== null && !u.password_set && !u.disabled;
 
 /** A result line, written in the language in force when it is shown (one's own language may just have changed). */
-type Result = { kind: 'ok' | 'error'; text: (t: Translate) => string; /** A mail was queued: link to the Outbox, where it goes out. */ queued?: boolean } | null;
+type Result = { kind: 'ok' | 'error'; text: (t: Translate) => string; /** An invitation was owed: its key, for the link that opens its mail in the Outbox. */ mailKey?: string } | null;
 
 /** An error of the API as a message next to the field it is about, or for the whole form. */
 function explain(e: unknown, t: Translate, language: string): { field?: Field; message: string } {
@@ -119,7 +120,7 @@ export function UsersPage() {
     setResult(null);
     try {
       const r = await api<{ invitation: InvitationSent }>('POST', `/users/${encodeURIComponent(u.uid)}/invitation`);
-      setResult({ kind: 'ok', text: (tr) => tr('userInvitationQueued', { email: r.invitation.email }), queued: true });
+      setResult({ kind: 'ok', text: (tr) => tr('userInvitationQueued', { email: r.invitation.email }), mailKey: r.invitation.mail_key });
     } catch (e) {
       const err = e as ApiError;
       const known: Record<string, MessageKey> = { invitation_not_pending: 'userInvitationNotPending', no_recipient: 'userInvitationNoRecipient' };
@@ -183,10 +184,10 @@ export function UsersPage() {
         {result && (
           <Notice kind={result.kind}>
             {result.text(t)}
-            {result.queued && (
+            {result.mailKey !== undefined && (
               <>
                 {' '}
-                <Link href="/admin/outbox">{t('userInvitationInOutbox')}</Link>
+                <Link href={owedMailPath(result.mailKey)}>{t('userInvitationInOutbox')}</Link>
               </>
             )}
           </Notice>
@@ -316,7 +317,7 @@ export function UsersPage() {
           }
           setResult({
             kind: 'ok',
-            queued: invitation !== undefined,
+            ...(invitation ? { mailKey: invitation.mail_key } : {}),
             text: (tr) =>
               invitation
                 ? tr('userAddedInvited', { uid: added.uid, email: invitation.email })

@@ -17,6 +17,7 @@ const listQuery = pageQuery.extend({
   search: z.string().max(200).optional(),
 });
 const idParams = z.object({ id: z.coerce.number().int().min(1) });
+const keyParams = z.object({ key: z.string().min(1).max(200) });
 const capturedQuery = pageQuery;
 /** How many mails one "Retry selected" or "Cancel selected" may name. */
 export const MAX_SELECTED = 1000;
@@ -64,6 +65,11 @@ export function outboxRoutes(app: FastifyInstance, ctx: AppContext): void {
 
   /** Mails requests owe that no worker has rendered yet, and those that could not be rendered (with their codes). */
   app.get('/api/v1/outbox/owed', { preHandler: admin }, async () => ctx.outbox.owed());
+  /**
+   * The mail a request owed under a key (`mail_key` of an invitation): not rendered yet, failed
+   * to render, or queued with its outbox id, so a page can open it once it exists.
+   */
+  app.get('/api/v1/outbox/owed/:key', { preHandler: admin }, async (request) => ctx.outbox.owedByKey(parseInput(keyParams, request.params).key));
   /** Every owed mail that failed to render, rendered again (after its template was fixed). */
   app.post('/api/v1/outbox/owed/retry', { preHandler: admin }, async (_request, reply) => reply.status(202).send({ requeued: await ctx.outbox.retryOwed() }));
 
