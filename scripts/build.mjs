@@ -2,7 +2,7 @@
 // interface (dist/web/: index.html and content-hashed assets), both with esbuild, and writes the
 // library's declarations (dist/types/, with tsc) meanwhile.
 import { execFile } from 'node:child_process';
-import { rm, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { rm, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import { constants, gzipSync } from 'node:zlib';
@@ -20,6 +20,17 @@ const declarations = promisify(execFile)(process.execPath, [tsc, '-p', `${root}t
   throw new Error(`tsc could not write the declarations (dist/types):\n${error.stdout}${error.stderr}`);
 });
 declarations.catch(() => {}); // reported by the await at the end, not as an unhandled rejection meanwhile
+
+/**
+ * tsc keeps the specifiers as the sources write them (`./main.ts`); the declarations name the
+ * `.js` files they stand for instead, as declarations of compiled code do, so that every
+ * resolver and tool takes them.
+ */
+async function declarationsNameJs(dir) {
+  const files = (await readdir(dir, { recursive: true })).filter((f) => f.endsWith('.d.ts'));
+  const relativeTs = /((?:\bfrom|\bimport\s*\()\s*)(['"])(\.{1,2}\/[^'"]*)\.ts\2/g;
+  await Promise.all(files.map(async (f) => writeFile(`${dir}/${f}`, (await readFile(`${dir}/${f}`, 'utf8')).replace(relativeTs, '$1$2$3.js$2'))));
+}
 
 await build({
   // render-worker is the entry of the template render threads (templates/render-pool.ts finds
@@ -70,3 +81,4 @@ for (const file of Object.keys(web.metafile.outputs).filter((f) => /\.(js|css)$/
 }
 
 await declarations;
+await declarationsNameJs(`${root}dist/types`);

@@ -56,13 +56,18 @@ async function npm(args: string[], cwd: string): Promise<string> {
   return stdout;
 }
 
-/** What a process printed and how it ended; never rejects. */
-async function runNode(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
-  return run(process.execPath, args, { cwd, env, timeout: 60_000, maxBuffer: 1 << 24 }).then(
+/** What a command printed and how it ended; never rejects. */
+async function runCommand(file: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+  return run(file, args, { cwd, env, timeout: 60_000, maxBuffer: 1 << 24 }).then(
     ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (error: { code?: number | string; stdout?: string; stderr?: string }) => ({ code: typeof error.code === 'number' ? error.code : -1, stdout: error.stdout ?? '', stderr: error.stderr ?? '' }),
+    (error: { code?: number | string; signal?: string; stdout?: string; stderr?: string }) => ({
+      code: typeof error.code === 'number' ? error.code : -1,
+      stdout: error.stdout ?? '',
+      stderr: `${error.stderr ?? ''}${typeof error.code === 'number' ? '' : `(${error.signal ?? error.code ?? 'not run'})`}`,
+    }),
   );
 }
+const runNode = (args: string[], cwd: string, env: NodeJS.ProcessEnv) => runCommand(process.execPath, args, cwd, env);
 
 describe('the package, packed and installed into an application', { timeout: 300_000 }, () => {
   let dir: string;
@@ -115,6 +120,10 @@ describe('the package, packed and installed into an application', { timeout: 300
     }
     assert.deepEqual(paths.filter((p) => p.endsWith('.map')), [], 'no source maps');
     assert.deepEqual(paths.filter((p) => /^(src|web|scripts|test|docs)\//.test(p)), [], 'no sources');
+    // The declarations name the .js files they stand for, as compiled code's do, not the sources.
+    const declarations = paths.filter((p) => p.endsWith('.d.ts'));
+    const tsSpecifiers = (await Promise.all(declarations.map(async (p) => (await readFile(join(installed, p), 'utf8')).match(/(?:from|import\()\s*['"]\.{1,2}\/[^'"]*\.ts['"]/g) ?? []))).flat();
+    assert.deepEqual(tsSpecifiers, []);
     assert.equal(project.license, 'AGPL-3.0-or-later');
     const license = await readFile(join(installed, 'LICENSE'));
     assert.match(license.toString('utf8'), /^\s*GNU AFFERO GENERAL PUBLIC LICENSE\n\s*Version 3, 19 November 2007\n/);
@@ -162,14 +171,16 @@ describe('the package, packed and installed into an application', { timeout: 300
   });
 
   it('node_modules/.bin/mailroom runs the bundle: neither tsx nor a source file is loaded', async () => {
-    // Every module the process resolves, printed by a resolve hook in the hooks thread.
-    await writeFile(join(dir, 'trace-hooks.mjs'), "import { writeSync } from 'node:fs';\nexport async function resolve(specifier, context, next) {\n  const result = await next(specifier, context);\n  writeSync(2, `resolved ${result.url}\\n`);\n  return result;\n}\n");
+    // Every module the process resolves, written down by a resolve hook in the hooks thread.
+    const trace = join(dir, 'resolved.txt');
+    await writeFile(join(dir, 'trace-hooks.mjs'), "import { appendFileSync } from 'node:fs';\nexport async function resolve(specifier, context, next) {\n  const result = await next(specifier, context);\n  appendFileSync(process.env.RESOLVED_TRACE, `${result.url}\\n`);\n  return result;\n}\n");
     await writeFile(join(dir, 'trace.mjs'), "import { register } from 'node:module';\nregister('./trace-hooks.mjs', import.meta.url);\n");
-    const env = cleanEnv({ NODE_OPTIONS: `--import=${pathToFileURL(join(dir, 'trace.mjs')).href}` });
-    const result = await run(join(app, 'node_modules', '.bin', 'mailroom'), ['--help'], { cwd: app, env });
+    const env = cleanEnv({ NODE_OPTIONS: `--import=${pathToFileURL(join(dir, 'trace.mjs')).href}`, RESOLVED_TRACE: trace });
+    const result = await runCommand(join(app, 'node_modules', '.bin', 'mailroom'), ['--help'], app, env);
+    assert.equal(result.code, 0, `mailroom --help exited with ${result.code}:\n${result.stdout}${result.stderr}`);
     assert.match(result.stdout, /^Usage: mailroom /);
 
-    const loaded = [...result.stderr.matchAll(/^resolved (.*)$/gm)].map((m) => m[1] as string);
+    const loaded = (await readFile(trace, 'utf8')).split('\n').filter((url) => url !== '');
     const packageUrl = pathToFileURL(installed).href;
     assert.ok(loaded.includes(`${packageUrl}/dist/main.mjs`), `dist/main.mjs was loaded; resolved:\n${loaded.join('\n')}`);
     assert.deepEqual(loaded.filter((url) => url.includes('/node_modules/tsx/') || url.startsWith(`${packageUrl}/src/`) || url.endsWith('.ts')), []);
