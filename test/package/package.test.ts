@@ -8,7 +8,7 @@
  *
  * The install is offline from npm's cache (`npm install` in the project filled it) and skips
  * install scripts: the only one the package needs, better-sqlite3's, would compile SQLite for a
- * minute, so the driver this checkout built is copied in when it is the same version.
+ * minute, so the application pins the driver to this checkout's version and gets its build.
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
@@ -95,15 +95,15 @@ describe('the package, packed and installed into an application', { timeout: 300
       typescript: await installedVersion(repoRoot, 'typescript'),
       '@types/node': await installedVersion(repoRoot, '@types/node'),
     };
-    await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'library-user', private: true, type: 'module', dependencies }, null, 2));
-    await npm(['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts'], app);
+    // The SQLite driver at the version this checkout built, so that its build can be copied in.
     const driver = 'better-sqlite3';
-    if ((await installedVersion(app, driver)) === (await installedVersion(repoRoot, driver))) {
-      await mkdir(join(app, 'node_modules', driver, 'build', 'Release'), { recursive: true });
-      await copyFile(join(repoRoot, 'node_modules', driver, 'build', 'Release', 'better_sqlite3.node'), join(app, 'node_modules', driver, 'build', 'Release', 'better_sqlite3.node'));
-    } else {
-      await npm(['rebuild', driver], app);
-    }
+    const overrides = { [driver]: await installedVersion(repoRoot, driver) };
+    await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'library-user', private: true, type: 'module', dependencies, overrides }, null, 2));
+    await npm(['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts'], app);
+    assert.equal(await installedVersion(app, driver), overrides[driver]);
+    const release = join('node_modules', driver, 'build', 'Release');
+    await mkdir(join(app, release), { recursive: true });
+    await copyFile(join(repoRoot, release, 'better_sqlite3.node'), join(app, release, 'better_sqlite3.node'));
     const installMs = Date.now() - started;
     process.stderr.write(`# ${packed.filename}: ${packed.size} bytes packed, ${packed.unpackedSize} unpacked, ${packed.files.length} files; packed in ${packMs} ms, installed in ${installMs} ms\n`);
   });
