@@ -1,7 +1,10 @@
 #!/usr/bin/env -S node --max-semi-space-size=4
-// The `mailroom` command. `npm install` bundles src/ into dist/main.mjs (npm run build); that
-// bundle starts in a fraction of the time and memory of compiling TypeScript on the fly. When
-// src/ is newer than the bundle (a checkout being edited), the sources run through tsx instead.
+// The `mailroom` command. It runs the bundle dist/main.mjs, which starts in a fraction of the time
+// and memory of compiling TypeScript on the fly. An installed package always runs it (it ships
+// neither src/ nor tsx). In a source checkout (it has tsconfig.json, which the package does not
+// ship) `npm install` builds the bundle, and the sources run through tsx instead while src/ is
+// newer than the bundle (being edited). File times alone cannot tell the two apart: npm gives the
+// files of an installed package the times of their unpacking, in any order.
 // --max-semi-space-size=4: V8's default young generation (16 MiB semi-spaces) lets a busy worker's
 // RSS grow by ~20 MiB for no gain in speed here (docs/architecture.md).
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -27,7 +30,12 @@ function newestSource(folder) {
   return newest;
 }
 
-const useBundle = existsSync(bundle) && (!existsSync(join(root, 'src')) || statSync(bundle).mtimeMs >= newestSource(join(root, 'src')));
+const checkout = existsSync(join(root, 'tsconfig.json')) && existsSync(join(root, 'src'));
+const useBundle = !checkout || (existsSync(bundle) && statSync(bundle).mtimeMs >= newestSource(join(root, 'src')));
+if (!checkout && !existsSync(bundle)) {
+  process.stderr.write(`mailroom: ${bundle} is missing: this installation is incomplete; install the package again.\n`);
+  process.exit(1);
+}
 let main;
 if (useBundle) {
   ({ main } = await import(bundle));

@@ -1,12 +1,36 @@
 // npm run build (also run by `npm install`): bundles the server (dist/*.mjs) and the web
-// interface (dist/web/: index.html and content-hashed assets), both with esbuild.
-import { rm, mkdir, readFile, writeFile } from 'node:fs/promises';
+// interface (dist/web/: index.html and content-hashed assets), both with esbuild, and writes the
+// library's declarations (dist/types/, with tsc) meanwhile.
+import { execFile } from 'node:child_process';
+import { rm, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { promisify } from 'node:util';
 import { constants, gzipSync } from 'node:zlib';
 import { basename, resolve } from 'node:path';
 import { build } from 'esbuild';
 
 const root = new URL('..', import.meta.url).pathname;
 await rm(`${root}dist`, { recursive: true, force: true });
+
+// The .d.ts files of the library (package.json's exports types), in a process of its own so that
+// it runs while esbuild bundles. --noCheck: `npm run typecheck` checks the types; this only
+// writes them, in about half the time.
+const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+const declarations = promisify(execFile)(process.execPath, [tsc, '-p', `${root}tsconfig.build.json`, '--noCheck'], { cwd: root }).catch((error) => {
+  throw new Error(`tsc could not write the declarations (dist/types):\n${error.stdout}${error.stderr}`);
+});
+declarations.catch(() => {}); // reported by the await at the end, not as an unhandled rejection meanwhile
+
+/**
+ * tsc keeps the specifiers as the sources write them (`./main.ts`); the declarations name the
+ * `.js` files they stand for instead, as declarations of compiled code do, so that every
+ * resolver and tool takes them.
+ */
+async function declarationsNameJs(dir) {
+  const files = (await readdir(dir, { recursive: true })).filter((f) => f.endsWith('.d.ts'));
+  const relativeTs = /((?:\bfrom|\bimport\s*\()\s*)(['"])(\.{1,2}\/[^'"]*)\.ts\2/g;
+  await Promise.all(files.map(async (f) => writeFile(`${dir}/${f}`, (await readFile(`${dir}/${f}`, 'utf8')).replace(relativeTs, '$1$2$3.js$2'))));
+}
 
 await build({
   // render-worker is the entry of the template render threads (templates/render-pool.ts finds
@@ -55,3 +79,6 @@ for (const file of Object.keys(web.metafile.outputs).filter((f) => /\.(js|css)$/
   const path = resolve(file); // metafile paths are relative to the working directory
   await writeFile(`${path}.gz`, gzipSync(await readFile(path), { level: constants.Z_BEST_COMPRESSION }));
 }
+
+await declarations;
+await declarationsNameJs(`${root}dist/types`);

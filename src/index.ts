@@ -11,7 +11,7 @@
  * await mailroom.close();
  */
 import type { AppContext } from './context.ts';
-import { buildContext, type BuildContextOptions } from './main.ts';
+import { buildContext } from './main.ts';
 import { parseMessageInputs, type MessageInput } from './outbox/message-input.ts';
 import type { OutboxWorker } from './outbox/outbox-worker.ts';
 import { parseEventInputs, type EventInput } from './notifications/event-input.ts';
@@ -22,6 +22,21 @@ export type { MessageInput } from './outbox/message-input.ts';
 export type { EventInput } from './notifications/event-input.ts';
 export type { IngestResult } from './notifications/event-service.ts';
 export type { Settings, SettingKey } from './config/settings-schema.ts';
+
+/**
+ * What createMailroom reads; each may be left out. A type of this module's own rather than the
+ * composition root's options, whose other fields are for the tests and the command line.
+ */
+export interface MailroomOptions {
+  /** The environment read for MAILROOM_* (data folder, database URL, settings); process.env unless given. */
+  env?: NodeJS.ProcessEnv;
+  /** The folder that relative MAILROOM_DATA_DIR and MAILROOM_CONFIG paths start from; process.cwd() unless given. */
+  cwd?: string;
+  /** The log level (fatal, error, warn, info, debug, trace or silent); warn unless given. */
+  logLevel?: string;
+  /** Where log lines go, a JSON object each; standard error unless given. */
+  logDestination?: { write(line: string): void };
+}
 
 export interface Mailroom {
   /**
@@ -54,7 +69,7 @@ export interface Mailroom {
  * settings layers of the environment given (defaults to process.env).
  * @example const mailroom = await createMailroom({ env: { ...process.env, MAILROOM_DATABASE_URL: 'postgres://…' } });
  */
-export async function createMailroom(options: BuildContextOptions = {}): Promise<Mailroom> {
+export async function createMailroom(options: MailroomOptions = {}): Promise<Mailroom> {
   const context = await buildContext({ logLevel: 'warn', ...options });
   return {
     context,
