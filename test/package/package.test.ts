@@ -99,7 +99,9 @@ describe('the package, packed and installed into an application', { timeout: 300
     const driver = 'better-sqlite3';
     const overrides = { [driver]: await installedVersion(repoRoot, driver) };
     await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'library-user', private: true, type: 'module', dependencies, overrides }, null, 2));
-    await npm(['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts'], app);
+    // --engine-strict: installed as a dependency too, every package Mailroom brings accepts the
+    // Node.js lines package.json names (fastify's light-my-request 6.7 would bring cookie 2, Node 22+).
+    await npm(['install', '--engine-strict', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts'], app);
     assert.equal(await installedVersion(app, driver), overrides[driver]);
     const release = join('node_modules', driver, 'build', 'Release');
     await mkdir(join(app, release), { recursive: true });
