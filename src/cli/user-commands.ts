@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { LANGUAGE_CODES } from '../domain/languages.ts';
 import { MailroomError } from '../errors.ts';
 import { parseEventInputs } from '../notifications/event-input.ts';
 import { newUserSchema, userChangesSchema, type PublicUser } from '../users/user-service.ts';
@@ -39,7 +40,7 @@ export function registerUserCommands(program: Command, io: CommandIo): void {
     .argument('<uid>')
     .option('--email <address>', 'where mails go')
     .option('--display-name <name>', 'the name shown in mails (default: the uid)')
-    .option('--language <lang>', 'en or zh-CN')
+    .option('--language <lang>', `one of ${LANGUAGE_CODES.join(', ')} (de-AT is taken as de)`)
     .option('--timezone <zone>', 'IANA time zone, e.g. Asia/Shanghai (default UTC)')
     .option('--admin', 'may administer Mailroom')
     .option('--password-from-env <VAR>', 'take the password from this environment variable')
@@ -96,7 +97,7 @@ export function registerUserCommands(program: Command, io: CommandIo): void {
     .argument('<uid>')
     .option('--email <address>', 'new address ("" for none)')
     .option('--display-name <name>')
-    .option('--language <lang>', 'en or zh-CN')
+    .option('--language <lang>', `one of ${LANGUAGE_CODES.join(', ')} (de-AT is taken as de)`)
     .option('--timezone <zone>', 'IANA time zone')
     .option('--admin', 'make admin')
     .option('--no-admin', 'no longer admin')

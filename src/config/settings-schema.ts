@@ -1,5 +1,6 @@
 import { createPrivateKey } from 'node:crypto';
 import { z } from 'zod';
+import { LANGUAGE_CODES } from '../domain/languages.ts';
 import { isValidDomain, isValidLocalPart } from '../domain/address.ts';
 
 
@@ -350,11 +351,11 @@ export const settingDefinitions = {
     description: 'A line at the bottom of every mail (e.g. the organisation and its address). Empty: the instance name and address.',
   }),
   mail_default_language: define({
-    schema: z.enum(['en', 'zh-CN']),
+    schema: z.enum(LANGUAGE_CODES),
     default: 'en',
     secret: false,
     modes: [],
-    description: "The language of mails to people who chose none (en or zh-CN).",
+    description: `The language of mails to people who chose none, and of people whose language Mailroom does not write: ${LANGUAGE_CODES.join(', ')}.`,
   }),
   mail_dkim_domain: define({
     schema: text(253).refine((v) => v === '' || isValidDomain(v), 'must be empty or a domain name such as example.com'),

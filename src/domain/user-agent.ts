@@ -1,5 +1,3 @@
-import { joinSpaced } from './cjk-spacing.ts';
-
 /**
  * Where a change to an account came from, as the account mails tell it: the client's address
  * (the one the HTTP server computed, by the trust_proxy rules) and its User-Agent header.
@@ -29,10 +27,13 @@ const SYSTEMS: ReadonlyArray<readonly [RegExp, string]> = [
   [/\bLinux\b/, 'Linux'],
 ];
 
-const WORDS = {
-  en: { unknown: 'unknown browser', on: (browser: string, system: string) => `${browser} on ${system}` },
-  'zh-CN': { unknown: '未知浏览器', on: (browser: string, system: string) => joinSpaced(system, '上的', browser) },
-} as const;
+/** The words around a browser's name, in the mail's language (the catalogs' browser.*). */
+export interface BrowserWords {
+  unknown: string;
+  on(browser: string, system: string): string;
+}
+
+const ENGLISH: BrowserWords = { unknown: 'unknown browser', on: (browser, system) => `${browser} on ${system}` };
 
 /**
  * A short name of the program behind a User-Agent header, as a person recognises it, in the
@@ -40,9 +41,8 @@ const WORDS = {
  * long, and anyone can write anything into it); "unknown browser" when nothing is recognised,
  * empty when there is no header.
  */
-export function browserName(userAgent: string | undefined, language: 'en' | 'zh-CN' = 'en'): string {
+export function browserName(userAgent: string | undefined, words: BrowserWords = ENGLISH): string {
   if (userAgent === undefined || userAgent.trim() === '') return '';
-  const words = WORDS[language];
   const browser = BROWSERS.find(([pattern]) => pattern.test(userAgent))?.[1] ?? words.unknown;
   const system = SYSTEMS.find(([pattern]) => pattern.test(userAgent))?.[1];
   return system === undefined || browser === 'curl' ? browser : words.on(browser, system);

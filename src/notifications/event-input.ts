@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LANGUAGE_CODES, type Language } from '../domain/languages.ts';
 import { explainInvalidAddress, printable } from '../domain/address.ts';
 import { MailroomError } from '../errors.ts';
 import { EVENT_TYPES, isEventType, type EventType } from '../domain/event-types.ts';
@@ -40,7 +41,7 @@ const eventSchema = z
         /** share.link.sent: the outside addresses to mail the public link to. */
         recipients: z.array(z.string().max(320)).optional(),
         /** share.link.sent: the language of that mail (else the sharer's). */
-        language: z.enum(['en', 'zh-CN']).optional(),
+        language: z.enum(LANGUAGE_CODES).optional(),
       })
       .catchall(z.unknown())
       .optional(),
@@ -56,7 +57,7 @@ export interface EventInput {
   object: { type: 'file' | 'folder'; id: string; name: string; path?: string | undefined };
   link?: string | undefined;
   data?:
-    | { expiration?: string | undefined; note?: string | undefined; actor_name?: string | undefined; recipients?: string[] | undefined; language?: 'en' | 'zh-CN' | undefined; [key: string]: unknown }
+    | { expiration?: string | undefined; note?: string | undefined; actor_name?: string | undefined; recipients?: string[] | undefined; language?: Language | undefined; [key: string]: unknown }
     | undefined;
 }
 

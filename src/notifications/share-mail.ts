@@ -1,6 +1,6 @@
 import type { Settings } from '../config/settings-schema.ts';
 import type { UserRow } from '../db/user-repo.ts';
-import { joinSpaced } from '../domain/cjk-spacing.ts';
+import { translate } from '../templates/catalogs.ts';
 import { onBehalfName } from '../domain/sender.ts';
 import type { ComposedMessage } from '../templates/compose-message.ts';
 import { mailLanguage, type MailRenderer } from '../templates/render-mail.ts';
@@ -34,12 +34,9 @@ function expiryFor(expiration: string | undefined, language: string | null, sett
   return /^\d{4}-\d{2}-\d{2}$/.test(expiration) ? calendarDate(expiration, mailLanguage(language, settings.mail_default_language)) : new Date(expiration);
 }
 
-// ownCloud's "%s via %s", in each language the mails are written in; the Chinese one spaced by
-// the one rule: "王小明通过 Example Cloud", "Bob Berg 通过示例云盘".
-const VIA: Record<TemplateLanguage, (sharer: string, instance: string) => string> = {
-  en: (sharer, instance) => `${sharer} via ${instance}`,
-  'zh-CN': (sharer, instance) => joinSpaced(sharer, '通过', instance),
-};
+// ownCloud's "%s via %s", in each language the mails are written in (the catalogs' share.via);
+// the Chinese one spaced by the one rule: "王小明通过 Example Cloud", "Bob Berg 通过示例云盘".
+const via = (language: TemplateLanguage, sharer: string, instance: string): string => translate(language, 'share.via', { sharer, instance_name: instance });
 
 /**
  * The sharer as the subject and body name them: cleaned like the From name (onBehalfName), so
@@ -58,7 +55,7 @@ function shownSharer(name: string | undefined, settings: Pick<Settings, 'instanc
  */
 export function sharerFromName(sharer: string, settings: Pick<Settings, 'instance_name' | 'mail_default_language'>, language: string | null | undefined): string {
   const shown = onBehalfName(sharer);
-  return shown === '' ? settings.instance_name : VIA[mailLanguage(language, settings.mail_default_language)](shown, settings.instance_name);
+  return shown === '' ? settings.instance_name : via(mailLanguage(language, settings.mail_default_language), shown, settings.instance_name);
 }
 
 /** Reply-To of a share mail: the sharer's address unless `mail_share_reply_to` is none. */

@@ -28,6 +28,7 @@ import {
 import { codePoint, printable } from '../domain/address.ts';
 import { MailroomError } from '../errors.ts';
 import { CJK_SPACE_FILTER, cjkSpace, spaceOutputs } from './cjk-outputs.ts';
+import { PLURAL_FORM_FILTER, pluralForm } from './message-format.ts';
 import { inlineRenderedHtml, inlineTemplateCss, loadJuice, type JuiceFn } from './inline-css.ts';
 import type { TemplatePart, VariableSpec } from './template-catalog.ts';
 import { finishRendered } from './finish-message.ts';
@@ -353,6 +354,7 @@ function createLiquid(escape: boolean, layout: string | undefined, limits: Engin
   liquid.registerTag('capture', boundedCapture(limits));
   for (const name of FORBIDDEN_FILTERS) liquid.unregisterFilter(name);
   liquid.registerFilter(CJK_SPACE_FILTER, cjkSpace);
+  liquid.registerFilter(PLURAL_FORM_FILTER, pluralForm);
   for (const [name, impl] of Object.entries(liquid.filters)) {
     if (typeof impl === 'function') liquid.filters[name] = budgetedFilter(name, impl, limits);
     else liquid.filters[name] = { ...impl, handler: budgetedFilter(name, impl.handler, limits) };

@@ -3,7 +3,8 @@ import type { SenderKind } from '../domain/sender.ts';
 import { isTimeZone } from '../domain/time-zone.ts';
 import type { ComposedMessage } from './compose-message.ts';
 import { finishSettingsOf } from './finish-message.ts';
-import { TEMPLATE_DEFINITIONS, isTemplateLanguage, type TemplateLanguage, type TemplateName, type TemplateParts } from './template-catalog.ts';
+import { resolveLanguage } from '../domain/languages.ts';
+import { TEMPLATE_DEFINITIONS, type TemplateLanguage, type TemplateName, type TemplateParts } from './template-catalog.ts';
 import type { TemplateEngine } from './template-engine.ts';
 
 export interface MailRecipient {
@@ -42,8 +43,8 @@ export interface MailRendererDeps {
 
 /** Picks the language a mail is written in: the recipient's, else the instance's, else English. */
 export function mailLanguage(recipientLanguage: string | null | undefined, instanceDefault: string): TemplateLanguage {
-  if (recipientLanguage && isTemplateLanguage(recipientLanguage)) return recipientLanguage;
-  return isTemplateLanguage(instanceDefault) ? instanceDefault : 'en';
+  // The fallback chain of domain/languages.ts: de-AT → de → the instance's default → English.
+  return resolveLanguage(recipientLanguage, instanceDefault);
 }
 
 /**

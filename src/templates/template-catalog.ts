@@ -7,8 +7,11 @@
 export const TEMPLATE_NAMES = ['share', 'lost_password', 'activity', 'test', 'link_share', 'welcome', 'password_changed', 'email_change_verify', 'email_change_notice'] as const;
 export type TemplateName = (typeof TEMPLATE_NAMES)[number];
 
-export const TEMPLATE_LANGUAGES = ['en', 'zh-CN'] as const;
-export type TemplateLanguage = (typeof TEMPLATE_LANGUAGES)[number];
+import { LANGUAGE_CODES, type Language } from '../domain/languages.ts';
+
+/** The languages of the shipped templates: every language Mailroom writes in (domain/languages.ts). */
+export const TEMPLATE_LANGUAGES = LANGUAGE_CODES;
+export type TemplateLanguage = Language;
 
 /** The three parts of a template; an empty `text` is derived from the HTML when sending. */
 export interface TemplateParts {

@@ -3,7 +3,7 @@ import type { ChangeClient } from '../domain/user-agent.ts';
 import { explainInvalidAddress, headerControlCharacter, printable } from '../domain/address.ts';
 import { currentTimeZoneName, isTimeZone } from '../domain/time-zone.ts';
 import { isMailroomError, MailroomError, type ErrorCode } from '../errors.ts';
-import { TEMPLATE_LANGUAGES } from '../templates/template-catalog.ts';
+import { LANGUAGE_CODES, matchLanguage } from '../domain/languages.ts';
 import type { UserRow } from '../db/user-repo.ts';
 import { hashPassword } from './password-hash.ts';
 import { checkPasswordStrength } from './password-policy.ts';
@@ -29,12 +29,28 @@ export const UID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 // A display name goes into the From: or To: of mails: a control character there would fail every one of them.
 const displayName = z.string().trim().min(1).max(200).refine((v) => headerControlCharacter(v) === undefined, 'must not contain a line break or another control character');
 
+/**
+ * A language as a client names it: one Mailroom writes (de), or a tag that falls back to one
+ * (de-AT, de_CH → de; pt → pt-BR; zh-Hant → zh-TW), stored as the language it falls back to.
+ */
+export const languageInput = z
+  .string()
+  .max(35)
+  .transform((tag, ctx) => {
+    const language = matchLanguage(tag);
+    if (language === undefined) {
+      ctx.addIssue({ code: 'custom', message: `Mailroom writes no language that "${tag}" falls back to; use one of ${LANGUAGE_CODES.map((code) => `"${code}"`).join(', ')}` });
+      return z.NEVER;
+    }
+    return language;
+  });
+
 export const newUserSchema = z
   .object({
     uid: z.string().regex(UID_PATTERN, 'use 1–64 letters, digits, ".", "_", "@" or "-", starting with a letter or digit'),
     email: z.string().max(320).nullable().optional(),
     display_name: displayName.optional(),
-    language: z.enum(TEMPLATE_LANGUAGES).optional(),
+    language: languageInput.optional(),
     timezone: z.string().max(64).optional(),
     admin: z.boolean().optional(),
     password: z.string().max(1024).optional(),
@@ -48,7 +64,7 @@ export const userChangesSchema = z
   .object({
     email: z.string().max(320).nullable().optional(),
     display_name: displayName.optional(),
-    language: z.enum(TEMPLATE_LANGUAGES).optional(),
+    language: languageInput.optional(),
     timezone: z.string().max(64).optional(),
     admin: z.boolean().optional(),
     disabled: z.boolean().optional(),

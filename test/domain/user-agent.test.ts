@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { browserName } from '../../src/domain/user-agent.ts';
+import { browserWords } from '../../src/users/account-mail-service.ts';
 
 const FIREFOX_WINDOWS = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0';
 const CHROME_ANDROID = 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36';
@@ -15,13 +16,14 @@ describe('the browser named in account mails', () => {
     assert.equal(browserName(EDGE_WINDOWS), 'Edge on Windows');
     assert.equal(browserName(SAFARI_IPHONE), 'Safari on iOS');
     assert.equal(browserName(SAFARI_MAC), 'Safari on macOS');
-    assert.equal(browserName(FIREFOX_WINDOWS, 'zh-CN'), 'Windows 上的 Firefox');
+    assert.equal(browserName(FIREFOX_WINDOWS, browserWords('zh-CN')), 'Windows 上的 Firefox');
+    assert.equal(browserName(FIREFOX_WINDOWS, browserWords('de')), 'Firefox unter Windows');
     assert.equal(browserName('curl/8.5.0'), 'curl');
   });
 
   it('says so when it does not know the program, and says nothing without a header', () => {
     assert.equal(browserName('<script>alert(1)</script>'), 'unknown browser');
-    assert.equal(browserName('Something (X11; Linux x86_64)', 'zh-CN'), 'Linux 上的未知浏览器');
+    assert.equal(browserName('Something (X11; Linux x86_64)', browserWords('zh-CN')), 'Linux 上的未知浏览器');
     assert.equal(browserName(undefined), '');
     assert.equal(browserName('  '), '');
   });

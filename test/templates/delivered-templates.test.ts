@@ -14,7 +14,9 @@ import { TEMPLATE_DEFINITIONS, TEMPLATE_LANGUAGES, TEMPLATE_NAMES, type Template
 import { startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
 import { assertChineseTypography } from '../support/zh-typography.ts';
 
-const expectedSubject: Record<TemplateLanguage, Record<TemplateName, RegExp>> = {
+// The languages whose words this file checks; i18n-delivered.test.ts delivers the others.
+const CHECKED_LANGUAGES = ['en', 'zh-CN'] as const;
+const expectedSubject: Record<(typeof CHECKED_LANGUAGES)[number], Record<TemplateName, RegExp>> = {
   en: {
     test: /^Email setting test$/,
     share: /^.+ shared ».+« with you$/,
@@ -64,7 +66,7 @@ describe('the shipped templates, delivered by a real Postfix', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  for (const language of TEMPLATE_LANGUAGES) {
+  for (const language of CHECKED_LANGUAGES) {
     for (const name of TEMPLATE_NAMES) {
       it(`${name} in ${language} arrives as valid MIME with subject, text, HTML and headers`, async () => {
         const to = `${name}.${language}@example.org`.toLowerCase();

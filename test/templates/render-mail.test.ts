@@ -25,8 +25,18 @@ const ownSample = (name: TemplateName) => {
 describe('rendering a mail', () => {
   it("writes the recipient's language, else the instance's, else English", () => {
     assert.equal(mailLanguage('zh-CN', 'en'), 'zh-CN');
-    assert.equal(mailLanguage('fr', 'zh-CN'), 'zh-CN');
+    assert.equal(mailLanguage('sv', 'zh-CN'), 'zh-CN');
     assert.equal(mailLanguage(null, 'xx'), 'en');
+    // The fallback chain: a region falls back to its language, a script to the variant written in it.
+    assert.equal(mailLanguage('de-AT', 'en'), 'de');
+    assert.equal(mailLanguage('de_CH', 'en'), 'de');
+    assert.equal(mailLanguage('pt', 'en'), 'pt-BR');
+    assert.equal(mailLanguage('pt-PT', 'en'), 'pt-BR');
+    assert.equal(mailLanguage('zh-Hant', 'en'), 'zh-TW');
+    assert.equal(mailLanguage('zh-HK', 'en'), 'zh-TW');
+    assert.equal(mailLanguage('zh', 'en'), 'zh-CN');
+    assert.equal(mailLanguage('EN-gb', 'de'), 'en');
+    assert.equal(mailLanguage('sv-SE', 'de-AT'), 'de');
   });
 
   it('writes dates in the recipient time zone and language', () => {

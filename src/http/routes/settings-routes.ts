@@ -1,11 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { LANGUAGE_CODES } from '../../domain/languages.ts';
 import type { AppContext } from '../../context.ts';
 import { parseInput } from '../parse-input.ts';
 import { createGuards } from '../guards.ts';
 
 const patchBody = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]));
-const testBody = z.object({ to: z.string().max(320).optional(), debug: z.boolean().optional(), language: z.enum(['en', 'zh-CN']).optional() }).strict();
+const testBody = z.object({ to: z.string().max(320).optional(), debug: z.boolean().optional(), language: z.enum(LANGUAGE_CODES).optional() }).strict();
 const detectBody = z.object({ host: z.string().min(1).max(300) }).strict();
 
 

@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { resolveLanguage } from '../../domain/languages.ts';
 import type { AppContext } from '../../context.ts';
 import { timeZoneNames } from '../../domain/time-zone.ts';
 import { preferencesPatchSchema } from '../../domain/preferences.ts';
-import { newUserSchema, ownChangesSchema, userChangesSchema } from '../../users/user-service.ts';
+import { languageInput, newUserSchema, ownChangesSchema, userChangesSchema } from '../../users/user-service.ts';
 import { createGuards, principalOf } from '../guards.ts';
 import { parseInput } from '../parse-input.ts';
 import { requestClient } from '../request-client.ts';
@@ -52,7 +53,7 @@ export function userRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.get('/api/v1/me/activities', { preHandler: user }, async (request) => {
     const query = parseInput(streamQuery, request.query);
     const account = await ctx.users.get(self(request));
-    const language = account.language === 'zh-CN' ? 'zh-CN' : 'en';
+    const language = resolveLanguage(account.language, (await ctx.settings.get()).mail_default_language);
     return { activities: await ctx.preferences.stream(account.uid, { limit: query.limit ?? 50, beforeId: query.before, language }) };
   });
 
@@ -65,7 +66,7 @@ export function userRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.get('/api/v1/me/preferences', { preHandler: user }, async (request) => withAccount(self(request), await ctx.preferences.get(self(request))));
   app.patch('/api/v1/me/preferences', { preHandler: user }, async (request) => {
     const uid = self(request);
-    const { timezone, language, ...rest } = parseInput(preferencesPatchSchema.extend({ timezone: z.string().max(64).optional(), language: z.enum(['en', 'zh-CN']).optional() }).strict(), request.body);
+    const { timezone, language, ...rest } = parseInput(preferencesPatchSchema.extend({ timezone: z.string().max(64).optional(), language: languageInput.optional() }).strict(), request.body);
     if (timezone !== undefined || language !== undefined) await ctx.users.modify(uid, { ...(timezone !== undefined ? { timezone } : {}), ...(language !== undefined ? { language } : {}) });
     return withAccount(uid, await ctx.preferences.update(uid, rest));
   });
