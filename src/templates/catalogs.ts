@@ -1,4 +1,5 @@
-import { LANGUAGE_CODES, type Language } from '../domain/languages.ts';
+import { EVENT_TYPES } from '../domain/event-types.ts';
+import type { Language } from '../domain/languages.ts';
 import ar from './catalogs/ar.json' with { type: 'json' };
 import de from './catalogs/de.json' with { type: 'json' };
 import en from './catalogs/en.json' with { type: 'json' };
@@ -90,4 +91,16 @@ export function translate(language: Language, key: string, args: MessageArgument
   return formatMessage(message.nodes, message.language, args);
 }
 
-export const CATALOG_LANGUAGES: readonly Language[] = LANGUAGE_CODES;
+/**
+ * The keys code looks up (the rest are looked up by the shipped templates' structure): the
+ * completeness check counts them as used.
+ */
+export const KEYS_USED_BY_CODE: readonly string[] = [
+  'share.via',
+  'browser.unknown',
+  'browser.on',
+  'activity.someone',
+  'activity.object',
+  'activity.named',
+  ...EVENT_TYPES.flatMap((type) => [`activity.other.${type}`, `activity.own.${type}`]),
+];
