@@ -91,6 +91,11 @@ export function translate(language: Language, key: string, args: MessageArgument
   return formatMessage(message.nodes, message.language, args);
 }
 
+/** The words around a browser's name in a language (the catalogs' browser.*), for browserName (domain/user-agent.ts). */
+export function browserWords(language: Language): { unknown: string; on(browser: string, system: string): string } {
+  return { unknown: translate(language, 'browser.unknown'), on: (browser, system) => translate(language, 'browser.on', { browser, system }) };
+}
+
 /**
  * The keys code looks up (the rest are looked up by the shipped templates' structure): the
  * completeness check counts them as used.

@@ -1,4 +1,5 @@
 import { needsSpaceBetween } from '../domain/cjk-spacing.ts';
+import { isLanguage, LANGUAGES } from '../domain/languages.ts';
 
 /**
  * The part of ICU MessageFormat the catalogs use (src/templates/catalogs/*.json): simple
@@ -204,6 +205,8 @@ export type MessageArguments = Readonly<Record<string, string | number>>;
  * rule adds nothing where the text has its spaces already, as Latin-script languages do.
  */
 export function formatMessage(nodes: readonly MessageNode[], locale: string, args: MessageArguments): string {
+  // Right to left: each value isolated (FSI…PDI), so a Latin name cannot reorder the sentence.
+  const rtl = isLanguage(locale) && LANGUAGES[locale].direction === 'rtl';
   let out = '';
   let afterValue = false;
   const addText = (text: string) => {
@@ -213,7 +216,7 @@ export function formatMessage(nodes: readonly MessageNode[], locale: string, arg
   };
   const addValue = (value: string) => {
     if (value !== '' && needsSpaceBetween(lastOf(out), value[0])) out += ' ';
-    out += value;
+    out += rtl && value !== '' ? `\u2068${value}\u2069` : value;
     if (value !== '') afterValue = true;
   };
   const walk = (list: readonly MessageNode[], count: number | undefined) => {

@@ -1,4 +1,4 @@
-import { LANGUAGE_CODES, type Language } from '../domain/languages.ts';
+import { LANGUAGE_CODES, LANGUAGES, type Language } from '../domain/languages.ts';
 import { lookupMessage } from './catalogs.ts';
 import { PLURAL_FORM_FILTER, type MessageNode } from './message-format.ts';
 import type { TemplateName, TemplatePart, TemplateParts } from './template-catalog.ts';
@@ -30,6 +30,10 @@ const escapeHtml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '
  */
 export function messageToLiquid(nodes: readonly MessageNode[], options: { language: Language; part: TemplatePart; args: Record<string, string>; key: string }, number?: string): string {
   const expression = (name: string) => options.args[name] ?? name;
+  // In a right-to-left language a value (a Latin file name, an address, a number) keeps its own
+  // direction and cannot reorder the sentence around it: <bdi> in HTML, FSI…PDI elsewhere.
+  const rtl = LANGUAGES[options.language].direction === 'rtl';
+  const output = (liquid: string) => (!rtl ? `{{ ${liquid} }}` : options.part === 'html' ? `<bdi>{{ ${liquid} }}</bdi>` : `\u2068{{ ${liquid} }}\u2069`);
   let out = '';
   for (const node of nodes) {
     switch (node.kind) {
@@ -38,10 +42,10 @@ export function messageToLiquid(nodes: readonly MessageNode[], options: { langua
         out += options.part === 'html' ? escapeHtml(node.value) : node.value;
         break;
       case 'argument':
-        out += `{{ ${expression(node.name)} }}`;
+        out += output(expression(node.name));
         break;
       case 'number':
-        out += number === undefined ? '#' : `{{ ${number} }}`;
+        out += number === undefined ? '#' : output(number);
         break;
       case 'tag': {
         const inner = messageToLiquid(node.children, options, number);

@@ -3,7 +3,7 @@ import type { SenderKind } from '../domain/sender.ts';
 import { isTimeZone } from '../domain/time-zone.ts';
 import type { ComposedMessage } from './compose-message.ts';
 import { finishSettingsOf } from './finish-message.ts';
-import { resolveLanguage } from '../domain/languages.ts';
+import { LANGUAGES, resolveLanguage } from '../domain/languages.ts';
 import { TEMPLATE_DEFINITIONS, type TemplateLanguage, type TemplateName, type TemplateParts } from './template-catalog.ts';
 import type { TemplateEngine } from './template-engine.ts';
 
@@ -77,10 +77,13 @@ function dateFormat(language: TemplateLanguage, timeZone: string): Intl.DateTime
  */
 const ZONED_DATES: Partial<Record<TemplateName, readonly string[]>> = { password_changed: ['changed_at'], email_change_notice: ['changed_at'] };
 
+const FULL_WIDTH_PARENTHESES: ReadonlySet<TemplateLanguage> = new Set(['zh-CN', 'zh-TW', 'ja']);
+
 export function zonedDate(date: Date, language: TemplateLanguage, timeZone: string): string {
   const zone = new Intl.DateTimeFormat('en', { timeZone, timeZoneName: 'short' }).formatToParts(date).find((p) => p.type === 'timeZoneName')?.value ?? timeZone;
   const at = dateFormat(language, timeZone).format(date);
-  return language === 'zh-CN' ? `${at}（${zone}）` : `${at} ${zone}`;
+  // Chinese and Japanese set the zone in full-width parentheses, without a space.
+  return FULL_WIDTH_PARENTHESES.has(language) ? `${at}（${zone}）` : `${at} ${zone}`;
 }
 
 function withZonedDates(template: TemplateName, data: Record<string, unknown>, language: TemplateLanguage, timeZone: string): Record<string, unknown> {
@@ -133,6 +136,7 @@ export function createMailRenderer(deps: MailRendererDeps): MailRenderer {
       // data (and the subject as its title), and inlines the layout's CSS (liquid-engine.ts).
       const layout = {
         lang: language,
+        dir: LANGUAGES[language].direction,
         logo_url: settings.mail_logo_url,
         logo_dark_url: settings.mail_logo_dark_url,
         logo_width: settings.mail_logo_width,

@@ -1,3 +1,4 @@
+import { translate } from './catalogs.ts';
 import { zonedDate } from './render-mail.ts';
 import type { TemplateLanguage, TemplateName } from './template-catalog.ts';
 
@@ -18,6 +19,22 @@ function dateTime(date: Date, language: TemplateLanguage): string {
 }
 
 const DAY = 86_400_000;
+
+/** A fixed example time in the language's own format (the preview without an instance). */
+function fixedTime(language: TemplateLanguage, iso: string): string {
+  return dateTime(new Date(iso), language);
+}
+
+/** A digest line of the sample, written by the language's catalog as the real ones are. */
+function sampleActivity(language: TemplateLanguage, type: 'file.changed' | 'share.created' | 'comment.created', actor: string, kind: 'file' | 'folder', name: string, link: string, time: string) {
+  return {
+    summary: translate(language, `activity.other.${type}`, { actor, object: translate(language, 'activity.named', { kind, name }) }),
+    subject: translate(language, `activity.other.${type}`, { actor, object: translate(language, 'activity.object', { kind }) }),
+    file_name: name,
+    link,
+    time,
+  };
+}
 
 /**
  * The person the sample share mails come from, with the address a real share mail would reply to:
@@ -72,11 +89,17 @@ export function sampleData(name: TemplateName, language: TemplateLanguage, insta
               { summary: '张伟与您共享了文件夹“极光项目”', subject: '张伟与您共享了文件夹', file_name: '极光项目', link: base + '/f/2210', time: ago(4, '2026年11月26日 10:02') },
               { summary: 'Bob Berg 评论了文件“设计说明.pdf”', subject: 'Bob Berg 评论了文件', file_name: '设计说明.pdf', link: base + '/f/1177', time: ago(1, '2026年11月26日 14:37') },
             ]
-          : [
-              { summary: 'Bob Berg changed the file »Budget 2026.xlsx«', subject: 'Bob Berg changed a file', file_name: 'Budget 2026.xlsx', link: base + '/f/1042', time: ago(5, '2026-11-26 09:14') },
-              { summary: 'Carol Chen shared the folder »Project Aurora« with you', subject: 'Carol Chen shared a folder with you', file_name: 'Project Aurora', link: base + '/f/2210', time: ago(4, '2026-11-26 10:02') },
-              { summary: '王小明 commented on the file »Design brief.pdf«', subject: '王小明 commented on a file', file_name: 'Design brief.pdf', link: base + '/f/1177', time: ago(1, '2026-11-26 14:37') },
-            ],
+          : language === 'en'
+            ? [
+                { summary: 'Bob Berg changed the file »Budget 2026.xlsx«', subject: 'Bob Berg changed a file', file_name: 'Budget 2026.xlsx', link: base + '/f/1042', time: ago(5, '2026-11-26 09:14') },
+                { summary: 'Carol Chen shared the folder »Project Aurora« with you', subject: 'Carol Chen shared a folder with you', file_name: 'Project Aurora', link: base + '/f/2210', time: ago(4, '2026-11-26 10:02') },
+                { summary: '王小明 commented on the file »Design brief.pdf«', subject: '王小明 commented on a file', file_name: 'Design brief.pdf', link: base + '/f/1177', time: ago(1, '2026-11-26 14:37') },
+              ]
+            : [
+                sampleActivity(language, 'file.changed', 'Bob Berg', 'file', 'Budget 2026.xlsx', base + '/f/1042', ago(5, fixedTime(language, '2026-11-26T09:14:00Z'))),
+                sampleActivity(language, 'share.created', 'Carol Chen', 'folder', 'Project Aurora', base + '/f/2210', ago(4, fixedTime(language, '2026-11-26T10:02:00Z'))),
+                sampleActivity(language, 'comment.created', '王小明', 'file', 'Design brief.pdf', base + '/f/1177', ago(1, fixedTime(language, '2026-11-26T14:37:00Z'))),
+              ],
         more: 0,
         settings_link: base + '/personal#notifications',
         unsubscribe_link: base + '/unsubscribe/' + (zh ? 'q8Zr2VwXn4' : 'Lm5tY7cP0e'),
@@ -105,9 +128,9 @@ export function sampleData(name: TemplateName, language: TemplateLanguage, insta
     case 'password_changed':
       return {
         ...common,
-        changed_at: instance ? zonedDate(instance.now, language, 'UTC') : zh ? '2026年11月26日 14:37（GMT+8）' : 'Nov 26, 2026, 2:37 PM GMT+8',
+        changed_at: instance ? zonedDate(instance.now, language, 'UTC') : zh ? '2026年11月26日 14:37（GMT+8）' : language === 'en' ? 'Nov 26, 2026, 2:37 PM GMT+8' : zonedDate(new Date('2026-11-26T06:37:00Z'), language, 'Asia/Shanghai'),
         client_address: '203.0.113.7',
-        browser: zh ? 'Windows 上的 Firefox' : 'Firefox on Windows',
+        browser: zh ? 'Windows 上的 Firefox' : translate(language, 'browser.on', { browser: 'Firefox', system: 'Windows' }),
         reset_link: base + '/forgot',
       };
     case 'email_change_verify':
@@ -122,9 +145,9 @@ export function sampleData(name: TemplateName, language: TemplateLanguage, insta
         ...common,
         old_email: zh ? 'xiaoming.wang@example.com' : 'alice.andersen@example.com',
         new_email: zh ? 'wangxm@example.net' : 'alice.andersen@example.net',
-        changed_at: instance ? zonedDate(instance.now, language, 'UTC') : zh ? '2026年11月26日 14:37（GMT+8）' : 'Nov 26, 2026, 2:37 PM GMT+8',
+        changed_at: instance ? zonedDate(instance.now, language, 'UTC') : zh ? '2026年11月26日 14:37（GMT+8）' : language === 'en' ? 'Nov 26, 2026, 2:37 PM GMT+8' : zonedDate(new Date('2026-11-26T06:37:00Z'), language, 'Asia/Shanghai'),
         client_address: '203.0.113.7',
-        browser: zh ? 'Windows 上的 Firefox' : 'Firefox on Windows',
+        browser: zh ? 'Windows 上的 Firefox' : translate(language, 'browser.on', { browser: 'Firefox', system: 'Windows' }),
         undo_link: base + '/undo-email/' + (zh ? 'Hq4Ws9Lm2Xc' : 'Rt6Yb3Nf8Kd'),
         reset_link: base + '/forgot',
       };

@@ -1,3 +1,4 @@
+import { LANGUAGES } from '../domain/languages.ts';
 import { MailroomError, isMailroomError } from '../errors.ts';
 import { SHIPPED_TEMPLATES, textFromHtml } from './shipped-templates.ts';
 import { sampleData } from './sample-data.ts';
@@ -246,7 +247,7 @@ export function createTemplateService(deps: {
    */
   async function checkBudget(name: TemplateName, lang: TemplateLanguage, parts: TemplateParts): Promise<void> {
     const sample = sampleData(name, lang);
-    const data = { ...sample, lang, title: '', ...layoutData(DEFAULT_APPEARANCE) };
+    const data = { ...sample, lang, dir: LANGUAGES[lang].direction, title: '', ...layoutData(DEFAULT_APPEARANCE) };
     for (const part of PART_NAMES) {
       if (part === 'text' && parts.text.trim() === '') continue;
       try {
@@ -387,7 +388,7 @@ export function createTemplateService(deps: {
       const sample = sampleData(t.name, t.lang, instance);
       const subject = (await deps.engine.render(parts.subject, 'subject', sample)).trim();
       // The layout sees the body's data: give it what it uses besides instance_name and base_url.
-      const data = { ...sample, lang: t.lang, title: subject, ...layoutData(look) };
+      const data = { ...sample, lang: t.lang, dir: LANGUAGES[t.lang].direction, title: subject, ...layoutData(look) };
       const wantHtml = options.format !== 'text';
       const wantText = options.format !== 'html';
       const html = wantHtml || (wantText && parts.text.trim() === '') ? await deps.engine.render(parts.html, 'html', data) : undefined;

@@ -2,11 +2,11 @@ import type { Settings } from '../config/settings-schema.ts';
 import type { SettingsService } from '../config/settings-service.ts';
 import type { UserRow } from '../db/user-repo.ts';
 import { printable } from '../domain/address.ts';
-import { browserName, type BrowserWords, type ChangeClient } from '../domain/user-agent.ts';
+import { browserName, type ChangeClient } from '../domain/user-agent.ts';
 import { MailroomError } from '../errors.ts';
 import { mailLanguage, type MailRecipient } from '../templates/render-mail.ts';
-import type { TemplateLanguage, TemplateName } from '../templates/template-catalog.ts';
-import { translate } from '../templates/catalogs.ts';
+import type { TemplateName } from '../templates/template-catalog.ts';
+import { browserWords } from '../templates/catalogs.ts';
 import { linkHolder, linkTo, type LinkHolder, type OneTimeLinks } from './one-time-links.ts';
 import { checkPasswordStrength } from './password-policy.ts';
 
@@ -57,11 +57,6 @@ const page = (settings: Settings, path: string) => `${settings.base_url.replace(
  * written out in the reader's zone with the zone named), and for a change made through the web
  * the client's address and a short browser name in the reader's language; empty otherwise.
  */
-/** The words around a browser's name in a language (the catalogs' browser.*). */
-export function browserWords(language: TemplateLanguage): BrowserWords {
-  return { unknown: translate(language, 'browser.unknown'), on: (browser, system) => translate(language, 'browser.on', { browser, system }) };
-}
-
 function changeFacts(user: UserRow, settings: Settings, at: Date, client: ChangeClient | undefined) {
   if (client === undefined) return { changed_at: at, client_address: '', browser: '' };
   return { changed_at: at, client_address: client.address, browser: browserName(client.userAgent, browserWords(mailLanguage(user.language, settings.mail_default_language))) };

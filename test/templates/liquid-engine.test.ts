@@ -490,6 +490,7 @@ describe('liquid engine: the layout', () => {
       footer: '',
       base_url: 'https://cloud.example.com',
       lang: 'en',
+      dir: 'ltr',
       title: 'Eve <eve@evil> shared',
       content: body,
     });

@@ -4,7 +4,8 @@
  *
  * Variables: instance_name, logo_url (empty: the instance name as text), logo_dark_url (empty: the
  * same logo in dark mode), logo_width and logo_height (the logo's box in CSS pixels), accent_color
- * (#rrggbb), footer (empty: instance name and base_url), base_url, lang (en, zh-CN), title (the
+ * (#rrggbb), footer (empty: instance name and base_url), base_url, lang (en, zh-CN, de, …), dir (ltr, or rtl for Arabic: the
+ * alignment and the note's bar follow it), title (the
  * subject), content.
  *
  * Built for Gmail, Outlook and Apple Mail: tables with role="presentation", 600px wide and
@@ -23,7 +24,7 @@
  * display: none).
  */
 export const layoutHtml = `<!DOCTYPE html>
-<html lang="{{ lang }}" dir="ltr">
+<html lang="{{ lang }}" dir="{{ dir }}">
 <head>
 <meta charset="utf-8">
 <meta http-equiv="Content-Type" content="text/html; charset=utf-8">
@@ -48,13 +49,13 @@ img { border: 0; outline: none; text-decoration: none; -ms-interpolation-mode: b
 .outer { width: 100%; background-color: #f3f4f6; }
 .outer-cell { padding: 24px 12px; background-color: #f3f4f6; }
 .container { width: 100%; max-width: 600px; margin: 0 auto; }
-.brand-cell { padding: 8px 4px 16px 4px; text-align: left; background-color: #f3f4f6; }
+.brand-cell { padding: 8px 4px 16px 4px; text-align: {% if dir == "rtl" %}right{% else %}left{% endif %}; background-color: #f3f4f6; }
 .brand { font-family: -apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, "Helvetica Neue", Arial, "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC", sans-serif; font-size: 20px; line-height: 28px; font-weight: 700; color: #1f2328; text-decoration: none; }
 .logo-link { text-decoration: none; }
 .logo { display: block; max-width: 100%; border: 0; font-family: -apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, "Helvetica Neue", Arial, "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC", sans-serif; font-size: 20px; line-height: 28px; font-weight: 700; color: #1f2328; }
 .logo-dark { display: none; }
 .card { width: 100%; background-color: #ffffff; border: 1px solid #e1e4e8; border-radius: 8px; border-top: 4px solid {{ accent_color }}; }
-.card-cell { padding: 28px 32px; background-color: #ffffff; color: #1f2328; font-family: -apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, "Helvetica Neue", Arial, "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC", sans-serif; font-size: 16px; line-height: 1.6; text-align: left; }
+.card-cell { padding: 28px 32px; background-color: #ffffff; color: #1f2328; font-family: -apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, "Helvetica Neue", Arial, "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC", sans-serif; font-size: 16px; line-height: 1.6; text-align: {% if dir == "rtl" %}right{% else %}left{% endif %}; }
 h1 { margin: 0 0 16px 0; font-size: 22px; line-height: 1.35; font-weight: 700; color: #1f2328; }
 p { margin: 0 0 16px 0; color: #1f2328; }
 a { color: {{ accent_color }}; text-decoration: underline; }
@@ -66,7 +67,7 @@ strong { font-weight: 700; }
 .url { color: {{ accent_color }}; word-break: break-all; text-decoration: underline; }
 .muted { font-size: 14px; color: #57606a; }
 .note { width: 100%; margin: 0 0 16px 0; }
-.note-cell { padding: 12px 16px; background-color: #f6f8fa; border-left: 4px solid {{ accent_color }}; color: #1f2328; font-size: 15px; }
+.note-cell { padding: 12px 16px; background-color: #f6f8fa; border-{% if dir == "rtl" %}right{% else %}left{% endif %}: 4px solid {{ accent_color }}; color: #1f2328; font-size: 15px; }
 .note-label { font-size: 13px; font-weight: 600; color: #57606a; }
 .activities { width: 100%; margin: 0 0 20px 0; }
 .activity-cell { padding: 12px 0; border-bottom: 1px solid #e1e4e8; }
@@ -106,7 +107,7 @@ strong { font-weight: 700; }
 </style>
 </head>
 <body class="body">
-<div class="wrapper" lang="{{ lang }}" dir="ltr" role="article" aria-roledescription="email" aria-label="{{ title }}">
+<div class="wrapper" lang="{{ lang }}" dir="{{ dir }}" role="article" aria-roledescription="email" aria-label="{{ title }}">
 <table role="presentation" class="outer" width="100%" cellpadding="0" cellspacing="0" border="0">
 <tr>
 <td class="outer-cell" align="center">
