@@ -137,6 +137,7 @@ export function createMailRenderer(deps: MailRendererDeps): MailRenderer {
       const layout = {
         lang: language,
         dir: LANGUAGES[language].direction,
+        start_side: LANGUAGES[language].direction === 'rtl' ? 'right' : 'left',
         logo_url: settings.mail_logo_url,
         logo_dark_url: settings.mail_logo_dark_url,
         logo_width: settings.mail_logo_width,

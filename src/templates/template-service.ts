@@ -157,6 +157,12 @@ function layoutData(look: LayoutAppearance): Record<string, unknown> {
   return { logo_url: look.logoUrl, logo_dark_url: look.logoDarkUrl, logo_width: look.logoWidth, logo_height: look.logoHeight, accent_color: look.accentColor, footer: look.footer };
 }
 
+/** The layout's direction variables for a language (layout.ts). */
+function directionOf(lang: TemplateLanguage): { dir: 'ltr' | 'rtl'; start_side: 'left' | 'right' } {
+  const dir = LANGUAGES[lang].direction;
+  return { dir, start_side: dir === 'rtl' ? 'right' : 'left' };
+}
+
 const SHIPPED = SHIPPED_TEMPLATES;
 const PART_NAMES: readonly TemplatePart[] = ['subject', 'html', 'text'];
 /** The render failures that say a template costs too much, whatever data it is given. */
@@ -247,7 +253,7 @@ export function createTemplateService(deps: {
    */
   async function checkBudget(name: TemplateName, lang: TemplateLanguage, parts: TemplateParts): Promise<void> {
     const sample = sampleData(name, lang);
-    const data = { ...sample, lang, dir: LANGUAGES[lang].direction, title: '', ...layoutData(DEFAULT_APPEARANCE) };
+    const data = { ...sample, lang, ...directionOf(lang), title: '', ...layoutData(DEFAULT_APPEARANCE) };
     for (const part of PART_NAMES) {
       if (part === 'text' && parts.text.trim() === '') continue;
       try {
@@ -388,7 +394,7 @@ export function createTemplateService(deps: {
       const sample = sampleData(t.name, t.lang, instance);
       const subject = (await deps.engine.render(parts.subject, 'subject', sample)).trim();
       // The layout sees the body's data: give it what it uses besides instance_name and base_url.
-      const data = { ...sample, lang: t.lang, dir: LANGUAGES[t.lang].direction, title: subject, ...layoutData(look) };
+      const data = { ...sample, lang: t.lang, ...directionOf(t.lang), title: subject, ...layoutData(look) };
       const wantHtml = options.format !== 'text';
       const wantText = options.format !== 'html';
       const html = wantHtml || (wantText && parts.text.trim() === '') ? await deps.engine.render(parts.html, 'html', data) : undefined;

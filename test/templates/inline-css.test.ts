@@ -19,7 +19,7 @@ describe('CSS inlined in the template sources, once', () => {
       it(`${name} in ${language}: inlined in its sources, and renders the HTML that inlining the rendered mail gave`, async () => {
         const body = SHIPPED_TEMPLATES[language][name].html;
         assert.notEqual(inlineTemplateCss(await loadJuice(), layoutHtml, body), undefined, 'the sources can be inlined');
-        const data = { ...sampleData(name, language), ...appearance, lang: language };
+        const data = { ...sampleData(name, language), ...appearance, lang: language, dir: language === 'ar' ? 'rtl' : 'ltr', start_side: language === 'ar' ? 'right' : 'left' };
         const content = await bare.render(body, 'html', data);
         const perMail = juice(await bare.render(layoutHtml, 'html', { ...data, content }), { removeStyleTags: false, preserveMediaQueries: true });
         // Inlining a rendered mail writes the note's <br /> (newline_to_br) as <br>: the same element.
@@ -29,26 +29,26 @@ describe('CSS inlined in the template sources, once', () => {
   }
 
   it('does not turn escaped braces into Liquid', async () => {
-    const html = await engine.render('<p class="muted">&#123;&#123; user.uid &#125;&#125; {{ user.display_name }}</p>', 'html', { ...sampleData('test', 'en'), ...appearance, lang: 'en' });
+    const html = await engine.render('<p class="muted">&#123;&#123; user.uid &#125;&#125; {{ user.display_name }}</p>', 'html', { ...sampleData('test', 'en'), ...appearance, lang: 'en', dir: 'ltr', start_side: 'left' });
     assert.match(html, /<p class="muted" style="[^"]*font-size: 14px[^"]*">&#123;&#123; user\.uid &#125;&#125; Alice/);
   });
 
   it('leaves a body whose tags juice would rebalance to be inlined per mail, and still styles it', async () => {
     const body = '{% if user.uid != blank %}<p class="muted">{% else %}<p class="fallback">{% endif %}Hello</p>';
     assert.equal(inlineTemplateCss(await loadJuice(), layoutHtml, body), undefined);
-    const html = await engine.render(body, 'html', { ...sampleData('test', 'en'), ...appearance, lang: 'en' });
+    const html = await engine.render(body, 'html', { ...sampleData('test', 'en'), ...appearance, lang: 'en', dir: 'ltr', start_side: 'left' });
     assert.match(html, /<p class="muted" style="[^"]*font-size: 14px[^"]*">Hello<\/p>/);
   });
 
   it('leaves a body with a Liquid tag inside an HTML tag to be inlined per mail, so a class given in some mails is styled in those', async () => {
     const body = '<a {% if user.uid != blank %}class="button"{% endif %} href="{{ base_url }}">Open</a>';
     assert.equal(inlineTemplateCss(await loadJuice(), layoutHtml, body), undefined);
-    const html = await engine.render(body, 'html', { ...sampleData('test', 'en'), ...appearance, lang: 'en' });
+    const html = await engine.render(body, 'html', { ...sampleData('test', 'en'), ...appearance, lang: 'en', dir: 'ltr', start_side: 'left' });
     assert.match(html, /<a class="button" href="[^"]*" style="[^"]*display: inline-block/);
   });
 
   it('colours the layout with each mail\'s accent colour', async () => {
-    const data = { ...sampleData('share', 'en'), ...appearance, lang: 'en' };
+    const data = { ...sampleData('share', 'en'), ...appearance, lang: 'en', dir: 'ltr', start_side: 'left' };
     const red = await engine.render(SHIPPED_TEMPLATES.en.share.html, 'html', { ...data, accent_color: '#aa0000' });
     const blue = await engine.render(SHIPPED_TEMPLATES.en.share.html, 'html', { ...data, accent_color: '#0000aa' });
     assert.match(red, /class="button"[^>]*style="[^"]*#aa0000/);

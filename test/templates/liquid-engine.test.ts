@@ -491,6 +491,7 @@ describe('liquid engine: the layout', () => {
       base_url: 'https://cloud.example.com',
       lang: 'en',
       dir: 'ltr',
+      start_side: 'left',
       title: 'Eve <eve@evil> shared',
       content: body,
     });

@@ -36,6 +36,7 @@ const LAYOUT_VARIABLES: VariableSpec = {
   base_url: 'string',
   lang: 'string',
   dir: 'string',
+  start_side: 'string',
   title: 'string',
   content: 'string',
 };
@@ -254,6 +255,7 @@ describe('shipped templates', () => {
           base_url: data.base_url,
           lang: language,
           dir: 'ltr',
+          start_side: 'left',
           title: subject,
           content: html,
         });
@@ -356,7 +358,7 @@ describe('layout', () => {
   });
 
   it('shows the instance name without a logo and the default footer without one', async () => {
-    const base = { instance_name: 'Example <Cloud>', accent_color: '#336699', base_url: 'https://cloud.example.com', lang: 'en', dir: 'ltr', title: 'Hi', content: '<p>body</p>' };
+    const base = { instance_name: 'Example <Cloud>', accent_color: '#336699', base_url: 'https://cloud.example.com', lang: 'en', dir: 'ltr', start_side: 'left', title: 'Hi', content: '<p>body</p>' };
     const plain = await htmlEngine.parseAndRender(layoutHtml, { ...base, logo_url: '', logo_dark_url: '', footer: '' });
     assert.ok(!plain.includes('<img'));
     assert.ok(plain.includes('>Example &lt;Cloud&gt;</a>'));

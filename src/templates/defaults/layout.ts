@@ -4,8 +4,9 @@
  *
  * Variables: instance_name, logo_url (empty: the instance name as text), logo_dark_url (empty: the
  * same logo in dark mode), logo_width and logo_height (the logo's box in CSS pixels), accent_color
- * (#rrggbb), footer (empty: instance name and base_url), base_url, lang (en, zh-CN, de, …), dir (ltr, or rtl for Arabic: the
- * alignment and the note's bar follow it), title (the
+ * (#rrggbb), footer (empty: instance name and base_url), base_url, lang (en, zh-CN, de, …), dir (ltr, or rtl for Arabic), start_side
+ * (left, or right for rtl: where text aligns and the note's bar sits; a plain value, since juice
+ * inlines the CSS with its Liquid outputs in place), title (the
  * subject), content.
  *
  * Built for Gmail, Outlook and Apple Mail: tables with role="presentation", 600px wide and
@@ -49,13 +50,13 @@ img { border: 0; outline: none; text-decoration: none; -ms-interpolation-mode: b
 .outer { width: 100%; background-color: #f3f4f6; }
 .outer-cell { padding: 24px 12px; background-color: #f3f4f6; }
 .container { width: 100%; max-width: 600px; margin: 0 auto; }
-.brand-cell { padding: 8px 4px 16px 4px; text-align: {% if dir == "rtl" %}right{% else %}left{% endif %}; background-color: #f3f4f6; }
+.brand-cell { padding: 8px 4px 16px 4px; text-align: {{ start_side }}; background-color: #f3f4f6; }
 .brand { font-family: -apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, "Helvetica Neue", Arial, "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC", sans-serif; font-size: 20px; line-height: 28px; font-weight: 700; color: #1f2328; text-decoration: none; }
 .logo-link { text-decoration: none; }
 .logo { display: block; max-width: 100%; border: 0; font-family: -apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, "Helvetica Neue", Arial, "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC", sans-serif; font-size: 20px; line-height: 28px; font-weight: 700; color: #1f2328; }
 .logo-dark { display: none; }
 .card { width: 100%; background-color: #ffffff; border: 1px solid #e1e4e8; border-radius: 8px; border-top: 4px solid {{ accent_color }}; }
-.card-cell { padding: 28px 32px; background-color: #ffffff; color: #1f2328; font-family: -apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, "Helvetica Neue", Arial, "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC", sans-serif; font-size: 16px; line-height: 1.6; text-align: {% if dir == "rtl" %}right{% else %}left{% endif %}; }
+.card-cell { padding: 28px 32px; background-color: #ffffff; color: #1f2328; font-family: -apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, "Helvetica Neue", Arial, "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC", sans-serif; font-size: 16px; line-height: 1.6; text-align: {{ start_side }}; }
 h1 { margin: 0 0 16px 0; font-size: 22px; line-height: 1.35; font-weight: 700; color: #1f2328; }
 p { margin: 0 0 16px 0; color: #1f2328; }
 a { color: {{ accent_color }}; text-decoration: underline; }
@@ -67,7 +68,7 @@ strong { font-weight: 700; }
 .url { color: {{ accent_color }}; word-break: break-all; text-decoration: underline; }
 .muted { font-size: 14px; color: #57606a; }
 .note { width: 100%; margin: 0 0 16px 0; }
-.note-cell { padding: 12px 16px; background-color: #f6f8fa; border-{% if dir == "rtl" %}right{% else %}left{% endif %}: 4px solid {{ accent_color }}; color: #1f2328; font-size: 15px; }
+.note-cell { padding: 12px 16px; background-color: #f6f8fa; border-{{ start_side }}: 4px solid {{ accent_color }}; color: #1f2328; font-size: 15px; }
 .note-label { font-size: 13px; font-weight: 600; color: #57606a; }
 .activities { width: 100%; margin: 0 0 20px 0; }
 .activity-cell { padding: 12px 0; border-bottom: 1px solid #e1e4e8; }
