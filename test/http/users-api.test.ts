@@ -743,6 +743,17 @@ describe('the users, sessions and preferences API on a real database', () => {
       assert.equal(json<{ user: PublicUser }>(await api('GET', '/api/v1/me', { session })).user.language, 'zh-CN');
     });
 
+    it('PATCH /me with a regional or script tag stores the language it falls back to (de-AT → de, zh-Hant → zh-TW)', async () => {
+      const session = await signIn('frank', 'Copper-kettle-64');
+      for (const [tag, stored] of [['de-AT', 'de'], ['zh-Hant', 'zh-TW'], ['pt', 'pt-BR'], ['ar', 'ar'], ['zh-CN', 'zh-CN']] as const) {
+        const reply = await api('PATCH', '/api/v1/me', { session, body: { language: tag } });
+        assert.equal(reply.status, 200, reply.text);
+        assert.equal(json<{ user: PublicUser }>(reply).user.language, stored, tag);
+      }
+      const refused = assertError(await api('PATCH', '/api/v1/me', { session, body: { language: 'tlh' } }), 400, 'invalid_request');
+      assert.match(refused.message, /language: Mailroom writes no language that "tlh" falls back to; use one of "en", "zh-CN", "de"/);
+    });
+
     it('an admin reads and changes a user\'s preferences through /users/:uid/preferences', async () => {
       const read = await api('GET', '/api/v1/users/frank/preferences');
       assert.equal(read.status, 200, read.text);
