@@ -368,6 +368,14 @@ describe('the users, sessions and preferences API on a real database', () => {
       assertError(await api('GET', '/api/v1/time-zones', { token: null }), 401, 'unauthorized');
       for (const token of [adminToken, serviceToken]) assert.equal((await api('GET', '/api/v1/time-zones', { token })).status, 200, 'any caller may read the list');
     });
+
+    it('GET /api/v1/languages lists the 14 languages of the mails, each in its own name', async () => {
+      const languages = json<{ languages: Array<{ code: string; name: string; direction: string }> }>(await api('GET', '/api/v1/languages', { session: await signIn('alice', 'Tulip-garden-42') })).languages;
+      assert.deepEqual(languages.map((l) => l.code), ['en', 'zh-CN', 'de', 'fr', 'es', 'it', 'pt-BR', 'nl', 'pl', 'ru', 'ja', 'ko', 'zh-TW', 'ar']);
+      assert.deepEqual(languages.find((l) => l.code === 'de'), { code: 'de', name: 'Deutsch', direction: 'ltr' });
+      assert.deepEqual(languages.find((l) => l.code === 'ar'), { code: 'ar', name: 'العربية', direction: 'rtl' });
+      assertError(await api('GET', '/api/v1/languages', { token: null }), 401, 'unauthorized');
+    });
   });
 
   describe('token scopes', () => {

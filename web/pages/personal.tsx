@@ -4,6 +4,7 @@ import { CommitSelect, Notice, PageTitle, SaveStatus, type SaveState } from '../
 import { useI18n, type MessageKey } from '../i18n.ts';
 import { useSession } from '../session.ts';
 import { useTimeZones } from '../time-zones.ts';
+import { useMailLanguages } from '../mail-languages.ts';
 
 const TYPES = ['share.created', 'share.received', 'file.created', 'file.changed', 'file.deleted', 'file.restored', 'comment.created', 'tag.assigned'] as const;
 const FREQUENCIES = ['asap', 'hourly', 'daily', 'weekly'] as const;
@@ -107,6 +108,7 @@ export function PersonalPage() {
   };
 
   const zones = useTimeZones(session.user.timezone);
+  const languages = useMailLanguages(session.user.language);
   if (error) return <Notice kind="error">{t('errorGeneric', { message: error })}</Notice>;
   const user = session.user;
   return (
@@ -149,12 +151,11 @@ export function PersonalPage() {
           <div class="field">
             <label for="me-language">{t('userLanguage')}</label>
             <CommitSelect field={{ id: 'me-language', 'aria-describedby': 'st-language' }} saved={user.language} onCommit={(v) => void savePrefs('language', { language: v })} onBrowse={(p) => browsing('language', p)}>
-              <option value="en" lang="en">
-                {t('languageName_en')}
-              </option>
-              <option value="zh-CN" lang="zh-CN">
-                {t('languageName_zh-CN')}
-              </option>
+              {languages.map((l) => (
+                <option value={l.code} key={l.code} lang={l.code} dir={l.direction}>
+                  {l.name}
+                </option>
+              ))}
             </CommitSelect>
             <SaveStatus id="st-language" state={status.language} />
           </div>

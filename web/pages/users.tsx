@@ -4,9 +4,9 @@ import { Address, Link, Notice, PageTitle } from '../components.tsx';
 import { useI18n, type MessageKey, type Translate } from '../i18n.ts';
 import { useSession } from '../session.ts';
 import { useTimeZones } from '../time-zones.ts';
+import { languageName, useMailLanguages } from '../mail-languages.ts';
 import { owedMailPath } from './outbox.tsx';
 
-const LANGUAGES = ['en', 'zh-CN'] as const;
 type Field = 'uid' | 'display_name' | 'email' | 'language' | 'timezone' | 'admin' | 'password';
 type Errors = Partial<Record<Field, string>>;
 
@@ -71,6 +71,7 @@ function matches(u: User, search: string): boolean {
 export function UsersPage() {
   const { t } = useI18n();
   const { user: me, setUser } = useSession();
+  const languages = useMailLanguages();
   const [users, setUsers] = useState<User[] | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
   const [result, setResult] = useState<Result>(null);
@@ -233,7 +234,7 @@ export function UsersPage() {
                   <td data-label={t('userEmail')} class="address">
                     {u.email !== null ? <Address email={u.email} /> : <span class="hint">{t('userNone')}</span>}
                   </td>
-                  <td data-label={t('userLanguage')}>{u.language === 'zh-CN' ? t('languageName_zh-CN') : u.language === 'en' ? t('languageName_en') : u.language}</td>
+                  <td data-label={t('userLanguage')}>{u.language === 'zh-CN' ? t('languageName_zh-CN') : u.language === 'en' ? t('languageName_en') : languageName(languages, u.language)}</td>
                   <td data-label={t('userTimezone')}>{u.timezone}</td>
                   <td data-label={t('userAdmin')}>{u.admin ? t('yes') : t('no')}</td>
                   <td data-label={t('userStatus')}>
@@ -336,6 +337,7 @@ function UserFields(props: { prefix: 'add' | 'edit'; values: Values; errors: Err
   const { t, language } = useI18n();
   const { prefix, values, errors } = props;
   const zones = useTimeZones();
+  const languages = useMailLanguages(values.language);
   const id = (f: Field) => `${prefix}-${f}`;
   const described = (f: Field, hint?: boolean) => [hint ? `${id(f)}-hint` : '', errors[f] ? `${id(f)}-error` : ''].filter(Boolean).join(' ') || undefined;
   const error = (f: Field) =>
@@ -386,9 +388,9 @@ function UserFields(props: { prefix: 'add' | 'edit'; values: Values; errors: Err
         <div class="field">
           <label for={id('language')}>{t('userLanguage')}</label>
           <select {...common('language')} value={values.language} onChange={(e) => props.set({ language: e.currentTarget.value })}>
-            {LANGUAGES.map((l) => (
-              <option value={l} key={l} lang={l}>
-                {t(`languageName_${l}`)}
+            {languages.map((l) => (
+              <option value={l.code} key={l.code} lang={l.code} dir={l.direction}>
+                {l.name}
               </option>
             ))}
           </select>

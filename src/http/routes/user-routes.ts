@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { resolveLanguage } from '../../domain/languages.ts';
+import { LANGUAGE_CODES, LANGUAGES, resolveLanguage } from '../../domain/languages.ts';
 import type { AppContext } from '../../context.ts';
 import { timeZoneNames } from '../../domain/time-zone.ts';
 import { preferencesPatchSchema } from '../../domain/preferences.ts';
@@ -50,6 +50,10 @@ export function userRoutes(app: FastifyInstance, ctx: AppContext): void {
   }));
   /** The time zones by their current IANA names (Asia/Kolkata, not Asia/Calcutta), for the lists of the pages. */
   app.get('/api/v1/time-zones', { preHandler: anyCaller }, async () => ({ time_zones: timeZoneNames() }));
+  /** The languages Mailroom writes mails in, each in its own name, for the pages' language lists. */
+  app.get('/api/v1/languages', { preHandler: anyCaller }, async () => ({
+    languages: LANGUAGE_CODES.map((code) => ({ code, name: LANGUAGES[code].name, direction: LANGUAGES[code].direction })),
+  }));
   app.get('/api/v1/me/activities', { preHandler: user }, async (request) => {
     const query = parseInput(streamQuery, request.query);
     const account = await ctx.users.get(self(request));
