@@ -2,6 +2,7 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, ApiError, type TestMailReport } from '../api.ts';
 import { Notice, PageTitle, SaveStatus, TestFailure, useTestSend, type SaveState } from '../components.tsx';
 import { isLanguage, useI18n, type MessageKey } from '../i18n.ts';
+import { languageName, useMailLanguages } from '../mail-languages.ts';
 import { editorPhrasesZhCN } from '../messages/editor-phrases.zh-CN.ts';
 import { lineDiff } from '../line-diff.ts';
 import { useLeaveGuard } from '../router.ts';
@@ -126,6 +127,7 @@ const loadEditor = () => (editorModule ??= import('../editor.ts'));
 export function TemplatesPage() {
   const { t, language } = useI18n();
   const { user } = useSession();
+  const mailLanguages = useMailLanguages();
   const [summaries, setSummaries] = useState<TemplateSummary[] | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
   const initial = useMemo(() => new URLSearchParams(location.search), []);
@@ -401,7 +403,7 @@ export function TemplatesPage() {
               const edited = drafts[keyOf(name, l)] && details[keyOf(name, l)] && !sameParts(drafts[keyOf(name, l)] as Parts, (details[keyOf(name, l)] as TemplateDetail).parts);
               return (
                 <option value={l} key={l}>
-                  {isLanguage(l) ? t(`languageName_${l}`) : l}
+                  {isLanguage(l) ? t(`languageName_${l}`) : languageName(mailLanguages, l)}
                   {' · '}
                   {s?.customized ? t('templateCustomized') : t('templateDefault')}
                   {edited ? ` · ${t('templateUnsaved')}` : ''}
@@ -429,7 +431,7 @@ export function TemplatesPage() {
         <div class="tpl-layout">
           <form class="settings tpl-edit" onSubmit={save} aria-labelledby="tpl-edit-title" noValidate>
             <h2 id="tpl-edit-title" class="visually-hidden">
-              {templateLabel(name)} · {isLanguage(lang) ? t(`languageName_${lang}`) : lang}
+              {templateLabel(name)} · {isLanguage(lang) ? t(`languageName_${lang}`) : languageName(mailLanguages, lang)}
             </h2>
             <Variables variables={variables} onInsert={insertVariable} />
 
