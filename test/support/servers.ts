@@ -68,6 +68,12 @@ export interface EximOptions {
   pass?: string;
   /** Offer STARTTLS (default true). */
   tls?: boolean;
+  /** Configuration text put before the maildir router (e.g. the manual's bounce router). */
+  routers?: string;
+  /** Configuration text put after the maildir transport. */
+  transports?: string;
+  /** Domains whose mail is taken without AUTH (as an MX takes it). */
+  openDomains?: readonly string[];
 }
 
 export interface EximServer {
@@ -322,6 +328,9 @@ export async function startExim(options: EximOptions = {}): Promise<EximServer> 
         SMTP_USER: user,
         SMTP_PASS: pass,
         EXIM_TLS: options.tls === false ? '0' : '1',
+        ...(options.routers ? { EXIM_ROUTERS: options.routers } : {}),
+        ...(options.transports ? { EXIM_TRANSPORTS: options.transports } : {}),
+        ...(options.openDomains ? { EXIM_OPEN_DOMAINS: options.openDomains.join(' : ') } : {}),
       });
     } catch (error) {
       await runScript('exim-stop.sh', [dir]).catch(() => undefined);
