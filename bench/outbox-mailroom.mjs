@@ -24,7 +24,7 @@ const mode = process.env.MODE ?? 'together';
 const dataDir = process.env.DATA_DIR;
 
 const ctx = await buildContext({
-  env: { MAILROOM_DATA_DIR: dataDir, MAILROOM_CONFIG: `${dataDir}/none.json`, MAILROOM_WORKER_IDLE_MS: '10', ...pick('MAILROOM_WORKER_BATCH', 'MAILROOM_WORKER_LANES') },
+  env: { MAILROOM_DATA_DIR: dataDir, MAILROOM_CONFIG: `${dataDir}/none.json`, MAILROOM_WORKER_IDLE_MS: '10', ...pick('MAILROOM_WORKER_BATCH', 'MAILROOM_WORKER_LANES'), ...(process.env.DATABASE_URL ? { MAILROOM_DATABASE_URL: process.env.DATABASE_URL } : {}) },
   logLevel: 'warn',
 });
 if (mode !== 'follow') {
