@@ -10,7 +10,7 @@
 // one-worker run, the statements by total time)
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -28,13 +28,32 @@ const scripts = join(here, '../test/support/servers');
 interface Result {
   rate: number;
   cpuUsPerMsg: number;
+  /** PostgreSQL's CPU per mail, all its processes (0 for SQLite, which runs in the worker). */
+  serverCpuUsPerMsg: number;
   rssMiB: number;
+}
+
+const TICKS_PER_SECOND = 100;
+/** CPU time of the PostgreSQL server in µs: the postmaster, its live children, and its ended ones. */
+async function serverCpuUs(dir: string | undefined): Promise<number> {
+  if (!dir) return 0;
+  const postmaster = Number((await readFile(join(dir, 'data/postmaster.pid'), 'utf8')).split('\n')[0]);
+  const fields = async (pid: string) => (await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')).replace(/^.*\) /s, '').split(' ');
+  let ticks = 0;
+  const own = await fields(String(postmaster));
+  // After "pid (comm) ": state is field 0, ppid 1, utime 11, stime 12, cutime 13, cstime 14.
+  ticks += Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14]);
+  for (const pid of (await readdir('/proc')).filter((name) => /^\d+$/.test(name))) {
+    const f = await fields(pid);
+    if (Number(f[1]) === postmaster) ticks += Number(f[11]) + Number(f[12]);
+  }
+  return (ticks / TICKS_PER_SECOND) * 1e6;
 }
 
 async function startCluster(): Promise<{ dir: string; url: string; admin: pg.ClientConfig }> {
   const port = await freePort();
   const dir = `/tmp/mailroom-bench-pg-${port}`;
-  const conf = ['fsync = on', 'synchronous_commit = on', 'full_page_writes = on', "shared_preload_libraries = 'pg_stat_statements'", 'pg_stat_statements.track = all', 'max_connections = 200'].join('\n');
+  const conf = ['fsync = on', 'synchronous_commit = on', 'full_page_writes = on', "shared_preload_libraries = 'pg_stat_statements'", 'pg_stat_statements.track = all', 'pg_stat_statements.track_planning = on', 'max_connections = 200'].join('\n');
   const { stdout } = await run('bash', [join(scripts, 'postgres-start.sh'), dir, String(port)], { env: { ...process.env, PG_FRESH: '1', PG_CONF: conf } });
   const url = stdout.trim().split('\n').at(-1) ?? '';
   // The superuser, over the cluster's Unix socket: for CREATE DATABASE … and the statistics.
@@ -90,7 +109,7 @@ function startWorker(dataDir: string, databaseUrl: string | undefined, label: st
 }
 
 /** N queued mails delivered by `workers` processes; the clock runs from "go" to an empty outbox. */
-async function deliver(sinkPort: number, workers: number, databaseUrl: string | undefined, label: string): Promise<Result> {
+async function deliver(sinkPort: number, workers: number, databaseUrl: string | undefined, label: string, clusterDir?: string): Promise<Result> {
   const dataDir = await mkdtemp(join(tmpdir(), 'mailroom-bench-'));
   try {
     await enqueue(dataDir, sinkPort, databaseUrl);
@@ -98,15 +117,17 @@ async function deliver(sinkPort: number, workers: number, databaseUrl: string | 
     try {
       const group = Array.from({ length: workers }, (_, i) => startWorker(dataDir, databaseUrl, `${label}-${i + 1}`));
       await Promise.all(group.map((w) => w.ready));
+      const server0 = await serverCpuUs(clusterDir);
       const t0 = performance.now();
       for (const w of group) w.child.stdin?.write('go\n');
-      while ((await watcher.outbox.pending()) > 0) await new Promise((r) => setTimeout(r, 25));
+      while ((await watcher.outbox.pending()) > 0) await new Promise((r) => setTimeout(r, 50));
       const secs = (performance.now() - t0) / 1000;
+      const serverCpu = (await serverCpuUs(clusterDir)) - server0;
       for (const w of group) w.child.stdin?.end();
       const results = await Promise.all(group.map((w) => w.result));
       const counts = await watcher.outbox.counts();
       if (counts.sent !== N) throw new Error(`${label}: expected ${N} sent, got ${JSON.stringify(counts)}`);
-      return { rate: N / secs, cpuUsPerMsg: results.reduce((sum, r) => sum + r.cpuUs, 0) / N, rssMiB: Math.max(...results.map((r) => r.rssMiB)) };
+      return { rate: N / secs, cpuUsPerMsg: results.reduce((sum, r) => sum + r.cpuUs, 0) / N, serverCpuUsPerMsg: serverCpu / N, rssMiB: Math.max(...results.map((r) => r.rssMiB)) };
     } finally {
       await watcher.close();
     }
@@ -129,7 +150,7 @@ try {
       async () => {
         const url = await freshDatabase(cluster);
         await adminQuery(cluster.admin, 'select pg_stat_statements_reset()', new URL(url).pathname.slice(1));
-        const result = await deliver(sinkPort, 1, url, 'pg1');
+        const result = await deliver(sinkPort, 1, url, 'pg1', cluster.dir);
         if (process.env.STATEMENTS) {
           const top = await adminQuery(
             cluster.admin,
@@ -142,24 +163,27 @@ try {
         return result;
       },
     ],
-    ['four', async () => deliver(sinkPort, WORKERS, await freshDatabase(cluster), `pg${WORKERS}`)],
+    ['four', async () => deliver(sinkPort, WORKERS, await freshDatabase(cluster), `pg${WORKERS}`, cluster.dir)],
   ];
   const results = new Map<string, Result[]>();
   for (let r = 0; r < RUNS; r++) {
     for (const [name, fn] of kinds) {
       const result = await fn();
       results.set(name, [...(results.get(name) ?? []), result]);
-      process.stderr.write(`run ${r + 1}/${RUNS} ${name}: ${Math.round(result.rate)} msgs/s, ${Math.round(result.cpuUsPerMsg)} µs CPU/msg, peak RSS ${Math.round(result.rssMiB)} MiB\n`);
+      process.stderr.write(`run ${r + 1}/${RUNS} ${name}: ${Math.round(result.rate)} msgs/s, ${Math.round(result.cpuUsPerMsg)} µs worker CPU/msg, ${Math.round(result.serverCpuUsPerMsg)} µs PostgreSQL CPU/msg, peak RSS ${Math.round(result.rssMiB)} MiB\n`);
     }
   }
   const rate = (name: string) => median((results.get(name) ?? []).map((x) => x.rate));
   const cpu = (name: string) => median((results.get(name) ?? []).map((x) => x.cpuUsPerMsg));
+  const server = (name: string) => median((results.get(name) ?? []).map((x) => x.serverCpuUsPerMsg));
   const rss = (name: string) => Math.max(...(results.get(name) ?? []).map((x) => x.rssMiB));
   console.log(`N=${N} queued mails of ~2 KB delivered to smtp-sink on 127.0.0.1, PostgreSQL 15 with durable commits, median of ${RUNS} run(s)`);
-  console.log('workers                              msgs/s   worker CPU/msg   peak RSS per worker');
-  console.log(`SQLite, 1 worker                   ${rate('sqlite').toFixed(0).padStart(8)}   ${cpu('sqlite').toFixed(0).padStart(8)} µs   ${rss('sqlite').toFixed(0)} MiB`);
-  console.log(`PostgreSQL, 1 worker               ${rate('one').toFixed(0).padStart(8)}   ${cpu('one').toFixed(0).padStart(8)} µs   ${rss('one').toFixed(0)} MiB`);
-  console.log(`PostgreSQL, ${WORKERS} worker processes     ${rate('four').toFixed(0).padStart(8)}   ${cpu('four').toFixed(0).padStart(8)} µs   ${rss('four').toFixed(0)} MiB`);
+  console.log('workers                              msgs/s   worker CPU/msg   PostgreSQL CPU/msg   peak RSS per worker');
+  const line = (title: string, name: string) =>
+    console.log(`${title.padEnd(33)}${rate(name).toFixed(0).padStart(8)}   ${cpu(name).toFixed(0).padStart(8)} µs   ${server(name).toFixed(0).padStart(12)} µs   ${rss(name).toFixed(0)} MiB`);
+  line('SQLite, 1 worker', 'sqlite');
+  line('PostgreSQL, 1 worker', 'one');
+  line(`PostgreSQL, ${WORKERS} worker processes`, 'four');
   console.log(`PostgreSQL one ÷ SQLite = ${(rate('one') / rate('sqlite')).toFixed(2)}, ${WORKERS} ÷ one = ${(rate('four') / rate('one')).toFixed(2)}`);
   console.log(
     `bench postgres: one=${rate('one').toFixed(0)} four=${rate('four').toFixed(0)} sqlite=${rate('sqlite').toFixed(0)} ratio=${(rate('one') / rate('sqlite')).toFixed(2)} rss=${Math.max(rss('one'), rss('four')).toFixed(0)} cpu=${cpu('one').toFixed(0)}/${cpu('sqlite').toFixed(0)} load=${loadavg()[0]?.toFixed(1)}`,

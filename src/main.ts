@@ -163,7 +163,7 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     },
   });
   const verp = createVerpAddresses(secretKey);
-  const outboxRepo = createOutboxRepo(database.db, database.dialect);
+  const outboxRepo = createOutboxRepo(database.db, database.dialect, { claimDb: database.claimDb });
   const metrics = createOutboxMetrics();
   const workers = new Set<OutboxWorker>();
   const queuedListeners = new Set<() => void>();
