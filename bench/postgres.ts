@@ -31,6 +31,7 @@ interface Result {
   /** PostgreSQL's CPU per mail, all its processes (0 for SQLite, which runs in the worker). */
   serverCpuUsPerMsg: number;
   rssMiB: number;
+  enqueueRate: number;
 }
 
 const TICKS_PER_SECOND = 100;
@@ -80,11 +81,13 @@ async function freshDatabase(cluster: { url: string; admin: pg.ClientConfig }): 
   return url.toString();
 }
 
-async function enqueue(dataDir: string, sinkPort: number, databaseUrl: string | undefined): Promise<void> {
-  await run(process.execPath, ['--max-semi-space-size=4', join(here, 'outbox-mailroom.mjs')], {
+/** Queues N mails as bench/outbox.ts does, 1000 a call; resolves with the mails queued a second. */
+async function enqueue(dataDir: string, sinkPort: number, databaseUrl: string | undefined): Promise<number> {
+  const { stdout } = await run(process.execPath, ['--max-semi-space-size=4', join(here, 'outbox-mailroom.mjs')], {
     env: { ...process.env, N: String(N), SINK_PORT: String(sinkPort), DATA_DIR: dataDir, MODE: 'enqueue', ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) },
     maxBuffer: 1 << 24,
   });
+  return (JSON.parse(stdout.trim().split('\n').at(-1) as string) as { enqueueRate: number }).enqueueRate;
 }
 
 function startWorker(dataDir: string, databaseUrl: string | undefined, label: string): { child: ChildProcess; ready: Promise<void>; result: Promise<{ cpuUs: number; rssMiB: number }> } {
@@ -112,7 +115,7 @@ function startWorker(dataDir: string, databaseUrl: string | undefined, label: st
 async function deliver(sinkPort: number, workers: number, databaseUrl: string | undefined, label: string, clusterDir?: string): Promise<Result> {
   const dataDir = await mkdtemp(join(tmpdir(), 'mailroom-bench-'));
   try {
-    await enqueue(dataDir, sinkPort, databaseUrl);
+    const enqueueRate = await enqueue(dataDir, sinkPort, databaseUrl);
     const watcher = await buildContext({ env: { MAILROOM_DATA_DIR: dataDir, MAILROOM_CONFIG: `${dataDir}/none.json`, ...(databaseUrl ? { MAILROOM_DATABASE_URL: databaseUrl } : {}) }, logLevel: 'silent' });
     try {
       const group = Array.from({ length: workers }, (_, i) => startWorker(dataDir, databaseUrl, `${label}-${i + 1}`));
@@ -127,7 +130,7 @@ async function deliver(sinkPort: number, workers: number, databaseUrl: string | 
       const results = await Promise.all(group.map((w) => w.result));
       const counts = await watcher.outbox.counts();
       if (counts.sent !== N) throw new Error(`${label}: expected ${N} sent, got ${JSON.stringify(counts)}`);
-      return { rate: N / secs, cpuUsPerMsg: results.reduce((sum, r) => sum + r.cpuUs, 0) / N, serverCpuUsPerMsg: serverCpu / N, rssMiB: Math.max(...results.map((r) => r.rssMiB)) };
+      return { rate: N / secs, cpuUsPerMsg: results.reduce((sum, r) => sum + r.cpuUs, 0) / N, serverCpuUsPerMsg: serverCpu / N, rssMiB: Math.max(...results.map((r) => r.rssMiB)), enqueueRate };
     } finally {
       await watcher.close();
     }
@@ -178,9 +181,12 @@ try {
   const server = (name: string) => median((results.get(name) ?? []).map((x) => x.serverCpuUsPerMsg));
   const rss = (name: string) => Math.max(...(results.get(name) ?? []).map((x) => x.rssMiB));
   console.log(`N=${N} queued mails of ~2 KB delivered to smtp-sink on 127.0.0.1, PostgreSQL 15 with durable commits, median of ${RUNS} run(s)`);
-  console.log('workers                              msgs/s   worker CPU/msg   PostgreSQL CPU/msg   peak RSS per worker');
+  const queued = (name: string) => median((results.get(name) ?? []).map((x) => x.enqueueRate));
+  console.log('workers                              msgs/s   worker CPU/msg   PostgreSQL CPU/msg   peak RSS per worker   (queued before at)');
   const line = (title: string, name: string) =>
-    console.log(`${title.padEnd(33)}${rate(name).toFixed(0).padStart(8)}   ${cpu(name).toFixed(0).padStart(8)} µs   ${server(name).toFixed(0).padStart(12)} µs   ${rss(name).toFixed(0)} MiB`);
+    console.log(
+      `${title.padEnd(33)}${rate(name).toFixed(0).padStart(8)}   ${cpu(name).toFixed(0).padStart(8)} µs   ${server(name).toFixed(0).padStart(12)} µs   ${rss(name).toFixed(0).padStart(12)} MiB        (${queued(name).toFixed(0)} msgs/s)`,
+    );
   line('SQLite, 1 worker', 'sqlite');
   line('PostgreSQL, 1 worker', 'one');
   line(`PostgreSQL, ${WORKERS} worker processes`, 'four');
