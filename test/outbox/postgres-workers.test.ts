@@ -69,28 +69,51 @@ describe('worker processes sharing one PostgreSQL database', () => {
     });
   }
 
-  it('wakes an idle worker at once when mail is queued by another process (LISTEN/NOTIFY), not at its next look', async () => {
+  it('wakes an idle worker at once when mail is queued by another process (LISTEN/NOTIFY), also after its listening connection was cut', async () => {
     // A worker that looks at the queue once a minute: only the notification can bring it sooner.
-    const { env, ctx, dumpDir } = await setUp('pg-notify', { MAILROOM_WORKER_IDLE_MS: '60000', MAILROOM_LOG_LEVEL: 'info' });
+    const { env, ctx, dumpDir, url } = await setUp('pg-notify', { MAILROOM_WORKER_IDLE_MS: '60000', MAILROOM_LOG_LEVEL: 'info' });
     const w = startWorker(env);
     workers.push(w);
     await started([w]);
     // Its lanes have looked once, found nothing, and sleep for a minute now.
     await new Promise((r) => setTimeout(r, 500));
-    const queuedAt = performance.now();
     await enqueueMails(ctx, 'notify', 3);
-    await waitForCounts(ctx, 'the 3 mails sent', (c) => c.sent === 3, { timeoutMs: 15_000, intervalMs: 20, workers: [w] });
-    const ms = performance.now() - queuedAt;
-    assert.ok(ms < 15_000, `sent ${Math.round(ms)} ms after they were queued`);
+    await waitForCounts(ctx, 'the 3 mails sent well before the worker looks again, a minute on', (c) => c.sent === 3, { timeoutMs: 15_000, intervalMs: 20, workers: [w] });
     const received = (await readMaildir(dumpDir)).map((m) => m.headers.get('subject'));
     assert.deepEqual(received.sort(), ['notify 0000', 'notify 0001', 'notify 0002']);
+
+    // The server ends the listening connection: the worker says so, listens again, and the next
+    // mails still come at once.
+    const direct = new pg.Client({ connectionString: url });
+    await direct.connect();
+    try {
+      const listening = async () =>
+        (await direct.query<{ pid: number }>("select pid from pg_stat_activity where application_name = 'mailroom worker (listen)' and datname = current_database()")).rows.map((r) => r.pid);
+      const before = await listening();
+      assert.equal(before.length, 1, 'the worker listens on one connection of its own');
+      await direct.query('select pg_terminate_backend($1)', [before[0]]);
+      await waitUntil(
+        'the worker listening again on a new connection',
+        async () => {
+          const now = await listening();
+          return now.length === 1 && now[0] !== before[0] && w.output().includes('"event":"queue_listen_lost"') ? true : undefined;
+        },
+        { timeoutMs: 15_000, intervalMs: 100, describe: () => w.output() },
+      );
+    } finally {
+      await direct.end();
+    }
+    await ctx.outbox.send([{ to: 'again@example.com', subject: 'notify again', text: 'after the reconnect' }]);
+    await waitForCounts(ctx, 'the 4th mail sent well before the next look', (c) => c.sent === 4, { timeoutMs: 15_000, intervalMs: 20, workers: [w] });
     const stopped = await w.stop();
     assert.deepEqual({ code: stopped.code, timedOut: stopped.timedOut }, { code: 0, timedOut: false }, w.output());
   });
 
   it('8 workers share the queue, two are killed with SIGKILL mid-send: every mail arrives, again only those the killed ones held', async (t) => {
     const total = 3000;
-    const { env, ctx, dumpDir, url } = await setUp('pg8', { MAILROOM_OUTBOX_LEASE_SECONDS: '3', MAILROOM_WORKER_IDLE_MS: '500', MAILROOM_LOG_LEVEL: 'info' });
+    // The lease is short so that the killed workers' mails come back soon, and long enough that a
+    // live worker on a loaded machine renews it in time (every third of it).
+    const { env, ctx, dumpDir, url } = await setUp('pg8', { MAILROOM_OUTBOX_LEASE_SECONDS: '6', MAILROOM_WORKER_IDLE_MS: '500', MAILROOM_LOG_LEVEL: 'info' });
     const group = Array.from({ length: 8 }, () => startWorker(env));
     workers.push(...group);
     await started(group);
