@@ -27,6 +27,7 @@ import { createSettingFilesService } from './mail/setting-files-service.ts';
 import { createDoctorService } from './mail/doctor-service.ts';
 import { createMailTestService } from './mail/mail-test-service.ts';
 import { createOutboxRepo } from './db/outbox-repo.ts';
+import { listenForQueued, signalQueued } from './db/queue-signal.ts';
 import { createOwedMailRepo } from './db/owed-mail-repo.ts';
 import { createTemplateRepo } from './db/template-repo.ts';
 import { layoutHtml } from './templates/defaults/layout.ts';
@@ -173,7 +174,7 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     },
   });
   const verp = createVerpAddresses(secretKey);
-  const outboxRepo = createOutboxRepo(database.db, database.dialect);
+  const outboxRepo = createOutboxRepo(database.db, database.dialect, { claimDb: database.claimDb });
   const metrics = createOutboxMetrics();
   const workers = new Set<OutboxWorker>();
   const queuedListeners = new Set<() => void>();
@@ -183,7 +184,8 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     ...outboxService,
     async send(messages, kind) {
       const ids = await outboxService.send(messages, kind);
-      notifyWorkers();
+      // On PostgreSQL the enqueue's transaction told the other processes' workers already.
+      notifyWorkers({ signalled: true });
       return ids;
     },
     // A mail made due again is sent now, not when a worker next looks.
@@ -221,6 +223,7 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
       secretBox,
       workerId,
       options: runtime.worker,
+      wakeups: database.dialect === 'postgres' && runtime.databaseUrl ? (onQueued) => listenForQueued({ url: runtime.databaseUrl as string, log: log.child({ module: 'outbox' }), sleep }, onQueued) : undefined,
       envelopeSender: (s) => (s.mail_bounce_verp && s.mail_smtpmode !== 'php' ? (mail) => verp.address(mail.id, s.mail_bounce_domain || s.mail_domain) : undefined),
       // The worker renders what requests owe, in a lane of its own; `serve --no-worker` has none.
       owed: createOwedMailStep({
@@ -273,9 +276,18 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
       return admin && { email: admin.email, language: admin.language, displayName: admin.display_name, uid: admin.uid };
     },
   });
-  function notifyWorkers(): void {
+  let signalPending = false;
+  function notifyWorkers(options: { signalled?: boolean } = {}): void {
     for (const worker of workers) worker.notify();
     for (const listener of queuedListeners) listener();
+    // Workers of other processes and machines, on PostgreSQL: one NOTIFY per turn of the event
+    // loop, however many requests queued mail in it. Lost, it costs them one poll's wait.
+    if (database.dialect !== 'postgres' || options.signalled || signalPending) return;
+    signalPending = true;
+    setImmediate(() => {
+      signalPending = false;
+      signalQueued(database.db).catch((error: unknown) => log.warn({ event: 'queue_signal_failed', err: error }, 'could not tell the other workers of new mail; they find it at their next look'));
+    });
   }
   const apiTokens = createApiTokenRepo(database.db);
   const tokens = createTokenService({ store: apiTokens, clock, userExists: async (uid) => (await users.find(uid)) !== undefined });
