@@ -127,6 +127,37 @@ const onlyMainImportsEntryPoints: Rule = (ref) => {
 /** nodemailer stays behind the transport and the message composer. */
 const nodemailerConfined: Rule = (ref) => isNodemailer(ref.specifier) && area(ref.file) !== 'transport' && area(ref.file) !== 'templates';
 
+/**
+ * The import circles among our files, each as the path that closes it (`a.ts -> b.ts -> a.ts`).
+ * Type-only imports count: a circle of types is still two files that cannot be read apart.
+ */
+function importCycles(refs: readonly ImportRef[]): string[] {
+  const edges = new Map<string, Set<string>>();
+  for (const ref of refs) {
+    if (ref.target === undefined || ref.target === ref.file) continue;
+    let out = edges.get(ref.file);
+    if (!out) edges.set(ref.file, (out = new Set()));
+    out.add(ref.target);
+  }
+  const cycles: string[] = [];
+  const done = new Set<string>();
+  const path: string[] = [];
+  const onPath = new Set<string>();
+  const visit = (file: string): void => {
+    path.push(file);
+    onPath.add(file);
+    for (const next of [...(edges.get(file) ?? [])].sort()) {
+      if (onPath.has(next)) cycles.push([...path.slice(path.indexOf(next)), next].join(' -> '));
+      else if (!done.has(next)) visit(next);
+    }
+    path.pop();
+    onPath.delete(file);
+    done.add(file);
+  };
+  for (const file of [...edges.keys()].sort()) if (!done.has(file)) visit(file);
+  return cycles;
+}
+
 function violations(refs: readonly ImportRef[], rule: Rule): string[] {
   return refs.filter(rule).map(describeRef);
 }
@@ -186,6 +217,10 @@ describe('the import rules of src/', () => {
   it('lets only transport/ and templates/ import nodemailer', () => {
     assert.deepEqual(violations(refs, nodemailerConfined), []);
   });
+
+  it('has no import circle: a type two files share lives in a leaf file both import', () => {
+    assert.deepEqual(importCycles(refs), []);
+  });
 });
 
 describe('the import rule checks themselves', () => {
@@ -219,6 +254,16 @@ describe('the import rule checks themselves', () => {
     assert.equal(check('mail/x.ts', "import { buildApp } from '../http/build-app.ts';", onlyMainImportsEntryPoints).length, 1);
     assert.equal(check('http/x.ts', "import { runCli } from '../cli/program.ts';", onlyMainImportsEntryPoints).length, 1);
     assert.equal(check('mail/x.ts', "import MailComposer from 'nodemailer/lib/mail-composer';", nodemailerConfined).length, 1);
+  });
+
+  it('find an import circle, also one closed by a type-only import, and no circle in a tree', () => {
+    const refs = [
+      ...parseImports('mail/a.ts', "import { b } from './b.ts';\nimport { errors } from '../errors.ts';"),
+      ...parseImports('mail/b.ts', "import type { C } from './c.ts';"),
+      ...parseImports('mail/c.ts', "import type { A } from './a.ts';"),
+    ];
+    assert.deepEqual(importCycles(refs), ['mail/a.ts -> mail/b.ts -> mail/c.ts -> mail/a.ts']);
+    assert.deepEqual(importCycles(refs.slice(0, -1)), []);
   });
 
 });
