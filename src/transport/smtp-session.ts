@@ -9,8 +9,6 @@ import type { OAuthTokenProvider } from './oauth-token-provider.ts';
 import type { Transcript } from './transcript.ts';
 import { openSocket, parseEhlo, ReplyParser, SmtpError, upgradeSocket, type SmtpReply as Reply, type WireFault } from './smtp-wire.ts';
 
-export { SmtpError } from './smtp-wire.ts';
-
 /**
  * One SMTP connection of Mailroom's own client: connect, greeting, EHLO, STARTTLS, AUTH, then any
  * number of messages, each sent as one pipelined envelope write (MAIL, RCPT…, DATA) and one body
