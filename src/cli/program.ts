@@ -11,7 +11,7 @@ import { registerOverviewCommands } from './overview-commands.ts';
 import { registerTemplateCommands } from './template-commands.ts';
 import { registerTokenCommands } from './token-commands.ts';
 import { registerUserCommands } from './user-commands.ts';
-import type { CliDeps, CommandIo, ContextOptions } from './command-io.ts';
+import type { CliDeps, CommandIo } from './command-io.ts';
 
 export type { CliDeps, CommandIo, ContextOptions, ParentLink, RunningServer, WorkerProcessHandle } from './command-io.ts';
 
