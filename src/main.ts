@@ -65,6 +65,9 @@ import { createUnsubscribeLinks } from './notifications/unsubscribe-links.ts';
 import { createVerpAddresses } from './bounces/verp-address.ts';
 import { createBounceService } from './bounces/bounce-service.ts';
 import { createBounceRepo } from './db/bounce-repo.ts';
+import { createBounceMailbox, createBounceMailboxPoller } from './bounces/bounce-mailbox.ts';
+import { openPop3 } from './bounces/pop3-client.ts';
+import { readCaFile } from './transport/ca-file.ts';
 import { renderBounceMetrics } from './bounces/bounce-metrics.ts';
 import { runCli, type ParentLink, type RunningServer } from './cli/program.ts';
 import { startWorkerProcess, type WorkerMessage } from './worker-process.ts';
@@ -324,6 +327,7 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
   const unsubscribe = createUnsubscribeLinks(secretKey);
   const preferences = createPreferenceService({ store: notificationRepo, userExists: async (uid) => (await users.find(uid)) !== undefined, unsubscribe, clock });
   const bounces = createBounceService({ store: createBounceRepo(database.db, database.dialect), verp, settings, clock, log: log.child({ module: 'bounces' }), unsubscribe: (token) => preferences.unsubscribe(token) });
+  const bounceMailbox = createBounceMailbox({ settings, receive: (raw, options) => bounces.receive(raw, options), open: openPop3, readCa: (path) => readCaFile(path, 'mail_bounce_pop3_tls_ca'), log: log.child({ module: 'bounces' }) });
   // Through the directory: the strength check, the end of other sessions, and password_changed.
   const setPassword = async (uid: string, password: string, client?: ChangeClient) => {
     await userService.modify(uid, { password }, client);
@@ -390,6 +394,8 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     events,
     preferences,
     bounces,
+    bounceMailbox,
+    createBounceMailboxPoller: () => createBounceMailboxPoller({ mailbox: bounceMailbox, settings, log: log.child({ module: 'bounces' }) }),
     digests,
     shares: createShareService({ ...mailDeps, store: notificationRepo }),
     createDigestScheduler: () => createDigestScheduler({ digests, log: log.child({ module: 'digests' }) }),

@@ -58,10 +58,12 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
       const inProcess = options.worker && !deps.startWorkerProcess;
       const worker = inProcess ? context.createWorker() : undefined;
       const digests = inProcess ? context.createDigestScheduler() : undefined;
+      const bounceMailbox = inProcess ? context.createBounceMailboxPoller() : undefined;
       const server = await deps.startServer(context);
       const workerProcess = options.worker ? deps.startWorkerProcess?.(context) : undefined;
       worker?.start();
       digests?.start();
+      bounceMailbox?.start();
       context.log.info({ event: 'serving', url: server.url }, `Mailroom is listening on ${server.url}`);
       const settings = await context.settings.get();
       if (settings.mail_smtpmode === 'capture') {
@@ -74,7 +76,7 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
         context.log.warn({ event: 'setting_ignored', key }, `${key} saved in the database is ignored: it names a program Mailroom runs, so only the config file or MAILROOM_${key.toUpperCase()} sets it (mailroom config:unset ${key} removes the saved one)`);
       }
       await io.waitForStop();
-      await digests?.stop();
+      await Promise.all([digests?.stop(), bounceMailbox?.stop()]);
       await worker?.stop();
       await Promise.all([workerProcess?.stop(), server.close()]);
     });

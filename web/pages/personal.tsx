@@ -4,6 +4,7 @@ import { CommitSelect, Notice, PageTitle, SaveStatus, type SaveState } from '../
 import { useI18n, type MessageKey } from '../i18n.ts';
 import { useSession } from '../session.ts';
 import { useTimeZones } from '../time-zones.ts';
+import { BounceBanner } from '../bounces.tsx';
 
 const TYPES = ['share.created', 'share.received', 'file.created', 'file.changed', 'file.deleted', 'file.restored', 'comment.created', 'tag.assigned'] as const;
 const FREQUENCIES = ['asap', 'hourly', 'daily', 'weekly'] as const;
@@ -112,6 +113,7 @@ export function PersonalPage() {
   return (
     <>
       <PageTitle>{t('personalTitle')}</PageTitle>
+      <BounceBanner email={user.email} />
       <section class="panel" aria-labelledby="account-title">
         <h2 id="account-title">{t('personalAccount')}</h2>
         <div class="field">
