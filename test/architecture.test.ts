@@ -165,11 +165,12 @@ function importCycles(refs: readonly ImportRef[]): string[] {
 /** The one module that speaks SMTP on the wire, and so the one that opens sockets. */
 const WIRE_MODULE = 'transport/smtp-wire.ts';
 /**
- * Only the wire module opens connections: nothing else imports node:net or node:tls but for
- * types, so a second reply reader, TLS setup or connect with its own time-out cannot grow
- * beside it.
+ * In transport/, only the wire module opens connections: no other file there imports node:net
+ * or node:tls but for types, so a second reply reader, TLS setup or connect with its own
+ * time-out cannot grow beside it. (Other protocols live elsewhere: bounces/ has its POP3 client.)
  */
-const oneWireModule: Rule = (ref) => ref.file !== WIRE_MODULE && !ref.typeOnly && ref.specifier !== undefined && /^(node:)?(net|tls)$/.test(ref.specifier);
+const oneWireModule: Rule = (ref) =>
+  area(ref.file) === 'transport' && ref.file !== WIRE_MODULE && !ref.typeOnly && ref.specifier !== undefined && /^(node:)?(net|tls)$/.test(ref.specifier);
 
 function violations(refs: readonly ImportRef[], rule: Rule): string[] {
   return refs.filter(rule).map(describeRef);
@@ -231,7 +232,7 @@ describe('the import rules of src/', () => {
     assert.deepEqual(violations(refs, nodemailerConfined), []);
   });
 
-  it('lets only transport/smtp-wire.ts open sockets (node:net and node:tls elsewhere only for types)', () => {
+  it('lets only transport/smtp-wire.ts open sockets in transport/ (node:net and node:tls elsewhere there only for types)', () => {
     assert.ok(files.includes(WIRE_MODULE), `${WIRE_MODULE} exists`);
     assert.deepEqual(violations(refs, oneWireModule), []);
   });
@@ -277,7 +278,8 @@ describe('the import rule checks themselves', () => {
   it('tell a socket module imported for its values from one imported for types only', () => {
     assert.equal(check('transport/x.ts', "import net from 'node:net';", oneWireModule).length, 1);
     assert.equal(check('transport/x.ts', "import { connect } from 'node:tls';", oneWireModule).length, 1);
-    assert.equal(check('mail/x.ts', "import * as tls from 'tls';", oneWireModule).length, 1);
+    assert.equal(check('transport/x.ts', "import * as tls from 'tls';", oneWireModule).length, 1);
+    assert.equal(check('bounces/x.ts', "import { connect } from 'node:tls';", oneWireModule).length, 0);
     assert.equal(check('transport/x.ts', "import { type TLSSocket, connect } from 'node:tls';", oneWireModule).length, 1);
     assert.equal(check('transport/x.ts', "import type net from 'node:net';\nimport { type TLSSocket } from 'node:tls';", oneWireModule).length, 0);
     assert.equal(check(WIRE_MODULE, "import net from 'node:net';", oneWireModule).length, 0);
