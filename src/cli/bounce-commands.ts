@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { errorCodes, isMailroomError } from '../errors.ts';
 import { MAX_BOUNCE_BYTES } from '../bounces/bounce-service.ts';
-import { setExitCode, type CommandIo } from './program.ts';
+import { setExitCode, type CommandIo } from './command-io.ts';
 
 /** sysexits.h EX_TEMPFAIL: the mail server keeps the message and delivers it again later. */
 export const EX_TEMPFAIL = 75;

@@ -3,7 +3,7 @@ import { isMailroomError, MailroomError } from '../errors.ts';
 import { positiveInteger } from './parse-with.ts';
 import { MAX_BATCH, parseMessageInputs, type MessageInput } from '../outbox/message-input.ts';
 import { OUTBOX_STATES } from '../domain/outbox.ts';
-import type { CommandIo } from './program.ts';
+import type { CommandIo } from './command-io.ts';
 
 interface ListedMail {
   id: number;

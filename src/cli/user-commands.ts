@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { MailroomError } from '../errors.ts';
 import { parseEventInputs } from '../notifications/event-input.ts';
 import { newUserSchema, userChangesSchema, type PublicUser } from '../users/user-service.ts';
-import type { CommandIo } from './program.ts';
+import type { CommandIo } from './command-io.ts';
 import { parseWith, positiveInteger } from './parse-with.ts';
 
 interface UserOptions {

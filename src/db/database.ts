@@ -6,24 +6,9 @@ import { MailroomError } from '../errors.ts';
 import { mailroomVersion } from '../mailroom-version.ts';
 import { migrateToLatest, refuseNewerSchema, refusePendingMigrations, schemaStatus } from './schema-migrations.ts';
 import type { DatabaseSchema } from './schema.ts';
+import type { Database } from './database-handle.ts';
 
-export type SqlDialectName = 'sqlite' | 'postgres';
-
-export interface Database {
-  readonly db: Kysely<DatabaseSchema>;
-  readonly dialect: SqlDialectName;
-  /** Where it is, without any password: for logs and `doctor`. */
-  readonly description: string;
-  /**
-   * The connections the outbox claims run on. On PostgreSQL a pool of its own, opened at the
-   * first claim, whose planner never sorts or bitmap-scans when an index gives the order (see
-   * openPostgres); on SQLite the same as `db`.
-   */
-  readonly claimDb: Kysely<DatabaseSchema>;
-  /** The SQLite file (for db:backup); undefined on PostgreSQL. */
-  readonly sqlitePath: string | undefined;
-  close(): Promise<void>;
-}
+export type { Database, SqlDialectName } from './database-handle.ts';
 
 /**
  * What opening does to the schema. `migrate`: brings it to this build's (the default);
