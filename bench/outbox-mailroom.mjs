@@ -1,5 +1,5 @@
 // One Mailroom run for bench/outbox.ts, in its own process so that its peak RSS is its own.
-// Prints one JSON line. env: N, SINK_PORT, DATA_DIR, MODE:
+// Prints one JSON line. env: N, SINK_PORT, DATA_DIR, DATABASE_URL (none: SQLite in DATA_DIR), MODE:
 //   together  as `mailroom serve` runs: this process enqueues N mails while a worker process of its
 //             own (MODE=follow, started first, as serve starts `mailroom worker --from-serve`)
 //             delivers them (enqueue → accepted); rssMiB is the larger of the two processes
@@ -24,7 +24,7 @@ const mode = process.env.MODE ?? 'together';
 const dataDir = process.env.DATA_DIR;
 
 const ctx = await buildContext({
-  env: { MAILROOM_DATA_DIR: dataDir, MAILROOM_CONFIG: `${dataDir}/none.json`, MAILROOM_WORKER_IDLE_MS: '10', ...pick('MAILROOM_WORKER_BATCH', 'MAILROOM_WORKER_LANES') },
+  env: { MAILROOM_DATA_DIR: dataDir, MAILROOM_CONFIG: `${dataDir}/none.json`, MAILROOM_WORKER_IDLE_MS: '10', ...pick('MAILROOM_WORKER_BATCH', 'MAILROOM_WORKER_LANES'), ...(process.env.DATABASE_URL ? { MAILROOM_DATABASE_URL: process.env.DATABASE_URL } : {}) },
   logLevel: 'warn',
 });
 if (mode !== 'follow') {

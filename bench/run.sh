@@ -11,3 +11,4 @@ node --import tsx bench/share-mail.ts
 node --import tsx bench/notify.ts
 node --import tsx bench/digest.ts
 node --import tsx bench/latency.ts
+node --import tsx bench/postgres.ts

@@ -27,6 +27,7 @@ import type { BackupOptions, BackupReport } from './db/database-backup.ts';
 import type { MigrationStep, SchemaStatus } from './db/schema-migrations.ts';
 import type { AttemptLimiter } from './users/attempt-limiter.ts';
 import type { BounceService } from './bounces/bounce-service.ts';
+import type { BounceMailbox, BounceMailboxPoller } from './bounces/bounce-mailbox.ts';
 
 export interface WorkerLink {
   /** Calls `listener` whenever this process queued mail; returns the way to stop. */
@@ -79,6 +80,10 @@ export interface AppContext {
   readonly outbox: OutboxService;
   /** Bounces and complaints that came back (bounce:receive), the bounce score of each address, the reputation warning. */
   readonly bounces: BounceService;
+  /** The bounce mailbox over POP3 (mail_bounce_pop3_*): fetch() it once (bounce:fetch). */
+  readonly bounceMailbox: BounceMailbox;
+  /** A worker's fetch of the bounce mailbox every mail_bounce_pop3_interval; start() it next to createWorker(). */
+  createBounceMailboxPoller(): BounceMailboxPoller;
   /** Mails kept instead of sent while mail_smtpmode is `capture`: list, show. */
   readonly captured: CapturedMailService;
   /** The editable mail templates: list, get, set (validated, versioned), reset, preview. */

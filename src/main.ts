@@ -27,6 +27,7 @@ import { createSettingFilesService } from './mail/setting-files-service.ts';
 import { createDoctorService } from './mail/doctor-service.ts';
 import { createMailTestService } from './mail/mail-test-service.ts';
 import { createOutboxRepo } from './db/outbox-repo.ts';
+import { listenForQueued, signalQueued } from './db/queue-signal.ts';
 import { createOwedMailRepo } from './db/owed-mail-repo.ts';
 import { createTemplateRepo } from './db/template-repo.ts';
 import { layoutHtml } from './templates/defaults/layout.ts';
@@ -65,6 +66,9 @@ import { createUnsubscribeLinks } from './notifications/unsubscribe-links.ts';
 import { createVerpAddresses } from './bounces/verp-address.ts';
 import { createBounceService } from './bounces/bounce-service.ts';
 import { createBounceRepo } from './db/bounce-repo.ts';
+import { createBounceMailbox, createBounceMailboxPoller } from './bounces/bounce-mailbox.ts';
+import { openPop3 } from './bounces/pop3-client.ts';
+import { readCaFile } from './transport/ca-file.ts';
 import { renderBounceMetrics } from './bounces/bounce-metrics.ts';
 import { runCli, type ParentLink, type RunningServer } from './cli/program.ts';
 import { startWorkerProcess, type WorkerMessage } from './worker-process.ts';
@@ -170,7 +174,7 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     },
   });
   const verp = createVerpAddresses(secretKey);
-  const outboxRepo = createOutboxRepo(database.db, database.dialect);
+  const outboxRepo = createOutboxRepo(database.db, database.dialect, { claimDb: database.claimDb });
   const metrics = createOutboxMetrics();
   const workers = new Set<OutboxWorker>();
   const queuedListeners = new Set<() => void>();
@@ -180,7 +184,8 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     ...outboxService,
     async send(messages, kind) {
       const ids = await outboxService.send(messages, kind);
-      notifyWorkers();
+      // On PostgreSQL the enqueue's transaction told the other processes' workers already.
+      notifyWorkers({ signalled: true });
       return ids;
     },
     // A mail made due again is sent now, not when a worker next looks.
@@ -218,6 +223,7 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
       secretBox,
       workerId,
       options: runtime.worker,
+      wakeups: database.dialect === 'postgres' && runtime.databaseUrl ? (onQueued) => listenForQueued({ url: runtime.databaseUrl as string, log: log.child({ module: 'outbox' }), sleep }, onQueued) : undefined,
       envelopeSender: (s) => (s.mail_bounce_verp && s.mail_smtpmode !== 'php' ? (mail) => verp.address(mail.id, s.mail_bounce_domain || s.mail_domain) : undefined),
       // The worker renders what requests owe, in a lane of its own; `serve --no-worker` has none.
       owed: createOwedMailStep({
@@ -270,9 +276,18 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
       return admin && { email: admin.email, language: admin.language, displayName: admin.display_name, uid: admin.uid };
     },
   });
-  function notifyWorkers(): void {
+  let signalPending = false;
+  function notifyWorkers(options: { signalled?: boolean } = {}): void {
     for (const worker of workers) worker.notify();
     for (const listener of queuedListeners) listener();
+    // Workers of other processes and machines, on PostgreSQL: one NOTIFY per turn of the event
+    // loop, however many requests queued mail in it. Lost, it costs them one poll's wait.
+    if (database.dialect !== 'postgres' || options.signalled || signalPending) return;
+    signalPending = true;
+    setImmediate(() => {
+      signalPending = false;
+      signalQueued(database.db).catch((error: unknown) => log.warn({ event: 'queue_signal_failed', err: error }, 'could not tell the other workers of new mail; they find it at their next look'));
+    });
   }
   const apiTokens = createApiTokenRepo(database.db);
   const tokens = createTokenService({ store: apiTokens, clock, userExists: async (uid) => (await users.find(uid)) !== undefined });
@@ -324,6 +339,7 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
   const unsubscribe = createUnsubscribeLinks(secretKey);
   const preferences = createPreferenceService({ store: notificationRepo, userExists: async (uid) => (await users.find(uid)) !== undefined, unsubscribe, clock });
   const bounces = createBounceService({ store: createBounceRepo(database.db, database.dialect), verp, settings, clock, log: log.child({ module: 'bounces' }), unsubscribe: (token) => preferences.unsubscribe(token) });
+  const bounceMailbox = createBounceMailbox({ settings, receive: (raw, options) => bounces.receive(raw, options), open: openPop3, readCa: (path) => readCaFile(path, 'mail_bounce_pop3_tls_ca'), log: log.child({ module: 'bounces' }) });
   // Through the directory: the strength check, the end of other sessions, and password_changed.
   const setPassword = async (uid: string, password: string, client?: ChangeClient) => {
     await userService.modify(uid, { password }, client);
@@ -390,6 +406,8 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     events,
     preferences,
     bounces,
+    bounceMailbox,
+    createBounceMailboxPoller: () => createBounceMailboxPoller({ mailbox: bounceMailbox, settings, log: log.child({ module: 'bounces' }) }),
     digests,
     shares: createShareService({ ...mailDeps, store: notificationRepo }),
     createDigestScheduler: () => createDigestScheduler({ digests, log: log.child({ module: 'digests' }) }),

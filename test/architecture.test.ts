@@ -24,16 +24,18 @@ interface ImportRef {
   readonly target: string | undefined;
   /** The exported names taken: `default`, named ones, or `*` for all of them (namespace, re-export all, dynamic import, side-effect import). */
   readonly names: readonly string[];
+  /** Only types are taken (`import type …`, `export type … from`, `import('…').T`, or every name marked `type`). */
+  readonly typeOnly: boolean;
 }
 
 /** Every import of one source file. */
 function parseImports(file: string, source: string): ImportRef[] {
   const sourceFile = ts.createSourceFile(file, source, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
   const refs: ImportRef[] = [];
-  const add = (node: ts.Node, specifier: string | undefined, names: readonly string[]): void => {
+  const add = (node: ts.Node, specifier: string | undefined, names: readonly string[], typeOnly = false): void => {
     const line = sourceFile.getLineAndCharacterOfPosition(node.getStart(sourceFile)).line + 1;
     const target = specifier !== undefined && specifier.startsWith('.') ? posix.normalize(posix.join(posix.dirname(file), specifier)) : undefined;
-    refs.push({ file, line, specifier, target, names });
+    refs.push({ file, line, specifier, target, names, typeOnly });
   };
   const visit = (node: ts.Node): void => {
     if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
@@ -46,16 +48,18 @@ function parseImports(file: string, source: string): ImportRef[] {
         if (bindings && ts.isNamespaceImport(bindings)) names.push('*');
         if (bindings && ts.isNamedImports(bindings)) for (const el of bindings.elements) names.push((el.propertyName ?? el.name).text);
       }
-      add(node, node.moduleSpecifier.text, names);
+      const named = clause?.namedBindings;
+      const allNamedTypes = clause !== undefined && !clause.name && named !== undefined && ts.isNamedImports(named) && named.elements.length > 0 && named.elements.every((el) => el.isTypeOnly);
+      add(node, node.moduleSpecifier.text, names, clause?.isTypeOnly === true || allNamedTypes);
     } else if (ts.isExportDeclaration(node) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
       const clause = node.exportClause;
       const names = clause && ts.isNamedExports(clause) ? clause.elements.map((el) => (el.propertyName ?? el.name).text) : ['*'];
-      add(node, node.moduleSpecifier.text, names);
+      add(node, node.moduleSpecifier.text, names, node.isTypeOnly);
     } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) {
       const arg = node.arguments[0];
       add(node, arg && ts.isStringLiteralLike(arg) ? arg.text : undefined, ['*']);
     } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {
-      add(node, node.argument.literal.text, ['*']);
+      add(node, node.argument.literal.text, ['*'], true);
     } else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference) && ts.isStringLiteral(node.moduleReference.expression)) {
       add(node, node.moduleReference.expression.text, ['*']);
     }
@@ -127,6 +131,47 @@ const onlyMainImportsEntryPoints: Rule = (ref) => {
 /** nodemailer stays behind the transport and the message composer. */
 const nodemailerConfined: Rule = (ref) => isNodemailer(ref.specifier) && area(ref.file) !== 'transport' && area(ref.file) !== 'templates';
 
+/**
+ * The import circles among our files, each as the path that closes it (`a.ts -> b.ts -> a.ts`).
+ * Type-only imports count: a circle of types is still two files that cannot be read apart.
+ */
+function importCycles(refs: readonly ImportRef[]): string[] {
+  const edges = new Map<string, Set<string>>();
+  for (const ref of refs) {
+    if (ref.target === undefined || ref.target === ref.file) continue;
+    let out = edges.get(ref.file);
+    if (!out) edges.set(ref.file, (out = new Set()));
+    out.add(ref.target);
+  }
+  const cycles: string[] = [];
+  const done = new Set<string>();
+  const path: string[] = [];
+  const onPath = new Set<string>();
+  const visit = (file: string): void => {
+    path.push(file);
+    onPath.add(file);
+    for (const next of [...(edges.get(file) ?? [])].sort()) {
+      if (onPath.has(next)) cycles.push([...path.slice(path.indexOf(next)), next].join(' -> '));
+      else if (!done.has(next)) visit(next);
+    }
+    path.pop();
+    onPath.delete(file);
+    done.add(file);
+  };
+  for (const file of [...edges.keys()].sort()) if (!done.has(file)) visit(file);
+  return cycles;
+}
+
+/** The one module that speaks SMTP on the wire, and so the one that opens sockets. */
+const WIRE_MODULE = 'transport/smtp-wire.ts';
+/**
+ * In transport/, only the wire module opens connections: no other file there imports node:net
+ * or node:tls but for types, so a second reply reader, TLS setup or connect with its own
+ * time-out cannot grow beside it. (Other protocols live elsewhere: bounces/ has its POP3 client.)
+ */
+const oneWireModule: Rule = (ref) =>
+  area(ref.file) === 'transport' && ref.file !== WIRE_MODULE && !ref.typeOnly && ref.specifier !== undefined && /^(node:)?(net|tls)$/.test(ref.specifier);
+
 function violations(refs: readonly ImportRef[], rule: Rule): string[] {
   return refs.filter(rule).map(describeRef);
 }
@@ -187,6 +232,15 @@ describe('the import rules of src/', () => {
   it('lets only transport/ and templates/ import nodemailer', () => {
     assert.deepEqual(violations(refs, nodemailerConfined), []);
   });
+
+  it('lets only transport/smtp-wire.ts open sockets in transport/ (node:net and node:tls elsewhere there only for types)', () => {
+    assert.ok(files.includes(WIRE_MODULE), `${WIRE_MODULE} exists`);
+    assert.deepEqual(violations(refs, oneWireModule), []);
+  });
+
+  it('has no import circle: a type two files share lives in a leaf file both import', () => {
+    assert.deepEqual(importCycles(refs), []);
+  });
 });
 
 describe('the import rule checks themselves', () => {
@@ -220,6 +274,26 @@ describe('the import rule checks themselves', () => {
     assert.equal(check('mail/x.ts', "import { buildApp } from '../http/build-app.ts';", onlyMainImportsEntryPoints).length, 1);
     assert.equal(check('http/x.ts', "import { runCli } from '../cli/program.ts';", onlyMainImportsEntryPoints).length, 1);
     assert.equal(check('mail/x.ts', "import MailComposer from 'nodemailer/lib/mail-composer';", nodemailerConfined).length, 1);
+  });
+
+  it('tell a socket module imported for its values from one imported for types only', () => {
+    assert.equal(check('transport/x.ts', "import net from 'node:net';", oneWireModule).length, 1);
+    assert.equal(check('transport/x.ts', "import { connect } from 'node:tls';", oneWireModule).length, 1);
+    assert.equal(check('transport/x.ts', "import * as tls from 'tls';", oneWireModule).length, 1);
+    assert.equal(check('bounces/x.ts', "import { connect } from 'node:tls';", oneWireModule).length, 0);
+    assert.equal(check('transport/x.ts', "import { type TLSSocket, connect } from 'node:tls';", oneWireModule).length, 1);
+    assert.equal(check('transport/x.ts', "import type net from 'node:net';\nimport { type TLSSocket } from 'node:tls';", oneWireModule).length, 0);
+    assert.equal(check(WIRE_MODULE, "import net from 'node:net';", oneWireModule).length, 0);
+  });
+
+  it('find an import circle, also one closed by a type-only import, and no circle in a tree', () => {
+    const refs = [
+      ...parseImports('mail/a.ts', "import { b } from './b.ts';\nimport { errors } from '../errors.ts';"),
+      ...parseImports('mail/b.ts', "import type { C } from './c.ts';"),
+      ...parseImports('mail/c.ts', "import type { A } from './a.ts';"),
+    ];
+    assert.deepEqual(importCycles(refs), ['mail/a.ts -> mail/b.ts -> mail/c.ts -> mail/a.ts']);
+    assert.deepEqual(importCycles(refs.slice(0, -1)), []);
   });
 
 });

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { isMailroomError } from '../errors.ts';
+import { errorCodes, isMailroomError } from '../errors.ts';
 import { MAX_BOUNCE_BYTES } from '../bounces/bounce-service.ts';
-import { setExitCode, type CommandIo } from './program.ts';
+import { setExitCode, type CommandIo } from './command-io.ts';
 
 /** sysexits.h EX_TEMPFAIL: the mail server keeps the message and delivers it again later. */
 export const EX_TEMPFAIL = 75;
@@ -43,6 +43,26 @@ export function registerBounceCommands(program: Command, io: CommandIo): void {
         io.deps.stderr.write(`mailroom: the bounce was not recorded and should be delivered again later: ${isMailroomError(error) ? `${message} (${error.code})` : message}\n`);
         setExitCode(command, EX_TEMPFAIL);
       }
+    });
+
+  program
+    .command('bounce:fetch')
+    .description('fetch the bounce mailbox once (mail_bounce_pop3_*): record each message as bounce:receive does, then delete it')
+    .option('--json', 'machine-readable output')
+    .action(async (options: { json?: boolean }, command: Command) => {
+      const ctx = await io.context();
+      let report;
+      try {
+        report = await ctx.bounceMailbox.fetch();
+      } catch (error) {
+        if (!isMailroomError(error)) throw error;
+        // The code too, for scripts and cron mails: the message alone changes between versions.
+        io.deps.stderr.write(`mailroom: the bounce mailbox was not fetched: ${error.message} [${error.code}]\n`);
+        setExitCode(command, errorCodes[error.code].exit);
+        return;
+      }
+      if (options.json) return io.out(JSON.stringify(report, null, 2));
+      io.out(`${report.fetched} message(s) fetched and deleted: ${report.recorded} recorded, ${report.ignored} ignored${report.left > 0 ? `; ${report.left} left for the next fetch` : ''}`);
     });
 
   program

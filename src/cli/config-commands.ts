@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { quote } from '../config/php-source.ts';
 import type { SettingView } from '../config/settings-service.ts';
 import { assertSettingKey } from '../config/validate-setting.ts';
-import type { CommandIo } from './program.ts';
+import type { CommandIo } from './command-io.ts';
 
 function shownValue(view: SettingView): string {
   if (view.secret) return view.isSet ? '(set, hidden)' : '(not set)';

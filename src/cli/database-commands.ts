@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { AppContext } from '../context.ts';
 import { MailroomError } from '../errors.ts';
-import { setExitCode, type CommandIo } from './program.ts';
+import { setExitCode, type CommandIo } from './command-io.ts';
 
 type SchemaStatus = Awaited<ReturnType<AppContext['databaseStatus']>>;
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { DoctorCheck } from '../mail/doctor-service.ts';
-import { setExitCode, type CommandIo } from './program.ts';
+import { setExitCode, type CommandIo } from './command-io.ts';
 
 export function registerMailCommands(program: Command, io: CommandIo): void {
   program

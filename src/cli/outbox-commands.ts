@@ -3,7 +3,7 @@ import { isMailroomError, MailroomError } from '../errors.ts';
 import { positiveInteger } from './parse-with.ts';
 import { MAX_BATCH, parseMessageInputs, type MessageInput } from '../outbox/message-input.ts';
 import { OUTBOX_STATES } from '../domain/outbox.ts';
-import type { CommandIo } from './program.ts';
+import type { CommandIo } from './command-io.ts';
 
 interface ListedMail {
   id: number;
@@ -202,6 +202,7 @@ export function registerOutboxCommands(program: Command, io: CommandIo): void {
       const parent = options.fromServe ? io.deps.parent : undefined;
       const worker = ctx.createWorker();
       const digests = ctx.createDigestScheduler();
+      const bounceMailbox = ctx.createBounceMailboxPoller();
       // serve answers /metrics itself; its worker listens on no port.
       const metrics = parent ? undefined : await io.deps.startMetricsServer?.(ctx);
       if (metrics) ctx.log.info({ event: 'metrics_listening', url: `${metrics.url}/metrics` }, `metrics at ${metrics.url}/metrics`);
@@ -209,9 +210,10 @@ export function registerOutboxCommands(program: Command, io: CommandIo): void {
       const report = parent ? setInterval(() => parent.sendMetrics(ctx.workerLink.takeMetrics()), 1000) : undefined;
       worker.start();
       digests.start();
+      bounceMailbox.start();
       await Promise.race([io.waitForStop(), ...(parent ? [parent.gone] : [])]);
       await metrics?.close();
-      await digests.stop();
+      await Promise.all([digests.stop(), bounceMailbox.stop()]);
       await worker.stop();
       clearInterval(report);
       parent?.sendMetrics(ctx.workerLink.takeMetrics());

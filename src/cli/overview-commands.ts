@@ -1,7 +1,7 @@
 import { Argument, CommanderError, Option, type Command } from 'commander';
 import { bashCompletionScript } from './bash-completion.ts';
 import { commandGroups, formatCommandList, formatGroup, similarNames } from './command-groups.ts';
-import type { CommandIo } from './program.ts';
+import type { CommandIo } from './command-io.ts';
 import { mailroomVersion } from './version.ts';
 
 /**

@@ -1,8 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import type { Writable } from 'node:stream';
 import { Command, CommanderError } from 'commander';
 import type { AppContext } from '../context.ts';
-import type { MetricsDelta } from '../outbox/outbox-metrics.ts';
 import { errorCodes, isMailroomError, MailroomError } from '../errors.ts';
 import { registerBounceCommands } from './bounce-commands.ts';
 import { registerConfigCommands } from './config-commands.ts';
@@ -13,64 +11,9 @@ import { registerOverviewCommands } from './overview-commands.ts';
 import { registerTemplateCommands } from './template-commands.ts';
 import { registerTokenCommands } from './token-commands.ts';
 import { registerUserCommands } from './user-commands.ts';
+import type { CliDeps, CommandIo } from './command-io.ts';
 
-export interface ContextOptions {
-  bootstrapAdmin?: boolean;
-  /** The log level when MAILROOM_LOG_LEVEL is not set; info when undefined. */
-  defaultLogLevel?: string | undefined;
-  /** The db: commands that show, migrate or back up the schema open it as it is. */
-  schemaAsIs?: boolean;
-}
-
-export interface WorkerProcessHandle {
-  /** Stops the worker process the way SIGTERM stops `mailroom worker`, and waits for its end. */
-  stop(): Promise<void>;
-}
-
-/** A worker process's side of its channel to `serve`. */
-export interface ParentLink {
-  /** `serve` queued mail: look now instead of at the next poll. */
-  onWake(listener: () => void): void;
-  /** Hands this process's delivery counters to `serve`, for its /metrics. */
-  sendMetrics(delta: MetricsDelta): void;
-  /** Resolves when `serve` is gone (the channel closed). */
-  readonly gone: Promise<void>;
-}
-
-export interface RunningServer {
-  readonly url: string;
-  close(): Promise<void>;
-}
-
-export interface CliDeps {
-  buildContext(options: ContextOptions): Promise<AppContext>;
-  /** Starts HTTP (and, later, the worker) for `serve`; given by main.ts so cli/ never imports http/. */
-  startServer(ctx: AppContext): Promise<RunningServer>;
-  /**
-   * `serve`: the outbox worker and the digests in a process of their own (`mailroom worker`),
-   * so that sending runs on the second core. Without it, `serve` runs them in its own process.
-   */
-  startWorkerProcess?(ctx: AppContext): WorkerProcessHandle;
-  /** `worker --from-serve`: the channel to the `serve` that started this process. */
-  parent?: ParentLink | undefined;
-  /** `worker`: /metrics and /healthz on MAILROOM_METRICS_PORT, when it is set. */
-  startMetricsServer?(ctx: AppContext): Promise<RunningServer | undefined>;
-  stdout: Writable;
-  stderr: Writable;
-  /** Resolves when the process is asked to stop (SIGTERM/SIGINT). */
-  waitForStop?: () => Promise<void>;
-  readStdin?: () => Promise<string>;
-}
-
-/** What a command's action gets: a context made on first use and closed after the command. */
-export interface CommandIo {
-  out(line: string): void;
-  context(options?: ContextOptions): Promise<AppContext>;
-  readInput(fileOrDash: string): Promise<string>;
-  /** Resolves when the process is asked to stop (SIGTERM/SIGINT). */
-  waitForStop(): Promise<void>;
-  deps: CliDeps;
-}
+export type { CliDeps, CommandIo, ContextOptions, ParentLink, RunningServer, WorkerProcessHandle } from './command-io.ts';
 
 export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
   let ctx: AppContext | undefined;
@@ -115,10 +58,12 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
       const inProcess = options.worker && !deps.startWorkerProcess;
       const worker = inProcess ? context.createWorker() : undefined;
       const digests = inProcess ? context.createDigestScheduler() : undefined;
+      const bounceMailbox = inProcess ? context.createBounceMailboxPoller() : undefined;
       const server = await deps.startServer(context);
       const workerProcess = options.worker ? deps.startWorkerProcess?.(context) : undefined;
       worker?.start();
       digests?.start();
+      bounceMailbox?.start();
       context.log.info({ event: 'serving', url: server.url }, `Mailroom is listening on ${server.url}`);
       const settings = await context.settings.get();
       if (settings.mail_smtpmode === 'capture') {
@@ -131,7 +76,7 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
         context.log.warn({ event: 'setting_ignored', key }, `${key} saved in the database is ignored: it names a program Mailroom runs, so only the config file or MAILROOM_${key.toUpperCase()} sets it (mailroom config:unset ${key} removes the saved one)`);
       }
       await io.waitForStop();
-      await digests?.stop();
+      await Promise.all([digests?.stop(), bounceMailbox?.stop()]);
       await worker?.stop();
       await Promise.all([workerProcess?.stop(), server.close()]);
     });
@@ -164,13 +109,6 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
   } finally {
     await ctx?.close();
   }
-}
-
-/** Lets an action end the command with exit code 1 after printing its own report. */
-export function setExitCode(command: Command, code: number): void {
-  let root: Command = command;
-  while (root.parent) root = root.parent;
-  (root as Command & { mailroomExitCode?: number }).mailroomExitCode = code;
 }
 
 function waitForSignal(): Promise<void> {

@@ -4,7 +4,7 @@ import { MailroomError, isMailroomError } from '../errors.ts';
 import type { TemplatePart, TemplateParts } from '../templates/template-catalog.ts';
 import { versionJson, type TemplateVersionDetail } from '../templates/template-service.ts';
 import { parseWith } from './parse-with.ts';
-import { setExitCode, type CommandIo } from './program.ts';
+import { setExitCode, type CommandIo } from './command-io.ts';
 
 const ACTOR = 'cli';
 const PARTS: readonly TemplatePart[] = ['subject', 'html', 'text'];

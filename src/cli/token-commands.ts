@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { MailroomError } from '../errors.ts';
-import type { CommandIo } from './program.ts';
+import type { CommandIo } from './command-io.ts';
 
 export function registerTokenCommands(program: Command, io: CommandIo): void {
   program

@@ -3,7 +3,7 @@ import { LANGUAGE_CODES } from '../domain/languages.ts';
 import { MailroomError } from '../errors.ts';
 import { parseEventInputs } from '../notifications/event-input.ts';
 import { newUserSchema, userChangesSchema, type PublicUser } from '../users/user-service.ts';
-import type { CommandIo } from './program.ts';
+import type { CommandIo } from './command-io.ts';
 import { parseWith, positiveInteger } from './parse-with.ts';
 
 interface UserOptions {

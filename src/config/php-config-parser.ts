@@ -10,9 +10,9 @@
  */
 import { Lexer, skipOpenTag, type Token } from './php-lexer.ts';
 import { createLocator, describeChar, failAt as fail, quote } from './php-source.ts';
-import { binary, PhpEvaluationError, toPhpValue, unary, type PhpOperand } from './php-values.ts';
+import { binary, PhpEvaluationError, toPhpValue, unary, type PhpOperand, type PhpValue } from './php-values.ts';
 
-export type PhpValue = string | number | boolean | null | PhpValue[] | { [key: string]: PhpValue };
+export type { PhpValue } from './php-values.ts';
 
 /** A top-level setting whose value needs PHP to run; `problem` never quotes string contents. */
 export interface UnreadableSetting {

@@ -6,7 +6,9 @@
  * Whatever PHP would refuse or only warn about (division by zero, a word used as a number, an
  * array in arithmetic) throws `PhpEvaluationError`: the value is then unreadable, never guessed.
  */
-import type { PhpValue } from './php-config-parser.ts';
+
+/** A value as config.php gives it: what the parser returns and an array operand holds. */
+export type PhpValue = string | number | boolean | null | PhpValue[] | { [key: string]: PhpValue };
 
 export type PhpOperand =
   | { readonly type: 'int'; readonly value: bigint }

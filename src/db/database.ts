@@ -6,18 +6,9 @@ import { MailroomError } from '../errors.ts';
 import { mailroomVersion } from '../mailroom-version.ts';
 import { migrateToLatest, refuseNewerSchema, refusePendingMigrations, schemaStatus } from './schema-migrations.ts';
 import type { DatabaseSchema } from './schema.ts';
+import type { Database } from './database-handle.ts';
 
-export type SqlDialectName = 'sqlite' | 'postgres';
-
-export interface Database {
-  readonly db: Kysely<DatabaseSchema>;
-  readonly dialect: SqlDialectName;
-  /** Where it is, without any password: for logs and `doctor`. */
-  readonly description: string;
-  /** The SQLite file (for db:backup); undefined on PostgreSQL. */
-  readonly sqlitePath: string | undefined;
-  close(): Promise<void>;
-}
+export type { Database, SqlDialectName } from './database-handle.ts';
 
 /**
  * What opening does to the schema. `migrate`: brings it to this build's (the default);
@@ -89,7 +80,7 @@ function openSqlite(dataDir: string): Database {
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
   const db = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: sqlite }) });
-  return { db, dialect: 'sqlite', description: `sqlite:${path}`, sqlitePath: path, close: () => db.destroy() };
+  return { db, claimDb: db, dialect: 'sqlite', description: `sqlite:${path}`, sqlitePath: path, close: () => db.destroy() };
 }
 
 /** pg is loaded only for PostgreSQL: one SQLite process saves its ~16 MiB. */
@@ -103,9 +94,34 @@ async function openPostgres(url: string): Promise<Database> {
   // would crash the process instead of failing the next query.
   pool.on('error', () => undefined);
   const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
+  // The claim takes the first due rows in the order of the partial index outbox_due. When the
+  // statistics are missing or old (a new database, or a burst of mail after a quiet spell, until
+  // autovacuum analyzes the table again), the planner expects a handful of queued rows and reads
+  // every one of them, sorts them and keeps a batch: O(queue) per claim. Without sorts and
+  // bitmap scans it walks the index and stops after a batch, whatever the statistics say.
+  // JIT off: the penalty that disables them would make every plan look costly enough to compile.
+  const claimDb = new Kysely<DatabaseSchema>({
+    dialect: new PostgresDialect({
+      pool: async () => {
+        const claims = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: 10_000, types, options: '-c enable_sort=off -c enable_bitmapscan=off -c jit=off' });
+        claims.on('error', () => undefined);
+        return claims;
+      },
+    }),
+  });
   const safe = new URL(url);
   safe.password = safe.password ? '***' : '';
-  return { db, dialect: 'postgres', description: safe.toString(), sqlitePath: undefined, close: () => db.destroy() };
+  return {
+    db,
+    claimDb,
+    dialect: 'postgres',
+    description: safe.toString(),
+    sqlitePath: undefined,
+    close: async () => {
+      await claimDb.destroy();
+      await db.destroy();
+    },
+  };
 }
 
 async function prepareSchema(database: Database, mode: SchemaMode, mailroomVersion: string): Promise<void> {

@@ -328,7 +328,7 @@ export function createNotificationRepo(db: Kysely<DatabaseSchema>, dialect: SqlD
           await trx.updateTable('activities').set({ mail_state: 'pending', digest_id: null }).where('digest_id', 'in', part).execute();
           await trx.deleteFrom('digests').where('id', 'in', part).execute();
         }
-        const queued = await enqueueWithin(trx, whole.map((d) => d.mail), input.now);
+        const queued = await enqueueWithin(trx, whole.map((d) => d.mail), input.now, undefined, { dialect });
         const done = new Map<number, number>();
         whole.forEach((d, i) => done.set(d.digestId, (queued[i] as { id: number }).id));
         const rows = whole.map((d) => ({ id: d.digestId, o: done.get(d.digestId), n: d.activityIds.length }));

@@ -119,7 +119,7 @@ export function createOwedMailRepo(db: Kysely<DatabaseSchema>, dialect: SqlDiale
           const rows = part.filter((r) => mine.has(r.id)).map((r) => r.row);
           // The outbox key is unique: were this key queued already, enqueueWithin adds no mail.
           if (rows.length === 0) continue;
-          const results = await enqueueWithin(trx, rows, input.now, input.lease);
+          const results = await enqueueWithin(trx, rows, input.now, input.lease, { dialect });
           results.forEach((q, j) => {
             if (q.duplicate) return;
             queued.push(q.id);

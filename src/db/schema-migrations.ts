@@ -1,6 +1,6 @@
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { MailroomError } from '../errors.ts';
-import type { Database, SqlDialectName } from './database.ts';
+import type { Database, SqlDialectName } from './database-handle.ts';
 import { initialMigration } from './migrations/0001-initial.ts';
 import { outboxMigration } from './migrations/0002-outbox.ts';
 import { templatesMigration } from './migrations/0003-templates.ts';

@@ -10,7 +10,7 @@ export type { Logger };
 export const redactedPaths = [
   'password', '*.password', 'pass', '*.pass', 'token', '*.token', 'accessToken', '*.accessToken',
   'mail_smtppassword', '*.mail_smtppassword', 'mail_smtpoauth_client_secret', '*.mail_smtpoauth_client_secret',
-  'mail_smtpoauth_refresh_token', '*.mail_smtpoauth_refresh_token', 'clientSecret', '*.clientSecret',
+  'mail_smtpoauth_refresh_token', '*.mail_smtpoauth_refresh_token', 'mail_bounce_pop3_password', '*.mail_bounce_pop3_password', 'clientSecret', '*.clientSecret',
   'refreshToken', '*.refreshToken', 'req.headers.authorization', 'req.headers.cookie', 'headers.authorization',
 ];
 

@@ -2,9 +2,43 @@ import { MailroomError } from '../errors.ts';
 import { parseHostList } from '../config/settings-schema.ts';
 import type { SettingsService } from '../config/settings-service.ts';
 import { readCaFile } from '../transport/ca-file.ts';
-import { detectNoteText, type DetectNote } from '../transport/detect-notes.ts';
+import { certificateFinding, detectNoteText, unreachableFinding, type DetectNote } from '../transport/detect-notes.ts';
 import { processEhloName } from '../transport/ehlo-name.ts';
-import { detectSmtpSettings, formatProbes, formatRecommendation, type DetectReport } from '../transport/smtp-probe.ts';
+import { probeSmtpPort, type PortProbe, type ProbeCertificate, type ProbeSecurity } from '../transport/smtp-probe.ts';
+
+export type SmtpAuthType = 'LOGIN' | 'PLAIN' | 'CRAM-MD5' | 'NTLM' | 'XOAUTH2';
+
+export interface RecommendedSmtpSettings {
+  mail_smtphost: string;
+  mail_smtpport: number;
+  mail_smtpsecure: '' | 'ssl' | 'tls';
+  mail_smtpauth: boolean;
+  mail_smtpauthtype?: SmtpAuthType;
+}
+
+export interface DetectReport {
+  host: string;
+  probes: PortProbe[];
+  recommended?: RecommendedSmtpSettings;
+  /** What the admin should know or do, as data: the web interface words it in the admin's language. */
+  findings: DetectNote[];
+  /** The same findings as English sentences, in the same order. */
+  notes: string[];
+}
+
+export interface DetectSmtpSettingsOptions {
+  host: string;
+  port?: number;
+  timeoutMs: number;
+  ca?: string;
+  clientName?: string;
+}
+
+/** The ports a mail client may use, in the order of preference when no port is given. */
+export const DEFAULT_PROBE_PORTS: readonly number[] = [587, 465, 25, 2525];
+
+/** Mailroom's choice among the server's AUTH methods: the simplest that is safe over TLS comes first. */
+const AUTH_TYPE_PREFERENCE: readonly SmtpAuthType[] = ['PLAIN', 'LOGIN', 'CRAM-MD5', 'NTLM', 'XOAUTH2'];
 
 /**
  * What `mail:detect` and "Detect settings" answer. For one server, its report; for a failover
@@ -72,3 +106,156 @@ export function createDetectService(deps: { settings: SettingsService }) {
 }
 
 export type DetectService = ReturnType<typeof createDetectService>;
+
+/** Probes the given port, or every usual submission port at once, and recommends Mailroom settings. */
+export async function detectSmtpSettings(options: DetectSmtpSettingsOptions): Promise<DetectReport> {
+  const ports = options.port === undefined ? DEFAULT_PROBE_PORTS : [options.port];
+  const probes = await Promise.all(
+    ports.map((port) =>
+      probeSmtpPort({
+        host: options.host,
+        port,
+        timeoutMs: options.timeoutMs,
+        ...(options.ca !== undefined ? { ca: options.ca } : {}),
+        ...(options.clientName !== undefined ? { clientName: options.clientName } : {}),
+      }),
+    ),
+  );
+  return { host: options.host, probes, ...recommendSmtpSettings(options.host, probes, { caGiven: options.ca !== undefined }) };
+}
+
+function usable(probe: PortProbe): boolean {
+  return probe.security !== undefined && probe.error === undefined;
+}
+
+function portRank(probe: PortProbe): number {
+  // 587 with STARTTLS and 465 with implicit TLS are the standard submission ports (RFC 8314).
+  if (probe.port === 587 && probe.security === 'starttls') return 0;
+  if (probe.port === 465 && probe.security === 'implicit_tls') return 1;
+  return 2;
+}
+
+function chooseAuthType(methods: readonly string[]): SmtpAuthType | undefined {
+  return AUTH_TYPE_PREFERENCE.find((type) => methods.includes(type));
+}
+
+/** Chooses the settings from the probes of one host; pure, so that the rule can be tested without servers. */
+export function recommendSmtpSettings(
+  host: string,
+  probes: readonly PortProbe[],
+  context: { caGiven: boolean } = { caGiven: false },
+): Pick<DetectReport, 'recommended' | 'notes' | 'findings'> {
+  const findings: DetectNote[] = [];
+  const finish = (recommended?: RecommendedSmtpSettings): Pick<DetectReport, 'recommended' | 'notes' | 'findings'> => ({
+    ...(recommended ? { recommended } : {}),
+    findings,
+    notes: findings.map(detectNoteText),
+  });
+  for (const probe of probes) {
+    if (probe.error && probe.security === undefined && probe.reachable) findings.push({ kind: 'port_failed', port: probe.port, error: probe.error });
+    else if (probe.error && probe.security !== undefined) findings.push({ kind: 'port_unusable', port: probe.port, error: probe.error });
+    else if (probe.error?.code === 'timeout' && probe.port === 25) findings.push({ kind: 'port_25_blocked', port: 25 });
+  }
+
+  const candidates = probes.filter(usable);
+  const secure = candidates
+    .filter((probe) => probe.security !== 'plain')
+    .sort(
+      (a, b) =>
+        Number(b.certificate?.valid === true) - Number(a.certificate?.valid === true) ||
+        portRank(a) - portRank(b) ||
+        probes.indexOf(a) - probes.indexOf(b),
+    );
+  const best = secure[0] ?? candidates[0];
+  if (!best) {
+    findings.push(candidates.length === 0 && probes.every((probe) => !probe.reachable) ? unreachableFinding(probes, host) : { kind: 'no_working_port' });
+    return finish();
+  }
+
+  const recommended: RecommendedSmtpSettings = {
+    mail_smtphost: host,
+    mail_smtpport: best.port,
+    mail_smtpsecure: best.security === 'implicit_tls' ? 'ssl' : best.security === 'starttls' ? 'tls' : '',
+    mail_smtpauth: best.authMethods.length > 0,
+  };
+  const authType = chooseAuthType(best.authMethods);
+  if (authType) recommended.mail_smtpauthtype = authType;
+
+  if (best.security === 'plain') findings.push({ kind: 'no_tls', withPassword: recommended.mail_smtpauth });
+  const certFinding = certificateFinding(best, host);
+  if (certFinding) findings.push(certFinding);
+  else if (context.caGiven && best.certificate?.valid) findings.push({ kind: 'ca_checked' });
+  if (best.authMethods.length > 0 && !authType) findings.push({ kind: 'auth_unsupported', port: best.port, methods: best.authMethods });
+  if (best.authMethods.length === 0) findings.push({ kind: 'no_auth', port: best.port });
+  return finish(recommended);
+}
+
+function describeCertificate(cert: ProbeCertificate): string {
+  const state = cert.valid ? 'trusted' : `NOT trusted (${cert.selfSigned ? 'self-signed, ' : ''}${cert.error ?? 'unknown reason'})`;
+  const details = [cert.subject && `subject ${cert.subject}`, cert.issuer && `issuer ${cert.issuer}`, cert.validTo && `valid until ${cert.validTo}`, cert.fingerprint256 && `SHA-256 ${cert.fingerprint256}`].filter(Boolean);
+  return details.length ? `${state}; ${details.join('; ')}` : state;
+}
+
+const SECURITY_LABELS: Record<ProbeSecurity, string> = {
+  plain: 'plain SMTP, no TLS',
+  starttls: 'STARTTLS',
+  implicit_tls: 'implicit TLS (ssl)',
+};
+
+function shellWord(value: string): string {
+  return /^[\w.:@%+=,/-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The report as the CLI prints it: one block per port, then the settings as commands to copy. */
+export function formatDetectReport(report: DetectReport): string {
+  return `${[...formatProbes(report), ...formatRecommendation(report)].join('\n')}\n`;
+}
+
+/** One server's block: a paragraph per port. */
+export function formatProbes(report: Pick<DetectReport, 'host' | 'probes'>): string[] {
+  const out: string[] = [`SMTP server ${report.host}`, ''];
+  for (const probe of report.probes) {
+    if (!probe.reachable) {
+      out.push(`Port ${probe.port}: not reachable: ${probe.error?.message ?? 'unknown reason'}`, '');
+      continue;
+    }
+    out.push(`Port ${probe.port}: ${probe.security ? SECURITY_LABELS[probe.security] : 'no usable SMTP'}`);
+    const line = (label: string, value: string): void => {
+      out.push(`  ${`${label}:`.padEnd(15)}${value}`);
+    };
+    if (probe.banner !== undefined) line('Banner', probe.banner);
+    if (probe.security !== undefined) {
+      line('AUTH', probe.authMethods.length ? probe.authMethods.join(' ') : 'none offered');
+      if (probe.security === 'starttls' && probe.authBeforeTls.length) line('AUTH in clear', `${probe.authBeforeTls.join(' ')} (offered before STARTTLS)`);
+      if (probe.extensions.length) line('Extensions', probe.extensions.join(' '));
+    }
+    if (probe.certificate) line('Certificate', describeCertificate(probe.certificate));
+    if (probe.error) line('Problem', `${probe.error.message} [${probe.error.code}]`);
+    out.push('');
+  }
+  return out;
+}
+
+/** The settings to set as commands to copy, then the notes. */
+export function formatRecommendation(report: Pick<DetectReport, 'recommended' | 'notes'>): string[] {
+  const out: string[] = [];
+  if (report.recommended) {
+    const settings = report.recommended;
+    out.push('Recommended settings:');
+    const pairs: [string, string][] = [
+      ['mail_smtphost', settings.mail_smtphost],
+      ['mail_smtpport', String(settings.mail_smtpport)],
+      ['mail_smtpsecure', settings.mail_smtpsecure],
+      ['mail_smtpauth', String(settings.mail_smtpauth)],
+    ];
+    if (settings.mail_smtpauthtype) pairs.push(['mail_smtpauthtype', settings.mail_smtpauthtype]);
+    for (const [key, value] of pairs) out.push(`  mailroom config:set ${key} ${shellWord(value)}`);
+  } else {
+    out.push('No settings can be recommended.');
+  }
+  if (report.notes.length) {
+    out.push('', 'Notes:');
+    for (const note of report.notes) out.push(`  - ${note}`);
+  }
+  return out;
+}

@@ -65,6 +65,12 @@ export interface WorkerDeps {
    * an address naming the mail, see bounces/verp-address.ts); undefined keeps the queued one.
    */
   envelopeSender?: ((settings: Settings) => ((mail: ClaimedMail) => string) | undefined) | undefined;
+  /**
+   * Hears of mail queued by other processes (PostgreSQL's LISTEN, see db/queue-signal.ts) from
+   * start() to stop(), and wakes the lanes at once; the polling every idleMs goes on beside it,
+   * for retries that come due and for the times the listening connection is down.
+   */
+  wakeups?: ((onQueued: () => void) => { stop(): Promise<void> }) | undefined;
 }
 
 /** Render lanes: one renders while the other queues its batch. */
@@ -108,6 +114,7 @@ export class OutboxWorker {
    */
   #handed: Array<{ mail: ClaimedMail; leaseExpiresAt: number }> = [];
   #waitingForRoom: Array<() => void> = [];
+  #wakeups: { stop(): Promise<void> } | undefined;
 
   constructor(deps: WorkerDeps) {
     this.#deps = deps;
@@ -119,6 +126,7 @@ export class OutboxWorker {
   start(): void {
     if (this.#lanes.length > 0) return;
     this.#deps.log.info({ event: 'worker_started', workerId: this.#deps.workerId, lanes: this.#deps.options.lanes }, 'outbox worker started');
+    this.#wakeups = this.#deps.wakeups?.(() => this.notify());
     for (let i = 0; i < this.#deps.options.lanes; i++) this.#lanes.push(this.#runLane(i));
     const owed = this.#deps.owed;
     if (owed) for (let i = 0; i < RENDER_LANES; i++) this.#lanes.push(this.#runRenderLane(owed));
@@ -136,10 +144,12 @@ export class OutboxWorker {
     if (this.#stopping) return;
     this.#stopping = true;
     this.#stop.abort();
+    const wakeups = this.#wakeups?.stop();
+    this.#wakeups = undefined;
     this.notify();
     for (const wake of this.#waitingForSlot.splice(0)) wake();
     for (const wake of this.#waitingForRoom.splice(0)) wake();
-    await Promise.all(this.#lanes);
+    await Promise.all([...this.#lanes, wakeups]);
     this.#lanes = [];
     // Rendered and claimed but not sent: back to the queue for the next worker, not left to their lease.
     const unsent = this.#handed.splice(0).map((h) => h.mail.id);

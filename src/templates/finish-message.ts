@@ -4,7 +4,6 @@ import { assertHeaderSafe } from '../domain/address.ts';
 import { composeMessage, type ComposedMessage } from './compose-message.ts';
 import { dkimSign } from './dkim-sign.ts';
 import { textFromHtml } from './shipped-templates.ts';
-import type { FinishJob, RenderedMail } from './template-engine.ts';
 
 /** What a mail says, before the instance's settings make it a message. */
 export interface MailContent {
@@ -87,4 +86,22 @@ export function finishRendered(rendered: RenderedMail, job: FinishJob): Promise<
   const subject = assertHeaderSafe(rendered.subject.trim(), 'subject');
   const { text } = rendered;
   return finishMessage({ ...job.content, subject, html: rendered.html, ...(text !== undefined ? { text } : {}) }, job.settings, { clock: { now: () => new Date(job.now) } });
+}
+
+/** The three parts of one mail, rendered (text undefined when the template has no text part). */
+export interface RenderedMail {
+  subject: string;
+  html: string;
+  text: string | undefined;
+}
+
+/**
+ * What finishes a rendered mail: everything of MailContent but the rendered parts, the settings
+ * that shape every mail, and the time the Date header is written with (the caller's clock).
+ */
+export interface FinishJob {
+  content: Omit<MailContent, 'subject' | 'html' | 'text'>;
+  settings: FinishSettings;
+  /** Epoch milliseconds. */
+  now: number;
 }

@@ -1,13 +1,8 @@
 import type { ComposedMessage } from './compose-message.ts';
-import type { FinishSettings, MailContent } from './finish-message.ts';
+import type { FinishJob, RenderedMail } from './finish-message.ts';
 import type { TemplatePart, TemplateParts, VariableSpec } from './template-catalog.ts';
 
-/** The three parts of one mail, rendered (text undefined when the template has no text part). */
-export interface RenderedMail {
-  subject: string;
-  html: string;
-  text: string | undefined;
-}
+export type { FinishJob, RenderedMail } from './finish-message.ts';
 
 /**
  * The sandboxed template engine (LiquidJS). `validate` runs when an admin saves a template and
@@ -52,15 +47,4 @@ export async function renderMailParts(render: TemplateEngine['render'], parts: T
   const html = await render(parts.html, 'html', { ...data, ...layout, title: subject.trim() });
   const text = parts.text.trim() === '' ? undefined : await render(parts.text, 'text', data);
   return { subject, html, text };
-}
-
-/**
- * What finishes a rendered mail: everything of MailContent but the rendered parts, the settings
- * that shape every mail, and the time the Date header is written with (the caller's clock).
- */
-export interface FinishJob {
-  content: Omit<MailContent, 'subject' | 'html' | 'text'>;
-  settings: FinishSettings;
-  /** Epoch milliseconds. */
-  now: number;
 }

@@ -16,12 +16,12 @@ const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+?-----END C
  * it. Only a regular file of at most 1 MiB is read (a FIFO or /dev/zero would hang or fill the
  * memory), opened without blocking, and only whole certificates are kept from it.
  */
-export async function readCaFile(path: string): Promise<string> {
+export async function readCaFile(path: string, key: 'mail_smtptls_ca' | 'mail_bounce_pop3_tls_ca' = 'mail_smtptls_ca'): Promise<string> {
   const refused = (cause?: unknown) =>
     new MailroomError(
       'config_invalid_value',
-      `mail_smtptls_ca: "${printable(path)}" is not a PEM file of CA certificates that Mailroom can read: give the absolute path of a file holding -----BEGIN CERTIFICATE----- blocks, readable by the user Mailroom runs as`,
-      { details: { key: 'mail_smtptls_ca' }, ...(cause !== undefined ? { cause } : {}) },
+      `${key}: "${printable(path)}" is not a PEM file of CA certificates that Mailroom can read: give the absolute path of a file holding -----BEGIN CERTIFICATE----- blocks, readable by the user Mailroom runs as`,
+      { details: { key }, ...(cause !== undefined ? { cause } : {}) },
     );
   let text: string;
   try {

@@ -4,7 +4,7 @@
  * it in the admin's language, and `notes` (the English sentences) for the command line, logs
  * and API clients that just print them.
  */
-import type { PortProbe, ProbeErrorCode } from './smtp-probe.ts';
+import type { PortProbe, ProbeErrorCode } from './port-probe.ts';
 
 export const DETECT_NOTE_KINDS = [
   'port_failed',

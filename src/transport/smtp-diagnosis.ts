@@ -1,6 +1,6 @@
-import tls from 'node:tls';
 import { MailroomError, type ErrorCode } from '../errors.ts';
 import type { Settings } from '../config/settings-schema.ts';
+import { openTlsSocket } from './smtp-wire.ts';
 import { TransportError, type DiagnosisFix, type FailureKind } from './transport.ts';
 
 /** How far a send got when it failed. */
@@ -77,17 +77,15 @@ function failure(code: ErrorCode, diagnosis: string | Said, kind: FailureKind, f
 }
 
 /** Does the port answer a TLS handshake? Tells "STARTTLS against an implicit-TLS port" from a dead server. */
-function speaksImplicitTls(host: string, port: number, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = tls.connect({ host, port, rejectUnauthorized: false, servername: /^[\d.]+$|:/.test(host) ? undefined : host });
-    const done = (result: boolean) => {
-      socket.destroy();
-      resolve(result);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('secureConnect', () => done(true));
-    socket.once('error', () => done(false));
-  });
+async function speaksImplicitTls(host: string, port: number, timeoutMs: number): Promise<boolean> {
+  try {
+    // Any certificate will do: the question is only whether TLS answers.
+    const socket = await openTlsSocket({ host, port, ca: undefined, rejectUnauthorized: false }, timeoutMs);
+    socket.destroy();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -1,66 +1,37 @@
 /**
  * The SMTP server probe behind `mailroom mail:detect` and `POST /api/v1/settings/mail/detect`:
  * it connects to a server the way Mailroom would, reads what it offers (greeting, EHLO
- * extensions, STARTTLS, AUTH methods, certificate) and tells which settings would work.
+ * extensions, STARTTLS, AUTH methods, certificate); which settings would work is the detect
+ * service's to say (mail/detect-service.ts). The wire itself is smtp-wire.ts's.
  *
  * It speaks SMTP itself over raw sockets rather than through nodemailer because it has to see
  * what nodemailer hides: the silence of an implicit-TLS port, the extensions before and after
  * STARTTLS, and a certificate that nodemailer would refuse before anyone could read it.
  * It never sends credentials and never sends mail: EHLO, STARTTLS and QUIT are all it says.
  */
-import net from 'node:net';
-import tls from 'node:tls';
+import type net from 'node:net';
+import type tls from 'node:tls';
 import { MailroomError } from '../errors.ts';
-import { certificateFinding, detectNoteText, unreachableFinding, type DetectNote } from './detect-notes.ts';
+import type { PortProbe, ProbeErrorCode } from './port-probe.ts';
+import {
+  MAX_LINE_LENGTH,
+  MAX_REPLY_LINES,
+  inspectCertificate,
+  openSocket,
+  openTlsSocket,
+  parseEhlo,
+  ReplyParser,
+  replyTexts,
+  upgradeSocket,
+  WireClosed,
+  WireTimeout,
+  type EhloOffer,
+  type SmtpReply,
+  type TlsTarget,
+  type WireFault,
+} from './smtp-wire.ts';
 
-export type ProbeSecurity = 'plain' | 'starttls' | 'implicit_tls';
-
-export type ProbeErrorCode =
-  | 'refused'
-  | 'not_found'
-  | 'unreachable'
-  | 'timeout'
-  | 'closed'
-  | 'not_smtp'
-  | 'greeting_refused'
-  | 'hello_refused'
-  | 'tls_failed'
-  | 'error';
-
-export interface ProbeCertificate {
-  /** Whether Mailroom would accept it: chain trusted (under the given CA, if any) and host name covered. */
-  valid: boolean;
-  /** Node's code for the first problem: the chain's authorizationError, else ERR_TLS_CERT_ALTNAME_INVALID. */
-  error?: string;
-  subject?: string;
-  issuer?: string;
-  /** ISO 8601 when Node's date parses, else as OpenSSL printed it. */
-  validTo?: string;
-  /** SHA-256 of the certificate (DER), as colon-separated hex: what an admin compares with the server's own. */
-  fingerprint256?: string;
-  selfSigned: boolean;
-  /** Whether the certificate covers the host name the probe connected to, whatever the chain's state. */
-  hostnameMatches: boolean;
-  /** The DNS names and IP addresses the certificate covers, for telling the admin which host name to use. */
-  names: string[];
-}
-
-export interface PortProbe {
-  port: number;
-  /** True once the TCP connection was accepted, even if what answered was not SMTP. */
-  reachable: boolean;
-  error?: { code: ProbeErrorCode; message: string };
-  /** Set only once an SMTP greeting (220) came over that layer. */
-  security?: ProbeSecurity;
-  banner?: string;
-  /** EHLO keywords of the final session (after TLS where there was TLS), upper-case. */
-  extensions: string[];
-  /** AUTH methods of the final session, upper-case. */
-  authMethods: string[];
-  /** AUTH methods offered over the unencrypted connection: a password sent with them can be read on the way. */
-  authBeforeTls: string[];
-  certificate?: ProbeCertificate;
-}
+export type { PortProbe, ProbeCertificate, ProbeErrorCode, ProbeSecurity } from './port-probe.ts';
 
 export interface ProbeSmtpPortOptions {
   host: string;
@@ -80,47 +51,10 @@ export interface ProbeSmtpPortOptions {
   rejectUnauthorized?: boolean;
 }
 
-export type SmtpAuthType = 'LOGIN' | 'PLAIN' | 'CRAM-MD5' | 'NTLM' | 'XOAUTH2';
-
-export interface RecommendedSmtpSettings {
-  mail_smtphost: string;
-  mail_smtpport: number;
-  mail_smtpsecure: '' | 'ssl' | 'tls';
-  mail_smtpauth: boolean;
-  mail_smtpauthtype?: SmtpAuthType;
-}
-
-export interface DetectReport {
-  host: string;
-  probes: PortProbe[];
-  recommended?: RecommendedSmtpSettings;
-  /** What the admin should know or do, as data: the web interface words it in the admin's language. */
-  findings: DetectNote[];
-  /** The same findings as English sentences, in the same order. */
-  notes: string[];
-}
-
-export interface DetectSmtpSettingsOptions {
-  host: string;
-  port?: number;
-  timeoutMs: number;
-  ca?: string;
-  clientName?: string;
-}
-
-/** The ports a mail client may use, in the order of preference when no port is given. */
-export const DEFAULT_PROBE_PORTS: readonly number[] = [587, 465, 25, 2525];
-
-/** Mailroom's choice among the server's AUTH methods: the simplest that is safe over TLS comes first. */
-const AUTH_TYPE_PREFERENCE: readonly SmtpAuthType[] = ['PLAIN', 'LOGIN', 'CRAM-MD5', 'NTLM', 'XOAUTH2'];
-
 /** A whole port probe gets this many step timeouts: enough for every step of a slow server, never a hang. */
 const DEADLINE_STEPS = 6;
 // The EHLO name when the caller gives none.
 const HELO_NAME = 'mailroom.probe';
-// A hostile or broken server must not make the probe hold megabytes.
-const MAX_LINE_LENGTH = 4096;
-const MAX_REPLY_LINES = 200;
 const MAX_BANNER_LENGTH = 512;
 
 class ProbeFailure extends Error {
@@ -131,11 +65,6 @@ class ProbeFailure extends Error {
     this.name = 'ProbeFailure';
     this.code = code;
   }
-}
-
-interface SmtpReply {
-  code: number;
-  lines: string[];
 }
 
 function errorCodeOf(error: unknown): string | undefined {
@@ -186,28 +115,31 @@ function printable(text: string, limit = 60): string {
 }
 
 function replyText(reply: SmtpReply): string {
-  return printable(`${reply.code} ${reply.lines.join(' / ')}`.trim(), 200);
+  return printable(`${reply.code} ${replyTexts(reply).join(' / ')}`.trim(), 200);
 }
 
 /**
- * Reads SMTP replies from a socket. It fails fast on the first bytes that cannot start an SMTP
- * reply line, which is how a TLS or HTTP port reveals itself without waiting for a timeout.
+ * Reads SMTP replies from a socket, one at a time within a time limit. It fails fast on the first
+ * bytes that cannot start an SMTP reply line, which is how a TLS or HTTP port reveals itself
+ * without waiting for a timeout.
  */
 class ReplyReader {
   /** Bytes received so far: a port that sent nothing may be waiting for a TLS ClientHello. */
   bytesSeen = 0;
-  private buffer = '';
-  private pendingLines: string[] = [];
   private readonly replies: SmtpReply[] = [];
   private failure: ProbeFailure | undefined;
   private wake: (() => void) | undefined;
   private readonly socket: net.Socket;
+  private readonly parser = new ReplyParser(
+    (reply) => this.replies.push(reply),
+    (fault) => this.fail(faultFailure(fault)),
+    { rejectPartial: true },
+  );
 
   private readonly onData = (chunk: Buffer): void => {
     this.bytesSeen += chunk.length;
     // latin1 maps every byte to one character, so garbage can be measured and quoted safely.
-    this.buffer += chunk.toString('latin1');
-    this.parse();
+    this.parser.push(chunk.toString('latin1'));
     this.notify();
   };
 
@@ -266,35 +198,16 @@ class ReplyReader {
     this.failure ??= failure;
     this.notify();
   }
+}
 
-  private parse(): void {
-    if (this.failure) return;
-    let newline: number;
-    while ((newline = this.buffer.indexOf('\n')) >= 0) {
-      const line = this.buffer.slice(0, newline).replace(/\r$/, '');
-      this.buffer = this.buffer.slice(newline + 1);
-      const match = /^(\d{3})(?:([ -])(.*))?$/.exec(line);
-      if (!match) {
-        this.fail(new ProbeFailure('not_smtp', `the server answered "${printable(line)}", which is not SMTP`));
-        return;
-      }
-      this.pendingLines.push(match[3] ?? '');
-      if (this.pendingLines.length > MAX_REPLY_LINES) {
-        this.fail(new ProbeFailure('not_smtp', `the server sent a reply of more than ${MAX_REPLY_LINES} lines`));
-        return;
-      }
-      if (match[2] !== '-') {
-        this.replies.push({ code: Number(match[1]), lines: this.pendingLines });
-        this.pendingLines = [];
-      }
-    }
-    // Decide on a partial line as soon as it cannot be SMTP: a TLS record or "HTTP/1.1" says so in 4 bytes.
-    const start = this.buffer.slice(0, 4);
-    if (start && !/^\d{0,3}$|^\d{3}[ \r-]/.test(start)) {
-      this.fail(new ProbeFailure('not_smtp', `the server answered "${printable(this.buffer)}", which is not SMTP`));
-    } else if (this.buffer.length > MAX_LINE_LENGTH) {
-      this.fail(new ProbeFailure('not_smtp', `the server sent a line longer than ${MAX_LINE_LENGTH} bytes`));
-    }
+function faultFailure(fault: WireFault): ProbeFailure {
+  switch (fault.kind) {
+    case 'not_smtp':
+      return new ProbeFailure('not_smtp', `the server answered "${printable(fault.line)}", which is not SMTP`);
+    case 'too_many_lines':
+      return new ProbeFailure('not_smtp', `the server sent a reply of more than ${MAX_REPLY_LINES} lines`);
+    case 'line_too_long':
+      return new ProbeFailure('not_smtp', `the server sent a line longer than ${MAX_LINE_LENGTH} bytes`);
   }
 }
 
@@ -319,55 +232,18 @@ class Deadline {
   }
 }
 
-/** Waits for one of a socket's events, turning errors and the timeout into ProbeFailures and always removing its listeners. */
-function waitForEvent(socket: net.Socket, event: 'connect' | 'secureConnect', timeoutMs: number, what: string): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => finish(new ProbeFailure('timeout', `no ${what} within ${timeoutMs} ms`)), timeoutMs);
-    const onEvent = (): void => finish();
-    const onError = (error: Error): void => finish(socketFailure(error));
-    const onClose = (): void => finish(new ProbeFailure('closed', `the server closed the connection before the ${what}`));
-    function finish(failure?: ProbeFailure): void {
-      clearTimeout(timer);
-      socket.off(event, onEvent);
-      socket.off('error', onError);
-      socket.off('close', onClose);
-      if (failure) {
-        socket.on('error', ignore);
-        socket.destroy();
-        reject(failure);
-      } else {
-        resolve();
-      }
-    }
-    socket.once(event, onEvent);
-    socket.on('error', onError);
-    socket.on('close', onClose);
-  });
-}
-
-interface Hello {
-  extensions: string[];
-  authMethods: string[];
-}
-
-function parseEhlo(reply: SmtpReply): Hello {
-  const extensions = new Set<string>();
-  const authMethods = new Set<string>();
-  // The first line is the server's name, not an extension.
-  for (const line of reply.lines.slice(1)) {
-    const [keyword = '', ...params] = line.trim().split(/\s+/);
-    if (!keyword) continue;
-    // Old servers advertise "AUTH=LOGIN" for clients that predate RFC 2554's final form.
-    const [name = '', legacyParam] = keyword.toUpperCase().split('=', 2);
-    extensions.add(name);
-    if (name === 'AUTH') {
-      for (const method of [legacyParam, ...params]) {
-        if (method) authMethods.add(method.toUpperCase());
-      }
-    }
+/** Waits for the wire to open or upgrade a socket, turning its failures into ProbeFailures. */
+async function opened<S>(opening: Promise<S>, what: string, timeoutMs: number): Promise<S> {
+  try {
+    return await opening;
+  } catch (error) {
+    if (error instanceof WireTimeout) throw new ProbeFailure('timeout', `no ${what} within ${timeoutMs} ms`);
+    if (error instanceof WireClosed) throw new ProbeFailure('closed', `the server closed the connection before the ${what}`);
+    throw asFailure(error);
   }
-  return { extensions: [...extensions], authMethods: [...authMethods] };
 }
+
+type Hello = EhloOffer;
 
 async function hello(reader: ReplyReader, deadline: Deadline, clientName: string): Promise<Hello> {
   reader.send(`EHLO ${clientName}`);
@@ -393,82 +269,12 @@ async function quit(reader: ReplyReader, deadline: Deadline): Promise<void> {
   }
 }
 
-function formatName(name: unknown): string | undefined {
-  if (!name || typeof name !== 'object') return undefined;
-  const parts: string[] = [];
-  for (const [key, value] of Object.entries(name)) {
-    if (typeof value === 'string') parts.push(`${key}=${value}`);
-    else if (Array.isArray(value)) parts.push(`${key}=${value.map(String).join('+')}`);
-  }
-  return parts.length ? parts.join(', ') : undefined;
-}
-
-function certificateNames(cert: tls.PeerCertificate): string[] {
-  const names: string[] = [];
-  for (const entry of (cert.subjectaltname ?? '').split(',')) {
-    const match = /^\s*(DNS|IP Address):(.+)$/.exec(entry);
-    if (match?.[2]) names.push(match[2].trim());
-  }
-  const cn = cert.subject?.CN;
-  if (names.length === 0 && typeof cn === 'string') names.push(cn);
-  return names;
-}
-
-function isoDate(text: string | undefined): string | undefined {
-  if (!text) return undefined;
-  const date = new Date(text);
-  return Number.isNaN(date.getTime()) ? text : date.toISOString();
-}
-
-const SELF_SIGNED_ERRORS = new Set(['DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN']);
-
-/**
- * Judges the certificate as Mailroom's transport would. Node's own host name check is turned off
- * on the socket (it would check "localhost" when the host is an IP address and no SNI is sent),
- * so the check is done here with tls.checkServerIdentity against the host the admin typed.
- */
-function inspectCertificate(socket: tls.TLSSocket, host: string): ProbeCertificate | undefined {
-  const cert = socket.getPeerCertificate(true);
-  if (!cert || Object.keys(cert).length === 0) return undefined;
-  const chainError = socket.authorized ? undefined : (errorCodeOf(socket.authorizationError as unknown) ?? 'UNKNOWN');
-  const identityError = tls.checkServerIdentity(host, cert);
-  const error = chainError ?? (identityError ? (errorCodeOf(identityError) ?? 'ERR_TLS_CERT_ALTNAME_INVALID') : undefined);
-  const leafIsSelfSigned = cert.issuerCertificate !== undefined && cert.issuerCertificate.fingerprint256 === cert.fingerprint256;
-  const certificate: ProbeCertificate = {
-    valid: error === undefined,
-    selfSigned: leafIsSelfSigned || (chainError !== undefined && SELF_SIGNED_ERRORS.has(chainError)),
-    hostnameMatches: identityError === undefined,
-    names: certificateNames(cert),
-  };
-  if (error !== undefined) certificate.error = error;
-  const subject = formatName(cert.subject);
-  if (subject !== undefined) certificate.subject = subject;
-  const issuer = formatName(cert.issuer);
-  if (issuer !== undefined) certificate.issuer = issuer;
-  const validTo = isoDate(cert.valid_to);
-  if (validTo !== undefined) certificate.validTo = validTo;
-  if (cert.fingerprint256) certificate.fingerprint256 = cert.fingerprint256;
-  return certificate;
-}
-
-interface TlsTarget {
-  host: string;
-  ca: string | undefined;
-}
-
 /** Where and how a probe connects: the server, the CAs it trusts, the name it gives in EHLO. */
-type ProbeTarget = Required<Pick<ProbeSmtpPortOptions, 'host' | 'port'>> & TlsTarget & { clientName: string };
+type ProbeTarget = Required<Pick<ProbeSmtpPortOptions, 'host' | 'port'>> & { ca: string | undefined; clientName: string };
 
-function tlsOptions(target: TlsTarget): tls.ConnectionOptions {
-  return {
-    // SNI must not carry an IP address (RFC 6066).
-    ...(net.isIP(target.host) === 0 ? { servername: target.host } : {}),
-    // Node's `ca` replaces the system CAs; mail_smtptls_ca promises to add to them.
-    ...(target.ca !== undefined ? { ca: [...tls.rootCertificates, target.ca] } : {}),
-    // The probe must read a certificate that it would not trust; it judges it in inspectCertificate.
-    rejectUnauthorized: false,
-    checkServerIdentity: () => undefined,
-  };
+/** The probe must read a certificate that it would not trust; it judges it in inspectCertificate. */
+function probeTls(target: ProbeTarget): TlsTarget {
+  return { host: target.host, ca: target.ca, rejectUnauthorized: false };
 }
 
 function failedProbe(port: number, reachable: boolean, failure: ProbeFailure): PortProbe {
@@ -476,7 +282,7 @@ function failedProbe(port: number, reachable: boolean, failure: ProbeFailure): P
 }
 
 function bannerOf(greeting: SmtpReply): string {
-  return printable(greeting.lines.join(' ').trim(), MAX_BANNER_LENGTH);
+  return printable(replyTexts(greeting).join(' ').trim(), MAX_BANNER_LENGTH);
 }
 
 /** Runs EHLO (and QUIT) on a session whose greeting was 220, filling `probe` as far as the server lets it. */
@@ -526,10 +332,11 @@ async function probePlainSession(
   }
 
   reader.detach();
-  const secure = tls.connect({ socket, ...tlsOptions(options) });
-  sockets.add(secure);
+  let secure: tls.TLSSocket;
   try {
-    await waitForEvent(secure, 'secureConnect', deadline.step(), 'TLS handshake after STARTTLS');
+    const stepMs = deadline.step();
+    secure = await opened(upgradeSocket(socket, probeTls(options), stepMs), 'TLS handshake after STARTTLS', stepMs);
+    sockets.add(secure);
   } catch (error) {
     const failure = asFailure(error);
     probe.error = { code: failure.code === 'timeout' ? 'timeout' : 'tls_failed', message: `STARTTLS is offered but ${failure.code === 'timeout' ? 'there was ' : ''}${failure.message}` };
@@ -547,10 +354,10 @@ async function probePlainSession(
 }
 
 async function probeImplicitTls(options: ProbeTarget, deadline: Deadline, sockets: Set<net.Socket>): Promise<PortProbe> {
-  const secure = tls.connect({ host: options.host, port: options.port, ...tlsOptions(options) });
-  sockets.add(secure);
   // Throws when there is no TLS here at all; the caller decides what that means.
-  await waitForEvent(secure, 'secureConnect', deadline.step(), 'TLS handshake');
+  const stepMs = deadline.step();
+  const secure = await opened(openTlsSocket({ ...probeTls(options), port: options.port }, stepMs), 'TLS handshake', stepMs);
+  sockets.add(secure);
   const probe: PortProbe = { port: options.port, reachable: true, extensions: [], authMethods: [], authBeforeTls: [] };
   const certificate = inspectCertificate(secure, options.host);
   if (certificate) probe.certificate = certificate;
@@ -613,10 +420,11 @@ export async function probeSmtpPort(options: ProbeSmtpPortOptions): Promise<Port
 }
 
 async function probeBothWays(target: ProbeTarget, deadline: Deadline, sockets: Set<net.Socket>, timeoutMs: number): Promise<PortProbe> {
-  const socket = net.connect({ host: target.host, port: target.port });
-  sockets.add(socket);
+  let socket: net.Socket;
   try {
-    await waitForEvent(socket, 'connect', deadline.step(), 'TCP connection');
+    const stepMs = deadline.step();
+    socket = await opened(openSocket({ ...probeTls(target), port: target.port, implicitTls: false }, stepMs), 'TCP connection', stepMs);
+    sockets.add(socket);
   } catch (error) {
     // Nothing listens (or nothing can be reached): implicit TLS would fail the same way.
     return failedProbe(target.port, false, asFailure(error));
@@ -650,157 +458,4 @@ async function probeBothWays(target: ProbeTarget, deadline: Deadline, sockets: S
   } catch (error) {
     return failedProbe(target.port, true, neitherFailure(plainFailure, reader.bytesSeen > 0, asFailure(error), timeoutMs));
   }
-}
-
-/** Probes the given port, or every usual submission port at once, and recommends Mailroom settings. */
-export async function detectSmtpSettings(options: DetectSmtpSettingsOptions): Promise<DetectReport> {
-  const ports = options.port === undefined ? DEFAULT_PROBE_PORTS : [options.port];
-  const probes = await Promise.all(
-    ports.map((port) =>
-      probeSmtpPort({
-        host: options.host,
-        port,
-        timeoutMs: options.timeoutMs,
-        ...(options.ca !== undefined ? { ca: options.ca } : {}),
-        ...(options.clientName !== undefined ? { clientName: options.clientName } : {}),
-      }),
-    ),
-  );
-  return { host: options.host, probes, ...recommendSmtpSettings(options.host, probes, { caGiven: options.ca !== undefined }) };
-}
-
-function usable(probe: PortProbe): boolean {
-  return probe.security !== undefined && probe.error === undefined;
-}
-
-function portRank(probe: PortProbe): number {
-  // 587 with STARTTLS and 465 with implicit TLS are the standard submission ports (RFC 8314).
-  if (probe.port === 587 && probe.security === 'starttls') return 0;
-  if (probe.port === 465 && probe.security === 'implicit_tls') return 1;
-  return 2;
-}
-
-function chooseAuthType(methods: readonly string[]): SmtpAuthType | undefined {
-  return AUTH_TYPE_PREFERENCE.find((type) => methods.includes(type));
-}
-
-/** Chooses the settings from the probes of one host; pure, so that the rule can be tested without servers. */
-export function recommendSmtpSettings(
-  host: string,
-  probes: readonly PortProbe[],
-  context: { caGiven: boolean } = { caGiven: false },
-): Pick<DetectReport, 'recommended' | 'notes' | 'findings'> {
-  const findings: DetectNote[] = [];
-  const finish = (recommended?: RecommendedSmtpSettings): Pick<DetectReport, 'recommended' | 'notes' | 'findings'> => ({
-    ...(recommended ? { recommended } : {}),
-    findings,
-    notes: findings.map(detectNoteText),
-  });
-  for (const probe of probes) {
-    if (probe.error && probe.security === undefined && probe.reachable) findings.push({ kind: 'port_failed', port: probe.port, error: probe.error });
-    else if (probe.error && probe.security !== undefined) findings.push({ kind: 'port_unusable', port: probe.port, error: probe.error });
-    else if (probe.error?.code === 'timeout' && probe.port === 25) findings.push({ kind: 'port_25_blocked', port: 25 });
-  }
-
-  const candidates = probes.filter(usable);
-  const secure = candidates
-    .filter((probe) => probe.security !== 'plain')
-    .sort(
-      (a, b) =>
-        Number(b.certificate?.valid === true) - Number(a.certificate?.valid === true) ||
-        portRank(a) - portRank(b) ||
-        probes.indexOf(a) - probes.indexOf(b),
-    );
-  const best = secure[0] ?? candidates[0];
-  if (!best) {
-    findings.push(candidates.length === 0 && probes.every((probe) => !probe.reachable) ? unreachableFinding(probes, host) : { kind: 'no_working_port' });
-    return finish();
-  }
-
-  const recommended: RecommendedSmtpSettings = {
-    mail_smtphost: host,
-    mail_smtpport: best.port,
-    mail_smtpsecure: best.security === 'implicit_tls' ? 'ssl' : best.security === 'starttls' ? 'tls' : '',
-    mail_smtpauth: best.authMethods.length > 0,
-  };
-  const authType = chooseAuthType(best.authMethods);
-  if (authType) recommended.mail_smtpauthtype = authType;
-
-  if (best.security === 'plain') findings.push({ kind: 'no_tls', withPassword: recommended.mail_smtpauth });
-  const certFinding = certificateFinding(best, host);
-  if (certFinding) findings.push(certFinding);
-  else if (context.caGiven && best.certificate?.valid) findings.push({ kind: 'ca_checked' });
-  if (best.authMethods.length > 0 && !authType) findings.push({ kind: 'auth_unsupported', port: best.port, methods: best.authMethods });
-  if (best.authMethods.length === 0) findings.push({ kind: 'no_auth', port: best.port });
-  return finish(recommended);
-}
-
-function describeCertificate(cert: ProbeCertificate): string {
-  const state = cert.valid ? 'trusted' : `NOT trusted (${cert.selfSigned ? 'self-signed, ' : ''}${cert.error ?? 'unknown reason'})`;
-  const details = [cert.subject && `subject ${cert.subject}`, cert.issuer && `issuer ${cert.issuer}`, cert.validTo && `valid until ${cert.validTo}`, cert.fingerprint256 && `SHA-256 ${cert.fingerprint256}`].filter(Boolean);
-  return details.length ? `${state}; ${details.join('; ')}` : state;
-}
-
-const SECURITY_LABELS: Record<ProbeSecurity, string> = {
-  plain: 'plain SMTP, no TLS',
-  starttls: 'STARTTLS',
-  implicit_tls: 'implicit TLS (ssl)',
-};
-
-function shellWord(value: string): string {
-  return /^[\w.:@%+=,/-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
-}
-
-/** The report as the CLI prints it: one block per port, then the settings as commands to copy. */
-export function formatDetectReport(report: DetectReport): string {
-  return `${[...formatProbes(report), ...formatRecommendation(report)].join('\n')}\n`;
-}
-
-/** One server's block: a paragraph per port. */
-export function formatProbes(report: Pick<DetectReport, 'host' | 'probes'>): string[] {
-  const out: string[] = [`SMTP server ${report.host}`, ''];
-  for (const probe of report.probes) {
-    if (!probe.reachable) {
-      out.push(`Port ${probe.port}: not reachable: ${probe.error?.message ?? 'unknown reason'}`, '');
-      continue;
-    }
-    out.push(`Port ${probe.port}: ${probe.security ? SECURITY_LABELS[probe.security] : 'no usable SMTP'}`);
-    const line = (label: string, value: string): void => {
-      out.push(`  ${`${label}:`.padEnd(15)}${value}`);
-    };
-    if (probe.banner !== undefined) line('Banner', probe.banner);
-    if (probe.security !== undefined) {
-      line('AUTH', probe.authMethods.length ? probe.authMethods.join(' ') : 'none offered');
-      if (probe.security === 'starttls' && probe.authBeforeTls.length) line('AUTH in clear', `${probe.authBeforeTls.join(' ')} (offered before STARTTLS)`);
-      if (probe.extensions.length) line('Extensions', probe.extensions.join(' '));
-    }
-    if (probe.certificate) line('Certificate', describeCertificate(probe.certificate));
-    if (probe.error) line('Problem', `${probe.error.message} [${probe.error.code}]`);
-    out.push('');
-  }
-  return out;
-}
-
-/** The settings to set as commands to copy, then the notes. */
-export function formatRecommendation(report: Pick<DetectReport, 'recommended' | 'notes'>): string[] {
-  const out: string[] = [];
-  if (report.recommended) {
-    const settings = report.recommended;
-    out.push('Recommended settings:');
-    const pairs: [string, string][] = [
-      ['mail_smtphost', settings.mail_smtphost],
-      ['mail_smtpport', String(settings.mail_smtpport)],
-      ['mail_smtpsecure', settings.mail_smtpsecure],
-      ['mail_smtpauth', String(settings.mail_smtpauth)],
-    ];
-    if (settings.mail_smtpauthtype) pairs.push(['mail_smtpauthtype', settings.mail_smtpauthtype]);
-    for (const [key, value] of pairs) out.push(`  mailroom config:set ${key} ${shellWord(value)}`);
-  } else {
-    out.push('No settings can be recommended.');
-  }
-  if (report.notes.length) {
-    out.push('', 'Notes:');
-    for (const note of report.notes) out.push(`  - ${note}`);
-  }
-  return out;
 }

@@ -1,12 +1,13 @@
 import { createHmac } from 'node:crypto';
-import net from 'node:net';
-import tls from 'node:tls';
+import type net from 'node:net';
+import type tls from 'node:tls';
 import ntlmAuth from 'nodemailer-ntlm-auth';
 import type { SMTPConnectionCustomAuthContext, SMTPConnectionCustomAuthResponse } from 'nodemailer/lib/smtp-connection';
 import { printable } from '../domain/address.ts';
 import type { AuthType, SecureMode } from '../config/settings-schema.ts';
 import type { OAuthTokenProvider } from './oauth-token-provider.ts';
 import type { Transcript } from './transcript.ts';
+import { openSocket, parseEhlo, ReplyParser, SmtpError, upgradeSocket, type SmtpReply as Reply, type WireFault } from './smtp-wire.ts';
 
 /**
  * One SMTP connection of Mailroom's own client: connect, greeting, EHLO, STARTTLS, AUTH, then any
@@ -15,7 +16,8 @@ import type { Transcript } from './transcript.ts';
  * docs/architecture.md), with nodemailer still composing every message.
  *
  * Failures are thrown as errors shaped like nodemailer's (`code`, `response`, `responseCode`,
- * `command`), so that one diagnosis (smtp-diagnosis.ts) serves every path.
+ * `command`), so that one diagnosis (smtp-diagnosis.ts) serves every path. The wire itself
+ * (replies, EHLO, TLS, connecting) is smtp-wire.ts's.
  */
 
 export interface SmtpSessionOptions {
@@ -37,35 +39,6 @@ export interface SessionSendResult {
   response: string;
 }
 
-/** An SMTP failure in nodemailer's error shape. */
-export class SmtpError extends Error {
-  readonly code: string;
-  readonly response: string | undefined;
-  readonly responseCode: number | undefined;
-  readonly command: string | undefined;
-  /** The message was refused but the connection is fine for the next one. */
-  readonly sessionUsable: boolean;
-
-  constructor(message: string, fields: { code: string; response?: string | undefined; command?: string | undefined; cause?: unknown; sessionUsable?: boolean }) {
-    super(fields.response ? `${message}: ${fields.response}` : message, fields.cause === undefined ? undefined : { cause: fields.cause });
-    this.name = 'SmtpError';
-    this.code = fields.code;
-    this.response = fields.response;
-    const status = fields.response ? Number(/^\d{3}/.exec(fields.response)?.[0]) : NaN;
-    this.responseCode = Number.isFinite(status) ? status : undefined;
-    this.command = fields.command;
-    this.sessionUsable = fields.sessionUsable ?? false;
-  }
-}
-
-interface Reply {
-  code: number;
-  /** All lines, e.g. ["250-localhost", "250 PIPELINING"]. */
-  lines: string[];
-  /** The whole reply as one text, lines joined by "\n". */
-  text: string;
-}
-
 /** A message handed to the session and not yet on the wire, or on it and not yet answered. */
 interface QueuedMessage {
   from: string;
@@ -79,13 +52,13 @@ interface QueuedMessage {
 
 type Waiter = { resolve: (reply: Reply) => void; reject: (error: Error) => void };
 
-const MAX_REPLY_BYTES = 64 * 1024;
-
 export class SmtpSession {
   readonly #options: SmtpSessionOptions;
   #socket: net.Socket | tls.TLSSocket;
-  #buffer = '';
-  #lines: string[] = [];
+  readonly #parser = new ReplyParser(
+    (reply) => this.#onReply(reply),
+    (fault) => this.#onFault(fault),
+  );
   #waiters: Waiter[] = [];
   #closedError: Error | undefined;
   #extensions = new Set<string>();
@@ -106,7 +79,7 @@ export class SmtpSession {
 
   /** Opens a session ready to send: greeted, TLS as the settings want, logged in. */
   static async open(options: SmtpSessionOptions): Promise<SmtpSession> {
-    const socket = await connectSocket(options);
+    const socket = await connectSocket(options, options.secure);
     const session = new SmtpSession(options, socket, options.secure === 'ssl');
     try {
       await session.#handshake();
@@ -217,17 +190,16 @@ export class SmtpSession {
         const accepted: string[] = [];
         const rejected: Array<{ address: string; reply: string }> = [];
         current.to.forEach((address, i) => {
-          const reply = replies[i + 1] as Reply;
-          if (reply.code >= 200 && reply.code < 300) accepted.push(address);
-          else rejected.push({ address, reply: reply.text });
+          const reply = replies[i + 1];
+          if (reply && reply.code >= 200 && reply.code < 300) accepted.push(address);
+          else rejected.push({ address, reply: reply?.text ?? '' });
         });
         // The body, and with PIPELINING the next message's envelope in the same write.
         const next = this.pipelining ? this.#queue.shift() : undefined;
         // Written as a latin1 string: Node copies it straight into the socket, with no Buffer
         // made per message for garbage collection to find later.
         const body = dotStuffText(current.raw.toString('latin1'));
-        const [final] = this.#expect(1, 'DATA');
-        const finished = (final as Promise<Reply>).then(
+        const finished = this.#expectOne('DATA').then(
           (reply) => {
             if (reply.code !== 250) {
               current.reject(new SmtpError('Message refused', { code: 'EMESSAGE', response: reply.text, command: 'DATA', sessionUsable: this.usable }));
@@ -277,10 +249,10 @@ export class SmtpSession {
     return async () => {
       const replies: Reply[] = [];
       for (const [i, c] of commands.entries()) {
-        const [reply] = await this.#command([c]);
-        replies.push(reply as Reply);
-        if (i === 0 && (reply as Reply).code === 250) job.mailAccepted = true;
-        if (i === 0 && (reply as Reply).code !== 250) break;
+        const reply = await this.#ask(c);
+        replies.push(reply);
+        if (i === 0 && reply.code === 250) job.mailAccepted = true;
+        if (i === 0 && reply.code !== 250) break;
       }
       return replies;
     };
@@ -289,7 +261,8 @@ export class SmtpSession {
   async #envelopeReplies(job: QueuedMessage, envelope: Promise<Reply>[] | (() => Promise<Reply[]>)): Promise<Reply[]> {
     if (typeof envelope === 'function') return envelope();
     const [mail, ...rest] = envelope;
-    const mailReply = await (mail as Promise<Reply>).catch((error: unknown) => {
+    if (!mail) return [];
+    const mailReply = await mail.catch((error: unknown) => {
       // The other replies of the group fail alike; they are not awaited.
       for (const r of rest) r.catch(() => undefined);
       throw error;
@@ -302,8 +275,8 @@ export class SmtpSession {
   #refusal(job: QueuedMessage, replies: Reply[]): { message: string; code: string; response: string | undefined; command: string; pendingData: Reply | undefined } | undefined {
     const complete = replies.length === job.to.length + 2;
     const dataReply = complete ? replies.at(-1) : undefined;
-    const mailReply = replies[0] as Reply;
-    if (mailReply.code !== 250) return { message: 'Sender refused', code: 'EENVELOPE', response: mailReply.text, command: 'MAIL FROM', pendingData: dataReply };
+    const mailReply = replies[0];
+    if (mailReply?.code !== 250) return { message: 'Sender refused', code: 'EENVELOPE', response: mailReply?.text, command: 'MAIL FROM', pendingData: dataReply };
     const refused = job.to.map((_, i) => replies[i + 1]).filter((r): r is Reply => r !== undefined && (r.code < 200 || r.code >= 300));
     if (refused.length === job.to.length) {
       return { message: job.to.length > 1 ? 'All recipients refused' : 'Recipient refused', code: 'EENVELOPE', response: refused[0]?.text, command: 'RCPT TO', pendingData: dataReply };
@@ -321,7 +294,7 @@ export class SmtpSession {
   async quit(): Promise<void> {
     if (this.usable) {
       try {
-        await this.#command(['QUIT']);
+        await this.#ask('QUIT');
       } catch {
         // the server may close before answering QUIT
       }
@@ -336,16 +309,16 @@ export class SmtpSession {
 
   async #handshake(): Promise<void> {
     const { transcript } = this.#options;
-    const [greeting] = await this.#read(1, 'CONN');
-    if ((greeting as Reply).code !== 220) {
-      throw new SmtpError('Greeting refused', { code: 'EPROTOCOL', response: (greeting as Reply).text, command: 'CONN' });
+    const greeting = await this.#readOne('CONN');
+    if (greeting.code !== 220) {
+      throw new SmtpError('Greeting refused', { code: 'EPROTOCOL', response: greeting.text, command: 'CONN' });
     }
     await this.#ehlo();
     const secure = this.#options.secure;
     if (!this.#secure && secure !== 'ssl' && (this.#extensions.has('STARTTLS') || secure === 'tls')) {
-      const [reply] = await this.#command(['STARTTLS']);
-      if ((reply as Reply).code !== 220) {
-        if (secure === 'tls') throw new SmtpError('Error upgrading connection with STARTTLS', { code: 'ETLS', response: (reply as Reply).text, command: 'STARTTLS' });
+      const reply = await this.#ask('STARTTLS');
+      if (reply.code !== 220) {
+        if (secure === 'tls') throw new SmtpError('Error upgrading connection with STARTTLS', { code: 'ETLS', response: reply.text, command: 'STARTTLS' });
       } else {
         try {
           await this.#upgrade();
@@ -358,9 +331,9 @@ export class SmtpSession {
           if (secure === 'tls' || this.#options.auth) throw error;
           transcript?.add('*', `STARTTLS failed (${(error as Error).message}); going on without encryption as mail_smtpsecure is ''`);
           try {
-            const plain = await connectSocket({ ...this.#options, secure: '' });
+            const plain = await connectSocket(this.#options, '');
             this.#replaceSocket(plain);
-            await this.#read(1, 'CONN');
+            await this.#readOne('CONN');
             this.#extensions.add('NO-STARTTLS');
             await this.#ehlo();
           } catch {
@@ -373,42 +346,26 @@ export class SmtpSession {
   }
 
   async #ehlo(): Promise<void> {
-    const [reply] = await this.#command([`EHLO ${this.#options.clientName}`]);
-    let lines = (reply as Reply).lines;
-    if ((reply as Reply).code !== 250) {
-      const [helo] = await this.#command([`HELO ${this.#options.clientName}`]);
-      if ((helo as Reply).code !== 250) throw new SmtpError('HELO refused', { code: 'EPROTOCOL', response: (helo as Reply).text, command: 'HELO' });
-      lines = [];
+    const reply = await this.#ask(`EHLO ${this.#options.clientName}`);
+    let offer = parseEhlo(reply);
+    if (reply.code !== 250) {
+      const helo = await this.#ask(`HELO ${this.#options.clientName}`);
+      if (helo.code !== 250) throw new SmtpError('HELO refused', { code: 'EPROTOCOL', response: helo.text, command: 'HELO' });
+      offer = { extensions: [], authMethods: [] };
     }
+    // NO-STARTTLS marks a connection made again in the clear after a failed upgrade: its
+    // STARTTLS offer is not taken a second time.
     const previous = this.#extensions.has('NO-STARTTLS');
-    this.#extensions = new Set();
+    this.#extensions = new Set(previous ? offer.extensions.filter((e) => e !== 'STARTTLS') : offer.extensions);
     if (previous) this.#extensions.add('NO-STARTTLS');
-    this.#authMethods = [];
-    for (const line of lines.slice(1)) {
-      const words = line.slice(4).trim().toUpperCase().split(/[\s=]+/);
-      const keyword = words[0];
-      if (!keyword) continue;
-      if (keyword === 'STARTTLS' && previous) continue;
-      this.#extensions.add(keyword);
-      if (keyword === 'AUTH') this.#authMethods.push(...words.slice(1).filter((w) => w !== ''));
-    }
+    this.#authMethods = offer.authMethods;
   }
 
   async #upgrade(): Promise<void> {
     const plain = this.#socket;
     plain.removeAllListeners('data');
-    const secured = await new Promise<tls.TLSSocket>((resolve, reject) => {
-      const socket = tls.connect({ socket: plain, ...tlsOptions(this.#options) });
-      const timer = setTimeout(() => reject(Object.assign(new Error('TLS handshake timed out'), { code: 'ETIMEDOUT' })), this.#options.timeoutMs);
-      socket.once('secureConnect', () => {
-        clearTimeout(timer);
-        resolve(socket);
-      });
-      socket.once('error', (error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
-    });
+    const { host, ca, rejectUnauthorized, timeoutMs } = this.#options;
+    const secured = await upgradeSocket(plain, { host, ca, rejectUnauthorized }, timeoutMs);
     this.#secure = true;
     this.#replaceSocket(secured);
     this.#options.transcript?.add('*', `TLS ${secured.getProtocol() ?? ''} ${secured.getCipher()?.name ?? ''} established`);
@@ -418,8 +375,7 @@ export class SmtpSession {
     this.#socket.removeAllListeners();
     this.#socket.on('error', () => undefined);
     this.#socket = socket;
-    this.#buffer = '';
-    this.#lines = [];
+    this.#parser.reset();
     this.#attach(socket);
   }
 
@@ -438,22 +394,22 @@ export class SmtpSession {
     const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
     switch (method) {
       case 'PLAIN': {
-        const [reply] = await this.#command([`AUTH PLAIN ${b64(`\0${user}\0${pass}`)}`]);
+        const reply = await this.#ask(`AUTH PLAIN ${b64(`\0${user}\0${pass}`)}`);
         return expect235(reply, 'AUTH PLAIN');
       }
       case 'LOGIN': {
-        const [first] = await this.#command(['AUTH LOGIN']);
-        if (first?.code !== 334) return expect235(first, 'AUTH LOGIN');
-        const [second] = await this.#command([b64(user)]);
-        if (second?.code !== 334) return expect235(second, 'AUTH LOGIN');
-        const [last] = await this.#command([b64(pass)]);
+        const first = await this.#ask('AUTH LOGIN');
+        if (first.code !== 334) return expect235(first, 'AUTH LOGIN');
+        const second = await this.#ask(b64(user));
+        if (second.code !== 334) return expect235(second, 'AUTH LOGIN');
+        const last = await this.#ask(b64(pass));
         return expect235(last, 'AUTH LOGIN');
       }
       case 'CRAM-MD5': {
-        const [challenge] = await this.#command(['AUTH CRAM-MD5']);
-        if (challenge?.code !== 334) return expect235(challenge, 'AUTH CRAM-MD5');
+        const challenge = await this.#ask('AUTH CRAM-MD5');
+        if (challenge.code !== 334) return expect235(challenge, 'AUTH CRAM-MD5');
         const digest = createHmac('md5', pass).update(Buffer.from(challenge.text.slice(4).trim(), 'base64')).digest('hex');
-        const [reply] = await this.#command([b64(`${user} ${digest}`)]);
+        const reply = await this.#ask(b64(`${user} ${digest}`));
         return expect235(reply, 'AUTH CRAM-MD5');
       }
       case 'XOAUTH2':
@@ -474,10 +430,10 @@ export class SmtpSession {
         throw new SmtpError(cause instanceof Error ? cause.message : 'Cannot get an OAuth access token', { code: 'EAUTH', command: 'AUTH XOAUTH2', cause });
       }
       const payload = Buffer.from(`user=${user}\x01auth=Bearer ${token}\x01\x01`, 'utf8').toString('base64');
-      let [reply] = await this.#command([`AUTH XOAUTH2 ${payload}`]);
-      if (reply?.code === 334) [reply] = await this.#command(['']);
-      if (reply?.code === 235) return;
-      if (renew) throw new SmtpError('Invalid login', { code: 'EAUTH', response: reply?.text, command: 'AUTH XOAUTH2' });
+      let reply = await this.#ask(`AUTH XOAUTH2 ${payload}`);
+      if (reply.code === 334) reply = await this.#ask('');
+      if (reply.code === 235) return;
+      if (renew) throw new SmtpError('Invalid login', { code: 'EAUTH', response: reply.text, command: 'AUTH XOAUTH2' });
     }
   }
 
@@ -498,9 +454,9 @@ export class SmtpSession {
       authMethods: this.#authMethods,
       maxAllowedSize: false,
       sendCommand: async (cmd: string): Promise<SMTPConnectionCustomAuthResponse> => {
-        const [reply] = await this.#command([cmd]);
+        const reply = await this.#ask(cmd);
         lastReply = reply;
-        return { command: cmd, response: reply?.text ?? '', status: reply?.code ?? 0, text: (reply?.text ?? '').slice(4), code: undefined };
+        return { command: cmd, response: reply.text, status: reply.code, text: reply.text.slice(4), code: undefined };
       },
       resolve: () => {
         done = true;
@@ -522,18 +478,17 @@ export class SmtpSession {
     // With pipelining the DATA command went out with the envelope: if the server still said
     // 354, end the empty message so the session stays in step, then reset.
     try {
-      if (pendingDataReply?.code === 354) await this.#write(Buffer.from('.\r\n'), 1, 'DATA');
-      await this.#command(['RSET']);
+      if (pendingDataReply?.code === 354) await this.#write(Buffer.from('.\r\n'), 'DATA');
+      await this.#ask('RSET');
     } catch {
       this.close();
     }
   }
 
-  /** Writes commands in one go and reads one reply per command. */
-  #command(commands: readonly string[]): Promise<Reply[]> {
-    const command = commands[0]?.split(' ')[0] ?? '';
-    for (const c of commands) this.#options.transcript?.add('C', c);
-    return this.#write(Buffer.from(commands.map((c) => `${c}\r\n`).join(''), 'utf8'), commands.length, command);
+  /** Writes one command and reads its reply. */
+  #ask(command: string): Promise<Reply> {
+    this.#options.transcript?.add('C', command);
+    return this.#write(Buffer.from(`${command}\r\n`, 'utf8'), command.split(' ')[0] ?? '');
   }
 
   /** Writes now, or not at all once the connection failed (its waiters were told already). */
@@ -562,66 +517,56 @@ export class SmtpSession {
     return replies;
   }
 
-  #write(data: Buffer, replies: number, command: string): Promise<Reply[]> {
-    const pending = this.#read(replies, command);
+  /** Expects one reply. */
+  #expectOne(command: string): Promise<Reply> {
+    const [reply] = this.#expect(1, command);
+    return reply ?? Promise.reject(new SmtpError('Connection closed', { code: 'ECONNECTION' }));
+  }
+
+  #write(data: Buffer, command: string): Promise<Reply> {
+    const pending = this.#readOne(command);
     if (this.#closedError) return pending;
     this.#socket.write(data);
     return pending;
   }
 
-  #read(count: number, command: string): Promise<Reply[]> {
+  #readOne(command: string): Promise<Reply> {
     if (this.#closedError) return Promise.reject(this.#closedError);
-    return Promise.all(this.#expect(count, command));
+    return this.#expectOne(command);
   }
 
   #attach(socket: net.Socket | tls.TLSSocket): void {
     socket.setNoDelay(true);
     socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => this.#onData(chunk));
+    socket.on('data', (chunk: string) => this.#parser.push(chunk));
     socket.on('error', (error: NodeJS.ErrnoException) => this.#fail(new SmtpError(error.message, { code: error.code === 'ETIMEDOUT' ? 'ETIMEDOUT' : 'ECONNECTION', cause: error })));
     socket.on('close', () => this.#fail(new SmtpError('Connection closed unexpectedly', { code: 'ECONNECTION' })));
   }
 
-  #onData(chunk: string): void {
-    this.#buffer += chunk;
-    if (this.#buffer.length > MAX_REPLY_BYTES) {
-      this.#fail(new SmtpError('Reply too long', { code: 'EPROTOCOL' }));
-      this.#socket.destroy();
+  #onReply(reply: Reply): void {
+    this.#options.transcript?.add('S', reply.text);
+    const waiter = this.#waiters.shift();
+    // RFC 5321 4.2: a 421 may come at any time; the server is closing.
+    if (!waiter) {
+      if (reply.code === 421) this.#fail(new SmtpError('Server closed the connection', { code: 'ECONNECTION', response: reply.text }));
+      else this.#fail(new SmtpError('Unexpected reply', { code: 'EPROTOCOL', response: reply.text }));
       return;
     }
-    let newline: number;
-    while ((newline = this.#buffer.indexOf('\n')) >= 0) {
-      const line = this.#buffer.slice(0, newline).replace(/\r$/, '');
-      this.#buffer = this.#buffer.slice(newline + 1);
-      if (!/^\d{3}(?:[ -]|$)/.test(line)) {
-        // Not a mail server (a web server, a database, a proxy's error page): its first line,
-        // cut short, names what answered; the rest of its answer is not relayed to the admin,
-        // the transcript or the log, and the connection is dropped.
-        const shown = printable(line);
-        this.#options.transcript?.add('S', shown);
-        this.#buffer = '';
-        this.#lines = [];
-        this.#fail(new SmtpError('Not an SMTP reply', { code: 'EPROTOCOL', response: shown }));
-        this.#socket.destroy();
-        return;
-      }
-      this.#lines.push(line);
-      if (!/^\d{3}-/.test(line)) {
-        const lines = this.#lines;
-        this.#lines = [];
-        const text = lines.join('\n');
-        this.#options.transcript?.add('S', text);
-        const code = Number(/^\d{3}/.exec(line)?.[0] ?? 0);
-        const waiter = this.#waiters.shift();
-        // RFC 5321 4.2: a 421 may come at any time; the server is closing.
-        if (!waiter) {
-          if (code === 421) this.#fail(new SmtpError('Server closed the connection', { code: 'ECONNECTION', response: text }));
-          else this.#fail(new SmtpError('Unexpected reply', { code: 'EPROTOCOL', response: text }));
-          return;
-        }
-        waiter.resolve({ code, lines, text });
-      }
+    waiter.resolve(reply);
+  }
+
+  #onFault(fault: WireFault): void {
+    if (fault.kind === 'not_smtp') {
+      // Not a mail server (a web server, a database, a proxy's error page): its first line,
+      // cut short, names what answered; the rest of its answer is not relayed to the admin,
+      // the transcript or the log, and the connection is dropped.
+      const shown = printable(fault.line);
+      this.#options.transcript?.add('S', shown);
+      this.#fail(new SmtpError('Not an SMTP reply', { code: 'EPROTOCOL', response: shown }));
+    } else {
+      this.#fail(new SmtpError('Reply too long', { code: 'EPROTOCOL' }));
     }
+    this.#socket.destroy();
   }
 
   #fail(error: Error): void {
@@ -644,39 +589,12 @@ function markLost(error: unknown, mailAccepted: boolean): Error {
   return new SmtpError(error instanceof Error ? error.message : String(error), { code: 'ECONNECTION', command: mailAccepted ? 'DATA' : 'MAIL FROM', cause: error });
 }
 
-function tlsOptions(options: SmtpSessionOptions): tls.ConnectionOptions {
-  const isIp = net.isIP(options.host) !== 0;
-  return {
-    ...(isIp ? {} : { servername: options.host }),
-    host: options.host,
-    rejectUnauthorized: options.rejectUnauthorized,
-    minVersion: 'TLSv1.2',
-    // Node's `ca` replaces the system CAs; mail_smtptls_ca adds to them.
-    ...(options.ca ? { ca: [...tls.rootCertificates, options.ca] } : {}),
-  };
-}
-
-function connectSocket(options: SmtpSessionOptions): Promise<net.Socket | tls.TLSSocket> {
-  options.transcript?.add('*', `connecting to ${options.host}:${options.port}${options.secure === 'ssl' ? ' (implicit TLS)' : ''}`);
-  return new Promise((resolve, reject) => {
-    const socket =
-      options.secure === 'ssl'
-        ? tls.connect({ port: options.port, ...tlsOptions(options) })
-        : net.connect({ host: options.host, port: options.port });
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new SmtpError(`Connection to ${options.host}:${options.port} timed out`, { code: 'ETIMEDOUT', command: 'CONN' }));
-    }, options.timeoutMs);
-    socket.once(options.secure === 'ssl' ? 'secureConnect' : 'connect', () => {
-      clearTimeout(timer);
-      socket.removeAllListeners('error');
-      resolve(socket);
-    });
-    socket.once('error', (error: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      reject(Object.assign(error, { command: 'CONN' }));
-    });
-  });
+/** The connection the settings ask for: implicit TLS for `ssl`, else plain TCP. */
+function connectSocket(options: SmtpSessionOptions, secure: SecureMode): Promise<net.Socket | tls.TLSSocket> {
+  const implicitTls = secure === 'ssl';
+  options.transcript?.add('*', `connecting to ${options.host}:${options.port}${implicitTls ? ' (implicit TLS)' : ''}`);
+  const { host, port, ca, rejectUnauthorized, timeoutMs } = options;
+  return openSocket({ host, port, ca, rejectUnauthorized, implicitTls }, timeoutMs, 'CONN');
 }
 
 /**

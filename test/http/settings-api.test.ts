@@ -12,7 +12,7 @@ import type { ErrorCode } from '../../src/errors.ts';
 import { buildApp } from '../../src/http/build-app.ts';
 import type { MailTestService } from '../../src/mail/mail-test-service.ts';
 import { buildContext, startServer } from '../../src/main.ts';
-import type { DetectReport } from '../../src/transport/smtp-probe.ts';
+import type { DetectReport } from '../../src/mail/detect-service.ts';
 import { freePort, startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
 
 type TestMailReport = Awaited<ReturnType<MailTestService['sendTestMail']>>;

@@ -7,7 +7,8 @@
 #   /usr/share/spamassassin, run offline with -L), and exim4-daemon-heavy unpacked into
 #   $MAILROOM_TEST_CACHE/exim. systemd (systemd-analyze), nginx and caddy: the service units and
 #   reverse-proxy configs of docs/admin/operations.md are checked with their own tools (a web
-#   server the install starts is stopped again and disabled).
+#   server the install starts is stopped again and disabled). dovecot-pop3d: the bounce mailbox
+#   (private instances; a system Dovecot the install starts is stopped again and disabled).
 # apt's own output goes to $MAILROOM_TEST_CACHE/install.log; stderr gets short progress lines.
 . "$(dirname "$0")/servers/lib.sh"
 
@@ -39,10 +40,10 @@ apt_update_once() {
   updated=1
 }
 
-# The web servers of this list whose process runs now (their packages start them on port 80).
-running_web_servers() {
+# The servers of this list whose process runs now (their packages start them on ports 80, 110, 995).
+running_services() {
   local name
-  for name in nginx caddy; do
+  for name in nginx caddy dovecot; do
     pgrep -x "$name" >/dev/null && echo "$name"
   done
   return 0
@@ -68,7 +69,9 @@ for want in \
   /usr/bin/spamassassin:spamassassin \
   /usr/bin/systemd-analyze:systemd \
   /usr/sbin/nginx:nginx \
-  /usr/bin/caddy:caddy; do
+  /usr/bin/caddy:caddy \
+  /usr/sbin/dovecot:dovecot-core \
+  /usr/lib/dovecot/pop3:dovecot-pop3d; do
   [ -e "${want%%:*}" ] || missing+=("${want#*:}")
 done
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
@@ -79,7 +82,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   # Without a main.cf the system's own Postfix cannot start; the tests run private instances.
   echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
   before=$(online_clusters)
-  servers_before=$(running_web_servers)
+  servers_before=$(running_services)
   apt_update_once
   apt_run "apt-get install ${missing[*]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
   # postgresql's postinst creates and (where init scripts may run) starts the cluster 15/main;
@@ -89,8 +92,8 @@ if [ ${#missing[@]} -gt 0 ]; then
     pg_ctlcluster "${c%/*}" "${c#*/}" stop >&2
     say "stopped the system cluster $c that installing postgresql started (left in place)"
   done
-  # Likewise nginx and caddy: the tests run private instances on their own ports.
-  for name in $(running_web_servers); do
+  # Likewise nginx, caddy and dovecot: the tests run private instances on their own ports.
+  for name in $(running_services); do
     grep -qxF "$name" <<<"$servers_before" && continue
     if [ -d /run/systemd/system ]; then
       systemctl disable --now "$name" >>"$log" 2>&1 || true

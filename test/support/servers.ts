@@ -36,6 +36,8 @@ export interface PostfixOptions {
   pass?: string;
   /** Only these recipients land in the Maildir; any other is bounced by Postfix with a real DSN. */
   knownRecipients?: readonly string[];
+  /** With knownRecipients: mail to any address of `domain` lands in the Maildir `bounceMaildir` (for startDovecot). */
+  bounceMailbox?: { domain: string };
   /** Mail to `domain` goes to pipe(8), running `argv` (Postfix's pipe macros expanded) as `user` (nobody). */
   bouncePipe?: { domain: string; argv: string; user?: string };
 }
@@ -53,6 +55,8 @@ export interface PostfixServer {
   readonly certPath: string;
   /** The Maildir's `new` folder: every recipient of every domain lands here. */
   readonly maildir: string;
+  /** The Maildir (with new/, cur/, tmp/) of options.bounceMailbox's domain. */
+  readonly bounceMaildir: string;
   /** Postfix's sendmail bound to this instance (works as root only). */
   readonly sendmailPath: string;
   stop(): Promise<void>;
@@ -64,6 +68,12 @@ export interface EximOptions {
   pass?: string;
   /** Offer STARTTLS (default true). */
   tls?: boolean;
+  /** Configuration text put before the maildir router (e.g. the manual's bounce router). */
+  routers?: string;
+  /** Configuration text put after the maildir transport. */
+  transports?: string;
+  /** Domains whose mail is taken without AUTH (as an MX takes it). */
+  openDomains?: readonly string[];
 }
 
 export interface EximServer {
@@ -76,6 +86,33 @@ export interface EximServer {
   readonly certPath: string;
   /** The Maildir's `new` folder; each mail carries `X-Exim-Auth: <mechanism> <user> tls=…`. */
   readonly maildir: string;
+  stop(): Promise<void>;
+}
+
+export interface DovecotOptions {
+  pop3Port?: number;
+  pop3sPort?: number;
+  user?: string;
+  pass?: string;
+  /** The user's mailbox, e.g. a Postfix instance's bounceMaildir; default a Maildir of its own. */
+  maildir?: string;
+}
+
+export interface DovecotServer {
+  readonly dir: string;
+  readonly host: '127.0.0.1';
+  /** Plain POP3 with STLS; login only after STLS. */
+  readonly pop3Port: number;
+  /** Implicit TLS. */
+  readonly pop3sPort: number;
+  readonly user: string;
+  readonly pass: string;
+  /** Self-signed certificate for localhost and 127.0.0.1: give it to the client as CA. */
+  readonly certPath: string;
+  /** The user's Maildir (with new/, cur/, tmp/). */
+  readonly maildir: string;
+  /** Puts a message into the user's mailbox (doveadm save). */
+  save(raw: string | Buffer): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -252,6 +289,7 @@ export async function startPostfix(options: PostfixOptions = {}): Promise<Postfi
         SMTP_USER: user,
         SMTP_PASS: pass,
         ...(options.knownRecipients ? { KNOWN_RECIPIENTS: options.knownRecipients.join(' ') } : {}),
+        ...(options.bounceMailbox ? { BOUNCE_MAILBOX_DOMAIN: options.bounceMailbox.domain } : {}),
         ...(options.bouncePipe ? { BOUNCE_DOMAIN: options.bouncePipe.domain, BOUNCE_PIPE: options.bouncePipe.argv, BOUNCE_PIPE_USER: options.bouncePipe.user ?? 'nobody' } : {}),
       });
     } catch (error) {
@@ -268,6 +306,7 @@ export async function startPostfix(options: PostfixOptions = {}): Promise<Postfi
       pass,
       certPath: join(dir, 'cert.pem'),
       maildir: join(dir, 'mail', 'inbox', 'new'),
+      bounceMaildir: join(dir, 'mail', 'bounces'),
       sendmailPath: join(dir, 'bin', 'sendmail'),
       stop: stopOnce(async () => {
         await runScript('postfix-stop.sh', [dir]);
@@ -289,6 +328,9 @@ export async function startExim(options: EximOptions = {}): Promise<EximServer> 
         SMTP_USER: user,
         SMTP_PASS: pass,
         EXIM_TLS: options.tls === false ? '0' : '1',
+        ...(options.routers ? { EXIM_ROUTERS: options.routers } : {}),
+        ...(options.transports ? { EXIM_TRANSPORTS: options.transports } : {}),
+        ...(options.openDomains ? { EXIM_OPEN_DOMAINS: options.openDomains.join(' : ') } : {}),
       });
     } catch (error) {
       await runScript('exim-stop.sh', [dir]).catch(() => undefined);
@@ -305,6 +347,44 @@ export async function startExim(options: EximOptions = {}): Promise<EximServer> 
       maildir: join(dir, 'mail', 'inbox', 'new'),
       stop: stopOnce(async () => {
         await runScript('exim-stop.sh', [dir]);
+        running.delete(dir);
+        await removeDir(dir);
+      }),
+    };
+  });
+}
+
+/** A private Dovecot: POP3 with STLS and POP3 over TLS, one passwd-file user, one Maildir. */
+export async function startDovecot(options: DovecotOptions = {}): Promise<DovecotServer> {
+  const user = options.user ?? 'bounces';
+  const pass = options.pass ?? 'bouncepass';
+  const dir = await instanceDir('dovecot');
+  const maildir = options.maildir ?? join(dir, 'Maildir');
+  return startWithPorts([options.pop3Port, options.pop3sPort], async ([pop3Port = 0, pop3sPort = 0]) => {
+    try {
+      await runScript('dovecot-start.sh', [dir, String(pop3Port), String(pop3sPort)], { POP3_USER: user, POP3_PASS: pass, MAILDIR: maildir });
+    } catch (error) {
+      await runScript('dovecot-stop.sh', [dir]).catch(() => undefined);
+      throw error;
+    }
+    trackRunning(dir, 'dovecot-stop.sh');
+    return {
+      dir,
+      host: '127.0.0.1',
+      pop3Port,
+      pop3sPort,
+      user,
+      pass,
+      certPath: join(dir, 'cert.pem'),
+      maildir,
+      save: async (raw) => {
+        await new Promise<void>((resolve, reject) => {
+          const child = execFile('doveadm', ['-c', join(dir, 'etc', 'dovecot.conf'), 'save', '-u', user], (error) => (error ? reject(error) : resolve()));
+          child.stdin?.end(raw);
+        });
+      },
+      stop: stopOnce(async () => {
+        await runScript('dovecot-stop.sh', [dir]);
         running.delete(dir);
         await removeDir(dir);
       }),

@@ -8,13 +8,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
-import {
-  detectSmtpSettings,
-  formatDetectReport,
-  probeSmtpPort,
-  recommendSmtpSettings,
-  type PortProbe,
-} from '../../src/transport/smtp-probe.ts';
+import { detectSmtpSettings, formatDetectReport, recommendSmtpSettings } from '../../src/mail/detect-service.ts';
+import { probeSmtpPort, type PortProbe } from '../../src/transport/smtp-probe.ts';
 
 const run = promisify(execFile);
 const HOST = '127.0.0.1';

@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DETECT_NOTE_KINDS, detectNoteText, type DetectNote, type DetectNoteKind } from '../../src/transport/detect-notes.ts';
-import { recommendSmtpSettings, type PortProbe } from '../../src/transport/smtp-probe.ts';
+import { recommendSmtpSettings } from '../../src/mail/detect-service.ts';
+import type { PortProbe } from '../../src/transport/smtp-probe.ts';
 import { detectFindingsZhCN, detectFindingZhCN, type DetectFinding } from '../../web/messages/detect-notes.zh-CN.ts';
 
 /** One finding of each kind, with the facts its wording must show. */

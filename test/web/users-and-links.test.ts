@@ -379,7 +379,9 @@ describe('users, the pages of mailed links, and the finish of the web interface'
         for (const [path, title] of pages.slice(0, 5)) {
           count = 0;
           await page.getByRole('navigation').getByRole('link', { name: title, exact: true }).click();
-          await page.waitForURL(new RegExp(`${path}$`));
+          // The app routes in the page: the address changes without a new document to load.
+          await page.waitForURL(new RegExp(`${path}$`), { waitUntil: 'commit' });
+          await page.getByRole('heading', { level: 1, name: title }).waitFor();
           await settled();
           assert.equal(count, 1, `${path}: one settings request when reached through the navigation`);
         }

@@ -3,6 +3,7 @@ import { api, ApiError, localizedErrorMessage, MAIL_SETTINGS_EVENT, type Setting
 import { CommitSelect, inPageWords, Link, Notice, PageTitle, SaveStatus, TestFailure, useTestSend, type SaveState } from '../components.tsx';
 import { useI18n, type MessageKey } from '../i18n.ts';
 import { detectFindingZhCN, type DetectFinding } from '../messages/detect-notes.zh-CN.ts';
+import { ReputationWarning } from '../bounces.tsx';
 
 type Value = string | number | boolean;
 type Settings = Record<string, SettingView>;
@@ -229,6 +230,7 @@ export function EmailServerPage() {
     <>
       <PageTitle>{t('emailTitle')}</PageTitle>
       <p class="intro">{t('emailIntro')}</p>
+      <ReputationWarning />
       <form class="settings" onSubmit={(e) => e.preventDefault()}>
         <div class="field">
           <label for="f-mail_smtpmode">{t('fieldSendMode')}</label>

@@ -4,6 +4,7 @@ import { navigate, onLinkClick, usePath } from '../router.ts';
 import { Notice, PageTitle } from '../components.tsx';
 import { useI18n, type MessageKey } from '../i18n.ts';
 import { errorText, useFormat } from '../format.tsx';
+import { MailBounces, type MailBounce } from '../bounces.tsx';
 
 /** The answers of /api/v1/outbox and /api/v1/captured (src/db/outbox-repo.ts, src/domain/mime-message.ts). */
 const STATES = ['queued', 'sending', 'sent', 'failed', 'cancelled'] as const;
@@ -53,7 +54,7 @@ interface MessagePart {
   html?: string;
 }
 
-type OutboxDetail = OutboxMail & { history: Attempt[]; headers: MessageHeader[]; parts: MessagePart[]; masked: boolean };
+type OutboxDetail = OutboxMail & { history: Attempt[]; headers: MessageHeader[]; parts: MessagePart[]; masked: boolean; bounces?: MailBounce[] };
 
 interface CapturedSummary {
   id: number;
@@ -823,6 +824,7 @@ function MailDetails(props: { id: number; refreshes: number; onClose(): void; on
 
           <h3>{t('outboxReplies')}</h3>
           <Attempts mail={mail} />
+          <MailBounces bounces={mail.bounces ?? []} />
 
           <MessageView headers={mail.headers} parts={mail.parts} idPrefix="mail" level={3} />
         </>

@@ -5,6 +5,7 @@ import { useI18n, type MessageKey } from '../i18n.ts';
 import { useSession } from '../session.ts';
 import { useTimeZones } from '../time-zones.ts';
 import { useMailLanguages } from '../mail-languages.ts';
+import { BounceBanner } from '../bounces.tsx';
 
 const TYPES = ['share.created', 'share.received', 'file.created', 'file.changed', 'file.deleted', 'file.restored', 'comment.created', 'tag.assigned'] as const;
 const FREQUENCIES = ['asap', 'hourly', 'daily', 'weekly'] as const;
@@ -114,6 +115,7 @@ export function PersonalPage() {
   return (
     <>
       <PageTitle>{t('personalTitle')}</PageTitle>
+      <BounceBanner email={user.email} />
       <section class="panel" aria-labelledby="account-title">
         <h2 id="account-title">{t('personalAccount')}</h2>
         <div class="field">

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, type InvitationSent, type User } from '../api.ts';
+import { BounceFlag, useBounceScores } from '../bounces.tsx';
 import { Address, Link, Notice, PageTitle } from '../components.tsx';
 import { useI18n, type MessageKey, type Translate } from '../i18n.ts';
 import { useSession } from '../session.ts';
@@ -78,6 +79,7 @@ export function UsersPage() {
   const [editing, setEditing] = useState<string | null>(null);
   const [busyUid, setBusyUid] = useState<string | null>(null);
   const [search, setSearch] = useState('');
+  const bounces = useBounceScores();
 
   const load = async () => {
     try {
@@ -233,6 +235,7 @@ export function UsersPage() {
                   <td data-label={t('userDisplayName')}>{u.display_name}</td>
                   <td data-label={t('userEmail')} class="address">
                     {u.email !== null ? <Address email={u.email} /> : <span class="hint">{t('userNone')}</span>}
+                    <BounceFlag score={bounces.of(u.email)} onCleared={bounces.reload} />
                   </td>
                   <td data-label={t('userLanguage')}>{u.language === 'zh-CN' ? t('languageName_zh-CN') : u.language === 'en' ? t('languageName_en') : languageName(languages, u.language)}</td>
                   <td data-label={t('userTimezone')}>{u.timezone}</td>

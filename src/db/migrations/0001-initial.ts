@@ -1,5 +1,5 @@
 import type { Kysely, Migration } from 'kysely';
-import type { SqlDialectName } from '../database.ts';
+import type { SqlDialectName } from '../database-handle.ts';
 
 export function initialMigration(dialect: SqlDialectName): Migration {
   return {

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Migration } from 'kysely';
-import type { SqlDialectName } from '../database.ts';
+import type { SqlDialectName } from '../database-handle.ts';
 
 /** The durable outbox: every mail is a row before anyone is told "accepted". Times are epoch ms. */
 export function outboxMigration(dialect: SqlDialectName): Migration {

@@ -1,5 +1,5 @@
 import type { Kysely, Migration } from 'kysely';
-import type { SqlDialectName } from '../database.ts';
+import type { SqlDialectName } from '../database-handle.ts';
 
 /**
  * Editable templates: every save and every reset is a row of its own, so the history of a

@@ -1,5 +1,5 @@
 import { sql, type ColumnDefinitionBuilder, type Kysely, type Migration } from 'kysely';
-import type { SqlDialectName } from '../database.ts';
+import type { SqlDialectName } from '../database-handle.ts';
 
 /**
  * People and what they hear about: sessions, one-use tokens (password reset, later invitations),

@@ -1,5 +1,5 @@
 import type { Kysely, Migration } from 'kysely';
-import type { SqlDialectName } from '../database.ts';
+import type { SqlDialectName } from '../database-handle.ts';
 
 /**
  * The test mails (the "Send email" button, a template's test-send, `mailroom mail:test`): they go

@@ -1,5 +1,5 @@
 import type { Kysely, Migration } from 'kysely';
-import type { SqlDialectName } from '../database.ts';
+import type { SqlDialectName } from '../database-handle.ts';
 
 /**
  * Bounces beside the outbox, not a state of it: a mail is `sent` when a server took it, and may

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Migration } from 'kysely';
-import type { SqlDialectName } from '../database.ts';
+import type { SqlDialectName } from '../database-handle.ts';
 
 /** Rows moved a round at a time, so a large outbox does not sit in memory at once. */
 const MOVE_CHUNK = 500;

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import { parseEventInputs } from '../../notifications/event-input.ts';
-import { shareNotifySchema } from '../../notifications/share-service.ts';
+import { shareNotifySchema } from '../../notifications/share-input.ts';
 import { batchItems, parseInput } from '../parse-input.ts';
 import { createGuards } from '../guards.ts';
 

@@ -43,11 +43,16 @@ export function userRoutes(app: FastifyInstance, ctx: AppContext): void {
   });
 
   // pending_email: a new address waiting for the user to follow the link mailed to it.
-  app.get('/api/v1/me', { preHandler: user }, async (request) => ({ user: await ctx.users.get(self(request)), pending_email: await ctx.accountMails.pendingEmail(self(request)) }));
-  app.patch('/api/v1/me', { preHandler: user }, async (request) => ({
-    user: await ctx.users.modifyOwn(self(request), parseInput(ownChangesSchema, request.body), principalOf(request).sessionHash, requestClient(request)),
-    pending_email: await ctx.accountMails.pendingEmail(self(request)),
-  }));
+  // email_bounces: mail to the address bounces past the threshold, so notifications stop (the page's banner).
+  const emailBounces = async (email: string | null) => email !== null && (await ctx.bounces.suppressed([email])).size > 0;
+  app.get('/api/v1/me', { preHandler: user }, async (request) => {
+    const account = await ctx.users.get(self(request));
+    return { user: account, pending_email: await ctx.accountMails.pendingEmail(self(request)), email_bounces: await emailBounces(account.email) };
+  });
+  app.patch('/api/v1/me', { preHandler: user }, async (request) => {
+    const account = await ctx.users.modifyOwn(self(request), parseInput(ownChangesSchema, request.body), principalOf(request).sessionHash, requestClient(request));
+    return { user: account, pending_email: await ctx.accountMails.pendingEmail(self(request)), email_bounces: await emailBounces(account.email) };
+  });
   /** The time zones by their current IANA names (Asia/Kolkata, not Asia/Calcutta), for the lists of the pages. */
   app.get('/api/v1/time-zones', { preHandler: anyCaller }, async () => ({ time_zones: timeZoneNames() }));
   /** The languages Mailroom writes mails in, each in its own name, for the pages' language lists. */

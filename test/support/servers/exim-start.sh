@@ -14,9 +14,13 @@
 #   Log: DIR/log/mainlog.
 # The binary is Debian's exim4-daemon-heavy unpacked by install-deps.sh (EXIM_BIN overrides it).
 # Restarting in the same DIR wipes its mail.
+#   EXIM_ROUTERS and EXIM_TRANSPORTS (configuration text) go before the maildir router and after
+#   the maildir transport; mail to the domains of EXIM_OPEN_DOMAINS (a colon-separated list) is
+#   taken without AUTH, as an MX takes it. Deliveries run as Debian-exim, so a pipe transport of
+#   EXIM_TRANSPORTS needs user = Debian-exim.
 # usage: exim-start.sh DIR [EXIM_PORT]
 # env:   EXIM_DIR EXIM_PORT (instead of the arguments), EXIM_TLS (1), SMTP_USER (testuser),
-#        SMTP_PASS (testpass), EXIM_BIN
+#        SMTP_PASS (testpass), EXIM_BIN, EXIM_ROUTERS, EXIM_TRANSPORTS, EXIM_OPEN_DOMAINS
 # Exit 75 when the port is taken.
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
@@ -76,9 +80,11 @@ acl_smtp_rcpt = acl_rcpt
 begin acl
 acl_rcpt:
   accept authenticated = *
+${EXIM_OPEN_DOMAINS:+  accept domains = $EXIM_OPEN_DOMAINS}
   deny   message = 5.7.1 Authentication required
 
 begin routers
+${EXIM_ROUTERS:-}
 maildir:
   driver = accept
   transport = maildir
@@ -99,6 +105,7 @@ maildir:
   headers_add = Delivered-To: \$local_part@\$domain\n\\
     X-Exim-Auth: \$sender_host_authenticated \$authenticated_id \\
     tls=\${if def:tls_in_cipher{\$tls_in_cipher}{none}}
+${EXIM_TRANSPORTS:-}
 
 begin retry
 *  *  F,1h,1m

@@ -15,12 +15,15 @@
 #   With KNOWN_RECIPIENTS (addresses separated by spaces) only those land in the Maildir: any
 #   other recipient is accepted and then bounced by virtual(8) ("unknown user", 5.1.1), so
 #   Postfix writes a real DSN to the envelope sender.
+#   With KNOWN_RECIPIENTS and BOUNCE_MAILBOX_DOMAIN, mail to any address of that domain lands in
+#   the Maildir DIR/mail/bounces/ (a mailbox that dovecot-start.sh can serve over POP3).
 #   With BOUNCE_DOMAIN and BOUNCE_PIPE, mail to that domain goes to pipe(8), running
 #   BOUNCE_PIPE (its argv=, ${original_recipient} and the like expanded) as BOUNCE_PIPE_USER
 #   (nobody); the other domains are delivered as above.
 # usage: postfix-start.sh DIR [SMTP_PORT [SMTPS_PORT]]
 # env:   SMTP_DIR SMTP_PORT SMTPS_PORT (instead of the arguments), SMTP_USER (testuser),
-#        SMTP_PASS (testpass), KNOWN_RECIPIENTS, BOUNCE_DOMAIN, BOUNCE_PIPE, BOUNCE_PIPE_USER
+#        SMTP_PASS (testpass), KNOWN_RECIPIENTS, BOUNCE_MAILBOX_DOMAIN, BOUNCE_DOMAIN, BOUNCE_PIPE,
+#        BOUNCE_PIPE_USER
 # Exit 75 when a port is taken.
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
@@ -79,6 +82,11 @@ smtpd_tls_auth_only = yes
 EOF
 if [ -n "${KNOWN_RECIPIENTS:-}" ]; then
   for address in $KNOWN_RECIPIENTS; do printf '%s inbox/\n' "$address"; done > "$D/etc/mailboxes"
+  if [ -n "${BOUNCE_MAILBOX_DOMAIN:-}" ]; then
+    printf '@%s bounces/\n' "$BOUNCE_MAILBOX_DOMAIN" >> "$D/etc/mailboxes"
+    mkdir -p "$D/mail/bounces/new" "$D/mail/bounces/cur" "$D/mail/bounces/tmp"
+    chown -R nobody:nogroup "$D/mail/bounces"
+  fi
   cat >> "$D/etc/main.cf" <<EOF
 virtual_mailbox_maps = texthash:$D/etc/mailboxes
 smtpd_reject_unlisted_recipient = no

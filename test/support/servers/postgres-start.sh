@@ -15,7 +15,9 @@
 # Last line: the connection URL.
 # usage: postgres-start.sh DIR [PG_PORT]
 # env:   PG_DIR PG_PORT (instead of the arguments), PG_USER PG_PASSWORD PG_DB (URL-safe
-#        characters only), PG_FRESH (0), PG_BIN (the server binaries' folder), PG_TEMPLATE
+#        characters only), PG_FRESH (0), PG_BIN (the server binaries' folder), PG_TEMPLATE,
+#        PG_CONF (lines added to the cluster's configuration after the ones above: the bench
+#        turns durability back on with them)
 # Exit 75 when the port is taken.
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
@@ -88,6 +90,7 @@ cat > "$D/data/test.conf" <<EOF
 listen_addresses = '127.0.0.1'
 port = $PG_PORT
 unix_socket_directories = '$D/run'
+${PG_CONF:-}
 EOF
 chown "$owner:" "$D/data/test.conf"
 
