@@ -4,21 +4,17 @@
  * signature still verifies (the envelope is not signed). Off, the envelope sender is the From.
  */
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import { createVerpAddresses } from '../../src/bounces/verp-address.ts';
 import { postfixSettings } from '../support/mail-fixtures.ts';
 import { startInstance, type TestInstance } from '../support/instance.ts';
 import { startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
+import { testDkimKey } from '../support/dkim-key.ts';
 
 describe('VERP envelope senders', () => {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const publicB64 = publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
-  const resolver = async (name: string, rr: string) => {
-    if (name === 'mail2026._domainkey.cloud.example.com' && rr === 'TXT') return [[`v=DKIM1; k=rsa; p=${publicB64}`]];
-    throw Object.assign(new Error(`no ${rr} record for ${name}`), { code: 'ENOTFOUND' });
-  };
+  const { settings: dkim, resolver } = testDkimKey('cloud.example.com', 'mail2026');
   let postfix: PostfixServer;
   let instance: TestInstance;
 
@@ -29,9 +25,7 @@ describe('VERP envelope senders', () => {
       ...postfixSettings(postfix),
       mail_smtptimeout: 5,
       mail_domain: 'cloud.example.com',
-      mail_dkim_domain: 'cloud.example.com',
-      mail_dkim_selector: 'mail2026',
-      mail_dkim_private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      ...dkim,
     });
   });
   after(async () => {
