@@ -262,7 +262,10 @@ export async function descriptionOf(field: Locator): Promise<string> {
   const texts: string[] = [];
   for (const id of ids) {
     const element = field.page().locator(`[id="${id}"]`);
-    if ((await element.count()) > 0) texts.push((await element.innerText()).trim());
+    // The page may re-render the element between the look-up and the read (a status going from
+    // "Checking…" to "Saved"): then it is read as absent, and the caller's polling asks again,
+    // rather than waiting the whole timeout for an element that is gone.
+    if ((await element.count()) > 0) texts.push((await element.innerText({ timeout: 500 }).catch(() => '')).trim());
   }
   return texts.filter(Boolean).join(' ');
 }
