@@ -77,6 +77,8 @@ service stats {
   }
 }
 EOF
-dovecot -c "$D/etc/dovecot.conf" >&2
+# Its output goes to a file: the daemon keeps the descriptors it was given, and a caller that
+# waits for the end of this script's output (runScript in servers.ts) waited 60 s for them.
+dovecot -c "$D/etc/dovecot.conf" >"$D/dovecot-start.log" 2>&1 </dev/null || { cat "$D/dovecot-start.log" >&2; die "dovecot did not start"; }
 wait_port "$POP3_PORT"; wait_port "$POP3S_PORT"
 echo "dovecot up on 127.0.0.1:$POP3_PORT (STLS) and :$POP3S_PORT (TLS), user $POP3_USER, mail in $MAILDIR"
