@@ -32,6 +32,13 @@ export interface Pop3Session {
   close(): void;
 }
 
+/**
+ * The longest line read before the connection is dropped. Mail lines are at most 1000 bytes
+ * (RFC 5322), so this leaves room for careless senders, while a server that never sends a line
+ * end (the host is whatever the admin of the page typed) cannot fill the worker's memory.
+ */
+export const MAX_POP3_LINE_BYTES = 1024 * 1024;
+
 const fail = (code: ErrorCode, message: string, cause?: unknown) => new MailroomError(code, message, cause === undefined ? {} : { cause });
 
 /** Reads CRLF lines from a socket, one at a time, as bytes (a message need not be UTF-8). */
@@ -48,6 +55,11 @@ function lineReader(socket: Socket, where: string, timeoutMs: number) {
   };
   const onData = (chunk: Buffer) => {
     buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]);
+    if (buffer.length > MAX_POP3_LINE_BYTES && buffer.indexOf('\r\n') === -1) {
+      onEnd(fail('bounce_mailbox_protocol_error', `${where} sent a line longer than ${MAX_POP3_LINE_BYTES / 1024 / 1024} MiB`));
+      socket.destroy();
+      return;
+    }
     if (!waiter) return;
     const line = take();
     if (line) {

@@ -223,3 +223,32 @@ describe('bounces fetched from a POP3 mailbox (Postfix delivers the DSN, Dovecot
     assert.deepEqual(await ctx.bounceMailbox.fetch(), { fetched: 1, recorded: 0, ignored: 1, left: 0 });
   });
 });
+
+describe('a POP3 server that never ends a line', () => {
+  it('is dropped with bounce_mailbox_protocol_error once the line passes 1 MiB, not read into memory forever', async () => {
+    const { createServer } = await import('node:net');
+    let sent = 0;
+    const server = createServer((socket) => {
+      const chunk = Buffer.alloc(64 * 1024, 0x41);
+      const pump = () => {
+        // Far more than the limit, with no CRLF: a client without one would hold all of it.
+        while (sent < 64 * 1024 * 1024 && socket.write(chunk)) sent += chunk.length;
+        if (sent < 64 * 1024 * 1024) socket.once('drain', pump);
+      };
+      socket.on('error', () => undefined);
+      pump();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    try {
+      await assert.rejects(openPop3({ host: '127.0.0.1', port, tls: 'starttls', user: 'u', password: 'p', timeoutMs: 10_000 }), (error: Error & { code?: string }) => {
+        assert.equal(error.code, 'bounce_mailbox_protocol_error');
+        assert.match(error.message, /sent a line longer than 1 MiB/);
+        return true;
+      });
+      assert.ok(sent < 16 * 1024 * 1024, `the client stopped reading after ${sent} bytes`);
+    } finally {
+      server.close();
+    }
+  });
+});
