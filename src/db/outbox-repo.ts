@@ -122,8 +122,7 @@ async function insertPostgres(trx: Kysely<DatabaseSchema>, rows: NewOutboxRow[],
 }
 
 /** A mail's bytes; both are written in one transaction, so a row without them is a damaged database. */
-function bodyOf(bodies: ReadonlyMap<number, Buffer>, id: number): Buffer {
-  const raw = bodies.get(id);
+function bodyOf(raw: Buffer | undefined, id: number): Buffer {
   if (raw === undefined) throw new MailroomError('internal_error', `Mail #${id} has no message in outbox_bodies: the database is damaged`);
   return raw;
 }
@@ -422,7 +421,7 @@ export function createOutboxRepo(db: Kysely<DatabaseSchema>, dialect: SqlDialect
           envelopeFrom: r.envelope_from,
           recipients: JSON.parse(r.recipients) as string[],
           subject: r.subject,
-          raw: bodyOf(bodies, Number(r.id)),
+          raw: bodyOf(bodies.get(Number(r.id)), Number(r.id)),
           attempts: Number(r.attempts),
           createdAt: Number(r.created_at),
         }))
@@ -550,7 +549,7 @@ export function createOutboxRepo(db: Kysely<DatabaseSchema>, dialect: SqlDialect
       const history = await db.selectFrom('outbox_attempts').selectAll().where('outbox_id', '=', id).orderBy('attempt').orderBy('id').execute();
       return {
         ...toRow(row as OutboxTable & { id: number }),
-        raw: bodyOf(new Map(body ? [[id, body.raw]] : []), id),
+        raw: bodyOf(body?.raw, id),
         history: history.map((h) => ({ attempt: Number(h.attempt), at: Number(h.at), host: h.host, outcome: h.outcome, code: h.code, message: h.message, reply: h.reply })),
       };
     },

@@ -66,23 +66,26 @@ export function createOwedMailRepo(db: Kysely<DatabaseSchema>, dialect: SqlDiale
     owe: (mails: readonly NewOwedMail[], now: number): Promise<number[]> => db.transaction().execute((trx) => oweWithin(trx, mails, now)),
 
     async claim(input: { owner: string; now: number; leaseExpiresAt: number; limit: number }): Promise<ClaimedOwedMail[]> {
-      let due = db
-        .selectFrom('owed_mails')
-        .select('id')
-        .where((eb) => eb.or([eb('state', '=', 'owed'), eb.and([eb('state', '=', 'rendering'), eb('lease_expires_at', '<', input.now)])]))
-        .orderBy('id')
-        .limit(input.limit);
-      // Several workers on PostgreSQL each take different rows instead of waiting on each other.
-      if (dialect === 'postgres') due = due.forUpdate().skipLocked();
-      // SQLite answers the OR above by reading the whole table, payloads included (~6 ms a claim
-      // with 10 000 rows owed); each half on its own partial index reads only the ids it takes.
-      const dueOnSqlite = sql<number>`(select * from (select id from owed_mails where state = 'owed' order by id limit ${input.limit})
-        union all select * from (select id from owed_mails where state = 'rendering' and lease_expires_at < ${input.now} limit ${input.limit})
-        order by 1 limit ${input.limit})`;
+      // On PostgreSQL several workers each take different rows (SKIP LOCKED) instead of waiting
+      // on each other. SQLite answers that OR by reading the whole table, payloads included (~6 ms
+      // a claim with 10 000 rows owed); each half on its own partial index reads only the ids it takes.
+      const due =
+        dialect === 'postgres'
+          ? db
+              .selectFrom('owed_mails')
+              .select('id')
+              .where((eb) => eb.or([eb('state', '=', 'owed'), eb.and([eb('state', '=', 'rendering'), eb('lease_expires_at', '<', input.now)])]))
+              .orderBy('id')
+              .limit(input.limit)
+              .forUpdate()
+              .skipLocked()
+          : sql<number>`(select * from (select id from owed_mails where state = 'owed' order by id limit ${input.limit})
+              union all select * from (select id from owed_mails where state = 'rendering' and lease_expires_at < ${input.now} limit ${input.limit})
+              order by 1 limit ${input.limit})`;
       const rows = await db
         .updateTable('owed_mails')
         .set((eb) => ({ state: 'rendering', lease_owner: input.owner, lease_expires_at: input.leaseExpiresAt, attempts: eb('attempts', '+', 1), updated_at: input.now }))
-        .where('id', 'in', dialect === 'sqlite' ? dueOnSqlite : due)
+        .where('id', 'in', due)
         .returning(['id', 'kind', 'idempotency_key', 'payload', 'attempts'])
         .execute();
       return rows.map((r) => ({ id: Number(r.id), kind: r.kind, key: r.idempotency_key, payload: r.payload, attempts: Number(r.attempts) })).sort((a, b) => a.id - b.id);
