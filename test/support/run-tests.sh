@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # What `npm test` runs: the Debian packages the real-server tests need (only what is missing),
-# the type check (a type error fails the run), then every test/**/*.test.ts file, one file at a
-# time so the servers' start-up costs do not pile up on a 2-core machine. Exits with the test
-# runner's status.
+# the type check (a type error fails the run), then every test/**/*.test.ts file, each in a
+# process of its own, two at a time. Exits with the test runner's status.
 # usage: run-tests.sh [TEST-FILE...]   (default: all of them; `npm test -- FILE` passes files)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -37,5 +36,8 @@ if [ ${#files[@]} -eq 0 ]; then
   exit 1
 fi
 
+# Two files at a time: most of a file's time is spent waiting for Postfix, PostgreSQL or Chromium,
+# and every server a test starts has its own ports and directory. MAILROOM_TEST_CONCURRENCY=1 runs
+# one file at a time (slower, and the easiest to read when a test hangs).
 # The spec reporter ends with the totals ("ℹ pass N", "ℹ fail N").
-exec node --import tsx --test --test-concurrency=1 --test-reporter=spec "${files[@]}"
+exec node --import tsx --test --test-concurrency="${MAILROOM_TEST_CONCURRENCY:-2}" --test-reporter=spec "${files[@]}"
