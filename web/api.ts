@@ -1,20 +1,24 @@
 /** The one way the pages talk to Mailroom: JSON, the session cookie, and the CSRF token on changes. */
-import { errorSummariesZhCN } from './messages/errors.zh-CN.ts';
+import en from './catalogs/en.json' with { type: 'json' };
+import { translator, type MessageKey, type UiLanguage } from './i18n.ts';
 
-let errorLanguage: 'en' | 'zh-CN' = 'en';
+let errorLanguage: UiLanguage = 'en';
 
 /** The language of the interface, for the messages of errors the server sends. */
-export function setErrorLanguage(language: 'en' | 'zh-CN'): void {
+export function setErrorLanguage(language: UiLanguage): void {
   errorLanguage = language;
 }
 
 /**
  * The server's messages are English and exact (the setting, the value, the server's reply). In
- * Chinese, a summary by code comes first and the exact message follows in brackets.
+ * any other language, a summary by code (the catalogs' error.CODE) comes first and the exact
+ * message follows in brackets.
  */
 export function localizedErrorMessage(code: string, message: string): string {
-  const summary = errorLanguage === 'zh-CN' ? errorSummariesZhCN[code] : undefined;
-  return summary === undefined ? message : `${summary}（${message}）`;
+  const key = `error.${code}`;
+  if (errorLanguage === 'en' || !Object.hasOwn(en, key)) return message;
+  const t = translator(errorLanguage);
+  return t('errorWithMessage', { summary: t(key as MessageKey), message });
 }
 
 export class ApiError extends Error {

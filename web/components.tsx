@@ -129,7 +129,7 @@ function DiagnosisFixLine(props: { fix: DiagnosisFix; goTo?: ((key: string) => v
       </Fragment>
     );
   };
-  const fields = (keys: readonly string[]) => keys.map((key, i) => [i > 0 ? (language === 'zh-CN' ? '、' : ', ') : '', field(key)]);
+  const fields = (keys: readonly string[]) => keys.map((key, i) => [i > 0 ? t('listSeparator') : '', field(key)]);
   const [first, ...rest] = props.fix.settings;
   const to = props.fix.to;
   const valueLabel = to === undefined || first === undefined ? undefined : VALUE_LABELS[first]?.[to];

@@ -1,8 +1,8 @@
 import { render, type VNode } from 'preact';
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api, MAIL_SETTINGS_EVENT, setCsrfToken, setErrorLanguage, whenSignedOut, type SettingView, type User } from './api.ts';
 import { Link } from './components.tsx';
-import { browserLanguage, I18n, isLanguage, translator, type Language } from './i18n.ts';
+import { browserLanguage, chosenLanguage, I18n, isLanguage, loadingWords, useLanguage, type UiLanguage } from './i18n.ts';
 import { mayLeave, navigate, tokenOf, usePath } from './router.ts';
 import { Session } from './session.ts';
 import { EmailServerPage } from './pages/email-server.tsx';
@@ -57,11 +57,10 @@ function App() {
   const [state, setState] = useState<State>({ kind: 'loading' });
   // The settings the banners are about (capture mode, where links in mails lead), as last loaded or saved.
   const [bannerSettings, setBannerSettings] = useState<SettingView[]>([]);
-  const language: Language = state.kind === 'signed-in' && isLanguage(state.user.language) ? state.user.language : browserLanguage();
-  const i18n = useMemo(() => ({ language, t: translator(language) }), [language]);
+  const language: UiLanguage = chosenLanguage() ?? (state.kind === 'signed-in' && isLanguage(state.user.language) ? state.user.language : browserLanguage());
+  const i18n = useLanguage(language);
   // Set while rendering, before any page below makes a request.
-  setErrorLanguage(language);
-  const { t } = i18n;
+  if (i18n) setErrorLanguage(i18n.language);
 
   useEffect(() => {
     whenSignedOut(() => {
@@ -75,10 +74,6 @@ function App() {
       })
       .catch(() => setState({ kind: 'signed-out' }));
   }, []);
-
-  useEffect(() => {
-    document.documentElement.lang = language;
-  }, [language]);
 
   const admin = state.kind === 'signed-in' && state.user.admin;
   useEffect(() => {
@@ -96,7 +91,10 @@ function App() {
     return () => window.removeEventListener(MAIL_SETTINGS_EVENT, update);
   }, []);
 
-  if (state.kind === 'loading') return <p class="loading">{t('loading')}</p>;
+  // Until the session and the language's words are in: "Loading…" in the browser's language if
+  // those words are in already, else in English.
+  if (state.kind === 'loading' || i18n === null) return <p class="loading">{loadingWords()}</p>;
+  const { t } = i18n;
 
   const publicPage = publicPageOf(path, state.kind === 'signed-in', (user) => setState({ kind: 'signed-in', user }));
   if (publicPage) {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { LANGUAGE_CODES, type Language } from '../domain/languages.ts';
 import { CATALOG_SOURCES, KEYS_USED_BY_CODE, noteOf } from './catalogs.ts';
 import { structure } from './defaults/structure.ts';
-import { MessageSyntaxError, parseMessage, placeholdersOf, type MessageNode } from './message-format.ts';
+import { MessageSyntaxError, parseMessage, placeholdersOf, type MessageNode } from '../domain/message-format.ts';
 import { lookedUpKeys } from './message-templates.ts';
 
 /**
@@ -27,11 +27,30 @@ export function sourceHash(english: string): string {
   return createHash('sha256').update(english).digest('hex').slice(0, 12);
 }
 
+/**
+ * A set of catalogs checked together: the mails' (src/templates/catalogs/) or the web
+ * interface's (web/catalogs/), each one file per language with en.json the source.
+ */
+export interface CatalogSet {
+  /** Where the files are, for the report: "src/templates/catalogs". */
+  readonly folder: string;
+  readonly sources: Readonly<Record<Language, Readonly<Record<string, string>>>>;
+  /** The keys something looks up; an English string no one uses is reported as unused. */
+  readonly used: ReadonlySet<string>;
+  /** The placeholders a translation may leave out, by key (notes.json's "optional"). */
+  optionalOf(key: string): readonly string[];
+}
+
 /** Every key something uses: the structure's lookups and the code's. */
 export function usedKeys(): Set<string> {
   const keys = new Set<string>(KEYS_USED_BY_CODE);
   for (const parts of Object.values(structure)) for (const source of Object.values(parts)) for (const key of lookedUpKeys(source)) keys.add(key);
   return keys;
+}
+
+/** The mails' catalogs (by default as shipped). */
+export function mailCatalogSet(sources: CatalogSet['sources'] = CATALOG_SOURCES): CatalogSet {
+  return { folder: 'src/templates/catalogs', sources, used: usedKeys(), optionalOf: (key) => noteOf(key).optional ?? [] };
 }
 
 function parsed(source: string, where: string, errors: string[]): MessageNode[] | undefined {
@@ -61,9 +80,9 @@ function missingPluralForms(nodes: readonly MessageNode[], language: Language): 
   return out;
 }
 
-export function checkCatalogs(translatedFrom: TranslatedFrom, sources: Readonly<Record<Language, Readonly<Record<string, string>>>> = CATALOG_SOURCES): LanguageReport[] {
+export function checkCatalogs(translatedFrom: TranslatedFrom, set: CatalogSet = mailCatalogSet()): LanguageReport[] {
+  const { sources, used } = set;
   const english = sources.en;
-  const used = usedKeys();
   const reports: LanguageReport[] = [];
   for (const language of LANGUAGE_CODES) {
     const catalog = sources[language];
@@ -80,7 +99,7 @@ export function checkCatalogs(translatedFrom: TranslatedFrom, sources: Readonly<
       if (nodes === undefined || englishNodes === undefined) continue;
       const mine = placeholdersOf(nodes);
       const theirs = placeholdersOf(englishNodes);
-      const optional = new Set(noteOf(key).optional ?? []);
+      const optional = new Set(set.optionalOf(key));
       for (const name of mine) if (!theirs.has(name)) report.errors.push(`${where}: {${name}} is not a placeholder of this message (it has ${[...theirs].map((n) => `{${n}}`).join(', ') || 'none'})`);
       for (const name of theirs) if (!mine.has(name) && !optional.has(name)) report.errors.push(`${where}: {${name}} is missing`);
       for (const problem of missingPluralForms(nodes, language)) report.errors.push(`${where}: ${problem}`);
@@ -97,15 +116,15 @@ export function checkCatalogs(translatedFrom: TranslatedFrom, sources: Readonly<
 }
 
 /** The report as lines for a terminal. */
-export function formatReport(reports: readonly LanguageReport[]): string {
-  const lines: string[] = [];
-  const total = usedKeys().size;
+export function formatReport(reports: readonly LanguageReport[], set: CatalogSet = mailCatalogSet()): string {
+  const lines: string[] = [`${set.folder}/`];
+  const total = [...set.used].filter((key) => set.sources.en[key] !== undefined).length;
   for (const r of reports) {
-    lines.push(`${r.language}: ${r.translated - r.stale.length}/${total} translated, ${r.missing.length} missing, ${r.stale.length} stale, ${r.unused.length} unused, ${r.errors.length} errors`);
-    for (const key of r.missing) lines.push(`  missing: ${key}`);
-    for (const key of r.stale) lines.push(`  stale (the English changed since): ${key}`);
-    for (const key of r.unused) lines.push(`  unused: ${key}`);
-    for (const error of r.errors) lines.push(`  error: ${error}`);
+    lines.push(`  ${r.language}: ${r.translated - r.stale.length}/${total} translated, ${r.missing.length} missing, ${r.stale.length} stale, ${r.unused.length} unused, ${r.errors.length} errors`);
+    for (const key of r.missing) lines.push(`    missing: ${key}`);
+    for (const key of r.stale) lines.push(`    stale (the English changed since): ${key}`);
+    for (const key of r.unused) lines.push(`    unused: ${key}`);
+    for (const error of r.errors) lines.push(`    error: ${error}`);
   }
   return lines.join('\n');
 }

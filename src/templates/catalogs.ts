@@ -15,7 +15,7 @@ import ptBR from './catalogs/pt-BR.json' with { type: 'json' };
 import ru from './catalogs/ru.json' with { type: 'json' };
 import zhCN from './catalogs/zh-CN.json' with { type: 'json' };
 import zhTW from './catalogs/zh-TW.json' with { type: 'json' };
-import { formatMessage, parseMessage, type MessageArguments, type MessageNode } from './message-format.ts';
+import { formatMessage, parseMessage, type MessageArguments, type MessageNode } from '../domain/message-format.ts';
 
 /**
  * The message catalogs of the mails: one ICU MessageFormat JSON file per language

@@ -28,7 +28,7 @@ import {
 import { codePoint, printable } from '../domain/address.ts';
 import { MailroomError } from '../errors.ts';
 import { CJK_SPACE_FILTER, cjkSpace, spaceOutputs } from './cjk-outputs.ts';
-import { PLURAL_FORM_FILTER, pluralForm } from './message-format.ts';
+import { PLURAL_FORM_FILTER, pluralForm } from '../domain/message-format.ts';
 import { inlineRenderedHtml, inlineTemplateCss, loadJuice, type JuiceFn } from './inline-css.ts';
 import type { TemplatePart, VariableSpec } from './template-catalog.ts';
 import { finishRendered } from './finish-message.ts';

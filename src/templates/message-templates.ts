@@ -1,6 +1,6 @@
 import { LANGUAGE_CODES, LANGUAGES, type Language } from '../domain/languages.ts';
 import { lookupMessage } from './catalogs.ts';
-import { PLURAL_FORM_FILTER, type MessageNode } from './message-format.ts';
+import { PLURAL_FORM_FILTER, type MessageNode } from '../domain/message-format.ts';
 import type { TemplateName, TemplatePart, TemplateParts } from './template-catalog.ts';
 
 

@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import { Liquid } from 'liquidjs';
 import { layoutHtml } from '../../src/templates/defaults/layout.ts';
 import { SHIPPED_TEMPLATES } from '../../src/templates/shipped-templates.ts';
-import { PLURAL_FORM_FILTER, pluralForm } from '../../src/templates/message-format.ts';
+import { PLURAL_FORM_FILTER, pluralForm } from '../../src/domain/message-format.ts';
 import { sampleData } from '../../src/templates/sample-data.ts';
 import {
   COMMON_VARIABLES,

@@ -423,7 +423,7 @@ describe('the Templates, Outbox and Users pages of an admin', () => {
         await page.getByRole('link', { name: 'Outbox' }).click();
         const section = page.locator('#owed-mails');
         await section.getByRole('heading', { name: 'Not yet rendered' }).waitFor();
-        assert.match(await section.innerText(), /1 mail\(s\) could not be rendered from their template/);
+        assert.match(await section.innerText(), /1 mail could not be rendered from its template/);
         const row = section.locator('#owed-failed-list tbody tr');
         assert.equal(await row.count(), 1);
         assert.match(await row.innerText(), /share[\s\S]*template_render_budget/);
@@ -431,7 +431,7 @@ describe('the Templates, Outbox and Users pages of an admin', () => {
         // The admin fixes the template (back to the shipped one) and renders the mail again.
         assert.equal((await mailroom.api('DELETE', '/api/v1/templates/share/en')).status, 200);
         await section.getByRole('button', { name: 'Render the 1 again' }).click();
-        await section.getByText('1 mail(s) to be rendered again.').waitFor();
+        await section.getByText('1 mail to be rendered again.').waitFor();
         await eventually(async () => (await mailroom.api<{ mails: Array<{ subject: string; state: string }> }>('GET', '/api/v1/outbox?limit=20')).body.mails.some((m) => m.subject === 'Owen Sharer shared »owed-plan.odt« with you' && m.state === 'sent'), 'the share mail to be rendered and sent', 30_000);
         await page.locator('#outbox-refresh').click();
         await page.locator('#outbox-list tr', { hasText: 'owed-plan.odt' }).waitFor();
@@ -539,7 +539,7 @@ describe('the Templates, Outbox and Users pages of an admin', () => {
           const retryAll = page.getByRole('button', { name: `Retry all failed (${failed})` });
           await retryAll.click();
           const question = page.locator('#outbox-retry-all-question');
-          assert.equal(await question.innerText(), `Queue the ${failed} failed mail(s) again? Fix what made them fail first (each mail shows the server’s reply), or they fail again.`);
+          assert.equal(await question.innerText(), `Queue the ${failed} failed mails again? Fix what made them fail first (each mail shows the server’s reply), or they fail again.`);
           // Cancel changes nothing.
           await page.locator('#outbox-retry-all-confirm').getByRole('button', { name: 'Cancel' }).click();
           assert.equal(await question.count(), 0);
@@ -548,7 +548,7 @@ describe('the Templates, Outbox and Users pages of an admin', () => {
           await setMail({ mail_smtphost: `127.0.0.1:${working.port}` });
           await retryAll.click();
           await page.getByRole('button', { name: 'Yes, retry them all' }).click();
-          await page.locator('#outbox-retry-all-status').filter({ hasText: `${failed} mail(s) queued again.` }).waitFor();
+          await page.locator('#outbox-retry-all-status').filter({ hasText: `${failed} mails queued again.` }).waitFor();
           await eventually(async () => (await Promise.all(ids.map(outboxMail))).every((m) => m.state === 'sent'), 'both mails were sent by the fixed server');
           await eventually(async () => (await shownCounts(page))['failed'] === 0, 'the page follows by itself: no failed mail');
           assert.equal(await retryAll.count(), 0, 'the button goes with the last failed mail');

@@ -1,13 +1,17 @@
 /**
- * "Detect settings" in the Chinese interface: every finding the server can make has a Chinese
- * wording, carries the facts of the finding, and the English sentences stay what the CLI prints.
+ * "Detect settings" in the Chinese interface: every finding the server can make is worded from
+ * the catalogs (detect.*), carries the facts of the finding, and the English sentences stay what
+ * the CLI prints.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { DETECT_NOTE_KINDS, detectNoteText, type DetectNote, type DetectNoteKind } from '../../src/transport/detect-notes.ts';
 import { recommendSmtpSettings } from '../../src/mail/detect-service.ts';
 import type { PortProbe } from '../../src/transport/smtp-probe.ts';
-import { detectFindingsZhCN, detectFindingZhCN, type DetectFinding } from '../../web/messages/detect-notes.zh-CN.ts';
+import { DETECT_WORDINGS, wordFinding, type DetectFinding } from '../../web/detect-findings.ts';
+import { loadCatalog, translator } from '../../web/i18n.ts';
+
+const detectFindingZhCN = (finding: DetectFinding | { kind: string }, english: string) => wordFinding(finding, english, 'zh-CN', translator('zh-CN'));
 
 /** One finding of each kind, with the facts its wording must show. */
 const samples: { [K in DetectNoteKind]: { note: Extract<DetectNote, { kind: K }>; facts: string[] } } = {
@@ -15,24 +19,26 @@ const samples: { [K in DetectNoteKind]: { note: Extract<DetectNote, { kind: K }>
   port_unusable: { note: { kind: 'port_unusable', port: 587, error: { code: 'hello_refused', message: 'the server refused EHLO: 554 go away' } }, facts: ['587', 'EHLO', '554 go away'] },
   port_25_blocked: { note: { kind: 'port_25_blocked', port: 25 }, facts: ['25', '阻止'] },
   host_not_found: { note: { kind: 'host_not_found', host: 'smtp.example.invalid' }, facts: ['smtp.example.invalid', 'DNS'] },
-  no_answer: { note: { kind: 'no_answer', ports: [587, 465] }, facts: ['587、465', '防火墙'] },
+  no_answer: { note: { kind: 'no_answer', ports: [587, 465] }, facts: ['587和465', '防火墙'] },
   no_working_port: { note: { kind: 'no_working_port' }, facts: ['无法推荐'] },
   no_tls: { note: { kind: 'no_tls', withPassword: true }, facts: ['SMTP 密码', '587', '465'] },
   certificate_self_signed: { note: { kind: 'certificate_self_signed', port: 465 }, facts: ['465', '自签名', 'CA 证书文件'] },
   certificate_issuer_untrusted: { note: { kind: 'certificate_issuer_untrusted', port: 587, issuer: 'CN=Example Private CA' }, facts: ['587', 'CN=Example Private CA', '中间证书'] },
   certificate_expired: { note: { kind: 'certificate_expired', port: 587, validTo: '2026-01-31T12:00:00.000Z' }, facts: ['587', '2026-01-31T12:00:00.000Z', '过期'] },
   certificate_not_yet_valid: { note: { kind: 'certificate_not_yet_valid', port: 587 }, facts: ['587', '时钟'] },
-  certificate_wrong_name: { note: { kind: 'certificate_wrong_name', port: 587, host: '10.0.0.5', names: ['mail.example.com', 'smtp.example.com'] }, facts: ['10.0.0.5', '“mail.example.com”、“smtp.example.com”', 'mail_smtphost'] },
+  certificate_wrong_name: { note: { kind: 'certificate_wrong_name', port: 587, host: '10.0.0.5', names: ['mail.example.com', 'smtp.example.com'] }, facts: ['10.0.0.5', '“mail.example.com”和“smtp.example.com”', 'mail_smtphost'] },
   certificate_untrusted: { note: { kind: 'certificate_untrusted', port: 587, reason: 'CERT_REVOKED' }, facts: ['587', 'CERT_REVOKED'] },
   ca_checked: { note: { kind: 'ca_checked' }, facts: ['CA 证书文件'] },
-  auth_unsupported: { note: { kind: 'auth_unsupported', port: 587, methods: ['SCRAM-SHA-256', 'GSSAPI'] }, facts: ['587', 'SCRAM-SHA-256、GSSAPI', 'PLAIN'] },
+  auth_unsupported: { note: { kind: 'auth_unsupported', port: 587, methods: ['SCRAM-SHA-256', 'GSSAPI'] }, facts: ['587', 'SCRAM-SHA-256和GSSAPI', 'PLAIN'] },
   no_auth: { note: { kind: 'no_auth', port: 25 }, facts: ['25', 'AUTH'] },
   failover_differs: { note: { kind: 'failover_differs', host: 'backup.example.com', port: 465, secure: 'ssl', listSecure: 'tls' }, facts: ['backup.example.com', '465', '隐式 TLS', 'STARTTLS', '故障转移'] },
 };
 
 describe('the findings of "Detect settings" in Chinese', () => {
+  before(() => loadCatalog('zh-CN'));
+
   it('has a wording for every kind the server makes, and none for a kind it does not', () => {
-    assert.deepEqual(Object.keys(detectFindingsZhCN).sort(), [...DETECT_NOTE_KINDS].sort());
+    assert.deepEqual(Object.keys(DETECT_WORDINGS).sort(), [...DETECT_NOTE_KINDS].sort());
   });
 
   it('says each finding in Chinese with its facts, and the API shape is the one the page reads', () => {

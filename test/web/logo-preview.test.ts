@@ -58,7 +58,7 @@ describe('images in mail previews', () => {
       await page.locator('#template-preview[data-state="ready"]').waitFor();
       const logo = page.frameLocator('#preview-html').locator('img.logo');
       assert.equal(await logo.getAttribute('src'), `${cloud.origin}/logo.png`);
-      await eventually(async () => (await logo.evaluate((img: { complete: boolean; naturalWidth: number }) => img.complete && img.naturalWidth)) === 1, 'the logo loaded in the preview');
+      await eventually(async () => (await logo.evaluate((img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth)) === 1, 'the logo loaded in the preview');
       assert.ok(cloud.requests.includes('/logo.png'), 'the browser fetched the logo from its server');
 
       // The captured mails are a tab of the Outbox page, at an address of its own.
@@ -70,7 +70,7 @@ describe('images in mail previews', () => {
       await pixel.waitFor({ state: 'attached' });
       // Give a blocked image the time a loaded one would have needed.
       await page.waitForTimeout(1000);
-      assert.equal(await pixel.evaluate((img: { naturalWidth: number }) => img.naturalWidth), 0, 'the pixel did not load');
+      assert.equal(await pixel.evaluate((img) => (img as HTMLImageElement).naturalWidth), 0, 'the pixel did not load');
       assert.deepEqual(tracker.requests, [], 'the browser never asked the other server');
       // The browser says why on its console, each time the mail is drawn (the page refreshes
       // itself): expected here, no problem of the page. Leave the page so that no more come.

@@ -161,10 +161,10 @@ describe('the Outbox page', () => {
       await page.getByLabel(`Select mail #${two}`).check();
       await page.locator('#outbox-selection').filter({ hasText: '2 selected' }).waitFor();
       await page.getByRole('button', { name: 'Retry selected' }).click();
-      assert.equal(await page.locator('#outbox-selected-question').innerText(), 'Queue the 2 selected mail(s) again?');
+      assert.equal(await page.locator('#outbox-selected-question').innerText(), 'Queue the 2 selected mails again?');
       await eventually(async () => (await focusedId(page)) === 'outbox-selected-yes', 'the focus is on the confirmation');
       await page.getByRole('button', { name: 'Yes, go ahead' }).click();
-      await page.locator('#outbox-selected-status').filter({ hasText: 'Done for 2 of 2 mail(s).' }).waitFor();
+      await page.locator('#outbox-selected-status').filter({ hasText: 'Done for 2 of 2 mails.' }).waitFor();
       await eventually(async () => (await Promise.all([one, two].map(outboxMail))).every((m) => m.state === 'sent'), 'both sent at the working server');
     });
   });

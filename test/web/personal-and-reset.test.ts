@@ -327,7 +327,7 @@ describe('the personal page, sign-in and password reset, for a user who is not a
       await password.fill('short');
       await repeat.fill('short');
       await submit.click();
-      const tooShort = await password.evaluate((el: { validationMessage: string }) => el.validationMessage);
+      const tooShort = await password.evaluate((el) => (el as HTMLInputElement).validationMessage);
       assert.match(tooShort, /10/, `the browser asks for 10 characters: ${JSON.stringify(tooShort)}`);
       assert.equal(await page.getByRole('status').filter({ hasText: 'Your password was changed' }).count(), 0);
       // Long enough but well known: Mailroom refuses it and says why; the link still works.

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, localizedErrorMessage, MAIL_SETTINGS_EVENT, type SettingView, type TestMailReport } from '../api.ts';
 import { CommitSelect, inPageWords, Link, Notice, PageTitle, SaveStatus, TestFailure, useTestSend, type SaveState } from '../components.tsx';
 import { useI18n, type MessageKey } from '../i18n.ts';
-import { detectFindingZhCN, type DetectFinding } from '../messages/detect-notes.zh-CN.ts';
+import { wordFinding, type DetectFinding } from '../detect-findings.ts';
 import { ReputationWarning } from '../bounces.tsx';
 
 type Value = string | number | boolean;
@@ -544,7 +544,7 @@ function Detect(props: { settings: Settings; onApplied: (keys: string[]) => Prom
   const [proposal, setProposal] = useState<DetectProposal | null>(null);
   const [outcome, setOutcome] = useState<{ kind: 'ok' | 'error' | 'info'; text: string } | null>(null);
   const wordNotes = (report: DetectHostReport) =>
-    (language === 'zh-CN' ? report.findings.map((finding, i) => detectFindingZhCN(finding, report.notes[i] ?? '')) : report.notes).map((note) => inPageWords(note, t));
+    report.findings.map((finding, i) => inPageWords(wordFinding(finding, report.notes[i] ?? '', language, t), t));
   const run = async (event: Event) => {
     event.preventDefault();
     setBusy(true);

@@ -1,7 +1,8 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, MAIL_SETTINGS_EVENT, type SettingView } from '../api.ts';
-import { Notice, PageTitle, SaveStatus, type SaveState } from '../components.tsx';
+import { CommitSelect, Notice, PageTitle, SaveStatus, type SaveState } from '../components.tsx';
+import { useMailLanguages } from '../mail-languages.ts';
 import { useI18n, type MessageKey } from '../i18n.ts';
 
 type Settings = Record<string, SettingView>;
@@ -10,12 +11,14 @@ const withoutKey = (d: Record<string, string>, key: string) => Object.fromEntrie
 
 /**
  * "General": the instance's name and address (base_url, with the address the admin is signed
- * in at offered for one click) and the look of its mails. Saved field by field like the Email
+ * in at offered for one click), the language of mails to people who chose none, and the look of
+ * its mails. Saved field by field like the Email
  * server page, through the same settings API.
  */
 export function GeneralPage() {
   const { t } = useI18n();
   const [settings, setSettings] = useState<Settings | null>(null);
+  const languages = useMailLanguages(String(settings?.['mail_default_language']?.value ?? ''));
   const [status, setStatus] = useState<Record<string, SaveState>>({});
   /**
    * What a field shows instead of the saved value: what is typed and not saved yet, or what was
@@ -103,6 +106,38 @@ export function GeneralPage() {
     );
   };
 
+  /** A choice among fixed values (the default language): saved as soon as it is chosen. */
+  const choice = (key: string, label: MessageKey, hint: MessageKey, options: readonly { value: string; label: string; lang?: string }[]) => {
+    const s = settings[key];
+    const locked = s?.locked ?? false;
+    return (
+      <div class="field">
+        <label for={`f-${key}`}>{t(label)}</label>
+        <CommitSelect
+          field={{ id: `f-${key}`, name: key, disabled: locked, 'aria-describedby': [`hn-${key}`, `st-${key}`, ...(locked ? [`lk-${key}`] : [])].join(' ') }}
+          saved={String(s?.value ?? '')}
+          onCommit={(value) => void save(key, value)}
+          onBrowse={() => undefined}
+        >
+          {options.map((o) => (
+            <option key={o.value} value={o.value} lang={o.lang}>
+              {o.label}
+            </option>
+          ))}
+        </CommitSelect>
+        <p class="hint" id={`hn-${key}`}>
+          {t(hint)}
+        </p>
+        {locked && (
+          <p class="hint locked" id={`lk-${key}`}>
+            {t('lockedBy', { source: t(s?.lockedBy === 'env' ? 'lockedSource_env' : 'lockedSource_file') })}
+          </p>
+        )}
+        <SaveStatus id={`st-${key}`} state={status[key]} />
+      </div>
+    );
+  };
+
   const baseUrlExtra = (
     <>
       {derived && (
@@ -134,6 +169,12 @@ export function GeneralPage() {
       <form class="settings" onSubmit={(e) => e.preventDefault()}>
         {field('instance_name', 'fieldInstanceName', 'fieldInstanceNameHint')}
         {field('base_url', 'fieldBaseUrl', 'fieldBaseUrlHint', { type: 'url', verbatim: true, extra: baseUrlExtra })}
+        {choice(
+          'mail_default_language',
+          'fieldDefaultLanguage',
+          'fieldDefaultLanguageHint',
+          languages.map((l) => ({ value: l.code, label: l.name, lang: l.code })),
+        )}
         {field('mail_logo_url', 'fieldLogoUrl', 'fieldLogoUrlHint', { type: 'url', verbatim: true })}
         {field('mail_logo_dark_url', 'fieldLogoDarkUrl', 'fieldLogoDarkUrlHint', { type: 'url', verbatim: true })}
         {field('mail_logo_width', 'fieldLogoWidth', 'fieldLogoSizeHint', { type: 'number' })}

@@ -1,8 +1,8 @@
 import type { ComponentChildren } from 'preact';
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, setErrorLanguage, type LinkHolder } from '../api.ts';
 import { Link, Notice, PageTitle } from '../components.tsx';
-import { I18n, isLanguage, translator, useI18n, type MessageKey } from '../i18n.ts';
+import { I18n, isLanguage, useI18n, useLanguage, type MessageKey } from '../i18n.ts';
 
 /**
  * What the pages of mailed links (reset, set password, confirm or undo an address) do first: ask
@@ -38,12 +38,8 @@ export function useLinkCheck(path: string, token: string, invalidCodes: readonly
 /** The page below in the account's language (the link's holder), whatever the browser prefers. */
 export function InLanguage(props: { language: string; children: ComponentChildren }) {
   const outer = useI18n();
-  const language = isLanguage(props.language) ? props.language : outer.language;
-  const value = useMemo(() => ({ language, t: translator(language) }), [language]);
-  setErrorLanguage(language);
-  useEffect(() => {
-    document.documentElement.lang = language;
-  }, [language]);
+  const value = useLanguage(isLanguage(props.language) ? props.language : outer.language) ?? outer;
+  setErrorLanguage(value.language);
   return <I18n.Provider value={value}>{props.children}</I18n.Provider>;
 }
 

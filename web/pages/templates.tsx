@@ -3,11 +3,14 @@ import { api, ApiError, type TestMailReport } from '../api.ts';
 import { Notice, PageTitle, SaveStatus, TestFailure, useTestSend, type SaveState } from '../components.tsx';
 import { isLanguage, useI18n, type MessageKey } from '../i18n.ts';
 import { languageName, useMailLanguages } from '../mail-languages.ts';
-import { editorPhrasesZhCN } from '../messages/editor-phrases.zh-CN.ts';
+import en from '../catalogs/en.json' with { type: 'json' };
 import { lineDiff } from '../line-diff.ts';
 import { useLeaveGuard } from '../router.ts';
 import { useSession } from '../session.ts';
 import type { EditorHandle, EditorMode, ErrorMark } from '../editor.ts';
+
+/** CodeMirror's own words (search panel, go to line, folding): the catalogs' editor.<English phrase>. */
+const EDITOR_PHRASES = Object.keys(en).filter((key) => key.startsWith('editor.')) as MessageKey[];
 
 /** The answers of /api/v1/templates (src/templates/template-service.ts). */
 interface TemplateSummary {
@@ -403,7 +406,7 @@ export function TemplatesPage() {
               const edited = drafts[keyOf(name, l)] && details[keyOf(name, l)] && !sameParts(drafts[keyOf(name, l)] as Parts, (details[keyOf(name, l)] as TemplateDetail).parts);
               return (
                 <option value={l} key={l}>
-                  {isLanguage(l) ? t(`languageName_${l}`) : languageName(mailLanguages, l)}
+                  {languageName(mailLanguages, l)}
                   {' · '}
                   {s?.customized ? t('templateCustomized') : t('templateDefault')}
                   {edited ? ` · ${t('templateUnsaved')}` : ''}
@@ -431,7 +434,7 @@ export function TemplatesPage() {
         <div class="tpl-layout">
           <form class="settings tpl-edit" onSubmit={save} aria-labelledby="tpl-edit-title" noValidate>
             <h2 id="tpl-edit-title" class="visually-hidden">
-              {templateLabel(name)} · {isLanguage(lang) ? t(`languageName_${lang}`) : languageName(mailLanguages, lang)}
+              {templateLabel(name)} · {languageName(mailLanguages, lang)}
             </h2>
             <Variables variables={variables} onInsert={insertVariable} />
 
@@ -675,7 +678,7 @@ function CodeEditor(props: {
           variables: p.variables,
           onChange: (doc) => latest.current.onChange(doc),
           onFocus: () => latest.current.onFocus(),
-          phrases: language === 'zh-CN' ? editorPhrasesZhCN : undefined,
+          phrases: language === 'en' ? undefined : Object.fromEntries(EDITOR_PHRASES.map((key) => [key.slice('editor.'.length), t(key)])),
         });
         shownKey.current = p.docKey;
         p.onReady(handle.current);

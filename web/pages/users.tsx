@@ -237,7 +237,7 @@ export function UsersPage() {
                     {u.email !== null ? <Address email={u.email} /> : <span class="hint">{t('userNone')}</span>}
                     <BounceFlag score={bounces.of(u.email)} onCleared={bounces.reload} />
                   </td>
-                  <td data-label={t('userLanguage')}>{u.language === 'zh-CN' ? t('languageName_zh-CN') : u.language === 'en' ? t('languageName_en') : languageName(languages, u.language)}</td>
+                  <td data-label={t('userLanguage')}>{languageName(languages, u.language)}</td>
                   <td data-label={t('userTimezone')}>{u.timezone}</td>
                   <td data-label={t('userAdmin')}>{u.admin ? t('yes') : t('no')}</td>
                   <td data-label={t('userStatus')}>
@@ -423,7 +423,7 @@ function UserFields(props: { prefix: 'add' | 'edit'; values: Values; errors: Err
         <input {...common('password', true)} type="password" autocomplete="new-password" value={values.password} onInput={(e) => props.set({ password: e.currentTarget.value })} />
         <p class="hint" id={`${id('password')}-hint`}>
           {t('passwordHint')}
-          {language === 'zh-CN' ? '' : ' '}
+          {t('sentenceGap')}
           {prefix === 'add' ? t('userPasswordAddHint') : t('userNewPasswordHint')}
         </p>
         {error('password')}

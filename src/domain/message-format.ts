@@ -1,5 +1,5 @@
-import { needsSpaceBetween } from '../domain/cjk-spacing.ts';
-import { isLanguage, LANGUAGES } from '../domain/languages.ts';
+import { needsSpaceBetween } from './cjk-spacing.ts';
+import { isLanguage, LANGUAGES } from './languages.ts';
 
 /**
  * The part of ICU MessageFormat the catalogs use (src/templates/catalogs/*.json): simple
