@@ -213,6 +213,23 @@ describe('the import rules of src/', () => {
     assert.deepEqual(broken, []);
   });
 
+  it("lets the web interface import of the server's code only domain/ files that need no Node.js (languages, the message format)", async () => {
+    const webDir = fileURLToPath(new URL('../web/', import.meta.url));
+    const webFiles = (await readdir(webDir, { recursive: true })).filter((f) => /\.tsx?$/.test(f));
+    const found: string[] = [];
+    const wrong: string[] = [];
+    for (const file of webFiles) {
+      for (const match of (await readFile(posix.join(webDir, file), 'utf8')).matchAll(/from '((?:\.\.\/)+src\/[^']+)'/g)) {
+        const target = posix.normalize(posix.join('web', posix.dirname(file), match[1] as string));
+        found.push(target);
+        if (!target.startsWith('src/domain/')) wrong.push(`web/${file} imports ${match[1]}: the bundle may use only src/domain/`);
+        else if (/from 'node:|from '\.\.\/errors\.ts'/.test(await readFile(fileURLToPath(new URL(`../${target}`, import.meta.url)), 'utf8'))) wrong.push(`web/${file} imports ${target}, which needs Node.js or the server's errors`);
+      }
+    }
+    assert.ok(found.includes('src/domain/languages.ts'), 'the web interface imports the list of languages');
+    assert.deepEqual(wrong, []);
+  });
+
   it('keeps domain/ free of our other code except errors.ts', () => {
     assert.deepEqual(violations(refs, domainIsPure), []);
   });

@@ -24,34 +24,7 @@ export function activitySummary(input: { type: EventType; own: boolean; actorNam
   return sentence(input, translate(language, 'activity.named', { kind: input.objectType, name: input.objectName }), language);
 }
 
-// The preferences and unsubscribe pages' words: those pages' own texts move to catalogs with the
-// web interface's; until then, the languages without these words show the English ones.
-const typeLabels: Partial<Record<TemplateLanguage, Record<EventType, string>>> & Pick<Record<TemplateLanguage, Record<EventType, string>>, 'en'> = {
-  en: {
-    'share.created': 'files and folders shared with you',
-    'share.received': 'shares you received',
-    'file.created': 'new files',
-    'file.changed': 'changed files',
-    'file.deleted': 'deleted files',
-    'file.restored': 'restored files',
-    'comment.created': 'comments',
-    'tag.assigned': 'tags',
-    'share.link.sent': 'links you sent by email',
-  },
-  'zh-CN': {
-    'share.created': '与您共享的文件和文件夹',
-    'share.received': '您收到的共享',
-    'file.created': '新建的文件',
-    'file.changed': '修改的文件',
-    'file.deleted': '删除的文件',
-    'file.restored': '恢复的文件',
-    'comment.created': '评论',
-    'tag.assigned': '标签',
-    'share.link.sent': '您通过邮件发送的链接',
-  },
-};
-
-/** What a notification type is about, for the preferences and unsubscribe pages. */
+/** What a notification type is about ("changed files"), for the unsubscribe page: the catalogs' notification_type.*. */
 export function typeLabel(type: EventType, language: TemplateLanguage): string {
-  return (typeLabels[language] ?? typeLabels.en)[type];
+  return translate(language, `notification_type.${type}`);
 }

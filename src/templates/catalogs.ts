@@ -108,4 +108,7 @@ export const KEYS_USED_BY_CODE: readonly string[] = [
   'activity.object',
   'activity.named',
   ...EVENT_TYPES.flatMap((type) => [`activity.other.${type}`, `activity.own.${type}`]),
+  // The page of a mail's unsubscribe link (http/routes/unsubscribe-routes.ts) and what each kind of notification is about.
+  ...['title', 'question', 'button', 'done', 'invalid', 'all'].map((word) => `unsubscribe.${word}`),
+  ...EVENT_TYPES.map((type) => `notification_type.${type}`),
 ];

@@ -430,7 +430,7 @@ describe('the Templates, Outbox and Users pages of an admin', () => {
 
         // The admin fixes the template (back to the shipped one) and renders the mail again.
         assert.equal((await mailroom.api('DELETE', '/api/v1/templates/share/en')).status, 200);
-        await section.getByRole('button', { name: 'Render the 1 again' }).click();
+        await section.getByRole('button', { name: 'Render it again' }).click();
         await section.getByText('1 mail to be rendered again.').waitFor();
         await eventually(async () => (await mailroom.api<{ mails: Array<{ subject: string; state: string }> }>('GET', '/api/v1/outbox?limit=20')).body.mails.some((m) => m.subject === 'Owen Sharer shared »owed-plan.odt« with you' && m.state === 'sent'), 'the share mail to be rendered and sent', 30_000);
         await page.locator('#outbox-refresh').click();

@@ -263,7 +263,8 @@ export function EmailServerPage() {
 
         <fieldset class="field from">
           <legend>{t('fieldFromAddress')}</legend>
-          <div class="inline">
+          {/* An address reads left to right in every language: local part, @, domain. */}
+          <div class="inline" dir="ltr">
             <input {...common('mail_from_address')} aria-label={t('fieldFromLocal')} value={String(shownValue('mail_from_address') ?? '')} {...typing('mail_from_address')} onChange={(e) => void save({ mail_from_address: e.currentTarget.value })} />
             <span aria-hidden="true">@</span>
             <input {...common('mail_domain')} aria-label={t('fieldFromDomain')} value={String(shownValue('mail_domain') ?? '')} {...typing('mail_domain')} onChange={(e) => void save({ mail_domain: e.currentTarget.value })} />

@@ -4,35 +4,30 @@ import type { AppContext } from '../../context.ts';
 import { isMailroomError } from '../../errors.ts';
 import { typeLabel } from '../../notifications/activity-text.ts';
 import type { EventType } from '../../domain/event-types.ts';
+import { LANGUAGES, resolveLanguage, type Language } from '../../domain/languages.ts';
+import { translate } from '../../templates/catalogs.ts';
 import { parseInput } from '../parse-input.ts';
 
 const tokenParams = z.object({ token: z.string().min(1).max(300) });
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-const words = {
-  en: {
-    title: 'Unsubscribe',
-    question: (what: string) => `Stop emails about ${what}?`,
-    button: 'Unsubscribe',
-    done: (what: string) => `You will no longer get emails about ${what}.`,
-    invalid: 'This unsubscribe link is not valid. Copy the whole link from the email, or change your notifications in your personal settings.',
-    all: 'All notification settings',
-  },
-  'zh-CN': {
-    title: '退订',
-    question: (what: string) => `不再接收关于${what}的邮件？`,
-    button: '退订',
-    done: (what: string) => `您将不再收到关于${what}的邮件。`,
-    invalid: '此退订链接无效。请从邮件中复制完整的链接，或在个人设置中修改通知。',
-    all: '全部通知设置',
-  },
-} as const;
+/** The page's words in a language: the mail catalogs' unsubscribe.* (src/templates/catalogs/). */
+function wordsOf(language: Language) {
+  return {
+    title: escapeHtml(translate(language, 'unsubscribe.title')),
+    question: (what: string) => escapeHtml(translate(language, 'unsubscribe.question', { what })),
+    button: escapeHtml(translate(language, 'unsubscribe.button')),
+    done: (what: string) => escapeHtml(translate(language, 'unsubscribe.done', { what })),
+    invalid: escapeHtml(translate(language, 'unsubscribe.invalid')),
+    all: escapeHtml(translate(language, 'unsubscribe.all')),
+  };
+}
 
-function page(lang: keyof typeof words, body: string): string {
+function page(language: Language, body: string): string {
   return `<!doctype html>
-<html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${words[lang].title}</title>
+<html lang="${language}" dir="${LANGUAGES[language].direction}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${wordsOf(language).title}</title>
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;color:#1d2733}button{font:inherit;padding:.5rem 1.25rem;border:0;border-radius:4px;background:#0b62c4;color:#fff;cursor:pointer}button:focus{outline:3px solid #ffbf47}a{color:#0b62c4}</style>
 </head><body><main>${body}</main></body></html>`;
 }
@@ -46,12 +41,12 @@ export function unsubscribeRoutes(app: FastifyInstance, ctx: AppContext): void {
   // Mail programs post `List-Unsubscribe=One-Click` as a form; its content does not matter.
   app.addContentTypeParser(['application/x-www-form-urlencoded', 'multipart/form-data'], { parseAs: 'string', bodyLimit: 4096 }, (_request, body, done) => done(null, body));
 
-  const language = async (uid: string | undefined): Promise<keyof typeof words> => {
+  // The language of the link's holder (as their mails), else the instance's default.
+  const language = async (uid: string | undefined): Promise<Language> => {
     const account = uid ? await ctx.users.get(uid).catch(() => undefined) : undefined;
-    const chosen = account?.language ?? (await ctx.settings.get()).mail_default_language;
-    return chosen === 'zh-CN' ? 'zh-CN' : 'en';
+    return resolveLanguage(account?.language, (await ctx.settings.get()).mail_default_language);
   };
-  const describe = (types: EventType[], lang: keyof typeof words) => types.map((t) => typeLabel(t, lang)).join(lang === 'zh-CN' ? '、' : ', ');
+  const describe = (types: EventType[], lang: Language) => new Intl.ListFormat(lang, { type: 'conjunction' }).format(types.map((t) => typeLabel(t, lang)));
   const settingsLink = async () => `${(await ctx.settings.get()).base_url.replace(/\/+$/, '')}/personal#notifications`;
   const wantsHtml = (request: FastifyRequest) => (request.headers.accept ?? '').includes('text/html');
 
@@ -60,15 +55,15 @@ export function unsubscribeRoutes(app: FastifyInstance, ctx: AppContext): void {
     try {
       const { uid, types } = ctx.preferences.describeUnsubscribe(token);
       const lang = await language(uid);
-      const w = words[lang];
-      const body = `<h1>${w.title}</h1><p>${escapeHtml(w.question(describe(types, lang)))}</p>
+      const w = wordsOf(lang);
+      const body = `<h1>${w.title}</h1><p>${w.question(describe(types, lang))}</p>
 <form method="post"><input type="hidden" name="List-Unsubscribe" value="One-Click"><button type="submit">${w.button}</button></form>
 <p><a href="${escapeHtml(await settingsLink())}">${w.all}</a></p>`;
       return reply.type('text/html; charset=utf-8').send(page(lang, body));
     } catch (error) {
       if (!isMailroomError(error)) throw error;
       const lang = await language(undefined);
-      return reply.status(400).type('text/html; charset=utf-8').send(page(lang, `<h1>${words[lang].title}</h1><p>${words[lang].invalid}</p><p><a href="${escapeHtml(await settingsLink())}">${words[lang].all}</a></p>`));
+      return reply.status(400).type('text/html; charset=utf-8').send(page(lang, `<h1>${wordsOf(lang).title}</h1><p>${wordsOf(lang).invalid}</p><p><a href="${escapeHtml(await settingsLink())}">${wordsOf(lang).all}</a></p>`));
     }
   };
 
@@ -81,11 +76,11 @@ export function unsubscribeRoutes(app: FastifyInstance, ctx: AppContext): void {
     try {
       const { uid, types } = await ctx.preferences.unsubscribe(token);
       const lang = await language(uid);
-      return reply.type('text/html; charset=utf-8').send(page(lang, `<h1>${words[lang].title}</h1><p role="status">${escapeHtml(words[lang].done(describe(types, lang)))}</p><p><a href="${escapeHtml(await settingsLink())}">${words[lang].all}</a></p>`));
+      return reply.type('text/html; charset=utf-8').send(page(lang, `<h1>${wordsOf(lang).title}</h1><p role="status">${wordsOf(lang).done(describe(types, lang))}</p><p><a href="${escapeHtml(await settingsLink())}">${wordsOf(lang).all}</a></p>`));
     } catch (error) {
       if (!isMailroomError(error)) throw error;
       const lang = await language(undefined);
-      return reply.status(400).type('text/html; charset=utf-8').send(page(lang, `<h1>${words[lang].title}</h1><p>${words[lang].invalid}</p>`));
+      return reply.status(400).type('text/html; charset=utf-8').send(page(lang, `<h1>${wordsOf(lang).title}</h1><p>${wordsOf(lang).invalid}</p>`));
     }
   };
 
