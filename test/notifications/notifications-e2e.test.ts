@@ -18,6 +18,8 @@ import type { ErrorCode } from '../../src/errors.ts';
 import { buildApp } from '../../src/http/build-app.ts';
 import { buildContext } from '../../src/main.ts';
 import type { OutboxWorker } from '../../src/outbox/outbox-worker.ts';
+import { typeLabel } from '../../src/notifications/activity-text.ts';
+import { translate } from '../../src/templates/catalogs.ts';
 import { postfixSettings } from '../support/mail-fixtures.ts';
 import { assertChineseTypography } from '../support/zh-typography.ts';
 import { runMailroom } from '../support/run-mailroom.ts';
@@ -392,6 +394,24 @@ describe('notifications end to end: events in, mails out of a real Postfix', () 
       assert.equal((await m.preferences('bob')).types['share.created']?.email, true, 'still on after GET');
     });
 
+    it("shows the unsubscribe page in the link holder's language: German, and Arabic laid out right to left", async () => {
+      const path = unsubscribePath(shareMail);
+      try {
+        for (const language of ['de', 'ar'] as const) {
+          assert.equal((await m.api('PATCH', '/api/v1/users/bob', { body: { language } })).status, 200);
+          const page = await m.api('GET', path, { token: null, accept: 'text/html' });
+          assert.equal(page.status, 200, page.text);
+          assert.match(page.text, new RegExp(`<html lang="${language}" dir="${language === 'ar' ? 'rtl' : 'ltr'}">`));
+          assert.ok(page.text.includes(`<button type="submit">${translate(language, 'unsubscribe.button')}</button>`), page.text);
+          assert.ok(page.text.includes(typeLabel('share.created', language)), `names what stops, in ${language}: ${page.text}`);
+          assert.doesNotMatch(page.text, /Stop emails about/);
+        }
+      } finally {
+        await m.api('PATCH', '/api/v1/users/bob', { body: { language: 'en' } });
+      }
+      assert.equal((await m.preferences('bob')).types['share.created']?.email, true, 'still on after GET');
+    });
+
     it('a tampered token is refused with unsubscribe_token_invalid and changes nothing', async () => {
       const path = unsubscribePath(shareMail);
       const token = path.split('/').at(-1) as string;
@@ -513,7 +533,7 @@ describe('notifications end to end: events in, mails out of a real Postfix', () 
       const reply = await m.api('POST', unsubscribePath(firstDigest), { token: null, raw: 'List-Unsubscribe=One-Click', contentType: 'application/x-www-form-urlencoded', accept: 'text/html,application/xhtml+xml' });
       assert.equal(reply.status, 200, reply.text);
       assert.match(reply.contentType, /^text\/html/);
-      assert.ok(reply.text.includes('You will no longer get emails about changed files, comments.'), reply.text);
+      assert.ok(reply.text.includes('You will no longer get emails about changed files and comments.'), reply.text);
       const prefs = await m.preferences('alice');
       assert.deepEqual(
         Object.entries(prefs.types).filter(([, p]) => !p.email).map(([t]) => t).sort(),
