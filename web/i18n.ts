@@ -1,5 +1,5 @@
 import { createContext } from 'preact';
-import { useContext, useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useContext, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { LANGUAGES, matchLanguage, type Language } from '../src/domain/languages.ts';
 import { formatMessage, parseMessage, type MessageNode } from '../src/domain/message-format.ts';
 import en from './catalogs/en.json' with { type: 'json' };
@@ -147,7 +147,8 @@ export function useLanguage(language: UiLanguage): { language: UiLanguage; t: Tr
       live = false;
     };
   }, [language, ready]);
-  useEffect(() => {
+  // Before the page is painted: an Arabic page never shows a frame laid out left to right.
+  useLayoutEffect(() => {
     if (!ready) return;
     document.documentElement.lang = language;
     document.documentElement.dir = directionOf(language);

@@ -161,6 +161,7 @@ describe('the web interface in other languages', () => {
           // label at the right of its box; an address in a field still reads left to right.
           await page.goto(`${mailroom.url}/personal`);
           await page.locator('#me-language').waitFor();
+          await page.locator('html[dir="rtl"]').waitFor({ state: 'attached' });
           const brand = await page.locator('header .brand').boundingBox();
           assert.ok(brand && brand.x > DESKTOP.width / 2, `the brand is at the right: x = ${brand?.x}`);
           const email = page.locator('input[type=email]').first();
@@ -195,6 +196,10 @@ describe('the web interface in other languages', () => {
     const t = tr(PSEUDO_LOCALE);
     await browser.withPage({ locale: 'en-US', viewport: DESKTOP }, async ({ page }) => {
       await signInAs(page, mailroom.url, ADMINS[0].uid);
+      // The check sees words that are not the pseudo-locale's: the same page in German has many.
+      await page.getByRole('heading', { level: 1, name: tr('de')('emailTitle'), exact: true }).waitFor();
+      await page.locator('#f-mail_smtphost').waitFor();
+      assert.ok((await wordsNotFromCatalogs(page)).length > 10, 'the check finds German words on the German page');
       for (const shown of PAGES) {
         await page.setViewportSize(DESKTOP);
         await page.goto(`${mailroom.url}${shown.path}?hl=${PSEUDO_LOCALE}`);
