@@ -1,5 +1,5 @@
 import { defaultSettings, type Settings } from '../../src/config/settings-schema.ts';
-import { composeMessage } from '../../src/templates/compose-message.ts';
+import { composeMessage } from '../../src/message/compose-message.ts';
 import type { OutgoingMail } from '../../src/transport/transport.ts';
 
 /** Settings as a fresh install has them, with the given changes. */

@@ -1,8 +1,8 @@
 /**
  * Reads a stored message back into what the admin pages show: its headers and its parts.
  *
- * Not a general MIME parser: enough for the messages Mailroom composes (templates/
- * compose-message.ts: one part, or multipart/alternative of 7bit or quoted-printable parts) and
+ * Not a general MIME parser: enough for the messages Mailroom composes (compose-message.ts: one
+ * part, or multipart/alternative of 7bit or quoted-printable parts) and
  * for the usual shapes of anything else (nested multiparts, base64, LF line ends). It never
  * throws: a malformed message gives what could be read.
  */
