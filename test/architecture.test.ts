@@ -128,6 +128,10 @@ const onlyMainImportsEntryPoints: Rule = (ref) => {
   return (to === 'http' || to === 'cli') && area(ref.file) !== to;
 };
 
+/** wiring/ is the composition root's: main.ts composes its parts, and nothing else builds services. */
+const onlyMainImportsWiring: Rule = (ref) =>
+  ref.target !== undefined && area(ref.target) === 'wiring' && ref.file !== 'main.ts' && area(ref.file) !== 'wiring';
+
 /** nodemailer stays behind the transport and the message composer. */
 const nodemailerConfined: Rule = (ref) => isNodemailer(ref.specifier) && area(ref.file) !== 'transport' && area(ref.file) !== 'templates';
 
@@ -246,6 +250,11 @@ describe('the import rules of src/', () => {
     assert.deepEqual(violations(refs, onlyMainImportsEntryPoints), []);
   });
 
+  it('lets nothing but main.ts and the wiring itself import wiring/', () => {
+    assert.ok(refs.some((r) => r.file === 'main.ts' && r.target?.startsWith('wiring/')), 'main.ts composes the wiring');
+    assert.deepEqual(violations(refs, onlyMainImportsWiring), []);
+  });
+
   it('lets only transport/ and templates/ import nodemailer', () => {
     assert.deepEqual(violations(refs, nodemailerConfined), []);
   });
@@ -291,6 +300,10 @@ describe('the import rule checks themselves', () => {
     assert.equal(check('mail/x.ts', "import { buildApp } from '../http/build-app.ts';", onlyMainImportsEntryPoints).length, 1);
     assert.equal(check('http/x.ts', "import { runCli } from '../cli/program.ts';", onlyMainImportsEntryPoints).length, 1);
     assert.equal(check('mail/x.ts', "import MailComposer from 'nodemailer/lib/mail-composer';", nodemailerConfined).length, 1);
+    assert.equal(check('index.ts', "import { wireMail } from './wiring/mail.ts';", onlyMainImportsWiring).length, 1);
+    assert.equal(check('outbox/x.ts', "import type { Storage } from '../wiring/storage.ts';", onlyMainImportsWiring).length, 1);
+    assert.equal(check('wiring/x.ts', "import type { Mail } from './mail.ts';", onlyMainImportsWiring).length, 0);
+    assert.equal(check('main.ts', "import { wireMail } from './wiring/mail.ts';", onlyMainImportsWiring).length, 0);
   });
 
   it('tell a socket module imported for its values from one imported for types only', () => {
