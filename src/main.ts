@@ -68,6 +68,8 @@ export async function buildContext(options: BuildContextOptions = {}): Promise<A
     ...notifications.context,
     ...people.context,
     ...workers.context,
+    // These span the parts: the doctor asks the database, the transports and the bounces;
+    // /metrics counts the outbox and the bounces.
     doctor: createDoctorService({ settings, pingDatabase: storage.pingDatabase, env, servedAt: storage.servedAt, checkOAuth: (s) => mail.transports.checkOAuth(s), reputationWarning: () => bounces.reputationWarning() }),
     metrics: async () => (await mail.outboxMetrics()) + renderBounceMetrics(await bounces.countsByKind()),
     importOwncloudConfig: (source, fileName) => importOwncloudConfig(source, fileName, settings),
