@@ -30,7 +30,7 @@ import type { BounceService } from './bounces/bounce-service.ts';
 import type { BounceMailbox, BounceMailboxPoller } from './bounces/bounce-mailbox.ts';
 
 export interface WorkerLink {
-  /** Calls `listener` whenever this process queued mail; returns the way to stop. */
+  /** Calls `listener` whenever this process queued mail (it listens to the one "mail queued" hook, outbox/mail-queued.ts); returns the way to stop. */
   onQueued(listener: () => void): () => void;
   /** Wakes this process's workers (a mail was queued in the process that started this one). */
   wakeWorkers(): void;

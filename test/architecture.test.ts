@@ -154,6 +154,10 @@ const messageIsBelowTemplates: Rule = (ref) => {
   return !(to === 'config' && ref.typeOnly);
 };
 
+/** wiring/ is the composition root's: main.ts composes its parts, and nothing else builds services. */
+const onlyMainImportsWiring: Rule = (ref) =>
+  ref.target !== undefined && area(ref.target) === 'wiring' && ref.file !== 'main.ts' && area(ref.file) !== 'wiring';
+
 /**
  * The import circles among our files, each as the path that closes it (`a.ts -> b.ts -> a.ts`).
  * Type-only imports count: a circle of types is still two files that cannot be read apart.
@@ -269,6 +273,11 @@ describe('the import rules of src/', () => {
     assert.deepEqual(violations(refs, onlyMainImportsEntryPoints), []);
   });
 
+  it('lets nothing but main.ts and the wiring itself import wiring/', () => {
+    assert.ok(refs.some((r) => r.file === 'main.ts' && r.target?.startsWith('wiring/')), 'main.ts composes the wiring');
+    assert.deepEqual(violations(refs, onlyMainImportsWiring), []);
+  });
+
   it('lets only transport/ and message/ import nodemailer', () => {
     assert.deepEqual(violations(refs, nodemailerConfined), []);
   });
@@ -334,6 +343,10 @@ describe('the import rule checks themselves', () => {
     assert.equal(check('message/x.ts', "import { createSettingsService } from '../config/settings-service.ts';", messageIsBelowTemplates).length, 1);
     assert.equal(check('message/x.ts', "import type { Settings } from '../config/settings-schema.ts';\nimport { assertHeaderSafe } from '../domain/address.ts';\nimport { dkimSign } from './dkim-sign.ts';\nimport { MailroomError } from '../errors.ts';", messageIsBelowTemplates).length, 0);
     assert.equal(check('templates/x.ts', "import { finishRendered } from '../message/finish-message.ts';", messageIsBelowTemplates).length, 0);
+    assert.equal(check('index.ts', "import { wireMail } from './wiring/mail.ts';", onlyMainImportsWiring).length, 1);
+    assert.equal(check('outbox/x.ts', "import type { Storage } from '../wiring/storage.ts';", onlyMainImportsWiring).length, 1);
+    assert.equal(check('wiring/x.ts', "import type { Mail } from './mail.ts';", onlyMainImportsWiring).length, 0);
+    assert.equal(check('main.ts', "import { wireMail } from './wiring/mail.ts';", onlyMainImportsWiring).length, 0);
   });
 
   it('tell a socket module imported for its values from one imported for types only', () => {

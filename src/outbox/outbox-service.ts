@@ -9,6 +9,7 @@ import { parseMessage } from '../message/mime-message.ts';
 import type { OutboxAttempt, OutboxRow } from '../db/outbox-repo.ts';
 import type { FailedOwedMail } from '../db/owed-mail-repo.ts';
 import type { SecretBox } from '../config/secret-box.ts';
+import type { MailQueued } from './mail-queued.ts';
 import { maskLinkTokens } from '../domain/link-tokens.ts';
 import { isSealedBytes, openBytes } from './sealed-raw.ts';
 
@@ -77,9 +78,10 @@ export function toOutboxRow(message: ComposedMessage, kind: string, key?: string
 /**
  * Queues mails: each is finished to its final bytes (finishMessage: the same step as template
  * mails, DKIM included) and committed before the caller hears "accepted", so nothing is lost
- * when the server or Mailroom goes down afterwards.
+ * when the server or Mailroom goes down afterwards. Every mail queued or made due again is told
+ * to `onQueued`, so a worker sends it now, not when it next looks.
  */
-export function createOutboxService(deps: { store: OutboxStore; owed: OwedMailView; settings: SettingsService; clock: { now(): Date }; secretBox: SecretBox }) {
+export function createOutboxService(deps: { store: OutboxStore; owed: OwedMailView; settings: SettingsService; clock: { now(): Date }; secretBox: SecretBox; onQueued: MailQueued['notify'] }) {
   return {
     /** Queues a batch in one transaction; any invalid message means none is queued. */
     async send(messages: MessageInput[], kind = 'message'): Promise<Array<{ id: number; duplicate: boolean }>> {
@@ -100,7 +102,10 @@ export function createOutboxService(deps: { store: OutboxStore; owed: OwedMailVi
           throw error;
         }
       }
-      return deps.store.enqueue(rows, now.getTime());
+      const queued = await deps.store.enqueue(rows, now.getTime());
+      // On PostgreSQL the enqueue's transaction told the other processes' workers already.
+      deps.onQueued({ othersTold: true });
+      return queued;
     },
     counts: () => deps.store.counts(),
     /** Owed (not rendered yet), queued or sending: cheap enough to poll. */
@@ -159,7 +164,10 @@ export function createOutboxService(deps: { store: OutboxStore; owed: OwedMailVi
      * one. A failed or cancelled mail is not queued; `retry` queues it again.
      */
     async sendNow(id: number): Promise<void> {
-      if ((await deps.store.sendNow({ ids: [id], now: deps.clock.now().getTime() })).length > 0) return;
+      if ((await deps.store.sendNow({ ids: [id], now: deps.clock.now().getTime() })).length > 0) {
+        deps.onQueued();
+        return;
+      }
       const { state } = await this.show(id);
       throw notQueued(id, state);
     },
@@ -167,6 +175,7 @@ export function createOutboxService(deps: { store: OutboxStore; owed: OwedMailVi
     async retryMany(ids: number[]): Promise<BatchOutcome[]> {
       const unique = uniqueIds(ids);
       const done = new Set(await deps.store.requeueIds({ ids: unique, now: deps.clock.now().getTime() }));
+      if (done.size > 0) deps.onQueued();
       const states = await deps.store.states(unique.filter((id) => !done.has(id)));
       return unique.map((id) => {
         if (done.has(id)) return { id, ok: true, state: 'queued' };
@@ -192,6 +201,7 @@ export function createOutboxService(deps: { store: OutboxStore; owed: OwedMailVi
         await this.show(id);
         throw new MailroomError('invalid_request', `Mail #${id} is not failed or cancelled; only those can be retried`);
       }
+      deps.onQueued();
     },
     /** Stops a queued or failed mail from being sent; `retry` queues it again. */
     async cancel(id: number): Promise<{ id: number; state: 'cancelled' }> {
@@ -212,7 +222,11 @@ export function createOutboxService(deps: { store: OutboxStore; owed: OwedMailVi
         throw new MailroomError('outbox_not_cancellable', `Mail #${id} is ${state}: ${why}`, { details: { id, state } });
       }
     },
-    retryAllFailed: () => deps.store.requeue({ allFailed: true, now: deps.clock.now().getTime() }),
+    async retryAllFailed(): Promise<number> {
+      const requeued = await deps.store.requeue({ allFailed: true, now: deps.clock.now().getTime() });
+      if (requeued > 0) deps.onQueued();
+      return requeued;
+    },
     purge: (olderThanDays: number) => deps.store.purge(deps.clock.now().getTime() - olderThanDays * 86_400_000),
   };
 }
