@@ -1,12 +1,12 @@
-import type { SettingsService } from '../config/settings-service.ts';
-import type { UserRow } from '../db/user-repo.ts';
+import type { SettingsReader } from '../config/settings-service.ts';
+import type { User } from '../domain/user.ts';
 import type { MailRenderer } from '../templates/render-mail.ts';
 import type { UnsubscribeLinks } from './unsubscribe-links.ts';
 
 /** What the services that mail people about their files (events, digests, share notices) share. */
 export interface NotificationMailDeps {
-  findUsers(uids: readonly string[]): Promise<UserRow[]>;
-  settings: SettingsService;
+  findUsers(uids: readonly string[]): Promise<User[]>;
+  settings: SettingsReader;
   renderer: MailRenderer;
   unsubscribe: UnsubscribeLinks;
   clock: { now(): Date };

@@ -1,13 +1,12 @@
 import { senderAddress } from '../domain/sender.ts';
 import { MailroomError, isMailroomError } from '../errors.ts';
 import { parseEmailAddress, printable } from '../domain/address.ts';
-import type { SettingsService } from '../config/settings-service.ts';
+import type { SettingsReader } from '../config/settings-service.ts';
 import type { ComposedMessage } from '../templates/compose-message.ts';
 import { finishMessage } from '../templates/finish-message.ts';
 import type { MessageInput } from './message-input.ts';
 import { parseMessage } from '../domain/mime-message.ts';
-import type { OutboxAttempt, OutboxRow } from '../db/outbox-repo.ts';
-import type { FailedOwedMail } from '../db/owed-mail-repo.ts';
+import type { FailedOwedMail, OutboxAttempt, OutboxRow } from '../domain/outbox.ts';
 import type { SecretBox } from '../config/secret-box.ts';
 import { maskLinkTokens } from '../domain/link-tokens.ts';
 import { isSealedBytes, openBytes } from './sealed-raw.ts';
@@ -79,7 +78,7 @@ export function toOutboxRow(message: ComposedMessage, kind: string, key?: string
  * mails, DKIM included) and committed before the caller hears "accepted", so nothing is lost
  * when the server or Mailroom goes down afterwards.
  */
-export function createOutboxService(deps: { store: OutboxStore; owed: OwedMailView; settings: SettingsService; clock: { now(): Date }; secretBox: SecretBox }) {
+export function createOutboxService(deps: { store: OutboxStore; owed: OwedMailView; settings: SettingsReader; clock: { now(): Date }; secretBox: SecretBox }) {
   return {
     /** Queues a batch in one transaction; any invalid message means none is queued. */
     async send(messages: MessageInput[], kind = 'message'): Promise<Array<{ id: number; duplicate: boolean }>> {
