@@ -8,7 +8,8 @@ export interface NotificationMailDeps {
   findUsers(uids: readonly string[]): Promise<User[]>;
   settings: SettingsReader;
   renderer: MailRenderer;
-  unsubscribe: UnsubscribeLinks;
+  // Only making links: checking them is the preference service's.
+  unsubscribe: Pick<UnsubscribeLinks, 'url' | 'token'>;
   clock: { now(): Date };
   /** Called when mails were queued, so a worker of this process starts at once. */
   onQueued(): void;

@@ -69,7 +69,7 @@ export function sharerReplyTo(email: string | null | undefined, settings: Pick<S
  * recipient's language and time zone, the note and the expiry when given, and a one-click
  * unsubscribe from share mails.
  */
-export async function renderShareMail(deps: { renderer: MailRenderer; unsubscribe: UnsubscribeLinks }, input: ShareMailInput, settings: Settings): Promise<ComposedMessage> {
+export async function renderShareMail(deps: { renderer: MailRenderer; unsubscribe: Pick<UnsubscribeLinks, 'url' | 'token'> }, input: ShareMailInput, settings: Settings): Promise<ComposedMessage> {
   const user = input.recipient;
   const sharer = shownSharer(input.sharerName, settings);
   return deps.renderer.render(

@@ -19,7 +19,6 @@ import { createUserRepo } from '../../src/db/user-repo.ts';
 import { createLogger } from '../../src/log/logger.ts';
 import * as digestService from '../../src/notifications/digest-service.ts';
 import type { DigestService } from '../../src/notifications/digest-service.ts';
-import type { UnsubscribeLinks } from '../../src/notifications/unsubscribe-links.ts';
 import { composeMessage } from '../../src/templates/compose-message.ts';
 import type { MailRenderer } from '../../src/templates/render-mail.ts';
 import { sharedDatabase, type SharedDatabase } from '../support/shared-database.ts';
@@ -77,7 +76,7 @@ function worker(database: Database, clock: { now(): Date }, built: string[], opt
     findUsers: createUserRepo(db.db).findMany,
     settings: { get: async () => settings },
     renderer: countingRenderer(built, options),
-    unsubscribe: { url: (base: string, token: string) => `${base}/unsubscribe/${token}`, token: (uid: string) => uid } as unknown as UnsubscribeLinks,
+    unsubscribe: { url: (base: string, token: string) => `${base}/unsubscribe/${token}`, token: (uid: string) => uid },
     clock,
     onQueued: () => undefined,
     log: createLogger({ level: 'silent' }),
