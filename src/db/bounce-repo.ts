@@ -4,8 +4,6 @@ import type { DatabaseSchema } from './schema.ts';
 import type { BounceRecord, BounceScoreRecord } from '../domain/bounce-records.ts';
 import { addBounce, currentScore, SCORE_DECAY_MS } from '../domain/bounce-score.ts';
 
-
-
 const toRecord = (r: { id: number; outbox_id: number; address: string; kind: string; format: string; action: string | null; status: string | null; diagnostic: string | null; reporting_mta: string | null; received_at: number }): BounceRecord => ({
   id: Number(r.id),
   mailId: Number(r.outbox_id),

@@ -10,14 +10,6 @@ import type { ActivityTable, DatabaseSchema } from './schema.ts';
 
 const CHUNK = 400;
 
-
-
-
-
-
-
-
-
 function chunks<T>(list: readonly T[], size = CHUNK): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));

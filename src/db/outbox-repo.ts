@@ -5,12 +5,6 @@ import type { SqlDialectName } from './database.ts';
 import type { DatabaseSchema, OutboxTable } from './schema.ts';
 import { QUEUE_CHANNEL } from './queue-signal.ts';
 
-
-
-
-
-
-
 const INSERT_CHUNK = 100;
 /** How many mails one page of a search looks through (newest first); LIKE '%…%' has no index to use. */
 export const SEARCH_WINDOW = 20_000;

@@ -4,9 +4,6 @@ import type { ClaimedMail, ClaimedOwedMail, FailedOwedMail, NewOutboxRow, NewOwe
 import { enqueueWithin, type InsertLease } from './outbox-repo.ts';
 import type { DatabaseSchema } from './schema.ts';
 
-
-
-
 const CHUNK = 100;
 
 /**

@@ -2,7 +2,6 @@ import type { Kysely } from 'kysely';
 import type { TestMailRecord } from '../domain/outbox.ts';
 import type { DatabaseSchema } from './schema.ts';
 
-
 /** How many test mails are kept: enough to look back on a session of setting up the server. */
 export const TEST_MAILS_KEPT = 500;
 
