@@ -121,6 +121,14 @@ const entryPointsUseServices: Rule = (ref) => {
   return to === 'transport';
 };
 
+/** The folders of services: they work on domain/ types through store interfaces of their own. */
+const serviceAreas = new Set(['users', 'notifications', 'outbox', 'mail', 'bounces', 'templates', 'config', 'message']);
+/**
+ * Services never import db/, not even for a type: rows are mapped to domain types in db/, and
+ * only the composition root (main.ts, context.ts) hands a repository to a service.
+ */
+const servicesAvoidDb: Rule = (ref) => serviceAreas.has(area(ref.file)) && ref.target !== undefined && area(ref.target) === 'db';
+
 /** http/ and cli/ are the outermost layer: only main.ts wires them in. */
 const onlyMainImportsEntryPoints: Rule = (ref) => {
   if (ref.target === undefined || ref.file === 'main.ts') return false;
@@ -269,6 +277,10 @@ describe('the import rules of src/', () => {
     assert.deepEqual(violations(refs, entryPointsUseServices), []);
   });
 
+  it('keeps services (users/, notifications/, outbox/, mail/, bounces/, templates/, config/) from importing db/', () => {
+    assert.deepEqual(violations(refs, servicesAvoidDb), []);
+  });
+
   it('lets nothing but main.ts import http/ or cli/', () => {
     assert.deepEqual(violations(refs, onlyMainImportsEntryPoints), []);
   });
@@ -347,6 +359,11 @@ describe('the import rule checks themselves', () => {
     assert.equal(check('outbox/x.ts', "import type { Storage } from '../wiring/storage.ts';", onlyMainImportsWiring).length, 1);
     assert.equal(check('wiring/x.ts', "import type { Mail } from './mail.ts';", onlyMainImportsWiring).length, 0);
     assert.equal(check('main.ts', "import { wireMail } from './wiring/mail.ts';", onlyMainImportsWiring).length, 0);
+    assert.equal(check('users/x.ts', "import type { UserTable } from '../db/schema.ts';", servicesAvoidDb).length, 1);
+    assert.equal(check('notifications/x.ts', "type R = import('../db/user-repo.ts').UserRepo;", servicesAvoidDb).length, 1);
+    assert.equal(check('users/x.ts', "import type { User } from '../domain/user.ts';", servicesAvoidDb).length, 0);
+    assert.equal(check('main.ts', "import { createUserRepo } from './db/user-repo.ts';", servicesAvoidDb).length, 0);
+    assert.equal(check('db/x.ts', "import type { DatabaseSchema } from './schema.ts';", servicesAvoidDb).length, 0);
   });
 
   it('tell a socket module imported for its values from one imported for types only', () => {

@@ -1,9 +1,9 @@
 import { MailroomError } from '../errors.ts';
-import type { SettingsService } from '../config/settings-service.ts';
+import type { SettingsReader } from '../config/settings-service.ts';
 import { explainInvalidAddress } from '../domain/address.ts';
 import { readBounce, type BounceKind, type BouncedRecipient } from '../domain/bounce-report.ts';
 import { parseFields } from '../domain/mime-parts.ts';
-import type { BounceRecord, BounceScoreRecord } from '../db/bounce-repo.ts';
+import type { BounceRecord, BounceScoreRecord } from '../domain/bounce-records.ts';
 import type { Logger } from '../log/logger.ts';
 import type { VerpAddresses } from './verp-address.ts';
 
@@ -34,7 +34,7 @@ export type ReceiveOutcome =
 export interface BounceServiceDeps {
   store: BounceStore;
   verp: VerpAddresses;
-  settings: SettingsService;
+  settings: SettingsReader;
   clock: { now(): Date };
   log: Logger;
   /** Turns off, for its user, the notifications an unsubscribe link of a sent mail names (an ARF complaint). */

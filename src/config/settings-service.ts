@@ -41,6 +41,9 @@ export interface SettingsService {
   ignoredSaved(): Promise<SettingKey[]>;
 }
 
+/** The one method most services need: they take this slice, so a test hands them settings without the rest. */
+export type SettingsReader = Pick<SettingsService, 'get'>;
+
 /** Where the address `serve` last listened on is kept (the database), for every process to read. */
 export interface ServeAddressStore {
   read(): Promise<string | undefined>;

@@ -1,11 +1,6 @@
 import { sql, type Kysely } from 'kysely';
+import type { AttemptWindow } from '../domain/user.ts';
 import type { DatabaseSchema } from './schema.ts';
-
-/** A limit's window for one key: how many attempts it has taken and when it began. */
-export interface AttemptWindow {
-  tries: number;
-  windowStart: number;
-}
 
 /** The windows of the sign-in and reset limits, one row per limit and key. */
 export function createAttemptRepo(db: Kysely<DatabaseSchema>) {

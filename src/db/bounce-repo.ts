@@ -1,31 +1,8 @@
 import { sql, type Kysely } from 'kysely';
 import type { SqlDialectName } from './database.ts';
 import type { DatabaseSchema } from './schema.ts';
+import type { BounceRecord, BounceScoreRecord } from '../domain/bounce-records.ts';
 import { addBounce, currentScore, SCORE_DECAY_MS } from '../domain/bounce-score.ts';
-
-export interface BounceRecord {
-  id: number;
-  mailId: number;
-  address: string;
-  kind: string;
-  format: string;
-  action: string | null;
-  status: string | null;
-  diagnostic: string | null;
-  reportingMta: string | null;
-  receivedAt: number;
-}
-
-export interface BounceScoreRecord {
-  address: string;
-  /** As it stands now: 0 once the score has decayed. */
-  score: number;
-  lastBounceAt: number;
-  lastKind: string;
-  lastStatus: string | null;
-  lastDiagnostic: string | null;
-  lastMailId: number;
-}
 
 const toRecord = (r: { id: number; outbox_id: number; address: string; kind: string; format: string; action: string | null; status: string | null; diagnostic: string | null; reporting_mta: string | null; received_at: number }): BounceRecord => ({
   id: Number(r.id),

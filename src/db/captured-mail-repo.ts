@@ -1,15 +1,6 @@
 import type { Kysely } from 'kysely';
+import type { CapturedMail } from '../domain/outbox.ts';
 import type { DatabaseSchema } from './schema.ts';
-
-export interface CapturedMail {
-  id: number;
-  messageId: string;
-  envelopeFrom: string;
-  envelopeTo: string[];
-  subject: string;
-  raw: string;
-  createdAt: string;
-}
 
 /** Mail kept instead of sent while the mode is `capture`. */
 export function createCapturedMailRepo(db: Kysely<DatabaseSchema>, clock: { now(): Date }) {

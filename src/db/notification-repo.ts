@@ -2,76 +2,13 @@ import { sql, type Kysely, type Selectable } from 'kysely';
 import type { SqlDialectName } from './database.ts';
 import type { EventType, Frequency } from '../domain/event-types.ts';
 import type { StoredPreferences } from '../domain/preferences.ts';
-import { enqueueWithin, type NewOutboxRow } from './outbox-repo.ts';
-import { oweWithin, type NewOwedMail } from './owed-mail-repo.ts';
-import type { ActivityTable, DatabaseSchema, EventTable } from './schema.ts';
+import type { ActivityPurge, ActivityRecord, IngestInput, IngestOutcome, LinkLimitHit, LinkMailLimit, NewLinkMail } from '../domain/notifications.ts';
+import type { NewOutboxRow, NewOwedMail } from '../domain/outbox.ts';
+import { enqueueWithin } from './outbox-repo.ts';
+import { oweWithin } from './owed-mail-repo.ts';
+import type { ActivityTable, DatabaseSchema } from './schema.ts';
 
 const CHUNK = 400;
-
-export type NewEvent = Omit<EventTable, 'id'>;
-export type NewActivity = Omit<ActivityTable, 'id' | 'event_id' | 'digest_id'> & { eventKey: string };
-
-/** A public link to be mailed to one outside address. */
-export interface NewLinkMail {
-  eventKey: string;
-  sharer: string;
-  address: string;
-  owed: NewOwedMail;
-}
-
-/** How many outside addresses one sharer may mail links to in a window. */
-export interface LinkMailLimit {
-  max: number;
-  windowMs: number;
-}
-
-/** What one batch of events writes, all in one transaction. */
-export interface IngestInput {
-  events: NewEvent[];
-  activities: NewActivity[];
-  /** The mails the events owe, rendered later by a worker (owed_mails). */
-  mails: Array<{ eventKey: string; owed: NewOwedMail }>;
-  linkMails?: NewLinkMail[];
-  linkLimit?: LinkMailLimit;
-  now: number;
-}
-
-/** The events newly recorded and the mails owed, or the limit that refused the whole batch. */
-export type IngestOutcome = { inserted: Set<string>; owedIds: number[] } | { limited: LinkLimitHit };
-
-/** What `activities:purge` removed. */
-export interface ActivityPurge {
-  activities: number;
-  digests: number;
-  events: number;
-  linkMails: number;
-}
-
-/** Why an ingest was refused: the sharer's window is full. */
-export interface LinkLimitHit {
-  sharer: string;
-  /** Addresses mailed in the window before this request. */
-  used: number;
-  /** When the oldest of them leaves the window (epoch ms). */
-  freesAt: number;
-}
-
-export interface ActivityRecord {
-  id: number;
-  uid: string;
-  type: EventType;
-  actor: string | null;
-  own: boolean;
-  objectType: 'file' | 'folder';
-  objectName: string;
-  link: string | null;
-  stream: boolean;
-  mailState: string;
-  createdAt: number;
-  actorName: string | null;
-  /** The cloud's id of the file or folder (the event's), for a link to it when the event gave none. */
-  objectId: string | null;
-}
 
 function chunks<T>(list: readonly T[], size = CHUNK): T[][] {
   const out: T[][] = [];
@@ -158,7 +95,7 @@ export function createNotificationRepo(db: Kysely<DatabaseSchema>, dialect: SqlD
               returning id, event_key`.execute(trx);
             for (const r of inserted.rows) ids.set(r.event_key, Number(r.id));
           }
-          const activities = input.activities.filter((a) => ids.has(a.eventKey)).map(({ eventKey, ...a }) => ({ ...a, event_id: ids.get(eventKey) as number }));
+          const activities = input.activities.filter((a) => ids.has(a.eventKey)).map(({ eventKey, own, stream, ...a }) => ({ ...a, own: own ? 1 : 0, stream: stream ? 1 : 0, event_id: ids.get(eventKey) as number }));
           for (const part of chunks(activities, 2000)) {
             await sql`
               insert into activities (uid, event_id, type, actor, own, object_type, object_name, link, stream, mail_state, digest_id, created_at)

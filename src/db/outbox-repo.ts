@@ -1,74 +1,9 @@
 import { sql, type Kysely } from 'kysely';
-import type { ClaimedMail } from '../domain/outbox.ts';
+import type { ClaimedMail, FailedOutcome, NewOutboxRow, OutboxAttempt, OutboxRow, OutboxState, RecipientResult, SentOutcome } from '../domain/outbox.ts';
 import { MailroomError } from '../errors.ts';
 import type { SqlDialectName } from './database.ts';
 import type { DatabaseSchema, OutboxTable } from './schema.ts';
 import { QUEUE_CHANNEL } from './queue-signal.ts';
-
-export interface NewOutboxRow {
-  messageId: string;
-  kind: string;
-  envelopeFrom: string;
-  recipients: string[];
-  subject: string;
-  /** The finished message's bytes. */
-  raw: Buffer;
-  idempotencyKey: string | null;
-  notBefore?: number;
-}
-
-
-export interface SentOutcome {
-  id: number;
-  host: string;
-  reply: string;
-  /** Only for mails with several recipients. */
-  recipientResults: Array<{ address: string; status: 'accepted' | 'rejected'; reply?: string }> | null;
-}
-
-export interface FailedOutcome {
-  id: number;
-  attempt: number;
-  /** 'queued' to retry at nextAttemptAt, or 'failed' for good. */
-  state: 'queued' | 'failed';
-  nextAttemptAt: number | null;
-  host: string | null;
-  code: string;
-  message: string;
-  reply: string | null;
-}
-
-export interface OutboxRow {
-  id: number;
-  messageId: string;
-  kind: string;
-  envelopeFrom: string;
-  recipients: string[];
-  subject: string;
-  state: string;
-  attempts: number;
-  nextAttemptAt: number;
-  lastError: string | null;
-  lastReply: string | null;
-  acceptedBy: string | null;
-  recipientResults: unknown;
-  idempotencyKey: string | null;
-  createdAt: number;
-  updatedAt: number;
-  sentAt: number | null;
-  leaseOwner: string | null;
-  leaseExpiresAt: number | null;
-}
-
-export interface OutboxAttempt {
-  attempt: number;
-  at: number;
-  host: string | null;
-  outcome: string;
-  code: string | null;
-  message: string | null;
-  reply: string | null;
-}
 
 const INSERT_CHUNK = 100;
 /** How many mails one page of a search looks through (newest first); LIKE '%…%' has no index to use. */
@@ -135,13 +70,13 @@ function toRow(r: OutboxTable & { id: number }): OutboxRow {
     envelopeFrom: r.envelope_from,
     recipients: JSON.parse(r.recipients) as string[],
     subject: r.subject,
-    state: r.state,
+    state: r.state as OutboxState,
     attempts: Number(r.attempts),
     nextAttemptAt: Number(r.next_attempt_at),
     lastError: r.last_error,
     lastReply: r.last_reply,
     acceptedBy: r.accepted_by,
-    recipientResults: r.recipient_results ? (JSON.parse(r.recipient_results) as unknown) : null,
+    recipientResults: r.recipient_results ? (JSON.parse(r.recipient_results) as RecipientResult[]) : null,
     idempotencyKey: r.idempotency_key,
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),

@@ -1,33 +1,8 @@
 import { sql, type Kysely } from 'kysely';
 import type { SqlDialectName } from './database.ts';
-import type { ClaimedMail } from '../domain/outbox.ts';
-import { enqueueWithin, type InsertLease, type NewOutboxRow } from './outbox-repo.ts';
+import type { ClaimedMail, ClaimedOwedMail, FailedOwedMail, NewOutboxRow, NewOwedMail } from '../domain/outbox.ts';
+import { enqueueWithin, type InsertLease } from './outbox-repo.ts';
 import type { DatabaseSchema } from './schema.ts';
-
-/** A mail to be rendered later: its outbox kind, its key, and what to render (JSON, maybe sealed). */
-export interface NewOwedMail {
-  kind: string;
-  key: string;
-  payload: string;
-}
-
-export interface ClaimedOwedMail {
-  id: number;
-  kind: string;
-  key: string;
-  payload: string;
-  attempts: number;
-}
-
-export interface FailedOwedMail {
-  id: number;
-  kind: string;
-  code: string;
-  message: string;
-  attempts: number;
-  createdAt: number;
-  updatedAt: number;
-}
 
 const CHUNK = 100;
 

@@ -1,13 +1,14 @@
 import type { Kysely } from 'kysely';
-import type { DatabaseSchema, SessionTable, UserTokenTable } from './schema.ts';
+import type { StoredSession, StoredUserToken } from '../domain/user.ts';
+import type { DatabaseSchema } from './schema.ts';
 
 /** Browser sessions, kept by the hash of the cookie's value. */
 export function createSessionRepo(db: Kysely<DatabaseSchema>) {
   return {
-    async insert(row: SessionTable): Promise<void> {
+    async insert(row: StoredSession): Promise<void> {
       await db.insertInto('sessions').values(row).execute();
     },
-    async find(idHash: string): Promise<SessionTable | undefined> {
+    async find(idHash: string): Promise<StoredSession | undefined> {
       return db.selectFrom('sessions').selectAll().where('id_hash', '=', idHash).executeTakeFirst();
     },
     async touch(idHash: string, lastSeenAt: number, expiresAt: number): Promise<void> {
@@ -34,13 +35,13 @@ export type SessionRepo = ReturnType<typeof createSessionRepo>;
 /** One-use tokens sent by mail (password reset, invitation, address change), kept by hash. */
 export function createUserTokenRepo(db: Kysely<DatabaseSchema>) {
   return {
-    async insert(row: UserTokenTable): Promise<void> {
+    async insert(row: StoredUserToken): Promise<void> {
       await db.insertInto('user_tokens').values(row).execute();
     },
-    async find(tokenHash: string): Promise<UserTokenTable | undefined> {
+    async find(tokenHash: string): Promise<StoredUserToken | undefined> {
       return db.selectFrom('user_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
     },
-    async findLive(uid: string, purpose: string, now: number): Promise<UserTokenTable | undefined> {
+    async findLive(uid: string, purpose: string, now: number): Promise<StoredUserToken | undefined> {
       return db
         .selectFrom('user_tokens')
         .selectAll()

@@ -1,7 +1,15 @@
 import type { Kysely } from 'kysely';
+import type { User } from '../domain/user.ts';
 import type { DatabaseSchema, UserTable } from './schema.ts';
 
-export type UserRow = UserTable;
+// The flags are 0/1 in the table (SQLite has no boolean); services see booleans.
+const toUser = ({ is_admin, disabled, ...rest }: UserTable): User => ({ ...rest, admin: is_admin === 1, disabled: disabled === 1 });
+const toRow = ({ admin, disabled, ...rest }: User): UserTable => ({ ...rest, is_admin: admin ? 1 : 0, disabled: disabled ? 1 : 0 });
+
+function toColumns(changes: Partial<Omit<User, 'uid'>>): Partial<Omit<UserTable, 'uid'>> {
+  const { admin, disabled, ...rest } = changes;
+  return { ...rest, ...(admin === undefined ? {} : { is_admin: admin ? 1 : 0 }), ...(disabled === undefined ? {} : { disabled: disabled ? 1 : 0 }) };
+}
 
 /** The people of the cloud. Emails are compared case-insensitively (lower-cased on lookup). */
 export function createUserRepo(db: Kysely<DatabaseSchema>) {
@@ -11,32 +19,34 @@ export function createUserRepo(db: Kysely<DatabaseSchema>) {
       return Number(r.n);
     },
     /** False when the uid is taken. */
-    async insert(user: UserRow): Promise<boolean> {
-      const r = await db.insertInto('users').values(user).onConflict((oc) => oc.column('uid').doNothing()).executeTakeFirst();
+    async insert(user: User): Promise<boolean> {
+      const r = await db.insertInto('users').values(toRow(user)).onConflict((oc) => oc.column('uid').doNothing()).executeTakeFirst();
       return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
     },
-    async find(uid: string): Promise<UserRow | undefined> {
-      return db.selectFrom('users').selectAll().where('uid', '=', uid).executeTakeFirst();
+    async find(uid: string): Promise<User | undefined> {
+      const row = await db.selectFrom('users').selectAll().where('uid', '=', uid).executeTakeFirst();
+      return row && toUser(row);
     },
-    async findMany(uids: readonly string[]): Promise<UserRow[]> {
+    async findMany(uids: readonly string[]): Promise<User[]> {
       if (uids.length === 0) return [];
-      const out: UserRow[] = [];
+      const out: User[] = [];
       for (let i = 0; i < uids.length; i += 500) {
-        out.push(...(await db.selectFrom('users').selectAll().where('uid', 'in', uids.slice(i, i + 500)).execute()));
+        out.push(...(await db.selectFrom('users').selectAll().where('uid', 'in', uids.slice(i, i + 500)).execute()).map(toUser));
       }
       return out;
     },
-    async findByEmail(email: string): Promise<UserRow[]> {
-      return db.selectFrom('users').selectAll().where((eb) => eb(eb.fn('lower', ['email']), '=', email.toLowerCase())).orderBy('uid').execute();
+    async findByEmail(email: string): Promise<User[]> {
+      return (await db.selectFrom('users').selectAll().where((eb) => eb(eb.fn('lower', ['email']), '=', email.toLowerCase())).orderBy('uid').execute()).map(toUser);
     },
-    async list(): Promise<UserRow[]> {
-      return db.selectFrom('users').selectAll().orderBy('uid').execute();
+    async list(): Promise<User[]> {
+      return (await db.selectFrom('users').selectAll().orderBy('uid').execute()).map(toUser);
     },
-    async firstAdmin(): Promise<UserRow | undefined> {
-      return db.selectFrom('users').selectAll().where('is_admin', '=', 1).where('disabled', '=', 0).orderBy('created_at').orderBy('uid').executeTakeFirst();
+    async firstAdmin(): Promise<User | undefined> {
+      const row = await db.selectFrom('users').selectAll().where('is_admin', '=', 1).where('disabled', '=', 0).orderBy('created_at').orderBy('uid').executeTakeFirst();
+      return row && toUser(row);
     },
-    async update(uid: string, changes: Partial<Omit<UserRow, 'uid'>>): Promise<boolean> {
-      const r = await db.updateTable('users').set(changes).where('uid', '=', uid).executeTakeFirst();
+    async update(uid: string, changes: Partial<Omit<User, 'uid'>>): Promise<boolean> {
+      const r = await db.updateTable('users').set(toColumns(changes)).where('uid', '=', uid).executeTakeFirst();
       return Number(r.numUpdatedRows) > 0;
     },
     /**

@@ -52,3 +52,133 @@ export function decideAfterFailure(input: {
   }
   return { state: 'queued', nextAttemptAt };
 }
+
+/** A finished mail to be queued. */
+export interface NewOutboxRow {
+  messageId: string;
+  kind: string;
+  envelopeFrom: string;
+  recipients: string[];
+  subject: string;
+  /** The finished message's bytes. */
+  raw: Buffer;
+  idempotencyKey: string | null;
+  notBefore?: number;
+}
+
+/** What the server said to each recipient of a mail with several. */
+export interface RecipientResult {
+  address: string;
+  status: 'accepted' | 'rejected';
+  reply?: string;
+}
+
+/** A claimed mail a server took. */
+export interface SentOutcome {
+  id: number;
+  host: string;
+  reply: string;
+  /** Only for mails with several recipients. */
+  recipientResults: RecipientResult[] | null;
+}
+
+/** A claimed mail whose attempt failed: retried later or failed for good. */
+export interface FailedOutcome {
+  id: number;
+  attempt: number;
+  /** 'queued' to retry at nextAttemptAt, or 'failed' for good. */
+  state: 'queued' | 'failed';
+  nextAttemptAt: number | null;
+  host: string | null;
+  code: string;
+  message: string;
+  reply: string | null;
+}
+
+/** A queued mail as the outbox lists it. */
+export interface OutboxRow {
+  id: number;
+  messageId: string;
+  kind: string;
+  envelopeFrom: string;
+  recipients: string[];
+  subject: string;
+  state: OutboxState;
+  attempts: number;
+  nextAttemptAt: number;
+  lastError: string | null;
+  lastReply: string | null;
+  acceptedBy: string | null;
+  /** Only for mails with several recipients. */
+  recipientResults: RecipientResult[] | null;
+  idempotencyKey: string | null;
+  createdAt: number;
+  updatedAt: number;
+  sentAt: number | null;
+  leaseOwner: string | null;
+  leaseExpiresAt: number | null;
+}
+
+/** One attempt to deliver a mail. */
+export interface OutboxAttempt {
+  attempt: number;
+  at: number;
+  host: string | null;
+  outcome: string;
+  code: string | null;
+  message: string | null;
+  reply: string | null;
+}
+
+/** A mail to be rendered later: its outbox kind, its key, and what to render (JSON, maybe sealed). */
+export interface NewOwedMail {
+  kind: string;
+  key: string;
+  payload: string;
+}
+
+/** An owed mail a render lane holds under its lease. */
+export interface ClaimedOwedMail {
+  id: number;
+  kind: string;
+  key: string;
+  payload: string;
+  attempts: number;
+}
+
+/** An owed mail that could not be rendered, with its error code (`outbox:owed`). */
+export interface FailedOwedMail {
+  id: number;
+  kind: string;
+  code: string;
+  message: string;
+  attempts: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** A mail kept instead of sent while the mode is `capture`. */
+export interface CapturedMail {
+  id: number;
+  messageId: string;
+  envelopeFrom: string;
+  envelopeTo: string[];
+  subject: string;
+  raw: string;
+  createdAt: string;
+}
+
+/** One test mail as the Outbox page lists it. */
+export interface TestMailRecord {
+  id: number;
+  template: string;
+  recipient: string;
+  subject: string;
+  mode: string;
+  ok: boolean;
+  via: string | null;
+  response: string | null;
+  errorCode: string | null;
+  errorMessage: string | null;
+  createdAt: number;
+}

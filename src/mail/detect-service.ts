@@ -1,6 +1,6 @@
 import { MailroomError } from '../errors.ts';
 import { parseHostList } from '../config/settings-schema.ts';
-import type { SettingsService } from '../config/settings-service.ts';
+import type { SettingsReader } from '../config/settings-service.ts';
 import { readCaFile } from '../transport/ca-file.ts';
 import { certificateFinding, detectNoteText, unreachableFinding, type DetectNote } from '../transport/detect-notes.ts';
 import { processEhloName } from '../transport/ehlo-name.ts';
@@ -55,7 +55,7 @@ export interface DetectListReport extends DetectReport {
 const MAX_HOSTS = 8;
 
 /** `mail:detect`: what a server offers and which settings would work with it. */
-export function createDetectService(deps: { settings: SettingsService }) {
+export function createDetectService(deps: { settings: SettingsReader }) {
   return {
     /** The report as the command line prints it: one block per server and port, then the settings to set. */
     format(report: DetectListReport): string {

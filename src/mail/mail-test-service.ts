@@ -2,7 +2,7 @@ import { senderAddress } from '../domain/sender.ts';
 import type { ErrorCode } from '../errors.ts';
 import { MailroomError, isMailroomError } from '../errors.ts';
 import { parseEmailAddress } from '../domain/address.ts';
-import type { SettingsService } from '../config/settings-service.ts';
+import type { SettingsReader } from '../config/settings-service.ts';
 import { secretKeys, type Settings } from '../config/settings-schema.ts';
 import { mailLanguage, type MailRenderer } from '../templates/render-mail.ts';
 import { sharerFromName, sharerReplyTo } from '../notifications/share-mail.ts';
@@ -11,7 +11,7 @@ import { TEMPLATE_NAMES, isTemplateLanguage, isTemplateName, type TemplateLangua
 import type { TransportFactory } from '../transport/create-transport.ts';
 import { createTranscript } from '../transport/transcript.ts';
 import { isTransportError, type DiagnosisFix, type HostAttempt } from '../transport/transport.ts';
-import type { TestMailRecord } from '../db/test-mail-repo.ts';
+import type { TestMailRecord } from '../domain/outbox.ts';
 
 function samplePerson(language: TemplateLanguage): { display_name: string; uid: string } {
   return sampleData('test', language).user as { display_name: string; uid: string };
@@ -46,7 +46,7 @@ export interface TestMailReport {
 }
 
 export interface MailTestServiceDeps {
-  settings: SettingsService;
+  settings: SettingsReader;
   transports: TransportFactory;
   /** The admin's own address and language, used when no address is given. */
   adminContact(): Promise<{ email: string | null; language: string; displayName?: string; uid?: string } | undefined>;

@@ -9,7 +9,7 @@ export const DIGEST_CHECK_MS = 30_000;
  * (the database is away) is logged and tried again at the next tick; nothing is lost, since
  * activities stay pending until a digest takes them.
  */
-export function createDigestScheduler(deps: { digests: DigestService; log: Logger; intervalMs?: number }) {
+export function createDigestScheduler(deps: { digests: Pick<DigestService, 'runDue'>; log: Logger; intervalMs?: number }) {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   const tick = () => {

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Settings } from '../config/settings-schema.ts';
-import type { ActivityRecord } from '../db/notification-repo.ts';
-import type { NewOutboxRow } from '../db/outbox-repo.ts';
-import type { UserRow } from '../db/user-repo.ts';
+import type { ActivityRecord } from '../domain/notifications.ts';
+import type { NewOutboxRow } from '../domain/outbox.ts';
+import type { User } from '../domain/user.ts';
 import type { Logger } from '../log/logger.ts';
 import type { NotificationMailDeps } from './notification-mail-deps.ts';
 import { toOutboxRow } from '../outbox/outbox-service.ts';
@@ -69,7 +69,7 @@ export function objectLink(activity: Pick<ActivityRecord, 'link' | 'objectId'>, 
 
 /** A digest that is due and wanted, before it is claimed. */
 interface DueDigest {
-  user: UserRow;
+  user: User;
   periodKey: string;
   frequency: Frequency;
   activities: ActivityRecord[];
@@ -91,7 +91,7 @@ export function createDigestService(deps: DigestServiceDeps) {
 
   /** What is due for one user now, or undefined; activities no longer wanted go to `dropped`. */
   function dueFor(
-    user: UserRow,
+    user: User,
     prefs: ReturnType<typeof effectivePreferences>,
     oldest: number,
     waiting: ActivityRecord[],
@@ -117,7 +117,7 @@ export function createDigestService(deps: DigestServiceDeps) {
     // Choices may have changed since the activities arrived: what is no longer wanted is dropped.
     const wanted: ActivityRecord[] = [];
     for (const a of before) {
-      if (user.email !== null && user.disabled === 0 && prefs.types[a.type].email && (!a.own || prefs.own_actions)) wanted.push(a);
+      if (user.email !== null && !user.disabled && prefs.types[a.type].email && (!a.own || prefs.own_actions)) wanted.push(a);
       else dropped.push(a.id);
     }
     if (wanted.length === 0) return undefined;
@@ -229,7 +229,7 @@ export function createDigestService(deps: DigestServiceDeps) {
         const users = new Map((await deps.findUsers(uids)).map((u) => [u.uid, u]));
         const stored = await deps.store.readPreferences(uids);
         // Only the activities of users with something due are read.
-        const candidates: Array<{ user: UserRow; prefs: ReturnType<typeof effectivePreferences>; oldest: number }> = [];
+        const candidates: Array<{ user: User; prefs: ReturnType<typeof effectivePreferences>; oldest: number }> = [];
         for (const { uid, oldest } of page) {
           const user = users.get(uid);
           if (!user) continue;

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { ActivityPurge, IngestInput, IngestOutcome, LinkLimitHit, LinkMailLimit, NewActivity, NewEvent, NewLinkMail } from '../db/notification-repo.ts';
-import type { NewOwedMail } from '../db/owed-mail-repo.ts';
-import type { UserRow } from '../db/user-repo.ts';
+import type { ActivityPurge, IngestInput, IngestOutcome, LinkLimitHit, LinkMailLimit, NewActivity, NewEvent, NewLinkMail } from '../domain/notifications.ts';
+import type { NewOwedMail } from '../domain/outbox.ts';
+import type { User } from '../domain/user.ts';
 import { printable } from '../domain/address.ts';
 import { MailroomError } from '../errors.ts';
 import type { NotificationMailDeps } from './notification-mail-deps.ts';
@@ -42,7 +42,7 @@ export interface IngestResult {
 }
 
 /** The display name of the sharer or actor as recipients see it. */
-function actorName(event: EventInput, actor: UserRow | undefined): string | null {
+function actorName(event: EventInput, actor: User | undefined): string | null {
   return actor?.display_name ?? event.data?.actor_name ?? event.actor ?? null;
 }
 
@@ -109,7 +109,7 @@ export function createEventService(deps: EventServiceDeps) {
       for (const [index, event] of events.entries()) {
         if (!fresh[index]) continue;
         const key = keys[index] as string;
-        if (event.type === 'share.link.sent') linkMails.push(...linkShareMails(event, key, users.get(event.actor as string) as UserRow));
+        if (event.type === 'share.link.sent') linkMails.push(...linkShareMails(event, key, users.get(event.actor as string) as User));
         newEvents.push({
           event_key: key,
           type: event.type,
@@ -126,8 +126,8 @@ export function createEventService(deps: EventServiceDeps) {
         const recipients = new Set(event.affected);
         if (actor) recipients.add(actor.uid);
         for (const uid of recipients) {
-          const user = users.get(uid) as UserRow;
-          if (user.disabled === 1) continue;
+          const user = users.get(uid) as User;
+          if (user.disabled) continue;
           const prefs = prefsOf(uid);
           const own = uid === event.actor;
           const typePref = prefs.types[event.type];
@@ -145,11 +145,11 @@ export function createEventService(deps: EventServiceDeps) {
             uid,
             type: event.type,
             actor: event.actor ?? null,
-            own: own ? 1 : 0,
+            own,
             object_type: event.object.type,
             object_name: event.object.name,
             link: event.link ?? null,
-            stream: typePref.stream ? 1 : 0,
+            stream: typePref.stream,
             mail_state: mailState,
             created_at: now,
           });
@@ -174,7 +174,7 @@ export function createEventService(deps: EventServiceDeps) {
     },
   };
 
-  function shareMail(event: EventInput, key: string, user: UserRow, actor: UserRow | undefined): NewOwedMail {
+  function shareMail(event: EventInput, key: string, user: User, actor: User | undefined): NewOwedMail {
     // One mail per event and recipient, even if the same event were ever recorded twice.
     const idempotency = `share:${createHash('sha256').update(`${key}\n${user.uid}`).digest('hex').slice(0, 40)}`;
     return owedMail('share', idempotency, {
@@ -189,7 +189,7 @@ export function createEventService(deps: EventServiceDeps) {
     });
   }
 
-  function linkShareMails(event: EventInput, key: string, sharer: UserRow): NewLinkMail[] {
+  function linkShareMails(event: EventInput, key: string, sharer: User): NewLinkMail[] {
     return (event.data?.recipients ?? []).map((address) => {
       const idempotency = `link:${createHash('sha256').update(`${key}\n${address.toLowerCase()}`).digest('hex').slice(0, 40)}`;
       const owed = owedMail('link_share', idempotency, {

@@ -1,4 +1,4 @@
-import type { ActivityRecord } from '../db/notification-repo.ts';
+import type { ActivityRecord } from '../domain/notifications.ts';
 import { MailroomError } from '../errors.ts';
 import type { TemplateLanguage } from '../templates/template-catalog.ts';
 import { activitySubject } from './activity-text.ts';

@@ -1,5 +1,5 @@
 import type { Settings } from '../config/settings-schema.ts';
-import type { UserRow } from '../db/user-repo.ts';
+import type { User } from '../domain/user.ts';
 import { translate } from '../templates/catalogs.ts';
 import { onBehalfName } from '../domain/sender.ts';
 import type { ComposedMessage } from '../message/compose-message.ts';
@@ -8,7 +8,7 @@ import type { TemplateLanguage } from '../templates/template-catalog.ts';
 import type { UnsubscribeLinks } from './unsubscribe-links.ts';
 
 /** What a share mail needs of a person: a user row, or the copy an owed mail keeps of one. */
-export type MailPerson = Pick<UserRow, 'uid' | 'email' | 'display_name' | 'language' | 'timezone'>;
+export type MailPerson = Pick<User, 'uid' | 'email' | 'display_name' | 'language' | 'timezone'>;
 
 export interface ShareMailInput {
   recipient: MailPerson;
@@ -69,7 +69,7 @@ export function sharerReplyTo(email: string | null | undefined, settings: Pick<S
  * recipient's language and time zone, the note and the expiry when given, and a one-click
  * unsubscribe from share mails.
  */
-export async function renderShareMail(deps: { renderer: MailRenderer; unsubscribe: UnsubscribeLinks }, input: ShareMailInput, settings: Settings): Promise<ComposedMessage> {
+export async function renderShareMail(deps: { renderer: MailRenderer; unsubscribe: Pick<UnsubscribeLinks, 'url' | 'token'> }, input: ShareMailInput, settings: Settings): Promise<ComposedMessage> {
   const user = input.recipient;
   const sharer = shownSharer(input.sharerName, settings);
   return deps.renderer.render(

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { NewOwedMail } from '../db/owed-mail-repo.ts';
-import type { UserRow } from '../db/user-repo.ts';
+import type { NewOwedMail } from '../domain/outbox.ts';
+import type { User } from '../domain/user.ts';
 import { printable } from '../domain/address.ts';
 import { MailroomError } from '../errors.ts';
 import type { NotificationMailDeps } from './notification-mail-deps.ts';
@@ -42,7 +42,7 @@ export function createShareService(deps: Omit<NotificationMailDeps, 'renderer' |
       if (unknown !== undefined) throw new MailroomError('unknown_user', `recipient "${printable(unknown)}" is not a Mailroom user`, { details: { uid: unknown } });
 
       const before = await deps.store.notifiedAbout(input.share_id, recipients);
-      const notMailable = recipients.filter((uid) => !before.has(uid) && (users.get(uid)?.email == null || users.get(uid)?.disabled === 1));
+      const notMailable = recipients.filter((uid) => !before.has(uid) && (users.get(uid)?.email == null || users.get(uid)?.disabled === true));
       const mails: Array<{ uid: string; owed: NewOwedMail }> = [];
       for (const uid of recipients) {
         if (before.has(uid) || notMailable.includes(uid)) continue;
@@ -50,7 +50,7 @@ export function createShareService(deps: Omit<NotificationMailDeps, 'renderer' |
         const key = `notify:${createHash('sha256').update(`${input.share_id}\n${uid}`).digest('hex').slice(0, 40)}`;
         const owed = owedMail('share', key, {
           type: 'share',
-          recipient: person(users.get(uid) as UserRow),
+          recipient: person(users.get(uid) as User),
           sharerName: sharer.display_name,
           sharerEmail: sharer.email,
           fileName: input.object.name,

@@ -1,4 +1,4 @@
-import type { CapturedMail } from '../db/captured-mail-repo.ts';
+import type { CapturedMail } from '../domain/outbox.ts';
 import { parseMessage } from '../message/mime-message.ts';
 import { MailroomError } from '../errors.ts';
 import type { SecretBox } from '../config/secret-box.ts';

@@ -1,13 +1,12 @@
 import { senderAddress } from '../domain/sender.ts';
 import { MailroomError, isMailroomError } from '../errors.ts';
 import { parseEmailAddress, printable } from '../domain/address.ts';
-import type { SettingsService } from '../config/settings-service.ts';
+import type { SettingsReader } from '../config/settings-service.ts';
 import type { ComposedMessage } from '../message/compose-message.ts';
 import { finishMessage } from '../message/finish-message.ts';
 import type { MessageInput } from './message-input.ts';
 import { parseMessage } from '../message/mime-message.ts';
-import type { OutboxAttempt, OutboxRow } from '../db/outbox-repo.ts';
-import type { FailedOwedMail } from '../db/owed-mail-repo.ts';
+import type { FailedOwedMail, OutboxAttempt, OutboxRow } from '../domain/outbox.ts';
 import type { SecretBox } from '../config/secret-box.ts';
 import type { MailQueued } from './mail-queued.ts';
 import { maskLinkTokens } from '../domain/link-tokens.ts';
@@ -81,7 +80,7 @@ export function toOutboxRow(message: ComposedMessage, kind: string, key?: string
  * when the server or Mailroom goes down afterwards. Every mail queued or made due again is told
  * to `onQueued`, so a worker sends it now, not when it next looks.
  */
-export function createOutboxService(deps: { store: OutboxStore; owed: OwedMailView; settings: SettingsService; clock: { now(): Date }; secretBox: SecretBox; onQueued: MailQueued['notify'] }) {
+export function createOutboxService(deps: { store: OutboxStore; owed: OwedMailView; settings: SettingsReader; clock: { now(): Date }; secretBox: SecretBox; onQueued: MailQueued['notify'] }) {
   return {
     /** Queues a batch in one transaction; any invalid message means none is queued. */
     async send(messages: MessageInput[], kind = 'message'): Promise<Array<{ id: number; duplicate: boolean }>> {

@@ -1,8 +1,8 @@
 import { setMaxListeners } from 'node:events';
 import { isMailroomError } from '../errors.ts';
 import type { Settings } from '../config/settings-schema.ts';
-import type { SettingsService } from '../config/settings-service.ts';
-import { decideAfterFailure, type ClaimedMail, type RetryPolicy } from '../domain/outbox.ts';
+import type { SettingsReader } from '../config/settings-service.ts';
+import { decideAfterFailure, type ClaimedMail, type FailedOutcome, type RetryPolicy, type SentOutcome } from '../domain/outbox.ts';
 import type { Logger } from '../log/logger.ts';
 import { isTransportError, type Transport } from '../transport/transport.ts';
 import type { SecretBox } from '../config/secret-box.ts';
@@ -17,8 +17,8 @@ export interface WorkerStore {
   settle(input: {
     owner: string;
     now: number;
-    sent: Array<{ id: number; host: string; reply: string; recipientResults: Array<{ address: string; status: 'accepted' | 'rejected'; reply?: string }> | null }>;
-    failed: Array<{ id: number; attempt: number; state: 'queued' | 'failed'; nextAttemptAt: number | null; host: string | null; code: string; message: string; reply: string | null }>;
+    sent: SentOutcome[];
+    failed: FailedOutcome[];
   }): Promise<number>;
   release(ids: number[], owner: string, now: number): Promise<void>;
   reapExpired(now: number): Promise<number>;
@@ -39,7 +39,7 @@ export interface WorkerOptions {
 
 export interface WorkerDeps {
   store: WorkerStore;
-  settings: SettingsService;
+  settings: SettingsReader;
   createTransport(settings: Settings): Promise<Transport>;
   /**
    * What the files the settings name (the CA file) are now; a change builds the transport anew,
@@ -77,8 +77,8 @@ export interface WorkerDeps {
 const RENDER_LANES = 2;
 
 type Outcome =
-  | { kind: 'sent'; id: number; host: string; reply: string; recipientResults: Array<{ address: string; status: 'accepted' | 'rejected'; reply?: string }> | null }
-  | { kind: 'failed'; id: number; attempt: number; state: 'queued' | 'failed'; nextAttemptAt: number | null; host: string | null; code: string; message: string; reply: string | null }
+  | ({ kind: 'sent' } & SentOutcome)
+  | ({ kind: 'failed' } & FailedOutcome)
   | { kind: 'release'; id: number };
 
 const policyOf = (s: Settings): RetryPolicy => ({

@@ -1,9 +1,9 @@
 import type { Settings } from '../config/settings-schema.ts';
-import type { SettingsService } from '../config/settings-service.ts';
+import type { SettingsReader } from '../config/settings-service.ts';
 import type { SecretBox } from '../config/secret-box.ts';
-import type { ClaimedOwedMail } from '../db/owed-mail-repo.ts';
+import type { ClaimedOwedMail } from '../domain/outbox.ts';
 import type { ClaimedMail } from '../domain/outbox.ts';
-import type { NewOutboxRow } from '../db/outbox-repo.ts';
+import type { NewOutboxRow } from '../domain/outbox.ts';
 import { isMailroomError } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import type { ComposedMessage } from '../message/compose-message.ts';
@@ -40,7 +40,7 @@ export const OWED_RENDER_ATTEMPTS = 3;
 
 export interface OwedMailStepDeps {
   store: OwedMailStore;
-  settings: SettingsService;
+  settings: SettingsReader;
   /**
    * A renderer for one batch: it renders an owed mail with the templates and settings in force
    * now, and reads each template's parts once for the batch rather than once a mail.

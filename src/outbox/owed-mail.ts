@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { SecretBox } from '../config/secret-box.ts';
-import type { NewOwedMail } from '../db/owed-mail-repo.ts';
+import type { NewOwedMail } from '../domain/outbox.ts';
 import { TEMPLATE_NAMES } from '../templates/template-catalog.ts';
 import { isSealedRaw, openRaw, sealRaw } from './sealed-raw.ts';
 

@@ -1,6 +1,6 @@
 import type { Settings } from '../config/settings-schema.ts';
-import type { SettingsService } from '../config/settings-service.ts';
-import type { UserRow } from '../db/user-repo.ts';
+import type { SettingsReader } from '../config/settings-service.ts';
+import type { User } from '../domain/user.ts';
 import { printable } from '../domain/address.ts';
 import { browserName, type ChangeClient } from '../domain/user-agent.ts';
 import { MailroomError } from '../errors.ts';
@@ -17,14 +17,14 @@ export const EMAIL_UNDO_LIFETIME_DAYS = 14;
 
 export interface AccountMailDeps {
   links: OneTimeLinks;
-  settings: SettingsService;
+  settings: SettingsReader;
   /**
    * Owes a mail: commits what to render, for a worker to render and queue after the answer.
    * `sealed`: the mail holds a live one-time link, so it is stored sealed (outbox/sealed-raw.ts).
    * Answers the mail's key, under which the outbox finds it once rendered.
    */
   owe(mail: OwedAccountMail): Promise<string>;
-  findUser(uid: string): Promise<UserRow | undefined>;
+  findUser(uid: string): Promise<User | undefined>;
   /** Sets a password through the directory (which then sends `password_changed` and ends sessions). */
   setPassword(uid: string, password: string, client?: ChangeClient): Promise<void>;
   /** Sets an address through the directory (which voids the links sent before). */
@@ -49,7 +49,7 @@ export interface InvitationSent {
   mail_key: string;
 }
 
-const recipient = (user: UserRow, address = user.email as string): MailRecipient => ({ address, displayName: user.display_name, uid: user.uid, language: user.language, timeZone: user.timezone });
+const recipient = (user: User, address = user.email as string): MailRecipient => ({ address, displayName: user.display_name, uid: user.uid, language: user.language, timeZone: user.timezone });
 const page = (settings: Settings, path: string) => `${settings.base_url.replace(/\/+$/, '')}/${path}`;
 
 /**
@@ -57,7 +57,7 @@ const page = (settings: Settings, path: string) => `${settings.base_url.replace(
  * written out in the reader's zone with the zone named), and for a change made through the web
  * the client's address and a short browser name in the reader's language; empty otherwise.
  */
-function changeFacts(user: UserRow, settings: Settings, at: Date, client: ChangeClient | undefined) {
+function changeFacts(user: User, settings: Settings, at: Date, client: ChangeClient | undefined) {
   if (client === undefined) return { changed_at: at, client_address: '', browser: '' };
   return { changed_at: at, client_address: client.address, browser: browserName(client.userAgent, browserWords(mailLanguage(user.language, settings.mail_default_language))) };
 }
@@ -83,7 +83,7 @@ export function createAccountMailService(deps: AccountMailDeps) {
     if (link.state === 'expired') throw new MailroomError('invitation_token_expired', 'The token provided has expired. Ask your administrator to send a new invitation.');
     if (link.state !== 'valid') throw new MailroomError('invitation_token_invalid', 'The token provided is invalid. Use the link of the newest invitation mail, or ask your administrator to send a new one.');
     const user = await deps.findUser(link.row.uid);
-    if (!user || user.disabled === 1) throw new MailroomError('invitation_token_invalid', 'The token provided is invalid: the account is gone or disabled.');
+    if (!user || user.disabled) throw new MailroomError('invitation_token_invalid', 'The token provided is invalid: the account is gone or disabled.');
     return { row: link.row, user };
   }
 
@@ -92,7 +92,7 @@ export function createAccountMailService(deps: AccountMailDeps) {
     async invite(uid: string): Promise<InvitationSent> {
       const user = await mustFind(uid);
       if (user.email === null) throw new MailroomError('no_recipient', `"${uid}" has no email address to send the invitation to; set one first`);
-      if (user.disabled === 1) throw new MailroomError('invitation_not_pending', `"${uid}" is disabled; enable the account before inviting`);
+      if (user.disabled) throw new MailroomError('invitation_not_pending', `"${uid}" is disabled; enable the account before inviting`);
       if (user.password_hash !== null) throw new MailroomError('invitation_not_pending', `"${uid}" has set a password already; they can use "Forgot password?" instead`);
       const settings = await deps.settings.get();
       const days = settings.invitation_expiry_days;
@@ -108,7 +108,7 @@ export function createAccountMailService(deps: AccountMailDeps) {
     async checkInvitation(token: string): Promise<LinkHolder> {
       const link = await deps.links.check(token, 'invitation');
       const user = link.state === 'valid' ? await deps.findUser(link.row.uid) : undefined;
-      if (link.state !== 'valid' || !user || user.disabled === 1) throw new MailroomError('invitation_token_invalid', 'The token provided is invalid. It was used, replaced by a newer invitation, has expired, or was cut short: ask your administrator to send a new invitation.');
+      if (link.state !== 'valid' || !user || user.disabled) throw new MailroomError('invitation_token_invalid', 'The token provided is invalid. It was used, replaced by a newer invitation, has expired, or was cut short: ask your administrator to send a new invitation.');
       return linkHolder(user, user.email ?? '');
     },
 
@@ -117,7 +117,7 @@ export function createAccountMailService(deps: AccountMailDeps) {
       const link = await deps.links.check(token, purpose);
       const user = link.state === 'valid' ? await deps.findUser(link.row.uid) : undefined;
       const email = link.state === 'valid' ? deps.links.dataOf(link.row).email : undefined;
-      if (!user || user.disabled === 1 || typeof email !== 'string') {
+      if (!user || user.disabled || typeof email !== 'string') {
         throw new MailroomError('email_change_token_invalid', `This ${purpose === 'email_change' ? 'confirmation' : 'undo'} link is not valid: it was used, replaced, has expired, or was cut short`);
       }
       return linkHolder(user, email);
@@ -172,7 +172,7 @@ export function createAccountMailService(deps: AccountMailDeps) {
       if (link.state !== 'valid') throw new MailroomError('email_change_token_invalid', 'This confirmation link is not valid: it was used already, replaced by a newer one, or cut short');
       const user = await deps.findUser(link.row.uid);
       const email = deps.links.dataOf(link.row).email;
-      if (!user || user.disabled === 1 || typeof email !== 'string') throw new MailroomError('email_change_token_invalid', 'This confirmation link is not valid any more: the account is gone or disabled');
+      if (!user || user.disabled || typeof email !== 'string') throw new MailroomError('email_change_token_invalid', 'This confirmation link is not valid any more: the account is gone or disabled');
       if (!(await deps.links.spend(link.row))) throw new MailroomError('email_change_token_invalid', 'This confirmation link was used a moment ago');
       const old = user.email;
       await deps.setEmail(user.uid, email);
@@ -201,7 +201,7 @@ export function createAccountMailService(deps: AccountMailDeps) {
       if (link.state !== 'valid') throw new MailroomError('email_change_token_invalid', 'This undo link is not valid: it was used already, or cut short when copied');
       const user = await deps.findUser(link.row.uid);
       const email = deps.links.dataOf(link.row).email;
-      if (!user || user.disabled === 1 || typeof email !== 'string') throw new MailroomError('email_change_token_invalid', 'This undo link is not valid any more: the account is gone or disabled');
+      if (!user || user.disabled || typeof email !== 'string') throw new MailroomError('email_change_token_invalid', 'This undo link is not valid any more: the account is gone or disabled');
       if (!(await deps.links.spend(link.row))) throw new MailroomError('email_change_token_invalid', 'This undo link was used a moment ago');
       await deps.setEmail(user.uid, email);
       await deps.signOutEverywhere(user.uid);

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import type { UserRow } from '../db/user-repo.ts';
+import type { User } from '../domain/user.ts';
 import { hashPassword } from './password-hash.ts';
 
 export interface AdminBootstrapStore {
   count(): Promise<number>;
-  insert(user: UserRow): Promise<unknown>;
+  insert(user: User): Promise<unknown>;
 }
 
 /**
@@ -21,9 +21,9 @@ export async function ensureFirstAdmin(deps: { store: AdminBootstrapStore; clock
     email: null,
     language: 'en',
     timezone: 'UTC',
-    is_admin: 1,
+    admin: true,
     password_hash: await hashPassword(deps.password ?? (generated as string)),
-    disabled: 0,
+    disabled: false,
     created_at: now,
     updated_at: now,
   });

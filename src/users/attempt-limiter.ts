@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { AttemptWindow } from '../db/attempt-repo.ts';
+import type { AttemptWindow } from '../domain/user.ts';
 
 /** Where attempts are counted: the database, so every API process counts the same ones. */
 export interface AttemptStore {

@@ -1,4 +1,4 @@
-import type { UserRow } from '../db/user-repo.ts';
+import type { User } from '../domain/user.ts';
 import type { SessionService } from './session-service.ts';
 import type { TokenService } from './token-service.ts';
 
@@ -19,10 +19,10 @@ export interface Principal {
 }
 
 /** Resolves bearer tokens (admin, service, a user's app password) and session cookies. */
-export function createAuthService(deps: { tokens: TokenService; sessions: SessionService; findUser(uid: string): Promise<UserRow | undefined> }) {
+export function createAuthService(deps: { tokens: TokenService; sessions: SessionService; findUser(uid: string): Promise<User | undefined> }) {
   const activeUser = async (uid: string) => {
     const user = await deps.findUser(uid);
-    return user && user.disabled === 0 ? user : undefined;
+    return user && !user.disabled ? user : undefined;
   };
   return {
     async fromBearer(token: string): Promise<Principal | undefined> {
@@ -31,7 +31,7 @@ export function createAuthService(deps: { tokens: TokenService; sessions: Sessio
       if (found.scope === 'user') {
         const user = found.uid ? await activeUser(found.uid) : undefined;
         if (!user) return undefined;
-        return { name: user.uid, uid: user.uid, admin: user.is_admin === 1, service: user.is_admin === 1, via: 'token' };
+        return { name: user.uid, uid: user.uid, admin: user.admin, service: user.admin, via: 'token' };
       }
       return { name: found.name, uid: null, admin: found.scope === 'admin', service: true, via: 'token' };
     },
@@ -40,7 +40,7 @@ export function createAuthService(deps: { tokens: TokenService; sessions: Sessio
       if (!session) return undefined;
       const user = await activeUser(session.uid);
       if (!user) return undefined;
-      return { name: user.uid, uid: user.uid, admin: user.is_admin === 1, service: user.is_admin === 1, via: 'session', csrfToken: session.csrfToken, sessionHash: session.idHash };
+      return { name: user.uid, uid: user.uid, admin: user.admin, service: user.admin, via: 'session', csrfToken: session.csrfToken, sessionHash: session.idHash };
     },
   };
 }

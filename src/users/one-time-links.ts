@@ -1,14 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { UserTokenTable } from '../db/schema.ts';
+import type { StoredUserToken } from '../domain/user.ts';
 
 /** What a mailed link is for; a user has at most one live link of each purpose. */
 export type LinkPurpose = 'password_reset' | 'invitation' | 'email_change' | 'email_undo';
 
 export interface UserTokenStore {
-  insert(row: UserTokenTable): Promise<void>;
-  find(tokenHash: string): Promise<UserTokenTable | undefined>;
+  insert(row: StoredUserToken): Promise<void>;
+  find(tokenHash: string): Promise<StoredUserToken | undefined>;
   /** The newest unused, unexpired token of a user and purpose. */
-  findLive(uid: string, purpose: string, now: number): Promise<UserTokenTable | undefined>;
+  findLive(uid: string, purpose: string, now: number): Promise<StoredUserToken | undefined>;
   markUsed(tokenHash: string, at: number): Promise<boolean>;
   invalidate(uid: string, at: number, purpose?: string): Promise<void>;
   /** Voids every live token of a user but those of the given purposes. */
@@ -16,7 +16,7 @@ export interface UserTokenStore {
   deleteOlderThan(at: number): Promise<void>;
 }
 
-export type LinkCheck = { state: 'valid'; row: UserTokenTable } | { state: 'used'; row: UserTokenTable } | { state: 'expired'; row: UserTokenTable } | { state: 'invalid' };
+export type LinkCheck = { state: 'valid'; row: StoredUserToken } | { state: 'used'; row: StoredUserToken } | { state: 'expired'; row: StoredUserToken } | { state: 'invalid' };
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{20,100}$/;
@@ -52,10 +52,10 @@ export function createOneTimeLinks(deps: { store: UserTokenStore; clock: { now()
     },
 
     /** Spends a checked token; false when another request spent it first. */
-    spend: (row: UserTokenTable): Promise<boolean> => deps.store.markUsed(row.token_hash, deps.clock.now().getTime()),
+    spend: (row: StoredUserToken): Promise<boolean> => deps.store.markUsed(row.token_hash, deps.clock.now().getTime()),
 
     /** The live token of a user and purpose, e.g. to show an address change waiting for confirmation. */
-    live: (uid: string, purpose: LinkPurpose): Promise<UserTokenTable | undefined> => deps.store.findLive(uid, purpose, deps.clock.now().getTime()),
+    live: (uid: string, purpose: LinkPurpose): Promise<StoredUserToken | undefined> => deps.store.findLive(uid, purpose, deps.clock.now().getTime()),
 
     /**
      * After a new password or address: every link mailed before stops working, except the undo
@@ -64,7 +64,7 @@ export function createOneTimeLinks(deps: { store: UserTokenStore; clock: { now()
     voidAfterCredentialChange: (uid: string): Promise<void> => deps.store.invalidateAllBut(uid, deps.clock.now().getTime(), ['email_undo']),
 
     /** The data stored with a token. */
-    dataOf(row: UserTokenTable): Record<string, unknown> {
+    dataOf(row: StoredUserToken): Record<string, unknown> {
       return row.data ? (JSON.parse(row.data) as Record<string, unknown>) : {};
     },
   };

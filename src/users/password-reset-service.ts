@@ -1,6 +1,6 @@
-import type { SettingsService } from '../config/settings-service.ts';
+import type { SettingsReader } from '../config/settings-service.ts';
 import type { ChangeClient } from '../domain/user-agent.ts';
-import type { UserRow } from '../db/user-repo.ts';
+import type { User } from '../domain/user.ts';
 import { MailroomError } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
 import type { OwedAccountMail } from './account-mail-service.ts';
@@ -11,10 +11,10 @@ import { checkPasswordStrength } from './password-policy.ts';
 
 export interface PasswordResetDeps {
   links: OneTimeLinks;
-  settings: SettingsService;
+  settings: SettingsReader;
   /** Owes the mail (sealed: it holds a live link); a worker renders and queues it after the answer. */
   owe(mail: OwedAccountMail): Promise<unknown>;
-  findUser(login: string): Promise<UserRow | undefined>;
+  findUser(login: string): Promise<User | undefined>;
   /** Sets the password (checked for strength) and ends the user's sessions. */
   setPassword(uid: string, password: string, client?: ChangeClient): Promise<void>;
   clock: { now(): Date };
@@ -37,7 +37,7 @@ export const resetLink = (baseUrl: string, token: string): string => linkTo(base
  */
 export function createPasswordResetService(deps: PasswordResetDeps) {
   /** Issues the link (voiding the one before) and owes the mail; the account must have an address. */
-  const mailLink = async (user: UserRow): Promise<{ email: string; expiresAt: number }> => {
+  const mailLink = async (user: User): Promise<{ email: string; expiresAt: number }> => {
     const settings = await deps.settings.get();
     const minutes = settings.password_reset_expiry_minutes;
     const email = user.email as string;
@@ -61,8 +61,8 @@ export function createPasswordResetService(deps: PasswordResetDeps) {
       const started = Date.now();
       try {
         const user = await deps.findUser(input.login.trim());
-        const eligible = user !== undefined && user.disabled === 0 && user.email !== null && (await deps.perAccount.take(user.uid)).granted;
-        if (user && user.disabled === 0 && user.email !== null && !eligible) {
+        const eligible = user !== undefined && !user.disabled && user.email !== null && (await deps.perAccount.take(user.uid)).granted;
+        if (user && !user.disabled && user.email !== null && !eligible) {
           deps.log.warn({ event: 'password_reset_limited', uid: user.uid }, 'password reset requested too often for one account; no mail sent');
         }
         // Nothing is rendered here: the mail is owed (a row, sealed) and a worker renders it, so
@@ -83,7 +83,7 @@ export function createPasswordResetService(deps: PasswordResetDeps) {
     async sendByAdmin(uid: string): Promise<{ email: string; expires_at: string }> {
       const user = await deps.findUser(uid);
       if (!user || user.uid !== uid) throw new MailroomError('not_found', `No user "${printable(uid)}"`);
-      if (user.disabled === 1) throw new MailroomError('user_disabled', `"${printable(uid)}" is disabled; enable the account before sending a password reset`);
+      if (user.disabled) throw new MailroomError('user_disabled', `"${printable(uid)}" is disabled; enable the account before sending a password reset`);
       if (user.email === null) throw new MailroomError('no_recipient', `"${printable(uid)}" has no email address to send the reset link to; set one first`);
       const grant = await deps.perAccount.take(user.uid);
       if (!grant.granted) {
@@ -101,7 +101,7 @@ export function createPasswordResetService(deps: PasswordResetDeps) {
     async check(token: string): Promise<LinkHolder> {
       const link = await deps.links.check(token, 'password_reset');
       const user = link.state === 'valid' ? await deps.findUser(link.row.uid) : undefined;
-      if (link.state !== 'valid' || !user || user.uid !== link.row.uid || user.disabled === 1 || user.email === null) {
+      if (link.state !== 'valid' || !user || user.uid !== link.row.uid || user.disabled || user.email === null) {
         throw new MailroomError('reset_token_invalid', 'This password-reset link is not valid: it was used, replaced by a newer one, has expired, or was cut short; ask for a new one');
       }
       return linkHolder(user, user.email);
@@ -114,7 +114,7 @@ export function createPasswordResetService(deps: PasswordResetDeps) {
       if (link.state === 'used') throw new MailroomError('reset_token_used', 'This password-reset link was used already or replaced by a newer one; ask for a new one');
       if (link.state === 'expired') throw new MailroomError('reset_token_expired', 'This password-reset link has expired; ask for a new one');
       const user = await deps.findUser(link.row.uid);
-      if (!user || user.disabled === 1) throw new MailroomError('reset_token_invalid', 'This password-reset link is not valid any more: the account is gone or disabled');
+      if (!user || user.disabled) throw new MailroomError('reset_token_invalid', 'This password-reset link is not valid any more: the account is gone or disabled');
       // Strength first: a weak password must not spend the link. Then spend it atomically, so two
       // requests with the same link cannot both set a password.
       checkPasswordStrength(input.password, { uid: user.uid, email: user.email });

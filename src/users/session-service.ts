@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { MailroomError } from '../errors.ts';
-import type { SessionTable } from '../db/schema.ts';
-import type { UserRow } from '../db/user-repo.ts';
+import type { StoredSession } from '../domain/user.ts';
+import type { User } from '../domain/user.ts';
 import type { AttemptLimiter } from './attempt-limiter.ts';
 import { hashPassword } from './password-hash.ts';
 
@@ -9,8 +9,8 @@ import { hashPassword } from './password-hash.ts';
 export const SESSION_IDLE_MS = 12 * 3600_000;
 
 export interface SessionStore {
-  insert(row: SessionTable): Promise<void>;
-  find(idHash: string): Promise<SessionTable | undefined>;
+  insert(row: StoredSession): Promise<void>;
+  find(idHash: string): Promise<StoredSession | undefined>;
   touch(idHash: string, lastSeenAt: number, expiresAt: number): Promise<void>;
   delete(idHash: string): Promise<void>;
   deleteForUser(uid: string, exceptIdHash?: string): Promise<number>;
@@ -31,7 +31,7 @@ const accountKeyOf = (uid: string) => `uid:${uid}`;
  */
 export function createSessionService(deps: {
   store: SessionStore;
-  findUser(login: string): Promise<UserRow | undefined>;
+  findUser(login: string): Promise<User | undefined>;
   clock: { now(): Date };
   failuresPerAccount: AttemptLimiter;
   failuresPerClient: AttemptLimiter;
@@ -60,7 +60,7 @@ export function createSessionService(deps: {
         throw rateLimited(byAccount.retryAfterSeconds);
       }
       const ok = user?.password_hash ? await deps.verifyPassword(input.password, user.password_hash) : (await deps.verifyPassword(input.password, await decoyHash()), false);
-      if (!user || !ok || user.disabled === 1) {
+      if (!user || !ok || user.disabled) {
         throw new MailroomError('login_failed', 'Wrong user name or password');
       }
       await deps.failuresPerClient.release(input.client, byClient);

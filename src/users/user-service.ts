@@ -4,7 +4,7 @@ import { explainInvalidAddress, headerControlCharacter, printable } from '../dom
 import { currentTimeZoneName, isTimeZone } from '../domain/time-zone.ts';
 import { isMailroomError, MailroomError, type ErrorCode } from '../errors.ts';
 import { LANGUAGE_CODES, matchLanguage } from '../domain/languages.ts';
-import type { UserRow } from '../db/user-repo.ts';
+import type { User } from '../domain/user.ts';
 import { hashPassword } from './password-hash.ts';
 import { checkPasswordStrength } from './password-policy.ts';
 import type { InvitationSent } from './account-mail-service.ts';
@@ -78,11 +78,11 @@ export const ownChangesSchema = userChangesSchema.omit({ admin: true, disabled: 
 export type OwnChanges = z.infer<typeof ownChangesSchema>;
 
 export interface UserStore {
-  insert(user: UserRow): Promise<boolean>;
-  find(uid: string): Promise<UserRow | undefined>;
-  findByEmail(email: string): Promise<UserRow[]>;
-  list(): Promise<UserRow[]>;
-  update(uid: string, changes: Partial<Omit<UserRow, 'uid'>>): Promise<boolean>;
+  insert(user: User): Promise<boolean>;
+  find(uid: string): Promise<User | undefined>;
+  findByEmail(email: string): Promise<User[]>;
+  list(): Promise<User[]>;
+  update(uid: string, changes: Partial<Omit<User, 'uid'>>): Promise<boolean>;
   delete(uid: string): Promise<boolean>;
 }
 
@@ -100,7 +100,7 @@ export interface UserServiceDeps {
   checkPassword(uid: string, password: string, stored: string | null): Promise<boolean>;
 }
 
-export function toPublicUser(row: UserRow): PublicUser {
+export function toPublicUser(row: User): PublicUser {
   return {
     uid: row.uid,
     display_name: row.display_name,
@@ -108,8 +108,8 @@ export function toPublicUser(row: UserRow): PublicUser {
     language: row.language,
     // A zone saved under its old name (Asia/Calcutta) is shown by the name IANA uses today.
     timezone: currentTimeZoneName(row.timezone),
-    admin: row.is_admin === 1,
-    disabled: row.disabled === 1,
+    admin: row.admin,
+    disabled: row.disabled,
     password_set: row.password_hash !== null,
     created_at: row.created_at,
     updated_at: row.updated_at,
@@ -133,7 +133,7 @@ function checkTimeZone(zone: string | undefined): string | undefined {
 }
 
 /** Whether a user matches a search: the words, each found (any case) in the uid, the name or the address. */
-function matches(user: UserRow, words: readonly string[]): boolean {
+function matches(user: User, words: readonly string[]): boolean {
   const haystack = `${user.uid}\n${user.display_name}\n${user.email ?? ''}`.toLocaleLowerCase();
   return words.every((w) => haystack.includes(w));
 }
@@ -153,21 +153,21 @@ export function createUserService(deps: UserServiceDeps) {
     if (changes.password !== undefined) checkPasswordStrength(changes.password, { uid, email: email === undefined ? row.email : email });
     if (changes.admin === false || changes.disabled === true) {
       // An instance without an active admin cannot be administered any more.
-      const admins = (await deps.store.list()).filter((u) => u.is_admin === 1 && u.disabled === 0 && u.uid !== uid);
-      if (row.is_admin === 1 && row.disabled === 0 && admins.length === 0) throw new MailroomError('last_admin', `"${uid}" is the last active admin; make another user admin first`);
+      const admins = (await deps.store.list()).filter((u) => u.admin && !u.disabled && u.uid !== uid);
+      if (row.admin && !row.disabled && admins.length === 0) throw new MailroomError('last_admin', `"${uid}" is the last active admin; make another user admin first`);
     }
-    const update: Partial<Omit<UserRow, 'uid'>> = { updated_at: deps.clock.now().toISOString() };
+    const update: Partial<Omit<User, 'uid'>> = { updated_at: deps.clock.now().toISOString() };
     if (email !== undefined) update.email = email;
     if (changes.display_name !== undefined) update.display_name = changes.display_name;
     if (changes.language !== undefined) update.language = changes.language;
     if (timezone !== undefined) update.timezone = timezone;
-    if (changes.admin !== undefined) update.is_admin = changes.admin ? 1 : 0;
-    if (changes.disabled !== undefined) update.disabled = changes.disabled ? 1 : 0;
+    if (changes.admin !== undefined) update.admin = changes.admin;
+    if (changes.disabled !== undefined) update.disabled = changes.disabled;
     if (changes.password !== undefined) update.password_hash = await hashPassword(changes.password);
     await deps.store.update(uid, update);
     const emailChanged = email !== undefined && (email ?? '').toLowerCase() !== (row.email ?? '').toLowerCase();
     const passwordChanged = changes.password !== undefined;
-    const disabled = changes.disabled === true && row.disabled === 0;
+    const disabled = changes.disabled === true && !row.disabled;
     if (emailChanged || passwordChanged || disabled) {
       await deps.onCredentialsChanged(uid, { password: passwordChanged, firstPassword: passwordChanged && row.password_hash === null, email: emailChanged, previousEmail: row.email, disabled, keepSessionHash, client });
     }
@@ -181,15 +181,15 @@ export function createUserService(deps: UserServiceDeps) {
       const timezone = checkTimeZone(input.timezone);
       if (input.password !== undefined) checkPasswordStrength(input.password, { uid: input.uid, email });
       const now = deps.clock.now().toISOString();
-      const row: UserRow = {
+      const row: User = {
         uid: input.uid,
         display_name: input.display_name ?? input.uid,
         email,
         language: input.language ?? 'en',
         timezone: timezone ?? 'UTC',
-        is_admin: input.admin ? 1 : 0,
+        admin: input.admin === true,
         password_hash: input.password !== undefined ? await hashPassword(input.password) : null,
-        disabled: 0,
+        disabled: false,
         created_at: now,
         updated_at: now,
       };
@@ -244,14 +244,14 @@ export function createUserService(deps: UserServiceDeps) {
      */
     async delete(uid: string): Promise<void> {
       const row = await mustFind(uid);
-      if (row.is_admin === 1 && row.disabled === 0) {
-        const admins = (await deps.store.list()).filter((u) => u.is_admin === 1 && u.disabled === 0);
+      if (row.admin && !row.disabled) {
+        const admins = (await deps.store.list()).filter((u) => u.admin && !u.disabled);
         if (admins.length <= 1) throw new MailroomError('last_admin', `"${uid}" is the last active admin and cannot be deleted; make another user admin first`);
       }
       await deps.store.delete(uid);
     },
     /** The user a sign-in or reset names, by uid or (when unambiguous) by address. */
-    async findForLogin(login: string): Promise<UserRow | undefined> {
+    async findForLogin(login: string): Promise<User | undefined> {
       const byUid = await deps.store.find(login);
       if (byUid) return byUid;
       if (!login.includes('@')) return undefined;

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
-import type { OutboxAttempt, OutboxRow } from '../../src/db/outbox-repo.ts';
+import type { OutboxAttempt, OutboxRow } from '../../src/domain/outbox.ts';
 import { cleanEnv, mailroomBin, mailroomOk, runMailroom } from '../support/run-mailroom.ts';
 import { freePort } from '../support/servers.ts';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createOutboxRepo, type NewOutboxRow } from '../../src/db/outbox-repo.ts';
+import { createOutboxRepo } from '../../src/db/outbox-repo.ts';
+import type { NewOutboxRow } from '../../src/domain/outbox.ts';
 import { createOwedMailRepo } from '../../src/db/owed-mail-repo.ts';
 import { dialects } from '../support/dialects.ts';
 

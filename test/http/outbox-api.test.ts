@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../src/context.ts';
-import type { OutboxAttempt, OutboxRow } from '../../src/db/outbox-repo.ts';
+import type { OutboxAttempt, OutboxRow } from '../../src/domain/outbox.ts';
 import type { ErrorCode } from '../../src/errors.ts';
 import { buildApp } from '../../src/http/build-app.ts';
 import { buildContext } from '../../src/main.ts';

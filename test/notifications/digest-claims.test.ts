@@ -13,14 +13,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, it } from 'node:test';
 import type { KyselyPlugin } from 'kysely';
 import type { Settings } from '../../src/config/settings-schema.ts';
-import type { SettingsService } from '../../src/config/settings-service.ts';
 import { openDatabase, type Database } from '../../src/db/database.ts';
 import { createNotificationRepo } from '../../src/db/notification-repo.ts';
-import type { UserRow } from '../../src/db/user-repo.ts';
+import { createUserRepo } from '../../src/db/user-repo.ts';
 import { createLogger } from '../../src/log/logger.ts';
 import * as digestService from '../../src/notifications/digest-service.ts';
 import type { DigestService } from '../../src/notifications/digest-service.ts';
-import type { UnsubscribeLinks } from '../../src/notifications/unsubscribe-links.ts';
 import { composeMessage } from '../../src/message/compose-message.ts';
 import type { MailRenderer } from '../../src/templates/render-mail.ts';
 import { sharedDatabase, type SharedDatabase } from '../support/shared-database.ts';
@@ -75,10 +73,10 @@ function worker(database: Database, clock: { now(): Date }, built: string[], opt
   const settings = { base_url: 'https://cloud.example.com', mail_default_language: 'en' } as unknown as Settings;
   return digestService.createDigestService({
     store: createNotificationRepo(db.db, db.dialect),
-    findUsers: async (uids) => (await db.db.selectFrom('users').selectAll().where('uid', 'in', [...uids]).execute()) as UserRow[],
-    settings: { get: async () => settings } as unknown as SettingsService,
+    findUsers: createUserRepo(db.db).findMany,
+    settings: { get: async () => settings },
     renderer: countingRenderer(built, options),
-    unsubscribe: { url: (base: string, token: string) => `${base}/unsubscribe/${token}`, token: (uid: string) => uid } as unknown as UnsubscribeLinks,
+    unsubscribe: { url: (base: string, token: string) => `${base}/unsubscribe/${token}`, token: (uid: string) => uid },
     clock,
     onQueued: () => undefined,
     log: createLogger({ level: 'silent' }),

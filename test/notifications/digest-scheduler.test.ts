@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createLogger } from '../../src/log/logger.ts';
 import { createDigestScheduler } from '../../src/notifications/digest-scheduler.ts';
-import type { DigestService } from '../../src/notifications/digest-service.ts';
 
 /** A pino destination that keeps the lines, to read what the scheduler logged. */
 function memoryLog() {
@@ -25,7 +24,7 @@ describe('the digest scheduler of a worker', () => {
         running--;
         return { digests: 1, activities: 2, skipped: 0 };
       },
-    } as unknown as DigestService;
+    };
     const { log, lines } = memoryLog();
     const scheduler = createDigestScheduler({ digests, log, intervalMs: 10 });
     scheduler.start();
@@ -48,7 +47,7 @@ describe('the digest scheduler of a worker', () => {
         if (passes === 1) throw new Error('database is away');
         return { digests: 0, activities: 0, skipped: 0 };
       },
-    } as unknown as DigestService;
+    };
     const { log, lines } = memoryLog();
     const scheduler = createDigestScheduler({ digests, log, intervalMs: 10 });
     scheduler.start();

@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import type { AppContext, Clock } from '../../src/context.ts';
-import type { OutboxRow } from '../../src/db/outbox-repo.ts';
+import type { OutboxRow } from '../../src/domain/outbox.ts';
 import type { ErrorCode } from '../../src/errors.ts';
 import { buildApp } from '../../src/http/build-app.ts';
 import { buildContext } from '../../src/main.ts';

@@ -16,7 +16,6 @@ import { createTransportFactory } from '../../src/transport/create-transport.ts'
 import { createHostHealth } from '../../src/transport/host-health.ts';
 import { createLogger } from '../../src/log/logger.ts';
 import { settingsWith } from '../support/mail-fixtures.ts';
-import type { SettingsService } from '../../src/config/settings-service.ts';
 import { createSecretBox } from '../../src/config/secret-box.ts';
 
 describe('the rate limit', () => {
@@ -86,7 +85,7 @@ describe('a mail to several recipients', () => {
     const clock = { now: () => new Date() };
     const worker = new OutboxWorker({
       store: repo,
-      settings: { get: async () => settings } as unknown as SettingsService,
+      settings: { get: async () => settings },
       createTransport: (s) => createTransportFactory({ hostHealth: createHostHealth({ clock }), captureStore: { save: async () => 0 }, clock }).create(s),
       clock,
       random: () => 0.5,
