@@ -4,9 +4,10 @@
  * this process's Node.js, two files at a time. `npm test` still runs them all.
  *
  * The membership is worked out from the files each time, so it cannot drift: a test file is in
- * the tier unless it, or a file of test/ it imports (transitively), imports one of the support
- * modules that start servers or processes (SLOW_SUPPORT), imports node:child_process, or reads
- * the build (dist/). A test that starts Postfix is thereby out the day it is written.
+ * the tier unless it, or a file of test/ it imports (transitively), imports node:child_process
+ * or playwright-core, reads the build (dist/), or takes from a support module that starts servers
+ * or processes (SLOW_SUPPORT) what does it. A test that starts Postfix is out the day it is
+ * written, and so is one that uses a new support module spawning a server of its own.
  *
  * usage: tsx scripts/test-unit.ts [--list | --why]   (--list prints the files, --why every test
  * file with the reason it is out of the tier; neither runs anything)
@@ -18,43 +19,66 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-/** The support modules that start servers or processes, or need the build. */
-const SLOW_SUPPORT: readonly string[] = [
-  'test/support/servers.ts', // Postfix, exim, Dovecot, PostgreSQL (as root)
-  'test/support/smtp-sink.ts', // Postfix's smtp-sink
-  'test/support/shared-database.ts', // PostgreSQL
-  'test/support/dialects.ts', // PostgreSQL
-  'test/support/browser.ts', // Chromium, and the web interface from dist/
-  'test/support/run-mailroom.ts', // the mailroom command as a child process
-  'test/support/worker-process.ts', // mailroom worker / serve as child processes
-  'test/support/docs-runnable.ts', // the manual's shell blocks
-];
+/**
+ * The support modules that start servers or processes, or need the build; with the names that
+ * do it where the module also holds harmless ones (run-mailroom.ts's repoRoot is only a path).
+ */
+const SLOW_SUPPORT: ReadonlyMap<string, readonly string[] | 'any'> = new Map([
+  ['test/support/servers.ts', 'any'], // Postfix, exim, Dovecot, PostgreSQL (as root)
+  ['test/support/smtp-sink.ts', 'any'], // Postfix's smtp-sink
+  ['test/support/shared-database.ts', 'any'], // PostgreSQL
+  ['test/support/dialects.ts', 'any'], // PostgreSQL
+  ['test/support/browser.ts', 'any'], // Chromium, and the web interface from dist/
+  ['test/support/run-mailroom.ts', ['runMailroom', 'mailroomOk', 'mailroomBin']], // the mailroom command as a child process
+  ['test/support/worker-process.ts', 'any'], // mailroom worker / serve as child processes
+  ['test/support/docs-runnable.ts', 'any'], // the manual's shell blocks
+]);
 
 /** What makes a file slow by itself, whatever it imports. */
 const SLOW_CODE: ReadonlyArray<{ pattern: RegExp; why: string }> = [
   { pattern: /from\s+['"]node:child_process['"]|import\(\s*['"]node:child_process['"]\s*\)/, why: 'starts a process' },
   { pattern: /['"`(/]dist\//, why: 'reads the build' },
+  { pattern: /from\s+['"]playwright-core['"]/, why: 'drives Chromium' },
 ];
 
-const IMPORT = /(?:\bfrom\s+|\bimport\s*\(\s*|\bimport\s+)['"](\.{1,2}\/[^'"]+)['"]/g;
+/** `import … from './x.ts'`, `import './x.ts'` and `import('./x.ts')`; group 1 what is imported, if named. */
+const IMPORT = /\bimport\s*(?:type\s+)?(?:([^'"();]*?)\s*from\s*)?\(?\s*['"](\.{1,2}\/[^'"]+)['"]/g;
 
-/** The test/ files a file imports, as paths relative to the repository. */
-function importsOf(file: string): string[] {
+interface Import {
+  /** Relative to the repository. */
+  readonly file: string;
+  /** The names imported, or 'any' (a default, a namespace, a side effect or a dynamic import). */
+  readonly names: readonly string[] | 'any';
+}
+
+/** The files of test/ a file imports, and what it takes from each. */
+function importsOf(file: string): Import[] {
   const text = readFileSync(join(root, file), 'utf8');
-  const found: string[] = [];
+  const found: Import[] = [];
   for (const match of text.matchAll(IMPORT)) {
-    const target = relative(root, resolve(dirname(join(root, file)), match[1] as string));
-    if (target.startsWith('test/') && existsSync(join(root, target))) found.push(target);
+    const target = relative(root, resolve(dirname(join(root, file)), match[2] as string));
+    if (!target.startsWith('test/') || !existsSync(join(root, target))) continue;
+    const named = /^\{([^}]*)\}$/.exec((match[1] ?? '').trim());
+    const names = named ? (named[1] as string).split(',').map((n) => n.trim().replace(/^type\s+/, '').split(/\s+as\s+/)[0] as string).filter(Boolean) : 'any';
+    found.push({ file: target, names });
   }
   return found;
 }
 
-/** Why this one file, read alone, is slow, or undefined. */
+/** Why this one file's own code is slow, or undefined. */
 function ownReason(file: string): string | undefined {
-  if (SLOW_SUPPORT.includes(file)) return `imports ${file}`;
   const text = readFileSync(join(root, file), 'utf8');
   const slow = SLOW_CODE.find(({ pattern }) => pattern.test(text));
   return slow && `${file} ${slow.why}`;
+}
+
+/** Why importing these names of this file is slow, or undefined. */
+function importReason({ file, names }: Import): string | undefined {
+  const slow = SLOW_SUPPORT.get(file);
+  if (slow === undefined) return undefined;
+  if (slow === 'any' || names === 'any') return `imports ${file}`;
+  const used = names.filter((name) => slow.includes(name));
+  return used.length > 0 ? `imports ${used.join(', ')} of ${file}` : undefined;
 }
 
 /** Why a test file is out of the fast tier (the first reason found in it or what it imports), or undefined. */
@@ -63,12 +87,15 @@ function slowReason(testFile: string, reasons: Map<string, string | undefined>):
   const queue = [testFile];
   for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
     if (!reasons.has(file)) reasons.set(file, ownReason(file));
-    const reason = reasons.get(file);
-    if (reason !== undefined) return reason;
-    for (const target of importsOf(file)) {
-      if (seen.has(target)) continue;
-      seen.add(target);
-      queue.push(target);
+    const own = reasons.get(file);
+    if (own !== undefined) return `${testFile === file ? '' : `via ${file}: `}${own}`;
+    for (const imported of importsOf(file)) {
+      const reason = importReason(imported);
+      if (reason !== undefined) return `${testFile === file ? '' : `via ${file}: `}${reason}`;
+      // A slow module is judged by the names taken from it, not by its own code.
+      if (SLOW_SUPPORT.has(imported.file) || seen.has(imported.file)) continue;
+      seen.add(imported.file);
+      queue.push(imported.file);
     }
   }
   return undefined;
