@@ -23,7 +23,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
  * The support modules that start servers or processes, or need the build; with the names that
  * do it where the module also holds harmless ones (run-mailroom.ts's repoRoot is only a path).
  */
-const SLOW_SUPPORT: ReadonlyMap<string, readonly string[] | 'any'> = new Map([
+const SLOW_SUPPORT: ReadonlyMap<string, readonly string[] | 'any'> = new Map<string, readonly string[] | 'any'>([
   ['test/support/servers.ts', 'any'], // Postfix, exim, Dovecot, PostgreSQL (as root)
   ['test/support/smtp-sink.ts', 'any'], // Postfix's smtp-sink
   ['test/support/shared-database.ts', 'any'], // PostgreSQL
