@@ -17,7 +17,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
 /**
  * The support modules that start servers or processes, or need the build; with the names that
@@ -41,8 +41,11 @@ const SLOW_CODE: ReadonlyArray<{ pattern: RegExp; why: string }> = [
   { pattern: /from\s+['"]playwright-core['"]/, why: 'drives Chromium' },
 ];
 
-/** `import … from './x.ts'`, `import './x.ts'` and `import('./x.ts')`; group 1 what is imported, if named. */
-const IMPORT = /\bimport\s*(?:type\s+)?(?:([^'"();]*?)\s*from\s*)?\(?\s*['"](\.{1,2}\/[^'"]+)['"]/g;
+/**
+ * `import … from './x.ts'`, `import './x.ts'` and `import('./x.ts')`: group 1 `type` of a
+ * type-only import, group 2 what is imported, group 3 the path.
+ */
+const IMPORT = /\bimport\s*(type\s+)?(?:([^'"();]*?)\s*from\s*)?\(?\s*['"](\.{1,2}\/[^'"]+)['"]/g;
 
 interface Import {
   /** Relative to the repository. */
@@ -52,21 +55,28 @@ interface Import {
 }
 
 /** The files of test/ a file imports, and what it takes from each. */
-function importsOf(file: string): Import[] {
+function importsOf(root: string, file: string): Import[] {
   const text = readFileSync(join(root, file), 'utf8');
   const found: Import[] = [];
   for (const match of text.matchAll(IMPORT)) {
-    const target = relative(root, resolve(dirname(join(root, file)), match[2] as string));
+    // Types are gone when the test runs.
+    if (match[1] !== undefined) continue;
+    const target = relative(root, resolve(dirname(join(root, file)), match[3] as string));
     if (!target.startsWith('test/') || !existsSync(join(root, target))) continue;
-    const named = /^\{([^}]*)\}$/.exec((match[1] ?? '').trim());
-    const names = named ? (named[1] as string).split(',').map((n) => n.trim().replace(/^type\s+/, '').split(/\s+as\s+/)[0] as string).filter(Boolean) : 'any';
-    found.push({ file: target, names });
+    const named = /^\{([^}]*)\}$/.exec((match[2] ?? '').trim());
+    const values = named
+      ?.[1]?.split(',')
+      .map((name) => name.trim())
+      .filter((name) => name !== '' && !name.startsWith('type '))
+      .map((name) => name.split(/\s+as\s+/)[0] as string);
+    if (values?.length === 0) continue;
+    found.push({ file: target, names: values ?? 'any' });
   }
   return found;
 }
 
 /** Why this one file's own code is slow, or undefined. */
-function ownReason(file: string): string | undefined {
+function ownReason(root: string, file: string): string | undefined {
   const text = readFileSync(join(root, file), 'utf8');
   const slow = SLOW_CODE.find(({ pattern }) => pattern.test(text));
   return slow && `${file} ${slow.why}`;
@@ -82,14 +92,14 @@ function importReason({ file, names }: Import): string | undefined {
 }
 
 /** Why a test file is out of the fast tier (the first reason found in it or what it imports), or undefined. */
-function slowReason(testFile: string, reasons: Map<string, string | undefined>): string | undefined {
+function slowReason(root: string, testFile: string, reasons: Map<string, string | undefined>): string | undefined {
   const seen = new Set<string>([testFile]);
   const queue = [testFile];
   for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
-    if (!reasons.has(file)) reasons.set(file, ownReason(file));
+    if (!reasons.has(file)) reasons.set(file, ownReason(root, file));
     const own = reasons.get(file);
     if (own !== undefined) return `${testFile === file ? '' : `via ${file}: `}${own}`;
-    for (const imported of importsOf(file)) {
+    for (const imported of importsOf(root, file)) {
       const reason = importReason(imported);
       if (reason !== undefined) return `${testFile === file ? '' : `via ${file}: `}${reason}`;
       // A slow module is judged by the names taken from it, not by its own code.
@@ -101,31 +111,43 @@ function slowReason(testFile: string, reasons: Map<string, string | undefined>):
   return undefined;
 }
 
-function testFiles(dir: string): string[] {
+function testFiles(root: string, dir: string): string[] {
   const files: string[] = [];
   for (const entry of readdirSync(join(root, dir), { withFileTypes: true })) {
     const path = `${dir}/${entry.name}`;
-    if (entry.isDirectory() && entry.name !== 'node_modules') files.push(...testFiles(path));
+    if (entry.isDirectory() && entry.name !== 'node_modules') files.push(...testFiles(root, path));
     else if (entry.isFile() && entry.name.endsWith('.test.ts')) files.push(path);
   }
   return files;
 }
 
-const reasons = new Map<string, string | undefined>();
-const all = testFiles('test').sort();
-const files = all.filter((file) => slowReason(file, reasons) === undefined);
-if (process.argv.includes('--list')) {
-  for (const file of files) console.log(file);
-  process.exit(0);
+/** Every test file under `root`/test, with why it is out of the fast tier (undefined: it is in). */
+export function judgeTestFiles(root: string): Array<{ file: string; slow: string | undefined }> {
+  const reasons = new Map<string, string | undefined>();
+  return testFiles(root, 'test')
+    .sort()
+    .map((file) => ({ file, slow: slowReason(root, file, reasons) }));
 }
-if (process.argv.includes('--why')) {
-  for (const file of all) console.log(`${file}: ${slowReason(file, reasons) ?? 'fast'}`);
-  process.exit(0);
+
+function main(): number {
+  const judged = judgeTestFiles(repoRoot);
+  const files = judged.filter((j) => j.slow === undefined).map((j) => j.file);
+  if (process.argv.includes('--list')) {
+    for (const file of files) console.log(file);
+    return 0;
+  }
+  if (process.argv.includes('--why')) {
+    for (const { file, slow } of judged) console.log(`${file}: ${slow ?? 'fast'}`);
+    return 0;
+  }
+  if (files.length === 0) {
+    console.error('test:unit: no test file qualifies (see scripts/test-unit.ts)');
+    return 1;
+  }
+  console.error(`test:unit: ${files.length} files (npx tsx scripts/test-unit.ts --list names them)`);
+  const run = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files], { cwd: repoRoot, stdio: 'inherit' });
+  return run.status ?? 1;
 }
-if (files.length === 0) {
-  console.error('test:unit: no test file qualifies (see scripts/test-unit.ts)');
-  process.exit(1);
-}
-console.error(`test:unit: ${files.length} files (tsx scripts/test-unit.ts --list names them)`);
-const run = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files], { cwd: root, stdio: 'inherit' });
-process.exit(run.status ?? 1);
+
+// Run, unless a test imported the rule.
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) process.exit(main());
