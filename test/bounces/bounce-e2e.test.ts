@@ -8,14 +8,10 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { simpleParser } from 'mailparser';
 import type { AppContext } from '../../src/context.ts';
-import { buildApp } from '../../src/http/build-app.ts';
-import { buildContext } from '../../src/main.ts';
+import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
 import { postfixSettings } from '../support/mail-fixtures.ts';
 import { mailroomBin } from '../support/run-mailroom.ts';
 import { startPostfix, startPostgres, waitForMail, type PostfixServer, type PostgresServer } from '../support/servers.ts';
@@ -26,9 +22,9 @@ describe('bounces end to end: Postfix, its DSN, pipe(8) and bounce:receive', () 
   const key = randomBytes(32);
   let postgres: PostgresServer;
   let postfix: PostfixServer;
-  let dir: string;
+  let mailroom: TestMailroom;
   let ctx: AppContext;
-  let app: ReturnType<typeof buildApp>;
+  let app: TestMailroom['app'];
   let token: string;
 
   before(async () => {
@@ -49,29 +45,29 @@ describe('bounces end to end: Postfix, its DSN, pipe(8) and bounce:receive', () 
       '${original_recipient}',
     ].join(' ');
     postfix = await startPostfix({ knownRecipients: ['admin@example.org', 'ghost.new@example.org'], bouncePipe: { domain: 'bounces.cloud.example.com', argv } });
-    dir = await mkdtemp(join(tmpdir(), 'mailroom-bounce-e2e-'));
-    ctx = await buildContext({ env: { MAILROOM_DATA_DIR: join(dir, 'data'), MAILROOM_CONFIG: join(dir, 'none.json'), MAILROOM_DATABASE_URL: databaseUrl, MAILROOM_SECRET_KEY: key.toString('base64') }, logLevel: 'silent' });
-    await ctx.settings.update({
-      ...postfixSettings(postfix),
-      mail_smtptimeout: 5,
-      mail_domain: 'cloud.example.com',
-      base_url: 'https://cloud.example.com',
-      mail_bounce_verp: true,
-      mail_bounce_domain: 'bounces.cloud.example.com',
-      // One hard bounce (2) reaches it.
-      mail_bounce_threshold: 2,
+    mailroom = await startTestMailroom({
+      prefix: 'mailroom-bounce-e2e-',
+      env: { MAILROOM_DATABASE_URL: databaseUrl, MAILROOM_SECRET_KEY: key.toString('base64') },
+      settings: {
+        ...postfixSettings(postfix),
+        mail_smtptimeout: 5,
+        mail_domain: 'cloud.example.com',
+        base_url: 'https://cloud.example.com',
+        mail_bounce_verp: true,
+        mail_bounce_domain: 'bounces.cloud.example.com',
+        // One hard bounce (2) reaches it.
+        mail_bounce_threshold: 2,
+      },
+      http: 'inject',
     });
-    app = buildApp(ctx);
-    await app.ready();
+    ({ ctx, app } = mailroom);
     token = await ctx.tokens.create('tests');
     await ctx.users.add({ uid: 'ghost', display_name: 'Ghost', email: 'ghost@example.org', invite: false });
   });
   after(async () => {
-    await app?.close();
-    await ctx?.close();
+    await mailroom?.close();
     await postfix?.stop();
     await postgres?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   async function api<T>(method: 'GET' | 'POST' | 'DELETE', url: string, body?: unknown): Promise<{ status: number; body: T }> {

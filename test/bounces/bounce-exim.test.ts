@@ -6,14 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { AppContext } from '../../src/context.ts';
 import { createVerpAddresses } from '../../src/bounces/verp-address.ts';
-import { buildContext } from '../../src/main.ts';
+import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
 import { mailroomBin } from '../support/run-mailroom.ts';
 import { startExim, startPostgres, type EximServer, type PostgresServer } from '../support/servers.ts';
 
@@ -76,7 +75,7 @@ describe("the manual's Exim router and pipe transport, in a real exim", () => {
   const verp = createVerpAddresses(key);
   let postgres: PostgresServer;
   let exim: EximServer;
-  let dir: string;
+  let mailroom: TestMailroom;
   let ctx: AppContext;
 
   before(async () => {
@@ -92,15 +91,17 @@ describe("the manual's Exim router and pipe transport, in a real exim", () => {
     );
     transport = replaceIn(transport, /user = mailroom\n/, 'user = Debian-exim\n');
     exim = await startExim({ routers, transports: transport, openDomains: [BOUNCE_DOMAIN] });
-    dir = await mkdtemp(join(tmpdir(), 'mailroom-bounce-exim-'));
-    ctx = await buildContext({ env: { MAILROOM_DATA_DIR: join(dir, 'data'), MAILROOM_CONFIG: join(dir, 'none.json'), MAILROOM_DATABASE_URL: databaseUrl, MAILROOM_SECRET_KEY: key.toString('base64') }, logLevel: 'silent' });
-    await ctx.settings.update({ mail_domain: 'cloud.example.com', mail_bounce_domain: BOUNCE_DOMAIN });
+    mailroom = await startTestMailroom({
+      prefix: 'mailroom-bounce-exim-',
+      env: { MAILROOM_DATABASE_URL: databaseUrl, MAILROOM_SECRET_KEY: key.toString('base64') },
+      settings: { mail_domain: 'cloud.example.com', mail_bounce_domain: BOUNCE_DOMAIN },
+    });
+    ctx = mailroom.ctx;
   });
   after(async () => {
-    await ctx?.close();
+    await mailroom?.close();
     await exim?.stop();
     await postgres?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it('pipes a DSN sent to a VERP address to bounce:receive, which records it on its mail', async () => {

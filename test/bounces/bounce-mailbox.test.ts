@@ -14,8 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import type { AppContext } from '../../src/context.ts';
 import { createBounceMailbox } from '../../src/bounces/bounce-mailbox.ts';
 import { openPop3 } from '../../src/bounces/pop3-client.ts';
-import { buildApp } from '../../src/http/build-app.ts';
-import { buildContext } from '../../src/main.ts';
+import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
 import { createLogger } from '../../src/log/logger.ts';
 import { postfixSettings } from '../support/mail-fixtures.ts';
 import { runMailroom } from '../support/run-mailroom.ts';
@@ -32,44 +31,46 @@ describe('bounces fetched from a POP3 mailbox (Postfix delivers the DSN, Dovecot
   const key = randomBytes(32).toString('base64');
   let postfix: PostfixServer;
   let dovecot: DovecotServer;
+  let mailroom: TestMailroom;
   let dir: string;
   let env: Record<string, string>;
   let ctx: AppContext;
-  let app: ReturnType<typeof buildApp>;
+  let app: TestMailroom['app'];
   let token: string;
 
   before(async () => {
     postfix = await startPostfix({ knownRecipients: ['admin@example.org'], bounceMailbox: { domain: BOUNCE_DOMAIN } });
     dovecot = await startDovecot({ maildir: postfix.bounceMaildir, pass: 'pop-secret-7f3a' });
-    dir = await mkdtemp(join(tmpdir(), 'mailroom-bounce-pop3-'));
-    env = { MAILROOM_DATA_DIR: join(dir, 'data'), MAILROOM_CONFIG: join(dir, 'none.json'), MAILROOM_SECRET_KEY: key };
-    ctx = await buildContext({ env, logLevel: 'silent' });
-    await ctx.settings.update({
-      ...postfixSettings(postfix),
-      mail_smtptimeout: 5,
-      mail_domain: 'cloud.example.com',
-      base_url: 'https://cloud.example.com',
-      mail_bounce_verp: true,
-      mail_bounce_domain: BOUNCE_DOMAIN,
-      mail_bounce_threshold: 100,
-      mail_bounce_pop3_host: '127.0.0.1',
-      mail_bounce_pop3_port: dovecot.pop3sPort,
-      mail_bounce_pop3_tls: 'ssl',
-      mail_bounce_pop3_tls_ca: dovecot.certPath,
-      mail_bounce_pop3_user: dovecot.user,
-      mail_bounce_pop3_password: dovecot.pass,
+    mailroom = await startTestMailroom({
+      prefix: 'mailroom-bounce-pop3-',
+      env: { MAILROOM_SECRET_KEY: key },
+      settings: {
+        ...postfixSettings(postfix),
+        mail_smtptimeout: 5,
+        mail_domain: 'cloud.example.com',
+        base_url: 'https://cloud.example.com',
+        mail_bounce_verp: true,
+        mail_bounce_domain: BOUNCE_DOMAIN,
+        mail_bounce_threshold: 100,
+        mail_bounce_pop3_host: '127.0.0.1',
+        mail_bounce_pop3_port: dovecot.pop3sPort,
+        mail_bounce_pop3_tls: 'ssl',
+        mail_bounce_pop3_tls_ca: dovecot.certPath,
+        mail_bounce_pop3_user: dovecot.user,
+        mail_bounce_pop3_password: dovecot.pass,
+      },
+      http: 'inject',
     });
-    app = buildApp(ctx);
-    await app.ready();
+    ({ ctx, app, dir } = mailroom);
+    // What the mailroom command run in that folder needs to find the same data.
+    env = { MAILROOM_DATA_DIR: mailroom.dataDir, MAILROOM_CONFIG: join(dir, 'config.json'), MAILROOM_SECRET_KEY: key };
     token = await ctx.tokens.create('tests');
     await ctx.users.add({ uid: 'ghost', display_name: 'Ghost', email: 'ghost@example.org', invite: false });
   });
   after(async () => {
-    await app?.close();
-    await ctx?.close();
+    await mailroom?.close();
     await dovecot?.stop();
     await postfix?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   async function api<T>(method: 'GET' | 'POST', url: string, body?: unknown): Promise<{ status: number; body: T }> {

@@ -4,20 +4,18 @@
  * be or ignored with a log line, and nothing else changed. The log is read as JSON lines.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { AppContext } from '../../src/context.ts';
-import { buildContext } from '../../src/main.ts';
+import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
 import { buildApp } from '../../src/http/build-app.ts';
 import { createVerpAddresses } from '../../src/bounces/verp-address.ts';
 
 const fixtures = new URL('../fixtures/bounces/', import.meta.url);
 
 describe('bounce:receive reads what comes back', () => {
-  let dir: string;
+  let mailroom: TestMailroom;
   let ctx: AppContext;
   let logLines: Array<Record<string, unknown>> = [];
   let now = Date.parse('2026-12-07T10:00:00Z');
@@ -25,7 +23,6 @@ describe('bounce:receive reads what comes back', () => {
   let verp: ReturnType<typeof createVerpAddresses>;
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'mailroom-bounce-'));
     const key = Buffer.alloc(32, 7);
     verp = createVerpAddresses(key);
     const logDestination = new Writable({
@@ -34,17 +31,18 @@ describe('bounce:receive reads what comes back', () => {
         done();
       },
     });
-    ctx = await buildContext({
-      env: { MAILROOM_DATA_DIR: dir, MAILROOM_CONFIG: join(dir, 'none.json'), MAILROOM_SECRET_KEY: key.toString('base64') },
+    mailroom = await startTestMailroom({
+      prefix: 'mailroom-bounce-',
+      env: { MAILROOM_SECRET_KEY: key.toString('base64') },
       clock,
       logLevel: 'info',
       logDestination,
+      settings: { mail_domain: 'cloud.example.com' },
     });
-    await ctx.settings.update({ mail_domain: 'cloud.example.com' });
+    ctx = mailroom.ctx;
   });
   after(async () => {
-    await ctx?.close();
-    await rm(dir, { recursive: true, force: true });
+    await mailroom?.close();
   });
   beforeEach(() => {
     logLines = [];

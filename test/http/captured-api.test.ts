@@ -4,16 +4,12 @@
  * through the API go through the outbox worker and land in the inbox.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../src/context.ts';
 import type { ErrorCode } from '../../src/errors.ts';
 import type { MessageHeader, MessagePart } from '../../src/message/mime-message.ts';
-import { buildApp } from '../../src/http/build-app.ts';
-import { buildContext } from '../../src/main.ts';
+import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
 
 interface Reply {
   status: number;
@@ -33,7 +29,7 @@ interface CapturedSummary {
 type CapturedMail = CapturedSummary & { raw: string; headers: MessageHeader[]; parts: MessagePart[] };
 
 describe('the captured-mail inbox through the API', () => {
-  let dir: string;
+  let mailroom: TestMailroom;
   let ctx: AppContext;
   let app: FastifyInstance;
   let adminToken: string;
@@ -57,15 +53,12 @@ describe('the captured-mail inbox through the API', () => {
   }
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'mailroom-captured-api-'));
-    const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], MAILROOM_DATA_DIR: dir, MAILROOM_CONFIG: join(dir, 'config.json'), MAILROOM_MAIL_DOMAIN: 'cloud.example.com' };
-    ctx = await buildContext({ env, cwd: dir, logLevel: 'silent' });
+    mailroom = await startTestMailroom({ prefix: 'mailroom-captured-api-', env: { MAILROOM_MAIL_DOMAIN: 'cloud.example.com' }, http: 'inject' });
+    ({ ctx, app } = mailroom);
     adminToken = await ctx.tokens.create('admin-script');
     serviceToken = await ctx.tokens.create('host-app', { scope: 'service' });
     await ctx.users.add({ uid: 'alice', email: 'alice@example.com', invite: false });
     userToken = await ctx.tokens.create('alice-phone', { uid: 'alice' });
-    app = buildApp(ctx);
-    await app.ready();
 
     const messages = [
       { to: 'wang@example.com', subject: '您好，王小明', text: '你好！\n第二行', html: '<p>你好！</p><script>alert(1)</script>' },
@@ -84,9 +77,7 @@ describe('the captured-mail inbox through the API', () => {
   });
 
   after(async () => {
-    await app?.close();
-    await ctx?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await mailroom?.close();
   });
 
   it('lists the mails the worker captured, newest first, without the messages themselves', async () => {

@@ -3,36 +3,24 @@
  * token, a wrong one or another scheme is refused, and /healthz stays open for load balancers.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../../src/context.ts';
 import { isMailroomError } from '../../src/errors.ts';
-import { buildApp } from '../../src/http/build-app.ts';
-import { buildContext } from '../../src/main.ts';
+import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
 
 const TOKEN = 'scrape-token-8c1d2e3f4a5b';
 
 describe('GET /metrics with MAILROOM_METRICS_TOKEN set', () => {
-  let dir: string;
-  let ctx: AppContext;
+  let mailroom: TestMailroom;
   let app: FastifyInstance;
 
-  const env = (extra: Record<string, string>): NodeJS.ProcessEnv => ({ PATH: process.env['PATH'], MAILROOM_DATA_DIR: dir, MAILROOM_CONFIG: join(dir, 'none.json'), ...extra });
-
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'mailroom-metrics-token-'));
-    ctx = await buildContext({ env: env({ MAILROOM_METRICS_TOKEN: TOKEN }), cwd: dir, logLevel: 'silent' });
-    app = buildApp(ctx);
-    await app.ready();
+    mailroom = await startTestMailroom({ prefix: 'mailroom-metrics-token-', env: { MAILROOM_METRICS_TOKEN: TOKEN }, http: 'inject' });
+    app = mailroom.app;
   });
 
   after(async () => {
-    await app?.close();
-    await ctx?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await mailroom?.close();
   });
 
   const scrape = (authorization?: string) => app.inject({ method: 'GET', url: '/metrics', headers: authorization === undefined ? {} : { authorization } });
@@ -63,7 +51,7 @@ describe('GET /metrics with MAILROOM_METRICS_TOKEN set', () => {
   });
 
   it('refuses to start with a token shorter than 16 characters, naming the variable', async () => {
-    await assert.rejects(buildContext({ env: env({ MAILROOM_METRICS_TOKEN: 'short' }), cwd: dir, logLevel: 'silent' }), (error: unknown) => {
+    await assert.rejects(startTestMailroom({ prefix: 'mailroom-metrics-token-', env: { MAILROOM_METRICS_TOKEN: 'short' } }), (error: unknown) => {
       assert.ok(isMailroomError(error));
       assert.equal(error.code, 'config_env_invalid');
       assert.equal(error.message, 'MAILROOM_METRICS_TOKEN: must be at least 16 characters (openssl rand -hex 16)');

@@ -1,14 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../src/context.ts';
 import type { OutboxAttempt, OutboxRow } from '../../src/domain/outbox.ts';
 import type { ErrorCode } from '../../src/errors.ts';
-import { buildApp } from '../../src/http/build-app.ts';
-import { buildContext } from '../../src/main.ts';
+import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
 import { SMTPServer } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
 import { postfixSettings } from '../support/mail-fixtures.ts';
@@ -54,7 +50,7 @@ function apiError(reply: Reply): ApiError['error'] {
 const MiB = 1024 * 1024;
 
 describe('the outbox API on a real database', () => {
-  let dir: string;
+  let mailroom: TestMailroom;
   let ctx: AppContext;
   let app: FastifyInstance;
   let token: string;
@@ -91,25 +87,14 @@ describe('the outbox API on a real database', () => {
   }
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'mailroom-outbox-api-'));
-    // Only the variables this test means: a developer's own MAILROOM_* must not leak in.
-    const env: NodeJS.ProcessEnv = {
-      PATH: process.env['PATH'],
-      MAILROOM_DATA_DIR: dir,
-      MAILROOM_CONFIG: join(dir, 'config.json'),
-      MAILROOM_MAIL_DOMAIN: 'cloud.example.com',
-    };
-    ctx = await buildContext({ env, cwd: dir, logLevel: 'silent' });
+    mailroom = await startTestMailroom({ prefix: 'mailroom-outbox-api-', env: { MAILROOM_MAIL_DOMAIN: 'cloud.example.com' }, http: 'inject' });
+    ({ ctx, app } = mailroom);
     token = await ctx.tokens.create('test');
-    app = buildApp(ctx);
-    await app.ready();
   });
 
   after(async () => {
-    await app?.close();
-    await ctx?.close();
+    await mailroom?.close();
     await Promise.all(sinks.map((s) => s.stop()));
-    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   describe('POST /api/v1/messages', () => {

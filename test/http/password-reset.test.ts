@@ -6,17 +6,13 @@
  * pass without sleeping while the worker, the limiters and the sessions all see the same time.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import type { AppContext } from '../../src/context.ts';
 import type { ErrorCode } from '../../src/errors.ts';
-import { buildApp } from '../../src/http/build-app.ts';
-import { buildContext } from '../../src/main.ts';
+import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
 import type { OutboxWorker } from '../../src/outbox/outbox-worker.ts';
 import { outboxIdle as waitForOutbox, postfixSettings } from '../support/mail-fixtures.ts';
 import { readMaildir, startPostfix, type DeliveredMail, type PostfixServer } from '../support/servers.ts';
@@ -68,7 +64,7 @@ function tamper(token: string): string {
 
 describe('password reset over HTTP, mailed through a real Postfix', () => {
   let postfix: PostfixServer;
-  let dir: string;
+  let mailroom: TestMailroom;
   let ctx: AppContext;
   let app: FastifyInstance;
   let worker: OutboxWorker;
@@ -182,24 +178,20 @@ describe('password reset over HTTP, mailed through a real Postfix', () => {
 
   before(async () => {
     postfix = await startPostfix();
-    dir = await mkdtemp(join(tmpdir(), 'mailroom-password-reset-'));
-    // Only the variables this test means: a developer's own MAILROOM_* must not leak in.
-    const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], MAILROOM_DATA_DIR: dir, MAILROOM_CONFIG: join(dir, 'none.json') };
-    ctx = await buildContext({ env, cwd: dir, clock, logLevel: 'silent' });
-    await ctx.settings.update({ ...postfixSettings(postfix), mail_smtptimeout: 5, mail_domain: 'cloud.example.com', instance_name: 'Example Cloud', base_url: BASE_URL });
+    mailroom = await startTestMailroom({
+      prefix: 'mailroom-password-reset-',
+      clock,
+      settings: { ...postfixSettings(postfix), mail_smtptimeout: 5, mail_domain: 'cloud.example.com', instance_name: 'Example Cloud', base_url: BASE_URL },
+      http: 'inject',
+      worker: true,
+    });
+    ({ ctx, app, worker } = mailroom);
     adminToken = await ctx.tokens.create('test-admin');
-    worker = ctx.createWorker();
-    worker.start();
-    app = buildApp(ctx);
-    await app.ready();
   });
 
   after(async () => {
-    await worker?.stop();
-    await app?.close();
-    await ctx?.close();
+    await mailroom?.close();
     await postfix?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it('answers an unknown user, a known one (by uid or by address) and one without an address alike, after at least 400 ms', async () => {

@@ -1,7 +1,4 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { simpleParser } from 'mailparser';
@@ -11,9 +8,9 @@ import type { AppContext } from '../../src/context.ts';
 import type { ErrorCode } from '../../src/errors.ts';
 import { buildApp } from '../../src/http/build-app.ts';
 import type { MailTestService } from '../../src/mail/mail-test-service.ts';
-import { buildContext, startServer } from '../../src/main.ts';
 import type { DetectReport } from '../../src/mail/detect-service.ts';
 import { freePort, startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
+import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
 
 type TestMailReport = Awaited<ReturnType<MailTestService['sendTestMail']>>;
 
@@ -48,19 +45,19 @@ function view(settings: SettingsBody, key: string): SettingView {
 }
 
 describe('the mail settings API on a real server and database', () => {
-  let dir: string;
+  let mailroom: TestMailroom | undefined;
   let ctx: AppContext;
+  /** The same Mailroom's app once more, for requests through inject. */
   let app: FastifyInstance;
-  let server: { url: string; close(): Promise<void> } | undefined;
   let token: string;
 
   /** Over the network, as a browser or script would call it. */
   async function fetchApi(method: Method, path: string, options: { token?: string; body?: unknown } = {}): Promise<Reply> {
-    assert.ok(server, 'the server is running');
+    assert.ok(mailroom, 'the server is running');
     const headers: Record<string, string> = {};
     if (options.token !== undefined) headers['authorization'] = `Bearer ${options.token}`;
     if (options.body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${server.url}${path}`, {
+    const res = await fetch(`${mailroom.url}${path}`, {
       method,
       headers,
       ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
@@ -92,30 +89,21 @@ describe('the mail settings API on a real server and database', () => {
   }
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'mailroom-api-test-'));
     const port = await freePort();
-    // Only the variables this test means: a developer's own MAILROOM_* must not leak in.
-    const env: NodeJS.ProcessEnv = {
-      PATH: process.env['PATH'],
-      MAILROOM_DATA_DIR: dir,
-      MAILROOM_CONFIG: join(dir, 'config.json'),
-      MAILROOM_HOST: '127.0.0.1',
-      MAILROOM_PORT: String(port),
-      MAILROOM_MAIL_SMTPTIMEOUT: '3',
-      MAILROOM_INSTANCE_NAME: 'Env Cloud',
-    };
-    ctx = await buildContext({ env, cwd: dir, logLevel: 'silent' });
+    mailroom = await startTestMailroom({
+      prefix: 'mailroom-api-test-',
+      env: { MAILROOM_PORT: String(port), MAILROOM_MAIL_SMTPTIMEOUT: '3', MAILROOM_INSTANCE_NAME: 'Env Cloud' },
+      http: 'listen',
+    });
+    ctx = mailroom.ctx;
     token = await ctx.tokens.create('test');
-    server = await startServer(ctx);
     app = buildApp(ctx);
     await app.ready();
   });
 
   after(async () => {
-    await server?.close();
     await app?.close();
-    await ctx?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await mailroom?.close();
   });
 
   it('answers GET /healthz with 200 and the database it uses, on a real port', async () => {

@@ -1,14 +1,10 @@
 import { TEMPLATE_LANGUAGES, TEMPLATE_NAMES } from '../../src/templates/template-catalog.ts';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../src/context.ts';
 import type { ErrorCode } from '../../src/errors.ts';
-import { buildApp } from '../../src/http/build-app.ts';
-import { buildContext } from '../../src/main.ts';
+import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
 import { templates as enDefaults } from '../../src/templates/defaults/en.ts';
 import { templates as zhDefaults } from '../../src/templates/defaults/zh-CN.ts';
 import type { TemplateDetail, TemplatePreview, TemplateSummary } from '../../src/templates/template-service.ts';
@@ -33,7 +29,7 @@ function apiError(reply: Reply): ApiError['error'] {
 }
 
 describe('the template API on a real database', () => {
-  let dir: string;
+  let mailroom: TestMailroom;
   let ctx: AppContext;
   let app: FastifyInstance;
   let token: string;
@@ -55,18 +51,13 @@ describe('the template API on a real database', () => {
   }
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'mailroom-template-api-'));
-    const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], MAILROOM_DATA_DIR: dir, MAILROOM_CONFIG: join(dir, 'config.json') };
-    ctx = await buildContext({ env, cwd: dir, logLevel: 'silent' });
+    mailroom = await startTestMailroom({ prefix: 'mailroom-template-api-', http: 'inject' });
+    ({ ctx, app } = mailroom);
     token = await ctx.tokens.create('editor');
-    app = buildApp(ctx);
-    await app.ready();
   });
 
   after(async () => {
-    await app?.close();
-    await ctx?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await mailroom?.close();
   });
 
   it('GET /api/v1/templates lists every template in every language, none customized yet', async () => {

@@ -4,16 +4,13 @@
  * dialects in test/db/template-repo.test.ts.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../src/context.ts';
 import type { ErrorCode } from '../../src/errors.ts';
-import { buildApp } from '../../src/http/build-app.ts';
-import { buildContext } from '../../src/main.ts';
+import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
 import { templates as enDefaults } from '../../src/templates/defaults/en.ts';
 import type { TemplateDetail, TemplateSummary, TemplateVersionJson } from '../../src/templates/template-service.ts';
 
@@ -46,7 +43,7 @@ const first = { subject: 'First: {{ sharer }} shared {{ file_name }}', html: '<p
 const second = { subject: 'Second: {{ file_name }}', html: '<p>Second body</p>', text: '' };
 
 describe('the versions of a template through the API', () => {
-  let dir: string;
+  let mailroom: TestMailroom;
   let ctx: AppContext;
   let app: FastifyInstance;
   let token: string;
@@ -86,7 +83,7 @@ describe('the versions of a template through the API', () => {
 
   /** Stores a version as an older Mailroom could have, bypassing today's checks. */
   function storeRaw(row: { name: string; lang: string; subject: string; html: string; text: string }): number {
-    const db = new BetterSqlite3(join(dir, 'mailroom.sqlite'));
+    const db = new BetterSqlite3(join(mailroom.dataDir, 'mailroom.sqlite'));
     try {
       const info = db
         .prepare('INSERT INTO template_versions (name, lang, subject, html, text, action, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
@@ -98,18 +95,13 @@ describe('the versions of a template through the API', () => {
   }
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'mailroom-template-versions-'));
-    const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], MAILROOM_DATA_DIR: dir, MAILROOM_CONFIG: join(dir, 'config.json'), MAILROOM_ADMIN_PASSWORD: ADMIN_PASSWORD };
-    ctx = await buildContext({ env, cwd: dir, logLevel: 'silent', bootstrapAdmin: true });
+    mailroom = await startTestMailroom({ prefix: 'mailroom-template-versions-', env: { MAILROOM_ADMIN_PASSWORD: ADMIN_PASSWORD }, bootstrapAdmin: true, http: 'inject' });
+    ({ ctx, app } = mailroom);
     token = await ctx.tokens.create('editor');
-    app = buildApp(ctx);
-    await app.ready();
   });
 
   after(async () => {
-    await app?.close();
-    await ctx?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await mailroom?.close();
   });
 
   let firstId: number;

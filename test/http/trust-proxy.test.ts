@@ -1,13 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { simpleParser } from 'mailparser';
-import type { AppContext } from '../../src/context.ts';
-import { buildApp } from '../../src/http/build-app.ts';
-import { buildContext } from '../../src/main.ts';
+import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
 
 /** Six password-reset requests, each claiming (X-Forwarded-For) to come from another client. */
 async function sixFromDifferentClients(app: FastifyInstance): Promise<number[]> {
@@ -20,23 +15,16 @@ async function sixFromDifferentClients(app: FastifyInstance): Promise<number[]> 
 }
 
 describe('MAILROOM_TRUST_PROXY: the client address behind a reverse proxy', () => {
-  const dirs: string[] = [];
-  const contexts: AppContext[] = [];
-  const apps: FastifyInstance[] = [];
+  const mailrooms: TestMailroom[] = [];
   after(async () => {
-    for (const app of apps) await app.close();
-    for (const ctx of contexts) await ctx.close();
-    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+    for (const mailroom of mailrooms) await mailroom.close();
   });
-  async function appWith(env: Record<string, string>): Promise<FastifyInstance> {
-    const dir = await mkdtemp(join(tmpdir(), 'mailroom-proxy-'));
-    dirs.push(dir);
-    const ctx = await buildContext({ env: { MAILROOM_DATA_DIR: dir, MAILROOM_CONFIG: join(dir, 'none.json'), ...env }, logLevel: 'silent' });
-    contexts.push(ctx);
-    const app = buildApp(ctx);
-    apps.push(app);
-    return app;
+  async function mailroomWith(env: Record<string, string>): Promise<TestMailroom> {
+    const mailroom = await startTestMailroom({ prefix: 'mailroom-proxy-', env, http: 'inject' });
+    mailrooms.push(mailroom);
+    return mailroom;
   }
+  const appWith = async (env: Record<string, string>): Promise<FastifyInstance> => (await mailroomWith(env)).app;
 
   it('without it, X-Forwarded-For is ignored: all six come from the proxy, and the sixth is refused', async () => {
     assert.deepEqual(await sixFromDifferentClients(await appWith({})), [202, 202, 202, 202, 202, 429]);
@@ -47,8 +35,7 @@ describe('MAILROOM_TRUST_PROXY: the client address behind a reverse proxy', () =
   });
 
   it('an account mail names the client the trusted proxy forwarded, not the proxy', async () => {
-    const app = await appWith({ MAILROOM_TRUST_PROXY: '127.0.0.1', MAILROOM_MAIL_DOMAIN: 'cloud.example.com' });
-    const ctx = contexts.at(-1) as AppContext;
+    const { app, ctx } = await mailroomWith({ MAILROOM_TRUST_PROXY: '127.0.0.1', MAILROOM_MAIL_DOMAIN: 'cloud.example.com' });
     // A password to change: a first password is not announced.
     await ctx.users.add({ uid: 'pia', email: 'pia@example.com', password: 'Ember-Falcon-Harbor-1999', invite: false });
     const reply = await app.inject({
@@ -73,9 +60,7 @@ describe('MAILROOM_TRUST_PROXY: the client address behind a reverse proxy', () =
   });
 
   it('refuses a value that is not addresses or ranges, naming the variable', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'mailroom-proxy-'));
-    dirs.push(dir);
-    await assert.rejects(buildContext({ env: { MAILROOM_DATA_DIR: dir, MAILROOM_TRUST_PROXY: 'everyone' }, logLevel: 'silent' }), (error: { code?: string; message?: string }) => {
+    await assert.rejects(startTestMailroom({ prefix: 'mailroom-proxy-', env: { MAILROOM_TRUST_PROXY: 'everyone' } }), (error: { code?: string; message?: string }) => {
       assert.equal(error.code, 'config_env_invalid');
       assert.match(error.message ?? '', /MAILROOM_TRUST_PROXY/);
       return true;

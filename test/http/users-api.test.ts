@@ -4,8 +4,6 @@
  * account, and notification preferences over the admin's defaults.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
@@ -14,8 +12,7 @@ import type { AppContext } from '../../src/context.ts';
 import { EVENT_TYPES } from '../../src/domain/event-types.ts';
 import type { Preferences } from '../../src/domain/preferences.ts';
 import type { ErrorCode } from '../../src/errors.ts';
-import { buildApp } from '../../src/http/build-app.ts';
-import { buildContext } from '../../src/main.ts';
+import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
 import type { PublicUser } from '../../src/users/user-service.ts';
 
 interface ApiError {
@@ -70,7 +67,7 @@ function assertNoSecrets(reply: Reply): void {
 }
 
 describe('the users, sessions and preferences API on a real database', () => {
-  let dir: string;
+  let mailroom: TestMailroom;
   let ctx: AppContext;
   let app: FastifyInstance;
   let adminToken: string;
@@ -128,21 +125,15 @@ describe('the users, sessions and preferences API on a real database', () => {
   }
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'mailroom-users-api-'));
-    // Only the variables this test means: a developer's own MAILROOM_* must not leak in.
-    const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], MAILROOM_DATA_DIR: dir, MAILROOM_CONFIG: join(dir, 'config.json'), MAILROOM_ADMIN_PASSWORD: ADMIN_PASSWORD };
     // As `serve` does: the first start creates the user admin.
-    ctx = await buildContext({ env, cwd: dir, logLevel: 'silent', bootstrapAdmin: true });
+    mailroom = await startTestMailroom({ prefix: 'mailroom-users-api-', env: { MAILROOM_ADMIN_PASSWORD: ADMIN_PASSWORD }, bootstrapAdmin: true, http: 'inject' });
+    ({ ctx, app } = mailroom);
     adminToken = await ctx.tokens.create('admin-script');
     serviceToken = await ctx.tokens.create('host-app', { scope: 'service' });
-    app = buildApp(ctx);
-    await app.ready();
   });
 
   after(async () => {
-    await app?.close();
-    await ctx?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await mailroom?.close();
   });
 
   describe('the directory, with an admin token', () => {
@@ -327,7 +318,7 @@ describe('the users, sessions and preferences API on a real database', () => {
       const sent = await api('POST', '/api/v1/users/parting/password-reset');
       assert.equal(sent.status, 202, sent.text);
       const rowsOf = (uid: string) => {
-        const file = new BetterSqlite3(join(dir, 'mailroom.sqlite'), { readonly: true });
+        const file = new BetterSqlite3(join(mailroom.dataDir, 'mailroom.sqlite'), { readonly: true });
         try {
           return ['user_tokens', 'notification_settings', 'api_tokens', 'sessions'].map((table) => Number((file.prepare(`SELECT count(*) AS n FROM ${table} WHERE uid = ?`).get(uid) as { n: number }).n));
         } finally {
@@ -353,7 +344,7 @@ describe('the users, sessions and preferences API on a real database', () => {
       const changed = await api('PATCH', '/api/v1/users/kolkata', { body: { timezone: 'Europe/Kiev' } });
       assert.equal(json<{ user: PublicUser }>(changed).user.timezone, 'Europe/Kyiv');
       // As an older version saved it: the old name in the row.
-      const file = new BetterSqlite3(join(dir, 'mailroom.sqlite'));
+      const file = new BetterSqlite3(join(mailroom.dataDir, 'mailroom.sqlite'));
       try {
         file.prepare("UPDATE users SET timezone = 'Asia/Calcutta' WHERE uid = 'kolkata'").run();
       } finally {

@@ -9,26 +9,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { AppContext } from '../../src/context.ts';
-import { buildContext } from '../../src/main.ts';
+import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
 import { mailroomOk, runMailroom } from '../support/run-mailroom.ts';
 
 const DAY = 86_400_000;
 
 describe('activities:purge', () => {
-  let dir: string;
+  let mailroom: TestMailroom;
   let ctx: AppContext;
   let offsetMs = 0;
   const clock = { now: () => new Date(Date.now() + offsetMs) };
 
   before(async () => {
-    dir = await realpath(await mkdtemp(join(tmpdir(), 'mailroom-activities-purge-')));
-    ctx = await buildContext({ env: { MAILROOM_DATA_DIR: join(dir, 'data'), MAILROOM_CONFIG: join(dir, 'none.json') }, clock, logLevel: 'silent' });
+    mailroom = await startTestMailroom({ prefix: 'mailroom-activities-purge-', clock });
+    ctx = mailroom.ctx;
     await ctx.users.add({ uid: 'alice', email: 'alice@example.org', invite: false });
     await ctx.users.add({ uid: 'bob', email: null });
   });
   after(async () => {
-    await ctx?.close();
-    await rm(dir, { recursive: true, force: true });
+    await mailroom?.close();
   });
 
   const changed = (id: string) => ({ id, type: 'file.changed' as const, actor: 'bob', affected: ['alice'], object: { type: 'file' as const, id: '7', name: `${id}.txt` } });

@@ -6,15 +6,11 @@
  * request queues nothing at all.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { simpleParser } from 'mailparser';
 import type { AppContext } from '../../src/context.ts';
-import { buildApp } from '../../src/http/build-app.ts';
-import { buildContext } from '../../src/main.ts';
+import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
 import type { OutboxWorker } from '../../src/outbox/outbox-worker.ts';
 import { outboxIdle as waitForOutbox, outboxTotal, postfixSettings } from '../support/mail-fixtures.ts';
 import { assertChineseTypography } from '../support/zh-typography.ts';
@@ -24,7 +20,7 @@ const OUTSIDE = 'outside.example.net';
 
 describe('public links mailed to outside addresses, through the real Postfix', () => {
   let postfix: PostfixServer;
-  let dir: string;
+  let mailroom: TestMailroom;
   let ctx: AppContext;
   let app: FastifyInstance;
   let worker: OutboxWorker;
@@ -35,23 +31,22 @@ describe('public links mailed to outside addresses, through the real Postfix', (
 
   before(async () => {
     postfix = await startPostfix();
-    dir = await mkdtemp(join(tmpdir(), 'mailroom-link-share-'));
-    ctx = await buildContext({ env: { MAILROOM_DATA_DIR: dir, MAILROOM_CONFIG: join(dir, 'none.json') }, clock, logLevel: 'silent' });
-    await ctx.settings.update({ ...postfixSettings(postfix), mail_smtptimeout: 5, mail_domain: 'cloud.example.com', instance_name: 'Example Cloud', base_url: 'https://cloud.example.com', shareapi_allow_public_notification: true });
+    mailroom = await startTestMailroom({
+      prefix: 'mailroom-link-share-',
+      clock,
+      settings: { ...postfixSettings(postfix), mail_smtptimeout: 5, mail_domain: 'cloud.example.com', instance_name: 'Example Cloud', base_url: 'https://cloud.example.com', shareapi_allow_public_notification: true },
+      http: 'inject',
+      worker: true,
+    });
+    ({ ctx, app, worker } = mailroom);
     await ctx.users.add({ uid: 'alice', display_name: 'Alice Andersen', email: 'alice@cloud-users.example.org', timezone: 'Europe/Berlin', invite: false });
     await ctx.users.add({ uid: 'mei', display_name: '王美', email: 'mei@cloud-users.example.org', language: 'zh-CN', timezone: 'Asia/Shanghai', invite: false });
     await ctx.users.add({ uid: 'busy', display_name: 'Busy Bee', email: null });
     token = await ctx.tokens.create('host', { scope: 'service' });
-    app = buildApp(ctx);
-    worker = ctx.createWorker();
-    worker.start();
   });
   after(async () => {
-    await worker?.stop();
-    await app?.close();
-    await ctx?.close();
+    await mailroom?.close();
     await postfix?.stop();
-    await rm(dir, { recursive: true, force: true });
   });
 
   const emit = (events: unknown) => app.inject({ method: 'POST', url: '/api/v1/events', headers: { authorization: `Bearer ${token}` }, payload: { events } });

@@ -4,15 +4,11 @@
  * each recipient mailed once per share, a recipient without an address named in the answer.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { simpleParser } from 'mailparser';
 import type { AppContext } from '../../src/context.ts';
-import { buildApp } from '../../src/http/build-app.ts';
-import { buildContext } from '../../src/main.ts';
+import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
 import type { OutboxWorker } from '../../src/outbox/outbox-worker.ts';
 import { outboxIdle, outboxTotal, postfixSettings } from '../support/mail-fixtures.ts';
 import { readMaildir, startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
@@ -20,7 +16,7 @@ import { assertChineseTypography } from '../support/zh-typography.ts';
 
 describe('notify by email for a share, through the real Postfix', () => {
   let postfix: PostfixServer;
-  let dir: string;
+  let mailroom: TestMailroom;
   let ctx: AppContext;
   let app: FastifyInstance;
   let worker: OutboxWorker;
@@ -29,9 +25,13 @@ describe('notify by email for a share, through the real Postfix', () => {
 
   before(async () => {
     postfix = await startPostfix();
-    dir = await mkdtemp(join(tmpdir(), 'mailroom-share-notify-'));
-    ctx = await buildContext({ env: { MAILROOM_DATA_DIR: dir, MAILROOM_CONFIG: join(dir, 'none.json') }, logLevel: 'silent' });
-    await ctx.settings.update({ ...postfixSettings(postfix), mail_smtptimeout: 5, mail_domain: 'cloud.example.com', instance_name: 'Example Cloud', base_url: 'https://cloud.example.com' });
+    mailroom = await startTestMailroom({
+      prefix: 'mailroom-share-notify-',
+      settings: { ...postfixSettings(postfix), mail_smtptimeout: 5, mail_domain: 'cloud.example.com', instance_name: 'Example Cloud', base_url: 'https://cloud.example.com' },
+      http: 'inject',
+      worker: true,
+    });
+    ({ ctx, app, worker } = mailroom);
     await ctx.users.add({ uid: 'alice', display_name: 'Alice Andersen', email: `alice@${domain}`, invite: false });
     await ctx.users.add({ uid: 'bob', display_name: 'Bob Berg', email: `bob@${domain}`, invite: false });
     await ctx.users.add({ uid: 'mei', display_name: '王美', email: `mei@${domain}`, language: 'zh-CN', timezone: 'Asia/Shanghai', invite: false });
@@ -39,16 +39,10 @@ describe('notify by email for a share, through the real Postfix', () => {
     await ctx.users.add({ uid: 'carol', display_name: 'Carol', email: null });
     await ctx.users.add({ uid: 'mallory', display_name: 'Andersen, Alice <boss@bank.example> "CEO"', email: `mallory@${domain}`, invite: false });
     token = await ctx.tokens.create('host', { scope: 'service' });
-    app = buildApp(ctx);
-    worker = ctx.createWorker();
-    worker.start();
   });
   after(async () => {
-    await worker?.stop();
-    await app?.close();
-    await ctx?.close();
+    await mailroom?.close();
     await postfix?.stop();
-    await rm(dir, { recursive: true, force: true });
   });
 
   const notify = (body: Record<string, unknown>) =>

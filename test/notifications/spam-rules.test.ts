@@ -6,12 +6,9 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { AppContext } from '../../src/context.ts';
-import { buildContext } from '../../src/main.ts';
+import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
 import type { OutboxWorker } from '../../src/outbox/outbox-worker.ts';
 import { postfixSettings } from '../support/mail-fixtures.ts';
 import { startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
@@ -38,26 +35,25 @@ function spamRules(raw: string): Promise<string[]> {
 
 describe('short Chinese mails through the real Postfix, read by SpamAssassin', () => {
   let postfix: PostfixServer;
-  let dir: string;
+  let mailroom: TestMailroom;
   let ctx: AppContext;
   let worker: OutboxWorker;
 
   before(async () => {
     assert.ok(existsSync(SPAMASSASSIN), `${SPAMASSASSIN} is missing: apt-get install spamassassin (test/support/install-deps.sh does it)`);
     postfix = await startPostfix();
-    dir = await mkdtemp(join(tmpdir(), 'mailroom-spam-rules-'));
-    ctx = await buildContext({ env: { MAILROOM_DATA_DIR: dir, MAILROOM_CONFIG: join(dir, 'none.json') }, logLevel: 'silent' });
-    await ctx.settings.update({ ...postfixSettings(postfix), mail_smtptimeout: 5, mail_domain: 'cloud.example.com', instance_name: '示例云盘', base_url: 'https://cloud.example.com' });
+    mailroom = await startTestMailroom({
+      prefix: 'mailroom-spam-rules-',
+      settings: { ...postfixSettings(postfix), mail_smtptimeout: 5, mail_domain: 'cloud.example.com', instance_name: '示例云盘', base_url: 'https://cloud.example.com' },
+      worker: true,
+    });
+    ({ ctx, worker } = mailroom);
     await ctx.users.add({ uid: 'lihua', display_name: '李华', email: `lihua@${DOMAIN}`, language: 'zh-CN', timezone: 'Asia/Shanghai', invite: false });
     await ctx.users.add({ uid: 'wang', display_name: '王小明', email: `wang@${DOMAIN}`, language: 'zh-CN', timezone: 'Asia/Shanghai', invite: false });
-    worker = ctx.createWorker();
-    worker.start();
   });
   after(async () => {
-    await worker?.stop();
-    await ctx?.close();
+    await mailroom?.close();
     await postfix?.stop();
-    await rm(dir, { recursive: true, force: true });
   });
 
   it('a digest of one line and a share mail trip no HTML obfuscation rule', async () => {

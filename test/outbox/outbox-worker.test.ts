@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { AppContext } from '../../src/context.ts';
-import { buildContext } from '../../src/main.ts';
+import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
 import { postfixSettings } from '../support/mail-fixtures.ts';
 import { freePort, startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
@@ -23,7 +22,7 @@ interface Row {
 
 describe('the outbox worker', () => {
   let postfix: PostfixServer;
-  let dir: string;
+  let mailroom: TestMailroom;
   let ctx: AppContext;
   let now = Date.parse('2026-11-26T10:00:00Z');
   const clock = { now: () => new Date(now) };
@@ -31,21 +30,24 @@ describe('the outbox worker', () => {
 
   before(async () => {
     postfix = await startPostfix();
-    dir = await mkdtemp(join(tmpdir(), 'mailroom-worker-'));
-    ctx = await buildContext({ env: { MAILROOM_DATA_DIR: dir, MAILROOM_CONFIG: join(dir, 'none.json'), MAILROOM_WORKER_IDLE_MS: '20' }, clock, logLevel: 'silent' });
-    await ctx.settings.update({
-      ...postfixSettings(postfix),
-      mail_smtphost: `127.0.0.1:${postfix.smtpPort}`,
-      mail_smtptimeout: 3,
-      mail_domain: 'cloud.example.com',
+    mailroom = await startTestMailroom({
+      prefix: 'mailroom-worker-',
+      env: { MAILROOM_WORKER_IDLE_MS: '20' },
+      clock,
+      settings: {
+        ...postfixSettings(postfix),
+        mail_smtphost: `127.0.0.1:${postfix.smtpPort}`,
+        mail_smtptimeout: 3,
+        mail_domain: 'cloud.example.com',
+      },
     });
+    ctx = mailroom.ctx;
   });
 
   after(async () => {
-    await ctx?.close();
+    await mailroom?.close();
     await Promise.all(sinks.map((s) => s.stop()));
     await postfix?.stop();
-    await rm(dir, { recursive: true, force: true });
   });
 
   const show = async (id: number) => (await ctx.outbox.show(id)) as Row;
@@ -127,8 +129,8 @@ describe('the outbox worker', () => {
 
   it('uses a CA file renewed in place at the next attempt, with the same worker and no settings change', async () => {
     // A CA that signed nothing Postfix shows, at the path the setting names; then Postfix's own, written over it.
-    const caPath = join(dir, 'renewed-ca.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'wrong-ca.key'), '-out', caPath, '-days', '2', '-subj', '/CN=Not Postfix CA'], { stdio: 'ignore' });
+    const caPath = join(mailroom.dir, 'renewed-ca.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(mailroom.dir, 'wrong-ca.key'), '-out', caPath, '-days', '2', '-subj', '/CN=Not Postfix CA'], { stdio: 'ignore' });
     const changes = { ...postfixSettings(postfix), mail_smtphost: `127.0.0.1:${postfix.smtpPort}`, mail_smtptls_ca: caPath };
     const settingsBefore = await ctx.settings.get();
     await ctx.settings.update(changes);

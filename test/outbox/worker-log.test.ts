@@ -3,22 +3,12 @@
  * (MAILROOM_LOG_LEVEL=debug), none at the default level, and never the message itself.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { after, describe, it } from 'node:test';
-import { buildContext } from '../../src/main.ts';
+import { describe, it } from 'node:test';
+import { startTestMailroom } from '../support/test-mailroom.ts';
 
 describe('the worker log of delivered mails', () => {
-  const dirs: string[] = [];
-  after(async () => {
-    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
-  });
-
   async function deliverOne(level: string): Promise<Array<Record<string, unknown>>> {
-    const dir = await mkdtemp(join(tmpdir(), 'mailroom-worker-log-'));
-    dirs.push(dir);
     const lines: Array<Record<string, unknown>> = [];
     const destination = new Writable({
       write(chunk: Buffer, _encoding, done) {
@@ -26,7 +16,8 @@ describe('the worker log of delivered mails', () => {
         done();
       },
     });
-    const ctx = await buildContext({ env: { MAILROOM_DATA_DIR: dir, MAILROOM_CONFIG: join(dir, 'none.json') }, logLevel: level, logDestination: destination });
+    const mailroom = await startTestMailroom({ prefix: 'mailroom-worker-log-', logLevel: level, logDestination: destination });
+    const { ctx } = mailroom;
     const worker = ctx.createWorker();
     try {
       const [queued] = await ctx.outbox.send([{ to: 'dora@example.org', subject: 'Quarterly figures', text: 'The secret body text' }]);
@@ -38,7 +29,7 @@ describe('the worker log of delivered mails', () => {
       }
     } finally {
       await worker.stop();
-      await ctx.close();
+      await mailroom.close();
     }
     return lines;
   }

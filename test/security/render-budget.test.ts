@@ -3,15 +3,12 @@
 // cannot render within budget is refused at save, and one that reached the database anyway
 // fails its mails with template_render_budget while /healthz keeps answering.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../src/context.ts';
 import { MailroomError, type ErrorCode } from '../../src/errors.ts';
-import { buildApp } from '../../src/http/build-app.ts';
-import { buildContext } from '../../src/main.ts';
+import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
 import { templates as enDefaults } from '../../src/templates/defaults/en.ts';
 import { createLiquidEngine } from '../../src/templates/liquid-engine.ts';
 import { createRenderPool } from '../../src/templates/render-pool.ts';
@@ -64,7 +61,7 @@ async function whileAskingHealth<T>(base: string, during: () => Promise<T>): Pro
 }
 
 describe('render budget: no render may stall the server', () => {
-  let dir: string;
+  let mailroom: TestMailroom;
   let ctx: AppContext;
   let app: FastifyInstance;
   let base: string;
@@ -83,12 +80,10 @@ describe('render budget: no render may stall the server', () => {
   const apiError = (reply: Reply) => (JSON.parse(reply.text) as ApiError).error;
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'mailroom-render-budget-'));
-    const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], MAILROOM_DATA_DIR: dir, MAILROOM_CONFIG: join(dir, 'config.json') };
-    ctx = await buildContext({ env, cwd: dir, logLevel: 'silent' });
+    mailroom = await startTestMailroom({ prefix: 'mailroom-render-budget-', http: 'inject' });
+    ({ ctx, app } = mailroom);
     token = await ctx.tokens.create('editor');
     serviceToken = await ctx.tokens.create('host-app', { scope: 'service' });
-    app = buildApp(ctx);
     base = await app.listen({ host: '127.0.0.1', port: 0 });
     for (const uid of ['alice', 'bob']) {
       const reply = await api('POST', '/api/v1/users', { uid, email: `${uid}@example.com`, display_name: uid, language: 'en' });
@@ -97,9 +92,7 @@ describe('render budget: no render may stall the server', () => {
   });
 
   after(async () => {
-    await app?.close();
-    await ctx?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await mailroom?.close();
   });
 
   it('answers a hostile preview with template_render_budget while /healthz stays under 200 ms', async () => {
@@ -136,7 +129,7 @@ describe('render budget: no render may stall the server', () => {
   });
 
   it('fails a share mail whose stored template is hostile with template_render_budget, visible with its code, not a 500 and not a stall', async () => {
-    storeOverBudgetShareTemplate(dir);
+    storeOverBudgetShareTemplate(mailroom.dataDir);
     const event = { type: 'share.created', actor: 'alice', affected: ['bob'], object: { type: 'file', id: '42', name: 'plan.odt' } };
     // The request owes the mail and answers without rendering it.
     const answer = await api('POST', '/api/v1/events', { events: [event] }, serviceToken);
@@ -157,7 +150,7 @@ describe('render budget: no render may stall the server', () => {
     const listed = JSON.parse((await api('GET', '/api/v1/outbox')).text) as { mails: Array<{ kind: string }> };
     assert.equal(listed.mails.filter((m) => m.kind === 'share').length, 0, 'no share mail queued');
     // The admin sees it on the command line too.
-    const cli = await mailroomOk(['outbox:owed'], { cwd: dir, env: { MAILROOM_DATA_DIR: dir, MAILROOM_CONFIG: join(dir, 'config.json') } });
+    const cli = await mailroomOk(['outbox:owed'], { cwd: mailroom.dir, env: { MAILROOM_DATA_DIR: mailroom.dataDir, MAILROOM_CONFIG: join(mailroom.dir, 'config.json') } });
     assert.match(cli.stdout, /^owed 0 {2}failed 1$/m);
     assert.match(cli.stdout, /^#\d+ {2}share {2}template_render_budget /m);
     // The server still renders: the preview of the default works.

@@ -1,13 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../src/context.ts';
-import { buildApp } from '../../src/http/build-app.ts';
-import { buildContext } from '../../src/main.ts';
+import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
 import { createOAuthTokenProvider } from '../../src/transport/oauth-token-provider.ts';
 
 interface ApiError {
@@ -28,7 +24,7 @@ const HTTP_ANSWER = [
 ].join('\r\n');
 
 describe('secrets go only where they should', () => {
-  let dir: string;
+  let mailroom: TestMailroom;
   let ctx: AppContext;
   let app: FastifyInstance;
   let token: string;
@@ -37,12 +33,9 @@ describe('secrets go only where they should', () => {
   const webSockets = new Set<Socket>();
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'mailroom-sec-secrets-'));
-    const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], MAILROOM_DATA_DIR: dir, MAILROOM_CONFIG: join(dir, 'config.json'), MAILROOM_MAIL_DOMAIN: 'cloud.example.com' };
-    ctx = await buildContext({ env, cwd: dir, logLevel: 'silent' });
+    mailroom = await startTestMailroom({ prefix: 'mailroom-sec-secrets-', env: { MAILROOM_MAIL_DOMAIN: 'cloud.example.com' }, http: 'inject' });
+    ({ ctx, app } = mailroom);
     token = await ctx.tokens.create('security');
-    app = buildApp(ctx);
-    await app.ready();
     // Answers every connection at once with the whole page, as an HTTP server does to a request it cannot read.
     web = createServer((socket) => {
       webSockets.add(socket);
@@ -54,11 +47,9 @@ describe('secrets go only where they should', () => {
   });
 
   after(async () => {
-    await app?.close();
-    await ctx?.close();
+    await mailroom?.close();
     for (const socket of webSockets) socket.destroy();
     await new Promise<void>((resolve) => (web ? web.close(() => resolve()) : resolve()));
-    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   const call = (method: 'PATCH' | 'POST' | 'GET', url: string, body?: unknown) =>

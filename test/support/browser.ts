@@ -20,8 +20,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import type { AppContext } from '../../src/context.ts';
-import { buildContext, startServer } from '../../src/main.ts';
-import type { OutboxWorker } from '../../src/outbox/outbox-worker.ts';
+import { startTestMailroom } from './test-mailroom.ts';
 
 /** The names of this machine a page may load from. */
 const LOCAL_HOSTS: ReadonlySet<string> = new Set(['127.0.0.1', 'localhost']);
@@ -60,61 +59,38 @@ export interface StartMailroomOptions {
 }
 
 /**
- * A real Mailroom as `mailroom serve` runs it (buildContext + startServer), on 127.0.0.1 and a
- * port the OS picks, with a fresh data folder, the first admin `admin` / ADMIN_PASSWORD, no
- * config file and no MAILROOM_* variables of the developer's shell.
+ * A real Mailroom as `mailroom serve` runs it (startTestMailroom with `http: 'listen'`), on
+ * 127.0.0.1 and a port the OS picks, with a fresh data folder, the first admin `admin` /
+ * ADMIN_PASSWORD, no config file and no MAILROOM_* variables of the developer's shell.
  */
 export async function startMailroom(options: StartMailroomOptions = {}): Promise<MailroomInstance> {
   const webIndex = fileURLToPath(new URL('../../dist/web/index.html', import.meta.url));
   assert.ok(existsSync(webIndex), `${webIndex} is missing: build the web interface first (node scripts/build.mjs)`);
-  const dataDir = await mkdtemp(join(tmpdir(), 'mailroom-web-'));
-  let ctx: AppContext | undefined;
-  let worker: OutboxWorker | undefined;
-  let server: { url: string; close(): Promise<void> } | undefined;
-  const close = async () => {
-    await worker?.stop();
-    await server?.close();
-    await ctx?.close();
-    await rm(dataDir, { recursive: true, force: true });
+  const mailroom = await startTestMailroom({
+    prefix: 'mailroom-web-',
+    env: { MAILROOM_ADMIN_PASSWORD: ADMIN_PASSWORD, ...options.env },
+    bootstrapAdmin: true,
+    http: 'listen',
+    worker: options.worker ?? false,
+  });
+  const { ctx, url, dataDir } = mailroom;
+  const adminToken = await ctx.tokens.create('browser-tests');
+  return {
+    ctx,
+    url,
+    dataDir,
+    adminToken,
+    async api<T>(method: string, path: string, o: { body?: unknown; token?: string } = {}) {
+      const response = await fetch(`${url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${o.token ?? adminToken}`, ...(o.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        ...(o.body !== undefined ? { body: JSON.stringify(o.body) } : {}),
+      });
+      const text = await response.text();
+      return { status: response.status, body: (text === '' ? undefined : JSON.parse(text)) as T };
+    },
+    close: () => mailroom.close(),
   };
-  try {
-    const env: NodeJS.ProcessEnv = {
-      PATH: process.env['PATH'],
-      MAILROOM_DATA_DIR: dataDir,
-      MAILROOM_CONFIG: join(dataDir, 'no-config.json'),
-      MAILROOM_ADMIN_PASSWORD: ADMIN_PASSWORD,
-      MAILROOM_HOST: '127.0.0.1',
-      MAILROOM_PORT: '0',
-      ...options.env,
-    };
-    ctx = await buildContext({ env, cwd: dataDir, logLevel: 'silent', bootstrapAdmin: true });
-    server = await startServer(ctx);
-    if (options.worker) {
-      worker = ctx.createWorker();
-      worker.start();
-    }
-    const adminToken = await ctx.tokens.create('browser-tests');
-    const url = server.url;
-    return {
-      ctx,
-      url,
-      dataDir,
-      adminToken,
-      async api<T>(method: string, path: string, o: { body?: unknown; token?: string } = {}) {
-        const response = await fetch(`${url}${path}`, {
-          method,
-          headers: { authorization: `Bearer ${o.token ?? adminToken}`, ...(o.body !== undefined ? { 'content-type': 'application/json' } : {}) },
-          ...(o.body !== undefined ? { body: JSON.stringify(o.body) } : {}),
-        });
-        const text = await response.text();
-        return { status: response.status, body: (text === '' ? undefined : JSON.parse(text)) as T };
-      },
-      close,
-    };
-  } catch (error) {
-    await close().catch(() => undefined);
-    throw error;
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,15 +1,10 @@
 /**
- * A Mailroom instance in this process for API tests: its own data folder, a context built as
- * `serve` builds it, the app (no port: requests go through fastify's inject) and an admin token.
- * Only the variables given reach it: a developer's own MAILROOM_* must not leak in.
+ * A Mailroom instance in this process for API tests (startTestMailroom with the app, no port:
+ * requests go through fastify's inject) with an admin token and a JSON request helper.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../src/context.ts';
-import { buildApp } from '../../src/http/build-app.ts';
-import { buildContext } from '../../src/main.ts';
+import { startTestMailroom } from './test-mailroom.ts';
 
 export interface ApiReply<T = Record<string, unknown>> {
   status: number;
@@ -32,12 +27,9 @@ export interface TestInstance {
 }
 
 export async function startInstance(options: { prefix?: string; env?: Record<string, string> } = {}): Promise<TestInstance> {
-  const dir = await mkdtemp(join(tmpdir(), options.prefix ?? 'mailroom-instance-'));
-  const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], MAILROOM_DATA_DIR: join(dir, 'data'), MAILROOM_CONFIG: join(dir, 'config.json'), ...options.env };
-  const ctx = await buildContext({ env, cwd: dir, logLevel: 'silent' });
+  const mailroom = await startTestMailroom({ prefix: options.prefix ?? 'mailroom-instance-', ...(options.env ? { env: options.env } : {}), http: 'inject' });
+  const { dir, ctx, app } = mailroom;
   const token = await ctx.tokens.create('tests');
-  const app = buildApp(ctx);
-  await app.ready();
   return {
     dir,
     ctx,
@@ -56,10 +48,6 @@ export async function startInstance(options: { prefix?: string; env?: Record<str
       }
       return { status: res.statusCode, body: parsed as T, text: res.body, headers: res.headers };
     },
-    async close() {
-      await app.close();
-      await ctx.close();
-      await rm(dir, { recursive: true, force: true });
-    },
+    close: () => mailroom.close(),
   };
 }

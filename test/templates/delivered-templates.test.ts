@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { simpleParser } from 'mailparser';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import type { AppContext } from '../../src/context.ts';
-import { buildContext } from '../../src/main.ts';
+import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
 import { postfixSettings } from '../support/mail-fixtures.ts';
 import { sampleData, sampleSharer } from '../../src/templates/sample-data.ts';
 import { TEMPLATE_DEFINITIONS, TEMPLATE_LANGUAGES, TEMPLATE_NAMES, type TemplateLanguage, type TemplateName } from '../../src/templates/template-catalog.ts';
@@ -46,24 +43,25 @@ const SHOWN = ['link', 'settings_link', 'reset_link', 'undo_link', 'new_email', 
 
 describe('the shipped templates, delivered by a real Postfix', () => {
   let postfix: PostfixServer;
-  let dir: string;
+  let mailroom: TestMailroom;
   let ctx: AppContext;
 
   before(async () => {
     postfix = await startPostfix();
-    dir = await mkdtemp(join(tmpdir(), 'mailroom-delivered-'));
-    ctx = await buildContext({ env: { MAILROOM_DATA_DIR: dir, MAILROOM_CONFIG: join(dir, 'none.json') }, logLevel: 'silent' });
-    await ctx.settings.update({
-      ...postfixSettings(postfix),
-      mail_smtptimeout: 5,
-      mail_domain: 'cloud.example.com',
-      instance_name: '示例云盘 Example',
+    mailroom = await startTestMailroom({
+      prefix: 'mailroom-delivered-',
+      settings: {
+        ...postfixSettings(postfix),
+        mail_smtptimeout: 5,
+        mail_domain: 'cloud.example.com',
+        instance_name: '示例云盘 Example',
+      },
     });
+    ctx = mailroom.ctx;
   });
   after(async () => {
-    await ctx?.close();
+    await mailroom?.close();
     await postfix?.stop();
-    await rm(dir, { recursive: true, force: true });
   });
 
   for (const language of CHECKED_LANGUAGES) {

@@ -4,13 +4,10 @@
  * left with its values isolated.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { simpleParser } from 'mailparser';
 import type { AppContext } from '../../src/context.ts';
-import { buildContext } from '../../src/main.ts';
+import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
 import { TEMPLATE_NAMES, type TemplateName } from '../../src/templates/template-catalog.ts';
 import { postfixSettings } from '../support/mail-fixtures.ts';
 import { startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
@@ -69,20 +66,21 @@ const BODIES: Record<'de' | 'ar', Record<TemplateName, RegExp>> = {
 
 describe('the shipped mails in German and Arabic, delivered by a real Postfix', () => {
   let postfix: PostfixServer;
-  let dir: string;
+  let mailroom: TestMailroom;
   let ctx: AppContext;
 
   before(async () => {
     postfix = await startPostfix();
-    dir = await mkdtemp(join(tmpdir(), 'mailroom-i18n-'));
-    ctx = await buildContext({ env: { MAILROOM_DATA_DIR: dir, MAILROOM_CONFIG: join(dir, 'none.json') }, logLevel: 'silent' });
-    await ctx.settings.update({ ...postfixSettings(postfix), mail_smtptimeout: 5, mail_domain: 'cloud.example.com', instance_name: 'Example Cloud' });
+    mailroom = await startTestMailroom({
+      prefix: 'mailroom-i18n-',
+      settings: { ...postfixSettings(postfix), mail_smtptimeout: 5, mail_domain: 'cloud.example.com', instance_name: 'Example Cloud' },
+    });
+    ctx = mailroom.ctx;
   });
 
   after(async () => {
-    await ctx?.close();
+    await mailroom?.close();
     await postfix?.stop();
-    await rm(dir, { recursive: true, force: true });
   });
 
   for (const language of ['de', 'ar'] as const) {

@@ -10,15 +10,13 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../src/context.ts';
-import { buildApp } from '../../src/http/build-app.ts';
-import { buildContext } from '../../src/main.ts';
+import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
 import type { OutboxWorker } from '../../src/outbox/outbox-worker.ts';
 import { TEMPLATE_LANGUAGES, TEMPLATE_NAMES, type TemplateLanguage, type TemplateName } from '../../src/templates/template-catalog.ts';
 import { postfixSettings } from '../support/mail-fixtures.ts';
@@ -82,7 +80,7 @@ async function spamScores(files: readonly string[], home: string): Promise<Score
 
 describe('the shipped templates and a spam filter (SpamAssassin, offline rules), through the real Postfix', () => {
   let postfix: PostfixServer;
-  let dir: string;
+  let mailroom: TestMailroom;
   let ctx: AppContext;
   let app: FastifyInstance;
   let worker: OutboxWorker;
@@ -90,34 +88,32 @@ describe('the shipped templates and a spam filter (SpamAssassin, offline rules),
 
   before(async () => {
     postfix = await startPostfix();
-    dir = await mkdtemp(join(tmpdir(), 'mailroom-spam-score-'));
-    ctx = await buildContext({ env: { MAILROOM_DATA_DIR: join(dir, 'data'), MAILROOM_CONFIG: join(dir, 'none.json') }, logLevel: 'silent' });
-    await ctx.settings.update({
-      ...postfixSettings(postfix),
-      mail_smtptimeout: 5,
-      mail_domain: 'cloud.example.com',
-      instance_name: 'Example Cloud',
-      base_url: 'https://cloud.example.com',
-      mail_share_reply_to: 'none',
-      // A branded instance: the logo, with its dark-mode version, is the one image in every mail.
-      mail_logo_url: 'https://cloud.example.com/logo.png',
-      mail_logo_dark_url: 'https://cloud.example.com/logo-dark.png',
-      shareapi_allow_public_notification: true,
+    mailroom = await startTestMailroom({
+      prefix: 'mailroom-spam-score-',
+      settings: {
+        ...postfixSettings(postfix),
+        mail_smtptimeout: 5,
+        mail_domain: 'cloud.example.com',
+        instance_name: 'Example Cloud',
+        base_url: 'https://cloud.example.com',
+        mail_share_reply_to: 'none',
+        // A branded instance: the logo, with its dark-mode version, is the one image in every mail.
+        mail_logo_url: 'https://cloud.example.com/logo.png',
+        mail_logo_dark_url: 'https://cloud.example.com/logo-dark.png',
+        shareapi_allow_public_notification: true,
+      },
+      http: 'inject',
+      worker: true,
     });
+    ({ ctx, app, worker } = mailroom);
     await ctx.users.add({ uid: 'alice', display_name: 'Alice Andersen', email: 'alice@gmail.com', invite: false });
     await ctx.users.add({ uid: 'bob', display_name: 'Bob Berg', email: `bob@${RECIPIENTS}`, language: 'en', invite: false });
     await ctx.users.add({ uid: 'mei', display_name: '王美', email: `mei@${RECIPIENTS}`, language: 'zh-CN', timezone: 'Asia/Shanghai', invite: false });
     token = await ctx.tokens.create('host', { scope: 'service' });
-    app = buildApp(ctx);
-    worker = ctx.createWorker();
-    worker.start();
   });
   after(async () => {
-    await worker?.stop();
-    await app?.close();
-    await ctx?.close();
+    await mailroom?.close();
     await postfix?.stop();
-    await rm(dir, { recursive: true, force: true });
   });
 
   const post = async (url: string, payload: unknown) => {
@@ -170,12 +166,12 @@ describe('the shipped templates and a spam filter (SpamAssassin, offline rules),
     for (const { to } of sent) delivered.push(await waitForMail(postfix.maildir, (m) => m.deliveredTo === to));
     const files = await Promise.all(
       delivered.map(async (mail, i) => {
-        const file = join(dir, `mail-${i}.eml`);
+        const file = join(mailroom.dir, `mail-${i}.eml`);
         await writeFile(file, mail.raw);
         return file;
       }),
     );
-    const home = join(dir, 'home');
+    const home = join(mailroom.dir, 'home');
     await mkdir(home);
     const scores = await spamScores(files, home);
     const shown = sent.map(({ label }, i) => `${label}: ${scores[i]?.score} ${scores[i]?.rules.join(' ')}`);

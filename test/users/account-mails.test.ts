@@ -5,15 +5,11 @@
  * Time is a fake clock (the real one plus an offset) so that links expire without sleeping.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import type { AppContext } from '../../src/context.ts';
-import { buildApp } from '../../src/http/build-app.ts';
-import { buildContext } from '../../src/main.ts';
+import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
 import type { OutboxWorker } from '../../src/outbox/outbox-worker.ts';
 import { outboxIdle as waitForOutbox, outboxTotal, postfixSettings } from '../support/mail-fixtures.ts';
 import { assertChineseTypography } from '../support/zh-typography.ts';
@@ -35,7 +31,7 @@ const CHROME_ANDROID = 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537
 
 describe('account mails through a real Postfix: invitation, password changed, address change', () => {
   let postfix: PostfixServer;
-  let dir: string;
+  let mailroom: TestMailroom;
   let ctx: AppContext;
   let app: FastifyInstance;
   let worker: OutboxWorker;
@@ -87,23 +83,20 @@ describe('account mails through a real Postfix: invitation, password changed, ad
 
   before(async () => {
     postfix = await startPostfix();
-    dir = await mkdtemp(join(tmpdir(), 'mailroom-account-mails-'));
-    const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], MAILROOM_DATA_DIR: dir, MAILROOM_CONFIG: join(dir, 'none.json') };
-    ctx = await buildContext({ env, cwd: dir, clock, logLevel: 'silent' });
-    await ctx.settings.update({ ...postfixSettings(postfix), mail_smtptimeout: 5, mail_domain: 'cloud.example.com', instance_name: 'Example Cloud', base_url: BASE_URL });
+    mailroom = await startTestMailroom({
+      prefix: 'mailroom-account-mails-',
+      clock,
+      settings: { ...postfixSettings(postfix), mail_smtptimeout: 5, mail_domain: 'cloud.example.com', instance_name: 'Example Cloud', base_url: BASE_URL },
+      http: 'inject',
+      worker: true,
+    });
+    ({ ctx, app, worker } = mailroom);
     await ctx.users.add({ uid: 'root', email: address('root'), password: PASSWORD, admin: true });
     adminToken = await ctx.tokens.create('test-admin');
-    worker = ctx.createWorker();
-    worker.start();
-    app = buildApp(ctx);
-    await app.ready();
   });
   after(async () => {
-    await worker?.stop();
-    await app?.close();
-    await ctx?.close();
+    await mailroom?.close();
     await postfix?.stop();
-    await rm(dir, { recursive: true, force: true });
   });
 
   describe('the welcome invitation', () => {

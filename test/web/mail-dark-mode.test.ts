@@ -6,15 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { AppContext } from '../../src/context.ts';
-import { buildContext } from '../../src/main.ts';
+import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
 import { SCREENSHOT_DIR, launchBrowser, screenshot, type TestBrowser } from '../support/browser.ts';
 
 // The height grows to the mail's own in the full-page pictures.
@@ -68,7 +66,7 @@ const LOGOS: Record<string, Buffer> = {
 };
 
 describe('a share mail in light and dark mode, 600 pixels wide', () => {
-  let dir: string;
+  let mailroom: TestMailroom;
   let ctx: AppContext;
   let browser: TestBrowser;
   let images: Server;
@@ -82,18 +80,17 @@ describe('a share mail in light and dark mode, 600 pixels wide', () => {
     });
     await new Promise<void>((resolve) => images.listen(0, '127.0.0.1', resolve));
     const origin = `http://127.0.0.1:${(images.address() as AddressInfo).port}`;
-    dir = await mkdtemp(join(tmpdir(), 'mailroom-mail-dark-'));
-    [ctx, browser] = await Promise.all([buildContext({ env: { MAILROOM_DATA_DIR: join(dir, 'data'), MAILROOM_CONFIG: join(dir, 'none.json') }, logLevel: 'silent' }), launchBrowser()]);
-    await ctx.settings.update({ instance_name: 'Example Cloud', base_url: 'https://cloud.example.com', mail_logo_url: `${origin}/logo.png`, mail_logo_dark_url: `${origin}/logo-dark.png`, mail_logo_width: 160, mail_logo_height: 40 });
+    const settings = { instance_name: 'Example Cloud', base_url: 'https://cloud.example.com', mail_logo_url: `${origin}/logo.png`, mail_logo_dark_url: `${origin}/logo-dark.png`, mail_logo_width: 160, mail_logo_height: 40 };
+    [mailroom, browser] = await Promise.all([startTestMailroom({ prefix: 'mailroom-mail-dark-', settings }), launchBrowser()]);
+    ctx = mailroom.ctx;
     // The share mail's html part as it is sent (the engine's, with the sample share and its two-line note).
     html = (await ctx.templates.preview('share', 'en', { format: 'html' })).html as string;
     await mkdir(SCREENSHOT_DIR, { recursive: true });
   });
   after(async () => {
     await browser?.close();
-    await ctx?.close();
+    await mailroom?.close();
     await new Promise((resolve) => images?.close(resolve));
-    await rm(dir, { recursive: true, force: true });
   });
 
   /** What the page draws of an element: shown or not, its size, and a computed style. */
