@@ -1,20 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { DatabaseSchema } from './schema.ts';
+import type { TestMailRecord } from '../domain/api-types.ts';
 
-/** One test mail as the Outbox page lists it. */
-export interface TestMailRecord {
-  id: number;
-  template: string;
-  recipient: string;
-  subject: string;
-  mode: string;
-  ok: boolean;
-  via: string | null;
-  response: string | null;
-  errorCode: string | null;
-  errorMessage: string | null;
-  createdAt: number;
-}
+/** One test mail as the Outbox page lists it (the API's shape: domain/api-types.ts). */
+export type { TestMailRecord };
 
 /** How many test mails are kept: enough to look back on a session of setting up the server. */
 export const TEST_MAILS_KEPT = 500;
