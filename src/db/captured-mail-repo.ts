@@ -1,14 +1,10 @@
 import type { Kysely } from 'kysely';
 import type { DatabaseSchema } from './schema.ts';
+import type { CapturedMailSummary } from '../domain/api-types.ts';
 
-export interface CapturedMail {
-  id: number;
-  messageId: string;
-  envelopeFrom: string;
-  envelopeTo: string[];
-  subject: string;
+/** A captured mail with its message (the rest is the API's shape: domain/api-types.ts). */
+export interface CapturedMail extends CapturedMailSummary {
   raw: string;
-  createdAt: string;
 }
 
 /** Mail kept instead of sent while the mode is `capture`. */

@@ -3,6 +3,7 @@ import type { SqlDialectName } from './database.ts';
 import type { ClaimedMail } from '../domain/outbox.ts';
 import { enqueueWithin, type InsertLease, type NewOutboxRow } from './outbox-repo.ts';
 import type { DatabaseSchema } from './schema.ts';
+import type { FailedOwedMail } from '../domain/api-types.ts';
 
 /** A mail to be rendered later: its outbox kind, its key, and what to render (JSON, maybe sealed). */
 export interface NewOwedMail {
@@ -19,15 +20,7 @@ export interface ClaimedOwedMail {
   attempts: number;
 }
 
-export interface FailedOwedMail {
-  id: number;
-  kind: string;
-  code: string;
-  message: string;
-  attempts: number;
-  createdAt: number;
-  updatedAt: number;
-}
+export type { FailedOwedMail };
 
 const CHUNK = 100;
 

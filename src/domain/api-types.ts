@@ -189,3 +189,45 @@ export type DetectFinding =
    * encryption cannot (one mail_smtpsecure serves every server).
    */
   | { kind: 'failover_differs'; host: string; port: number; secure: Secure; listSecure: Secure };
+
+// ── Captured mails (GET /api/v1/captured, /captured/:id) ────────────────────────────────────────
+
+/** A mail kept instead of sent while the mode is `capture`, without its message. */
+export interface CapturedMailSummary {
+  id: number;
+  messageId: string;
+  envelopeFrom: string;
+  envelopeTo: string[];
+  subject: string;
+  createdAt: string;
+}
+
+/** One captured mail: its headers and parts read from the message, one-time links masked. */
+export interface CapturedMailView extends CapturedMailSummary {
+  headers: MessageHeader[];
+  parts: MessagePart[];
+  masked: boolean;
+}
+
+// ── Owed mails (GET /api/v1/outbox/owed, /outbox/owed/:key) ─────────────────────────────────────
+
+/** An owed mail that failed to render, with the code and message of why. */
+export interface FailedOwedMail {
+  id: number;
+  kind: string;
+  code: string;
+  message: string;
+  attempts: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Mails requests owe that no worker has rendered yet, and those that failed to render. */
+export interface OwedMailsView {
+  owed: number;
+  failed: number;
+  failed_mails: FailedOwedMail[];
+}
+
+/** Where the mail owed under a key is now: still owed, failed to render, or queued as an outbox mail. */
+export type OwedMailWhereabouts = { key: string; state: 'owed' } | { key: string; state: 'failed'; error: { code: string; message: string } } | { key: string; state: 'queued'; id: number };

@@ -8,6 +8,7 @@ import type { MessageInput } from './message-input.ts';
 import { parseMessage } from '../domain/mime-message.ts';
 import type { OutboxAttempt, OutboxRow } from '../db/outbox-repo.ts';
 import type { FailedOwedMail } from '../db/owed-mail-repo.ts';
+import type { OwedMailsView, OwedMailWhereabouts } from '../domain/api-types.ts';
 import type { SecretBox } from '../config/secret-box.ts';
 import { maskLinkTokens } from '../domain/link-tokens.ts';
 import { isSealedBytes, openBytes } from './sealed-raw.ts';
@@ -45,7 +46,7 @@ export interface OwedMailView {
 }
 
 /** Where the mail a request owed under a key is: not rendered yet, failed to render, or queued as outbox mail `id`. */
-export type OwedMailWhereabouts = { key: string; state: 'owed' } | { key: string; state: 'failed'; error: { code: string; message: string } } | { key: string; state: 'queued'; id: number };
+export type { OwedMailWhereabouts };
 
 /** What a batch request answers for each id: done (with the new state), or why not. */
 export type BatchOutcome = { id: number; ok: true; state: string } | { id: number; ok: false; error: { code: string; message: string } };
@@ -109,7 +110,7 @@ export function createOutboxService(deps: { store: OutboxStore; owed: OwedMailVi
      * The mails requests owe that no worker has rendered yet, and those that could not be
      * rendered, newest first, with their codes (a template over its budget, say).
      */
-    async owed(limit = 100) {
+    async owed(limit = 100): Promise<OwedMailsView> {
       const counts = await deps.owed.counts();
       return { ...counts, failed_mails: await deps.owed.failed(Math.min(limit, 1000)) };
     },
