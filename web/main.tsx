@@ -11,7 +11,7 @@ import { unchosenLinkAddress } from './base-url.ts';
 import { ForgotPage, LoginPage, ResetPage } from './pages/sign-in.tsx';
 import { ConfirmEmailPage, SetPasswordPage, UndoEmailPage } from './pages/account-links.tsx';
 import { TemplatesPage } from './pages/templates/index.tsx';
-import { OutboxPage } from './pages/outbox.tsx';
+import { OutboxPage } from './pages/outbox/index.tsx';
 import { UsersPage } from './pages/users.tsx';
 import { PersonalPage } from './pages/personal.tsx';
 import { ActivityPage } from './pages/activity.tsx';
