@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../../api.ts';
 import { navigate } from '../../router.ts';
-import { Notice } from '../../components.tsx';
+import { LoadedList, ListTable, Notice } from '../../components.tsx';
 import { useI18n, type MessageKey } from '../../i18n.ts';
 import { errorText, useFormat } from '../../format.tsx';
 import { MailDetails } from './mail-details.tsx';
@@ -194,68 +194,59 @@ export function OutboxMails(props: { openId: number | null }) {
         }}
       />
 
-      <div aria-live="polite" id="outbox-status">
-        {error && <Notice kind="error">{t('errorGeneric', { message: error })}</Notice>}
-      </div>
-      {mails === null && !error && <p>{t('loading')}</p>}
-      {mails && mails.length === 0 && <p class="empty">{t('outboxEmpty')}</p>}
-      {mails && mails.length > 0 && (
-        <div class="table-wrap">
-          <table class="list labelled" id="outbox-list">
-            <caption class="visually-hidden">{t('outboxListCaption')}</caption>
-            <thead>
-              <tr>
-                <th scope="col">
-                  <input type="checkbox" id="outbox-select-all" aria-label={t('outboxSelectAll')} checked={allShown} onChange={(e) => setSelected(e.currentTarget.checked ? new Set(mails.map((m) => m.id)) : new Set())} />
-                </th>
-                <th scope="col">{t('outboxNumber')}</th>
-                <th scope="col">{t('outboxState')}</th>
-                <th scope="col">{t('outboxTo')}</th>
-                <th scope="col">{t('outboxSubject')}</th>
-                <th scope="col">{t('outboxAttempts')}</th>
-                <th scope="col">{t('outboxUpdated')}</th>
+      <LoadedList items={mails} error={error} empty={t('outboxEmpty')} statusId="outbox-status">
+        {(list) => (
+          <ListTable
+            id="outbox-list"
+            caption={t('outboxListCaption')}
+            columns={[
+              <input type="checkbox" id="outbox-select-all" aria-label={t('outboxSelectAll')} checked={allShown} onChange={(e) => setSelected(e.currentTarget.checked ? new Set(list.map((m) => m.id)) : new Set())} />,
+              t('outboxNumber'),
+              t('outboxState'),
+              t('outboxTo'),
+              t('outboxSubject'),
+              t('outboxAttempts'),
+              t('outboxUpdated'),
+            ]}
+          >
+            {list.map((m) => (
+              <tr key={m.id} data-id={m.id} data-state={m.state} aria-current={openId === m.id ? 'true' : undefined}>
+                <td class="select">
+                  <input type="checkbox" class="select" aria-label={t('outboxSelect', { id: m.id })} checked={selected.has(m.id)} onChange={(e) => toggle(m.id, e.currentTarget.checked)} />
+                </td>
+                <td data-label={t('outboxNumber')}>#{m.id}</td>
+                <td data-label={t('outboxState')}>
+                  <StateBadge state={m.state} />
+                  {m.state === 'queued' && m.attempts > 0 && <span class="hint next-attempt">
+                      {t('outboxNextAttempt')}: {fmt.time(m.nextAttemptAt)}
+                    </span>}
+                </td>
+                <td data-label={t('outboxTo')} class="address">
+                  {m.recipients.join(', ')}
+                </td>
+                <td data-label={t('outboxSubject')}>
+                  <a
+                    href={`/admin/outbox/${m.id}`}
+                    class="open"
+                    aria-label={`${t('outboxOpen', { id: m.id })}: ${m.subject}`}
+                    aria-current={openId === m.id ? 'page' : undefined}
+                    onClick={(e) => {
+                      if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+                      e.preventDefault();
+                      open(m.id);
+                    }}
+                  >
+                    {m.subject || '—'}
+                  </a>
+                  {(m.state === 'queued' || m.state === 'failed') && m.lastError && <span class="hint row-error">{m.lastError}</span>}
+                </td>
+                <td data-label={t('outboxAttempts')}>{m.attempts}</td>
+                <td data-label={t('outboxUpdated')}>{fmt.time(m.updatedAt)}</td>
               </tr>
-            </thead>
-            <tbody>
-              {mails.map((m) => (
-                <tr key={m.id} data-id={m.id} data-state={m.state} aria-current={openId === m.id ? 'true' : undefined}>
-                  <td class="select">
-                    <input type="checkbox" class="select" aria-label={t('outboxSelect', { id: m.id })} checked={selected.has(m.id)} onChange={(e) => toggle(m.id, e.currentTarget.checked)} />
-                  </td>
-                  <td data-label={t('outboxNumber')}>#{m.id}</td>
-                  <td data-label={t('outboxState')}>
-                    <StateBadge state={m.state} />
-                    {m.state === 'queued' && m.attempts > 0 && <span class="hint next-attempt">
-                        {t('outboxNextAttempt')}: {fmt.time(m.nextAttemptAt)}
-                      </span>}
-                  </td>
-                  <td data-label={t('outboxTo')} class="address">
-                    {m.recipients.join(', ')}
-                  </td>
-                  <td data-label={t('outboxSubject')}>
-                    <a
-                      href={`/admin/outbox/${m.id}`}
-                      class="open"
-                      aria-label={`${t('outboxOpen', { id: m.id })}: ${m.subject}`}
-                      aria-current={openId === m.id ? 'page' : undefined}
-                      onClick={(e) => {
-                        if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
-                        e.preventDefault();
-                        open(m.id);
-                      }}
-                    >
-                      {m.subject || '—'}
-                    </a>
-                    {(m.state === 'queued' || m.state === 'failed') && m.lastError && <span class="hint row-error">{m.lastError}</span>}
-                  </td>
-                  <td data-label={t('outboxAttempts')}>{m.attempts}</td>
-                  <td data-label={t('outboxUpdated')}>{fmt.time(m.updatedAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+            ))}
+          </ListTable>
+        )}
+      </LoadedList>
       {mails && next !== null && (
         <p>
           <button type="button" id="outbox-more" disabled={busy} onClick={() => void load(next)}>

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError } from '../../api.ts';
 import { navigate } from '../../router.ts';
-import { Notice } from '../../components.tsx';
+import { ListTable, Notice } from '../../components.tsx';
 import { useI18n } from '../../i18n.ts';
 import { errorText, useFormat } from '../../format.tsx';
 import type { OwedMailsView, OwedMailWhereabouts } from '../../../src/domain/api-types.ts';
@@ -43,31 +43,18 @@ export function OwedMails(props: { refreshes: number }) {
       {view.failed > 0 && (
         <>
           <Notice kind="error">{t('owedFailed', { count: fmt.number(view.failed) })}</Notice>
-          <div class="table-wrap">
-            <table class="list labelled" id="owed-failed-list">
-              <caption class="visually-hidden">{t('owedFailedCaption')}</caption>
-              <thead>
-                <tr>
-                  <th scope="col">{t('outboxNumber')}</th>
-                  <th scope="col">{t('owedKind')}</th>
-                  <th scope="col">{t('owedError')}</th>
-                  <th scope="col">{t('outboxUpdated')}</th>
+          <ListTable id="owed-failed-list" caption={t('owedFailedCaption')} columns={[t('outboxNumber'), t('owedKind'), t('owedError'), t('outboxUpdated')]}>
+              {view.failed_mails.map((m) => (
+                <tr key={m.id} data-id={m.id}>
+                  <td data-label={t('outboxNumber')}>#{m.id}</td>
+                  <td data-label={t('owedKind')}>{m.kind}</td>
+                  <td data-label={t('owedError')}>
+                    <code>{m.code}</code> {m.message}
+                  </td>
+                  <td data-label={t('outboxUpdated')}>{fmt.time(m.updatedAt)}</td>
                 </tr>
-              </thead>
-              <tbody>
-                {view.failed_mails.map((m) => (
-                  <tr key={m.id} data-id={m.id}>
-                    <td data-label={t('outboxNumber')}>#{m.id}</td>
-                    <td data-label={t('owedKind')}>{m.kind}</td>
-                    <td data-label={t('owedError')}>
-                      <code>{m.code}</code> {m.message}
-                    </td>
-                    <td data-label={t('outboxUpdated')}>{fmt.time(m.updatedAt)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+              ))}
+          </ListTable>
           <p>
             <button type="button" id="owed-retry" disabled={retry?.kind === 'busy'} onClick={() => void doRetry()}>
               {t('owedRetry', { count: fmt.number(view.failed) })}
@@ -82,6 +69,7 @@ export function OwedMails(props: { refreshes: number }) {
     </section>
   );
 }
+
 /** How often a page waiting for an owed mail asks whether it is rendered. */
 const OWED_POLL_MS = 2000;
 
