@@ -105,6 +105,47 @@ export interface MessagePart {
   html?: string;
 }
 
+// ── A test mail sent (POST /api/v1/settings/mail/test, /templates/:name/:lang/test) ───────────
+
+/**
+ * Which settings a diagnosis concerns, as stable keys: the CLI names them as keys, the web page
+ * by the labels of its fields. `to`: the value the first of them should take, when it is known.
+ * `detect`: "Detect settings" (mail:detect) would find the right values.
+ */
+export interface DiagnosisFix {
+  readonly settings: readonly string[];
+  readonly to?: string;
+  readonly detect?: boolean;
+}
+
+/** One server that was tried for a send, in order, and why it was left if it was. The server narrows `Code` to its error codes. */
+export interface HostAttempt<Code extends string = string> {
+  readonly host: string;
+  readonly skipped?: 'cooling_down';
+  readonly error?: { readonly code: Code; readonly message: string };
+}
+
+/** What a test mail's send reports. The server narrows `Code` to its error codes. */
+export interface TestMailReport<Code extends string = string> {
+  ok: boolean;
+  to: string;
+  mode: string;
+  /** Which server or program took the mail. */
+  via?: string;
+  /** The server's final reply, verbatim. */
+  response?: string;
+  attempts: readonly HostAttempt<Code>[];
+  /** The protocol conversation, credentials masked; only with debug on. */
+  transcript?: string;
+  /** Mode capture: the captured mail's number; nothing was sent. */
+  captured?: number;
+  /**
+   * `message` in the CLI's words (setting keys); `problem` without them and `fix` naming the
+   * settings concerned, for a page to word with its own labels.
+   */
+  error?: { code: Code; message: string; reply?: string; problem?: string; fix?: DiagnosisFix };
+}
+
 // ── Test mails (GET /api/v1/test-mails) ─────────────────────────────────────────────────────────
 
 /** One test mail as the Outbox page lists it. */
