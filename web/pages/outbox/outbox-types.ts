@@ -2,8 +2,10 @@ import type { MessageHeader, MessagePart } from '../../../src/domain/api-types.t
 import type { MailBounce } from '../../bounces.tsx';
 
 /**
- * The answers of /api/v1/outbox that are not yet in domain/api-types.ts: the outbox row, its
- * attempts and the batch outcomes (src/db/outbox-repo.ts, src/outbox/outbox-service.ts).
+ * The answers of /api/v1/outbox as this page reads them: a mail's row, its attempts and what a
+ * batch request answers per id (src/db/outbox-repo.ts, src/outbox/outbox-service.ts). Their
+ * states and recipient results are the outbox's own domain types, which use Node.js; the
+ * messages' headers and parts come from domain/api-types.ts.
  */
 export interface OutboxMail {
   id: number;
