@@ -128,8 +128,31 @@ const onlyMainImportsEntryPoints: Rule = (ref) => {
   return (to === 'http' || to === 'cli') && area(ref.file) !== to;
 };
 
-/** nodemailer stays behind the transport and the message composer. */
-const nodemailerConfined: Rule = (ref) => isNodemailer(ref.specifier) && area(ref.file) !== 'transport' && area(ref.file) !== 'templates';
+/** nodemailer stays behind the transport and the bytes of a mail. */
+const nodemailerConfined: Rule = (ref) => isNodemailer(ref.specifier) && area(ref.file) !== 'transport' && area(ref.file) !== 'message';
+
+/** nodemailer's modules that make or read a message's bytes: encoded words and folding, the encoders, DKIM, its composer. */
+function isNodemailerMimePart(specifier: string | undefined): boolean {
+  return specifier !== undefined && /^nodemailer\/lib\/(mime-funcs|mime-node|mime-types|qp|base64|dkim|mail-composer|addressparser)($|\/)/.test(specifier);
+}
+
+/**
+ * A message is made in one folder: of nodemailer, message/ takes only the parts that write or
+ * read its bytes, and no other folder takes those (transport/ keeps to SMTP).
+ */
+const mimePartsInMessage: Rule = (ref) => isNodemailer(ref.specifier) && (area(ref.file) === 'message') !== isNodemailerMimePart(ref.specifier);
+
+/**
+ * message/ is the bytes of a mail and sits below templates/: of our files it imports only its
+ * own, domain/, errors.ts and types from config/ (the settings a mail is finished with), so
+ * templates/ may use it but it never reaches back into templates/, a service, db/ or a transport.
+ */
+const messageIsBelowTemplates: Rule = (ref) => {
+  if (area(ref.file) !== 'message' || ref.target === undefined) return false;
+  const to = area(ref.target);
+  if (to === 'message' || to === 'domain' || ref.target === 'errors.ts') return false;
+  return !(to === 'config' && ref.typeOnly);
+};
 
 /**
  * The import circles among our files, each as the path that closes it (`a.ts -> b.ts -> a.ts`).
@@ -284,8 +307,18 @@ describe('the import rules of src/', () => {
     assert.deepEqual(violations(refs, onlyMainImportsEntryPoints), []);
   });
 
-  it('lets only transport/ and templates/ import nodemailer', () => {
+  it('lets only transport/ and message/ import nodemailer', () => {
     assert.deepEqual(violations(refs, nodemailerConfined), []);
+  });
+
+  it("lets only message/ import nodemailer's MIME and DKIM parts, and message/ no other part of it", () => {
+    assert.ok(refs.some((r) => r.file.startsWith('message/') && isNodemailerMimePart(r.specifier)), 'message/ composes with nodemailer\'s encoders');
+    assert.deepEqual(violations(refs, mimePartsInMessage), []);
+  });
+
+  it('keeps message/ below templates/: it imports only its own files, domain/, errors.ts and config/ types', () => {
+    assert.ok(refs.some((r) => r.file.startsWith('templates/') && r.target?.startsWith('message/')), 'templates/ finishes its mails in message/');
+    assert.deepEqual(violations(refs, messageIsBelowTemplates), []);
   });
 
   it('lets only transport/smtp-wire.ts open sockets in transport/ (node:net and node:tls elsewhere there only for types)', () => {
@@ -329,6 +362,16 @@ describe('the import rule checks themselves', () => {
     assert.equal(check('mail/x.ts', "import { buildApp } from '../http/build-app.ts';", onlyMainImportsEntryPoints).length, 1);
     assert.equal(check('http/x.ts', "import { runCli } from '../cli/program.ts';", onlyMainImportsEntryPoints).length, 1);
     assert.equal(check('mail/x.ts', "import MailComposer from 'nodemailer/lib/mail-composer';", nodemailerConfined).length, 1);
+    assert.equal(check('templates/x.ts', "import { foldLines } from 'nodemailer/lib/mime-funcs';", nodemailerConfined).length, 1);
+    assert.equal(check('message/x.ts', "import { foldLines } from 'nodemailer/lib/mime-funcs';", nodemailerConfined).length, 0);
+    assert.equal(check('transport/x.ts', "import { encode } from 'nodemailer/lib/qp';", mimePartsInMessage).length, 1);
+    assert.equal(check('transport/x.ts', "import type { SMTPConnectionCustomAuthContext } from 'nodemailer/lib/smtp-connection';", mimePartsInMessage).length, 0);
+    assert.equal(check('message/x.ts', "import SMTPConnection from 'nodemailer/lib/smtp-connection';", mimePartsInMessage).length, 1);
+    assert.equal(check('message/x.ts', "import { DKIMSigner } from 'nodemailer/lib/dkim';", mimePartsInMessage).length, 0);
+    assert.equal(check('message/x.ts', "import { shippedParts } from '../templates/shipped-templates.ts';", messageIsBelowTemplates).length, 1);
+    assert.equal(check('message/x.ts', "import { createSettingsService } from '../config/settings-service.ts';", messageIsBelowTemplates).length, 1);
+    assert.equal(check('message/x.ts', "import type { Settings } from '../config/settings-schema.ts';\nimport { assertHeaderSafe } from '../domain/address.ts';\nimport { dkimSign } from './dkim-sign.ts';\nimport { MailroomError } from '../errors.ts';", messageIsBelowTemplates).length, 0);
+    assert.equal(check('templates/x.ts', "import { finishRendered } from '../message/finish-message.ts';", messageIsBelowTemplates).length, 0);
   });
 
   it('tell a socket module imported for its values from one imported for types only', () => {

@@ -2,7 +2,7 @@ import { render, type VNode } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, MAIL_SETTINGS_EVENT, setCsrfToken, setErrorLanguage, whenSignedOut, type SettingView, type User } from './api.ts';
 import { Link } from './components.tsx';
-import { browserLanguage, chosenLanguage, I18n, isLanguage, loadingWords, useLanguage, type UiLanguage } from './i18n.ts';
+import { browserLanguage, chosenLanguage, I18n, isLanguage, loadCatalog, loadingWords, useLanguage, type UiLanguage } from './i18n.ts';
 import { mayLeave, navigate, tokenOf, usePath } from './router.ts';
 import { Session } from './session.ts';
 import { EmailServerPage } from './pages/email-server.tsx';
@@ -36,7 +36,7 @@ function isAppPage(path: string): boolean {
 }
 
 /** The pages open to anyone: sign-in, and those the links in mails lead to. Null for the others. */
-function publicPageOf(path: string, signedIn: boolean, onSignedIn: (user: User) => void) {
+function publicPageOf(path: string, signedIn: boolean, onSignedIn: (user: User) => Promise<void>) {
   if (path === '/login') return <LoginPage onSignedIn={onSignedIn} />;
   if (path === '/forgot') return <ForgotPage />;
   const mailLinks: Record<string, (token: string) => VNode> = {
@@ -52,12 +52,23 @@ function publicPageOf(path: string, signedIn: boolean, onSignedIn: (user: User) 
   return null;
 }
 
+/** The language the pages speak to a user: `?hl=` of this tab, else the account's, else the browser's. */
+function languageFor(user: User | null): UiLanguage {
+  return chosenLanguage() ?? (user !== null && isLanguage(user.language) ? user.language : browserLanguage());
+}
+
 function App() {
   const path = usePath();
   const [state, setState] = useState<State>({ kind: 'loading' });
   // The settings the banners are about (capture mode, where links in mails lead), as last loaded or saved.
   const [bannerSettings, setBannerSettings] = useState<SettingView[]>([]);
-  const language: UiLanguage = chosenLanguage() ?? (state.kind === 'signed-in' && isLanguage(state.user.language) ? state.user.language : browserLanguage());
+  const language = languageFor(state.kind === 'signed-in' ? state.user : null);
+  // Signing in shows the first page in the account's language at once: its words are fetched
+  // before the state changes (a later change of language keeps the page until they are in).
+  const signedIn = async (user: User) => {
+    await loadCatalog(languageFor(user));
+    setState({ kind: 'signed-in', user });
+  };
   const i18n = useLanguage(language);
   // Set while rendering, before any page below makes a request.
   if (i18n) setErrorLanguage(i18n.language);
@@ -70,9 +81,12 @@ function App() {
     api<{ user: User; csrf_token: string | null }>('GET', '/session')
       .then((s) => {
         setCsrfToken(s.csrf_token);
-        setState({ kind: 'signed-in', user: s.user });
+        return signedIn(s.user);
       })
-      .catch(() => setState({ kind: 'signed-out' }));
+      .catch(async () => {
+        await loadCatalog(languageFor(null));
+        setState({ kind: 'signed-out' });
+      });
   }, []);
 
   const admin = state.kind === 'signed-in' && state.user.admin;
@@ -96,7 +110,7 @@ function App() {
   if (state.kind === 'loading' || i18n === null) return <p class="loading">{loadingWords()}</p>;
   const { t } = i18n;
 
-  const publicPage = publicPageOf(path, state.kind === 'signed-in', (user) => setState({ kind: 'signed-in', user }));
+  const publicPage = publicPageOf(path, state.kind === 'signed-in', signedIn);
   if (publicPage) {
     return (
       <I18n.Provider value={i18n}>

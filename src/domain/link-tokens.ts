@@ -15,7 +15,7 @@ const TOKEN_IN_MESSAGE = new RegExp(`(${TOKEN_LINK_PATHS.map(pathPattern).join('
 /**
  * The message with every one-time token in it replaced by `*`, one for one, its soft line breaks
  * kept: the message keeps its length and its lines, and still parses, but no link in it works.
- * Works on the raw message (7bit or quoted-printable parts, as templates/compose-message.ts makes them).
+ * Works on the raw message (7bit or quoted-printable parts, as message/compose-message.ts makes them).
  */
 export function maskLinkTokens(raw: string): string {
   return raw.replace(TOKEN_IN_MESSAGE, (_match, path: string, token: string) => path + token.replace(/[A-Za-z0-9_-]/g, '*'));

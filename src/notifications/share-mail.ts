@@ -2,7 +2,7 @@ import type { Settings } from '../config/settings-schema.ts';
 import type { UserRow } from '../db/user-repo.ts';
 import { translate } from '../templates/catalogs.ts';
 import { onBehalfName } from '../domain/sender.ts';
-import type { ComposedMessage } from '../templates/compose-message.ts';
+import type { ComposedMessage } from '../message/compose-message.ts';
 import { mailLanguage, type MailRenderer } from '../templates/render-mail.ts';
 import type { TemplateLanguage } from '../templates/template-catalog.ts';
 import type { UnsubscribeLinks } from './unsubscribe-links.ts';

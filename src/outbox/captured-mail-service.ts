@@ -1,6 +1,6 @@
 import type { CapturedMail } from '../db/captured-mail-repo.ts';
 import type { CapturedMailView } from '../domain/api-types.ts';
-import { parseMessage } from '../domain/mime-message.ts';
+import { parseMessage } from '../message/mime-message.ts';
 import { MailroomError } from '../errors.ts';
 import type { SecretBox } from '../config/secret-box.ts';
 import { maskLinkTokens } from '../domain/link-tokens.ts';

@@ -1,7 +1,7 @@
 import type { Settings } from '../config/settings-schema.ts';
 import { renderLinkShareMail, renderShareMail } from '../notifications/share-mail.ts';
 import type { UnsubscribeLinks } from '../notifications/unsubscribe-links.ts';
-import type { ComposedMessage } from '../templates/compose-message.ts';
+import type { ComposedMessage } from '../message/compose-message.ts';
 import type { MailRenderer } from '../templates/render-mail.ts';
 import type { OwedPayload } from './owed-mail.ts';
 

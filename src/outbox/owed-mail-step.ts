@@ -6,7 +6,7 @@ import type { ClaimedMail } from '../domain/outbox.ts';
 import type { NewOutboxRow } from '../db/outbox-repo.ts';
 import { isMailroomError } from '../errors.ts';
 import type { Logger } from '../log/logger.ts';
-import type { ComposedMessage } from '../templates/compose-message.ts';
+import type { ComposedMessage } from '../message/compose-message.ts';
 import { toOutboxRow } from './outbox-service.ts';
 import { readOwedPayload, type OwedPayload } from './owed-mail.ts';
 import { sealBytes } from './sealed-raw.ts';

@@ -31,7 +31,7 @@ import { CJK_SPACE_FILTER, cjkSpace, spaceOutputs } from './cjk-outputs.ts';
 import { PLURAL_FORM_FILTER, pluralForm } from '../domain/message-format.ts';
 import { inlineRenderedHtml, inlineTemplateCss, loadJuice, type JuiceFn } from './inline-css.ts';
 import type { TemplatePart, VariableSpec } from './template-catalog.ts';
-import { finishRendered } from './finish-message.ts';
+import { finishRendered } from '../message/finish-message.ts';
 import { renderMailParts, type TemplateEngine } from './template-engine.ts';
 
 /**

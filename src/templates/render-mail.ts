@@ -1,8 +1,8 @@
 import type { Settings } from '../config/settings-schema.ts';
 import type { SenderKind } from '../domain/sender.ts';
 import { isTimeZone } from '../domain/time-zone.ts';
-import type { ComposedMessage } from './compose-message.ts';
-import { finishSettingsOf } from './finish-message.ts';
+import type { ComposedMessage } from '../message/compose-message.ts';
+import { finishSettingsOf } from '../message/finish-message.ts';
 import { LANGUAGES, resolveLanguage } from '../domain/languages.ts';
 import { TEMPLATE_DEFINITIONS, type TemplateLanguage, type TemplateName, type TemplateParts } from './template-catalog.ts';
 import type { TemplateEngine } from './template-engine.ts';

@@ -4,7 +4,7 @@ import { MailroomError, isErrorCode } from '../errors.ts';
 import { createLiquidEngine, resolveLimits, type EngineLimits } from './liquid-engine.ts';
 import type { TemplatePart } from './template-catalog.ts';
 import type { RenderedMail, TemplateEngine } from './template-engine.ts';
-import type { ComposedMessage } from './compose-message.ts';
+import type { ComposedMessage } from '../message/compose-message.ts';
 import type { FinishedReply, RenderReply, RenderRequest } from './render-worker.ts';
 
 export interface RenderPoolOptions {

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { isMailroomError } from '../errors.ts';
 import { loadJuice } from './inline-css.ts';
 import { createLiquidEngine } from './liquid-engine.ts';
-import { finishRendered } from './finish-message.ts';
+import { finishRendered } from '../message/finish-message.ts';
 import type { FinishJob, RenderedMail } from './template-engine.ts';
 
 const setupSchema = z.object({

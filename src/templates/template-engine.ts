@@ -1,8 +1,8 @@
-import type { ComposedMessage } from './compose-message.ts';
-import type { FinishJob, RenderedMail } from './finish-message.ts';
+import type { ComposedMessage } from '../message/compose-message.ts';
+import type { FinishJob, RenderedMail } from '../message/finish-message.ts';
 import type { TemplatePart, TemplateParts, VariableSpec } from './template-catalog.ts';
 
-export type { FinishJob, RenderedMail } from './finish-message.ts';
+export type { FinishJob, RenderedMail } from '../message/finish-message.ts';
 
 /**
  * The sandboxed template engine (LiquidJS). `validate` runs when an admin saves a template and

@@ -1,6 +1,7 @@
 import { LANGUAGES } from '../domain/languages.ts';
 import { MailroomError, isMailroomError } from '../errors.ts';
-import { SHIPPED_TEMPLATES, textFromHtml } from './shipped-templates.ts';
+import { textFromHtml } from '../message/html-to-text.ts';
+import { SHIPPED_TEMPLATES } from './shipped-templates.ts';
 import { sampleData } from './sample-data.ts';
 import {
   TEMPLATE_DEFINITIONS,
@@ -138,8 +139,6 @@ export function variablePaths(spec: VariableSpec, prefix = ''): string[] {
   }
   return out;
 }
-
-export { textFromHtml };
 
 /** A 'set' or 'restore' version holds parts; a 'reset' puts the shipped default in force. */
 const hasParts = (v: StoredTemplateVersion | undefined): v is StoredTemplateVersion => v !== undefined && v.action !== 'reset';

@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../src/context.ts';
 import type { ErrorCode } from '../../src/errors.ts';
-import type { MessageHeader, MessagePart } from '../../src/domain/mime-message.ts';
+import type { MessageHeader, MessagePart } from '../../src/message/mime-message.ts';
 import { buildApp } from '../../src/http/build-app.ts';
 import { buildContext } from '../../src/main.ts';
 

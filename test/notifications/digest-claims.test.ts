@@ -21,7 +21,7 @@ import { createLogger } from '../../src/log/logger.ts';
 import * as digestService from '../../src/notifications/digest-service.ts';
 import type { DigestService } from '../../src/notifications/digest-service.ts';
 import type { UnsubscribeLinks } from '../../src/notifications/unsubscribe-links.ts';
-import { composeMessage } from '../../src/templates/compose-message.ts';
+import { composeMessage } from '../../src/message/compose-message.ts';
 import type { MailRenderer } from '../../src/templates/render-mail.ts';
 import { sharedDatabase, type SharedDatabase } from '../support/shared-database.ts';
 

@@ -114,9 +114,10 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         await new Promise((resolve) => setTimeout(resolve, 300));
         const started = performance.now();
         await ctx.events.ingest([{ type: 'share.created', actor: 'u1', affected: ['u2'], object: { type: 'file', id: '1', name: 'now.txt' } }]);
-        await waitUntil('the share mail to be captured', async () => ((await ctx.captured.list({})).length === 1 ? true : undefined), { timeoutMs: 10_000, intervalMs: 20 });
+        await waitUntil('the share mail to be captured', async () => ((await ctx.captured.list({})).length === 1 ? true : undefined), { timeoutMs: 45_000, intervalMs: 20 });
         const took = performance.now() - started;
-        assert.ok(took < 5000, `captured after ${Math.round(took)} ms`);
+        // Well before the lanes' next poll, a minute away (a busy machine may take seconds).
+        assert.ok(took < 30_000, `captured after ${Math.round(took)} ms`);
       } finally {
         await worker.stop();
       }

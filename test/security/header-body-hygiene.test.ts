@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { validateSetting } from '../../src/config/validate-setting.ts';
 import { isMailroomError } from '../../src/errors.ts';
 import { startInstance, type TestInstance } from '../support/instance.ts';
-import { composeMessage } from '../../src/templates/compose-message.ts';
+import { composeMessage } from '../../src/message/compose-message.ts';
 import { createTransportFactory } from '../../src/transport/create-transport.ts';
 import { createHostHealth } from '../../src/transport/host-health.ts';
 import { dotStuff } from '../../src/transport/smtp-session.ts';

@@ -16,7 +16,7 @@ import { simpleParser } from 'mailparser';
 import pg from 'pg';
 import { createSecretBox } from '../../src/config/secret-box.ts';
 import type { AppContext } from '../../src/context.ts';
-import type { MessagePart } from '../../src/domain/mime-message.ts';
+import type { MessagePart } from '../../src/message/mime-message.ts';
 import { startInstance } from '../support/instance.ts';
 import { openRaw } from '../../src/outbox/sealed-raw.ts';
 import { postfixSettings } from '../support/mail-fixtures.ts';

@@ -1,5 +1,5 @@
 import { defaultSettings, type Settings } from '../../src/config/settings-schema.ts';
-import { composeMessage } from '../../src/templates/compose-message.ts';
+import { composeMessage } from '../../src/message/compose-message.ts';
 import type { OutgoingMail } from '../../src/transport/transport.ts';
 
 /** Settings as a fresh install has them, with the given changes. */
@@ -49,10 +49,11 @@ export async function outboxTotal(outbox: { counts(): Promise<Record<string, num
   return Object.values(await outbox.counts()).reduce((sum, n) => sum + n, 0);
 }
 
+/** Waits until no mail is queued or sending (a deadline for a stuck worker, not a speed test: a busy machine may take many seconds). */
 export async function outboxIdle(outbox: { pending(): Promise<number> }, settleMs = 0): Promise<void> {
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + 45_000;
   while ((await outbox.pending()) > 0) {
-    if (Date.now() > deadline) throw new Error('the outbox did not empty within 10 s');
+    if (Date.now() > deadline) throw new Error('the outbox did not empty within 45 s');
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
   if (settleMs > 0) await new Promise((resolve) => setTimeout(resolve, settleMs));

@@ -38,7 +38,8 @@ export function useLinkCheck(path: string, token: string, invalidCodes: readonly
 /** The page below in the account's language (the link's holder), whatever the browser prefers. */
 export function InLanguage(props: { language: string; children: ComponentChildren }) {
   const outer = useI18n();
-  const value = useLanguage(isLanguage(props.language) ? props.language : outer.language) ?? outer;
+  const value = useLanguage(isLanguage(props.language) ? props.language : outer.language);
+  if (value === null) return <p class="loading">{outer.t('loading')}</p>;
   setErrorLanguage(value.language);
   return <I18n.Provider value={value}>{props.children}</I18n.Provider>;
 }

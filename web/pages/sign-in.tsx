@@ -7,7 +7,7 @@ import { InLanguage, LinkAccount, LinkRefused, useLinkCheck } from './link-check
 
 const retryAfter = (error: ApiError) => Number(error.details?.retry_after ?? 60);
 
-export function LoginPage(props: { onSignedIn(user: User): void }) {
+export function LoginPage(props: { onSignedIn(user: User): Promise<void> }) {
   const { t } = useI18n();
   // `/login?user=mei`: the page that set the password sends its user here with the name filled in.
   const [login, setLogin] = useState(() => new URLSearchParams(location.search).get('user') ?? '');
@@ -22,7 +22,8 @@ export function LoginPage(props: { onSignedIn(user: User): void }) {
     try {
       const r = await api<{ user: User; csrf_token: string }>('POST', '/login', { user: login, password });
       setCsrfToken(r.csrf_token);
-      props.onSignedIn(r.user);
+      // Waits for the words of the account's language, so that the next page comes in it.
+      await props.onSignedIn(r.user);
       const next = new URLSearchParams(location.search).get('next');
       navigate(next && next.startsWith('/') && !next.startsWith('//') && next !== '/login' ? next : '/');
     } catch (e) {

@@ -5,7 +5,7 @@ import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import { simpleParser } from 'mailparser';
 import { defaultSettings } from '../../src/config/settings-schema.ts';
 import { layoutHtml } from '../../src/templates/defaults/layout.ts';
-import { finishMessage } from '../../src/templates/finish-message.ts';
+import { finishMessage } from '../../src/message/finish-message.ts';
 import { createLiquidEngine } from '../../src/templates/liquid-engine.ts';
 import { createMailRenderer } from '../../src/templates/render-mail.ts';
 import { shippedParts } from '../../src/templates/shipped-templates.ts';

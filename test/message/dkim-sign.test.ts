@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
-import { composeMessage } from '../../src/templates/compose-message.ts';
-import { dkimSign } from '../../src/templates/dkim-sign.ts';
+import { composeMessage } from '../../src/message/compose-message.ts';
+import { dkimSign } from '../../src/message/dkim-sign.ts';
 
 describe('DKIM signing', () => {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });

@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { simpleParser } from 'mailparser';
-import { composeMessage } from '../../src/templates/compose-message.ts';
-import { encodeQuotedPrintable, isSevenBit } from '../../src/templates/quoted-printable.ts';
+import { composeMessage } from '../../src/message/compose-message.ts';
+import { encodeQuotedPrintable, isSevenBit } from '../../src/message/quoted-printable.ts';
 
 async function roundTrip(text: string): Promise<{ decoded: string; body: string }> {
   const message = await composeMessage({ from: { name: '', address: 'a@example.com' }, to: 'b@example.com', subject: 's', html: text, domain: 'example.com', date: new Date(0) });

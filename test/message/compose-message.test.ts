@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { simpleParser } from 'mailparser';
 import MailComposer from 'nodemailer/lib/mail-composer';
-import { composeMessage, type ComposeInput } from '../../src/templates/compose-message.ts';
+import { composeMessage, type ComposeInput } from '../../src/message/compose-message.ts';
 
 const base: ComposeInput = {
   from: { name: 'Mailroom', address: 'mailroom@example.com' },

@@ -1,14 +1,14 @@
 /**
  * Reads a stored message back into what the admin pages show: its headers and its parts.
  *
- * Not a general MIME parser: enough for the messages Mailroom composes (templates/
- * compose-message.ts: one part, or multipart/alternative of 7bit or quoted-printable parts) and
+ * Not a general MIME parser: enough for the messages Mailroom composes (compose-message.ts: one
+ * part, or multipart/alternative of 7bit or quoted-printable parts) and
  * for the usual shapes of anything else (nested multiparts, base64, LF line ends). It never
  * throws: a malformed message gives what could be read.
  */
-import type { MessageHeader, MessagePart } from './api-types.ts';
+import type { MessageHeader, MessagePart } from '../domain/api-types.ts';
 
-/** The headers and parts as the admin pages show them (the API's shapes: api-types.ts). */
+/** The headers and parts as the admin pages show them (the API's shapes: domain/api-types.ts). */
 export type { MessageHeader, MessagePart };
 
 export interface ParsedMessage {

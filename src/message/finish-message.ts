@@ -3,7 +3,7 @@ import { senderAddress, type SenderKind } from '../domain/sender.ts';
 import { assertHeaderSafe } from '../domain/address.ts';
 import { composeMessage, type ComposedMessage } from './compose-message.ts';
 import { dkimSign } from './dkim-sign.ts';
-import { textFromHtml } from './shipped-templates.ts';
+import { textFromHtml } from './html-to-text.ts';
 
 /** What a mail says, before the instance's settings make it a message. */
 export interface MailContent {

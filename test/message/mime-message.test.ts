@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeEncodedWords, decodeQuotedPrintable, parseContentType, parseMessage, splitMultipart } from '../../src/domain/mime-message.ts';
-import { composeMessage } from '../../src/templates/compose-message.ts';
+import { decodeEncodedWords, decodeQuotedPrintable, parseContentType, parseMessage, splitMultipart } from '../../src/message/mime-message.ts';
+import { composeMessage } from '../../src/message/compose-message.ts';
 
 const from = { name: 'Example Cloud', address: 'cloud@example.com' };
 const date = new Date('2026-11-26T12:00:00Z');
