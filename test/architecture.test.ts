@@ -199,6 +199,27 @@ function importCycles(refs: readonly ImportRef[]): string[] {
 
 /** The one module that speaks SMTP on the wire, and so the one that opens sockets. */
 const WIRE_MODULE = 'transport/smtp-wire.ts';
+/** The shapes of the API's answers, shared by the server and the web interface. */
+const API_TYPES_MODULE = 'domain/api-types.ts';
+
+/**
+ * What in a file is not a type (a value, a function, an import taken for its values): the
+ * module of the API's shapes is read by the server and the browser bundle alike and must add no
+ * code to either, so a page cannot come to depend on server code through it.
+ */
+function valuesIn(file: string, source: string): string[] {
+  const sourceFile = ts.createSourceFile(file, source, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+  const values: string[] = [];
+  for (const statement of sourceFile.statements) {
+    if (ts.isInterfaceDeclaration(statement) || ts.isTypeAliasDeclaration(statement)) continue;
+    if (ts.isImportDeclaration(statement) && statement.importClause?.isTypeOnly) continue;
+    if (ts.isExportDeclaration(statement) && statement.isTypeOnly) continue;
+    const line = sourceFile.getLineAndCharacterOfPosition(statement.getStart(sourceFile)).line + 1;
+    values.push(`${file}:${line}: ${statement.getText(sourceFile).split('\n')[0]} (only types here)`);
+  }
+  return values;
+}
+
 /**
  * In transport/, only the wire module opens connections: no other file there imports node:net
  * or node:tls but for types, so a second reply reader, TLS setup or connect with its own
@@ -263,6 +284,23 @@ describe('the import rules of src/', () => {
     }
     assert.ok(found.includes('src/domain/languages.ts'), 'the web interface imports the list of languages');
     assert.deepEqual(wrong, []);
+  });
+
+  it(`keeps ${API_TYPES_MODULE} to types only, and the web interface takes it by type only`, async () => {
+    assert.deepEqual(valuesIn(API_TYPES_MODULE, await readFile(posix.join(srcDir, API_TYPES_MODULE), 'utf8')), []);
+    const webDir = fileURLToPath(new URL('../web/', import.meta.url));
+    const webFiles = (await readdir(webDir, { recursive: true })).filter((f) => /\.tsx?$/.test(f));
+    const importers: string[] = [];
+    const untyped: string[] = [];
+    for (const file of webFiles) {
+      for (const ref of parseImports(file, await readFile(posix.join(webDir, file), 'utf8'))) {
+        if (ref.specifier === undefined || !ref.specifier.endsWith(`src/${API_TYPES_MODULE}`)) continue;
+        importers.push(file);
+        if (!ref.typeOnly) untyped.push(`web/${file}:${ref.line} imports ${ref.specifier} for values; use import type`);
+      }
+    }
+    assert.ok(importers.length > 0, `the web interface reads the API's shapes from ${API_TYPES_MODULE}`);
+    assert.deepEqual(untyped, []);
   });
 
   it('keeps domain/ free of our other code except errors.ts', () => {
@@ -374,6 +412,14 @@ describe('the import rule checks themselves', () => {
     assert.equal(check('transport/x.ts', "import { type TLSSocket, connect } from 'node:tls';", oneWireModule).length, 1);
     assert.equal(check('transport/x.ts', "import type net from 'node:net';\nimport { type TLSSocket } from 'node:tls';", oneWireModule).length, 0);
     assert.equal(check(WIRE_MODULE, "import net from 'node:net';", oneWireModule).length, 0);
+  });
+
+  it('tell a module of types from one that holds values', () => {
+    assert.deepEqual(valuesIn('domain/x.ts', "import type { L } from './l.ts';\nexport interface A { a: L }\nexport type B = A | null;\nexport type { L };"), []);
+    assert.equal(valuesIn('domain/x.ts', 'export const STATES = [1, 2] as const;').length, 1);
+    assert.equal(valuesIn('domain/x.ts', 'export function f(): void {}').length, 1);
+    assert.equal(valuesIn('domain/x.ts', "import { L } from './l.ts';\nexport type A = L;").length, 1);
+    assert.equal(valuesIn('domain/x.ts', "export { L } from './l.ts';").length, 1);
   });
 
   it('find an import circle, also one closed by a type-only import, and no circle in a tree', () => {

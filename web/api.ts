@@ -134,23 +134,5 @@ export interface SettingView {
   fileUsable?: boolean;
 }
 
-export interface TestMailReport {
-  ok: boolean;
-  to: string;
-  mode: string;
-  via?: string;
-  response?: string;
-  attempts: Array<{ host: string; skipped?: 'cooling_down'; error?: { code: string; message: string } }>;
-  transcript?: string;
-  /** Mode capture: the number the mail was kept under; nothing was sent. */
-  captured?: number;
-  /** `problem` and `fix`: the diagnosis without the CLI's words for the fix, and the settings concerned. */
-  error?: { code: string; message: string; reply?: string; problem?: string; fix?: DiagnosisFix };
-}
-
-/** The settings a diagnosis concerns (stable keys), the value the first should take, and whether Detect would help. */
-export interface DiagnosisFix {
-  settings: string[];
-  to?: string;
-  detect?: boolean;
-}
+/** A test mail's report and a diagnosis's fix: the server's own shapes. */
+export type { DiagnosisFix, TestMailReport } from '../src/domain/api-types.ts';

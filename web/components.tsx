@@ -264,3 +264,47 @@ export function CommitSelect(props: {
     </select>
   );
 }
+
+/**
+ * A list read from the server, in each of its states: the request's error (in a live region, so
+ * it is read out; `statusId` names it for the page's tests), "Loading…" until the first answer,
+ * the `empty` text when there is nothing, and else the list itself (`children`, given the items).
+ */
+export function LoadedList<T>(props: { items: readonly T[] | null; error: string | null; empty: string; statusId?: string; children(items: readonly T[]): ComponentChildren }) {
+  const { t } = useI18n();
+  const { items, error } = props;
+  return (
+    <>
+      <div aria-live="polite" id={props.statusId}>
+        {error && <Notice kind="error">{t('errorGeneric', { message: error })}</Notice>}
+      </div>
+      {items === null && !error && <p>{t('loading')}</p>}
+      {items && items.length === 0 && <p class="empty">{props.empty}</p>}
+      {items && items.length > 0 && props.children(items)}
+    </>
+  );
+}
+
+/**
+ * A table of records: on a narrow screen each row becomes a card (styles.css: `table.labelled`,
+ * each cell labelled by its `data-label`), the caption for screen readers only.
+ */
+export function ListTable(props: { id: string; caption: string; columns: readonly ComponentChildren[]; children: ComponentChildren }) {
+  return (
+    <div class="table-wrap">
+      <table class="list labelled" id={props.id}>
+        <caption class="visually-hidden">{props.caption}</caption>
+        <thead>
+          <tr>
+            {props.columns.map((column, i) => (
+              <th scope="col" key={i}>
+                {column}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>{props.children}</tbody>
+      </table>
+    </div>
+  );
+}

@@ -1,3 +1,4 @@
+import type { DetectFinding, ProbeErrorCode } from '../src/domain/api-types.ts';
 import type { MessageKey, Translate, UiLanguage } from './i18n.ts';
 
 /**
@@ -8,34 +9,16 @@ import type { MessageKey, Translate, UiLanguage } from './i18n.ts';
  * codes. test/web/detect-findings.test.ts checks that every kind the server makes is worded here.
  */
 
-type ProbeError = { code: string; message: string };
 type Security = '' | 'ssl' | 'tls';
 
-/** The findings as the API sends them (mirrors src/transport/detect-notes.ts; the bundle does not import server code). */
-export type DetectFinding =
-  | { kind: 'port_failed'; port: number; error: ProbeError }
-  | { kind: 'port_unusable'; port: number; error: ProbeError }
-  | { kind: 'port_25_blocked'; port: number }
-  | { kind: 'host_not_found'; host: string }
-  | { kind: 'no_answer'; ports: number[] }
-  | { kind: 'no_working_port' }
-  | { kind: 'no_tls'; withPassword: boolean }
-  | { kind: 'certificate_self_signed'; port: number }
-  | { kind: 'certificate_issuer_untrusted'; port: number; issuer?: string }
-  | { kind: 'certificate_expired'; port: number; validTo?: string }
-  | { kind: 'certificate_not_yet_valid'; port: number }
-  | { kind: 'certificate_wrong_name'; port: number; host: string; names: string[] }
-  | { kind: 'certificate_untrusted'; port: number; reason?: string }
-  | { kind: 'ca_checked' }
-  | { kind: 'auth_unsupported'; port: number; methods: string[] }
-  | { kind: 'no_auth'; port: number }
-  | { kind: 'failover_differs'; host: string; port: number; secure: Security; listSecure: Security };
+/** The findings as the API sends them: the server's own type, so a new kind fails this file's type check until it is worded. */
+export type { DetectFinding };
 
 type Wording = { [K in DetectFinding['kind']]: (finding: Extract<DetectFinding, { kind: K }>, t: Translate, list: (items: readonly string[]) => string) => string };
 
-const PROBE_PROBLEMS = ['refused', 'not_found', 'unreachable', 'timeout', 'closed', 'not_smtp', 'greeting_refused', 'hello_refused', 'tls_failed'];
+const PROBE_PROBLEMS: readonly ProbeErrorCode[] = ['refused', 'not_found', 'unreachable', 'timeout', 'closed', 'not_smtp', 'greeting_refused', 'hello_refused', 'tls_failed'];
 
-function problem(error: ProbeError, t: Translate): string {
+function problem(error: { code: ProbeErrorCode; message: string }, t: Translate): string {
   return t(PROBE_PROBLEMS.includes(error.code) ? (`detect.problem.${error.code}` as MessageKey) : 'detect.problem.other');
 }
 

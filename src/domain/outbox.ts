@@ -1,3 +1,5 @@
+import type { CapturedMailSummary } from './api-types.ts';
+
 /** The life of an outbox row. */
 export const OUTBOX_STATES = ['queued', 'sending', 'sent', 'failed', 'cancelled'] as const;
 export type OutboxState = (typeof OUTBOX_STATES)[number];
@@ -146,39 +148,10 @@ export interface ClaimedOwedMail {
   attempts: number;
 }
 
-/** An owed mail that could not be rendered, with its error code (`outbox:owed`). */
-export interface FailedOwedMail {
-  id: number;
-  kind: string;
-  code: string;
-  message: string;
-  attempts: number;
-  createdAt: number;
-  updatedAt: number;
-}
+// The API's shapes (api-types.ts), which the web interface reads too.
+export type { FailedOwedMail, TestMailRecord } from './api-types.ts';
 
-/** A mail kept instead of sent while the mode is `capture`. */
-export interface CapturedMail {
-  id: number;
-  messageId: string;
-  envelopeFrom: string;
-  envelopeTo: string[];
-  subject: string;
+/** A mail kept instead of sent while the mode is `capture`: the API's summary and the message itself. */
+export interface CapturedMail extends CapturedMailSummary {
   raw: string;
-  createdAt: string;
-}
-
-/** One test mail as the Outbox page lists it. */
-export interface TestMailRecord {
-  id: number;
-  template: string;
-  recipient: string;
-  subject: string;
-  mode: string;
-  ok: boolean;
-  via: string | null;
-  response: string | null;
-  errorCode: string | null;
-  errorMessage: string | null;
-  createdAt: number;
 }

@@ -10,8 +10,9 @@ import { sampleData, sampleSharer } from '../templates/sample-data.ts';
 import { TEMPLATE_NAMES, isTemplateLanguage, isTemplateName, type TemplateLanguage, type TemplateName } from '../templates/template-catalog.ts';
 import type { TransportFactory } from '../transport/create-transport.ts';
 import { createTranscript } from '../transport/transcript.ts';
-import { isTransportError, type DiagnosisFix, type HostAttempt } from '../transport/transport.ts';
+import { isTransportError } from '../transport/transport.ts';
 import type { TestMailRecord } from '../domain/outbox.ts';
+import type { TestMailReport as ApiTestMailReport } from '../domain/api-types.ts';
 
 function samplePerson(language: TemplateLanguage): { display_name: string; uid: string } {
   return sampleData('test', language).user as { display_name: string; uid: string };
@@ -25,25 +26,8 @@ function sharedBySample(language: TemplateLanguage, settings: Settings): { fromN
   return { fromName: sharerFromName(sharer.name, settings, language), ...sharerReplyTo(sharer.email, settings) };
 }
 
-export interface TestMailReport {
-  ok: boolean;
-  to: string;
-  mode: string;
-  /** Which server or program took the mail. */
-  via?: string;
-  /** The server's final reply, verbatim. */
-  response?: string;
-  attempts: readonly HostAttempt[];
-  /** The protocol conversation, credentials masked; only with debug on. */
-  transcript?: string;
-  /** Mode capture: the captured mail's number; nothing was sent. */
-  captured?: number;
-  /**
-   * `message` in the CLI's words (setting keys); `problem` without them and `fix` naming the
-   * settings concerned, for a page to word with its own labels.
-   */
-  error?: { code: ErrorCode; message: string; reply?: string; problem?: string; fix?: DiagnosisFix };
-}
+/** What a test mail's send reports (the API's shape: domain/api-types.ts). */
+export type TestMailReport = ApiTestMailReport<ErrorCode>;
 
 export interface MailTestServiceDeps {
   settings: SettingsReader;

@@ -6,27 +6,10 @@
  * for the usual shapes of anything else (nested multiparts, base64, LF line ends). It never
  * throws: a malformed message gives what could be read.
  */
+import type { MessageHeader, MessagePart } from '../domain/api-types.ts';
 
-/** A header as it stands in the message, unfolded; `decoded` too when it holds RFC 2047 encoded words. */
-export interface MessageHeader {
-  name: string;
-  value: string;
-  decoded?: string;
-}
-
-/** A leaf of the message; `text` for text/* parts but HTML, `html` for text/html. */
-export interface MessagePart {
-  /** Lower case, `text/plain` when the part names none. */
-  contentType: string;
-  /** As the part declares it (`utf-8`), or null when it declares none. */
-  charset: string | null;
-  /** Lower case, `7bit` when the part names none. */
-  transferEncoding: string;
-  /** Bytes after undoing the transfer encoding. */
-  size: number;
-  text?: string;
-  html?: string;
-}
+/** The headers and parts as the admin pages show them (the API's shapes: domain/api-types.ts). */
+export type { MessageHeader, MessagePart };
 
 export interface ParsedMessage {
   headers: MessageHeader[];

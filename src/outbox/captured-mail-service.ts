@@ -1,4 +1,5 @@
 import type { CapturedMail } from '../domain/outbox.ts';
+import type { CapturedMailView } from '../domain/api-types.ts';
 import { parseMessage } from '../message/mime-message.ts';
 import { MailroomError } from '../errors.ts';
 import type { SecretBox } from '../config/secret-box.ts';
@@ -22,7 +23,7 @@ export function createCapturedMailService(deps: { store: CapturedMailStore; secr
     /** Newest first, without the messages (at most 1000; `beforeId` pages back). */
     list: (input: { limit?: number | undefined; beforeId?: number | undefined } = {}) => deps.store.summaries({ limit: Math.min(input.limit ?? 100, 1000), beforeId: input.beforeId }),
     /** One captured mail with the `raw` message and its `headers` and `parts` read from it. */
-    async show(id: number) {
+    async show(id: number): Promise<CapturedMailView & { raw: string }> {
       const mail = await deps.store.get(id);
       if (!mail) throw new MailroomError('not_found', `No captured mail #${id}`);
       // Every captured mail is masked, not only the sealed ones: those captured before sealing

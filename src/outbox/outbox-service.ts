@@ -7,6 +7,7 @@ import { finishMessage } from '../message/finish-message.ts';
 import type { MessageInput } from './message-input.ts';
 import { parseMessage } from '../message/mime-message.ts';
 import type { FailedOwedMail, OutboxAttempt, OutboxRow } from '../domain/outbox.ts';
+import type { OwedMailsView, OwedMailWhereabouts } from '../domain/api-types.ts';
 import type { SecretBox } from '../config/secret-box.ts';
 import type { MailQueued } from './mail-queued.ts';
 import { maskLinkTokens } from '../domain/link-tokens.ts';
@@ -45,7 +46,7 @@ export interface OwedMailView {
 }
 
 /** Where the mail a request owed under a key is: not rendered yet, failed to render, or queued as outbox mail `id`. */
-export type OwedMailWhereabouts = { key: string; state: 'owed' } | { key: string; state: 'failed'; error: { code: string; message: string } } | { key: string; state: 'queued'; id: number };
+export type { OwedMailWhereabouts };
 
 /** What a batch request answers for each id: done (with the new state), or why not. */
 export type BatchOutcome = { id: number; ok: true; state: string } | { id: number; ok: false; error: { code: string; message: string } };
@@ -113,7 +114,7 @@ export function createOutboxService(deps: { store: OutboxStore; owed: OwedMailVi
      * The mails requests owe that no worker has rendered yet, and those that could not be
      * rendered, newest first, with their codes (a template over its budget, say).
      */
-    async owed(limit = 100) {
+    async owed(limit = 100): Promise<OwedMailsView> {
       const counts = await deps.owed.counts();
       return { ...counts, failed_mails: await deps.owed.failed(Math.min(limit, 1000)) };
     },

@@ -8,17 +8,14 @@ export const TEMPLATE_NAMES = ['share', 'lost_password', 'activity', 'test', 'li
 export type TemplateName = (typeof TEMPLATE_NAMES)[number];
 
 import { LANGUAGE_CODES, type Language } from '../domain/languages.ts';
+import type { TemplateParts } from '../domain/api-types.ts';
 
 /** The languages of the shipped templates: every language Mailroom writes in (domain/languages.ts). */
 export const TEMPLATE_LANGUAGES = LANGUAGE_CODES;
 export type TemplateLanguage = Language;
 
 /** The three parts of a template; an empty `text` is derived from the HTML when sending. */
-export interface TemplateParts {
-  subject: string;
-  html: string;
-  text: string;
-}
+export type { TemplateParts };
 
 export type TemplatePart = keyof TemplateParts;
 

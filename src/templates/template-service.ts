@@ -17,12 +17,16 @@ import {
   type VariableSpec,
 } from './template-catalog.ts';
 import type { TemplateEngine } from './template-engine.ts';
+import type {
+  TemplateDetail as ApiTemplateDetail,
+  TemplatePreview,
+  TemplateSummary as ApiTemplateSummary,
+  TemplateVersionAction,
+  TemplateVersionInfo,
+  TemplateVersionJson,
+} from '../domain/api-types.ts';
 
-/**
- * What a version records: 'set' (an admin's save), 'restore' (the parts of an older version saved
- * again) or 'reset' (the shipped default back in force; such a version has no parts of its own).
- */
-export type TemplateVersionAction = 'set' | 'reset' | 'restore';
+export type { TemplateVersionAction };
 
 /** One stored version of a template, as the store gives it back. */
 export interface StoredTemplateVersion {
@@ -51,31 +55,10 @@ export interface TemplateStore {
   latestOfEach(): Promise<StoredTemplateVersion[]>;
 }
 
-export interface TemplateSummary {
-  name: TemplateName;
-  lang: TemplateLanguage;
-  description: string;
-  /** True while an admin's version is in force (the newest version is a 'set' or a 'restore'). */
-  customized: boolean;
-  /** When and by whom the template was last set or reset; null when it never was. */
-  updatedAt: string | null;
-  updatedBy: string | null;
-  /** What the template may use, as dotted paths (`user.display_name`, `activities[].link`). */
-  variables: string[];
-}
+/** One entry of GET /templates (the shape is the API's: domain/api-types.ts). */
+export type TemplateSummary = ApiTemplateSummary<TemplateName>;
 
-export interface TemplateVersionInfo {
-  id: number;
-  action: TemplateVersionAction;
-  createdBy: string;
-  createdAt: string;
-  /**
-   * Only on a 'restore': the version it restored. Not stored (the table has no column for it):
-   * it is the newest earlier 'set' with the very same parts, which is the restored version or
-   * one identical to it.
-   */
-  restoredFrom?: number;
-}
+export type { TemplateVersionInfo };
 
 /** One version with its parts (`template:get --version`, GET …/versions/:id). */
 export interface TemplateVersionDetail extends TemplateVersionInfo {
@@ -85,17 +68,7 @@ export interface TemplateVersionDetail extends TemplateVersionInfo {
   parts: TemplateParts;
 }
 
-/** A version as the API and `template:get --version ID --json` show it. */
-export interface TemplateVersionJson {
-  id: number;
-  action: TemplateVersionAction;
-  createdBy: string;
-  createdAt: string;
-  subject: string;
-  html: string;
-  text: string;
-  restoredFrom?: number;
-}
+export type { TemplateVersionJson };
 
 /** The public form of a version: the fields of the version list, and the parts. */
 export function versionJson(v: TemplateVersionDetail): TemplateVersionJson {
@@ -111,25 +84,9 @@ export function versionJson(v: TemplateVersionDetail): TemplateVersionJson {
   };
 }
 
-export interface TemplateDetail {
-  name: TemplateName;
-  lang: TemplateLanguage;
-  description: string;
-  variables: string[];
-  customized: boolean;
-  /** The parts in force: the newest version when it is a 'set' or 'restore', else the shipped default. */
-  parts: TemplateParts;
-  /** Newest first. */
-  versions: TemplateVersionInfo[];
-}
+export type TemplateDetail = ApiTemplateDetail<TemplateName>;
 
-export interface TemplatePreview {
-  subject: string;
-  /** The rendered HTML with the layout around it (absent with format 'text'). */
-  html?: string;
-  /** The text part, or the text derived from the rendered HTML when the part is empty (absent with format 'html'). */
-  text?: string;
-}
+export type { TemplatePreview };
 
 export interface PreviewOptions {
   /** Which body to render; both when not given. */

@@ -4,7 +4,8 @@
  * it in the admin's language, and `notes` (the English sentences) for the command line, logs
  * and API clients that just print them.
  */
-import type { PortProbe, ProbeErrorCode } from './port-probe.ts';
+import type { DetectFinding } from '../domain/api-types.ts';
+import type { PortProbe } from './port-probe.ts';
 
 export const DETECT_NOTE_KINDS = [
   'port_failed',
@@ -28,33 +29,8 @@ export const DETECT_NOTE_KINDS = [
 
 export type DetectNoteKind = (typeof DETECT_NOTE_KINDS)[number];
 
-type ProbeError = { code: ProbeErrorCode; message: string };
-
-export type DetectNote =
-  /** Something answered on the port, but no SMTP session came of it. */
-  | { kind: 'port_failed'; port: number; error: ProbeError }
-  /** An SMTP server answered, then failed (EHLO refused, TLS broken, …). */
-  | { kind: 'port_unusable'; port: number; error: ProbeError }
-  | { kind: 'port_25_blocked'; port: 25 }
-  | { kind: 'host_not_found'; host: string }
-  | { kind: 'no_answer'; ports: number[] }
-  | { kind: 'no_working_port' }
-  | { kind: 'no_tls'; withPassword: boolean }
-  | { kind: 'certificate_self_signed'; port: number }
-  | { kind: 'certificate_issuer_untrusted'; port: number; issuer?: string }
-  | { kind: 'certificate_expired'; port: number; validTo?: string }
-  | { kind: 'certificate_not_yet_valid'; port: number }
-  | { kind: 'certificate_wrong_name'; port: number; host: string; names: string[] }
-  | { kind: 'certificate_untrusted'; port: number; reason?: string }
-  | { kind: 'ca_checked' }
-  | { kind: 'auth_unsupported'; port: number; methods: string[] }
-  | { kind: 'no_auth'; port: number }
-  /**
-   * A server of a failover list that works only with another port or encryption than the settings
-   * chosen for the list (`listSecure`): another port can be written into the list, another
-   * encryption cannot (one mail_smtpsecure serves every server).
-   */
-  | { kind: 'failover_differs'; host: string; port: number; secure: '' | 'ssl' | 'tls'; listSecure: '' | 'ssl' | 'tls' };
+/** The findings' shapes are the API's (domain/api-types.ts): the web interface words each kind. */
+export type DetectNote = DetectFinding;
 
 function securityName(secure: '' | 'ssl' | 'tls'): string {
   return secure === 'ssl' ? 'implicit TLS (ssl)' : secure === 'tls' ? 'STARTTLS (tls)' : 'no TLS';

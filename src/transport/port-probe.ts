@@ -3,21 +3,9 @@
  * (detect-notes.ts), the recommendation and the doctor. Types only, so that its readers need
  * not import the probe itself (and the probe need not import them back).
  */
-import type { CertificateCheck } from './smtp-wire.ts';
+import type { CertificateCheck, ProbeErrorCode, ProbeSecurity } from '../domain/api-types.ts';
 
-export type ProbeSecurity = 'plain' | 'starttls' | 'implicit_tls';
-
-export type ProbeErrorCode =
-  | 'refused'
-  | 'not_found'
-  | 'unreachable'
-  | 'timeout'
-  | 'closed'
-  | 'not_smtp'
-  | 'greeting_refused'
-  | 'hello_refused'
-  | 'tls_failed'
-  | 'error';
+export type { ProbeErrorCode, ProbeSecurity };
 
 /** The certificate of the port's TLS layer, judged as Mailroom's transport would. */
 export type ProbeCertificate = CertificateCheck;

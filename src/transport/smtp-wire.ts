@@ -9,6 +9,7 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
+import type { CertificateCheck } from '../domain/api-types.ts';
 
 /**
  * A hostile or broken server must not make Mailroom hold megabytes. RFC 5321 4.5.3.1.5 allows
@@ -170,24 +171,8 @@ export function tlsOptions(target: TlsTarget): tls.ConnectionOptions {
   };
 }
 
-/** A server's certificate, judged. */
-export interface CertificateCheck {
-  /** Whether Mailroom would accept it: chain trusted (under the given CA, if any) and host name covered. */
-  valid: boolean;
-  /** Node's code for the first problem: the chain's authorizationError, else ERR_TLS_CERT_ALTNAME_INVALID. */
-  error?: string;
-  subject?: string;
-  issuer?: string;
-  /** ISO 8601 when Node's date parses, else as OpenSSL printed it. */
-  validTo?: string;
-  /** SHA-256 of the certificate (DER), as colon-separated hex: what an admin compares with the server's own. */
-  fingerprint256?: string;
-  selfSigned: boolean;
-  /** Whether the certificate covers the host name the socket was opened for, whatever the chain's state. */
-  hostnameMatches: boolean;
-  /** The DNS names and IP addresses the certificate covers, for telling the admin which host name to use. */
-  names: string[];
-}
+/** A server's certificate, judged (the API shows it as is: domain/api-types.ts). */
+export type { CertificateCheck };
 
 function errorCodeOf(error: unknown): string | undefined {
   if (typeof error === 'string') return error;

@@ -1,5 +1,6 @@
 import { MailroomError, type ErrorCode } from '../errors.ts';
 import type { Transcript } from './transcript.ts';
+import type { DiagnosisFix, HostAttempt as ApiHostAttempt } from '../domain/api-types.ts';
 
 /** A finished message: the bytes are final, so a retry sends exactly the same mail. */
 export interface OutgoingMail {
@@ -12,12 +13,8 @@ export interface OutgoingMail {
   readonly holdsLiveLink?: boolean;
 }
 
-/** One server that was tried for a send, in order, and why it was left if it was. */
-export interface HostAttempt {
-  readonly host: string;
-  readonly skipped?: 'cooling_down';
-  readonly error?: { readonly code: ErrorCode; readonly message: string };
-}
+/** One server that was tried for a send, in order, and why it was left if it was (the API's shape: domain/api-types.ts). */
+export type HostAttempt = ApiHostAttempt<ErrorCode>;
 
 export interface SendResult {
   readonly accepted: readonly string[];
@@ -75,16 +72,7 @@ export interface TransportFailure {
   readonly fix?: DiagnosisFix;
 }
 
-/**
- * Which settings a diagnosis concerns, as stable keys: the CLI names them as keys, the web page
- * by the labels of its fields. `to`: the value the first of them should take, when it is known.
- * `detect`: "Detect settings" (mail:detect) would find the right values.
- */
-export interface DiagnosisFix {
-  readonly settings: readonly string[];
-  readonly to?: string;
-  readonly detect?: boolean;
-}
+export type { DiagnosisFix };
 
 export class TransportError extends MailroomError {
   readonly failure: TransportFailure;

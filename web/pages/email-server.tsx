@@ -3,6 +3,7 @@ import { api, ApiError, localizedErrorMessage, MAIL_SETTINGS_EVENT, type Setting
 import { CommitSelect, inPageWords, Link, Notice, PageTitle, SaveStatus, TestFailure, useTestSend, type SaveState } from '../components.tsx';
 import { useI18n, type MessageKey } from '../i18n.ts';
 import { wordFinding, type DetectFinding } from '../detect-findings.ts';
+import type { CertificateCheck, ProbeErrorCode, ProbeSecurity } from '../../src/domain/api-types.ts';
 import { ReputationWarning } from '../bounces.tsx';
 
 type Value = string | number | boolean;
@@ -475,22 +476,13 @@ function HostAttempts(props: { attempts: TestMailReport['attempts'] }) {
   );
 }
 
-interface DetectCertificate {
-  valid: boolean;
-  error?: string;
-  subject?: string;
-  issuer?: string;
-  validTo?: string;
-  fingerprint256?: string;
-}
-
 interface DetectProbe {
   port: number;
   reachable: boolean;
-  error?: { code: string; message: string };
-  security?: 'plain' | 'starttls' | 'implicit_tls';
+  error?: { code: ProbeErrorCode; message: string };
+  security?: ProbeSecurity;
   authMethods: string[];
-  certificate?: DetectCertificate;
+  certificate?: CertificateCheck;
 }
 
 interface DetectHostReport {

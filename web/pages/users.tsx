@@ -6,7 +6,7 @@ import { useI18n, type MessageKey, type Translate } from '../i18n.ts';
 import { useSession } from '../session.ts';
 import { useTimeZones } from '../time-zones.ts';
 import { languageName, useMailLanguages } from '../mail-languages.ts';
-import { owedMailPath } from './outbox.tsx';
+import { owedMailPath } from './outbox/index.tsx';
 
 type Field = 'uid' | 'display_name' | 'email' | 'language' | 'timezone' | 'admin' | 'password';
 type Errors = Partial<Record<Field, string>>;
