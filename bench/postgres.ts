@@ -183,10 +183,7 @@ try {
   console.log(`N=${N} queued mails of ~2 KB delivered to smtp-sink on 127.0.0.1, PostgreSQL 15 with durable commits, median of ${RUNS} run(s)`);
   const queued = (name: string) => median((results.get(name) ?? []).map((x) => x.enqueueRate));
   console.log('workers                              msgs/s   worker CPU/msg   PostgreSQL CPU/msg   peak RSS per worker   (queued before at)');
-  const line = (title: string, name: string) =>
-    console.log(
-      `${title.padEnd(33)}${rate(name).toFixed(0).padStart(8)}   ${cpu(name).toFixed(0).padStart(8)} µs   ${server(name).toFixed(0).padStart(12)} µs   ${rss(name).toFixed(0).padStart(12)} MiB        (${queued(name).toFixed(0)} msgs/s)`,
-    );
+  const line = (title: string, name: string) => console.log(`${title.padEnd(33)}${rate(name).toFixed(0).padStart(8)}   ${cpu(name).toFixed(0).padStart(8)} µs   ${server(name).toFixed(0).padStart(12)} µs   ${rss(name).toFixed(0).padStart(12)} MiB        (${queued(name).toFixed(0)} msgs/s)`);
   line('SQLite, 1 worker', 'sqlite');
   line('PostgreSQL, 1 worker', 'one');
   line(`PostgreSQL, ${WORKERS} worker processes`, 'four');

@@ -27,9 +27,11 @@ async function mail(engine: TemplateEngine): Promise<void> {
 async function run(engine: TemplateEngine, concurrency: number): Promise<number> {
   let next = 0;
   const started = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next++ < MAILS) await mail(engine);
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next++ < MAILS) await mail(engine);
+    }),
+  );
   return ((performance.now() - started) * 1000) / MAILS;
 }
 

@@ -39,7 +39,10 @@ async function run(settings: Settings): Promise<{ cpu: number; wall: number }> {
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-for (const [name, settings] of [['without DKIM', plain], ['with DKIM (RSA 2048)', signed]] as const) {
+for (const [name, settings] of [
+  ['without DKIM', plain],
+  ['with DKIM (RSA 2048)', signed],
+] as const) {
   await run(settings); // warm up: start the workers, load juice, LiquidJS and html-to-text
   const cpu: number[] = [];
   const wall: number[] = [];

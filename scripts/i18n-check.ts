@@ -30,7 +30,12 @@ for (const { set, recordPath } of sets) {
   const record = JSON.parse(readFileSync(recordPath, 'utf8')) as Record<string, Record<string, string>>;
   if (language !== undefined && isLanguage(language)) {
     const english = set.sources.en;
-    record[language] = Object.fromEntries(Object.keys(set.sources[language]).filter((key) => english[key] !== undefined).sort().map((key) => [key, sourceHash(english[key] as string)]));
+    record[language] = Object.fromEntries(
+      Object.keys(set.sources[language])
+        .filter((key) => english[key] !== undefined)
+        .sort()
+        .map((key) => [key, sourceHash(english[key] as string)]),
+    );
     writeFileSync(recordPath, `${JSON.stringify(record, null, 2)}\n`);
     console.log(`recorded ${Object.keys(record[language] ?? {}).length} strings of ${set.folder}/${language}.json as translated from today's English`);
   }

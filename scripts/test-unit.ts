@@ -64,8 +64,8 @@ function importsOf(root: string, file: string): Import[] {
     const target = relative(root, resolve(dirname(join(root, file)), match[3] as string));
     if (!target.startsWith('test/') || !existsSync(join(root, target))) continue;
     const named = /^\{([^}]*)\}$/.exec((match[2] ?? '').trim());
-    const values = named
-      ?.[1]?.split(',')
+    const values = named?.[1]
+      ?.split(',')
       .map((name) => name.trim())
       .filter((name) => name !== '' && !name.startsWith('type '))
       .map((name) => name.split(/\s+as\s+/)[0] as string);

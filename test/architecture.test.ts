@@ -34,7 +34,7 @@ function parseImports(file: string, source: string): ImportRef[] {
   const refs: ImportRef[] = [];
   const add = (node: ts.Node, specifier: string | undefined, names: readonly string[], typeOnly = false): void => {
     const line = sourceFile.getLineAndCharacterOfPosition(node.getStart(sourceFile)).line + 1;
-    const target = specifier !== undefined && specifier.startsWith('.') ? posix.normalize(posix.join(posix.dirname(file), specifier)) : undefined;
+    const target = specifier?.startsWith('.') ? posix.normalize(posix.join(posix.dirname(file), specifier)) : undefined;
     refs.push({ file, line, specifier, target, names, typeOnly });
   };
   const visit = (node: ts.Node): void => {
@@ -100,8 +100,7 @@ type Rule = (ref: ImportRef) => boolean;
 // --- The rules. Each returns true when the import breaks it. ---
 
 /** domain/ is pure: of our files it may import only errors.ts and other domain files. */
-const domainIsPure: Rule = (ref) =>
-  area(ref.file) === 'domain' && ref.target !== undefined && ref.target !== 'errors.ts' && area(ref.target) !== 'domain';
+const domainIsPure: Rule = (ref) => area(ref.file) === 'domain' && ref.target !== undefined && ref.target !== 'errors.ts' && area(ref.target) !== 'domain';
 
 const adapters = new Set(['db', 'transport', 'templates']);
 /** db/, transport/ and templates/ are adapters that never import each other. */
@@ -163,8 +162,7 @@ const messageIsBelowTemplates: Rule = (ref) => {
 };
 
 /** wiring/ is the composition root's: main.ts composes its parts, and nothing else builds services. */
-const onlyMainImportsWiring: Rule = (ref) =>
-  ref.target !== undefined && area(ref.target) === 'wiring' && ref.file !== 'main.ts' && area(ref.file) !== 'wiring';
+const onlyMainImportsWiring: Rule = (ref) => ref.target !== undefined && area(ref.target) === 'wiring' && ref.file !== 'main.ts' && area(ref.file) !== 'wiring';
 
 /**
  * The import circles among our files, each as the path that closes it (`a.ts -> b.ts -> a.ts`).
@@ -225,8 +223,7 @@ function valuesIn(file: string, source: string): string[] {
  * or node:tls but for types, so a second reply reader, TLS setup or connect with its own
  * time-out cannot grow beside it. (Other protocols live elsewhere: bounces/ has its POP3 client.)
  */
-const oneWireModule: Rule = (ref) =>
-  area(ref.file) === 'transport' && ref.file !== WIRE_MODULE && !ref.typeOnly && ref.specifier !== undefined && /^(node:)?(net|tls)$/.test(ref.specifier);
+const oneWireModule: Rule = (ref) => area(ref.file) === 'transport' && ref.file !== WIRE_MODULE && !ref.typeOnly && ref.specifier !== undefined && /^(node:)?(net|tls)$/.test(ref.specifier);
 
 function violations(refs: readonly ImportRef[], rule: Rule): string[] {
   return refs.filter(rule).map(describeRef);
@@ -263,7 +260,10 @@ describe('the import rules of src/', () => {
         broken.push(`${describeRef(ref)}: our files are imported by their .ts path inside src/`);
         continue;
       }
-      const exists = await stat(posix.join(srcDir, ref.target)).then((s) => s.isFile(), () => false);
+      const exists = await stat(posix.join(srcDir, ref.target)).then(
+        (s) => s.isFile(),
+        () => false,
+      );
       if (!exists) broken.push(`${describeRef(ref)}: no such file`);
     }
     assert.deepEqual(broken, []);
@@ -324,7 +324,10 @@ describe('the import rules of src/', () => {
   });
 
   it('lets nothing but main.ts and the wiring itself import wiring/', () => {
-    assert.ok(refs.some((r) => r.file === 'main.ts' && r.target?.startsWith('wiring/')), 'main.ts composes the wiring');
+    assert.ok(
+      refs.some((r) => r.file === 'main.ts' && r.target?.startsWith('wiring/')),
+      'main.ts composes the wiring',
+    );
     assert.deepEqual(violations(refs, onlyMainImportsWiring), []);
   });
 
@@ -333,12 +336,18 @@ describe('the import rules of src/', () => {
   });
 
   it("lets only message/ import nodemailer's MIME and DKIM parts, and message/ no other part of it", () => {
-    assert.ok(refs.some((r) => r.file.startsWith('message/') && isNodemailerMimePart(r.specifier)), 'message/ composes with nodemailer\'s encoders');
+    assert.ok(
+      refs.some((r) => r.file.startsWith('message/') && isNodemailerMimePart(r.specifier)),
+      "message/ composes with nodemailer's encoders",
+    );
     assert.deepEqual(violations(refs, mimePartsInMessage), []);
   });
 
   it('keeps message/ below templates/: it imports only its own files, domain/, errors.ts and config/ types', () => {
-    assert.ok(refs.some((r) => r.file.startsWith('templates/') && r.target?.startsWith('message/')), 'templates/ finishes its mails in message/');
+    assert.ok(
+      refs.some((r) => r.file.startsWith('templates/') && r.target?.startsWith('message/')),
+      'templates/ finishes its mails in message/',
+    );
     assert.deepEqual(violations(refs, messageIsBelowTemplates), []);
   });
 
@@ -356,20 +365,15 @@ describe('the import rule checks themselves', () => {
   const check = (file: string, source: string, rule: Rule): string[] => violations(parseImports(file, source), rule);
 
   it('find static, type-only, re-exported and dynamic imports but not ones in comments or strings', () => {
-    const refs = parseImports(
-      'http/x.ts',
-      [
-        "import type { A } from '../db/a.ts';",
-        "export { b } from '../db/b.ts';",
-        "const c = await import('../db/c.ts');",
-        "type D = import('../db/d.ts').D;",
-        "// import { e } from '../db/e.ts';",
-        "const f = \"from '../db/f.ts'\";",
-      ].join('\n'),
-    );
+    const refs = parseImports('http/x.ts', ["import type { A } from '../db/a.ts';", "export { b } from '../db/b.ts';", "const c = await import('../db/c.ts');", "type D = import('../db/d.ts').D;", "// import { e } from '../db/e.ts';", 'const f = "from \'../db/f.ts\'";'].join('\n'));
     assert.deepEqual(
       refs.map((r) => [r.target, r.line]),
-      [['db/a.ts', 1], ['db/b.ts', 2], ['db/c.ts', 3], ['db/d.ts', 4]],
+      [
+        ['db/a.ts', 1],
+        ['db/b.ts', 2],
+        ['db/c.ts', 3],
+        ['db/d.ts', 4],
+      ],
     );
   });
 
@@ -423,13 +427,8 @@ describe('the import rule checks themselves', () => {
   });
 
   it('find an import circle, also one closed by a type-only import, and no circle in a tree', () => {
-    const refs = [
-      ...parseImports('mail/a.ts', "import { b } from './b.ts';\nimport { errors } from '../errors.ts';"),
-      ...parseImports('mail/b.ts', "import type { C } from './c.ts';"),
-      ...parseImports('mail/c.ts', "import type { A } from './a.ts';"),
-    ];
+    const refs = [...parseImports('mail/a.ts', "import { b } from './b.ts';\nimport { errors } from '../errors.ts';"), ...parseImports('mail/b.ts', "import type { C } from './c.ts';"), ...parseImports('mail/c.ts', "import type { A } from './a.ts';")];
     assert.deepEqual(importCycles(refs), ['mail/a.ts -> mail/b.ts -> mail/c.ts -> mail/a.ts']);
     assert.deepEqual(importCycles(refs.slice(0, -1)), []);
   });
-
 });

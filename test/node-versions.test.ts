@@ -51,7 +51,7 @@ async function prepare(): Promise<OtherNode[]> {
 /** npm as the given node runs it: npm's engine check reads the running Node.js version. */
 function npmCli(): string {
   const cli = process.env['npm_execpath'];
-  return cli && cli.endsWith('.js') ? cli : '/usr/lib/node_modules/npm/bin/npm-cli.js';
+  return cli?.endsWith('.js') ? cli : '/usr/lib/node_modules/npm/bin/npm-cli.js';
 }
 
 // Two at a time: the runs on Node 22 and 24 wait on their servers more than they compute.
@@ -60,7 +60,10 @@ describe('Node.js versions', { timeout: 20 * 60_000, concurrency: 2 }, () => {
   const dirs: string[] = [];
   before(async () => {
     others = await prepare();
-    assert.deepEqual(others.map((o) => o.version.split('.')[0]), ['22', '24']);
+    assert.deepEqual(
+      others.map((o) => o.version.split('.')[0]),
+      ['22', '24'],
+    );
   });
   after(async () => {
     await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
@@ -72,9 +75,7 @@ describe('Node.js versions', { timeout: 20 * 60_000, concurrency: 2 }, () => {
     await cp(join(root, 'package.json'), join(dir, 'package.json'));
     await cp(join(root, 'package-lock.json'), join(dir, 'package-lock.json'));
     for (const node of [process.execPath, ...others.map((o) => o.node)]) {
-      const result = await run(node, [npmCli(), 'install', '--engine-strict', '--dry-run', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: dir, maxBuffer: 1 << 24 }).catch(
-        (error: { code?: number; stderr?: string }) => error,
-      );
+      const result = await run(node, [npmCli(), 'install', '--engine-strict', '--dry-run', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: dir, maxBuffer: 1 << 24 }).catch((error: { code?: number; stderr?: string }) => error);
       assert.ok(!('code' in result) || result.code === undefined || result.code === 0, `npm install --engine-strict on ${node}: ${'stderr' in result ? result.stderr : ''}`);
     }
   });

@@ -16,6 +16,6 @@ function originOf(url: string): string | null {
  */
 export function unchosenLinkAddress(settings: readonly SettingView[], here: string): string | null {
   const view = settings.find((s) => s.key === 'base_url');
-  if (!view || view.source !== 'default' || typeof view.value !== 'string') return null;
+  if (view?.source !== 'default' || typeof view.value !== 'string') return null;
   return originOf(view.value) === originOf(here) ? null : view.value;
 }

@@ -141,7 +141,7 @@ export function BounceBanner(props: { email: string | null }) {
   return (
     <div class="notice error bounce-banner" role="status" id="bounce-banner">
       <p>
-        <strong>{t('personalBounceBanner', { email: props.email })}</strong>{' '}
+        <strong>{t('personalBounceBanner', { email: props.email })}</strong> {/* biome-ignore lint/a11y/useValidAnchor: a real link to the field (it works without script); the click only moves the focus there too */}
         <a
           href="#me-email"
           onClick={(e) => {

@@ -113,7 +113,7 @@ const VALUE_LABELS: Readonly<Record<string, Readonly<Record<string, MessageKey>>
  * in brackets), each a button to the field when `goTo` is given (on the Email server page).
  */
 function DiagnosisFixLine(props: { fix: DiagnosisFix; goTo?: ((key: string) => void) | undefined }) {
-  const { t, language } = useI18n();
+  const { t } = useI18n();
   const field = (key: string) => {
     const label = SETTING_LABELS[key] ? t(SETTING_LABELS[key]) : key;
     return (
@@ -203,13 +203,7 @@ const BROWSE_KEYS: ReadonlySet<string> = new Set(['ArrowUp', 'ArrowDown', 'Arrow
  * modes on the way to one must not switch the live mode to each (nor passing English on the way
  * to another language switch the page). Escape goes back to the saved one.
  */
-export function CommitSelect(props: {
-  field: Record<string, unknown> & { id: string };
-  saved: string;
-  onCommit: (value: string) => void;
-  onBrowse: (pending: boolean) => void;
-  children: ComponentChildren;
-}) {
+export function CommitSelect(props: { field: Record<string, unknown> & { id: string }; saved: string; onCommit: (value: string) => void; onBrowse: (pending: boolean) => void; children: ComponentChildren }) {
   const [browsed, setBrowsed] = useState<string | null>(null);
   // Set while a key is down: the change it causes is a step of browsing, not a choice.
   const keyDown = useRef(false);

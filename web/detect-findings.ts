@@ -38,18 +38,12 @@ export const DETECT_WORDINGS: Wording = {
   certificate_issuer_untrusted: (f, t) => t('detect.certificate_issuer_untrusted', { port: f.port, issuer: f.issuer ?? t('detect.issuer_unknown') }),
   certificate_expired: (f, t) => (f.validTo ? t('detect.certificate_expired_on', { port: f.port, date: f.validTo }) : t('detect.certificate_expired', { port: f.port })),
   certificate_not_yet_valid: (f, t) => t('detect.certificate_not_yet_valid', { port: f.port }),
-  certificate_wrong_name: (f, t, list) =>
-    f.names.length
-      ? t('detect.certificate_wrong_name', { port: f.port, host: f.host, names: list(f.names.map((name) => t('quote', { text: name }))) })
-      : t('detect.certificate_wrong_name_none', { port: f.port, host: f.host }),
+  certificate_wrong_name: (f, t, list) => (f.names.length ? t('detect.certificate_wrong_name', { port: f.port, host: f.host, names: list(f.names.map((name) => t('quote', { text: name }))) }) : t('detect.certificate_wrong_name_none', { port: f.port, host: f.host })),
   certificate_untrusted: (f, t) => t('detect.certificate_untrusted', { port: f.port, reason: f.reason ?? t('detect.reason_unknown') }),
   ca_checked: (_, t) => t('detect.ca_checked'),
   auth_unsupported: (f, t, list) => t('detect.auth_unsupported', { port: f.port, methods: list(f.methods) }),
   no_auth: (f, t) => t('detect.no_auth', { port: f.port }),
-  failover_differs: (f, t) =>
-    f.secure === f.listSecure
-      ? t('detect.failover_differs_port', { host: f.host, port: f.port })
-      : t('detect.failover_differs_security', { host: f.host, port: f.port, security: security(f.secure, t), listSecurity: security(f.listSecure, t) }),
+  failover_differs: (f, t) => (f.secure === f.listSecure ? t('detect.failover_differs_port', { host: f.host, port: f.port }) : t('detect.failover_differs_security', { host: f.host, port: f.port, security: security(f.secure, t), listSecurity: security(f.listSecure, t) })),
 };
 
 /**

@@ -186,7 +186,7 @@ const typeOverClosers = Prec.highest(
       view.dispatch({ changes: { from, insert: '/' }, selection: { anchor: from + 1 }, userEvent: 'input.type', scrollIntoView: true });
       return true;
     }
-    if (text === '>' && doc.sliceString(from - (closer.length - 1), from) + '>' === closer) {
+    if (text === '>' && `${doc.sliceString(from - (closer.length - 1), from)}>` === closer) {
       view.dispatch({ changes: { from, to: tag.to, insert: '>' }, selection: { anchor: from + 1 }, userEvent: 'input.type', scrollIntoView: true });
       return true;
     }
@@ -247,8 +247,7 @@ export function createEditor(options: EditorOptions): EditorHandle {
   const description = new Compartment();
   const scheme = new Compartment();
   const media = window.matchMedia(darkQuery);
-  const describeAttrs = (describedBy: string | null, invalid: boolean) =>
-    EditorView.contentAttributes.of({ ...(describedBy ? { 'aria-describedby': describedBy } : {}), ...(invalid ? { 'aria-invalid': 'true' } : {}) });
+  const describeAttrs = (describedBy: string | null, invalid: boolean) => EditorView.contentAttributes.of({ ...(describedBy ? { 'aria-describedby': describedBy } : {}), ...(invalid ? { 'aria-invalid': 'true' } : {}) });
 
   const makeState = (doc: string, variables: readonly string[], describedBy: Extension) =>
     EditorState.create({

@@ -18,11 +18,7 @@ export function useFormat() {
     return {
       time: (at: number | string) => {
         const d = new Date(at);
-        return Number.isNaN(d.getTime()) ? (
-          String(at)
-        ) : (
-          <time dateTime={d.toISOString()}>{dates.format(d)}</time>
-        );
+        return Number.isNaN(d.getTime()) ? String(at) : <time dateTime={d.toISOString()}>{dates.format(d)}</time>;
       },
       number: (n: number) => numbers.format(n),
     };

@@ -205,8 +205,7 @@ function App() {
         )}
         {admin && linkAddress !== null && (
           <div class="banner" role="status" id="base-url-banner">
-            {t('baseUrlBanner', { derived: linkAddress, here: location.origin })}{' '}
-            <Link href="/admin/general">{t('baseUrlBannerLink')}</Link>
+            {t('baseUrlBanner', { derived: linkAddress, here: location.origin })} <Link href="/admin/general">{t('baseUrlBannerLink')}</Link>
           </div>
         )}
         {/* A new page starts afresh; a page's own paths (a mail of the outbox) keep what it holds. */}

@@ -27,9 +27,7 @@ export const POLICY_WARNING_MS = 7 * 24 * 3600_000;
 
 export type IgnoredReason = 'auto_reply' | 'not_a_bounce' | 'no_failure' | 'no_verp_address' | 'forged_verp_address' | 'unknown_mail' | 'unknown_recipient';
 
-export type ReceiveOutcome =
-  | { outcome: 'recorded'; mailId: number; bounces: Array<{ address: string; kind: BounceKind; status: string | null; score: number | null }> }
-  | { outcome: 'ignored'; reason: IgnoredReason; mailId?: number };
+export type ReceiveOutcome = { outcome: 'recorded'; mailId: number; bounces: Array<{ address: string; kind: BounceKind; status: string | null; score: number | null }> } | { outcome: 'ignored'; reason: IgnoredReason; mailId?: number };
 
 export interface BounceServiceDeps {
   store: BounceStore;
@@ -93,7 +91,7 @@ export function createBounceService(deps: BounceServiceDeps) {
       const ours = reads.find((r) => r.kind === 'mail');
       const forged = reads.find((r) => r.kind === 'forged');
       if (reading.type === 'ignored') return ignore(reading.reason, ours && 'mailId' in ours ? { mailId: ours.mailId } : {});
-      if (!ours || ours.kind !== 'mail') {
+      if (ours?.kind !== 'mail') {
         return forged && forged.kind === 'forged' ? ignore('forged_verp_address', { claimedMailId: forged.mailId }, `the VERP address of mail #${forged.mailId} has a tag this instance did not make`) : ignore('no_verp_address', { format: reading.format });
       }
       const mail = await store.mail(ours.mailId);
@@ -140,7 +138,11 @@ export function createBounceService(deps: BounceServiceDeps) {
     async suppressed(addresses: readonly string[]): Promise<Set<string>> {
       if (addresses.length === 0) return new Set();
       const settings = await deps.settings.get();
-      return store.atOrAbove(addresses.map((a) => a.toLowerCase()), settings.mail_bounce_threshold, deps.clock.now().getTime());
+      return store.atOrAbove(
+        addresses.map((a) => a.toLowerCase()),
+        settings.mail_bounce_threshold,
+        deps.clock.now().getTime(),
+      );
     },
 
     /** Forgets an address's bounce score (the admin's "clear", or a user who changed the address). */

@@ -121,8 +121,7 @@ export async function openPop3(options: Pop3Options): Promise<Pop3Session> {
   let socket: Socket;
   try {
     socket = await new Promise<Socket>((resolve, reject) => {
-      const s: Socket =
-        options.tls === 'ssl' ? connectTls({ ...tlsOptions, port: options.port }, () => connected()) : connectTcp({ host: options.host, port: options.port }, () => connected());
+      const s: Socket = options.tls === 'ssl' ? connectTls({ ...tlsOptions, port: options.port }, () => connected()) : connectTcp({ host: options.host, port: options.port }, () => connected());
       const connected = () => {
         s.removeListener('error', reject);
         s.removeAllListeners('timeout');
@@ -185,8 +184,7 @@ export async function openPop3(options: Pop3Options): Promise<Pop3Session> {
       });
       lines = lineReader(socket, where, timeoutMs);
     }
-    const authRefused = (text: string) =>
-      fail('bounce_mailbox_auth_failed', `${where} refused the user name or password of the bounce mailbox (mail_bounce_pop3_user "${options.user.slice(0, 320)}", mail_bounce_pop3_password): ${text}`);
+    const authRefused = (text: string) => fail('bounce_mailbox_auth_failed', `${where} refused the user name or password of the bounce mailbox (mail_bounce_pop3_user "${options.user.slice(0, 320)}", mail_bounce_pop3_password): ${text}`);
     write(`USER ${options.user}`);
     await status('USER', authRefused);
     write(`PASS ${options.password}`);

@@ -28,10 +28,7 @@ function commandBranch(command: Command, argumentWords: readonly string[]): stri
     });
   const lines = [`    '${word(command.name())}')`];
   if (valueBranches.length > 0) lines.push('      case $prev in', ...valueBranches, '      esac');
-  lines.push(
-    `      if [[ $cur == -* ]]; then candidates='${words(options.flatMap((o) => (o.long ? [o.long] : flagsOf(o))))}'; else candidates='${words(argumentWords)}'; fi`,
-    '      ;;',
-  );
+  lines.push(`      if [[ $cur == -* ]]; then candidates='${words(options.flatMap((o) => (o.long ? [o.long] : flagsOf(o))))}'; else candidates='${words(argumentWords)}'; fi`, '      ;;');
   return lines.join('\n');
 }
 
@@ -44,7 +41,10 @@ export function bashCompletionScript(program: Command): string {
   const commands = visibleCommands(program);
   const names = commands.map((c) => c.name());
   const groups = [...commandGroups(program).keys()];
-  const rootOptions = program.createHelp().visibleOptions(program).flatMap((o) => (o.long ? [o.long] : flagsOf(o)));
+  const rootOptions = program
+    .createHelp()
+    .visibleOptions(program)
+    .flatMap((o) => (o.long ? [o.long] : flagsOf(o)));
   const argumentWordsOf = (command: Command): string[] => {
     // `help` takes a command (or a group); any other command offers its first argument's choices.
     if (command.name() === 'help') return [...names, ...groups];

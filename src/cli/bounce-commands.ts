@@ -75,7 +75,9 @@ export function registerBounceCommands(program: Command, io: CommandIo): void {
       if (options.json) return io.out(JSON.stringify({ threshold: settings.mail_bounce_threshold, addresses, reputation: reputation ?? null }, null, 2));
       if (addresses.length === 0) io.out('No address has a bounce score.');
       for (const a of addresses) {
-        io.out(`${a.address}  score ${a.score}${a.suppressed ? ` (at least ${settings.mail_bounce_threshold}: no notifications)` : ''}, last ${a.lastKind} bounce ${new Date(a.lastBounceAt).toISOString()}${a.lastStatus ? ` ${a.lastStatus}` : ''} (mail #${a.lastMailId})${a.lastDiagnostic ? `: ${a.lastDiagnostic}` : ''}`);
+        io.out(
+          `${a.address}  score ${a.score}${a.suppressed ? ` (at least ${settings.mail_bounce_threshold}: no notifications)` : ''}, last ${a.lastKind} bounce ${new Date(a.lastBounceAt).toISOString()}${a.lastStatus ? ` ${a.lastStatus}` : ''} (mail #${a.lastMailId})${a.lastDiagnostic ? `: ${a.lastDiagnostic}` : ''}`,
+        );
       }
       if (reputation) io.out(`warning: ${reputation.count} mail(s) refused for the instance's reputation or content in the last 7 days, last by ${reputation.last.reportingMta ?? 'a receiving server'}: ${reputation.last.diagnostic ?? reputation.last.status ?? ''}`);
     });

@@ -44,7 +44,11 @@ export function formatCommandList(program: Command, version: string): string {
     '  mailroom list <group>      the commands of one group (also: mailroom <group>)',
     '',
     'Commands:',
-    ...rows(commands.filter((c) => groupOf(c.name()) === undefined), width, '  '),
+    ...rows(
+      commands.filter((c) => groupOf(c.name()) === undefined),
+      width,
+      '  ',
+    ),
   ];
   for (const [group, members] of commandGroups(program)) lines.push(` ${group}`, ...rows(members, width, '  '));
   return lines.join('\n');

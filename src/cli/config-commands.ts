@@ -63,7 +63,7 @@ export function registerConfigCommands(program: Command, io: CommandIo): void {
 
   program
     .command('config:import')
-    .description("copy the mail settings of an ownCloud or Nextcloud config.php (parsed, never executed)")
+    .description('copy the mail settings of an ownCloud or Nextcloud config.php (parsed, never executed)')
     .argument('<file>')
     .action(async (file: string) => {
       const source = await io.readInput(file);

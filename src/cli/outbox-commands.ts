@@ -219,4 +219,3 @@ export function registerOutboxCommands(program: Command, io: CommandIo): void {
       parent?.sendMetrics(ctx.workerLink.takeMetrics());
     });
 }
-

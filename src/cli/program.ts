@@ -104,7 +104,7 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
       deps.stderr.write(`mailroom: ${error.message}\n`);
       return errorCodes[error.code].exit;
     }
-    deps.stderr.write(`mailroom: unexpected error: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+    deps.stderr.write(`mailroom: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     return 1;
   } finally {
     await ctx?.close();

@@ -10,7 +10,12 @@ const ACTOR = 'cli';
 const PARTS: readonly TemplatePart[] = ['subject', 'html', 'text'];
 const FORMATS = ['html', 'text'] as const;
 
-const versionOption = z.object({ version: z.string().regex(/^[1-9]\d{0,14}$/, 'must be a version id (a positive whole number; template:get NAME --json lists them)').transform(Number) });
+const versionOption = z.object({
+  version: z
+    .string()
+    .regex(/^[1-9]\d{0,14}$/, 'must be a version id (a positive whole number; template:get NAME --json lists them)')
+    .transform(Number),
+});
 
 const partsFile = z.object({ subject: z.string(), html: z.string(), text: z.string().optional() }).strict();
 
@@ -155,7 +160,7 @@ export function registerTemplateCommands(program: Command, io: CommandIo): void 
     .command('template:test')
     .description("send a template, with its sample data, to the admin's own address (or --to) at once")
     .argument('<name>')
-    .option('--lang <lang>', 'language (default: the admin\'s)')
+    .option('--lang <lang>', "language (default: the admin's)")
     .option('--to <address>', 'where to send it')
     .action(async (name: string, options: { lang?: string; to?: string }, command: Command) => {
       const report = await (await io.context()).mailTest.sendTemplateTest(name, { to: options.to, language: options.lang });

@@ -46,11 +46,7 @@ export async function importOwncloudConfig(source: string, fileName: string, set
     const target = importedName(entry.key);
     // A setting Mailroom would import must be understood; anything else may stay unread.
     if (target !== undefined && isSettingKey(target)) {
-      throw new MailroomError(
-        'config_import_malformed',
-        `${fileName} line ${entry.line}, column ${entry.column}: the value of ${quote(entry.key)} cannot be read (config.php is never executed): ${entry.problem}; nothing was imported`,
-        { details: { line: entry.line, column: entry.column } },
-      );
+      throw new MailroomError('config_import_malformed', `${fileName} line ${entry.line}, column ${entry.column}: the value of ${quote(entry.key)} cannot be read (config.php is never executed): ${entry.problem}; nothing was imported`, { details: { line: entry.line, column: entry.column } });
     }
     report.unreadable.push(entry);
   }

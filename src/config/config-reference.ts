@@ -186,7 +186,13 @@ export function renderConfigReference(sources: ConfigReferenceSources = {}): str
     const shownDefault = def.secret ? '(none shown)' : code(def.default);
     lines.push(`| [\`${key}\`](#${key}) | ${facts.type} | ${cell(shownDefault)} | ${modesText(def.modes)} | ${def.secret ? 'yes' : ''} |`);
   }
-  lines.push('', `Runtime environment variables: ${Object.keys(env.shape).map((name) => `[\`${name}\`](#${name.toLowerCase()})`).join(', ')}.`, '');
+  lines.push(
+    '',
+    `Runtime environment variables: ${Object.keys(env.shape)
+      .map((name) => `[\`${name}\`](#${name.toLowerCase()})`)
+      .join(', ')}.`,
+    '',
+  );
 
   lines.push('## Settings', '');
   for (const key of keys) {
@@ -204,12 +210,7 @@ export function renderConfigReference(sources: ConfigReferenceSources = {}): str
   }
 
   lines.push('## Runtime environment variables', '');
-  lines.push(
-    'How the Mailroom process runs: where it listens, keeps its data and logs, and how its worker',
-    'works. These are read from the environment only (not from the config file or the database),',
-    'when the process starts.',
-    '',
-  );
+  lines.push('How the Mailroom process runs: where it listens, keeps its data and logs, and how its worker', 'works. These are read from the environment only (not from the config file or the database),', 'when the process starts.', '');
   for (const [name, schema] of Object.entries(env.shape)) {
     const facts = describeSchema(schema as z.ZodType);
     lines.push(`### ${name}`, '');

@@ -69,14 +69,7 @@ export function prepareDataDir(dataDir: string, options: DataDirOptions): void {
     if (file && (file.mode & LOOSE) !== 0) looseFiles.push({ path, mode: mode(file) });
   }
   if (!looseDir && looseFiles.length === 0) return;
-  const fix = [
-    ...(looseDir ? [`chmod 700 ${shellWord(dataDir)}`] : []),
-    ...(looseFiles.length > 0 ? [`chmod 600 ${looseFiles.map((f) => shellWord(f.path)).join(' ')}`] : []),
-  ].join(' && ');
+  const fix = [...(looseDir ? [`chmod 700 ${shellWord(dataDir)}`] : []), ...(looseFiles.length > 0 ? [`chmod 600 ${looseFiles.map((f) => shellWord(f.path)).join(' ')}`] : [])].join(' && ');
   const what = [...(looseDir ? [`${dataDir} is ${mode(dir)}`] : []), ...looseFiles.map((f) => `${f.path} is ${f.mode}`)].join(', ');
-  throw new MailroomError(
-    'data_dir_insecure',
-    `Other users can read Mailroom's data (${what}); Mailroom keeps live reset links and the key to its secrets there and does not start so. Fix it with: ${fix}`,
-    { details: { path: dataDir, fix } },
-  );
+  throw new MailroomError('data_dir_insecure', `Other users can read Mailroom's data (${what}); Mailroom keeps live reset links and the key to its secrets there and does not start so. Fix it with: ${fix}`, { details: { path: dataDir, fix } });
 }

@@ -70,10 +70,7 @@ const PRECEDENCE: ReadonlyMap<string, number> = new Map([
 ]);
 
 /** Operators PHP has after a value that are not evaluated: the value is unreadable, not broken. */
-const OTHER_OPERATORS = new Set([
-  '?', '==', '===', '!=', '!==', '<>', '<', '>', '<=', '>=', '<=>', '&&', '||', '??', '&', '|', '^',
-  '->', '?->', '::', '(', '[', '{', 'and', 'or', 'xor', 'instanceof',
-]);
+const OTHER_OPERATORS = new Set(['?', '==', '===', '!=', '!==', '<>', '<', '>', '<=', '>=', '<=>', '&&', '||', '??', '&', '|', '^', '->', '?->', '::', '(', '[', '{', 'and', 'or', 'xor', 'instanceof']);
 
 const CASTS = new Set(['int', 'integer', 'bool', 'boolean', 'float', 'double', 'real', 'string', 'array', 'object', 'unset', 'binary']);
 

@@ -82,7 +82,7 @@ const SIMPLE_ESCAPES: Readonly<Record<string, number>> = {
   '"': 0x22,
 };
 
-const INTERPOLATION = 'a variable is interpolated into the string; write \\$ for a literal \'$\'';
+const INTERPOLATION = "a variable is interpolated into the string; write \\$ for a literal '$'";
 
 /**
  * A run of source text that a string is made of, with where each piece came from, so that an

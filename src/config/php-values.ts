@@ -10,13 +10,7 @@
 /** A value as config.php gives it: what the parser returns and an array operand holds. */
 export type PhpValue = string | number | boolean | null | PhpValue[] | { [key: string]: PhpValue };
 
-export type PhpOperand =
-  | { readonly type: 'int'; readonly value: bigint }
-  | { readonly type: 'float'; readonly value: number }
-  | { readonly type: 'string'; readonly value: string }
-  | { readonly type: 'bool'; readonly value: boolean }
-  | { readonly type: 'null' }
-  | { readonly type: 'array'; readonly value: PhpValue };
+export type PhpOperand = { readonly type: 'int'; readonly value: bigint } | { readonly type: 'float'; readonly value: number } | { readonly type: 'string'; readonly value: string } | { readonly type: 'bool'; readonly value: boolean } | { readonly type: 'null' } | { readonly type: 'array'; readonly value: PhpValue };
 
 type PhpNumber = Extract<PhpOperand, { type: 'int' | 'float' }>;
 

@@ -41,19 +41,20 @@ export const envSchema = z.object({
   MAILROOM_PORT: z.coerce.number().int().min(0).max(65535).default(8080).describe('The TCP port the web interface and the API listen on (0: any free port).'),
   MAILROOM_HOST: z.string().min(1).default('127.0.0.1').describe('The address the web interface and the API listen on (127.0.0.1: this machine only).'),
   MAILROOM_DATA_DIR: z.string().min(1).default('./data').describe('The folder of the SQLite database and of secret.key, the key that encrypts secret settings (relative to the working directory).'),
-  MAILROOM_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres://').optional().describe('Use this PostgreSQL database (postgres://user:password@host:5432/db) instead of SQLite in the data folder.'),
+  MAILROOM_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must start with postgres://')
+    .optional()
+    .describe('Use this PostgreSQL database (postgres://user:password@host:5432/db) instead of SQLite in the data folder.'),
   MAILROOM_AUTO_MIGRATE: z
     .enum(['true', 'false'], { message: 'must be true or false' })
     .default('true')
     .transform((v) => v === 'true')
-    .describe('true: every start brings the database to this version\'s schema. false: Mailroom refuses to start while migrations are pending, and the admin runs mailroom db:migrate once (several machines on one PostgreSQL database, or a backup first).'),
+    .describe("true: every start brings the database to this version's schema. false: Mailroom refuses to start while migrations are pending, and the admin runs mailroom db:migrate once (several machines on one PostgreSQL database, or a backup first)."),
   MAILROOM_CONFIG: z.string().min(1).default('./config/config.json').describe('The config file: one JSON object of settings, which locks the keys it sets. A missing file is no error.'),
   MAILROOM_ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional().describe('The password of the first user, admin, made when the database has no user yet; without it a password is generated and printed once.'),
   MAILROOM_SECRET_KEY: z.string().optional().describe('The key that encrypts secret settings, base64 of 32 bytes (openssl rand -base64 32); without it secret.key in the data folder, made at the first start. Machines sharing one database must share it.'),
-  MAILROOM_LOG_LEVEL: z
-    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
-    .optional()
-    .describe('How much the log says. Without it: info for serve and worker, warn for the one-off commands (config:set, mail:test, …), whose answer is what they print.'),
+  MAILROOM_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional().describe('How much the log says. Without it: info for serve and worker, warn for the one-off commands (config:set, mail:test, …), whose answer is what they print.'),
   MAILROOM_LOG_FORMAT: z
     .enum(['pretty', 'json'])
     .optional()
@@ -65,36 +66,19 @@ export const envSchema = z.object({
   MAILROOM_TRUST_PROXY: z
     .string()
     .default('')
-    .transform((v) => v.split(',').map((p) => p.trim()).filter((p) => p !== ''))
+    .transform((v) =>
+      v
+        .split(',')
+        .map((p) => p.trim())
+        .filter((p) => p !== ''),
+    )
     .refine((list) => list.every((p) => /^[0-9A-Fa-f:.]+(\/\d{1,3})?$/.test(p)), 'must be IP addresses or CIDR ranges separated by commas, e.g. 127.0.0.1,10.0.0.0/8')
     .describe('The reverse proxies whose X-Forwarded-For is believed: IP addresses or CIDR ranges, comma-separated. Without it every request seems to come from the proxy.'),
-  MAILROOM_METRICS_TOKEN: z
-    .string()
-    .min(16, 'must be at least 16 characters (openssl rand -hex 16)')
-    .optional()
-    .describe('When set, GET /metrics answers only with the header Authorization: Bearer and this token (Prometheus: authorization.credentials); without it /metrics is open to anyone who reaches the port.'),
-  MAILROOM_METRICS_PORT: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(65535)
-    .optional()
-    .describe("The port on which mailroom worker serves its own /metrics and /healthz (serve has them on MAILROOM_PORT); without it a separate worker's counters are not visible."),
+  MAILROOM_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters (openssl rand -hex 16)').optional().describe('When set, GET /metrics answers only with the header Authorization: Bearer and this token (Prometheus: authorization.credentials); without it /metrics is open to anyone who reaches the port.'),
+  MAILROOM_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional().describe("The port on which mailroom worker serves its own /metrics and /healthz (serve has them on MAILROOM_PORT); without it a separate worker's counters are not visible."),
   MAILROOM_METRICS_HOST: z.string().min(1).default('127.0.0.1').describe('The address of the metrics port of mailroom worker (127.0.0.1: this machine only).'),
-  MAILROOM_HTTP_REQUEST_TIMEOUT_SECONDS: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(3600)
-    .default(30)
-    .describe('Seconds a client may take to send a whole request, headers and body; a slower one gets 408 and is disconnected (a body sent a byte at a time would otherwise hold a connection forever).'),
-  MAILROOM_HTTP_IDLE_TIMEOUT_SECONDS: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(3600)
-    .default(120)
-    .describe('Seconds a connection may stay silent before it is closed. Keep it longer than the slowest answer: detect and the test mail wait for the mail server (mail_smtptimeout per reply).'),
+  MAILROOM_HTTP_REQUEST_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(30).describe('Seconds a client may take to send a whole request, headers and body; a slower one gets 408 and is disconnected (a body sent a byte at a time would otherwise hold a connection forever).'),
+  MAILROOM_HTTP_IDLE_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(120).describe('Seconds a connection may stay silent before it is closed. Keep it longer than the slowest answer: detect and the test mail wait for the mail server (mail_smtptimeout per reply).'),
 });
 
 /** The MAILROOM_ variables that are how Mailroom runs, not settings (the rest must be setting keys). */

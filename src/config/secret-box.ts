@@ -28,11 +28,7 @@ export function createSecretBox(key: Buffer, randomBytes: (n: number) => Buffer 
         decipher.setAuthTag(data.subarray(12, 28));
         return Buffer.concat([decipher.update(data.subarray(28)), decipher.final()]).toString('utf8');
       } catch (cause) {
-        throw new MailroomError(
-          'secret_undecryptable',
-          'A stored secret cannot be decrypted: the data directory key (secret.key or MAILROOM_SECRET_KEY) is not the one it was saved with. Set the secret again.',
-          { cause },
-        );
+        throw new MailroomError('secret_undecryptable', 'A stored secret cannot be decrypted: the data directory key (secret.key or MAILROOM_SECRET_KEY) is not the one it was saved with. Set the secret again.', { cause });
       }
     },
   };
@@ -65,7 +61,7 @@ export function loadOrCreateSecretKey(dataDir: string, fromEnv: string | undefin
   // Written aside and linked into place: two first starts at once (serve and a CLI command)
   // must end with one key, and neither may read a half-written file.
   const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
-  writeFileSync(temporary, key.toString('base64') + '\n', { mode: 0o600 });
+  writeFileSync(temporary, `${key.toString('base64')}\n`, { mode: 0o600 });
   try {
     linkSync(temporary, path);
   } catch (error) {

@@ -50,11 +50,7 @@ export function readEnvSettings(env: NodeJS.ProcessEnv): Partial<Settings> {
     const key = name.slice(envPrefix.length).toLowerCase();
     if (Object.hasOwn(raw, key)) continue;
     const suggestion = suggestKey(key);
-    throw new MailroomError(
-      'config_env_invalid',
-      `The environment variable ${name} is not a Mailroom setting${suggestion ? `; did you mean MAILROOM_${suggestion.toUpperCase()}?` : ''}`,
-      { details: { variable: name, ...(suggestion ? { suggestion } : {}) } },
-    );
+    throw new MailroomError('config_env_invalid', `The environment variable ${name} is not a Mailroom setting${suggestion ? `; did you mean MAILROOM_${suggestion.toUpperCase()}?` : ''}`, { details: { variable: name, ...(suggestion ? { suggestion } : {}) } });
   }
   try {
     return validateSettings(raw);

@@ -3,7 +3,6 @@ import { z } from 'zod';
 import { LANGUAGE_CODES } from '../domain/languages.ts';
 import { isValidDomain, isValidLocalPart } from '../domain/address.ts';
 
-
 /** An RSA private key (RFC 8301: at least 1024 bits) that Node can read; nothing of it is kept. */
 function isRsaSigningKey(pem: string): boolean {
   try {
@@ -219,8 +218,7 @@ export const settingDefinitions = {
     default: 'refresh_token',
     secret: false,
     modes: ['smtp'],
-    description:
-      "XOAUTH2: how Mailroom gets access tokens. refresh_token: with a refresh token a mailbox user gave once (Gmail, Microsoft 365). client_credentials: with the app's own permission and its client secret, no user sign-in (Microsoft 365 with SMTP.SendAsApp).",
+    description: "XOAUTH2: how Mailroom gets access tokens. refresh_token: with a refresh token a mailbox user gave once (Gmail, Microsoft 365). client_credentials: with the app's own permission and its client secret, no user sign-in (Microsoft 365 with SMTP.SendAsApp).",
   }),
   mail_smtpoauth_scope: define({
     schema: text(1000).refine((v) => !/[\r\n]/.test(v), 'must be one line'),
@@ -292,28 +290,29 @@ export const settingDefinitions = {
     default: 4,
     secret: false,
     modes: [],
-    description: "An address whose bounce score reaches this gets no more notifications (share mails, digests) until its score is cleared, decays (30 days after its last bounce) or the user changes the address. Password resets and address changes are always sent: they are how a user repairs it.",
+    description: 'An address whose bounce score reaches this gets no more notifications (share mails, digests) until its score is cleared, decays (30 days after its last bounce) or the user changes the address. Password resets and address changes are always sent: they are how a user repairs it.',
   }),
   mail_bounce_hard_score: define({
     schema: z.number().int().min(0, 'must be between 0 and 100').max(100, 'must be between 0 and 100'),
     default: 2,
     secret: false,
     modes: [],
-    description: 'What a hard bounce (the mailbox does not exist, 5.x.x) adds to the address\'s bounce score; an address counts at most once a day.',
+    description: "What a hard bounce (the mailbox does not exist, 5.x.x) adds to the address's bounce score; an address counts at most once a day.",
   }),
   mail_bounce_soft_score: define({
     schema: z.number().int().min(0, 'must be between 0 and 100').max(100, 'must be between 0 and 100'),
     default: 1,
     secret: false,
     modes: [],
-    description: 'What a soft bounce (a delay, a full mailbox, 4.x.x) adds to the address\'s bounce score; an address counts at most once a day.',
+    description: "What a soft bounce (a delay, a full mailbox, 4.x.x) adds to the address's bounce score; an address counts at most once a day.",
   }),
   mail_bounce_pop3_host: define({
     schema: text(253).refine((v) => v === '' || isValidDomain(v) || /^\d{1,3}(\.\d{1,3}){3}$/.test(v), 'must be empty or a host name such as mail.example.com'),
     default: '',
     secret: false,
     modes: [],
-    description: 'The POP3 server of a mailbox that receives the bounces (the mailbox of mail_bounce_domain, or of the sender address), fetched by the worker every mail_bounce_pop3_interval seconds and by mailroom bounce:fetch; each message is read as by mailroom bounce:receive and deleted once it is recorded. Empty: no mailbox is fetched.',
+    description:
+      'The POP3 server of a mailbox that receives the bounces (the mailbox of mail_bounce_domain, or of the sender address), fetched by the worker every mail_bounce_pop3_interval seconds and by mailroom bounce:fetch; each message is read as by mailroom bounce:receive and deleted once it is recorded. Empty: no mailbox is fetched.',
   }),
   mail_bounce_pop3_port: define({ schema: port, default: 995, secret: false, modes: [], description: 'The port of mail_bounce_pop3_host: 995 for mail_bounce_pop3_tls ssl, 110 for starttls.' }),
   mail_bounce_pop3_tls: define({
@@ -358,7 +357,8 @@ export const settingDefinitions = {
     default: 160,
     secret: false,
     modes: [],
-    description: "The logo's width in mails, in CSS pixels. Every mail program draws the logo at mail_logo_width × mail_logo_height (Outlook for Windows knows an image's size only from these numbers): give the logo's own proportions, e.g. 160 × 40 for an image of 320 × 80 pixels (twice the size, sharp on high-resolution screens).",
+    description:
+      "The logo's width in mails, in CSS pixels. Every mail program draws the logo at mail_logo_width × mail_logo_height (Outlook for Windows knows an image's size only from these numbers): give the logo's own proportions, e.g. 160 × 40 for an image of 320 × 80 pixels (twice the size, sharp on high-resolution screens).",
   }),
   mail_logo_height: define({
     schema: z.number().int().min(16, 'must be between 16 and 200 (pixels)').max(200, 'must be between 16 and 200 (pixels)'),
@@ -443,8 +443,7 @@ export const settingDefinitions = {
     default: false,
     secret: false,
     modes: [],
-    description:
-      "Let users mail a public link to outside addresses (share.link.sent events, the link_share mail). Off by default, as in ownCloud: it lets any user send mail signed with the instance's domain to strangers who cannot unsubscribe.",
+    description: "Let users mail a public link to outside addresses (share.link.sent events, the link_share mail). Off by default, as in ownCloud: it lets any user send mail signed with the instance's domain to strangers who cannot unsubscribe.",
   }),
   mail_share_reply_to: define({
     schema: z.enum(['sharer', 'none']),

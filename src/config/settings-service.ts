@@ -79,8 +79,7 @@ export function createSettingsService({ store, secretBox, fileSettings, envSetti
     return defaults;
   }
 
-  const lockOf = (key: SettingKey): 'file' | 'env' | undefined =>
-    Object.hasOwn(envSettings, key) ? 'env' : Object.hasOwn(fileSettings, key) ? 'file' : undefined;
+  const lockOf = (key: SettingKey): 'file' | 'env' | undefined => (Object.hasOwn(envSettings, key) ? 'env' : Object.hasOwn(fileSettings, key) ? 'file' : undefined);
 
   async function readSaved(): Promise<Partial<Settings>> {
     const rows = await store.readAll();
@@ -103,7 +102,6 @@ export function createSettingsService({ store, secretBox, fileSettings, envSetti
           const reason = settingDefinitions[typedKey].secret ? 'a secret, so the reason is not shown' : error instanceof Error ? error.message : String(error);
           onInvalidSaved?.(typedKey, reason);
         }
-        continue;
       }
     }
     return saved as Partial<Settings>;
@@ -113,11 +111,7 @@ export function createSettingsService({ store, secretBox, fileSettings, envSetti
   function assertNotFileOnly(keys: SettingKey[]): void {
     for (const key of keys) {
       if (settingDefinitions[key].fileOnly) {
-        throw new MailroomError(
-          'setting_file_only',
-          `${key} names a program Mailroom runs, so only the config file (MAILROOM_CONFIG) or the environment variable MAILROOM_${key.toUpperCase()} can set it, not the web page, the API or config:set; set it there and restart Mailroom`,
-          { details: { key } },
-        );
+        throw new MailroomError('setting_file_only', `${key} names a program Mailroom runs, so only the config file (MAILROOM_CONFIG) or the environment variable MAILROOM_${key.toUpperCase()} can set it, not the web page, the API or config:set; set it there and restart Mailroom`, { details: { key } });
       }
     }
   }
@@ -149,7 +143,7 @@ export function createSettingsService({ store, secretBox, fileSettings, envSetti
         const def = settingDefinitions[key];
         const lock = lockOf(key);
         const source: SettingSource = lock ?? (Object.hasOwn(saved, key) ? 'database' : 'default');
-        const value = (lock === 'env' ? envSettings[key] : lock === 'file' ? fileSettings[key] : saved[key] ?? defaults[key]) as Settings[SettingKey];
+        const value = (lock === 'env' ? envSettings[key] : lock === 'file' ? fileSettings[key] : (saved[key] ?? defaults[key])) as Settings[SettingKey];
         const view: SettingView = {
           key,
           value: def.secret ? null : value,
@@ -166,7 +160,9 @@ export function createSettingsService({ store, secretBox, fileSettings, envSetti
     async update(changes) {
       const valid = validateSettings(Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== null)));
       const keys = Object.keys(valid) as SettingKey[];
-      const toUnset = Object.keys(changes).filter((k) => changes[k] === null).map(assertSettingKey);
+      const toUnset = Object.keys(changes)
+        .filter((k) => changes[k] === null)
+        .map(assertSettingKey);
       assertNotFileOnly(keys);
       assertUnlocked([...keys, ...toUnset]);
       const rows: Record<string, string | null> = {};

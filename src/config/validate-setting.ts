@@ -33,11 +33,7 @@ function editDistance(a: string, b: string): number {
 export function assertSettingKey(key: string): SettingKey {
   if (isSettingKey(key)) return key;
   const suggestion = suggestKey(key);
-  throw new MailroomError(
-    'config_unknown_key',
-    `"${printable(key)}" is not a Mailroom setting${suggestion ? `; did you mean ${suggestion}?` : ''} (mailroom config:list shows them all)`,
-    { details: { key: printable(key), ...(suggestion ? { suggestion } : {}) } },
-  );
+  throw new MailroomError('config_unknown_key', `"${printable(key)}" is not a Mailroom setting${suggestion ? `; did you mean ${suggestion}?` : ''} (mailroom config:list shows them all)`, { details: { key: printable(key), ...(suggestion ? { suggestion } : {}) } });
 }
 
 const truthy = new Set(['true', '1', 'yes', 'on']);
@@ -89,11 +85,7 @@ export function validateSetting<K extends SettingKey>(key: K, input: unknown): S
     const issue = result.error.issues[0];
     const reason = issue?.code === 'custom' || issue?.code === 'too_small' || issue?.code === 'too_big' ? issue.message : undefined;
     const allowed = allowedText(key);
-    throw new MailroomError(
-      'config_invalid_value',
-      `${key}: ${shown(key, input)} is not allowed${reason ? `: ${reason}` : ''} (allowed: ${allowed})`,
-      { details: { key, allowed, ...(reason ? { reason } : {}) } },
-    );
+    throw new MailroomError('config_invalid_value', `${key}: ${shown(key, input)} is not allowed${reason ? `: ${reason}` : ''} (allowed: ${allowed})`, { details: { key, allowed, ...(reason ? { reason } : {}) } });
   }
   return result.data as Settings[K];
 }

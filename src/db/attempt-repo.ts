@@ -36,14 +36,7 @@ export function createAttemptRepo(db: Kysely<DatabaseSchema>) {
     },
     /** Gives one attempt back to the window that began at `windowStart` (not to a later one). */
     async release(bucket: string, key: string, windowStart: number): Promise<void> {
-      await db
-        .updateTable('attempts')
-        .set({ tries: sql<number>`tries - 1` })
-        .where('bucket', '=', bucket)
-        .where('attempt_key', '=', key)
-        .where('window_start', '=', windowStart)
-        .where('tries', '>', 0)
-        .execute();
+      await db.updateTable('attempts').set({ tries: sql<number>`tries - 1` }).where('bucket', '=', bucket).where('attempt_key', '=', key).where('window_start', '=', windowStart).where('tries', '>', 0).execute();
     },
     async clear(bucket: string, key: string): Promise<void> {
       await db.deleteFrom('attempts').where('bucket', '=', bucket).where('attempt_key', '=', key).execute();

@@ -22,12 +22,7 @@ export function createBounceRepo(db: Kysely<DatabaseSchema>, dialect: SqlDialect
   return {
     /** The outbox mail a VERP address named: its recipients, kind and message (for its List-Unsubscribe). */
     async mail(id: number): Promise<{ id: number; kind: string; recipients: string[]; raw: string } | undefined> {
-      const r = await db
-        .selectFrom('outbox')
-        .innerJoin('outbox_bodies', 'outbox_bodies.outbox_id', 'outbox.id')
-        .select(['outbox.id', 'outbox.kind', 'outbox.recipients', 'outbox_bodies.raw'])
-        .where('outbox.id', '=', id)
-        .executeTakeFirst();
+      const r = await db.selectFrom('outbox').innerJoin('outbox_bodies', 'outbox_bodies.outbox_id', 'outbox.id').select(['outbox.id', 'outbox.kind', 'outbox.recipients', 'outbox_bodies.raw']).where('outbox.id', '=', id).executeTakeFirst();
       // The message as one character a byte (latin1), as the bounce reader takes it.
       return r && { id: Number(r.id), kind: r.kind, recipients: JSON.parse(r.recipients) as string[], raw: r.raw.toString('latin1') };
     },
@@ -55,11 +50,7 @@ export function createBounceRepo(db: Kysely<DatabaseSchema>, dialect: SqlDialect
         const row = await read.executeTakeFirstOrThrow();
         const previous = Number(row.last_bounce_at) === 0 ? undefined : { score: Number(row.score), day: row.day, dayWeight: Number(row.day_weight), lastBounceAt: Number(row.last_bounce_at) };
         const next = addBounce(previous, weight, bounce.receivedAt);
-        await trx
-          .updateTable('bounce_scores')
-          .set({ score: next.score, day: next.day, day_weight: next.dayWeight, last_bounce_at: next.lastBounceAt, last_kind: bounce.kind, last_status: bounce.status, last_diagnostic: bounce.diagnostic, last_outbox_id: bounce.mailId })
-          .where('address', '=', bounce.address)
-          .execute();
+        await trx.updateTable('bounce_scores').set({ score: next.score, day: next.day, day_weight: next.dayWeight, last_bounce_at: next.lastBounceAt, last_kind: bounce.kind, last_status: bounce.status, last_diagnostic: bounce.diagnostic, last_outbox_id: bounce.mailId }).where('address', '=', bounce.address).execute();
         return { id: Number(inserted.id), score: next.score };
       });
     },
@@ -117,7 +108,11 @@ export function createBounceRepo(db: Kysely<DatabaseSchema>, dialect: SqlDialect
 
     /** How many bounces of each kind were ever recorded (the metrics). */
     async countsByKind(): Promise<Record<string, number>> {
-      const rows = await db.selectFrom('mail_bounces').select(['kind', sql<number>`count(*)`.as('n')]).groupBy('kind').execute();
+      const rows = await db
+        .selectFrom('mail_bounces')
+        .select(['kind', sql<number>`count(*)`.as('n')])
+        .groupBy('kind')
+        .execute();
       return Object.fromEntries(rows.map((r) => [r.kind, Number(r.n)]));
     },
   };

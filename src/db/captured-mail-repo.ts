@@ -1,7 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { CapturedMail } from '../domain/outbox.ts';
 import type { DatabaseSchema } from './schema.ts';
-import type { CapturedMailSummary } from '../domain/api-types.ts';
 
 /** Mail kept instead of sent while the mode is `capture`. */
 export function createCapturedMailRepo(db: Kysely<DatabaseSchema>, clock: { now(): Date }) {

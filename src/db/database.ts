@@ -49,11 +49,10 @@ function nativeModuleMismatch(cause: unknown): MailroomError | undefined {
   if ((cause as { code?: unknown }).code !== 'ERR_DLOPEN_FAILED' || !versions) return undefined;
   const module = /'([^']*node_modules[\\/]better-sqlite3)[\\/]/.exec(message)?.[1];
   const installDir = module ? dirname(dirname(module)) : 'the folder Mailroom is installed in';
-  return new MailroomError(
-    'sqlite_module_mismatch',
-    `better-sqlite3 was built for another Node.js version (module version ${versions[1]}; Node.js ${process.version} needs ${versions[2]}): run \`npm rebuild better-sqlite3\` in ${installDir}, then start Mailroom again`,
-    { cause, details: { built: Number(versions[1]), needed: Number(versions[2]) } },
-  );
+  return new MailroomError('sqlite_module_mismatch', `better-sqlite3 was built for another Node.js version (module version ${versions[1]}; Node.js ${process.version} needs ${versions[2]}): run \`npm rebuild better-sqlite3\` in ${installDir}, then start Mailroom again`, {
+    cause,
+    details: { built: Number(versions[1]), needed: Number(versions[2]) },
+  });
 }
 
 function openSqlite(dataDir: string): Database {

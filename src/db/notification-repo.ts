@@ -17,14 +17,7 @@ function chunks<T>(list: readonly T[], size = CHUNK): T[][] {
 }
 
 /** Counts each sharer's window (serialised per sharer on PostgreSQL), then owes and records the link mails. */
-async function recordLinkMails(
-  trx: Kysely<DatabaseSchema>,
-  dialect: SqlDialectName,
-  mails: NewLinkMail[],
-  limit: LinkMailLimit | undefined,
-  now: number,
-  refuse: (hit: LinkLimitHit) => never,
-): Promise<number[]> {
+async function recordLinkMails(trx: Kysely<DatabaseSchema>, dialect: SqlDialectName, mails: NewLinkMail[], limit: LinkMailLimit | undefined, now: number, refuse: (hit: LinkLimitHit) => never): Promise<number[]> {
   if (mails.length === 0) return [];
   const bySharer = new Map<string, number>();
   for (const m of mails) bySharer.set(m.sharer, (bySharer.get(m.sharer) ?? 0) + 1);
@@ -43,7 +36,11 @@ async function recordLinkMails(
       if (used + count > limit.max) refuse({ sharer, used, freesAt: Number(row?.oldest ?? now) + limit.windowMs });
     }
   }
-  const owed = await oweWithin(trx, mails.map((m) => m.owed), now);
+  const owed = await oweWithin(
+    trx,
+    mails.map((m) => m.owed),
+    now,
+  );
   // outbox_id 0: the mail is owed, not queued yet; its outbox row will carry the owed key.
   await trx
     .insertInto('link_share_mails')
@@ -105,10 +102,17 @@ export function createNotificationRepo(db: Kysely<DatabaseSchema>, dialect: SqlD
           }
           const mails = input.mails.filter((m) => ids.has(m.eventKey)).map((m) => m.owed);
           const owed = mails.length > 0 ? await oweWithin(trx, mails, input.now) : [];
-          const linkIds = await recordLinkMails(trx, dialect, (input.linkMails ?? []).filter((m) => ids.has(m.eventKey)), input.linkLimit, input.now, (hit) => {
-            refused.hit = hit;
-            throw rollback;
-          });
+          const linkIds = await recordLinkMails(
+            trx,
+            dialect,
+            (input.linkMails ?? []).filter((m) => ids.has(m.eventKey)),
+            input.linkLimit,
+            input.now,
+            (hit) => {
+              refused.hit = hit;
+              throw rollback;
+            },
+          );
           return { inserted: new Set(ids.keys()), owedIds: [...owed, ...linkIds] };
         });
       } catch (error) {
@@ -238,14 +242,7 @@ export function createNotificationRepo(db: Kysely<DatabaseSchema>, dialect: SqlD
         // over waits here until the first one commits, then finds the digest queued.
         const held = new Set<number>();
         for (const part of chunks(input.digests.map((d) => d.digestId))) {
-          const rows = await trx
-            .updateTable('digests')
-            .set({ claim_owner: input.owner })
-            .where('id', 'in', part)
-            .where('claim_owner', '=', input.owner)
-            .where('outbox_id', 'is', null)
-            .returning('id')
-            .execute();
+          const rows = await trx.updateTable('digests').set({ claim_owner: input.owner }).where('id', 'in', part).where('claim_owner', '=', input.owner).where('outbox_id', 'is', null).returning('id').execute();
           for (const r of rows) held.add(Number(r.id));
         }
         const mine = input.digests.filter((d) => held.has(d.digestId));
@@ -265,7 +262,13 @@ export function createNotificationRepo(db: Kysely<DatabaseSchema>, dialect: SqlD
           await trx.updateTable('activities').set({ mail_state: 'pending', digest_id: null }).where('digest_id', 'in', part).execute();
           await trx.deleteFrom('digests').where('id', 'in', part).execute();
         }
-        const queued = await enqueueWithin(trx, whole.map((d) => d.mail), input.now, undefined, { dialect });
+        const queued = await enqueueWithin(
+          trx,
+          whole.map((d) => d.mail),
+          input.now,
+          undefined,
+          { dialect },
+        );
         const done = new Map<number, number>();
         whole.forEach((d, i) => done.set(d.digestId, (queued[i] as { id: number }).id));
         const rows = whole.map((d) => ({ id: d.digestId, o: done.get(d.digestId), n: d.activityIds.length }));
@@ -324,14 +327,7 @@ export function createNotificationRepo(db: Kysely<DatabaseSchema>, dialect: SqlD
 
     /** The activity list of the UI: newest first. */
     async stream(uid: string, input: { limit: number; beforeId?: number | undefined }): Promise<ActivityRecord[]> {
-      let q = db
-        .selectFrom('activities')
-        .leftJoin('users', 'users.uid', 'activities.actor')
-        .leftJoin('events', 'events.id', 'activities.event_id')
-        .selectAll('activities')
-        .select(['users.display_name as actor_name', 'events.object_id as object_id'])
-        .where('activities.uid', '=', uid)
-        .where('activities.stream', '=', 1);
+      let q = db.selectFrom('activities').leftJoin('users', 'users.uid', 'activities.actor').leftJoin('events', 'events.id', 'activities.event_id').selectAll('activities').select(['users.display_name as actor_name', 'events.object_id as object_id']).where('activities.uid', '=', uid).where('activities.stream', '=', 1);
       if (input.beforeId !== undefined) q = q.where('activities.id', '<', input.beforeId);
       return (await q.orderBy('activities.id', 'desc').limit(input.limit).execute()).map(toRecord);
     },

@@ -101,13 +101,7 @@ export interface InsertLease {
  * in already claimed by that worker (state `sending`, first attempt counted), so the worker that
  * rendered them sends them without reading them back; a row held for later is queued as usual.
  */
-export async function enqueueWithin(
-  trx: Kysely<DatabaseSchema>,
-  rows: NewOutboxRow[],
-  now: number,
-  lease?: InsertLease,
-  options: EnqueueOptions = {},
-): Promise<Array<{ id: number; duplicate: boolean; leased: boolean }>> {
+export async function enqueueWithin(trx: Kysely<DatabaseSchema>, rows: NewOutboxRow[], now: number, lease?: InsertLease, options: EnqueueOptions = {}): Promise<Array<{ id: number; duplicate: boolean; leased: boolean }>> {
   const postgres = options.dialect === 'postgres';
   const keys = rows.map((r) => r.idempotencyKey).filter((k): k is string => k !== null);
   const existing = new Map<string, number>();
@@ -116,12 +110,14 @@ export async function enqueueWithin(
     for (const f of found.rows) existing.set(f.idempotency_key, Number(f.id));
   }
   for (let i = 0; !postgres && i < keys.length; i += INSERT_CHUNK) {
-    const found = await trx.selectFrom('outbox').select(['id', 'idempotency_key']).where('idempotency_key', 'in', keys.slice(i, i + INSERT_CHUNK)).execute();
+    const found = await trx
+      .selectFrom('outbox')
+      .select(['id', 'idempotency_key'])
+      .where('idempotency_key', 'in', keys.slice(i, i + INSERT_CHUNK))
+      .execute();
     for (const f of found) existing.set(f.idempotency_key as string, Number(f.id));
   }
-  const result: Array<{ id: number; duplicate: boolean; leased: boolean } | undefined> = rows.map((r) =>
-    r.idempotencyKey !== null && existing.has(r.idempotencyKey) ? { id: existing.get(r.idempotencyKey) as number, duplicate: true, leased: false } : undefined,
-  );
+  const result: Array<{ id: number; duplicate: boolean; leased: boolean } | undefined> = rows.map((r) => (r.idempotencyKey !== null && existing.has(r.idempotencyKey) ? { id: existing.get(r.idempotencyKey) as number, duplicate: true, leased: false } : undefined));
   const leasedNow = (row: NewOutboxRow) => lease !== undefined && (row.notBefore ?? now) <= now;
   // The same key twice within one batch is one mail too.
   const seen = new Map<string, number>();
@@ -141,7 +137,13 @@ export async function enqueueWithin(
       // Workers listening in other processes look now: NOTIFY is delivered at commit, and only if
       // it commits. Mails this worker leased to itself need nobody woken.
       const wake = options.signal === true && chunk.some(({ row }) => !leasedNow(row) && (row.notBefore ?? now) <= now);
-      const ids = await insertPostgres(trx, chunk.map(({ row }) => row), now, (row) => (leasedNow(row) ? lease : undefined), wake);
+      const ids = await insertPostgres(
+        trx,
+        chunk.map(({ row }) => row),
+        now,
+        (row) => (leasedNow(row) ? lease : undefined),
+        wake,
+      );
       ids.forEach((id, j) => {
         const { index, row } = chunk[j] as { index: number; row: NewOutboxRow };
         result[index] = { id, duplicate: false, leased: leasedNow(row) };
@@ -237,7 +239,10 @@ export function createOutboxRepo(db: Kysely<DatabaseSchema>, dialect: SqlDialect
     const mails = rows.map((r) => toRow(r as OutboxTable & { id: number }));
     if (mails.length === input.limit) return { mails, next: mails[mails.length - 1]?.id ?? null };
     // Fewer than a page: either the window reached the oldest mail, or the search goes on below it.
-    const edge = await db.selectFrom(window.as('w')).select([(eb) => eb.fn.countAll<string | number>().as('n'), (eb) => eb.fn.min<string | number>('w.id').as('lowest')]).executeTakeFirstOrThrow();
+    const edge = await db
+      .selectFrom(window.as('w'))
+      .select([(eb) => eb.fn.countAll<string | number>().as('n'), (eb) => eb.fn.min<string | number>('w.id').as('lowest')])
+      .executeTakeFirstOrThrow();
     return { mails, next: Number(edge.n) === searchWindow && edge.lowest !== null ? Number(edge.lowest) : null };
   }
 
@@ -285,9 +290,7 @@ export function createOutboxRepo(db: Kysely<DatabaseSchema>, dialect: SqlDialect
   async function settlePostgres(input: { owner: string; now: number; sent: SentOutcome[]; failed: FailedOutcome[] }): Promise<number> {
     const { owner, now } = input;
     const sent = JSON.stringify(input.sent.map((o) => ({ id: o.id, host: o.host, reply: o.reply, results: o.recipientResults ? JSON.stringify(o.recipientResults) : null })));
-    const failed = JSON.stringify(
-      input.failed.map((o) => ({ id: o.id, attempt: o.attempt, state: o.state, next: o.nextAttemptAt ?? now, host: o.host, code: o.code, message: o.message, reply: o.reply, outcome: o.state === 'failed' ? 'failed' : 'deferred' })),
-    );
+    const failed = JSON.stringify(input.failed.map((o) => ({ id: o.id, attempt: o.attempt, state: o.state, next: o.nextAttemptAt ?? now, host: o.host, code: o.code, message: o.message, reply: o.reply, outcome: o.state === 'failed' ? 'failed' : 'deferred' })));
     const result = await sql<{ changed: number }>`
       with s as (
         update outbox set state = 'sent', sent_at = ${now}, updated_at = ${now}, accepted_by = v.host, last_reply = v.reply, recipient_results = v.results,
@@ -321,14 +324,7 @@ export function createOutboxRepo(db: Kysely<DatabaseSchema>, dialect: SqlDialect
     /** Takes up to `limit` due mails for this worker until `leaseExpiresAt`. */
     async claim(input: { owner: string; now: number; leaseExpiresAt: number; limit: number }): Promise<ClaimedMail[]> {
       if (dialect === 'postgres') return claimPostgres(input);
-      const due = db
-        .selectFrom('outbox')
-        .select('id')
-        .where('state', '=', 'queued')
-        .where('next_attempt_at', '<=', input.now)
-        .orderBy('next_attempt_at')
-        .orderBy('id')
-        .limit(input.limit);
+      const due = db.selectFrom('outbox').select('id').where('state', '=', 'queued').where('next_attempt_at', '<=', input.now).orderBy('next_attempt_at').orderBy('id').limit(input.limit);
       const rows = await db
         .updateTable('outbox')
         .set((eb) => ({
@@ -346,7 +342,11 @@ export function createOutboxRepo(db: Kysely<DatabaseSchema>, dialect: SqlDialect
       const bodies = new Map<number, Buffer>();
       const ids = rows.map((r) => Number(r.id));
       for (let i = 0; i < ids.length; i += INSERT_CHUNK) {
-        const found = await db.selectFrom('outbox_bodies').select(['outbox_id', 'raw']).where('outbox_id', 'in', ids.slice(i, i + INSERT_CHUNK)).execute();
+        const found = await db
+          .selectFrom('outbox_bodies')
+          .select(['outbox_id', 'raw'])
+          .where('outbox_id', 'in', ids.slice(i, i + INSERT_CHUNK))
+          .execute();
         for (const b of found) bodies.set(Number(b.outbox_id), b.raw);
       }
       return rows
@@ -381,9 +381,7 @@ export function createOutboxRepo(db: Kysely<DatabaseSchema>, dialect: SqlDialect
           changed += Number(result.numAffectedRows ?? 0);
         }
         if (input.failed.length > 0) {
-          const payload = JSON.stringify(
-            input.failed.map((f) => ({ id: f.id, state: f.state, next: f.nextAttemptAt ?? input.now, error: `${f.code}: ${f.message}`, reply: f.reply, host: f.host })),
-          );
+          const payload = JSON.stringify(input.failed.map((f) => ({ id: f.id, state: f.state, next: f.nextAttemptAt ?? input.now, error: `${f.code}: ${f.message}`, reply: f.reply, host: f.host })));
           const result = await sql`
             update outbox set state = v.state, next_attempt_at = v.next, updated_at = ${input.now},
               last_error = v.error, last_reply = v.reply, lease_owner = null, lease_expires_at = null
@@ -415,12 +413,7 @@ export function createOutboxRepo(db: Kysely<DatabaseSchema>, dialect: SqlDialect
 
     /** Mails of a worker that died: their lease ran out, back to the queue. */
     async reapExpired(now: number): Promise<number> {
-      const result = await db
-        .updateTable('outbox')
-        .set({ state: 'queued', lease_owner: null, lease_expires_at: null, updated_at: now })
-        .where('state', '=', 'sending')
-        .where('lease_expires_at', '<', now)
-        .executeTakeFirst();
+      const result = await db.updateTable('outbox').set({ state: 'queued', lease_owner: null, lease_expires_at: null, updated_at: now }).where('state', '=', 'sending').where('lease_expires_at', '<', now).executeTakeFirst();
       return Number(result.numUpdatedRows);
     },
 
@@ -433,13 +426,27 @@ export function createOutboxRepo(db: Kysely<DatabaseSchema>, dialect: SqlDialect
 
     /** Mails not yet finished (queued or sending): answered from the small partial indexes. */
     async pending(): Promise<number> {
-      const queued = await db.selectFrom('outbox').select((eb) => eb.fn.countAll<string | number>().as('n')).where('state', '=', 'queued').where('next_attempt_at', '>=', -1).executeTakeFirstOrThrow();
-      const sending = await db.selectFrom('outbox').select((eb) => eb.fn.countAll<string | number>().as('n')).where('state', '=', 'sending').where('lease_expires_at', '>=', -1).executeTakeFirstOrThrow();
+      const queued = await db
+        .selectFrom('outbox')
+        .select((eb) => eb.fn.countAll<string | number>().as('n'))
+        .where('state', '=', 'queued')
+        .where('next_attempt_at', '>=', -1)
+        .executeTakeFirstOrThrow();
+      const sending = await db
+        .selectFrom('outbox')
+        .select((eb) => eb.fn.countAll<string | number>().as('n'))
+        .where('state', '=', 'sending')
+        .where('lease_expires_at', '>=', -1)
+        .executeTakeFirstOrThrow();
       return Number(queued.n) + Number(sending.n);
     },
 
     async counts(): Promise<Record<string, number>> {
-      const rows = await db.selectFrom('outbox').select(['state', (eb) => eb.fn.countAll<string | number>().as('n')]).groupBy('state').execute();
+      const rows = await db
+        .selectFrom('outbox')
+        .select(['state', (eb) => eb.fn.countAll<string | number>().as('n')])
+        .groupBy('state')
+        .execute();
       // Every state, zeros included, so a reader need not know which ones can be missing.
       return { queued: 0, sending: 0, sent: 0, failed: 0, cancelled: 0, ...Object.fromEntries(rows.map((r) => [r.state, Number(r.n)])) };
     },
@@ -504,13 +511,7 @@ export function createOutboxRepo(db: Kysely<DatabaseSchema>, dialect: SqlDialect
      */
     async cancel(input: { ids: number[]; now: number }): Promise<number[]> {
       if (input.ids.length === 0) return [];
-      const rows = await db
-        .updateTable('outbox')
-        .set({ state: 'cancelled', updated_at: input.now })
-        .where('id', 'in', input.ids)
-        .where('state', 'in', ['queued', 'failed'])
-        .returning('id')
-        .execute();
+      const rows = await db.updateTable('outbox').set({ state: 'cancelled', updated_at: input.now }).where('id', 'in', input.ids).where('state', 'in', ['queued', 'failed']).returning('id').execute();
       return rows.map((row) => Number(row.id));
     },
 

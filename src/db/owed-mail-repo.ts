@@ -88,7 +88,11 @@ export function createOwedMailRepo(db: Kysely<DatabaseSchema>, dialect: SqlDiale
           const part = input.rendered.slice(i, i + CHUNK);
           const held = await trx
             .deleteFrom('owed_mails')
-            .where('id', 'in', part.map((r) => r.id))
+            .where(
+              'id',
+              'in',
+              part.map((r) => r.id),
+            )
             .where('lease_owner', '=', input.owner)
             .where('state', '=', 'rendering')
             .returning('id')
@@ -126,7 +130,11 @@ export function createOwedMailRepo(db: Kysely<DatabaseSchema>, dialect: SqlDiale
 
     /** Waiting or being rendered, and failed. */
     async counts(): Promise<{ owed: number; failed: number }> {
-      const rows = await db.selectFrom('owed_mails').select((eb) => ['state', eb.fn.countAll<number>().as('n')]).groupBy('state').execute();
+      const rows = await db
+        .selectFrom('owed_mails')
+        .select((eb) => ['state', eb.fn.countAll<number>().as('n')])
+        .groupBy('state')
+        .execute();
       const n = (state: string) => Number(rows.find((r) => r.state === state)?.n ?? 0);
       return { owed: n('owed') + n('rendering'), failed: n('failed') };
     },

@@ -110,9 +110,7 @@ async function migrationTablesPresent(database: Database): Promise<Set<string>> 
 export async function schemaStatus(database: Database, mailroomVersion: string): Promise<SchemaStatus> {
   const db = database.db as unknown as Untyped;
   const tables = await migrationTablesPresent(database);
-  const rows = tables.has('mailroom_migrations')
-    ? (await sql<{ name: string; timestamp: string | Date }>`select name, timestamp from mailroom_migrations order by name`.execute(db)).rows
-    : [];
+  const rows = tables.has('mailroom_migrations') ? (await sql<{ name: string; timestamp: string | Date }>`select name, timestamp from mailroom_migrations order by name`.execute(db)).rows : [];
   const versions = new Map<string, string>();
   if (tables.has('mailroom_migration_versions')) {
     const stored = await sql<{ name: string; mailroom_version: string }>`select name, mailroom_version from mailroom_migration_versions`.execute(db);
@@ -149,21 +147,17 @@ export function refuseNewerSchema(status: SchemaStatus): void {
   const newest = status.upgradedBy;
   const names = status.unknown.map((m) => m.name).join(', ');
   const upgradedBy = newest === undefined ? 'this database was upgraded by a newer Mailroom; install that version or later' : `this database was upgraded by Mailroom ${newest}; install ${newest} or later`;
-  throw new MailroomError(
-    'database_newer',
-    `${upgradedBy} (this is Mailroom ${status.mailroomVersion}, which does not know the database's migration(s) ${names}). To go back to this version, restore the backup taken before the upgrade: see "Upgrades, rollbacks and backups" in the manual`,
-    { details: { migrations: status.unknown.map((m) => m.name), ...(newest === undefined ? {} : { version: newest }) } },
-  );
+  throw new MailroomError('database_newer', `${upgradedBy} (this is Mailroom ${status.mailroomVersion}, which does not know the database's migration(s) ${names}). To go back to this version, restore the backup taken before the upgrade: see "Upgrades, rollbacks and backups" in the manual`, {
+    details: { migrations: status.unknown.map((m) => m.name), ...(newest === undefined ? {} : { version: newest }) },
+  });
 }
 
 /** MAILROOM_AUTO_MIGRATE=false: the admin migrates once, with `mailroom db:migrate`, before any node starts. */
 export function refusePendingMigrations(status: SchemaStatus): void {
   if (status.pending.length === 0) return;
-  throw new MailroomError(
-    'database_migrations_pending',
-    `The database needs ${status.pending.length} migration(s) of Mailroom ${status.mailroomVersion} (${status.pending.join(', ')}) and MAILROOM_AUTO_MIGRATE is false: run mailroom db:migrate once (on one machine), then start Mailroom`,
-    { details: { pending: [...status.pending] } },
-  );
+  throw new MailroomError('database_migrations_pending', `The database needs ${status.pending.length} migration(s) of Mailroom ${status.mailroomVersion} (${status.pending.join(', ')}) and MAILROOM_AUTO_MIGRATE is false: run mailroom db:migrate once (on one machine), then start Mailroom`, {
+    details: { pending: [...status.pending] },
+  });
 }
 
 /** Brings the database to this build's schema in one go (every start, unless MAILROOM_AUTO_MIGRATE=false). */

@@ -42,15 +42,7 @@ export function createUserTokenRepo(db: Kysely<DatabaseSchema>) {
       return db.selectFrom('user_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
     },
     async findLive(uid: string, purpose: string, now: number): Promise<StoredUserToken | undefined> {
-      return db
-        .selectFrom('user_tokens')
-        .selectAll()
-        .where('uid', '=', uid)
-        .where('purpose', '=', purpose)
-        .where('used_at', 'is', null)
-        .where('expires_at', '>', now)
-        .orderBy('created_at', 'desc')
-        .executeTakeFirst();
+      return db.selectFrom('user_tokens').selectAll().where('uid', '=', uid).where('purpose', '=', purpose).where('used_at', 'is', null).where('expires_at', '>', now).orderBy('created_at', 'desc').executeTakeFirst();
     },
     /** Marks a token used if it still is unused; false when another request used it first. */
     async markUsed(tokenHash: string, at: number): Promise<boolean> {

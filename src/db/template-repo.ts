@@ -80,7 +80,10 @@ export function createTemplateRepo(db: Kysely<DatabaseSchema>) {
 
     /** The newest version of every template that has one, in one query (for listings). */
     async latestOfEach(): Promise<TemplateVersionRow[]> {
-      const newest = db.selectFrom('template_versions').select((eb) => eb.fn.max('id').as('id')).groupBy(['name', 'lang']);
+      const newest = db
+        .selectFrom('template_versions')
+        .select((eb) => eb.fn.max('id').as('id'))
+        .groupBy(['name', 'lang']);
       const rows = await db.selectFrom('template_versions').selectAll().where('id', 'in', newest).orderBy('name').orderBy('lang').execute();
       return rows.map(toRow);
     },

@@ -27,7 +27,10 @@ export function createTestMailRepo(db: Kysely<DatabaseSchema>) {
         .executeTakeFirstOrThrow();
       const id = Number(row.id);
       // Bounded: the ones older than the newest TEST_MAILS_KEPT go (the primary key finds them).
-      await db.deleteFrom('test_mails').where('id', '<=', id - TEST_MAILS_KEPT).execute();
+      await db
+        .deleteFrom('test_mails')
+        .where('id', '<=', id - TEST_MAILS_KEPT)
+        .execute();
       return id;
     },
     /** Newest first; `beforeId` pages back. */

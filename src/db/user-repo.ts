@@ -15,12 +15,19 @@ function toColumns(changes: Partial<Omit<User, 'uid'>>): Partial<Omit<UserTable,
 export function createUserRepo(db: Kysely<DatabaseSchema>) {
   return {
     async count(): Promise<number> {
-      const r = await db.selectFrom('users').select((eb) => eb.fn.countAll<string | number>().as('n')).executeTakeFirstOrThrow();
+      const r = await db
+        .selectFrom('users')
+        .select((eb) => eb.fn.countAll<string | number>().as('n'))
+        .executeTakeFirstOrThrow();
       return Number(r.n);
     },
     /** False when the uid is taken. */
     async insert(user: User): Promise<boolean> {
-      const r = await db.insertInto('users').values(toRow(user)).onConflict((oc) => oc.column('uid').doNothing()).executeTakeFirst();
+      const r = await db
+        .insertInto('users')
+        .values(toRow(user))
+        .onConflict((oc) => oc.column('uid').doNothing())
+        .executeTakeFirst();
       return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
     },
     async find(uid: string): Promise<User | undefined> {
@@ -31,12 +38,27 @@ export function createUserRepo(db: Kysely<DatabaseSchema>) {
       if (uids.length === 0) return [];
       const out: User[] = [];
       for (let i = 0; i < uids.length; i += 500) {
-        out.push(...(await db.selectFrom('users').selectAll().where('uid', 'in', uids.slice(i, i + 500)).execute()).map(toUser));
+        out.push(
+          ...(
+            await db
+              .selectFrom('users')
+              .selectAll()
+              .where('uid', 'in', uids.slice(i, i + 500))
+              .execute()
+          ).map(toUser),
+        );
       }
       return out;
     },
     async findByEmail(email: string): Promise<User[]> {
-      return (await db.selectFrom('users').selectAll().where((eb) => eb(eb.fn('lower', ['email']), '=', email.toLowerCase())).orderBy('uid').execute()).map(toUser);
+      return (
+        await db
+          .selectFrom('users')
+          .selectAll()
+          .where((eb) => eb(eb.fn('lower', ['email']), '=', email.toLowerCase()))
+          .orderBy('uid')
+          .execute()
+      ).map(toUser);
     },
     async list(): Promise<User[]> {
       return (await db.selectFrom('users').selectAll().orderBy('uid').execute()).map(toUser);

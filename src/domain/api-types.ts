@@ -167,17 +167,7 @@ export interface TestMailRecord {
 
 export type ProbeSecurity = 'plain' | 'starttls' | 'implicit_tls';
 
-export type ProbeErrorCode =
-  | 'refused'
-  | 'not_found'
-  | 'unreachable'
-  | 'timeout'
-  | 'closed'
-  | 'not_smtp'
-  | 'greeting_refused'
-  | 'hello_refused'
-  | 'tls_failed'
-  | 'error';
+export type ProbeErrorCode = 'refused' | 'not_found' | 'unreachable' | 'timeout' | 'closed' | 'not_smtp' | 'greeting_refused' | 'hello_refused' | 'tls_failed' | 'error';
 
 /** A server's certificate, judged. */
 export interface CertificateCheck {

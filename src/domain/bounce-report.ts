@@ -97,7 +97,10 @@ function isAutoReply(root: MimeEntity): boolean {
 }
 
 function readDsn(root: MimeEntity, part: MimeEntity): Extract<BounceReading, { type: 'bounce' }> | undefined {
-  const blocks = textOf(part).split(/\r?\n\s*\r?\n/).filter((b) => b.trim() !== '').map(parseFields);
+  const blocks = textOf(part)
+    .split(/\r?\n\s*\r?\n/)
+    .filter((b) => b.trim() !== '')
+    .map(parseFields);
   const perMessage = blocks.find((b) => b.has('reporting-mta')) ?? blocks[0];
   const recipients: BouncedRecipient[] = [];
   for (const block of blocks) {
@@ -184,7 +187,10 @@ export function readBounce(raw: string): BounceReading {
   }
   const text = firstText(root);
   if (/This is the qmail-send program/i.test(text)) return readQmail(root, text);
-  const failed = (root.headers.get('x-failed-recipients') ?? []).flatMap((v) => v.split(',')).map((v) => addressIn(v)).filter((v): v is string => v !== null);
+  const failed = (root.headers.get('x-failed-recipients') ?? [])
+    .flatMap((v) => v.split(','))
+    .map((v) => addressIn(v))
+    .filter((v): v is string => v !== null);
   if (failed.length > 0) return readExim(root, text, failed);
   const verpCandidates = verpCandidatesOf(root);
   if (isAutoReply(root)) return { type: 'ignored', reason: 'auto_reply', verpCandidates };

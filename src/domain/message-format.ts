@@ -42,7 +42,10 @@ export const PLURAL_CATEGORIES = ['zero', 'one', 'two', 'few', 'many', 'other'] 
 export const MESSAGE_TAGS = ['strong'] as const;
 
 export class MessageSyntaxError extends Error {
-  constructor(message: string, readonly offset: number) {
+  constructor(
+    message: string,
+    readonly offset: number,
+  ) {
     super(`${message} (at character ${offset + 1})`);
   }
 }

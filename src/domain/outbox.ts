@@ -39,14 +39,7 @@ export function retryDelayMs(policy: RetryPolicy, attempt: number, random: () =>
 export type FailureDecision = { state: 'failed'; reason: string } | { state: 'queued'; nextAttemptAt: number };
 
 /** What becomes of a mail after a failed attempt: a 5xx ends it, anything else waits and retries. */
-export function decideAfterFailure(input: {
-  permanent: boolean;
-  attempt: number;
-  createdAt: number;
-  now: number;
-  policy: RetryPolicy;
-  random: () => number;
-}): FailureDecision {
+export function decideAfterFailure(input: { permanent: boolean; attempt: number; createdAt: number; now: number; policy: RetryPolicy; random: () => number }): FailureDecision {
   if (input.permanent) return { state: 'failed', reason: 'the server refused it permanently' };
   const nextAttemptAt = input.now + retryDelayMs(input.policy, input.attempt, input.random);
   if (nextAttemptAt - input.createdAt > input.policy.giveUpAfterMs) {

@@ -63,7 +63,7 @@ async function authenticate(ctx: AppContext, request: FastifyRequest): Promise<P
   // A cookie rides along with any request the browser makes, also one another site triggers:
   // a change must also carry the token only Mailroom's own pages can read.
   if (!SAFE_METHODS.has(request.method) && !sameToken(request.headers['x-csrf-token'], principal.csrfToken)) {
-    throw new MailroomError('csrf_token_invalid', 'This change came without the page\'s CSRF token (X-CSRF-Token); reload the page and try again');
+    throw new MailroomError('csrf_token_invalid', "This change came without the page's CSRF token (X-CSRF-Token); reload the page and try again");
   }
   return principal;
 }
@@ -72,12 +72,14 @@ type Guard = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 
 /** preHandlers for the routes: who may call what. */
 export function createGuards(ctx: AppContext): { admin: Guard; service: Guard; user: Guard; anyCaller: Guard } {
-  const guard = (check: (p: Principal) => string | undefined): Guard => async (request) => {
-    const principal = await authenticate(ctx, request);
-    const refusal = check(principal);
-    if (refusal) throw new MailroomError('forbidden', refusal);
-    principals.set(request, principal);
-  };
+  const guard =
+    (check: (p: Principal) => string | undefined): Guard =>
+    async (request) => {
+      const principal = await authenticate(ctx, request);
+      const refusal = check(principal);
+      if (refusal) throw new MailroomError('forbidden', refusal);
+      principals.set(request, principal);
+    };
   return {
     admin: guard((p) => (p.admin ? undefined : 'Only an admin may do this')),
     service: guard((p) => (p.service ? undefined : 'Only a service token (mailroom token:create NAME --scope service) or an admin may do this')),

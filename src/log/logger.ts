@@ -8,10 +8,29 @@ export type { Logger };
  * when a whole settings object or request is logged by mistake.
  */
 export const redactedPaths = [
-  'password', '*.password', 'pass', '*.pass', 'token', '*.token', 'accessToken', '*.accessToken',
-  'mail_smtppassword', '*.mail_smtppassword', 'mail_smtpoauth_client_secret', '*.mail_smtpoauth_client_secret',
-  'mail_smtpoauth_refresh_token', '*.mail_smtpoauth_refresh_token', 'mail_bounce_pop3_password', '*.mail_bounce_pop3_password', 'clientSecret', '*.clientSecret',
-  'refreshToken', '*.refreshToken', 'req.headers.authorization', 'req.headers.cookie', 'headers.authorization',
+  'password',
+  '*.password',
+  'pass',
+  '*.pass',
+  'token',
+  '*.token',
+  'accessToken',
+  '*.accessToken',
+  'mail_smtppassword',
+  '*.mail_smtppassword',
+  'mail_smtpoauth_client_secret',
+  '*.mail_smtpoauth_client_secret',
+  'mail_smtpoauth_refresh_token',
+  '*.mail_smtpoauth_refresh_token',
+  'mail_bounce_pop3_password',
+  '*.mail_bounce_pop3_password',
+  'clientSecret',
+  '*.clientSecret',
+  'refreshToken',
+  '*.refreshToken',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'headers.authorization',
 ];
 
 /** json: one JSON object per line, for log collectors; pretty: one line for a person at a terminal. */
@@ -22,8 +41,5 @@ export function createLogger(options: { level: string; format?: LogFormat; desti
   // (pino cannot flush a destination it does not see).
   const destination = options.destination ?? pino.destination({ dest: 2, sync: options.format === 'pretty' });
   // The pretty lines are made from the JSON lines, so they are redacted exactly as those are.
-  return pino(
-    { level: options.level, base: { app: 'mailroom' }, redact: { paths: redactedPaths, censor: '***' } },
-    options.format === 'pretty' ? prettyDestination(destination) : destination,
-  );
+  return pino({ level: options.level, base: { app: 'mailroom' }, redact: { paths: redactedPaths, censor: '***' } }, options.format === 'pretty' ? prettyDestination(destination) : destination);
 }

@@ -60,7 +60,13 @@ export function prettyLine(jsonLine: string): string {
   const message = typeof entry.msg === 'string' ? escapeControls(entry.msg) : '';
   const line = [clock, level, message, ...fields].filter((part) => part !== '').join(' ');
   // The stack of an error or a fatal one is for whoever fixes it; a warning's would drown the log.
-  const stackLines = stack && Number(entry.level) >= 50 ? stack.split('\n').slice(1).map((l) => `    ${escapeControls(l.trim())}`) : [];
+  const stackLines =
+    stack && Number(entry.level) >= 50
+      ? stack
+          .split('\n')
+          .slice(1)
+          .map((l) => `    ${escapeControls(l.trim())}`)
+      : [];
   return `${[line, ...stackLines].join('\n')}\n`;
 }
 

@@ -73,9 +73,7 @@ export function createDetectService(deps: { settings: SettingsReader }) {
       const ca = settings.mail_smtptls_ca ? await readCaFile(settings.mail_smtptls_ca) : undefined;
       const clientName = await processEhloName(settings);
       const timeoutMs = options.timeoutMs ?? Math.min(settings.mail_smtptimeout, 10) * 1000;
-      const hosts = await Promise.all(
-        parsed.entries.map((entry) => detectSmtpSettings({ host: entry.host, ...(entry.port ? { port: entry.port } : {}), timeoutMs, ...(ca ? { ca } : {}), clientName })),
-      );
+      const hosts = await Promise.all(parsed.entries.map((entry) => detectSmtpSettings({ host: entry.host, ...(entry.port ? { port: entry.port } : {}), timeoutMs, ...(ca ? { ca } : {}), clientName })));
       const first = hosts[0] as DetectReport;
       if (hosts.length === 1) return { ...first, hosts };
       const usable = hosts.find((report) => report.recommended !== undefined);
@@ -86,9 +84,7 @@ export function createDetectService(deps: { settings: SettingsReader }) {
             const own = report.recommended;
             if (!own || report === usable) return [];
             const port = parsed.entries[i]?.port ?? chosen.mail_smtpport;
-            return own.mail_smtpsecure !== chosen.mail_smtpsecure || own.mail_smtpport !== port
-              ? [{ kind: 'failover_differs' as const, host: report.host, port: own.mail_smtpport, secure: own.mail_smtpsecure, listSecure: chosen.mail_smtpsecure }]
-              : [];
+            return own.mail_smtpsecure !== chosen.mail_smtpsecure || own.mail_smtpport !== port ? [{ kind: 'failover_differs' as const, host: report.host, port: own.mail_smtpport, secure: own.mail_smtpsecure, listSecure: chosen.mail_smtpsecure }] : [];
           })
         : [];
       const base = usable ?? first;
@@ -140,11 +136,7 @@ function chooseAuthType(methods: readonly string[]): SmtpAuthType | undefined {
 }
 
 /** Chooses the settings from the probes of one host; pure, so that the rule can be tested without servers. */
-export function recommendSmtpSettings(
-  host: string,
-  probes: readonly PortProbe[],
-  context: { caGiven: boolean } = { caGiven: false },
-): Pick<DetectReport, 'recommended' | 'notes' | 'findings'> {
+export function recommendSmtpSettings(host: string, probes: readonly PortProbe[], context: { caGiven: boolean } = { caGiven: false }): Pick<DetectReport, 'recommended' | 'notes' | 'findings'> {
   const findings: DetectNote[] = [];
   const finish = (recommended?: RecommendedSmtpSettings): Pick<DetectReport, 'recommended' | 'notes' | 'findings'> => ({
     ...(recommended ? { recommended } : {}),
@@ -158,14 +150,7 @@ export function recommendSmtpSettings(
   }
 
   const candidates = probes.filter(usable);
-  const secure = candidates
-    .filter((probe) => probe.security !== 'plain')
-    .sort(
-      (a, b) =>
-        Number(b.certificate?.valid === true) - Number(a.certificate?.valid === true) ||
-        portRank(a) - portRank(b) ||
-        probes.indexOf(a) - probes.indexOf(b),
-    );
+  const secure = candidates.filter((probe) => probe.security !== 'plain').sort((a, b) => Number(b.certificate?.valid === true) - Number(a.certificate?.valid === true) || portRank(a) - portRank(b) || probes.indexOf(a) - probes.indexOf(b));
   const best = secure[0] ?? candidates[0];
   if (!best) {
     findings.push(candidates.length === 0 && probes.every((probe) => !probe.reachable) ? unreachableFinding(probes, host) : { kind: 'no_working_port' });

@@ -137,7 +137,11 @@ export function createDoctorService(deps: DoctorDeps) {
         continue;
       }
       if (probe.certificate && !probe.certificate.valid && s.mail_smtptls_verify) {
-        checks.push({ name, status: 'fail', message: probe.certificate.selfSigned || /ISSUER|SELF_SIGNED|VERIFY/.test(probe.certificate.error ?? '') ? 'the certificate is not trusted: set mail_smtptls_ca to the PEM file of its CA' : `the certificate is not valid (${probe.certificate.error}): fix it on the server or use the host name it names` });
+        checks.push({
+          name,
+          status: 'fail',
+          message: probe.certificate.selfSigned || /ISSUER|SELF_SIGNED|VERIFY/.test(probe.certificate.error ?? '') ? 'the certificate is not trusted: set mail_smtptls_ca to the PEM file of its CA' : `the certificate is not valid (${probe.certificate.error}): fix it on the server or use the host name it names`,
+        });
         continue;
       }
       if (s.mail_smtpauth && !probe.authMethods.includes(s.mail_smtpauthtype)) {

@@ -51,12 +51,7 @@ export interface TestSendOptions {
  * the outbox) with the current settings, reporting the server's answer or a diagnosis.
  */
 export function createMailTestService(deps: MailTestServiceDeps) {
-  async function send(
-    template: TemplateName,
-    options: TestSendOptions,
-    data: (language: TemplateLanguage, settings: Settings) => Record<string, unknown>,
-    sender: (language: TemplateLanguage, settings: Settings) => { fromName?: string; replyTo?: string } = () => ({}),
-  ): Promise<TestMailReport> {
+  async function send(template: TemplateName, options: TestSendOptions, data: (language: TemplateLanguage, settings: Settings) => Record<string, unknown>, sender: (language: TemplateLanguage, settings: Settings) => { fromName?: string; replyTo?: string } = () => ({})): Promise<TestMailReport> {
     const settings = await deps.settings.get();
     const admin = options.to ? undefined : await deps.adminContact();
     const toText = options.to ?? admin?.email ?? undefined;
@@ -99,25 +94,25 @@ export function createMailTestService(deps: MailTestServiceDeps) {
     return report;
 
     async function deliver(): Promise<TestMailReport> {
-    try {
-      const transport = await deps.transports.create(settings);
       try {
-        const result = await transport.send({ envelope: message.envelope, raw: message.raw, messageId: message.messageId, subject: message.subject }, { transcript });
-        return { ...base, ok: true, via: result.via, response: result.response, attempts: result.attempts, ...(result.capturedId !== undefined ? { captured: result.capturedId } : {}), ...(debug ? { transcript: transcript.toString() } : {}) };
-      } finally {
-        await transport.close();
+        const transport = await deps.transports.create(settings);
+        try {
+          const result = await transport.send({ envelope: message.envelope, raw: message.raw, messageId: message.messageId, subject: message.subject }, { transcript });
+          return { ...base, ok: true, via: result.via, response: result.response, attempts: result.attempts, ...(result.capturedId !== undefined ? { captured: result.capturedId } : {}), ...(debug ? { transcript: transcript.toString() } : {}) };
+        } finally {
+          await transport.close();
+        }
+      } catch (error) {
+        if (!isMailroomError(error)) throw error;
+        const { reply, problem, fix } = isTransportError(error) ? error.failure : {};
+        return {
+          ...base,
+          ok: false,
+          attempts: isTransportError(error) ? error.attempts : [],
+          error: { code: error.code, message: error.message, ...(reply ? { reply } : {}), ...(problem ? { problem } : {}), ...(fix ? { fix } : {}) },
+          ...(debug ? { transcript: transcript.toString() } : {}),
+        };
       }
-    } catch (error) {
-      if (!isMailroomError(error)) throw error;
-      const { reply, problem, fix } = isTransportError(error) ? error.failure : {};
-      return {
-        ...base,
-        ok: false,
-        attempts: isTransportError(error) ? error.attempts : [],
-        error: { code: error.code, message: error.message, ...(reply ? { reply } : {}), ...(problem ? { problem } : {}), ...(fix ? { fix } : {}) },
-        ...(debug ? { transcript: transcript.toString() } : {}),
-      };
-    }
     }
   }
 

@@ -13,24 +13,7 @@ export interface DkimKey {
  * field of that name added on the way (a second From, a Reply-To the mail had none of, another
  * List-Unsubscribe) makes the signature fail instead of riding on it.
  */
-const SIGNED_FIELDS = [
-  'from',
-  'sender',
-  'reply-to',
-  'to',
-  'cc',
-  'subject',
-  'date',
-  'message-id',
-  'in-reply-to',
-  'references',
-  'mime-version',
-  'content-type',
-  'content-transfer-encoding',
-  'auto-submitted',
-  'list-unsubscribe',
-  'list-unsubscribe-post',
-] as const;
+const SIGNED_FIELDS = ['from', 'sender', 'reply-to', 'to', 'cc', 'subject', 'date', 'message-id', 'in-reply-to', 'references', 'mime-version', 'content-type', 'content-transfer-encoding', 'auto-submitted', 'list-unsubscribe', 'list-unsubscribe-post'] as const;
 const OVER_SIGNED: ReadonlySet<string> = new Set(['from', 'reply-to', 'to', 'subject', 'date', 'message-id', 'list-unsubscribe', 'list-unsubscribe-post']);
 
 /**
@@ -65,7 +48,14 @@ function headerFields(block: string): HeaderField[] {
   for (const line of block.split('\r\n')) {
     const last = fields[fields.length - 1];
     if ((line.startsWith(' ') || line.startsWith('\t')) && last) last.text += `\r\n${line}`;
-    else fields.push({ name: line.slice(0, Math.max(line.indexOf(':'), 0)).replace(/[ \t]+$/, '').toLowerCase(), text: line });
+    else
+      fields.push({
+        name: line
+          .slice(0, Math.max(line.indexOf(':'), 0))
+          .replace(/[ \t]+$/, '')
+          .toLowerCase(),
+        text: line,
+      });
   }
   return fields;
 }

@@ -178,7 +178,10 @@ export function decodeEncodedWords(value: string): string {
     const bytes =
       (m[2] as string).toUpperCase() === 'B'
         ? Buffer.from(text, 'base64')
-        : Buffer.from(text.replace(/_/g, ' ').replace(/=([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1');
+        : Buffer.from(
+            text.replace(/_/g, ' ').replace(/=([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))),
+            'latin1',
+          );
     if (words.length > 0 && words[0]?.charset !== charset) flush();
     words.push({ charset, bytes });
     last = index + m[0].length;

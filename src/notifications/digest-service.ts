@@ -90,16 +90,7 @@ export function createDigestService(deps: DigestServiceDeps) {
   const batchSize = deps.batchSize ?? DIGEST_BATCH;
 
   /** What is due for one user now, or undefined; activities no longer wanted go to `dropped`. */
-  function dueFor(
-    user: User,
-    prefs: ReturnType<typeof effectivePreferences>,
-    oldest: number,
-    waiting: ActivityRecord[],
-    now: number,
-    all: boolean,
-    dropped: number[],
-    periodOf: (frequency: Exclude<Frequency, 'asap'>, zone: string) => ReturnType<typeof currentPeriod>,
-  ): DueDigest | undefined {
+  function dueFor(user: User, prefs: ReturnType<typeof effectivePreferences>, oldest: number, waiting: ActivityRecord[], now: number, all: boolean, dropped: number[], periodOf: (frequency: Exclude<Frequency, 'asap'>, zone: string) => ReturnType<typeof currentPeriod>): DueDigest | undefined {
     let cutoff: number;
     let periodKey: string;
     if (all || prefs.frequency === 'asap') {

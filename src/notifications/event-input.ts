@@ -11,8 +11,15 @@ export const MAX_EVENTS = 1000;
 export const MAX_LINK_RECIPIENTS = 20;
 
 const uid = z.string().min(1).max(64);
-const oneLine = (max: number) => z.string().max(max).refine((v) => !/[\r\n]/.test(v), 'must not contain a line break');
-const httpLink = z.string().max(2000).refine((v) => /^https?:\/\/[^\s]+$/.test(v), 'must be an http(s) URL');
+const oneLine = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((v) => !/[\r\n]/.test(v), 'must not contain a line break');
+const httpLink = z
+  .string()
+  .max(2000)
+  .refine((v) => /^https?:\/\/[^\s]+$/.test(v), 'must be an http(s) URL');
 
 const eventSchema = z
   .object({
@@ -33,7 +40,11 @@ const eventSchema = z
     data: z
       .object({
         /** share.created: when the share ends (ISO 8601 date or time). */
-        expiration: z.string().max(40).refine((v) => !Number.isNaN(Date.parse(v)), 'must be an ISO 8601 date such as 2026-12-31').optional(),
+        expiration: z
+          .string()
+          .max(40)
+          .refine((v) => !Number.isNaN(Date.parse(v)), 'must be an ISO 8601 date such as 2026-12-31')
+          .optional(),
         /** share.created: the sharer's note to the recipients (may span lines). */
         note: z.string().max(4000).optional(),
         /** The actor's name when the actor is not a Mailroom user (a public link, a federated user). */
@@ -56,9 +67,7 @@ export interface EventInput {
   affected: string[];
   object: { type: 'file' | 'folder'; id: string; name: string; path?: string | undefined };
   link?: string | undefined;
-  data?:
-    | { expiration?: string | undefined; note?: string | undefined; actor_name?: string | undefined; recipients?: string[] | undefined; language?: Language | undefined; [key: string]: unknown }
-    | undefined;
+  data?: { expiration?: string | undefined; note?: string | undefined; actor_name?: string | undefined; recipients?: string[] | undefined; language?: Language | undefined; [key: string]: unknown } | undefined;
 }
 
 /**

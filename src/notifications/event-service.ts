@@ -157,11 +157,7 @@ export function createEventService(deps: EventServiceDeps) {
       }
       const limit = deps.maxMailsPerRequest ?? MAX_MAILS_PER_REQUEST;
       if (mails.length + linkMails.length > limit) {
-        throw new MailroomError(
-          'too_many_mails',
-          `This request would owe ${mails.length + linkMails.length} mails; one request may owe at most ${limit}. Nothing was recorded: send the events in smaller batches`,
-          { details: { mails: mails.length + linkMails.length, limit } },
-        );
+        throw new MailroomError('too_many_mails', `This request would owe ${mails.length + linkMails.length} mails; one request may owe at most ${limit}. Nothing was recorded: send the events in smaller batches`, { details: { mails: mails.length + linkMails.length, limit } });
       }
       const result = newEvents.length > 0 ? await deps.store.ingest({ events: newEvents, activities, mails, linkMails, linkLimit: LINK_MAIL_LIMIT, now }) : { inserted: new Set<string>(), owedIds: [] };
       if ('limited' in result) throw linkLimitError(result.limited, linkMails, now);
@@ -212,11 +208,9 @@ function linkLimitError(hit: LinkLimitHit, linkMails: NewLinkMail[], now: number
   const left = Math.max(0, LINK_MAIL_LIMIT.max - hit.used);
   const retryAfter = Math.max(1, Math.ceil((hit.freesAt - now) / 1000));
   const refused = linkMails.filter((m) => m.sharer === hit.sharer).map((m) => ({ address: m.address, reason: 'rate_limited' }));
-  return new MailroomError(
-    'rate_limited',
-    `"${hit.sharer}" may mail links to ${LINK_MAIL_LIMIT.max} outside addresses an hour and has ${left} left; this request has ${refused.length}, so nothing was sent. Try again in ${retryAfter} seconds`,
-    { details: { retry_after: retryAfter, limit: LINK_MAIL_LIMIT.max, left, refused } },
-  );
+  return new MailroomError('rate_limited', `"${hit.sharer}" may mail links to ${LINK_MAIL_LIMIT.max} outside addresses an hour and has ${left} left; this request has ${refused.length}, so nothing was sent. Try again in ${retryAfter} seconds`, {
+    details: { retry_after: retryAfter, limit: LINK_MAIL_LIMIT.max, left, refused },
+  });
 }
 
 export type EventService = ReturnType<typeof createEventService>;

@@ -63,7 +63,7 @@ export function createPreferenceService(deps: { store: PreferenceStore; userExis
     async unsubscribe(token: string): Promise<{ uid: string; types: EventType[] }> {
       const { uid, types } = deps.unsubscribe.verify(token);
       await mustExist(uid);
-      await patch(uid, { types: Object.fromEntries(types.map((t) => [t, { email: false }])) as PreferencesPatch["types"] });
+      await patch(uid, { types: Object.fromEntries(types.map((t) => [t, { email: false }])) as PreferencesPatch['types'] });
       return { uid, types };
     },
   };

@@ -63,11 +63,7 @@ export function createShareService(deps: Omit<NotificationMailDeps, 'renderer' |
       const mailed = mails.length > 0 ? await deps.store.recordShareMails(input.share_id, mails, deps.clock.now().getTime()) : [];
       if (mailed.length > 0) deps.onQueued();
       const already = recipients.filter((uid) => before.has(uid) || (mails.some((m) => m.uid === uid) && !mailed.includes(uid)));
-      const parts = [
-        mailed.length > 0 ? `mailed: ${mailed.join(', ')}` : '',
-        already.length > 0 ? `already notified: ${already.join(', ')}` : '',
-        notMailable.length > 0 ? `could not mail: ${notMailable.join(', ')}` : '',
-      ].filter(Boolean);
+      const parts = [mailed.length > 0 ? `mailed: ${mailed.join(', ')}` : '', already.length > 0 ? `already notified: ${already.join(', ')}` : '', notMailable.length > 0 ? `could not mail: ${notMailable.join(', ')}` : ''].filter(Boolean);
       return { mailed, already_notified: already, not_mailable: notMailable, message: parts.join('; ') };
     },
   };

@@ -12,7 +12,10 @@ export function createUnsubscribeLinks(secretKey: Buffer) {
   const sign = (payload: string) => createHmac('sha256', key).update(payload).digest('base64url').slice(0, 32);
   return {
     token(uid: string, types: readonly EventType[]): string {
-      const typeIndexes = [...new Set(types)].map((t) => EVENT_TYPES.indexOf(t)).sort((a, b) => a - b).join('.');
+      const typeIndexes = [...new Set(types)]
+        .map((t) => EVENT_TYPES.indexOf(t))
+        .sort((a, b) => a - b)
+        .join('.');
       const payload = `${Buffer.from(uid).toString('base64url')}~${typeIndexes}`;
       return `${payload}~${sign(payload)}`;
     },

@@ -149,8 +149,7 @@ export function createOutboxService(deps: { store: OutboxStore; owed: OwedMailVi
       return { ...row, raw, masked, ...parseMessage(Buffer.from(raw, 'latin1')) };
     },
     /** One page of the list, with a search by recipient or subject; `next` pages on (see OutboxRepo.page). */
-    page: (input: { state?: string | undefined; limit?: number; beforeId?: number | undefined; search?: string | undefined }) =>
-      deps.store.page({ ...input, search: input.search?.trim() || undefined, limit: Math.min(input.limit ?? 100, 1000) }),
+    page: (input: { state?: string | undefined; limit?: number; beforeId?: number | undefined; search?: string | undefined }) => deps.store.page({ ...input, search: input.search?.trim() || undefined, limit: Math.min(input.limit ?? 100, 1000) }),
     /**
      * The message as a `.eml` file, under the same rule as `show`: a mail with a one-time link
      * comes masked, so a download hands out no more than the page shows.
@@ -211,14 +210,7 @@ export function createOutboxService(deps: { store: OutboxStore; owed: OwedMailVi
         if ((await deps.store.cancel({ ids: [id], now: deps.clock.now().getTime() })).length > 0) return { id, state: 'cancelled' };
         const { state } = await this.show(id);
         if ((state === 'queued' || state === 'failed') && attempt < 3) continue;
-        const why =
-          state === 'sending'
-            ? 'a worker is handing it to the mail server right now; look again in a few seconds'
-            : state === 'sent'
-              ? 'it was sent already, and a sent mail cannot be called back'
-              : state === 'cancelled'
-                ? 'it was cancelled already'
-                : 'it keeps changing state; try again';
+        const why = state === 'sending' ? 'a worker is handing it to the mail server right now; look again in a few seconds' : state === 'sent' ? 'it was sent already, and a sent mail cannot be called back' : state === 'cancelled' ? 'it was cancelled already' : 'it keeps changing state; try again';
         throw new MailroomError('outbox_not_cancellable', `Mail #${id} is ${state}: ${why}`, { details: { id, state } });
       }
     },

@@ -14,12 +14,7 @@ import type { HandOver } from './owed-mail-step.ts';
 /** The outbox table as the worker needs it (implemented by db/outbox-repo.ts). */
 export interface WorkerStore {
   claim(input: { owner: string; now: number; leaseExpiresAt: number; limit: number }): Promise<ClaimedMail[]>;
-  settle(input: {
-    owner: string;
-    now: number;
-    sent: SentOutcome[];
-    failed: FailedOutcome[];
-  }): Promise<number>;
+  settle(input: { owner: string; now: number; sent: SentOutcome[]; failed: FailedOutcome[] }): Promise<number>;
   release(ids: number[], owner: string, now: number): Promise<void>;
   reapExpired(now: number): Promise<number>;
   /** Resolves with the ids this worker still holds. */
@@ -76,10 +71,7 @@ export interface WorkerDeps {
 /** Render lanes: one renders while the other queues its batch. */
 const RENDER_LANES = 2;
 
-type Outcome =
-  | ({ kind: 'sent' } & SentOutcome)
-  | ({ kind: 'failed' } & FailedOutcome)
-  | { kind: 'release'; id: number };
+type Outcome = ({ kind: 'sent' } & SentOutcome) | ({ kind: 'failed' } & FailedOutcome) | { kind: 'release'; id: number };
 
 const policyOf = (s: Settings): RetryPolicy => ({
   minDelayMs: s.mail_retry_min_seconds * 1000,
@@ -268,9 +260,7 @@ export class OutboxWorker {
     const batch = senderOf ? claimed.map((mail) => ({ ...mail, envelopeFrom: senderOf(mail) })) : claimed;
     const policy = policyOf(settings);
     const renewal = this.#renewLeases(batch.map((mail) => mail.id));
-    const outcomes = await Promise.all(
-      batch.map((mail) => (current ? this.#sendOne(current.transport, mail, policy, settings.mail_smtp_connections) : Promise.resolve(this.#failure(mail, setupError, policy)))),
-    ).finally(renewal.stop);
+    const outcomes = await Promise.all(batch.map((mail) => (current ? this.#sendOne(current.transport, mail, policy, settings.mail_smtp_connections) : Promise.resolve(this.#failure(mail, setupError, policy))))).finally(renewal.stop);
     const settledAt = this.#deps.clock.now().getTime();
     const sent = outcomes.filter((o): o is Extract<Outcome, { kind: 'sent' }> => o.kind === 'sent');
     const failed = outcomes.filter((o): o is Extract<Outcome, { kind: 'failed' }> => o.kind === 'failed');
@@ -293,7 +283,13 @@ export class OutboxWorker {
     const fresh = taken.filter((h) => h.leaseExpiresAt - now > options.leaseMs / 2).map((h) => h.mail);
     const aging = taken.filter((h) => h.leaseExpiresAt - now <= options.leaseMs / 2).map((h) => h.mail);
     if (aging.length === 0) return fresh;
-    const held = new Set(await store.extendLease(aging.map((m) => m.id), workerId, now + options.leaseMs));
+    const held = new Set(
+      await store.extendLease(
+        aging.map((m) => m.id),
+        workerId,
+        now + options.leaseMs,
+      ),
+    );
     return [...fresh, ...aging.filter((m) => held.has(m.id))].sort((a, b) => a.id - b.id);
   }
 
@@ -353,14 +349,11 @@ export class OutboxWorker {
       // secret_undecryptable here, and the mail waits for the right one like any failed send.
       const sealed = isSealedBytes(mail.raw);
       const raw = sealed ? openBytes(this.#deps.secretBox, mail.raw) : mail.raw;
-            const result = await transport.send({ envelope: { from: mail.envelopeFrom, to: mail.recipients }, raw, messageId: mail.messageId, subject: mail.subject, ...(sealed ? { holdsLiveLink: true } : {}) }, { giveBack: this.#stop.signal });
+      const result = await transport.send({ envelope: { from: mail.envelopeFrom, to: mail.recipients }, raw, messageId: mail.messageId, subject: mail.subject, ...(sealed ? { holdsLiveLink: true } : {}) }, { giveBack: this.#stop.signal });
       this.#deps.metrics.sent(result.via, (performance.now() - started) / 1000);
       // Debug only: a line per mail is noise at thousands a second; the outbox keeps the record.
       if (this.#deps.log.isLevelEnabled('debug')) this.#deps.log.debug({ event: 'mail_sent', mailId: mail.id, attempt: mail.attempts, host: result.via, reply: result.response }, `mail #${mail.id} sent through ${result.via}`);
-      const recipientResults =
-        result.rejected.length > 0
-          ? [...result.accepted.map((address) => ({ address, status: 'accepted' as const })), ...result.rejected.map((r) => ({ address: r.address, status: 'rejected' as const, reply: r.reply }))]
-          : null;
+      const recipientResults = result.rejected.length > 0 ? [...result.accepted.map((address) => ({ address, status: 'accepted' as const })), ...result.rejected.map((r) => ({ address: r.address, status: 'rejected' as const, reply: r.reply }))] : null;
       return { kind: 'sent', id: mail.id, host: result.via, reply: result.response, recipientResults };
     } catch (error) {
       // Stopped while it waited for its turn on a connection: never written, so not an attempt.
@@ -379,10 +372,7 @@ export class OutboxWorker {
     const reply = isTransportError(error) ? (error.failure.reply ?? null) : null;
     if (decision.state === 'failed') this.#deps.metrics.failed(host, code);
     else this.#deps.metrics.deferred(host, code);
-    this.#deps.log.warn(
-      { event: decision.state === 'failed' ? 'mail_failed' : 'mail_deferred', mailId: mail.id, attempt: mail.attempts, code, host, reply },
-      decision.state === 'failed' ? `mail #${mail.id} failed: ${message}` : `mail #${mail.id} deferred: ${message}`,
-    );
+    this.#deps.log.warn({ event: decision.state === 'failed' ? 'mail_failed' : 'mail_deferred', mailId: mail.id, attempt: mail.attempts, code, host, reply }, decision.state === 'failed' ? `mail #${mail.id} failed: ${message}` : `mail #${mail.id} deferred: ${message}`);
     return {
       kind: 'failed',
       id: mail.id,

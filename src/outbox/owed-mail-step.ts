@@ -14,13 +14,7 @@ import { sealBytes } from './sealed-raw.ts';
 /** The owed-mail table as the render step needs it (implemented by db/owed-mail-repo.ts). */
 export interface OwedMailStore {
   claim(input: { owner: string; now: number; leaseExpiresAt: number; limit: number }): Promise<ClaimedOwedMail[]>;
-  settle(input: {
-    owner: string;
-    now: number;
-    rendered: Array<{ id: number; row: NewOutboxRow }>;
-    failed: Array<{ id: number; code: string; message: string; again?: boolean }>;
-    lease?: { owner: string; expiresAt: number } | undefined;
-  }): Promise<{ queued: number[]; leased: ClaimedMail[] }>;
+  settle(input: { owner: string; now: number; rendered: Array<{ id: number; row: NewOutboxRow }>; failed: Array<{ id: number; code: string; message: string; again?: boolean }>; lease?: { owner: string; expiresAt: number } | undefined }): Promise<{ queued: number[]; leased: ClaimedMail[] }>;
 }
 
 /**

@@ -7,11 +7,7 @@ export interface RateLimiter {
   take(signal?: AbortSignal): Promise<void>;
 }
 
-export function createRateLimiter(deps: {
-  perMinute: () => number;
-  clock: { now(): Date };
-  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
-}): RateLimiter {
+export function createRateLimiter(deps: { perMinute: () => number; clock: { now(): Date }; sleep: (ms: number, signal?: AbortSignal) => Promise<void> }): RateLimiter {
   let tokens = 0;
   let updatedAt = deps.clock.now().getTime();
   let lastRate = 0;

@@ -70,9 +70,7 @@ function catalog(language: Language): Map<string, Message> {
       // A message that does not parse is left to English: `npm run i18n:check` names it.
       try {
         messages.set(key, { key, language, nodes: parseMessage(source) });
-      } catch {
-        continue;
-      }
+      } catch {}
     }
     compiled.set(language, messages);
   }

@@ -28,7 +28,11 @@ export function createLazyEngine(load: () => Promise<TemplateEngine>): TemplateE
     },
     async close() {
       // Not loaded: nothing runs. Loading: wait for it, or its threads would outlive the close.
-      if (loading) await loading.then((e) => e.close?.(), () => undefined);
+      if (loading)
+        await loading.then(
+          (e) => e.close?.(),
+          () => undefined,
+        );
     },
   };
 }

@@ -469,12 +469,7 @@ function renderFailure(error: unknown, source: string, limits: EngineLimits, wha
 // ---------------------------------------------------------------------------------------------
 // Static checks: variables against the spec, property names, nesting
 
-type Shape =
-  | { kind: 'leaf'; type: 'string' | 'number' | 'boolean' }
-  | { kind: 'map'; spec: VariableSpec }
-  | { kind: 'list'; item: Shape }
-  | { kind: 'loop'; name: string; fields: ReadonlySet<string> }
-  | { kind: 'any' };
+type Shape = { kind: 'leaf'; type: 'string' | 'number' | 'boolean' } | { kind: 'map'; spec: VariableSpec } | { kind: 'list'; item: Shape } | { kind: 'loop'; name: string; fields: ReadonlySet<string> } | { kind: 'any' };
 
 const ANY: Shape = { kind: 'any' };
 const STRING: Shape = { kind: 'leaf', type: 'string' };

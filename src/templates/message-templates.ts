@@ -3,7 +3,6 @@ import { lookupMessage } from './catalogs.ts';
 import { PLURAL_FORM_FILTER, type MessageNode } from '../domain/message-format.ts';
 import type { TemplateName, TemplatePart, TemplateParts } from './template-catalog.ts';
 
-
 // `{{ 'share.intro' | t }}` or `{{ 'common.greeting' | t: name: user.display_name, uid: user.uid }}`.
 const LOOKUP = /\{\{\s*'([A-Za-z0-9_.]+)'\s*\|\s*t(?:\s*:\s*([^}]*?))?\s*\}\}/g;
 const EXPRESSION = /^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*$/;

@@ -56,12 +56,7 @@ async function answer(job: RenderRequest): Promise<void> {
   const { id } = job;
   const part = 'mail' in job ? 'mail' : job.part;
   try {
-    const output: string | RenderedMail | FinishedReply =
-      'mail' in job
-        ? job.finish
-          ? await finishRendered(await engine.renderMail(job.mail, job.data, job.layout), job.finish)
-          : await engine.renderMail(job.mail, job.data, job.layout)
-        : await engine.render(job.source, job.part, job.data);
+    const output: string | RenderedMail | FinishedReply = 'mail' in job ? (job.finish ? await finishRendered(await engine.renderMail(job.mail, job.data, job.layout), job.finish) : await engine.renderMail(job.mail, job.data, job.layout)) : await engine.render(job.source, job.part, job.data);
     port?.postMessage({ id, ok: true, output } satisfies RenderReply);
   } catch (error) {
     const reply: RenderReply = isMailroomError(error)

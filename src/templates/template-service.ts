@@ -3,28 +3,9 @@ import { MailroomError, isMailroomError } from '../errors.ts';
 import { textFromHtml } from '../message/html-to-text.ts';
 import { SHIPPED_TEMPLATES } from './shipped-templates.ts';
 import { sampleData } from './sample-data.ts';
-import {
-  TEMPLATE_DEFINITIONS,
-  TEMPLATE_LANGUAGES,
-  TEMPLATE_NAMES,
-  isTemplateLanguage,
-  isTemplateName,
-  variablesOf,
-  type TemplateLanguage,
-  type TemplateName,
-  type TemplatePart,
-  type TemplateParts,
-  type VariableSpec,
-} from './template-catalog.ts';
+import { TEMPLATE_DEFINITIONS, TEMPLATE_LANGUAGES, TEMPLATE_NAMES, isTemplateLanguage, isTemplateName, variablesOf, type TemplateLanguage, type TemplateName, type TemplatePart, type TemplateParts, type VariableSpec } from './template-catalog.ts';
 import type { TemplateEngine } from './template-engine.ts';
-import type {
-  TemplateDetail as ApiTemplateDetail,
-  TemplatePreview,
-  TemplateSummary as ApiTemplateSummary,
-  TemplateVersionAction,
-  TemplateVersionInfo,
-  TemplateVersionJson,
-} from '../domain/api-types.ts';
+import type { TemplateDetail as ApiTemplateDetail, TemplatePreview, TemplateSummary as ApiTemplateSummary, TemplateVersionAction, TemplateVersionInfo, TemplateVersionJson } from '../domain/api-types.ts';
 
 export type { TemplateVersionAction };
 

@@ -18,11 +18,7 @@ const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+?-----END C
  */
 export async function readCaFile(path: string, key: 'mail_smtptls_ca' | 'mail_bounce_pop3_tls_ca' = 'mail_smtptls_ca'): Promise<string> {
   const refused = (cause?: unknown) =>
-    new MailroomError(
-      'config_invalid_value',
-      `${key}: "${printable(path)}" is not a PEM file of CA certificates that Mailroom can read: give the absolute path of a file holding -----BEGIN CERTIFICATE----- blocks, readable by the user Mailroom runs as`,
-      { details: { key }, ...(cause !== undefined ? { cause } : {}) },
-    );
+    new MailroomError('config_invalid_value', `${key}: "${printable(path)}" is not a PEM file of CA certificates that Mailroom can read: give the absolute path of a file holding -----BEGIN CERTIFICATE----- blocks, readable by the user Mailroom runs as`, { details: { key }, ...(cause !== undefined ? { cause } : {}) });
   let text: string;
   try {
     const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);

@@ -106,18 +106,13 @@ export function createOAuthTokenProvider(deps: OAuthTokenProviderDeps): OAuthTok
     const json = parseJsonObject(body);
     const oauthError = json === undefined ? undefined : stringField(json, 'error');
     const description = json === undefined ? undefined : stringField(json, 'error_description');
-    const shownDescription =
-      description === undefined ? undefined : redact(description.trim()).slice(0, MAX_DESCRIPTION_LENGTH);
+    const shownDescription = description === undefined ? undefined : redact(description.trim()).slice(0, MAX_DESCRIPTION_LENGTH);
     const details = { host, status, ...(oauthError === undefined ? {} : { error: redact(oauthError) }) };
 
     // RFC 6749 5.2 says 400, but some endpoints answer invalid_grant with 401.
     if ((status === 400 || status === 401) && oauthError === 'invalid_grant' && grant === 'refresh_token') {
       const what = shownDescription === undefined || shownDescription === '' ? 'invalid_grant' : `invalid_grant: ${shownDescription}`;
-      throw new MailroomError(
-        'oauth_refresh_token_revoked',
-        `The token endpoint refused the refresh token (${what}): get a new refresh token and save it in mail_smtpoauth_refresh_token`,
-        { details },
-      );
+      throw new MailroomError('oauth_refresh_token_revoked', `The token endpoint refused the refresh token (${what}): get a new refresh token and save it in mail_smtpoauth_refresh_token`, { details });
     }
     if (status < 200 || status > 299) {
       const reason = oauthError === undefined ? '' : ` (${redact(oauthError)}${shownDescription ? `: ${shownDescription}` : ''})`;
@@ -127,11 +122,7 @@ export function createOAuthTokenProvider(deps: OAuthTokenProviderDeps): OAuthTok
     }
     if (json === undefined) {
       // Typically a login or portal page: the URL points at the wrong thing.
-      throw new MailroomError(
-        'oauth_token_failed',
-        `The OAuth token endpoint ${host} answered HTTP ${status} with a body that is not a JSON object: check mail_smtpoauth_token_url`,
-        { details },
-      );
+      throw new MailroomError('oauth_token_failed', `The OAuth token endpoint ${host} answered HTTP ${status} with a body that is not a JSON object: check mail_smtpoauth_token_url`, { details });
     }
     const accessToken = stringField(json, 'access_token');
     if (accessToken === undefined || accessToken === '') {
@@ -142,10 +133,7 @@ export function createOAuthTokenProvider(deps: OAuthTokenProviderDeps): OAuthTok
     const lifetimeSeconds = positiveNumber(json['expires_in']);
     // Without a lifetime the token is kept until the SMTP server refuses it, which makes
     // nodemailer ask for a renewed one.
-    const refreshAt =
-      lifetimeSeconds === undefined
-        ? undefined
-        : requestedAt + lifetimeSeconds * 1000 - Math.min(REFRESH_EARLY_MS, (lifetimeSeconds * 1000) / 2);
+    const refreshAt = lifetimeSeconds === undefined ? undefined : requestedAt + lifetimeSeconds * 1000 - Math.min(REFRESH_EARLY_MS, (lifetimeSeconds * 1000) / 2);
     const rotated = stringField(json, 'refresh_token');
     if (rotated !== undefined && rotated !== '' && rotated !== refreshToken) {
       refreshToken = rotated;
@@ -196,14 +184,7 @@ export function createOAuthTokenProvider(deps: OAuthTokenProviderDeps): OAuthTok
 }
 
 /** The settings a grant cannot do without, by name, for the oauth_not_configured message. */
-export function missingOAuthSettings(values: {
-  grant: OAuthGrant;
-  tokenUrl: string;
-  clientId: string;
-  clientSecret: string;
-  refreshToken: string;
-  scope: string;
-}): string[] {
+export function missingOAuthSettings(values: { grant: OAuthGrant; tokenUrl: string; clientId: string; clientSecret: string; refreshToken: string; scope: string }): string[] {
   const needed: [string, string][] = [
     ['mail_smtpoauth_token_url', values.tokenUrl],
     ['mail_smtpoauth_client_id', values.clientId],
@@ -237,9 +218,7 @@ function parseTokenUrl(deps: OAuthTokenProviderDeps, grant: OAuthGrant, scope: s
 function hintFor(status: number, oauthError: string | undefined, grant: OAuthGrant): string {
   if (oauthError === 'invalid_client') return ': check mail_smtpoauth_client_id and mail_smtpoauth_client_secret (client secrets expire)';
   if (oauthError === 'unauthorized_client') {
-    return grant === 'client_credentials'
-      ? ': the app may not use the client_credentials grant; check its registration, or use the refresh_token grant'
-      : ': check mail_smtpoauth_client_id and mail_smtpoauth_client_secret';
+    return grant === 'client_credentials' ? ': the app may not use the client_credentials grant; check its registration, or use the refresh_token grant' : ': check mail_smtpoauth_client_id and mail_smtpoauth_client_secret';
   }
   if (oauthError === 'invalid_scope') return ': check mail_smtpoauth_scope (Microsoft 365: https://outlook.office365.com/.default)';
   if (oauthError === 'invalid_grant' && grant === 'client_credentials') return ': the app has no permission to send, or it was not granted; check its API permissions and admin consent';

@@ -123,10 +123,12 @@ export async function classifySmtpError(error: unknown, ctx: DiagnosisContext): 
     const expired = /expired|NOT_YET_VALID/i.test(text);
     return failure(
       'smtp_certificate_invalid',
-      expired
-        ? `The certificate of ${where} has expired or is not yet valid: renew it on the server`
-        : said(`The certificate of ${where} is not for "${ctx.target.host}"`, { settings: ['mail_smtphost'] }, 'use the host name the certificate names in mail_smtphost'),
-      'tls', f, ctx, error, 'TLS',
+      expired ? `The certificate of ${where} has expired or is not yet valid: renew it on the server` : said(`The certificate of ${where} is not for "${ctx.target.host}"`, { settings: ['mail_smtphost'] }, 'use the host name the certificate names in mail_smtphost'),
+      'tls',
+      f,
+      ctx,
+      error,
+      'TLS',
     );
   }
   if (f.code === 'ETLS' && f.command === 'STARTTLS' && f.responseCode !== undefined) {
@@ -137,7 +139,14 @@ export async function classifySmtpError(error: unknown, ctx: DiagnosisContext): 
       return failure('smtp_plain_on_tls_port', said(`${where} expects implicit TLS from the first byte`, { settings: ['mail_smtpsecure', 'mail_smtpport'], to: 'ssl', detect: true }, "set mail_smtpsecure to ssl (or use the server's STARTTLS port, usually 587, with tls)"), 'tls', f, ctx, error, 'CONN');
     }
     const stage = ctx.phase === 'connect' ? 'connect or greet' : ctx.phase === 'auth' ? 'answer the login' : 'answer';
-    return failure('smtp_timeout', said(`${where} did not ${stage} within ${ctx.settings.mail_smtptimeout} s`, { settings: ['mail_smtphost', 'mail_smtpport', 'mail_smtptimeout'], detect: true }, 'check mail_smtphost, mail_smtpport and any firewall, or raise mail_smtptimeout if the server is slow (e.g. it scans for spam)'), 'timeout', f, ctx, error);
+    return failure(
+      'smtp_timeout',
+      said(`${where} did not ${stage} within ${ctx.settings.mail_smtptimeout} s`, { settings: ['mail_smtphost', 'mail_smtpport', 'mail_smtptimeout'], detect: true }, 'check mail_smtphost, mail_smtpport and any firewall, or raise mail_smtptimeout if the server is slow (e.g. it scans for spam)'),
+      'timeout',
+      f,
+      ctx,
+      error,
+    );
   }
   if (f.command === 'CONN' && f.responseCode !== undefined && f.responseCode >= 400) {
     return failure('smtp_greeting_refused', `${where} refused the connection${reply}: the server is busy or refuses this client`, 'connection', { ...f }, ctx, error, 'GREETING');
@@ -151,7 +160,11 @@ export async function classifySmtpError(error: unknown, ctx: DiagnosisContext): 
         : secure === 'ssl' || secure === 'tls'
           ? said(`${where} offers no authentication on this connection`, { settings: ['mail_smtpauth'] }, 'turn mail_smtpauth off if this server needs none')
           : said(`${where} offers no authentication on this connection (many servers offer it only after TLS)`, { settings: ['mail_smtpsecure', 'mail_smtpauth'], to: 'tls', detect: true }, 'set mail_smtpsecure to tls; or turn mail_smtpauth off if this server needs none'),
-      'auth', f, ctx, error, 'AUTH',
+      'auth',
+      f,
+      ctx,
+      error,
+      'AUTH',
     );
   }
   if (f.code === 'EAUTH' || f.code === 'ENOAUTH') {

@@ -13,23 +13,7 @@ import type net from 'node:net';
 import type tls from 'node:tls';
 import { MailroomError } from '../errors.ts';
 import type { PortProbe, ProbeErrorCode } from './port-probe.ts';
-import {
-  MAX_LINE_LENGTH,
-  MAX_REPLY_LINES,
-  inspectCertificate,
-  openSocket,
-  openTlsSocket,
-  parseEhlo,
-  ReplyParser,
-  replyTexts,
-  upgradeSocket,
-  WireClosed,
-  WireTimeout,
-  type EhloOffer,
-  type SmtpReply,
-  type TlsTarget,
-  type WireFault,
-} from './smtp-wire.ts';
+import { MAX_LINE_LENGTH, MAX_REPLY_LINES, inspectCertificate, openSocket, openTlsSocket, parseEhlo, ReplyParser, replyTexts, upgradeSocket, WireClosed, WireTimeout, type EhloOffer, type SmtpReply, type TlsTarget, type WireFault } from './smtp-wire.ts';
 
 export type { PortProbe, ProbeCertificate, ProbeErrorCode, ProbeSecurity } from './port-probe.ts';
 
@@ -299,14 +283,7 @@ async function finishSession(reader: ReplyReader, deadline: Deadline, probe: Por
   }
 }
 
-async function probePlainSession(
-  socket: net.Socket,
-  reader: ReplyReader,
-  greeting: SmtpReply,
-  options: ProbeTarget,
-  deadline: Deadline,
-  sockets: Set<net.Socket>,
-): Promise<PortProbe> {
+async function probePlainSession(socket: net.Socket, reader: ReplyReader, greeting: SmtpReply, options: ProbeTarget, deadline: Deadline, sockets: Set<net.Socket>): Promise<PortProbe> {
   const probe: PortProbe = { port: options.port, reachable: true, security: 'plain', banner: bannerOf(greeting), extensions: [], authMethods: [], authBeforeTls: [] };
   const plain = await finishSession(reader, deadline, probe, options.clientName);
   if (!plain) return probe;

@@ -107,8 +107,6 @@ export class SmtpSession {
     return this.#messagesSent;
   }
 
-
-
   /** Messages handed to this session so far (sent, refused or under way). */
   get assigned(): number {
     return this.#assigned;
@@ -281,7 +279,7 @@ export class SmtpSession {
     if (refused.length === job.to.length) {
       return { message: job.to.length > 1 ? 'All recipients refused' : 'Recipient refused', code: 'EENVELOPE', response: refused[0]?.text, command: 'RCPT TO', pendingData: dataReply };
     }
-    if (!dataReply || dataReply.code !== 354) return { message: 'DATA refused', code: 'EMESSAGE', response: dataReply?.text, command: 'DATA', pendingData: undefined };
+    if (dataReply?.code !== 354) return { message: 'DATA refused', code: 'EMESSAGE', response: dataReply?.text, command: 'DATA', pendingData: undefined };
     return undefined;
   }
 
@@ -389,7 +387,7 @@ export class SmtpSession {
       });
     }
     const expect235 = (reply: Reply | undefined, command: string) => {
-      if (!reply || reply.code !== 235) throw new SmtpError('Invalid login', { code: 'EAUTH', response: reply?.text, command });
+      if (reply?.code !== 235) throw new SmtpError('Invalid login', { code: 'EAUTH', response: reply?.text, command });
     };
     const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
     switch (method) {
@@ -408,7 +406,9 @@ export class SmtpSession {
       case 'CRAM-MD5': {
         const challenge = await this.#ask('AUTH CRAM-MD5');
         if (challenge.code !== 334) return expect235(challenge, 'AUTH CRAM-MD5');
-        const digest = createHmac('md5', pass).update(Buffer.from(challenge.text.slice(4).trim(), 'base64')).digest('hex');
+        const digest = createHmac('md5', pass)
+          .update(Buffer.from(challenge.text.slice(4).trim(), 'base64'))
+          .digest('hex');
         const reply = await this.#ask(b64(`${user} ${digest}`));
         return expect235(reply, 'AUTH CRAM-MD5');
       }

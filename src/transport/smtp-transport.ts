@@ -8,11 +8,7 @@ import type { Transcript } from './transcript.ts';
 import { TransportError, type HostAttempt, type OutgoingMail, type SendOptions, type SendResult, type Transport } from './transport.ts';
 
 /** The settings the SMTP transport reads. */
-export type SmtpSettings = Pick<
-  Settings,
-  | 'mail_smtphost' | 'mail_smtpport' | 'mail_smtptimeout' | 'mail_smtpsecure' | 'mail_smtpauth' | 'mail_smtpauthtype'
-  | 'mail_smtpname' | 'mail_smtppassword' | 'mail_smtptls_verify' | 'mail_smtpoauth_grant'
->;
+export type SmtpSettings = Pick<Settings, 'mail_smtphost' | 'mail_smtpport' | 'mail_smtptimeout' | 'mail_smtpsecure' | 'mail_smtpauth' | 'mail_smtpauthtype' | 'mail_smtpname' | 'mail_smtppassword' | 'mail_smtptls_verify' | 'mail_smtpoauth_grant'>;
 
 export interface SmtpTransportDeps {
   settings: SmtpSettings;
@@ -89,9 +85,7 @@ export function createSmtpTransport(deps: SmtpTransportDeps): Transport {
     ca: deps.ca,
     rejectUnauthorized: settings.mail_smtptls_verify,
     clientName: deps.clientName,
-    auth: settings.mail_smtpauth
-      ? { method: settings.mail_smtpauthtype, user: settings.mail_smtpname, pass: settings.mail_smtppassword, tokenProvider: deps.tokenProvider }
-      : undefined,
+    auth: settings.mail_smtpauth ? { method: settings.mail_smtpauthtype, user: settings.mail_smtpname, pass: settings.mail_smtppassword, tokenProvider: deps.tokenProvider } : undefined,
     transcript,
   });
 

@@ -15,7 +15,6 @@ export interface Transcript {
   toString(): string;
 }
 
-
 const MASK = '***';
 
 function secretForms(secrets: readonly string[]): string[] {
@@ -66,7 +65,6 @@ export function createTranscript(secrets: readonly string[] = []): Transcript {
       lines.push({ dir, text: scrub(text) });
     }
   };
-
 
   return {
     add,

@@ -146,12 +146,7 @@ export function createAccountMailService(deps: AccountMailDeps) {
       const user = await mustFind(uid);
       const settings = await deps.settings.get();
       const { token, expiresAt } = await deps.links.issue(uid, 'email_change', EMAIL_CHANGE_LIFETIME_HOURS * 3_600_000, { email: newEmail });
-      await send(
-        'email_change_verify',
-        recipient(user, newEmail),
-        { link: linkTo(settings.base_url, 'confirm-email', token), new_email: newEmail, expires_in_hours: EMAIL_CHANGE_LIFETIME_HOURS },
-        true,
-      );
+      await send('email_change_verify', recipient(user, newEmail), { link: linkTo(settings.base_url, 'confirm-email', token), new_email: newEmail, expires_in_hours: EMAIL_CHANGE_LIFETIME_HOURS }, true);
       return { pending_email: newEmail, expires_at: new Date(expiresAt).toISOString() };
     },
 
@@ -179,12 +174,7 @@ export function createAccountMailService(deps: AccountMailDeps) {
       if (old !== null && old.toLowerCase() !== email.toLowerCase()) {
         const settings = await deps.settings.get();
         const undo = await deps.links.issue(user.uid, 'email_undo', EMAIL_UNDO_LIFETIME_DAYS * 86_400_000, { email: old, replaced: email });
-        await send(
-          'email_change_notice',
-          recipient(user, old),
-          { old_email: old, new_email: email, ...changeFacts(user, settings, deps.clock.now(), client), undo_link: linkTo(settings.base_url, 'undo-email', undo.token), reset_link: page(settings, 'forgot') },
-          true,
-        );
+        await send('email_change_notice', recipient(user, old), { old_email: old, new_email: email, ...changeFacts(user, settings, deps.clock.now(), client), undo_link: linkTo(settings.base_url, 'undo-email', undo.token), reset_link: page(settings, 'forgot') }, true);
       }
       return { uid: user.uid, email };
     },

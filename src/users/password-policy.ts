@@ -5,9 +5,30 @@ export const MIN_PASSWORD_LENGTH = 10;
 // The most used passwords of public breach lists that are 10 characters or longer; shorter ones
 // fail on length already.
 const common = new Set([
-  '1234567890', '0123456789', '1234567891', '0987654321', 'qwertyuiop', 'password12', 'password123', 'password1234',
-  '1q2w3e4r5t', 'qwerty1234', 'qwerty12345', 'iloveyou12', 'abcdefghij', 'aaaaaaaaaa', '1111111111', 'passw0rd12',
-  'administrator', 'letmein123', 'welcome123', 'changeme123', 'football12', 'princess12', 'sunshine12', 'q1w2e3r4t5',
+  '1234567890',
+  '0123456789',
+  '1234567891',
+  '0987654321',
+  'qwertyuiop',
+  'password12',
+  'password123',
+  'password1234',
+  '1q2w3e4r5t',
+  'qwerty1234',
+  'qwerty12345',
+  'iloveyou12',
+  'abcdefghij',
+  'aaaaaaaaaa',
+  '1111111111',
+  'passw0rd12',
+  'administrator',
+  'letmein123',
+  'welcome123',
+  'changeme123',
+  'football12',
+  'princess12',
+  'sunshine12',
+  'q1w2e3r4t5',
 ]);
 
 /**

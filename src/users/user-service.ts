@@ -27,7 +27,12 @@ export interface PublicUser {
 export const UID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 
 // A display name goes into the From: or To: of mails: a control character there would fail every one of them.
-const displayName = z.string().trim().min(1).max(200).refine((v) => headerControlCharacter(v) === undefined, 'must not contain a line break or another control character');
+const displayName = z
+  .string()
+  .trim()
+  .min(1)
+  .max(200)
+  .refine((v) => headerControlCharacter(v) === undefined, 'must not contain a line break or another control character');
 
 /**
  * A language as a client names it: one Mailroom writes (de), or a tag that falls back to one
@@ -74,7 +79,10 @@ export const userChangesSchema = z
 export type UserChanges = z.infer<typeof userChangesSchema>;
 
 /** What a user may change about themselves (`PATCH /me`): not the admin flag or the disabled flag. */
-export const ownChangesSchema = userChangesSchema.omit({ admin: true, disabled: true }).extend({ current_password: z.string().max(1024).optional() }).strict();
+export const ownChangesSchema = userChangesSchema
+  .omit({ admin: true, disabled: true })
+  .extend({ current_password: z.string().max(1024).optional() })
+  .strict();
 export type OwnChanges = z.infer<typeof ownChangesSchema>;
 
 export interface UserStore {

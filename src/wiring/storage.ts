@@ -57,8 +57,7 @@ export async function wireStorage(input: StorageInput) {
     fileSettings,
     envSettings,
     derivedBaseUrl: servedAt,
-    onInvalidSaved: (key, reason) =>
-      log.warn({ event: 'setting_ignored', key }, `the saved value of ${key} is not valid and is ignored (the file, the environment or the default applies): ${reason}; set it again with mailroom config:set or the web page`),
+    onInvalidSaved: (key, reason) => log.warn({ event: 'setting_ignored', key }, `the saved value of ${key} is not valid and is ignored (the file, the environment or the default applies): ${reason}; set it again with mailroom config:set or the web page`),
   });
   const pingDatabase = async () => {
     await settingsRepo.readAll();

@@ -120,7 +120,10 @@ describe('bounces end to end: Postfix, its DSN, pipe(8) and bounce:receive', () 
   it('past the threshold the next share mail is not queued, and the activity is still in the stream', async () => {
     assert.deepEqual(await shareWithGhost(), []);
     const stream = await ctx.preferences.stream('ghost', { limit: 10 });
-    assert.ok(stream.some((a) => JSON.stringify(a).includes('Plan 2.pdf')), JSON.stringify(stream));
+    assert.ok(
+      stream.some((a) => JSON.stringify(a).includes('Plan 2.pdf')),
+      JSON.stringify(stream),
+    );
   });
 
   it('a password reset still goes out (and bouncing again the same day, it does not count twice)', async () => {

@@ -84,11 +84,7 @@ describe("the manual's Exim router and pipe transport, in a real exim", () => {
     const { routers, transports } = await manualEximConfig();
     let transport = replaceIn(transports, '/usr/bin/node /opt/mailroom/bin/mailroom.mjs', `${process.execPath} ${mailroomBin}`);
     // Exim's lists are colon-separated, and a database URL holds colons: "<;" makes ";" the separator.
-    transport = replaceIn(
-      transport,
-      'environment = MAILROOM_DATA_DIR=/var/lib/mailroom/data',
-      `environment = <; MAILROOM_DATABASE_URL=${databaseUrl}; MAILROOM_SECRET_KEY=${key.toString('base64')}; MAILROOM_DATA_DIR=/nonexistent/mailroom; MAILROOM_CONFIG=/nonexistent/mailroom.json; MAILROOM_LOG_FORMAT=json`,
-    );
+    transport = replaceIn(transport, 'environment = MAILROOM_DATA_DIR=/var/lib/mailroom/data', `environment = <; MAILROOM_DATABASE_URL=${databaseUrl}; MAILROOM_SECRET_KEY=${key.toString('base64')}; MAILROOM_DATA_DIR=/nonexistent/mailroom; MAILROOM_CONFIG=/nonexistent/mailroom.json; MAILROOM_LOG_FORMAT=json`);
     transport = replaceIn(transport, /user = mailroom\n/, 'user = Debian-exim\n');
     exim = await startExim({ routers, transports: transport, openDomains: [BOUNCE_DOMAIN] });
     mailroom = await startTestMailroom({
@@ -120,7 +116,10 @@ describe("the manual's Exim router and pipe transport, in a real exim", () => {
       await new Promise((r) => setTimeout(r, 200));
       bounces = await ctx.bounces.forMail(id);
     }
-    assert.deepEqual(bounces.map((b) => [b.address, b.kind, b.status]), [['lin@example.org', 'hard', '5.1.1']]);
+    assert.deepEqual(
+      bounces.map((b) => [b.address, b.kind, b.status]),
+      [['lin@example.org', 'hard', '5.1.1']],
+    );
     const log = await readFile(join(exim.dir, 'log', 'mainlog'), 'utf8');
     assert.ok(log.includes(`<${address}> R=mailroom_bounces T=mailroom_bounces_pipe`), log);
     assert.match(log, /Completed/);

@@ -146,7 +146,10 @@ describe('bounces fetched from a POP3 mailbox (Postfix delivers the DSN, Dovecot
     assert.deepEqual(await mailboxFiles(), []);
     // Two hard bounces on two days would be 4; on the same day the address counts once.
     const scores = (await api<{ addresses: Array<{ address: string; score: number }> }>('GET', '/api/v1/bounces')).body.addresses;
-    assert.deepEqual(scores.map((s) => [s.address, s.score]), [['ghost@example.org', 2]]);
+    assert.deepEqual(
+      scores.map((s) => [s.address, s.score]),
+      [['ghost@example.org', 2]],
+    );
   });
 
   it('STLS on the plain port works as well; a message that is no bounce is ignored and still deleted', async () => {

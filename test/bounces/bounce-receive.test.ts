@@ -131,7 +131,10 @@ describe('bounce:receive reads what comes back', () => {
     const outcome = await ctx.bounces.receive(Buffer.from(raw, 'latin1'));
     assert.deepEqual(outcome, { outcome: 'ignored', reason: 'forged_verp_address' });
     assert.deepEqual(await ctx.bounces.forMail(id), []);
-    assert.equal((await ctx.bounces.list()).find((a) => a.address === 'forged@example.org'), undefined);
+    assert.equal(
+      (await ctx.bounces.list()).find((a) => a.address === 'forged@example.org'),
+      undefined,
+    );
     assert.deepEqual(events(), [{ event: 'bounce_ignored', reason: 'forged_verp_address', kinds: undefined }]);
   });
 
@@ -149,7 +152,10 @@ describe('bounce:receive reads what comes back', () => {
     assert.equal(outcome.outcome, 'recorded');
     assert.equal((await ctx.bounces.forMail(id))[0]?.kind, 'complaint');
     assert.equal((await ctx.preferences.get('sara')).types['share.created'].email, false);
-    assert.equal((await ctx.bounces.list()).find((a) => a.address === 'sara@mail.example.com'), undefined);
+    assert.equal(
+      (await ctx.bounces.list()).find((a) => a.address === 'sara@mail.example.com'),
+      undefined,
+    );
   });
 
   it('counts an address at most once a day, the heaviest bounce of the day, and forgets it 30 days after the last', async () => {

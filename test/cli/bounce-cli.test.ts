@@ -18,7 +18,11 @@ describe('mailroom bounce:receive, bounce:list, bounce:clear', () => {
   const verp = createVerpAddresses(key);
   const env = () => ({ MAILROOM_DATA_DIR: join(cwd, 'data'), MAILROOM_CONFIG: join(cwd, 'none.json'), MAILROOM_SECRET_KEY: key.toString('base64'), MAILROOM_LOG_FORMAT: 'json', MAILROOM_LOG_LEVEL: 'info', MAILROOM_MAIL_DOMAIN: 'cloud.example.com' });
   const bounceFor = async (mailId: number, file = 'postfix-user-unknown.eml') => (await readFile(new URL(`../fixtures/bounces/${file}`, import.meta.url), 'utf8')).replaceAll('%VERP%', verp.address(mailId, 'cloud.example.com'));
-  const logLines = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const logLines = (stderr: string) =>
+    stderr
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
 
   before(async () => {
     cwd = await realpath(await mkdtemp(join(tmpdir(), 'mailroom-bounce-cli-')));
@@ -45,14 +49,20 @@ describe('mailroom bounce:receive, bounce:list, bounce:clear', () => {
     assert.match(listed.stdout, new RegExp(`^lin@example\\.org {2}score 2, last hard bounce \\S+ 5\\.1\\.1 \\(mail #${id}\\): 550 5\\.1\\.1`));
     const json = JSON.parse((await mailroomOk(['bounce:list', '--json'], { cwd, env: env() })).stdout) as { threshold: number; addresses: Array<{ address: string; score: number; suppressed: boolean }> };
     assert.equal(json.threshold, 4);
-    assert.deepEqual(json.addresses.map((a) => [a.address, a.score, a.suppressed]), [['lin@example.org', 2, false]]);
+    assert.deepEqual(
+      json.addresses.map((a) => [a.address, a.score, a.suppressed]),
+      [['lin@example.org', 2, false]],
+    );
   });
 
   it('ignores a message that is not a bounce with exit 0 and a log line that says why', async () => {
     const result = await runMailroom(['bounce:receive'], { cwd, env: env(), input: await bounceFor(1, 'not-a-bounce.eml') });
     assert.equal(result.code, 0, result.stderr);
     const lines = logLines(result.stderr).filter((l) => String(l['event']).startsWith('bounce_'));
-    assert.deepEqual(lines.map((l) => [l['event'], l['reason']]), [['bounce_ignored', 'not_a_bounce']]);
+    assert.deepEqual(
+      lines.map((l) => [l['event'], l['reason']]),
+      [['bounce_ignored', 'not_a_bounce']],
+    );
   });
 
   it('ignores an empty message with exit 0', async () => {
@@ -68,7 +78,10 @@ describe('mailroom bounce:receive, bounce:list, bounce:clear', () => {
     const result = await runMailroom(['bounce:receive'], { cwd, env: env(), input: huge });
     assert.equal(result.code, 0, result.stderr.slice(0, 2000));
     const events = logLines(result.stderr).map((l) => l['event']);
-    assert.deepEqual(events.filter((e) => String(e).startsWith('bounce_')), ['bounce_truncated', 'bounce_recorded']);
+    assert.deepEqual(
+      events.filter((e) => String(e).startsWith('bounce_')),
+      ['bounce_truncated', 'bounce_recorded'],
+    );
   });
 
   it('exits 75 (EX_TEMPFAIL) when the database cannot be reached, so that the mail server tries again', async () => {

@@ -219,7 +219,7 @@ describe('the mailroom command', { concurrency: true }, () => {
       assert.match(result.stdout, new RegExp(`^FAIL\\s+smtp 127\\.0\\.0\\.1:${server.smtpPort}: .*set it to tls`, 'm'));
     });
 
-    it('with XOAUTH2 asks the token endpoint for a token: ok with the right client secret, FAIL with the endpoint\'s answer and no secret with a wrong one', async () => {
+    it("with XOAUTH2 asks the token endpoint for a token: ok with the right client secret, FAIL with the endpoint's answer and no secret with a wrong one", async () => {
       const secret = 'doctor-client-secret-5521';
       const scope = 'https://outlook.office365.com/.default';
       const endpoint = await startTokenEndpoint({ clientId: 'doctor-app', clientSecret: secret, refreshToken: 'unused', expiresIn: 3600, clientCredentialsScope: scope });
@@ -241,7 +241,7 @@ describe('the mailroom command', { concurrency: true }, () => {
         });
         const good = await runMailroom(['doctor'], { cwd, env: env(secret) });
         assert.equal(good.code, 0, good.stdout + good.stderr);
-        assert.match(good.stdout, new RegExp(`^ok\\s+oauth: 127\\.0\\.0\\.1:\\d+ gave an access token \\(client_credentials grant\\)$`, 'm'));
+        assert.match(good.stdout, /^ok\s+oauth: 127\.0\.0\.1:\d+ gave an access token \(client_credentials grant\)$/m);
         assert.match(good.stdout, new RegExp(`^ok\\s+smtp 127\\.0\\.0\\.1:${smtp.port}: `, 'm'));
         assert.equal(endpoint.issued.length, 1);
 

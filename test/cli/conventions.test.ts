@@ -45,7 +45,7 @@ describe('mailroom --version', { concurrency: true }, () => {
     assert.equal(stdout, `mailroom ${packageVersion}\n`);
   });
 
-  it('--version after a command is that command\'s: template:get --version is a template version', async () => {
+  it("--version after a command is that command's: template:get --version is a template version", async () => {
     const result = await runMailroom(['outbox:list', '--version'], { cwd });
     assert.equal(result.code, 2);
     assert.match(result.stderr, /unknown option '--version'/);
@@ -185,7 +185,10 @@ describe('the log on a terminal and off it', { concurrency: true }, () => {
 
   it('elsewhere: one JSON object per line, as before', async () => {
     const log = await serveLog({ MAILROOM_LOG_LEVEL: 'info' }, false);
-    const lines = log.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = log
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const serving = lines.find((l) => l.event === 'serving');
     assert.equal(serving?.level, 30);
     assert.match(String(serving?.msg), /^Mailroom is listening on http:\/\/127\.0\.0\.1:\d+$/);
@@ -194,7 +197,13 @@ describe('the log on a terminal and off it', { concurrency: true }, () => {
 
   it('MAILROOM_LOG_FORMAT=json on a terminal, and =pretty off it, are obeyed', async () => {
     const [json, pretty] = await Promise.all([serveLog({ MAILROOM_LOG_LEVEL: 'info', MAILROOM_LOG_FORMAT: 'json' }, true), serveLog({ MAILROOM_LOG_LEVEL: 'info', MAILROOM_LOG_FORMAT: 'pretty' }, false)]);
-    assert.ok(json.trim().split('\n').some((l) => (JSON.parse(l) as { event?: string }).event === 'serving'), json);
+    assert.ok(
+      json
+        .trim()
+        .split('\n')
+        .some((l) => (JSON.parse(l) as { event?: string }).event === 'serving'),
+      json,
+    );
     assert.match(pretty, prettyLine);
   });
 

@@ -137,7 +137,10 @@ describe('db:backup', () => {
       assert.equal(ids.length, Number(reported[2]), 'the count shown is the copy’s');
 
       assert.equal((await stat(backupFile)).mode & 0o777, 0o600);
-      assert.deepEqual((await readdir(live.dir)).filter((f) => f.includes('partial') || f.startsWith('mailroom-backup.sqlite-')), []);
+      assert.deepEqual(
+        (await readdir(live.dir)).filter((f) => f.includes('partial') || f.startsWith('mailroom-backup.sqlite-')),
+        [],
+      );
 
       // Restore: the copy and the key into a data folder of their own; Mailroom starts on it.
       const restored = await install('restored');

@@ -105,7 +105,14 @@ describe('the outbox commands', { concurrency: true }, () => {
 
     it('exits with 2 naming line 2 when that line holds a bad address, and queues none of the file', async () => {
       const file = join(cwd, 'bad-line-2.jsonl');
-      await writeFile(file, jsonLines([{ to: 'ok-1@example.com', subject: 'A', text: 'x' }, { to: 'a@b@c', subject: 'B', text: 'x' }, { to: 'ok-3@example.com', subject: 'C', text: 'x' }]));
+      await writeFile(
+        file,
+        jsonLines([
+          { to: 'ok-1@example.com', subject: 'A', text: 'x' },
+          { to: 'a@b@c', subject: 'B', text: 'x' },
+          { to: 'ok-3@example.com', subject: 'C', text: 'x' },
+        ]),
+      );
       const before = outboxRows(cwd).length;
       const result = await runMailroom(['mail:send', '--jsonl', file], { cwd });
       assert.equal(result.code, 2, result.stderr);
@@ -194,9 +201,19 @@ describe('the outbox commands', { concurrency: true }, () => {
 
     it('outbox:list --search keeps the mails with the text in a recipient or the subject, any case', async () => {
       const byAddress = await mailroomOk(['outbox:list', '--search', 'B@EXAMPLE'], { cwd });
-      assert.deepEqual(byAddress.stdout.trimEnd().split('\n').slice(1).map((l) => l.split(/\s+/)[0]), ['#2']);
+      assert.deepEqual(
+        byAddress.stdout
+          .trimEnd()
+          .split('\n')
+          .slice(1)
+          .map((l) => l.split(/\s+/)[0]),
+        ['#2'],
+      );
       const bySubject = JSON.parse((await mailroomOk(['outbox:list', '--search', 'to c', '--json'], { cwd })).stdout) as { mails: Array<{ id: number }>; next: number | null };
-      assert.deepEqual(bySubject.mails.map((m) => m.id), [3]);
+      assert.deepEqual(
+        bySubject.mails.map((m) => m.id),
+        [3],
+      );
       assert.equal(bySubject.next, null);
     });
 
@@ -290,7 +307,13 @@ describe('the outbox commands', { concurrency: true }, () => {
       const [cwd, sink, metricsPort] = await Promise.all([workFolder(), startSmtpSink(), freePort()]);
       sinks.push(sink);
       const file = join(cwd, 'two.jsonl');
-      await writeFile(file, jsonLines([{ to: 'w1@example.com', subject: 'W1', text: 'x' }, { to: 'w2@example.com', subject: 'W2', text: 'x' }]));
+      await writeFile(
+        file,
+        jsonLines([
+          { to: 'w1@example.com', subject: 'W1', text: 'x' },
+          { to: 'w2@example.com', subject: 'W2', text: 'x' },
+        ]),
+      );
       assert.equal((await mailroomOk(['mail:send', '--jsonl', file], { cwd })).stdout, '2 queued\n');
 
       const metricsToken = 'worker-metrics-token-4f7a91';

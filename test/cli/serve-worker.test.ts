@@ -18,9 +18,7 @@ import { enqueueMails, startWorker, waitForCounts, waitUntil, type WorkerEnv, ty
 async function childrenOf(pid: number): Promise<Array<{ pid: number; cmdline: string[] }>> {
   const text = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
   const pids = text.split(/\s+/).filter(Boolean).map(Number);
-  const children = await Promise.all(
-    pids.map(async (child) => ({ pid: child, cmdline: (await readFile(`/proc/${child}/cmdline`, 'utf8').catch(() => '')).split('\0').filter(Boolean) })),
-  );
+  const children = await Promise.all(pids.map(async (child) => ({ pid: child, cmdline: (await readFile(`/proc/${child}/cmdline`, 'utf8').catch(() => '')).split('\0').filter(Boolean) })));
   return children.filter((c) => c.cmdline.length > 0);
 }
 

@@ -69,34 +69,46 @@ describe('the template commands', { concurrency: 1 }, () => {
   it('template:reset puts the default back in force as a new version', async () => {
     const { stdout } = await mailroomOk(['template:reset', 'share'], { cwd });
     assert.equal(stdout, 'share (en) is the default again\n');
-    assert.deepEqual(versions(cwd).map((v) => [v.action, v.created_by]), [['set', 'cli'], ['reset', 'cli']]);
+    assert.deepEqual(
+      versions(cwd).map((v) => [v.action, v.created_by]),
+      [
+        ['set', 'cli'],
+        ['reset', 'cli'],
+      ],
+    );
   });
 
-  it('template:get --version prints an older version, as text and as the API\'s JSON', async () => {
+  it("template:get --version prints an older version, as text and as the API's JSON", async () => {
     const [text, asJson] = await Promise.all([mailroomOk(['template:get', 'share', '--version', '1'], { cwd }), mailroomOk(['template:get', 'share', '--version', '1', '--json'], { cwd })]);
     const lines = text.stdout.split('\n');
     assert.match(lines[0] ?? '', /^share \(en\): version 1, saved by cli at \d{4}-\d\d-\d\dT[\d:.]+Z$/);
     assert.deepEqual(lines.slice(1), ['--- subject ---', '{{ sharer }} shared {{ file_name }}', '--- html ---', '<p>Hi {{ user.display_name }}</p>', '--- text ---', '(empty: derived from the HTML)', '']);
     const { version } = JSON.parse(asJson.stdout) as { version: Record<string, unknown> };
-    assert.deepEqual({ ...version, createdAt: typeof version['createdAt'] }, {
-      id: 1,
-      action: 'set',
-      createdBy: 'cli',
-      createdAt: 'string',
-      subject: '{{ sharer }} shared {{ file_name }}',
-      html: '<p>Hi {{ user.display_name }}</p>',
-      text: '',
-    });
+    assert.deepEqual(
+      { ...version, createdAt: typeof version['createdAt'] },
+      {
+        id: 1,
+        action: 'set',
+        createdBy: 'cli',
+        createdAt: 'string',
+        subject: '{{ sharer }} shared {{ file_name }}',
+        html: '<p>Hi {{ user.display_name }}</p>',
+        text: '',
+      },
+    );
   });
 
   it('template:restore --version saves that version again as a new one, by cli', async () => {
     const { stdout } = await mailroomOk(['template:restore', 'share', '--version', '1'], { cwd });
     assert.equal(stdout, 'Template share (en): version 1 restored as version 3\n');
-    assert.deepEqual(versions(cwd).map((v) => [v.action, v.subject, v.created_by]), [
-      ['set', '{{ sharer }} shared {{ file_name }}', 'cli'],
-      ['reset', '', 'cli'],
-      ['restore', '{{ sharer }} shared {{ file_name }}', 'cli'],
-    ]);
+    assert.deepEqual(
+      versions(cwd).map((v) => [v.action, v.subject, v.created_by]),
+      [
+        ['set', '{{ sharer }} shared {{ file_name }}', 'cli'],
+        ['reset', '', 'cli'],
+        ['restore', '{{ sharer }} shared {{ file_name }}', 'cli'],
+      ],
+    );
     const shown = await mailroomOk(['template:get', 'share', '--version', '3'], { cwd });
     assert.match(shown.stdout, /^share \(en\): version 3, restored from version 1 by cli at /);
   });
@@ -124,11 +136,7 @@ describe('the template commands', { concurrency: 1 }, () => {
     const db = new BetterSqlite3(join(cwd, 'data', 'mailroom.sqlite'));
     let id: number;
     try {
-      id = Number(
-        db
-          .prepare('INSERT INTO template_versions (name, lang, subject, html, text, action, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-          .run('lost_password', 'en', 'Reset', '<p>{{ link }}</p>', 'Your password: {{ user.password }}', 'set', 'old', Date.now()).lastInsertRowid,
-      );
+      id = Number(db.prepare('INSERT INTO template_versions (name, lang, subject, html, text, action, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run('lost_password', 'en', 'Reset', '<p>{{ link }}</p>', 'Your password: {{ user.password }}', 'set', 'old', Date.now()).lastInsertRowid);
     } finally {
       db.close();
     }

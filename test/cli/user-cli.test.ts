@@ -41,17 +41,11 @@ describe('the user and token commands', { concurrency: 1 }, () => {
 
   it('user:add takes every option, and the password from the variable --password-from-env names', async () => {
     // The password is in the environment only; it must not show up in what the command prints.
-    const result = await mailroomOk(
-      ['user:add', 'alice', '--email', 'alice@example.com', '--display-name', 'Alice Andersen', '--language', 'zh-CN', '--timezone', 'Asia/Shanghai', '--admin', '--password-from-env', 'ALICE_PW'],
-      { cwd, env: { ALICE_PW: ALICE_PASSWORD } },
-    );
+    const result = await mailroomOk(['user:add', 'alice', '--email', 'alice@example.com', '--display-name', 'Alice Andersen', '--language', 'zh-CN', '--timezone', 'Asia/Shanghai', '--admin', '--password-from-env', 'ALICE_PW'], { cwd, env: { ALICE_PW: ALICE_PASSWORD } });
     assert.equal(result.stdout, 'User alice added\n');
     assert.equal(result.stderr, '');
     // Two more, side by side now that the database exists.
-    const [bob, carol] = await Promise.all([
-      mailroomOk(['user:add', 'bob', '--email', 'bob@example.com'], run()),
-      mailroomOk(['user:add', 'carol', '--email', 'carol@example.com', '--admin', '--no-invite'], run()),
-    ]);
+    const [bob, carol] = await Promise.all([mailroomOk(['user:add', 'bob', '--email', 'bob@example.com'], run()), mailroomOk(['user:add', 'carol', '--email', 'carol@example.com', '--admin', '--no-invite'], run())]);
     // An address and no password: the welcome mail with its set-password link is queued.
     assert.match(bob.stdout, /^User bob added\nInvitation queued for bob@example\.com: its set-password link works once, until \d{4}-\d\d-\d\dT[\d:.]+Z\n$/);
     assert.equal(carol.stdout, 'User carol added\n');
@@ -78,13 +72,12 @@ describe('the user and token commands', { concurrency: 1 }, () => {
 
   it('user:list prints one line per user (none of the refused ones; alice as she was added); --json gives the public fields and never a password', async () => {
     const [text, json] = await Promise.all([mailroomOk(['user:list'], run()), mailroomOk(['user:list', '--json'], run())]);
-    assert.deepEqual(text.stdout.trimEnd().split('\n'), [
-      'alice  Alice Andersen  alice@example.com  zh-CN  Asia/Shanghai  [admin]',
-      'bob  bob  bob@example.com  en  UTC  [no password set]',
-      'carol  carol  carol@example.com  en  UTC  [admin,no password set]',
-    ]);
+    assert.deepEqual(text.stdout.trimEnd().split('\n'), ['alice  Alice Andersen  alice@example.com  zh-CN  Asia/Shanghai  [admin]', 'bob  bob  bob@example.com  en  UTC  [no password set]', 'carol  carol  carol@example.com  en  UTC  [admin,no password set]']);
     const users = JSON.parse(json.stdout) as PublicUser[];
-    assert.deepEqual(users.map((u) => u.uid), ['alice', 'bob', 'carol']);
+    assert.deepEqual(
+      users.map((u) => u.uid),
+      ['alice', 'bob', 'carol'],
+    );
     for (const u of users) assert.deepEqual(Object.keys(u).sort(), PUBLIC_FIELDS);
     const alice = users[0] as PublicUser;
     assert.equal(alice.email, 'alice@example.com');
@@ -101,17 +94,11 @@ describe('the user and token commands', { concurrency: 1 }, () => {
   });
 
   it('user:modify changes an address, removes it with --email "", disables, enables and takes admin away', async () => {
-    const [alice, bob] = await Promise.all([
-      mailroomOk(['user:modify', 'alice', '--email', 'alice@new.example.com'], run()),
-      mailroomOk(['user:modify', 'bob', '--email', '', '--disable'], run()),
-    ]);
+    const [alice, bob] = await Promise.all([mailroomOk(['user:modify', 'alice', '--email', 'alice@new.example.com'], run()), mailroomOk(['user:modify', 'bob', '--email', '', '--disable'], run())]);
     assert.equal(alice.stdout, 'User alice changed: alice  Alice Andersen  alice@new.example.com  zh-CN  Asia/Shanghai  [admin]\n');
     assert.equal(bob.stdout, 'User bob changed: bob  bob  (no email)  en  UTC  [disabled,no password set]\n');
 
-    const [enabled, carol] = await Promise.all([
-      mailroomOk(['user:modify', 'bob', '--enable'], run()),
-      mailroomOk(['user:modify', 'carol', '--no-admin', '--json'], run()),
-    ]);
+    const [enabled, carol] = await Promise.all([mailroomOk(['user:modify', 'bob', '--enable'], run()), mailroomOk(['user:modify', 'carol', '--no-admin', '--json'], run())]);
     assert.equal(enabled.stdout, 'User bob changed: bob  bob  (no email)  en  UTC  [no password set]\n');
     const carolNow = JSON.parse(carol.stdout) as PublicUser;
     assert.equal(carolNow.admin, false);
@@ -175,10 +162,10 @@ describe('the user and token commands', { concurrency: 1 }, () => {
       // alice is an admin, so her app password may read the directory; bob was deleted.
       const list = await call('GET', '/api/v1/users', { token: tokens.alice });
       assert.equal(list.status, 200, JSON.stringify(list.body));
-      assert.deepEqual((list.body['users'] as PublicUser[]).map((u) => `${u.uid} ${u.email ?? '-'} ${String(u.admin)} ${String(u.disabled)}`), [
-        'alice alice@new.example.com true false',
-        'carol carol@example.com false false',
-      ]);
+      assert.deepEqual(
+        (list.body['users'] as PublicUser[]).map((u) => `${u.uid} ${u.email ?? '-'} ${String(u.admin)} ${String(u.disabled)}`),
+        ['alice alice@new.example.com true false', 'carol carol@example.com false false'],
+      );
     } finally {
       await app.close();
       await ctx.close();

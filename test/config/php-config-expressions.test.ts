@@ -111,7 +111,7 @@ describe('readPhpConfig joins strings with . as PHP 8 does', () => {
   });
 
   it('joins every kind of string literal', () => {
-    assert.equal(valueOf(String.raw`'it\'s' . "\x41\101\u{1F600}\t" . <<<A` + '\n  x\n  A' + ` . <<<'B'` + '\nraw $y\nB'), "it'sAA\u{1F600}\txraw $y");
+    assert.equal(valueOf(`${String.raw`'it\'s' . "\x41\101\u{1F600}\t" . <<<A`}\n  x\n  A . <<<'B'\nraw $y\nB`), "it'sAA\u{1F600}\txraw $y");
   });
 });
 
@@ -122,7 +122,7 @@ describe('readPhpConfig reads heredoc and nowdoc strings with PHP 7.3 indentatio
   });
 
   it('applies escapes in a heredoc but keeps \\" as written, and none in a nowdoc', () => {
-    const source = String.raw`<?php $CONFIG = ['h' => <<<"EOT"` + '\n' + String.raw`a\tb \x41 \" \\ \$x "q"` + '\nEOT\n, ' + `'n' => <<<'EOT'\n` + String.raw`a\tb \x41 \\` + '\nEOT];';
+    const source = `${String.raw`<?php $CONFIG = ['h' => <<<"EOT"`}\n${String.raw`a\tb \x41 \" \\ \$x "q"`}\nEOT\n, 'n' => <<<'EOT'\n${String.raw`a\tb \x41 \\`}\nEOT];`;
     assert.deepEqual(readPhpConfig(source).values, { h: 'a\tb A \\" \\ $x "q"', n: String.raw`a\tb \x41 \\` });
   });
 
@@ -141,7 +141,10 @@ describe('readPhpConfig reads heredoc and nowdoc strings with PHP 7.3 indentatio
   it('reports an interpolated variable in a heredoc as unreadable, at its place', () => {
     const { values, unreadable } = readPhpConfig("<?php\n$CONFIG = [\n  'h' => <<<EOT\n    ok\n    pa{$word}\n    EOT,\n  'b' => 2,\n];");
     assert.deepEqual(values, { b: 2 });
-    assert.deepEqual(unreadable.map((u) => [u.key, u.line, u.column]), [['h', 5, 7]]);
+    assert.deepEqual(
+      unreadable.map((u) => [u.key, u.line, u.column]),
+      [['h', 5, 7]],
+    );
   });
 
   it('refuses a line indented less than the closing name, mixed tabs and spaces, and a missing end', () => {
@@ -190,7 +193,7 @@ describe('readPhpConfig reports what only running PHP could give, and reads on',
 
   it('reports a whole array as unreadable when anything in it is, keys included', () => {
     assert.deepEqual(whyUnreadable("['a' => 1, 'b' => [2, FOO]]"), { problem: "it uses the constant 'FOO'", column: 23 });
-    assert.deepEqual(whyUnreadable("array(PDO::ATTR_TIMEOUT => 5)"), { problem: "it uses 'PDO::ATTR_TIMEOUT', which only PHP knows", column: 7 });
+    assert.deepEqual(whyUnreadable('array(PDO::ATTR_TIMEOUT => 5)'), { problem: "it uses 'PDO::ATTR_TIMEOUT', which only PHP knows", column: 7 });
   });
 
   it('steps over calls with nested brackets, closures and strings full of commas', () => {
@@ -245,7 +248,7 @@ describe('readPhpConfig steps over the statements before $CONFIG', () => {
   it('refuses a $CONFIG assigned inside an if, a block or another expression', () => {
     assertMalformed("<?php\nif (getenv('A')) {\n  $CONFIG = ['a' => 1];\n}", 3, /'\$CONFIG' is assigned inside another statement/);
     assertMalformed("<?php\nif (getenv('A'))\n  $CONFIG = ['a' => 1];\n", 3, /'\$CONFIG' is assigned inside another statement/);
-    assertMalformed("<?php\nif (1): $CONFIG = [];\nendif;", 2, /'\$CONFIG' is assigned inside another statement/);
+    assertMalformed('<?php\nif (1): $CONFIG = [];\nendif;', 2, /'\$CONFIG' is assigned inside another statement/);
     assertMalformed('<?php\n$a = $CONFIG = [];', 2, /'\$CONFIG' is assigned inside another statement/);
   });
 

@@ -234,9 +234,7 @@ describe('parsePhpConfig on the accepted PHP syntax', () => {
   });
 
   it('reads signed, decimal, hexadecimal, octal, binary and exponent numbers', () => {
-    const source =
-      "<?php $CONFIG = ['n' => -1, 'p' => +2, 'f' => 1.5, 'g' => .5, 'e' => 1e3, 'm' => -2.5E-1, " +
-      "'h' => 0x1F, 'o' => 0755, 'o2' => 0o17, 'b' => 0b101, 'u' => 1_000_000, 'z' => -0];";
+    const source = "<?php $CONFIG = ['n' => -1, 'p' => +2, 'f' => 1.5, 'g' => .5, 'e' => 1e3, 'm' => -2.5E-1, " + "'h' => 0x1F, 'o' => 0755, 'o2' => 0o17, 'b' => 0b101, 'u' => 1_000_000, 'z' => -0];";
     assert.deepEqual(parsePhpConfig(source), {
       n: -1,
       p: 2,
@@ -253,15 +251,13 @@ describe('parsePhpConfig on the accepted PHP syntax', () => {
     });
   });
 
-  it('applies only \\\' and \\\\ as escapes in single-quoted strings', () => {
+  it("applies only \\' and \\\\ as escapes in single-quoted strings", () => {
     const config = parsePhpConfig(String.raw`<?php $CONFIG = ['s' => 'it\'s a \\ and \n and $x and "q"'];`);
     assert.equal(config['s'], 'it\'s a \\ and \\n and $x and "q"');
   });
 
   it('applies the escapes of double-quoted strings, including bytes that form UTF-8', () => {
-    const config = parsePhpConfig(
-      String.raw`<?php $CONFIG = ['s' => "\n\t\r\v\e\f\\\$\"|\x41\101\u{263A}\xC3\xA9|\q\x\u|costs $5 or $"];`,
-    );
+    const config = parsePhpConfig(String.raw`<?php $CONFIG = ['s' => "\n\t\r\v\e\f\\\$\"|\x41\101\u{263A}\xC3\xA9|\q\x\u|costs $5 or $"];`);
     assert.equal(config['s'], '\n\t\r\v\x1b\f\\$"|AA\u263A\u00e9|\\q\\x\\u|costs $5 or $');
   });
 
@@ -327,11 +323,11 @@ describe('parsePhpConfig on malformed or hostile input', () => {
   });
 
   it('refuses a file that does not start with <?php', () => {
-    assertMalformed("\n\nhello <?php $CONFIG = [];", 3, /expected '<\?php'/);
+    assertMalformed('\n\nhello <?php $CONFIG = [];', 3, /expected '<\?php'/);
   });
 
   it('refuses a file that assigns something other than $CONFIG', () => {
-    assertMalformed("<?php\n// settings\n$CFG = array();\n", 4, /expected the statement '\$CONFIG = array\(…\);' but found end of file/);
+    assertMalformed('<?php\n// settings\n$CFG = array();\n', 4, /expected the statement '\$CONFIG = array\(…\);' but found end of file/);
   });
 
   it('refuses a file with only the opening tag', () => {
@@ -411,11 +407,11 @@ describe('parsePhpConfig on malformed or hostile input', () => {
   });
 
   it('refuses text after the closing tag', () => {
-    assertMalformed("<?php $CONFIG = [];\n?>\n<html>", 3, /expected only whitespace after '\?>'/);
+    assertMalformed('<?php $CONFIG = [];\n?>\n<html>', 3, /expected only whitespace after '\?>'/);
   });
 
   it('refuses an unterminated block comment', () => {
-    assertMalformed("<?php\n/* open\n$CONFIG = [];", 2, /unterminated comment/);
+    assertMalformed('<?php\n/* open\n$CONFIG = [];', 2, /unterminated comment/);
   });
 
   it('refuses malformed numbers', () => {

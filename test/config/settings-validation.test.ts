@@ -46,38 +46,41 @@ describe('setting validation', () => {
   ];
   for (const [key, value, code, message] of refused) {
     it(`refuses ${key} = ${JSON.stringify(value)} with ${code}`, () => {
-      assert.throws(() => validateSettings({ [key]: value }), (error: Error & { code?: string }) => {
-        assert.equal(error.code, code);
-        assert.match(error.message, message);
-        return true;
-      });
+      assert.throws(
+        () => validateSettings({ [key]: value }),
+        (error: Error & { code?: string }) => {
+          assert.equal(error.code, code);
+          assert.match(error.message, message);
+          return true;
+        },
+      );
     });
   }
 
   it('refuses a DKIM key that rsa-sha256 cannot sign with (EC, Ed25519, short RSA), naming no part of it', () => {
-    const pem = (type: 'ec' | 'ed25519' | 'rsa', bits?: number) =>
-      (type === 'ec'
-        ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
-        : type === 'ed25519'
-          ? generateKeyPairSync('ed25519')
-          : generateKeyPairSync('rsa', { modulusLength: bits ?? 2048 })
-      ).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+    const pem = (type: 'ec' | 'ed25519' | 'rsa', bits?: number) => (type === 'ec' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : type === 'ed25519' ? generateKeyPairSync('ed25519') : generateKeyPairSync('rsa', { modulusLength: bits ?? 2048 })).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
     for (const key of [pem('ec'), pem('ed25519'), pem('rsa', 512)]) {
-      assert.throws(() => validateSetting('mail_dkim_private_key', key), (error: Error & { code?: string }) => {
-        assert.equal(error.code, 'config_invalid_value');
-        assert.match(error.message, /must be an RSA private key of at least 1024 bits/);
-        assert.ok(!error.message.includes(key.split('\n')[1] as string), 'no line of the key');
-        return true;
-      });
+      assert.throws(
+        () => validateSetting('mail_dkim_private_key', key),
+        (error: Error & { code?: string }) => {
+          assert.equal(error.code, 'config_invalid_value');
+          assert.match(error.message, /must be an RSA private key of at least 1024 bits/);
+          assert.ok(!error.message.includes(key.split('\n')[1] as string), 'no line of the key');
+          return true;
+        },
+      );
     }
     assert.equal(typeof validateSetting('mail_dkim_private_key', pem('rsa', 2048)), 'string');
   });
 
   it('never repeats a secret value in its error message', () => {
-    assert.throws(() => validateSetting('mail_smtppassword', 'line1\nline2-secret'), (error: Error) => {
-      assert.ok(!error.message.includes('secret'));
-      return true;
-    });
+    assert.throws(
+      () => validateSetting('mail_smtppassword', 'line1\nline2-secret'),
+      (error: Error) => {
+        assert.ok(!error.message.includes('secret'));
+        return true;
+      },
+    );
   });
 
   it('accepts the forms an admin types and stores them typed', () => {
@@ -88,7 +91,11 @@ describe('setting validation', () => {
       mail_smtphost: 'smtp-1.server.dom;smtp-2.server.dom:425',
     });
     assert.deepEqual(parseHostList('smtp-1.server.dom;[::1]:2525;10.0.0.1'), {
-      entries: [{ host: 'smtp-1.server.dom', port: undefined }, { host: '::1', port: 2525 }, { host: '10.0.0.1', port: undefined }],
+      entries: [
+        { host: 'smtp-1.server.dom', port: undefined },
+        { host: '::1', port: 2525 },
+        { host: '10.0.0.1', port: undefined },
+      ],
     });
   });
 
@@ -118,7 +125,10 @@ describe('setting layers', () => {
     const views = await service.describe();
     assert.deepEqual(
       views.filter((v) => v.locked).map((v) => [v.key, v.lockedBy]),
-      [['mail_smtphost', 'env'], ['mail_smtpport', 'file']],
+      [
+        ['mail_smtphost', 'env'],
+        ['mail_smtpport', 'file'],
+      ],
     );
     assert.equal(views.find((v) => v.key === 'mail_smtptimeout')?.source, 'database');
   });
@@ -130,7 +140,10 @@ describe('setting layers', () => {
   it('names the config file when it is not JSON or holds a bad value', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'mailroom-cfg-'));
     await writeFile(join(dir, 'bad.json'), '{ "mail_smtpport": ');
-    assert.throws(() => readConfigFile(join(dir, 'bad.json')), (e: Error & { code?: string }) => e.code === 'config_file_invalid' && e.message.includes('bad.json'));
+    assert.throws(
+      () => readConfigFile(join(dir, 'bad.json')),
+      (e: Error & { code?: string }) => e.code === 'config_file_invalid' && e.message.includes('bad.json'),
+    );
     const invalid = await writeJson({ mail_smtpmode: 'smtps' });
     assert.throws(() => readConfigFile(invalid), { code: 'config_file_invalid' });
     assert.deepEqual(readConfigFile(join(dir, 'missing.json')), {});

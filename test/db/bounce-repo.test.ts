@@ -21,7 +21,17 @@ for (const dialect of dialects()) {
       const [queued] = await outbox.enqueue([{ messageId: '<m1@cloud.example.com>', kind: 'share', envelopeFrom: 'mailroom@cloud.example.com', recipients: ['Lin@Example.org'], subject: 'Plan', raw: Buffer.from('Subject: Plan\r\n\r\nHello\r\n'), idempotencyKey: null }], now);
       return { repo: createBounceRepo(database.db, database.dialect), mailId: queued?.id as number };
     }
-    const bounce = (mailId: number, address: string, kind: 'hard' | 'soft' | 'policy', receivedAt = now) => ({ mailId, address, kind, format: 'dsn', action: kind === 'soft' ? 'delayed' : 'failed', status: kind === 'soft' ? '4.4.1' : kind === 'hard' ? '5.1.1' : '5.7.26', diagnostic: 'said', reportingMta: 'mx.example.org', receivedAt });
+    const bounce = (mailId: number, address: string, kind: 'hard' | 'soft' | 'policy', receivedAt = now) => ({
+      mailId,
+      address,
+      kind,
+      format: 'dsn',
+      action: kind === 'soft' ? 'delayed' : 'failed',
+      status: kind === 'soft' ? '4.4.1' : kind === 'hard' ? '5.1.1' : '5.7.26',
+      diagnostic: 'said',
+      reportingMta: 'mx.example.org',
+      receivedAt,
+    });
 
     it('reads the mail a VERP address names', async () => {
       const { repo, mailId } = await setUp();
@@ -34,7 +44,10 @@ for (const dialect of dialects()) {
       const addresses = Array.from({ length: 8 }, (_, i) => `user${i}@example.org`);
       await Promise.all(addresses.flatMap((a) => [repo.record(bounce(mailId, a, 'soft'), 1), repo.record(bounce(mailId, a, 'hard'), 2)]));
       const scores = await repo.scores(now);
-      assert.deepEqual(scores.map((s) => [s.address, s.score]), addresses.map((a) => [a, 2]));
+      assert.deepEqual(
+        scores.map((s) => [s.address, s.score]),
+        addresses.map((a) => [a, 2]),
+      );
       assert.equal((await repo.forMail(mailId)).length, 16);
       assert.deepEqual(await repo.countsByKind(), { soft: 8, hard: 8 });
     });
@@ -44,7 +57,10 @@ for (const dialect of dialects()) {
       const { score } = await repo.record(bounce(mailId, 'lin@example.org', 'policy'), 0);
       assert.equal(score, null);
       assert.deepEqual(await repo.scores(now), []);
-      assert.deepEqual((await repo.recentOfKind('policy', now - DAY, 10)).map((b) => [b.address, b.status, b.reportingMta]), [['lin@example.org', '5.7.26', 'mx.example.org']]);
+      assert.deepEqual(
+        (await repo.recentOfKind('policy', now - DAY, 10)).map((b) => [b.address, b.status, b.reportingMta]),
+        [['lin@example.org', '5.7.26', 'mx.example.org']],
+      );
       assert.deepEqual(await repo.recentOfKind('policy', now + 1, 10), []);
     });
 

@@ -93,16 +93,22 @@ describe('db:copy, from SQLite to PostgreSQL', () => {
     assert.match(copy.stdout, /MAILROOM_DATABASE_URL/);
 
     const onPostgres = await open({ ...env, MAILROOM_DATABASE_URL: url });
-    assert.deepEqual((await onPostgres.users.list()).map((u) => [u.uid, u.display_name, u.email, u.language, u.timezone, u.admin]), [
-      ['alice', 'Alice A', 'alice@example.org', 'en', 'UTC', true],
-      ['wei', '王伟', 'wei@example.org', 'zh-CN', 'Asia/Shanghai', false],
-    ]);
+    assert.deepEqual(
+      (await onPostgres.users.list()).map((u) => [u.uid, u.display_name, u.email, u.language, u.timezone, u.admin]),
+      [
+        ['alice', 'Alice A', 'alice@example.org', 'en', 'UTC', true],
+        ['wei', '王伟', 'wei@example.org', 'zh-CN', 'Asia/Shanghai', false],
+      ],
+    );
     const session = await onPostgres.sessions.login({ login: 'alice', password: PASSWORD, client: '127.0.0.1' });
     assert.equal(session.uid, 'alice', 'the password hash came across');
     assert.equal((await onPostgres.tokens.verify(appPassword))?.uid, 'wei', 'the app password still works');
     assert.equal((await onPostgres.settings.get()).mail_smtppassword, postfix.pass, 'the stored SMTP password decrypts with the same data folder');
     assert.equal((await onPostgres.templates.get('test', 'en')).parts.subject, 'Copied {{ instance_name }} test');
-    assert.deepEqual((await onPostgres.preferences.stream('wei', { limit: 10, language: 'en' })).map((a) => a.object.name), ['plan.txt']);
+    assert.deepEqual(
+      (await onPostgres.preferences.stream('wei', { limit: 10, language: 'en' })).map((a) => a.object.name),
+      ['plan.txt'],
+    );
 
     const after = await onPostgres.outbox.show(queued.id);
     assert.deepEqual([after?.state, after?.messageId, after?.raw], [before?.state, before?.messageId, before?.raw], 'the queued mail is the same row');

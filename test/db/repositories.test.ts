@@ -112,7 +112,13 @@ for (const dialect of dialects()) {
       const second = await captured.save({ messageId: '<2@x>', envelopeFrom: 'a@x.test', envelopeTo: ['c@x.test', 'd@x.test'], subject: '二', raw: 'Subject: two\r\n\r\nhi' });
       assert.ok(second > first);
       const list = await captured.list();
-      assert.deepEqual(list.map((m) => [m.subject, m.envelopeTo]), [['二', ['c@x.test', 'd@x.test']], ['one', ['b@x.test']]]);
+      assert.deepEqual(
+        list.map((m) => [m.subject, m.envelopeTo]),
+        [
+          ['二', ['c@x.test', 'd@x.test']],
+          ['one', ['b@x.test']],
+        ],
+      );
     });
 
     it('shares failover cool-downs between processes: one finds a server dead, the other skips it, a recovery clears it for both', async () => {
@@ -125,8 +131,8 @@ for (const dialect of dialects()) {
       const list = ['smtp-1.example.com:25', 'smtp-2.example.com:25'];
       assert.deepEqual([...(await b.coolingDown(list))], []);
 
-      a.markFailed('smtp-1.example.com:25');
-      a.markFailed('smtp-1.example.com:25');
+      void a.markFailed('smtp-1.example.com:25');
+      void a.markFailed('smtp-1.example.com:25');
       await a.flush();
       assert.deepEqual([...(await a.coolingDown(list))], ['smtp-1.example.com:25']);
       assert.deepEqual([...(await b.coolingDown(list))], [], 'b looked less than a second ago');
@@ -142,7 +148,7 @@ for (const dialect of dialects()) {
       assert.equal((await database.db.selectFrom('smtp_host_cooldowns').selectAll().execute()).length, 0);
 
       // The cool-down ends by itself after a minute.
-      a.markFailed('smtp-2.example.com:25');
+      void a.markFailed('smtp-2.example.com:25');
       await a.flush();
       now += 59_000;
       assert.deepEqual([...(await b.coolingDown(list))], ['smtp-2.example.com:25']);
@@ -167,7 +173,27 @@ for (const dialect of dialects()) {
     it('migrates an already migrated database without change', async () => {
       const database = await dialect.open();
       const rows = await sql<{ name: string }>`select name from mailroom_migrations order by name`.execute(database.db);
-      assert.deepEqual(rows.rows.map((r) => r.name), ['0001-initial', '0002-outbox', '0003-templates', '0004-people', '0005-share-notifications', '0006-link-shares', '0007-attempts', '0008-host-cooldowns', '0009-attempt-windows', '0010-owed-mails', '0011-digest-claims', '0012-serve-address', '0013-test-mails', '0014-migration-versions', '0015-bounces', '0016-outbox-bodies']);
+      assert.deepEqual(
+        rows.rows.map((r) => r.name),
+        [
+          '0001-initial',
+          '0002-outbox',
+          '0003-templates',
+          '0004-people',
+          '0005-share-notifications',
+          '0006-link-shares',
+          '0007-attempts',
+          '0008-host-cooldowns',
+          '0009-attempt-windows',
+          '0010-owed-mails',
+          '0011-digest-claims',
+          '0012-serve-address',
+          '0013-test-mails',
+          '0014-migration-versions',
+          '0015-bounces',
+          '0016-outbox-bodies',
+        ],
+      );
     });
   });
 }

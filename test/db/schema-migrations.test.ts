@@ -64,7 +64,10 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.deepEqual(before.pending, knownMigrationNames(dialect));
       const seen: string[] = [];
       const steps = await migrateStepByStep(database, '1.2.3', (step, index, total) => seen.push(`${index + 1}/${total} ${step.name}`));
-      assert.deepEqual(steps.map((s) => s.name), knownMigrationNames(dialect));
+      assert.deepEqual(
+        steps.map((s) => s.name),
+        knownMigrationNames(dialect),
+      );
       assert.equal(seen.at(-1), `${steps.length}/${steps.length} ${steps.at(-1)?.name}`);
       const afterwards = await schemaStatus(database, '1.2.3');
       assert.deepEqual(afterwards.pending, []);
@@ -118,10 +121,20 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       // bytes such as those of "ü" (C3 BC) were two characters, as was any 8-bit byte.
       const bytes = [Buffer.from('Subject: =?UTF-8?Q?Gr=C3=BC=C3=9Fe?=\r\n\r\nGrüße, 你好 \u00ff\r\n', 'utf8'), Buffer.from('sealed:v1.abc', 'latin1')];
       const rows = Array.from({ length: 1203 }, (_, i) => ({
-        message_id: `<${i}@example.test>`, kind: 'message', envelope_from: 'a@example.test', recipients: '["b@example.test"]', subject: `mail ${i}`,
-        raw: (bytes[i % 2] as Buffer).toString('latin1'), state: i % 3 === 0 ? 'sent' : 'queued', attempts: 0, next_attempt_at: 1, created_at: 1, updated_at: 1,
+        message_id: `<${i}@example.test>`,
+        kind: 'message',
+        envelope_from: 'a@example.test',
+        recipients: '["b@example.test"]',
+        subject: `mail ${i}`,
+        raw: (bytes[i % 2] as Buffer).toString('latin1'),
+        state: i % 3 === 0 ? 'sent' : 'queued',
+        attempts: 0,
+        next_attempt_at: 1,
+        created_at: 1,
+        updated_at: 1,
       }));
-      for (let i = 0; i < rows.length; i += 200) await sql`insert into outbox ${sql.raw('(message_id, kind, envelope_from, recipients, subject, raw, state, attempts, next_attempt_at, created_at, updated_at)')} values ${sql.join(rows.slice(i, i + 200).map((r) => sql`(${sql.join(Object.values(r))})`))}`.execute(database.db);
+      for (let i = 0; i < rows.length; i += 200)
+        await sql`insert into outbox ${sql.raw('(message_id, kind, envelope_from, recipients, subject, raw, state, attempts, next_attempt_at, created_at, updated_at)')} values ${sql.join(rows.slice(i, i + 200).map((r) => sql`(${sql.join(Object.values(r))})`))}`.execute(database.db);
       await migrateStepByStep(database, '1.2.3');
 
       const repo = createOutboxRepo(database.db, dialect);
@@ -130,7 +143,10 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal(Number(moved.rows[0]?.n), 1203);
       assert.deepEqual(await repo.counts(), { queued: 802, sending: 0, sent: 401, failed: 0, cancelled: 0 });
       const claimed = await repo.claim({ owner: 'w', now: 2, leaseExpiresAt: 100, limit: 2 });
-      assert.deepEqual(claimed.map((c) => c.raw), [bytes[1], bytes[0]]);
+      assert.deepEqual(
+        claimed.map((c) => c.raw),
+        [bytes[1], bytes[0]],
+      );
       // The outbox row no longer carries the message.
       await assert.rejects(sql`select raw from outbox`.execute(database.db));
     });

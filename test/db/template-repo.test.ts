@@ -39,19 +39,28 @@ for (const dialect of dialects()) {
       assert.equal(typeof latest?.createdAt, 'number', 'bigint columns come back as numbers on both dialects');
 
       const versions = await repo.versions('share', 'en');
-      assert.deepEqual(versions.map((v) => [v.id, v.action, v.createdBy]), [
-        [reset.id, 'reset', 'admin-4'],
-        [second.id, 'set', 'admin-3'],
-        [first.id, 'set', 'admin-1'],
-      ]);
+      assert.deepEqual(
+        versions.map((v) => [v.id, v.action, v.createdBy]),
+        [
+          [reset.id, 'reset', 'admin-4'],
+          [second.id, 'set', 'admin-3'],
+          [first.id, 'set', 'admin-1'],
+        ],
+      );
       assert.equal(versions[1]?.html, '<p>Body 3 — 你好</p>');
-      assert.deepEqual((await repo.versions('share', 'zh-CN')).map((v) => v.id), [other.id]);
+      assert.deepEqual(
+        (await repo.versions('share', 'zh-CN')).map((v) => v.id),
+        [other.id],
+      );
 
-      assert.deepEqual((await repo.latestOfEach()).map((v) => [v.name, v.lang, v.createdBy]), [
-        ['activity', 'en', 'admin-5'],
-        ['share', 'en', 'admin-4'],
-        ['share', 'zh-CN', 'admin-2'],
-      ]);
+      assert.deepEqual(
+        (await repo.latestOfEach()).map((v) => [v.name, v.lang, v.createdBy]),
+        [
+          ['activity', 'en', 'admin-5'],
+          ['share', 'en', 'admin-4'],
+          ['share', 'zh-CN', 'admin-2'],
+        ],
+      );
     });
 
     it('finds one version by id only under its own name and language, and keeps the action restore', async () => {

@@ -26,10 +26,7 @@ describe('docs/admin/config.md, the generated configuration reference', () => {
       const b = expected.split('\n');
       const line = a.findIndex((text, i) => text !== b[i]);
       const at = line === -1 ? Math.min(a.length, b.length) : line;
-      assert.fail(
-        `${configReferencePath} is out of date: run npm run docs and commit the result.\n` +
-          `First difference at line ${at + 1}:\n  committed: ${JSON.stringify(a[at] ?? '(end of file)')}\n  generated: ${JSON.stringify(b[at] ?? '(end of file)')}`,
-      );
+      assert.fail(`${configReferencePath} is out of date: run npm run docs and commit the result.\n` + `First difference at line ${at + 1}:\n  committed: ${JSON.stringify(a[at] ?? '(end of file)')}\n  generated: ${JSON.stringify(b[at] ?? '(end of file)')}`);
     }
   });
 

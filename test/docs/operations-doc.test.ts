@@ -118,7 +118,11 @@ describe(`the files ${doc} tells an admin to write`, () => {
 
   it(`${translation} shows the same files, byte for byte and in the same order`, () => {
     const translated = fileBlocks(readFileSync(join(repoRoot, translation), 'utf8'));
-    assert.deepEqual(translated.map((f) => f.text), files.map((f) => f.text), `change the file blocks of ${translation} and ${doc} together`);
+    assert.deepEqual(
+      translated.map((f) => f.text),
+      files.map((f) => f.text),
+      `change the file blocks of ${translation} and ${doc} together`,
+    );
   });
 
   it('the environment file names only variables Mailroom reads, with values it accepts', () => {
@@ -153,7 +157,13 @@ describe(`the files ${doc} tells an admin to write`, () => {
       assert.deepEqual(value('WorkingDirectory'), ['/var/lib/mailroom'], name);
       assert.deepEqual(value('ProtectSystem'), ['strict'], name);
       assert.ok(value('ReadWritePaths')[0]?.split(' ').includes('/var/lib/mailroom'), `${name}: ReadWritePaths= opens the data folder`);
-      for (const [k, v] of [['NoNewPrivileges', 'yes'], ['PrivateTmp', 'yes'], ['ProtectHome', 'yes'], ['CapabilityBoundingSet', ''], ['SystemCallFilter', '@system-service']]) {
+      for (const [k, v] of [
+        ['NoNewPrivileges', 'yes'],
+        ['PrivateTmp', 'yes'],
+        ['ProtectHome', 'yes'],
+        ['CapabilityBoundingSet', ''],
+        ['SystemCallFilter', '@system-service'],
+      ]) {
         assert.deepEqual(value(k as string), [v], `${name}: ${k}=${v}`);
       }
       assert.deepEqual(value('MemoryDenyWriteExecute'), [], `${name}: MemoryDenyWriteExecute would stop V8's JIT compiler`);
@@ -221,10 +231,7 @@ async function nginxConfig(name: string, site: string): Promise<{ args: string[]
   await chmod(prefix, 0o755);
   await writeFile(join(prefix, 'site.conf'), site.split(CERT).join(cert).split(KEY).join(key));
   const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t}_temp_path ${join(prefix, 'tmp', t)};`);
-  await writeFile(
-    join(prefix, 'nginx.conf'),
-    [`pid ${join(prefix, 'nginx.pid')};`, `error_log ${join(prefix, 'error.log')};`, 'worker_processes 1;', 'events { worker_connections 64; }', 'http {', '  access_log off;', ...temp, `  include ${join(prefix, 'site.conf')};`, '}', ''].join('\n'),
-  );
+  await writeFile(join(prefix, 'nginx.conf'), [`pid ${join(prefix, 'nginx.pid')};`, `error_log ${join(prefix, 'error.log')};`, 'worker_processes 1;', 'events { worker_connections 64; }', 'http {', '  access_log off;', ...temp, `  include ${join(prefix, 'site.conf')};`, '}', ''].join('\n'));
   return { prefix, args: ['-p', `${prefix}/`, '-c', join(prefix, 'nginx.conf'), '-e', join(prefix, 'error.log')] };
 }
 
@@ -238,14 +245,11 @@ interface Reply {
 function fromClient(port: number, localAddress: string, method: string, path: string, body?: unknown): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = request(
-      { host: '127.0.0.1', port, method, path, localAddress, servername: 'mailroom.example.com', rejectUnauthorized: false, headers: { host: 'mailroom.example.com', ...(payload ? { 'content-type': 'application/json' } : {}) } },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8').on('data', (c: string) => (text += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-      },
-    );
+    const req = request({ host: '127.0.0.1', port, method, path, localAddress, servername: 'mailroom.example.com', rejectUnauthorized: false, headers: { host: 'mailroom.example.com', ...(payload ? { 'content-type': 'application/json' } : {}) } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+    });
     req.on('error', reject);
     req.end(payload);
   });

@@ -7,19 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import {
-  BLOCK_TIMEOUT_MS,
-  describeFailure,
-  misMarkedBlocks,
-  placeholders,
-  runBlock,
-  runBlocksInOrder,
-  runnableBlocks,
-  startDocsInstance,
-  substituteAddress,
-  type BlockEnvironment,
-  type RunnableBlock,
-} from '../support/docs-runnable.ts';
+import { BLOCK_TIMEOUT_MS, describeFailure, misMarkedBlocks, placeholders, runBlock, runBlocksInOrder, runnableBlocks, startDocsInstance, substituteAddress, type BlockEnvironment, type RunnableBlock } from '../support/docs-runnable.ts';
 import { cleanEnv, repoRoot } from '../support/run-mailroom.ts';
 
 /** The manuals that must show at least one runnable block once they exist. */
@@ -57,7 +45,7 @@ async function runFile(file: string): Promise<void> {
   }
 }
 
-const fileTimeout = (file: string) => (blocksOf(file).length * BLOCK_TIMEOUT_MS) + 60_000;
+const fileTimeout = (file: string) => blocksOf(file).length * BLOCK_TIMEOUT_MS + 60_000;
 
 describe('the runnable shell blocks of docs/admin/', () => {
   for (const manual of manuals) {
@@ -90,7 +78,11 @@ describe('the runnable shell blocks of docs/admin/', () => {
     // both editions stay true; they run once, with the original (each run starts the CLI dozens of times).
     if (original !== undefined) {
       it(`${file} holds exactly the runnable blocks of ${original}, in the same order (they run there)`, () => {
-        assert.deepEqual(blocksOf(file).map((b) => b.text), blocksOf(original).map((b) => b.text), `change the runnable blocks of ${file} and ${original} together`);
+        assert.deepEqual(
+          blocksOf(file).map((b) => b.text),
+          blocksOf(original).map((b) => b.text),
+          `change the runnable blocks of ${file} and ${original} together`,
+        );
       });
       continue;
     }
@@ -126,7 +118,10 @@ describe('the runnable-block harness', () => {
   it('stops a file at its first failing block', async () => {
     const blocks = runnableBlocks('x.md', '```sh runnable\nfalse\n```\n\n```sh runnable\ntrue\n```\n');
     const results = await runBlocksInOrder(blocks, offline);
-    assert.deepEqual(results.map((r) => r.ok), [false]);
+    assert.deepEqual(
+      results.map((r) => r.ok),
+      [false],
+    );
   });
 
   it('runs with -e, -u and pipefail: a failing command mid-block, an unset variable or a failing pipe stage fail it', async () => {

@@ -30,13 +30,7 @@ const dsn = (status: string, options: { encoding?: 'base64'; type?: string } = {
 
 describe('readBounce', () => {
   it('reads every recipient of a DSN, each with its own kind, and leaves out the delivered ones', () => {
-    const reading = readBounce(
-      dsn(
-        'Final-Recipient: rfc822; a@example.org\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n' +
-          'Final-Recipient: rfc822; b@example.org\r\nAction: delayed\r\nStatus: 4.2.0\r\n\r\n' +
-          'Final-Recipient: rfc822; c@example.org\r\nAction: delivered\r\nStatus: 2.0.0\r\n',
-      ),
-    );
+    const reading = readBounce(dsn('Final-Recipient: rfc822; a@example.org\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n' + 'Final-Recipient: rfc822; b@example.org\r\nAction: delayed\r\nStatus: 4.2.0\r\n\r\n' + 'Final-Recipient: rfc822; c@example.org\r\nAction: delivered\r\nStatus: 2.0.0\r\n'));
     assert.equal(reading.type, 'bounce');
     assert.deepEqual(reading.type === 'bounce' && reading.recipients.map((r) => [r.address, r.kind, r.status]), [
       ['a@example.org', 'hard', '5.1.1'],

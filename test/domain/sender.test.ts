@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { onBehalfName } from '../../src/domain/sender.ts';
 
-describe('a name shown in a From written on someone\'s behalf', () => {
+describe("a name shown in a From written on someone's behalf", () => {
   it('keeps an ordinary name, in any script, with its commas', () => {
     assert.equal(onBehalfName('Andersen, Alice'), 'Andersen, Alice');
     assert.equal(onBehalfName('王美'), '王美');

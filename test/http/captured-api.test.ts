@@ -82,11 +82,14 @@ describe('the captured-mail inbox through the API', () => {
 
   it('lists the mails the worker captured, newest first, without the messages themselves', async () => {
     const mails = await captured();
-    assert.deepEqual(mails.map((m) => [m.subject, m.envelopeTo]), [
-      ['Third', ['carol@example.com']],
-      ['Plain only', ['bob@example.com']],
-      ['您好，王小明', ['wang@example.com']],
-    ]);
+    assert.deepEqual(
+      mails.map((m) => [m.subject, m.envelopeTo]),
+      [
+        ['Third', ['carol@example.com']],
+        ['Plain only', ['bob@example.com']],
+        ['您好，王小明', ['wang@example.com']],
+      ],
+    );
     for (const m of mails) {
       assert.equal(m.raw, undefined);
       assert.equal(m.envelopeFrom, 'mailroom@cloud.example.com');
@@ -100,9 +103,15 @@ describe('the captured-mail inbox through the API', () => {
   it('pages with limit and before', async () => {
     const all = await captured();
     const first = (await api('/api/v1/captured?limit=1')).body as { mails: CapturedSummary[] };
-    assert.deepEqual(first.mails.map((m) => m.id), [all[0]?.id]);
+    assert.deepEqual(
+      first.mails.map((m) => m.id),
+      [all[0]?.id],
+    );
     const next = (await api(`/api/v1/captured?limit=5&before=${all[0]?.id}`)).body as { mails: CapturedSummary[] };
-    assert.deepEqual(next.mails.map((m) => m.id), all.slice(1).map((m) => m.id));
+    assert.deepEqual(
+      next.mails.map((m) => m.id),
+      all.slice(1).map((m) => m.id),
+    );
     const bad = await api('/api/v1/captured?limit=0');
     assert.equal(bad.status, 400);
     assert.equal(code(bad), 'invalid_request');
@@ -118,7 +127,10 @@ describe('the captured-mail inbox through the API', () => {
     const subject = mail.headers.find((h) => h.name === 'Subject');
     assert.equal(subject?.decoded, '您好，王小明');
     assert.equal(mail.headers.find((h) => h.name === 'To')?.value, 'wang@example.com');
-    assert.ok(mail.headers.every((h) => !/[\r\n]/.test(h.value)), 'headers are unfolded');
+    assert.ok(
+      mail.headers.every((h) => !/[\r\n]/.test(h.value)),
+      'headers are unfolded',
+    );
     assert.deepEqual(
       mail.parts.map((p) => [p.contentType, p.charset, p.text ?? p.html]),
       [
@@ -132,7 +144,10 @@ describe('the captured-mail inbox through the API', () => {
   it('shows a text-only mail as one part', async () => {
     const bob = (await captured()).find((m) => m.subject === 'Plain only');
     const mail = (await api(`/api/v1/captured/${bob?.id}`)).body as CapturedMail;
-    assert.deepEqual(mail.parts.map((p) => [p.contentType, p.text?.trimEnd()]), [['text/plain', 'Hello Bob']]);
+    assert.deepEqual(
+      mail.parts.map((p) => [p.contentType, p.text?.trimEnd()]),
+      [['text/plain', 'Hello Bob']],
+    );
   });
 
   it('answers a captured mail that does not exist with 404 not_found, a bad id with 400', async () => {
@@ -164,7 +179,10 @@ describe('the captured-mail inbox through the API', () => {
     assert.deepEqual(mail.history, []);
     assert.match(mail.lastReply ?? '', /^captured as #\d+$/);
     assert.equal(mail.headers.find((h) => h.name === 'Subject')?.decoded, '您好，王小明');
-    assert.deepEqual(mail.parts.map((p) => p.text ?? p.html), ['你好！\n第二行', '<p>你好！</p><script>alert(1)</script>']);
+    assert.deepEqual(
+      mail.parts.map((p) => p.text ?? p.html),
+      ['你好！\n第二行', '<p>你好！</p><script>alert(1)</script>'],
+    );
     const inbox = (await captured()).find((m) => m.subject === '您好，王小明');
     const kept = (await api(`/api/v1/captured/${inbox?.id}`)).body as CapturedMail;
     assert.deepEqual(kept.headers, mail.headers, 'the outbox (latin1) and the inbox (UTF-8) read alike');

@@ -134,7 +134,10 @@ describe('the outbox API on a real database', () => {
       const message = { to: 'keyed@example.com', subject: 'Once', text: 'only once', key: 'order-4711' };
       const first = await api('POST', '/api/v1/messages', { body: message });
       assert.equal(first.status, 202, first.text);
-      const { ids: [id], duplicates } = json<Accepted>(first);
+      const {
+        ids: [id],
+        duplicates,
+      } = json<Accepted>(first);
       assert.deepEqual(duplicates, []);
       const count = await total();
 
@@ -358,7 +361,10 @@ describe('the outbox API on a real database', () => {
       await waitForMail(postfix.maildir, (m) => m.deliveredTo === 'kept@example.org');
       assert.equal((await mail(kept)).state, 'sent');
       assert.equal((await mail(cancelled)).state, 'cancelled', 'the worker left it alone');
-      assert.deepEqual((await readMaildir(postfix.maildir)).filter((m) => m.deliveredTo === 'cancelled@example.org'), []);
+      assert.deepEqual(
+        (await readMaildir(postfix.maildir)).filter((m) => m.deliveredTo === 'cancelled@example.org'),
+        [],
+      );
 
       // A sent mail cannot be called back, and a cancelled one is cancelled already: 409, nothing changes.
       const sent = await api('POST', `/api/v1/outbox/${kept}/cancel`);
@@ -478,13 +484,27 @@ describe('the outbox API on a real database', () => {
       const b = await queue('robin@example.com', 'Your QUINCY-7 order');
       await queue('sam@example.com', 'Unrelated');
       const found = await outbox('?search=quincy');
-      assert.deepEqual(found.mails.map((m) => m.id), [b, a], 'by subject and by recipient, newest first');
+      assert.deepEqual(
+        found.mails.map((m) => m.id),
+        [b, a],
+        'by subject and by recipient, newest first',
+      );
       assert.equal(found.next, null);
-      assert.deepEqual((await outbox('?search=%25')).mails.filter((m) => [a, b].includes(m.id)), [], 'a % is no wildcard');
+      assert.deepEqual(
+        (await outbox('?search=%25')).mails.filter((m) => [a, b].includes(m.id)),
+        [],
+        'a % is no wildcard',
+      );
       const first = await outbox('?search=QUINCY&limit=1');
-      assert.deepEqual(first.mails.map((m) => m.id), [b]);
+      assert.deepEqual(
+        first.mails.map((m) => m.id),
+        [b],
+      );
       assert.equal(first.next, b);
-      assert.deepEqual((await outbox(`?search=quincy&limit=1&before=${first.next}`)).mails.map((m) => m.id), [a]);
+      assert.deepEqual(
+        (await outbox(`?search=quincy&limit=1&before=${first.next}`)).mails.map((m) => m.id),
+        [a],
+      );
       assert.deepEqual((await outbox('?search=quincy&status=failed')).mails, [], 'with the state filter');
       const long = await api('GET', `/api/v1/outbox?search=${'x'.repeat(201)}`);
       assert.equal(long.status, 400, long.text);

@@ -13,7 +13,6 @@ import { simpleParser, type ParsedMail } from 'mailparser';
 import type { AppContext } from '../../src/context.ts';
 import type { ErrorCode } from '../../src/errors.ts';
 import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
-import type { OutboxWorker } from '../../src/outbox/outbox-worker.ts';
 import { outboxIdle as waitForOutbox, postfixSettings } from '../support/mail-fixtures.ts';
 import { readMaildir, startPostfix, type DeliveredMail, type PostfixServer } from '../support/servers.ts';
 
@@ -67,7 +66,6 @@ describe('password reset over HTTP, mailed through a real Postfix', () => {
   let mailroom: TestMailroom;
   let ctx: AppContext;
   let app: FastifyInstance;
-  let worker: OutboxWorker;
   let adminToken: string;
   let offsetMs = 0;
   const clock = { now: () => new Date(Date.now() + offsetMs) };
@@ -185,7 +183,7 @@ describe('password reset over HTTP, mailed through a real Postfix', () => {
       http: 'inject',
       worker: true,
     });
-    ({ ctx, app, worker } = mailroom);
+    ({ ctx, app } = mailroom);
     adminToken = await ctx.tokens.create('test-admin');
   });
 
@@ -378,7 +376,10 @@ describe('password reset over HTTP, mailed through a real Postfix', () => {
   it('refuses the 6th request from one client address within a minute with 429 and Retry-After, and accepts it a minute later', async () => {
     const client = newClient();
     const first = await Promise.all([1, 2, 3, 4, 5].map((n) => requestReset(`unknown-${n}`, client)));
-    assert.deepEqual(first.map((r) => r.status), [202, 202, 202, 202, 202]);
+    assert.deepEqual(
+      first.map((r) => r.status),
+      [202, 202, 202, 202, 202],
+    );
     const sixth = await requestReset('unknown-6', client);
     assert.equal(sixth.status, 429, sixth.text);
     assert.equal(errorCode(sixth), 'rate_limited');
@@ -396,7 +397,10 @@ describe('password reset over HTTP, mailed through a real Postfix', () => {
     const client = newClient();
     const replies = [];
     for (let i = 0; i < 4; i++) replies.push(await requestReset('max', client));
-    assert.deepEqual(replies.map((r) => r.status), [202, 202, 202, 202]);
+    assert.deepEqual(
+      replies.map((r) => r.status),
+      [202, 202, 202, 202],
+    );
     for (const r of replies) assert.equal(r.text, replies[0]?.text);
     assert.ok((replies[3] as Reply).ms >= FLOOR_MS, 'the limited request takes as long as the others');
 

@@ -69,7 +69,10 @@ describe('the template API on a real database', () => {
       templates.map((t) => `${t.name}/${t.lang}`),
       TEMPLATE_NAMES.flatMap((name) => TEMPLATE_LANGUAGES.map((lang) => `${name}/${lang}`)),
     );
-    assert.deepEqual(templates.slice(0, 2).map((t) => `${t.name}/${t.lang}`), ['share/en', 'share/zh-CN']);
+    assert.deepEqual(
+      templates.slice(0, 2).map((t) => `${t.name}/${t.lang}`),
+      ['share/en', 'share/zh-CN'],
+    );
     const share = templates[0] as TemplateSummary;
     assert.equal(share.customized, false);
     assert.equal(share.updatedAt, null);
@@ -126,7 +129,10 @@ describe('the template API on a real database', () => {
     assert.equal(error.details?.['part'], 'text');
     const allowed = error.details?.['allowed'];
     assert.ok(Array.isArray(allowed) && allowed.length > 0, reply.text);
-    assert.ok((allowed as unknown[]).some((a) => typeof a === 'string' && a.includes('expires_in_minutes')), reply.text);
+    assert.ok(
+      (allowed as unknown[]).some((a) => typeof a === 'string' && a.includes('expires_in_minutes')),
+      reply.text,
+    );
     assert.deepEqual((await template('lost_password', 'en')).versions, []);
   });
 
@@ -153,7 +159,10 @@ describe('the template API on a real database', () => {
     const reset = json<TemplateDetail>(reply);
     assert.equal(reset.customized, false);
     assert.deepEqual(reset.parts, zhDefaults.activity);
-    assert.deepEqual(reset.versions.map((v) => v.action), ['reset', 'set', 'set']);
+    assert.deepEqual(
+      reset.versions.map((v) => v.action),
+      ['reset', 'set', 'set'],
+    );
     assert.ok((reset.versions[0]?.id ?? 0) > (reset.versions[1]?.id ?? 0));
     assert.deepEqual(await template('activity', 'zh-CN'), reset);
   });

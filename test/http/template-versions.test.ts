@@ -85,9 +85,7 @@ describe('the versions of a template through the API', () => {
   function storeRaw(row: { name: string; lang: string; subject: string; html: string; text: string }): number {
     const db = new BetterSqlite3(join(mailroom.dataDir, 'mailroom.sqlite'));
     try {
-      const info = db
-        .prepare('INSERT INTO template_versions (name, lang, subject, html, text, action, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-        .run(row.name, row.lang, row.subject, row.html, row.text, 'set', 'old-mailroom', Date.now());
+      const info = db.prepare('INSERT INTO template_versions (name, lang, subject, html, text, action, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(row.name, row.lang, row.subject, row.html, row.text, 'set', 'old-mailroom', Date.now());
       return Number(info.lastInsertRowid);
     } finally {
       db.close();
@@ -127,7 +125,10 @@ describe('the versions of a template through the API', () => {
     const restored = json<TemplateDetail>(reply);
     assert.deepEqual(restored.parts, first);
     assert.equal(restored.customized, true);
-    assert.deepEqual(restored.versions.map((v) => v.action), ['restore', 'set', 'set']);
+    assert.deepEqual(
+      restored.versions.map((v) => v.action),
+      ['restore', 'set', 'set'],
+    );
     const newest = restored.versions[0];
     assert.ok(newest && newest.id > secondId, 'a new version, not the old one moved');
     assert.equal(newest?.createdBy, 'editor');
@@ -149,11 +150,7 @@ describe('the versions of a template through the API', () => {
   it('answers 404 not_found for a version of another template or language, and for an unknown id, and saves nothing', async () => {
     const otherId = (await save('activity', 'en', { subject: 'Activity', html: '<p>{{ user.display_name }}</p>', text: '' })).versions[0]?.id as number;
     const before = await template('share', 'en');
-    for (const path of [
-      `/api/v1/templates/share/en/versions/${otherId}`,
-      `/api/v1/templates/share/zh-CN/versions/${firstId}`,
-      `/api/v1/templates/share/en/versions/999999`,
-    ]) {
+    for (const path of [`/api/v1/templates/share/en/versions/${otherId}`, `/api/v1/templates/share/zh-CN/versions/${firstId}`, `/api/v1/templates/share/en/versions/999999`]) {
       assertError(await api('GET', path), 404, 'not_found');
       assertError(await api('POST', `${path}/restore`), 404, 'not_found');
     }
@@ -201,13 +198,16 @@ describe('the versions of a template through the API', () => {
     const restored = json<TemplateDetail>(await api('POST', `/api/v1/templates/share/en/versions/${secondId}/restore`));
     assert.equal(restored.customized, true);
     assert.deepEqual(restored.parts, second);
-    assert.deepEqual(restored.versions.map((v) => [v.action, v.restoredFrom ?? null]), [
-      ['restore', secondId],
-      ['reset', null],
-      ['restore', firstId],
-      ['set', null],
-      ['set', null],
-    ]);
+    assert.deepEqual(
+      restored.versions.map((v) => [v.action, v.restoredFrom ?? null]),
+      [
+        ['restore', secondId],
+        ['reset', null],
+        ['restore', firstId],
+        ['set', null],
+        ['set', null],
+      ],
+    );
   });
 
   it('is for admins: 401 without credentials, 403 for a service or user token, and changes nothing', async () => {

@@ -74,11 +74,7 @@ describe('the users, sessions and preferences API on a real database', () => {
   let serviceToken: string;
 
   /** In-process through the real app: a bearer token, or a session cookie with (by default) its CSRF token. */
-  async function api(
-    method: Method,
-    path: string,
-    options: { token?: string | null; session?: Session; csrf?: string | false; body?: unknown; ip?: string; headers?: Record<string, string> } = {},
-  ): Promise<Reply> {
+  async function api(method: Method, path: string, options: { token?: string | null; session?: Session; csrf?: string | false; body?: unknown; ip?: string; headers?: Record<string, string> } = {}): Promise<Reply> {
     const headers: Record<string, string> = { ...options.headers };
     if (options.session) {
       headers['cookie'] = `mailroom_session=${options.session.cookie}`;
@@ -157,7 +153,10 @@ describe('the users, sessions and preferences API on a real database', () => {
       assert.equal(list.status, 200, list.text);
       assertNoSecrets(list);
       const users = json<{ users: PublicUser[] }>(list).users;
-      assert.deepEqual(users.map((u) => u.uid), ['admin', 'alice']);
+      assert.deepEqual(
+        users.map((u) => u.uid),
+        ['admin', 'alice'],
+      );
       for (const u of users) assert.deepEqual(Object.keys(u).sort(), PUBLIC_FIELDS);
 
       const one = await api('GET', '/api/v1/users/alice');
@@ -258,11 +257,7 @@ describe('the users, sessions and preferences API on a real database', () => {
     });
 
     it('the last active admin can be neither deleted, demoted nor disabled; another admin can', async () => {
-      const refusals = [
-        await api('DELETE', '/api/v1/users/admin'),
-        await api('PATCH', '/api/v1/users/admin', { body: { admin: false } }),
-        await api('PATCH', '/api/v1/users/admin', { body: { disabled: true } }),
-      ];
+      const refusals = [await api('DELETE', '/api/v1/users/admin'), await api('PATCH', '/api/v1/users/admin', { body: { admin: false } }), await api('PATCH', '/api/v1/users/admin', { body: { disabled: true } })];
       for (const reply of refusals) assert.match(assertError(reply, 409, 'last_admin').message, /last active admin/);
       const admin = await getUser('admin');
       assert.equal(admin.admin, true);
@@ -362,9 +357,18 @@ describe('the users, sessions and preferences API on a real database', () => {
 
     it('GET /api/v1/languages lists the 14 languages of the mails, each in its own name', async () => {
       const languages = json<{ languages: Array<{ code: string; name: string; direction: string }> }>(await api('GET', '/api/v1/languages', { session: await signIn('alice', 'Tulip-garden-42') })).languages;
-      assert.deepEqual(languages.map((l) => l.code), ['en', 'zh-CN', 'de', 'fr', 'es', 'it', 'pt-BR', 'nl', 'pl', 'ru', 'ja', 'ko', 'zh-TW', 'ar']);
-      assert.deepEqual(languages.find((l) => l.code === 'de'), { code: 'de', name: 'Deutsch', direction: 'ltr' });
-      assert.deepEqual(languages.find((l) => l.code === 'ar'), { code: 'ar', name: 'العربية', direction: 'rtl' });
+      assert.deepEqual(
+        languages.map((l) => l.code),
+        ['en', 'zh-CN', 'de', 'fr', 'es', 'it', 'pt-BR', 'nl', 'pl', 'ru', 'ja', 'ko', 'zh-TW', 'ar'],
+      );
+      assert.deepEqual(
+        languages.find((l) => l.code === 'de'),
+        { code: 'de', name: 'Deutsch', direction: 'ltr' },
+      );
+      assert.deepEqual(
+        languages.find((l) => l.code === 'ar'),
+        { code: 'ar', name: 'العربية', direction: 'rtl' },
+      );
       assertError(await api('GET', '/api/v1/languages', { token: null }), 401, 'unauthorized');
     });
   });
@@ -460,7 +464,10 @@ describe('the users, sessions and preferences API on a real database', () => {
       assertNoSecrets(reply);
       const cookie = setCookie(reply) ?? '';
       assert.match(cookie, /^mailroom_session=[A-Za-z0-9_-]{40,};/);
-      const attributes = cookie.split(';').slice(1).map((a) => a.trim());
+      const attributes = cookie
+        .split(';')
+        .slice(1)
+        .map((a) => a.trim());
       assert.ok(attributes.includes('HttpOnly'), cookie);
       assert.ok(attributes.includes('SameSite=Lax'), cookie);
       assert.ok(attributes.includes('Path=/'), cookie);
@@ -653,7 +660,7 @@ describe('the users, sessions and preferences API on a real database', () => {
       assert.equal((await login('erin', 'Winter-forest-55')).status, 200);
     });
 
-    it('an admin who sets a user\'s password ends all of that user\'s sessions', async () => {
+    it("an admin who sets a user's password ends all of that user's sessions", async () => {
       const session = await signIn('bob', 'Sailing-boat-17');
       assert.equal((await api('PATCH', '/api/v1/users/bob', { body: { password: 'Harbour-wind-18' } })).status, 200);
       assertError(await api('GET', '/api/v1/me', { session }), 401, 'unauthorized');
@@ -744,7 +751,13 @@ describe('the users, sessions and preferences API on a real database', () => {
 
     it('PATCH /me with a regional or script tag stores the language it falls back to (de-AT → de, zh-Hant → zh-TW)', async () => {
       const session = await signIn('frank', 'Copper-kettle-64');
-      for (const [tag, stored] of [['de-AT', 'de'], ['zh-Hant', 'zh-TW'], ['pt', 'pt-BR'], ['ar', 'ar'], ['zh-CN', 'zh-CN']] as const) {
+      for (const [tag, stored] of [
+        ['de-AT', 'de'],
+        ['zh-Hant', 'zh-TW'],
+        ['pt', 'pt-BR'],
+        ['ar', 'ar'],
+        ['zh-CN', 'zh-CN'],
+      ] as const) {
         const reply = await api('PATCH', '/api/v1/me', { session, body: { language: tag } });
         assert.equal(reply.status, 200, reply.text);
         assert.equal(json<{ user: PublicUser }>(reply).user.language, stored, tag);
@@ -753,7 +766,7 @@ describe('the users, sessions and preferences API on a real database', () => {
       assert.match(refused.message, /language: Mailroom writes no language that "tlh" falls back to; use one of "en", "zh-CN", "de"/);
     });
 
-    it('an admin reads and changes a user\'s preferences through /users/:uid/preferences', async () => {
+    it("an admin reads and changes a user's preferences through /users/:uid/preferences", async () => {
       const read = await api('GET', '/api/v1/users/frank/preferences');
       assert.equal(read.status, 200, read.text);
       const prefs = json<{ preferences: PreferencesView }>(read).preferences;
@@ -768,7 +781,7 @@ describe('the users, sessions and preferences API on a real database', () => {
       assert.equal(mine.frequency, 'weekly');
     });
 
-    it('the admin\'s defaults reach users who chose nothing; users who chose keep their choice', async () => {
+    it("the admin's defaults reach users who chose nothing; users who chose keep their choice", async () => {
       const reply = await api('PATCH', '/api/v1/preferences/defaults', { body: { frequency: 'daily', types: { 'file.changed': { email: false } } } });
       assert.equal(reply.status, 200, reply.text);
       const defaults = json<{ preferences: Preferences }>(reply).preferences;
@@ -807,14 +820,21 @@ describe('the users, sessions and preferences API on a real database', () => {
       const reply = await api('GET', '/api/v1/me/activities', { session });
       assert.equal(reply.status, 200, reply.text);
       const { activities } = json<{ activities: Array<{ type: string; actor: string; object: { name: string }; subject: string }> }>(reply);
-      assert.deepEqual(activities.map((a) => `${a.type} ${a.object.name}`), ['file.created plan.odt'], reply.text);
+      assert.deepEqual(
+        activities.map((a) => `${a.type} ${a.object.name}`),
+        ['file.created plan.odt'],
+        reply.text,
+      );
       assert.equal(activities[0]?.actor, 'grace');
       assert.match(activities[0]?.subject ?? '', /[\u4e00-\u9fff]/, `frank reads Chinese now: ${activities[0]?.subject}`);
       // The actor finds both in her own list, as her own actions; a bystander finds nothing.
       const grace = await api('GET', '/api/v1/me/activities', { session: await signIn('grace', 'Silver-spoon-75') });
       assert.equal(grace.status, 200, grace.text);
       const own = json<{ activities: Array<{ type: string; own: boolean }> }>(grace).activities;
-      assert.deepEqual(own.map((a) => `${a.type} ${String(a.own)}`), ['file.created true', 'file.changed true']);
+      assert.deepEqual(
+        own.map((a) => `${a.type} ${String(a.own)}`),
+        ['file.created true', 'file.changed true'],
+      );
       const bystander = await api('GET', '/api/v1/me/activities', { session: await signIn('bob', 'Harbour-wind-18') });
       assert.deepEqual(json<{ activities: unknown[] }>(bystander).activities, []);
       assertError(await api('GET', '/api/v1/me/activities', { token: serviceToken }), 403, 'forbidden');

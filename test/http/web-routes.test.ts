@@ -92,8 +92,14 @@ describe('serving the web interface', () => {
     const dir = findWebDir();
     assert.ok(dir?.endsWith(join('dist', 'web')), String(dir));
     const assets = await readdir(join(dir as string, 'assets'));
-    assert.ok(assets.some((f) => /^app-[A-Z0-9]+\.js$/.test(f)), assets.join(', '));
-    assert.ok(assets.some((f) => /^app-[A-Z0-9]+\.js\.gz$/.test(f)), 'a gzipped twin');
+    assert.ok(
+      assets.some((f) => /^app-[A-Z0-9]+\.js$/.test(f)),
+      assets.join(', '),
+    );
+    assert.ok(
+      assets.some((f) => /^app-[A-Z0-9]+\.js\.gz$/.test(f)),
+      'a gzipped twin',
+    );
   });
 
   it('answers a browser at an unknown path with the app and 404, a script and /api/ with JSON; serves the favicon', async () => {

@@ -15,9 +15,7 @@ function logged(format: LogFormat, write: (log: ReturnType<typeof createLogger>)
 
 describe('pretty log lines', () => {
   it('show the time, the level, the message, then event and the other fields', () => {
-    const line = logged('pretty', (log) =>
-      log.child({ module: 'outbox' }).warn({ event: 'mail_failed', mailId: 3, code: 'smtp_recipient_rejected', host: 'smtp.example.com:25', reply: '550 5.1.1 <dave@example.com>: User unknown' }, 'mail #3 failed'),
-    );
+    const line = logged('pretty', (log) => log.child({ module: 'outbox' }).warn({ event: 'mail_failed', mailId: 3, code: 'smtp_recipient_rejected', host: 'smtp.example.com:25', reply: '550 5.1.1 <dave@example.com>: User unknown' }, 'mail #3 failed'));
     assert.match(line, /^\d\d:\d\d:\d\d WARN {2}mail #3 failed event=mail_failed module=outbox mailId=3 code=smtp_recipient_rejected host=smtp\.example\.com:25 reply="550 5\.1\.1 <dave@example\.com>: User unknown"\n$/);
   });
 

@@ -65,7 +65,10 @@ describe('composing a message', () => {
       }
       const text = ours.raw.toString('latin1');
       assert.ok(!/(^|[^\r])\n/.test(text), 'every line ends with CRLF');
-      assert.ok(text.split('\r\n').every((line) => line.length <= 998), 'no line is longer than SMTP allows');
+      assert.ok(
+        text.split('\r\n').every((line) => line.length <= 998),
+        'no line is longer than SMTP allows',
+      );
       assert.ok(/^[\x00-\x7f]*$/.test(text), 'the message is 7-bit');
     });
   }

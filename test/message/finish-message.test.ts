@@ -46,11 +46,7 @@ describe('finishing a mail', () => {
   });
 
   it('sets the sender per kind, its name, Reply-To, List-Unsubscribe and Auto-Submitted', async () => {
-    const message = await finishMessage(
-      { to: 'bob@example.org', subject: 'S', text: 'T', senderKind: 'sharing', fromName: 'Alice via Example Cloud', replyTo: 'alice@example.org', unsubscribeUrl: 'https://cloud.example.com/unsubscribe/x' },
-      settings,
-      deps,
-    );
+    const message = await finishMessage({ to: 'bob@example.org', subject: 'S', text: 'T', senderKind: 'sharing', fromName: 'Alice via Example Cloud', replyTo: 'alice@example.org', unsubscribeUrl: 'https://cloud.example.com/unsubscribe/x' }, settings, deps);
     const mail = await simpleParser(message.raw);
     assert.deepEqual(mail.from?.value[0], { address: 'sharing-noreply@cloud.example.com', name: 'Alice via Example Cloud' });
     assert.equal(message.envelope.from, 'sharing-noreply@cloud.example.com');

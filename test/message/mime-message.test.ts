@@ -12,8 +12,8 @@ function header(parsed: ReturnType<typeof parseMessage>, name: string) {
 
 describe('parseMessage on the messages Mailroom composes', () => {
   it('reads text and HTML of a multipart/alternative back exactly, in UTF-8, with LF line ends', async () => {
-    const text = 'Hallo Ärger,\n你好，王小明！\n' + 'a long line '.repeat(12) + '\nend';
-    const html = '<p>你好，<b>王小明</b>！</p>\n<p>' + 'x'.repeat(200) + '</p>';
+    const text = `Hallo Ärger,\n你好，王小明！\n${'a long line '.repeat(12)}\nend`;
+    const html = `<p>你好，<b>王小明</b>！</p>\n<p>${'x'.repeat(200)}</p>`;
     const composed = await composeMessage({ from, to: 'wang@example.com', subject: '您的文件 »Plan.odt«', text, html, domain: 'example.com', date });
     const parsed = parseMessage(composed.raw);
     assert.equal(parsed.parts.length, 2);
@@ -30,7 +30,10 @@ describe('parseMessage on the messages Mailroom composes', () => {
     const subject = '您的文件 »Plan.odt« 已经与您共享，这是一个很长的主题，需要折行才能放进一行里面';
     const composed = await composeMessage({ from: { name: '示例云盘', address: 'cloud@example.com' }, to: 'wang@example.com', subject, text: 'hi', html: '<p>hi</p>', domain: 'example.com', date, headers: { 'List-Unsubscribe': '<https://cloud.example.com/u/1>' } });
     const parsed = parseMessage(composed.raw);
-    assert.deepEqual(parsed.headers.map((h) => h.name), ['From', 'To', 'Subject', 'Message-ID', 'Date', 'MIME-Version', 'Auto-Submitted', 'List-Unsubscribe', 'Content-Type']);
+    assert.deepEqual(
+      parsed.headers.map((h) => h.name),
+      ['From', 'To', 'Subject', 'Message-ID', 'Date', 'MIME-Version', 'Auto-Submitted', 'List-Unsubscribe', 'Content-Type'],
+    );
     for (const h of parsed.headers) assert.ok(!/[\r\n]/.test(h.value), `${h.name} is unfolded`);
     const subjectHeader = header(parsed, 'subject');
     assert.match(subjectHeader?.value ?? '', /^=\?UTF-8\?Q\?/i, 'the value is as in the message');
@@ -48,7 +51,10 @@ describe('parseMessage on the messages Mailroom composes', () => {
     assert.equal(textOnly.parts[0]?.transferEncoding, '7bit');
     assert.equal(textOnly.parts[0]?.text?.trimEnd(), 'Hello Alice');
     const htmlOnly = parseMessage((await composeMessage({ from, to: 'a@example.com', subject: 'Hi', html: '<p>Hello</p>', domain: 'example.com', date })).raw);
-    assert.deepEqual(htmlOnly.parts.map((p) => [p.contentType, p.html?.trimEnd()]), [['text/html', '<p>Hello</p>']]);
+    assert.deepEqual(
+      htmlOnly.parts.map((p) => [p.contentType, p.html?.trimEnd()]),
+      [['text/html', '<p>Hello</p>']],
+    );
   });
 
   it('keeps a literal "=?" and "=" in the text as they were', async () => {
@@ -107,9 +113,15 @@ describe('parseMessage on other shapes', () => {
     assert.deepEqual(parseMessage(Buffer.from('\r\njust a body')).parts[0]?.text, 'just a body');
     assert.deepEqual(parseMessage(Buffer.from('Subject: only headers\r\nnot a header line\r\n')).headers, [{ name: 'Subject', value: 'only headers' }]);
     const open = parseMessage(Buffer.from('Content-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\n\r\none\r\n--b\r\nContent-Type: text/plain; charset=x-unknown\r\n\r\ntwo'));
-    assert.deepEqual(open.parts.map((p) => p.text), ['one', 'two']);
+    assert.deepEqual(
+      open.parts.map((p) => p.text),
+      ['one', 'two'],
+    );
     const noParts = parseMessage(Buffer.from('Content-Type: multipart/mixed; boundary=b\r\n\r\nno boundary here'));
-    assert.deepEqual(noParts.parts.map((p) => [p.contentType, p.size]), [['multipart/mixed', 16]]);
+    assert.deepEqual(
+      noParts.parts.map((p) => [p.contentType, p.size]),
+      [['multipart/mixed', 16]],
+    );
   });
 
   it('stops at a depth of 8 nested multiparts', () => {

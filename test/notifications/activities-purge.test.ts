@@ -49,7 +49,11 @@ describe('activities:purge', () => {
     assert.deepEqual(await streamOf('bob'), ['recent.txt'], "bob's own old actions are gone, his recent one stays");
 
     const again = await ctx.events.ingest([changed('old-mailed'), changed('old-pending')]);
-    assert.deepEqual(again.events.map((e) => e.duplicate), [false, true], 'a purged id is new again; one whose activity was kept is still known');
+    assert.deepEqual(
+      again.events.map((e) => e.duplicate),
+      [false, true],
+      'a purged id is new again; one whose activity was kept is still known',
+    );
     assert.deepEqual(await ctx.events.purge(90), { activities: 0, digests: 0, events: 0, linkMails: 0 }, 'nothing more to purge');
   });
 

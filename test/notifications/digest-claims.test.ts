@@ -167,15 +167,25 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
 
       const built = counts([...builtA, ...builtB]);
       assert.equal(built.size, USERS, 'every user got a digest built');
-      assert.deepEqual([...built.values()].filter((n) => n !== 1), [], 'no digest was built twice');
+      assert.deepEqual(
+        [...built.values()].filter((n) => n !== 1),
+        [],
+        'no digest was built twice',
+      );
       assert.equal(ra.digests + rb.digests, USERS);
       assert.equal(ra.activities + rb.activities, USERS * PER_USER);
       const after = await outcome(a);
       assert.equal(after.mails, USERS, 'one mail per user in the outbox');
-      assert.deepEqual([...after.perUser.values()].filter((n) => n !== 1), []);
+      assert.deepEqual(
+        [...after.perUser.values()].filter((n) => n !== 1),
+        [],
+      );
       assert.equal(after.pending, 0);
       assert.equal(after.mailed, USERS * PER_USER);
-      assert.ok(after.digests.every((d) => d.outbox_id !== null && Number(d.activity_count) === PER_USER), 'every digest row is complete');
+      assert.ok(
+        after.digests.every((d) => d.outbox_id !== null && Number(d.activity_count) === PER_USER),
+        'every digest row is complete',
+      );
       assert.deepEqual(await worker(b, clock, builtB).runDue(), { digests: 0, activities: 0, skipped: 0 }, 'a later pass finds nothing due');
     });
 
@@ -202,7 +212,11 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal(second.digests, 7, 'once the claims ran out, the dead worker’s digests are built');
       const after = await outcome(a);
       assert.equal(after.mails, USERS);
-      assert.deepEqual([...after.perUser.values()].filter((n) => n !== 1), [], 'no user has two digests');
+      assert.deepEqual(
+        [...after.perUser.values()].filter((n) => n !== 1),
+        [],
+        'no user has two digests',
+      );
       assert.equal(after.pending, 0, 'nothing was lost');
       assert.equal(after.mailed, USERS * PER_USER);
       assert.equal(new Set(builtB).size, builtB.length, 'the second worker built each digest once');
@@ -223,7 +237,11 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal(first.digests, USERS - 1);
       assert.equal(first.skipped, 1, "user05's digest was dropped at the queue");
       const user05 = await a.db.selectFrom('activities').select(['mail_state', 'digest_id']).where('uid', '=', 'user05').where('id', '!=', taken.id).execute();
-      assert.deepEqual(user05, Array.from({ length: PER_USER - 1 }, () => ({ mail_state: 'pending', digest_id: null })), 'its other activities wait again');
+      assert.deepEqual(
+        user05,
+        Array.from({ length: PER_USER - 1 }, () => ({ mail_state: 'pending', digest_id: null })),
+        'its other activities wait again',
+      );
 
       const second = await worker(b, clock, built).runDue();
       assert.deepEqual(second, { digests: 1, activities: PER_USER - 1, skipped: 0 }, 'the next pass queues the rest');
@@ -232,7 +250,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal(after.pending, 0);
     });
 
-    it('a render that fails gives the batch\'s claims back at once: the next pass builds them without waiting for the claims to run out', async () => {
+    it("a render that fails gives the batch's claims back at once: the next pass builds them without waiting for the claims to run out", async () => {
       const [a, b] = await twoConnections();
       const clock = { now: () => new Date(NOW) };
       const failing = worker(a, clock, [], {

@@ -11,7 +11,6 @@ import type { FastifyInstance } from 'fastify';
 import { simpleParser } from 'mailparser';
 import type { AppContext } from '../../src/context.ts';
 import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
-import type { OutboxWorker } from '../../src/outbox/outbox-worker.ts';
 import { outboxIdle as waitForOutbox, outboxTotal, postfixSettings } from '../support/mail-fixtures.ts';
 import { assertChineseTypography } from '../support/zh-typography.ts';
 import { readMaildir, startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
@@ -23,7 +22,6 @@ describe('public links mailed to outside addresses, through the real Postfix', (
   let mailroom: TestMailroom;
   let ctx: AppContext;
   let app: FastifyInstance;
-  let worker: OutboxWorker;
   let token: string;
   let offsetMs = 0;
   const clock = { now: () => new Date(Date.now() + offsetMs) };
@@ -38,7 +36,7 @@ describe('public links mailed to outside addresses, through the real Postfix', (
       http: 'inject',
       worker: true,
     });
-    ({ ctx, app, worker } = mailroom);
+    ({ ctx, app } = mailroom);
     await ctx.users.add({ uid: 'alice', display_name: 'Alice Andersen', email: 'alice@cloud-users.example.org', timezone: 'Europe/Berlin', invite: false });
     await ctx.users.add({ uid: 'mei', display_name: '王美', email: 'mei@cloud-users.example.org', language: 'zh-CN', timezone: 'Asia/Shanghai', invite: false });
     await ctx.users.add({ uid: 'busy', display_name: 'Busy Bee', email: null });
@@ -128,7 +126,11 @@ describe('public links mailed to outside addresses, through the real Postfix', (
 
     const bad = await refusedWithNothingQueued([linkEvent('alice', [`fine@${OUTSIDE}`, 'a@b@c', 'no-at-sign'])], 400, 'invalid_address');
     const refused = bad.body.error.details?.['refused'] as Array<{ address: string; reason: string }>;
-    assert.deepEqual(refused.map((r) => r.address), ['a@b@c', 'no-at-sign'], 'every refused address is listed');
+    assert.deepEqual(
+      refused.map((r) => r.address),
+      ['a@b@c', 'no-at-sign'],
+      'every refused address is listed',
+    );
     assert.match(bad.body.error.message, /"a@b@c"/);
 
     for (const note of ['first line\r\nBcc: victim@example.com', 'two\nlines', 'carriage\rreturn']) {
@@ -149,7 +151,10 @@ describe('public links mailed to outside addresses, through the real Postfix', (
     }
     const over = await refusedWithNothingQueued([linkEvent('busy', [`one.more@${OUTSIDE}`, `and.another@${OUTSIDE}`])], 429, 'rate_limited');
     assert.match(over.body.error.message, /100 outside addresses an hour and has 0 left/);
-    assert.deepEqual((over.body.error.details?.['refused'] as Array<{ address: string }>).map((r) => r.address), [`one.more@${OUTSIDE}`, `and.another@${OUTSIDE}`]);
+    assert.deepEqual(
+      ((over.body.error.details?.['refused'] ?? []) as Array<{ address: string }>).map((r) => r.address),
+      [`one.more@${OUTSIDE}`, `and.another@${OUTSIDE}`],
+    );
     const retryAfter = Number(over.headers['retry-after']);
     assert.ok(retryAfter > 3500 && retryAfter <= 3600, `Retry-After ${retryAfter} s`);
     // Another sharer is not affected.

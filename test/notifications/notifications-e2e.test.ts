@@ -27,7 +27,6 @@ import { readMaildir, startPostfix, startPostgres, type PostfixServer, type Post
 
 const BASE_URL = 'https://cloud.example.com';
 const INSTANCE = 'Example Cloud';
-const HOUR = 3_600_000;
 const MINUTE = 60_000;
 
 /** A clock the test moves; it never goes back. */
@@ -347,7 +346,10 @@ describe('notifications end to end: events in, mails out of a real Postfix', () 
       assert.equal(shareMail.headers.get('auto-submitted'), 'auto-generated');
       const text = shareMail.text ?? '';
       const html = typeof shareMail.html === 'string' ? shareMail.html : '';
-      for (const [what, part] of [['text', text], ['html', html]] as const) {
+      for (const [what, part] of [
+        ['text', text],
+        ['html', html],
+      ] as const) {
         assert.ok(part.includes(`${BASE_URL}/s/q3`), `the ${what} part has the link`);
         assert.ok(part.includes('Q3 report.pdf'), `the ${what} part names the file`);
         assert.ok(part.includes('Please check the numbers by Friday.'), `the ${what} part has the note`);
@@ -356,7 +358,10 @@ describe('notifications end to end: events in, mails out of a real Postfix', () 
       unsubscribePath(shareMail);
       assert.deepEqual(await m.rowsTo('alice', 'share'), [], 'alice shared it: she gets no share mail');
       const own = await m.stream('alice');
-      assert.deepEqual(own.map((a) => [a.subject, a.object.name, a.own]), [['You shared a file', 'Q3 report.pdf', true]]);
+      assert.deepEqual(
+        own.map((a) => [a.subject, a.object.name, a.own]),
+        [['You shared a file', 'Q3 report.pdf', true]],
+      );
     });
 
     it('the same event id posted again is accepted once: one mail, and the answer lists it as a duplicate', async () => {
@@ -416,11 +421,7 @@ describe('notifications end to end: events in, mails out of a real Postfix', () 
       const path = unsubscribePath(shareMail);
       const token = path.split('/').at(-1) as string;
       const [uid, , signature] = token.split('~');
-      const tampered = [
-        `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`,
-        `${uid}~0.1.2.3.4.5.6.7~${signature}`,
-        `${Buffer.from('alice').toString('base64url')}~0~${signature}`,
-      ];
+      const tampered = [`${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`, `${uid}~0.1.2.3.4.5.6.7~${signature}`, `${Buffer.from('alice').toString('base64url')}~0~${signature}`];
       for (const bad of tampered) {
         const post = await m.api('POST', `/unsubscribe/${bad}`, { token: null, raw: 'List-Unsubscribe=One-Click', contentType: 'application/x-www-form-urlencoded' });
         assert.equal(post.status, 400, post.text);
@@ -449,7 +450,10 @@ describe('notifications end to end: events in, mails out of a real Postfix', () 
       assert.equal(answer.mails, 0, 'no share mail queued');
       assert.equal(answer.activities, 2);
       assert.equal((await m.rowsTo('bob', 'share')).length, 1, 'still only the first share mail');
-      assert.ok((await m.stream('bob')).some((a) => a.type === 'share.created' && a.object.name === 'Q4 plan.pdf'), 'the share is in bob\'s activity list');
+      assert.ok(
+        (await m.stream('bob')).some((a) => a.type === 'share.created' && a.object.name === 'Q4 plan.pdf'),
+        "the share is in bob's activity list",
+      );
       // Nor does it come later in a digest. (The file.changed from the batch above does.)
       clock.set('2026-03-10T10:00:30Z');
       await m.ctx.digests.runDue();
@@ -494,8 +498,15 @@ describe('notifications end to end: events in, mails out of a real Postfix', () 
       const text = firstDigest.text ?? '';
       assert.match(text, /Hi Alice Archer,/);
       const order = ['budget.xlsx', 'plan.md', 'notes.txt'].map((f) => text.indexOf(f));
-      assert.ok(order.every((i) => i >= 0), `every activity is listed:\n${text}`);
-      assert.deepEqual([...order].sort((x, y) => x - y), order, `oldest first:\n${text}`);
+      assert.ok(
+        order.every((i) => i >= 0),
+        `every activity is listed:\n${text}`,
+      );
+      assert.deepEqual(
+        [...order].sort((x, y) => x - y),
+        order,
+        `oldest first:\n${text}`,
+      );
       assert.equal(count(text, 'Bob Berg changed the file »'), 2);
       // Each line names its file, then the time in the reader's zone (UTC), then the file's link.
       assert.match(text, /\* Bob Berg changed the file »budget\.xlsx«\n\s+Mar 10, 2026, 9:10\sAM\n\s+https:\/\/cloud\.example\.com\/f\/budget\.xlsx\n/, text);
@@ -504,16 +515,20 @@ describe('notifications end to end: events in, mails out of a real Postfix', () 
       assert.match(firstDigest.html as string, /<a href="https:\/\/cloud\.example\.com\/f\/plan\.md"[^>]*>Bob Berg commented on the file »plan\.md«<\/a>/);
       // No URL is repeated in the text part: one for each file, the settings, the unsubscribe link and the home page once.
       const urls: string[] = text.match(/https?:\/\/\S+/g) ?? [];
-      assert.deepEqual(urls.filter((u, i) => urls.indexOf(u) !== i), [], text);
+      assert.deepEqual(
+        urls.filter((u, i) => urls.indexOf(u) !== i),
+        [],
+        text,
+      );
       assert.equal(text.split('\n').filter((line) => line.trim() === BASE_URL).length, 1, 'the home page once, in the signature');
       assert.ok(text.includes(`${BASE_URL}/personal#notifications`), 'the settings link');
-      assert.ok(text.includes(listHeader(firstDigest)?.unsubscribe?.url ?? '(none)'), 'the unsubscribe link in the text is the header\'s');
+      assert.ok(text.includes(listHeader(firstDigest)?.unsubscribe?.url ?? '(none)'), "the unsubscribe link in the text is the header's");
 
       assert.deepEqual(await m.ctx.digests.runDue(), { digests: 0, activities: 0, skipped: 0 }, 'running again queues nothing more');
       await m.drained();
       assert.equal((await m.rowsTo('alice', 'activity')).length, 1);
       assert.equal((await mailsTo(m.address('alice'), 1)).length, 1, 'exactly one digest arrived');
-      assert.deepEqual(await m.rowsTo('bob', 'activity'), [], 'bob\'s own actions are not mailed to him');
+      assert.deepEqual(await m.rowsTo('bob', 'activity'), [], "bob's own actions are not mailed to him");
     });
 
     it('an activity after the hour waits for the next digest, which holds only it', async () => {
@@ -536,7 +551,10 @@ describe('notifications end to end: events in, mails out of a real Postfix', () 
       assert.ok(reply.text.includes('You will no longer get emails about changed files and comments.'), reply.text);
       const prefs = await m.preferences('alice');
       assert.deepEqual(
-        Object.entries(prefs.types).filter(([, p]) => !p.email).map(([t]) => t).sort(),
+        Object.entries(prefs.types)
+          .filter(([, p]) => !p.email)
+          .map(([t]) => t)
+          .sort(),
         ['comment.created', 'file.changed'],
       );
       assert.equal(prefs.frequency, 'hourly');
@@ -601,12 +619,16 @@ describe('notifications end to end: events in, mails out of a real Postfix', () 
     await m.addPeople(alice, bob);
     await m.postEvents(fileEvent('file.changed', 'alice', ['bob'], 'own-1.txt'));
     clock.set('2026-03-10T10:00:30Z');
-    assert.deepEqual(await m.ctx.digests.runDue(), { digests: 1, activities: 1, skipped: 0 }, 'only bob\'s digest');
+    assert.deepEqual(await m.ctx.digests.runDue(), { digests: 1, activities: 1, skipped: 0 }, "only bob's digest");
     const forBob = await nextMailTo(m.address('bob'), 0);
     assert.match(forBob.text ?? '', /Alice Archer changed the file »own-1\.txt«/);
     assert.deepEqual(await m.rowsTo('alice', 'activity'), [], 'alice hears nothing of her own change');
     const listed = await m.stream('alice');
-    assert.deepEqual(listed.map((a) => [a.subject, a.own, a.mailed]), [['You changed a file', true, false]], 'but it is in her activity list');
+    assert.deepEqual(
+      listed.map((a) => [a.subject, a.own, a.mailed]),
+      [['You changed a file', true, false]],
+      'but it is in her activity list',
+    );
 
     const patched = await m.api('PATCH', '/api/v1/me/preferences', { token: await m.appPassword('alice'), body: { own_actions: true } });
     assert.equal(patched.status, 200, patched.text);
@@ -746,7 +768,10 @@ describe('notifications end to end: events in, mails out of a real Postfix', () 
     const emitted = await runMailroom(['event:emit', 'file.changed', '--json', JSON.stringify(fileEvent('file.changed', 'bob', ['erin'], 'from-the-cli.txt', { id: 'cli-1' }))], { cwd: m.dir, env });
     assert.equal(emitted.code, 0, emitted.stderr);
     assert.match(emitted.stdout, /^Event cli-1 recorded: 2 activities, 0 mail\(s\) queued\n$/);
-    assert.deepEqual((await m.stream('erin')).map((a) => [a.subject, a.object.name]), [['Bob Berg changed a file', 'from-the-cli.txt']]);
+    assert.deepEqual(
+      (await m.stream('erin')).map((a) => [a.subject, a.object.name]),
+      [['Bob Berg changed a file', 'from-the-cli.txt']],
+    );
 
     const run = await runMailroom(['digest:run', '--all'], { cwd: m.dir, env });
     assert.equal(run.code, 0, run.stderr);
@@ -777,8 +802,15 @@ describe('notifications end to end: events in, mails out of a real Postfix', () 
     clock.set('2026-03-16T07:00:00Z');
     const reports = [];
     for (let round = 0; round < 4; round++) reports.push(...(await Promise.all([a.ctx.digests.runDue(), b.ctx.digests.runDue()])));
-    assert.equal(reports.reduce((n, r) => n + r.digests, 0), people.length, `one digest per user in all: ${JSON.stringify(reports)}`);
-    assert.equal(reports.reduce((n, r) => n + r.activities, 0), people.length * 3);
+    assert.equal(
+      reports.reduce((n, r) => n + r.digests, 0),
+      people.length,
+      `one digest per user in all: ${JSON.stringify(reports)}`,
+    );
+    assert.equal(
+      reports.reduce((n, r) => n + r.activities, 0),
+      people.length * 3,
+    );
     t.diagnostic(`digests another worker took first: ${reports.reduce((n, r) => n + r.skipped, 0)}`);
 
     await Promise.all([a.drained(), b.drained()]);

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import type { AppContext } from '../../src/context.ts';
 import { buildApp } from '../../src/http/build-app.ts';
@@ -104,7 +104,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       }
     });
 
-    it("the worker of the same process renders and sends an owed mail at once, not at its next poll", async () => {
+    it('the worker of the same process renders and sends an owed mail at once, not at its next poll', async () => {
       const { ctx } = await instance(dialect, {}, { MAILROOM_WORKER_IDLE_MS: '60000' });
       await addUsers(ctx, 2);
       const worker = ctx.createWorker();
@@ -204,7 +204,10 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         const db = new BetterSqlite3(join(dir, 'mailroom.sqlite'), { readonly: true });
         try {
           const rows = db.prepare('SELECT kind, payload FROM owed_mails').all() as Array<{ kind: string; payload: string }>;
-          assert.deepEqual(rows.map((r) => r.kind), ['lost_password']);
+          assert.deepEqual(
+            rows.map((r) => r.kind),
+            ['lost_password'],
+          );
           assert.ok(rows[0]?.payload.startsWith('sealed:'), 'sealed');
           assert.ok(!rows[0]?.payload.includes('/reset/'), 'no link in clear');
         } finally {
@@ -261,16 +264,15 @@ describe('a mailroom worker killed while rendering owed mails', () => {
 
     const second = startWorker(workerEnv);
     workers.push(second);
-    await waitUntil(
-      'every owed mail to be rendered and sent',
-      async () => ((await ctx.outbox.pending()) === 0 ? true : undefined),
-      { timeoutMs: 120_000, intervalMs: 100, describe: () => second.output() },
-    );
+    await waitUntil('every owed mail to be rendered and sent', async () => ((await ctx.outbox.pending()) === 0 ? true : undefined), { timeoutMs: 120_000, intervalMs: 100, describe: () => second.output() });
     await second.stop();
     const shares = (await allMails(ctx)).filter((m) => m.kind === 'share');
     assert.equal(shares.length, total, 'one outbox row per owed mail: none lost, none twice');
     assert.equal(new Set(shares.map((m) => m.idempotencyKey)).size, total);
-    assert.ok(shares.every((m) => m.state === 'sent'), 'all sent');
+    assert.ok(
+      shares.every((m) => m.state === 'sent'),
+      'all sent',
+    );
     const owed = await ctx.outbox.owed();
     assert.deepEqual([owed.owed, owed.failed], [0, 0]);
     // Capture keeps what was delivered: every recipient has the mail (a mail in flight at the kill may be kept twice, as the outbox promises at least once).

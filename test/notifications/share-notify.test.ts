@@ -9,7 +9,6 @@ import type { FastifyInstance } from 'fastify';
 import { simpleParser } from 'mailparser';
 import type { AppContext } from '../../src/context.ts';
 import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
-import type { OutboxWorker } from '../../src/outbox/outbox-worker.ts';
 import { outboxIdle, outboxTotal, postfixSettings } from '../support/mail-fixtures.ts';
 import { readMaildir, startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
 import { assertChineseTypography } from '../support/zh-typography.ts';
@@ -19,7 +18,6 @@ describe('notify by email for a share, through the real Postfix', () => {
   let mailroom: TestMailroom;
   let ctx: AppContext;
   let app: FastifyInstance;
-  let worker: OutboxWorker;
   let token: string;
   const domain = 'share-notify.example.org';
 
@@ -31,7 +29,7 @@ describe('notify by email for a share, through the real Postfix', () => {
       http: 'inject',
       worker: true,
     });
-    ({ ctx, app, worker } = mailroom);
+    ({ ctx, app } = mailroom);
     await ctx.users.add({ uid: 'alice', display_name: 'Alice Andersen', email: `alice@${domain}`, invite: false });
     await ctx.users.add({ uid: 'bob', display_name: 'Bob Berg', email: `bob@${domain}`, invite: false });
     await ctx.users.add({ uid: 'mei', display_name: '王美', email: `mei@${domain}`, language: 'zh-CN', timezone: 'Asia/Shanghai', invite: false });
@@ -45,8 +43,7 @@ describe('notify by email for a share, through the real Postfix', () => {
     await postfix?.stop();
   });
 
-  const notify = (body: Record<string, unknown>) =>
-    app.inject({ method: 'POST', url: '/api/v1/shares/notify', headers: { authorization: `Bearer ${token}` }, payload: body });
+  const notify = (body: Record<string, unknown>) => app.inject({ method: 'POST', url: '/api/v1/shares/notify', headers: { authorization: `Bearer ${token}` }, payload: body });
   const share = (shareId: string, recipients: string[]) => ({
     share_id: shareId,
     sharer: 'alice',
@@ -111,10 +108,15 @@ describe('notify by email for a share, through the real Postfix', () => {
     assert.match(copy.text ?? '', /^王美在 Example Cloud 与您共享了“2026年度预算\.xlsx”。$/m);
     assert.match(copy.text ?? '', /^王美的留言：\n周五前请看一下。$/m);
     assert.match(copy.html as string, /王美的留言/);
-    for (const [what, text] of [['subject', copy.subject ?? ''], ['text', copy.text ?? ''], ['From', copy.from?.value[0]?.name ?? '']] as const) assertChineseTypography(text, what);
+    for (const [what, text] of [
+      ['subject', copy.subject ?? ''],
+      ['text', copy.text ?? ''],
+      ['From', copy.from?.value[0]?.name ?? ''],
+    ] as const)
+      assertChineseTypography(text, what);
   });
 
-  it('with no mail_from_address, a share mail comes from sharing-noreply@mail_domain (the name is still the sharer\'s)', async () => {
+  it("with no mail_from_address, a share mail comes from sharing-noreply@mail_domain (the name is still the sharer's)", async () => {
     await ctx.settings.update({ mail_from_address: '' });
     try {
       const reply = await notify(share('share-noreply', ['bob']));

@@ -9,7 +9,6 @@ import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { AppContext } from '../../src/context.ts';
 import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
-import type { OutboxWorker } from '../../src/outbox/outbox-worker.ts';
 import { postfixSettings } from '../support/mail-fixtures.ts';
 import { startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
 
@@ -37,7 +36,6 @@ describe('short Chinese mails through the real Postfix, read by SpamAssassin', (
   let postfix: PostfixServer;
   let mailroom: TestMailroom;
   let ctx: AppContext;
-  let worker: OutboxWorker;
 
   before(async () => {
     assert.ok(existsSync(SPAMASSASSIN), `${SPAMASSASSIN} is missing: apt-get install spamassassin (test/support/install-deps.sh does it)`);
@@ -47,7 +45,7 @@ describe('short Chinese mails through the real Postfix, read by SpamAssassin', (
       settings: { ...postfixSettings(postfix), mail_smtptimeout: 5, mail_domain: 'cloud.example.com', instance_name: '示例云盘', base_url: 'https://cloud.example.com' },
       worker: true,
     });
-    ({ ctx, worker } = mailroom);
+    ({ ctx } = mailroom);
     await ctx.users.add({ uid: 'lihua', display_name: '李华', email: `lihua@${DOMAIN}`, language: 'zh-CN', timezone: 'Asia/Shanghai', invite: false });
     await ctx.users.add({ uid: 'wang', display_name: '王小明', email: `wang@${DOMAIN}`, language: 'zh-CN', timezone: 'Asia/Shanghai', invite: false });
   });
@@ -64,9 +62,16 @@ describe('short Chinese mails through the real Postfix, read by SpamAssassin', (
     await ctx.digests.runDue({ all: true });
     const digest = await waitForMail(postfix.maildir, (m) => m.deliveredTo === `wang@${DOMAIN}`);
     const share = await waitForMail(postfix.maildir, (m) => m.deliveredTo === `lihua@${DOMAIN}`);
-    for (const [what, mail] of [['digest', digest], ['share', share]] as const) {
+    for (const [what, mail] of [
+      ['digest', digest],
+      ['share', share],
+    ] as const) {
       const rules = await spamRules(mail.raw.toString());
-      assert.deepEqual(rules.filter((r) => r.startsWith('HTML_OBFUSCATE')), [], `${what}: ${rules.join(', ')}`);
+      assert.deepEqual(
+        rules.filter((r) => r.startsWith('HTML_OBFUSCATE')),
+        [],
+        `${what}: ${rules.join(', ')}`,
+      );
       assert.ok(rules.includes('HTML_MESSAGE'), `${what}: SpamAssassin read the HTML part (${rules.join(', ')})`);
     }
   });

@@ -77,7 +77,7 @@ describe('unsubscribe tokens', () => {
   });
 
   it('refuse what is not a token at all', () => {
-    for (const junk of ['', '~~', 'alice', '../../etc/passwd', `${'A'.repeat(121)}~0~${'A'.repeat(32)}`, 'YWxpY2U~0~' + '%'.repeat(32)]) refused(junk);
+    for (const junk of ['', '~~', 'alice', '../../etc/passwd', `${'A'.repeat(121)}~0~${'A'.repeat(32)}`, `YWxpY2U~0~${'%'.repeat(32)}`]) refused(junk);
   });
 
   it('refuse a token made with another secret key (another Mailroom instance)', () => {
@@ -99,7 +99,7 @@ describe('unsubscribe tokens', () => {
 describe('notification preferences: built-in < admin defaults < user', () => {
   const none: StoredPreferences = { frequency: null, own_actions: null, types: {} };
 
-  it('without any choice, every type is mailed and listed, hourly, without one\'s own actions', () => {
+  it("without any choice, every type is mailed and listed, hourly, without one's own actions", () => {
     const prefs = effectivePreferences(undefined, undefined);
     assert.equal(prefs.frequency, 'hourly');
     assert.equal(prefs.own_actions, false);
@@ -124,7 +124,7 @@ describe('notification preferences: built-in < admin defaults < user', () => {
     assert.equal(prefs.frequency, 'weekly');
     assert.equal(prefs.own_actions, false, 'false is a choice, not a gap');
     assert.deepEqual(prefs.types['file.changed'], { email: false, stream: false }, 'email from the defaults, stream from the user');
-    assert.deepEqual(prefs.types['comment.created'], { email: true, stream: false }, 'the user turned email back on; stream stays the admin\'s');
+    assert.deepEqual(prefs.types['comment.created'], { email: true, stream: false }, "the user turned email back on; stream stays the admin's");
     assert.deepEqual(effectivePreferences(defaults, { ...none, types: {} }).frequency, 'daily', 'a user who chose no frequency follows the admin');
   });
 

@@ -174,7 +174,11 @@ describe('mailroom worker processes', () => {
     assert.doesNotMatch(w.output(), /leases_expired/, 'no lease ran out under the live worker');
     const received = tally((await readMaildir(dumpDir)).map((m) => m.headers.get('message-id') ?? '(none)'));
     assert.equal(received.size, total);
-    assert.deepEqual([...received.values()].filter((n) => n > 1), [], 'no mail is received twice');
+    assert.deepEqual(
+      [...received.values()].filter((n) => n > 1),
+      [],
+      'no mail is received twice',
+    );
     assert.deepEqual([...tally((await listAllMails(ctx)).map((m) => String(m.attempts)))], [['1', total]], 'each mail was claimed once');
   });
 });

@@ -124,10 +124,7 @@ describe('the library', () => {
   });
 
   it('queues mails, refuses a bad one with its code, and delivers in capture mode until a server is set', async () => {
-    const [first, again] = [
-      await mailroom.enqueue([{ to: 'alice@example.com', subject: 'Hi', text: 'Hello', key: 'hi-1' }]),
-      await mailroom.enqueue([{ to: 'alice@example.com', subject: 'Hi', text: 'Hello', key: 'hi-1' }]),
-    ];
+    const [first, again] = [await mailroom.enqueue([{ to: 'alice@example.com', subject: 'Hi', text: 'Hello', key: 'hi-1' }]), await mailroom.enqueue([{ to: 'alice@example.com', subject: 'Hi', text: 'Hello', key: 'hi-1' }])];
     assert.equal(again[0]?.id, first[0]?.id);
     assert.equal(again[0]?.duplicate, true);
     await assert.rejects(mailroom.enqueue([{ to: 'x@', subject: 'Hi', text: 'x' }]), { code: 'invalid_address' });
@@ -169,7 +166,10 @@ describe('the library', () => {
     for (let i = 0; i < 200 && (await mailroom.context.outbox.pending()) > 0; i++) await new Promise((r) => setTimeout(r, 20));
     await worker.stop();
     const shares = (await mailroom.context.outbox.list({})) as Array<{ kind: string; recipients: string[]; subject: string }>;
-    assert.deepEqual(shares.filter((m) => m.kind === 'share').map((m) => [m.recipients, m.subject]), [[['lib-bob@example.com'], 'Alice shared »Plan.odt« with you']]);
+    assert.deepEqual(
+      shares.filter((m) => m.kind === 'share').map((m) => [m.recipients, m.subject]),
+      [[['lib-bob@example.com'], 'Alice shared »Plan.odt« with you']],
+    );
     // The library takes unchecked input, like the API: an unknown type is refused by name.
     await assert.rejects(mailroom.emit([{ ...share, id: 'lib-x', type: 'file.moved' } as unknown as typeof share]), { code: 'event_type_unknown' });
   });

@@ -87,8 +87,7 @@ describe('worker processes sharing one PostgreSQL database', () => {
     const direct = new pg.Client({ connectionString: url });
     await direct.connect();
     try {
-      const listening = async () =>
-        (await direct.query<{ pid: number }>("select pid from pg_stat_activity where application_name = 'mailroom worker (listen)' and datname = current_database()")).rows.map((r) => r.pid);
+      const listening = async () => (await direct.query<{ pid: number }>("select pid from pg_stat_activity where application_name = 'mailroom worker (listen)' and datname = current_database()")).rows.map((r) => r.pid);
       const before = await listening();
       assert.equal(before.length, 1, 'the worker listens on one connection of its own');
       await direct.query('select pg_terminate_backend($1)', [before[0]]);
@@ -141,7 +140,10 @@ describe('worker processes sharing one PostgreSQL database', () => {
     );
     const killedPids = new Set(victims.map((v) => v.pid));
     const killed = await Promise.all(group.filter((w) => killedPids.has(w.pid)).map((w) => w.crash()));
-    assert.deepEqual(killed.map((k) => k.signal), ['SIGKILL', 'SIGKILL']);
+    assert.deepEqual(
+      killed.map((k) => k.signal),
+      ['SIGKILL', 'SIGKILL'],
+    );
     // What the dead hold now is all that can arrive twice: sent but never settled.
     const held = (await direct.query<{ message_id: string }>("select message_id from outbox where state = 'sending' and split_part(lease_owner, ':', 2)::int = any($1::int[])", [[...killedPids]])).rows.map((r) => r.message_id);
     const survivors = group.filter((w) => !killedPids.has(w.pid));
@@ -157,7 +159,11 @@ describe('worker processes sharing one PostgreSQL database', () => {
     const heldSet = new Set(held);
     const rows = await listAllMails(ctx);
     const claimedTwice = rows.filter((r) => r.attempts !== 1).map((r) => r.messageId);
-    assert.deepEqual(claimedTwice.filter((id) => !heldSet.has(id)), [], 'only the mails the killed workers held were claimed again');
+    assert.deepEqual(
+      claimedTwice.filter((id) => !heldSet.has(id)),
+      [],
+      'only the mails the killed workers held were claimed again',
+    );
     const received = tally((await readMaildir(dumpDir)).map((m) => m.headers.get('message-id') ?? '(none)'));
     const missing = [...messageIds].filter((id) => !received.has(id));
     const twice = [...received].filter(([, n]) => n > 1).map(([id]) => id);
@@ -165,7 +171,11 @@ describe('worker processes sharing one PostgreSQL database', () => {
     t.diagnostic(`8 workers, 2 killed holding ${victims.map((v) => v.n).join(' and ')} mails (${held.length} still unsettled); ${total} sent in ${Math.round(sendingMs)} ms from the enqueue; ${twice.length} received twice`);
     assert.deepEqual(missing, [], 'no mail is lost');
     assert.deepEqual(strangers, [], 'the sink received only the queued mails');
-    assert.deepEqual(twice.filter((id) => !heldSet.has(id)), [], 'a mail arrives twice only if a killed worker held it');
+    assert.deepEqual(
+      twice.filter((id) => !heldSet.has(id)),
+      [],
+      'a mail arrives twice only if a killed worker held it',
+    );
     assert.ok(twice.length <= held.length, `${twice.length} received twice, at most the ${held.length} in flight at the kill`);
   });
 

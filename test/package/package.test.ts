@@ -120,8 +120,16 @@ describe('the package, packed and installed into an application', { timeout: 300
     for (const path of ['LICENSE', 'package.json', 'bin/mailroom.mjs', 'dist/main.mjs', 'dist/index.mjs', 'dist/render-worker.mjs', 'dist/types/index.d.ts', 'dist/web/index.html']) {
       assert.ok(paths.includes(path), `${path} is in the tarball`);
     }
-    assert.deepEqual(paths.filter((p) => p.endsWith('.map')), [], 'no source maps');
-    assert.deepEqual(paths.filter((p) => /^(src|web|scripts|test|docs)\//.test(p)), [], 'no sources');
+    assert.deepEqual(
+      paths.filter((p) => p.endsWith('.map')),
+      [],
+      'no source maps',
+    );
+    assert.deepEqual(
+      paths.filter((p) => /^(src|web|scripts|test|docs)\//.test(p)),
+      [],
+      'no sources',
+    );
     // The declarations name the .js files they stand for, as compiled code's do, not the sources.
     const declarations = paths.filter((p) => p.endsWith('.d.ts'));
     const tsSpecifiers = (await Promise.all(declarations.map(async (p) => (await readFile(join(installed, p), 'utf8')).match(/(?:from|import\()\s*['"]\.{1,2}\/[^'"]*\.ts['"]/g) ?? []))).flat();
@@ -185,7 +193,10 @@ describe('the package, packed and installed into an application', { timeout: 300
     const loaded = (await readFile(trace, 'utf8')).split('\n').filter((url) => url !== '');
     const packageUrl = pathToFileURL(installed).href;
     assert.ok(loaded.includes(`${packageUrl}/dist/main.mjs`), `dist/main.mjs was loaded; resolved:\n${loaded.join('\n')}`);
-    assert.deepEqual(loaded.filter((url) => url.includes('/node_modules/tsx/') || url.startsWith(`${packageUrl}/src/`) || url.endsWith('.ts')), []);
+    assert.deepEqual(
+      loaded.filter((url) => url.includes('/node_modules/tsx/') || url.startsWith(`${packageUrl}/src/`) || url.endsWith('.ts')),
+      [],
+    );
   });
 
   it('mailroom serve from the installed package serves the web interface', async () => {

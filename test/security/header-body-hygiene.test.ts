@@ -42,8 +42,7 @@ describe('header hygiene: control characters never reach a header', () => {
     await mailroom?.close();
   });
 
-  const call = (method: 'POST' | 'PUT', url: string, body: unknown) =>
-    app.inject({ method, url, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, payload: JSON.stringify(body) });
+  const call = (method: 'POST' | 'PUT', url: string, body: unknown) => app.inject({ method, url, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, payload: JSON.stringify(body) });
 
   it('refuses NUL, ESC, DEL and the other C0 controls in a subject of POST /api/v1/messages with 400 header_injection, naming the character', async () => {
     for (const [name, char] of CONTROLS) {
@@ -54,7 +53,11 @@ describe('header hygiene: control characters never reach a header', () => {
       assert.equal(error.details?.['character'], `U+${char.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`, name);
     }
     const counts = (await app.inject({ url: '/api/v1/outbox', headers: { authorization: `Bearer ${token}` } })).json<{ counts: Record<string, number> }>().counts;
-    assert.equal(Object.values(counts).reduce((a, b) => a + b, 0), 0, 'nothing was queued');
+    assert.equal(
+      Object.values(counts).reduce((a, b) => a + b, 0),
+      0,
+      'nothing was queued',
+    );
   });
 
   it('still takes a TAB in a subject (it is white space in a header)', async () => {
@@ -74,7 +77,10 @@ describe('header hygiene: control characters never reach a header', () => {
   });
 
   it('refuses a control character in a setting that goes into mail headers', () => {
-    assert.throws(() => validateSetting('instance_name', 'Cloud\x1b[2J'), (error: unknown) => isMailroomError(error) && error.code === 'header_injection');
+    assert.throws(
+      () => validateSetting('instance_name', 'Cloud\x1b[2J'),
+      (error: unknown) => isMailroomError(error) && error.code === 'header_injection',
+    );
   });
 
   it('refuses a control character in a header given to composeMessage (sender name, extra headers)', async () => {
@@ -141,9 +147,7 @@ describe('body hygiene: only CRLF reaches DATA', () => {
   it('delivers a body with a bare CR, a bare LF and \\r.\\r\\n with CRLF line ends and no early end of data', async () => {
     const text = 'first\rsecond\nthird\r.\r\nMAIL FROM:<smuggled@example.com>\r\nlast line\n';
     const message = await composeMessage({ from: { name: 'Cloud', address: 'noreply@example.test' }, to: 'bob@example.test', subject: 'smuggle', text, domain: 'example.test', date: new Date() });
-    const transport = await createTransportFactory({ hostHealth: createHostHealth({ clock: systemClock }), captureStore: { save: async () => 0 }, clock: systemClock }).create(
-      settingsWith({ mail_smtpmode: 'smtp', mail_smtphost: '127.0.0.1', mail_smtpport: capture.port, mail_smtpsecure: '', mail_smtpauth: false }),
-    );
+    const transport = await createTransportFactory({ hostHealth: createHostHealth({ clock: systemClock }), captureStore: { save: async () => 0 }, clock: systemClock }).create(settingsWith({ mail_smtpmode: 'smtp', mail_smtphost: '127.0.0.1', mail_smtpport: capture.port, mail_smtpsecure: '', mail_smtpauth: false }));
     try {
       await transport.send({ envelope: message.envelope, raw: message.raw, messageId: message.messageId, subject: 'smuggle' });
     } finally {

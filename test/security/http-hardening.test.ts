@@ -104,7 +104,7 @@ describe('HTTP hardening', () => {
       }
     });
 
-    it("allows images from the origins of the two logos (light and dark) and no other", async () => {
+    it('allows images from the origins of the two logos (light and dark) and no other', async () => {
       await ctx.settings.update({ mail_logo_url: 'https://cloud.example.com/logo.png', mail_logo_dark_url: 'https://cdn.example.net:8443/logo-dark.png' });
       try {
         const csp = String((await app.inject({ url: '/admin', headers: { accept: 'text/html' } })).headers['content-security-policy']);

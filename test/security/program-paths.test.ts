@@ -220,7 +220,7 @@ describe('no value an API caller can set makes Mailroom run a program of their c
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('sets every text setting to a script of the caller, then sends a test mail in every mode: only the host admin\'s programs run', { timeout: 120_000 }, async () => {
+  it("sets every text setting to a script of the caller, then sends a test mail in every mode: only the host admin's programs run", { timeout: 120_000 }, async () => {
     const hostile = join(dir, 'hostile.sh');
     const mark = join(dir, 'hostile-ran');
     await writeFile(hostile, `#!/bin/sh\ntouch ${mark}\ncat >/dev/null\n`);
@@ -240,6 +240,6 @@ describe('no value an API caller can set makes Mailroom run a program of their c
     }
     assert.equal(await exists(mark), false, `no setting made Mailroom run ${hostile}`);
     const hostRuns = (await readFile(join(dir, 'host-sendmail.log'), 'utf8')).trim().split('\n');
-    assert.equal(hostRuns.length, 2, 'the host admin\'s program ran for sendmail and php');
+    assert.equal(hostRuns.length, 2, "the host admin's program ran for sendmail and php");
   });
 });

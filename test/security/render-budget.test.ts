@@ -29,12 +29,7 @@ const HEALTH_BUDGET_MS = 200;
 // The issue's template, and ones that reach the same work with ends the save-time check cannot
 // see (variables), so they are stopped while rendering.
 const ISSUE = '{% assign a = (1..5000000) | sort: "x" %}';
-const HOSTILE = [
-  ISSUE,
-  '{% assign n = 3000000 %}{% assign a = (1..n) | sort: "x" %}{{ a.first }}',
-  '{% assign n = 5000000 %}{% assign a = (1..n) | sort: "x" %}{{ a.first }}',
-  '{% assign n = 3000 %}{% for i in (1..n) %}{% for j in (1..n) %}{{ j }}{% endfor %}{% endfor %}',
-];
+const HOSTILE = [ISSUE, '{% assign n = 3000000 %}{% assign a = (1..n) | sort: "x" %}{{ a.first }}', '{% assign n = 5000000 %}{% assign a = (1..n) | sort: "x" %}{{ a.first }}', '{% assign n = 3000 %}{% for i in (1..n) %}{% for j in (1..n) %}{{ j }}{% endfor %}{% endfor %}'];
 
 /** Lets `during` run while /healthz is asked every 20 ms; resolves with its result and the slowest answer. */
 async function whileAskingHealth<T>(base: string, during: () => Promise<T>): Promise<{ result: T; slowest: number; asked: number }> {
@@ -146,7 +141,10 @@ describe('render budget: no render may stall the server', () => {
     // The failed render stays visible with its code; no share mail was queued.
     const owed = JSON.parse((await api('GET', '/api/v1/outbox/owed')).text) as { owed: number; failed: number; failed_mails: Array<{ kind: string; code: string }> };
     assert.equal(owed.owed, 0);
-    assert.deepEqual(owed.failed_mails.map((m) => [m.kind, m.code]), [['share', 'template_render_budget']]);
+    assert.deepEqual(
+      owed.failed_mails.map((m) => [m.kind, m.code]),
+      [['share', 'template_render_budget']],
+    );
     const listed = JSON.parse((await api('GET', '/api/v1/outbox')).text) as { mails: Array<{ kind: string }> };
     assert.equal(listed.mails.filter((m) => m.kind === 'share').length, 0, 'no share mail queued');
     // The admin sees it on the command line too.

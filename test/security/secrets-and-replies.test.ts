@@ -13,15 +13,9 @@ interface ApiError {
 // What a web server (or anything else that is not a mail server) might say: a status line and a
 // long page, some of which is nobody's business but its owner's.
 const PAGE_SECRET = 'internal-build-7f3a9c';
-const HTTP_ANSWER = [
-  `HTTP/1.1 400 Bad Request ${'y'.repeat(3000)} ${PAGE_SECRET}`,
-  'Server: nginx/1.25.3',
-  'Content-Type: text/html',
-  '',
-  '<html><head><title>400 Bad Request</title></head><body>',
-  ...Array.from({ length: 60 }, (_, i) => `<p>line ${i}: ${'x'.repeat(100)} ${PAGE_SECRET}</p>`),
-  '</body></html>',
-].join('\r\n');
+const HTTP_ANSWER = [`HTTP/1.1 400 Bad Request ${'y'.repeat(3000)} ${PAGE_SECRET}`, 'Server: nginx/1.25.3', 'Content-Type: text/html', '', '<html><head><title>400 Bad Request</title></head><body>', ...Array.from({ length: 60 }, (_, i) => `<p>line ${i}: ${'x'.repeat(100)} ${PAGE_SECRET}</p>`), '</body></html>'].join(
+  '\r\n',
+);
 
 describe('secrets go only where they should', () => {
   let mailroom: TestMailroom;
@@ -52,8 +46,7 @@ describe('secrets go only where they should', () => {
     await new Promise<void>((resolve) => (web ? web.close(() => resolve()) : resolve()));
   });
 
-  const call = (method: 'PATCH' | 'POST' | 'GET', url: string, body?: unknown) =>
-    app.inject({ method, url, headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, ...(body !== undefined ? { payload: JSON.stringify(body) } : {}) });
+  const call = (method: 'PATCH' | 'POST' | 'GET', url: string, body?: unknown) => app.inject({ method, url, headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, ...(body !== undefined ? { payload: JSON.stringify(body) } : {}) });
 
   describe('the XOAUTH2 token URL', () => {
     it('refuses an http:// token URL through the settings API with 400 config_invalid_value and keeps the one before', async () => {
@@ -79,18 +72,19 @@ describe('secrets go only where they should', () => {
 
     it('never sends the client secret to an http:// endpoint elsewhere, even when the setting came from somewhere unchecked', async () => {
       let asked = false;
-      const ask = async () => createOAuthTokenProvider({
-        tokenUrl: 'http://login.example.com/token',
-        clientId: 'id',
-        clientSecret: 'the-client-secret',
-        refreshToken: 'the-refresh-token',
-        clock: { now: () => new Date() },
-        timeoutMs: 1000,
-        fetch: async () => {
-          asked = true;
-          return new Response('{}', { status: 500 });
-        },
-      }).getAccessToken();
+      const ask = async () =>
+        createOAuthTokenProvider({
+          tokenUrl: 'http://login.example.com/token',
+          clientId: 'id',
+          clientSecret: 'the-client-secret',
+          refreshToken: 'the-refresh-token',
+          clock: { now: () => new Date() },
+          timeoutMs: 1000,
+          fetch: async () => {
+            asked = true;
+            return new Response('{}', { status: 500 });
+          },
+        }).getAccessToken();
       await assert.rejects(ask, { code: 'oauth_not_configured' });
       assert.equal(asked, false, 'no request was made');
     });
@@ -98,14 +92,16 @@ describe('secrets go only where they should', () => {
 
   describe('a server that is not a mail server', () => {
     /** Every string in a JSON answer, wherever it is. */
-    const strings = (value: unknown): string[] =>
-      typeof value === 'string' ? [value] : Array.isArray(value) ? value.flatMap(strings) : typeof value === 'object' && value !== null ? Object.values(value).flatMap(strings) : [];
+    const strings = (value: unknown): string[] => (typeof value === 'string' ? [value] : Array.isArray(value) ? value.flatMap(strings) : typeof value === 'object' && value !== null ? Object.values(value).flatMap(strings) : []);
 
     it('is named by detect with one truncated line of what it said, not its whole answer', async () => {
       const reply = await call('POST', '/api/v1/settings/mail/detect', { host: `127.0.0.1:${webPort}` });
       assert.equal(reply.statusCode, 200, reply.body);
       const texts = strings(reply.json());
-      assert.ok(texts.some((s) => s.includes('HTTP/1.1 400 Bad Request')), 'the first line names what answered');
+      assert.ok(
+        texts.some((s) => s.includes('HTTP/1.1 400 Bad Request')),
+        'the first line names what answered',
+      );
       assert.ok(!reply.body.includes(PAGE_SECRET), 'nothing of the page after the first line is shown');
       for (const s of texts) assert.ok(s.length <= 300 && !/[\r\n]/.test(s), `one short line: ${s.slice(0, 120)}…`);
     });
@@ -116,7 +112,10 @@ describe('secrets go only where they should', () => {
       const reply = await call('POST', '/api/v1/settings/mail/test', { to: 'admin@example.com', debug: true });
       assert.ok(reply.statusCode >= 200 && reply.statusCode < 600, reply.body);
       const texts = strings(reply.json());
-      assert.ok(texts.some((s) => s.includes('HTTP/1.1 400 Bad Request')), `the first line names what answered: ${reply.body.slice(0, 400)}`);
+      assert.ok(
+        texts.some((s) => s.includes('HTTP/1.1 400 Bad Request')),
+        `the first line names what answered: ${reply.body.slice(0, 400)}`,
+      );
       assert.ok(!reply.body.includes(PAGE_SECRET), `nothing of the page after the first line is shown: ${reply.body.slice(0, 2000)}`);
       const body = reply.json<{ ok: boolean; error: { code: string; reply?: string }; transcript: string }>();
       assert.equal(body.ok, false);

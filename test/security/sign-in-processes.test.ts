@@ -37,7 +37,10 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         `serve on port ${port}`,
         async () => {
           if (!serve.running()) throw new Error(`serve ended: ${serve.output()}`);
-          const ok = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
+          const ok = await fetch(`${url}/healthz`).then(
+            (r) => r.ok,
+            () => false,
+          );
           return ok ? true : undefined;
         },
         { timeoutMs: 30_000, intervalMs: 100 },
@@ -45,8 +48,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       urls.push(url);
     }
 
-    const signIn = (url: string, password: string) =>
-      fetch(`${url}/api/v1/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: 'admin', password }) }).then(async (r) => ({ status: r.status, body: await r.text() }));
+    const signIn = (url: string, password: string) => fetch(`${url}/api/v1/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: 'admin', password }) }).then(async (r) => ({ status: r.status, body: await r.text() }));
 
     before(async () => {
       dir = await mkdtemp(join(tmpdir(), `mailroom-sign-in-processes-${dialect}-`));

@@ -148,8 +148,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       const token = await (contexts[0] as AppContext).tokens.create('tia-phone', { uid: 'member-12' });
       await (contexts[0] as AppContext).sessions.forgetFailures('member-12');
       tested = 0;
-      const change = (instance: number, currentPassword: string) =>
-        (apps[instance] as FastifyInstance).inject({ method: 'PATCH', url: '/api/v1/me', headers: { authorization: `Bearer ${token}` }, payload: { email: 'taken-over@example.net', current_password: currentPassword } });
+      const change = (instance: number, currentPassword: string) => (apps[instance] as FastifyInstance).inject({ method: 'PATCH', url: '/api/v1/me', headers: { authorization: `Bearer ${token}` }, payload: { email: 'taken-over@example.net', current_password: currentPassword } });
       const replies = await Promise.all(Array.from({ length: 20 }, (_, i) => change(i % 2, `wrong-guess-${i}`)));
       assert.deepEqual(tally(replies.map((r) => ({ status: r.statusCode, code: undefined, retryAfter: undefined }))), { 403: ACCOUNT_LIMIT, 429: 20 - ACCOUNT_LIMIT });
       assert.equal(tested, ACCOUNT_LIMIT, 'current passwords the verifier was asked to test');

@@ -195,8 +195,14 @@ export async function launchBrowser(): Promise<TestBrowser> {
         const result = await body({ page, context, externalRequests, problems }).catch(async (error: unknown) => {
           // What the page showed when the test failed: its address, text, and a picture.
           const shot = join(tmpdir(), `mailroom-web-failure-${process.pid}-${Date.now()}.png`);
-          const shown = await page.screenshot({ path: shot, fullPage: true }).then(() => shot, () => 'none');
-          const text = await page.locator('body').innerText({ timeout: 2_000 }).catch(() => '?');
+          const shown = await page.screenshot({ path: shot, fullPage: true }).then(
+            () => shot,
+            () => 'none',
+          );
+          const text = await page
+            .locator('body')
+            .innerText({ timeout: 2_000 })
+            .catch(() => '?');
           if (error instanceof Error) error.message += `\n--- the page at ${page.url()} (screenshot: ${shown}) showed:\n${text.slice(0, 2_000)}\n--- problems: ${JSON.stringify(problems)}`;
           throw error;
         });
@@ -249,11 +255,7 @@ export async function descriptionOf(field: Locator): Promise<string> {
 /** Waits until the field's description matches, e.g. /Saved/ after a change. */
 export async function waitForDescription(field: Locator, want: RegExp, timeoutMs = 10_000): Promise<string> {
   let last = '';
-  await eventually(
-    async () => want.test((last = await descriptionOf(field))),
-    `the description of ${field.toString()} never matched ${want}; it is ${JSON.stringify(last)}`,
-    timeoutMs,
-  );
+  await eventually(async () => want.test((last = await descriptionOf(field))), `the description of ${field.toString()} never matched ${want}; it is ${JSON.stringify(last)}`, timeoutMs);
   return last;
 }
 

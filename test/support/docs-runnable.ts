@@ -156,21 +156,9 @@ export function runBlock(block: RunnableBlock, environment: BlockEnvironment): P
 /** The report of a failed block: where it is, what ran, and what it printed. */
 export function describeFailure(result: BlockResult): string {
   const { block } = result;
-  const how = result.timedOut
-    ? `did not finish within ${BLOCK_TIMEOUT_MS / 1000} s (killed)`
-    : result.signal !== null
-      ? `was killed by ${result.signal}`
-      : `exited with ${result.code}`;
+  const how = result.timedOut ? `did not finish within ${BLOCK_TIMEOUT_MS / 1000} s (killed)` : result.signal !== null ? `was killed by ${result.signal}` : `exited with ${result.code}`;
   const indent = (text: string) => (text.trim() === '' ? '    (nothing)' : text.replace(/\n$/, '').replace(/^/gm, '    '));
-  return [
-    `${block.file}:${block.line}: the \`\`\`${RUNNABLE_INFO} block ${how}`,
-    '  block:',
-    indent(block.text),
-    '  stdout:',
-    indent(result.stdout),
-    '  stderr:',
-    indent(result.stderr),
-  ].join('\n');
+  return [`${block.file}:${block.line}: the \`\`\`${RUNNABLE_INFO} block ${how}`, '  block:', indent(block.text), '  stdout:', indent(result.stdout), '  stderr:', indent(result.stderr)].join('\n');
 }
 
 /**
@@ -193,12 +181,7 @@ const sh = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 /** A folder holding the `mailroom` command: this checkout's bin/mailroom.mjs, run with node directly. */
 export async function makeMailroomCommand(): Promise<{ dir: string; remove(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'mailroom-docs-bin-'));
-  const script = [
-    '#!/bin/sh',
-    '# Written by test/support/docs-runnable.ts: the `mailroom` command of the manual, from this checkout.',
-    `exec ${sh(process.execPath)} --max-semi-space-size=4 ${sh(mailroomBin)} "$@"`,
-    '',
-  ].join('\n');
+  const script = ['#!/bin/sh', '# Written by test/support/docs-runnable.ts: the `mailroom` command of the manual, from this checkout.', `exec ${sh(process.execPath)} --max-semi-space-size=4 ${sh(mailroomBin)} "$@"`, ''].join('\n');
   await writeFile(join(dir, 'mailroom'), script);
   await chmod(join(dir, 'mailroom'), 0o755);
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };

@@ -13,16 +13,7 @@ export const OVER_BUDGET_HTML = '{% assign n = 3000000 %}{% assign a = (1..n) | 
 export function storeOverBudgetShareTemplate(dataDir: string): void {
   const db = new BetterSqlite3(join(dataDir, 'mailroom.sqlite'));
   try {
-    db.prepare('INSERT INTO template_versions (name, lang, subject, html, text, action, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
-      'share',
-      'en',
-      enDefaults.share.subject,
-      OVER_BUDGET_HTML,
-      '',
-      'set',
-      'hand-edit',
-      Date.now(),
-    );
+    db.prepare('INSERT INTO template_versions (name, lang, subject, html, text, action, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run('share', 'en', enDefaults.share.subject, OVER_BUDGET_HTML, '', 'set', 'hand-edit', Date.now());
   } finally {
     db.close();
   }

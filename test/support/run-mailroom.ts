@@ -63,16 +63,11 @@ export function runMailroom(args: readonly string[], options: RunOptions): Promi
 
 function runOnce(args: readonly string[], { cwd, env = {}, input }: RunOptions): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = execFile(
-      process.execPath,
-      [mailroomBin, ...args],
-      { cwd, env: cleanEnv(env), timeout: 60_000, maxBuffer: 4 * 1024 * 1024, encoding: 'utf8' },
-      (error, stdout, stderr) => {
-        if (error === null) return resolve({ code: 0, stdout, stderr });
-        if (typeof error.code === 'number') return resolve({ code: error.code, stdout, stderr });
-        reject(new Error(`mailroom ${args.join(' ')} did not finish (${error.signal ?? error.code ?? error.message}):\n${stderr}`, { cause: error }));
-      },
-    );
+    const child = execFile(process.execPath, [mailroomBin, ...args], { cwd, env: cleanEnv(env), timeout: 60_000, maxBuffer: 4 * 1024 * 1024, encoding: 'utf8' }, (error, stdout, stderr) => {
+      if (error === null) return resolve({ code: 0, stdout, stderr });
+      if (typeof error.code === 'number') return resolve({ code: error.code, stdout, stderr });
+      reject(new Error(`mailroom ${args.join(' ')} did not finish (${error.signal ?? error.code ?? error.message}):\n${stderr}`, { cause: error }));
+    });
     child.stdin?.end(input ?? '');
   });
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What `npm test` runs: the Debian packages the real-server tests need (only what is missing),
-# the type check (a type error fails the run), then every test/**/*.test.ts file, each in a
-# process of its own, two at a time. Exits with the test runner's status.
+# the lint and format check (Biome), the type check (a type error fails the run), then every
+# test/**/*.test.ts file, each in a process of its own, two at a time. Exits with the test runner's status.
 # usage: run-tests.sh [TEST-FILE...]   (default: all of them; `npm test -- FILE` passes files)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -14,6 +14,12 @@ bash test/support/install-deps.sh
 if [ $# -eq 0 ]; then
   mkdir -p "${MAILROOM_TEST_CACHE:-/var/cache/mailroom-test}"
   bash test/support/other-node.sh >"${MAILROOM_TEST_CACHE:-/var/cache/mailroom-test}/other-node-prefetch.log" 2>&1 &
+fi
+
+echo "run-tests: lint and format check (npm run lint; npm run format fixes what it can)" >&2
+if ! npx biome check --diagnostic-level=error . >&2; then
+  echo "run-tests: the lint or format check failed; no tests were run" >&2
+  exit 1
 fi
 
 echo "run-tests: build (the bundle the mailroom command runs, and the web interface)" >&2

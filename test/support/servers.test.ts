@@ -8,15 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import nodemailer from 'nodemailer';
 import type { SMTPConnectionCustomAuthHandler } from 'nodemailer/lib/smtp-connection';
 import pg from 'pg';
-import {
-  type EximServer,
-  type PostfixServer,
-  type PostgresServer,
-  startExim,
-  startPostfix,
-  startPostgres,
-  waitForMail,
-} from './servers.ts';
+import { type EximServer, type PostfixServer, type PostgresServer, startExim, startPostfix, startPostgres, waitForMail } from './servers.ts';
 
 // nodemailer-ntlm-auth ships no type declarations; give it the handler type nodemailer expects.
 function loadNtlmAuth(): SMTPConnectionCustomAuthHandler {
@@ -42,7 +34,11 @@ before(async () => {
   if (e.status === 'fulfilled') exim = e.value;
   if (g.status === 'fulfilled') postgres = g.value;
   const failed = started.filter((result) => result.status === 'rejected');
-  if (failed.length > 0) throw new AggregateError(failed.map((result) => result.reason), 'a test server did not start');
+  if (failed.length > 0)
+    throw new AggregateError(
+      failed.map((result) => result.reason),
+      'a test server did not start',
+    );
 });
 after(async () => {
   await Promise.all([postfix?.stop(), exim?.stop(), postgres?.stop()]);
@@ -110,10 +106,7 @@ describe('Postfix', () => {
       tls: { ca },
     });
     try {
-      await assert.rejects(
-        transport.sendMail({ from: 'sender@example.test', to: 'eve@example.com', subject: 'no auth', text: 'x' }),
-        (error: unknown) => error instanceof Error && /554 5\.7\.1/.test(error.message),
-      );
+      await assert.rejects(transport.sendMail({ from: 'sender@example.test', to: 'eve@example.com', subject: 'no auth', text: 'x' }), (error: unknown) => error instanceof Error && /554 5\.7\.1/.test(error.message));
     } finally {
       transport.close();
     }

@@ -167,12 +167,7 @@ async function runScript(script: string, args: readonly string[], env: NodeJS.Pr
   } catch (error) {
     const exitCode = numberField(error, 'code');
     const signal = stringField(error, 'signal');
-    const how =
-      exitCode !== undefined
-        ? `exited with ${exitCode}`
-        : signal !== undefined
-          ? `was killed by ${signal} (the limit is ${SCRIPT_TIMEOUT_MS / 1000} s)`
-          : 'could not be run';
+    const how = exitCode !== undefined ? `exited with ${exitCode}` : signal !== undefined ? `was killed by ${signal} (the limit is ${SCRIPT_TIMEOUT_MS / 1000} s)` : 'could not be run';
     const stderr = stringField(error, 'stderr') ?? '';
     throw new ServerScriptError([script, ...args].join(' '), how, exitCode, stderr, error);
   }
@@ -251,10 +246,7 @@ async function instanceDir(kind: string): Promise<string> {
  * Starts with the given ports, or with fresh free ports, retried when one was taken in between.
  * `start` gets the ports and returns the server; on failure the directory is kept.
  */
-async function startWithPorts<T>(
-  wanted: ReadonlyArray<number | undefined>,
-  start: (ports: number[]) => Promise<T>,
-): Promise<T> {
+async function startWithPorts<T>(wanted: ReadonlyArray<number | undefined>, start: (ports: number[]) => Promise<T>): Promise<T> {
   const fixed = wanted.every((port) => port !== undefined);
   for (let attempt = 1; ; attempt++) {
     const ports: number[] = [];
@@ -506,11 +498,7 @@ function parseMail(file: string, path: string, raw: string): DeliveredMail {
 }
 
 /** Polls the Maildir until a message matches: delivery happens after the server's 250. */
-export async function waitForMail(
-  maildir: string,
-  predicate: (mail: DeliveredMail) => boolean,
-  { timeoutMs = 10_000 }: WaitForMailOptions = {},
-): Promise<DeliveredMail> {
+export async function waitForMail(maildir: string, predicate: (mail: DeliveredMail) => boolean, { timeoutMs = 10_000 }: WaitForMailOptions = {}): Promise<DeliveredMail> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const mails = await readMaildir(maildir);
@@ -518,10 +506,7 @@ export async function waitForMail(
     if (found !== undefined) return found;
     if (Date.now() >= deadline) {
       const seen = mails.map((mail) => `  to ${mail.deliveredTo ?? '?'}: ${mail.headers.get('subject') ?? '(no subject)'}`);
-      throw new Error(
-        `waitForMail: no matching mail in ${maildir} after ${timeoutMs} ms; it holds ${mails.length}` +
-          (seen.length > 0 ? `:\n${seen.join('\n')}` : ''),
-      );
+      throw new Error(`waitForMail: no matching mail in ${maildir} after ${timeoutMs} ms; it holds ${mails.length}${seen.length > 0 ? `:\n${seen.join('\n')}` : ''}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

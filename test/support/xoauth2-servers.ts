@@ -165,9 +165,7 @@ export interface XOAuth2SmtpServer {
   close(): Promise<void>;
 }
 
-export async function startXOAuth2SmtpServer(options: {
-  isValidToken(user: string, accessToken: string): boolean;
-}): Promise<XOAuth2SmtpServer> {
+export async function startXOAuth2SmtpServer(options: { isValidToken(user: string, accessToken: string): boolean }): Promise<XOAuth2SmtpServer> {
   const received: ReceivedMessage[] = [];
   const logins: XOAuth2Login[] = [];
   const server = new SMTPServer({

@@ -7,7 +7,7 @@ import type { AppContext } from '../../src/context.ts';
 import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
 import { postfixSettings } from '../support/mail-fixtures.ts';
 import { sampleData, sampleSharer } from '../../src/templates/sample-data.ts';
-import { TEMPLATE_DEFINITIONS, TEMPLATE_LANGUAGES, TEMPLATE_NAMES, type TemplateLanguage, type TemplateName } from '../../src/templates/template-catalog.ts';
+import { TEMPLATE_DEFINITIONS, TEMPLATE_NAMES, type TemplateName } from '../../src/templates/template-catalog.ts';
 import { startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
 import { assertChineseTypography } from '../support/zh-typography.ts';
 
@@ -143,7 +143,7 @@ describe('the shipped templates, delivered by a real Postfix', () => {
     await ctx.templates.reset('share', 'en', 'test');
   });
 
-  it('is built for Outlook for Windows: a sized logo, the button padding on its cell, the note\'s line breaks as <br>, and a dark logo only when set', async () => {
+  it("is built for Outlook for Windows: a sized logo, the button padding on its cell, the note's line breaks as <br>, and a dark logo only when set", async () => {
     const imgs = (html: string) => [...html.matchAll(/<img\b[^>]*>/g)].map((m) => m[0]);
     const deliver = async (to: string) => {
       assert.equal((await ctx.mailTest.sendTemplateTest('share', { to, language: 'en' })).ok, true);

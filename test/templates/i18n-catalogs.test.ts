@@ -45,20 +45,22 @@ describe('the mail catalogs', () => {
     const ru = reports.find((r) => r.language === 'ru');
     assert.deepEqual(ru?.missing, ['saved']);
     assert.deepEqual(ru?.stale, ['cancel']);
-    assert.deepEqual(ru?.errors, [
-      'ru.json "loginLocked": {seconds, plural} has no "few" form',
-      'ru.json "loginLocked": {seconds, plural} has no "many" form',
-      'ru.json "error.forbidden": {rights} is not a placeholder of this message (it has none)',
-    ]);
+    assert.deepEqual(ru?.errors, ['ru.json "loginLocked": {seconds, plural} has no "few" form', 'ru.json "loginLocked": {seconds, plural} has no "many" form', 'ru.json "error.forbidden": {rights} is not a placeholder of this message (it has none)']);
   });
 
   it('fails a translation that leaves out a placeholder or makes one up, and one that does not parse', () => {
     const reports = checkCatalogs(translatedFrom, withChanges('de', { 'share.subject': '{sharer} hat etwas mit Ihnen geteilt', 'common.greeting': 'Hallo {nmae},', 'share.heading': 'Mit {Ihnen geteilt' }));
     const errors = reports.find((r) => r.language === 'de')?.errors ?? [];
     assert.ok(errors.includes('de.json "share.subject": {file_name} is missing'), errors.join('\n'));
-    assert.ok(errors.some((e) => e.startsWith('de.json "common.greeting": {nmae} is not a placeholder of this message (it has {name})')), errors.join('\n'));
+    assert.ok(
+      errors.some((e) => e.startsWith('de.json "common.greeting": {nmae} is not a placeholder of this message (it has {name})')),
+      errors.join('\n'),
+    );
     assert.ok(errors.includes('de.json "common.greeting": {name} is missing'));
-    assert.ok(errors.some((e) => e.startsWith('de.json "share.heading": ')), errors.join('\n'));
+    assert.ok(
+      errors.some((e) => e.startsWith('de.json "share.heading": ')),
+      errors.join('\n'),
+    );
   });
 
   it('lets a translation leave out a placeholder its note marks optional', () => {

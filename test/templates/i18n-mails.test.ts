@@ -42,7 +42,13 @@ async function render(name: TemplateName, language: Language, data = dataFor(nam
 // The English sentences that would betray an untranslated text: those of en.json with more than
 // two words and no placeholder, and the fixed start of every other one.
 const ENGLISH_SENTENCES = Object.values(CATALOG_SOURCES.en)
-  .map((source) => source.replace(/<\/?strong>/g, '').split('{')[0]?.trim() ?? '')
+  .map(
+    (source) =>
+      source
+        .replace(/<\/?strong>/g, '')
+        .split('{')[0]
+        ?.trim() ?? '',
+  )
   .filter((words) => words.split(' ').length > 2);
 
 describe('the shipped mails in every language', () => {

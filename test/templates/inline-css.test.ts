@@ -47,7 +47,7 @@ describe('CSS inlined in the template sources, once', () => {
     assert.match(html, /<a class="button" href="[^"]*" style="[^"]*display: inline-block/);
   });
 
-  it('colours the layout with each mail\'s accent colour', async () => {
+  it("colours the layout with each mail's accent colour", async () => {
     const data = { ...sampleData('share', 'en'), ...appearance, lang: 'en', dir: 'ltr', start_side: 'left' };
     const red = await engine.render(SHIPPED_TEMPLATES.en.share.html, 'html', { ...data, accent_color: '#aa0000' });
     const blue = await engine.render(SHIPPED_TEMPLATES.en.share.html, 'html', { ...data, accent_color: '#0000aa' });

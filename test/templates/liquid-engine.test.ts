@@ -199,7 +199,10 @@ describe('liquid engine: valid templates', () => {
   }
 
   it('validates and renders every shipped template in every language with its sample data', async () => {
-    for (const [language, shipped] of [['en', enDefaults], ['zh-CN', zhCnDefaults]] as const) {
+    for (const [language, shipped] of [
+      ['en', enDefaults],
+      ['zh-CN', zhCnDefaults],
+    ] as const) {
       for (const name of TEMPLATE_NAMES) {
         for (const part of PARTS) {
           const source = shipped[name][part];
@@ -225,7 +228,7 @@ describe('liquid engine: valid templates', () => {
     validate('{% assign who = user.display_name | upcase %}{% capture greeting %}Hi {{ who }}{% endcapture %}{{ greeting }} {% increment n %}{{ n }}');
   });
 
-  it('treats {% layout \'layout\' %} as naming the one layout and renders nothing for it', async () => {
+  it("treats {% layout 'layout' %} as naming the one layout and renders nothing for it", async () => {
     validate("{% layout 'layout' %}<p>{{ sharer }}</p>");
     assert.equal(await engine.render("{% layout 'layout' %}<p>{{ sharer }}</p>", 'html', data.share), '<p>Bob</p>');
   });
@@ -278,7 +281,7 @@ describe('liquid engine: broken and hostile templates are refused at save time',
     assert.equal(error.details?.['variable'], 'user.password');
   });
 
-  it("refuses a variable of another template ({{ link }} in test)", () => {
+  it('refuses a variable of another template ({{ link }} in test)', () => {
     const error = refused(() => validate('<a href="{{ link }}">x</a>', 'html', 'test'), 'template_unknown_variable');
     assert.equal(error.details?.['variable'], 'link');
     assert.deepEqual(error.details?.['allowed'], ['user.display_name', 'user.uid', 'user.email', 'instance_name', 'base_url']);
@@ -431,7 +434,13 @@ describe('liquid engine: nothing leaks and outputs are escaped', () => {
 
   it('never calls a function found in the data', async () => {
     let called = false;
-    const hostile = { ...data.share, sharer: () => { called = true; return 'pwned'; } };
+    const hostile = {
+      ...data.share,
+      sharer: () => {
+        called = true;
+        return 'pwned';
+      },
+    };
     await rejected(() => engine.render('{{ sharer }}', 'text', hostile), ['template_render_failed']);
     assert.equal(called, false);
   });
@@ -472,7 +481,7 @@ describe('liquid engine: nothing leaks and outputs are escaped', () => {
 describe('liquid engine: the layout', () => {
   const layout = '<html><title>{{ instance_name }}</title><body>{{ content | raw }}</body></html>';
 
-  it('renders the body inside the layout: content unescaped, the layout\'s own variables escaped', async () => {
+  it("renders the body inside the layout: content unescaped, the layout's own variables escaped", async () => {
     const wrapped = createLiquidEngine({ layout });
     const hostile = { ...data.test, instance_name: 'A & <B>', user: { ...common.user, display_name: '<script>x</script> {{ 7 | plus: 1 }}' } };
     const html = await wrapped.render('<p>Hi {{ user.display_name }}</p>', 'html', hostile);

@@ -62,7 +62,15 @@ describe('rendering a mail', () => {
       html: '<p>以下是您的文件最近的动态：</p>{%- for a in activities %}<p class="activity-subject">{{ a.subject }}</p><p class="activity-meta"><a href="{{ a.link }}">{{ a.file_name }}</a> · {{ a.time }}</p>{%- endfor %}',
       text: '{% for a in activities %}* {{ a.subject }}\n  {{ a.file_name }} · {{ a.time }}\n  {{ a.link }}\n{% endfor %}',
     };
-    const m = await renderer.render({ template: 'activity', to: { address: 'wang@example.com', language: 'zh-CN', timeZone: 'Asia/Shanghai' }, data: { ...activityData(new Date('2026-11-26T23:30:00Z')), activities: [{ summary: 'Bob 修改了文件“report.pdf”', subject: 'Bob 修改了文件', file_name: 'report.pdf', link: 'https://cloud.example.com/f/1', time: new Date('2026-11-26T23:30:00Z') }] }, parts: digest }, settings);
+    const m = await renderer.render(
+      {
+        template: 'activity',
+        to: { address: 'wang@example.com', language: 'zh-CN', timeZone: 'Asia/Shanghai' },
+        data: { ...activityData(new Date('2026-11-26T23:30:00Z')), activities: [{ summary: 'Bob 修改了文件“report.pdf”', subject: 'Bob 修改了文件', file_name: 'report.pdf', link: 'https://cloud.example.com/f/1', time: new Date('2026-11-26T23:30:00Z') }] },
+        parts: digest,
+      },
+      settings,
+    );
     const text = (await simpleParser(m.raw)).text ?? '';
     assert.match(text, /^\* Bob 修改了文件\n {2}report\.pdf · 2026年11月27日 07:30\n {2}https:\/\/cloud\.example\.com\/f\/1$/m, text);
     const password = { subject: '【{{ instance_name }}】您的密码已修改', html: '<p>您的账户（<strong>{{ user.uid }}</strong>）密码已于{{ changed_at }}修改。</p>', text: '您的账户（{{ user.uid }}）密码已于{{ changed_at }}修改。' };

@@ -12,16 +12,7 @@ import { layoutHtml } from '../../src/templates/defaults/layout.ts';
 import { SHIPPED_TEMPLATES } from '../../src/templates/shipped-templates.ts';
 import { PLURAL_FORM_FILTER, pluralForm } from '../../src/domain/message-format.ts';
 import { sampleData } from '../../src/templates/sample-data.ts';
-import {
-  COMMON_VARIABLES,
-  TEMPLATE_LANGUAGES,
-  TEMPLATE_NAMES,
-  variablesOf,
-  type TemplateLanguage,
-  type TemplateName,
-  type TemplateParts,
-  type VariableSpec,
-} from '../../src/templates/template-catalog.ts';
+import { COMMON_VARIABLES, TEMPLATE_LANGUAGES, TEMPLATE_NAMES, variablesOf, type TemplateLanguage, type TemplateName, type TemplateParts, type VariableSpec } from '../../src/templates/template-catalog.ts';
 
 const shipped: Readonly<Record<TemplateLanguage, Readonly<Record<TemplateName, TemplateParts>>>> = SHIPPED_TEMPLATES;
 const PARTS = ['subject', 'html', 'text'] as const;
@@ -77,11 +68,7 @@ function unknownVariables(source: string, spec: VariableSpec): string[] {
     const list = spec[m[2] ?? ''];
     if (list !== undefined && isList(list)) scope.set(m[1] ?? '', list[0]);
   }
-  const paths = [
-    ...[...source.matchAll(/\{\{-?\s*([A-Za-z_][\w.]*)/g)].map((m) => m[1] ?? ''),
-    ...[...source.matchAll(/\{%-?\s*(?:if|elsif|unless)\s+([A-Za-z_][\w.]*)/g)].map((m) => m[1] ?? ''),
-    ...[...source.matchAll(/\{%-?\s*for\s+\w+\s+in\s+([A-Za-z_][\w.]*)/g)].map((m) => m[1] ?? ''),
-  ];
+  const paths = [...[...source.matchAll(/\{\{-?\s*([A-Za-z_][\w.]*)/g)].map((m) => m[1] ?? ''), ...[...source.matchAll(/\{%-?\s*(?:if|elsif|unless)\s+([A-Za-z_][\w.]*)/g)].map((m) => m[1] ?? ''), ...[...source.matchAll(/\{%-?\s*for\s+\w+\s+in\s+([A-Za-z_][\w.]*)/g)].map((m) => m[1] ?? '')];
   const unknown: string[] = [];
   for (const path of paths) {
     const [root = '', ...rest] = path.split('.');
@@ -102,7 +89,11 @@ function unknownVariables(source: string, spec: VariableSpec): string[] {
 function keysOf(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(keysOf);
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, keysOf(v)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, v]) => [k, keysOf(v)]),
+    );
   }
   return typeof value;
 }
@@ -224,10 +215,7 @@ describe('shipped templates', () => {
   it('keeps the test mail as the settings page words it', async () => {
     for (const language of ['en', 'zh-CN'] as const) {
       const parts = shipped[language].test;
-      const expected =
-        language === 'zh-CN'
-          ? { subject: '邮件设置测试', text: '如果您收到了这封邮件，说明邮件设置是正确的。\n\n--\nExample Cloud\n' }
-          : { subject: 'Email setting test', text: 'If you received this email, the settings seem to be correct.\n\n--\nExample Cloud\n' };
+      const expected = language === 'zh-CN' ? { subject: '邮件设置测试', text: '如果您收到了这封邮件，说明邮件设置是正确的。\n\n--\nExample Cloud\n' } : { subject: 'Email setting test', text: 'If you received this email, the settings seem to be correct.\n\n--\nExample Cloud\n' };
       assert.equal(parts.subject, expected.subject);
       assert.equal(await textEngine.parseAndRender(parts.text, { instance_name: 'Example Cloud' }), expected.text);
     }

@@ -17,7 +17,6 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../src/context.ts';
 import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
-import type { OutboxWorker } from '../../src/outbox/outbox-worker.ts';
 import { TEMPLATE_LANGUAGES, TEMPLATE_NAMES, type TemplateLanguage, type TemplateName } from '../../src/templates/template-catalog.ts';
 import { postfixSettings } from '../support/mail-fixtures.ts';
 import { startPostfix, waitForMail, type DeliveredMail, type PostfixServer } from '../support/servers.ts';
@@ -83,7 +82,6 @@ describe('the shipped templates and a spam filter (SpamAssassin, offline rules),
   let mailroom: TestMailroom;
   let ctx: AppContext;
   let app: FastifyInstance;
-  let worker: OutboxWorker;
   let token: string;
 
   before(async () => {
@@ -105,7 +103,7 @@ describe('the shipped templates and a spam filter (SpamAssassin, offline rules),
       http: 'inject',
       worker: true,
     });
-    ({ ctx, app, worker } = mailroom);
+    ({ ctx, app } = mailroom);
     await ctx.users.add({ uid: 'alice', display_name: 'Alice Andersen', email: 'alice@gmail.com', invite: false });
     await ctx.users.add({ uid: 'bob', display_name: 'Bob Berg', email: `bob@${RECIPIENTS}`, language: 'en', invite: false });
     await ctx.users.add({ uid: 'mei', display_name: '王美', email: `mei@${RECIPIENTS}`, language: 'zh-CN', timezone: 'Asia/Shanghai', invite: false });

@@ -35,7 +35,10 @@ describe('NTLM and CRAM-MD5 against a real exim', () => {
       mail_smtptimeout: 5,
     });
 
-  for (const [authType, authenticator] of [['NTLM', 'ntlm'], ['CRAM-MD5', 'cram_md5']] as const) {
+  for (const [authType, authenticator] of [
+    ['NTLM', 'ntlm'],
+    ['CRAM-MD5', 'cram_md5'],
+  ] as const) {
     it(`logs in with ${authType} after STARTTLS and the server records that mechanism`, async () => {
       const transcript = createTranscript([exim.pass]);
       const message = await testMessage('ntlm-user@example.com');
@@ -105,7 +108,10 @@ describe('XOAUTH2 through the SMTP transport', () => {
     endpoint.expireAll();
     await (await transports.create(oauthSettings())).send(await testMessage('four@example.com'));
     assert.equal(endpoint.requests, 3, 'a refused token is renewed once');
-    assert.deepEqual(server.received.map((m) => m.to[0]), ['one@example.com', 'two@example.com', 'three@example.com', 'four@example.com']);
+    assert.deepEqual(
+      server.received.map((m) => m.to[0]),
+      ['one@example.com', 'two@example.com', 'three@example.com', 'four@example.com'],
+    );
   });
 
   it('names a revoked refresh token and never shows the secrets', async () => {
@@ -175,7 +181,10 @@ describe('XOAUTH2 with an endpoint that rotates refresh tokens (as Microsoft 365
     ctx = await open();
     const second = await ctx.mailTest.sendTestMail({ to: 'two@example.com' });
     assert.equal(second.ok, true, JSON.stringify(second.error));
-    assert.deepEqual(server.received.map((m) => m.to[0]), ['one@example.com', 'two@example.com']);
+    assert.deepEqual(
+      server.received.map((m) => m.to[0]),
+      ['one@example.com', 'two@example.com'],
+    );
     await ctx.close();
   });
 

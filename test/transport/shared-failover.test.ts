@@ -48,28 +48,37 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     it('skips in the second process the server the first one found dead, and tries it again after the cool-down', async () => {
       const first = await testMail(0, 'first@example.org');
       assert.equal(first.ok, true, JSON.stringify(first.error));
-      assert.deepEqual(first.attempts.map((a) => [a.host, a.error?.code ?? a.skipped ?? 'took it']), [
-        [dead(), 'smtp_connection_refused'],
-        [live(), 'took it'],
-      ]);
+      assert.deepEqual(
+        first.attempts.map((a) => [a.host, a.error?.code ?? a.skipped ?? 'took it']),
+        [
+          [dead(), 'smtp_connection_refused'],
+          [live(), 'took it'],
+        ],
+      );
 
       // The other process has never tried the dead server, and skips it: it learned from the database.
       const second = await testMail(1, 'second@example.org');
       assert.equal(second.ok, true, JSON.stringify(second.error));
-      assert.deepEqual(second.attempts.map((a) => [a.host, a.error?.code ?? a.skipped ?? 'took it']), [
-        [dead(), 'cooling_down'],
-        [live(), 'took it'],
-      ]);
+      assert.deepEqual(
+        second.attempts.map((a) => [a.host, a.error?.code ?? a.skipped ?? 'took it']),
+        [
+          [dead(), 'cooling_down'],
+          [live(), 'took it'],
+        ],
+      );
       await waitForMail(postfix.maildir, (m) => m.deliveredTo === 'second@example.org');
 
       // After the minute of cool-down the second process tries the server again itself.
       now += 61_000;
       const later = await testMail(1, 'later@example.org');
       assert.equal(later.ok, true, JSON.stringify(later.error));
-      assert.deepEqual(later.attempts.map((a) => [a.host, a.error?.code ?? a.skipped ?? 'took it']), [
-        [dead(), 'smtp_connection_refused'],
-        [live(), 'took it'],
-      ]);
+      assert.deepEqual(
+        later.attempts.map((a) => [a.host, a.error?.code ?? a.skipped ?? 'took it']),
+        [
+          [dead(), 'smtp_connection_refused'],
+          [live(), 'took it'],
+        ],
+      );
     });
   });
 }

@@ -22,10 +22,7 @@ interface KeyPair {
 async function selfSignedCertificate(dir: string, name: string, subjectAltName: string): Promise<KeyPair> {
   const keyFile = path.join(dir, `${name}-key.pem`);
   const certFile = path.join(dir, `${name}-cert.pem`);
-  await run('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
-    '-subj', `/CN=${name}`, '-addext', `subjectAltName=${subjectAltName}`, '-keyout', keyFile, '-out', certFile,
-  ]);
+  await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', `/CN=${name}`, '-addext', `subjectAltName=${subjectAltName}`, '-keyout', keyFile, '-out', certFile]);
   return { key: await readFile(keyFile, 'utf8'), cert: await readFile(certFile, 'utf8') };
 }
 
@@ -279,7 +276,10 @@ describe('smtp-probe against real servers', () => {
     heloOnlyHeard.length = 0;
     const probe = await probeSmtpPort({ host: HOST, port: heloOnlyPort, timeoutMs: 1000, clientName: 'files.lan.example.net' });
     assert.equal(probe.security, 'plain');
-    assert.deepEqual(heloOnlyHeard.filter((c) => /^(EHLO|HELO) /.test(c)), ['EHLO files.lan.example.net', 'HELO files.lan.example.net']);
+    assert.deepEqual(
+      heloOnlyHeard.filter((c) => /^(EHLO|HELO) /.test(c)),
+      ['EHLO files.lan.example.net', 'HELO files.lan.example.net'],
+    );
   });
 
   test('detecting an explicit STARTTLS port recommends tls with PLAIN and says to put the CA in mail_smtptls_ca', async () => {
@@ -317,14 +317,20 @@ describe('smtp-probe against real servers', () => {
   test('detecting a plain-only server recommends no encryption and warns that it is insecure', async () => {
     const report = await detectSmtpSettings({ host: HOST, port: plainOnlyPort, timeoutMs: 2000 });
     assert.equal(report.recommended?.mail_smtpsecure, '');
-    assert.ok(report.notes.some((note) => note.includes('unencrypted')), report.notes.join('\n'));
+    assert.ok(
+      report.notes.some((note) => note.includes('unencrypted')),
+      report.notes.join('\n'),
+    );
     assert.match(formatDetectReport(report), /^ {2}mailroom config:set mail_smtpsecure ''$/m);
   });
 
   test('detecting a port where nothing listens recommends nothing and says what to check', async () => {
     const report = await detectSmtpSettings({ host: HOST, port: await freePort(), timeoutMs: 1000 });
     assert.equal(report.recommended, undefined);
-    assert.ok(report.notes.some((note) => note.includes('No SMTP server answered')), report.notes.join('\n'));
+    assert.ok(
+      report.notes.some((note) => note.includes('No SMTP server answered')),
+      report.notes.join('\n'),
+    );
     assert.match(formatDetectReport(report), /not reachable: connection refused/);
   });
 });
@@ -333,47 +339,35 @@ function fakeProbe(port: number, security: PortProbe['security'], certificateVal
   const probe: PortProbe = { port, reachable: true, extensions: authMethods.length ? ['AUTH'] : [], authMethods, authBeforeTls: [] };
   if (security) probe.security = security;
   if (certificateValid !== undefined) {
-    probe.certificate = certificateValid
-      ? { valid: true, selfSigned: false, hostnameMatches: true, names: ['mail.example.com'] }
-      : { valid: false, error: 'DEPTH_ZERO_SELF_SIGNED_CERT', selfSigned: true, hostnameMatches: true, names: ['mail.example.com'] };
+    probe.certificate = certificateValid ? { valid: true, selfSigned: false, hostnameMatches: true, names: ['mail.example.com'] } : { valid: false, error: 'DEPTH_ZERO_SELF_SIGNED_CERT', selfSigned: true, hostnameMatches: true, names: ['mail.example.com'] };
   }
   return probe;
 }
 
 describe('recommendSmtpSettings', () => {
   test('prefers 587 with STARTTLS over 465 with implicit TLS when both certificates are valid', () => {
-    const { recommended } = recommendSmtpSettings('mail.example.com', [
-      fakeProbe(587, 'starttls', true, ['LOGIN']),
-      fakeProbe(465, 'implicit_tls', true, ['PLAIN']),
-    ]);
+    const { recommended } = recommendSmtpSettings('mail.example.com', [fakeProbe(587, 'starttls', true, ['LOGIN']), fakeProbe(465, 'implicit_tls', true, ['PLAIN'])]);
     assert.equal(recommended?.mail_smtpport, 587);
     assert.equal(recommended?.mail_smtpsecure, 'tls');
     assert.equal(recommended?.mail_smtpauthtype, 'LOGIN');
   });
 
   test('prefers a port with a valid certificate over the usual port with an untrusted one', () => {
-    const { recommended, notes } = recommendSmtpSettings('mail.example.com', [
-      fakeProbe(587, 'starttls', false, ['PLAIN']),
-      fakeProbe(465, 'implicit_tls', true, ['PLAIN']),
-    ]);
+    const { recommended, notes } = recommendSmtpSettings('mail.example.com', [fakeProbe(587, 'starttls', false, ['PLAIN']), fakeProbe(465, 'implicit_tls', true, ['PLAIN'])]);
     assert.equal(recommended?.mail_smtpport, 465);
     assert.equal(recommended?.mail_smtpsecure, 'ssl');
     assert.ok(!notes.some((note) => note.includes('self-signed')));
   });
 
   test('prefers any TLS port over a plain one', () => {
-    const { recommended } = recommendSmtpSettings('mail.example.com', [
-      fakeProbe(587, 'plain', undefined, ['PLAIN']),
-      fakeProbe(2525, 'starttls', false, []),
-    ]);
+    const { recommended } = recommendSmtpSettings('mail.example.com', [fakeProbe(587, 'plain', undefined, ['PLAIN']), fakeProbe(2525, 'starttls', false, [])]);
     assert.equal(recommended?.mail_smtpport, 2525);
     assert.equal(recommended?.mail_smtpauth, false);
     assert.equal(recommended?.mail_smtpauthtype, undefined);
   });
 
   test('chooses the AUTH type in the order PLAIN, LOGIN, CRAM-MD5, NTLM, XOAUTH2', () => {
-    const pick = (methods: string[]): string | undefined =>
-      recommendSmtpSettings('h', [fakeProbe(587, 'starttls', true, methods)]).recommended?.mail_smtpauthtype;
+    const pick = (methods: string[]): string | undefined => recommendSmtpSettings('h', [fakeProbe(587, 'starttls', true, methods)]).recommended?.mail_smtpauthtype;
     assert.equal(pick(['XOAUTH2', 'NTLM', 'CRAM-MD5', 'LOGIN', 'PLAIN']), 'PLAIN');
     assert.equal(pick(['XOAUTH2', 'NTLM', 'CRAM-MD5', 'LOGIN']), 'LOGIN');
     assert.equal(pick(['XOAUTH2', 'NTLM', 'CRAM-MD5']), 'CRAM-MD5');

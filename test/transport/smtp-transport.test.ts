@@ -69,7 +69,7 @@ describe('SMTP transport against a real Postfix', () => {
     assert.equal(mail.deliveredTo, 'carol@example.org');
   });
 
-  it('names the host in EHLO: mail_smtp_helo_name, else the machine\'s full name, else the mail domain', async () => {
+  it("names the host in EHLO: mail_smtp_helo_name, else the machine's full name, else the mail domain", async () => {
     /** The name the delivered copy's Received header says the client gave. */
     async function ehloOf(settings: Settings, ehloName?: { hostname: () => string; fullName: (short: string) => Promise<string | undefined> }): Promise<string | undefined> {
       const transport = await createTransportFactory({ hostHealth: createHostHealth({ clock: systemClock }), captureStore: noCapture, clock: systemClock, ehloName }).create(settings);
@@ -84,7 +84,7 @@ describe('SMTP transport against a real Postfix', () => {
     }
     const shortName = { hostname: () => 'files', fullName: async (short: string) => (short === 'files' ? 'files.lan.example.net' : undefined) };
     assert.equal(await ehloOf({ ...base, mail_smtp_helo_name: 'mx-out.example.net' }, shortName), 'mx-out.example.net');
-    assert.equal(await ehloOf({ ...base, mail_domain: 'cloud.example.com' }, shortName), 'files.lan.example.net', 'the resolver\'s full name of a short host name');
+    assert.equal(await ehloOf({ ...base, mail_domain: 'cloud.example.com' }, shortName), 'files.lan.example.net', "the resolver's full name of a short host name");
     assert.equal(await ehloOf({ ...base, mail_domain: 'cloud.example.com' }, { hostname: () => 'box.example.org', fullName: async () => undefined }), 'box.example.org');
     assert.equal(await ehloOf({ ...base, mail_domain: 'cloud.example.com' }, { hostname: () => 'files', fullName: async () => 'localhost' }), 'cloud.example.com', 'no full name: the mail domain');
   });
@@ -182,17 +182,23 @@ describe('SMTP transport against a real Postfix', () => {
     const settings = { ...base, mail_smtphost: `127.0.0.1:${deadPort};127.0.0.1:${busy.port};127.0.0.1:${postfix.smtpPort}` };
     const transports = factory();
     const first = await (await transports.create(settings)).send(await testMessage('dave@example.com', 'failover one'));
-    assert.deepEqual(first.attempts.map((a) => [a.host, a.error?.code ?? a.skipped ?? 'ok']), [
-      [`127.0.0.1:${deadPort}`, 'smtp_connection_refused'],
-      [`127.0.0.1:${busy.port}`, 'smtp_greeting_refused'],
-      [`127.0.0.1:${postfix.smtpPort}`, 'ok'],
-    ]);
+    assert.deepEqual(
+      first.attempts.map((a) => [a.host, a.error?.code ?? a.skipped ?? 'ok']),
+      [
+        [`127.0.0.1:${deadPort}`, 'smtp_connection_refused'],
+        [`127.0.0.1:${busy.port}`, 'smtp_greeting_refused'],
+        [`127.0.0.1:${postfix.smtpPort}`, 'ok'],
+      ],
+    );
     const second = await (await transports.create(settings)).send(await testMessage('erin@example.com', 'failover two'));
-    assert.deepEqual(second.attempts.map((a) => [a.host, a.error?.code ?? a.skipped ?? 'ok']), [
-      [`127.0.0.1:${deadPort}`, 'cooling_down'],
-      [`127.0.0.1:${busy.port}`, 'cooling_down'],
-      [`127.0.0.1:${postfix.smtpPort}`, 'ok'],
-    ]);
+    assert.deepEqual(
+      second.attempts.map((a) => [a.host, a.error?.code ?? a.skipped ?? 'ok']),
+      [
+        [`127.0.0.1:${deadPort}`, 'cooling_down'],
+        [`127.0.0.1:${busy.port}`, 'cooling_down'],
+        [`127.0.0.1:${postfix.smtpPort}`, 'ok'],
+      ],
+    );
     await waitForMail(postfix.maildir, (m) => m.headers.get('subject') === 'failover one');
     await waitForMail(postfix.maildir, (m) => m.headers.get('subject') === 'failover two');
   });
@@ -219,12 +225,7 @@ describe('SMTP transport against a real Postfix', () => {
     assert.match(text, /AUTH PLAIN \*\*\*/);
     assert.match(text, /AUTH LOGIN/);
     assert.match(text, /^S: 235 /m);
-    const forbidden = [
-      postfix.pass,
-      Buffer.from(postfix.pass).toString('base64'),
-      Buffer.from(`\0${postfix.user}\0${postfix.pass}`).toString('base64'),
-      Buffer.from(postfix.user).toString('base64'),
-    ];
+    const forbidden = [postfix.pass, Buffer.from(postfix.pass).toString('base64'), Buffer.from(`\0${postfix.user}\0${postfix.pass}`).toString('base64'), Buffer.from(postfix.user).toString('base64')];
     for (const secret of forbidden) assert.ok(!text.includes(secret), `transcript contains ${secret}`);
   });
 

@@ -1,15 +1,10 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
-import { isMailroomError, MailroomError } from '../../src/errors.ts';
+import { isMailroomError, type MailroomError } from '../../src/errors.ts';
 import { createOAuthTokenProvider, type OAuthTokenProvider } from '../../src/transport/oauth-token-provider.ts';
 import { SmtpSession, type SmtpSessionOptions } from '../../src/transport/smtp-session.ts';
-import {
-  startTokenEndpoint,
-  startXOAuth2SmtpServer,
-  type TokenEndpoint,
-  type XOAuth2SmtpServer,
-} from '../support/xoauth2-servers.ts';
+import { startTokenEndpoint, startXOAuth2SmtpServer, type TokenEndpoint, type XOAuth2SmtpServer } from '../support/xoauth2-servers.ts';
 
 const USER = 'mailer@example.com';
 const CLIENT_ID = 'client-id-1234.apps.example.com';
@@ -78,8 +73,7 @@ describe('SMTP XOAUTH2 with tokens from the refresh grant', () => {
   let smtp: XOAuth2SmtpServer;
   let clock: ReturnType<typeof fakeClock>;
 
-  const provider = (tokenUrl = endpoint.url): OAuthTokenProvider =>
-    createOAuthTokenProvider({ tokenUrl, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, refreshToken: REFRESH_TOKEN, clock, timeoutMs: 5000 });
+  const provider = (tokenUrl = endpoint.url): OAuthTokenProvider => createOAuthTokenProvider({ tokenUrl, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, refreshToken: REFRESH_TOKEN, clock, timeoutMs: 5000 });
 
   before(async () => {
     smtp = await startXOAuth2SmtpServer({ isValidToken: (user, accessToken) => user === USER && endpoint.isValid(accessToken) });
@@ -168,10 +162,7 @@ describe('SMTP XOAUTH2 with tokens from the refresh grant', () => {
 
     const cause = mailroomCause(error);
     assert.equal(cause.code, 'oauth_refresh_token_revoked');
-    assert.match(
-      cause.message,
-      /^The token endpoint refused the refresh token \(invalid_grant: Token has been expired or revoked\..*\): get a new refresh token and save it in mail_smtpoauth_refresh_token$/,
-    );
+    assert.match(cause.message, /^The token endpoint refused the refresh token \(invalid_grant: Token has been expired or revoked\..*\): get a new refresh token and save it in mail_smtpoauth_refresh_token$/);
     // The test endpoint echoes both secrets in error_description; they must arrive scrubbed.
     assert.match(cause.message, /\[redacted\]/);
     assert.equal((error as Error & { code?: unknown }).code, 'EAUTH');
@@ -260,7 +251,10 @@ describe('SMTP XOAUTH2 with tokens from the client_credentials grant (Microsoft 
     await sendOne(smtp.port, tokens, 'first');
     endpoint.expireAll();
     await sendOne(smtp.port, tokens, 'second');
-    assert.deepEqual(endpoint.asked.map((a) => a.grant), ['client_credentials', 'client_credentials']);
+    assert.deepEqual(
+      endpoint.asked.map((a) => a.grant),
+      ['client_credentials', 'client_credentials'],
+    );
     assert.equal(smtp.received.length, 2);
   });
 
@@ -282,8 +276,7 @@ describe('SMTP XOAUTH2 with tokens from the client_credentials grant (Microsoft 
 
   test('without a client secret or a scope it refuses to start, naming both settings, and asks nobody', () => {
     assert.throws(
-      () =>
-        createOAuthTokenProvider({ tokenUrl: endpoint.url, grant: 'client_credentials', clientId: CLIENT_ID, clientSecret: '', refreshToken: '', scope: ' ', clock, timeoutMs: 5000 }),
+      () => createOAuthTokenProvider({ tokenUrl: endpoint.url, grant: 'client_credentials', clientId: CLIENT_ID, clientSecret: '', refreshToken: '', scope: ' ', clock, timeoutMs: 5000 }),
       (error: unknown) => {
         assert.ok(isMailroomError(error));
         assert.equal(error.code, 'oauth_not_configured');

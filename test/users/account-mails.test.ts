@@ -10,7 +10,6 @@ import type { FastifyInstance } from 'fastify';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import type { AppContext } from '../../src/context.ts';
 import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
-import type { OutboxWorker } from '../../src/outbox/outbox-worker.ts';
 import { outboxIdle as waitForOutbox, outboxTotal, postfixSettings } from '../support/mail-fixtures.ts';
 import { assertChineseTypography } from '../support/zh-typography.ts';
 import { readMaildir, startPostfix, type PostfixServer } from '../support/servers.ts';
@@ -34,7 +33,6 @@ describe('account mails through a real Postfix: invitation, password changed, ad
   let mailroom: TestMailroom;
   let ctx: AppContext;
   let app: FastifyInstance;
-  let worker: OutboxWorker;
   let adminToken: string;
   let offsetMs = 0;
   const clock = { now: () => new Date(Date.now() + offsetMs) };
@@ -90,7 +88,7 @@ describe('account mails through a real Postfix: invitation, password changed, ad
       http: 'inject',
       worker: true,
     });
-    ({ ctx, app, worker } = mailroom);
+    ({ ctx, app } = mailroom);
     await ctx.users.add({ uid: 'root', email: address('root'), password: PASSWORD, admin: true });
     adminToken = await ctx.tokens.create('test-admin');
   });
@@ -237,7 +235,7 @@ describe('account mails through a real Postfix: invitation, password changed, ad
       assert.match(changed.text ?? '', /（UTC）修改。/, 'the time names its zone');
     });
 
-    it('after a change on the personal page, with the time of the change in the user\'s zone', async () => {
+    it("after a change on the personal page, with the time of the change in the user's zone", async () => {
       await ctx.users.add({ uid: 'tia', email: address('tia'), password: PASSWORD, timezone: 'Asia/Kolkata' });
       const reply = await api('PATCH', '/api/v1/me', { token: await appPassword('tia'), body: { password: NEW_PASSWORD, current_password: PASSWORD }, userAgent: FIREFOX_WINDOWS });
       assert.equal(reply.status, 200, JSON.stringify(reply.json));
@@ -258,7 +256,7 @@ describe('account mails through a real Postfix: invitation, password changed, ad
       await outboxIdle();
       assert.equal((await inbox(address('uma'))).length, 1, 'one mail: the password change, not the name or zone change');
       assert.match(changed.text ?? '', /GMT\+1\.\n/, 'in her new zone, named');
-      assert.match(changed.text ?? '', /^The change was made from 127\.0\.0\.1/m, 'the admin\'s request is a web request too');
+      assert.match(changed.text ?? '', /^The change was made from 127\.0\.0\.1/m, "the admin's request is a web request too");
       // Not through the web (the CLI, a host application calling the service): the time alone.
       await ctx.users.modify('uma', { password: PASSWORD });
       const fromCli = await nthMail(address('uma'), /password was changed/, 2);
@@ -267,7 +265,7 @@ describe('account mails through a real Postfix: invitation, password changed, ad
     });
   });
 
-  describe('changing one\'s address', () => {
+  describe("changing one's address", () => {
     it('confirmed: the new address gets the link, the change waits for it, then the old address is told', async () => {
       await ctx.users.add({ uid: 'vera', display_name: 'Vera V', email: address('vera'), password: PASSWORD });
       const app_ = await appPassword('vera');

@@ -11,21 +11,7 @@ import { mkdir } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { simpleParser } from 'mailparser';
 import type { Page } from 'playwright-core';
-import {
-  ADMIN_PASSWORD,
-  DESKTOP,
-  SCREENSHOT_DIR,
-  descriptionOf,
-  eventually,
-  launchBrowser,
-  screenshot,
-  signIn,
-  startMailroom,
-  typeInto,
-  waitForDescription,
-  type MailroomInstance,
-  type TestBrowser,
-} from '../support/browser.ts';
+import { ADMIN_PASSWORD, DESKTOP, SCREENSHOT_DIR, descriptionOf, eventually, launchBrowser, screenshot, signIn, startMailroom, typeInto, waitForDescription, type MailroomInstance, type TestBrowser } from '../support/browser.ts';
 import { freePort, readMaildir, startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
 
 /** Not Postfix's default "testpass": a password that could not turn up in a transcript by chance. */
@@ -140,7 +126,10 @@ describe('the Email server page, against a real Postfix', () => {
       // The test mail, through Postfix.
       const to = 'wizard-check@example.org';
       await sendTestMail(page, to);
-      await page.getByRole('status').filter({ hasText: `The test mail was sent to ${to} via ` }).waitFor();
+      await page
+        .getByRole('status')
+        .filter({ hasText: `The test mail was sent to ${to} via ` })
+        .waitFor();
       const delivered = await waitForMail(postfix.maildir, (m) => m.deliveredTo === to);
       const mail = await simpleParser(delivered.raw);
       assert.equal(mail.from?.value[0]?.address, 'cloud@example.org', 'the sender is the from address entered in the wizard');
@@ -219,7 +208,10 @@ describe('the Email server page, against a real Postfix', () => {
       await signIn(page, mailroom.url, 'admin', ADMIN_PASSWORD, /\/admin\/email$/);
       const to = 'failover-check@example.org';
       await sendTestMail(page, to);
-      await page.getByRole('status').filter({ hasText: `The test mail was sent to ${to} via ${live}` }).waitFor();
+      await page
+        .getByRole('status')
+        .filter({ hasText: `The test mail was sent to ${to} via ${live}` })
+        .waitFor();
       const servers = page.locator('.host-attempts li');
       const lines = async () => (await servers.allInnerTexts()).map((line) => line.replace(/\s+/g, ' ').trim());
       const first = await lines();
@@ -268,9 +260,7 @@ describe('the Email server page, against a real Postfix', () => {
         await page.getByText('在您应用之前，不会保存任何设置。', { exact: false }).first().waitFor();
         assert.match(await page.locator('.detect-summary').innerText(), /服务器提供的功能[\s\S]*STARTTLS[\s\S]*SHA-256 指纹/);
         const notes = await page.locator('#detect-title').locator('xpath=..').locator('ul.notes li').allInnerTexts();
-        assert.deepEqual(notes, [
-          `端口 ${postfix.smtpPort}：证书是自签名的。请在上方“CA 证书文件”中填写 CA 的 PEM 文件的绝对路径（没有 CA 的证书则填写证书本身），然后再次检测，确认证书已受信任。`,
-        ]);
+        assert.deepEqual(notes, [`端口 ${postfix.smtpPort}：证书是自签名的。请在上方“CA 证书文件”中填写 CA 的 PEM 文件的绝对路径（没有 CA 的证书则填写证书本身），然后再次检测，确认证书已受信任。`]);
       });
     } finally {
       assert.equal((await mailroom.api('PATCH', '/api/v1/users/admin', { body: { language: 'en' } })).status, 200);

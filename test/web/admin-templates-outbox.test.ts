@@ -13,19 +13,7 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import {
-  ADMIN_PASSWORD,
-  DESKTOP,
-  SCREENSHOT_DIR,
-  eventually,
-  focusedId,
-  launchBrowser,
-  screenshot,
-  signIn,
-  startMailroom,
-  type MailroomInstance,
-  type TestBrowser,
-} from '../support/browser.ts';
+import { ADMIN_PASSWORD, DESKTOP, SCREENSHOT_DIR, eventually, focusedId, launchBrowser, screenshot, signIn, startMailroom, type MailroomInstance, type TestBrowser } from '../support/browser.ts';
 import { storeOverBudgetShareTemplate } from '../support/hostile-template.ts';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 
@@ -144,11 +132,7 @@ describe('the Templates, Outbox and Users pages of an admin', () => {
 
   /** The counts per state the Outbox page shows. */
   function shownCounts(page: Page): Promise<Record<string, number>> {
-    return page.locator('#outbox-counts li[data-state]').evaluateAll((items) =>
-      Object.fromEntries(
-        items.map((li) => [li.getAttribute('data-state') ?? '', Number((li.querySelector('.count-value')?.textContent ?? '').replace(/[^\d]/g, ''))]),
-      ),
-    );
+    return page.locator('#outbox-counts li[data-state]').evaluateAll((items) => Object.fromEntries(items.map((li) => [li.getAttribute('data-state') ?? '', Number((li.querySelector('.count-value')?.textContent ?? '').replace(/[^\d]/g, ''))])));
   }
 
   // -------------------------------------------------------------------------------------------
@@ -467,17 +451,17 @@ describe('the Templates, Outbox and Users pages of an admin', () => {
           // Only the failed mails.
           await page.getByLabel('State', { exact: true }).selectOption('failed');
           await page.locator(`#outbox-list tr[data-id="${id}"][data-state="failed"]`).waitFor();
-          await eventually(
-            async () => (await page.locator('#outbox-list tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-state')))).every((s) => s === 'failed'),
-            'the list holds failed mails only',
-          );
+          await eventually(async () => (await page.locator('#outbox-list tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-state')))).every((s) => s === 'failed'), 'the list holds failed mails only');
           assert.equal(await page.locator('#outbox-list tbody tr').count(), counts['failed']);
           const row = page.locator(`#outbox-list tr[data-id="${id}"]`);
           assert.match(await row.innerText(), new RegExp(`Failed[\\s\\S]*${to}[\\s\\S]*${subject}`));
 
           await row.getByRole('link', { name: `Show mail #${id}: ${subject}` }).click();
           const details = page.locator('#mail-details');
-          await page.locator('#mail-details-title').filter({ hasText: `Mail #${id}` }).waitFor();
+          await page
+            .locator('#mail-details-title')
+            .filter({ hasText: `Mail #${id}` })
+            .waitFor();
           await details.locator('#mail-last-error pre.reply').waitFor();
           assert.equal(await details.locator('#mail-last-error pre.reply').innerText(), failed.lastError);
           const attempt = details.locator('#mail-attempts li[data-outcome="failed"]');
@@ -486,7 +470,14 @@ describe('the Templates, Outbox and Users pages of an admin', () => {
           assert.match(await attempt.innerText(), new RegExp(`via 127\\.0\\.0\\.1:${refusing.port}`));
           assert.match(await attempt.innerText(), /smtp_recipient_rejected/);
           // The headers as sent.
-          const header = async (name: string) => (await details.locator('#mail-headers tr').filter({ has: page.locator('th', { hasText: new RegExp(`^${name}$`) }) }).locator('td').innerText()).trim();
+          const header = async (name: string) =>
+            (
+              await details
+                .locator('#mail-headers tr')
+                .filter({ has: page.locator('th', { hasText: new RegExp(`^${name}$`) }) })
+                .locator('td')
+                .innerText()
+            ).trim();
           assert.equal(await header('Subject'), subject);
           assert.equal(await header('To'), to);
           assert.equal(await header('Message-ID'), failed.messageId);
@@ -548,7 +539,10 @@ describe('the Templates, Outbox and Users pages of an admin', () => {
           await setMail({ mail_smtphost: `127.0.0.1:${working.port}` });
           await retryAll.click();
           await page.getByRole('button', { name: 'Yes, retry them all' }).click();
-          await page.locator('#outbox-retry-all-status').filter({ hasText: `${failed} mails queued again.` }).waitFor();
+          await page
+            .locator('#outbox-retry-all-status')
+            .filter({ hasText: `${failed} mails queued again.` })
+            .waitFor();
           await eventually(async () => (await Promise.all(ids.map(outboxMail))).every((m) => m.state === 'sent'), 'both mails were sent by the fixed server');
           await eventually(async () => (await shownCounts(page))['failed'] === 0, 'the page follows by itself: no failed mail');
           assert.equal(await retryAll.count(), 0, 'the button goes with the last failed mail');
@@ -642,10 +636,7 @@ describe('the Templates, Outbox and Users pages of an admin', () => {
         const added = await userOf('wen');
         assert.equal(added.status, 200);
         const { uid, display_name, email: address, language, timezone, admin, disabled } = added.user as UserView;
-        assert.deepEqual(
-          { uid, display_name, address, language, timezone, admin, disabled },
-          { uid: 'wen', display_name: 'Wen Zhou', address: 'wen@example.org', language: 'zh-CN', timezone: 'Asia/Shanghai', admin: false, disabled: false },
-        );
+        assert.deepEqual({ uid, display_name, address, language, timezone, admin, disabled }, { uid: 'wen', display_name: 'Wen Zhou', address: 'wen@example.org', language: 'zh-CN', timezone: 'Asia/Shanghai', admin: false, disabled: false });
         assert.equal(await page.locator('#add-uid').inputValue(), '', 'the form is empty for the next user');
         await pictureOf(page, 'admin-users.png');
 
@@ -677,7 +668,11 @@ describe('the Templates, Outbox and Users pages of an admin', () => {
             await other.getByRole('button', { name: 'Sign in' }).click();
             const outcome = await Promise.race([
               other.waitForURL(/\/personal$/).then(() => 'signed in'),
-              other.getByRole('alert').filter({ hasText: 'Wrong user name or password.' }).waitFor().then(() => 'refused'),
+              other
+                .getByRole('alert')
+                .filter({ hasText: 'Wrong user name or password.' })
+                .waitFor()
+                .then(() => 'refused'),
             ]);
             return outcome;
           });

@@ -190,7 +190,10 @@ describe('the General page and the banner about where links lead', () => {
       await signIn(page, here, 'admin', ADMIN_PASSWORD, /\/admin\/email$/);
       await page.goto(`${here}/admin/general`);
       await page.getByRole('heading', { level: 1, name: '常规' }).waitFor();
-      await page.locator('#base-url-banner').filter({ hasText: `邮件中的链接指向 ${served}` }).waitFor();
+      await page
+        .locator('#base-url-banner')
+        .filter({ hasText: `邮件中的链接指向 ${served}` })
+        .waitFor();
       await screenshot(page, 'admin-general.zh-CN.png');
     });
     await mailroom.api('PATCH', '/api/v1/users/admin', { body: { language: 'en' } });
@@ -199,10 +202,7 @@ describe('the General page and the banner about where links lead', () => {
       await signIn(page, here, 'admin', ADMIN_PASSWORD, /\/admin\/email$/);
       const banner = page.locator('#base-url-banner');
       await banner.waitFor();
-      assert.equal(
-        (await banner.innerText()).trim(),
-        `Links in mails lead to ${served}, the address Mailroom listens on, but you are signed in at ${here}. No one has set the address users reach Mailroom at. Set it on the General page.`,
-      );
+      assert.equal((await banner.innerText()).trim(), `Links in mails lead to ${served}, the address Mailroom listens on, but you are signed in at ${here}. No one has set the address users reach Mailroom at. Set it on the General page.`);
       // On every admin page, until the address is chosen.
       await page.getByRole('link', { name: 'Outbox' }).click();
       await page.getByRole('heading', { level: 1, name: 'Outbox' }).waitFor();
@@ -212,8 +212,11 @@ describe('the General page and the banner about where links lead', () => {
 
       const field = page.getByLabel('Base URL');
       assert.equal(await field.inputValue(), served);
-      assert.match(await descriptionOf(field), new RegExp(`Every link in a mail .* starts with it\\.`));
-      await page.locator('#base-url-derived').filter({ hasText: `Not set: links start with ${served}, the address Mailroom listens on.` }).waitFor();
+      assert.match(await descriptionOf(field), /Every link in a mail .* starts with it\./);
+      await page
+        .locator('#base-url-derived')
+        .filter({ hasText: `Not set: links start with ${served}, the address Mailroom listens on.` })
+        .waitFor();
       await screenshot(page, 'admin-general.png');
 
       await page.getByRole('button', { name: `Use ${here}` }).click();

@@ -135,7 +135,10 @@ describe('bounces on the pages', () => {
           await page.waitForTimeout(300);
           assert.equal(await flag.count(), 1);
           const scores = await mailroom.api<{ addresses: Array<{ address: string; suppressed: boolean }> }>('GET', '/api/v1/bounces');
-          assert.deepEqual(scores.body.addresses.map((a) => [a.address, a.suppressed]), [['lin@example.org', true]]);
+          assert.deepEqual(
+            scores.body.addresses.map((a) => [a.address, a.suppressed]),
+            [['lin@example.org', true]],
+          );
           return;
         }
         let asked = '';

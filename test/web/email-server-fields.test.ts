@@ -137,11 +137,18 @@ describe('the Email server page: renewed files, fields that behave, and Detect t
         // (A claim counts the attempt at once: a failed one is in the history, with the mail queued again.)
         const failedBefore = (await outboxMail(id)).history.length;
         let latest = await outboxMail(id);
-        await eventually(async () => {
-          latest = await outboxMail(id);
-          return latest.state === 'queued' && latest.history.length > failedBefore;
-        }, 'one more attempt failed', 15_000);
-        assert.ok(latest.history.every((h) => h.code === 'smtp_certificate_untrusted'), JSON.stringify(latest.history));
+        await eventually(
+          async () => {
+            latest = await outboxMail(id);
+            return latest.state === 'queued' && latest.history.length > failedBefore;
+          },
+          'one more attempt failed',
+          15_000,
+        );
+        assert.ok(
+          latest.history.every((h) => h.code === 'smtp_certificate_untrusted'),
+          JSON.stringify(latest.history),
+        );
         const inode = (await stat(caPath)).ino;
         await writeFile(caPath, await readFile(postfix.certPath, 'utf8'));
         assert.equal((await stat(caPath)).ino, inode, 'the file was rewritten, not replaced by another');
@@ -197,7 +204,11 @@ describe('the Email server page: renewed files, fields that behave, and Detect t
       await page.keyboard.press('ArrowDown');
       await page.keyboard.press('Enter');
       await waitForDescription(mode, /✓ Saved/);
-      assert.deepEqual(saves.map((s) => JSON.parse(s) as unknown), [{ mail_smtpmode: 'sendmail' }], 'one save, of the mode chosen');
+      assert.deepEqual(
+        saves.map((s) => JSON.parse(s) as unknown),
+        [{ mail_smtpmode: 'sendmail' }],
+        'one save, of the mode chosen',
+      );
       assert.equal((await setting('mail_smtpmode')).value, 'sendmail');
       assert.equal(await page.getByLabel('Server address').count(), 0, 'the SMTP fields went with the mode');
 

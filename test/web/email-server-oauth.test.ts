@@ -13,19 +13,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import {
-  ADMIN_PASSWORD,
-  DESKTOP,
-  descriptionOf,
-  focusedId,
-  launchBrowser,
-  signIn,
-  startMailroom,
-  typeInto,
-  waitForDescription,
-  type MailroomInstance,
-  type TestBrowser,
-} from '../support/browser.ts';
+import { ADMIN_PASSWORD, DESKTOP, descriptionOf, focusedId, launchBrowser, signIn, startMailroom, typeInto, waitForDescription, type MailroomInstance, type TestBrowser } from '../support/browser.ts';
 import { readMaildir, startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
 import { startTokenEndpoint, startXOAuth2SmtpServer, type TokenEndpoint, type XOAuth2SmtpServer } from '../support/xoauth2-servers.ts';
 
@@ -55,11 +43,7 @@ describe('the Email server page: XOAUTH2 and a private CA', () => {
 
   before(async () => {
     endpoint = await startTokenEndpoint({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, refreshToken: REFRESH_TOKEN, expiresIn: 3600, clientCredentialsScope: APP_SCOPE });
-    [oauthSmtp, postfix, browser] = await Promise.all([
-      startXOAuth2SmtpServer({ isValidToken: (user, token) => user === MAILBOX && endpoint.isValid(token) }),
-      startPostfix({ pass: SMTP_PASSWORD }),
-      launchBrowser(),
-    ]);
+    [oauthSmtp, postfix, browser] = await Promise.all([startXOAuth2SmtpServer({ isValidToken: (user, token) => user === MAILBOX && endpoint.isValid(token) }), startPostfix({ pass: SMTP_PASSWORD }), launchBrowser()]);
     mailroom = await startMailroom();
     // A server a previous admin left behind, so that entering the test server's address in the
     // page is a change that must be saved (the default, 127.0.0.1, would not be one).
@@ -173,8 +157,15 @@ describe('the Email server page: XOAUTH2 and a private CA', () => {
       // The test mail: Mailroom trades the refresh token for an access token and logs in with it.
       const to = 'oauth-check@example.org';
       await sendTestMail(page, to);
-      await page.getByRole('status').filter({ hasText: `The test mail was sent to ${to} via ` }).waitFor({ timeout: 20_000 });
-      assert.deepEqual(oauthSmtp.received.map((m) => m.to), [[to]], 'the XOAUTH2 server received the test mail');
+      await page
+        .getByRole('status')
+        .filter({ hasText: `The test mail was sent to ${to} via ` })
+        .waitFor({ timeout: 20_000 });
+      assert.deepEqual(
+        oauthSmtp.received.map((m) => m.to),
+        [[to]],
+        'the XOAUTH2 server received the test mail',
+      );
       assert.equal(endpoint.issued.length, 1, 'one access token was fetched');
       assert.deepEqual(oauthSmtp.logins.at(-1), { user: MAILBOX, accessToken: endpoint.issued[0], accepted: true });
       await assertNoSecretsIn(page, [CLIENT_SECRET, REFRESH_TOKEN, endpoint.issued[0] as string]);
@@ -202,7 +193,19 @@ describe('the Email server page: XOAUTH2 and a private CA', () => {
 
   it('with the app’s own permission (client credentials) asks for the scope instead of a refresh token, says what is missing, and the test mail goes out', async () => {
     const r = await mailroom.api('PATCH', '/api/v1/settings/mail', {
-      body: { mail_smtpmode: 'smtp', mail_smtphost: '127.0.0.1', mail_smtpport: oauthSmtp.port, mail_smtpsecure: '', mail_smtpauth: true, mail_smtpauthtype: 'XOAUTH2', mail_smtpname: MAILBOX, mail_smtpoauth_token_url: endpoint.url, mail_smtpoauth_client_id: CLIENT_ID, mail_smtpoauth_client_secret: CLIENT_SECRET, mail_smtpoauth_scope: '' },
+      body: {
+        mail_smtpmode: 'smtp',
+        mail_smtphost: '127.0.0.1',
+        mail_smtpport: oauthSmtp.port,
+        mail_smtpsecure: '',
+        mail_smtpauth: true,
+        mail_smtpauthtype: 'XOAUTH2',
+        mail_smtpname: MAILBOX,
+        mail_smtpoauth_token_url: endpoint.url,
+        mail_smtpoauth_client_id: CLIENT_ID,
+        mail_smtpoauth_client_secret: CLIENT_SECRET,
+        mail_smtpoauth_scope: '',
+      },
     });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     await browser.withPage({ locale: 'en-US', viewport: DESKTOP }, async ({ page }) => {
@@ -244,7 +247,10 @@ describe('the Email server page: XOAUTH2 and a private CA', () => {
 
       const to = 'app-only@example.org';
       await sendTestMail(page, to);
-      await page.getByRole('status').filter({ hasText: `The test mail was sent to ${to} via ` }).waitFor({ timeout: 20_000 });
+      await page
+        .getByRole('status')
+        .filter({ hasText: `The test mail was sent to ${to} via ` })
+        .waitFor({ timeout: 20_000 });
       assert.deepEqual(endpoint.asked.at(-1), { grant: 'client_credentials', scope: APP_SCOPE, refreshTokenSent: false });
       assert.deepEqual(oauthSmtp.received.at(-1)?.to, [to]);
       assert.deepEqual(oauthSmtp.logins.at(-1), { user: MAILBOX, accessToken: endpoint.issued.at(-1), accepted: true });
@@ -322,7 +328,10 @@ describe('the Email server page: XOAUTH2 and a private CA', () => {
       const before = (await readMaildir(postfix.maildir)).length;
       const to = 'private-ca@example.org';
       await sendTestMail(page, to);
-      await page.getByRole('status').filter({ hasText: `The test mail was sent to ${to} via ` }).waitFor({ timeout: 20_000 });
+      await page
+        .getByRole('status')
+        .filter({ hasText: `The test mail was sent to ${to} via ` })
+        .waitFor({ timeout: 20_000 });
       const delivered = await waitForMail(postfix.maildir, (m) => m.deliveredTo === to);
       assert.match(delivered.headers.get('from') ?? '', /cloud@example\.org/);
       assert.equal((await readMaildir(postfix.maildir)).length, before + 1);

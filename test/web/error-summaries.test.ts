@@ -12,7 +12,9 @@ import { loadCatalog } from '../../web/i18n.ts';
 
 /** Codes only the browser makes (no server answered). */
 const BROWSER_ONLY = ['network_error'];
-const summarized = Object.keys(en).filter((key) => key.startsWith('error.')).map((key) => key.slice('error.'.length));
+const summarized = Object.keys(en)
+  .filter((key) => key.startsWith('error.'))
+  .map((key) => key.slice('error.'.length));
 
 describe('the summaries of error codes', () => {
   before(async () => {
@@ -22,8 +24,16 @@ describe('the summaries of error codes', () => {
   after(() => setErrorLanguage('en'));
 
   it('has one for every code the server registers, and none for a code that does not exist', () => {
-    assert.deepEqual(Object.keys(errorCodes).filter((code) => !summarized.includes(code)), [], 'codes without a summary in web/catalogs/en.json');
-    assert.deepEqual(summarized.filter((code) => !Object.hasOwn(errorCodes, code) && !BROWSER_ONLY.includes(code)), [], 'summaries of codes that do not exist');
+    assert.deepEqual(
+      Object.keys(errorCodes).filter((code) => !summarized.includes(code)),
+      [],
+      'codes without a summary in web/catalogs/en.json',
+    );
+    assert.deepEqual(
+      summarized.filter((code) => !Object.hasOwn(errorCodes, code) && !BROWSER_ONLY.includes(code)),
+      [],
+      'summaries of codes that do not exist',
+    );
   });
 
   it('puts the summary before the exact message in another language, and leaves English and unknown codes as the server wrote them', () => {

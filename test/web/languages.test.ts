@@ -140,11 +140,7 @@ describe('the web interface in other languages', () => {
           await page.goto(`${mailroom.url}${shown.path}`);
           await page.getByRole('heading', { level: 1, name: t(shown.title), exact: true }).waitFor();
           await page.locator(shown.ready).first().waitFor();
-          assert.deepEqual(
-            await page.evaluate<[string, string]>('[document.documentElement.lang, document.documentElement.dir]'),
-            [admin.language, direction],
-            `${shown.name}: the document's language and direction`,
-          );
+          assert.deepEqual(await page.evaluate<[string, string]>('[document.documentElement.lang, document.documentElement.dir]'), [admin.language, direction], `${shown.name}: the document's language and direction`);
           const menu = await page.locator('header nav a').allInnerTexts();
           for (const key of ['navEmailServer', 'navGeneral', 'navTemplates', 'navOutbox', 'navUsers'] as const) assert.ok(menu.includes(t(key)), `${shown.name}: the menu has ${t(key)} (${menu.join(' | ')})`);
           assert.deepEqual(await clippedTexts(page), [], `${shown.name} (${admin.language}): nothing cut off`);

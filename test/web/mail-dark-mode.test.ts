@@ -95,14 +95,17 @@ describe('a share mail in light and dark mode, 600 pixels wide', () => {
 
   /** What the page draws of an element: shown or not, its size, and a computed style. */
   const drawn = (page: Page, selector: string, property = 'background-color') =>
-    page.locator(selector).first().evaluate((el, prop) => {
-      // The page's own globals (the tests are compiled without the DOM's types).
-      const view = globalThis as unknown as { getComputedStyle(e: unknown): { display: string; getPropertyValue(p: string): string } };
-      const node = el as unknown as { getBoundingClientRect(): { width: number; height: number }; complete?: boolean; naturalWidth?: number };
-      const style = view.getComputedStyle(el);
-      const box = node.getBoundingClientRect();
-      return { shown: style.display !== 'none', width: box.width, height: box.height, value: style.getPropertyValue(prop), loaded: node.complete === true && (node.naturalWidth ?? 0) > 0 };
-    }, property);
+    page
+      .locator(selector)
+      .first()
+      .evaluate((el, prop) => {
+        // The page's own globals (the tests are compiled without the DOM's types).
+        const view = globalThis as unknown as { getComputedStyle(e: unknown): { display: string; getPropertyValue(p: string): string } };
+        const node = el as unknown as { getBoundingClientRect(): { width: number; height: number }; complete?: boolean; naturalWidth?: number };
+        const style = view.getComputedStyle(el);
+        const box = node.getBoundingClientRect();
+        return { shown: style.display !== 'none', width: box.width, height: box.height, value: style.getPropertyValue(prop), loaded: node.complete === true && (node.naturalWidth ?? 0) > 0 };
+      }, property);
 
   for (const scheme of ['light', 'dark'] as const) {
     it(`${scheme}: the ${scheme === 'dark' ? 'dark ' : ''}logo at 160 × 40, the note on two lines and the button's padding on its cell`, async () => {

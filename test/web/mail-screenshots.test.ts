@@ -104,10 +104,7 @@ describe('share and digest mails on a 375 px phone, en and zh-CN', () => {
   });
 
   it('the share mail: mail-share-phone.png and mail-share-phone.zh-CN.png', async () => {
-    await mailroom.ctx.events.ingest([
-      share('4711', 'alice', 'bob', 'Budget 2026.xlsx', 'Here is the latest version, please have a look before Friday.'),
-      share('4712', 'xiaoming', 'mei', '2026年度预算（第三季度修订版）.xlsx', '这是最新版本，周五开会前请看一下。'),
-    ]);
+    await mailroom.ctx.events.ingest([share('4711', 'alice', 'bob', 'Budget 2026.xlsx', 'Here is the latest version, please have a look before Friday.'), share('4712', 'xiaoming', 'mei', '2026年度预算（第三季度修订版）.xlsx', '这是最新版本，周五开会前请看一下。')]);
     const en = await deliveredHtml('bob', /shared/);
     assert.equal(en.subject, 'Alice Andersen shared »Budget 2026.xlsx« with you');
     await onPhone(en.html, 'en-US', 'mail-share-phone.png', async (page) => {

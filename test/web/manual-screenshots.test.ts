@@ -13,21 +13,7 @@ import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import {
-  ADMIN_PASSWORD,
-  DESKTOP,
-  PHONE,
-  SCREENSHOT_DIR,
-  assertWholeChoices,
-  eventually,
-  launchBrowser,
-  screenshot,
-  scrollsSideways,
-  signIn,
-  startMailroom,
-  type MailroomInstance,
-  type TestBrowser,
-} from '../support/browser.ts';
+import { ADMIN_PASSWORD, DESKTOP, PHONE, SCREENSHOT_DIR, assertWholeChoices, eventually, launchBrowser, screenshot, scrollsSideways, signIn, startMailroom, type MailroomInstance, type TestBrowser } from '../support/browser.ts';
 import { readMaildir, startPostfix, type PostfixServer } from '../support/servers.ts';
 import { postfixSettings } from '../support/mail-fixtures.ts';
 import type { OutboxWorker } from '../../src/outbox/outbox-worker.ts';

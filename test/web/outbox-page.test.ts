@@ -155,7 +155,10 @@ describe('the Outbox page', () => {
       // Opening a mail keeps the list as it was: the filter stays.
       await page.getByRole('link', { name: `Show mail #${one}: Refused first` }).click();
       await page.waitForURL(new RegExp(`/admin/outbox/${one}$`));
-      await page.locator('#mail-details-title').filter({ hasText: `Mail #${one}` }).waitFor();
+      await page
+        .locator('#mail-details-title')
+        .filter({ hasText: `Mail #${one}` })
+        .waitFor();
       assert.equal(await page.locator('#outbox-counts li[data-state="failed"] button').getAttribute('aria-pressed'), 'true');
       await page.getByLabel(`Select mail #${one}`).check();
       await page.getByLabel(`Select mail #${two}`).check();
@@ -184,7 +187,10 @@ describe('the Outbox page', () => {
     await browser.withPage({ locale: 'en-US', viewport: DESKTOP }, async ({ page }) => {
       // The deep link: the page opens with the mail open.
       await openOutbox(page, `/admin/outbox/${id}`);
-      await page.locator('#mail-details-title').filter({ hasText: `Mail #${id}` }).waitFor();
+      await page
+        .locator('#mail-details-title')
+        .filter({ hasText: `Mail #${id}` })
+        .waitFor();
       const row = page.locator(`#outbox-list tr[data-id="${id}"]`);
       assert.equal(await row.getAttribute('aria-current'), 'true');
       assert.match(await row.locator('.next-attempt').innerText(), /^Next attempt: /);
@@ -209,7 +215,10 @@ describe('the Outbox page', () => {
       await page.waitForURL(/\/admin\/outbox$/);
       assert.equal(await page.locator('#mail-details').count(), 0);
       await page.goBack();
-      await page.locator('#mail-details-title').filter({ hasText: `Mail #${id}` }).waitFor();
+      await page
+        .locator('#mail-details-title')
+        .filter({ hasText: `Mail #${id}` })
+        .waitFor();
     });
   });
 });

@@ -10,23 +10,7 @@ import { mkdir } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { simpleParser } from 'mailparser';
 import type { Page } from 'playwright-core';
-import {
-  DESKTOP,
-  PHONE,
-  SCREENSHOT_DIR,
-  descriptionOf,
-  eventually,
-  focusedId,
-  generatedText,
-  launchBrowser,
-  screenshot,
-  scrollsSideways,
-  signIn,
-  startMailroom,
-  waitForDescription,
-  type MailroomInstance,
-  type TestBrowser,
-} from '../support/browser.ts';
+import { DESKTOP, PHONE, SCREENSHOT_DIR, descriptionOf, eventually, focusedId, generatedText, launchBrowser, screenshot, scrollsSideways, signIn, startMailroom, waitForDescription, type MailroomInstance, type TestBrowser } from '../support/browser.ts';
 import { postfixSettings } from '../support/mail-fixtures.ts';
 import { startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
 
@@ -215,7 +199,11 @@ describe('the personal page, sign-in and password reset, for a user who is not a
       await page.keyboard.press('Enter');
       await page.getByRole('heading', { level: 1, name: '个人设置' }).waitFor();
       assert.equal(await languageOf('noa'), 'zh-CN');
-      assert.deepEqual(saves.map((x) => JSON.parse(x) as unknown), [{ frequency: browsed }, { language: 'zh-CN' }], 'one save for each choice made, none for those passed');
+      assert.deepEqual(
+        saves.map((x) => JSON.parse(x) as unknown),
+        [{ frequency: browsed }, { language: 'zh-CN' }],
+        'one save for each choice made, none for those passed',
+      );
     });
   });
 
@@ -399,9 +387,7 @@ describe('the personal page, sign-in and password reset, for a user who is not a
       await page.locator('#activity-empty').filter({ hasText: 'Nothing has happened yet.' }).waitFor();
 
       // 55 changes: a page of 50, then "Older activity" brings the other 5, oldest last.
-      await mailroom.ctx.events.ingest(
-        Array.from({ length: 55 }, (_, i) => ({ id: `kai-${i}`, type: 'file.changed' as const, actor: 'mei', affected: ['kai'], object: { type: 'file' as const, id: String(i), name: `Report ${i + 1}.pdf` } })),
-      );
+      await mailroom.ctx.events.ingest(Array.from({ length: 55 }, (_, i) => ({ id: `kai-${i}`, type: 'file.changed' as const, actor: 'mei', affected: ['kai'], object: { type: 'file' as const, id: String(i), name: `Report ${i + 1}.pdf` } })));
       await page.reload();
       const names = page.locator('#activity-list .object');
       await eventually(async () => (await names.count()) === 50, 'the first 50');

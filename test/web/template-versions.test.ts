@@ -77,8 +77,15 @@ describe('the version history of the Templates page', () => {
       assert.deepEqual(await page.locator('#template-history li').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-action'))), ['set', 'set']);
       assert.match(await row(page, firstId).innerText(), new RegExp(`^Version ${firstId} Saved by browser-tests`));
       // The version in force can be viewed but not restored; the older one has both.
-      assert.equal(await row(page, secondId).getByRole('button', { name: `Restore version ${secondId}` }).count(), 0);
-      await row(page, secondId).getByRole('button', { name: `View version ${secondId}` }).waitFor();
+      assert.equal(
+        await row(page, secondId)
+          .getByRole('button', { name: `Restore version ${secondId}` })
+          .count(),
+        0,
+      );
+      await row(page, secondId)
+        .getByRole('button', { name: `View version ${secondId}` })
+        .waitFor();
 
       // View: the parts as text, the HTML not rendered.
       const view = page.getByRole('button', { name: `View version ${firstId}` });
@@ -116,7 +123,10 @@ describe('the version history of the Templates page', () => {
       assert.equal((await restoreCall).status(), 200);
       const after = await template('share', 'en');
       const newId = after.versions[0]?.id as number;
-      await page.locator('#template-notice').filter({ hasText: `Version ${firstId} restored as version ${newId}.` }).waitFor();
+      await page
+        .locator('#template-notice')
+        .filter({ hasText: `Version ${firstId} restored as version ${newId}.` })
+        .waitFor();
       assert.deepEqual(after.parts, first, 'the API has the first version in force');
       assert.equal(after.customized, true);
       assert.deepEqual(
@@ -138,7 +148,13 @@ describe('the version history of the Templates page', () => {
       const newest = page.locator('#template-history li').first();
       assert.equal(await newest.getAttribute('data-action'), 'restore');
       assert.match(await newest.innerText(), new RegExp(`^Version ${newId} Restored from version ${firstId} by admin .*in force`, 's'));
-      assert.equal(await row(page, secondId).getByRole('button', { name: `Restore version ${secondId}` }).count(), 1, 'the version before is restorable now');
+      assert.equal(
+        await row(page, secondId)
+          .getByRole('button', { name: `Restore version ${secondId}` })
+          .count(),
+        1,
+        'the version before is restorable now',
+      );
       assert.equal(await page.locator('#template-state').innerText(), 'customized');
     });
   });
@@ -148,11 +164,7 @@ describe('the version history of the Templates page', () => {
     const db = new BetterSqlite3(join(mailroom.dataDir, 'mailroom.sqlite'));
     let oldId: number;
     try {
-      oldId = Number(
-        db
-          .prepare('INSERT INTO template_versions (name, lang, subject, html, text, action, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-          .run('share', 'en', 'Old', '<p>{{ sharer }} and {{ share_owner_avatar }}</p>', '', 'set', 'old-mailroom', Date.now()).lastInsertRowid,
-      );
+      oldId = Number(db.prepare('INSERT INTO template_versions (name, lang, subject, html, text, action, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run('share', 'en', 'Old', '<p>{{ sharer }} and {{ share_owner_avatar }}</p>', '', 'set', 'old-mailroom', Date.now()).lastInsertRowid);
     } finally {
       db.close();
     }

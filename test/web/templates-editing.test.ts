@@ -76,7 +76,10 @@ describe('editing on the Templates page', () => {
 
       // A reload: the browser's own "Leave site?"; staying keeps the draft.
       await page.reload({ timeout: 2_000 }).catch(() => undefined);
-      assert.deepEqual(dialogs.map((d) => d.type), ['beforeunload']);
+      assert.deepEqual(
+        dialogs.map((d) => d.type),
+        ['beforeunload'],
+      );
       assert.equal(await subject.inputValue(), `${original} (edited)`, 'staying keeps the draft');
 
       // A link inside the app: the page's own question; No stays on the page.
@@ -215,8 +218,7 @@ describe('editing on the Templates page', () => {
       const { inner, content } = await sizes();
       assert.ok(Math.abs(inner - content) <= 1, `frame ${inner}px, mail ${content}px`);
 
-      const overlap = (a: { x: number; y: number; width: number; height: number }, b: { x: number; y: number; width: number; height: number }) =>
-        a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+      const overlap = (a: { x: number; y: number; width: number; height: number }, b: { x: number; y: number; width: number; height: number }) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
       const others = ['.tpl-edit', '.tpl-variables', '#editor-html', '#editor-text', '.tpl-history', '.tpl-test'];
       for (const scroll of [0, 600, 100_000]) {
         await page.evaluate(`window.scrollTo(0, ${scroll})`);
@@ -239,7 +241,7 @@ describe('editing on the Templates page', () => {
         await signIn(page, mailroom.url, 'admin', ADMIN_PASSWORD, /\/admin\/email$/);
         await open(page, 'share');
         // The preview is written for this instance too.
-        assert.match(await page.locator('#preview-html').getAttribute('srcdoc') ?? '', /Example Cloud/);
+        assert.match((await page.locator('#preview-html').getAttribute('srcdoc')) ?? '', /Example Cloud/);
         await page.getByLabel('Send the test mail to').fill('share.test@example.org');
         await page.locator('#template-test-send').click();
         await page.locator('#template-test-result').filter({ hasText: 'A test was sent to share.test@example.org.' }).waitFor();

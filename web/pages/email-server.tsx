@@ -154,9 +154,7 @@ export function EmailServerPage() {
         <svg class="lock-icon" aria-hidden="true" width="12" height="14" viewBox="0 0 12 14" fill="currentColor">
           <path fill-rule="evenodd" d="M2 6V4a4 4 0 0 1 8 0v2h1v8H1V6h1zm2 0h4V4a2 2 0 0 0-4 0v2z" />
         </svg>{' '}
-        {s.fileOnly
-          ? t('fileOnlyNote', { variable: `MAILROOM_${key.toUpperCase()}` })
-          : t('lockedBy', { source: t(s.lockedBy === 'env' ? 'lockedSource_env' : 'lockedSource_file') })}
+        {s.fileOnly ? t('fileOnlyNote', { variable: `MAILROOM_${key.toUpperCase()}` }) : t('lockedBy', { source: t(s.lockedBy === 'env' ? 'lockedSource_env' : 'lockedSource_file') })}
       </p>
     );
   };
@@ -316,12 +314,7 @@ export function EmailServerPage() {
                 </p>
                 <div class="field">
                   <label for="f-mail_smtpoauth_grant">{t('fieldOAuthGrant')}</label>
-                  <CommitSelect
-                    field={common('mail_smtpoauth_grant')}
-                    saved={String(shownValue('mail_smtpoauth_grant'))}
-                    onCommit={(v) => void save({ mail_smtpoauth_grant: v })}
-                    onBrowse={(p) => browsing('mail_smtpoauth_grant', p)}
-                  >
+                  <CommitSelect field={common('mail_smtpoauth_grant')} saved={String(shownValue('mail_smtpoauth_grant'))} onCommit={(v) => void save({ mail_smtpoauth_grant: v })} onBrowse={(p) => browsing('mail_smtpoauth_grant', p)}>
                     <option value="refresh_token">{t('oauthGrantRefreshToken')}</option>
                     <option value="client_credentials">{t('oauthGrantClientCredentials')}</option>
                   </CommitSelect>
@@ -334,9 +327,7 @@ export function EmailServerPage() {
                   {textField('mail_smtpoauth_client_id', 'fieldOAuthClientId', { hint: 'fieldOAuthClientIdHint', verbatim: true })}
                   {secretField('mail_smtpoauth_client_secret', 'fieldOAuthClientSecret', { isSet: 'oauthClientSecretIsSet', notSet: appOnly ? 'oauthAppClientSecretNotSet' : 'oauthClientSecretNotSet' }, true)}
                 </div>
-                {appOnly
-                  ? textField('mail_smtpoauth_scope', 'fieldOAuthScope', { hint: 'fieldOAuthScopeHint', verbatim: true })
-                  : secretField('mail_smtpoauth_refresh_token', 'fieldOAuthRefreshToken', { isSet: 'oauthRefreshTokenIsSet', notSet: 'oauthRefreshTokenNotSet' }, true)}
+                {appOnly ? textField('mail_smtpoauth_scope', 'fieldOAuthScope', { hint: 'fieldOAuthScopeHint', verbatim: true }) : secretField('mail_smtpoauth_refresh_token', 'fieldOAuthRefreshToken', { isSet: 'oauthRefreshTokenIsSet', notSet: 'oauthRefreshTokenNotSet' }, true)}
               </fieldset>
             )}
             {textField('mail_smtptimeout', 'fieldTimeout', { type: 'number' })}
@@ -536,8 +527,7 @@ function Detect(props: { settings: Settings; onApplied: (keys: string[]) => Prom
   const [error, setError] = useState<string | null>(null);
   const [proposal, setProposal] = useState<DetectProposal | null>(null);
   const [outcome, setOutcome] = useState<{ kind: 'ok' | 'error' | 'info'; text: string } | null>(null);
-  const wordNotes = (report: DetectHostReport) =>
-    report.findings.map((finding, i) => inPageWords(wordFinding(finding, report.notes[i] ?? '', language, t), t));
+  const wordNotes = (report: DetectHostReport) => report.findings.map((finding, i) => inPageWords(wordFinding(finding, report.notes[i] ?? '', language, t), t));
   const run = async (event: Event) => {
     event.preventDefault();
     setBusy(true);
@@ -585,8 +575,7 @@ function Detect(props: { settings: Settings; onApplied: (keys: string[]) => Prom
     }
   };
   /** A value as the form shows it: the encryption by its choice's name, yes/no for a checkbox. */
-  const shown = (key: string, v: Value | null) =>
-    key === 'mail_smtpsecure' ? t(`encryption_${v === 'ssl' || v === 'tls' ? v : 'none'}` as MessageKey) : v === null || v === '' ? t('detectUnset') : typeof v === 'boolean' ? t(v ? 'yes' : 'no') : String(v);
+  const shown = (key: string, v: Value | null) => (key === 'mail_smtpsecure' ? t(`encryption_${v === 'ssl' || v === 'tls' ? v : 'none'}` as MessageKey) : v === null || v === '' ? t('detectUnset') : typeof v === 'boolean' ? t(v ? 'yes' : 'no') : String(v));
   const report = proposal?.report;
   return (
     <section class="panel" aria-labelledby="detect-title">
@@ -628,11 +617,7 @@ function Detect(props: { settings: Settings; onApplied: (keys: string[]) => Prom
                 ))}
               </ul>
             )}
-            {report.hosts && report.hosts.length > 1 && report.hosts.some((h) => h.notes.length > 0) && (
-              <ul class="notes host-notes">
-                {report.hosts.flatMap((h) => wordNotes(h).map((n) => <li key={`${h.host} ${n}`}>{`${h.host}: ${n}`}</li>))}
-              </ul>
-            )}
+            {report.hosts && report.hosts.length > 1 && report.hosts.some((h) => h.notes.length > 0) && <ul class="notes host-notes">{report.hosts.flatMap((h) => wordNotes(h).map((n) => <li key={`${h.host} ${n}`}>{`${h.host}: ${n}`}</li>))}</ul>}
             {report.recommended && (
               <div class="detect-proposal">
                 {proposal.changes.length === 0 ? (

@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { api, ApiError, MAIL_SETTINGS_EVENT, type SettingView } from '../api.ts';
+import { api, type ApiError, MAIL_SETTINGS_EVENT, type SettingView } from '../api.ts';
 import { CommitSelect, Notice, PageTitle, SaveStatus, type SaveState } from '../components.tsx';
 import { useMailLanguages } from '../mail-languages.ts';
 import { useI18n, type MessageKey } from '../i18n.ts';
@@ -113,12 +113,7 @@ export function GeneralPage() {
     return (
       <div class="field">
         <label for={`f-${key}`}>{t(label)}</label>
-        <CommitSelect
-          field={{ id: `f-${key}`, name: key, disabled: locked, 'aria-describedby': [`hn-${key}`, `st-${key}`, ...(locked ? [`lk-${key}`] : [])].join(' ') }}
-          saved={String(s?.value ?? '')}
-          onCommit={(value) => void save(key, value)}
-          onBrowse={() => undefined}
-        >
+        <CommitSelect field={{ id: `f-${key}`, name: key, disabled: locked, 'aria-describedby': [`hn-${key}`, `st-${key}`, ...(locked ? [`lk-${key}`] : [])].join(' ') }} saved={String(s?.value ?? '')} onCommit={(value) => void save(key, value)} onBrowse={() => undefined}>
           {options.map((o) => (
             <option key={o.value} value={o.value} lang={o.lang}>
               {o.label}

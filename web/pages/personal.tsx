@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, ApiError, type User } from '../api.ts';
+import { api, type ApiError, type User } from '../api.ts';
 import { CommitSelect, Notice, PageTitle, SaveStatus, type SaveState } from '../components.tsx';
 import { useI18n, type MessageKey } from '../i18n.ts';
 import { useSession } from '../session.ts';

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { api, ApiError, setCsrfToken, type LinkHolder, type User } from '../api.ts';
+import { api, type ApiError, setCsrfToken, type LinkHolder, type User } from '../api.ts';
 import { Link, Notice, PageTitle } from '../components.tsx';
 import { useI18n } from '../i18n.ts';
 import { navigate } from '../router.ts';
@@ -25,7 +25,7 @@ export function LoginPage(props: { onSignedIn(user: User): Promise<void> }) {
       // Waits for the words of the account's language, so that the next page comes in it.
       await props.onSignedIn(r.user);
       const next = new URLSearchParams(location.search).get('next');
-      navigate(next && next.startsWith('/') && !next.startsWith('//') && next !== '/login' ? next : '/');
+      navigate(next?.startsWith('/') && !next.startsWith('//') && next !== '/login' ? next : '/');
     } catch (e) {
       const err = e as ApiError;
       setError(err.code === 'rate_limited' ? t('loginLocked', { seconds: retryAfter(err) }) : err.code === 'login_failed' ? t('loginFailed') : t('errorGeneric', { message: err.message }));
@@ -113,7 +113,18 @@ export function ResetPage(props: { token: string }) {
   const check = useLinkCheck('/password-reset/', props.token, ['reset_token_invalid']);
   if (check.kind === 'checking') return <LoadingLine />;
   if (check.kind !== 'valid') {
-    return <LinkRefused check={check} title="resetTitle" invalid="resetLinkInvalid" hint="resetLinkAgain" next={[{ href: '/forgot', label: 'forgotTitle' }, { href: '/login', label: 'goToSignIn' }]} />;
+    return (
+      <LinkRefused
+        check={check}
+        title="resetTitle"
+        invalid="resetLinkInvalid"
+        hint="resetLinkAgain"
+        next={[
+          { href: '/forgot', label: 'forgotTitle' },
+          { href: '/login', label: 'goToSignIn' },
+        ]}
+      />
+    );
   }
   return (
     <InLanguage language={check.holder.language}>

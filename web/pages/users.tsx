@@ -28,7 +28,7 @@ type AddedUser = User & { invitation?: InvitationSent; invitation_error?: { code
 const invitationPending = (u: User) => u.email !== null && !u.password_set && !u.disabled;
 
 /** A result line, written in the language in force when it is shown (one's own language may just have changed). */
-type Result = { kind: 'ok' | 'error'; text: (t: Translate) => string; /** An invitation was owed: its key, for the link that opens its mail in the Outbox. */ mailKey?: string } | null;
+type Result = { kind: 'ok' | 'error'; text: (t: Translate) => string /** An invitation was owed: its key, for the link that opens its mail in the Outbox. */; mailKey?: string } | null;
 
 /** An error of the API as a message next to the field it is about, or for the whole form. */
 function explain(e: unknown, t: Translate, language: string): { field?: Field; message: string } {
@@ -91,8 +91,7 @@ export function UsersPage() {
   };
   useEffect(() => void load(), []);
 
-  const focusRowButton = (uid: string, which: 'edit' | 'toggle' | 'invite' | 'reset') =>
-    queueMicrotask(() => document.querySelector<HTMLButtonElement>(`#users-list tr[data-uid="${CSS.escape(uid)}"] button.${which}`)?.focus());
+  const focusRowButton = (uid: string, which: 'edit' | 'toggle' | 'invite' | 'reset') => queueMicrotask(() => document.querySelector<HTMLButtonElement>(`#users-list tr[data-uid="${CSS.escape(uid)}"] button.${which}`)?.focus());
 
   const toggle = async (u: User) => {
     const disable = !u.disabled;
@@ -240,13 +239,7 @@ export function UsersPage() {
                   <td data-label={t('userLanguage')}>{languageName(languages, u.language)}</td>
                   <td data-label={t('userTimezone')}>{u.timezone}</td>
                   <td data-label={t('userAdmin')}>{u.admin ? t('yes') : t('no')}</td>
-                  <td data-label={t('userStatus')}>
-                    {invitationPending(u) ? (
-                      <span class="badge pending">{t('userInvitationPending')}</span>
-                    ) : (
-                      <span class={`badge ${u.disabled ? 'failed' : 'sent'}`}>{u.disabled ? t('userDisabled') : t('userActive')}</span>
-                    )}
-                  </td>
+                  <td data-label={t('userStatus')}>{invitationPending(u) ? <span class="badge pending">{t('userInvitationPending')}</span> : <span class={`badge ${u.disabled ? 'failed' : 'sent'}`}>{u.disabled ? t('userDisabled') : t('userActive')}</span>}</td>
                   <td data-label={t('userActions')} class="row-actions">
                     <button
                       type="button"
@@ -261,13 +254,7 @@ export function UsersPage() {
                     >
                       {t('userEdit')}
                     </button>
-                    <button
-                      type="button"
-                      class={`toggle ${u.disabled ? '' : 'danger'}`}
-                      aria-label={t(u.disabled ? 'userEnableOf' : 'userDisableOf', { uid: u.uid })}
-                      disabled={busyUid === u.uid}
-                      onClick={() => void toggle(u)}
-                    >
+                    <button type="button" class={`toggle ${u.disabled ? '' : 'danger'}`} aria-label={t(u.disabled ? 'userEnableOf' : 'userDisableOf', { uid: u.uid })} disabled={busyUid === u.uid} onClick={() => void toggle(u)}>
                       {u.disabled ? t('userEnable') : t('userDisable')}
                     </button>
                     {invitationPending(u) && (
@@ -322,12 +309,7 @@ export function UsersPage() {
           setResult({
             kind: 'ok',
             ...(invitation ? { mailKey: invitation.mail_key } : {}),
-            text: (tr) =>
-              invitation
-                ? tr('userAddedInvited', { uid: added.uid, email: invitation.email })
-                : added.password_set
-                  ? tr('userAdded', { uid: added.uid })
-                  : tr('userAddedNoPassword', { uid: added.uid }),
+            text: (tr) => (invitation ? tr('userAddedInvited', { uid: added.uid, email: invitation.email }) : added.password_set ? tr('userAdded', { uid: added.uid }) : tr('userAddedNoPassword', { uid: added.uid })),
           });
         }}
       />
@@ -337,7 +319,7 @@ export function UsersPage() {
 
 /** The fields of both forms; `prefix` makes the ids (`add-email`, `edit-email`) and their error ids (`add-email-error`). */
 function UserFields(props: { prefix: 'add' | 'edit'; values: Values; errors: Errors; set: (changes: Partial<Values>) => void; fieldRef: (field: Field, el: HTMLElement | null) => void }) {
-  const { t, language } = useI18n();
+  const { t } = useI18n();
   const { prefix, values, errors } = props;
   const zones = useTimeZones();
   const languages = useMailLanguages(values.language);

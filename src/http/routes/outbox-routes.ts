@@ -34,7 +34,6 @@ function sendEml(reply: FastifyReply, file: { fileName: string; bytes: Buffer })
   return reply.header('content-type', 'message/rfc822').header('content-disposition', `attachment; filename="${file.fileName}"`).header('x-content-type-options', 'nosniff').send(file.bytes);
 }
 
-
 /** Host applications send their own mails through the outbox; admins look into it and into the captured mails. */
 export function outboxRoutes(app: FastifyInstance, ctx: AppContext): void {
   const { admin, service } = createGuards(ctx);

@@ -9,7 +9,6 @@ const patchBody = z.record(z.string(), z.union([z.string(), z.number(), z.boolea
 const testBody = z.object({ to: z.string().max(320).optional(), debug: z.boolean().optional(), language: z.enum(LANGUAGE_CODES).optional() }).strict();
 const detectBody = z.object({ host: z.string().min(1).max(300) }).strict();
 
-
 /** The admin's "Email server" settings: every PATCH saves at once, as the wizard expects. */
 export function settingsRoutes(app: FastifyInstance, ctx: AppContext): void {
   const { admin } = createGuards(ctx);

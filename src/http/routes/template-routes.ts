@@ -7,11 +7,14 @@ import { versionJson } from '../../templates/template-service.ts';
 
 const templateParams = z.object({ name: z.string().min(1).max(40), lang: z.string().min(1).max(10) });
 // A version id is a positive integer; anything else is a malformed request, not an unknown version.
-const versionParams = templateParams.extend({ id: z.string().regex(/^[1-9]\d{0,14}$/, 'must be a version id (a positive whole number)').transform(Number) });
+const versionParams = templateParams.extend({
+  id: z
+    .string()
+    .regex(/^[1-9]\d{0,14}$/, 'must be a version id (a positive whole number)')
+    .transform(Number),
+});
 const putBody = z.object({ subject: z.string(), html: z.string(), text: z.string().optional() }).strict();
-const previewBody = z
-  .object({ subject: z.string().optional(), html: z.string().optional(), text: z.string().optional(), format: z.enum(['html', 'text']).optional() })
-  .strict();
+const previewBody = z.object({ subject: z.string().optional(), html: z.string().optional(), text: z.string().optional(), format: z.enum(['html', 'text']).optional() }).strict();
 
 const testBody = z.object({ to: z.string().max(320).optional() }).strict();
 

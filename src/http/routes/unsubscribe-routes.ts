@@ -63,7 +63,10 @@ export function unsubscribeRoutes(app: FastifyInstance, ctx: AppContext): void {
     } catch (error) {
       if (!isMailroomError(error)) throw error;
       const lang = await language(undefined);
-      return reply.status(400).type('text/html; charset=utf-8').send(page(lang, `<h1>${wordsOf(lang).title}</h1><p>${wordsOf(lang).invalid}</p><p><a href="${escapeHtml(await settingsLink())}">${wordsOf(lang).all}</a></p>`));
+      return reply
+        .status(400)
+        .type('text/html; charset=utf-8')
+        .send(page(lang, `<h1>${wordsOf(lang).title}</h1><p>${wordsOf(lang).invalid}</p><p><a href="${escapeHtml(await settingsLink())}">${wordsOf(lang).all}</a></p>`));
     }
   };
 
@@ -80,7 +83,10 @@ export function unsubscribeRoutes(app: FastifyInstance, ctx: AppContext): void {
     } catch (error) {
       if (!isMailroomError(error)) throw error;
       const lang = await language(undefined);
-      return reply.status(400).type('text/html; charset=utf-8').send(page(lang, `<h1>${wordsOf(lang).title}</h1><p>${wordsOf(lang).invalid}</p>`));
+      return reply
+        .status(400)
+        .type('text/html; charset=utf-8')
+        .send(page(lang, `<h1>${wordsOf(lang).title}</h1><p>${wordsOf(lang).invalid}</p>`));
     }
   };
 

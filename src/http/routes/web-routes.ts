@@ -61,7 +61,7 @@ export function webRoutes(app: FastifyInstance, webDir = findWebDir()): WebPages
     const name = (request.params as { '*': string })['*'];
     const file = assets ? resolve(assets, name) : undefined;
     // resolve() folds ../ away: anything that ends up outside assets/ is not ours to serve.
-    if (!assets || !file || !file.startsWith(assets + sep)) return reply.status(404).send({ error: { code: 'not_found', message: 'No such file' } });
+    if (!assets || !file?.startsWith(assets + sep)) return reply.status(404).send({ error: { code: 'not_found', message: 'No such file' } });
     // The build leaves a .gz beside each script and stylesheet; browsers that accept gzip get it.
     const gzip = /\bgzip\b/.test(String(request.headers['accept-encoding'] ?? '')) ? await readFile(`${file}.gz`).catch(() => undefined) : undefined;
     const body = gzip ?? (await readFile(file).catch(() => undefined));
@@ -94,5 +94,4 @@ export interface WebPages {
 }
 
 /** The envelope of the app's heading, as a favicon (also linked from index.html). */
-export const FAVICON_SVG =
-  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><rect width="64" height="64" rx="12" fill="#1f5fbf"/><path d="M12 20h40v26H12z" fill="#fff"/><path d="M12 20l20 15 20-15" fill="none" stroke="#1f5fbf" stroke-width="4" stroke-linejoin="round"/></svg>\n';
+export const FAVICON_SVG = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><rect width="64" height="64" rx="12" fill="#1f5fbf"/><path d="M12 20h40v26H12z" fill="#fff"/><path d="M12 20l20 15 20-15" fill="none" stroke="#1f5fbf" stroke-width="4" stroke-linejoin="round"/></svg>\n';

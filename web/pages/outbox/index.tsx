@@ -38,7 +38,6 @@ function viewOf(path: string): { tab: Tab; openId: number | null; owedKey: strin
   return { tab: 'mails', openId: match ? Number(match[1]) : null, owedKey: null };
 }
 
-
 /**
  * Admin → Outbox: how many mails are in each state (each count filters the list), the mails
  * (searched by recipient or subject, newest first, several selected to retry or cancel), one
@@ -70,16 +69,7 @@ export function OutboxPage() {
       {capture && <p class="intro">{t('captureIntro')}</p>}
       <div role="tablist" aria-label={t('outboxViews')} class="tabs" id="outbox-tabs" onKeyDown={onTabKey}>
         {TABS.map((x) => (
-          <a
-            key={x.id}
-            href={x.path}
-            role="tab"
-            id={`outbox-tab-${x.id}`}
-            aria-selected={tab === x.id}
-            aria-controls={`outbox-panel-${x.id}`}
-            tabIndex={tab === x.id ? 0 : -1}
-            onClick={onLinkClick}
-          >
+          <a key={x.id} href={x.path} role="tab" id={`outbox-tab-${x.id}`} aria-selected={tab === x.id} aria-controls={`outbox-panel-${x.id}`} tabIndex={tab === x.id ? 0 : -1} onClick={onLinkClick}>
             {t(x.label)}
           </a>
         ))}

@@ -217,9 +217,11 @@ export function OutboxMails(props: { openId: number | null }) {
                 <td data-label={t('outboxNumber')}>#{m.id}</td>
                 <td data-label={t('outboxState')}>
                   <StateBadge state={m.state} />
-                  {m.state === 'queued' && m.attempts > 0 && <span class="hint next-attempt">
+                  {m.state === 'queued' && m.attempts > 0 && (
+                    <span class="hint next-attempt">
                       {t('outboxNextAttempt')}: {fmt.time(m.nextAttemptAt)}
-                    </span>}
+                    </span>
+                  )}
                 </td>
                 <td data-label={t('outboxTo')} class="address">
                   {m.recipients.join(', ')}

@@ -37,9 +37,7 @@ export function MessageView(props: { headers: MessageHeader[]; parts: MessagePar
         {props.parts.map((p, i) => (
           <section class="mail-part" key={i} data-type={p.contentType} aria-labelledby={`${props.idPrefix}-part-${i}`}>
             <PartHeading id={`${props.idPrefix}-part-${i}`}>{t('mailPart', { n: i + 1, type: p.contentType })}</PartHeading>
-            <p class="hint part-meta">
-              {[p.charset, p.transferEncoding, t('mailBytes', { n: fmt.number(p.size) })].filter(Boolean).join(' · ')}
-            </p>
+            <p class="hint part-meta">{[p.charset, p.transferEncoding, t('mailBytes', { n: fmt.number(p.size) })].filter(Boolean).join(' · ')}</p>
             {p.text !== undefined && <pre class="mail-text">{p.text}</pre>}
             {p.html !== undefined && (
               <>

@@ -26,7 +26,6 @@ export interface OutboxMail {
   sentAt: number | null;
 }
 
-
 export interface Attempt {
   attempt: number;
   at: number;

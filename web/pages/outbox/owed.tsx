@@ -44,16 +44,16 @@ export function OwedMails(props: { refreshes: number }) {
         <>
           <Notice kind="error">{t('owedFailed', { count: fmt.number(view.failed) })}</Notice>
           <ListTable id="owed-failed-list" caption={t('owedFailedCaption')} columns={[t('outboxNumber'), t('owedKind'), t('owedError'), t('outboxUpdated')]}>
-              {view.failed_mails.map((m) => (
-                <tr key={m.id} data-id={m.id}>
-                  <td data-label={t('outboxNumber')}>#{m.id}</td>
-                  <td data-label={t('owedKind')}>{m.kind}</td>
-                  <td data-label={t('owedError')}>
-                    <code>{m.code}</code> {m.message}
-                  </td>
-                  <td data-label={t('outboxUpdated')}>{fmt.time(m.updatedAt)}</td>
-                </tr>
-              ))}
+            {view.failed_mails.map((m) => (
+              <tr key={m.id} data-id={m.id}>
+                <td data-label={t('outboxNumber')}>#{m.id}</td>
+                <td data-label={t('owedKind')}>{m.kind}</td>
+                <td data-label={t('owedError')}>
+                  <code>{m.code}</code> {m.message}
+                </td>
+                <td data-label={t('outboxUpdated')}>{fmt.time(m.updatedAt)}</td>
+              </tr>
+            ))}
           </ListTable>
           <p>
             <button type="button" id="owed-retry" disabled={retry?.kind === 'busy'} onClick={() => void doRetry()}>

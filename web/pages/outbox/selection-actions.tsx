@@ -55,11 +55,7 @@ export function SelectionActions(props: { selected: ReadonlySet<number>; onDone(
         {step?.kind === 'done' && (
           <Notice kind={step.results.every((r) => r.ok) ? 'ok' : 'error'}>
             {t('outboxBatchDone', { ok: fmt.number(step.results.filter((r) => r.ok).length), count: fmt.number(step.results.length) })}
-            {step.results.some((r) => !r.ok) && (
-              <ul class="batch-refusals">
-                {step.results.map((r) => (r.ok ? null : <li key={r.id}>{localizedErrorMessage(r.error.code, r.error.message)}</li>))}
-              </ul>
-            )}
+            {step.results.some((r) => !r.ok) && <ul class="batch-refusals">{step.results.map((r) => (r.ok ? null : <li key={r.id}>{localizedErrorMessage(r.error.code, r.error.message)}</li>))}</ul>}
           </Notice>
         )}
         {step?.kind === 'error' && <Notice kind="error">{t('errorGeneric', { message: step.message })}</Notice>}

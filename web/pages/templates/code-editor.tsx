@@ -18,20 +18,7 @@ export const loadEditor = () => (editorModule ??= import('../../editor.ts'));
  * after changing its value replaces the editor's text. Without the editor module (it failed to
  * load), a plain textarea takes its place.
  */
-export function CodeEditor(props: {
-  part: EditorMode;
-  docKey: string;
-  revision: number;
-  value: string;
-  variables: readonly string[];
-  error: ErrorMark | null;
-  reveal: number;
-  describedBy: string;
-  invalid: boolean;
-  onChange(value: string): void;
-  onFocus(): void;
-  onReady(handle: EditorHandle | null): void;
-}) {
+export function CodeEditor(props: { part: EditorMode; docKey: string; revision: number; value: string; variables: readonly string[]; error: ErrorMark | null; reveal: number; describedBy: string; invalid: boolean; onChange(value: string): void; onFocus(): void; onReady(handle: EditorHandle | null): void }) {
   const { t, language } = useI18n();
   const host = useRef<HTMLDivElement>(null);
   const handle = useRef<EditorHandle | null>(null);
@@ -96,17 +83,7 @@ export function CodeEditor(props: {
   return (
     <div id={`editor-${props.part}`} class="tpl-editor" data-state={state}>
       {state === 'failed' ? (
-        <textarea
-          class="tpl-fallback"
-          rows={14}
-          spellcheck={false}
-          aria-labelledby={labelId}
-          aria-describedby={props.describedBy}
-          aria-invalid={props.invalid || undefined}
-          value={props.value}
-          onInput={(e) => props.onChange(e.currentTarget.value)}
-          onFocus={props.onFocus}
-        />
+        <textarea class="tpl-fallback" rows={14} spellcheck={false} aria-labelledby={labelId} aria-describedby={props.describedBy} aria-invalid={props.invalid || undefined} value={props.value} onInput={(e) => props.onChange(e.currentTarget.value)} onFocus={props.onFocus} />
       ) : (
         <div ref={host} class="tpl-editor-host">
           {state === 'loading' && <p class="hint">{t('editorLoading')}</p>}

@@ -65,13 +65,7 @@ export function History(props: {
   };
 
   const label = (v: TemplateVersionInfo) =>
-    v.action === 'set'
-      ? t('templateVersionSet', { who: v.createdBy })
-      : v.action === 'reset'
-        ? t('templateVersionReset', { who: v.createdBy })
-        : v.restoredFrom !== undefined
-          ? t('templateVersionRestoredFrom', { who: v.createdBy, from: v.restoredFrom })
-          : t('templateVersionRestore', { who: v.createdBy });
+    v.action === 'set' ? t('templateVersionSet', { who: v.createdBy }) : v.action === 'reset' ? t('templateVersionReset', { who: v.createdBy }) : v.restoredFrom !== undefined ? t('templateVersionRestoredFrom', { who: v.createdBy, from: v.restoredFrom }) : t('templateVersionRestore', { who: v.createdBy });
 
   return (
     <section class="panel tpl-history" aria-labelledby="template-history-title">
@@ -89,8 +83,7 @@ export function History(props: {
             return (
               <li key={v.id} data-action={v.action} data-version={v.id}>
                 <div class="tpl-version-line">
-                  <span class="tpl-version-id">{t('templateVersionId', { id: v.id })}</span>{' '}
-                  <span class="tpl-version-action">{label(v)}</span> <time dateTime={v.createdAt}>{format.format(new Date(v.createdAt))}</time>
+                  <span class="tpl-version-id">{t('templateVersionId', { id: v.id })}</span> <span class="tpl-version-action">{label(v)}</span> <time dateTime={v.createdAt}>{format.format(new Date(v.createdAt))}</time>
                   {inForce && (
                     <>
                       {' '}
@@ -99,14 +92,7 @@ export function History(props: {
                   )}
                   {v.action !== 'reset' && (
                     <span class="tpl-version-buttons">
-                      <button
-                        type="button"
-                        class="small tpl-version-view"
-                        aria-expanded={open === v.id}
-                        aria-controls={`template-version-${v.id}`}
-                        aria-label={t(open === v.id ? 'templateVersionHideLabel' : 'templateVersionViewLabel', { id: v.id })}
-                        onClick={() => view(v.id)}
-                      >
+                      <button type="button" class="small tpl-version-view" aria-expanded={open === v.id} aria-controls={`template-version-${v.id}`} aria-label={t(open === v.id ? 'templateVersionHideLabel' : 'templateVersionViewLabel', { id: v.id })} onClick={() => view(v.id)}>
                         {t(open === v.id ? 'templateVersionHide' : 'templateVersionView')}
                       </button>
                       {!inForce && (

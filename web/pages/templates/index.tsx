@@ -30,34 +30,7 @@ export function TemplatesPage() {
   const noticeRef = useRef<HTMLDivElement>(null);
   const confirmButton = useRef<HTMLButtonElement>(null);
   const resetButton = useRef<HTMLButtonElement>(null);
-  const {
-    summaries,
-    loadError,
-    name,
-    setName,
-    lang,
-    setLang,
-    key,
-    path,
-    details,
-    drafts,
-    detail,
-    draft,
-    dirty,
-    saveState,
-    error,
-    preview,
-    confirmReset,
-    setConfirmReset,
-    busy,
-    notice,
-    revision,
-    setPart,
-    save,
-    reset,
-    restore,
-    discard,
-  } = useTemplateEditor({
+  const { summaries, loadError, name, setName, lang, setLang, key, path, details, drafts, detail, draft, dirty, saveState, error, preview, confirmReset, setConfirmReset, busy, notice, revision, setPart, save, reset, restore, discard } = useTemplateEditor({
     part: (part) => (part === 'subject' ? subjectInput.current?.focus() : editors.current[part]?.focus()),
     notice: () => noticeRef.current?.focus(),
   });
@@ -106,11 +79,7 @@ export function TemplatesPage() {
     if (!error || error.part !== part) return null;
     return (
       <p id="template-error" class="template-error" role="alert">
-        {error.line !== undefined
-          ? t('templateErrorAt', { line: error.line, column: error.column ?? 1, message: error.message })
-          : part
-            ? `${t(part === 'subject' ? 'templateSubject' : part === 'html' ? 'templateHtml' : 'templatePreviewText')}: ${error.message}`
-            : error.message}
+        {error.line !== undefined ? t('templateErrorAt', { line: error.line, column: error.column ?? 1, message: error.message }) : part ? `${t(part === 'subject' ? 'templateSubject' : part === 'html' ? 'templateHtml' : 'templatePreviewText')}: ${error.message}` : error.message}
       </p>
     );
   };
@@ -190,6 +159,7 @@ export function TemplatesPage() {
 
             {(['html', 'text'] as const).map((part) => (
               <div class="field" key={part}>
+                {/* biome-ignore lint/a11y/noStaticElementInteractions lint/a11y/useKeyWithClickEvents: the editor's label; a click on it focuses the editor as a <label> would, and the keyboard reaches the editor itself with Tab */}
                 <span class="label" id={`editor-${part}-label`} onClick={() => editors.current[part]?.focus()}>
                   {t(part === 'html' ? 'templateHtml' : 'templateText')}
                 </span>
@@ -226,16 +196,7 @@ export function TemplatesPage() {
                   {t('templateDiscard')}
                 </button>
               )}
-              <button
-                type="button"
-                id="template-reset"
-                class="danger"
-                ref={resetButton}
-                disabled={busy !== null || !customized}
-                aria-expanded={confirmReset}
-                aria-controls="template-reset-confirm-box"
-                onClick={() => setConfirmReset(true)}
-              >
+              <button type="button" id="template-reset" class="danger" ref={resetButton} disabled={busy !== null || !customized} aria-expanded={confirmReset} aria-controls="template-reset-confirm-box" onClick={() => setConfirmReset(true)}>
                 {t('templateReset')}
               </button>
             </div>

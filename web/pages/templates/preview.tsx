@@ -13,12 +13,7 @@ export type PreviewState = 'pending' | 'ready' | 'error';
  * draft the server refuses is reported through `onDraftError` (the editors mark it), a rendered
  * one clears it through `onRendered`.
  */
-export function useLivePreview(
-  path: string,
-  key: string,
-  draft: TemplateParts | undefined,
-  on: { onRendered(): void; onDraftError(found: DraftError): void },
-) {
+export function useLivePreview(path: string, key: string, draft: TemplateParts | undefined, on: { onRendered(): void; onDraftError(found: DraftError): void }) {
   const [preview, setPreview] = useState<TemplatePreview | null>(null);
   const [state, setState] = useState<PreviewState>('pending');
   const [failure, setFailure] = useState<string | null>(null);
@@ -88,6 +83,7 @@ export function PreviewPanel(props: { preview: TemplatePreview | null; state: Pr
         <span id="preview-subject">{preview?.subject ?? ''}</span>
       </p>
       <PreviewFrame html={preview?.html ?? ''} stale={state === 'error'} hidden={format !== 'html'} title={t('templatePreviewFrame')} />
+      {/* biome-ignore lint/a11y/useAriaPropsSupportedByRole: a scrollable text the keyboard can reach (tabIndex), named for screen readers as the frame beside it is */}
       <pre id="preview-text" class={state === 'error' ? 'stale' : ''} hidden={format !== 'text'} tabIndex={0} aria-label={t('templatePreviewTextLabel')}>
         {preview?.text ?? ''}
       </pre>
