@@ -1,4 +1,7 @@
 import type { Generated } from 'kysely';
+import type { NewEvent } from '../domain/notifications.ts';
+import type { OutboxAttempt } from '../domain/outbox.ts';
+import type { StoredSession, StoredUserToken } from '../domain/user.ts';
 
 /** The tables, as kysely sees them. Times are ISO-8601 text in both dialects. */
 export interface DatabaseSchema {
@@ -96,16 +99,10 @@ export interface OutboxTable {
   sent_at: number | null;
 }
 
-export interface OutboxAttemptTable {
+/** A row per delivery attempt (the domain's OutboxAttempt, with its keys). */
+export interface OutboxAttemptTable extends OutboxAttempt {
   id: Generated<number>;
   outbox_id: number;
-  attempt: number;
-  at: number;
-  host: string | null;
-  outcome: string;
-  code: string | null;
-  message: string | null;
-  reply: string | null;
 }
 
 export interface TemplateVersionTable {
@@ -123,25 +120,9 @@ export interface TemplateVersionTable {
 }
 
 /** Times in the tables below are epoch ms. */
-export interface SessionTable {
-  id_hash: string;
-  uid: string;
-  csrf_token: string;
-  created_at: number;
-  expires_at: number;
-  last_seen_at: number;
-}
+export type SessionTable = StoredSession;
 
-export interface UserTokenTable {
-  token_hash: string;
-  uid: string;
-  /** 'password_reset', 'invitation' or 'email_change'. */
-  purpose: string;
-  created_at: number;
-  expires_at: number;
-  used_at: number | null;
-  data: string | null;
-}
+export type UserTokenTable = StoredUserToken;
 
 export interface NotificationSettingsTable {
   /** A user's uid, or '*' for the admin's defaults. */
@@ -153,20 +134,9 @@ export interface NotificationSettingsTable {
   updated_at: number;
 }
 
-export interface EventTable {
+/** The stored event (the domain's NewEvent), with its key. */
+export interface EventTable extends NewEvent {
   id: Generated<number>;
-  /** The caller's idempotency id, or one Mailroom made up. */
-  event_key: string;
-  type: string;
-  actor: string | null;
-  object_type: string;
-  object_id: string;
-  object_name: string;
-  object_path: string | null;
-  link: string | null;
-  /** JSON of the event's `data`. */
-  data: string | null;
-  created_at: number;
 }
 
 export interface ActivityTable {

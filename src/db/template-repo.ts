@@ -1,24 +1,9 @@
 import type { Kysely, Selectable } from 'kysely';
+import type { NewTemplateVersion, StoredTemplateVersion } from '../domain/template-versions.ts';
 import type { DatabaseSchema, TemplateVersionTable } from './schema.ts';
 
-/** 'set' (a save), 'reset' (the shipped default back; parts empty), 'restore' (an older version's parts saved again). */
-export type TemplateVersionAction = 'set' | 'reset' | 'restore';
-
-export interface NewTemplateVersion {
-  name: string;
-  lang: string;
-  subject: string;
-  html: string;
-  text: string;
-  action: TemplateVersionAction;
-  createdBy: string;
-  /** Epoch ms. */
-  createdAt: number;
-}
-
-export interface TemplateVersionRow extends NewTemplateVersion {
-  id: number;
-}
+export type { NewTemplateVersion };
+export type TemplateVersionRow = StoredTemplateVersion;
 
 function toRow(r: Selectable<TemplateVersionTable>): TemplateVersionRow {
   return {

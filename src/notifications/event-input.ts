@@ -3,6 +3,7 @@ import { LANGUAGE_CODES, type Language } from '../domain/languages.ts';
 import { explainInvalidAddress, printable } from '../domain/address.ts';
 import { MailroomError } from '../errors.ts';
 import { EVENT_TYPES, isEventType, type EventType } from '../domain/event-types.ts';
+import { httpLink, oneLine, shareExpiration, shareNote } from './input-fields.ts';
 
 /** Most events in one request or call. */
 export const MAX_EVENTS = 1000;
@@ -11,15 +12,6 @@ export const MAX_EVENTS = 1000;
 export const MAX_LINK_RECIPIENTS = 20;
 
 const uid = z.string().min(1).max(64);
-const oneLine = (max: number) =>
-  z
-    .string()
-    .max(max)
-    .refine((v) => !/[\r\n]/.test(v), 'must not contain a line break');
-const httpLink = z
-  .string()
-  .max(2000)
-  .refine((v) => /^https?:\/\/[^\s]+$/.test(v), 'must be an http(s) URL');
 
 const eventSchema = z
   .object({
@@ -40,13 +32,9 @@ const eventSchema = z
     data: z
       .object({
         /** share.created: when the share ends (ISO 8601 date or time). */
-        expiration: z
-          .string()
-          .max(40)
-          .refine((v) => !Number.isNaN(Date.parse(v)), 'must be an ISO 8601 date such as 2026-12-31')
-          .optional(),
+        expiration: shareExpiration.optional(),
         /** share.created: the sharer's note to the recipients (may span lines). */
-        note: z.string().max(4000).optional(),
+        note: shareNote.optional(),
         /** The actor's name when the actor is not a Mailroom user (a public link, a federated user). */
         actor_name: oneLine(200).optional(),
         /** share.link.sent: the outside addresses to mail the public link to. */

@@ -1,11 +1,6 @@
 /** The input schema of "notify by email" for a share, beside event-input.ts: zod at the boundary, read by the route. */
 import { z } from 'zod';
-
-const oneLine = (max: number) =>
-  z
-    .string()
-    .max(max)
-    .refine((v) => !/[\r\n]/.test(v), 'must not contain a line break');
+import { httpLink, oneLine, shareExpiration, shareNote } from './input-fields.ts';
 
 /** `POST /api/v1/shares/notify`: "notify by email" for a share that exists already. */
 export const shareNotifySchema = z
@@ -20,17 +15,9 @@ export const shareNotifySchema = z
         name: oneLine(1000).refine((v) => v.trim() !== '', 'must not be empty'),
       })
       .strict(),
-    link: z
-      .string()
-      .max(2000)
-      .refine((v) => /^https?:\/\/[^\s]+$/.test(v), 'must be an http(s) URL')
-      .optional(),
-    expiration: z
-      .string()
-      .max(40)
-      .refine((v) => !Number.isNaN(Date.parse(v)), 'must be an ISO 8601 date such as 2026-12-31')
-      .optional(),
-    note: z.string().max(4000).optional(),
+    link: httpLink.optional(),
+    expiration: shareExpiration.optional(),
+    note: shareNote.optional(),
   })
   .strict();
 export type ShareNotifyInput = z.infer<typeof shareNotifySchema>;

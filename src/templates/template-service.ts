@@ -5,27 +5,16 @@ import { SHIPPED_TEMPLATES } from './shipped-templates.ts';
 import { sampleData } from './sample-data.ts';
 import { TEMPLATE_DEFINITIONS, TEMPLATE_LANGUAGES, TEMPLATE_NAMES, isTemplateLanguage, isTemplateName, variablesOf, type TemplateLanguage, type TemplateName, type TemplatePart, type TemplateParts, type VariableSpec } from './template-catalog.ts';
 import type { TemplateEngine } from './template-engine.ts';
+import type { NewTemplateVersion, StoredTemplateVersion } from '../domain/template-versions.ts';
 import type { TemplateDetail as ApiTemplateDetail, TemplatePreview, TemplateSummary as ApiTemplateSummary, TemplateVersionAction, TemplateVersionInfo, TemplateVersionJson } from '../domain/api-types.ts';
 
 export type { TemplateVersionAction };
 
-/** One stored version of a template, as the store gives it back. */
-export interface StoredTemplateVersion {
-  id: number;
-  name: string;
-  lang: string;
-  subject: string;
-  html: string;
-  text: string;
-  action: TemplateVersionAction;
-  createdBy: string;
-  /** Epoch ms. */
-  createdAt: number;
-}
+export type { StoredTemplateVersion };
 
 /** The template versions as the service needs them (implemented by db/template-repo.ts). */
 export interface TemplateStore {
-  addVersion(version: Omit<StoredTemplateVersion, 'id'>): Promise<{ id: number }>;
+  addVersion(version: NewTemplateVersion): Promise<{ id: number }>;
   /** The newest version of one template, or undefined when it was never changed. */
   latest(name: string, lang: string): Promise<StoredTemplateVersion | undefined>;
   /** One version by id, or undefined when that id is not a version of this name and language. */

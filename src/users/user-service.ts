@@ -9,20 +9,11 @@ import { hashPassword } from './password-hash.ts';
 import { checkPasswordStrength } from './password-policy.ts';
 import type { InvitationSent } from './account-mail-service.ts';
 
-/** A user as the API, the CLI and the UI show it: never the password hash. */
-export interface PublicUser {
-  uid: string;
-  display_name: string;
-  email: string | null;
-  language: string;
-  timezone: string;
-  admin: boolean;
-  disabled: boolean;
-  /** False until the user sets a password (an invited user who has not followed the link yet). */
-  password_set: boolean;
-  created_at: string;
-  updated_at: string;
-}
+/**
+ * A user as the API, the CLI and the UI show it: never the password hash, only whether there is
+ * one (false for an invited user who has not followed the link yet).
+ */
+export type PublicUser = Omit<User, 'password_hash'> & { password_set: boolean };
 
 export const UID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 

@@ -50,23 +50,34 @@ export function unsubscribeRoutes(app: FastifyInstance, ctx: AppContext): void {
   const settingsLink = async () => `${(await ctx.settings.get()).base_url.replace(/\/+$/, '')}/personal#notifications`;
   const wantsHtml = (request: FastifyRequest) => (request.headers.accept ?? '').includes('text/html');
 
+  const html = (reply: FastifyReply, lang: Language, body: string, status = 200) =>
+    reply
+      .status(status)
+      .type('text/html; charset=utf-8')
+      .send(page(lang, `<h1>${wordsOf(lang).title}</h1>${body}`));
+  const allSettings = async (lang: Language) => `<p><a href="${escapeHtml(await settingsLink())}">${wordsOf(lang).all}</a></p>`;
+  /** A token that is not valid (tampered, cut short): said in the instance's language, since it names no one. */
+  const invalid = async (reply: FastifyReply, withSettings: boolean) => {
+    const lang = await language(undefined);
+    return html(reply, lang, `<p>${wordsOf(lang).invalid}</p>${withSettings ? await allSettings(lang) : ''}`, 400);
+  };
+
   const show = async (request: FastifyRequest, reply: FastifyReply) => {
     const { token } = parseInput(tokenParams, request.params);
     try {
       const { uid, types } = ctx.preferences.describeUnsubscribe(token);
       const lang = await language(uid);
       const w = wordsOf(lang);
-      const body = `<h1>${w.title}</h1><p>${w.question(describe(types, lang))}</p>
+      return html(
+        reply,
+        lang,
+        `<p>${w.question(describe(types, lang))}</p>
 <form method="post"><input type="hidden" name="List-Unsubscribe" value="One-Click"><button type="submit">${w.button}</button></form>
-<p><a href="${escapeHtml(await settingsLink())}">${w.all}</a></p>`;
-      return reply.type('text/html; charset=utf-8').send(page(lang, body));
+${await allSettings(lang)}`,
+      );
     } catch (error) {
       if (!isMailroomError(error)) throw error;
-      const lang = await language(undefined);
-      return reply
-        .status(400)
-        .type('text/html; charset=utf-8')
-        .send(page(lang, `<h1>${wordsOf(lang).title}</h1><p>${wordsOf(lang).invalid}</p><p><a href="${escapeHtml(await settingsLink())}">${wordsOf(lang).all}</a></p>`));
+      return invalid(reply, true);
     }
   };
 
@@ -79,14 +90,10 @@ export function unsubscribeRoutes(app: FastifyInstance, ctx: AppContext): void {
     try {
       const { uid, types } = await ctx.preferences.unsubscribe(token);
       const lang = await language(uid);
-      return reply.type('text/html; charset=utf-8').send(page(lang, `<h1>${wordsOf(lang).title}</h1><p role="status">${wordsOf(lang).done(describe(types, lang))}</p><p><a href="${escapeHtml(await settingsLink())}">${wordsOf(lang).all}</a></p>`));
+      return html(reply, lang, `<p role="status">${wordsOf(lang).done(describe(types, lang))}</p>${await allSettings(lang)}`);
     } catch (error) {
       if (!isMailroomError(error)) throw error;
-      const lang = await language(undefined);
-      return reply
-        .status(400)
-        .type('text/html; charset=utf-8')
-        .send(page(lang, `<h1>${wordsOf(lang).title}</h1><p>${wordsOf(lang).invalid}</p>`));
+      return invalid(reply, false);
     }
   };
 
