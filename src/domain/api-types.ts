@@ -262,3 +262,53 @@ export interface OwedMailsView {
 
 /** Where the mail owed under a key is now: still owed, failed to render, or queued as an outbox mail. */
 export type OwedMailWhereabouts = { key: string; state: 'owed' } | { key: string; state: 'failed'; error: { code: string; message: string } } | { key: string; state: 'queued'; id: number };
+
+// ── The outbox (GET /api/v1/outbox, /outbox/:id; POST /outbox/retry, /outbox/cancel) ─────────────
+
+/** The life of an outbox mail (domain/outbox.ts lists them as OUTBOX_STATES). */
+export type OutboxState = 'queued' | 'sending' | 'sent' | 'failed' | 'cancelled';
+
+/** What the server said to each recipient of a mail with several. */
+export interface RecipientResult {
+  address: string;
+  status: 'accepted' | 'rejected';
+  reply?: string;
+}
+
+/** A queued mail as the outbox lists it. */
+export interface OutboxRow {
+  id: number;
+  messageId: string;
+  kind: string;
+  envelopeFrom: string;
+  recipients: string[];
+  subject: string;
+  state: OutboxState;
+  attempts: number;
+  nextAttemptAt: number;
+  lastError: string | null;
+  lastReply: string | null;
+  acceptedBy: string | null;
+  /** Only for mails with several recipients. */
+  recipientResults: RecipientResult[] | null;
+  idempotencyKey: string | null;
+  createdAt: number;
+  updatedAt: number;
+  sentAt: number | null;
+  leaseOwner: string | null;
+  leaseExpiresAt: number | null;
+}
+
+/** One attempt to deliver a mail. */
+export interface OutboxAttempt {
+  attempt: number;
+  at: number;
+  host: string | null;
+  outcome: string;
+  code: string | null;
+  message: string | null;
+  reply: string | null;
+}
+
+/** What a request on several mails answers for each (retry, cancel). */
+export type BatchOutcome = { id: number; ok: true; state: string } | { id: number; ok: false; error: { code: string; message: string } };

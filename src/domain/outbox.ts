@@ -1,8 +1,9 @@
-import type { CapturedMailSummary } from './api-types.ts';
+import type { CapturedMailSummary, OutboxAttempt, OutboxRow, OutboxState, RecipientResult } from './api-types.ts';
 
 /** The life of an outbox row. */
-export const OUTBOX_STATES = ['queued', 'sending', 'sent', 'failed', 'cancelled'] as const;
-export type OutboxState = (typeof OUTBOX_STATES)[number];
+export const OUTBOX_STATES = ['queued', 'sending', 'sent', 'failed', 'cancelled'] as const satisfies readonly OutboxState[];
+// The API's shapes (api-types.ts), which the web interface reads too.
+export type { OutboxAttempt, OutboxRow, OutboxState, RecipientResult };
 
 /** A mail a worker claimed: the finished message and what the retry policy needs. */
 export interface ClaimedMail {
@@ -61,13 +62,6 @@ export interface NewOutboxRow {
   notBefore?: number;
 }
 
-/** What the server said to each recipient of a mail with several. */
-export interface RecipientResult {
-  address: string;
-  status: 'accepted' | 'rejected';
-  reply?: string;
-}
-
 /** A claimed mail a server took. */
 export interface SentOutcome {
   id: number;
@@ -87,41 +81,6 @@ export interface FailedOutcome {
   host: string | null;
   code: string;
   message: string;
-  reply: string | null;
-}
-
-/** A queued mail as the outbox lists it. */
-export interface OutboxRow {
-  id: number;
-  messageId: string;
-  kind: string;
-  envelopeFrom: string;
-  recipients: string[];
-  subject: string;
-  state: OutboxState;
-  attempts: number;
-  nextAttemptAt: number;
-  lastError: string | null;
-  lastReply: string | null;
-  acceptedBy: string | null;
-  /** Only for mails with several recipients. */
-  recipientResults: RecipientResult[] | null;
-  idempotencyKey: string | null;
-  createdAt: number;
-  updatedAt: number;
-  sentAt: number | null;
-  leaseOwner: string | null;
-  leaseExpiresAt: number | null;
-}
-
-/** One attempt to deliver a mail. */
-export interface OutboxAttempt {
-  attempt: number;
-  at: number;
-  host: string | null;
-  outcome: string;
-  code: string | null;
-  message: string | null;
   reply: string | null;
 }
 

@@ -7,7 +7,7 @@ import { finishMessage } from '../message/finish-message.ts';
 import type { MessageInput } from './message-input.ts';
 import { parseMessage } from '../message/mime-message.ts';
 import type { FailedOwedMail, OutboxAttempt, OutboxRow } from '../domain/outbox.ts';
-import type { OwedMailsView, OwedMailWhereabouts } from '../domain/api-types.ts';
+import type { BatchOutcome, OwedMailsView, OwedMailWhereabouts } from '../domain/api-types.ts';
 import type { SecretBox } from '../config/secret-box.ts';
 import type { MailQueued } from './mail-queued.ts';
 import { maskLinkTokens } from '../domain/link-tokens.ts';
@@ -49,7 +49,7 @@ export interface OwedMailView {
 export type { OwedMailWhereabouts };
 
 /** What a batch request answers for each id: done (with the new state), or why not. */
-export type BatchOutcome = { id: number; ok: true; state: string } | { id: number; ok: false; error: { code: string; message: string } };
+export type { BatchOutcome };
 
 function refused(id: number, error: MailroomError): BatchOutcome {
   return { id, ok: false, error: { code: error.code, message: error.message } };
