@@ -1,6 +1,7 @@
 /** The one way the pages talk to Mailroom: JSON, the session cookie, and the CSRF token on changes. */
 import en from './catalogs/en.json' with { type: 'json' };
 import { translator, type MessageKey, type UiLanguage } from './i18n.ts';
+import type { LinkHolder, PublicUser } from '../src/domain/api-types.ts';
 
 let errorLanguage: UiLanguage = 'en';
 
@@ -85,54 +86,10 @@ async function request<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', p
 /** Window event the Email server page sends with the settings (SettingView[]) after it loaded or saved them. */
 export const MAIL_SETTINGS_EVENT = 'mailroom:mail-settings';
 
-/** The types of the API's answers that the pages read. */
-export interface User {
-  uid: string;
-  display_name: string;
-  email: string | null;
-  language: string;
-  timezone: string;
-  admin: boolean;
-  disabled: boolean;
-  /** False for an invited user who has not chosen a password yet. */
-  password_set: boolean;
-  created_at: string;
-  updated_at: string;
-}
-
-/** A welcome mail that was sent (`POST /users`, `POST /users/:uid/invitation`). */
-export interface InvitationSent {
-  email: string;
-  expires_at: string;
-  /** The key of the invitation's owed mail: /admin/outbox/owed/KEY opens it once rendered. */
-  mail_key: string;
-}
-
-/**
- * Whom a link from a mail is for (`GET /invitations/:token`, `/password-reset/:token`,
- * `/email-change/confirm/:token`, `/email-change/undo/:token`): the address comes masked.
- */
-export interface LinkHolder {
-  uid: string;
-  display_name: string;
-  email: string;
-  language: string;
-}
+/** The types of the API's answers that the pages read: the server's own (src/domain/api-types.ts). */
+export type { InvitationSent, LinkHolder, SettingView } from '../src/domain/api-types.ts';
+export type User = PublicUser;
 export type Invitation = LinkHolder;
-
-export interface SettingView {
-  key: string;
-  value: string | number | boolean | null;
-  isSet: boolean;
-  secret: boolean;
-  source: 'default' | 'database' | 'file' | 'env';
-  /** Names a program Mailroom runs: only the config file or the environment sets it. */
-  fileOnly: boolean;
-  locked: boolean;
-  lockedBy?: 'file' | 'env';
-  /** For a setting that names a file on the server and is set: whether Mailroom can use that file. */
-  fileUsable?: boolean;
-}
 
 /** A test mail's report and a diagnosis's fix: the server's own shapes. */
 export type { DiagnosisFix, TestMailReport } from '../src/domain/api-types.ts';

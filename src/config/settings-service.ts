@@ -2,6 +2,7 @@ import { MailroomError } from '../errors.ts';
 import type { SecretBox } from './secret-box.ts';
 import { defaultSettings, settingDefinitions, settingKeys, type SettingKey, type Settings } from './settings-schema.ts';
 import { assertSettingKey, validateSetting, validateSettings } from './validate-setting.ts';
+import type { SettingSource, SettingView as ApiSettingView } from '../domain/api-types.ts';
 
 /** Where saved settings live (the database). Values are JSON text; secrets arrive sealed. */
 export interface SettingsStore {
@@ -11,20 +12,10 @@ export interface SettingsStore {
   write(changes: Record<string, string | null>): Promise<void>;
 }
 
-export type SettingSource = 'default' | 'database' | 'file' | 'env';
+export type { SettingSource };
 
-/** A setting as the API, the CLI and the UI show it: secrets only say whether they are set. */
-export interface SettingView {
-  key: SettingKey;
-  value: Settings[SettingKey] | null;
-  isSet: boolean;
-  secret: boolean;
-  source: SettingSource;
-  locked: boolean;
-  lockedBy?: 'file' | 'env';
-  /** Names a program Mailroom runs: only the config file or the environment sets it. */
-  fileOnly: boolean;
-}
+/** A setting as the API, the CLI and the UI show it (domain/api-types.ts), with this server's keys and values. */
+export type SettingView = ApiSettingView<SettingKey, Settings[SettingKey]>;
 
 export interface SettingsService {
   /** The effective settings, layered defaults < database < file < environment. */

@@ -5,6 +5,7 @@
  * type check instead of leaving a copy of the old shape behind in a page.
  */
 import type { Language } from './languages.ts';
+import type { User } from './user.ts';
 
 // ── Templates (GET/PUT/DELETE /api/v1/templates/…) ──────────────────────────────────────────────
 
@@ -312,3 +313,80 @@ export interface OutboxAttempt {
 
 /** What a request on several mails answers for each (retry, cancel). */
 export type BatchOutcome = { id: number; ok: true; state: string } | { id: number; ok: false; error: { code: string; message: string } };
+
+// ── People and settings (GET /api/v1/users, /session, /settings/mail; the mailed links' checks) ──
+
+/**
+ * A user as the API, the CLI and the UI show it: never the password hash, only whether there is
+ * one (false for an invited user who has not followed the link yet).
+ */
+export type PublicUser = Omit<User, 'password_hash'> & { password_set: boolean };
+
+/** A welcome mail that was sent (`POST /users`, `POST /users/:uid/invitation`). */
+export interface InvitationSent {
+  email: string;
+  expires_at: string;
+  /** The owed mail's key: GET /api/v1/outbox/owed/:key says whether it is rendered, and its outbox id. */
+  mail_key: string;
+}
+
+/** Whom a link from a mail is for (the invitation, reset and address-change checks): the address comes masked. */
+export interface LinkHolder {
+  uid: string;
+  display_name: string;
+  email: string;
+  language: string;
+}
+
+export type SettingSource = 'default' | 'database' | 'file' | 'env';
+
+/** A setting as the API, the CLI and the UI show it: secrets only say whether they are set. */
+export interface SettingView<Key extends string = string, Value = string | number | boolean> {
+  key: Key;
+  value: Value | null;
+  isSet: boolean;
+  secret: boolean;
+  source: SettingSource;
+  locked: boolean;
+  lockedBy?: 'file' | 'env';
+  /** Names a program Mailroom runs: only the config file or the environment sets it. */
+  fileOnly: boolean;
+  /** For a setting that names a file on the server and is set: whether Mailroom can use that file. */
+  fileUsable?: boolean;
+}
+
+// ── Detect settings (POST /api/v1/settings/mail/detect) ────────────────────────────────────────
+
+/** What a probe of one port found. */
+export interface PortProbe {
+  port: number;
+  /** True once the TCP connection was accepted, even if what answered was not SMTP. */
+  reachable: boolean;
+  error?: { code: ProbeErrorCode; message: string };
+  /** Set only once an SMTP greeting (220) came over that layer. */
+  security?: ProbeSecurity;
+  banner?: string;
+  /** EHLO keywords of the final session (after TLS where there was TLS), upper-case. */
+  extensions: string[];
+  /** AUTH methods of the final session, upper-case. */
+  authMethods: string[];
+  /** AUTH methods offered over the unencrypted connection: a password sent with them can be read on the way. */
+  authBeforeTls: string[];
+  certificate?: CertificateCheck;
+}
+
+/** What "Detect settings" answers for one server. */
+export interface DetectReport<Recommended = Record<string, string | number | boolean>> {
+  host: string;
+  probes: PortProbe[];
+  recommended?: Recommended;
+  /** What the admin should know or do, as data: the web interface words it in the admin's language. */
+  findings: DetectFinding[];
+  /** The same findings as English sentences, in the same order. */
+  notes: string[];
+}
+
+/** For a failover list: the first server's report, and each server's own in `hosts`. */
+export interface DetectListReport<Recommended = Record<string, string | number | boolean>> extends DetectReport<Recommended> {
+  hosts: DetectReport<Recommended>[];
+}

@@ -1,3 +1,4 @@
+import type { DetectListReport as ApiDetectListReport, DetectReport as ApiDetectReport } from '../domain/api-types.ts';
 import { MailroomError } from '../errors.ts';
 import { parseHostList } from '../config/settings-schema.ts';
 import type { SettingsReader } from '../config/settings-service.ts';
@@ -16,15 +17,8 @@ export interface RecommendedSmtpSettings {
   mail_smtpauthtype?: SmtpAuthType;
 }
 
-export interface DetectReport {
-  host: string;
-  probes: PortProbe[];
-  recommended?: RecommendedSmtpSettings;
-  /** What the admin should know or do, as data: the web interface words it in the admin's language. */
-  findings: DetectNote[];
-  /** The same findings as English sentences, in the same order. */
-  notes: string[];
-}
+/** The API's shape (domain/api-types.ts), with the settings this server recommends. */
+export type DetectReport = ApiDetectReport<RecommendedSmtpSettings>;
 
 export interface DetectSmtpSettingsOptions {
   host: string;
@@ -46,10 +40,7 @@ const AUTH_TYPE_PREFERENCE: readonly SmtpAuthType[] = ['PLAIN', 'LOGIN', 'CRAM-M
  * settings that keep the list as it was given: the port, encryption and AUTH come from the first
  * server that can be used, and the list is never narrowed to that server.
  */
-export interface DetectListReport extends DetectReport {
-  /** Each server of the list, in its order (one for one server). */
-  hosts: DetectReport[];
-}
+export type DetectListReport = ApiDetectListReport<RecommendedSmtpSettings>;
 
 /** At most this many servers are probed at once (each on up to four ports). */
 const MAX_HOSTS = 8;

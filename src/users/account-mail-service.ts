@@ -9,6 +9,7 @@ import type { TemplateName } from '../templates/template-catalog.ts';
 import { browserWords } from '../templates/catalogs.ts';
 import { linkHolder, linkTo, type LinkHolder, type OneTimeLinks } from './one-time-links.ts';
 import { checkPasswordStrength } from './password-policy.ts';
+import type { InvitationSent } from '../domain/api-types.ts';
 
 /** How long the link that confirms a new address works. */
 export const EMAIL_CHANGE_LIFETIME_HOURS = 24;
@@ -42,12 +43,7 @@ export interface OwedAccountMail {
   sealed: boolean;
 }
 
-export interface InvitationSent {
-  email: string;
-  expires_at: string;
-  /** The owed mail's key: GET /api/v1/outbox/owed/:key says whether it is rendered, and its outbox id. */
-  mail_key: string;
-}
+export type { InvitationSent };
 
 const recipient = (user: User, address = user.email as string): MailRecipient => ({ address, displayName: user.display_name, uid: user.uid, language: user.language, timeZone: user.timezone });
 const page = (settings: Settings, path: string) => `${settings.base_url.replace(/\/+$/, '')}/${path}`;

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { StoredUserToken } from '../domain/user.ts';
+import type { LinkHolder } from '../domain/api-types.ts';
 
 /** What a mailed link is for; a user has at most one live link of each purpose. */
 export type LinkPurpose = 'password_reset' | 'invitation' | 'email_change' | 'email_undo';
@@ -82,12 +83,7 @@ export function linkTo(baseUrl: string, path: string, token: string): string {
  * name and the language are theirs to see; the address only masked (m•••@example.com), as a
  * forwarded or misdirected mail should not hand it on whole.
  */
-export interface LinkHolder {
-  uid: string;
-  display_name: string;
-  email: string;
-  language: string;
-}
+export type { LinkHolder };
 
 export function linkHolder(user: { uid: string; display_name: string; language: string }, address: string): LinkHolder {
   return { uid: user.uid, display_name: user.display_name, email: maskAddress(address), language: user.language };

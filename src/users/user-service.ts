@@ -5,15 +5,12 @@ import { currentTimeZoneName, isTimeZone } from '../domain/time-zone.ts';
 import { isMailroomError, MailroomError, type ErrorCode } from '../errors.ts';
 import { LANGUAGE_CODES, matchLanguage } from '../domain/languages.ts';
 import type { User } from '../domain/user.ts';
+import type { PublicUser } from '../domain/api-types.ts';
 import { hashPassword } from './password-hash.ts';
 import { checkPasswordStrength } from './password-policy.ts';
 import type { InvitationSent } from './account-mail-service.ts';
 
-/**
- * A user as the API, the CLI and the UI show it: never the password hash, only whether there is
- * one (false for an invited user who has not followed the link yet).
- */
-export type PublicUser = Omit<User, 'password_hash'> & { password_set: boolean };
+export type { PublicUser };
 
 export const UID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 

@@ -2,8 +2,8 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, localizedErrorMessage, MAIL_SETTINGS_EVENT, type SettingView, type TestMailReport } from '../api.ts';
 import { CommitSelect, inPageWords, Link, Notice, PageTitle, SaveStatus, TestFailure, useTestSend, type SaveState } from '../components.tsx';
 import { useI18n, type MessageKey } from '../i18n.ts';
-import { wordFinding, type DetectFinding } from '../detect-findings.ts';
-import type { CertificateCheck, ProbeErrorCode, ProbeSecurity } from '../../src/domain/api-types.ts';
+import { wordFinding } from '../detect-findings.ts';
+import type { DetectListReport as ApiDetectListReport, DetectReport as ApiDetectReport } from '../../src/domain/api-types.ts';
 import { ReputationWarning } from '../bounces.tsx';
 
 type Value = string | number | boolean;
@@ -467,27 +467,9 @@ function HostAttempts(props: { attempts: TestMailReport['attempts'] }) {
   );
 }
 
-interface DetectProbe {
-  port: number;
-  reachable: boolean;
-  error?: { code: ProbeErrorCode; message: string };
-  security?: ProbeSecurity;
-  authMethods: string[];
-  certificate?: CertificateCheck;
-}
-
-interface DetectHostReport {
-  host: string;
-  probes: DetectProbe[];
-  recommended?: Record<string, string | number | boolean>;
-  findings: DetectFinding[];
-  notes: string[];
-}
-
-interface DetectReport extends DetectHostReport {
-  /** Every server probed: one, or each of a failover list. */
-  hosts?: DetectHostReport[];
-}
+/** What Detect answers: the server's own shapes (one server's report, and each server's of a failover list). */
+type DetectHostReport = ApiDetectReport;
+type DetectReport = ApiDetectListReport;
 
 /** What Detect found, and what applying it would change. */
 interface DetectProposal {
