@@ -7,6 +7,7 @@ import { errorText, useFormat } from '../../format.tsx';
 import { MailDetails } from './mail-details.tsx';
 import type { OutboxMail } from './outbox-types.ts';
 import { OwedMails } from './owed.tsx';
+import { MorePages } from './panel-parts.tsx';
 import { SelectionActions } from './selection-actions.tsx';
 import { StateBadge, STATES, type OutboxState } from './states.tsx';
 import { PAGE } from './use-paged-list.ts';
@@ -250,11 +251,9 @@ export function OutboxMails(props: { openId: number | null }) {
         )}
       </LoadedList>
       {mails && next !== null && (
-        <p>
-          <button type="button" id="outbox-more" disabled={busy} onClick={() => void load(next)}>
-            {t('outboxMore')}
-          </button>
-        </p>
+        <MorePages id="outbox-more" busy={busy} onMore={() => void load(next)}>
+          {t('outboxMore')}
+        </MorePages>
       )}
 
       {openId !== null && <MailDetails key={openId} id={openId} refreshes={refreshes} onClose={close} onChanged={() => load()} />}
