@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, type Invitation, type LinkHolder } from '../api.ts';
 import { Link, Notice, PageTitle } from '../components.tsx';
 import { useI18n, type MessageKey } from '../i18n.ts';
-import { InLanguage, LinkAccount, LinkRefused, useLinkCheck } from './link-check.tsx';
+import { InLanguage, LinkAccount, LinkRefused, NextLinks, useLinkCheck, type NextLink } from './link-check.tsx';
 
 /**
  * The pages that links in account mails lead to, all without a session: set the first password
@@ -213,7 +213,7 @@ function ActionLinkPage(props: {
   /** Said after success, with {email}. */
   done: MessageKey;
   /** Links after success (and after a refused link). */
-  next: Array<{ href: string; label: MessageKey }>;
+  next: NextLink[];
 }) {
   const check = useLinkCheck(props.checkPath, props.token, ['email_change_token_invalid', 'email_change_token_expired']);
   if (check.kind === 'checking') return <Loading />;
@@ -242,15 +242,7 @@ function ActionLinkForm(props: Parameters<typeof ActionLinkPage>[0] & { holder: 
     }
   };
 
-  const links = (
-    <ul class="link-next">
-      {props.next.map((n) => (
-        <li key={n.href}>
-          <Link href={n.href}>{t(n.label)}</Link>
-        </li>
-      ))}
-    </ul>
-  );
+  const links = <NextLinks next={props.next} />;
   return (
     <section class="card">
       <PageTitle>{t(props.title)}</PageTitle>

@@ -55,7 +55,7 @@ export function LinkAccount(props: { holder: LinkHolder }) {
 }
 
 /** A link that does not work, or a check that failed: what to do next. */
-export function LinkRefused(props: { check: Extract<LinkCheck, { kind: 'invalid' | 'failed' }>; title: MessageKey; invalid: MessageKey; hint: MessageKey; next: Array<{ href: string; label: MessageKey }> }) {
+export function LinkRefused(props: { check: Extract<LinkCheck, { kind: 'invalid' | 'failed' }>; title: MessageKey; invalid: MessageKey; hint: MessageKey; next: NextLink[] }) {
   const { t } = useI18n();
   return (
     <section class="card">
@@ -68,13 +68,24 @@ export function LinkRefused(props: { check: Extract<LinkCheck, { kind: 'invalid'
           <p>{t(props.hint)}</p>
         </>
       )}
-      <ul class="link-next">
-        {props.next.map((n) => (
-          <li key={n.href}>
-            <Link href={n.href}>{t(n.label)}</Link>
-          </li>
-        ))}
-      </ul>
+      <NextLinks next={props.next} />
     </section>
+  );
+}
+
+/** A page the reader of a mailed link may go to next, and the words of its link. */
+export type NextLink = { href: string; label: MessageKey };
+
+/** Where the reader of a mailed link may go next (sign in, the start page). */
+export function NextLinks(props: { next: readonly NextLink[] }) {
+  const { t } = useI18n();
+  return (
+    <ul class="link-next">
+      {props.next.map((n) => (
+        <li key={n.href}>
+          <Link href={n.href}>{t(n.label)}</Link>
+        </li>
+      ))}
+    </ul>
   );
 }
