@@ -35,11 +35,17 @@ export function useLinkCheck(path: string, token: string, invalidCodes: readonly
   return state;
 }
 
+/** What a mailed link's page shows while its token is checked or the account's language loads. */
+export function LinkLoading() {
+  const { t } = useI18n();
+  return <p class="loading">{t('loading')}</p>;
+}
+
 /** The page below in the account's language (the link's holder), whatever the browser prefers. */
 export function InLanguage(props: { language: string; children: ComponentChildren }) {
   const outer = useI18n();
   const value = useLanguage(isLanguage(props.language) ? props.language : outer.language);
-  if (value === null) return <p class="loading">{outer.t('loading')}</p>;
+  if (value === null) return <LinkLoading />;
   setErrorLanguage(value.language);
   return <I18n.Provider value={value}>{props.children}</I18n.Provider>;
 }
