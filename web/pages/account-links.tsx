@@ -3,7 +3,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, type Invitation, type LinkHolder } from '../api.ts';
 import { Link, Notice, PageTitle } from '../components.tsx';
 import { useI18n, type MessageKey } from '../i18n.ts';
-import { InLanguage, LinkAccount, LinkLoading, LinkRefused, NextLinks, useLinkCheck, type NextLink } from './link-check.tsx';
+import { InLanguage, LinkAccount, LinkLoading, LinkRefused, NextLinks, RESET_OR_SIGN_IN, useLinkCheck, type NextLink } from './link-check.tsx';
 
 /**
  * The pages that links in account mails lead to, all without a session: set the first password
@@ -193,7 +193,7 @@ function ActionLinkPage(props: {
   /** Said after success, with {email}. */
   done: MessageKey;
   /** Links after success (and after a refused link). */
-  next: NextLink[];
+  next: readonly NextLink[];
 }) {
   const check = useLinkCheck(props.checkPath, props.token, ['email_change_token_invalid', 'email_change_token_expired']);
   if (check.kind === 'checking') return <LinkLoading />;
@@ -272,22 +272,5 @@ export function ConfirmEmailPage(props: { token: string; signedIn: boolean }) {
 
 /** `/undo-email/{token}`, the link mailed to the old address after a change: puts it back and signs the account out everywhere. */
 export function UndoEmailPage(props: { token: string }) {
-  return (
-    <ActionLinkPage
-      token={props.token}
-      title="undoEmailTitle"
-      intro="undoEmailIntro"
-      submit="undoEmailSubmit"
-      path="/email-change/undo"
-      checkPath="/email-change/undo/"
-      invalid="undoEmailInvalid"
-      expired="undoEmailExpired"
-      problemHint="undoEmailAskAdmin"
-      done="undoEmailDone"
-      next={[
-        { href: '/forgot', label: 'forgotTitle' },
-        { href: '/login', label: 'goToSignIn' },
-      ]}
-    />
-  );
+  return <ActionLinkPage token={props.token} title="undoEmailTitle" intro="undoEmailIntro" submit="undoEmailSubmit" path="/email-change/undo" checkPath="/email-change/undo/" invalid="undoEmailInvalid" expired="undoEmailExpired" problemHint="undoEmailAskAdmin" done="undoEmailDone" next={RESET_OR_SIGN_IN} />;
 }

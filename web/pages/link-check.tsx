@@ -61,7 +61,7 @@ export function LinkAccount(props: { holder: LinkHolder }) {
 }
 
 /** A link that does not work, or a check that failed: what to do next. */
-export function LinkRefused(props: { check: Extract<LinkCheck, { kind: 'invalid' | 'failed' }>; title: MessageKey; invalid: MessageKey; hint: MessageKey; next: NextLink[] }) {
+export function LinkRefused(props: { check: Extract<LinkCheck, { kind: 'invalid' | 'failed' }>; title: MessageKey; invalid: MessageKey; hint: MessageKey; next: readonly NextLink[] }) {
   const { t } = useI18n();
   return (
     <section class="card">
@@ -81,6 +81,12 @@ export function LinkRefused(props: { check: Extract<LinkCheck, { kind: 'invalid'
 
 /** A page the reader of a mailed link may go to next, and the words of its link. */
 export type NextLink = { href: string; label: MessageKey };
+
+/** After a refused reset link or address-undo link: ask for a new reset link, or sign in. */
+export const RESET_OR_SIGN_IN: readonly NextLink[] = [
+  { href: '/forgot', label: 'forgotTitle' },
+  { href: '/login', label: 'goToSignIn' },
+];
 
 /** Where the reader of a mailed link may go next (sign in, the start page). */
 export function NextLinks(props: { next: readonly NextLink[] }) {
