@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../../api.ts';
-import { Notice } from '../../components.tsx';
+import { ConfirmBox, Notice } from '../../components.tsx';
 import { useI18n } from '../../i18n.ts';
 import { errorText, useFormat } from '../../format.tsx';
 import { MailBounces } from '../../bounces.tsx';
@@ -17,10 +17,6 @@ export function MailDetails(props: { id: number; refreshes: number; onClose(): v
   const [error, setError] = useState<string | null>(null);
   const [retry, setRetry] = useState<{ kind: 'busy' } | { kind: 'ok' } | { kind: 'sent-now' } | { kind: 'error'; message: string } | null>(null);
   const [cancel, setCancel] = useState<{ kind: 'confirm' } | { kind: 'busy' } | { kind: 'ok' } | { kind: 'error'; message: string } | null>(null);
-  const confirmCancel = useRef<HTMLButtonElement>(null);
-  useEffect(() => {
-    if (cancel?.kind === 'confirm') confirmCancel.current?.focus();
-  }, [cancel?.kind]);
 
   const load = async () => {
     try {
@@ -161,17 +157,7 @@ export function MailDetails(props: { id: number; refreshes: number; onClose(): v
           )}
           {mail.masked && <p class="hint">{t('outboxDownloadMasked')}</p>}
           {cancel?.kind === 'confirm' && (
-            <div id="mail-cancel-confirm" class="notice info tpl-confirm" role="group" aria-labelledby="mail-cancel-question">
-              <p id="mail-cancel-question">{t('outboxCancelQuestion', { id: props.id })}</p>
-              <div class="actions">
-                <button type="button" class="primary" id="mail-cancel-yes" ref={confirmCancel} onClick={() => void doCancel()}>
-                  {t('outboxCancelYes')}
-                </button>
-                <button type="button" onClick={() => setCancel(null)}>
-                  {t('outboxCancelNo')}
-                </button>
-              </div>
-            </div>
+            <ConfirmBox id="mail-cancel-confirm" questionId="mail-cancel-question" question={t('outboxCancelQuestion', { id: props.id })} yes={{ id: 'mail-cancel-yes', class: 'primary', label: t('outboxCancelYes'), onClick: () => void doCancel() }} no={{ label: t('outboxCancelNo'), onClick: () => setCancel(null) }} />
           )}
           <div aria-live="polite" id="mail-details-status">
             {retry?.kind === 'ok' && <Notice kind="ok">{t('outboxRetried')}</Notice>}
