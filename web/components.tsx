@@ -302,3 +302,30 @@ export function ListTable(props: { id: string; caption: string; columns: readonl
     </div>
   );
 }
+
+/** One answer of a ConfirmBox: its words, and what it does. */
+export type ConfirmAnswer = { label: string; onClick(): void; id?: string; class?: string; disabled?: boolean };
+
+/**
+ * A question asked in place before an action that cannot be taken back (retry or cancel mails,
+ * reset or restore a template), with Yes and No. Yes takes the focus when the question appears,
+ * so the keyboard answers at once and a screen reader reads the group's question.
+ */
+export function ConfirmBox(props: { id: string; questionId: string; question: ComponentChildren; yes: ConfirmAnswer; no: ConfirmAnswer }) {
+  const yesButton = useRef<HTMLButtonElement>(null);
+  useEffect(() => yesButton.current?.focus(), []);
+  const { yes, no } = props;
+  return (
+    <div id={props.id} class="notice info tpl-confirm" role="group" aria-labelledby={props.questionId}>
+      <p id={props.questionId}>{props.question}</p>
+      <div class="actions">
+        <button type="button" id={yes.id} class={yes.class} ref={yesButton} disabled={yes.disabled} onClick={yes.onClick}>
+          {yes.label}
+        </button>
+        <button type="button" id={no.id} class={no.class} disabled={no.disabled} onClick={no.onClick}>
+          {no.label}
+        </button>
+      </div>
+    </div>
+  );
+}

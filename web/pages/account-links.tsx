@@ -1,8 +1,9 @@
+import type { RefObject } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, type Invitation, type LinkHolder } from '../api.ts';
 import { Link, Notice, PageTitle } from '../components.tsx';
 import { useI18n, type MessageKey } from '../i18n.ts';
-import { InLanguage, LinkAccount, LinkRefused, useLinkCheck } from './link-check.tsx';
+import { InLanguage, LinkAccount, LinkLoading, LinkRefused, NextLinks, RESET_OR_SIGN_IN, useLinkCheck, type NextLink } from './link-check.tsx';
 
 /**
  * The pages that links in account mails lead to, all without a session: set the first password
@@ -35,7 +36,7 @@ type InvitationState = { kind: 'problem'; problem: LinkProblem } | { kind: 'fail
 /** `/set-password/{token}`, the link of a welcome mail: checked first; greets the invited user in their language. */
 export function SetPasswordPage(props: { token: string }) {
   const check = useLinkCheck('/invitations/', props.token, ['invitation_token_invalid', 'invitation_token_expired']);
-  if (check.kind === 'checking') return <Loading />;
+  if (check.kind === 'checking') return <LinkLoading />;
   if (check.kind !== 'valid') {
     return <LinkRefused check={check} title="setPasswordTitle" invalid="invitationLinkInvalid" hint="invitationAskAdmin" next={[{ href: '/login', label: 'goToSignIn' }]} />;
   }
@@ -44,11 +45,6 @@ export function SetPasswordPage(props: { token: string }) {
       <SetPasswordForm token={props.token} invitation={check.holder} />
     </InLanguage>
   );
-}
-
-function Loading() {
-  const { t } = useI18n();
-  return <p class="loading">{t('loading')}</p>;
 }
 
 /** The form of a checked invitation: a first password, twice. */
@@ -116,6 +112,38 @@ function SetPasswordForm(props: { token: string; invitation: Invitation }) {
 
   const { invitation } = state;
   const describedBy = (field: 'password' | 'repeat', hint?: string) => [hint, fieldError?.field === field ? `set-${field}-error` : ''].filter(Boolean).join(' ') || undefined;
+  /** The new password or its repeat; typing in it clears its error and the form's. */
+  const passwordField = (field: 'password' | 'repeat', label: MessageKey, opts: { ref: RefObject<HTMLInputElement>; value: string; setValue(value: string): void; hint?: MessageKey; minLength?: number }) => (
+    <div class="field">
+      <label for={`set-${field}`}>{t(label)}</label>
+      <input
+        id={`set-${field}`}
+        ref={opts.ref}
+        type="password"
+        autocomplete="new-password"
+        required
+        {...(opts.minLength === undefined ? {} : { minLength: opts.minLength })}
+        aria-invalid={fieldError?.field === field ? true : undefined}
+        aria-describedby={describedBy(field, opts.hint && `set-${field}-hint`)}
+        value={opts.value}
+        onInput={(e) => {
+          opts.setValue(e.currentTarget.value);
+          if (fieldError?.field === field) setFieldError(null);
+          setFormError(null);
+        }}
+      />
+      {opts.hint && (
+        <p class="hint" id={`set-${field}-hint`}>
+          {t(opts.hint)}
+        </p>
+      )}
+      {fieldError?.field === field && (
+        <p class="field-error" id={`set-${field}-error`}>
+          {fieldError.message}
+        </p>
+      )}
+    </div>
+  );
   return (
     <section class="card">
       <PageTitle>{t('setPasswordWelcome', { name: invitation.display_name })}</PageTitle>
@@ -132,56 +160,8 @@ function SetPasswordForm(props: { token: string; invitation: Invitation }) {
           <LinkAccount holder={invitation} />
           {/* For password managers: the account the new password belongs to. */}
           <input type="text" name="username" autocomplete="username" value={invitation.uid} readOnly hidden />
-          <div class="field">
-            <label for="set-password">{t('resetNewPassword')}</label>
-            <input
-              id="set-password"
-              ref={passwordRef}
-              type="password"
-              autocomplete="new-password"
-              required
-              minLength={10}
-              aria-invalid={fieldError?.field === 'password' ? true : undefined}
-              aria-describedby={describedBy('password', 'set-password-hint')}
-              value={password}
-              onInput={(e) => {
-                setPassword(e.currentTarget.value);
-                if (fieldError?.field === 'password') setFieldError(null);
-                setFormError(null);
-              }}
-            />
-            <p class="hint" id="set-password-hint">
-              {t('passwordHint')}
-            </p>
-            {fieldError?.field === 'password' && (
-              <p class="field-error" id="set-password-error">
-                {fieldError.message}
-              </p>
-            )}
-          </div>
-          <div class="field">
-            <label for="set-repeat">{t('resetRepeat')}</label>
-            <input
-              id="set-repeat"
-              ref={repeatRef}
-              type="password"
-              autocomplete="new-password"
-              required
-              aria-invalid={fieldError?.field === 'repeat' ? true : undefined}
-              aria-describedby={describedBy('repeat')}
-              value={repeat}
-              onInput={(e) => {
-                setRepeat(e.currentTarget.value);
-                if (fieldError?.field === 'repeat') setFieldError(null);
-                setFormError(null);
-              }}
-            />
-            {fieldError?.field === 'repeat' && (
-              <p class="field-error" id="set-repeat-error">
-                {fieldError.message}
-              </p>
-            )}
-          </div>
+          {passwordField('password', 'resetNewPassword', { ref: passwordRef, value: password, setValue: setPassword, hint: 'passwordHint', minLength: 10 })}
+          {passwordField('repeat', 'resetRepeat', { ref: repeatRef, value: repeat, setValue: setRepeat })}
           {formError && <Notice kind="error">{formError}</Notice>}
           <button type="submit" class="primary" disabled={busy}>
             {t('resetSubmit')}
@@ -213,10 +193,10 @@ function ActionLinkPage(props: {
   /** Said after success, with {email}. */
   done: MessageKey;
   /** Links after success (and after a refused link). */
-  next: Array<{ href: string; label: MessageKey }>;
+  next: readonly NextLink[];
 }) {
   const check = useLinkCheck(props.checkPath, props.token, ['email_change_token_invalid', 'email_change_token_expired']);
-  if (check.kind === 'checking') return <Loading />;
+  if (check.kind === 'checking') return <LinkLoading />;
   if (check.kind !== 'valid') return <LinkRefused check={check} title={props.title} invalid="emailLinkInvalid" hint={props.problemHint} next={props.next} />;
   return (
     <InLanguage language={check.holder.language}>
@@ -242,15 +222,7 @@ function ActionLinkForm(props: Parameters<typeof ActionLinkPage>[0] & { holder: 
     }
   };
 
-  const links = (
-    <ul class="link-next">
-      {props.next.map((n) => (
-        <li key={n.href}>
-          <Link href={n.href}>{t(n.label)}</Link>
-        </li>
-      ))}
-    </ul>
-  );
+  const links = <NextLinks next={props.next} />;
   return (
     <section class="card">
       <PageTitle>{t(props.title)}</PageTitle>
@@ -300,22 +272,5 @@ export function ConfirmEmailPage(props: { token: string; signedIn: boolean }) {
 
 /** `/undo-email/{token}`, the link mailed to the old address after a change: puts it back and signs the account out everywhere. */
 export function UndoEmailPage(props: { token: string }) {
-  return (
-    <ActionLinkPage
-      token={props.token}
-      title="undoEmailTitle"
-      intro="undoEmailIntro"
-      submit="undoEmailSubmit"
-      path="/email-change/undo"
-      checkPath="/email-change/undo/"
-      invalid="undoEmailInvalid"
-      expired="undoEmailExpired"
-      problemHint="undoEmailAskAdmin"
-      done="undoEmailDone"
-      next={[
-        { href: '/forgot', label: 'forgotTitle' },
-        { href: '/login', label: 'goToSignIn' },
-      ]}
-    />
-  );
+  return <ActionLinkPage token={props.token} title="undoEmailTitle" intro="undoEmailIntro" submit="undoEmailSubmit" path="/email-change/undo" checkPath="/email-change/undo/" invalid="undoEmailInvalid" expired="undoEmailExpired" problemHint="undoEmailAskAdmin" done="undoEmailDone" next={RESET_OR_SIGN_IN} />;
 }

@@ -184,6 +184,21 @@ export function EmailServerPage() {
       <SaveStatus id={`st-${key}`} state={status[key]} />
     </div>
   );
+  /** A choice among fixed values, saved when it is committed (Enter, leaving the field, a click). */
+  const selectField = (key: string, label: MessageKey, options: readonly { value: string; label: string }[]) => (
+    <div class="field">
+      <label for={`f-${key}`}>{t(label)}</label>
+      <CommitSelect field={common(key)} saved={String(shownValue(key))} onCommit={(v) => void save({ [key]: v })} onBrowse={(p) => browsing(key, p)}>
+        {options.map((o) => (
+          <option value={o.value} key={o.value}>
+            {o.label}
+          </option>
+        ))}
+      </CommitSelect>
+      {lockNote(key)}
+      <SaveStatus id={`st-${key}`} state={status[key]} />
+    </div>
+  );
   /**
    * The host the OAuth secrets are sent to, from the saved token URL, shown beside them so an
    * admin sees where a secret goes before typing it (a token URL changed by someone else would
@@ -231,31 +246,18 @@ export function EmailServerPage() {
       <p class="intro">{t('emailIntro')}</p>
       <ReputationWarning />
       <form class="settings" onSubmit={(e) => e.preventDefault()}>
-        <div class="field">
-          <label for="f-mail_smtpmode">{t('fieldSendMode')}</label>
-          <CommitSelect field={common('mail_smtpmode')} saved={String(shownValue('mail_smtpmode'))} onCommit={(v) => void save({ mail_smtpmode: v })} onBrowse={(p) => browsing('mail_smtpmode', p)}>
-            {SEND_MODES.map((m) => (
-              <option value={m} key={m}>
-                {t(`sendMode_${m}` as MessageKey)}
-              </option>
-            ))}
-          </CommitSelect>
-          {lockNote('mail_smtpmode')}
-          <SaveStatus id="st-mail_smtpmode" state={status.mail_smtpmode} />
-        </div>
-
-        {smtp && (
-          <div class="field">
-            <label for="f-mail_smtpsecure">{t('fieldEncryption')}</label>
-            <CommitSelect field={common('mail_smtpsecure')} saved={String(shownValue('mail_smtpsecure'))} onCommit={(v) => void save({ mail_smtpsecure: v })} onBrowse={(p) => browsing('mail_smtpsecure', p)}>
-              <option value="">{t('encryption_none')}</option>
-              <option value="ssl">{t('encryption_ssl')}</option>
-              <option value="tls">{t('encryption_tls')}</option>
-            </CommitSelect>
-            {lockNote('mail_smtpsecure')}
-            <SaveStatus id="st-mail_smtpsecure" state={status.mail_smtpsecure} />
-          </div>
+        {selectField(
+          'mail_smtpmode',
+          'fieldSendMode',
+          SEND_MODES.map((m) => ({ value: m, label: t(`sendMode_${m}` as MessageKey) })),
         )}
+
+        {smtp &&
+          selectField('mail_smtpsecure', 'fieldEncryption', [
+            { value: '', label: t('encryption_none') },
+            { value: 'ssl', label: t('encryption_ssl') },
+            { value: 'tls', label: t('encryption_tls') },
+          ])}
         {/* Under every encryption choice: with "None" STARTTLS is still used when offered, and the
             certificate checked, so a private CA is needed there too. */}
         {smtp && textField('mail_smtptls_ca', 'fieldTlsCa', { hint: 'fieldTlsCaHint', verbatim: true })}
@@ -282,20 +284,12 @@ export function EmailServerPage() {
               {lockNote('mail_smtpauth')}
               <SaveStatus id="st-mail_smtpauth" state={status.mail_smtpauth} />
             </div>
-            {auth && (
-              <div class="field">
-                <label for="f-mail_smtpauthtype">{t('fieldAuthMethod')}</label>
-                <CommitSelect field={common('mail_smtpauthtype')} saved={String(shownValue('mail_smtpauthtype'))} onCommit={(v) => void save({ mail_smtpauthtype: v })} onBrowse={(p) => browsing('mail_smtpauthtype', p)}>
-                  {AUTH_TYPES.map((a) => (
-                    <option value={a} key={a}>
-                      {a}
-                    </option>
-                  ))}
-                </CommitSelect>
-                {lockNote('mail_smtpauthtype')}
-                <SaveStatus id="st-mail_smtpauthtype" state={status.mail_smtpauthtype} />
-              </div>
-            )}
+            {auth &&
+              selectField(
+                'mail_smtpauthtype',
+                'fieldAuthMethod',
+                AUTH_TYPES.map((a) => ({ value: a, label: a })),
+              )}
             <div class="two">
               {textField('mail_smtphost', 'fieldServer', { hint: 'fieldServerHint' })}
               {textField('mail_smtpport', 'fieldPort', { type: 'number' })}
@@ -312,15 +306,10 @@ export function EmailServerPage() {
                 <p class="hint" id="oauth-intro">
                   {t('oauthIntro')}
                 </p>
-                <div class="field">
-                  <label for="f-mail_smtpoauth_grant">{t('fieldOAuthGrant')}</label>
-                  <CommitSelect field={common('mail_smtpoauth_grant')} saved={String(shownValue('mail_smtpoauth_grant'))} onCommit={(v) => void save({ mail_smtpoauth_grant: v })} onBrowse={(p) => browsing('mail_smtpoauth_grant', p)}>
-                    <option value="refresh_token">{t('oauthGrantRefreshToken')}</option>
-                    <option value="client_credentials">{t('oauthGrantClientCredentials')}</option>
-                  </CommitSelect>
-                  {lockNote('mail_smtpoauth_grant')}
-                  <SaveStatus id="st-mail_smtpoauth_grant" state={status.mail_smtpoauth_grant} />
-                </div>
+                {selectField('mail_smtpoauth_grant', 'fieldOAuthGrant', [
+                  { value: 'refresh_token', label: t('oauthGrantRefreshToken') },
+                  { value: 'client_credentials', label: t('oauthGrantClientCredentials') },
+                ])}
                 {textField('mail_smtpname', 'fieldUser', { hint: appOnly ? 'oauthAppUserHint' : 'oauthUserHint', verbatim: true })}
                 {textField('mail_smtpoauth_token_url', 'fieldOAuthTokenUrl', { type: 'url', hint: 'fieldOAuthTokenUrlHint', verbatim: true })}
                 <div class="two-even">

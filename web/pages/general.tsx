@@ -60,6 +60,28 @@ export function GeneralPage() {
   const baseUrl = settings['base_url'];
   const derived = baseUrl?.source === 'default';
 
+  /** What a field's input is described by: its hint, its save status and, when locked, why. */
+  const describedBy = (key: string) => [`hn-${key}`, `st-${key}`, ...(settings[key]?.locked ? [`lk-${key}`] : [])].join(' ');
+
+  /** Below a field's input: its hint, anything more the field says, why it is locked, and its save status. */
+  const fieldNotes = (key: string, hint: MessageKey, extra?: ComponentChildren) => {
+    const s = settings[key];
+    return (
+      <>
+        <p class="hint" id={`hn-${key}`}>
+          {t(hint)}
+        </p>
+        {extra}
+        {s?.locked && (
+          <p class="hint locked" id={`lk-${key}`}>
+            {t('lockedBy', { source: t(s.lockedBy === 'env' ? 'lockedSource_env' : 'lockedSource_file') })}
+          </p>
+        )}
+        <SaveStatus id={`st-${key}`} state={status[key]} />
+      </>
+    );
+  };
+
   const field = (key: string, label: MessageKey, hint: MessageKey, opts: { type?: 'text' | 'url' | 'number'; verbatim?: boolean; extra?: ComponentChildren } = {}) => {
     const s = settings[key];
     const locked = s?.locked ?? false;
@@ -73,7 +95,7 @@ export function GeneralPage() {
           autocomplete="off"
           {...(opts.verbatim ? { spellcheck: false, autocapitalize: 'off' } : {})}
           disabled={locked}
-          aria-describedby={[`hn-${key}`, `st-${key}`, ...(locked ? [`lk-${key}`] : [])].join(' ')}
+          aria-describedby={describedBy(key)}
           aria-invalid={status[key]?.kind === 'error' ? true : undefined}
           value={Object.hasOwn(drafts, key) ? drafts[key] : String(s?.value ?? '')}
           {...(opts.type === 'number' ? { inputMode: 'numeric' as const } : {})}
@@ -92,16 +114,7 @@ export function GeneralPage() {
             void save(key, opts.type === 'number' ? (raw.trim() === '' ? null : Number(raw)) : raw, raw);
           }}
         />
-        <p class="hint" id={`hn-${key}`}>
-          {t(hint)}
-        </p>
-        {opts.extra}
-        {locked && (
-          <p class="hint locked" id={`lk-${key}`}>
-            {t('lockedBy', { source: t(s?.lockedBy === 'env' ? 'lockedSource_env' : 'lockedSource_file') })}
-          </p>
-        )}
-        <SaveStatus id={`st-${key}`} state={status[key]} />
+        {fieldNotes(key, hint, opts.extra)}
       </div>
     );
   };
@@ -113,22 +126,14 @@ export function GeneralPage() {
     return (
       <div class="field">
         <label for={`f-${key}`}>{t(label)}</label>
-        <CommitSelect field={{ id: `f-${key}`, name: key, disabled: locked, 'aria-describedby': [`hn-${key}`, `st-${key}`, ...(locked ? [`lk-${key}`] : [])].join(' ') }} saved={String(s?.value ?? '')} onCommit={(value) => void save(key, value)} onBrowse={() => undefined}>
+        <CommitSelect field={{ id: `f-${key}`, name: key, disabled: locked, 'aria-describedby': describedBy(key) }} saved={String(s?.value ?? '')} onCommit={(value) => void save(key, value)} onBrowse={() => undefined}>
           {options.map((o) => (
             <option key={o.value} value={o.value} lang={o.lang}>
               {o.label}
             </option>
           ))}
         </CommitSelect>
-        <p class="hint" id={`hn-${key}`}>
-          {t(hint)}
-        </p>
-        {locked && (
-          <p class="hint locked" id={`lk-${key}`}>
-            {t('lockedBy', { source: t(s?.lockedBy === 'env' ? 'lockedSource_env' : 'lockedSource_file') })}
-          </p>
-        )}
-        <SaveStatus id={`st-${key}`} state={status[key]} />
+        {fieldNotes(key, hint)}
       </div>
     );
   };

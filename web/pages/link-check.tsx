@@ -35,11 +35,17 @@ export function useLinkCheck(path: string, token: string, invalidCodes: readonly
   return state;
 }
 
+/** What a mailed link's page shows while its token is checked or the account's language loads. */
+export function LinkLoading() {
+  const { t } = useI18n();
+  return <p class="loading">{t('loading')}</p>;
+}
+
 /** The page below in the account's language (the link's holder), whatever the browser prefers. */
 export function InLanguage(props: { language: string; children: ComponentChildren }) {
   const outer = useI18n();
   const value = useLanguage(isLanguage(props.language) ? props.language : outer.language);
-  if (value === null) return <p class="loading">{outer.t('loading')}</p>;
+  if (value === null) return <LinkLoading />;
   setErrorLanguage(value.language);
   return <I18n.Provider value={value}>{props.children}</I18n.Provider>;
 }
@@ -55,7 +61,7 @@ export function LinkAccount(props: { holder: LinkHolder }) {
 }
 
 /** A link that does not work, or a check that failed: what to do next. */
-export function LinkRefused(props: { check: Extract<LinkCheck, { kind: 'invalid' | 'failed' }>; title: MessageKey; invalid: MessageKey; hint: MessageKey; next: Array<{ href: string; label: MessageKey }> }) {
+export function LinkRefused(props: { check: Extract<LinkCheck, { kind: 'invalid' | 'failed' }>; title: MessageKey; invalid: MessageKey; hint: MessageKey; next: readonly NextLink[] }) {
   const { t } = useI18n();
   return (
     <section class="card">
@@ -68,13 +74,30 @@ export function LinkRefused(props: { check: Extract<LinkCheck, { kind: 'invalid'
           <p>{t(props.hint)}</p>
         </>
       )}
-      <ul class="link-next">
-        {props.next.map((n) => (
-          <li key={n.href}>
-            <Link href={n.href}>{t(n.label)}</Link>
-          </li>
-        ))}
-      </ul>
+      <NextLinks next={props.next} />
     </section>
+  );
+}
+
+/** A page the reader of a mailed link may go to next, and the words of its link. */
+export type NextLink = { href: string; label: MessageKey };
+
+/** After a refused reset link or address-undo link: ask for a new reset link, or sign in. */
+export const RESET_OR_SIGN_IN: readonly NextLink[] = [
+  { href: '/forgot', label: 'forgotTitle' },
+  { href: '/login', label: 'goToSignIn' },
+];
+
+/** Where the reader of a mailed link may go next (sign in, the start page). */
+export function NextLinks(props: { next: readonly NextLink[] }) {
+  const { t } = useI18n();
+  return (
+    <ul class="link-next">
+      {props.next.map((n) => (
+        <li key={n.href}>
+          <Link href={n.href}>{t(n.label)}</Link>
+        </li>
+      ))}
+    </ul>
   );
 }

@@ -3,7 +3,7 @@ import { api, type ApiError, setCsrfToken, type LinkHolder, type User } from '..
 import { Link, Notice, PageTitle } from '../components.tsx';
 import { useI18n } from '../i18n.ts';
 import { navigate } from '../router.ts';
-import { InLanguage, LinkAccount, LinkRefused, useLinkCheck } from './link-check.tsx';
+import { InLanguage, LinkAccount, LinkLoading, LinkRefused, RESET_OR_SIGN_IN, useLinkCheck } from './link-check.tsx';
 
 const retryAfter = (error: ApiError) => Number(error.details?.retry_after ?? 60);
 
@@ -111,31 +111,15 @@ export function ForgotPage() {
 /** `/reset/{token}`: checks the link first, names its account, and speaks the account's language. */
 export function ResetPage(props: { token: string }) {
   const check = useLinkCheck('/password-reset/', props.token, ['reset_token_invalid']);
-  if (check.kind === 'checking') return <LoadingLine />;
+  if (check.kind === 'checking') return <LinkLoading />;
   if (check.kind !== 'valid') {
-    return (
-      <LinkRefused
-        check={check}
-        title="resetTitle"
-        invalid="resetLinkInvalid"
-        hint="resetLinkAgain"
-        next={[
-          { href: '/forgot', label: 'forgotTitle' },
-          { href: '/login', label: 'goToSignIn' },
-        ]}
-      />
-    );
+    return <LinkRefused check={check} title="resetTitle" invalid="resetLinkInvalid" hint="resetLinkAgain" next={RESET_OR_SIGN_IN} />;
   }
   return (
     <InLanguage language={check.holder.language}>
       <ResetForm token={props.token} holder={check.holder} />
     </InLanguage>
   );
-}
-
-function LoadingLine() {
-  const { t } = useI18n();
-  return <p class="loading">{t('loading')}</p>;
 }
 
 function ResetForm(props: { token: string; holder: LinkHolder }) {

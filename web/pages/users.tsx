@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, type InvitationSent, type User } from '../api.ts';
 import { BounceFlag, useBounceScores } from '../bounces.tsx';
-import { Address, Link, Notice, PageTitle } from '../components.tsx';
+import { Address, Link, ListTable, Notice, PageTitle } from '../components.tsx';
 import { useI18n, type MessageKey, type Translate } from '../i18n.ts';
 import { useSession } from '../session.ts';
 import { useTimeZones } from '../time-zones.ts';
@@ -210,72 +210,55 @@ export function UsersPage() {
         </div>
       )}
       {users && shown && shown.length > 0 && (
-        <div class="table-wrap">
-          <table class="list labelled" id="users-list">
-            <caption class="visually-hidden">{t('usersListCaption')}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t('userUid')}</th>
-                <th scope="col">{t('userDisplayName')}</th>
-                <th scope="col">{t('userEmail')}</th>
-                <th scope="col">{t('userLanguage')}</th>
-                <th scope="col">{t('userTimezone')}</th>
-                <th scope="col">{t('userAdmin')}</th>
-                <th scope="col">{t('userStatus')}</th>
-                <th scope="col">{t('userActions')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {shown.map((u) => (
-                <tr key={u.uid} data-uid={u.uid} data-disabled={u.disabled ? 'true' : 'false'} class={u.disabled ? 'is-disabled' : undefined}>
-                  <th scope="row" data-label={t('userUid')}>
-                    {u.uid} {u.uid === me.uid && <span class="hint you">{t('userYou')}</span>}
-                  </th>
-                  <td data-label={t('userDisplayName')}>{u.display_name}</td>
-                  <td data-label={t('userEmail')} class="address">
-                    {u.email !== null ? <Address email={u.email} /> : <span class="hint">{t('userNone')}</span>}
-                    <BounceFlag score={bounces.of(u.email)} onCleared={bounces.reload} />
-                  </td>
-                  <td data-label={t('userLanguage')}>{languageName(languages, u.language)}</td>
-                  <td data-label={t('userTimezone')}>{u.timezone}</td>
-                  <td data-label={t('userAdmin')}>{u.admin ? t('yes') : t('no')}</td>
-                  <td data-label={t('userStatus')}>{invitationPending(u) ? <span class="badge pending">{t('userInvitationPending')}</span> : <span class={`badge ${u.disabled ? 'failed' : 'sent'}`}>{u.disabled ? t('userDisabled') : t('userActive')}</span>}</td>
-                  <td data-label={t('userActions')} class="row-actions">
-                    <button
-                      type="button"
-                      class="edit"
-                      aria-label={t('userEditTitle', { uid: u.uid })}
-                      aria-controls="user-edit"
-                      aria-expanded={editing === u.uid}
-                      onClick={() => {
-                        setResult(null);
-                        setEditing(u.uid);
-                      }}
-                    >
-                      {t('userEdit')}
-                    </button>
-                    <button type="button" class={`toggle ${u.disabled ? '' : 'danger'}`} aria-label={t(u.disabled ? 'userEnableOf' : 'userDisableOf', { uid: u.uid })} disabled={busyUid === u.uid} onClick={() => void toggle(u)}>
-                      {u.disabled ? t('userEnable') : t('userDisable')}
-                    </button>
-                    {invitationPending(u) && (
-                      <button type="button" class="invite" aria-label={t('userResendInvitationTo', { uid: u.uid })} disabled={busyUid === u.uid} onClick={() => void resend(u)}>
-                        {t('userResendInvitation')}
-                      </button>
-                    )}
-                    {u.email !== null && !u.disabled && (
-                      <button type="button" class="reset" aria-label={t('userSendResetTo', { uid: u.uid })} disabled={busyUid === u.uid} onClick={() => void sendReset(u)}>
-                        {t('userSendReset')}
-                      </button>
-                    )}
-                    <button type="button" class="delete danger" aria-label={t('userDeleteOf', { uid: u.uid })} disabled={busyUid === u.uid} onClick={() => void remove(u)}>
-                      {t('userDelete')}
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <ListTable id="users-list" caption={t('usersListCaption')} columns={[t('userUid'), t('userDisplayName'), t('userEmail'), t('userLanguage'), t('userTimezone'), t('userAdmin'), t('userStatus'), t('userActions')]}>
+          {shown.map((u) => (
+            <tr key={u.uid} data-uid={u.uid} data-disabled={u.disabled ? 'true' : 'false'} class={u.disabled ? 'is-disabled' : undefined}>
+              <th scope="row" data-label={t('userUid')}>
+                {u.uid} {u.uid === me.uid && <span class="hint you">{t('userYou')}</span>}
+              </th>
+              <td data-label={t('userDisplayName')}>{u.display_name}</td>
+              <td data-label={t('userEmail')} class="address">
+                {u.email !== null ? <Address email={u.email} /> : <span class="hint">{t('userNone')}</span>}
+                <BounceFlag score={bounces.of(u.email)} onCleared={bounces.reload} />
+              </td>
+              <td data-label={t('userLanguage')}>{languageName(languages, u.language)}</td>
+              <td data-label={t('userTimezone')}>{u.timezone}</td>
+              <td data-label={t('userAdmin')}>{u.admin ? t('yes') : t('no')}</td>
+              <td data-label={t('userStatus')}>{invitationPending(u) ? <span class="badge pending">{t('userInvitationPending')}</span> : <span class={`badge ${u.disabled ? 'failed' : 'sent'}`}>{u.disabled ? t('userDisabled') : t('userActive')}</span>}</td>
+              <td data-label={t('userActions')} class="row-actions">
+                <button
+                  type="button"
+                  class="edit"
+                  aria-label={t('userEditTitle', { uid: u.uid })}
+                  aria-controls="user-edit"
+                  aria-expanded={editing === u.uid}
+                  onClick={() => {
+                    setResult(null);
+                    setEditing(u.uid);
+                  }}
+                >
+                  {t('userEdit')}
+                </button>
+                <button type="button" class={`toggle ${u.disabled ? '' : 'danger'}`} aria-label={t(u.disabled ? 'userEnableOf' : 'userDisableOf', { uid: u.uid })} disabled={busyUid === u.uid} onClick={() => void toggle(u)}>
+                  {u.disabled ? t('userEnable') : t('userDisable')}
+                </button>
+                {invitationPending(u) && (
+                  <button type="button" class="invite" aria-label={t('userResendInvitationTo', { uid: u.uid })} disabled={busyUid === u.uid} onClick={() => void resend(u)}>
+                    {t('userResendInvitation')}
+                  </button>
+                )}
+                {u.email !== null && !u.disabled && (
+                  <button type="button" class="reset" aria-label={t('userSendResetTo', { uid: u.uid })} disabled={busyUid === u.uid} onClick={() => void sendReset(u)}>
+                    {t('userSendReset')}
+                  </button>
+                )}
+                <button type="button" class="delete danger" aria-label={t('userDeleteOf', { uid: u.uid })} disabled={busyUid === u.uid} onClick={() => void remove(u)}>
+                  {t('userDelete')}
+                </button>
+              </td>
+            </tr>
+          ))}
+        </ListTable>
       )}
 
       {editedUser && (

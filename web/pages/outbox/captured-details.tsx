@@ -1,10 +1,10 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api } from '../../api.ts';
-import { Notice } from '../../components.tsx';
 import { useI18n } from '../../i18n.ts';
 import { errorText, useFormat } from '../../format.tsx';
 import type { CapturedMailView } from '../../../src/domain/api-types.ts';
 import { MessageView } from './message-view.tsx';
+import { DetailsHead } from './panel-parts.tsx';
 
 /** One captured mail: who it was for, its download, and its headers and parts. */
 export function CapturedDetails(props: { id: number; onClose(): void }) {
@@ -12,25 +12,14 @@ export function CapturedDetails(props: { id: number; onClose(): void }) {
   const fmt = useFormat();
   const [mail, setMail] = useState<CapturedMailView | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
     api<CapturedMailView>('GET', `/captured/${props.id}`)
       .then(setMail)
       .catch((e: unknown) => setError(errorText(e)));
-    heading.current?.focus();
   }, []);
   return (
     <section id="captured-details" class="details sub-panel" aria-labelledby="captured-details-title">
-      <div class="details-head">
-        <h3 id="captured-details-title" tabIndex={-1} ref={heading}>
-          {t('captureDetails', { id: props.id })}
-        </h3>
-        <button type="button" class="close" onClick={props.onClose}>
-          {t('close')}
-        </button>
-      </div>
-      {error && <Notice kind="error">{t('errorGeneric', { message: error })}</Notice>}
-      {!mail && !error && <p>{t('loading')}</p>}
+      <DetailsHead titleId="captured-details-title" level={3} title={t('captureDetails', { id: props.id })} error={error} loading={!mail} onClose={props.onClose} />
       {mail && (
         <>
           <dl class="facts">

@@ -4,6 +4,7 @@ import { useI18n } from '../../i18n.ts';
 import { useFormat } from '../../format.tsx';
 import type { CapturedMailSummary } from '../../../src/domain/api-types.ts';
 import { CapturedDetails } from './captured-details.tsx';
+import { ListHead, MorePages } from './panel-parts.tsx';
 import { usePagedList } from './use-paged-list.ts';
 
 /** Mode `capture`: the mails Mailroom kept instead of sending them. */
@@ -21,12 +22,9 @@ export function CapturedInbox() {
 
   return (
     <section id="captured-inbox" class="panel" aria-labelledby="captured-title">
-      <div class="details-head">
-        <h2 id="captured-title">{t('captureInbox')}</h2>
-        <button type="button" id="captured-refresh" disabled={busy} onClick={reload}>
-          {t('outboxRefresh')}
-        </button>
-      </div>
+      <ListHead titleId="captured-title" refreshId="captured-refresh" busy={busy} onRefresh={reload}>
+        {t('captureInbox')}
+      </ListHead>
       <LoadedList items={mails} error={error} empty={t('captureEmpty')}>
         {(list) => (
           <ListTable id="captured-list" caption={t('captureListCaption')} columns={[t('captureDate'), t('outboxTo'), t('outboxSubject')]}>
@@ -47,11 +45,9 @@ export function CapturedInbox() {
         )}
       </LoadedList>
       {mails && more && (
-        <p>
-          <button type="button" id="captured-more" disabled={busy} onClick={loadMore}>
-            {t('captureMore')}
-          </button>
-        </p>
+        <MorePages id="captured-more" busy={busy} onMore={loadMore}>
+          {t('captureMore')}
+        </MorePages>
       )}
       {openId !== null && <CapturedDetails key={openId} id={openId} onClose={close} />}
     </section>

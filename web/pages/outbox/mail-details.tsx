@@ -1,10 +1,11 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../../api.ts';
-import { Notice } from '../../components.tsx';
+import { ConfirmBox, Notice } from '../../components.tsx';
 import { useI18n } from '../../i18n.ts';
 import { errorText, useFormat } from '../../format.tsx';
 import { MailBounces } from '../../bounces.tsx';
 import { MessageView } from './message-view.tsx';
+import { DetailsHead } from './panel-parts.tsx';
 import type { OutboxDetail } from './outbox-types.ts';
 import { StateBadge } from './states.tsx';
 
@@ -16,11 +17,6 @@ export function MailDetails(props: { id: number; refreshes: number; onClose(): v
   const [error, setError] = useState<string | null>(null);
   const [retry, setRetry] = useState<{ kind: 'busy' } | { kind: 'ok' } | { kind: 'sent-now' } | { kind: 'error'; message: string } | null>(null);
   const [cancel, setCancel] = useState<{ kind: 'confirm' } | { kind: 'busy' } | { kind: 'ok' } | { kind: 'error'; message: string } | null>(null);
-  const heading = useRef<HTMLHeadingElement>(null);
-  const confirmCancel = useRef<HTMLButtonElement>(null);
-  useEffect(() => {
-    if (cancel?.kind === 'confirm') confirmCancel.current?.focus();
-  }, [cancel?.kind]);
 
   const load = async () => {
     try {
@@ -30,10 +26,7 @@ export function MailDetails(props: { id: number; refreshes: number; onClose(): v
       setError(errorText(e));
     }
   };
-  useEffect(() => {
-    void load();
-    heading.current?.focus();
-  }, []);
+  useEffect(() => void load(), []);
   // Refresh reads the open mail again too: after a retry, the list and the mail agree on its state.
   const shownRefreshes = useRef(props.refreshes);
   useEffect(() => {
@@ -85,16 +78,7 @@ export function MailDetails(props: { id: number; refreshes: number; onClose(): v
   const sendable = mail?.state === 'queued';
   return (
     <section id="mail-details" class="panel details" aria-labelledby="mail-details-title">
-      <div class="details-head">
-        <h2 id="mail-details-title" tabIndex={-1} ref={heading}>
-          {t('outboxDetails', { id: props.id })}
-        </h2>
-        <button type="button" class="close" onClick={props.onClose}>
-          {t('close')}
-        </button>
-      </div>
-      {error && <Notice kind="error">{t('errorGeneric', { message: error })}</Notice>}
-      {!mail && !error && <p>{t('loading')}</p>}
+      <DetailsHead titleId="mail-details-title" level={2} title={t('outboxDetails', { id: props.id })} error={error} loading={!mail} onClose={props.onClose} />
       {mail && (
         <>
           <dl class="facts">
@@ -173,17 +157,7 @@ export function MailDetails(props: { id: number; refreshes: number; onClose(): v
           )}
           {mail.masked && <p class="hint">{t('outboxDownloadMasked')}</p>}
           {cancel?.kind === 'confirm' && (
-            <div id="mail-cancel-confirm" class="notice info tpl-confirm" role="group" aria-labelledby="mail-cancel-question">
-              <p id="mail-cancel-question">{t('outboxCancelQuestion', { id: props.id })}</p>
-              <div class="actions">
-                <button type="button" class="primary" id="mail-cancel-yes" ref={confirmCancel} onClick={() => void doCancel()}>
-                  {t('outboxCancelYes')}
-                </button>
-                <button type="button" onClick={() => setCancel(null)}>
-                  {t('outboxCancelNo')}
-                </button>
-              </div>
-            </div>
+            <ConfirmBox id="mail-cancel-confirm" questionId="mail-cancel-question" question={t('outboxCancelQuestion', { id: props.id })} yes={{ id: 'mail-cancel-yes', class: 'primary', label: t('outboxCancelYes'), onClick: () => void doCancel() }} no={{ label: t('outboxCancelNo'), onClick: () => setCancel(null) }} />
           )}
           <div aria-live="polite" id="mail-details-status">
             {retry?.kind === 'ok' && <Notice kind="ok">{t('outboxRetried')}</Notice>}

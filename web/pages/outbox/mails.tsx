@@ -1,12 +1,13 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api } from '../../api.ts';
 import { navigate } from '../../router.ts';
-import { LoadedList, ListTable, Notice } from '../../components.tsx';
+import { ConfirmBox, LoadedList, ListTable, Notice } from '../../components.tsx';
 import { useI18n, type MessageKey } from '../../i18n.ts';
 import { errorText, useFormat } from '../../format.tsx';
 import { MailDetails } from './mail-details.tsx';
 import type { OutboxMail } from './outbox-types.ts';
 import { OwedMails } from './owed.tsx';
+import { MorePages } from './panel-parts.tsx';
 import { SelectionActions } from './selection-actions.tsx';
 import { StateBadge, STATES, type OutboxState } from './states.tsx';
 import { PAGE } from './use-paged-list.ts';
@@ -35,10 +36,6 @@ export function OutboxMails(props: { openId: number | null }) {
   const [refreshes, setRefreshes] = useState(0);
   const [live, setLive] = useState(true);
   const [retryAll, setRetryAll] = useState<{ kind: 'confirm' } | { kind: 'busy' } | { kind: 'done'; requeued: number } | { kind: 'error'; message: string } | null>(null);
-  const confirmRetryAll = useRef<HTMLButtonElement>(null);
-  useEffect(() => {
-    if (retryAll?.kind === 'confirm') confirmRetryAll.current?.focus();
-  }, [retryAll?.kind]);
   const doRetryAll = async () => {
     setRetryAll({ kind: 'busy' });
     try {
@@ -168,17 +165,7 @@ export function OutboxMails(props: { openId: number | null }) {
         )}
       </div>
       {retryAll?.kind === 'confirm' && (
-        <div id="outbox-retry-all-confirm" class="notice info tpl-confirm" role="group" aria-labelledby="outbox-retry-all-question">
-          <p id="outbox-retry-all-question">{t('outboxRetryAllQuestion', { count: fmt.number(failedCount) })}</p>
-          <div class="actions">
-            <button type="button" class="primary" ref={confirmRetryAll} onClick={() => void doRetryAll()}>
-              {t('outboxRetryAllYes')}
-            </button>
-            <button type="button" onClick={() => setRetryAll(null)}>
-              {t('cancel')}
-            </button>
-          </div>
-        </div>
+        <ConfirmBox id="outbox-retry-all-confirm" questionId="outbox-retry-all-question" question={t('outboxRetryAllQuestion', { count: fmt.number(failedCount) })} yes={{ class: 'primary', label: t('outboxRetryAllYes'), onClick: () => void doRetryAll() }} no={{ label: t('cancel'), onClick: () => setRetryAll(null) }} />
       )}
       <div aria-live="polite" id="outbox-retry-all-status">
         {retryAll?.kind === 'done' && <Notice kind="ok">{t('outboxRetryAllDone', { count: fmt.number(retryAll.requeued) })}</Notice>}
@@ -250,11 +237,9 @@ export function OutboxMails(props: { openId: number | null }) {
         )}
       </LoadedList>
       {mails && next !== null && (
-        <p>
-          <button type="button" id="outbox-more" disabled={busy} onClick={() => void load(next)}>
-            {t('outboxMore')}
-          </button>
-        </p>
+        <MorePages id="outbox-more" busy={busy} onMore={() => void load(next)}>
+          {t('outboxMore')}
+        </MorePages>
       )}
 
       {openId !== null && <MailDetails key={openId} id={openId} refreshes={refreshes} onClose={close} onChanged={() => load()} />}

@@ -1,6 +1,6 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { api, localizedErrorMessage } from '../../api.ts';
-import { Notice } from '../../components.tsx';
+import { ConfirmBox, Notice } from '../../components.tsx';
 import { useI18n } from '../../i18n.ts';
 import { errorText, useFormat } from '../../format.tsx';
 import type { BatchResult } from './outbox-types.ts';
@@ -10,10 +10,6 @@ export function SelectionActions(props: { selected: ReadonlySet<number>; onDone(
   const { t } = useI18n();
   const fmt = useFormat();
   const [step, setStep] = useState<{ kind: 'confirm'; action: 'retry' | 'cancel' } | { kind: 'busy' } | { kind: 'done'; results: BatchResult[] } | { kind: 'error'; message: string } | null>(null);
-  const yes = useRef<HTMLButtonElement>(null);
-  useEffect(() => {
-    if (step?.kind === 'confirm') yes.current?.focus();
-  }, [step?.kind]);
   const count = props.selected.size;
   const run = async (action: 'retry' | 'cancel') => {
     setStep({ kind: 'busy' });
@@ -39,17 +35,13 @@ export function SelectionActions(props: { selected: ReadonlySet<number>; onDone(
         </div>
       )}
       {step?.kind === 'confirm' && (
-        <div id="outbox-selected-confirm" class="notice info tpl-confirm" role="group" aria-labelledby="outbox-selected-question">
-          <p id="outbox-selected-question">{t(step.action === 'retry' ? 'outboxRetrySelectedQuestion' : 'outboxCancelSelectedQuestion', { count: fmt.number(count) })}</p>
-          <div class="actions">
-            <button type="button" class="primary" id="outbox-selected-yes" ref={yes} onClick={() => void run(step.action)}>
-              {t('outboxSelectedYes')}
-            </button>
-            <button type="button" onClick={() => setStep(null)}>
-              {t('cancel')}
-            </button>
-          </div>
-        </div>
+        <ConfirmBox
+          id="outbox-selected-confirm"
+          questionId="outbox-selected-question"
+          question={t(step.action === 'retry' ? 'outboxRetrySelectedQuestion' : 'outboxCancelSelectedQuestion', { count: fmt.number(count) })}
+          yes={{ id: 'outbox-selected-yes', class: 'primary', label: t('outboxSelectedYes'), onClick: () => void run(step.action) }}
+          no={{ label: t('cancel'), onClick: () => setStep(null) }}
+        />
       )}
       <div aria-live="polite" id="outbox-selected-status">
         {step?.kind === 'done' && (

@@ -2,6 +2,7 @@ import { LoadedList, ListTable } from '../../components.tsx';
 import { useI18n } from '../../i18n.ts';
 import { useFormat } from '../../format.tsx';
 import type { TestMailRecord } from '../../../src/domain/api-types.ts';
+import { ListHead, MorePages } from './panel-parts.tsx';
 import { usePagedList } from './use-paged-list.ts';
 
 /** The test mails: sent to the server at once, not through the outbox; each with the answer it got. */
@@ -11,12 +12,9 @@ export function TestMails() {
   const { items: mails, more, error, busy, reload, loadMore } = usePagedList<TestMailRecord>('/test-mails');
   return (
     <section id="test-mails" class="panel" aria-labelledby="test-mails-title">
-      <div class="details-head">
-        <h2 id="test-mails-title">{t('outboxTabTests')}</h2>
-        <button type="button" id="test-mails-refresh" disabled={busy} onClick={reload}>
-          {t('outboxRefresh')}
-        </button>
-      </div>
+      <ListHead titleId="test-mails-title" refreshId="test-mails-refresh" busy={busy} onRefresh={reload}>
+        {t('outboxTabTests')}
+      </ListHead>
       <p class="intro">{t('testMailsIntro')}</p>
       <LoadedList items={mails} error={error} empty={t('testMailsEmpty')}>
         {(list) => (
@@ -51,11 +49,9 @@ export function TestMails() {
         )}
       </LoadedList>
       {mails && more && (
-        <p>
-          <button type="button" id="test-mails-more" disabled={busy} onClick={loadMore}>
-            {t('testMailsMore')}
-          </button>
-        </p>
+        <MorePages id="test-mails-more" busy={busy} onMore={loadMore}>
+          {t('testMailsMore')}
+        </MorePages>
       )}
     </section>
   );

@@ -1,6 +1,6 @@
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useMemo, useState } from 'preact/hooks';
 import { api } from '../../api.ts';
-import { Notice } from '../../components.tsx';
+import { ConfirmBox, Notice } from '../../components.tsx';
 import { useI18n } from '../../i18n.ts';
 import type { TemplateParts, TemplateVersionInfo, TemplateVersionJson } from '../../../src/domain/api-types.ts';
 import { Compare } from './compare.tsx';
@@ -28,7 +28,6 @@ export function History(props: {
   const [shown, setShown] = useState<Record<number, TemplateVersionJson | { failed: string }>>({});
   const [confirm, setConfirm] = useState<number | null>(null);
   const [refusal, setRefusal] = useState<{ id: number; message: string } | null>(null);
-  const confirmButton = useRef<HTMLButtonElement>(null);
   const format = useMemo(() => {
     try {
       return new Intl.DateTimeFormat(props.language, { dateStyle: 'medium', timeStyle: 'short', timeZone: props.timezone });
@@ -36,10 +35,6 @@ export function History(props: {
       return new Intl.DateTimeFormat(props.language, { dateStyle: 'medium', timeStyle: 'short' });
     }
   }, [props.language, props.timezone]);
-
-  useEffect(() => {
-    if (confirm !== null) confirmButton.current?.focus();
-  }, [confirm]);
 
   const view = (id: number) => {
     if (open === id) return setOpen(null);
@@ -116,27 +111,25 @@ export function History(props: {
                   )}
                 </div>
                 {confirm === v.id && (
-                  <div id={`template-version-confirm-${v.id}`} class="notice info tpl-confirm" role="group" aria-labelledby={`template-version-question-${v.id}`}>
-                    <p id={`template-version-question-${v.id}`}>
-                      {t('templateVersionRestoreConfirm', { id: v.id })}
-                      {props.dirty && ` ${t('templateVersionRestoreUnsaved')}`}
-                    </p>
-                    <div class="actions">
-                      <button type="button" class="primary tpl-version-restore-yes" ref={confirmButton} disabled={props.busy} onClick={() => void restore(v.id)}>
-                        {t('templateVersionRestoreYes')}
-                      </button>
-                      <button
-                        type="button"
-                        class="tpl-version-restore-cancel"
-                        onClick={() => {
-                          setConfirm(null);
-                          focusRestore(v.id);
-                        }}
-                      >
-                        {t('cancel')}
-                      </button>
-                    </div>
-                  </div>
+                  <ConfirmBox
+                    id={`template-version-confirm-${v.id}`}
+                    questionId={`template-version-question-${v.id}`}
+                    question={
+                      <>
+                        {t('templateVersionRestoreConfirm', { id: v.id })}
+                        {props.dirty && ` ${t('templateVersionRestoreUnsaved')}`}
+                      </>
+                    }
+                    yes={{ class: 'primary tpl-version-restore-yes', disabled: props.busy, label: t('templateVersionRestoreYes'), onClick: () => void restore(v.id) }}
+                    no={{
+                      class: 'tpl-version-restore-cancel',
+                      label: t('cancel'),
+                      onClick: () => {
+                        setConfirm(null);
+                        focusRestore(v.id);
+                      },
+                    }}
+                  />
                 )}
                 {refusal?.id === v.id && (
                   <p class="template-error tpl-version-refused" role="alert">

@@ -1,5 +1,5 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
-import { Notice, PageTitle, SaveStatus } from '../../components.tsx';
+import { useRef, useState } from 'preact/hooks';
+import { ConfirmBox, Notice, PageTitle, SaveStatus } from '../../components.tsx';
 import { useI18n, type MessageKey } from '../../i18n.ts';
 import { languageName, useMailLanguages } from '../../mail-languages.ts';
 import { useSession } from '../../session.ts';
@@ -28,16 +28,11 @@ export function TemplatesPage() {
   const editors = useRef<Partial<Record<'html' | 'text', EditorHandle>>>({});
   const subjectInput = useRef<HTMLInputElement>(null);
   const noticeRef = useRef<HTMLDivElement>(null);
-  const confirmButton = useRef<HTMLButtonElement>(null);
   const resetButton = useRef<HTMLButtonElement>(null);
   const { summaries, loadError, name, setName, lang, setLang, key, path, details, drafts, detail, draft, dirty, saveState, error, preview, confirmReset, setConfirmReset, busy, notice, revision, setPart, save, reset, restore, discard } = useTemplateEditor({
     part: (part) => (part === 'subject' ? subjectInput.current?.focus() : editors.current[part]?.focus()),
     notice: () => noticeRef.current?.focus(),
   });
-
-  useEffect(() => {
-    if (confirmReset) confirmButton.current?.focus();
-  }, [confirmReset]);
 
   if (loadError) return <Notice kind="error">{t('errorGeneric', { message: loadError })}</Notice>;
   if (!summaries) return <p>{t('loading')}</p>;
@@ -203,24 +198,20 @@ export function TemplatesPage() {
             <SaveStatus id="template-save-status" state={saveState} />
             {errorFor(null)}
             {confirmReset && (
-              <div id="template-reset-confirm-box" class="notice info tpl-confirm" role="group" aria-labelledby="template-reset-question">
-                <p id="template-reset-question">{t('templateResetConfirm')}</p>
-                <div class="actions">
-                  <button type="button" id="template-reset-confirm" class="danger" ref={confirmButton} disabled={busy !== null} onClick={() => void reset()}>
-                    {t('templateResetYes')}
-                  </button>
-                  <button
-                    type="button"
-                    id="template-reset-cancel"
-                    onClick={() => {
-                      setConfirmReset(false);
-                      resetButton.current?.focus();
-                    }}
-                  >
-                    {t('cancel')}
-                  </button>
-                </div>
-              </div>
+              <ConfirmBox
+                id="template-reset-confirm-box"
+                questionId="template-reset-question"
+                question={t('templateResetConfirm')}
+                yes={{ id: 'template-reset-confirm', class: 'danger', disabled: busy !== null, label: t('templateResetYes'), onClick: () => void reset() }}
+                no={{
+                  id: 'template-reset-cancel',
+                  label: t('cancel'),
+                  onClick: () => {
+                    setConfirmReset(false);
+                    resetButton.current?.focus();
+                  },
+                }}
+              />
             )}
             <div ref={noticeRef} tabIndex={-1} id="template-notice" class="tpl-notice">
               {notice && <Notice kind={notice.kind}>{notice.text}</Notice>}
