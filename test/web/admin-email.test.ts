@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { simpleParser } from 'mailparser';
 import type { Page } from 'playwright-core';
 import { ADMIN_PASSWORD, DESKTOP, SCREENSHOT_DIR, descriptionOf, eventually, launchBrowser, screenshot, signIn, startMailroom, typeInto, waitForDescription, type MailroomInstance, type TestBrowser } from '../support/browser.ts';
+import { closeAll } from '../support/close-all.ts';
 import { freePort, readMaildir, startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
 
 /** Not Postfix's default "testpass": a password that could not turn up in a transcript by chance. */
@@ -45,14 +46,7 @@ describe('the Email server page, against a real Postfix', () => {
     assert.equal(r.status, 200, JSON.stringify(r.body));
   });
 
-  after(async () => {
-    try {
-      await browser?.close();
-      await mailroom?.close();
-    } finally {
-      await postfix?.stop();
-    }
-  });
+  after(() => closeAll(browser, mailroom, postfix));
 
   /** A setting as the API shows it to an admin. */
   async function setting(key: string): Promise<SettingView> {

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { ADMIN_PASSWORD, DESKTOP, PHONE, descriptionOf, eventually, focusedId, launchBrowser, scrollsSideways, signIn, startMailroom, typeInto, waitForDescription, type MailroomInstance, type TestBrowser } from '../support/browser.ts';
+import { closeAll } from '../support/close-all.ts';
 import { freePort, startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
 
 const SMTP_PASSWORD = 'Heron-Quarry-3307';
@@ -55,10 +56,8 @@ describe('the Email server page: renewed files, fields that behave, and Detect t
 
   after(async () => {
     try {
-      await browser?.close();
-      await mailroom?.close();
+      await closeAll(browser, mailroom, postfix);
     } finally {
-      await postfix?.stop();
       if (dir) await rm(dir, { recursive: true, force: true });
     }
   });

@@ -14,6 +14,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { ADMIN_PASSWORD, DESKTOP, descriptionOf, focusedId, launchBrowser, signIn, startMailroom, typeInto, waitForDescription, type MailroomInstance, type TestBrowser } from '../support/browser.ts';
+import { closeAll } from '../support/close-all.ts';
 import { readMaildir, startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
 import { startTokenEndpoint, startXOAuth2SmtpServer, type TokenEndpoint, type XOAuth2SmtpServer } from '../support/xoauth2-servers.ts';
 
@@ -51,14 +52,7 @@ describe('the Email server page: XOAUTH2 and a private CA', () => {
     assert.equal(r.status, 200, JSON.stringify(r.body));
   });
 
-  after(async () => {
-    try {
-      await browser?.close();
-      await mailroom?.close();
-    } finally {
-      await Promise.all([oauthSmtp?.close(), endpoint?.close(), postfix?.stop()]);
-    }
-  });
+  after(() => closeAll(browser, mailroom, oauthSmtp, endpoint, postfix));
 
   async function setting(key: string): Promise<SettingView> {
     const r = await mailroom.api<{ settings: SettingView[] }>('GET', '/api/v1/settings/mail');

@@ -12,6 +12,7 @@ import { simpleParser } from 'mailparser';
 import type { Page } from 'playwright-core';
 import type { EventInput } from '../../src/notifications/event-input.ts';
 import { SCREENSHOT_DIR, launchBrowser, screenshot, scrollsSideways, startMailroom, type MailroomInstance, type TestBrowser } from '../support/browser.ts';
+import { closeAll } from '../support/close-all.ts';
 import { postfixSettings } from '../support/mail-fixtures.ts';
 import { readMaildir, startPostfix, type PostfixServer } from '../support/servers.ts';
 
@@ -58,14 +59,7 @@ describe('share and digest mails on a 375 px phone, en and zh-CN', () => {
     for (const p of people) await mailroom.ctx.users.add({ ...p, email: `${p.uid}@${DOMAIN}`, timezone: p.language === 'zh-CN' ? 'Asia/Shanghai' : 'Europe/London', invite: false });
   });
 
-  after(async () => {
-    try {
-      await browser?.close();
-      await mailroom?.close();
-    } finally {
-      await postfix?.stop();
-    }
-  });
+  after(() => closeAll(browser, mailroom, postfix));
 
   /** The delivered HTML of the mail to `uid` whose (decoded) subject matches. */
   async function deliveredHtml(uid: string, subject: RegExp): Promise<{ subject: string; html: string }> {

@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import type { Page } from 'playwright-core';
 import { ADMIN_PASSWORD, DESKTOP, eventually, launchBrowser, signIn, startMailroom, type MailroomInstance, type TestBrowser } from '../support/browser.ts';
+import { closeAll } from '../support/close-all.ts';
 
 interface Parts {
   subject: string;
@@ -39,10 +40,7 @@ describe('the version history of the Templates page', () => {
     [mailroom, browser] = await Promise.all([startMailroom(), launchBrowser()]);
   });
 
-  after(async () => {
-    await browser?.close();
-    await mailroom?.close();
-  });
+  after(() => closeAll(browser, mailroom));
 
   async function template(name: string, lang: string): Promise<TemplateDetail> {
     const r = await mailroom.api<TemplateDetail>('GET', `/api/v1/templates/${name}/${lang}`);
