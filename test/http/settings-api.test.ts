@@ -9,6 +9,7 @@ import type { ErrorCode } from '../../src/errors.ts';
 import { buildApp } from '../../src/http/build-app.ts';
 import type { MailTestService } from '../../src/mail/mail-test-service.ts';
 import type { DetectReport } from '../../src/mail/detect-service.ts';
+import { postfixSettings } from '../support/mail-fixtures.ts';
 import { freePort, startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
 import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
 
@@ -243,18 +244,7 @@ describe('the mail settings API on a real server and database', () => {
 
     before(async () => {
       postfix = await startPostfix({ pass: password });
-      const reply = await patch({
-        mail_smtpmode: 'smtp',
-        mail_smtphost: '127.0.0.1',
-        mail_smtpport: postfix.smtpPort,
-        mail_smtpsecure: 'tls',
-        mail_smtpauth: true,
-        mail_smtpauthtype: 'PLAIN',
-        mail_smtpname: postfix.user,
-        mail_smtppassword: postfix.pass,
-        mail_smtptls_ca: postfix.certPath,
-        mail_domain: 'example.com',
-      });
+      const reply = await patch({ ...postfixSettings(postfix), mail_domain: 'example.com' });
       assert.equal(reply.status, 200, reply.text);
     });
 

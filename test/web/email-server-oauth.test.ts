@@ -15,6 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { ADMIN_PASSWORD, DESKTOP, descriptionOf, focusedId, launchBrowser, signIn, startMailroom, typeInto, waitForDescription, type MailroomInstance, type TestBrowser } from '../support/browser.ts';
 import { closeAll } from '../support/close-all.ts';
+import { postfixSettings } from '../support/mail-fixtures.ts';
 import { readMaildir, startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
 import { startTokenEndpoint, startXOAuth2SmtpServer, type TokenEndpoint, type XOAuth2SmtpServer } from '../support/xoauth2-servers.ts';
 
@@ -256,19 +257,7 @@ describe('the Email server page: XOAUTH2 and a private CA', () => {
 
   it('points an untrusted certificate to the CA certificate file, refuses a relative path there, diagnoses an unreadable file at the test mail, and delivers with the right CA', async () => {
     const r = await mailroom.api('PATCH', '/api/v1/settings/mail', {
-      body: {
-        mail_smtpmode: 'smtp',
-        mail_smtphost: postfix.host,
-        mail_smtpport: postfix.smtpPort,
-        mail_smtpsecure: 'tls',
-        mail_smtpauth: true,
-        mail_smtpauthtype: 'PLAIN',
-        mail_smtpname: postfix.user,
-        mail_smtppassword: SMTP_PASSWORD,
-        mail_smtptls_ca: '',
-        mail_from_address: 'cloud',
-        mail_domain: 'example.org',
-      },
+      body: { ...postfixSettings(postfix), mail_smtptls_ca: '', mail_from_address: 'cloud', mail_domain: 'example.org' },
     });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     await browser.withPage({ locale: 'en-US', viewport: DESKTOP }, async ({ page }) => {

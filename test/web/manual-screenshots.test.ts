@@ -70,20 +70,7 @@ describe('the screenshots of the admin manual', () => {
   it('admin-email-test-failed.png: a wrong password, diagnosed as smtp_auth_failed with the 535 reply and the masked conversation', async () => {
     // The settings an admin would have entered, with the password mistyped, and debug on.
     const r = await mailroom.api('PATCH', '/api/v1/settings/mail', {
-      body: {
-        mail_smtpmode: 'smtp',
-        mail_smtphost: postfix.host,
-        mail_smtpport: postfix.smtpPort,
-        mail_smtpsecure: 'tls',
-        mail_smtptls_ca: postfix.certPath,
-        mail_smtpauth: true,
-        mail_smtpauthtype: 'PLAIN',
-        mail_smtpname: postfix.user,
-        mail_smtppassword: WRONG_PASSWORD,
-        mail_from_address: 'cloud',
-        mail_domain: 'example.org',
-        mail_smtpdebug: true,
-      },
+      body: { ...postfixSettings(postfix), mail_smtppassword: WRONG_PASSWORD, mail_from_address: 'cloud', mail_domain: 'example.org', mail_smtpdebug: true },
     });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     const delivered = (await readMaildir(postfix.maildir)).length;
