@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { simpleParser } from 'mailparser';
 import type { AppContext } from '../../src/context.ts';
 import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
-import { postfixSettings } from '../support/mail-fixtures.ts';
+import { deliverQueued, cloudSendingThrough } from '../support/mail-fixtures.ts';
 import { mailroomBin } from '../support/run-mailroom.ts';
 import { startPostfix, startPostgres, waitForMail, type PostfixServer, type PostgresServer } from '../support/servers.ts';
 
@@ -49,9 +49,7 @@ describe('bounces end to end: Postfix, its DSN, pipe(8) and bounce:receive', () 
       prefix: 'mailroom-bounce-e2e-',
       env: { MAILROOM_DATABASE_URL: databaseUrl, MAILROOM_SECRET_KEY: key.toString('base64') },
       settings: {
-        ...postfixSettings(postfix),
-        mail_smtptimeout: 5,
-        mail_domain: 'cloud.example.com',
+        ...cloudSendingThrough(postfix),
         base_url: 'https://cloud.example.com',
         mail_bounce_verp: true,
         mail_bounce_domain: 'bounces.cloud.example.com',
@@ -75,12 +73,7 @@ describe('bounces end to end: Postfix, its DSN, pipe(8) and bounce:receive', () 
     return { status: res.statusCode, body: JSON.parse(res.body) as T };
   }
   async function deliver(): Promise<void> {
-    const worker = ctx.createWorker();
-    try {
-      while ((await worker.runOnce()) > 0);
-    } finally {
-      await worker.stop();
-    }
+    await deliverQueued(ctx);
   }
   let shares = 0;
   /** A share with ghost, rendered and sent; resolves with the ids of the mails it queued. */

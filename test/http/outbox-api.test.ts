@@ -7,7 +7,7 @@ import type { ErrorCode } from '../../src/errors.ts';
 import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
 import { SMTPServer } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
-import { postfixSettings } from '../support/mail-fixtures.ts';
+import { postfixSettings, deliverQueued } from '../support/mail-fixtures.ts';
 import { readMaildir, startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 import { simpleParser } from 'mailparser';
@@ -249,12 +249,7 @@ describe('the outbox API on a real database', () => {
       const reply = await api('POST', '/api/v1/messages', { body: { to: 'refused@example.com', subject: 'Refused', text: 'x' } });
       assert.equal(reply.status, 202, reply.text);
       failedId = json<Accepted>(reply).ids[0] as number;
-      const worker = ctx.createWorker();
-      try {
-        while ((await worker.runOnce()) > 0);
-      } finally {
-        await worker.stop();
-      }
+      await deliverQueued(ctx);
     });
 
     it('shows the mail as failed with the 5xx reply and an attempt in its history', async () => {
@@ -304,12 +299,7 @@ describe('the outbox API on a real database', () => {
     });
 
     it('queues every failed mail again on POST /api/v1/outbox/retry-failed, and says how many', async () => {
-      const worker = ctx.createWorker();
-      try {
-        while ((await worker.runOnce()) > 0);
-      } finally {
-        await worker.stop();
-      }
+      await deliverQueued(ctx);
       const failed = (await outbox()).counts['failed'] ?? 0;
       assert.ok(failed >= 1, 'the retried mail failed again at the refusing server');
       assert.equal((await api('POST', '/api/v1/outbox/retry-failed', { token: null })).status, 401, 'not without a token');
@@ -339,12 +329,7 @@ describe('the outbox API on a real database', () => {
     }
 
     async function deliverAll(): Promise<void> {
-      const worker = ctx.createWorker();
-      try {
-        while ((await worker.runOnce()) > 0);
-      } finally {
-        await worker.stop();
-      }
+      await deliverQueued(ctx);
     }
 
     it('cancels a queued mail, which the worker then never sends, while the next one is delivered; retry sends it after all', async () => {
@@ -471,12 +456,7 @@ describe('the outbox API on a real database', () => {
     }
 
     async function runWorker(): Promise<void> {
-      const worker = ctx.createWorker();
-      try {
-        while ((await worker.runOnce()) > 0);
-      } finally {
-        await worker.stop();
-      }
+      await deliverQueued(ctx);
     }
 
     it('finds mails by a part of a recipient or the subject, in any case, and pages the matches with `next`', async () => {

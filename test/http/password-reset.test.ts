@@ -13,7 +13,7 @@ import { simpleParser, type ParsedMail } from 'mailparser';
 import type { AppContext } from '../../src/context.ts';
 import type { ErrorCode } from '../../src/errors.ts';
 import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
-import { outboxIdle as waitForOutbox, postfixSettings } from '../support/mail-fixtures.ts';
+import { outboxIdle as waitForOutbox, cloudSendingThrough } from '../support/mail-fixtures.ts';
 import { readMaildir, startPostfix, type DeliveredMail, type PostfixServer } from '../support/servers.ts';
 
 const BASE_URL = 'https://cloud.example.com';
@@ -179,7 +179,7 @@ describe('password reset over HTTP, mailed through a real Postfix', () => {
     mailroom = await startTestMailroom({
       prefix: 'mailroom-password-reset-',
       clock,
-      settings: { ...postfixSettings(postfix), mail_smtptimeout: 5, mail_domain: 'cloud.example.com', instance_name: 'Example Cloud', base_url: BASE_URL },
+      settings: { ...cloudSendingThrough(postfix), instance_name: 'Example Cloud', base_url: BASE_URL },
       http: 'inject',
       worker: true,
     });

@@ -11,7 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import { simpleParser } from 'mailparser';
 import type { AppContext } from '../../src/context.ts';
 import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
-import { outboxIdle as waitForOutbox, outboxTotal, postfixSettings } from '../support/mail-fixtures.ts';
+import { outboxIdle as waitForOutbox, outboxTotal, cloudSendingThrough } from '../support/mail-fixtures.ts';
 import { assertChineseTypography } from '../support/zh-typography.ts';
 import { readMaildir, startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
 
@@ -32,7 +32,7 @@ describe('public links mailed to outside addresses, through the real Postfix', (
     mailroom = await startTestMailroom({
       prefix: 'mailroom-link-share-',
       clock,
-      settings: { ...postfixSettings(postfix), mail_smtptimeout: 5, mail_domain: 'cloud.example.com', instance_name: 'Example Cloud', base_url: 'https://cloud.example.com', shareapi_allow_public_notification: true },
+      settings: { ...cloudSendingThrough(postfix), instance_name: 'Example Cloud', base_url: 'https://cloud.example.com', shareapi_allow_public_notification: true },
       http: 'inject',
       worker: true,
     });

@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { simpleParser } from 'mailparser';
 import type { AppContext } from '../../src/context.ts';
 import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
-import { outboxIdle, outboxTotal, postfixSettings } from '../support/mail-fixtures.ts';
+import { outboxIdle, outboxTotal, cloudSendingThrough } from '../support/mail-fixtures.ts';
 import { readMaildir, startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
 import { assertChineseTypography } from '../support/zh-typography.ts';
 
@@ -25,7 +25,7 @@ describe('notify by email for a share, through the real Postfix', () => {
     postfix = await startPostfix();
     mailroom = await startTestMailroom({
       prefix: 'mailroom-share-notify-',
-      settings: { ...postfixSettings(postfix), mail_smtptimeout: 5, mail_domain: 'cloud.example.com', instance_name: 'Example Cloud', base_url: 'https://cloud.example.com' },
+      settings: { ...cloudSendingThrough(postfix), instance_name: 'Example Cloud', base_url: 'https://cloud.example.com' },
       http: 'inject',
       worker: true,
     });

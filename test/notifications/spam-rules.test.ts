@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { AppContext } from '../../src/context.ts';
 import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
-import { postfixSettings } from '../support/mail-fixtures.ts';
+import { cloudSendingThrough } from '../support/mail-fixtures.ts';
 import { startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
 
 const SPAMASSASSIN = '/usr/bin/spamassassin';
@@ -42,7 +42,7 @@ describe('short Chinese mails through the real Postfix, read by SpamAssassin', (
     postfix = await startPostfix();
     mailroom = await startTestMailroom({
       prefix: 'mailroom-spam-rules-',
-      settings: { ...postfixSettings(postfix), mail_smtptimeout: 5, mail_domain: 'cloud.example.com', instance_name: '示例云盘', base_url: 'https://cloud.example.com' },
+      settings: { ...cloudSendingThrough(postfix), instance_name: '示例云盘', base_url: 'https://cloud.example.com' },
       worker: true,
     });
     ({ ctx } = mailroom);

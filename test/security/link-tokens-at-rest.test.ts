@@ -19,7 +19,7 @@ import type { AppContext } from '../../src/context.ts';
 import type { MessagePart } from '../../src/message/mime-message.ts';
 import { startInstance } from '../support/instance.ts';
 import { openRaw } from '../../src/outbox/sealed-raw.ts';
-import { postfixSettings } from '../support/mail-fixtures.ts';
+import { postfixSettings, deliverQueued } from '../support/mail-fixtures.ts';
 import { readMaildir, startPostfix, startPostgres, type PostfixServer, type PostgresServer } from '../support/servers.ts';
 
 const BASE_URL = 'https://cloud.example.com';
@@ -112,9 +112,7 @@ describe('one-time links through a real Postfix, SQLite', () => {
 
   /** Sends what is queued (no worker runs in the background, so "before delivery" holds still). */
   async function deliver(): Promise<void> {
-    const worker = m.ctx.createWorker();
-    while ((await worker.runOnce()) > 0);
-    await worker.stop();
+    await deliverQueued(m.ctx);
   }
 
   async function delivered(to: string, subject: RegExp) {
@@ -231,9 +229,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
 
     it('an invitation: no token in the stored outbox row or captured mail, masked in both APIs, and the sealed copy holds the working link', async () => {
       await m.ctx.users.add({ uid: 'lena', email: 'lena@example.org', display_name: 'Lena' });
-      const worker = m.ctx.createWorker();
-      while ((await worker.runOnce()) > 0);
-      await worker.stop();
+      await deliverQueued(m.ctx);
 
       const sent = await outboxMail(m.app, m.adminToken, 'welcome');
       assert.equal(sent.state, 'sent');

@@ -5,7 +5,7 @@ import { simpleParser } from 'mailparser';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import type { AppContext } from '../../src/context.ts';
 import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
-import { postfixSettings } from '../support/mail-fixtures.ts';
+import { cloudSendingThrough } from '../support/mail-fixtures.ts';
 import { sampleData, sampleSharer } from '../../src/templates/sample-data.ts';
 import { TEMPLATE_DEFINITIONS, TEMPLATE_NAMES, type TemplateName } from '../../src/templates/template-catalog.ts';
 import { startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
@@ -51,9 +51,7 @@ describe('the shipped templates, delivered by a real Postfix', () => {
     mailroom = await startTestMailroom({
       prefix: 'mailroom-delivered-',
       settings: {
-        ...postfixSettings(postfix),
-        mail_smtptimeout: 5,
-        mail_domain: 'cloud.example.com',
+        ...cloudSendingThrough(postfix),
         instance_name: '示例云盘 Example',
       },
     });

@@ -9,7 +9,7 @@ import { simpleParser } from 'mailparser';
 import type { AppContext } from '../../src/context.ts';
 import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
 import { TEMPLATE_NAMES, type TemplateName } from '../../src/templates/template-catalog.ts';
-import { postfixSettings } from '../support/mail-fixtures.ts';
+import { cloudSendingThrough } from '../support/mail-fixtures.ts';
 import { startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
 
 const SUBJECTS: Record<'de' | 'ar', Record<TemplateName, RegExp>> = {
@@ -73,7 +73,7 @@ describe('the shipped mails in German and Arabic, delivered by a real Postfix', 
     postfix = await startPostfix();
     mailroom = await startTestMailroom({
       prefix: 'mailroom-i18n-',
-      settings: { ...postfixSettings(postfix), mail_smtptimeout: 5, mail_domain: 'cloud.example.com', instance_name: 'Example Cloud' },
+      settings: { ...cloudSendingThrough(postfix), instance_name: 'Example Cloud' },
     });
     ctx = mailroom.ctx;
   });

@@ -18,7 +18,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../src/context.ts';
 import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
 import { TEMPLATE_LANGUAGES, TEMPLATE_NAMES, type TemplateLanguage, type TemplateName } from '../../src/templates/template-catalog.ts';
-import { postfixSettings } from '../support/mail-fixtures.ts';
+import { cloudSendingThrough } from '../support/mail-fixtures.ts';
 import { startPostfix, waitForMail, type DeliveredMail, type PostfixServer } from '../support/servers.ts';
 
 const run = promisify(execFile);
@@ -89,9 +89,7 @@ describe('the shipped templates and a spam filter (SpamAssassin, offline rules),
     mailroom = await startTestMailroom({
       prefix: 'mailroom-spam-score-',
       settings: {
-        ...postfixSettings(postfix),
-        mail_smtptimeout: 5,
-        mail_domain: 'cloud.example.com',
+        ...cloudSendingThrough(postfix),
         instance_name: 'Example Cloud',
         base_url: 'https://cloud.example.com',
         mail_share_reply_to: 'none',

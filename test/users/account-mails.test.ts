@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import type { AppContext } from '../../src/context.ts';
 import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
-import { outboxIdle as waitForOutbox, outboxTotal, postfixSettings } from '../support/mail-fixtures.ts';
+import { outboxIdle as waitForOutbox, outboxTotal, cloudSendingThrough } from '../support/mail-fixtures.ts';
 import { assertChineseTypography } from '../support/zh-typography.ts';
 import { readMaildir, startPostfix, type PostfixServer } from '../support/servers.ts';
 
@@ -84,7 +84,7 @@ describe('account mails through a real Postfix: invitation, password changed, ad
     mailroom = await startTestMailroom({
       prefix: 'mailroom-account-mails-',
       clock,
-      settings: { ...postfixSettings(postfix), mail_smtptimeout: 5, mail_domain: 'cloud.example.com', instance_name: 'Example Cloud', base_url: BASE_URL },
+      settings: { ...cloudSendingThrough(postfix), instance_name: 'Example Cloud', base_url: BASE_URL },
       http: 'inject',
       worker: true,
     });
