@@ -15,6 +15,7 @@ import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.t
 import { deliverQueued, cloudSendingThrough } from '../support/mail-fixtures.ts';
 import { mailroomBin } from '../support/run-mailroom.ts';
 import { startPostfix, startPostgres, waitForMail, type PostfixServer, type PostgresServer } from '../support/servers.ts';
+import { closeAll } from '../support/close-all.ts';
 
 type Bounce = { address: string; kind: string; status: string | null; diagnostic: string | null; reportingMta: string | null };
 
@@ -62,11 +63,7 @@ describe('bounces end to end: Postfix, its DSN, pipe(8) and bounce:receive', () 
     token = await ctx.tokens.create('tests');
     await ctx.users.add({ uid: 'ghost', display_name: 'Ghost', email: 'ghost@example.org', invite: false });
   });
-  after(async () => {
-    await mailroom?.close();
-    await postfix?.stop();
-    await postgres?.stop();
-  });
+  after(() => closeAll(mailroom, postfix, postgres));
 
   async function api<T>(method: 'GET' | 'POST' | 'DELETE', url: string, body?: unknown): Promise<{ status: number; body: T }> {
     const res = await app.inject({ method, url, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { payload: JSON.stringify(body) } : {}) });

@@ -19,6 +19,7 @@ import { createLogger } from '../../src/log/logger.ts';
 import { deliverQueued, cloudSendingThrough } from '../support/mail-fixtures.ts';
 import { runMailroom } from '../support/run-mailroom.ts';
 import { startDovecot, startPostfix, type DovecotServer, type PostfixServer } from '../support/servers.ts';
+import { closeAll } from '../support/close-all.ts';
 
 type Bounce = { address: string; kind: string; status: string | null; diagnostic: string | null; reportingMta: string | null };
 
@@ -65,11 +66,7 @@ describe('bounces fetched from a POP3 mailbox (Postfix delivers the DSN, Dovecot
     token = await ctx.tokens.create('tests');
     await ctx.users.add({ uid: 'ghost', display_name: 'Ghost', email: 'ghost@example.org', invite: false });
   });
-  after(async () => {
-    await mailroom?.close();
-    await dovecot?.stop();
-    await postfix?.stop();
-  });
+  after(() => closeAll(mailroom, dovecot, postfix));
 
   async function api<T>(method: 'GET' | 'POST', url: string, body?: unknown): Promise<{ status: number; body: T }> {
     const res = await app.inject({ method, url, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { payload: JSON.stringify(body) } : {}) });

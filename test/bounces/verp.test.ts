@@ -12,6 +12,7 @@ import { deliverQueued, cloudSendingThrough } from '../support/mail-fixtures.ts'
 import { startInstance, type TestInstance } from '../support/instance.ts';
 import { startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
 import { testDkimKey } from '../support/dkim-key.ts';
+import { closeAll } from '../support/close-all.ts';
 
 describe('VERP envelope senders', () => {
   const { settings: dkim, resolver } = testDkimKey('cloud.example.com', 'mail2026');
@@ -26,10 +27,7 @@ describe('VERP envelope senders', () => {
       ...dkim,
     });
   });
-  after(async () => {
-    await instance?.close();
-    await postfix?.stop();
-  });
+  after(() => closeAll(instance, postfix));
 
   async function sendOne(to: string): Promise<number> {
     const reply = await instance.api<{ ids: number[] }>('POST', '/api/v1/messages', { to, subject: `VERP ${to}`, text: 'Hello' });

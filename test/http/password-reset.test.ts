@@ -15,6 +15,7 @@ import type { ErrorCode } from '../../src/errors.ts';
 import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
 import { outboxIdle as waitForOutbox, cloudSendingThrough } from '../support/mail-fixtures.ts';
 import { readMaildir, startPostfix, type DeliveredMail, type PostfixServer } from '../support/servers.ts';
+import { closeAll } from '../support/close-all.ts';
 
 const BASE_URL = 'https://cloud.example.com';
 const LINK = /https:\/\/cloud\.example\.com\/reset\/([A-Za-z0-9_-]+)/;
@@ -187,10 +188,7 @@ describe('password reset over HTTP, mailed through a real Postfix', () => {
     adminToken = await ctx.tokens.create('test-admin');
   });
 
-  after(async () => {
-    await mailroom?.close();
-    await postfix?.stop();
-  });
+  after(() => closeAll(mailroom, postfix));
 
   it('answers an unknown user, a known one (by uid or by address) and one without an address alike, after at least 400 ms', async () => {
     await addUser('ann');

@@ -12,6 +12,7 @@ import type { DetectReport } from '../../src/mail/detect-service.ts';
 import { postfixSettings } from '../support/mail-fixtures.ts';
 import { freePort, startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
 import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
+import { closeAll } from '../support/close-all.ts';
 
 type TestMailReport = Awaited<ReturnType<MailTestService['sendTestMail']>>;
 
@@ -102,10 +103,7 @@ describe('the mail settings API on a real server and database', () => {
     await app.ready();
   });
 
-  after(async () => {
-    await app?.close();
-    await mailroom?.close();
-  });
+  after(() => closeAll(app, mailroom));
 
   it('answers GET /healthz with 200 and the database it uses, on a real port', async () => {
     const reply = await fetchApi('GET', '/healthz');

@@ -12,6 +12,7 @@ import { deliverQueued, cloudSendingThrough } from '../support/mail-fixtures.ts'
 import { startInstance, type TestInstance } from '../support/instance.ts';
 import { startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
 import { testDkimKey } from '../support/dkim-key.ts';
+import { closeAll } from '../support/close-all.ts';
 
 describe('DKIM on every mail, as delivered by a real Postfix', () => {
   const { settings: dkim, resolver } = testDkimKey('cloud.example.com', 'mail2026');
@@ -26,10 +27,7 @@ describe('DKIM on every mail, as delivered by a real Postfix', () => {
       ...dkim,
     });
   });
-  after(async () => {
-    await instance?.close();
-    await postfix?.stop();
-  });
+  after(() => closeAll(instance, postfix));
 
   async function verdict(raw: string) {
     return (await dkimVerify(Buffer.from(raw, 'utf8'), { resolver })).results[0];

@@ -14,6 +14,7 @@ import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.t
 import { outboxIdle as waitForOutbox, outboxTotal, cloudSendingThrough } from '../support/mail-fixtures.ts';
 import { assertChineseTypography } from '../support/zh-typography.ts';
 import { readMaildir, startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
+import { closeAll } from '../support/close-all.ts';
 
 const OUTSIDE = 'outside.example.net';
 
@@ -42,10 +43,7 @@ describe('public links mailed to outside addresses, through the real Postfix', (
     await ctx.users.add({ uid: 'busy', display_name: 'Busy Bee', email: null });
     token = await ctx.tokens.create('host', { scope: 'service' });
   });
-  after(async () => {
-    await mailroom?.close();
-    await postfix?.stop();
-  });
+  after(() => closeAll(mailroom, postfix));
 
   const emit = (events: unknown) => app.inject({ method: 'POST', url: '/api/v1/events', headers: { authorization: `Bearer ${token}` }, payload: { events } });
   const linkEvent = (actor: string, recipients: string[], extra: Record<string, unknown> = {}) => ({

@@ -12,6 +12,7 @@ import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.t
 import { outboxIdle, outboxTotal, cloudSendingThrough } from '../support/mail-fixtures.ts';
 import { readMaildir, startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
 import { assertChineseTypography } from '../support/zh-typography.ts';
+import { closeAll } from '../support/close-all.ts';
 
 describe('notify by email for a share, through the real Postfix', () => {
   let postfix: PostfixServer;
@@ -38,10 +39,7 @@ describe('notify by email for a share, through the real Postfix', () => {
     await ctx.users.add({ uid: 'mallory', display_name: 'Andersen, Alice <boss@bank.example> "CEO"', email: `mallory@${domain}`, invite: false });
     token = await ctx.tokens.create('host', { scope: 'service' });
   });
-  after(async () => {
-    await mailroom?.close();
-    await postfix?.stop();
-  });
+  after(() => closeAll(mailroom, postfix));
 
   const notify = (body: Record<string, unknown>) => app.inject({ method: 'POST', url: '/api/v1/shares/notify', headers: { authorization: `Bearer ${token}` }, payload: body });
   const share = (shareId: string, recipients: string[]) => ({

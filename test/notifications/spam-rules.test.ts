@@ -11,6 +11,7 @@ import type { AppContext } from '../../src/context.ts';
 import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
 import { cloudSendingThrough } from '../support/mail-fixtures.ts';
 import { startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
+import { closeAll } from '../support/close-all.ts';
 
 const SPAMASSASSIN = '/usr/bin/spamassassin';
 const DOMAIN = 'spam-rules.example.org';
@@ -49,10 +50,7 @@ describe('short Chinese mails through the real Postfix, read by SpamAssassin', (
     await ctx.users.add({ uid: 'lihua', display_name: '李华', email: `lihua@${DOMAIN}`, language: 'zh-CN', timezone: 'Asia/Shanghai', invite: false });
     await ctx.users.add({ uid: 'wang', display_name: '王小明', email: `wang@${DOMAIN}`, language: 'zh-CN', timezone: 'Asia/Shanghai', invite: false });
   });
-  after(async () => {
-    await mailroom?.close();
-    await postfix?.stop();
-  });
+  after(() => closeAll(mailroom, postfix));
 
   it('a digest of one line and a share mail trip no HTML obfuscation rule', async () => {
     await ctx.events.ingest([

@@ -21,6 +21,7 @@ import { startInstance } from '../support/instance.ts';
 import { openRaw } from '../../src/outbox/sealed-raw.ts';
 import { postfixSettings, deliverQueued } from '../support/mail-fixtures.ts';
 import { readMaildir, startPostfix, startPostgres, type PostfixServer, type PostgresServer } from '../support/servers.ts';
+import { closeAll } from '../support/close-all.ts';
 
 const BASE_URL = 'https://cloud.example.com';
 const PASSWORD = 'Maple-Harbor-2042-Violet';
@@ -98,10 +99,7 @@ describe('one-time links through a real Postfix, SQLite', () => {
     m = await startMailroom({});
     await m.ctx.settings.update({ ...postfixSettings(postfix), mail_smtptimeout: 5 });
   });
-  after(async () => {
-    await m?.close();
-    await postfix?.stop();
-  });
+  after(() => closeAll(m, postfix));
 
   /** Renders the mails requests owe into the outbox, sending nothing: "queued" holds still. */
   async function queue(): Promise<void> {
@@ -207,10 +205,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       }
       m = await startMailroom(url ? { MAILROOM_DATABASE_URL: url } : {});
     });
-    after(async () => {
-      await m?.close();
-      await postgres?.stop();
-    });
+    after(() => closeAll(m, postgres));
 
     /** The stored messages of the outbox and of the captured mail, as the database holds them. */
     async function storedMessages(): Promise<string> {

@@ -10,6 +10,7 @@ import { sampleData, sampleSharer } from '../../src/templates/sample-data.ts';
 import { TEMPLATE_DEFINITIONS, TEMPLATE_NAMES, type TemplateName } from '../../src/templates/template-catalog.ts';
 import { startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
 import { assertChineseTypography } from '../support/zh-typography.ts';
+import { closeAll } from '../support/close-all.ts';
 
 // The languages whose words this file checks; i18n-delivered.test.ts delivers the others.
 const CHECKED_LANGUAGES = ['en', 'zh-CN'] as const;
@@ -57,10 +58,7 @@ describe('the shipped templates, delivered by a real Postfix', () => {
     });
     ctx = mailroom.ctx;
   });
-  after(async () => {
-    await mailroom?.close();
-    await postfix?.stop();
-  });
+  after(() => closeAll(mailroom, postfix));
 
   for (const language of CHECKED_LANGUAGES) {
     for (const name of TEMPLATE_NAMES) {

@@ -11,6 +11,7 @@ import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.t
 import { TEMPLATE_NAMES, type TemplateName } from '../../src/templates/template-catalog.ts';
 import { cloudSendingThrough } from '../support/mail-fixtures.ts';
 import { startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
+import { closeAll } from '../support/close-all.ts';
 
 const SUBJECTS: Record<'de' | 'ar', Record<TemplateName, RegExp>> = {
   de: {
@@ -78,10 +79,7 @@ describe('the shipped mails in German and Arabic, delivered by a real Postfix', 
     ctx = mailroom.ctx;
   });
 
-  after(async () => {
-    await mailroom?.close();
-    await postfix?.stop();
-  });
+  after(() => closeAll(mailroom, postfix));
 
   for (const language of ['de', 'ar'] as const) {
     it(`every mail in ${language}: subject and body in the language, the sender's name too`, async () => {

@@ -20,6 +20,7 @@ import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.t
 import { TEMPLATE_LANGUAGES, TEMPLATE_NAMES, type TemplateLanguage, type TemplateName } from '../../src/templates/template-catalog.ts';
 import { cloudSendingThrough } from '../support/mail-fixtures.ts';
 import { startPostfix, waitForMail, type DeliveredMail, type PostfixServer } from '../support/servers.ts';
+import { closeAll } from '../support/close-all.ts';
 
 const run = promisify(execFile);
 
@@ -107,10 +108,7 @@ describe('the shipped templates and a spam filter (SpamAssassin, offline rules),
     await ctx.users.add({ uid: 'mei', display_name: '王美', email: `mei@${RECIPIENTS}`, language: 'zh-CN', timezone: 'Asia/Shanghai', invite: false });
     token = await ctx.tokens.create('host', { scope: 'service' });
   });
-  after(async () => {
-    await mailroom?.close();
-    await postfix?.stop();
-  });
+  after(() => closeAll(mailroom, postfix));
 
   const post = async (url: string, payload: unknown) => {
     const reply = await app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${token}` }, payload: payload as Record<string, unknown> });

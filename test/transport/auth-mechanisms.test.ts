@@ -11,6 +11,7 @@ import { isTransportError } from '../../src/transport/transport.ts';
 import { settingsWith, systemClock, testMessage } from '../support/mail-fixtures.ts';
 import { startExim, waitForMail, type EximServer } from '../support/servers.ts';
 import { startTokenEndpoint, startXOAuth2SmtpServer, type TokenEndpoint, type XOAuth2SmtpServer } from '../support/xoauth2-servers.ts';
+import { closeAll } from '../support/close-all.ts';
 
 function factory(clock = systemClock) {
   return createTransportFactory({ hostHealth: createHostHealth({ clock }), captureStore: { save: async () => 0 }, clock });
@@ -77,10 +78,7 @@ describe('XOAUTH2 through the SMTP transport', () => {
     endpoint = await startTokenEndpoint({ clientId: 'client-1', clientSecret: 'client-secret-xyz', refreshToken: 'refresh-token-abc', expiresIn: 3600 });
     server = await startXOAuth2SmtpServer({ isValidToken: (user, token) => user === 'mailer@example.com' && endpoint.isValid(token) });
   });
-  after(async () => {
-    await server?.close();
-    await endpoint?.close();
-  });
+  after(() => closeAll(server, endpoint));
 
   const oauthSettings = () =>
     settingsWith({

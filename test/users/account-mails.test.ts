@@ -13,6 +13,7 @@ import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.t
 import { outboxIdle as waitForOutbox, outboxTotal, cloudSendingThrough } from '../support/mail-fixtures.ts';
 import { assertChineseTypography } from '../support/zh-typography.ts';
 import { readMaildir, startPostfix, type PostfixServer } from '../support/servers.ts';
+import { closeAll } from '../support/close-all.ts';
 
 const BASE_URL = 'https://cloud.example.com';
 const DOMAIN = 'account-mails.example.org';
@@ -92,10 +93,7 @@ describe('account mails through a real Postfix: invitation, password changed, ad
     await ctx.users.add({ uid: 'root', email: address('root'), password: PASSWORD, admin: true });
     adminToken = await ctx.tokens.create('test-admin');
   });
-  after(async () => {
-    await mailroom?.close();
-    await postfix?.stop();
-  });
+  after(() => closeAll(mailroom, postfix));
 
   describe('the welcome invitation', () => {
     it('invitation → set password (no password_changed for the first one) → sign-in works; the link then is spent', async () => {
