@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { postfixSettings, deliverQueued } from '../support/mail-fixtures.ts';
 import { readMaildir, startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
+import { injectRequest } from '../support/inject.ts';
 import { simpleParser } from 'mailparser';
 
 interface ApiError {
@@ -57,16 +58,8 @@ describe('the outbox API on a real database', () => {
   const sinks: SmtpSink[] = [];
 
   /** In-process through the app; `raw` sends a body as given instead of as JSON of it. */
-  async function api(method: Method, path: string, options: { token?: string | null; body?: unknown; raw?: string } = {}): Promise<Reply> {
-    const headers: Record<string, string> = {};
-    const bearer = options.token === undefined ? token : options.token;
-    if (bearer !== null) headers['authorization'] = `Bearer ${bearer}`;
-    let payload: string | undefined;
-    if (options.raw !== undefined) payload = options.raw;
-    else if (options.body !== undefined) payload = JSON.stringify(options.body);
-    if (payload !== undefined) headers['content-type'] = 'application/json';
-    const res = await app.inject({ method, url: path, headers, ...(payload !== undefined ? { payload } : {}) });
-    return { status: res.statusCode, contentType: String(res.headers['content-type'] ?? ''), text: res.body };
+  function api(method: Method, path: string, options: { token?: string | null; body?: unknown; raw?: string } = {}): Promise<Reply> {
+    return injectRequest(app, method, path, { ...options, token: options.token === undefined ? token : options.token });
   }
 
   async function outbox(query = ''): Promise<OutboxList> {

@@ -13,6 +13,7 @@ import { postfixSettings } from '../support/mail-fixtures.ts';
 import { freePort, startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
 import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
 import { closeAll } from '../support/close-all.ts';
+import { injectRequest } from '../support/inject.ts';
 
 type TestMailReport = Awaited<ReturnType<MailTestService['sendTestMail']>>;
 
@@ -68,16 +69,8 @@ describe('the mail settings API on a real server and database', () => {
   }
 
   /** In-process through the same app; `raw` sends a body as given instead of as JSON of it. */
-  async function api(method: Method, path: string, options: { token?: string | null; body?: unknown; raw?: string } = {}): Promise<Reply> {
-    const headers: Record<string, string> = {};
-    const bearer = options.token === undefined ? token : options.token;
-    if (bearer !== null) headers['authorization'] = `Bearer ${bearer}`;
-    let payload: string | undefined;
-    if (options.raw !== undefined) payload = options.raw;
-    else if (options.body !== undefined) payload = JSON.stringify(options.body);
-    if (payload !== undefined) headers['content-type'] = 'application/json';
-    const res = await app.inject({ method, url: path, headers, ...(payload !== undefined ? { payload } : {}) });
-    return { status: res.statusCode, text: res.body };
+  function api(method: Method, path: string, options: { token?: string | null; body?: unknown; raw?: string } = {}): Promise<Reply> {
+    return injectRequest(app, method, path, { ...options, token: options.token === undefined ? token : options.token });
   }
 
   async function getSettings(): Promise<SettingsBody> {
