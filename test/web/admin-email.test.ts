@@ -14,21 +14,13 @@ import type { Page } from 'playwright-core';
 import { ADMIN_PASSWORD, DESKTOP, SCREENSHOT_DIR, descriptionOf, eventually, launchBrowser, screenshot, signIn, startMailroom, typeInto, waitForDescription, type MailroomInstance, type TestBrowser } from '../support/browser.ts';
 import { closeAll } from '../support/close-all.ts';
 import { freePort, readMaildir, startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
+import type { SettingView } from '../../src/config/settings-service.ts';
 
 /** Not Postfix's default "testpass": a password that could not turn up in a transcript by chance. */
 const SMTP_PASSWORD = 'Kestrel-Meadow-5821';
 const WRONG_PASSWORD = 'Wrong-Guess-0042';
 /** Fixed by the environment, so the page must show the timeout read-only. */
 const LOCKED_TIMEOUT = '7';
-
-interface SettingView {
-  key: string;
-  value: string | number | boolean | null;
-  isSet: boolean;
-  source: string;
-  locked: boolean;
-  fileOnly: boolean;
-}
 
 describe('the Email server page, against a real Postfix', () => {
   let postfix: PostfixServer;

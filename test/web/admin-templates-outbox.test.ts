@@ -17,22 +17,11 @@ import { ADMIN_PASSWORD, DESKTOP, SCREENSHOT_DIR, eventually, focusedId, launchB
 import { closeAll } from '../support/close-all.ts';
 import { storeOverBudgetShareTemplate } from '../support/hostile-template.ts';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
+import type { TemplateDetail } from '../../src/domain/api-types.ts';
 
 const PASSWORD = 'Juniper-Harbor-Sextant-48';
 /** What the refusing smtp-sink answers to RCPT TO (its -B reply), as a real server words it. */
 const REFUSAL = '550 5.1.1 <refused@example.org>: Recipient address rejected: User unknown in virtual mailbox table';
-
-interface Parts {
-  subject: string;
-  html: string;
-  text: string;
-}
-
-interface TemplateDetail {
-  customized: boolean;
-  parts: Parts;
-  versions: Array<{ id: number; action: 'set' | 'reset'; createdBy: string }>;
-}
 
 interface OutboxRow {
   id: number;

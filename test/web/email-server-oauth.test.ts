@@ -18,6 +18,7 @@ import { closeAll } from '../support/close-all.ts';
 import { postfixSettings } from '../support/mail-fixtures.ts';
 import { readMaildir, startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
 import { startTokenEndpoint, startXOAuth2SmtpServer, type TokenEndpoint, type XOAuth2SmtpServer } from '../support/xoauth2-servers.ts';
+import type { SettingView } from '../../src/config/settings-service.ts';
 
 const MAILBOX = 'cloud@example.org';
 const CLIENT_ID = 'mailroom-app-5f1c';
@@ -26,15 +27,6 @@ const CLIENT_SECRET = 'Secret-Otter-Quarry-9137';
 const REFRESH_TOKEN = 'Refresh-Heron-Basalt-2268';
 const SMTP_PASSWORD = 'Kestrel-Lagoon-6604';
 const APP_SCOPE = 'https://outlook.office365.com/.default';
-
-interface SettingView {
-  key: string;
-  value: string | number | boolean | null;
-  isSet: boolean;
-  secret: boolean;
-  source: string;
-  locked: boolean;
-}
 
 describe('the Email server page: XOAUTH2 and a private CA', () => {
   let endpoint: TokenEndpoint;

@@ -14,12 +14,7 @@ import { ADMIN_PASSWORD, DESKTOP, eventually, launchBrowser, signIn, startMailro
 import { closeAll } from '../support/close-all.ts';
 import { postfixSettings } from '../support/mail-fixtures.ts';
 import { startPostfix, waitForMail } from '../support/servers.ts';
-
-interface Parts {
-  subject: string;
-  html: string;
-  text: string;
-}
+import type { TemplateParts } from '../../src/domain/api-types.ts';
 
 describe('editing on the Templates page', () => {
   let mailroom: MailroomInstance;
@@ -31,7 +26,7 @@ describe('editing on the Templates page', () => {
 
   after(() => closeAll(browser, mailroom));
 
-  async function save(name: string, parts: Parts): Promise<number> {
+  async function save(name: string, parts: TemplateParts): Promise<number> {
     const r = await mailroom.api<{ versions: Array<{ id: number }> }>('PUT', `/api/v1/templates/${name}/en`, { body: parts });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     return r.body.versions[0]?.id as number;
