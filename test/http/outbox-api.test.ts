@@ -12,10 +12,7 @@ import { readMaildir, startPostfix, waitForMail, type PostfixServer } from '../s
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 import { injectRequest } from '../support/inject.ts';
 import { simpleParser } from 'mailparser';
-
-interface ApiError {
-  error: { code: ErrorCode; message: string; details?: Record<string, unknown> };
-}
+import type { ApiErrorBody } from '../../src/http/error-handler.ts';
 
 interface Accepted {
   ids: number[];
@@ -44,8 +41,8 @@ function json<T>(reply: Reply): T {
   return JSON.parse(reply.text) as T;
 }
 
-function apiError(reply: Reply): ApiError['error'] {
-  return json<ApiError>(reply).error;
+function apiError(reply: Reply): ApiErrorBody['error'] {
+  return json<ApiErrorBody>(reply).error;
 }
 
 const MiB = 1024 * 1024;

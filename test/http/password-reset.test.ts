@@ -16,6 +16,7 @@ import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.t
 import { outboxIdle as waitForOutbox, cloudSendingThrough } from '../support/mail-fixtures.ts';
 import { readMaildir, startPostfix, type DeliveredMail, type PostfixServer } from '../support/servers.ts';
 import { closeAll } from '../support/close-all.ts';
+import type { ApiErrorBody } from '../../src/http/error-handler.ts';
 
 const BASE_URL = 'https://cloud.example.com';
 const LINK = /https:\/\/cloud\.example\.com\/reset\/([A-Za-z0-9_-]+)/;
@@ -32,10 +33,6 @@ interface Reply {
   ms: number;
 }
 
-interface ApiError {
-  error: { code: ErrorCode; message: string; details?: Record<string, unknown> };
-}
-
 interface OutboxMail {
   id: number;
   kind: string;
@@ -44,7 +41,7 @@ interface OutboxMail {
 }
 
 function errorCode(reply: Reply): ErrorCode {
-  return (JSON.parse(reply.text) as ApiError).error.code;
+  return (JSON.parse(reply.text) as ApiErrorBody).error.code;
 }
 
 function sessionCookieOf(reply: Reply): string {

@@ -14,12 +14,9 @@ import { freePort, startPostfix, waitForMail, type PostfixServer } from '../supp
 import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
 import { closeAll } from '../support/close-all.ts';
 import { injectRequest } from '../support/inject.ts';
+import type { ApiErrorBody } from '../../src/http/error-handler.ts';
 
 type TestMailReport = Awaited<ReturnType<MailTestService['sendTestMail']>>;
-
-interface ApiError {
-  error: { code: ErrorCode; message: string; details?: Record<string, unknown> };
-}
 
 interface SettingsBody {
   settings: SettingView[];
@@ -38,7 +35,7 @@ function json<T>(reply: Reply): T {
 }
 
 function errorCode(reply: Reply): ErrorCode {
-  return json<ApiError>(reply).error.code;
+  return json<ApiErrorBody>(reply).error.code;
 }
 
 function view(settings: SettingsBody, key: string): SettingView {
@@ -160,7 +157,7 @@ describe('the mail settings API on a real server and database', () => {
   it('refuses to change a key the environment sets with 409 setting_locked', async () => {
     const reply = await patch({ instance_name: 'x' });
     assert.equal(reply.status, 409);
-    const body = json<ApiError>(reply);
+    const body = json<ApiErrorBody>(reply);
     assert.equal(body.error.code, 'setting_locked');
     assert.match(body.error.message, /MAILROOM_INSTANCE_NAME/);
     assert.equal(view(await getSettings(), 'instance_name').value, 'Env Cloud');
@@ -171,7 +168,7 @@ describe('the mail settings API on a real server and database', () => {
     assert.notEqual(before, 2525);
     const reply = await patch({ mail_smtpport: 2525, mail_smtpmode: 'smtps' });
     assert.equal(reply.status, 400);
-    const body = json<ApiError>(reply);
+    const body = json<ApiErrorBody>(reply);
     assert.equal(body.error.code, 'config_invalid_value');
     assert.equal(body.error.details?.['key'], 'mail_smtpmode');
     const after = await getSettings();
@@ -194,7 +191,7 @@ describe('the mail settings API on a real server and database', () => {
   it('refuses an unknown key with 400 config_unknown_key and suggests the likely one', async () => {
     const reply = await patch({ mail_smtphots: 'mail.example.com' });
     assert.equal(reply.status, 400);
-    const body = json<ApiError>(reply);
+    const body = json<ApiErrorBody>(reply);
     assert.equal(body.error.code, 'config_unknown_key');
     assert.equal(body.error.details?.['suggestion'], 'mail_smtphost');
   });

@@ -3,15 +3,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../src/context.ts';
-import type { ErrorCode } from '../../src/errors.ts';
 import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
 import { templates as enDefaults } from '../../src/templates/defaults/en.ts';
 import { templates as zhDefaults } from '../../src/templates/defaults/zh-CN.ts';
 import type { TemplateDetail, TemplatePreview, TemplateSummary } from '../../src/templates/template-service.ts';
-
-interface ApiError {
-  error: { code: ErrorCode; message: string; details?: Record<string, unknown> };
-}
+import type { ApiErrorBody } from '../../src/http/error-handler.ts';
 
 interface Reply {
   status: number;
@@ -24,8 +20,8 @@ function json<T>(reply: Reply): T {
   return JSON.parse(reply.text) as T;
 }
 
-function apiError(reply: Reply): ApiError['error'] {
-  return json<ApiError>(reply).error;
+function apiError(reply: Reply): ApiErrorBody['error'] {
+  return json<ApiErrorBody>(reply).error;
 }
 
 describe('the template API on a real database', () => {
