@@ -12,11 +12,12 @@ import type { FastifyInstance } from 'fastify';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import type { AppContext } from '../../src/context.ts';
 import type { ErrorCode } from '../../src/errors.ts';
-import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
-import { outboxIdle as waitForOutbox, cloudSendingThrough } from '../support/mail-fixtures.ts';
-import { readMaildir, startPostfix, type DeliveredMail, type PostfixServer } from '../support/servers.ts';
+import type { TestMailroom } from '../support/test-mailroom.ts';
+import { outboxIdle as waitForOutbox } from '../support/mail-fixtures.ts';
+import { readMaildir, type DeliveredMail, type PostfixServer } from '../support/servers.ts';
 import { closeAll } from '../support/close-all.ts';
 import type { ApiErrorBody } from '../../src/http/error-handler.ts';
+import { startMailroomWithPostfix } from '../support/postfix-mailroom.ts';
 
 const BASE_URL = 'https://cloud.example.com';
 const LINK = /https:\/\/cloud\.example\.com\/reset\/([A-Za-z0-9_-]+)/;
@@ -173,14 +174,13 @@ describe('password reset over HTTP, mailed through a real Postfix', () => {
   }
 
   before(async () => {
-    postfix = await startPostfix();
-    mailroom = await startTestMailroom({
+    ({ postfix, mailroom } = await startMailroomWithPostfix({
       prefix: 'mailroom-password-reset-',
       clock,
-      settings: { ...cloudSendingThrough(postfix), instance_name: 'Example Cloud', base_url: BASE_URL },
+      settings: { instance_name: 'Example Cloud', base_url: BASE_URL },
       http: 'inject',
       worker: true,
-    });
+    }));
     ({ ctx, app } = mailroom);
     adminToken = await ctx.tokens.create('test-admin');
   });

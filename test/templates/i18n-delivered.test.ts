@@ -7,11 +7,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { simpleParser } from 'mailparser';
 import type { AppContext } from '../../src/context.ts';
-import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
+import type { TestMailroom } from '../support/test-mailroom.ts';
 import { TEMPLATE_NAMES, type TemplateName } from '../../src/templates/template-catalog.ts';
-import { cloudSendingThrough } from '../support/mail-fixtures.ts';
-import { startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
+import { waitForMail, type PostfixServer } from '../support/servers.ts';
 import { closeAll } from '../support/close-all.ts';
+import { startMailroomWithPostfix } from '../support/postfix-mailroom.ts';
 
 const SUBJECTS: Record<'de' | 'ar', Record<TemplateName, RegExp>> = {
   de: {
@@ -71,11 +71,10 @@ describe('the shipped mails in German and Arabic, delivered by a real Postfix', 
   let ctx: AppContext;
 
   before(async () => {
-    postfix = await startPostfix();
-    mailroom = await startTestMailroom({
+    ({ postfix, mailroom } = await startMailroomWithPostfix({
       prefix: 'mailroom-i18n-',
-      settings: { ...cloudSendingThrough(postfix), instance_name: 'Example Cloud' },
-    });
+      settings: { instance_name: 'Example Cloud' },
+    }));
     ctx = mailroom.ctx;
   });
 
