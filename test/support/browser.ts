@@ -345,6 +345,17 @@ export async function signIn(page: Page, baseUrl: string, user: string, password
   await page.waitForURL(then);
 }
 
+/** On the Email server page: fills in "Send the test mail to" and presses "Send email"; the result replaces the previous one. */
+export async function sendTestMail(page: Page, to: string): Promise<void> {
+  await page.getByLabel('Send the test mail to').fill(to);
+  await page.getByRole('button', { name: 'Send email' }).click();
+}
+
+/** The status that says the test mail to `to` went out ("… via SERVER"), through `via` when given. */
+export function testMailSent(page: Page, to: string, via = ''): Locator {
+  return page.getByRole('status').filter({ hasText: `The test mail was sent to ${to} via ${via}` });
+}
+
 export async function screenshot(page: Page, name: string): Promise<string> {
   const path = join(SCREENSHOT_DIR, name);
   await page.screenshot({ path, fullPage: true, animations: 'disabled' });

@@ -13,7 +13,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { ADMIN_PASSWORD, DESKTOP, descriptionOf, focusedId, launchBrowser, signIn, startMailroom, typeInto, waitForDescription, type MailroomInstance, type TestBrowser } from '../support/browser.ts';
+import { ADMIN_PASSWORD, DESKTOP, descriptionOf, focusedId, launchBrowser, signIn, startMailroom, typeInto, waitForDescription, type MailroomInstance, type TestBrowser, sendTestMail, testMailSent } from '../support/browser.ts';
 import { closeAll } from '../support/close-all.ts';
 import { postfixSettings } from '../support/mail-fixtures.ts';
 import { readMaildir, startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
@@ -72,11 +72,6 @@ describe('the Email server page: XOAUTH2 and a private CA', () => {
     assert.equal((await mailroom.ctx.settings.get())[key], secret, `the ${key} saved is the one typed`);
     assert.equal(await field.inputValue(), '', 'the field is emptied');
     assert.match(await descriptionOf(field), new RegExp(saidSet));
-  }
-
-  async function sendTestMail(page: Page, to: string) {
-    await page.getByLabel('Send the test mail to').fill(to);
-    await page.getByRole('button', { name: 'Send email' }).click();
   }
 
   async function assertNoSecretsIn(page: Page, secrets: string[]) {
@@ -144,10 +139,7 @@ describe('the Email server page: XOAUTH2 and a private CA', () => {
       // The test mail: Mailroom trades the refresh token for an access token and logs in with it.
       const to = 'oauth-check@example.org';
       await sendTestMail(page, to);
-      await page
-        .getByRole('status')
-        .filter({ hasText: `The test mail was sent to ${to} via ` })
-        .waitFor({ timeout: 20_000 });
+      await testMailSent(page, to).waitFor({ timeout: 20_000 });
       assert.deepEqual(
         oauthSmtp.received.map((m) => m.to),
         [[to]],
@@ -234,10 +226,7 @@ describe('the Email server page: XOAUTH2 and a private CA', () => {
 
       const to = 'app-only@example.org';
       await sendTestMail(page, to);
-      await page
-        .getByRole('status')
-        .filter({ hasText: `The test mail was sent to ${to} via ` })
-        .waitFor({ timeout: 20_000 });
+      await testMailSent(page, to).waitFor({ timeout: 20_000 });
       assert.deepEqual(endpoint.asked.at(-1), { grant: 'client_credentials', scope: APP_SCOPE, refreshTokenSent: false });
       assert.deepEqual(oauthSmtp.received.at(-1)?.to, [to]);
       assert.deepEqual(oauthSmtp.logins.at(-1), { user: MAILBOX, accessToken: endpoint.issued.at(-1), accepted: true });
@@ -303,10 +292,7 @@ describe('the Email server page: XOAUTH2 and a private CA', () => {
       const before = (await readMaildir(postfix.maildir)).length;
       const to = 'private-ca@example.org';
       await sendTestMail(page, to);
-      await page
-        .getByRole('status')
-        .filter({ hasText: `The test mail was sent to ${to} via ` })
-        .waitFor({ timeout: 20_000 });
+      await testMailSent(page, to).waitFor({ timeout: 20_000 });
       const delivered = await waitForMail(postfix.maildir, (m) => m.deliveredTo === to);
       assert.match(delivered.headers.get('from') ?? '', /cloud@example\.org/);
       assert.equal((await readMaildir(postfix.maildir)).length, before + 1);
