@@ -8,11 +8,12 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import { createVerpAddresses } from '../../src/bounces/verp-address.ts';
-import { deliverQueued, cloudSendingThrough } from '../support/mail-fixtures.ts';
+import { deliverQueued } from '../support/mail-fixtures.ts';
 import { startInstance, type TestInstance } from '../support/instance.ts';
-import { startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
+import { waitForMail, type PostfixServer } from '../support/servers.ts';
 import { testDkimKey } from '../support/dkim-key.ts';
 import { closeAll } from '../support/close-all.ts';
+import { startInstanceWithPostfix } from '../support/postfix-mailroom.ts';
 
 describe('VERP envelope senders', () => {
   const { settings: dkim, resolver } = testDkimKey('cloud.example.com', 'mail2026');
@@ -20,12 +21,7 @@ describe('VERP envelope senders', () => {
   let instance: TestInstance;
 
   before(async () => {
-    postfix = await startPostfix();
-    instance = await startInstance({ prefix: 'mailroom-verp-' });
-    await instance.ctx.settings.update({
-      ...cloudSendingThrough(postfix),
-      ...dkim,
-    });
+    ({ postfix, instance } = await startInstanceWithPostfix({ prefix: 'mailroom-verp-', settings: dkim }));
   });
   after(() => closeAll(instance, postfix));
 

@@ -8,11 +8,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import { simpleParser } from 'mailparser';
-import { deliverQueued, cloudSendingThrough } from '../support/mail-fixtures.ts';
-import { startInstance, type TestInstance } from '../support/instance.ts';
-import { startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
+import { deliverQueued } from '../support/mail-fixtures.ts';
+import type { TestInstance } from '../support/instance.ts';
+import { waitForMail, type PostfixServer } from '../support/servers.ts';
 import { testDkimKey } from '../support/dkim-key.ts';
 import { closeAll } from '../support/close-all.ts';
+import { startInstanceWithPostfix } from '../support/postfix-mailroom.ts';
 
 describe('DKIM on every mail, as delivered by a real Postfix', () => {
   const { settings: dkim, resolver } = testDkimKey('cloud.example.com', 'mail2026');
@@ -20,12 +21,7 @@ describe('DKIM on every mail, as delivered by a real Postfix', () => {
   let instance: TestInstance;
 
   before(async () => {
-    postfix = await startPostfix();
-    instance = await startInstance({ prefix: 'mailroom-dkim-' });
-    await instance.ctx.settings.update({
-      ...cloudSendingThrough(postfix),
-      ...dkim,
-    });
+    ({ postfix, instance } = await startInstanceWithPostfix({ prefix: 'mailroom-dkim-', settings: dkim }));
   });
   after(() => closeAll(instance, postfix));
 

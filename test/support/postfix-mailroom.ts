@@ -2,9 +2,11 @@
  * A real Postfix and a test Mailroom that sends through it: the set-up of the tests that follow a
  * mail from Mailroom's API or services into the Maildir.
  */
+import { closeAll } from './close-all.ts';
+import { startInstance, type TestInstance } from './instance.ts';
 import { cloudSendingThrough } from './mail-fixtures.ts';
 import { startPostfix, type PostfixOptions, type PostfixServer } from './servers.ts';
-import { startTestMailroom, type TestMailroom, type TestMailroomOptions } from './test-mailroom.ts';
+import { startTestMailroom, type SettingsUpdate, type TestMailroom, type TestMailroomOptions } from './test-mailroom.ts';
 
 export interface MailroomWithPostfix {
   readonly postfix: PostfixServer;
@@ -24,6 +26,28 @@ export async function startMailroomWithPostfix(options: TestMailroomOptions & { 
     return { postfix, mailroom };
   } catch (error) {
     await postfix.stop().catch(() => undefined);
+    throw error;
+  }
+}
+
+export interface InstanceWithPostfix {
+  readonly postfix: PostfixServer;
+  readonly instance: TestInstance;
+}
+
+/**
+ * startMailroomWithPostfix for the tests that speak to the API with an admin token: Postfix, then
+ * startInstance, which then sends through Postfix as cloud.example.com with `settings` on top.
+ */
+export async function startInstanceWithPostfix(options: { prefix: string; settings?: SettingsUpdate }): Promise<InstanceWithPostfix> {
+  const postfix = await startPostfix();
+  let instance: TestInstance | undefined;
+  try {
+    instance = await startInstance({ prefix: options.prefix });
+    await instance.ctx.settings.update({ ...cloudSendingThrough(postfix), ...options.settings });
+    return { postfix, instance };
+  } catch (error) {
+    await closeAll(instance, postfix).catch(() => undefined);
     throw error;
   }
 }
