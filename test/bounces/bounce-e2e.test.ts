@@ -12,9 +12,10 @@ import { after, before, describe, it } from 'node:test';
 import { simpleParser } from 'mailparser';
 import type { AppContext } from '../../src/context.ts';
 import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
-import { postfixSettings } from '../support/mail-fixtures.ts';
+import { deliverQueued, cloudSendingThrough } from '../support/mail-fixtures.ts';
 import { mailroomBin } from '../support/run-mailroom.ts';
 import { startPostfix, startPostgres, waitForMail, type PostfixServer, type PostgresServer } from '../support/servers.ts';
+import { closeAll } from '../support/close-all.ts';
 
 type Bounce = { address: string; kind: string; status: string | null; diagnostic: string | null; reportingMta: string | null };
 
@@ -49,9 +50,7 @@ describe('bounces end to end: Postfix, its DSN, pipe(8) and bounce:receive', () 
       prefix: 'mailroom-bounce-e2e-',
       env: { MAILROOM_DATABASE_URL: databaseUrl, MAILROOM_SECRET_KEY: key.toString('base64') },
       settings: {
-        ...postfixSettings(postfix),
-        mail_smtptimeout: 5,
-        mail_domain: 'cloud.example.com',
+        ...cloudSendingThrough(postfix),
         base_url: 'https://cloud.example.com',
         mail_bounce_verp: true,
         mail_bounce_domain: 'bounces.cloud.example.com',
@@ -64,23 +63,14 @@ describe('bounces end to end: Postfix, its DSN, pipe(8) and bounce:receive', () 
     token = await ctx.tokens.create('tests');
     await ctx.users.add({ uid: 'ghost', display_name: 'Ghost', email: 'ghost@example.org', invite: false });
   });
-  after(async () => {
-    await mailroom?.close();
-    await postfix?.stop();
-    await postgres?.stop();
-  });
+  after(() => closeAll(mailroom, postfix, postgres));
 
   async function api<T>(method: 'GET' | 'POST' | 'DELETE', url: string, body?: unknown): Promise<{ status: number; body: T }> {
     const res = await app.inject({ method, url, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { payload: JSON.stringify(body) } : {}) });
     return { status: res.statusCode, body: JSON.parse(res.body) as T };
   }
   async function deliver(): Promise<void> {
-    const worker = ctx.createWorker();
-    try {
-      while ((await worker.runOnce()) > 0);
-    } finally {
-      await worker.stop();
-    }
+    await deliverQueued(ctx);
   }
   let shares = 0;
   /** A share with ghost, rendered and sent; resolves with the ids of the mails it queued. */

@@ -15,6 +15,7 @@ import { createVerpAddresses } from '../../src/bounces/verp-address.ts';
 import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
 import { mailroomBin } from '../support/run-mailroom.ts';
 import { startExim, startPostgres, type EximServer, type PostgresServer } from '../support/servers.ts';
+import { closeAll } from '../support/close-all.ts';
 
 const BOUNCE_DOMAIN = 'bounces.cloud.example.com';
 const manual = new URL('../../docs/admin/email.md', import.meta.url);
@@ -94,11 +95,7 @@ describe("the manual's Exim router and pipe transport, in a real exim", () => {
     });
     ctx = mailroom.ctx;
   });
-  after(async () => {
-    await mailroom?.close();
-    await exim?.stop();
-    await postgres?.stop();
-  });
+  after(() => closeAll(mailroom, exim, postgres));
 
   it('pipes a DSN sent to a VERP address to bounce:receive, which records it on its mail', async () => {
     const [queued] = await ctx.outbox.send([{ to: 'lin@example.org', subject: 'Ana shared "Plan.pdf" with you', text: 'Ana shared Plan.pdf with you.' }]);

@@ -16,9 +16,10 @@ import { createBounceMailbox } from '../../src/bounces/bounce-mailbox.ts';
 import { openPop3 } from '../../src/bounces/pop3-client.ts';
 import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
 import { createLogger } from '../../src/log/logger.ts';
-import { postfixSettings } from '../support/mail-fixtures.ts';
+import { deliverQueued, cloudSendingThrough } from '../support/mail-fixtures.ts';
 import { runMailroom } from '../support/run-mailroom.ts';
 import { startDovecot, startPostfix, type DovecotServer, type PostfixServer } from '../support/servers.ts';
+import { closeAll } from '../support/close-all.ts';
 
 type Bounce = { address: string; kind: string; status: string | null; diagnostic: string | null; reportingMta: string | null };
 
@@ -45,9 +46,7 @@ describe('bounces fetched from a POP3 mailbox (Postfix delivers the DSN, Dovecot
       prefix: 'mailroom-bounce-pop3-',
       env: { MAILROOM_SECRET_KEY: key },
       settings: {
-        ...postfixSettings(postfix),
-        mail_smtptimeout: 5,
-        mail_domain: 'cloud.example.com',
+        ...cloudSendingThrough(postfix),
         base_url: 'https://cloud.example.com',
         mail_bounce_verp: true,
         mail_bounce_domain: BOUNCE_DOMAIN,
@@ -67,11 +66,7 @@ describe('bounces fetched from a POP3 mailbox (Postfix delivers the DSN, Dovecot
     token = await ctx.tokens.create('tests');
     await ctx.users.add({ uid: 'ghost', display_name: 'Ghost', email: 'ghost@example.org', invite: false });
   });
-  after(async () => {
-    await mailroom?.close();
-    await dovecot?.stop();
-    await postfix?.stop();
-  });
+  after(() => closeAll(mailroom, dovecot, postfix));
 
   async function api<T>(method: 'GET' | 'POST', url: string, body?: unknown): Promise<{ status: number; body: T }> {
     const res = await app.inject({ method, url, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { payload: JSON.stringify(body) } : {}) });
@@ -97,12 +92,7 @@ describe('bounces fetched from a POP3 mailbox (Postfix delivers the DSN, Dovecot
     shares++;
     const reply = await api('POST', '/api/v1/events', { events: [{ id: `pop3-share-${shares}`, type: 'share.created', actor: 'admin', affected: ['ghost'], object: { type: 'file', id: String(shares), name: `Plan ${shares}.pdf` } }] });
     assert.equal(reply.status, 202);
-    const worker = ctx.createWorker();
-    try {
-      while ((await worker.runOnce()) > 0);
-    } finally {
-      await worker.stop();
-    }
+    await deliverQueued(ctx);
     const [row] = (await ctx.outbox.list({ limit: 1 })) as Array<{ id: number; recipients: string[]; state: string }>;
     assert.deepEqual([row?.recipients, row?.state], [['ghost@example.org'], 'sent']);
     return row?.id as number;

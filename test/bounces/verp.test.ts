@@ -8,10 +8,12 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import { createVerpAddresses } from '../../src/bounces/verp-address.ts';
-import { postfixSettings } from '../support/mail-fixtures.ts';
+import { deliverQueued } from '../support/mail-fixtures.ts';
 import { startInstance, type TestInstance } from '../support/instance.ts';
-import { startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
+import { waitForMail, type PostfixServer } from '../support/servers.ts';
 import { testDkimKey } from '../support/dkim-key.ts';
+import { closeAll } from '../support/close-all.ts';
+import { startInstanceWithPostfix } from '../support/postfix-mailroom.ts';
 
 describe('VERP envelope senders', () => {
   const { settings: dkim, resolver } = testDkimKey('cloud.example.com', 'mail2026');
@@ -19,29 +21,14 @@ describe('VERP envelope senders', () => {
   let instance: TestInstance;
 
   before(async () => {
-    postfix = await startPostfix();
-    instance = await startInstance({ prefix: 'mailroom-verp-' });
-    await instance.ctx.settings.update({
-      ...postfixSettings(postfix),
-      mail_smtptimeout: 5,
-      mail_domain: 'cloud.example.com',
-      ...dkim,
-    });
+    ({ postfix, instance } = await startInstanceWithPostfix({ prefix: 'mailroom-verp-', settings: dkim }));
   });
-  after(async () => {
-    await instance?.close();
-    await postfix?.stop();
-  });
+  after(() => closeAll(instance, postfix));
 
   async function sendOne(to: string): Promise<number> {
     const reply = await instance.api<{ ids: number[] }>('POST', '/api/v1/messages', { to, subject: `VERP ${to}`, text: 'Hello' });
     assert.equal(reply.status, 202, reply.text);
-    const worker = instance.ctx.createWorker();
-    try {
-      while ((await worker.runOnce()) > 0);
-    } finally {
-      await worker.stop();
-    }
+    await deliverQueued(instance.ctx);
     const id = reply.body.ids[0];
     assert.equal(typeof id, 'number', reply.text);
     return id as number;
@@ -81,12 +68,7 @@ describe('VERP envelope senders', () => {
     try {
       const reply = await viaSendmail.api<{ ids: number[] }>('POST', '/api/v1/messages', { to: 'sendmail-verp@example.org', subject: 'VERP sendmail', text: 'Hello' });
       assert.equal(reply.status, 202, reply.text);
-      const worker = viaSendmail.ctx.createWorker();
-      try {
-        while ((await worker.runOnce()) > 0);
-      } finally {
-        await worker.stop();
-      }
+      await deliverQueued(viaSendmail.ctx);
       const id = reply.body.ids[0] as number;
       const delivered = await waitForMail(postfix.maildir, (m) => m.deliveredTo === 'sendmail-verp@example.org');
       assert.match(delivered.headers.get('return-path') ?? '', new RegExp(`^<bounces\\+${id}-[0-9a-f]{12}@cloud\\.example\\.com>$`));

@@ -7,7 +7,6 @@
  * sources), so the groups run side by side and each sets up only what its tests need.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -21,7 +20,7 @@ import { createSecretBox } from '../../src/config/secret-box.ts';
 import { isSettingKey, settingDefinitions, settingKeys } from '../../src/config/settings-schema.ts';
 import type { SettingView } from '../../src/config/settings-service.ts';
 import type { TestMailReport } from '../../src/mail/mail-test-service.ts';
-import { cleanEnv, mailroomBin, mailroomOk, repoRoot, runMailroom, type RunOptions } from '../support/run-mailroom.ts';
+import { mailroomOk, repoRoot, runMailroom, spawnServe, type RunOptions } from '../support/run-mailroom.ts';
 import { freePort, startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
 import { startTokenEndpoint, startXOAuth2SmtpServer } from '../support/xoauth2-servers.ts';
 
@@ -638,36 +637,23 @@ describe('the mailroom command', { concurrency: true }, () => {
     it('answers /healthz, prints the generated admin password once, and exits with 0 on SIGTERM', async () => {
       const cwd = await workFolder();
       const port = await freePort();
-      const child = spawn(process.execPath, [mailroomBin, 'serve'], { cwd, env: cleanEnv({ MAILROOM_PORT: String(port) }), stdio: ['ignore', 'pipe', 'pipe'] });
-      let stderr = '';
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-      child.stdout.resume();
-      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+      const serve = spawnServe(cwd, port);
+      const { child, exited } = serve;
       try {
-        const url = `http://127.0.0.1:${port}/healthz`;
-        let response: Response | undefined;
-        const deadline = Date.now() + 30_000;
-        while (response === undefined) {
-          if (child.exitCode !== null) assert.fail(`serve exited with ${child.exitCode}:\n${stderr}`);
-          response = await fetch(url).catch(() => undefined);
-          if (response === undefined) {
-            assert.ok(Date.now() < deadline, `serve did not answer on ${url}:\n${stderr}`);
-            await new Promise((resolve) => setTimeout(resolve, 100));
-          }
-        }
+        const response = await serve.healthz();
         assert.equal(response.status, 200);
         assert.match(response.headers.get('content-type') ?? '', /^application\/json/);
         const body = (await response.json()) as { status?: unknown };
         assert.equal(body.status, 'ok');
 
-        const announcements = stderr.match(/created the user "admin" with the password: (\S+)/g) ?? [];
-        assert.equal(announcements.length, 1, stderr);
+        const announcements = serve.stderr().match(/created the user "admin" with the password: (\S+)/g) ?? [];
+        assert.equal(announcements.length, 1, serve.stderr());
 
         const stoppedAt = Date.now();
         child.kill('SIGTERM');
         const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 5_000).unref());
         const outcome = await Promise.race([exited, timeout]);
-        assert.notEqual(outcome, 'timeout', `serve did not exit within 5 s of SIGTERM:\n${stderr}`);
+        assert.notEqual(outcome, 'timeout', `serve did not exit within 5 s of SIGTERM:\n${serve.stderr()}`);
         assert.deepEqual(outcome, { code: 0, signal: null });
         assert.ok(Date.now() - stoppedAt < 5_000);
       } finally {

@@ -8,6 +8,23 @@ import { MailroomError } from '../../src/errors.ts';
 const readFixture = (name: string): string => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8');
 const fixture = readFixture('owncloud-config.php');
 
+/** The mail_ settings of owncloud-config.php that Mailroom takes over, as PHP typed them. */
+const FIXTURE_MAIL_SETTINGS = {
+  mail_smtpmode: 'smtp',
+  mail_smtphost: 'smtp-1.example.com;smtp-2.example.com:465',
+  mail_smtpport: 587,
+  mail_smtptimeout: 30,
+  mail_smtpsecure: 'tls',
+  mail_smtpauth: true,
+  mail_smtpauthtype: 'LOGIN',
+  mail_smtpname: 'nextcloud@example.com',
+  mail_smtppassword: 'it\'s a "secret"\t$100 A\u263A',
+  mail_smtpdebug: false,
+  mail_from_address: 'nextcloud',
+  mail_domain: 'example.com',
+  mail_sendmail_path: '/usr/sbin/sendmail -t',
+};
+
 /** The settings of a file in which every value could be read. */
 function parsePhpConfig(source: string): Record<string, PhpValue> {
   const { values, unreadable } = readPhpConfig(source);
@@ -58,19 +75,7 @@ describe('parsePhpConfig on a real-world config.php', () => {
       'log.condition': { apps: ['admin_audit', 'mail'] },
       loglevel: 2,
       'filelocking.ttl': -1,
-      mail_smtpmode: 'smtp',
-      mail_smtphost: 'smtp-1.example.com;smtp-2.example.com:465',
-      mail_smtpport: 587,
-      mail_smtptimeout: 30,
-      mail_smtpsecure: 'tls',
-      mail_smtpauth: true,
-      mail_smtpauthtype: 'LOGIN',
-      mail_smtpname: 'nextcloud@example.com',
-      mail_smtppassword: 'it\'s a "secret"\t$100 A\u263A',
-      mail_smtpdebug: false,
-      mail_from_address: 'nextcloud',
-      mail_domain: 'example.com',
-      mail_sendmail_path: '/usr/sbin/sendmail -t',
+      ...FIXTURE_MAIL_SETTINGS,
       mail_smtpstreamoptions: { ssl: { allow_self_signed: true, verify_peer: false } },
       mail_template_class: null,
     });
@@ -445,19 +450,7 @@ describe('mailSettingsFromOwncloudConfig', () => {
     const { settings, ignored } = mailSettingsFromOwncloudConfig(parsePhpConfig(fixture));
     assert.deepEqual(settings, {
       base_url: 'https://cloud.example.com',
-      mail_smtpmode: 'smtp',
-      mail_smtphost: 'smtp-1.example.com;smtp-2.example.com:465',
-      mail_smtpport: 587,
-      mail_smtptimeout: 30,
-      mail_smtpsecure: 'tls',
-      mail_smtpauth: true,
-      mail_smtpauthtype: 'LOGIN',
-      mail_smtpname: 'nextcloud@example.com',
-      mail_smtppassword: 'it\'s a "secret"\t$100 A\u263A',
-      mail_smtpdebug: false,
-      mail_from_address: 'nextcloud',
-      mail_domain: 'example.com',
-      mail_sendmail_path: '/usr/sbin/sendmail -t',
+      ...FIXTURE_MAIL_SETTINGS,
     });
     assert.deepEqual(ignored, ['mail_smtpstreamoptions'], 'mail_template_class is NULL: not set, so not reported');
   });

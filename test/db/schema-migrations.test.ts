@@ -6,46 +6,14 @@
  * migrations".
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { sql } from 'kysely';
-import { openDatabase, type Database, type OpenDatabaseOptions } from '../../src/db/database.ts';
+import { openDatabase } from '../../src/db/database.ts';
 import { knownMigrationNames, migrateStepByStep, migrateUpTo, schemaStatus } from '../../src/db/schema-migrations.ts';
 import { createOutboxRepo } from '../../src/db/outbox-repo.ts';
-import { startPostgres, type PostgresServer } from '../support/servers.ts';
+import { testDatabases } from '../support/dialects.ts';
 
-const opened: Database[] = [];
-const folders: string[] = [];
-let postgres: Promise<PostgresServer> | undefined;
-after(async () => {
-  await Promise.all(opened.map((d) => d.close()));
-  await Promise.all(folders.map((f) => rm(f, { recursive: true, force: true })));
-  if (postgres) await (await postgres).stop();
-});
-
-/** Where a fresh, empty database of the dialect is. */
-async function emptyDatabase(dialect: 'sqlite' | 'postgres'): Promise<Pick<OpenDatabaseOptions, 'url' | 'dataDir'>> {
-  if (dialect === 'postgres') {
-    postgres ??= startPostgres();
-    return { url: await (await postgres).createDatabase(), dataDir: '/nonexistent' };
-  }
-  const dataDir = await mkdtemp(join(tmpdir(), 'mailroom-schema-'));
-  folders.push(dataDir);
-  return { dataDir };
-}
-
-async function open(options: OpenDatabaseOptions): Promise<Database> {
-  const database = await openDatabase(options);
-  opened.push(database);
-  return database;
-}
-
-async function close(database: Database): Promise<void> {
-  opened.splice(opened.indexOf(database), 1);
-  await database.close();
-}
+const { emptyDatabase, open, close } = testDatabases('mailroom-schema-');
 
 for (const dialect of ['sqlite', 'postgres'] as const) {
   describe(`the schema on ${dialect}`, () => {

@@ -10,6 +10,7 @@ import type { AppContext } from '../../src/context.ts';
 import type { ErrorCode } from '../../src/errors.ts';
 import type { MessageHeader, MessagePart } from '../../src/message/mime-message.ts';
 import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
+import { deliverQueued } from '../support/mail-fixtures.ts';
 
 interface Reply {
   status: number;
@@ -68,12 +69,7 @@ describe('the captured-mail inbox through the API', () => {
     const res = await app.inject({ method: 'POST', url: '/api/v1/messages', headers: { authorization: `Bearer ${serviceToken}`, 'content-type': 'application/json' }, payload: JSON.stringify({ messages }) });
     assert.equal(res.statusCode, 202, res.body);
     ids.push(...(JSON.parse(res.body) as { ids: number[] }).ids);
-    const worker = ctx.createWorker();
-    try {
-      while ((await worker.runOnce()) > 0);
-    } finally {
-      await worker.stop();
-    }
+    await deliverQueued(ctx);
   });
 
   after(async () => {

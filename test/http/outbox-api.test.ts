@@ -7,14 +7,12 @@ import type { ErrorCode } from '../../src/errors.ts';
 import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
 import { SMTPServer } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
-import { postfixSettings } from '../support/mail-fixtures.ts';
+import { postfixSettings, deliverQueued } from '../support/mail-fixtures.ts';
 import { readMaildir, startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
+import { injectRequest } from '../support/inject.ts';
 import { simpleParser } from 'mailparser';
-
-interface ApiError {
-  error: { code: ErrorCode; message: string; details?: Record<string, unknown> };
-}
+import type { ApiErrorBody } from '../../src/http/error-handler.ts';
 
 interface Accepted {
   ids: number[];
@@ -43,8 +41,8 @@ function json<T>(reply: Reply): T {
   return JSON.parse(reply.text) as T;
 }
 
-function apiError(reply: Reply): ApiError['error'] {
-  return json<ApiError>(reply).error;
+function apiError(reply: Reply): ApiErrorBody['error'] {
+  return json<ApiErrorBody>(reply).error;
 }
 
 const MiB = 1024 * 1024;
@@ -57,16 +55,8 @@ describe('the outbox API on a real database', () => {
   const sinks: SmtpSink[] = [];
 
   /** In-process through the app; `raw` sends a body as given instead of as JSON of it. */
-  async function api(method: Method, path: string, options: { token?: string | null; body?: unknown; raw?: string } = {}): Promise<Reply> {
-    const headers: Record<string, string> = {};
-    const bearer = options.token === undefined ? token : options.token;
-    if (bearer !== null) headers['authorization'] = `Bearer ${bearer}`;
-    let payload: string | undefined;
-    if (options.raw !== undefined) payload = options.raw;
-    else if (options.body !== undefined) payload = JSON.stringify(options.body);
-    if (payload !== undefined) headers['content-type'] = 'application/json';
-    const res = await app.inject({ method, url: path, headers, ...(payload !== undefined ? { payload } : {}) });
-    return { status: res.statusCode, contentType: String(res.headers['content-type'] ?? ''), text: res.body };
+  function api(method: Method, path: string, options: { token?: string | null; body?: unknown; raw?: string } = {}): Promise<Reply> {
+    return injectRequest(app, method, path, { ...options, token: options.token === undefined ? token : options.token });
   }
 
   async function outbox(query = ''): Promise<OutboxList> {
@@ -249,12 +239,7 @@ describe('the outbox API on a real database', () => {
       const reply = await api('POST', '/api/v1/messages', { body: { to: 'refused@example.com', subject: 'Refused', text: 'x' } });
       assert.equal(reply.status, 202, reply.text);
       failedId = json<Accepted>(reply).ids[0] as number;
-      const worker = ctx.createWorker();
-      try {
-        while ((await worker.runOnce()) > 0);
-      } finally {
-        await worker.stop();
-      }
+      await deliverQueued(ctx);
     });
 
     it('shows the mail as failed with the 5xx reply and an attempt in its history', async () => {
@@ -304,12 +289,7 @@ describe('the outbox API on a real database', () => {
     });
 
     it('queues every failed mail again on POST /api/v1/outbox/retry-failed, and says how many', async () => {
-      const worker = ctx.createWorker();
-      try {
-        while ((await worker.runOnce()) > 0);
-      } finally {
-        await worker.stop();
-      }
+      await deliverQueued(ctx);
       const failed = (await outbox()).counts['failed'] ?? 0;
       assert.ok(failed >= 1, 'the retried mail failed again at the refusing server');
       assert.equal((await api('POST', '/api/v1/outbox/retry-failed', { token: null })).status, 401, 'not without a token');
@@ -339,12 +319,7 @@ describe('the outbox API on a real database', () => {
     }
 
     async function deliverAll(): Promise<void> {
-      const worker = ctx.createWorker();
-      try {
-        while ((await worker.runOnce()) > 0);
-      } finally {
-        await worker.stop();
-      }
+      await deliverQueued(ctx);
     }
 
     it('cancels a queued mail, which the worker then never sends, while the next one is delivered; retry sends it after all', async () => {
@@ -471,12 +446,7 @@ describe('the outbox API on a real database', () => {
     }
 
     async function runWorker(): Promise<void> {
-      const worker = ctx.createWorker();
-      try {
-        while ((await worker.runOnce()) > 0);
-      } finally {
-        await worker.stop();
-      }
+      await deliverQueued(ctx);
     }
 
     it('finds mails by a part of a recipient or the subject, in any case, and pages the matches with `next`', async () => {

@@ -12,9 +12,12 @@ import type { FastifyInstance } from 'fastify';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import type { AppContext } from '../../src/context.ts';
 import type { ErrorCode } from '../../src/errors.ts';
-import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
-import { outboxIdle as waitForOutbox, postfixSettings } from '../support/mail-fixtures.ts';
-import { readMaildir, startPostfix, type DeliveredMail, type PostfixServer } from '../support/servers.ts';
+import type { TestMailroom } from '../support/test-mailroom.ts';
+import { outboxIdle as waitForOutbox } from '../support/mail-fixtures.ts';
+import { readMaildir, type DeliveredMail, type PostfixServer } from '../support/servers.ts';
+import { closeAll } from '../support/close-all.ts';
+import type { ApiErrorBody } from '../../src/http/error-handler.ts';
+import { startMailroomWithPostfix } from '../support/postfix-mailroom.ts';
 
 const BASE_URL = 'https://cloud.example.com';
 const LINK = /https:\/\/cloud\.example\.com\/reset\/([A-Za-z0-9_-]+)/;
@@ -31,10 +34,6 @@ interface Reply {
   ms: number;
 }
 
-interface ApiError {
-  error: { code: ErrorCode; message: string; details?: Record<string, unknown> };
-}
-
 interface OutboxMail {
   id: number;
   kind: string;
@@ -43,7 +42,7 @@ interface OutboxMail {
 }
 
 function errorCode(reply: Reply): ErrorCode {
-  return (JSON.parse(reply.text) as ApiError).error.code;
+  return (JSON.parse(reply.text) as ApiErrorBody).error.code;
 }
 
 function sessionCookieOf(reply: Reply): string {
@@ -175,22 +174,18 @@ describe('password reset over HTTP, mailed through a real Postfix', () => {
   }
 
   before(async () => {
-    postfix = await startPostfix();
-    mailroom = await startTestMailroom({
+    ({ postfix, mailroom } = await startMailroomWithPostfix({
       prefix: 'mailroom-password-reset-',
       clock,
-      settings: { ...postfixSettings(postfix), mail_smtptimeout: 5, mail_domain: 'cloud.example.com', instance_name: 'Example Cloud', base_url: BASE_URL },
+      settings: { instance_name: 'Example Cloud', base_url: BASE_URL },
       http: 'inject',
       worker: true,
-    });
+    }));
     ({ ctx, app } = mailroom);
     adminToken = await ctx.tokens.create('test-admin');
   });
 
-  after(async () => {
-    await mailroom?.close();
-    await postfix?.stop();
-  });
+  after(() => closeAll(mailroom, postfix));
 
   it('answers an unknown user, a known one (by uid or by address) and one without an address alike, after at least 400 ms', async () => {
     await addUser('ann');

@@ -9,14 +9,14 @@ import type { ErrorCode } from '../../src/errors.ts';
 import { buildApp } from '../../src/http/build-app.ts';
 import type { MailTestService } from '../../src/mail/mail-test-service.ts';
 import type { DetectReport } from '../../src/mail/detect-service.ts';
+import { postfixSettings } from '../support/mail-fixtures.ts';
 import { freePort, startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
 import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
+import { closeAll } from '../support/close-all.ts';
+import { injectRequest } from '../support/inject.ts';
+import type { ApiErrorBody } from '../../src/http/error-handler.ts';
 
 type TestMailReport = Awaited<ReturnType<MailTestService['sendTestMail']>>;
-
-interface ApiError {
-  error: { code: ErrorCode; message: string; details?: Record<string, unknown> };
-}
 
 interface SettingsBody {
   settings: SettingView[];
@@ -35,7 +35,7 @@ function json<T>(reply: Reply): T {
 }
 
 function errorCode(reply: Reply): ErrorCode {
-  return json<ApiError>(reply).error.code;
+  return json<ApiErrorBody>(reply).error.code;
 }
 
 function view(settings: SettingsBody, key: string): SettingView {
@@ -66,16 +66,8 @@ describe('the mail settings API on a real server and database', () => {
   }
 
   /** In-process through the same app; `raw` sends a body as given instead of as JSON of it. */
-  async function api(method: Method, path: string, options: { token?: string | null; body?: unknown; raw?: string } = {}): Promise<Reply> {
-    const headers: Record<string, string> = {};
-    const bearer = options.token === undefined ? token : options.token;
-    if (bearer !== null) headers['authorization'] = `Bearer ${bearer}`;
-    let payload: string | undefined;
-    if (options.raw !== undefined) payload = options.raw;
-    else if (options.body !== undefined) payload = JSON.stringify(options.body);
-    if (payload !== undefined) headers['content-type'] = 'application/json';
-    const res = await app.inject({ method, url: path, headers, ...(payload !== undefined ? { payload } : {}) });
-    return { status: res.statusCode, text: res.body };
+  function api(method: Method, path: string, options: { token?: string | null; body?: unknown; raw?: string } = {}): Promise<Reply> {
+    return injectRequest(app, method, path, { ...options, token: options.token === undefined ? token : options.token });
   }
 
   async function getSettings(): Promise<SettingsBody> {
@@ -101,10 +93,7 @@ describe('the mail settings API on a real server and database', () => {
     await app.ready();
   });
 
-  after(async () => {
-    await app?.close();
-    await mailroom?.close();
-  });
+  after(() => closeAll(app, mailroom));
 
   it('answers GET /healthz with 200 and the database it uses, on a real port', async () => {
     const reply = await fetchApi('GET', '/healthz');
@@ -168,7 +157,7 @@ describe('the mail settings API on a real server and database', () => {
   it('refuses to change a key the environment sets with 409 setting_locked', async () => {
     const reply = await patch({ instance_name: 'x' });
     assert.equal(reply.status, 409);
-    const body = json<ApiError>(reply);
+    const body = json<ApiErrorBody>(reply);
     assert.equal(body.error.code, 'setting_locked');
     assert.match(body.error.message, /MAILROOM_INSTANCE_NAME/);
     assert.equal(view(await getSettings(), 'instance_name').value, 'Env Cloud');
@@ -179,7 +168,7 @@ describe('the mail settings API on a real server and database', () => {
     assert.notEqual(before, 2525);
     const reply = await patch({ mail_smtpport: 2525, mail_smtpmode: 'smtps' });
     assert.equal(reply.status, 400);
-    const body = json<ApiError>(reply);
+    const body = json<ApiErrorBody>(reply);
     assert.equal(body.error.code, 'config_invalid_value');
     assert.equal(body.error.details?.['key'], 'mail_smtpmode');
     const after = await getSettings();
@@ -202,7 +191,7 @@ describe('the mail settings API on a real server and database', () => {
   it('refuses an unknown key with 400 config_unknown_key and suggests the likely one', async () => {
     const reply = await patch({ mail_smtphots: 'mail.example.com' });
     assert.equal(reply.status, 400);
-    const body = json<ApiError>(reply);
+    const body = json<ApiErrorBody>(reply);
     assert.equal(body.error.code, 'config_unknown_key');
     assert.equal(body.error.details?.['suggestion'], 'mail_smtphost');
   });
@@ -243,18 +232,7 @@ describe('the mail settings API on a real server and database', () => {
 
     before(async () => {
       postfix = await startPostfix({ pass: password });
-      const reply = await patch({
-        mail_smtpmode: 'smtp',
-        mail_smtphost: '127.0.0.1',
-        mail_smtpport: postfix.smtpPort,
-        mail_smtpsecure: 'tls',
-        mail_smtpauth: true,
-        mail_smtpauthtype: 'PLAIN',
-        mail_smtpname: postfix.user,
-        mail_smtppassword: postfix.pass,
-        mail_smtptls_ca: postfix.certPath,
-        mail_domain: 'example.com',
-      });
+      const reply = await patch({ ...postfixSettings(postfix), mail_domain: 'example.com' });
       assert.equal(reply.status, 200, reply.text);
     });
 

@@ -3,15 +3,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../src/context.ts';
-import type { ErrorCode } from '../../src/errors.ts';
 import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
 import { templates as enDefaults } from '../../src/templates/defaults/en.ts';
 import { templates as zhDefaults } from '../../src/templates/defaults/zh-CN.ts';
 import type { TemplateDetail, TemplatePreview, TemplateSummary } from '../../src/templates/template-service.ts';
-
-interface ApiError {
-  error: { code: ErrorCode; message: string; details?: Record<string, unknown> };
-}
+import type { ApiErrorBody } from '../../src/http/error-handler.ts';
+import { injectRequest } from '../support/inject.ts';
 
 interface Reply {
   status: number;
@@ -24,8 +21,8 @@ function json<T>(reply: Reply): T {
   return JSON.parse(reply.text) as T;
 }
 
-function apiError(reply: Reply): ApiError['error'] {
-  return json<ApiError>(reply).error;
+function apiError(reply: Reply): ApiErrorBody['error'] {
+  return json<ApiErrorBody>(reply).error;
 }
 
 describe('the template API on a real database', () => {
@@ -34,14 +31,8 @@ describe('the template API on a real database', () => {
   let app: FastifyInstance;
   let token: string;
 
-  async function api(method: Method, path: string, options: { token?: string | null; body?: unknown } = {}): Promise<Reply> {
-    const headers: Record<string, string> = {};
-    const bearer = options.token === undefined ? token : options.token;
-    if (bearer !== null) headers['authorization'] = `Bearer ${bearer}`;
-    const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
-    if (payload !== undefined) headers['content-type'] = 'application/json';
-    const res = await app.inject({ method, url: path, headers, ...(payload !== undefined ? { payload } : {}) });
-    return { status: res.statusCode, text: res.body };
+  function api(method: Method, path: string, options: { token?: string | null; body?: unknown } = {}): Promise<Reply> {
+    return injectRequest(app, method, path, { ...options, token: options.token === undefined ? token : options.token });
   }
 
   async function template(name: string, lang: string): Promise<TemplateDetail> {

@@ -13,10 +13,7 @@ import type { ErrorCode } from '../../src/errors.ts';
 import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
 import { templates as enDefaults } from '../../src/templates/defaults/en.ts';
 import type { TemplateDetail, TemplateSummary, TemplateVersionJson } from '../../src/templates/template-service.ts';
-
-interface ApiError {
-  error: { code: ErrorCode; message: string; details?: Record<string, unknown> };
-}
+import type { ApiErrorBody } from '../../src/http/error-handler.ts';
 
 interface Reply {
   status: number;
@@ -32,9 +29,9 @@ function json<T>(reply: Reply): T {
   return JSON.parse(reply.text) as T;
 }
 
-function assertError(reply: Reply, status: number, code: ErrorCode): ApiError['error'] {
+function assertError(reply: Reply, status: number, code: ErrorCode): ApiErrorBody['error'] {
   assert.equal(reply.status, status, reply.text);
-  const error = json<ApiError>(reply).error;
+  const error = json<ApiErrorBody>(reply).error;
   assert.equal(error.code, code, reply.text);
   return error;
 }

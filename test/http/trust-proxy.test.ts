@@ -3,6 +3,7 @@ import { after, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { simpleParser } from 'mailparser';
 import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
+import { deliverQueued } from '../support/mail-fixtures.ts';
 
 /** Six password-reset requests, each claiming (X-Forwarded-For) to come from another client. */
 async function sixFromDifferentClients(app: FastifyInstance): Promise<number[]> {
@@ -46,12 +47,7 @@ describe('MAILROOM_TRUST_PROXY: the client address behind a reverse proxy', () =
     });
     assert.equal(reply.statusCode, 200, reply.body);
     // The default mode is capture: the worker renders the owed mail and keeps it.
-    const worker = ctx.createWorker();
-    try {
-      while ((await worker.runOnce()) > 0);
-    } finally {
-      await worker.stop();
-    }
+    await deliverQueued(ctx);
     const [kept] = await ctx.captured.list();
     assert.ok(kept, 'the password_changed mail was made');
     const mail = await simpleParser((await ctx.captured.show(kept.id)).raw);

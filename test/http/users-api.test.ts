@@ -14,10 +14,7 @@ import type { Preferences } from '../../src/domain/preferences.ts';
 import type { ErrorCode } from '../../src/errors.ts';
 import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
 import type { PublicUser } from '../../src/users/user-service.ts';
-
-interface ApiError {
-  error: { code: ErrorCode; message: string; details?: Record<string, unknown> };
-}
+import type { ApiErrorBody } from '../../src/http/error-handler.ts';
 
 interface Reply {
   status: number;
@@ -44,12 +41,12 @@ function json<T>(reply: Reply): T {
   return JSON.parse(reply.text) as T;
 }
 
-function apiError(reply: Reply): ApiError['error'] {
-  return json<ApiError>(reply).error;
+function apiError(reply: Reply): ApiErrorBody['error'] {
+  return json<ApiErrorBody>(reply).error;
 }
 
 /** Asserts status and error code together, with the body in the failure message. */
-function assertError(reply: Reply, status: number, code: ErrorCode): ApiError['error'] {
+function assertError(reply: Reply, status: number, code: ErrorCode): ApiErrorBody['error'] {
   assert.equal(reply.status, status, reply.text);
   const error = apiError(reply);
   assert.equal(error.code, code, reply.text);

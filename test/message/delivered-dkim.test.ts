@@ -8,10 +8,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import { simpleParser } from 'mailparser';
-import { postfixSettings } from '../support/mail-fixtures.ts';
-import { startInstance, type TestInstance } from '../support/instance.ts';
-import { startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
+import { deliverQueued } from '../support/mail-fixtures.ts';
+import type { TestInstance } from '../support/instance.ts';
+import { waitForMail, type PostfixServer } from '../support/servers.ts';
 import { testDkimKey } from '../support/dkim-key.ts';
+import { closeAll } from '../support/close-all.ts';
+import { startInstanceWithPostfix } from '../support/postfix-mailroom.ts';
 
 describe('DKIM on every mail, as delivered by a real Postfix', () => {
   const { settings: dkim, resolver } = testDkimKey('cloud.example.com', 'mail2026');
@@ -19,19 +21,9 @@ describe('DKIM on every mail, as delivered by a real Postfix', () => {
   let instance: TestInstance;
 
   before(async () => {
-    postfix = await startPostfix();
-    instance = await startInstance({ prefix: 'mailroom-dkim-' });
-    await instance.ctx.settings.update({
-      ...postfixSettings(postfix),
-      mail_smtptimeout: 5,
-      mail_domain: 'cloud.example.com',
-      ...dkim,
-    });
+    ({ postfix, instance } = await startInstanceWithPostfix({ prefix: 'mailroom-dkim-', settings: dkim }));
   });
-  after(async () => {
-    await instance?.close();
-    await postfix?.stop();
-  });
+  after(() => closeAll(instance, postfix));
 
   async function verdict(raw: string) {
     return (await dkimVerify(Buffer.from(raw, 'utf8'), { resolver })).results[0];
@@ -47,12 +39,7 @@ describe('DKIM on every mail, as delivered by a real Postfix', () => {
   it('signs a mail queued through POST /api/v1/messages', async () => {
     const reply = await instance.api('POST', '/api/v1/messages', { to: 'api@example.org', subject: 'Bericht für März', text: 'Hallo\n.\nEnde', html: '<p>Hallo <b>Welt</b></p>' });
     assert.equal(reply.status, 202, reply.text);
-    const worker = instance.ctx.createWorker();
-    try {
-      while ((await worker.runOnce()) > 0);
-    } finally {
-      await worker.stop();
-    }
+    await deliverQueued(instance.ctx);
     const delivered = await waitForMail(postfix.maildir, (m) => m.deliveredTo === 'api@example.org');
     await verified(delivered.raw);
     const mail = await simpleParser(delivered.raw);
@@ -71,12 +58,7 @@ describe('DKIM on every mail, as delivered by a real Postfix', () => {
     await instance.ctx.users.add({ uid: 'dora', display_name: 'Dora Diaz', email: 'dora@example.org', invite: false });
     const reply = await instance.api('POST', '/api/v1/events', { events: [{ id: 'dkim-share', type: 'share.created', actor: 'admin', affected: ['dora'], object: { type: 'file', id: '7', name: 'Plan.pdf' } }] });
     assert.equal(reply.status, 202, reply.text);
-    const worker = instance.ctx.createWorker();
-    try {
-      while ((await worker.runOnce()) > 0);
-    } finally {
-      await worker.stop();
-    }
+    await deliverQueued(instance.ctx);
     const delivered = await waitForMail(postfix.maildir, (m) => m.deliveredTo === 'dora@example.org');
     await verified(delivered.raw);
     const signature = (delivered.headers.get('dkim-signature') ?? '').replace(/\s+/g, '');

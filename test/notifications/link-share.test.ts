@@ -10,10 +10,12 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { simpleParser } from 'mailparser';
 import type { AppContext } from '../../src/context.ts';
-import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
-import { outboxIdle as waitForOutbox, outboxTotal, postfixSettings } from '../support/mail-fixtures.ts';
+import type { TestMailroom } from '../support/test-mailroom.ts';
+import { outboxIdle as waitForOutbox, outboxTotal } from '../support/mail-fixtures.ts';
 import { assertChineseTypography } from '../support/zh-typography.ts';
-import { readMaildir, startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
+import { readMaildir, waitForMail, type PostfixServer } from '../support/servers.ts';
+import { closeAll } from '../support/close-all.ts';
+import { startMailroomWithPostfix } from '../support/postfix-mailroom.ts';
 
 const OUTSIDE = 'outside.example.net';
 
@@ -28,24 +30,20 @@ describe('public links mailed to outside addresses, through the real Postfix', (
   let eventCount = 0;
 
   before(async () => {
-    postfix = await startPostfix();
-    mailroom = await startTestMailroom({
+    ({ postfix, mailroom } = await startMailroomWithPostfix({
       prefix: 'mailroom-link-share-',
       clock,
-      settings: { ...postfixSettings(postfix), mail_smtptimeout: 5, mail_domain: 'cloud.example.com', instance_name: 'Example Cloud', base_url: 'https://cloud.example.com', shareapi_allow_public_notification: true },
+      settings: { instance_name: 'Example Cloud', base_url: 'https://cloud.example.com', shareapi_allow_public_notification: true },
       http: 'inject',
       worker: true,
-    });
+    }));
     ({ ctx, app } = mailroom);
     await ctx.users.add({ uid: 'alice', display_name: 'Alice Andersen', email: 'alice@cloud-users.example.org', timezone: 'Europe/Berlin', invite: false });
     await ctx.users.add({ uid: 'mei', display_name: '王美', email: 'mei@cloud-users.example.org', language: 'zh-CN', timezone: 'Asia/Shanghai', invite: false });
     await ctx.users.add({ uid: 'busy', display_name: 'Busy Bee', email: null });
     token = await ctx.tokens.create('host', { scope: 'service' });
   });
-  after(async () => {
-    await mailroom?.close();
-    await postfix?.stop();
-  });
+  after(() => closeAll(mailroom, postfix));
 
   const emit = (events: unknown) => app.inject({ method: 'POST', url: '/api/v1/events', headers: { authorization: `Bearer ${token}` }, payload: { events } });
   const linkEvent = (actor: string, recipients: string[], extra: Record<string, unknown> = {}) => ({

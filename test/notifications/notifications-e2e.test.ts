@@ -20,7 +20,7 @@ import { buildContext } from '../../src/main.ts';
 import type { OutboxWorker } from '../../src/outbox/outbox-worker.ts';
 import { typeLabel } from '../../src/notifications/activity-text.ts';
 import { translate } from '../../src/templates/catalogs.ts';
-import { postfixSettings } from '../support/mail-fixtures.ts';
+import { cloudSendingThrough } from '../support/mail-fixtures.ts';
 import { assertChineseTypography } from '../support/zh-typography.ts';
 import { runMailroom } from '../support/run-mailroom.ts';
 import { readMaildir, startPostfix, startPostgres, type PostfixServer, type PostgresServer } from '../support/servers.ts';
@@ -223,7 +223,7 @@ describe('notifications end to end: events in, mails out of a real Postfix', () 
       logLevel: 'silent',
     });
     contexts.push(ctx);
-    await ctx.settings.update({ ...postfixSettings(postfix), mail_smtptimeout: 5, mail_domain: 'cloud.example.com', instance_name: INSTANCE, base_url: BASE_URL });
+    await ctx.settings.update({ ...cloudSendingThrough(postfix), instance_name: INSTANCE, base_url: BASE_URL });
     const app = buildApp(ctx);
     apps.push(app);
     if (options.worker !== false) {

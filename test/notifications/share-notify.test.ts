@@ -8,10 +8,12 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { simpleParser } from 'mailparser';
 import type { AppContext } from '../../src/context.ts';
-import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
-import { outboxIdle, outboxTotal, postfixSettings } from '../support/mail-fixtures.ts';
-import { readMaildir, startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
+import type { TestMailroom } from '../support/test-mailroom.ts';
+import { outboxIdle, outboxTotal } from '../support/mail-fixtures.ts';
+import { readMaildir, waitForMail, type PostfixServer } from '../support/servers.ts';
 import { assertChineseTypography } from '../support/zh-typography.ts';
+import { closeAll } from '../support/close-all.ts';
+import { startMailroomWithPostfix } from '../support/postfix-mailroom.ts';
 
 describe('notify by email for a share, through the real Postfix', () => {
   let postfix: PostfixServer;
@@ -22,13 +24,12 @@ describe('notify by email for a share, through the real Postfix', () => {
   const domain = 'share-notify.example.org';
 
   before(async () => {
-    postfix = await startPostfix();
-    mailroom = await startTestMailroom({
+    ({ postfix, mailroom } = await startMailroomWithPostfix({
       prefix: 'mailroom-share-notify-',
-      settings: { ...postfixSettings(postfix), mail_smtptimeout: 5, mail_domain: 'cloud.example.com', instance_name: 'Example Cloud', base_url: 'https://cloud.example.com' },
+      settings: { instance_name: 'Example Cloud', base_url: 'https://cloud.example.com' },
       http: 'inject',
       worker: true,
-    });
+    }));
     ({ ctx, app } = mailroom);
     await ctx.users.add({ uid: 'alice', display_name: 'Alice Andersen', email: `alice@${domain}`, invite: false });
     await ctx.users.add({ uid: 'bob', display_name: 'Bob Berg', email: `bob@${domain}`, invite: false });
@@ -38,10 +39,7 @@ describe('notify by email for a share, through the real Postfix', () => {
     await ctx.users.add({ uid: 'mallory', display_name: 'Andersen, Alice <boss@bank.example> "CEO"', email: `mallory@${domain}`, invite: false });
     token = await ctx.tokens.create('host', { scope: 'service' });
   });
-  after(async () => {
-    await mailroom?.close();
-    await postfix?.stop();
-  });
+  after(() => closeAll(mailroom, postfix));
 
   const notify = (body: Record<string, unknown>) => app.inject({ method: 'POST', url: '/api/v1/shares/notify', headers: { authorization: `Bearer ${token}` }, payload: body });
   const share = (shareId: string, recipients: string[]) => ({

@@ -8,9 +8,10 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { AppContext } from '../../src/context.ts';
-import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
-import { postfixSettings } from '../support/mail-fixtures.ts';
-import { startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
+import type { TestMailroom } from '../support/test-mailroom.ts';
+import { waitForMail, type PostfixServer } from '../support/servers.ts';
+import { closeAll } from '../support/close-all.ts';
+import { startMailroomWithPostfix } from '../support/postfix-mailroom.ts';
 
 const SPAMASSASSIN = '/usr/bin/spamassassin';
 const DOMAIN = 'spam-rules.example.org';
@@ -39,20 +40,16 @@ describe('short Chinese mails through the real Postfix, read by SpamAssassin', (
 
   before(async () => {
     assert.ok(existsSync(SPAMASSASSIN), `${SPAMASSASSIN} is missing: apt-get install spamassassin (test/support/install-deps.sh does it)`);
-    postfix = await startPostfix();
-    mailroom = await startTestMailroom({
+    ({ postfix, mailroom } = await startMailroomWithPostfix({
       prefix: 'mailroom-spam-rules-',
-      settings: { ...postfixSettings(postfix), mail_smtptimeout: 5, mail_domain: 'cloud.example.com', instance_name: '示例云盘', base_url: 'https://cloud.example.com' },
+      settings: { instance_name: '示例云盘', base_url: 'https://cloud.example.com' },
       worker: true,
-    });
+    }));
     ({ ctx } = mailroom);
     await ctx.users.add({ uid: 'lihua', display_name: '李华', email: `lihua@${DOMAIN}`, language: 'zh-CN', timezone: 'Asia/Shanghai', invite: false });
     await ctx.users.add({ uid: 'wang', display_name: '王小明', email: `wang@${DOMAIN}`, language: 'zh-CN', timezone: 'Asia/Shanghai', invite: false });
   });
-  after(async () => {
-    await mailroom?.close();
-    await postfix?.stop();
-  });
+  after(() => closeAll(mailroom, postfix));
 
   it('a digest of one line and a share mail trip no HTML obfuscation rule', async () => {
     await ctx.events.ingest([

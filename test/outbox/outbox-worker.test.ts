@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { AppContext } from '../../src/context.ts';
 import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
-import { postfixSettings } from '../support/mail-fixtures.ts';
+import { postfixSettings, deliverQueued } from '../support/mail-fixtures.ts';
 import { freePort, startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 
@@ -53,9 +53,7 @@ describe('the outbox worker', () => {
   const show = async (id: number) => (await ctx.outbox.show(id)) as Row;
   /** Runs one worker until nothing is due, as `mailroom worker` would between polls. */
   async function drain(): Promise<void> {
-    const worker = ctx.createWorker();
-    while ((await worker.runOnce()) > 0);
-    await worker.stop();
+    await deliverQueued(ctx);
   }
 
   it('delivers queued mails and records who accepted them', async () => {

@@ -5,13 +5,13 @@
  * directory or files that other users can read, saying which `chmod` fixes it.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, realpath, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { cleanEnv, mailroomBin, mailroomOk, runMailroom } from '../support/run-mailroom.ts';
+import { mailroomOk, runMailroom, spawnServe } from '../support/run-mailroom.ts';
 import { freePort } from '../support/servers.ts';
 
 const modeOf = async (path: string) => ((await stat(path)).mode & 0o7777).toString(8).padStart(4, '0');
@@ -40,20 +40,9 @@ describe('the data directory and its files are readable by Mailroom alone', { co
   it('a fresh `mailroom serve` makes the directory 0700 and secret.key, mailroom.sqlite, -wal and -shm 0600', async () => {
     const cwd = await workFolder();
     const port = await freePort();
-    const child = spawn(process.execPath, [mailroomBin, 'serve'], { cwd, env: cleanEnv({ MAILROOM_PORT: String(port) }), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.stdout.resume();
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const serve = spawnServe(cwd, port);
     try {
-      const deadline = Date.now() + 30_000;
-      for (;;) {
-        if (child.exitCode !== null) assert.fail(`serve exited with ${child.exitCode}:\n${stderr}`);
-        const response = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined);
-        if (response?.status === 200) break;
-        assert.ok(Date.now() < deadline, `serve did not answer:\n${stderr}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      assert.equal((await serve.healthz()).status, 200);
       // While it runs, SQLite keeps its write-ahead log and shared-memory index beside the database.
       const data = join(cwd, 'data');
       assert.equal(await modeOf(data), '0700');
@@ -61,8 +50,8 @@ describe('the data directory and its files are readable by Mailroom alone', { co
         assert.equal(await modeOf(join(data, name)), '0600', `${name} while serve runs`);
       }
     } finally {
-      child.kill('SIGTERM');
-      await exited;
+      serve.child.kill('SIGTERM');
+      await serve.exited;
     }
   });
 

@@ -19,8 +19,9 @@ import type { AppContext } from '../../src/context.ts';
 import type { MessagePart } from '../../src/message/mime-message.ts';
 import { startInstance } from '../support/instance.ts';
 import { openRaw } from '../../src/outbox/sealed-raw.ts';
-import { postfixSettings } from '../support/mail-fixtures.ts';
+import { postfixSettings, deliverQueued } from '../support/mail-fixtures.ts';
 import { readMaildir, startPostfix, startPostgres, type PostfixServer, type PostgresServer } from '../support/servers.ts';
+import { closeAll } from '../support/close-all.ts';
 
 const BASE_URL = 'https://cloud.example.com';
 const PASSWORD = 'Maple-Harbor-2042-Violet';
@@ -98,10 +99,7 @@ describe('one-time links through a real Postfix, SQLite', () => {
     m = await startMailroom({});
     await m.ctx.settings.update({ ...postfixSettings(postfix), mail_smtptimeout: 5 });
   });
-  after(async () => {
-    await m?.close();
-    await postfix?.stop();
-  });
+  after(() => closeAll(m, postfix));
 
   /** Renders the mails requests owe into the outbox, sending nothing: "queued" holds still. */
   async function queue(): Promise<void> {
@@ -112,9 +110,7 @@ describe('one-time links through a real Postfix, SQLite', () => {
 
   /** Sends what is queued (no worker runs in the background, so "before delivery" holds still). */
   async function deliver(): Promise<void> {
-    const worker = m.ctx.createWorker();
-    while ((await worker.runOnce()) > 0);
-    await worker.stop();
+    await deliverQueued(m.ctx);
   }
 
   async function delivered(to: string, subject: RegExp) {
@@ -209,10 +205,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       }
       m = await startMailroom(url ? { MAILROOM_DATABASE_URL: url } : {});
     });
-    after(async () => {
-      await m?.close();
-      await postgres?.stop();
-    });
+    after(() => closeAll(m, postgres));
 
     /** The stored messages of the outbox and of the captured mail, as the database holds them. */
     async function storedMessages(): Promise<string> {
@@ -231,9 +224,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
 
     it('an invitation: no token in the stored outbox row or captured mail, masked in both APIs, and the sealed copy holds the working link', async () => {
       await m.ctx.users.add({ uid: 'lena', email: 'lena@example.org', display_name: 'Lena' });
-      const worker = m.ctx.createWorker();
-      while ((await worker.runOnce()) > 0);
-      await worker.stop();
+      await deliverQueued(m.ctx);
 
       const sent = await outboxMail(m.app, m.adminToken, 'welcome');
       assert.equal(sent.state, 'sent');

@@ -14,14 +14,11 @@ import { createLiquidEngine } from '../../src/templates/liquid-engine.ts';
 import { createRenderPool } from '../../src/templates/render-pool.ts';
 import { storeOverBudgetShareTemplate } from '../support/hostile-template.ts';
 import { mailroomOk } from '../support/run-mailroom.ts';
+import type { ApiErrorBody } from '../../src/http/error-handler.ts';
 
 interface Reply {
   status: number;
   text: string;
-}
-
-interface ApiError {
-  error: { code: ErrorCode; message: string; details?: Record<string, unknown> };
 }
 
 const HEALTH_BUDGET_MS = 200;
@@ -72,7 +69,7 @@ describe('render budget: no render may stall the server', () => {
     return { status: res.status, text: await res.text() };
   }
 
-  const apiError = (reply: Reply) => (JSON.parse(reply.text) as ApiError).error;
+  const apiError = (reply: Reply) => (JSON.parse(reply.text) as ApiErrorBody).error;
 
   before(async () => {
     mailroom = await startTestMailroom({ prefix: 'mailroom-render-budget-', http: 'inject' });

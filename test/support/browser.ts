@@ -20,6 +20,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import type { AppContext } from '../../src/context.ts';
+import { postfixSettings } from './mail-fixtures.ts';
+import type { PostfixServer } from './servers.ts';
 import { startTestMailroom } from './test-mailroom.ts';
 
 /** The names of this machine a page may load from. */
@@ -91,6 +93,22 @@ export async function startMailroom(options: StartMailroomOptions = {}): Promise
     },
     close: () => mailroom.close(),
   };
+}
+
+/**
+ * startMailroom with its outbox worker, sending through the test Postfix as cloud@example.org
+ * (a 5 s timeout), for the pages whose actions mail a user. Links in those mails must lead to
+ * this server: base_url is its address.
+ */
+export async function startMailroomSendingThrough(postfix: PostfixServer): Promise<MailroomInstance> {
+  const mailroom = await startMailroom({ worker: true });
+  try {
+    await mailroom.ctx.settings.update({ ...postfixSettings(postfix), mail_smtptimeout: 5, mail_from_address: 'cloud', mail_domain: 'example.org', base_url: mailroom.url });
+  } catch (error) {
+    await mailroom.close().catch(() => undefined);
+    throw error;
+  }
+  return mailroom;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -327,8 +345,40 @@ export async function signIn(page: Page, baseUrl: string, user: string, password
   await page.waitForURL(then);
 }
 
+/** On the Email server page: fills in "Send the test mail to" and presses "Send email"; the result replaces the previous one. */
+export async function sendTestMail(page: Page, to: string): Promise<void> {
+  await page.getByLabel('Send the test mail to').fill(to);
+  await page.getByRole('button', { name: 'Send email' }).click();
+}
+
+/** The status that says the test mail to `to` went out ("… via SERVER"), through `via` when given. */
+export function testMailSent(page: Page, to: string, via = ''): Locator {
+  return page.getByRole('status').filter({ hasText: `The test mail was sent to ${to} via ${via}` });
+}
+
 export async function screenshot(page: Page, name: string): Promise<string> {
   const path = join(SCREENSHOT_DIR, name);
   await page.screenshot({ path, fullPage: true, animations: 'disabled' });
   return path;
+}
+
+/**
+ * The page as one picture, whole. Chromium does not paint a sandboxed frame (a process of its
+ * own) that is outside the window, so a full-page picture would show the mail HTML blank: the
+ * window is made as tall as the page for the picture, and each frame is pictured alone first,
+ * which waits for its paint.
+ */
+export async function wholePagePicture(page: Page, name: string): Promise<void> {
+  const size = page.viewportSize() ?? DESKTOP;
+  await page.evaluate('window.scrollTo(0, 0)');
+  const height = await page.evaluate<number>('document.documentElement.scrollHeight');
+  await page.setViewportSize({ width: size.width, height });
+  try {
+    for (const frame of await page.locator('iframe').all()) {
+      if (await frame.isVisible()) await frame.screenshot({ animations: 'disabled' });
+    }
+    await screenshot(page, name);
+  } finally {
+    await page.setViewportSize(size);
+  }
 }

@@ -2,20 +2,32 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
-import { openDatabase, type Database } from '../../src/db/database.ts';
+import { openDatabase, type Database, type OpenDatabaseOptions } from '../../src/db/database.ts';
 import { startPostgres, type PostgresServer } from './servers.ts';
 
+export type Dialect = 'sqlite' | 'postgres';
+
 export interface DialectCase {
-  readonly name: 'sqlite' | 'postgres';
+  readonly name: Dialect;
   /** A fresh, migrated, empty database. */
   open(): Promise<Database>;
 }
 
+/** The databases a test file made and opened, all closed and removed after the file. */
+export interface TestDatabases {
+  /** Where a fresh, empty database of the dialect is: a temp folder, or a new database on the private PostgreSQL cluster. */
+  emptyDatabase(dialect: Dialect): Promise<Pick<OpenDatabaseOptions, 'url' | 'dataDir'>>;
+  /** openDatabase, closed after the file unless the test closes it with close(). */
+  open(options: OpenDatabaseOptions): Promise<Database>;
+  close(database: Database): Promise<void>;
+}
+
 /**
- * Every database test runs once per dialect: SQLite in a temp folder and a fresh database on
- * the private PostgreSQL cluster. Databases and the cluster are removed after the file.
+ * The databases of one test file. The PostgreSQL cluster starts at the first database asked of
+ * it; after the file, every database still open is closed, the folders are removed and the
+ * cluster is stopped.
  */
-export function dialects(): DialectCase[] {
+export function testDatabases(folderPrefix = 'mailroom-db-'): TestDatabases {
   const opened: Database[] = [];
   const folders: string[] = [];
   let postgres: Promise<PostgresServer> | undefined;
@@ -24,26 +36,33 @@ export function dialects(): DialectCase[] {
     await Promise.all(folders.map((f) => rm(f, { recursive: true, force: true })));
     if (postgres) await (await postgres).stop();
   });
-  return [
-    {
-      name: 'sqlite',
-      async open() {
-        const dir = await mkdtemp(join(tmpdir(), 'mailroom-db-'));
-        folders.push(dir);
-        const db = await openDatabase({ dataDir: dir });
-        opened.push(db);
-        return db;
-      },
-    },
-    {
-      name: 'postgres',
-      async open() {
+  return {
+    async emptyDatabase(dialect) {
+      if (dialect === 'postgres') {
         postgres ??= startPostgres();
-        const url = await (await postgres).createDatabase();
-        const db = await openDatabase({ url, dataDir: '/nonexistent' });
-        opened.push(db);
-        return db;
-      },
+        return { url: await (await postgres).createDatabase(), dataDir: '/nonexistent' };
+      }
+      const dataDir = await mkdtemp(join(tmpdir(), folderPrefix));
+      folders.push(dataDir);
+      return { dataDir };
     },
-  ];
+    async open(options) {
+      const database = await openDatabase(options);
+      opened.push(database);
+      return database;
+    },
+    async close(database) {
+      opened.splice(opened.indexOf(database), 1);
+      await database.close();
+    },
+  };
+}
+
+/**
+ * Every database test runs once per dialect: SQLite in a temp folder and a fresh database on
+ * the private PostgreSQL cluster. Databases and the cluster are removed after the file.
+ */
+export function dialects(): DialectCase[] {
+  const databases = testDatabases();
+  return (['sqlite', 'postgres'] as const).map((name) => ({ name, open: async () => databases.open(await databases.emptyDatabase(name)) }));
 }

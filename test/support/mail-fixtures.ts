@@ -38,6 +38,14 @@ export function postfixSettings(postfix: { smtpPort: number; certPath: string; u
 }
 
 /**
+ * The settings of a cloud at cloud.example.com that sends through a test Postfix (postfixSettings),
+ * giving up on the server after 5 s rather than the default minute.
+ */
+export function cloudSendingThrough(postfix: Parameters<typeof postfixSettings>[0]): Partial<Settings> {
+  return { ...postfixSettings(postfix), mail_smtptimeout: 5, mail_domain: 'cloud.example.com' };
+}
+
+/**
  * Waits until nothing is queued or being sent (the worker has handed every mail to the server),
  * then `settleMs` more: Postfix files a mail into the Maildir a moment after its 250.
  */
@@ -57,4 +65,17 @@ export async function outboxIdle(outbox: { pending(): Promise<number> }, settleM
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
   if (settleMs > 0) await new Promise((resolve) => setTimeout(resolve, settleMs));
+}
+
+/**
+ * Sends what is queued with a worker of its own, round after round until a round finds nothing
+ * due, then stops that worker: as `mailroom worker` does between polls, with nothing left running.
+ */
+export async function deliverQueued(ctx: { createWorker(): { runOnce(): Promise<number>; stop(): Promise<void> } }): Promise<void> {
+  const worker = ctx.createWorker();
+  try {
+    while ((await worker.runOnce()) > 0);
+  } finally {
+    await worker.stop();
+  }
 }

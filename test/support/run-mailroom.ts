@@ -6,7 +6,7 @@
  * sources), so runMailroom() lets only as many commands run at once as there are cores.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,4 +77,39 @@ export async function mailroomOk(args: readonly string[], options: RunOptions): 
   const result = await runMailroom(args, options);
   assert.equal(result.code, 0, `mailroom ${args.join(' ')} exited with ${result.code}:\n${result.stderr}`);
   return result;
+}
+
+export interface ServingMailroom {
+  readonly child: ChildProcess;
+  /** What it wrote to standard error so far. */
+  stderr(): string;
+  /** Its exit code and signal, once it has exited. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** The first answer of GET /healthz; fails when serve exits first or has not answered within 30 s. */
+  healthz(): Promise<Response>;
+}
+
+/** `mailroom serve` in `cwd` on 127.0.0.1:`port` with a clean environment, as `npm start` runs it. */
+export function spawnServe(cwd: string, port: number): ServingMailroom {
+  const child = spawn(process.execPath, [mailroomBin, 'serve'], { cwd, env: cleanEnv({ MAILROOM_PORT: String(port) }), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  child.stdout.resume();
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  return {
+    child,
+    stderr: () => stderr,
+    exited,
+    async healthz() {
+      const url = `http://127.0.0.1:${port}/healthz`;
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        if (child.exitCode !== null) assert.fail(`serve exited with ${child.exitCode}:\n${stderr}`);
+        const response = await fetch(url).catch(() => undefined);
+        if (response !== undefined) return response;
+        assert.ok(Date.now() < deadline, `serve did not answer on ${url}:\n${stderr}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    },
+  };
 }

@@ -5,10 +5,10 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
-import nodemailer from 'nodemailer';
+import nodemailer, { type Transporter } from 'nodemailer';
 import type { SMTPConnectionCustomAuthHandler } from 'nodemailer/lib/smtp-connection';
 import pg from 'pg';
-import { type EximServer, type PostfixServer, type PostgresServer, startExim, startPostfix, startPostgres, waitForMail } from './servers.ts';
+import { type DeliveredMail, type EximServer, type PostfixServer, type PostgresServer, startExim, startPostfix, startPostgres, waitForMail } from './servers.ts';
 
 // nodemailer-ntlm-auth ships no type declarations; give it the handler type nodemailer expects.
 function loadNtlmAuth(): SMTPConnectionCustomAuthHandler {
@@ -17,9 +17,20 @@ function loadNtlmAuth(): SMTPConnectionCustomAuthHandler {
   return loaded as SMTPConnectionCustomAuthHandler;
 }
 
-/** A subject no other test (or earlier run) can have produced. */
-function uniqueSubject(label: string): string {
-  return `${label} ${randomUUID()}`;
+/**
+ * Sends one mail from sender@example.test through `transport` (closed after), under a subject no
+ * other test (or earlier run) can have produced, and waits for it in `maildir`: the server's
+ * answer and the mail as it was delivered.
+ */
+async function sendAndReceive<Info extends object>(transport: Transporter<Info>, maildir: string, mail: { label: string; to: string; text: string }): Promise<{ info: Info; delivered: DeliveredMail }> {
+  const subject = `${mail.label} ${randomUUID()}`;
+  let info: Info;
+  try {
+    info = await transport.sendMail({ from: 'sender@example.test', to: mail.to, subject, text: mail.text });
+  } finally {
+    transport.close();
+  }
+  return { info, delivered: await waitForMail(maildir, (m) => m.headers.get('subject') === subject) };
 }
 
 let postfix: PostfixServer;
@@ -51,29 +62,13 @@ describe('Postfix', () => {
     ca = await readFile(postfix.certPath);
   });
 
+  /** STARTTLS on smtpPort, required, with Postfix's certificate verified. */
+  const starttls = () => ({ host: postfix.host, port: postfix.smtpPort, secure: false, requireTLS: true, tls: { ca } });
+
   test('STARTTLS + AUTH PLAIN on smtpPort, certificate verified, lands in the Maildir', async () => {
-    const transport = nodemailer.createTransport({
-      host: postfix.host,
-      port: postfix.smtpPort,
-      secure: false,
-      requireTLS: true,
-      tls: { ca },
-      authMethod: 'PLAIN',
-      auth: { user: postfix.user, pass: postfix.pass },
-    });
-    const subject = uniqueSubject('starttls');
-    try {
-      const info = await transport.sendMail({
-        from: 'sender@example.test',
-        to: 'alice@example.com',
-        subject,
-        text: 'hello\n',
-      });
-      assert.match(info.response, /^250 /);
-    } finally {
-      transport.close();
-    }
-    const mail = await waitForMail(postfix.maildir, (m) => m.headers.get('subject') === subject);
+    const transport = nodemailer.createTransport({ ...starttls(), authMethod: 'PLAIN', auth: { user: postfix.user, pass: postfix.pass } });
+    const { info, delivered: mail } = await sendAndReceive(transport, postfix.maildir, { label: 'starttls', to: 'alice@example.com', text: 'hello\n' });
+    assert.match(info.response, /^250 /);
     assert.equal(mail.deliveredTo, 'alice@example.com');
     assert.match(mail.body, /hello/);
   });
@@ -87,24 +82,12 @@ describe('Postfix', () => {
       authMethod: 'LOGIN',
       auth: { user: postfix.user, pass: postfix.pass },
     });
-    const subject = uniqueSubject('smtps');
-    try {
-      await transport.sendMail({ from: 'sender@example.test', to: 'bob@example.org', subject, text: 'hi\n' });
-    } finally {
-      transport.close();
-    }
-    const mail = await waitForMail(postfix.maildir, (m) => m.headers.get('subject') === subject);
+    const { delivered: mail } = await sendAndReceive(transport, postfix.maildir, { label: 'smtps', to: 'bob@example.org', text: 'hi\n' });
     assert.equal(mail.deliveredTo, 'bob@example.org');
   });
 
   test('refuses mail without AUTH', async () => {
-    const transport = nodemailer.createTransport({
-      host: postfix.host,
-      port: postfix.smtpPort,
-      secure: false,
-      requireTLS: true,
-      tls: { ca },
-    });
+    const transport = nodemailer.createTransport(starttls());
     try {
       await assert.rejects(transport.sendMail({ from: 'sender@example.test', to: 'eve@example.com', subject: 'no auth', text: 'x' }), (error: unknown) => error instanceof Error && /554 5\.7\.1/.test(error.message));
     } finally {
@@ -114,9 +97,7 @@ describe('Postfix', () => {
 
   test('the sendmail wrapper delivers into the same Maildir', async () => {
     const transport = nodemailer.createTransport({ sendmail: true, path: postfix.sendmailPath, newline: 'unix' });
-    const subject = uniqueSubject('sendmail');
-    await transport.sendMail({ from: 'sender@example.test', to: 'carol@example.net', subject, text: 'via sendmail\n' });
-    const mail = await waitForMail(postfix.maildir, (m) => m.headers.get('subject') === subject);
+    const { delivered: mail } = await sendAndReceive(transport, postfix.maildir, { label: 'sendmail', to: 'carol@example.net', text: 'via sendmail\n' });
     assert.equal(mail.deliveredTo, 'carol@example.net');
   });
 });
@@ -138,13 +119,7 @@ describe('exim', () => {
       },
       customAuth: { NTLM: loadNtlmAuth() },
     });
-    const subject = uniqueSubject('ntlm');
-    try {
-      await transport.sendMail({ from: 'sender@example.test', to: 'dave@example.com', subject, text: 'ntlm\n' });
-    } finally {
-      transport.close();
-    }
-    const mail = await waitForMail(exim.maildir, (m) => m.headers.get('subject') === subject);
+    const { delivered: mail } = await sendAndReceive(transport, exim.maildir, { label: 'ntlm', to: 'dave@example.com', text: 'ntlm\n' });
     assert.equal(mail.deliveredTo, 'dave@example.com');
     assert.equal(mail.headers.get('x-exim-auth'), `ntlm ${exim.user} tls=none`);
   });
@@ -159,13 +134,7 @@ describe('exim', () => {
       authMethod: 'CRAM-MD5',
       auth: { user: exim.user, pass: exim.pass },
     });
-    const subject = uniqueSubject('cram-md5');
-    try {
-      await transport.sendMail({ from: 'sender@example.test', to: 'erin@example.com', subject, text: 'cram\n' });
-    } finally {
-      transport.close();
-    }
-    const mail = await waitForMail(exim.maildir, (m) => m.headers.get('subject') === subject);
+    const { delivered: mail } = await sendAndReceive(transport, exim.maildir, { label: 'cram-md5', to: 'erin@example.com', text: 'cram\n' });
     assert.equal(mail.deliveredTo, 'erin@example.com');
     assert.match(mail.headers.get('x-exim-auth') ?? '', new RegExp(`^cram_md5 ${exim.user} tls=TLS`));
   });

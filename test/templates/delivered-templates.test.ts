@@ -4,12 +4,13 @@ import { after, before, describe, it } from 'node:test';
 import { simpleParser } from 'mailparser';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import type { AppContext } from '../../src/context.ts';
-import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
-import { postfixSettings } from '../support/mail-fixtures.ts';
+import type { TestMailroom } from '../support/test-mailroom.ts';
 import { sampleData, sampleSharer } from '../../src/templates/sample-data.ts';
 import { TEMPLATE_DEFINITIONS, TEMPLATE_NAMES, type TemplateName } from '../../src/templates/template-catalog.ts';
-import { startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
+import { waitForMail, type PostfixServer } from '../support/servers.ts';
 import { assertChineseTypography } from '../support/zh-typography.ts';
+import { closeAll } from '../support/close-all.ts';
+import { startMailroomWithPostfix } from '../support/postfix-mailroom.ts';
 
 // The languages whose words this file checks; i18n-delivered.test.ts delivers the others.
 const CHECKED_LANGUAGES = ['en', 'zh-CN'] as const;
@@ -47,22 +48,15 @@ describe('the shipped templates, delivered by a real Postfix', () => {
   let ctx: AppContext;
 
   before(async () => {
-    postfix = await startPostfix();
-    mailroom = await startTestMailroom({
+    ({ postfix, mailroom } = await startMailroomWithPostfix({
       prefix: 'mailroom-delivered-',
       settings: {
-        ...postfixSettings(postfix),
-        mail_smtptimeout: 5,
-        mail_domain: 'cloud.example.com',
         instance_name: '示例云盘 Example',
       },
-    });
+    }));
     ctx = mailroom.ctx;
   });
-  after(async () => {
-    await mailroom?.close();
-    await postfix?.stop();
-  });
+  after(() => closeAll(mailroom, postfix));
 
   for (const language of CHECKED_LANGUAGES) {
     for (const name of TEMPLATE_NAMES) {

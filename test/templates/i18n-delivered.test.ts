@@ -7,10 +7,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { simpleParser } from 'mailparser';
 import type { AppContext } from '../../src/context.ts';
-import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
+import type { TestMailroom } from '../support/test-mailroom.ts';
 import { TEMPLATE_NAMES, type TemplateName } from '../../src/templates/template-catalog.ts';
-import { postfixSettings } from '../support/mail-fixtures.ts';
-import { startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
+import { waitForMail, type PostfixServer } from '../support/servers.ts';
+import { closeAll } from '../support/close-all.ts';
+import { startMailroomWithPostfix } from '../support/postfix-mailroom.ts';
 
 const SUBJECTS: Record<'de' | 'ar', Record<TemplateName, RegExp>> = {
   de: {
@@ -70,18 +71,14 @@ describe('the shipped mails in German and Arabic, delivered by a real Postfix', 
   let ctx: AppContext;
 
   before(async () => {
-    postfix = await startPostfix();
-    mailroom = await startTestMailroom({
+    ({ postfix, mailroom } = await startMailroomWithPostfix({
       prefix: 'mailroom-i18n-',
-      settings: { ...postfixSettings(postfix), mail_smtptimeout: 5, mail_domain: 'cloud.example.com', instance_name: 'Example Cloud' },
-    });
+      settings: { instance_name: 'Example Cloud' },
+    }));
     ctx = mailroom.ctx;
   });
 
-  after(async () => {
-    await mailroom?.close();
-    await postfix?.stop();
-  });
+  after(() => closeAll(mailroom, postfix));
 
   for (const language of ['de', 'ar'] as const) {
     it(`every mail in ${language}: subject and body in the language, the sender's name too`, async () => {

@@ -16,10 +16,11 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../src/context.ts';
-import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
+import type { TestMailroom } from '../support/test-mailroom.ts';
 import { TEMPLATE_LANGUAGES, TEMPLATE_NAMES, type TemplateLanguage, type TemplateName } from '../../src/templates/template-catalog.ts';
-import { postfixSettings } from '../support/mail-fixtures.ts';
-import { startPostfix, waitForMail, type DeliveredMail, type PostfixServer } from '../support/servers.ts';
+import { waitForMail, type DeliveredMail, type PostfixServer } from '../support/servers.ts';
+import { closeAll } from '../support/close-all.ts';
+import { startMailroomWithPostfix } from '../support/postfix-mailroom.ts';
 
 const run = promisify(execFile);
 
@@ -85,13 +86,9 @@ describe('the shipped templates and a spam filter (SpamAssassin, offline rules),
   let token: string;
 
   before(async () => {
-    postfix = await startPostfix();
-    mailroom = await startTestMailroom({
+    ({ postfix, mailroom } = await startMailroomWithPostfix({
       prefix: 'mailroom-spam-score-',
       settings: {
-        ...postfixSettings(postfix),
-        mail_smtptimeout: 5,
-        mail_domain: 'cloud.example.com',
         instance_name: 'Example Cloud',
         base_url: 'https://cloud.example.com',
         mail_share_reply_to: 'none',
@@ -102,17 +99,14 @@ describe('the shipped templates and a spam filter (SpamAssassin, offline rules),
       },
       http: 'inject',
       worker: true,
-    });
+    }));
     ({ ctx, app } = mailroom);
     await ctx.users.add({ uid: 'alice', display_name: 'Alice Andersen', email: 'alice@gmail.com', invite: false });
     await ctx.users.add({ uid: 'bob', display_name: 'Bob Berg', email: `bob@${RECIPIENTS}`, language: 'en', invite: false });
     await ctx.users.add({ uid: 'mei', display_name: '王美', email: `mei@${RECIPIENTS}`, language: 'zh-CN', timezone: 'Asia/Shanghai', invite: false });
     token = await ctx.tokens.create('host', { scope: 'service' });
   });
-  after(async () => {
-    await mailroom?.close();
-    await postfix?.stop();
-  });
+  after(() => closeAll(mailroom, postfix));
 
   const post = async (url: string, payload: unknown) => {
     const reply = await app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${token}` }, payload: payload as Record<string, unknown> });

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { Settings } from '../../src/config/settings-schema.ts';
 import { buildContext } from '../../src/main.ts';
 import { createTransportFactory } from '../../src/transport/create-transport.ts';
 import { createHostHealth } from '../../src/transport/host-health.ts';
@@ -11,6 +12,24 @@ import { isTransportError } from '../../src/transport/transport.ts';
 import { settingsWith, systemClock, testMessage } from '../support/mail-fixtures.ts';
 import { startExim, waitForMail, type EximServer } from '../support/servers.ts';
 import { startTokenEndpoint, startXOAuth2SmtpServer, type TokenEndpoint, type XOAuth2SmtpServer } from '../support/xoauth2-servers.ts';
+import { closeAll } from '../support/close-all.ts';
+
+/** Sending as mailer@example.com through the XOAUTH2 test server, with the token endpoint's client. */
+function xoauth2Settings(server: XOAuth2SmtpServer, endpoint: TokenEndpoint, client: { id: string; secret: string; refreshToken: string }): Partial<Settings> {
+  return {
+    mail_smtpmode: 'smtp',
+    mail_smtphost: `127.0.0.1:${server.port}`,
+    mail_smtpsecure: '',
+    mail_smtpauth: true,
+    mail_smtpauthtype: 'XOAUTH2',
+    mail_smtpname: 'mailer@example.com',
+    mail_smtpoauth_token_url: endpoint.url,
+    mail_smtpoauth_client_id: client.id,
+    mail_smtpoauth_client_secret: client.secret,
+    mail_smtpoauth_refresh_token: client.refreshToken,
+    mail_smtptimeout: 5,
+  };
+}
 
 function factory(clock = systemClock) {
   return createTransportFactory({ hostHealth: createHostHealth({ clock }), captureStore: { save: async () => 0 }, clock });
@@ -77,25 +96,9 @@ describe('XOAUTH2 through the SMTP transport', () => {
     endpoint = await startTokenEndpoint({ clientId: 'client-1', clientSecret: 'client-secret-xyz', refreshToken: 'refresh-token-abc', expiresIn: 3600 });
     server = await startXOAuth2SmtpServer({ isValidToken: (user, token) => user === 'mailer@example.com' && endpoint.isValid(token) });
   });
-  after(async () => {
-    await server?.close();
-    await endpoint?.close();
-  });
+  after(() => closeAll(server, endpoint));
 
-  const oauthSettings = () =>
-    settingsWith({
-      mail_smtpmode: 'smtp',
-      mail_smtphost: `127.0.0.1:${server.port}`,
-      mail_smtpsecure: '',
-      mail_smtpauth: true,
-      mail_smtpauthtype: 'XOAUTH2',
-      mail_smtpname: 'mailer@example.com',
-      mail_smtpoauth_token_url: endpoint.url,
-      mail_smtpoauth_client_id: 'client-1',
-      mail_smtpoauth_client_secret: 'client-secret-xyz',
-      mail_smtpoauth_refresh_token: 'refresh-token-abc',
-      mail_smtptimeout: 5,
-    });
+  const oauthSettings = () => settingsWith(xoauth2Settings(server, endpoint, { id: 'client-1', secret: 'client-secret-xyz', refreshToken: 'refresh-token-abc' }));
 
   it('fetches a token once, reuses it, refreshes it when it expires or is refused', async () => {
     const transports = factory(clock);
@@ -155,19 +158,7 @@ describe('XOAUTH2 with an endpoint that rotates refresh tokens (as Microsoft 365
 
   it('keeps the new refresh token, so that mail still goes out after the old one is void and Mailroom restarts', async () => {
     let ctx = await open();
-    await ctx.settings.update({
-      mail_smtpmode: 'smtp',
-      mail_smtphost: `127.0.0.1:${server.port}`,
-      mail_smtpsecure: '',
-      mail_smtpauth: true,
-      mail_smtpauthtype: 'XOAUTH2',
-      mail_smtpname: 'mailer@example.com',
-      mail_smtpoauth_token_url: endpoint.url,
-      mail_smtpoauth_client_id: 'client-r',
-      mail_smtpoauth_client_secret: 'secret-r',
-      mail_smtpoauth_refresh_token: 'first-refresh-token',
-      mail_smtptimeout: 5,
-    });
+    await ctx.settings.update(xoauth2Settings(server, endpoint, { id: 'client-r', secret: 'secret-r', refreshToken: 'first-refresh-token' }));
     const first = await ctx.mailTest.sendTestMail({ to: 'one@example.com' });
     assert.equal(first.ok, true, JSON.stringify(first.error));
     assert.notEqual(endpoint.refreshToken, 'first-refresh-token', 'the endpoint rotated it');

@@ -9,10 +9,12 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import type { AppContext } from '../../src/context.ts';
-import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
-import { outboxIdle as waitForOutbox, outboxTotal, postfixSettings } from '../support/mail-fixtures.ts';
+import type { TestMailroom } from '../support/test-mailroom.ts';
+import { outboxIdle as waitForOutbox, outboxTotal } from '../support/mail-fixtures.ts';
 import { assertChineseTypography } from '../support/zh-typography.ts';
-import { readMaildir, startPostfix, type PostfixServer } from '../support/servers.ts';
+import { readMaildir, type PostfixServer } from '../support/servers.ts';
+import { closeAll } from '../support/close-all.ts';
+import { startMailroomWithPostfix } from '../support/postfix-mailroom.ts';
 
 const BASE_URL = 'https://cloud.example.com';
 const DOMAIN = 'account-mails.example.org';
@@ -80,22 +82,18 @@ describe('account mails through a real Postfix: invitation, password changed, ad
   const appPassword = (uid: string) => ctx.tokens.create(`app-${uid}-${Math.random().toString(36).slice(2)}`, { uid });
 
   before(async () => {
-    postfix = await startPostfix();
-    mailroom = await startTestMailroom({
+    ({ postfix, mailroom } = await startMailroomWithPostfix({
       prefix: 'mailroom-account-mails-',
       clock,
-      settings: { ...postfixSettings(postfix), mail_smtptimeout: 5, mail_domain: 'cloud.example.com', instance_name: 'Example Cloud', base_url: BASE_URL },
+      settings: { instance_name: 'Example Cloud', base_url: BASE_URL },
       http: 'inject',
       worker: true,
-    });
+    }));
     ({ ctx, app } = mailroom);
     await ctx.users.add({ uid: 'root', email: address('root'), password: PASSWORD, admin: true });
     adminToken = await ctx.tokens.create('test-admin');
   });
-  after(async () => {
-    await mailroom?.close();
-    await postfix?.stop();
-  });
+  after(() => closeAll(mailroom, postfix));
 
   describe('the welcome invitation', () => {
     it('invitation → set password (no password_changed for the first one) → sign-in works; the link then is spent', async () => {

@@ -8,8 +8,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { simpleParser } from 'mailparser';
-import { ADMIN_PASSWORD, DESKTOP, PHONE, descriptionOf, eventually, launchBrowser, scrollsSideways, signIn, startMailroom, type MailroomInstance, type TestBrowser } from '../support/browser.ts';
-import { postfixSettings } from '../support/mail-fixtures.ts';
+import { ADMIN_PASSWORD, DESKTOP, PHONE, descriptionOf, eventually, launchBrowser, scrollsSideways, signIn, type MailroomInstance, type TestBrowser, startMailroomSendingThrough } from '../support/browser.ts';
+import { closeAll } from '../support/close-all.ts';
 import { readMaildir, startPostfix, type PostfixServer } from '../support/servers.ts';
 
 const PASSWORD = 'Harbor-Violet-Lantern-31';
@@ -28,20 +28,11 @@ describe('account mails in the browser: the welcome invitation and a confirmed a
 
   before(async () => {
     [postfix, browser] = await Promise.all([startPostfix(), launchBrowser()]);
-    mailroom = await startMailroom({ worker: true });
-    // Links in mails must lead to this server: base_url is its address.
-    await mailroom.ctx.settings.update({ ...postfixSettings(postfix), mail_smtptimeout: 5, mail_from_address: 'cloud', mail_domain: 'example.org', base_url: mailroom.url });
+    mailroom = await startMailroomSendingThrough(postfix);
     await mailroom.ctx.users.add({ uid: 'ines', email: 'ines@example.org', password: PASSWORD, display_name: 'Inès Moreau' });
   });
 
-  after(async () => {
-    try {
-      await browser?.close();
-      await mailroom?.close();
-    } finally {
-      await postfix?.stop();
-    }
-  });
+  after(() => closeAll(browser, mailroom, postfix));
 
   /** The links to `{base_url}/{path}/…` in the mails delivered to `address`, oldest first. */
   async function linksTo(address: string, path: string): Promise<string[]> {

@@ -11,23 +11,16 @@ import { mkdir } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { simpleParser } from 'mailparser';
 import type { Page } from 'playwright-core';
-import { ADMIN_PASSWORD, DESKTOP, SCREENSHOT_DIR, descriptionOf, eventually, launchBrowser, screenshot, signIn, startMailroom, typeInto, waitForDescription, type MailroomInstance, type TestBrowser } from '../support/browser.ts';
+import { ADMIN_PASSWORD, DESKTOP, SCREENSHOT_DIR, descriptionOf, eventually, launchBrowser, screenshot, signIn, startMailroom, typeInto, waitForDescription, type MailroomInstance, type TestBrowser, sendTestMail, testMailSent } from '../support/browser.ts';
+import { closeAll } from '../support/close-all.ts';
 import { freePort, readMaildir, startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
+import type { SettingView } from '../../src/config/settings-service.ts';
 
 /** Not Postfix's default "testpass": a password that could not turn up in a transcript by chance. */
 const SMTP_PASSWORD = 'Kestrel-Meadow-5821';
 const WRONG_PASSWORD = 'Wrong-Guess-0042';
 /** Fixed by the environment, so the page must show the timeout read-only. */
 const LOCKED_TIMEOUT = '7';
-
-interface SettingView {
-  key: string;
-  value: string | number | boolean | null;
-  isSet: boolean;
-  source: string;
-  locked: boolean;
-  fileOnly: boolean;
-}
 
 describe('the Email server page, against a real Postfix', () => {
   let postfix: PostfixServer;
@@ -45,14 +38,7 @@ describe('the Email server page, against a real Postfix', () => {
     assert.equal(r.status, 200, JSON.stringify(r.body));
   });
 
-  after(async () => {
-    try {
-      await browser?.close();
-      await mailroom?.close();
-    } finally {
-      await postfix?.stop();
-    }
-  });
+  after(() => closeAll(browser, mailroom, postfix));
 
   /** A setting as the API shows it to an admin. */
   async function setting(key: string): Promise<SettingView> {
@@ -69,12 +55,6 @@ describe('the Email server page, against a real Postfix', () => {
     await waitForDescription(field, /✓ Saved/);
     const s = await setting(key);
     assert.deepEqual({ value: s.value, source: s.source }, { value: want, source: 'database' }, `${key} after changing "${label}"`);
-  }
-
-  async function sendTestMail(page: Page, to: string) {
-    await page.getByLabel('Send the test mail to').fill(to);
-    // The result replaces the previous one.
-    await page.getByRole('button', { name: 'Send email' }).click();
   }
 
   it('is filled in field by field, sends a test mail that arrives, and diagnoses a wrong password without showing it', async () => {
@@ -126,10 +106,7 @@ describe('the Email server page, against a real Postfix', () => {
       // The test mail, through Postfix.
       const to = 'wizard-check@example.org';
       await sendTestMail(page, to);
-      await page
-        .getByRole('status')
-        .filter({ hasText: `The test mail was sent to ${to} via ` })
-        .waitFor();
+      await testMailSent(page, to).waitFor();
       const delivered = await waitForMail(postfix.maildir, (m) => m.deliveredTo === to);
       const mail = await simpleParser(delivered.raw);
       assert.equal(mail.from?.value[0]?.address, 'cloud@example.org', 'the sender is the from address entered in the wizard');
@@ -208,10 +185,7 @@ describe('the Email server page, against a real Postfix', () => {
       await signIn(page, mailroom.url, 'admin', ADMIN_PASSWORD, /\/admin\/email$/);
       const to = 'failover-check@example.org';
       await sendTestMail(page, to);
-      await page
-        .getByRole('status')
-        .filter({ hasText: `The test mail was sent to ${to} via ${live}` })
-        .waitFor();
+      await testMailSent(page, to, live).waitFor();
       const servers = page.locator('.host-attempts li');
       const lines = async () => (await servers.allInnerTexts()).map((line) => line.replace(/\s+/g, ' ').trim());
       const first = await lines();

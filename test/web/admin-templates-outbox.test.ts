@@ -13,25 +13,15 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { ADMIN_PASSWORD, DESKTOP, SCREENSHOT_DIR, eventually, focusedId, launchBrowser, screenshot, signIn, startMailroom, type MailroomInstance, type TestBrowser } from '../support/browser.ts';
+import { ADMIN_PASSWORD, DESKTOP, SCREENSHOT_DIR, eventually, focusedId, launchBrowser, signIn, startMailroom, type MailroomInstance, type TestBrowser, wholePagePicture } from '../support/browser.ts';
+import { closeAll } from '../support/close-all.ts';
 import { storeOverBudgetShareTemplate } from '../support/hostile-template.ts';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
+import type { TemplateDetail } from '../../src/domain/api-types.ts';
 
 const PASSWORD = 'Juniper-Harbor-Sextant-48';
 /** What the refusing smtp-sink answers to RCPT TO (its -B reply), as a real server words it. */
 const REFUSAL = '550 5.1.1 <refused@example.org>: Recipient address rejected: User unknown in virtual mailbox table';
-
-interface Parts {
-  subject: string;
-  html: string;
-  text: string;
-}
-
-interface TemplateDetail {
-  customized: boolean;
-  parts: Parts;
-  versions: Array<{ id: number; action: 'set' | 'reset'; createdBy: string }>;
-}
 
 interface OutboxRow {
   id: number;
@@ -65,14 +55,7 @@ describe('the Templates, Outbox and Users pages of an admin', () => {
     await mkdir(SCREENSHOT_DIR, { recursive: true });
   });
 
-  after(async () => {
-    try {
-      await browser?.close();
-      await mailroom?.close();
-    } finally {
-      await Promise.all(sinks.map((s) => s.stop()));
-    }
-  });
+  after(() => closeAll(browser, mailroom, ...sinks));
 
   async function template(name: string, lang: string): Promise<TemplateDetail> {
     const r = await mailroom.api<TemplateDetail>('GET', `/api/v1/templates/${name}/${lang}`);
@@ -107,27 +90,6 @@ describe('the Templates, Outbox and Users pages of an admin', () => {
   async function userOf(uid: string): Promise<{ status: number; user?: UserView }> {
     const r = await mailroom.api<{ user?: UserView }>('GET', `/api/v1/users/${uid}`);
     return { status: r.status, ...(r.body.user ? { user: r.body.user } : {}) };
-  }
-
-  /**
-   * The page as a picture for the README, whole. Chromium does not paint a sandboxed frame (a
-   * process of its own) that is outside the window, so a full-page picture would show the mail
-   * HTML blank: the window is made as tall as the page for the picture, and each frame is
-   * pictured alone first, which waits for its paint.
-   */
-  async function pictureOf(page: Page, name: string): Promise<void> {
-    const size = page.viewportSize() ?? DESKTOP;
-    await page.evaluate('window.scrollTo(0, 0)');
-    const height = await page.evaluate<number>('document.documentElement.scrollHeight');
-    await page.setViewportSize({ width: size.width, height });
-    try {
-      for (const frame of await page.locator('iframe').all()) {
-        if (await frame.isVisible()) await frame.screenshot({ animations: 'disabled' });
-      }
-      await screenshot(page, name);
-    } finally {
-      await page.setViewportSize(size);
-    }
   }
 
   /** The counts per state the Outbox page shows. */
@@ -222,7 +184,7 @@ describe('the Templates, Outbox and Users pages of an admin', () => {
         assert.match(await history.first().innerText(), /Saved by admin/);
         assert.equal(await page.locator('#template-state').innerText(), 'customized');
         assert.equal(await page.locator('#template-unsaved').count(), 0, 'nothing unsaved any more');
-        await pictureOf(page, 'admin-templates.png');
+        await wholePagePicture(page, 'admin-templates.png');
 
         // A test of the saved template: in mode capture, it is kept with the new subject.
         await page.getByLabel('Send the test mail to').fill('template-check@example.org');
@@ -485,7 +447,7 @@ describe('the Templates, Outbox and Users pages of an admin', () => {
           assert.equal(await details.locator('#mail-parts .mail-part[data-type="text/plain"] pre.mail-text').innerText(), 'Invoice 17 is ready to download.');
           assert.equal(await details.locator('#mail-parts .mail-part[data-type="text/html"] iframe.mail-html').getAttribute('sandbox'), '');
           assert.equal(await page.frameLocator('#mail-parts .mail-part[data-type="text/html"] iframe.mail-html').locator('body').innerText(), 'Invoice 17 is ready to download.');
-          await pictureOf(page, 'admin-outbox.png');
+          await wholePagePicture(page, 'admin-outbox.png');
 
           // The admin fixes the server, then retries: queued again, and sent.
           await setMail({ mail_smtphost: `127.0.0.1:${working.port}` });
@@ -638,7 +600,7 @@ describe('the Templates, Outbox and Users pages of an admin', () => {
         const { uid, display_name, email: address, language, timezone, admin, disabled } = added.user as UserView;
         assert.deepEqual({ uid, display_name, address, language, timezone, admin, disabled }, { uid: 'wen', display_name: 'Wen Zhou', address: 'wen@example.org', language: 'zh-CN', timezone: 'Asia/Shanghai', admin: false, disabled: false });
         assert.equal(await page.locator('#add-uid').inputValue(), '', 'the form is empty for the next user');
-        await pictureOf(page, 'admin-users.png');
+        await wholePagePicture(page, 'admin-users.png');
 
         // An address with two @: refused at the field, nobody added.
         const users = (await mailroom.api<{ users: UserView[] }>('GET', '/api/v1/users')).body.users.length;

@@ -16,6 +16,7 @@ import { simpleParser } from 'mailparser';
 import type { AppContext } from '../../src/context.ts';
 import { buildContext } from '../../src/main.ts';
 import { ADMIN_PASSWORD, DESKTOP, SCREENSHOT_DIR, descriptionOf, launchBrowser, screenshot, signIn, startMailroom, typeInto, waitForDescription, type MailroomInstance, type TestBrowser } from '../support/browser.ts';
+import { closeAll } from '../support/close-all.ts';
 import { postfixSettings } from '../support/mail-fixtures.ts';
 import { freePort, readMaildir, startPostfix, type PostfixServer } from '../support/servers.ts';
 import { startWorker, waitUntil, type WorkerEnv, type WorkerProcess } from '../support/worker-process.ts';
@@ -168,10 +169,7 @@ describe('the General page and the banner about where links lead', () => {
     await mkdir(SCREENSHOT_DIR, { recursive: true });
   });
 
-  after(async () => {
-    await browser?.close();
-    await mailroom?.close();
-  });
+  after(() => closeAll(browser, mailroom));
 
   const baseUrlOf = async () => {
     const r = await mailroom.api<{ settings: SettingView[] }>('GET', '/api/v1/settings/mail');

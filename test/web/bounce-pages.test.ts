@@ -14,6 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Locator } from 'playwright-core';
 import { createVerpAddresses } from '../../src/bounces/verp-address.ts';
 import { ADMIN_PASSWORD, DESKTOP, SCREENSHOT_DIR, focusedId, launchBrowser, signIn, startMailroom, type MailroomInstance, type TestBrowser } from '../support/browser.ts';
+import { closeAll } from '../support/close-all.ts';
 
 const PASSWORD = 'Juniper-Harbor-Kettle-58';
 const fixtures = new URL('../fixtures/bounces/', import.meta.url);
@@ -51,10 +52,7 @@ describe('bounces on the pages', () => {
     await bounce('gmail-unauthenticated.eml', await mailTo('li.na@gmail.com'));
     await mkdir(SCREENSHOT_DIR, { recursive: true });
   });
-  after(async () => {
-    await browser?.close();
-    await mailroom?.close();
-  });
+  after(() => closeAll(browser, mailroom));
 
   for (const language of ['en', 'zh-CN'] as const) {
     const zh = language === 'zh-CN';

@@ -16,7 +16,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { ADMIN_PASSWORD, DESKTOP, PHONE, descriptionOf, eventually, focusedId, launchBrowser, scrollsSideways, signIn, startMailroom, typeInto, waitForDescription, type MailroomInstance, type TestBrowser } from '../support/browser.ts';
+import { ADMIN_PASSWORD, DESKTOP, PHONE, descriptionOf, eventually, focusedId, launchBrowser, scrollsSideways, signIn, startMailroom, typeInto, waitForDescription, type MailroomInstance, type TestBrowser, sendTestMail, testMailSent } from '../support/browser.ts';
+import { closeAll } from '../support/close-all.ts';
 import { freePort, startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
 
 const SMTP_PASSWORD = 'Heron-Quarry-3307';
@@ -55,10 +56,8 @@ describe('the Email server page: renewed files, fields that behave, and Detect t
 
   after(async () => {
     try {
-      await browser?.close();
-      await mailroom?.close();
+      await closeAll(browser, mailroom, postfix);
     } finally {
-      await postfix?.stop();
       if (dir) await rm(dir, { recursive: true, force: true });
     }
   });
@@ -102,11 +101,6 @@ describe('the Email server page: renewed files, fields that behave, and Detect t
       if (request.method() === 'PATCH' && new URL(request.url()).pathname === '/api/v1/settings/mail') saves.push(request.postData() ?? '');
     });
     return saves;
-  }
-
-  async function sendTestMail(page: Page, to: string) {
-    await page.getByLabel('Send the test mail to').fill(to);
-    await page.getByRole('button', { name: 'Send email' }).click();
   }
 
   it('a CA file renewed in place: the queued mail goes out at its next attempt, without a restart, and the test mail agrees', { timeout: 120_000 }, async () => {
@@ -170,7 +164,7 @@ describe('the Email server page: renewed files, fields that behave, and Detect t
         // The test mail agrees with the worker.
         await page.getByRole('link', { name: 'Email server' }).click();
         await sendTestMail(page, 'after-renewal@example.org');
-        await page.getByRole('status').filter({ hasText: 'The test mail was sent to after-renewal@example.org via ' }).waitFor({ timeout: 20_000 });
+        await testMailSent(page, 'after-renewal@example.org').waitFor({ timeout: 20_000 });
         await waitForMail(postfix.maildir, (m) => m.deliveredTo === 'after-renewal@example.org');
       });
     } finally {

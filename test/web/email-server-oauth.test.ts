@@ -13,9 +13,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { ADMIN_PASSWORD, DESKTOP, descriptionOf, focusedId, launchBrowser, signIn, startMailroom, typeInto, waitForDescription, type MailroomInstance, type TestBrowser } from '../support/browser.ts';
+import { ADMIN_PASSWORD, DESKTOP, descriptionOf, focusedId, launchBrowser, signIn, startMailroom, typeInto, waitForDescription, type MailroomInstance, type TestBrowser, sendTestMail, testMailSent } from '../support/browser.ts';
+import { closeAll } from '../support/close-all.ts';
+import { postfixSettings } from '../support/mail-fixtures.ts';
 import { readMaildir, startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
 import { startTokenEndpoint, startXOAuth2SmtpServer, type TokenEndpoint, type XOAuth2SmtpServer } from '../support/xoauth2-servers.ts';
+import type { SettingView } from '../../src/config/settings-service.ts';
 
 const MAILBOX = 'cloud@example.org';
 const CLIENT_ID = 'mailroom-app-5f1c';
@@ -24,15 +27,6 @@ const CLIENT_SECRET = 'Secret-Otter-Quarry-9137';
 const REFRESH_TOKEN = 'Refresh-Heron-Basalt-2268';
 const SMTP_PASSWORD = 'Kestrel-Lagoon-6604';
 const APP_SCOPE = 'https://outlook.office365.com/.default';
-
-interface SettingView {
-  key: string;
-  value: string | number | boolean | null;
-  isSet: boolean;
-  secret: boolean;
-  source: string;
-  locked: boolean;
-}
 
 describe('the Email server page: XOAUTH2 and a private CA', () => {
   let endpoint: TokenEndpoint;
@@ -51,14 +45,7 @@ describe('the Email server page: XOAUTH2 and a private CA', () => {
     assert.equal(r.status, 200, JSON.stringify(r.body));
   });
 
-  after(async () => {
-    try {
-      await browser?.close();
-      await mailroom?.close();
-    } finally {
-      await Promise.all([oauthSmtp?.close(), endpoint?.close(), postfix?.stop()]);
-    }
-  });
+  after(() => closeAll(browser, mailroom, oauthSmtp, endpoint, postfix));
 
   async function setting(key: string): Promise<SettingView> {
     const r = await mailroom.api<{ settings: SettingView[] }>('GET', '/api/v1/settings/mail');
@@ -85,11 +72,6 @@ describe('the Email server page: XOAUTH2 and a private CA', () => {
     assert.equal((await mailroom.ctx.settings.get())[key], secret, `the ${key} saved is the one typed`);
     assert.equal(await field.inputValue(), '', 'the field is emptied');
     assert.match(await descriptionOf(field), new RegExp(saidSet));
-  }
-
-  async function sendTestMail(page: Page, to: string) {
-    await page.getByLabel('Send the test mail to').fill(to);
-    await page.getByRole('button', { name: 'Send email' }).click();
   }
 
   async function assertNoSecretsIn(page: Page, secrets: string[]) {
@@ -157,10 +139,7 @@ describe('the Email server page: XOAUTH2 and a private CA', () => {
       // The test mail: Mailroom trades the refresh token for an access token and logs in with it.
       const to = 'oauth-check@example.org';
       await sendTestMail(page, to);
-      await page
-        .getByRole('status')
-        .filter({ hasText: `The test mail was sent to ${to} via ` })
-        .waitFor({ timeout: 20_000 });
+      await testMailSent(page, to).waitFor({ timeout: 20_000 });
       assert.deepEqual(
         oauthSmtp.received.map((m) => m.to),
         [[to]],
@@ -247,10 +226,7 @@ describe('the Email server page: XOAUTH2 and a private CA', () => {
 
       const to = 'app-only@example.org';
       await sendTestMail(page, to);
-      await page
-        .getByRole('status')
-        .filter({ hasText: `The test mail was sent to ${to} via ` })
-        .waitFor({ timeout: 20_000 });
+      await testMailSent(page, to).waitFor({ timeout: 20_000 });
       assert.deepEqual(endpoint.asked.at(-1), { grant: 'client_credentials', scope: APP_SCOPE, refreshTokenSent: false });
       assert.deepEqual(oauthSmtp.received.at(-1)?.to, [to]);
       assert.deepEqual(oauthSmtp.logins.at(-1), { user: MAILBOX, accessToken: endpoint.issued.at(-1), accepted: true });
@@ -262,19 +238,7 @@ describe('the Email server page: XOAUTH2 and a private CA', () => {
 
   it('points an untrusted certificate to the CA certificate file, refuses a relative path there, diagnoses an unreadable file at the test mail, and delivers with the right CA', async () => {
     const r = await mailroom.api('PATCH', '/api/v1/settings/mail', {
-      body: {
-        mail_smtpmode: 'smtp',
-        mail_smtphost: postfix.host,
-        mail_smtpport: postfix.smtpPort,
-        mail_smtpsecure: 'tls',
-        mail_smtpauth: true,
-        mail_smtpauthtype: 'PLAIN',
-        mail_smtpname: postfix.user,
-        mail_smtppassword: SMTP_PASSWORD,
-        mail_smtptls_ca: '',
-        mail_from_address: 'cloud',
-        mail_domain: 'example.org',
-      },
+      body: { ...postfixSettings(postfix), mail_smtptls_ca: '', mail_from_address: 'cloud', mail_domain: 'example.org' },
     });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     await browser.withPage({ locale: 'en-US', viewport: DESKTOP }, async ({ page }) => {
@@ -328,10 +292,7 @@ describe('the Email server page: XOAUTH2 and a private CA', () => {
       const before = (await readMaildir(postfix.maildir)).length;
       const to = 'private-ca@example.org';
       await sendTestMail(page, to);
-      await page
-        .getByRole('status')
-        .filter({ hasText: `The test mail was sent to ${to} via ` })
-        .waitFor({ timeout: 20_000 });
+      await testMailSent(page, to).waitFor({ timeout: 20_000 });
       const delivered = await waitForMail(postfix.maildir, (m) => m.deliveredTo === to);
       assert.match(delivered.headers.get('from') ?? '', /cloud@example\.org/);
       assert.equal((await readMaildir(postfix.maildir)).length, before + 1);

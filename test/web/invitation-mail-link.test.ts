@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ADMIN_PASSWORD, DESKTOP, launchBrowser, signIn, startMailroom, type MailroomInstance, type TestBrowser } from '../support/browser.ts';
 import type { OutboxWorker } from '../../src/outbox/outbox-worker.ts';
+import { closeAll } from '../support/close-all.ts';
 
 describe('the link of "Invitation queued"', () => {
   let mailroom: MailroomInstance;
@@ -18,11 +19,7 @@ describe('the link of "Invitation queued"', () => {
     [mailroom, browser] = await Promise.all([startMailroom(), launchBrowser()]);
   });
 
-  after(async () => {
-    await worker?.stop();
-    await browser?.close();
-    await mailroom?.close();
-  });
+  after(() => closeAll(worker, browser, mailroom));
 
   it('opens the invitation mail: "not yet rendered" while no worker has rendered it, then the mail itself', async () => {
     await browser.withPage({ locale: 'en-US', viewport: DESKTOP }, async ({ page }) => {

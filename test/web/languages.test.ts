@@ -14,6 +14,7 @@ import { LANGUAGES, type Language } from '../../src/domain/languages.ts';
 import { loadCatalog, translator, type MessageKey, type Translate } from '../../web/i18n.ts';
 import { PSEUDO_LOCALE } from '../../web/pseudo-locale.ts';
 import { assertWholeChoices, DESKTOP, eventually, launchBrowser, PHONE, SCREENSHOT_DIR, scrollsSideways, startMailroom, type MailroomInstance, type TestBrowser } from '../support/browser.ts';
+import { closeAll } from '../support/close-all.ts';
 
 /** The pages an admin works with, their headings' keys, and what shows that a page has what it loads. */
 const PAGES = [
@@ -109,10 +110,7 @@ describe('the web interface in other languages', () => {
     await mkdir(join(SCREENSHOT_DIR, 'languages'), { recursive: true });
   });
 
-  after(async () => {
-    await browser?.close();
-    await mailroom?.close();
-  });
+  after(() => closeAll(browser, mailroom));
 
   it("speaks the browser's language before sign-in, along the fallback chain: de-AT → German, pt-PT → Brazilian Portuguese, Swedish → English", async () => {
     for (const [locale, language] of [

@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { ADMIN_PASSWORD, DESKTOP, eventually, launchBrowser, signIn, startMailroom, type MailroomInstance, type TestBrowser } from '../support/browser.ts';
+import { closeAll } from '../support/close-all.ts';
 
 /** A 1×1 PNG. */
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=', 'base64');
@@ -40,12 +41,7 @@ describe('images in mail previews', () => {
     const r = await mailroom.api('PATCH', '/api/v1/settings/mail', { body: { mail_logo_url: `${cloud.origin}/logo.png` } });
     assert.equal(r.status, 200, JSON.stringify(r.body));
   });
-  after(async () => {
-    await browser?.close();
-    await mailroom?.close();
-    await cloud?.close();
-    await tracker?.close();
-  });
+  after(() => closeAll(browser, mailroom, cloud, tracker));
 
   it("shows the logo from the cloud's server in the template preview, and blocks a tracking pixel of another server in a mail", async () => {
     const subject = 'Newsletter with a pixel 6060';

@@ -12,7 +12,8 @@ import { simpleParser } from 'mailparser';
 import type { Page } from 'playwright-core';
 import type { EventInput } from '../../src/notifications/event-input.ts';
 import { SCREENSHOT_DIR, launchBrowser, screenshot, scrollsSideways, startMailroom, type MailroomInstance, type TestBrowser } from '../support/browser.ts';
-import { postfixSettings } from '../support/mail-fixtures.ts';
+import { closeAll } from '../support/close-all.ts';
+import { cloudSendingThrough } from '../support/mail-fixtures.ts';
 import { readMaildir, startPostfix, type PostfixServer } from '../support/servers.ts';
 
 const DOMAIN = 'mail-pictures.example.org';
@@ -48,7 +49,7 @@ describe('share and digest mails on a 375 px phone, en and zh-CN', () => {
   before(async () => {
     [postfix, browser, mailroom] = await Promise.all([startPostfix(), launchBrowser(), startMailroom({ worker: true })]);
     await mkdir(SCREENSHOT_DIR, { recursive: true });
-    await mailroom.ctx.settings.update({ ...postfixSettings(postfix), mail_smtptimeout: 5, mail_domain: 'cloud.example.com', instance_name: 'Example Cloud', base_url: 'https://cloud.example.com' });
+    await mailroom.ctx.settings.update({ ...cloudSendingThrough(postfix), instance_name: 'Example Cloud', base_url: 'https://cloud.example.com' });
     const people = [
       { uid: 'alice', display_name: 'Alice Andersen', language: 'en' },
       { uid: 'bob', display_name: 'Bob Berg', language: 'en' },
@@ -58,14 +59,7 @@ describe('share and digest mails on a 375 px phone, en and zh-CN', () => {
     for (const p of people) await mailroom.ctx.users.add({ ...p, email: `${p.uid}@${DOMAIN}`, timezone: p.language === 'zh-CN' ? 'Asia/Shanghai' : 'Europe/London', invite: false });
   });
 
-  after(async () => {
-    try {
-      await browser?.close();
-      await mailroom?.close();
-    } finally {
-      await postfix?.stop();
-    }
-  });
+  after(() => closeAll(browser, mailroom, postfix));
 
   /** The delivered HTML of the mail to `uid` whose (decoded) subject matches. */
   async function deliveredHtml(uid: string, subject: RegExp): Promise<{ subject: string; html: string }> {

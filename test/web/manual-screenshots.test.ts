@@ -12,8 +12,8 @@ import assert from 'node:assert/strict';
 import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Page } from 'playwright-core';
-import { ADMIN_PASSWORD, DESKTOP, PHONE, SCREENSHOT_DIR, assertWholeChoices, eventually, launchBrowser, screenshot, scrollsSideways, signIn, startMailroom, type MailroomInstance, type TestBrowser } from '../support/browser.ts';
+import { ADMIN_PASSWORD, DESKTOP, PHONE, SCREENSHOT_DIR, assertWholeChoices, eventually, launchBrowser, scrollsSideways, signIn, startMailroom, type MailroomInstance, type TestBrowser, wholePagePicture } from '../support/browser.ts';
+import { closeAll } from '../support/close-all.ts';
 import { readMaildir, startPostfix, type PostfixServer } from '../support/servers.ts';
 import { postfixSettings } from '../support/mail-fixtures.ts';
 import type { OutboxWorker } from '../../src/outbox/outbox-worker.ts';
@@ -65,49 +65,12 @@ describe('the screenshots of the admin manual', () => {
 
   let worker: OutboxWorker | undefined;
 
-  after(async () => {
-    try {
-      await worker?.stop();
-      await browser?.close();
-      await mailroom?.close();
-    } finally {
-      await postfix?.stop();
-    }
-  });
-
-  /** The whole page as one picture, with sandboxed frames painted (see admin-templates-outbox.test.ts). */
-  async function pictureOf(page: Page, name: string): Promise<void> {
-    const size = page.viewportSize() ?? DESKTOP;
-    await page.evaluate('window.scrollTo(0, 0)');
-    const height = await page.evaluate<number>('document.documentElement.scrollHeight');
-    await page.setViewportSize({ width: size.width, height });
-    try {
-      for (const frame of await page.locator('iframe').all()) {
-        if (await frame.isVisible()) await frame.screenshot({ animations: 'disabled' });
-      }
-      await screenshot(page, name);
-    } finally {
-      await page.setViewportSize(size);
-    }
-  }
+  after(() => closeAll(worker, browser, mailroom, postfix));
 
   it('admin-email-test-failed.png: a wrong password, diagnosed as smtp_auth_failed with the 535 reply and the masked conversation', async () => {
     // The settings an admin would have entered, with the password mistyped, and debug on.
     const r = await mailroom.api('PATCH', '/api/v1/settings/mail', {
-      body: {
-        mail_smtpmode: 'smtp',
-        mail_smtphost: postfix.host,
-        mail_smtpport: postfix.smtpPort,
-        mail_smtpsecure: 'tls',
-        mail_smtptls_ca: postfix.certPath,
-        mail_smtpauth: true,
-        mail_smtpauthtype: 'PLAIN',
-        mail_smtpname: postfix.user,
-        mail_smtppassword: WRONG_PASSWORD,
-        mail_from_address: 'cloud',
-        mail_domain: 'example.org',
-        mail_smtpdebug: true,
-      },
+      body: { ...postfixSettings(postfix), mail_smtppassword: WRONG_PASSWORD, mail_from_address: 'cloud', mail_domain: 'example.org', mail_smtpdebug: true },
     });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     const delivered = (await readMaildir(postfix.maildir)).length;
@@ -143,7 +106,7 @@ describe('the screenshots of the admin manual', () => {
         const box = el as unknown as { scrollTop: number; scrollHeight: number };
         box.scrollTop = box.scrollHeight;
       });
-      await pictureOf(page, 'admin-email-test-failed.png');
+      await wholePagePicture(page, 'admin-email-test-failed.png');
     });
     assert.equal((await readMaildir(postfix.maildir)).length, delivered, 'nothing was delivered');
   });
@@ -173,7 +136,7 @@ describe('the screenshots of the admin manual', () => {
       await page.locator('#template-save-status').filter({ hasText: 'Not saved: the template has an error.' }).waitFor();
       const marked = await page.locator('#editor-text .cm-content .cm-line.cm-tpl-error-line').allInnerTexts();
       assert.deepEqual(marked, ['Your old password was {{ user.password }}.'], 'the line is marked in the editor');
-      await pictureOf(page, 'admin-templates-error.png');
+      await wholePagePicture(page, 'admin-templates-error.png');
     });
     assert.deepEqual((await mailroom.api<TemplateDetail>('GET', '/api/v1/templates/lost_password/en')).body, shipped, 'nothing was saved');
   });

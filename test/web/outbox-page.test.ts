@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { simpleParser, type AddressObject } from 'mailparser';
 import type { Page } from 'playwright-core';
 import { ADMIN_PASSWORD, DESKTOP, eventually, focusedId, launchBrowser, signIn, startMailroom, type MailroomInstance, type TestBrowser } from '../support/browser.ts';
+import { closeAll } from '../support/close-all.ts';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 
 interface OutboxRow {
@@ -33,14 +34,7 @@ describe('the Outbox page', () => {
     [mailroom, browser] = await Promise.all([startMailroom({ worker: true }), launchBrowser()]);
   });
 
-  after(async () => {
-    try {
-      await browser?.close();
-      await mailroom?.close();
-    } finally {
-      await Promise.all(sinks.map((s) => s.stop()));
-    }
-  });
+  after(() => closeAll(browser, mailroom, ...sinks));
 
   async function outboxMail(id: number): Promise<OutboxRow> {
     const r = await mailroom.api<OutboxRow>('GET', `/api/v1/outbox/${id}`);

@@ -10,8 +10,8 @@ import { mkdir } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { simpleParser } from 'mailparser';
 import type { Page } from 'playwright-core';
-import { DESKTOP, PHONE, SCREENSHOT_DIR, descriptionOf, eventually, focusedId, generatedText, launchBrowser, screenshot, scrollsSideways, signIn, startMailroom, waitForDescription, type MailroomInstance, type TestBrowser } from '../support/browser.ts';
-import { postfixSettings } from '../support/mail-fixtures.ts';
+import { DESKTOP, PHONE, SCREENSHOT_DIR, descriptionOf, eventually, focusedId, generatedText, launchBrowser, screenshot, scrollsSideways, signIn, waitForDescription, type MailroomInstance, type TestBrowser, startMailroomSendingThrough } from '../support/browser.ts';
+import { closeAll } from '../support/close-all.ts';
 import { startPostfix, waitForMail, type PostfixServer } from '../support/servers.ts';
 
 const PASSWORD = 'Harbor-Violet-Lantern-31';
@@ -40,21 +40,12 @@ describe('the personal page, sign-in and password reset, for a user who is not a
 
   before(async () => {
     [postfix, browser] = await Promise.all([startPostfix(), launchBrowser()]);
-    mailroom = await startMailroom({ worker: true });
-    // Links in mails must lead to this server: base_url is its address.
-    await mailroom.ctx.settings.update({ ...postfixSettings(postfix), mail_smtptimeout: 5, mail_from_address: 'cloud', mail_domain: 'example.org', base_url: mailroom.url });
+    mailroom = await startMailroomSendingThrough(postfix);
     for (const uid of ['mei', 'li', 'ana', 'kai']) await mailroom.ctx.users.add({ uid, email: `${uid}@example.org`, password: PASSWORD, display_name: uid.toUpperCase() });
     await mkdir(SCREENSHOT_DIR, { recursive: true });
   });
 
-  after(async () => {
-    try {
-      await browser?.close();
-      await mailroom?.close();
-    } finally {
-      await postfix?.stop();
-    }
-  });
+  after(() => closeAll(browser, mailroom, postfix));
 
   async function preferencesOf(uid: string): Promise<Preferences> {
     const r = await mailroom.api<{ preferences: Preferences }>('GET', `/api/v1/users/${uid}/preferences`);

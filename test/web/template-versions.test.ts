@@ -11,25 +11,15 @@ import { after, before, describe, it } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import type { Page } from 'playwright-core';
 import { ADMIN_PASSWORD, DESKTOP, eventually, launchBrowser, signIn, startMailroom, type MailroomInstance, type TestBrowser } from '../support/browser.ts';
+import { closeAll } from '../support/close-all.ts';
+import type { TemplateDetail, TemplateParts } from '../../src/domain/api-types.ts';
 
-interface Parts {
-  subject: string;
-  html: string;
-  text: string;
-}
-
-interface TemplateDetail {
-  customized: boolean;
-  parts: Parts;
-  versions: Array<{ id: number; action: 'set' | 'reset' | 'restore'; createdBy: string; restoredFrom?: number }>;
-}
-
-const first: Parts = {
+const first: TemplateParts = {
   subject: 'Last week: {{ sharer }} shared {{ file_name }}',
   html: '<h1 class="old-look">Shared with you</h1>\n<p>{{ sharer }} shared <a href="{{ link }}">{{ file_name }}</a>.</p>\n',
   text: '{{ sharer }} shared {{ file_name }}: {{ link }}\n',
 };
-const second: Parts = { subject: 'Broken look: {{ file_name }}', html: '<div style="color:#ff00ff">{{ file_name }}</div>\n', text: '' };
+const second: TemplateParts = { subject: 'Broken look: {{ file_name }}', html: '<div style="color:#ff00ff">{{ file_name }}</div>\n', text: '' };
 
 describe('the version history of the Templates page', () => {
   let mailroom: MailroomInstance;
@@ -39,10 +29,7 @@ describe('the version history of the Templates page', () => {
     [mailroom, browser] = await Promise.all([startMailroom(), launchBrowser()]);
   });
 
-  after(async () => {
-    await browser?.close();
-    await mailroom?.close();
-  });
+  after(() => closeAll(browser, mailroom));
 
   async function template(name: string, lang: string): Promise<TemplateDetail> {
     const r = await mailroom.api<TemplateDetail>('GET', `/api/v1/templates/${name}/${lang}`);
@@ -50,7 +37,7 @@ describe('the version history of the Templates page', () => {
     return r.body;
   }
 
-  async function save(parts: Parts): Promise<number> {
+  async function save(parts: TemplateParts): Promise<number> {
     const r = await mailroom.api<TemplateDetail>('PUT', '/api/v1/templates/share/en', { body: parts });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     return r.body.versions[0]?.id as number;

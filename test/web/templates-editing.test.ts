@@ -11,14 +11,10 @@ import { after, before, describe, it } from 'node:test';
 import { simpleParser } from 'mailparser';
 import type { Dialog, Locator, Page } from 'playwright-core';
 import { ADMIN_PASSWORD, DESKTOP, eventually, launchBrowser, signIn, startMailroom, type MailroomInstance, type TestBrowser } from '../support/browser.ts';
+import { closeAll } from '../support/close-all.ts';
 import { postfixSettings } from '../support/mail-fixtures.ts';
 import { startPostfix, waitForMail } from '../support/servers.ts';
-
-interface Parts {
-  subject: string;
-  html: string;
-  text: string;
-}
+import type { TemplateParts } from '../../src/domain/api-types.ts';
 
 describe('editing on the Templates page', () => {
   let mailroom: MailroomInstance;
@@ -28,12 +24,9 @@ describe('editing on the Templates page', () => {
     [mailroom, browser] = await Promise.all([startMailroom(), launchBrowser()]);
   });
 
-  after(async () => {
-    await browser?.close();
-    await mailroom?.close();
-  });
+  after(() => closeAll(browser, mailroom));
 
-  async function save(name: string, parts: Parts): Promise<number> {
+  async function save(name: string, parts: TemplateParts): Promise<number> {
     const r = await mailroom.api<{ versions: Array<{ id: number }> }>('PUT', `/api/v1/templates/${name}/en`, { body: parts });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     return r.body.versions[0]?.id as number;

@@ -17,7 +17,8 @@ import { after, before, describe, it } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import { simpleParser } from 'mailparser';
 import type { Locator, Page } from 'playwright-core';
-import { ADMIN_PASSWORD, DESKTOP, PHONE, SCREENSHOT_DIR, assertWholeChoices, eventually, launchBrowser, screenshot, signIn, startMailroom, type MailroomInstance, type TestBrowser, type TestPage } from '../support/browser.ts';
+import { ADMIN_PASSWORD, DESKTOP, PHONE, SCREENSHOT_DIR, assertWholeChoices, eventually, launchBrowser, screenshot, signIn, type MailroomInstance, type TestBrowser, type TestPage, startMailroomSendingThrough } from '../support/browser.ts';
+import { closeAll } from '../support/close-all.ts';
 import { postfixSettings } from '../support/mail-fixtures.ts';
 import { readMaildir, startPostfix, type PostfixServer } from '../support/servers.ts';
 
@@ -80,8 +81,7 @@ describe('users, the pages of mailed links, and the finish of the web interface'
 
   before(async () => {
     [postfix, browser] = await Promise.all([startPostfix(), launchBrowser()]);
-    mailroom = await startMailroom({ worker: true });
-    await mailroom.ctx.settings.update({ ...postfixSettings(postfix), mail_smtptimeout: 5, mail_from_address: 'cloud', mail_domain: 'example.org', base_url: mailroom.url });
+    mailroom = await startMailroomSendingThrough(postfix);
     const people = [
       { uid: 'mei.lin', display_name: 'Mei Lin', email: 'mei.lin@example.org', language: 'zh-CN' as const, timezone: 'Asia/Shanghai' },
       { uid: 'omar', display_name: 'Omar Haddad', email: 'omar@example.org', timezone: 'Europe/Berlin' },
@@ -99,14 +99,7 @@ describe('users, the pages of mailed links, and the finish of the web interface'
     await mkdir(SCREENSHOT_DIR, { recursive: true });
   });
 
-  after(async () => {
-    try {
-      await browser?.close();
-      await mailroom?.close();
-    } finally {
-      await postfix?.stop();
-    }
-  });
+  after(() => closeAll(browser, mailroom, postfix));
 
   const userOf = async (uid: string) => (await mailroom.api<{ user?: UserView }>('GET', `/api/v1/users/${encodeURIComponent(uid)}`)).body.user;
 
