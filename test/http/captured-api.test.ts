@@ -11,21 +11,15 @@ import type { ErrorCode } from '../../src/errors.ts';
 import type { MessageHeader, MessagePart } from '../../src/message/mime-message.ts';
 import { startTestMailroom, type TestMailroom } from '../support/test-mailroom.ts';
 import { deliverQueued } from '../support/mail-fixtures.ts';
+import type { CapturedMailSummary } from '../../src/domain/api-types.ts';
 
 interface Reply {
   status: number;
   body: unknown;
 }
 
-interface CapturedSummary {
-  id: number;
-  messageId: string;
-  envelopeFrom: string;
-  envelopeTo: string[];
-  subject: string;
-  createdAt: string;
-  raw?: string;
-}
+/** A listed mail: the API's summary (and, were it ever sent, the message: the list must not have it). */
+type CapturedSummary = CapturedMailSummary & { raw?: string };
 
 type CapturedMail = CapturedSummary & { raw: string; headers: MessageHeader[]; parts: MessagePart[] };
 

@@ -18,6 +18,7 @@ import { closeAll } from '../support/close-all.ts';
 import { storeOverBudgetShareTemplate } from '../support/hostile-template.ts';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 import type { TemplateDetail } from '../../src/domain/api-types.ts';
+import type { PublicUser } from '../../src/domain/api-types.ts';
 
 const PASSWORD = 'Juniper-Harbor-Sextant-48';
 /** What the refusing smtp-sink answers to RCPT TO (its -B reply), as a real server words it. */
@@ -35,15 +36,7 @@ interface OutboxRow {
   history: Array<{ outcome: string; reply: string | null }>;
 }
 
-interface UserView {
-  uid: string;
-  display_name: string;
-  email: string | null;
-  language: string;
-  timezone: string;
-  admin: boolean;
-  disabled: boolean;
-}
+type UserView = PublicUser;
 
 describe('the Templates, Outbox and Users pages of an admin', () => {
   let mailroom: MailroomInstance;
