@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, it } from 'node:test';
 import type { KyselyPlugin } from 'kysely';
-import type { Settings } from '../../src/config/settings-schema.ts';
+import { defaultSettings, type Settings } from '../../src/config/settings-schema.ts';
 import { openDatabase, type Database } from '../../src/db/database.ts';
 import { createNotificationRepo } from '../../src/db/notification-repo.ts';
 import { createUserRepo } from '../../src/db/user-repo.ts';
@@ -53,9 +53,9 @@ function statementCounter(): KyselyPlugin & { count: number } {
 
 /** A renderer that records whom it built a digest for; `stall` makes renders after the n-th never finish (a worker that died). */
 function countingRenderer(built: string[], options: WorkerOptions = {}): MailRenderer {
-  const renderer = {
+  const renderer: MailRenderer = {
     partsOf: async () => ({ subject: 'Recent activity', html: 'digest', text: 'digest' }),
-    batch: (): MailRenderer => renderer as unknown as MailRenderer,
+    batch: () => renderer,
     async render(input: { to: { address: string; uid?: string | undefined } }) {
       if (options.stallAfter !== undefined && built.length >= options.stallAfter) return new Promise<never>(() => undefined);
       built.push(input.to.uid ?? '');
@@ -65,12 +65,12 @@ function countingRenderer(built: string[], options: WorkerOptions = {}): MailRen
       return { ...message, language: 'en' as const };
     },
   };
-  return renderer as unknown as MailRenderer;
+  return renderer;
 }
 
 function worker(database: Database, clock: { now(): Date }, built: string[], options: WorkerOptions = {}): DigestService {
   const db = { ...database, db: options.counter ? database.db.withPlugin(options.counter) : database.db };
-  const settings = { base_url: 'https://cloud.example.com', mail_default_language: 'en' } as unknown as Settings;
+  const settings: Settings = { ...defaultSettings(), base_url: 'https://cloud.example.com', mail_default_language: 'en' };
   return digestService.createDigestService({
     store: createNotificationRepo(db.db, db.dialect),
     findUsers: createUserRepo(db.db).findMany,
