@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
+import type { BounceRecord, BouncesAnswer } from '../src/domain/api-types.ts';
 import { api } from './api.ts';
 import { Notice } from './components.tsx';
 import { useFormat } from './format.tsx';
@@ -10,32 +11,12 @@ import { useI18n, type MessageKey } from './i18n.ts';
  * and as the reputation warning of the Email server page. Kept apart from the pages so that each
  * page only places them.
  */
-export interface MailBounce {
-  id: number;
-  address: string;
-  kind: 'hard' | 'soft' | 'policy' | 'complaint';
-  status: string | null;
-  diagnostic: string | null;
-  reportingMta: string | null;
-  receivedAt: number;
-}
 
-export interface BounceScore {
-  address: string;
-  score: number;
-  suppressed: boolean;
-  lastBounceAt: number;
-  lastKind: MailBounce['kind'];
-  lastStatus: string | null;
-  lastDiagnostic: string | null;
-  lastMailId: number;
-}
+/** A bounce as the server records it (src/domain/api-types.ts). */
+export type MailBounce = BounceRecord;
 
-interface BouncesAnswer {
-  threshold: number;
-  addresses: BounceScore[];
-  reputation: { count: number; last: MailBounce } | null;
-}
+/** An address's score as GET /bounces lists it. */
+export type BounceScore = BouncesAnswer['addresses'][number];
 
 const kindKey = (kind: MailBounce['kind']): MessageKey => `bounceKind_${kind}`;
 

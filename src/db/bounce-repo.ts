@@ -2,13 +2,17 @@ import { sql, type Kysely } from 'kysely';
 import type { SqlDialectName } from './database.ts';
 import type { DatabaseSchema } from './schema.ts';
 import type { BounceRecord, BounceScoreRecord } from '../domain/bounce-records.ts';
+import type { BounceKind } from '../domain/bounce-report.ts';
+
+// The kind columns hold only what Mailroom wrote there: one of BOUNCE_KINDS.
+const asKind = (kind: string) => kind as BounceKind;
 import { addBounce, currentScore, SCORE_DECAY_MS } from '../domain/bounce-score.ts';
 
 const toRecord = (r: { id: number; outbox_id: number; address: string; kind: string; format: string; action: string | null; status: string | null; diagnostic: string | null; reporting_mta: string | null; received_at: number }): BounceRecord => ({
   id: Number(r.id),
   mailId: Number(r.outbox_id),
   address: r.address,
-  kind: r.kind,
+  kind: asKind(r.kind),
   format: r.format,
   action: r.action,
   status: r.status,
@@ -74,7 +78,7 @@ export function createBounceRepo(db: Kysely<DatabaseSchema>, dialect: SqlDialect
         address: r.address,
         score: currentScore({ score: Number(r.score), lastBounceAt: Number(r.last_bounce_at) }, now),
         lastBounceAt: Number(r.last_bounce_at),
-        lastKind: r.last_kind,
+        lastKind: asKind(r.last_kind),
         lastStatus: r.last_status,
         lastDiagnostic: r.last_diagnostic,
         lastMailId: Number(r.last_outbox_id),

@@ -390,3 +390,56 @@ export interface DetectReport<Recommended = Record<string, string | number | boo
 export interface DetectListReport<Recommended = Record<string, string | number | boolean>> extends DetectReport<Recommended> {
   hosts: DetectReport<Recommended>[];
 }
+
+// ── Bounces (GET /api/v1/bounces, the outbox mail's `bounces`) and the activity stream ──────────
+
+/** hard: the address is dead; soft: a delay; policy: the instance was refused; complaint: marked as spam. */
+export type BounceKind = 'hard' | 'soft' | 'policy' | 'complaint';
+
+/** A bounce recorded against one recipient of a sent mail. */
+export interface BounceRecord {
+  id: number;
+  mailId: number;
+  address: string;
+  kind: BounceKind;
+  format: string;
+  action: string | null;
+  status: string | null;
+  diagnostic: string | null;
+  reportingMta: string | null;
+  receivedAt: number;
+}
+
+/** An address's bounce score and what its last bounce said. */
+export interface BounceScoreRecord {
+  address: string;
+  /** As it stands now: 0 once the score has decayed. */
+  score: number;
+  lastBounceAt: number;
+  lastKind: BounceKind;
+  lastStatus: string | null;
+  lastDiagnostic: string | null;
+  lastMailId: number;
+}
+
+/** GET /api/v1/bounces: each address's score (suppressed at the threshold), and the reputation warning. */
+export interface BouncesAnswer {
+  threshold: number;
+  addresses: Array<BounceScoreRecord & { suppressed: boolean }>;
+  reputation: { count: number; last: BounceRecord } | null;
+}
+
+/** One entry of a user's activity stream (GET /api/v1/me/activities), its sentence in their language. */
+export interface StreamActivity {
+  id: number;
+  type: string;
+  subject: string;
+  actor: string | null;
+  own: boolean;
+  object: { type: string; name: string };
+  link: string | null;
+  /** ISO 8601. */
+  time: string;
+  /** Whether it went out by mail too (in a digest or a share mail). */
+  mailed: boolean;
+}

@@ -1,3 +1,4 @@
+import type { BounceKind } from './api-types.ts';
 import { allParts, header, parseFields, parseMime, textOf, type MimeEntity } from './mime-parts.ts';
 
 /**
@@ -6,8 +7,8 @@ import { allParts, header, parseFields, parseMime, textOf, type MimeEntity } fro
  * (5.7.x, blocked, spam), which says nothing about the address; `complaint`: the recipient
  * reported the mail as spam (ARF, RFC 5965).
  */
-export const BOUNCE_KINDS = ['hard', 'soft', 'policy', 'complaint'] as const;
-export type BounceKind = (typeof BOUNCE_KINDS)[number];
+export const BOUNCE_KINDS = ['hard', 'soft', 'policy', 'complaint'] as const satisfies readonly BounceKind[];
+export type { BounceKind };
 
 export interface BouncedRecipient {
   /** The address the report is about, lower-cased. */

@@ -5,6 +5,7 @@ import { activitySubject } from './activity-text.ts';
 import { applyPatch, effectivePreferences, type Preferences, type PreferencesPatch, type StoredPreferences } from '../domain/preferences.ts';
 import type { EventType } from '../domain/event-types.ts';
 import type { UnsubscribeLinks } from './unsubscribe-links.ts';
+import type { StreamActivity } from '../domain/api-types.ts';
 
 export interface PreferenceStore {
   readPreferences(uids: readonly string[]): Promise<Map<string, StoredPreferences>>;
@@ -41,7 +42,7 @@ export function createPreferenceService(deps: { store: PreferenceStore; userExis
     getDefaults: () => read(DEFAULTS_UID),
     updateDefaults: (change: PreferencesPatch) => patch(DEFAULTS_UID, change),
     /** The activity list: newest first, each with its sentence in the user's language. */
-    async stream(uid: string, input: { limit: number; beforeId?: number | undefined; language?: TemplateLanguage }) {
+    async stream(uid: string, input: { limit: number; beforeId?: number | undefined; language?: TemplateLanguage }): Promise<StreamActivity[]> {
       const rows = await deps.store.stream(uid, input);
       return rows.map((a) => ({
         id: a.id,

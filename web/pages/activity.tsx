@@ -1,19 +1,13 @@
 import { useEffect, useState } from 'preact/hooks';
+import type { StreamActivity } from '../../src/domain/api-types.ts';
 import { api } from '../api.ts';
 import { Link, Notice, PageTitle } from '../components.tsx';
 import { errorText, useFormat } from '../format.tsx';
 import { useI18n } from '../i18n.ts';
 
 /** One entry of GET /api/v1/me/activities (src/notifications/preference-service.ts), its subject in the user's language. */
-interface Activity {
-  id: number;
-  type: string;
-  subject: string;
-  own: boolean;
-  object: { type: string; name: string };
-  link: string | null;
-  time: string;
-}
+/** One entry of the stream, as the server makes it (src/domain/api-types.ts). */
+type Activity = StreamActivity;
 
 const PAGE = 50;
 
