@@ -117,7 +117,14 @@ describe("the manual's Exim router and pipe transport, in a real exim", () => {
       bounces.map((b) => [b.address, b.kind, b.status]),
       [['lin@example.org', 'hard', '5.1.1']],
     );
-    const log = await readFile(join(exim.dir, 'log', 'mainlog'), 'utf8');
+    // exim writes its log line once the pipe has returned, which can be just after Mailroom recorded the bounce.
+    const logged = (log: string) => log.includes(`<${address}> R=mailroom_bounces T=mailroom_bounces_pipe`) && /Completed/.test(log);
+    const logDeadline = Date.now() + 15_000;
+    let log = await readFile(join(exim.dir, 'log', 'mainlog'), 'utf8');
+    while (!logged(log) && Date.now() < logDeadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      log = await readFile(join(exim.dir, 'log', 'mainlog'), 'utf8');
+    }
     assert.ok(log.includes(`<${address}> R=mailroom_bounces T=mailroom_bounces_pipe`), log);
     assert.match(log, /Completed/);
   });
