@@ -1,5 +1,6 @@
 import type { DetectFinding, ProbeErrorCode } from '../src/domain/api-types.ts';
 import type { MessageKey, Translate, UiLanguage } from './i18n.ts';
+import { PSEUDO_LOCALE } from './pseudo-locale.ts';
 
 /**
  * The findings of "Detect settings" in the page's language. The server sends each finding as a
@@ -53,6 +54,6 @@ export const DETECT_WORDINGS: Wording = {
 export function wordFinding(finding: DetectFinding | { kind: string }, english: string, language: UiLanguage, t: Translate): string {
   const word = (DETECT_WORDINGS as Record<string, ((f: never, t: Translate, list: (items: readonly string[]) => string) => string) | undefined>)[finding.kind];
   if (language === 'en' || word === undefined) return english;
-  const format = new Intl.ListFormat(language === 'en-XA' ? 'en' : language, { type: 'conjunction' });
+  const format = new Intl.ListFormat(language === PSEUDO_LOCALE ? 'en' : language, { type: 'conjunction' });
   return word(finding as never, t, (items) => format.format(items));
 }

@@ -1,6 +1,6 @@
 import { createContext } from 'preact';
 import { useContext, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { LANGUAGES, matchLanguage, type Language } from '../src/domain/languages.ts';
+import { isLanguage, LANGUAGES, matchLanguage, type Language } from '../src/domain/languages.ts';
 import { formatMessage, parseMessage, type MessageNode } from '../src/domain/message-format.ts';
 import en from './catalogs/en.json' with { type: 'json' };
 import { pseudoMessage, PSEUDO_LOCALE } from './pseudo-locale.ts';
@@ -40,9 +40,7 @@ const loaded = new Map<UiLanguage, Catalog>([
 ]);
 const parsed = new Map<UiLanguage, Map<string, MessageNode[]>>();
 
-export function isLanguage(value: string): value is Language {
-  return Object.hasOwn(LANGUAGES, value);
-}
+export { isLanguage };
 
 /** The direction pages in the language are laid out in. */
 export function directionOf(language: UiLanguage): 'ltr' | 'rtl' {
